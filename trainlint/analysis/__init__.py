@@ -1,0 +1,1 @@
+"""Facts about linted code, computed once per module and shared by every rule."""

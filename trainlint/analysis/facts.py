@@ -1,0 +1,216 @@
+"""One pass over a parsed module: imports, classes, functions, bindings and call sites.
+
+Everything the rules ask about a module is read from these facts; the rules never walk
+the tree for their own purposes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Union
+
+import libcst as cst
+
+from trainlint.analysis.names import ImportTable, dotted
+
+
+@dataclass
+class Binding:
+    """`target = value`; `index` is set when the target is one element of a tuple unpack."""
+
+    value: cst.BaseExpression
+    scope: "Scope"
+    index: Optional[int] = None
+    # `for x in loader` binds x to an element of loader; `with X as y` binds y to X's result.
+    how: str = "assign"  # "assign" | "for" | "with" | "param-default"
+    stmt: Optional[cst.CSTNode] = None
+
+
+@dataclass(eq=False)
+class Scope:
+    """A function body, or a module's top-level code."""
+
+    name: str  # "main", "Trainer.fit", "<module>"
+    node: Union[cst.FunctionDef, cst.Module]
+    module: "ModuleFacts"
+    cls: Optional["ClassFacts"] = None
+    params: List[str] = field(default_factory=list)
+    param_nodes: List[cst.Param] = field(default_factory=list)
+    bindings: Dict[str, List[Binding]] = field(default_factory=dict)
+    local_defs: Dict[str, cst.FunctionDef] = field(default_factory=dict)
+    calls: List[cst.Call] = field(default_factory=list)
+    decorators: List[str] = field(default_factory=list)
+    parent: Optional["Scope"] = None
+
+    @property
+    def body(self) -> Sequence[cst.BaseStatement]:
+        if isinstance(self.node, cst.Module):
+            return self.node.body
+        body = self.node.body
+        if isinstance(body, cst.IndentedBlock):
+            return body.body
+        return [body]  # type: ignore[list-item]
+
+    @property
+    def simple_name(self) -> str:
+        return self.name.rsplit(".", 1)[-1]
+
+
+@dataclass(eq=False)
+class ClassFacts:
+    name: str
+    node: cst.ClassDef
+    module: "ModuleFacts"
+    bases: List[cst.BaseExpression] = field(default_factory=list)
+    methods: Dict[str, Scope] = field(default_factory=dict)
+    # "self.x" assignments from every method of the class.
+    attrs: Dict[str, List[Binding]] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class ModuleFacts:
+    path: str
+    module_name: str
+    text: str
+    tree: cst.Module
+    imports: ImportTable
+    toplevel: Scope = field(init=False)
+    functions: Dict[str, Scope] = field(default_factory=dict)  # module-level functions
+    classes: Dict[str, ClassFacts] = field(default_factory=dict)
+    scopes: List[Scope] = field(default_factory=list)  # every scope, module first
+    # Per-rule scratch caches (e.g. loop events), so work is done once per module.
+    cache: Dict[str, object] = field(default_factory=dict)
+
+    def qualify(self, expr: cst.BaseExpression) -> Optional[str]:
+        return self.imports.qualify(expr)
+
+
+def _target_keys(target: cst.BaseExpression) -> Optional[str]:
+    if isinstance(target, cst.Name):
+        return target.value
+    d = dotted(target)
+    if d is not None and d.startswith("self."):
+        return d
+    return None
+
+
+class _Builder(cst.CSTVisitor):
+    def __init__(self, facts: ModuleFacts) -> None:
+        self.facts = facts
+        self.scope_stack: List[Scope] = [facts.toplevel]
+        # Innermost enclosing class or function: a def is a method only directly in a class.
+        self.containers: List[Union[Scope, ClassFacts]] = [facts.toplevel]
+
+    @property
+    def scope(self) -> Scope:
+        return self.scope_stack[-1]
+
+    # imports
+    def visit_Import(self, node: cst.Import) -> None:
+        self.facts.imports.add_import(node)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.facts.imports.add_import_from(node)
+
+    # classes and functions
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        cls = ClassFacts(name=node.name.value, node=node, module=self.facts, bases=[a.value for a in node.bases if a.keyword is None])
+        if self.containers[-1] is self.facts.toplevel:
+            self.facts.classes[cls.name] = cls
+        self.containers.append(cls)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.containers.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        parent = self.scope
+        container = self.containers[-1]
+        cls = container if isinstance(container, ClassFacts) else None
+        if cls is not None:
+            name = f"{cls.name}.{node.name.value}"
+        elif parent is self.facts.toplevel:
+            name = node.name.value
+        else:
+            name = f"{parent.name}.<locals>.{node.name.value}"
+        params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+        decorators = []
+        for dec in node.decorators:
+            d = dotted(dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator)
+            if d:
+                decorators.append(d)
+        scope = Scope(
+            name=name,
+            node=node,
+            module=self.facts,
+            cls=cls,
+            params=[p.name.value for p in params],
+            param_nodes=list(params),
+            decorators=decorators,
+            parent=parent,
+        )
+        if cls is not None:
+            cls.methods[node.name.value] = scope
+        elif container is self.facts.toplevel:
+            self.facts.functions[node.name.value] = scope
+        else:
+            parent.local_defs[node.name.value] = node
+        self.facts.scopes.append(scope)
+        self.scope_stack.append(scope)
+        self.containers.append(scope)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.scope_stack.pop()
+        self.containers.pop()
+
+    # bindings
+    def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression, how: str, stmt: cst.CSTNode) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for i, el in enumerate(target.elements):
+                inner = el.value
+                if isinstance(inner, cst.StarredElement):
+                    continue
+                key = _target_keys(inner)
+                if key:
+                    self._record(key, Binding(value, self.scope, index=i, how=how, stmt=stmt))
+            return
+        key = _target_keys(target)
+        if key:
+            self._record(key, Binding(value, self.scope, how=how, stmt=stmt))
+
+    def _record(self, key: str, binding: Binding) -> None:
+        if key.startswith("self.") and self.scope.cls is not None:
+            self.scope.cls.attrs.setdefault(key, []).append(binding)
+        self.scope.bindings.setdefault(key, []).append(binding)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            self._bind(t.target, node.value, "assign", node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._bind(node.target, node.value, "assign", node)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind(node.target, node.iter, "for", node)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._bind(node.asname.name, node.item, "with", node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.scope.calls.append(node)
+        # self.add_module("name", layer) declares a submodule like an assignment does.
+        if dotted(node.func) == "self.add_module" and len(node.args) >= 2:
+            first = node.args[0].value
+            if isinstance(first, cst.SimpleString):
+                self._record(f"self.{first.evaluated_value}", Binding(node.args[1].value, self.scope, stmt=node))
+
+
+def build_facts(path: str, module_name: str, text: str, tree: cst.Module) -> ModuleFacts:
+    package = module_name.rsplit(".", 1)[0] if "." in module_name else ""
+    facts = ModuleFacts(path=path, module_name=module_name, text=text, tree=tree, imports=ImportTable(package))
+    facts.toplevel = Scope(name="<module>", node=tree, module=facts)
+    facts.scopes.append(facts.toplevel)
+    builder = _Builder(facts)
+    tree.visit(builder)
+    return facts

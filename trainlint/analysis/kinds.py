@@ -1,0 +1,91 @@
+"""What a constructor or function produces, judged by its fully qualified name."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+OPTIMIZER = "optimizer"
+SCHEDULER = "scheduler"
+LOSS = "loss"  # a loss module instance (nn.CrossEntropyLoss())
+LOSS_FN = "loss_fn"  # a functional loss (F.cross_entropy)
+SCALER = "scaler"
+DATALOADER = "dataloader"
+ACCELERATOR = "accelerator"
+MODEL = "model"
+TENSOR = "tensor"
+
+_TORCH_NN_PREFIXES = ("torch.nn.", "torch.nn.modules.loss.", "torch.nn.modules.")
+
+# Optimizer constructors outside torch.optim that behave like torch optimizers.
+_OTHER_OPTIMIZER_PREFIXES = (
+    "torch_optimizer.",
+    "apex.optimizers.",
+    "bitsandbytes.optim.",
+    "timm.optim.",
+    "transformers.optimization.Adafactor",
+    "transformers.AdamW",
+    "transformers.Adafactor",
+    "transformers.optimization.AdamW",
+    "deepspeed.ops.adam.",
+    "lion_pytorch.Lion",
+)
+
+FUNCTIONAL_LOSSES = {
+    "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div", "cosine_embedding_loss",
+    "margin_ranking_loss", "hinge_embedding_loss", "multilabel_margin_loss", "soft_margin_loss",
+    "multilabel_soft_margin_loss", "triplet_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
+    "ctc_loss", "multi_margin_loss",
+}
+
+
+def kind_of_constructor(qual: Optional[str]) -> Optional[str]:
+    """The kind of object that calling `qual` returns, or None when unknown."""
+    if not qual:
+        return None
+    last = qual.rsplit(".", 1)[-1]
+    if qual.startswith("torch.optim.lr_scheduler.") or qual.startswith("transformers.get_") and "schedule" in qual:
+        return SCHEDULER
+    if qual.startswith("transformers.optimization.get_") and "schedule" in qual:
+        return SCHEDULER
+    if qual.startswith("torch.optim.") and last[:1].isupper() and last not in ("Optimizer",):
+        return OPTIMIZER
+    if qual.startswith(_OTHER_OPTIMIZER_PREFIXES) or qual == "timm.optim.create_optimizer_v2":
+        return OPTIMIZER
+    if last == "GradScaler" and qual.startswith(("torch.cuda.amp.", "torch.amp.", "torch.cpu.amp.", "torch.amp.grad_scaler.")):
+        return SCALER
+    if qual in ("torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"):
+        return DATALOADER
+    if qual in ("accelerate.Accelerator", "accelerate.accelerator.Accelerator"):
+        return ACCELERATOR
+    if qual.startswith(_TORCH_NN_PREFIXES) and last.endswith("Loss"):
+        return LOSS
+    if qual.startswith("torch.nn.functional.") and last in FUNCTIONAL_LOSSES:
+        return TENSOR
+    if qual in ("torch.nn.Sequential", "torch.nn.DataParallel", "torch.nn.parallel.DistributedDataParallel"):
+        return MODEL
+    if qual.startswith(("torchvision.models.", "timm.create_model")) or (
+        qual.startswith("transformers.") and last.startswith(("Auto", "from_pretrained"))
+    ):
+        return MODEL
+    return None
+
+
+def is_functional_loss(qual: Optional[str]) -> bool:
+    return bool(qual) and qual.startswith("torch.nn.functional.") and qual.rsplit(".", 1)[-1] in FUNCTIONAL_LOSSES  # type: ignore[union-attr]
+
+
+def is_module_base(qual: Optional[str]) -> bool:
+    return qual in ("torch.nn.Module", "torch.nn.modules.module.Module", "pytorch_lightning.LightningModule", "lightning.LightningModule", "lightning.pytorch.LightningModule")
+
+
+def guess_kind_from_name(name: str) -> Optional[str]:
+    """Last resort: what a variable's name suggests it holds."""
+    low = name.rsplit(".", 1)[-1].lower()
+    if "sched" in low:
+        return SCHEDULER
+    if "scaler" in low:
+        return SCALER
+    if low.startswith("opt") or low.endswith(("optimizer", "optim", "opt")):
+        return OPTIMIZER
+    return None

@@ -1,0 +1,419 @@
+"""Training loops as the ordered events of one iteration.
+
+Each `for`/`while` loop is read as the sequence of things one iteration does: forward,
+loss, backward, zero_grad / grad reset, optimizer step, scheduler step, clipping, GradScaler
+calls, mode switches. Calls into functions and methods of the linted project are followed
+(to a bounded depth) so a loop that calls `train_step(batch)` sees what `train_step` does.
+`if` branches, nested loops and `torch.no_grad()` blocks are kept on each event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import libcst as cst
+
+from trainlint.analysis import kinds as K
+from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.names import dotted
+from trainlint.analysis.symbols import Resolver, Value
+
+MAX_CALL_DEPTH = 4
+
+BACKWARD = "backward"
+AUTOGRAD_GRAD = "autograd_grad"  # torch.autograd.grad: gradients returned, .grad untouched
+ZERO_GRAD = "zero_grad"  # opt.zero_grad(), model.zero_grad(), p.grad = None, p.grad.zero_()
+STEP = "step"  # optimizer (or scaler/xla) step
+SCHED_STEP = "sched_step"
+UNKNOWN_STEP = "unknown_step"  # `.step()` on something we could not resolve
+CLIP = "clip"
+SCALER_SCALE = "scaler_scale"
+SCALER_UNSCALE = "scaler_unscale"
+SCALER_STEP = "scaler_step"
+SCALER_UPDATE = "scaler_update"
+FORWARD = "forward"
+LOSS = "loss"
+MANUAL_UPDATE = "manual_update"
+GRAD_READ = "grad_read"
+EVAL_MODE = "eval_mode"
+TRAIN_MODE = "train_mode"
+
+Loop = Union[cst.For, cst.While]
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    node: cst.CSTNode
+    scope: Scope
+    receiver: Optional[Value] = None
+    # Relative to the loop being analysed: the `if`/`try` nodes and inner loops around the event.
+    conds: Tuple[int, ...] = ()
+    loops: Tuple[int, ...] = ()
+    no_grad: bool = False
+    # Call sites (scope, call) through which the event was reached from the loop.
+    via: Tuple[Tuple[Scope, cst.Call], ...] = ()
+    arg: Optional[cst.BaseExpression] = None  # what backward() was called on, the clip's target...
+    scaled: bool = False  # backward on `scaler.scale(loss)`
+    engine: bool = False  # accelerator.backward(loss) / fabric / deepspeed style
+
+    @property
+    def module(self) -> ModuleFacts:
+        return self.scope.module
+
+    @property
+    def is_step(self) -> bool:
+        return self.kind in (STEP, SCALER_STEP)
+
+
+@dataclass
+class LoopFacts:
+    node: Loop
+    scope: Scope
+    events: List[Event] = field(default_factory=list)
+
+    def has(self, *kinds: str) -> bool:
+        return any(e.kind in kinds for e in self.events)
+
+    def first(self, *kinds: str) -> Optional[Event]:
+        for e in self.events:
+            if e.kind in kinds:
+                return e
+        return None
+
+    def nested_loops_with(self, *kinds: str) -> List[int]:
+        """Inner loops (ids) whose own events include every one of `kinds`."""
+        found: Dict[int, set] = {}
+        for e in self.events:
+            for lid in e.loops:
+                found.setdefault(lid, set()).add(e.kind)
+        return [lid for lid, ks in found.items() if all(any(k in ks for k in (kk if isinstance(kk, tuple) else (kk,))) for kk in kinds)]
+
+
+class LoopAnalyzer:
+    """Builds and caches the events of every loop of a project."""
+
+    def __init__(self, resolver: Resolver) -> None:
+        self.resolver = resolver
+        self._body_cache: Dict[int, List[Event]] = {}
+        self._in_progress: set = set()
+
+    def loops_of(self, module: ModuleFacts) -> List[LoopFacts]:
+        cached = module.cache.get("loops")
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        out: List[LoopFacts] = []
+        for scope in module.scopes:
+            for loop in _loops_in(scope.body):
+                lf = LoopFacts(node=loop, scope=scope)
+                lf.events = self._block(_loop_body(loop), scope, depth=0)
+                out.append(lf)
+        module.cache["loops"] = out
+        return out
+
+    def body_events(self, fn: Scope, depth: int) -> List[Event]:
+        """Events of a whole function body, relative to that body (cached per function)."""
+        key = id(fn)
+        if key in self._body_cache:
+            return self._body_cache[key]
+        if key in self._in_progress:
+            return []
+        self._in_progress.add(key)
+        try:
+            events = self._block(fn.body, fn, depth)
+        finally:
+            self._in_progress.discard(key)
+        if depth <= 1:
+            self._body_cache[key] = events
+        return events
+
+    # statement walking ------------------------------------------------------------------
+
+    def _block(self, stmts: Sequence[cst.CSTNode], scope: Scope, depth: int) -> List[Event]:
+        out: List[Event] = []
+        for stmt in stmts:
+            out.extend(self._statement(stmt, scope, depth))
+        return out
+
+    def _statement(self, stmt: cst.CSTNode, scope: Scope, depth: int) -> List[Event]:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            out: List[Event] = []
+            for small in stmt.body:
+                out.extend(self._small(small, scope, depth))
+            return out
+        if isinstance(stmt, cst.If):
+            out = self._expr(stmt.test, scope, depth)
+            out += _tag(self._block(_suite(stmt.body), scope, depth), cond=id(stmt))
+            if stmt.orelse is not None:
+                if isinstance(stmt.orelse, cst.If):
+                    out += _tag(self._statement(stmt.orelse, scope, depth), cond=id(stmt))
+                else:
+                    out += _tag(self._block(_suite(stmt.orelse.body), scope, depth), cond=id(stmt))
+            return out
+        if isinstance(stmt, (cst.For, cst.While)):
+            head = stmt.iter if isinstance(stmt, cst.For) else stmt.test
+            out = self._expr(head, scope, depth)
+            out += _tag(self._block(_loop_body(stmt), scope, depth), loop=id(stmt))
+            if stmt.orelse is not None:
+                out += _tag(self._block(_suite(stmt.orelse.body), scope, depth), cond=id(stmt))
+            return out
+        if isinstance(stmt, cst.With):
+            out = []
+            no_grad = False
+            for item in stmt.items:
+                out += self._expr(item.item, scope, depth)
+                if _disables_grad(item.item, scope.module):
+                    no_grad = True
+            body = self._block(_suite(stmt.body), scope, depth)
+            if no_grad:
+                body = [replace(e, no_grad=True) for e in body]
+            return out + body
+        if isinstance(stmt, cst.Try):
+            out = self._block(_suite(stmt.body), scope, depth)
+            for h in stmt.handlers:
+                out += _tag(self._block(_suite(h.body), scope, depth), cond=id(h))
+            if stmt.orelse is not None:
+                out += self._block(_suite(stmt.orelse.body), scope, depth)
+            if stmt.finalbody is not None:
+                out += self._block(_suite(stmt.finalbody.body), scope, depth)
+            return out
+        if isinstance(stmt, cst.Match):
+            out = self._expr(stmt.subject, scope, depth)
+            for case in stmt.cases:
+                out += _tag(self._block(_suite(case.body), scope, depth), cond=id(case))
+            return out
+        return []  # defs and classes do not run their bodies here
+
+    def _small(self, small: cst.BaseSmallStatement, scope: Scope, depth: int) -> List[Event]:
+        out: List[Event] = []
+        if isinstance(small, cst.Assign):
+            out += self._expr(small.value, scope, depth)
+            for t in small.targets:
+                if _is_grad_attr(t.target) and isinstance(small.value, cst.Name) and small.value.value == "None":
+                    out.append(Event(ZERO_GRAD, small, scope))
+                elif _mentions_grad(small.value) and isinstance(t.target, (cst.Name, cst.Attribute, cst.Subscript)):
+                    out.append(Event(MANUAL_UPDATE, small, scope, arg=t.target))
+            return out
+        if isinstance(small, cst.AugAssign):
+            out += self._expr(small.value, scope, depth)
+            if _mentions_grad(small.value):
+                out.append(Event(MANUAL_UPDATE, small, scope, arg=small.target))
+            return out
+        if isinstance(small, cst.AnnAssign) and small.value is not None:
+            return self._expr(small.value, scope, depth)
+        if isinstance(small, (cst.Expr, cst.Return)) and small.value is not None:
+            return self._expr(small.value, scope, depth)
+        return out
+
+    def _expr(self, expr: cst.BaseExpression, scope: Scope, depth: int) -> List[Event]:
+        collector = _CallCollector()
+        expr.visit(collector)
+        out: List[Event] = []
+        if collector.grad_reads:
+            out.append(Event(GRAD_READ, collector.grad_reads[0], scope))
+        for call in collector.calls:
+            out.extend(self._call(call, scope, depth))
+        return out
+
+    # calls ------------------------------------------------------------------------------
+
+    def _call(self, call: cst.Call, scope: Scope, depth: int) -> List[Event]:
+        func = call.func
+        res = self.resolver
+        qual = scope.module.qualify(func)
+        if qual == "torch.autograd.backward":
+            return [Event(BACKWARD, call, scope, arg=call.args[0].value if call.args else None)]
+        if qual == "torch.autograd.grad":
+            return [Event(AUTOGRAD_GRAD, call, scope, arg=call.args[0].value if call.args else None)]
+        if qual is not None and qual.rsplit(".", 1)[-1] in ("clip_grad_norm_", "clip_grad_value_", "clip_grad_norm", "clip_grads_with_norm_"):
+            return [Event(CLIP, call, scope)]
+        if qual is not None and qual.endswith(".optimizer_step") and qual.startswith("torch_xla"):
+            return [Event(STEP, call, scope)]
+        if isinstance(func, cst.Attribute):
+            name = func.attr.value
+            recv = func.value
+            if name == "backward":
+                return [self._backward(call, recv, scope)]
+            if name == "manual_backward":
+                return [Event(BACKWARD, call, scope, arg=call.args[0].value if call.args else None, engine=True)]
+            if name == "zero_grad":
+                return [Event(ZERO_GRAD, call, scope, receiver=res.value_of(recv, scope))]
+            if name == "zero_" and _is_grad_attr(recv):
+                return [Event(ZERO_GRAD, call, scope)]
+            if name in ("clip_grad_norm_", "clip_grad_value_"):
+                return [Event(CLIP, call, scope)]
+            if name == "step":
+                return self._step(call, recv, scope, depth)
+            if name in ("scale", "unscale_", "update"):
+                v = res.value_of(recv, scope)
+                if v is not None and v.kind == K.SCALER:
+                    kind = {"scale": SCALER_SCALE, "unscale_": SCALER_UNSCALE, "update": SCALER_UPDATE}[name]
+                    return [Event(kind, call, scope, receiver=v)]
+            if name in ("eval", "train"):
+                v = res.value_of(recv, scope)
+                if v is not None and v.kind == K.MODEL:
+                    is_eval = name == "eval" or (call.args and isinstance(call.args[0].value, cst.Name) and call.args[0].value.value == "False")
+                    return [Event(EVAL_MODE if is_eval else TRAIN_MODE, call, scope, receiver=v)]
+        if K.is_functional_loss(qual):
+            return [Event(LOSS, call, scope)]
+        callee = res.project.resolve_callee(func, scope)
+        if isinstance(callee, Scope):
+            if depth >= MAX_CALL_DEPTH:
+                return []
+            inner = self.body_events(callee, depth + 1)
+            return [replace(e, via=((scope, call),) + e.via) for e in inner]
+        if isinstance(func, (cst.Name, cst.Attribute)):
+            v = res.value_of(func, scope)
+            if v is not None and v.kind == K.MODEL:
+                return [Event(FORWARD, call, scope, receiver=v)]
+            if v is not None and v.kind == K.LOSS:
+                return [Event(LOSS, call, scope, receiver=v)]
+        return []
+
+    def _backward(self, call: cst.Call, recv: cst.BaseExpression, scope: Scope) -> Event:
+        if call.args:
+            # accelerator.backward(loss), fabric.backward(loss), model_engine.backward(loss)
+            first = call.args[0]
+            if first.keyword is None or first.keyword.value not in ("gradient", "retain_graph", "create_graph", "inputs"):
+                return Event(BACKWARD, call, scope, arg=first.value, engine=True, receiver=self.resolver.value_of(recv, scope))
+        scaled = False
+        if isinstance(recv, cst.Call) and isinstance(recv.func, cst.Attribute) and recv.func.attr.value == "scale":
+            scaled = True
+        return Event(BACKWARD, call, scope, arg=recv, scaled=scaled)
+
+    def _step(self, call: cst.Call, recv: cst.BaseExpression, scope: Scope, depth: int) -> List[Event]:
+        v = self.resolver.value_of(recv, scope)
+        if v is None:
+            d = dotted(recv)
+            guess = K.guess_kind_from_name(d) if d else None
+            v = Value(guess, guess=True) if guess else None
+        kind = UNKNOWN_STEP
+        if v is not None:
+            kind = {K.OPTIMIZER: STEP, K.SCHEDULER: SCHED_STEP, K.SCALER: SCALER_STEP}.get(v.kind or "", UNKNOWN_STEP)
+        out: List[Event] = []
+        if kind in (STEP, SCALER_STEP, UNKNOWN_STEP):
+            out += self._closure_events(call, scope, depth)
+        out.append(Event(kind, call, scope, receiver=v))
+        return out
+
+    def _closure_events(self, call: cst.Call, scope: Scope, depth: int) -> List[Event]:
+        """`opt.step(closure)`: the closure's backward and zero_grad run inside the step."""
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value != "closure":
+                continue
+            target = arg.value
+            if isinstance(target, cst.Lambda):
+                return self._expr(target.body, scope, depth)
+            if isinstance(target, cst.Name):
+                callee = self.resolver.project.resolve_callee(target, scope)
+                if isinstance(callee, Scope) and depth < MAX_CALL_DEPTH:
+                    return [replace(e, via=((scope, call),) + e.via) for e in self.body_events(callee, depth + 1)]
+        return []
+
+
+class _CallCollector(cst.CSTVisitor):
+    """Calls of an expression in evaluation order (arguments before the call itself)."""
+
+    def __init__(self) -> None:
+        self.calls: List[cst.Call] = []
+        self.grad_reads: List[cst.Attribute] = []
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value == "grad":
+            self.grad_reads.append(node)
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        self.calls.append(original_node)
+
+
+def _tag(events: List[Event], cond: Optional[int] = None, loop: Optional[int] = None) -> List[Event]:
+    if cond is not None:
+        return [replace(e, conds=(cond,) + e.conds) for e in events]
+    if loop is not None:
+        return [replace(e, loops=(loop,) + e.loops) for e in events]
+    return events
+
+
+def _suite(body: cst.BaseSuite) -> Sequence[cst.CSTNode]:
+    if isinstance(body, cst.IndentedBlock):
+        return body.body
+    if isinstance(body, cst.SimpleStatementSuite):
+        return [cst.SimpleStatementLine(body=body.body)]
+    return []
+
+
+def _loop_body(loop: Loop) -> Sequence[cst.CSTNode]:
+    return _suite(loop.body)
+
+
+def _loops_in(stmts: Sequence[cst.CSTNode]) -> List[Loop]:
+    """Every loop of a body, nested ones too, but not those of nested defs/classes."""
+    out: List[Loop] = []
+    for stmt in stmts:
+        if isinstance(stmt, (cst.For, cst.While)):
+            out.append(stmt)
+            out += _loops_in(_loop_body(stmt))
+            if stmt.orelse is not None:
+                out += _loops_in(_suite(stmt.orelse.body))
+        elif isinstance(stmt, cst.If):
+            out += _loops_in(_suite(stmt.body))
+            orelse = stmt.orelse
+            while orelse is not None:
+                if isinstance(orelse, cst.If):
+                    out += _loops_in(_suite(orelse.body))
+                    orelse = orelse.orelse
+                else:
+                    out += _loops_in(_suite(orelse.body))
+                    orelse = None
+        elif isinstance(stmt, cst.With):
+            out += _loops_in(_suite(stmt.body))
+        elif isinstance(stmt, cst.Try):
+            out += _loops_in(_suite(stmt.body))
+            for h in stmt.handlers:
+                out += _loops_in(_suite(h.body))
+            if stmt.orelse is not None:
+                out += _loops_in(_suite(stmt.orelse.body))
+            if stmt.finalbody is not None:
+                out += _loops_in(_suite(stmt.finalbody.body))
+        elif isinstance(stmt, cst.Match):
+            for case in stmt.cases:
+                out += _loops_in(_suite(case.body))
+    return out
+
+
+def _is_grad_attr(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, cst.Attribute):
+        if expr.attr.value == "grad":
+            return True
+        if expr.attr.value == "data" and isinstance(expr.value, cst.Attribute) and expr.value.attr.value == "grad":
+            return True
+    return False
+
+
+def _mentions_grad(expr: cst.BaseExpression) -> bool:
+    c = _CallCollector()
+    expr.visit(c)
+    return bool(c.grad_reads)
+
+
+def disables_grad(expr: cst.BaseExpression, module: ModuleFacts) -> bool:
+    return _disables_grad(expr, module)
+
+
+def _disables_grad(expr: cst.BaseExpression, module: ModuleFacts) -> bool:
+    if not isinstance(expr, cst.Call):
+        return False
+    qual = module.qualify(expr.func)
+    if qual in ("torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad"):
+        if qual == "torch.inference_mode" and expr.args:
+            a = expr.args[0].value
+            return not (isinstance(a, cst.Name) and a.value == "False")
+        return True
+    if qual in ("torch.set_grad_enabled", "torch.autograd.set_grad_enabled") and expr.args:
+        a = expr.args[0].value
+        return isinstance(a, cst.Name) and a.value == "False"
+    return False

@@ -1,0 +1,80 @@
+"""Dotted names and import aliases: `nn.CrossEntropyLoss` -> `torch.nn.CrossEntropyLoss`."""
+
+from __future__ import annotations
+
+from typing import Dict, Optional
+
+import libcst as cst
+
+
+def dotted(expr: cst.BaseExpression) -> Optional[str]:
+    """`a.b.c` for a Name/Attribute chain, else None."""
+    parts = []
+    node: cst.BaseExpression = expr
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if isinstance(node, cst.Name):
+        parts.append(node.value)
+        return ".".join(reversed(parts))
+    return None
+
+
+def attr_to_str(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Attribute):
+        return f"{attr_to_str(node.value)}.{node.attr.value}"
+    if isinstance(node, cst.Name):
+        return node.value
+    return ""
+
+
+class ImportTable:
+    """Local name -> fully qualified dotted name, from every import in a module.
+
+    Imports are collected flow-insensitively: a name imported anywhere in the module
+    (also inside a function) means the same thing everywhere, which is how training
+    scripts use them in practice.
+    """
+
+    def __init__(self, package: str = "") -> None:
+        self.alias: Dict[str, str] = {}
+        self.package = package  # dotted package of the module, for relative imports
+
+    def add_import(self, node: cst.Import) -> None:
+        for item in node.names:
+            full = attr_to_str(item.name)
+            if item.asname is not None and isinstance(item.asname.name, cst.Name):
+                self.alias[item.asname.name.value] = full
+            else:
+                head = full.split(".", 1)[0]
+                self.alias.setdefault(head, head)
+
+    def add_import_from(self, node: cst.ImportFrom) -> None:
+        base = attr_to_str(node.module) if node.module is not None else ""
+        if node.relative:
+            depth = len(node.relative)
+            pkg_parts = self.package.split(".") if self.package else []
+            if depth > 1:
+                pkg_parts = pkg_parts[: len(pkg_parts) - (depth - 1)] if depth - 1 <= len(pkg_parts) else []
+            base = ".".join([p for p in pkg_parts if p] + ([base] if base else []))
+        if isinstance(node.names, cst.ImportStar):
+            return
+        for item in node.names:
+            name = attr_to_str(item.name)
+            local = name
+            if item.asname is not None and isinstance(item.asname.name, cst.Name):
+                local = item.asname.name.value
+            self.alias[local] = f"{base}.{name}" if base else name
+
+    def qualify(self, expr: cst.BaseExpression) -> Optional[str]:
+        d = dotted(expr)
+        if d is None:
+            return None
+        return self.qualify_dotted(d)
+
+    def qualify_dotted(self, d: str) -> Optional[str]:
+        head, _, rest = d.partition(".")
+        if head in self.alias:
+            full = self.alias[head]
+            return f"{full}.{rest}" if rest else full
+        return None

@@ -1,0 +1,154 @@
+"""The linted tree as one project: which file defines `models.Net`, who calls `train_one_epoch`."""
+
+from __future__ import annotations
+
+import os
+from typing import Dict, List, Optional, Tuple, Union
+
+import libcst as cst
+
+from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
+from trainlint.analysis.names import dotted
+
+Symbol = Union[ClassFacts, Scope]
+
+
+def module_name_for(path: str) -> str:
+    """Dotted name from a path: `src/pkg/models.py` -> `src.pkg.models` (suffixes are matched later)."""
+    norm = os.path.normpath(path)
+    if norm.endswith(".py"):
+        norm = norm[:-3]
+    elif norm.endswith(".ipynb"):
+        norm = norm[:-6]
+    parts = [p for p in norm.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+class Project:
+    """Index of every linted module, built once per run (linear in the number of files)."""
+
+    def __init__(self, modules: List[ModuleFacts]) -> None:
+        self.modules = modules
+        # Every dotted suffix of a module's name points at it: "src.pkg.models", "pkg.models", "models".
+        self._by_suffix: Dict[str, List[ModuleFacts]] = {}
+        for m in modules:
+            parts = m.module_name.split(".")
+            for i in range(len(parts)):
+                self._by_suffix.setdefault(".".join(parts[i:]), []).append(m)
+        self._callers: Optional[Dict[int, List[Tuple[Scope, cst.Call]]]] = None
+
+    def find_module(self, dotted_name: str, near: Optional[ModuleFacts] = None) -> Optional[ModuleFacts]:
+        cands = self._by_suffix.get(dotted_name)
+        if not cands:
+            return None
+        if len(cands) == 1:
+            return cands[0]
+        if near is not None:
+            here = os.path.dirname(near.path)
+            same_dir = [c for c in cands if os.path.dirname(c.path) == here]
+            if len(same_dir) == 1:
+                return same_dir[0]
+        return None  # ambiguous: know less rather than guess
+
+    def lookup(self, qual: str, near: Optional[ModuleFacts] = None) -> Optional[Symbol]:
+        """A class or function of the project for a qualified name like `models.Net`."""
+        parts = qual.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            mod = self.find_module(".".join(parts[:cut]), near)
+            if mod is None:
+                continue
+            rest = parts[cut:]
+            return self._member(mod, rest)
+        return None
+
+    @staticmethod
+    def _member(mod: ModuleFacts, rest: List[str]) -> Optional[Symbol]:
+        if len(rest) == 1:
+            return mod.classes.get(rest[0]) or mod.functions.get(rest[0])
+        if len(rest) == 2 and rest[0] in mod.classes:
+            return mod.classes[rest[0]].methods.get(rest[1])
+        return None
+
+    def resolve_callee(self, func: cst.BaseExpression, scope: Scope) -> Optional[Symbol]:
+        """The project class or function a call's `func` names, if any."""
+        mod = scope.module
+        if isinstance(func, cst.Name):
+            name = func.value
+            s: Optional[Scope] = scope
+            while s is not None:
+                if name in s.local_defs:
+                    for cand in mod.scopes:
+                        if cand.node is s.local_defs[name]:
+                            return cand
+                s = s.parent
+            if name in mod.functions:
+                return mod.functions[name]
+            if name in mod.classes:
+                return mod.classes[name]
+        d = dotted(func)
+        if d is None:
+            return None
+        if d.startswith("self.") and d.count(".") == 1:
+            cls = enclosing_class(scope)
+            if cls is not None:
+                return self.method_of(cls, d[5:])
+            return None
+        qual = mod.qualify(func)
+        if qual is not None:
+            return self.lookup(qual, mod)
+        return None
+
+    def method_of(self, cls: ClassFacts, name: str, depth: int = 0) -> Optional[Scope]:
+        if name in cls.methods:
+            return cls.methods[name]
+        if depth > 5:
+            return None
+        for base in self.base_classes(cls):
+            found = self.method_of(base, name, depth + 1)
+            if found is not None:
+                return found
+        return None
+
+    def base_classes(self, cls: ClassFacts) -> List[ClassFacts]:
+        out = []
+        for b in cls.bases:
+            sym = self.resolve_callee(b, cls.module.toplevel)
+            if isinstance(sym, ClassFacts) and sym is not cls:
+                out.append(sym)
+        return out
+
+    def base_quals(self, cls: ClassFacts, depth: int = 0) -> List[str]:
+        """Qualified names of the external bases of a class and of its project ancestors."""
+        out: List[str] = []
+        for b in cls.bases:
+            q = cls.module.qualify(b)
+            if q:
+                out.append(q)
+        if depth < 5:
+            for base in self.base_classes(cls):
+                out.extend(self.base_quals(base, depth + 1))
+        return out
+
+    def callers(self, fn: Scope) -> List[Tuple[Scope, cst.Call]]:
+        """Every call site in the project whose callee resolves to `fn`."""
+        if self._callers is None:
+            index: Dict[int, List[Tuple[Scope, cst.Call]]] = {}
+            for m in self.modules:
+                for s in m.scopes:
+                    for call in s.calls:
+                        callee = self.resolve_callee(call.func, s)
+                        if isinstance(callee, Scope):
+                            index.setdefault(id(callee), []).append((s, call))
+            self._callers = index
+        return self._callers.get(id(fn), [])
+
+
+def enclosing_class(scope: Scope) -> Optional[ClassFacts]:
+    s: Optional[Scope] = scope
+    while s is not None:
+        if s.cls is not None:
+            return s.cls
+        s = s.parent
+    return None

@@ -1,0 +1,266 @@
+"""What a name or expression holds (optimizer, loss, model, ...), resolved through imports,
+assignments, `self.` attributes, helper return values and call-site arguments.
+
+Resolution is sound rather than clever: when bindings disagree the answer is unknown, and a
+guess from a variable's name is marked as such so rules can lower their confidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from trainlint.analysis import kinds as K
+from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
+from trainlint.analysis.names import dotted
+from trainlint.analysis.project import Project, enclosing_class
+
+# Methods that return their receiver (or an equivalent object of the same kind).
+_PASSTHROUGH_METHODS = {"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "train", "eval", "requires_grad_", "share_memory"}
+# Wrappers whose first argument is the object that matters.
+_WRAPPERS = {"torch.compile", "torch.nn.DataParallel", "torch.nn.parallel.DistributedDataParallel", "torch.jit.script"}
+_MAX_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class Value:
+    kind: Optional[str]
+    qual: Optional[str] = None  # constructor, e.g. "torch.optim.Adam" or "torch.nn.CrossEntropyLoss"
+    origin: Optional[cst.CSTNode] = None  # the expression that created it (identity for matching)
+    module: Optional[ModuleFacts] = None  # where `origin` is
+    guess: bool = False  # only the variable's name says so
+    cls: Optional[ClassFacts] = None  # the project class of a model instance
+
+
+def _same(values: List[Value]) -> Optional[Value]:
+    if not values:
+        return None
+    first = values[0]
+    if any(v.kind != first.kind for v in values):
+        return None
+    if all(v.origin is first.origin and v.qual == first.qual and v.cls is first.cls for v in values):
+        return first
+    quals = {v.qual for v in values}
+    classes = {id(v.cls) for v in values}
+    return Value(
+        first.kind,
+        qual=first.qual if len(quals) == 1 else None,
+        guess=any(v.guess for v in values),
+        cls=first.cls if len(classes) == 1 else None,
+    )
+
+
+class Resolver:
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._memo: Dict[Tuple[int, int], Optional[Value]] = {}
+
+    # public API -------------------------------------------------------------------------
+
+    def value_of(self, expr: cst.BaseExpression, scope: Scope) -> Optional[Value]:
+        return self._value(expr, scope, 0, set())
+
+    def is_module_class(self, cls: ClassFacts) -> bool:
+        return any(K.is_module_base(q) or q.endswith(("Module", "LightningModule")) for q in self.project.base_quals(cls))
+
+    # internals --------------------------------------------------------------------------
+
+    def _value(self, expr: cst.BaseExpression, scope: Scope, depth: int, seen: Set[int]) -> Optional[Value]:
+        key = (id(expr), id(scope))
+        if key in self._memo:
+            return self._memo[key]
+        if depth > _MAX_DEPTH or key[0] in seen:
+            return None
+        seen = seen | {key[0]}
+        result = self._compute(expr, scope, depth, seen)
+        self._memo[key] = result
+        return result
+
+    def _compute(self, expr: cst.BaseExpression, scope: Scope, depth: int, seen: Set[int]) -> Optional[Value]:
+        mod = scope.module
+        if isinstance(expr, cst.Call):
+            return self._call_value(expr, scope, depth, seen)
+        if isinstance(expr, cst.Name):
+            return self._name_value(expr.value, scope, depth, seen)
+        if isinstance(expr, cst.Attribute):
+            d = dotted(expr)
+            if d is not None and d.startswith("self.") and d.count(".") == 1:
+                cls = enclosing_class(scope)
+                if cls is not None:
+                    return self._attr_value(cls, d, depth, seen)
+            return None
+        if isinstance(expr, (cst.IfExp,)):
+            a = self._value(expr.body, scope, depth + 1, seen)
+            b = self._value(expr.orelse, scope, depth + 1, seen)
+            return _same([a, b]) if a and b else None
+        del mod
+        return None
+
+    def _call_value(self, call: cst.Call, scope: Scope, depth: int, seen: Set[int]) -> Optional[Value]:
+        mod = scope.module
+        func = call.func
+        qual = mod.qualify(func)
+        kind = K.kind_of_constructor(qual)
+        if qual in _WRAPPERS and call.args:
+            return self._value(call.args[0].value, scope, depth + 1, seen)
+        if kind is not None:
+            return Value(kind, qual=qual, origin=call, module=mod)
+        if isinstance(func, cst.Attribute):
+            name = func.attr.value
+            if name in _PASSTHROUGH_METHODS:
+                inner = self._value(func.value, scope, depth + 1, seen)
+                if inner is not None and inner.kind in (K.MODEL, K.LOSS):
+                    return inner
+            if name == "prepare" and len(call.args) == 1:
+                recv = self._value(func.value, scope, depth + 1, seen)
+                if recv is not None and recv.kind == K.ACCELERATOR:
+                    return self._value(call.args[0].value, scope, depth + 1, seen)
+        callee = self.project.resolve_callee(func, scope)
+        if isinstance(callee, ClassFacts):
+            if self.is_module_class(callee):
+                return Value(K.MODEL, qual=callee.name, origin=call, module=mod, cls=callee)
+            if any(q.startswith("torch.optim.") for q in self.project.base_quals(callee)):
+                return Value(K.OPTIMIZER, qual=callee.name, origin=call, module=mod)
+            return None
+        if isinstance(callee, Scope):
+            return self._returns_value(callee, depth + 1, seen)
+        # Calling a model gives its output.
+        recv_val = self._value(func, scope, depth + 1, seen) if isinstance(func, (cst.Name, cst.Attribute)) else None
+        if recv_val is not None and recv_val.kind == K.MODEL:
+            return Value(K.TENSOR, qual="model-output", origin=call, module=mod, cls=recv_val.cls)
+        if recv_val is not None and recv_val.kind == K.LOSS:
+            return Value(K.TENSOR, qual="loss-output", origin=call, module=mod)
+        return None
+
+    def _returns_value(self, fn: Scope, depth: int, seen: Set[int]) -> Optional[Value]:
+        rets: List[Value] = []
+        for stmt_value in _return_values(fn):
+            v = self._value(stmt_value, fn, depth + 1, seen)
+            if v is None:
+                return None
+            rets.append(v)
+        return _same(rets)
+
+    def _name_value(self, name: str, scope: Scope, depth: int, seen: Set[int]) -> Optional[Value]:
+        s: Optional[Scope] = scope
+        while s is not None:
+            if name in s.bindings:
+                return self._bindings_value(s.bindings[name], depth, seen)
+            if name in s.params:
+                return self._param_value(s, name, depth, seen)
+            s = s.parent
+        return None
+
+    def _attr_value(self, cls: ClassFacts, key: str, depth: int, seen: Set[int]) -> Optional[Value]:
+        c: Optional[ClassFacts] = cls
+        hops = 0
+        while c is not None and hops < 6:
+            if key in c.attrs:
+                return self._bindings_value(c.attrs[key], depth, seen)
+            bases = self.project.base_classes(c)
+            c = bases[0] if bases else None
+            hops += 1
+        return None
+
+    def _bindings_value(self, bindings: List[Binding], depth: int, seen: Set[int]) -> Optional[Value]:
+        values: List[Value] = []
+        for b in bindings:
+            v = self._binding_value(b, depth, seen)
+            if v is None:
+                return None
+            values.append(v)
+        return _same(values)
+
+    def _binding_value(self, b: Binding, depth: int, seen: Set[int]) -> Optional[Value]:
+        if b.how == "for":
+            return None
+        if b.index is None:
+            return self._value(b.value, b.scope, depth + 1, seen)
+        value = b.value
+        if isinstance(value, (cst.Tuple, cst.List)) and b.index < len(value.elements):
+            el = value.elements[b.index].value
+            return self._value(el, b.scope, depth + 1, seen)
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in ("prepare", "setup", "initialize"):
+            if b.index < len(value.args):
+                return self._value(value.args[b.index].value, b.scope, depth + 1, seen)
+        if isinstance(value, cst.Call):
+            callee = self.project.resolve_callee(value.func, b.scope)
+            if isinstance(callee, Scope):
+                vals: List[Value] = []
+                for rv in _return_values(callee):
+                    if isinstance(rv, cst.Tuple) and b.index < len(rv.elements):
+                        v = self._value(rv.elements[b.index].value, callee, depth + 1, seen)
+                        if v is None:
+                            return None
+                        vals.append(v)
+                    else:
+                        return None
+                return _same(vals)
+        return None
+
+    def _param_value(self, fn: Scope, name: str, depth: int, seen: Set[int]) -> Optional[Value]:
+        idx = fn.params.index(name)
+        is_method = fn.cls is not None and bool(fn.params) and fn.params[0] in ("self", "cls")
+        if is_method and idx == 0:
+            return None
+        values: List[Value] = []
+        callers = self.project.callers(fn)
+        for caller_scope, call in callers:
+            arg = _argument_for(call, fn, idx, name, is_method)
+            if arg is None:
+                default = fn.param_nodes[idx].default
+                if default is None:
+                    return None
+                arg, caller_scope = default, fn
+            v = self._value(arg, caller_scope, depth + 1, seen)
+            if v is None:
+                return None
+            values.append(v)
+        agreed = _same(values)
+        if agreed is not None:
+            return agreed
+        if callers:
+            return None
+        guess = K.guess_kind_from_name(name)
+        return Value(guess, guess=True) if guess else None
+
+
+def _argument_for(call: cst.Call, fn: Scope, idx: int, name: str, is_method: bool) -> Optional[cst.BaseExpression]:
+    pos = idx - 1 if is_method and isinstance(call.func, cst.Attribute) else idx
+    positional = 0
+    for arg in call.args:
+        if arg.star:
+            return None
+        if arg.keyword is not None:
+            if arg.keyword.value == name:
+                return arg.value
+            continue
+        if positional == pos:
+            return arg.value
+        positional += 1
+    return None
+
+
+def _return_values(fn: Scope) -> List[cst.BaseExpression]:
+    out: List[cst.BaseExpression] = []
+
+    class _Returns(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return node is fn.node
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+            return False
+
+        def visit_Return(self, node: cst.Return) -> None:
+            if node.value is not None:
+                out.append(node.value)
+
+    cache = fn.module.cache.setdefault("returns", {})
+    assert isinstance(cache, dict)
+    if id(fn) in cache:
+        return cache[id(fn)]  # type: ignore[no-any-return]
+    fn.node.visit(_Returns())
+    cache[id(fn)] = out
+    return out

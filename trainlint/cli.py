@@ -1,0 +1,181 @@
+"""The `trainlint` command: check (the default), rules, explain, and the optional trace/lsp."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections import Counter
+from typing import Any, List, Optional, Sequence, Tuple
+
+import click
+
+from trainlint import __version__, registry
+from trainlint.config import ConfigError, Settings, apply_cli, load_settings, split_codes
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class _DefaultToCheck(click.Group):
+    """`trainlint src/` means `trainlint check src/`, as with ruff."""
+
+    def parse_args(self, ctx: click.Context, args: List[str]) -> List[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")):
+            args = ["check", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_DefaultToCheck, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="trainlint")
+def main() -> None:
+    """Find the silent bugs of PyTorch training code.
+
+    `trainlint PATH...` is short for `trainlint check PATH...`.
+    """
+
+
+def _load(config: Optional[str], isolated: bool, select: Tuple[str, ...], ignore: Tuple[str, ...], extend_select: Tuple[str, ...]) -> Settings:
+    try:
+        settings = load_settings(config=config, isolated=isolated)
+        return apply_cli(settings, split_codes(select) or None, split_codes(ignore) or None, split_codes(extend_select) or None)
+    except ConfigError as exc:
+        click.echo(f"trainlint: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+def selection_options(fn: Any) -> Any:
+    fn = click.option("--select", multiple=True, metavar="CODES", help="Only these rules: codes or prefixes (TL1, TL10, TL101, ALL), comma-separated.")(fn)
+    fn = click.option("--ignore", multiple=True, metavar="CODES", help="Disable these rules (codes or prefixes).")(fn)
+    fn = click.option("--extend-select", multiple=True, metavar="CODES", help="Enable these rules on top of the selection.")(fn)
+    fn = click.option("--config", type=click.Path(dir_okay=False), default=None, help="Read this TOML file instead of discovering pyproject.toml / trainlint.toml.")(fn)
+    fn = click.option("--isolated", is_flag=True, help="Ignore every configuration file.")(fn)
+    return fn
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@selection_options
+@click.option("--output-format", "--format", "output_format", default="text", show_default=True, help="text, json, sarif or github.")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule (suppressed ones counted apart).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary line.")
+@click.option("--force-exclude", is_flag=True, help="Apply exclude patterns to files named on the command line too (for pre-commit).")
+def check(
+    paths: Sequence[str],
+    select: Tuple[str, ...],
+    ignore: Tuple[str, ...],
+    extend_select: Tuple[str, ...],
+    config: Optional[str],
+    isolated: bool,
+    output_format: str,
+    statistics: bool,
+    exit_zero: bool,
+    quiet: bool,
+    force_exclude: bool,
+) -> None:
+    """Lint Python files, folders and notebooks (default: the current folder)."""
+    from trainlint.engine import check_paths
+    from trainlint.report import formatters
+    from trainlint.report.text import summary_line
+
+    fmts = formatters()
+    if output_format not in fmts:
+        raise click.UsageError(f"unknown output format {output_format!r}; choose from {', '.join(sorted(fmts))}")
+    settings = _load(config, isolated, select, ignore, extend_select)
+    try:
+        result = check_paths(list(paths) or ["."], settings, force_exclude=force_exclude)
+    except Exception as exc:  # a defect of trainlint: say so, exit 2
+        click.echo(f"trainlint: internal error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    if statistics:
+        _print_statistics(result, output_format)
+    else:
+        out = fmts[output_format](result)
+        if out:
+            click.echo(out, nl=False)
+    if not quiet and output_format == "text" and not statistics:
+        click.echo(summary_line(result), err=True)
+    if result.internal_errors:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_FINDINGS if result.diagnostics and not exit_zero else EXIT_CLEAN)
+
+
+def _print_statistics(result: Any, output_format: str) -> None:
+    found = Counter(d.code for d in result.diagnostics)
+    suppressed = Counter(d.code for d in result.suppressed)
+    codes = sorted(set(found) | set(suppressed))
+    if output_format == "json":
+        rows = [{"code": c, "name": registry.RULES[c].name, "count": found[c], "suppressed": suppressed[c]} for c in codes]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for c in codes:
+        extra = f"  ({suppressed[c]} suppressed)" if suppressed[c] else ""
+        click.echo(f"{found[c]:5d}  {c}  {registry.RULES[c].name}{extra}")
+
+
+@main.command("rules")
+@click.option("--output-format", "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def rules_cmd(output_format: str) -> None:
+    """List every rule: code, name, family, default, fixable, summary."""
+    from trainlint.rules import load_rules
+
+    load_rules()
+    rows = [
+        {
+            "code": r.code,
+            "name": r.name,
+            "family": r.family,
+            "kind": r.kind,
+            "severity": r.severity.value,
+            "default": r.default_enabled,
+            "fixable": r.fixable,
+            "summary": r.summary,
+        }
+        for r in registry.all_rules()
+    ]
+    if output_format == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        flags = ("on " if row["default"] else "off") + (" fix" if row["fixable"] else "    ")
+        click.echo(f"{row['code']}  {row['name']:<36} {row['family']:<8} {flags}  {row['summary']}")
+
+
+@main.command()
+@click.argument("rule")
+def explain(rule: str) -> None:
+    """Print a rule's page (by code, e.g. TL101, or name, e.g. missing-zero-grad)."""
+    from trainlint.pages import page_for
+
+    info = registry.lookup(rule)
+    if info is None:
+        click.echo(f"trainlint: error: unknown rule {rule!r} (see `trainlint rules`)", err=True)
+        sys.exit(EXIT_ERROR)
+    page = page_for(info.code)
+    if page is None:
+        click.echo(f"{info.code} {info.name}: {info.summary}")
+        click.echo("(the rule's page is missing from this installation)", err=True)
+        return
+    click.echo(page, nl=not page.endswith("\n"))
+
+
+def _register_optional() -> None:
+    try:
+        from trainlint.runtime.command import trace
+    except ImportError:
+        pass
+    else:
+        main.add_command(trace)
+    try:
+        from trainlint.lsp_command import lsp
+    except ImportError:
+        pass
+    else:
+        main.add_command(lsp)
+
+
+_register_optional()
+
+
+if __name__ == "__main__":
+    main()

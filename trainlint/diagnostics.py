@@ -1,0 +1,127 @@
+"""Plain data carried from the rules to the reporters: what was found, where, and how to fix it."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Status(str, enum.Enum):
+    """How sure we are: static findings are suspicions until the tracer rules on them."""
+
+    SUSPECTED = "suspected"
+    CONFIRMED = "confirmed"
+    REFUTED = "refuted"
+    UNVERIFIED = "unverified"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A 1-based, end-inclusive-line / end-exclusive-column region of a file."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass
+class Related:
+    path: str
+    line: int
+    column: int
+    message: str
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"path": self.path, "line": self.line, "column": self.column, "message": self.message}
+
+
+@dataclass
+class Edit:
+    """Replace the text between two 1-based positions with `content`."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    content: str
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "content": self.content,
+        }
+
+
+@dataclass
+class Fix:
+    applicability: str  # "safe" | "unsafe"
+    description: str
+    edits: List[Edit] = field(default_factory=list)
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "applicability": self.applicability,
+            "description": self.description,
+            "edits": [e.to_json() for e in self.edits],
+        }
+
+
+@dataclass
+class Diagnostic:
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    path: str
+    span: Span
+    status: Status = Status.SUSPECTED
+    related: List[Related] = field(default_factory=list)
+    fix: Optional[Fix] = None
+    evidence: Optional[Dict[str, Any]] = None
+    # Notebook cell (1-based) when the file is a notebook; the span is then within the cell.
+    cell: Optional[int] = None
+    # Program lines (before notebook mapping) of the report and of its statement, for `# noqa`.
+    program_line: Optional[int] = field(default=None, repr=False, compare=False)
+    statement_lines: Optional[Tuple[int, int]] = field(default=None, repr=False, compare=False)
+
+    @property
+    def line(self) -> int:
+        return self.span.line
+
+    @property
+    def column(self) -> int:
+        return self.span.column
+
+    def sort_key(self) -> Tuple[str, int, int, int, str]:
+        return (self.path, self.cell or 0, self.span.line, self.span.column, self.code)
+
+    def to_json(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity.value,
+            "message": self.message,
+            "path": self.path,
+            "line": self.span.line,
+            "column": self.span.column,
+            "end_line": self.span.end_line,
+            "end_column": self.span.end_column,
+            "status": self.status.value,
+            "related": [r.to_json() for r in self.related],
+            "fix": self.fix.to_json() if self.fix else None,
+            "evidence": self.evidence,
+        }
+        if self.cell is not None:
+            out["cell"] = self.cell
+        return out

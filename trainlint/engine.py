@@ -1,0 +1,312 @@
+"""files -> parse once -> facts -> rules -> suppressions -> diagnostics."""
+
+from __future__ import annotations
+
+import os
+import re
+import traceback
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from trainlint import registry, suppressions
+from trainlint.analysis.facts import ModuleFacts, build_facts
+from trainlint.analysis.loops import LoopAnalyzer
+from trainlint.analysis.project import Project, module_name_for
+from trainlint.analysis.symbols import Resolver
+from trainlint.config import Settings
+from trainlint.diagnostics import Diagnostic, Related, Severity, Span
+from trainlint.rules import Finding, RuleContext, load_rules
+from trainlint.source import SourceError, SourceText, decode
+
+PY_SUFFIXES = (".py", ".pyi", ".ipynb")
+_BRACKETS = re.compile(r"[()\[\]{}]")
+MAX_NESTING = 150  # CPython itself refuses more than 200 nested brackets
+
+
+@dataclass
+class LoadedFile:
+    path: str
+    source: Optional[SourceText] = None
+    facts: Optional[ModuleFacts] = None
+    error: Optional[Diagnostic] = None
+    # Notebook files map program lines back to (cell, line-in-cell).
+    line_map: Optional[Callable[[int], Tuple[Optional[int], int]]] = None
+
+
+@dataclass
+class CheckResult:
+    diagnostics: List[Diagnostic] = field(default_factory=list)
+    suppressed: List[Diagnostic] = field(default_factory=list)
+    files: int = 0
+    internal_errors: int = 0
+
+
+# ---------------------------------------------------------------------------- discovery
+
+
+def discover(paths: Sequence[str], settings: Settings, force_exclude: bool = False) -> Tuple[List[str], List[Diagnostic]]:
+    """Python files and notebooks under `paths`; explicit files are kept unless force-excluded."""
+    out: List[str] = []
+    problems: List[Diagnostic] = []
+    seen = set()
+
+    def add(p: str) -> None:
+        key = os.path.realpath(p)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+
+    for p in paths:
+        if os.path.isdir(p):
+            if force_exclude and settings.is_excluded(p) and p not in (".", ""):
+                continue
+            for dirpath, dirnames, filenames in os.walk(p, followlinks=False):
+                dirnames[:] = sorted(d for d in dirnames if not settings.is_excluded(os.path.join(dirpath, d)))
+                for name in sorted(filenames):
+                    full = os.path.join(dirpath, name)
+                    if name.endswith(PY_SUFFIXES) and not settings.is_excluded(full):
+                        add(_clean(full))
+        elif os.path.exists(p) or os.path.islink(p):
+            if force_exclude and settings.is_excluded(p):
+                continue
+            add(_clean(p))
+        else:
+            problems.append(_tool_diag("TL001", p, f"no such file or directory: {p}"))
+    return out, problems
+
+
+def _clean(path: str) -> str:
+    return path[2:] if path.startswith("./") else path
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+def _tool_diag(code: str, path: str, message: str, line: int = 1, column: int = 1) -> Diagnostic:
+    info = registry.RULES[code]
+    return Diagnostic(code, info.name, info.severity, message, path, Span(line, column, line, column))
+
+
+def load_file(path: str, data: Optional[bytes] = None) -> LoadedFile:
+    lf = LoadedFile(path=path)
+    if data is None:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except IsADirectoryError:
+            lf.error = _tool_diag("TL001", path, "is a directory, not a Python file")
+            return lf
+        except OSError as exc:
+            lf.error = _tool_diag("TL001", path, f"cannot read file: {exc.strerror or exc}")
+            return lf
+    if path.endswith(".ipynb"):
+        try:
+            from trainlint.notebook import notebook_source
+        except ImportError:
+            lf.error = _tool_diag("TL001", path, "notebooks are not supported by this build")
+            return lf
+        try:
+            text, line_map = notebook_source(data)
+        except SourceError as exc:
+            lf.error = _tool_diag("TL001", path, exc.message, exc.line, exc.column)
+            return lf
+        lf.line_map = line_map
+        lf.source = SourceText(text=text, encoding="utf-8", bom=False, newline="\n")
+    else:
+        try:
+            lf.source = decode(data)
+        except SourceError as exc:
+            lf.error = _tool_diag("TL001", path, exc.message, exc.line, exc.column)
+            return lf
+    text = lf.source.text
+    problem = _nesting_problem(text)
+    if problem is not None:
+        lf.error = _tool_diag("TL001", path, problem[0], problem[1], 1)
+        return lf
+    try:
+        tree = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        line, col = _map_line(lf, exc.raw_line), exc.raw_column + 1
+        lf.error = _tool_diag("TL001", path, f"syntax error: {exc.message}", line[1], col)
+        if line[0] is not None:
+            lf.error.cell = line[0]
+        return lf
+    except (RecursionError, MemoryError, ValueError, TypeError) as exc:
+        lf.error = _tool_diag("TL001", path, f"cannot parse file: {type(exc).__name__}: {exc}"[:300])
+        return lf
+    lf.facts = build_facts(path, module_name_for(path), text, tree)
+    return lf
+
+
+def _map_line(lf: LoadedFile, line: int) -> Tuple[Optional[int], int]:
+    if lf.line_map is None:
+        return None, line
+    return lf.line_map(line)
+
+
+def _nesting_problem(text: str) -> Optional[Tuple[str, int]]:
+    """Refuse absurdly nested code before the parser recurses into it."""
+    if text.count("(") + text.count("[") + text.count("{") < MAX_NESTING:
+        return None
+    depth = 0
+    for m in _BRACKETS.finditer(text):
+        if m.group() in "([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                line = text.count("\n", 0, m.start()) + 1
+                return (f"expression nested more than {MAX_NESTING} levels deep; not analysed", line)
+        else:
+            depth = max(0, depth - 1)
+    return None
+
+
+# ---------------------------------------------------------------------------- checking
+
+
+class _Positions:
+    """Positions of nodes, computed only for modules that have something to report."""
+
+    def __init__(self) -> None:
+        self._maps: Dict[int, Dict[cst.CSTNode, CodeRange]] = {}
+
+    def of(self, module: ModuleFacts, node: cst.CSTNode) -> CodeRange:
+        key = id(module)
+        if key not in self._maps:
+            wrapper = MetadataWrapper(module.tree, unsafe_skip_copy=True)
+            self._maps[key] = dict(wrapper.resolve(PositionProvider))
+        return self._maps[key][node]
+
+    def statement_lines(self, module: ModuleFacts, node: cst.CSTNode) -> Tuple[int, int]:
+        """First and last line of the innermost statement holding `node`."""
+        pos = self.of(module, node)
+        best: Optional[CodeRange] = None
+        for n, r in self._maps[id(module)].items():
+            if not isinstance(n, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                continue
+            if r.start.line <= pos.start.line and r.end.line >= pos.end.line:
+                if best is None or (r.end.line - r.start.line) < (best.end.line - best.start.line):
+                    best = r
+        if best is None:
+            return pos.start.line, pos.end.line
+        if isinstance(node, cst.BaseCompoundStatement):
+            return best.start.line, best.start.line
+        return best.start.line, best.end.line
+
+
+def check_files(loaded: List[LoadedFile], settings: Settings) -> CheckResult:
+    rules = load_rules()
+    enabled = settings.enabled_codes()
+    result = CheckResult(files=len(loaded))
+    modules = [lf.facts for lf in loaded if lf.facts is not None]
+    by_module = {id(lf.facts): lf for lf in loaded if lf.facts is not None}
+    project = Project(modules)
+    resolver = Resolver(project)
+    loops = LoopAnalyzer(resolver)
+    positions = _Positions()
+    raw: List[Diagnostic] = []
+
+    for lf in loaded:
+        if lf.error is not None:
+            raw.append(lf.error)
+            continue
+        assert lf.facts is not None
+        for code in sorted(rules):
+            if code not in enabled:
+                continue
+            ctx = RuleContext(lf.facts, project, resolver, loops, settings.rule_options(code))
+            try:
+                findings = list(rules[code](ctx))
+            except Exception as exc:  # a rule's defect must not hide the other rules' findings
+                result.internal_errors += 1
+                where = traceback.extract_tb(exc.__traceback__)[-1]
+                raw.append(
+                    _tool_diag(
+                        "TL002",
+                        lf.path,
+                        f"rule {code} ({registry.RULES[code].name}) failed on this file: "
+                        f"{type(exc).__name__}: {exc} (at {os.path.basename(where.filename)}:{where.lineno}); "
+                        "please report this bug",
+                    )
+                )
+                continue
+            for f in findings:
+                raw.append(_to_diagnostic(f, positions, by_module))
+
+    seen = set()
+    sup_cache: Dict[str, suppressions.Suppressions] = {}
+    text_of = {lf.path: lf.source.text for lf in loaded if lf.source is not None}
+    for d in sorted(raw, key=Diagnostic.sort_key):
+        key = (d.code, d.path, d.cell, d.span)
+        if key in seen:
+            continue
+        seen.add(key)
+        if d.code != "TL002" and d.code in settings.ignored_for(d.path):
+            continue
+        if d.code not in enabled and d.code not in ("TL002",) and registry.RULES[d.code].kind != "tool":
+            continue
+        if d.code == "TL001" and "TL001" not in enabled:
+            continue
+        text = text_of.get(d.path)
+        if text is not None and d.code != "TL002":
+            if d.path not in sup_cache:
+                sup_cache[d.path] = suppressions.parse(text)
+            first, last = d.statement_lines or (None, None)
+            if sup_cache[d.path].suppresses(d.code, d.program_line or d.span.line, first, last):
+                result.suppressed.append(d)
+                continue
+        result.diagnostics.append(d)
+    return result
+
+
+def _to_diagnostic(f: Finding, positions: _Positions, by_module: Dict[int, LoadedFile]) -> Diagnostic:
+    info = registry.RULES[f.code]
+    r = positions.of(f.module, f.node)
+    first, last = positions.statement_lines(f.module, f.node)
+    lf = by_module.get(id(f.module))
+    span = Span(r.start.line, r.start.column + 1, r.end.line, r.end.column + 1)
+    related = []
+    for mod, node, msg in f.related:
+        rr = positions.of(mod, node)
+        rel_lf = by_module.get(id(mod))
+        cell, line = _map_line(rel_lf, rr.start.line) if rel_lf else (None, rr.start.line)
+        path = mod.path if cell is None else f"{mod.path}:cell {cell}"
+        related.append(Related(path, line, rr.start.column + 1, msg))
+    d = Diagnostic(
+        code=f.code,
+        name=info.name,
+        severity=f.severity or info.severity,
+        message=f.message,
+        path=f.module.path,
+        span=span,
+        related=related,
+        fix=f.fix,
+        program_line=span.line,
+        statement_lines=(first, last),
+    )
+    if lf is not None and lf.line_map is not None:
+        cell, line = lf.line_map(span.line)
+        cell_end, end_line = lf.line_map(span.end_line)
+        d.cell = cell
+        d.span = Span(line, span.column, end_line if cell_end == cell else line, span.end_column)
+    return d
+
+
+def check_paths(paths: Sequence[str], settings: Settings, force_exclude: bool = False) -> CheckResult:
+    files, problems = discover(paths, settings, force_exclude)
+    loaded = [load_file(p) for p in files]
+    result = check_files(loaded, settings)
+    result.diagnostics = sorted(problems + result.diagnostics, key=Diagnostic.sort_key)
+    return result
+
+
+def check_sources(sources: Dict[str, str], settings: Settings) -> CheckResult:
+    """Lint in-memory sources (tests, the editor server): path -> text."""
+    loaded = [load_file(p, t.encode("utf-8")) for p, t in sources.items()]
+    return check_files(loaded, settings)
+
+
+def count_errors(diags: Iterable[Diagnostic]) -> int:
+    return sum(1 for d in diags if d.severity == Severity.ERROR)

@@ -1,0 +1,26 @@
+"""`--output-format json`: the contract external tools parse (see README)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict
+
+from trainlint import __version__
+from trainlint.engine import CheckResult, count_errors
+
+
+def as_dict(result: CheckResult) -> Dict[str, Any]:
+    return {
+        "version": __version__,
+        "diagnostics": [d.to_json() for d in result.diagnostics],
+        "summary": {
+            "files": result.files,
+            "diagnostics": len(result.diagnostics),
+            "errors": count_errors(result.diagnostics),
+            "suppressed": len(result.suppressed),
+        },
+    }
+
+
+def render(result: CheckResult) -> str:
+    return json.dumps(as_dict(result), indent=2, ensure_ascii=False) + "\n"
