@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 def __getattr__(name: str) -> Any:
     # The tracer API imports torch; load it only when asked for.
     if name in ("tracing", "trace_script"):
-        from trainlint.runtime import api
+        from trainlint.runtime import api  # type: ignore[attr-defined]
 
         return getattr(api, name)
     raise AttributeError(name)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections import Counter
 from typing import Any, List, Optional, Sequence, Tuple
@@ -76,7 +75,7 @@ def check(
     """Lint Python files, folders and notebooks (default: the current folder)."""
     from trainlint.engine import check_paths
     from trainlint.report import formatters
-    from trainlint.report.text import summary_line
+    from trainlint.report.text import summary_line, use_color
 
     fmts = formatters()
     if output_format not in fmts:
@@ -92,7 +91,7 @@ def check(
     else:
         out = fmts[output_format](result)
         if out:
-            click.echo(out, nl=False)
+            click.echo(out, nl=False, color=output_format == "text" and use_color())
     if not quiet and output_format == "text" and not statistics:
         click.echo(summary_line(result), err=True)
     if result.internal_errors:

@@ -43,11 +43,14 @@ class Settings:
 
     def enabled_codes(self) -> set:
         """Codes in force, the most specific selector winning (ruff's convention)."""
-        selectors = list(self.select) if self.select is not None else [r.code for r in registry.all_rules() if r.default_enabled]
+        # Without an explicit selection every default rule is on, at the lowest specificity.
+        selectors = list(self.select) if self.select is not None else ["ALL"]
         selectors += self.extend_select
         out = set()
-        for code in registry.RULES:
+        for code, info in registry.RULES.items():
             best_sel = _longest_match(code, selectors)
+            if self.select is None and not info.default_enabled and _longest_match(code, self.extend_select) == 0:
+                best_sel = 0
             best_ign = _longest_match(code, self.ignore)
             if best_sel > 0 and best_sel > best_ign:
                 out.add(code)

@@ -91,7 +91,7 @@ class Diagnostic:
     evidence: Optional[Dict[str, Any]] = None
     # Notebook cell (1-based) when the file is a notebook; the span is then within the cell.
     cell: Optional[int] = None
-    # Program lines (before notebook mapping) of the report and of its statement, for `# noqa`.
+    # Program lines (before notebook mapping) of the report and of its statement, for noqa comments.
     program_line: Optional[int] = field(default=None, repr=False, compare=False)
     statement_lines: Optional[Tuple[int, int]] = field(default=None, repr=False, compare=False)
 

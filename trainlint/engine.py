@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import traceback
@@ -129,16 +130,28 @@ def load_file(path: str, data: Optional[bytes] = None) -> LoadedFile:
     try:
         tree = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        line, col = _map_line(lf, exc.raw_line), exc.raw_column + 1
-        lf.error = _tool_diag("TL001", path, f"syntax error: {exc.message}", line[1], col)
-        if line[0] is not None:
-            lf.error.cell = line[0]
+        message, raw_line, col = _syntax_error_details(text, exc)
+        cell, line = _map_line(lf, raw_line)
+        lf.error = _tool_diag("TL001", path, f"syntax error: {message}", line, col)
+        lf.error.cell = cell
         return lf
     except (RecursionError, MemoryError, ValueError, TypeError) as exc:
         lf.error = _tool_diag("TL001", path, f"cannot parse file: {type(exc).__name__}: {exc}"[:300])
         return lf
     lf.facts = build_facts(path, module_name_for(path), text, tree)
     return lf
+
+
+def _syntax_error_details(text: str, exc: cst.ParserSyntaxError) -> Tuple[str, int, int]:
+    """Python's own message and position where it has one (compiling never runs the code)."""
+    try:
+        ast.parse(text)
+    except SyntaxError as err:
+        if err.lineno:
+            return (err.msg or exc.message, err.lineno, max(1, err.offset or 1))
+    except (RecursionError, MemoryError, ValueError):
+        pass
+    return exc.message, exc.raw_line, exc.raw_column + 1
 
 
 def _map_line(lf: LoadedFile, line: int) -> Tuple[Optional[int], int]:

@@ -11,7 +11,7 @@ from typing import Dict, Iterable, List, Optional
 
 from trainlint.diagnostics import Severity
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from trainlint import registry
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+[0-9]+(?:\s*,\s*[A-Za-z]+[0-9]+)*))?", re.IGNORECASE)
 _FILE_NOQA = re.compile(r"^\s*#\s*trainlint:\s*noqa(?::\s*(?P<codes>[A-Za-z0-9 ,]+))?\s*$", re.IGNORECASE)
 
-ALL = None  # a bare `# noqa` suppresses every code
+ALL = None  # a bare noqa comment suppresses every code
 
 
 @dataclass

@@ -19,7 +19,7 @@ class Binding:
     """`target = value`; `index` is set when the target is one element of a tuple unpack."""
 
     value: cst.BaseExpression
-    scope: "Scope"
+    scope: Scope
     index: Optional[int] = None
     # `for x in loader` binds x to an element of loader; `with X as y` binds y to X's result.
     how: str = "assign"  # "assign" | "for" | "with" | "param-default"
@@ -32,15 +32,15 @@ class Scope:
 
     name: str  # "main", "Trainer.fit", "<module>"
     node: Union[cst.FunctionDef, cst.Module]
-    module: "ModuleFacts"
-    cls: Optional["ClassFacts"] = None
+    module: ModuleFacts
+    cls: Optional[ClassFacts] = None
     params: List[str] = field(default_factory=list)
     param_nodes: List[cst.Param] = field(default_factory=list)
     bindings: Dict[str, List[Binding]] = field(default_factory=dict)
     local_defs: Dict[str, cst.FunctionDef] = field(default_factory=dict)
     calls: List[cst.Call] = field(default_factory=list)
     decorators: List[str] = field(default_factory=list)
-    parent: Optional["Scope"] = None
+    parent: Optional[Scope] = None
 
     @property
     def body(self) -> Sequence[cst.BaseStatement]:
@@ -60,7 +60,7 @@ class Scope:
 class ClassFacts:
     name: str
     node: cst.ClassDef
-    module: "ModuleFacts"
+    module: ModuleFacts
     bases: List[cst.BaseExpression] = field(default_factory=list)
     methods: Dict[str, Scope] = field(default_factory=dict)
     # "self.x" assignments from every method of the class.
@@ -202,7 +202,7 @@ class _Builder(cst.CSTVisitor):
         # self.add_module("name", layer) declares a submodule like an assignment does.
         if dotted(node.func) == "self.add_module" and len(node.args) >= 2:
             first = node.args[0].value
-            if isinstance(first, cst.SimpleString):
+            if isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
                 self._record(f"self.{first.evaluated_value}", Binding(node.args[1].value, self.scope, stmt=node))
 
 
