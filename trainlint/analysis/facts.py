@@ -12,6 +12,7 @@ from typing import Dict, List, Optional, Sequence, Union
 import libcst as cst
 
 from trainlint.analysis.names import ImportTable, dotted
+from trainlint.analysis.walk import children
 
 
 @dataclass
@@ -94,7 +95,7 @@ def _target_keys(target: cst.BaseExpression) -> Optional[str]:
     return None
 
 
-class _Builder(cst.CSTVisitor):
+class _Builder:
     def __init__(self, facts: ModuleFacts) -> None:
         self.facts = facts
         self.scope_stack: List[Scope] = [facts.toplevel]
@@ -212,5 +213,40 @@ def build_facts(path: str, module_name: str, text: str, tree: cst.Module) -> Mod
     facts.toplevel = Scope(name="<module>", node=tree, module=facts)
     facts.scopes.append(facts.toplevel)
     builder = _Builder(facts)
-    tree.visit(builder)
+    handlers = {
+        cst.Import: builder.visit_Import,
+        cst.ImportFrom: builder.visit_ImportFrom,
+        cst.Assign: builder.visit_Assign,
+        cst.AnnAssign: builder.visit_AnnAssign,
+        cst.For: builder.visit_For,
+        cst.WithItem: builder.visit_WithItem,
+        cst.Call: builder.visit_Call,
+    }
+    leave = object()
+    # Iterative pre-order walk; a marker after a def/class's children pops its scope.
+    stack: List[object] = [tree]
+    while stack:
+        item = stack.pop()
+        if item is leave:
+            node = stack.pop()
+            if isinstance(node, cst.FunctionDef):
+                builder.leave_FunctionDef(node)
+            else:
+                builder.leave_ClassDef(node)  # type: ignore[arg-type]
+            continue
+        node = item  # type: ignore[assignment]
+        t = type(node)
+        if t is cst.FunctionDef:
+            builder.visit_FunctionDef(node)  # type: ignore[arg-type]
+            stack += [node, leave]
+        elif t is cst.ClassDef:
+            builder.visit_ClassDef(node)  # type: ignore[arg-type]
+            stack += [node, leave]
+        else:
+            handler = handlers.get(t)
+            if handler is not None:
+                handler(node)  # type: ignore[operator]
+        kids = list(children(node))  # type: ignore[arg-type]
+        kids.reverse()
+        stack.extend(kids)
     return facts

@@ -18,6 +18,7 @@ from trainlint.analysis import kinds as K
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.names import dotted
 from trainlint.analysis.symbols import Resolver, Value
+from trainlint.analysis.walk import calls_in_evaluation_order
 
 MAX_CALL_DEPTH = 4
 
@@ -207,12 +208,11 @@ class LoopAnalyzer:
         return out
 
     def _expr(self, expr: cst.BaseExpression, scope: Scope, depth: int) -> List[Event]:
-        collector = _CallCollector()
-        expr.visit(collector)
+        calls, grad_reads = calls_in_evaluation_order(expr)
         out: List[Event] = []
-        if collector.grad_reads:
-            out.append(Event(GRAD_READ, collector.grad_reads[0], scope))
-        for call in collector.calls:
+        if grad_reads:
+            out.append(Event(GRAD_READ, grad_reads[0], scope))
+        for call in calls:
             out.extend(self._call(call, scope, depth))
         return out
 
@@ -312,24 +312,6 @@ class LoopAnalyzer:
         return []
 
 
-class _CallCollector(cst.CSTVisitor):
-    """Calls of an expression in evaluation order (arguments before the call itself)."""
-
-    def __init__(self) -> None:
-        self.calls: List[cst.Call] = []
-        self.grad_reads: List[cst.Attribute] = []
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        if node.attr.value == "grad":
-            self.grad_reads.append(node)
-
-    def leave_Call(self, original_node: cst.Call) -> None:
-        self.calls.append(original_node)
-
-
 def _tag(events: List[Event], cond: Optional[int] = None, loop: Optional[int] = None) -> List[Event]:
     if cond is not None:
         return [replace(e, conds=(cond,) + e.conds) for e in events]
@@ -395,9 +377,7 @@ def _is_grad_attr(expr: cst.BaseExpression) -> bool:
 
 
 def _mentions_grad(expr: cst.BaseExpression) -> bool:
-    c = _CallCollector()
-    expr.visit(c)
-    return bool(c.grad_reads)
+    return bool(calls_in_evaluation_order(expr)[1])
 
 
 def disables_grad(expr: cst.BaseExpression, module: ModuleFacts) -> bool:

@@ -16,6 +16,7 @@ from trainlint.analysis import kinds as K
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project, enclosing_class
+from trainlint.analysis.walk import children
 
 # Methods that return their receiver (or an equivalent object of the same kind).
 _PASSTHROUGH_METHODS = {"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "train", "eval", "requires_grad_", "share_memory"}
@@ -244,23 +245,23 @@ def _argument_for(call: cst.Call, fn: Scope, idx: int, name: str, is_method: boo
 
 
 def _return_values(fn: Scope) -> List[cst.BaseExpression]:
-    out: List[cst.BaseExpression] = []
-
-    class _Returns(cst.CSTVisitor):
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return node is fn.node
-
-        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-            return False
-
-        def visit_Return(self, node: cst.Return) -> None:
-            if node.value is not None:
-                out.append(node.value)
-
+    """The values of `fn`'s own return statements (not those of nested defs)."""
     cache = fn.module.cache.setdefault("returns", {})
     assert isinstance(cache, dict)
     if id(fn) in cache:
         return cache[id(fn)]  # type: ignore[no-any-return]
-    fn.node.visit(_Returns())
+    out: List[cst.BaseExpression] = []
+    stack: List[cst.CSTNode] = list(fn.body)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(n, cst.Return):
+            if n.value is not None:
+                out.append(n.value)
+            continue
+        if isinstance(n, cst.BaseExpression):
+            continue  # returns live in statements only
+        stack.extend(children(n))
     cache[id(fn)] = out
     return out
