@@ -52,15 +52,20 @@ class Edit:
     end_line: int
     end_column: int
     content: str
+    # Notebook cell (1-based) when the file is a notebook; the positions are then within the cell.
+    cell: Optional[int] = None
 
     def to_json(self) -> Dict[str, Any]:
-        return {
+        out: Dict[str, Any] = {
             "line": self.line,
             "column": self.column,
             "end_line": self.end_line,
             "end_column": self.end_column,
             "content": self.content,
         }
+        if self.cell is not None:
+            out["cell"] = self.cell
+        return out
 
 
 @dataclass
@@ -125,3 +130,24 @@ class Diagnostic:
         if self.cell is not None:
             out["cell"] = self.cell
         return out
+
+
+def diagnostic_from_json(data: Dict[str, Any]) -> Diagnostic:
+    """The inverse of `Diagnostic.to_json` (used by the cache and by worker processes)."""
+    fix = None
+    if data.get("fix"):
+        f = data["fix"]
+        fix = Fix(f["applicability"], f["description"], [Edit(**e) for e in f.get("edits", [])])
+    return Diagnostic(
+        code=data["code"],
+        name=data["name"],
+        severity=Severity(data["severity"]),
+        message=data["message"],
+        path=data["path"],
+        span=Span(data["line"], data["column"], data["end_line"], data["end_column"]),
+        status=Status(data.get("status", "suspected")),
+        related=[Related(r["path"], r["line"], r["column"], r["message"]) for r in data.get("related", [])],
+        fix=fix,
+        evidence=data.get("evidence"),
+        cell=data.get("cell"),
+    )

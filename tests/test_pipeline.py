@@ -1,0 +1,150 @@
+"""Components, prefilter, cache and worker processes: faster, never different."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BUGGY, CLEAN
+from trainlint import engine, pipeline
+from trainlint.analysis.depgraph import components, imported_modules
+from trainlint.config import Settings
+from trainlint.engine import check_paths
+from trainlint.pipeline import RunOptions
+
+QUALITY = Path(__file__).resolve().parent.parent / "benchmarks" / "quality" / "cases"
+
+MODELS = """\
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return {ret}
+"""
+TRAIN = """\
+import torch
+import torch.nn as nn
+from models import Net
+
+model = Net()
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+crit = nn.CrossEntropyLoss()
+for step in range(3):
+    opt.zero_grad()
+    loss = crit(model(torch.randn(8, 4)), torch.randint(0, 3, (8,)))
+    loss.backward()
+    opt.step()
+"""
+
+
+def keys(result):
+    return sorted((d.path, d.cell, d.line, d.column, d.code, d.message) for d in result.diagnostics)
+
+
+def test_imports_are_found_without_parsing():
+    text = "import a.b as c\nfrom .models import Net, build\nfrom .. import utils\n    from x import (y,\n z)\n"
+    mods = imported_modules(text, "pkg.sub.train")
+    assert {"a.b", "pkg.sub.models", "pkg.sub.models.Net", "pkg.utils", "x.y", "x.z"} <= mods
+
+
+def test_components_follow_imports_in_both_directions():
+    paths = ["p/train.py", "p/models.py", "p/utils.py", "q/other.py", "q/lonely.py"]
+    texts = ["from models import Net\nimport utils", "", "", "from p import models", ""]
+    assert components(paths, texts) == [[0, 1, 2, 3], [4]]
+
+
+def _count_loads(monkeypatch):
+    calls = []
+    real = engine.load_file
+
+    def counting(path, data=None):
+        calls.append(path)
+        return real(path, data)
+
+    monkeypatch.setattr(pipeline, "load_file", counting)
+    return calls
+
+
+def test_cache_hit_parses_nothing_and_a_dependency_change_invalidates(tmp_path, monkeypatch):
+    (tmp_path / "models.py").write_text(MODELS.format(ret="self.fc(x)"))
+    (tmp_path / "train.py").write_text(TRAIN)
+    (tmp_path / "unrelated.py").write_text(CLEAN)
+    opts = RunOptions(jobs=1, cache_dir=str(tmp_path / "cache"))
+    files = [str(tmp_path / n) for n in ("models.py", "train.py", "unrelated.py")]
+    first = check_paths(files, Settings(), options=opts)
+    calls = _count_loads(monkeypatch)
+    second = check_paths(files, Settings(), options=opts)
+    assert calls == [] and keys(second) == keys(first)
+    assert (tmp_path / "cache" / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    assert (tmp_path / "cache" / ".gitignore").read_text() == "*\n"
+    # models.py changes: train.py (which imports it) is analysed again, unrelated.py is not
+    (tmp_path / "models.py").write_text(MODELS.format(ret="F.softmax(self.fc(x), dim=1)"))
+    third = check_paths(files, Settings(), options=opts)
+    assert sorted(Path(p).name for p in calls) == ["models.py", "train.py"]
+    assert keys(third) != keys(first)
+
+
+def test_corrupt_cache_entries_are_ignored(tmp_path):
+    (tmp_path / "train.py").write_text(BUGGY)
+    opts = RunOptions(jobs=1, cache_dir=str(tmp_path / "cache"))
+    first = check_paths([str(tmp_path / "train.py")], Settings(), options=opts)
+    for entry in (tmp_path / "cache").rglob("*.json"):
+        entry.write_text("{not json")
+    again = check_paths([str(tmp_path / "train.py")], Settings(), options=opts)
+    assert keys(again) == keys(first) and [d.code for d in again.diagnostics] == ["TL101"]
+    for entry in (tmp_path / "cache").rglob("*.json"):
+        json.loads(entry.read_text())  # rewritten whole
+
+
+def test_no_cache_writes_nothing_and_env_var_sets_the_folder(tmp_path, monkeypatch):
+    (tmp_path / "train.py").write_text(BUGGY)
+    check_paths([str(tmp_path / "train.py")], Settings(), options=RunOptions(jobs=1, use_cache=False, cache_dir=str(tmp_path / "c1")))
+    assert not (tmp_path / "c1").exists()
+    monkeypatch.setenv("TRAINLINT_CACHE_DIR", str(tmp_path / "c2"))
+    check_paths([str(tmp_path / "train.py")], Settings(), options=RunOptions(jobs=1))
+    assert (tmp_path / "c2" / "CACHEDIR.TAG").exists()
+
+
+def test_prefilter_skips_parsing_but_keeps_syntax_errors(tmp_path, monkeypatch):
+    (tmp_path / "plain.py").write_text("def add(a, b):\n    return a + b\n")
+    (tmp_path / "broken.py").write_text("def add(a, b:\n    return a + b\n")
+    (tmp_path / "train.py").write_text(BUGGY)
+    calls = _count_loads(monkeypatch)
+    res = check_paths([str(tmp_path)], Settings(), options=RunOptions(jobs=1, use_cache=False))
+    assert sorted(Path(p).name for p in calls) == ["broken.py", "train.py"]
+    assert sorted((Path(d.path).name, d.code) for d in res.diagnostics) == [("broken.py", "TL001"), ("train.py", "TL101")]
+
+
+def _corpus():
+    if not QUALITY.is_dir() or not any(QUALITY.iterdir()):
+        pytest.skip("quality corpus not present")
+    return [str(QUALITY)]
+
+
+def test_same_findings_with_cache_jobs_and_prefilter_on_or_off(tmp_path):
+    paths = _corpus()
+    base = check_paths(paths, Settings(), options=RunOptions(jobs=1, use_cache=False, prefilter=False))
+    variants = [
+        RunOptions(jobs=1, use_cache=False, prefilter=True),
+        RunOptions(jobs=2, use_cache=False, prefilter=True),
+        RunOptions(jobs=2, use_cache=True, cache_dir=str(tmp_path / "c")),
+        RunOptions(jobs=1, use_cache=True, cache_dir=str(tmp_path / "c")),  # warm
+    ]
+    for opts in variants:
+        assert keys(check_paths(paths, Settings(), options=opts)) == keys(base), opts
+
+
+def test_worker_processes_on_many_components(tmp_path):
+    for i in range(40):
+        (tmp_path / f"s{i:02d}.py").write_text(BUGGY if i % 4 == 0 else CLEAN)
+    one = check_paths([str(tmp_path)], Settings(), options=RunOptions(jobs=1, use_cache=False))
+    two = check_paths([str(tmp_path)], Settings(), options=RunOptions(jobs=2, use_cache=False))
+    assert keys(one) == keys(two) and len(one.diagnostics) == 10

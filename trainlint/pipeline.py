@@ -1,0 +1,170 @@
+"""Running `check` over many files: components, prefilter, cache and worker processes.
+
+1. Read every file's bytes once and find the components (files linked by imports, see
+   `analysis/depgraph.py`); each component is analysed as one project.
+2. Prefilter: a component none of whose files mentions any token in `RELEVANT_TOKENS` cannot
+   hold a finding, so it is not parsed with libcst; each of its files still gets a (fast)
+   syntax check, and a file that fails it goes through the full pipeline for its TL001.
+3. Cache: a component whose key (see `cache.py`) is stored is not analysed again.
+4. The remaining components are analysed in `jobs` worker processes, largest first; the
+   results are sorted, so the output is the same whatever the number of jobs.
+"""
+
+from __future__ import annotations
+
+import ast
+import concurrent.futures
+import multiprocessing
+import os
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from trainlint.analysis.depgraph import components
+from trainlint.cache import Cache, component_key, default_dir, settings_fingerprint
+from trainlint.config import Settings
+from trainlint.diagnostics import Diagnostic, diagnostic_from_json
+from trainlint.engine import CheckResult, Progress, check_files, load_file
+
+# A file none of whose bytes contain one of these cannot produce a finding: every rule needs
+# torch (imported or used), an optimizer, a loss, a DataLoader, gradients or a data reader.
+RELEVANT_TOKENS: Tuple[bytes, ...] = (
+    b"torch", b"backward", b"zero_grad", b"grad", b"optim", b"nn.", b"DataLoader", b"step(",
+    b"loss", b"Loss", b"softmax", b"sigmoid", b"dropout", b"read_csv", b"genfromtxt", b"loadtxt",
+    b"np.load", b"lightning", b"accelerate", b"Accelerator", b"fabric", b"lr",
+)
+# Below this many files, worker processes cost more than they save.
+MIN_FILES_FOR_WORKERS = 16
+
+
+@dataclass
+class RunOptions:
+    jobs: int = 0  # 0: one per CPU
+    use_cache: bool = True
+    cache_dir: Optional[str] = None
+    prefilter: bool = True
+    progress: Optional[Progress] = None
+
+
+def is_relevant(data: bytes) -> bool:
+    return any(tok in data for tok in RELEVANT_TOKENS)
+
+
+def _read(path: str) -> Optional[bytes]:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError:
+        return None
+
+
+def _scan_text(path: str, data: Optional[bytes]) -> str:
+    if data is None:
+        return ""
+    if path.endswith(".ipynb"):
+        try:
+            from trainlint.notebook import notebook_source
+
+            return notebook_source(data)[0]
+        except Exception:
+            return ""
+    return data.decode("utf-8", "replace")
+
+
+def _parses(data: bytes) -> bool:
+    """Python's own parser accepts the file (a cheap check; nothing is executed)."""
+    try:
+        ast.parse(data)
+        return True
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+
+
+def _skippable(path: str, data: Optional[bytes]) -> bool:
+    return data is not None and not path.endswith(".ipynb") and not is_relevant(data) and _parses(data)
+
+
+def analyse(paths: Sequence[str], settings: Settings) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]], int]:
+    """Parse and check one component; results as JSON-able dicts (they cross processes)."""
+    from trainlint.engine import _fewer_gc_passes
+
+    with _fewer_gc_passes():
+        result = check_files([load_file(p) for p in paths], settings)
+    return (
+        [d.to_json() for d in result.diagnostics],
+        [d.to_json() for d in result.suppressed],
+        result.internal_errors,
+    )
+
+
+def _pool(jobs: int) -> concurrent.futures.ProcessPoolExecutor:
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    return concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+
+
+def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResult:
+    result = CheckResult(files=len(files))
+    contents = [_read(p) for p in files]
+    groups = components(files, [_scan_text(p, d) for p, d in zip(files, contents)])
+    cache = Cache(opts.cache_dir or default_dir(settings)) if opts.use_cache else None
+    fingerprint = settings_fingerprint(settings) if cache else ""
+
+    todo: List[Tuple[List[str], Optional[str]]] = []
+    done = 0
+    for group in groups:
+        paths = [files[i] for i in group]
+        if opts.prefilter and all(_skippable(files[i], contents[i]) for i in group):
+            done += len(group)
+            continue
+        key = None
+        if cache is not None and all(contents[i] is not None for i in group):
+            key = component_key(paths, [contents[i] or b"" for i in group], fingerprint)
+            hit = cache.get(key)
+            if hit is not None:
+                _merge(result, hit["diagnostics"], hit["suppressed"], 0)
+                done += len(group)
+                continue
+        todo.append((paths, key))
+    if opts.progress is not None:
+        opts.progress("checking", done, len(files))
+
+    jobs = opts.jobs or os.cpu_count() or 1
+    jobs = min(jobs, len(todo))
+    todo.sort(key=lambda t: -len(t[0]))  # largest first keeps the workers evenly loaded
+    if jobs > 1 and sum(len(p) for p, _ in todo) >= MIN_FILES_FOR_WORKERS:
+        with _pool(jobs) as pool:
+            futures = {pool.submit(analyse, paths, settings): (paths, key) for paths, key in todo}
+            for fut in concurrent.futures.as_completed(futures):
+                paths, key = futures[fut]
+                done = _finish(result, fut.result(), key, cache, done + len(paths), len(files), opts)
+    else:
+        for paths, key in todo:
+            done = _finish(result, analyse(paths, settings), key, cache, done + len(paths), len(files), opts)
+    result.diagnostics.sort(key=Diagnostic.sort_key)
+    result.suppressed.sort(key=Diagnostic.sort_key)
+    return result
+
+
+def _finish(
+    result: CheckResult,
+    out: Tuple[List[Dict[str, Any]], List[Dict[str, Any]], int],
+    key: Optional[str],
+    cache: Optional[Cache],
+    done: int,
+    total: int,
+    opts: RunOptions,
+) -> int:
+    diags, suppressed, internal = out
+    _merge(result, diags, suppressed, internal)
+    # A component whose rules crashed is not cached: the next run should try again.
+    if cache is not None and key is not None and internal == 0:
+        cache.put(key, diags, suppressed)
+    if opts.progress is not None:
+        opts.progress("checking", done, total)
+    return done
+
+
+def _merge(result: CheckResult, diags: List[Dict[str, Any]], suppressed: List[Dict[str, Any]], internal: int) -> None:
+    result.diagnostics.extend(diagnostic_from_json(d) for d in diags)
+    result.suppressed.extend(diagnostic_from_json(d) for d in suppressed)
+    result.internal_errors += internal
