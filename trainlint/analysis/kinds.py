@@ -30,6 +30,9 @@ _OTHER_OPTIMIZER_PREFIXES = (
     "lion_pytorch.Lion",
 )
 
+# Capitalised names under torch.nn that are not layers.
+_NOT_MODULES = {"Module", "Parameter", "ParameterList", "ParameterDict", "Buffer", "ModuleList", "ModuleDict", "UninitializedParameter", "UninitializedBuffer"}
+
 FUNCTIONAL_LOSSES = {
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div", "cosine_embedding_loss",
@@ -64,6 +67,9 @@ def kind_of_constructor(qual: Optional[str]) -> Optional[str]:
         return TENSOR
     if qual in ("torch.nn.Sequential", "torch.nn.DataParallel", "torch.nn.parallel.DistributedDataParallel"):
         return MODEL
+    if (qual.count(".") == 2 and qual.startswith("torch.nn.") or qual.startswith("torch.nn.modules.")) and last[:1].isupper():
+        if last not in _NOT_MODULES:
+            return MODEL
     if qual.startswith(("torchvision.models.", "timm.create_model")) or (
         qual.startswith("transformers.") and last.startswith(("Auto", "from_pretrained"))
     ):

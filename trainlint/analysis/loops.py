@@ -42,6 +42,9 @@ TRAIN_MODE = "train_mode"
 
 Loop = Union[cst.For, cst.While]
 
+# In-place tensor methods that, given a gradient, update their receiver by hand.
+_INPLACE_UPDATES = {"sub_", "add_", "copy_", "addcdiv_", "addcmul_", "mul_", "div_"}
+
 
 @dataclass(frozen=True)
 class Event:
@@ -109,6 +112,8 @@ class LoopAnalyzer:
             for loop in _loops_in(scope.body):
                 lf = LoopFacts(node=loop, scope=scope)
                 lf.events = self._block(_loop_body(loop), scope, depth=0)
+                if _decorated_no_grad(scope):
+                    lf.events = [replace(e, no_grad=True) for e in lf.events]
                 out.append(lf)
         module.cache["loops"] = out
         return out
@@ -125,6 +130,8 @@ class LoopAnalyzer:
             events = self._block(fn.body, fn, depth)
         finally:
             self._in_progress.discard(key)
+        if _decorated_no_grad(fn):
+            events = [replace(e, no_grad=True) for e in events]
         if depth <= 1:
             self._body_cache[key] = events
         return events
@@ -224,7 +231,8 @@ class LoopAnalyzer:
         qual = scope.module.qualify(func)
         if qual == "torch.autograd.backward":
             return [Event(BACKWARD, call, scope, arg=call.args[0].value if call.args else None)]
-        if qual == "torch.autograd.grad":
+        if qual in ("torch.autograd.grad", "torch.distributed.autograd.backward"):
+            # Gradients returned, or kept in a distributed-autograd context: `.grad` is untouched.
             return [Event(AUTOGRAD_GRAD, call, scope, arg=call.args[0].value if call.args else None)]
         if qual is not None and qual.rsplit(".", 1)[-1] in ("clip_grad_norm_", "clip_grad_value_", "clip_grad_norm", "clip_grads_with_norm_"):
             return [Event(CLIP, call, scope)]
@@ -241,6 +249,9 @@ class LoopAnalyzer:
                 return [Event(ZERO_GRAD, call, scope, receiver=res.value_of(recv, scope))]
             if name == "zero_" and _is_grad_attr(recv):
                 return [Event(ZERO_GRAD, call, scope)]
+            if name in _INPLACE_UPDATES and not _is_grad_attr(recv) and any(_mentions_grad(a.value) for a in call.args):
+                # `p.sub_(lr * p.grad)`, `p.data.add_(p.grad, alpha=-lr)`: a hand-written update
+                return [Event(MANUAL_UPDATE, call, scope, arg=recv)]
             if name in ("clip_grad_norm_", "clip_grad_value_"):
                 return [Event(CLIP, call, scope)]
             if name == "step":
@@ -365,6 +376,22 @@ def _loops_in(stmts: Sequence[cst.CSTNode]) -> List[Loop]:
             for case in stmt.cases:
                 out += _loops_in(_suite(case.body))
     return out
+
+
+def _decorated_no_grad(fn: Scope) -> bool:
+    if not isinstance(fn.node, cst.FunctionDef):
+        return False
+    for dec in fn.node.decorators:
+        d = dec.decorator
+        target = d.func if isinstance(d, cst.Call) else d
+        qual = fn.module.qualify(target)
+        if qual in ("torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"):
+            if isinstance(d, cst.Call) and d.args and qual == "torch.inference_mode":
+                a = d.args[0].value
+                if isinstance(a, cst.Name) and a.value == "False":
+                    continue
+            return True
+    return False
 
 
 def _is_grad_attr(expr: cst.BaseExpression) -> bool:

@@ -33,6 +33,7 @@ class Value:
     module: Optional[ModuleFacts] = None  # where `origin` is
     guess: bool = False  # only the variable's name says so
     cls: Optional[ClassFacts] = None  # the project class of a model instance
+    scope: Optional[Scope] = None  # where `origin` is evaluated
 
 
 def _same(values: List[Value]) -> Optional[Value]:
@@ -57,11 +58,48 @@ class Resolver:
     def __init__(self, project: Project) -> None:
         self.project = project
         self._memo: Dict[Tuple[int, int], Optional[Value]] = {}
+        self._made: Optional[Dict[int, List[Tuple[Scope, cst.Call]]]] = None
 
     # public API -------------------------------------------------------------------------
 
     def value_of(self, expr: cst.BaseExpression, scope: Scope) -> Optional[Value]:
         return self._value(expr, scope, 0, set())
+
+    def trained_models(self, optimizer: Value) -> List[Value]:
+        """The models whose `.parameters()` an optimizer was built from (also through
+        `list(a.parameters()) + list(b.parameters())`, `itertools.chain(...)` and param groups)."""
+        call = optimizer.origin
+        if not isinstance(call, cst.Call) or optimizer.scope is None:
+            return []
+        params = next((a.value for a in call.args if a.keyword is None or a.keyword.value == "params"), None)
+        out: List[Value] = []
+        if params is not None:
+            self._models_in(params, optimizer.scope, out, 0)
+        return out
+
+    def _models_in(self, expr: cst.BaseExpression, scope: Scope, out: List[Value], depth: int) -> None:
+        if depth > 6:
+            return
+        if isinstance(expr, cst.Call):
+            func = expr.func
+            if isinstance(func, cst.Attribute) and func.attr.value in ("parameters", "named_parameters"):
+                v = self.value_of(func.value, scope)
+                if v is not None and v.kind == K.MODEL:
+                    out.append(v)
+                return
+            if dotted(func) in ("list", "itertools.chain", "chain", "tuple"):
+                for a in expr.args:
+                    self._models_in(a.value, scope, out, depth + 1)
+        elif isinstance(expr, cst.BinaryOperation):
+            self._models_in(expr.left, scope, out, depth + 1)
+            self._models_in(expr.right, scope, out, depth + 1)
+        elif isinstance(expr, (cst.List, cst.Tuple)):
+            for el in expr.elements:
+                self._models_in(el.value, scope, out, depth + 1)
+        elif isinstance(expr, cst.Dict):
+            for el in expr.elements:
+                if isinstance(el, cst.DictElement) and isinstance(el.key, cst.SimpleString) and el.key.evaluated_value == "params":
+                    self._models_in(el.value, scope, out, depth + 1)
 
     def is_module_class(self, cls: ClassFacts) -> bool:
         return any(K.is_module_base(q) or q.endswith(("Module", "LightningModule")) for q in self.project.base_quals(cls))
@@ -107,7 +145,7 @@ class Resolver:
         if qual in _WRAPPERS and call.args:
             return self._value(call.args[0].value, scope, depth + 1, seen)
         if kind is not None:
-            return Value(kind, qual=qual, origin=call, module=mod)
+            return Value(kind, qual=qual, origin=call, module=mod, scope=scope)
         if isinstance(func, cst.Attribute):
             name = func.attr.value
             if name in _PASSTHROUGH_METHODS:
@@ -121,7 +159,7 @@ class Resolver:
         callee = self.project.resolve_callee(func, scope)
         if isinstance(callee, ClassFacts):
             if self.is_module_class(callee):
-                return Value(K.MODEL, qual=callee.name, origin=call, module=mod, cls=callee)
+                return Value(K.MODEL, qual=callee.name, origin=call, module=mod, cls=callee, scope=scope)
             if any(q.startswith("torch.optim.") for q in self.project.base_quals(callee)):
                 return Value(K.OPTIMIZER, qual=callee.name, origin=call, module=mod)
             return None
@@ -208,8 +246,14 @@ class Resolver:
             return None
         values: List[Value] = []
         callers = self.project.callers(fn)
-        for caller_scope, call in callers:
-            arg = _argument_for(call, fn, idx, name, is_method)
+        made = self._instantiations(fn) if is_method and fn.simple_name == "__init__" else []
+        made_ids = {id(call) for _, call in made}
+        for caller_scope, call in [*callers, *made]:
+            if id(call) in made_ids:
+                # `Trainer(model, ...)` passes `model` to `__init__(self, model, ...)`
+                arg = _argument_for(call, fn, idx - 1, name, False)
+            else:
+                arg = _argument_for(call, fn, idx, name, is_method)
             if arg is None:
                 default = fn.param_nodes[idx].default
                 if default is None:
@@ -222,10 +266,25 @@ class Resolver:
         agreed = _same(values)
         if agreed is not None:
             return agreed
-        if callers:
+        if callers or made:
             return None
         guess = K.guess_kind_from_name(name)
         return Value(guess, guess=True) if guess else None
+
+    def _instantiations(self, init: Scope) -> List[Tuple[Scope, cst.Call]]:
+        """Calls that build an instance of a project class and so run its `__init__`."""
+        if self._made is None:
+            index: Dict[int, List[Tuple[Scope, cst.Call]]] = {}
+            for m in self.project.modules:
+                for s in m.scopes:
+                    for call in s.calls:
+                        callee = self.project.resolve_callee(call.func, s)
+                        if isinstance(callee, ClassFacts):
+                            target = self.project.method_of(callee, "__init__")
+                            if target is not None:
+                                index.setdefault(id(target), []).append((s, call))
+            self._made = index
+        return self._made.get(id(init), [])
 
 
 def _argument_for(call: cst.Call, fn: Scope, idx: int, name: str, is_method: bool) -> Optional[cst.BaseExpression]:

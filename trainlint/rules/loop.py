@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Iterator, List, Optional, Set
 
+from trainlint import fixes
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis.loops import Event, LoopFacts
+from trainlint.analysis.symbols import Value
 from trainlint.diagnostics import Severity
 from trainlint.rules import Finding, RuleContext, rule
 
@@ -82,22 +84,74 @@ def _severity(guess: bool) -> Optional[Severity]:
 @rule("TL101")
 def missing_zero_grad(ctx: RuleContext) -> Iterator[Finding]:
     for lf in _iterations(ctx):
-        if lf.has(L.ZERO_GRAD):
+        for step in _uncleared_steps(ctx, lf):
+            backward = _backward_before(lf, step)
+            if backward is None:
+                continue
+            opt = _opt_name(step)
+            yield Finding(
+                "TL101",
+                backward.module,
+                backward.node,
+                f"gradients are never cleared in this training loop: each `backward()` adds to `.grad`, so "
+                f"`{opt}.step()` applies the sum of every step so far. Call `{opt}.zero_grad()` once per "
+                f"iteration, before `backward()` (or after `step()`).",
+                related=[(step.module, step.node, "the optimizer step that uses the accumulated gradients")],
+                severity=_severity(_guessed(step)),
+            )
+
+
+def _uncleared_steps(ctx: RuleContext, lf: LoopFacts) -> List[Event]:
+    """Optimizer steps of the iteration whose gradients nothing in the iteration clears.
+
+    With one optimizer any `zero_grad()` counts; with several (a GAN), a clear counts for an
+    optimizer when it is that optimizer's, or its model's, or of unknown reach (`p.grad = None`).
+    """
+    steps = [e for e in lf.events if e.kind in STEPS]
+    clears = [e for e in lf.events if e.kind == L.ZERO_GRAD]
+    origins = {id(_origin(s)) for s in steps if _origin(s) is not None}
+    if len(origins) <= 1 or any(_origin(s) is None for s in steps):
+        return [] if clears else steps[:1]
+    out: List[Event] = []
+    seen: Set[int] = set()
+    for s in steps:
+        o = _origin(s)
+        if id(o) in seen:
             continue
-        backward = lf.first(L.BACKWARD)
-        step = lf.first(*STEPS)
-        assert backward is not None and step is not None
-        opt = _opt_name(step)
-        yield Finding(
-            "TL101",
-            backward.module,
-            backward.node,
-            f"gradients are never cleared in this training loop: each `backward()` adds to `.grad`, so "
-            f"`{opt}.step()` applies the sum of every step so far. Call `{opt}.zero_grad()` once per "
-            f"iteration, before `backward()` (or after `step()`).",
-            related=[(step.module, step.node, "the optimizer step that uses the accumulated gradients")],
-            severity=_severity(_guessed(step)),
-        )
+        seen.add(id(o))
+        models = ctx.resolver.trained_models(s.receiver) if s.receiver is not None else []
+        if not any(_clears(c, o, models) for c in clears):
+            out.append(s)
+    return out
+
+
+def _origin(step: Event) -> Optional[object]:
+    """The optimizer object a step updates (its constructor call), when resolved."""
+    r = step.receiver
+    if step.kind == L.SCALER_STEP:
+        return None
+    return r.origin if r is not None and r.kind == K.OPTIMIZER and not r.guess else None
+
+
+def _clears(clear: Event, optimizer: object, models: List[Value]) -> bool:
+    r = clear.receiver
+    if r is None or r.guess or r.origin is None:
+        return True  # `p.grad = None` or an unknown receiver: assume it reaches everything
+    if r.kind == K.OPTIMIZER:
+        return r.origin is optimizer
+    if r.kind == K.MODEL:
+        return not models or any(m.origin is None or r.origin is m.origin for m in models)
+    return True
+
+
+def _backward_before(lf: LoopFacts, step: Event) -> Optional[Event]:
+    before = None
+    for e in lf.events:
+        if e is step:
+            break
+        if e.kind == L.BACKWARD:
+            before = e
+    return before or lf.first(L.BACKWARD)
 
 
 @rule("TL102")
@@ -126,6 +180,7 @@ def zero_grad_before_step(ctx: RuleContext) -> Iterator[Finding]:
                     (prev.module, prev.node, "the backward whose gradients are cleared"),
                     (nxt.module, nxt.node, "the step that then sees no gradient"),
                 ],
+                fix_builder=fixes.hook(fixes.fix_tl102, z, nxt),
             )
 
 
@@ -140,6 +195,17 @@ def missing_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
         if backward is None or id(backward.node) in seen:
             continue
         if lf.has(L.STEP, L.SCALER_STEP, L.UNKNOWN_STEP, L.MANUAL_UPDATE, L.GRAD_READ):
+            trailing = _trailing_backward(lf)
+            if trailing is not None and id(trailing.node) not in seen:
+                seen.add(id(trailing.node))
+                yield Finding(
+                    "TL103",
+                    trailing.module,
+                    trailing.node,
+                    "this `backward()` is not followed by any optimizer step in the iteration, and the "
+                    "next iteration clears the gradients first, so the parameters it reaches never "
+                    "learn (e.g. a GAN's second network). Call that network's `optimizer.step()` after it.",
+                )
             continue
         if any(id(e.node) in stepped for e in lf.events if e.kind == L.BACKWARD):
             continue
@@ -152,6 +218,24 @@ def missing_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
             "updates the parameters by hand), so the model does not learn. Call `optimizer.step()` "
             "after `backward()`.",
         )
+
+
+def _trailing_backward(lf: LoopFacts) -> Optional[Event]:
+    """A backward after the iteration's last step whose gradients the next iteration clears
+    before any step, while an earlier backward of the same iteration is stepped normally."""
+    evs = [e for e in lf.events if e.kind in (L.BACKWARD, L.ZERO_GRAD) or e.kind in STEPS]
+    last_step = max((i for i, e in enumerate(evs) if e.kind in STEPS), default=None)
+    if last_step is None:
+        return None
+    if not any(e.kind == L.BACKWARD for e in evs[:last_step]):
+        return None
+    tail = [e for e in evs[last_step + 1 :] if e.kind == L.BACKWARD and not e.conds]
+    if not tail:
+        return None
+    head = next((e for e in evs if e.kind in STEPS or e.kind == L.ZERO_GRAD), None)
+    if head is None or head.kind != L.ZERO_GRAD:
+        return None
+    return tail[0]
 
 
 def _project_has_optimizer(ctx: RuleContext) -> bool:
@@ -174,9 +258,13 @@ def missing_backward(ctx: RuleContext) -> Iterator[Finding]:
     seen: Set[int] = set()
     for lf in ctx.loops.loops_of(ctx.module):
         step = lf.first(L.STEP, L.SCALER_STEP)
-        if step is None or id(step.node) in seen or id(step.node) in backwarded:
+        if step is None:
             continue
-        if lf.has(L.BACKWARD, L.AUTOGRAD_GRAD) or not lf.has(L.LOSS):
+        if lf.has(L.BACKWARD, L.AUTOGRAD_GRAD):
+            step = _step_after_clear(lf)
+            if step is None or id(step.node) in seen:
+                continue
+        elif id(step.node) in seen or id(step.node) in backwarded or not lf.has(L.LOSS):
             continue
         seen.add(id(step.node))
         yield Finding(
@@ -187,6 +275,27 @@ def missing_backward(ctx: RuleContext) -> Iterator[Finding]:
             "gradients to apply and the parameters never change. Call `loss.backward()` before `step()`.",
             severity=_severity(_guessed(step)),
         )
+
+
+def _step_after_clear(lf: LoopFacts) -> Optional[Event]:
+    """A step whose optimizer was cleared since the last backward (looking back around the
+    loop), so it steps on nothing: e.g. a GAN's discriminator whose backward went missing."""
+    evs = [e for e in lf.events if e.kind in (L.BACKWARD, L.AUTOGRAD_GRAD, L.ZERO_GRAD) or e.kind in STEPS]
+    n = len(evs)
+    for i, s in enumerate(evs):
+        if s.kind not in STEPS or s.receiver is None or s.receiver.guess or s.receiver.origin is None:
+            continue
+        cleared = False
+        for k in range(1, n + 1):
+            e = evs[(i - k) % n]
+            if e is s or e.kind in (L.BACKWARD, L.AUTOGRAD_GRAD):
+                break
+            if e.kind == L.ZERO_GRAD and e.receiver is not None and e.receiver.origin is s.receiver.origin:
+                cleared = True
+                break
+        if cleared:
+            return s
+    return None
 
 
 @rule("TL105")
@@ -203,7 +312,9 @@ def scheduler_before_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
                 break
             if e.kind != L.SCHED_STEP:
                 continue
-            if e.receiver is not None and (e.receiver.qual or "").endswith("ReduceLROnPlateau"):
+            if e.receiver is None or e.receiver.guess:
+                continue  # only a name says it is a scheduler: other libraries order steps differently
+            if (e.receiver.qual or "").endswith("ReduceLROnPlateau"):
                 continue
             yield Finding(
                 "TL105",
@@ -214,6 +325,7 @@ def scheduler_before_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
                 "`scheduler.step()` after `optimizer.step()`.",
                 related=[(first_step.module, first_step.node, "the optimizer step that comes later")] if first_step else [],
                 severity=_severity(_guessed(e)),
+                fix_builder=fixes.hook(fixes.fix_tl105, e, first_step) if first_step else None,
             )
             break
 
@@ -241,12 +353,16 @@ def clip_grad_misplaced(ctx: RuleContext) -> Iterator[Finding]:
             if not (before_backward or after_step):
                 continue
             where = "before `backward()`" if before_backward and not after_step else "after `optimizer.step()`"
+            # The step the clip belongs before: the one after the backward, or the one it follows.
+            target = prev if after_step else next((e for e in evs[i + 1 :] if e.kind in STEPS), None)
+            unscale = target is not None and target.kind == L.SCALER_STEP and not lf.has(L.SCALER_UNSCALE)
             yield Finding(
                 "TL106",
                 c.module,
                 c.node,
                 f"gradient clipping runs {where}, so the gradients the optimizer uses are never clipped. "
                 "Clip between `backward()` and `optimizer.step()`.",
+                fix_builder=fixes.hook(fixes.fix_tl106, c, target, unscale) if target is not None else None,
             )
 
 
@@ -257,25 +373,27 @@ def grad_scaler_misuse(ctx: RuleContext) -> Iterator[Finding]:
         if sstep is None:
             continue
         evs = lf.events
-        unscaled = False
-        seen_backward = False
-        for e in evs:
-            if e.kind == L.BACKWARD:
-                seen_backward = True
-                unscaled = False
-            elif e.kind == L.SCALER_UNSCALE:
-                unscaled = True
-            elif e.kind == L.CLIP and seen_backward and not unscaled:
-                yield Finding(
-                    "TL107",
-                    e.module,
-                    e.node,
-                    "gradients are clipped while still multiplied by the GradScaler's scale factor, so the "
-                    "threshold means nothing. Call `scaler.unscale_(optimizer)` before clipping.",
-                    related=[(sstep.module, sstep.node, "the scaler step")],
-                )
-            elif e.kind == L.SCALER_STEP:
-                seen_backward = False
+        for i, e in enumerate(evs):
+            if e.kind != L.CLIP:
+                continue
+            # Only a clip that feeds a scaler step (not a plain step in a non-AMP branch).
+            nxt = next((x for x in evs[i + 1 :] if x.kind in STEPS), None)
+            if nxt is None or nxt.kind != L.SCALER_STEP:
+                continue
+            last_backward = max((j for j in range(i) if evs[j].kind == L.BACKWARD), default=None)
+            if last_backward is None:
+                continue
+            if any(x.kind == L.SCALER_UNSCALE for x in evs[last_backward:i]):
+                continue
+            yield Finding(
+                "TL107",
+                e.module,
+                e.node,
+                "gradients are clipped while still multiplied by the GradScaler's scale factor, so the "
+                "threshold means nothing. Call `scaler.unscale_(optimizer)` before clipping.",
+                related=[(nxt.module, nxt.node, "the scaler step")],
+                fix_builder=fixes.hook(fixes.fix_tl107_unscale, e, nxt),
+            )
         if not lf.has(L.SCALER_UPDATE):
             yield Finding(
                 "TL107",
@@ -283,10 +401,13 @@ def grad_scaler_misuse(ctx: RuleContext) -> Iterator[Finding]:
                 sstep.node,
                 "`scaler.step()` is used without `scaler.update()`, so the loss scale never adapts "
                 "(skipped steps repeat on overflow). Call `scaler.update()` after `scaler.step(optimizer)`.",
+                fix_builder=fixes.hook(fixes.fix_tl107_update, sstep),
             )
-        if not lf.has(L.SCALER_SCALE):
-            plain = next((e for e in evs if e.kind == L.BACKWARD and not e.scaled and not e.engine), None)
-            if plain is not None:
+        for i, plain in enumerate(evs):
+            if plain.kind != L.BACKWARD or plain.scaled or plain.engine or _scaled_name(ctx, plain):
+                continue
+            nxt = next((x for x in evs[i + 1 :] if x.kind in STEPS), None)
+            if nxt is not None and nxt.kind == L.SCALER_STEP:
                 yield Finding(
                     "TL107",
                     plain.module,
@@ -295,7 +416,22 @@ def grad_scaler_misuse(ctx: RuleContext) -> Iterator[Finding]:
                     "so they end up divided by the scale factor (tiny updates). Call "
                     "`scaler.scale(loss).backward()`.",
                     related=[(sstep.module, sstep.node, "the scaler step")],
+                    fix_builder=fixes.hook(fixes.fix_tl107_scale, plain, sstep),
                 )
+
+
+def _scaled_name(ctx: RuleContext, backward: Event) -> bool:
+    """`scaled = scaler.scale(loss); scaled.backward()`."""
+    import libcst as cst
+
+    arg = backward.arg
+    if not isinstance(arg, cst.Name):
+        return False
+    for b in backward.scope.bindings.get(arg.value, []):
+        v = b.value
+        if isinstance(v, cst.Call) and isinstance(v.func, cst.Attribute) and v.func.attr.value == "scale":
+            return True
+    return False
 
 
 @rule("TL108")
@@ -313,8 +449,26 @@ def backward_under_no_grad(ctx: RuleContext) -> Iterator[Finding]:
                 )
                 break
         forwards: List[Event] = [e for e in lf.events if e.kind == L.FORWARD]
-        if forwards and all(f.no_grad for f in forwards) and any(e.kind == L.BACKWARD and not e.no_grad for e in lf.events):
-            f = forwards[0]
+        if not any(e.kind == L.BACKWARD and not e.no_grad for e in lf.events):
+            continue
+        culprit = None
+        if forwards and all(f.no_grad for f in forwards):
+            culprit = forwards[0]
+        else:
+            for s in lf.events:
+                if s.kind not in STEPS or s.receiver is None or s.receiver.kind != K.OPTIMIZER:
+                    continue
+                for model in ctx.resolver.trained_models(s.receiver):
+                    if model.origin is None:
+                        continue
+                    mine = [f for f in forwards if f.receiver is not None and f.receiver.origin is model.origin]
+                    if mine and all(f.no_grad for f in mine):
+                        culprit = mine[0]
+                        break
+                if culprit is not None:
+                    break
+        if culprit is not None:
+            f = culprit
             yield Finding(
                 "TL108",
                 f.module,

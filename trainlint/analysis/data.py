@@ -1,0 +1,1449 @@
+"""Data-pipeline facts: where a model's inputs come from, and which loaders training loops read.
+
+Three pieces, each computed lazily and cached per module or per project:
+
+- `ScopeIndex`: the order of a function's statements, every definition of a name in it
+  (assignments, `+=`, `for` targets, nested tuple targets) and the branch/loop blocks around
+  each one, so a use can be matched with the definitions that reach it.
+- `Tracer`: walks an expression backwards to its data sources (a CSV read, a `uint8` array,
+  a `ToTensor()` pipeline) through names, helper returns, call-site arguments, `DataLoader`
+  -> dataset -> `TensorDataset` arguments and `Dataset.__getitem__`. What stops a path is
+  mode-specific: arithmetic or a scaler stops a "scale" walk (the data was normalised), a
+  `dropna`/`fillna` stops a "nan" walk. Anything the tracer does not understand stops the
+  path too, so an unknown step never produces a finding.
+- `training_loaders`: `DataLoader(...)` constructions together with the training loops
+  (loops that call `backward()`) that iterate them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+
+import libcst as cst
+
+from trainlint.analysis import kinds as K
+from trainlint.analysis import loops as L
+from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
+from trainlint.analysis.loops import LoopAnalyzer, LoopFacts
+from trainlint.analysis.names import dotted
+from trainlint.analysis.project import Project, enclosing_class
+from trainlint.analysis.symbols import Resolver
+
+# ------------------------------------------------------------------------------ scope index
+
+DefHow = str  # "assign" | "aug" | "for" | "with"
+
+
+@dataclass(frozen=True)
+class Def:
+    """One definition of a name: `x = v`, `x += v`, `for x in v`, `with v as x`."""
+
+    name: str
+    stmt: cst.CSTNode
+    order: int
+    blocks: Tuple[int, ...]  # conditional blocks around it (if/else, loop bodies, except, case)
+    loops: Tuple[int, ...]  # enclosing loops (ids of For/While nodes)
+    how: DefHow
+    value: cst.BaseExpression  # the assigned value, the increment, the iterable
+    path: Tuple[int, ...] = ()  # element path in a tuple target: `a, (b, c) = v` gives c (1, 1)
+    op: Optional[cst.BaseAugOp] = None
+
+
+@dataclass
+class _Pos:
+    order: int
+    blocks: Tuple[int, ...]
+    loops: Tuple[int, ...]
+
+
+class ScopeIndex:
+    """Statement order and definitions of one scope (nested defs and classes excluded)."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self.defs: Dict[str, List[Def]] = {}
+        self.pos: Dict[int, _Pos] = {}
+        self.aug_assigns: List[cst.AugAssign] = []
+        self.loop_nodes: Dict[int, Union[cst.For, cst.While]] = {}
+        _Indexer(self).run()
+
+    def position(self, node: cst.CSTNode) -> Optional[_Pos]:
+        return self.pos.get(id(node))
+
+    def loops_around(self, node: cst.CSTNode) -> Tuple[int, ...]:
+        p = self.pos.get(id(node))
+        return p.loops if p else ()
+
+    def reaching(self, name: str, use: cst.CSTNode) -> Tuple[List[Def], bool]:
+        """Definitions of `name` that may reach `use`, and whether the name may also hold a
+        value from before this scope's first definition (a parameter, an outer name)."""
+        defs = self.defs.get(name, [])
+        p = self.pos.get(id(use))
+        if not defs:
+            return [], True
+        if p is None:
+            # A use from a nested function: any definition of the enclosing scope may reach it.
+            return list(defs), False
+        before = [d for d in defs if d.order < p.order]
+        if not before:
+            # Defined only later: a value carried around a loop, or a use before assignment.
+            return list(defs), True
+        out: List[Def] = []
+        for d in reversed(before):
+            out.append(d)
+            if d.how != "aug" and _is_prefix(d.blocks, p.blocks):
+                return out, False
+        return out, True
+
+
+def _is_prefix(a: Tuple[int, ...], b: Tuple[int, ...]) -> bool:
+    return len(a) <= len(b) and b[: len(a)] == a
+
+
+class _Indexer(cst.CSTVisitor):
+    def __init__(self, index: ScopeIndex) -> None:
+        self.index = index
+        self.root = index.scope.node
+        self.order = 0
+        self.blocks: List[int] = []
+        self.loops: List[int] = []
+        # Suites that, when entered, make their statements conditional.
+        self._conditional: Set[int] = set()
+        self._pushed: Dict[int, str] = {}
+
+    def run(self) -> None:
+        if isinstance(self.root, cst.Module):
+            for stmt in self.root.body:
+                stmt.visit(self)
+        else:
+            self.root.body.visit(self)
+
+    def _here(self) -> _Pos:
+        return _Pos(self.order, tuple(self.blocks), tuple(self.loops))
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            return False
+        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            self.order += 1
+        if isinstance(node, (cst.If, cst.Try, cst.TryStar, cst.Match)):
+            for suite in _conditional_suites(node):
+                self._conditional.add(id(suite))
+        if isinstance(node, (cst.For, cst.While)):
+            self.index.loop_nodes[id(node)] = node
+            self._conditional.add(id(node.body))
+            if node.orelse is not None:
+                self._conditional.add(id(node.orelse.body))
+        if isinstance(node, cst.BaseSuite) and id(node) in self._conditional:
+            self.blocks.append(id(node))
+            self._pushed[id(node)] = "block"
+        self.index.pos[id(node)] = self._here()
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if self._pushed.pop(id(original_node), None) == "block":
+            self.blocks.pop()
+        super().on_leave(original_node)
+
+    # loops: the body runs inside the loop; header expressions are outside it
+    def visit_For_body(self, node: cst.For) -> None:
+        self.loops.append(id(node))
+
+    def leave_For_body(self, node: cst.For) -> None:
+        self.loops.pop()
+
+    def visit_While_body(self, node: cst.While) -> None:
+        self.loops.append(id(node))
+
+    def leave_While_body(self, node: cst.While) -> None:
+        self.loops.pop()
+
+    # definitions
+    def _define(self, target: cst.BaseExpression, value: cst.BaseExpression, how: str, stmt: cst.CSTNode, path: Tuple[int, ...] = (), op: Optional[cst.BaseAugOp] = None) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for i, el in enumerate(target.elements):
+                inner = el.value
+                if isinstance(el, cst.StarredElement):
+                    continue
+                self._define(inner, value, how, stmt, path + (i,), op)
+            return
+        key = _def_key(target)
+        if key is None:
+            return
+        here = self._here()
+        d = Def(key, stmt, here.order, here.blocks, here.loops, how, value, path, op)
+        self.index.defs.setdefault(key, []).append(d)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            self._define(t.target, node.value, "assign", node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._define(node.target, node.value, "assign", node)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.index.aug_assigns.append(node)
+        self._define(node.target, node.value, "aug", node, op=node.operator)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._define(node.target, node.iter, "for", node)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._define(node.asname.name, node.item, "with", node)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._define(node.target, node.value, "assign", node)
+
+
+def _conditional_suites(node: cst.CSTNode) -> List[cst.BaseSuite]:
+    out: List[cst.BaseSuite] = []
+    if isinstance(node, cst.If):
+        out.append(node.body)
+        if isinstance(node.orelse, cst.Else):
+            out.append(node.orelse.body)
+    elif isinstance(node, (cst.Try, cst.TryStar)):
+        out.extend(h.body for h in node.handlers)
+        if node.orelse is not None:
+            out.append(node.orelse.body)
+    elif isinstance(node, cst.Match):
+        out.extend(c.body for c in node.cases)
+    return out
+
+
+def _def_key(target: cst.BaseExpression) -> Optional[str]:
+    if isinstance(target, cst.Name):
+        return target.value
+    d = dotted(target)
+    if d is not None and d.startswith("self.") and d.count(".") == 1:
+        return d
+    return None
+
+
+def scope_index(scope: Scope) -> ScopeIndex:
+    cache = scope.module.cache.setdefault("data.index", {})
+    assert isinstance(cache, dict)
+    idx = cache.get(id(scope))
+    if idx is None:
+        idx = ScopeIndex(scope)
+        cache[id(scope)] = idx
+    return idx  # type: ignore[no-any-return]
+
+
+def scope_of_node(module: ModuleFacts, node: cst.CSTNode) -> Optional[Scope]:
+    """The innermost scope whose own statements contain `node`."""
+    for scope in reversed(module.scopes):
+        if scope_index(scope).position(node) is not None:
+            return scope
+    return None
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def last_name(qual: Optional[str]) -> str:
+    return qual.rsplit(".", 1)[-1] if qual else ""
+
+
+def call_arg(call: cst.Call, pos: Optional[int], kw: Optional[str]) -> Optional[cst.BaseExpression]:
+    """The argument bound to positional index `pos` or keyword `kw` (None if absent)."""
+    positional = 0
+    for a in call.args:
+        if a.star:
+            continue
+        if a.keyword is not None:
+            if kw is not None and a.keyword.value == kw:
+                return a.value
+            continue
+        if pos is not None and positional == pos:
+            return a.value
+        positional += 1
+    return None
+
+
+def has_star_args(call: cst.Call) -> bool:
+    return any(a.star for a in call.args)
+
+
+def number(expr: Optional[cst.BaseExpression]) -> Optional[float]:
+    """The value of a numeric literal (with unary minus and simple literal arithmetic)."""
+    if expr is None:
+        return None
+    if isinstance(expr, cst.Integer):
+        return float(int(expr.value.replace("_", ""), 0))
+    if isinstance(expr, cst.Float):
+        return float(expr.value.replace("_", ""))
+    if isinstance(expr, cst.UnaryOperation):
+        inner = number(expr.expression)
+        if inner is None:
+            return None
+        if isinstance(expr.operator, cst.Minus):
+            return -inner
+        if isinstance(expr.operator, cst.Plus):
+            return inner
+        return None
+    if isinstance(expr, cst.BinaryOperation):
+        a, b = number(expr.left), number(expr.right)
+        if a is None or b is None:
+            return None
+        op = expr.operator
+        try:
+            if isinstance(op, cst.Add):
+                return a + b
+            if isinstance(op, cst.Subtract):
+                return a - b
+            if isinstance(op, cst.Multiply):
+                return a * b
+            if isinstance(op, cst.Divide):
+                return a / b
+            if isinstance(op, cst.Power) and abs(b) < 400:
+                return float(a**b)
+        except (ZeroDivisionError, OverflowError):
+            return None
+        return None
+    return None
+
+
+def is_true(expr: Optional[cst.BaseExpression]) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "True"
+
+
+def is_false_or_none(expr: Optional[cst.BaseExpression]) -> bool:
+    return isinstance(expr, cst.Name) and expr.value in ("False", "None")
+
+
+def instantiation_sites(project: Project, cls: ClassFacts) -> List[Tuple[Scope, cst.Call]]:
+    """Every `Cls(...)` call of the project (cached per project)."""
+    cache = project.__dict__.setdefault("_tl_data_inst", None)
+    if cache is None:
+        cache = {}
+        for m in project.modules:
+            for s in m.scopes:
+                for call in s.calls:
+                    callee = project.resolve_callee(call.func, s)
+                    if isinstance(callee, ClassFacts):
+                        cache.setdefault(id(callee), []).append((s, call))
+        project.__dict__["_tl_data_inst"] = cache
+    return cache.get(id(cls), [])  # type: ignore[no-any-return]
+
+
+def argument_for_param(call: cst.Call, fn: Scope, name: str, bound_method: bool) -> Optional[cst.BaseExpression]:
+    """The argument a call passes for parameter `name` of `fn`; its default when omitted."""
+    idx = fn.params.index(name)
+    is_method = fn.cls is not None and bool(fn.params) and fn.params[0] in ("self", "cls")
+    pos = idx - 1 if is_method and bound_method else idx
+    for a in call.args:
+        if a.star:
+            return None
+    arg = call_arg(call, pos, name)
+    if arg is None:
+        node = fn.param_nodes[idx]
+        if node.default is not None:
+            return node.default
+    return arg
+
+
+def return_values(fn: Scope) -> List[cst.BaseExpression]:
+    out: List[cst.BaseExpression] = []
+
+    class _Returns(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return node is fn.node
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+            return False
+
+        def visit_Lambda(self, node: cst.Lambda) -> bool:
+            return False
+
+        def visit_Return(self, node: cst.Return) -> None:
+            if node.value is not None:
+                out.append(node.value)
+
+    cache = fn.module.cache.setdefault("data.returns", {})
+    assert isinstance(cache, dict)
+    if id(fn) not in cache:
+        fn.node.visit(_Returns())
+        cache[id(fn)] = out
+    return cache[id(fn)]  # type: ignore[no-any-return]
+
+
+# ------------------------------------------------------------------------------ tracer
+
+# Pending selectors, applied from the front: "item" (an element of an iterable), an int (a
+# tuple element), "index" (a row of a tensor or an item of a dataset: same data).
+Sel = Union[str, int]
+
+SCALE = "scale"
+NAN = "nan"
+
+# Methods that return (a view, copy or subset of) the same values.
+_SAME_DATA_METHODS = {
+    "to_numpy", "numpy", "reshape", "view", "permute", "transpose", "unsqueeze", "squeeze", "flatten",
+    "contiguous", "copy", "clone", "detach", "drop", "select_dtypes", "sample", "reset_index", "sort_values",
+    "to", "cuda", "cpu", "pin_memory", "repeat", "expand", "head", "tail", "filter", "rename", "ravel",
+    "swapaxes", "moveaxis", "requires_grad_", "get_values", "as_matrix", "to_frame", "convert",
+}
+_SAME_DATA_ATTRS = {"values", "T", "iloc", "loc", "array"}
+_FLOAT_METHODS = {"float", "double", "half", "bfloat16"}
+_INT_METHODS = {"long", "int", "bool", "short", "char"}
+_FLOAT_DTYPES = {"float", "float16", "float32", "float64", "double", "half", "bfloat16", "FloatTensor", "DoubleTensor"}
+_INT_DTYPES = {"long", "int", "int8", "int16", "int32", "int64", "bool", "uint8", "short", "LongTensor", "IntTensor", "BoolTensor"}
+_TENSOR_CONVERTERS = {
+    "torch.tensor", "torch.as_tensor", "torch.from_numpy", "torch.Tensor", "torch.asarray",
+    "numpy.array", "numpy.asarray", "numpy.ascontiguousarray", "numpy.float32", "numpy.float64",
+}
+_FLOAT_CONVERTERS = {"torch.FloatTensor", "torch.DoubleTensor", "torch.cuda.FloatTensor", "torch.HalfTensor"}
+_INT_CONVERTERS = {"torch.LongTensor", "torch.IntTensor", "torch.ByteTensor", "torch.BoolTensor", "torch.cuda.LongTensor"}
+_CONCAT = {"torch.cat", "torch.stack", "torch.concat", "numpy.concatenate", "numpy.stack", "numpy.hstack", "numpy.vstack", "numpy.column_stack", "numpy.row_stack", "numpy.dstack", "pandas.concat"}
+
+TABLE_READERS = {
+    "pandas.read_csv", "pandas.read_table", "pandas.read_excel", "pandas.read_parquet", "pandas.read_feather",
+    "numpy.loadtxt", "numpy.genfromtxt", "numpy.load",
+}
+NAN_READERS = {"pandas.read_csv", "pandas.read_table", "pandas.read_excel", "numpy.genfromtxt"}
+_IMAGE_READERS = {
+    "cv2.imread", "imageio.imread", "imageio.v2.imread", "imageio.v3.imread", "skimage.io.imread",
+    "torchvision.io.read_image", "torchvision.io.decode_image", "torchvision.io.decode_jpeg", "torchvision.io.decode_png",
+}
+_PIL_OPEN = {"PIL.Image.open"}
+_SCALERS = {"StandardScaler", "MinMaxScaler", "RobustScaler", "MaxAbsScaler", "Normalizer", "QuantileTransformer", "PowerTransformer"}
+_IMPUTERS = {"SimpleImputer", "KNNImputer", "IterativeImputer"}
+_NORM_LAYERS = {
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
+    "InstanceNorm3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "SyncBatchNorm", "RMSNorm",
+    "LocalResponseNorm",
+}
+# Names whose call cleans missing values (NaN) out of data, or checks for them.
+NAN_HANDLERS = {
+    "dropna", "fillna", "nan_to_num", "nan_to_num_", "isna", "isnull", "notna", "notnull", "isnan", "interpolate",
+    "ffill", "bfill", "SimpleImputer", "KNNImputer", "IterativeImputer", "fill_null", "drop_nulls", "isfinite",
+    "masked_invalid", "nanmean", "nanmedian",
+}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A data source a traced value comes from, with nothing on the path that cleans it."""
+
+    kind: str  # "table" | "uint8" | "range" | "transform" | "nan-table"
+    node: cst.CSTNode
+    module: ModuleFacts
+    detail: str
+    # The conversion to a floating tensor closest to the source, if the path has one.
+    floated: Optional[Tuple[ModuleFacts, cst.CSTNode]] = None
+    # The step where the data became a tensor, if seen.
+    tensorized: Optional[Tuple[ModuleFacts, cst.CSTNode]] = None
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """Walking into a callee from a call site: its parameters are that call's arguments."""
+
+    callee: Scope
+    call: cst.Call
+    caller: Scope
+    bound_method: bool
+
+
+@dataclass
+class _State:
+    pending: Tuple[Sel, ...] = ()
+    frames: Tuple[_Frame, ...] = ()
+    floated: Optional[Tuple[ModuleFacts, cst.CSTNode]] = None
+    tensorized: Optional[Tuple[ModuleFacts, cst.CSTNode]] = None
+    inst: Optional[Tuple[ClassFacts, Scope, cst.Call]] = None  # the instance `self` refers to
+
+
+_MAX_STEPS = 400
+_MAX_DEPTH = 30
+
+
+class Tracer:
+    """Backward walk from an expression to its data sources."""
+
+    def __init__(self, project: Project, resolver: Resolver, mode: str) -> None:
+        self.project = project
+        self.resolver = resolver
+        self.mode = mode
+
+    def sources(self, expr: cst.BaseExpression, scope: Scope, frames: Sequence[_Frame] = ()) -> List[Hit]:
+        self._hits: List[Hit] = []
+        self._seen: Set[Tuple[int, int, Tuple[Sel, ...]]] = set()
+        self._steps = 0
+        self._walk(expr, scope, _State(frames=tuple(frames)), 0)
+        return self._hits
+
+    # -- walking ---------------------------------------------------------------------------
+
+    def _walk(self, expr: cst.BaseExpression, scope: Scope, st: _State, depth: int) -> None:
+        self._steps += 1
+        if depth > _MAX_DEPTH or self._steps > _MAX_STEPS:
+            return
+        key = (id(expr), id(scope), st.pending)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        if isinstance(expr, cst.Name):
+            self._name(expr, scope, st, depth)
+        elif isinstance(expr, cst.Attribute):
+            self._attribute(expr, scope, st, depth)
+        elif isinstance(expr, cst.Subscript):
+            self._subscript(expr, scope, st, depth)
+        elif isinstance(expr, cst.Call):
+            self._call(expr, scope, st, depth)
+        elif isinstance(expr, (cst.Tuple, cst.List)):
+            self._sequence(expr.elements, scope, st, depth)
+        elif isinstance(expr, cst.BinaryOperation):
+            self._binary(expr, scope, st, depth)
+        elif isinstance(expr, cst.UnaryOperation):
+            if self.mode == NAN and not isinstance(expr.operator, cst.Not):
+                self._walk(expr.expression, scope, _with(st, pending=()), depth + 1)
+        elif isinstance(expr, cst.IfExp):
+            self._walk(expr.body, scope, st, depth + 1)
+            self._walk(expr.orelse, scope, st, depth + 1)
+        # literals, comprehensions, lambdas...: not followed
+
+    def _sequence(self, elements: Sequence[cst.BaseElement], scope: Scope, st: _State, depth: int) -> None:
+        if st.pending and isinstance(st.pending[0], int):
+            i = st.pending[0]
+            if i < len(elements) and not isinstance(elements[i], cst.StarredElement):
+                self._walk(elements[i].value, scope, _with(st, pending=st.pending[1:]), depth + 1)
+            return
+        for el in elements:
+            if not isinstance(el, cst.StarredElement):
+                self._walk(el.value, scope, _with(st, pending=()), depth + 1)
+
+    def _binary(self, expr: cst.BinaryOperation, scope: Scope, st: _State, depth: int) -> None:
+        op = expr.operator
+        if self.mode == SCALE:
+            if isinstance(op, (cst.Add, cst.BitOr, cst.BitAnd)):
+                self._walk(expr.left, scope, _with(st, pending=()), depth + 1)
+                self._walk(expr.right, scope, _with(st, pending=()), depth + 1)
+            return  # division, subtraction, multiplication...: the values were rescaled
+        self._walk(expr.left, scope, _with(st, pending=()), depth + 1)
+        self._walk(expr.right, scope, _with(st, pending=()), depth + 1)
+
+    def _name(self, expr: cst.Name, scope: Scope, st: _State, depth: int) -> None:
+        name = expr.value
+        s: Optional[Scope] = scope
+        use: cst.CSTNode = expr
+        while s is not None:
+            idx = scope_index(s)
+            defs, open_before = idx.reaching(name, use)
+            if self._rescaled_in_place(name, s, defs):
+                return
+            for d in defs:
+                self._def(d, s, st, depth)
+            if not open_before:
+                return
+            if name in s.params:
+                self._param(name, s, st, depth)
+                return
+            if defs:
+                return
+            use = s.node
+            s = s.parent
+
+    def _rescaled_in_place(self, name: str, scope: Scope, defs: List[Def]) -> bool:
+        """`x /= 255`, `x.div_(255)`, `df.fillna(0, inplace=True)`: the name's values change in place."""
+        for d in defs:
+            if d.how == "aug":
+                if self.mode == SCALE and isinstance(d.op, (cst.DivideAssign, cst.SubtractAssign, cst.MultiplyAssign, cst.FloorDivideAssign)):
+                    return True
+        for call in scope.calls:
+            func = call.func
+            if not isinstance(func, cst.Attribute):
+                continue
+            root = _root_name(func.value)
+            if root != name:
+                continue
+            m = func.attr.value
+            if self.mode == SCALE and m in ("div_", "sub_", "mul_", "normal_", "clamp_", "true_divide_"):
+                return True
+            if self.mode == NAN and m in NAN_HANDLERS:
+                return True
+        return False
+
+    def _def(self, d: Def, scope: Scope, st: _State, depth: int) -> None:
+        if d.how == "with":
+            return
+        if d.how == "aug":
+            if self.mode == NAN:
+                self._walk(d.value, scope, _with(st, pending=()), depth + 1)
+            elif isinstance(d.op, cst.AddAssign):
+                self._walk(d.value, scope, _with(st, pending=()), depth + 1)
+            return
+        pending = tuple(d.path) + st.pending
+        if d.how == "for":
+            pending = ("item",) + pending
+        if isinstance(d.stmt, cst.NamedExpr):
+            pending = st.pending
+        self._walk(d.value, scope, _with(st, pending=pending), depth + 1)
+
+    def _param(self, name: str, fn: Scope, st: _State, depth: int) -> None:
+        is_method = fn.cls is not None and bool(fn.params) and fn.params[0] in ("self", "cls")
+        if is_method and fn.params.index(name) == 0:
+            return
+        for fr in reversed(st.frames):
+            if fr.callee is fn:
+                arg = argument_for_param(fr.call, fn, name, fr.bound_method)
+                if arg is not None:
+                    inner = _with(st, frames=st.frames[: st.frames.index(fr)])
+                    where = fr.caller if arg is not fn.param_nodes[fn.params.index(name)].default else fn
+                    self._walk(arg, where, inner, depth + 1)
+                return
+        if fn.cls is not None and fn.simple_name == "__init__":
+            sites = instantiation_sites(self.project, fn.cls)
+            for caller, call in sites[:8]:
+                arg = argument_for_param(call, fn, name, True)
+                if arg is not None:
+                    where = caller if arg is not fn.param_nodes[fn.params.index(name)].default else fn
+                    self._walk(arg, where, st, depth + 1)
+            return
+        for caller, call in self.project.callers(fn)[:8]:
+            arg = argument_for_param(call, fn, name, isinstance(call.func, cst.Attribute))
+            if arg is not None:
+                where = caller if arg is not fn.param_nodes[fn.params.index(name)].default else fn
+                self._walk(arg, where, st, depth + 1)
+
+    def _attribute(self, expr: cst.Attribute, scope: Scope, st: _State, depth: int) -> None:
+        d = dotted(expr)
+        attr = expr.attr.value
+        if d is not None and d.startswith("self.") and d.count(".") == 1:
+            cls = st.inst[0] if st.inst is not None else enclosing_class(scope)
+            if cls is None:
+                return
+            for c in [cls, *self.project.base_classes(cls)]:
+                for method in c.methods.values():
+                    idx = scope_index(method)
+                    for df in idx.defs.get(d, []):
+                        frames = st.frames
+                        if st.inst is not None and method.simple_name == "__init__":
+                            frames = frames + (_Frame(method, st.inst[2], st.inst[1], True),)
+                        self._def(df, method, _with(st, frames=frames), depth)
+                    if self._rescaled_in_place(d, method, idx.defs.get(d, [])):
+                        return
+                if d in c.attrs:
+                    return
+            return
+        if attr in _SAME_DATA_ATTRS:
+            self._walk(expr.value, scope, _with(st, pending=()), depth + 1)
+            return
+        if attr == "data" and self.mode == SCALE:
+            # `torchvision.datasets.MNIST(...).data` is the raw uint8 image tensor.
+            qual = self._constructor_qual(expr.value, scope)
+            if qual and qual.startswith("torchvision.datasets."):
+                self._hit("uint8", expr, scope, st, f"{last_name(qual)}(...).data")
+
+    def _subscript(self, expr: cst.Subscript, scope: Scope, st: _State, depth: int) -> None:
+        sel: Sel = "index"
+        if len(expr.slice) == 1:
+            el = expr.slice[0].slice
+            if isinstance(el, cst.Index) and isinstance(el.value, cst.Integer):
+                sel = int(el.value.value)
+        self._walk(expr.value, scope, _with(st, pending=(sel,) + st.pending), depth + 1)
+
+    # -- calls -------------------------------------------------------------------------------
+
+    def _constructor_qual(self, expr: cst.BaseExpression, scope: Scope) -> Optional[str]:
+        """The qualified constructor an expression was built from (through simple names)."""
+        seen = 0
+        while seen < 6:
+            seen += 1
+            if isinstance(expr, cst.Call):
+                return scope.module.qualify(expr.func)
+            if isinstance(expr, cst.Name):
+                defs, _ = scope_index(scope).reaching(expr.value, expr)
+                if len(defs) != 1 or defs[0].how != "assign" or defs[0].path:
+                    if not defs and scope.parent is not None:
+                        scope = scope.parent
+                        continue
+                    return None
+                expr = defs[0].value
+                continue
+            return None
+        return None
+
+    def _call(self, call: cst.Call, scope: Scope, st: _State, depth: int) -> None:
+        mod = scope.module
+        func = call.func
+        qual = mod.qualify(func)
+        name = last_name(qual) if qual else (func.attr.value if isinstance(func, cst.Attribute) else (func.value if isinstance(func, cst.Name) else ""))
+        nxt = depth + 1
+        pend = st.pending
+
+        # sources
+        if qual in TABLE_READERS:
+            if self.mode == SCALE:
+                self._hit("table", call, scope, st, qual)
+            elif qual in NAN_READERS and not _reader_handles_nan(call):
+                self._hit("nan-table", call, scope, st, qual)
+            return
+        if self.mode == SCALE and self._raw_pixels(call, scope, qual, name, st):
+            return
+
+        # tensor construction and dtype conversion
+        if qual in _TENSOR_CONVERTERS or qual in _FLOAT_CONVERTERS or qual in _INT_CONVERTERS:
+            dtype = _dtype_kind(call_arg(call, None, "dtype"), mod)
+            if qual in _INT_CONVERTERS or dtype == "int":
+                return
+            if not call.args:
+                return
+            st2 = _with(st, pending=())
+            if qual.startswith("torch"):
+                st2 = _with(st2, tensorized=(mod, call))
+            if qual in _FLOAT_CONVERTERS or dtype == "float":
+                st2 = _with(st2, floated=(mod, call))
+            self._walk(call.args[0].value, scope, st2, nxt)
+            return
+        if qual in _CONCAT and call.args:
+            first = call.args[0].value
+            if isinstance(first, (cst.List, cst.Tuple)):
+                for el in first.elements:
+                    if not isinstance(el, cst.StarredElement):
+                        self._walk(el.value, scope, _with(st, pending=()), nxt)
+            else:
+                self._walk(first, scope, _with(st, pending=("index",)), nxt)
+            return
+
+        # data containers
+        if qual in ("torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"):
+            ds = call_arg(call, 0, "dataset")
+            if ds is not None:
+                self._walk(ds, scope, st, nxt)
+            return
+        if qual in ("torch.utils.data.TensorDataset", "torch.utils.data.dataset.TensorDataset"):
+            rest = pend[1:] if pend[:1] in (("item",), ("index",)) else pend
+            if rest and isinstance(rest[0], int):
+                if rest[0] < len(call.args) and not call.args[rest[0]].star:
+                    self._walk(call.args[rest[0]].value, scope, _with(st, pending=()), nxt)
+                return
+            for a in call.args:
+                if not a.star:
+                    self._walk(a.value, scope, _with(st, pending=()), nxt)
+            return
+        if qual in ("torch.utils.data.Subset", "torch.utils.data.random_split", "torch.utils.data.dataset.Subset"):
+            ds = call_arg(call, 0, "dataset")
+            if ds is not None:
+                keep = pend[1:] if qual.endswith("random_split") and pend and isinstance(pend[0], int) else pend
+                self._walk(ds, scope, _with(st, pending=keep), nxt)
+            return
+        if qual in ("sklearn.model_selection.train_test_split",):
+            if pend and isinstance(pend[0], int):
+                k = pend[0] // 2
+                if k < len(call.args) and not call.args[k].star and call.args[k].keyword is None:
+                    self._walk(call.args[k].value, scope, _with(st, pending=pend[1:]), nxt)
+            return
+        if isinstance(func, cst.Name) and func.value in ("enumerate", "zip", "iter", "next", "list", "tuple", "reversed", "sorted"):
+            self._builtin(func.value, call, scope, st, nxt)
+            return
+        if qual is not None and qual.startswith("tqdm") and call.args:
+            self._walk(call.args[0].value, scope, st, nxt)
+            return
+        if qual is not None and qual.startswith("torchvision.datasets.") and self.mode == SCALE:
+            tf = call_arg(call, None, "transform")
+            if tf is not None:
+                self._transform_object(tf, scope, st, nxt, None)
+            return
+
+        # methods
+        if isinstance(func, cst.Attribute):
+            m = func.attr.value
+            recv = func.value
+            if m in _FLOAT_METHODS:
+                self._walk(recv, scope, _with(st, pending=(), floated=(mod, call)), nxt)
+                return
+            if m in _INT_METHODS:
+                return
+            if m in ("astype", "type", "to"):
+                dtype = _dtype_kind(call.args[0].value if call.args else call_arg(call, None, "dtype"), mod)
+                if m == "to":
+                    dtype = _dtype_kind(call_arg(call, None, "dtype"), mod) or _dtype_kind(call.args[0].value if call.args else None, mod)
+                if dtype == "int":
+                    return
+                if dtype == "uint8" and self.mode == SCALE:
+                    self._hit("uint8", call, scope, st, "uint8")
+                    return
+                st2 = _with(st, pending=())
+                if dtype == "float":
+                    st2 = _with(st2, floated=(mod, call))
+                self._walk(recv, scope, st2, nxt)
+                return
+            if m in ("dropna", "fillna", "interpolate", "ffill", "bfill", "nan_to_num"):
+                if self.mode == SCALE:
+                    self._walk(recv, scope, _with(st, pending=()), nxt)
+                return  # missing values handled: ends a nan walk
+            if m in _SAME_DATA_METHODS:
+                self._walk(recv, scope, _with(st, pending=()), nxt)
+                return
+            if m in ("fit_transform", "transform") and call.args:
+                kind = self._estimator_kind(recv, scope)
+                if kind == "imputer" and self.mode == NAN:
+                    return
+                if kind == "scaler" and self.mode == NAN:
+                    self._walk(call.args[0].value, scope, _with(st, pending=()), nxt)
+                return  # scaling (or an unknown transform) ends a scale walk
+            if self.mode == NAN and m in ("replace", "where", "mask", "clip") and recv is not None:
+                return
+            if m == "__getitem__" and call.args:
+                self._walk(recv, scope, _with(st, pending=("index",) + pend), nxt)
+                return
+            if m == "prepare" and len(call.args) >= 1:
+                target = call.args[0].value
+                if pend and isinstance(pend[0], int) and len(call.args) > 1:
+                    if pend[0] < len(call.args):
+                        self._walk(call.args[pend[0]].value, scope, _with(st, pending=pend[1:]), nxt)
+                    return
+                self._walk(target, scope, st, nxt)
+                return
+
+        # project functions and classes
+        callee = self.project.resolve_callee(func, scope)
+        if isinstance(callee, Scope):
+            if any(fr.callee is callee for fr in st.frames):
+                return
+            frame = _Frame(callee, call, scope, isinstance(func, cst.Attribute))
+            for rv in return_values(callee):
+                self._walk(rv, callee, _with(st, frames=st.frames + (frame,)), nxt)
+            return
+        if isinstance(callee, ClassFacts):
+            if pend and pend[0] in ("item", "index"):
+                self._dataset_item(callee, call, scope, st, nxt)
+            return
+        # calling an object: a transform pipeline, a project module...
+        if isinstance(func, (cst.Name, cst.Attribute)) and self.mode == SCALE and call.args:
+            self._transform_object(func, scope, st, nxt, call.args[0].value)
+
+    def _builtin(self, fname: str, call: cst.Call, scope: Scope, st: _State, nxt: int) -> None:
+        pend = st.pending
+        if not call.args or call.args[0].star:
+            return
+        if fname == "enumerate":
+            if pend[:1] == ("item",) and len(pend) >= 2 and pend[1] == 1:
+                self._walk(call.args[0].value, scope, _with(st, pending=("item",) + pend[2:]), nxt)
+            return
+        if fname == "zip":
+            if pend[:1] == ("item",) and len(pend) >= 2 and isinstance(pend[1], int):
+                i = pend[1]
+                if i < len(call.args) and not call.args[i].star:
+                    self._walk(call.args[i].value, scope, _with(st, pending=("item",) + pend[2:]), nxt)
+            return
+        if fname == "next":
+            self._walk(call.args[0].value, scope, _with(st, pending=("item",) + pend), nxt)
+            return
+        # iter(x), list(x), sorted(x)...: the same items as x
+        self._walk(call.args[0].value, scope, st, nxt)
+
+    def _dataset_item(self, cls: ClassFacts, call: cst.Call, scope: Scope, st: _State, nxt: int) -> None:
+        """`MyDataset(...)` iterated or indexed: what its `__getitem__` returns."""
+        getitem = self.project.method_of(cls, "__getitem__")
+        if getitem is None:
+            return
+        init = self.project.method_of(cls, "__init__")
+        rest = st.pending[1:]
+        st2 = _with(st, pending=rest, inst=(cls, scope, call))
+        if init is not None:
+            st2 = _with(st2, frames=st.frames + (_Frame(init, call, scope, True),))
+        for rv in return_values(getitem):
+            self._walk(rv, getitem, st2, nxt)
+
+    def _estimator_kind(self, recv: cst.BaseExpression, scope: Scope) -> Optional[str]:
+        qual = self._constructor_qual(recv, scope)
+        name = last_name(qual)
+        if name in _IMPUTERS:
+            return "imputer"
+        if name in _SCALERS:
+            return "scaler"
+        return None
+
+    def _transform_object(self, obj: cst.BaseExpression, scope: Scope, st: _State, nxt: int, arg: Optional[cst.BaseExpression]) -> None:
+        """A torchvision-style pipeline applied to data (or given to a dataset as `transform=`)."""
+        pipeline = self._pipeline(obj, scope)
+        if pipeline is None:
+            return
+        _, elements = pipeline
+        names = [last_name(scope.module.qualify(e.func)) if isinstance(e, cst.Call) else "?" for e in elements]
+        if any(n in ("Normalize", "Lambda", "?") or not n for n in names):
+            return  # normalised, or a step we cannot see into
+        to_tensor = next((e for e, n in zip(elements, names) if n in ("ToTensor",)), None)
+        if to_tensor is not None:
+            self._hit("transform", to_tensor, scope, st, "ToTensor")
+            return
+        if arg is not None:
+            self._walk(arg, scope, _with(st, pending=()), nxt)
+
+    def _pipeline(self, obj: cst.BaseExpression, scope: Scope) -> Optional[Tuple[cst.Call, List[cst.BaseExpression]]]:
+        expr: cst.BaseExpression = obj
+        sc = scope
+        for _ in range(6):
+            if isinstance(expr, cst.Call):
+                qual = sc.module.qualify(expr.func)
+                if qual and qual.startswith("torchvision.transforms") and last_name(qual) == "Compose" and expr.args:
+                    first = expr.args[0].value
+                    if isinstance(first, (cst.List, cst.Tuple)):
+                        return expr, [el.value for el in first.elements if not isinstance(el, cst.StarredElement)]
+                return None
+            if isinstance(expr, cst.Name):
+                defs, _ = scope_index(sc).reaching(expr.value, expr)
+                if not defs and sc.parent is not None:
+                    sc = sc.parent
+                    continue
+                if len(defs) != 1 or defs[0].how != "assign" or defs[0].path:
+                    return None
+                expr = defs[0].value
+                continue
+            if isinstance(expr, cst.Attribute):
+                d = dotted(expr)
+                cls = enclosing_class(sc)
+                if d is None or cls is None or not d.startswith("self.") or d.count(".") != 1:
+                    return None
+                binds = cls.attrs.get(d, [])
+                if len(binds) != 1:
+                    return None
+                b = binds[0]
+                expr, sc = b.value, b.scope
+                if b.index is not None:
+                    if not isinstance(expr, (cst.Tuple, cst.List)) or b.index >= len(expr.elements):
+                        return None
+                    expr = expr.elements[b.index].value
+                if isinstance(expr, cst.Name) and expr.value in sc.params:
+                    # `self.transform = transform`: the pipeline every instantiation passes.
+                    found = None
+                    for caller, call in instantiation_sites(self.project, cls)[:8]:
+                        arg = argument_for_param(call, sc, expr.value, True)
+                        if arg is None:
+                            return None
+                        got = self._pipeline(arg, caller)
+                        if got is None:
+                            return None
+                        found = got
+                    return found
+                continue
+            return None
+        return None
+
+    def _raw_pixels(self, call: cst.Call, scope: Scope, qual: Optional[str], name: str, st: _State) -> bool:
+        """Sources of 0-255 integer pixel data."""
+        mod = scope.module
+        if qual in _IMAGE_READERS:
+            self._hit("uint8", call, scope, st, qual or name)
+            return True
+        if qual in ("numpy.array", "numpy.asarray") and call.args and _is_pil_image(call.args[0].value, scope):
+            self._hit("uint8", call, scope, st, "PIL image")
+            return True
+        if qual in ("torchvision.transforms.functional.pil_to_tensor",):
+            self._hit("uint8", call, scope, st, qual)
+            return True
+        dtype = _dtype_kind(call_arg(call, None, "dtype"), mod)
+        if dtype == "uint8" and qual is not None and (qual.startswith("numpy.") or qual.startswith("torch.")):
+            self._hit("uint8", call, scope, st, "uint8")
+            return True
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value == "byte" and not call.args:
+            self._hit("uint8", call, scope, st, "uint8")
+            return True
+        high = _randint_high(call, qual)
+        if high is not None and high >= 128:
+            self._hit("range", call, scope, st, f"integers in [0, {int(high)})")
+            return True
+        return False
+
+    def _hit(self, kind: str, node: cst.CSTNode, scope: Scope, st: _State, detail: str) -> None:
+        self._hits.append(Hit(kind, node, scope.module, detail, st.floated, st.tensorized))
+
+
+def _with(st: _State, **changes: object) -> _State:
+    out = _State(st.pending, st.frames, st.floated, st.tensorized, st.inst)
+    for k, v in changes.items():
+        setattr(out, k, v)
+    return out
+
+
+def _root_name(expr: cst.BaseExpression) -> Optional[str]:
+    node = expr
+    while True:
+        if isinstance(node, cst.Attribute):
+            d = dotted(node)
+            if d is not None and d.startswith("self.") and d.count(".") == 1:
+                return d
+            node = node.value
+        elif isinstance(node, cst.Subscript):
+            node = node.value
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            node = node.func.value
+        else:
+            break
+    return node.value if isinstance(node, cst.Name) else None
+
+
+def root_name(expr: cst.BaseExpression) -> Optional[str]:
+    return _root_name(expr)
+
+
+def _dtype_kind(expr: Optional[cst.BaseExpression], module: ModuleFacts) -> Optional[str]:
+    if expr is None:
+        return None
+    text: Optional[str] = None
+    if isinstance(expr, cst.SimpleString):
+        v = expr.evaluated_value
+        text = v if isinstance(v, str) else None
+    elif isinstance(expr, (cst.Name, cst.Attribute)):
+        d = dotted(expr)
+        text = d.rsplit(".", 1)[-1] if d else None
+        if isinstance(expr, cst.Name) and expr.value in ("float", "int", "bool"):
+            text = expr.value
+    if text is None:
+        return None
+    if text == "uint8":
+        return "uint8"
+    if text in _FLOAT_DTYPES:
+        return "float"
+    if text in _INT_DTYPES:
+        return "int"
+    return None
+
+
+def _randint_high(call: cst.Call, qual: Optional[str]) -> Optional[float]:
+    """The upper bound of an integer-valued random draw (`torch.randint(0, 256, ...)`)."""
+    is_torch = qual in ("torch.randint",)
+    is_np = qual in ("numpy.random.randint",) or (
+        isinstance(call.func, cst.Attribute) and call.func.attr.value == "integers"
+    )
+    if not (is_torch or is_np):
+        return None
+    positional = [a.value for a in call.args if a.keyword is None and not a.star]
+    if is_torch:
+        high = call_arg(call, None, "high")
+        if high is None and positional:
+            # randint(high, size) or randint(low, high, size)
+            second = positional[1] if len(positional) > 1 else None
+            if second is not None and number(second) is not None:
+                high = second
+            else:
+                high = positional[0]
+        return number(high)
+    high = call_arg(call, None, "high")
+    if high is None and len(positional) >= 2 and number(positional[1]) is not None:
+        high = positional[1]
+    elif high is None and positional:
+        high = positional[0]
+    return number(high)
+
+
+def _is_pil_image(expr: cst.BaseExpression, scope: Scope) -> bool:
+    for _ in range(6):
+        if isinstance(expr, cst.Call):
+            qual = scope.module.qualify(expr.func)
+            if qual in _PIL_OPEN:
+                return True
+            if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("convert", "resize", "crop", "rotate"):
+                expr = expr.func.value
+                continue
+            return False
+        if isinstance(expr, cst.Name):
+            defs, _ = scope_index(scope).reaching(expr.value, expr)
+            if len(defs) != 1 or defs[0].how not in ("assign", "with") or defs[0].path:
+                return False
+            expr = defs[0].value
+            continue
+        return False
+    return False
+
+
+def _reader_handles_nan(call: cst.Call) -> bool:
+    """Reader options that already deal with missing values."""
+    for a in call.args:
+        if a.keyword is None:
+            continue
+        k = a.keyword.value
+        if k in ("filling_values", "usemask"):
+            return True
+        if k in ("na_filter", "keep_default_na") and is_false_or_none(a.value):
+            return True
+        if k == "dtype" and isinstance(a.value, (cst.Name, cst.SimpleString)) and not _numeric_dtype(a.value):
+            return True
+    return False
+
+
+def _numeric_dtype(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, cst.Name):
+        return expr.value in ("float", "int")
+    if isinstance(expr, cst.SimpleString):
+        v = expr.evaluated_value
+        return isinstance(v, str) and v.startswith(("float", "int", "f", "i"))
+    return True
+
+
+def module_handles_nan(module: ModuleFacts) -> bool:
+    """The module deals with missing values somewhere (cleaning, imputing or checking)."""
+    cached = module.cache.get("data.nan_aware")
+    if cached is None:
+        cached = False
+        for s in module.scopes:
+            for call in s.calls:
+                d = dotted(call.func)
+                last = d.rsplit(".", 1)[-1] if d else (call.func.attr.value if isinstance(call.func, cst.Attribute) else "")
+                if last in ("isnan", "isfinite"):
+                    # A check on the loss or gradients is about training, not about the data.
+                    arg = call.args[0].value if call.args else (call.func.value if isinstance(call.func, cst.Attribute) else None)
+                    text = module.tree.code_for_node(arg).lower() if arg is not None else ""
+                    if "loss" in text or "grad" in text:
+                        continue
+                if last in NAN_HANDLERS:
+                    cached = True
+                    break
+            if cached:
+                break
+        module.cache["data.nan_aware"] = cached
+    return bool(cached)
+
+
+# ------------------------------------------------------------------------------ model input
+
+
+def first_layer_normalizes(project: Project, resolver: Resolver, call: cst.Call, scope: Scope) -> bool:
+    """The model called by `call` normalises its input first (a norm layer or arithmetic)."""
+    func = call.func
+    if not isinstance(func, (cst.Name, cst.Attribute)):
+        return False
+    v = resolver.value_of(func, scope)
+    if v is None:
+        return False
+    if v.cls is not None:
+        return _class_normalizes_input(project, v.cls, 0)
+    if isinstance(v.origin, cst.Call) and v.module is not None:
+        return _sequential_normalizes(v.origin, v.module)
+    return False
+
+
+def _sequential_normalizes(call: cst.Call, module: ModuleFacts) -> bool:
+    qual = module.qualify(call.func)
+    if qual != "torch.nn.Sequential" or not call.args:
+        return False
+    first = call.args[0].value
+    if isinstance(first, cst.Call):
+        return last_name(module.qualify(first.func)) in _NORM_LAYERS
+    return False
+
+
+def _class_normalizes_input(project: Project, cls: ClassFacts, depth: int) -> bool:
+    forward = project.method_of(cls, "forward")
+    if forward is None or len(forward.params) < 2 or depth > 2:
+        return False
+    x = forward.params[1]
+    for stmt in forward.body:
+        if not _mentions_name(stmt, x):
+            continue
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            return False
+        for small in stmt.body:
+            value = getattr(small, "value", None)
+            if isinstance(value, cst.BaseExpression) and _mentions_name(value, x):
+                verdict = _first_op_on(project, cls, value, x, depth)
+                if verdict != "neutral":
+                    return verdict == "norm"
+    return False
+
+
+# Reshaping and dtype moves leave the values as they are.
+_NEUTRAL_OPS = {"flatten", "view", "reshape", "float", "double", "half", "to", "unsqueeze", "squeeze", "permute", "contiguous", "type", "transpose"}
+
+
+def _first_op_on(project: Project, cls: ClassFacts, value: cst.BaseExpression, x: str, depth: int) -> str:
+    """What the model does to its input first: "norm", "other", or "neutral" (only reshapes)."""
+    chain: List[cst.BaseExpression] = []
+    node: Optional[cst.BaseExpression] = value
+    while node is not None and not (isinstance(node, cst.Name) and node.value == x):
+        chain.append(node)
+        nxt: Optional[cst.BaseExpression] = None
+        if isinstance(node, cst.BinaryOperation):
+            nxt = node.left if _mentions_name(node.left, x) else node.right
+        elif isinstance(node, cst.Call):
+            nxt = next((a.value for a in node.args if _mentions_name(a.value, x)), None)
+            if nxt is None and isinstance(node.func, cst.Attribute) and _mentions_name(node.func.value, x):
+                nxt = node.func.value
+        elif isinstance(node, (cst.Subscript, cst.Attribute)):
+            nxt = node.value
+        node = nxt
+    if node is None:
+        return "other"
+    for op in reversed(chain):  # innermost first
+        if isinstance(op, cst.BinaryOperation):
+            return "norm" if isinstance(op.operator, (cst.Divide, cst.Subtract, cst.Multiply)) else "other"
+        if isinstance(op, cst.Call):
+            func = op.func
+            if isinstance(func, cst.Attribute) and _mentions_name(func.value, x) and not any(_mentions_name(a.value, x) for a in op.args):
+                m = func.attr.value
+                if m in _NEUTRAL_OPS:
+                    continue
+                return "norm" if m in ("div", "sub", "div_", "sub_", "mul") else "other"
+            return "norm" if _normalizing_callee(project, cls, op, depth) else "other"
+        if isinstance(op, (cst.Subscript, cst.Attribute)):
+            continue
+        return "other"
+    return "neutral"
+
+
+def _normalizing_callee(project: Project, cls: ClassFacts, call: cst.Call, depth: int) -> bool:
+    module = cls.module
+    qual = module.qualify(call.func)
+    last = last_name(qual) if qual else (call.func.attr.value if isinstance(call.func, cst.Attribute) else "")
+    if last in ("layer_norm", "batch_norm", "group_norm", "instance_norm", "normalize") or "norm" in last.lower():
+        return True
+    d = dotted(call.func)
+    if d is not None and d.startswith("self.") and d.count(".") == 1:
+        binds = cls.attrs.get(d, [])
+        if len(binds) == 1 and isinstance(binds[0].value, cst.Call):
+            made = binds[0].value
+            made_qual = module.qualify(made.func)
+            if last_name(made_qual) in _NORM_LAYERS:
+                return True
+            if made_qual == "torch.nn.Sequential":
+                return _sequential_normalizes(made, module)
+            sub = project.resolve_callee(made.func, binds[0].scope)
+            if isinstance(sub, ClassFacts):
+                return _class_normalizes_input(project, sub, depth + 1)
+        helper = project.method_of(cls, d[5:])
+        if helper is not None and "norm" in d.lower():
+            return True
+    return False
+
+
+def _mentions_name(node: cst.CSTNode, name: str) -> bool:
+    found = False
+
+    class _V(cst.CSTVisitor):
+        def visit_Name(self, n: cst.Name) -> None:
+            nonlocal found
+            if n.value == name:
+                found = True
+
+    node.visit(_V())
+    return found
+
+
+# ------------------------------------------------------------------------------ loaders
+
+
+@dataclass
+class LoaderUse:
+    """A `DataLoader(...)` construction and the training loops that iterate it."""
+
+    call: cst.Call
+    scope: Scope
+    loops: List[LoopFacts] = field(default_factory=list)
+    lightning_hook: Optional[Scope] = None  # `train_dataloader()` of a Lightning module
+
+    @property
+    def module(self) -> ModuleFacts:
+        return self.scope.module
+
+
+def is_training_loop(lf: LoopFacts) -> bool:
+    return lf.has(L.BACKWARD)
+
+
+def loader_origins(project: Project, expr: cst.BaseExpression, scope: Scope, depth: int = 0, frames: Tuple[_Frame, ...] = ()) -> List[Tuple[cst.Call, Scope]]:
+    """Every `DataLoader(...)` construction an iterable expression may be (empty if unknown)."""
+    out: List[Tuple[cst.Call, Scope]] = []
+    _loader_walk(project, expr, scope, depth, frames, out, set())
+    return out
+
+
+def _loader_walk(project: Project, expr: cst.BaseExpression, scope: Scope, depth: int, frames: Tuple[_Frame, ...], out: List[Tuple[cst.Call, Scope]], seen: Set[Tuple[int, int]]) -> None:
+    if depth > 12 or (id(expr), id(scope)) in seen:
+        return
+    seen.add((id(expr), id(scope)))
+    nxt = depth + 1
+    if isinstance(expr, cst.Call):
+        qual = scope.module.qualify(expr.func)
+        if K.kind_of_constructor(qual) == K.DATALOADER:
+            out.append((expr, scope))
+            return
+        if isinstance(expr.func, cst.Name) and expr.func.value in ("enumerate", "iter", "zip", "list", "reversed"):
+            for a in expr.args[:1] if expr.func.value != "zip" else expr.args:
+                if not a.star:
+                    _loader_walk(project, a.value, scope, nxt, frames, out, seen)
+            return
+        if (qual or "").startswith(("tqdm", "itertools.islice", "itertools.cycle", "rich.progress.track")) and expr.args:
+            _loader_walk(project, expr.args[0].value, scope, nxt, frames, out, seen)
+            return
+        if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "prepare" and len(expr.args) == 1:
+            _loader_walk(project, expr.args[0].value, scope, nxt, frames, out, seen)
+            return
+        callee = project.resolve_callee(expr.func, scope)
+        if isinstance(callee, Scope):
+            fr = _Frame(callee, expr, scope, isinstance(expr.func, cst.Attribute))
+            for rv in return_values(callee):
+                _loader_walk(project, rv, callee, nxt, frames + (fr,), out, seen)
+        return
+    if isinstance(expr, cst.Name):
+        s: Optional[Scope] = scope
+        use: cst.CSTNode = expr
+        while s is not None:
+            defs, open_before = scope_index(s).reaching(expr.value, use)
+            for d in defs:
+                if d.how == "assign" and not d.path:
+                    _loader_walk(project, d.value, s, nxt, frames, out, seen)
+                elif d.how == "assign" and d.path and isinstance(d.value, cst.Call) and isinstance(d.value.func, cst.Attribute) and d.value.func.attr.value == "prepare":
+                    i = d.path[0]
+                    if i < len(d.value.args):
+                        _loader_walk(project, d.value.args[i].value, s, nxt, frames, out, seen)
+                elif d.how == "assign" and d.path and isinstance(d.value, (cst.Tuple, cst.List)) and len(d.path) == 1:
+                    i = d.path[0]
+                    if i < len(d.value.elements):
+                        _loader_walk(project, d.value.elements[i].value, s, nxt, frames, out, seen)
+            if not open_before:
+                return
+            if expr.value in s.params:
+                _loader_param(project, expr.value, s, nxt, frames, out, seen)
+                return
+            if defs:
+                return
+            use = s.node
+            s = s.parent
+        return
+    if isinstance(expr, cst.Attribute):
+        key = dotted(expr)
+        cls = enclosing_class(scope)
+        if key is None or cls is None or not key.startswith("self.") or key.count(".") != 1:
+            return
+        for c in [cls, *project.base_classes(cls)]:
+            if key in c.attrs:
+                for b in c.attrs[key]:
+                    if b.index is None:
+                        _loader_walk(project, b.value, b.scope, nxt, frames, out, seen)
+                return
+
+
+def _loader_param(project: Project, name: str, fn: Scope, depth: int, frames: Tuple[_Frame, ...], out: List[Tuple[cst.Call, Scope]], seen: Set[Tuple[int, int]]) -> None:
+    for fr in reversed(frames):
+        if fr.callee is fn:
+            arg = argument_for_param(fr.call, fn, name, fr.bound_method)
+            if arg is not None:
+                _loader_walk(project, arg, fr.caller, depth, frames[: frames.index(fr)], out, seen)
+            return
+    if fn.cls is not None and fn.simple_name == "__init__":
+        sites = instantiation_sites(project, fn.cls)
+    else:
+        sites = project.callers(fn)
+    for caller, call in sites[:12]:
+        bound = isinstance(call.func, cst.Attribute) or fn.simple_name == "__init__"
+        arg = argument_for_param(call, fn, name, bound)
+        if arg is not None:
+            _loader_walk(project, arg, caller, depth, frames, out, seen)
+
+
+def training_loaders(project: Project, loops: LoopAnalyzer) -> List[LoaderUse]:
+    """`DataLoader(...)` constructions read by training loops, or returned by a Lightning
+    `train_dataloader()` hook (cached per project)."""
+    cached = project.__dict__.get("_tl_training_loaders")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    uses: Dict[int, LoaderUse] = {}
+    for m in project.modules:
+        for lf in loops.loops_of(m):
+            if not isinstance(lf.node, cst.For) or not is_training_loop(lf):
+                continue
+            origins = loader_origins(project, lf.node.iter, lf.scope)
+            if len(origins) > 1 and all(e.conds for e in lf.events if e.kind == L.BACKWARD):
+                # One loop for training and evaluation (`if train: loss.backward()`): which
+                # loader is the training one is decided at run time.
+                continue
+            for call, scope in origins:
+                use = uses.setdefault(id(call), LoaderUse(call, scope))
+                if all(x is not lf for x in use.loops):
+                    use.loops.append(lf)
+        for cls in m.classes.values():
+            hook = cls.methods.get("train_dataloader")
+            if hook is None or not any("lightning" in q.lower() for q in project.base_quals(cls)):
+                continue
+            for rv in return_values(hook):
+                for call, scope in loader_origins(project, rv, hook):
+                    use = uses.setdefault(id(call), LoaderUse(call, scope))
+                    use.lightning_hook = hook
+    out = list(uses.values())
+    project.__dict__["_tl_training_loaders"] = out
+    return out
+
+
+def dataset_is_iterable(project: Project, expr: Optional[cst.BaseExpression], scope: Scope, depth: int = 0) -> Optional[bool]:
+    """True for an IterableDataset / stream, False for a map-style dataset, None if unknown."""
+    if expr is None or depth > 8:
+        return None
+    if isinstance(expr, cst.Call):
+        qual = scope.module.qualify(expr.func) or ""
+        last = last_name(qual)
+        if qual.startswith("torch.utils.data."):
+            if last in ("IterableDataset", "ChainDataset"):
+                return True
+            if last in ("Subset", "random_split"):
+                return dataset_is_iterable(project, call_arg(expr, 0, "dataset"), scope, depth + 1)
+            return False
+        if qual.startswith(("webdataset", "torchdata", "wds.")) or last in ("WebDataset", "IterableWrapper"):
+            return True
+        if qual.startswith("datasets.") and last in ("load_dataset",):
+            streaming = call_arg(expr, None, "streaming")
+            return True if is_true(streaming) else (None if streaming is not None and not is_false_or_none(streaming) else False)
+        if qual.startswith("torchvision.datasets."):
+            return False
+        if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "to_iterable_dataset":
+            return True
+        callee = project.resolve_callee(expr.func, scope)
+        if isinstance(callee, ClassFacts):
+            quals = project.base_quals(callee)
+            if any(q.endswith(("IterableDataset", "IterDataPipe")) for q in quals):
+                return True
+            if project.method_of(callee, "__getitem__") is not None:
+                return False
+            if project.method_of(callee, "__iter__") is not None:
+                return True
+            return None
+        if isinstance(callee, Scope):
+            vals = {dataset_is_iterable(project, rv, callee, depth + 1) for rv in return_values(callee)}
+            return vals.pop() if len(vals) == 1 else None
+        return None
+    if isinstance(expr, cst.Name):
+        defs, open_before = scope_index(scope).reaching(expr.value, expr)
+        if open_before and expr.value in scope.params:
+            sites = instantiation_sites(project, scope.cls) if scope.cls is not None and scope.simple_name == "__init__" else project.callers(scope)
+            vals = set()
+            for caller, call in sites[:8]:
+                arg = argument_for_param(call, scope, expr.value, isinstance(call.func, cst.Attribute) or scope.simple_name == "__init__")
+                vals.add(dataset_is_iterable(project, arg, caller, depth + 1) if arg is not None else None)
+            return vals.pop() if len(vals) == 1 else None
+        if not defs and scope.parent is not None:
+            return dataset_is_iterable(project, expr, scope.parent, depth + 1)
+        vals = set()
+        for d in defs:
+            if d.how != "assign":
+                return None
+            if d.path:
+                if isinstance(d.value, cst.Call) and (scope.module.qualify(d.value.func) or "").endswith("random_split"):
+                    vals.add(dataset_is_iterable(project, call_arg(d.value, 0, "dataset"), scope, depth + 1))
+                    continue
+                if isinstance(d.value, (cst.Tuple, cst.List)) and len(d.path) == 1 and d.path[0] < len(d.value.elements):
+                    vals.add(dataset_is_iterable(project, d.value.elements[d.path[0]].value, scope, depth + 1))
+                    continue
+                return None
+            vals.add(dataset_is_iterable(project, d.value, scope, depth + 1))
+        return vals.pop() if len(vals) == 1 else None
+    if isinstance(expr, cst.Attribute):
+        key = dotted(expr)
+        cls = enclosing_class(scope)
+        if key and cls is not None and key.startswith("self.") and key.count(".") == 1:
+            binds = cls.attrs.get(key, [])
+            vals = {dataset_is_iterable(project, b.value, b.scope, depth + 1) for b in binds if b.index is None}
+            return vals.pop() if len(vals) == 1 and len(binds) >= 1 else None
+    if isinstance(expr, cst.Subscript):
+        # `load_dataset(...)["train"]`, `splits[0]`
+        return dataset_is_iterable(project, expr.value, scope, depth + 1)
+    return None
+
+
+def iter_calls(module: ModuleFacts) -> Iterable[Tuple[Scope, cst.Call]]:
+    for s in module.scopes:
+        for c in s.calls:
+            yield s, c

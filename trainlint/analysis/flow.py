@@ -1,0 +1,859 @@
+"""Value flow of tensors: which operation last produced the value an expression holds.
+
+`Tracer.op(expr, scope)` follows an expression back through local assignments (the
+definitions that reach the use), tuple unpacking, shape-only steps (`.view`, `.squeeze`,
+`.float()`, indexing), `self.layer(...)` calls, calls of a model (into its `forward`, across
+files), helper functions of the project and call-site arguments, and answers with the last
+value-changing operation (`Op`): softmax, log_softmax, sigmoid, tanh, relu, a linear/conv
+layer, or a tuple of those. Anything else, or definitions that disagree, give None: rules
+only report what the facts establish.
+
+Also here: the loss calls of a module (`loss_calls`) and what a loss target is built from
+(`label_evidence`), both read by the loss rules.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field, replace
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from trainlint.analysis import kinds as K
+from trainlint.analysis import modules as M
+from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
+from trainlint.analysis.names import dotted
+from trainlint.analysis.project import Project, enclosing_class
+from trainlint.analysis.symbols import Resolver, Value, _argument_for, _return_values
+
+MAX_DEPTH = 14
+
+# Functions (fully qualified) whose result is one of the operations rules care about.
+FUNC_OPS: Dict[str, str] = {
+    "torch.nn.functional.softmax": M.SOFTMAX, "torch.softmax": M.SOFTMAX, "torch.special.softmax": M.SOFTMAX,
+    "torch.nn.functional.log_softmax": M.LOG_SOFTMAX, "torch.log_softmax": M.LOG_SOFTMAX,
+    "torch.special.log_softmax": M.LOG_SOFTMAX,
+    "torch.sigmoid": M.SIGMOID, "torch.nn.functional.sigmoid": M.SIGMOID, "torch.special.expit": M.SIGMOID,
+    "torch.tanh": M.TANH, "torch.nn.functional.tanh": M.TANH,
+    "torch.relu": M.RELU, "torch.nn.functional.relu": M.RELU, "torch.nn.functional.relu6": M.RELU,
+    "torch.nn.functional.relu_": M.RELU, "torch.relu_": M.RELU,
+    "torch.nn.functional.linear": M.LINEAR, "torch.nn.functional.conv1d": M.LINEAR,
+    "torch.nn.functional.conv2d": M.LINEAR, "torch.nn.functional.conv3d": M.LINEAR,
+}
+METHOD_OPS: Dict[str, str] = {
+    "softmax": M.SOFTMAX, "log_softmax": M.LOG_SOFTMAX, "sigmoid": M.SIGMOID, "sigmoid_": M.SIGMOID,
+    "tanh": M.TANH, "tanh_": M.TANH, "relu": M.RELU, "relu_": M.RELU,
+}
+# Steps that move or reshape values without changing them.
+SHAPE_METHODS = frozenset({
+    "view", "reshape", "squeeze", "unsqueeze", "flatten", "contiguous", "float", "double", "half",
+    "bfloat16", "to", "cuda", "cpu", "permute", "transpose", "view_as", "reshape_as", "clone",
+    "squeeze_", "unsqueeze_", "type_as", "expand", "expand_as",
+})
+SHAPE_FUNCS = frozenset({
+    "torch.squeeze", "torch.unsqueeze", "torch.flatten", "torch.reshape", "torch.permute",
+    "torch.transpose", "torch.clone",
+})
+SHAPE_ATTRS = frozenset({"T", "mT", "data"})
+
+# Loss families, by torch.nn class name or torch.nn.functional function name.
+CROSS_ENTROPY = "cross_entropy"
+NLL = "nll"
+BCE = "bce"
+BCE_LOGITS = "bce_with_logits"
+REGRESSION = "regression"
+LOSS_FAMILIES: Dict[str, str] = {
+    "CrossEntropyLoss": CROSS_ENTROPY, "cross_entropy": CROSS_ENTROPY,
+    "NLLLoss": NLL, "nll_loss": NLL,
+    "BCELoss": BCE, "binary_cross_entropy": BCE,
+    "BCEWithLogitsLoss": BCE_LOGITS, "binary_cross_entropy_with_logits": BCE_LOGITS,
+    "MSELoss": REGRESSION, "mse_loss": REGRESSION, "L1Loss": REGRESSION, "l1_loss": REGRESSION,
+    "SmoothL1Loss": REGRESSION, "smooth_l1_loss": REGRESSION, "HuberLoss": REGRESSION, "huber_loss": REGRESSION,
+}
+
+
+@dataclass(frozen=True)
+class Op:
+    """The last value-changing operation behind a tensor."""
+
+    kind: str  # modules.SOFTMAX, LOG_SOFTMAX, SIGMOID, TANH, RELU, LINEAR, TUPLE
+    node: cst.CSTNode  # the call (or layer constructor) that performs it
+    module: ModuleFacts
+    # The model whose output this is, when the operation sits inside a model: "Net.forward"
+    # or "nn.Sequential", with the node that returns it (the return value / the Sequential).
+    owner: Optional[str] = None
+    owner_node: Optional[cst.CSTNode] = None
+    owner_module: Optional[ModuleFacts] = None
+    elements: Tuple[Optional["Op"], ...] = ()
+
+    def text(self) -> str:
+        return snippet(self.module, self.node)
+
+
+def snippet(module: ModuleFacts, node: cst.CSTNode, limit: int = 60) -> str:
+    text = " ".join(module.tree.code_for_node(node).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def agree(ops: Sequence[Optional[Op]]) -> Optional[Op]:
+    """One Op when every candidate is known and of the same kind, else None."""
+    if not ops or any(o is None for o in ops):
+        return None
+    first = ops[0]
+    assert first is not None
+    if any(o.kind != first.kind for o in ops if o is not None):
+        return None
+    if first.kind == M.TUPLE:
+        n = len(first.elements)
+        if any(len(o.elements) != n for o in ops if o is not None):
+            return None
+        elements = tuple(agree([o.elements[i] for o in ops if o is not None]) for i in range(n))
+        return replace(first, elements=elements)
+    return first
+
+
+# ---------------------------------------------------------------------------- positions
+
+
+def position(module: ModuleFacts, node: cst.CSTNode) -> Optional[CodeRange]:
+    """Where a node is (for messages that name the other end of a finding)."""
+    cache = module.cache.get("positions")
+    if cache is None:
+        wrapper = MetadataWrapper(module.tree, unsafe_skip_copy=True)
+        cache = dict(wrapper.resolve(PositionProvider))
+        module.cache["positions"] = cache
+    assert isinstance(cache, dict)
+    return cache.get(node)  # type: ignore[no-any-return]
+
+
+def where(module: ModuleFacts, node: cst.CSTNode) -> str:
+    pos = position(module, node)
+    return f"{module.path}:{pos.start.line}" if pos is not None else module.path
+
+
+# ---------------------------------------------------------------------------- reaching definitions
+
+
+@dataclass
+class _Index:
+    """Pre-order start/end numbers of every node of a scope, and the compound statements
+    (if/for/while/try/match) around each node."""
+
+    start: Dict[int, int] = field(default_factory=dict)
+    end: Dict[int, int] = field(default_factory=dict)
+    around: Dict[int, Tuple[int, ...]] = field(default_factory=dict)
+    loops: Dict[int, bool] = field(default_factory=dict)  # compound id -> is a loop
+    compounds: Dict[int, cst.CSTNode] = field(default_factory=dict)
+    withs: Dict[int, Tuple[cst.With, ...]] = field(default_factory=dict)  # `with` blocks around a node
+
+
+_COMPOUND = (cst.If, cst.For, cst.While, cst.Try, cst.ExceptHandler, cst.Match, cst.MatchCase, cst.TryStar, cst.ExceptStarHandler)
+
+
+class _Indexer(cst.CSTVisitor):
+    def __init__(self, root: cst.CSTNode, index: _Index) -> None:
+        self.root = root
+        self.index = index
+        self.counter = 0
+        self.stack: List[int] = []
+        self.with_stack: List[cst.With] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if node is not self.root and isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            return False
+        key = id(node)
+        self.index.start[key] = self.counter
+        self.index.around[key] = tuple(self.stack)
+        if self.with_stack:
+            self.index.withs[key] = tuple(self.with_stack)
+        self.counter += 1
+        if isinstance(node, cst.With):
+            self.with_stack.append(node)
+        if isinstance(node, _COMPOUND):
+            self.stack.append(key)
+            self.index.loops[key] = isinstance(node, (cst.For, cst.While))
+            self.index.compounds[key] = node
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        key = id(original_node)
+        if self.stack and self.stack[-1] == key:
+            self.stack.pop()
+        if self.with_stack and self.with_stack[-1] is original_node:
+            self.with_stack.pop()
+        self.index.end[key] = self.counter
+        self.counter += 1
+
+
+def _index(scope: Scope) -> _Index:
+    cache = scope.module.cache.setdefault("flow_index", {})
+    assert isinstance(cache, dict)
+    idx = cache.get(id(scope))
+    if idx is None:
+        idx = _Index()
+        scope.node.visit(_Indexer(scope.node, idx))
+        cache[id(scope)] = idx
+    return idx  # type: ignore[no-any-return]
+
+
+def order(scope: Scope, node: cst.CSTNode) -> Optional[int]:
+    """Pre-order position of a node in its scope (None when it is not in that scope's body)."""
+    return _index(scope).start.get(id(node))
+
+
+def inside(scope: Scope, outer: cst.CSTNode, node: cst.CSTNode) -> bool:
+    idx = _index(scope)
+    a, b, n = idx.start.get(id(outer)), idx.end.get(id(outer)), idx.start.get(id(node))
+    return a is not None and b is not None and n is not None and a <= n <= b
+
+
+def enclosing(scope: Scope, node: cst.CSTNode) -> List[cst.CSTNode]:
+    """The if/for/while/try/match statements around a node, outermost first."""
+    idx = _index(scope)
+    return [idx.compounds[c] for c in idx.around.get(id(node), ()) if c in idx.compounds]
+
+
+def withs_around(scope: Scope, node: cst.CSTNode) -> Tuple[cst.With, ...]:
+    """The `with` statements whose body holds a node, outermost first."""
+    return _index(scope).withs.get(id(node), ())
+
+
+def _effect_node(b: Binding) -> cst.CSTNode:
+    if b.how in ("for", "with") or b.stmt is None:
+        return b.value
+    return b.stmt
+
+
+def reaching(scope: Scope, name: str, use: cst.CSTNode) -> List[Binding]:
+    """The bindings of `name` in `scope` that may hold when `use` runs (an over-approximation:
+    the last unconditional definition before the use and every conditional one after it, plus
+    definitions later in a loop around the use)."""
+    bindings = scope.bindings.get(name, [])
+    idx = _index(scope)
+    u = idx.start.get(id(use))
+    if u is None:
+        return list(bindings)
+    use_around = set(idx.around.get(id(use), ()))
+    before: List[Tuple[int, Binding, Tuple[int, ...]]] = []
+    carried: List[Binding] = []
+    for b in bindings:
+        eff = _effect_node(b)
+        end = idx.end.get(id(eff))
+        around = idx.around.get(id(eff), ())
+        if end is None:
+            carried.append(b)
+        elif end < u:
+            before.append((end, b, around))
+        elif any(idx.loops.get(a) for a in around if a in use_around):
+            carried.append(b)  # defined later in a loop that also holds the use
+    before.sort(key=lambda t: t[0])
+    out: List[Binding] = []
+    for _, b, around in reversed(before):
+        out.append(b)
+        if set(around) <= use_around:
+            break  # an unconditional definition hides the earlier ones
+    return out + carried
+
+
+# ---------------------------------------------------------------------------- the tracer
+
+
+_TRACERS: "weakref.WeakKeyDictionary[Project, Tracer]" = weakref.WeakKeyDictionary()
+
+
+def tracer_for(project: Project, resolver: Resolver) -> "Tracer":
+    t = _TRACERS.get(project)
+    if t is None or t.resolver is not resolver:
+        t = Tracer(project, resolver)
+        _TRACERS[project] = t
+    return t
+
+
+def facts_of_value(value: Optional[Value], project: Project) -> Optional[M.ModelFacts]:
+    """Model facts for a resolved model value (a project class instance or an nn.Sequential)."""
+    if value is None or value.kind != K.MODEL:
+        return None
+    if value.cls is not None:
+        return M.class_facts(value.cls, project) if M.is_module_class(value.cls, project) else None
+    if value.qual == M.SEQUENTIAL and isinstance(value.origin, cst.Call) and value.module is not None:
+        return M.sequential_facts(value.origin, value.module, project)
+    return None
+
+
+_Key = Tuple[int, int, int]
+
+
+class Tracer:
+    def __init__(self, project: Project, resolver: Resolver) -> None:
+        self.project = project
+        self.resolver = resolver
+        self._memo: Dict[_Key, Optional[Op]] = {}
+        # The model whose forward is being traced: `self.fc` in an inherited forward means the
+        # subclass's layer.
+        self._self_stack: List[M.ModelFacts] = []
+
+    # public ---------------------------------------------------------------------------
+
+    def op(self, expr: cst.BaseExpression, scope: Scope) -> Optional[Op]:
+        return self._op(expr, scope, 0, frozenset())
+
+    def model_output(self, facts: M.ModelFacts) -> Optional[Op]:
+        if facts.root is not None:
+            out = self.layer_op(facts.root, 0, frozenset())
+            if out is None:
+                return None
+            return replace(out, owner="nn.Sequential", owner_node=facts.node, owner_module=facts.module)
+        fwd = facts.forward
+        if fwd is None:
+            return None
+        returns = _return_values(fwd)
+        if not returns:
+            return None
+        self._self_stack.append(facts)
+        try:
+            ops = [self._op(r, fwd, 1, frozenset()) for r in returns]
+        finally:
+            self._self_stack.pop()
+        out = agree(ops)
+        if out is None:
+            return None
+        return replace(out, owner=f"{facts.name}.forward", owner_node=returns[0], owner_module=fwd.module)
+
+    def layer_op(self, layer: M.Layer, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
+        if depth > MAX_DEPTH:
+            return None
+        if layer.cls is not None:
+            if not M.is_module_class(layer.cls, self.project):
+                return None
+            return M.class_facts(layer.cls, self.project).output(self.resolver)
+        name = layer.type_name
+        if name is None:
+            return None
+        if name in M.LAYER_OPS:
+            return Op(M.LAYER_OPS[name], layer.node, layer.module)
+        if name == "Sequential":
+            if layer.dynamic:
+                return None
+            for child in reversed(layer.children):
+                if child.type_name in M.PASSTHROUGH_LAYERS:
+                    continue
+                return self.layer_op(child, depth + 1, stack)
+        return None
+
+    # internals --------------------------------------------------------------------------
+
+    def _self_facts(self, scope: Scope) -> Optional[M.ModelFacts]:
+        cls = enclosing_class(scope)
+        if cls is None or not M.is_module_class(cls, self.project):
+            return None
+        if self._self_stack:
+            top = self._self_stack[-1]
+            if top.cls is cls or (top.cls is not None and _inherits(top.cls, cls, self.project)):
+                return top
+        return M.class_facts(cls, self.project)
+
+    def _op(self, expr: cst.BaseExpression, scope: Scope, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
+        top = id(self._self_stack[-1]) if self._self_stack else 0
+        key = (id(expr), id(scope), top)
+        if key in self._memo:
+            return self._memo[key]
+        if depth > MAX_DEPTH or id(expr) in stack:
+            return None
+        result = self._compute(expr, scope, depth, stack | {id(expr)})
+        self._memo[key] = result
+        return result
+
+    def _compute(self, expr: cst.BaseExpression, scope: Scope, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
+        if isinstance(expr, cst.Call):
+            return self._call(expr, scope, depth, stack)
+        if isinstance(expr, cst.Name):
+            return self._name(expr, scope, depth, stack)
+        if isinstance(expr, cst.Subscript):
+            base = self._op(expr.value, scope, depth + 1, stack)
+            if base is None:
+                return None
+            if base.kind == M.TUPLE:
+                i = _int_index(expr)
+                if i is None or not -len(base.elements) <= i < len(base.elements):
+                    return None
+                return base.elements[i]
+            return base
+        if isinstance(expr, (cst.Tuple, cst.List)):
+            elements = []
+            for el in expr.elements:
+                if isinstance(el, cst.StarredElement):
+                    return None
+                elements.append(self._op(el.value, scope, depth + 1, stack))
+            return Op(M.TUPLE, expr, scope.module, elements=tuple(elements))
+        if isinstance(expr, cst.IfExp):
+            return agree([self._op(expr.body, scope, depth + 1, stack), self._op(expr.orelse, scope, depth + 1, stack)])
+        if isinstance(expr, cst.Attribute) and expr.attr.value in SHAPE_ATTRS:
+            return self._op(expr.value, scope, depth + 1, stack)
+        return None
+
+    def _name(self, node: cst.Name, scope: Scope, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
+        name = node.value
+        s: Optional[Scope] = scope
+        while s is not None:
+            if name in s.bindings:
+                found = reaching(s, name, node) if s is scope else list(s.bindings[name])
+                if found:
+                    return agree([self._binding(b, depth + 1, stack) for b in found])
+            if name in s.params:
+                return self._param(s, name, depth + 1, stack)
+            s = s.parent
+        return None
+
+    def _binding(self, b: Binding, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
+        if b.how != "assign":
+            return None
+        if b.index is None:
+            return self._op(b.value, b.scope, depth, stack)
+        value = b.value
+        if isinstance(value, (cst.Tuple, cst.List)):
+            if b.index < len(value.elements) and not isinstance(value.elements[b.index], cst.StarredElement):
+                return self._op(value.elements[b.index].value, b.scope, depth, stack)
+            return None
+        whole = self._op(value, b.scope, depth, stack)
+        if whole is None or whole.kind != M.TUPLE or b.index >= len(whole.elements):
+            return None
+        return whole.elements[b.index]
+
+    def _param(self, fn: Scope, name: str, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
+        idx = fn.params.index(name)
+        is_method = fn.cls is not None and bool(fn.params) and fn.params[0] in ("self", "cls")
+        if is_method and idx == 0:
+            return None
+        callers = self.project.callers(fn)
+        if not callers:
+            return None
+        ops: List[Optional[Op]] = []
+        for caller_scope, call in callers:
+            arg = _argument_for(call, fn, idx, name, is_method)
+            if arg is None:
+                return None
+            ops.append(self._op(arg, caller_scope, depth, stack))
+        return agree(ops)
+
+    def _call(self, call: cst.Call, scope: Scope, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
+        mod = scope.module
+        func = call.func
+        qual = mod.qualify(func)
+        first = call.args[0].value if call.args and call.args[0].star == "" else None
+        if qual is not None:
+            if qual in FUNC_OPS:
+                return Op(FUNC_OPS[qual], call, mod)
+            if qual in SHAPE_FUNCS:
+                return self._op(first, scope, depth + 1, stack) if first is not None else None
+            if qual == "torch.log" and first is not None:
+                return self._log_of(call, first, scope, depth, stack)
+            if qual.startswith("torch."):
+                return None
+        if isinstance(func, cst.Attribute) and qual is None:
+            meth = func.attr.value
+            recv = func.value
+            is_self = isinstance(recv, cst.Name) and recv.value == "self"
+            if not is_self:
+                if meth in METHOD_OPS:
+                    return Op(METHOD_OPS[meth], call, mod)
+                if meth in SHAPE_METHODS:
+                    return self._op(recv, scope, depth + 1, stack)
+                if meth == "log" and not call.args:
+                    return self._log_of(call, recv, scope, depth, stack)
+            if meth == "forward":
+                return self._model_call(recv, call, scope, depth, stack)
+        if isinstance(func, cst.Name) and func.value == "self":
+            facts = self._self_facts(scope)
+            return facts.output(self.resolver) if facts is not None and facts is not self._current() else None
+        d = dotted(func)
+        if d is not None and d.startswith("self.") and d.count(".") == 1:
+            facts = self._self_facts(scope)
+            if facts is not None:
+                layer = facts.layer(d[5:])
+                if layer is not None:
+                    return self.layer_op(layer, depth + 1, stack)
+        if isinstance(func, cst.Name):
+            bindings = scope.bindings.get(func.value)
+            if bindings is not None and len(bindings) == 1:
+                layer = M.layer_from_expr(func.value, func, scope, self.project)
+                if layer is not None and layer.cls is None and not layer.is_container:
+                    return self.layer_op(layer, depth + 1, stack)
+        if isinstance(func, (cst.Name, cst.Attribute)):
+            out = self._model_call(func, call, scope, depth, stack)
+            if out is not None:
+                return out
+        callee = self.project.resolve_callee(func, scope)
+        if isinstance(callee, Scope):
+            rets = _return_values(callee)
+            if not rets:
+                return None
+            return agree([self._op(r, callee, depth + 1, stack) for r in rets])
+        return None
+
+    def _current(self) -> Optional[M.ModelFacts]:
+        return self._self_stack[-1] if self._self_stack else None
+
+    def _model_call(self, target: cst.BaseExpression, call: cst.Call, scope: Scope, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
+        if not isinstance(target, (cst.Name, cst.Attribute)):
+            return None
+        value = self.resolver.value_of(target, scope)
+        facts = facts_of_value(value, self.project)
+        if facts is None or facts in self._self_stack:
+            return None
+        return facts.output(self.resolver)
+
+    def _log_of(self, call: cst.Call, inner: cst.BaseExpression, scope: Scope, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
+        op = self._op(inner, scope, depth + 1, stack)
+        if op is not None and op.kind == M.SOFTMAX:
+            return Op(M.LOG_SOFTMAX, call, scope.module)
+        return None
+
+
+def _inherits(cls: ClassFacts, base: ClassFacts, project: Project, depth: int = 0) -> bool:
+    if depth > 5:
+        return False
+    for b in project.base_classes(cls):
+        if b is base or _inherits(b, base, project, depth + 1):
+            return True
+    return False
+
+
+def _int_index(sub: cst.Subscript) -> Optional[int]:
+    if len(sub.slice) != 1:
+        return None
+    el = sub.slice[0].slice
+    if not isinstance(el, cst.Index):
+        return None
+    n = M.number(el.value)
+    if n is None or n != int(n) or not isinstance(el.value, (cst.Integer, cst.UnaryOperation)):
+        return None
+    return int(n)
+
+
+def strip_shape(expr: cst.BaseExpression, module: ModuleFacts) -> cst.BaseExpression:
+    """The expression under shape-only steps: `out.squeeze(1).float()` -> `out`."""
+    while True:
+        if isinstance(expr, cst.Call):
+            func = expr.func
+            qual = module.qualify(func)
+            if qual in SHAPE_FUNCS and expr.args:
+                expr = expr.args[0].value
+                continue
+            if qual is None and isinstance(func, cst.Attribute) and func.attr.value in SHAPE_METHODS | {"long", "int", "type"}:
+                expr = func.value
+                continue
+        if isinstance(expr, cst.Subscript):
+            expr = expr.value
+            continue
+        if isinstance(expr, cst.Attribute) and expr.attr.value in SHAPE_ATTRS:
+            expr = expr.value
+            continue
+        return expr
+
+
+# ---------------------------------------------------------------------------- loss calls
+
+
+@dataclass
+class LossCall:
+    node: cst.Call
+    scope: Scope
+    family: str  # CROSS_ENTROPY, NLL, BCE, BCE_LOGITS, REGRESSION
+    name: str  # "CrossEntropyLoss" or "F.cross_entropy", for messages
+    input: Optional[cst.BaseExpression]
+    target: Optional[cst.BaseExpression]
+    ctor: Optional[cst.CSTNode] = None  # where the loss module was built
+    ctor_module: Optional[ModuleFacts] = None
+    guess: bool = False  # the loss object is known only from its variable's name
+
+    @property
+    def module(self) -> ModuleFacts:
+        return self.scope.module
+
+
+def loss_calls(module: ModuleFacts, resolver: Resolver) -> List[LossCall]:
+    """Every call of a recognised loss in a module (nn loss instances resolved by what built them)."""
+    cached = module.cache.get("loss_calls")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    out: List[LossCall] = []
+    for scope in module.scopes:
+        for call in scope.calls:
+            lc = _loss_call(call, scope, resolver)
+            if lc is not None:
+                out.append(lc)
+    module.cache["loss_calls"] = out
+    return out
+
+
+def _loss_call(call: cst.Call, scope: Scope, resolver: Resolver) -> Optional[LossCall]:
+    mod = scope.module
+    func = call.func
+    qual = mod.qualify(func)
+    family: Optional[str] = None
+    name = ""
+    ctor: Optional[cst.CSTNode] = None
+    ctor_module: Optional[ModuleFacts] = None
+    guess = False
+    if qual is not None:
+        last = qual.rsplit(".", 1)[-1]
+        if qual.startswith("torch.nn.functional.") and last in LOSS_FAMILIES:
+            family, name = LOSS_FAMILIES[last], f"F.{last}"
+        else:
+            return None
+    elif isinstance(func, (cst.Name, cst.Attribute, cst.Call)):
+        if isinstance(func, cst.Attribute) and (func.attr.value in METHOD_OPS or func.attr.value in SHAPE_METHODS):
+            return None
+        value = resolver.value_of(func, scope)
+        if value is None or value.kind != K.LOSS or not value.qual:
+            return None
+        last = value.qual.rsplit(".", 1)[-1]
+        if last not in LOSS_FAMILIES or not value.qual.startswith("torch.nn."):
+            return None
+        family, name, ctor, ctor_module, guess = LOSS_FAMILIES[last], last, value.origin, value.module, value.guess
+    if family is None:
+        return None
+    return LossCall(call, scope, family, name, _arg(call, 0, "input"), _arg(call, 1, "target"), ctor, ctor_module, guess)
+
+
+def _arg(call: cst.Call, position: int, keyword: str) -> Optional[cst.BaseExpression]:
+    positional = 0
+    for arg in call.args:
+        if arg.star:
+            return None
+        if arg.keyword is not None:
+            if arg.keyword.value == keyword:
+                return arg.value
+            continue
+        if positional == position:
+            return arg.value
+        positional += 1
+    return None
+
+
+# ---------------------------------------------------------------------------- class-label targets
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why a tensor holds class labels: built by `one_hot`, or integer class ids."""
+
+    kind: str  # "one_hot" | "class_ids"
+    node: cst.CSTNode
+    module: ModuleFacts
+
+    def text(self) -> str:
+        return snippet(self.module, self.node)
+
+
+_INT_DTYPES = frozenset({"torch.long", "torch.int64", "torch.int", "torch.int32", "torch.int16", "torch.int8", "torch.uint8"})
+_LABEL_PASSTHROUGH = SHAPE_METHODS | {"type", "squeeze"}
+
+
+class LabelTracer:
+    """Follows a loss target back to what built it, looking for class labels."""
+
+    def __init__(self, project: Project, resolver: Resolver) -> None:
+        self.project = project
+        self.resolver = resolver
+
+    def evidence(self, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> Optional[Evidence]:
+        if depth > MAX_DEPTH:
+            return None
+        mod = scope.module
+        if isinstance(expr, cst.Subscript):
+            return self.evidence(expr.value, scope, depth + 1)
+        if isinstance(expr, cst.Name):
+            return self._name(expr, scope, depth)
+        if not isinstance(expr, cst.Call):
+            return None
+        func = expr.func
+        qual = mod.qualify(func)
+        if qual is not None:
+            last = qual.rsplit(".", 1)[-1]
+            if qual == "torch.nn.functional.one_hot":
+                return Evidence("one_hot", expr, mod)
+            if qual == "torch.randint" and _randint_from_zero(expr):
+                return Evidence("class_ids", expr, mod)
+            if qual == "torch.argmax" or qual == "torch.LongTensor":
+                return Evidence("class_ids", expr, mod)
+            if qual in ("torch.tensor", "torch.as_tensor") and expr.args and _int_literal(expr.args[0].value):
+                if _dtype(expr, mod) in (None,) or _dtype(expr, mod) in _INT_DTYPES:
+                    return Evidence("class_ids", expr, mod)
+            if qual.startswith("torch.") and last in ("full", "zeros", "ones", "tensor", "empty") and _dtype(expr, mod) in _INT_DTYPES:
+                return Evidence("class_ids", expr, mod)
+            if qual in SHAPE_FUNCS and expr.args:
+                return self.evidence(expr.args[0].value, scope, depth + 1)
+            if qual.startswith("torch."):
+                return None
+        if isinstance(func, cst.Attribute) and qual is None:
+            meth = func.attr.value
+            if meth in ("long", "argmax"):
+                return Evidence("class_ids", expr, mod)
+            if meth in ("to", "type") and expr.args and mod.qualify(expr.args[0].value) in _INT_DTYPES:
+                return Evidence("class_ids", expr, mod)
+            if meth in _LABEL_PASSTHROUGH:
+                return self.evidence(func.value, scope, depth + 1)
+            return None
+        callee = self.project.resolve_callee(func, scope)
+        if isinstance(callee, Scope):
+            rets = _return_values(callee)
+            found = [self.evidence(r, callee, depth + 1) for r in rets]
+            return found[0] if found and all(f is not None and f.kind == found[0].kind for f in found) else None  # type: ignore[union-attr]
+        return None
+
+    def _name(self, node: cst.Name, scope: Scope, depth: int) -> Optional[Evidence]:
+        name = node.value
+        s: Optional[Scope] = scope
+        while s is not None:
+            if name in s.bindings:
+                found = reaching(s, name, node) if s is scope else list(s.bindings[name])
+                if found:
+                    evs = [self._binding(b, depth + 1) for b in found]
+                    if all(e is not None for e in evs) and len({e.kind for e in evs if e is not None}) == 1:
+                        return evs[0]
+                    return None
+            if name in s.params:
+                return self._param(s, name, depth + 1)
+            s = s.parent
+        return None
+
+    def _param(self, fn: Scope, name: str, depth: int) -> Optional[Evidence]:
+        idx = fn.params.index(name)
+        is_method = fn.cls is not None and bool(fn.params) and fn.params[0] in ("self", "cls")
+        if is_method and idx == 0:
+            return None
+        callers = self.project.callers(fn)
+        evs: List[Optional[Evidence]] = []
+        for caller_scope, call in callers:
+            arg = _argument_for(call, fn, idx, name, is_method)
+            if arg is None:
+                return None
+            evs.append(self.evidence(arg, caller_scope, depth))
+        if evs and all(e is not None for e in evs):
+            return evs[0]
+        return None
+
+    def _binding(self, b: Binding, depth: int) -> Optional[Evidence]:
+        if b.how == "for":
+            if b.index is None:
+                return None
+            return self._element(b.value, b.index, b.scope, depth)
+        if b.how != "assign":
+            return None
+        if b.index is None:
+            return self.evidence(b.value, b.scope, depth)
+        value = b.value
+        if isinstance(value, (cst.Tuple, cst.List)):
+            if b.index < len(value.elements):
+                return self.evidence(value.elements[b.index].value, b.scope, depth)
+            return None
+        if isinstance(value, cst.Name):
+            # `x, y = batch` where `batch` is an element of a data loader
+            for inner in reaching(b.scope, value.value, value):
+                if inner.how == "for" and inner.index is None:
+                    return self._element(inner.value, b.index, inner.scope, depth + 1)
+        return None
+
+    def _element(self, iterable: cst.BaseExpression, index: int, scope: Scope, depth: int) -> Optional[Evidence]:
+        """Element `index` of the batches a loader (over a TensorDataset) yields."""
+        dataset = self._dataset_call(iterable, scope, depth, want="DataLoader")
+        if dataset is None:
+            return None
+        call, call_scope = dataset
+        ds_arg = _arg(call, 0, "dataset")
+        if ds_arg is None:
+            return None
+        tensors = self._dataset_call(ds_arg, call_scope, depth + 1, want="TensorDataset")
+        if tensors is None:
+            return None
+        tcall, tscope = tensors
+        if index >= len(tcall.args) or tcall.args[index].star:
+            return None
+        return self.evidence(tcall.args[index].value, tscope, depth + 1)
+
+    def _dataset_call(self, expr: cst.BaseExpression, scope: Scope, depth: int, want: str) -> Optional[Tuple[cst.Call, Scope]]:
+        if depth > MAX_DEPTH:
+            return None
+        if isinstance(expr, cst.Call):
+            qual = scope.module.qualify(expr.func) or ""
+            if qual.startswith("torch.utils.data.") and qual.rsplit(".", 1)[-1] == want:
+                return expr, scope
+            callee = self.project.resolve_callee(expr.func, scope)
+            if isinstance(callee, Scope):
+                rets = _return_values(callee)
+                if len(rets) == 1:
+                    return self._dataset_call(rets[0], callee, depth + 1, want)
+            return None
+        if isinstance(expr, cst.Name):
+            found: List[Binding] = []
+            s: Optional[Scope] = scope
+            while s is not None and not found:
+                if expr.value in s.bindings:
+                    found = reaching(s, expr.value, expr) if s is scope else list(s.bindings[expr.value])
+                s = s.parent if not found else s
+            if len(found) == 1 and found[0].how == "assign":
+                b = found[0]
+                if b.index is None:
+                    return self._dataset_call(b.value, b.scope, depth + 1, want)
+                if isinstance(b.value, (cst.Tuple, cst.List)) and b.index < len(b.value.elements):
+                    return self._dataset_call(b.value.elements[b.index].value, b.scope, depth + 1, want)
+                if isinstance(b.value, cst.Call):
+                    callee = self.project.resolve_callee(b.value.func, b.scope)
+                    if isinstance(callee, Scope):
+                        rets = _return_values(callee)
+                        if len(rets) == 1 and isinstance(rets[0], cst.Tuple) and b.index < len(rets[0].elements):
+                            return self._dataset_call(rets[0].elements[b.index].value, callee, depth + 1, want)
+        return None
+
+
+def _randint_from_zero(call: cst.Call) -> bool:
+    """`torch.randint(high, size)` or `torch.randint(0, high, size)`: class ids start at 0
+    (ratings from 1 to 5 are a regression target as often as not)."""
+    positional = [a.value for a in call.args if a.keyword is None and not a.star]
+    low = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "low"), None)
+    if low is not None:
+        return M.number(low) == 0
+    if len(positional) >= 3:
+        return M.number(positional[0]) == 0
+    return len(positional) == 2 and isinstance(positional[1], (cst.Tuple, cst.List, cst.Name, cst.Attribute, cst.Call))
+
+
+def _int_literal(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, (cst.List, cst.Tuple)):
+        return bool(expr.elements) and all(_int_literal(el.value) for el in expr.elements)
+    return isinstance(expr, cst.Integer)
+
+
+def _dtype(call: cst.Call, module: ModuleFacts) -> Optional[str]:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "dtype":
+            return module.qualify(arg.value) or "?"
+    return None
+
+
+# ---------------------------------------------------------------------------- comparisons
+
+
+def equality_comparisons(scope: Scope) -> List[cst.Comparison]:
+    """`a == b` comparisons written in a scope (accuracy computations)."""
+    cache = scope.module.cache.setdefault("eq_comparisons", {})
+    assert isinstance(cache, dict)
+    if id(scope) in cache:
+        return cache[id(scope)]  # type: ignore[no-any-return]
+    out: List[cst.Comparison] = []
+    root = scope.node
+
+    class _Cmp(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if node is not root and isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+                return False
+            if isinstance(node, cst.Comparison) and any(isinstance(t.operator, cst.Equal) for t in node.comparisons):
+                out.append(node)
+            return True
+
+    root.visit(_Cmp())
+    cache[id(scope)] = out
+    return out

@@ -1,0 +1,407 @@
+"""Model facts: the layers an `nn.Module` class (or an `nn.Sequential(...)` literal) declares,
+and what its `forward` returns.
+
+Layers come from `self.x = ...` assignments (any method, usually `__init__`) and
+`self.add_module("x", ...)`, looking inside `nn.Sequential`, `nn.ModuleList` and
+`nn.ModuleDict`. A project class inherits the layers and the `forward` of its project bases.
+Facts are computed once per class (or Sequential call) and memoised in `module.cache`.
+
+What `forward` returns is traced by `trainlint.analysis.flow` (it needs the value flow of
+tensors); `ModelFacts.output()` asks it lazily and memoises the answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Set
+
+import libcst as cst
+
+from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
+from trainlint.analysis.project import Project
+
+if TYPE_CHECKING:
+    from trainlint.analysis.flow import Op
+    from trainlint.analysis.symbols import Resolver
+
+# Kinds of operation a tensor's last step can be (shared with flow.py).
+SOFTMAX = "softmax"
+LOG_SOFTMAX = "log_softmax"
+SIGMOID = "sigmoid"
+TANH = "tanh"
+RELU = "relu"
+LINEAR = "linear"  # a Linear/Conv layer or F.linear: raw scores
+TUPLE = "tuple"
+
+# torch.nn layer class -> the operation it performs last.
+LAYER_OPS: Dict[str, str] = {
+    "Softmax": SOFTMAX, "Softmax2d": SOFTMAX, "LogSoftmax": LOG_SOFTMAX,
+    "Sigmoid": SIGMOID, "Tanh": TANH, "ReLU": RELU, "ReLU6": RELU,
+    "Linear": LINEAR, "LazyLinear": LINEAR, "Bilinear": LINEAR,
+    "Conv1d": LINEAR, "Conv2d": LINEAR, "Conv3d": LINEAR,
+    "ConvTranspose1d": LINEAR, "ConvTranspose2d": LINEAR, "ConvTranspose3d": LINEAR,
+    "LazyConv1d": LINEAR, "LazyConv2d": LINEAR, "LazyConv3d": LINEAR,
+}
+WEIGHT_LAYERS = frozenset(k for k, v in LAYER_OPS.items() if v == LINEAR)
+DROPOUT_LAYERS = frozenset({"Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"})
+BATCHNORM_LAYERS = frozenset({
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm",
+    "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
+})
+NORM_LAYERS = BATCHNORM_LAYERS | frozenset({
+    "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
+    "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d", "LocalResponseNorm", "RMSNorm",
+})
+EMBEDDING_LAYERS = frozenset({"Embedding", "EmbeddingBag"})
+# Layers that change nothing about the values at the end of a Sequential.
+PASSTHROUGH_LAYERS = DROPOUT_LAYERS | frozenset({"Flatten", "Unflatten", "Identity"})
+# Layers with dropout built in (active unless `dropout=0`); RNNs only when dropout > 0 is given.
+_DEFAULT_DROPOUT = frozenset({
+    "Transformer", "TransformerEncoderLayer", "TransformerDecoderLayer",
+})
+_OPTIONAL_DROPOUT = frozenset({"LSTM", "GRU", "RNN", "MultiheadAttention"})
+CONTAINERS = frozenset({"Sequential", "ModuleList", "ModuleDict"})
+
+SEQUENTIAL = "torch.nn.Sequential"
+
+
+def nn_layer_name(qual: Optional[str]) -> Optional[str]:
+    """`torch.nn.Linear` / `torch.nn.modules.linear.Linear` -> `Linear`; None for other names."""
+    if not qual or not qual.startswith("torch.nn.") or qual.startswith("torch.nn.functional."):
+        return None
+    if qual.startswith(("torch.nn.init.", "torch.nn.utils.", "torch.nn.parallel.")):
+        return None
+    last = qual.rsplit(".", 1)[-1]
+    return last if last[:1].isupper() else None
+
+
+@dataclass(eq=False)
+class Layer:
+    """One declared submodule: `self.fc1 = nn.Linear(...)`, or an element of a container."""
+
+    name: str  # "fc1", "net[2]", "convs[*]"
+    node: cst.BaseExpression  # the expression that builds it
+    module: ModuleFacts
+    scope: Scope
+    qual: Optional[str] = None  # "torch.nn.Linear", for torch.nn layers
+    cls: Optional[ClassFacts] = None  # a project nn.Module class
+    children: List["Layer"] = field(default_factory=list)
+    dynamic: bool = False  # a container whose elements are not all known (`*layers`, comprehension)
+
+    @property
+    def type_name(self) -> Optional[str]:
+        if self.cls is not None:
+            return self.cls.name
+        return nn_layer_name(self.qual)
+
+    @property
+    def is_container(self) -> bool:
+        return self.type_name in CONTAINERS and self.cls is None
+
+    def text(self) -> str:
+        return self.module.tree.code_for_node(self.node)
+
+
+@dataclass(eq=False)
+class ModelFacts:
+    """What is known about one model: a project nn.Module class or an nn.Sequential literal."""
+
+    name: str  # "Net" or "nn.Sequential"
+    node: cst.CSTNode  # the ClassDef, or the Sequential call
+    module: ModuleFacts
+    project: Project
+    cls: Optional[ClassFacts] = None
+    # self.<attr> -> candidate layers (several when the attribute is assigned more than once).
+    attrs: Dict[str, List[Layer]] = field(default_factory=dict)
+    root: Optional[Layer] = None  # the Sequential itself
+    forward: Optional[Scope] = None
+    _output: Optional["Op"] = None
+    _output_done: bool = False
+
+    def layer(self, attr: str) -> Optional[Layer]:
+        """The layer `self.<attr>` holds, when every assignment agrees on its type."""
+        cands = self.attrs.get(attr)
+        if not cands:
+            return None
+        first = cands[0]
+        if any(c.qual != first.qual or c.cls is not first.cls for c in cands[1:]):
+            return None
+        return first if len(cands) == 1 or not first.is_container else None
+
+    def top_layers(self) -> List[Layer]:
+        if self.root is not None:
+            return [self.root]
+        return [layer for cands in self.attrs.values() for layer in cands]
+
+    def walk(self) -> Iterator[Layer]:
+        """Every layer, inside containers and inside project submodule classes (bounded)."""
+        seen: Set[int] = set()
+        yield from _walk(self.top_layers(), self.project, seen, 0)
+
+    def mode_dependent_layer(self) -> Optional[Layer]:
+        """A layer that behaves differently in train and eval mode (dropout, batch norm), if any."""
+        for layer in self.walk():
+            if _is_mode_dependent(layer):
+                return layer
+        return None
+
+    def output(self, resolver: "Resolver") -> Optional["Op"]:
+        """The last operation `forward` applies (None when unknown or when returns disagree)."""
+        if not self._output_done:
+            self._output_done = True  # set first: a model that calls itself stays unknown
+            from trainlint.analysis.flow import tracer_for
+
+            self._output = tracer_for(self.project, resolver).model_output(self)
+        return self._output
+
+
+def _walk(layers: List[Layer], project: Project, seen: Set[int], depth: int) -> Iterator[Layer]:
+    for layer in layers:
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        yield layer
+        yield from _walk(layer.children, project, seen, depth)
+        if layer.cls is not None and depth < 4 and id(layer.cls) not in seen:
+            seen.add(id(layer.cls))
+            yield from _walk(class_facts(layer.cls, project).top_layers(), project, seen, depth + 1)
+
+
+def _is_mode_dependent(layer: Layer) -> bool:
+    name = layer.type_name
+    if layer.cls is not None or name is None:
+        return False
+    if name in DROPOUT_LAYERS or name in BATCHNORM_LAYERS:
+        p = _kwarg_number(layer.node, "p", 0)
+        return not (name in DROPOUT_LAYERS and p == 0)
+    if name in _DEFAULT_DROPOUT:
+        return _kwarg_number(layer.node, "dropout", None) != 0
+    if name in _OPTIONAL_DROPOUT:
+        p = _kwarg_number(layer.node, "dropout", None)
+        return p is not None and p > 0
+    return False
+
+
+def _kwarg_number(node: cst.BaseExpression, name: str, position: Optional[int]) -> Optional[float]:
+    if not isinstance(node, cst.Call):
+        return None
+    for i, arg in enumerate(node.args):
+        if (arg.keyword is not None and arg.keyword.value == name) or (
+            arg.keyword is None and position is not None and i == position
+        ):
+            return number(arg.value)
+    return None
+
+
+def number(expr: cst.BaseExpression) -> Optional[float]:
+    """The value of a numeric literal (`1`, `0.5`, `-1e-3`, `1.`), else None."""
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        inner = number(expr.expression)
+        return -inner if inner is not None else None
+    if isinstance(expr, (cst.Integer, cst.Float)):
+        try:
+            return float(expr.evaluated_value)
+        except (ValueError, OverflowError):
+            return None
+    return None
+
+
+# ---------------------------------------------------------------------------- building
+
+
+def is_module_class(cls: ClassFacts, project: Project) -> bool:
+    quals = project.base_quals(cls)
+    return any(
+        q in ("torch.nn.Module", "torch.nn.modules.module.Module") or q.endswith(("LightningModule",))
+        for q in quals
+    )
+
+
+def class_facts(cls: ClassFacts, project: Project) -> ModelFacts:
+    cache = _cache(cls.module)
+    key = id(cls.node)
+    if key in cache:
+        return cache[key]
+    facts = ModelFacts(name=cls.name, node=cls.node, module=cls.module, project=project, cls=cls)
+    cache[key] = facts  # before filling: a class whose layers mention itself must not loop
+    for base in reversed(project.base_classes(cls)):
+        base_facts = class_facts(base, project)
+        facts.attrs.update(base_facts.attrs)
+    own: Dict[str, List[Layer]] = {}
+    for key_name, bindings in cls.attrs.items():
+        attr = key_name[5:]  # strip "self."
+        layers = [_layer_from_binding(attr, b, project) for b in bindings]
+        found = [layer for layer in layers if layer is not None]
+        if found:
+            own[attr] = found
+    facts.attrs.update(own)
+    facts.forward = project.method_of(cls, "forward")
+    return facts
+
+
+def sequential_facts(call: cst.Call, module: ModuleFacts, project: Project) -> Optional[ModelFacts]:
+    cache = _cache(module)
+    key = id(call)
+    if key in cache:
+        return cache[key]
+    scope = scope_of_call(module, call)
+    if scope is None:
+        return None
+    root = layer_from_expr("model", call, scope, project)
+    facts = ModelFacts(name="nn.Sequential", node=call, module=module, project=project, root=root)
+    cache[key] = facts
+    return facts
+
+
+def scope_of_call(module: ModuleFacts, call: cst.Call) -> Optional[Scope]:
+    index = module.cache.get("call_scopes")
+    if index is None:
+        index = {id(c): s for s in module.scopes for c in s.calls}
+        module.cache["call_scopes"] = index
+    assert isinstance(index, dict)
+    return index.get(id(call))  # type: ignore[no-any-return]
+
+
+def _cache(module: ModuleFacts) -> Dict[int, ModelFacts]:
+    cache = module.cache.setdefault("model_facts", {})
+    assert isinstance(cache, dict)
+    return cache
+
+
+def _layer_from_binding(attr: str, b: Binding, project: Project) -> Optional[Layer]:
+    if b.index is not None or b.how != "assign":
+        return None
+    return layer_from_expr(attr, b.value, b.scope, project)
+
+
+def layer_from_expr(name: str, expr: cst.BaseExpression, scope: Scope, project: Project, depth: int = 0) -> Optional[Layer]:
+    """The layer an expression builds: a torch.nn constructor, a project module class, or a
+    local name bound once to one of those."""
+    if depth > 6:
+        return None
+    mod = scope.module
+    if isinstance(expr, cst.Name):
+        bindings = scope.bindings.get(expr.value)
+        if bindings is not None and len(bindings) == 1 and bindings[0].index is None and bindings[0].how == "assign":
+            return layer_from_expr(name, bindings[0].value, bindings[0].scope, project, depth + 1)
+        return None
+    if not isinstance(expr, cst.Call):
+        return None
+    qual = mod.qualify(expr.func)
+    if qual is not None and qual.endswith((".to", ".cuda")):
+        qual = None
+    if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("to", "cuda", "cpu", "float", "double", "half"):
+        return layer_from_expr(name, expr.func.value, scope, project, depth + 1)
+    layer_name = nn_layer_name(qual)
+    if layer_name is not None:
+        layer = Layer(name=name, node=expr, module=mod, scope=scope, qual=qual)
+        if layer_name in CONTAINERS:
+            _fill_container(layer, layer_name, expr, scope, project, depth)
+        return layer
+    callee = project.resolve_callee(expr.func, scope)
+    if isinstance(callee, ClassFacts) and is_module_class(callee, project):
+        return Layer(name=name, node=expr, module=mod, scope=scope, cls=callee)
+    return None
+
+
+def _fill_container(layer: Layer, kind: str, call: cst.Call, scope: Scope, project: Project, depth: int) -> None:
+    elements: List[cst.BaseExpression] = []
+    args = list(call.args)
+    if kind == "Sequential":
+        if len(args) == 1 and args[0].star == "" and _is_ordered_dict(args[0].value, scope):
+            elements = _dict_values(args[0].value)
+            if not elements:
+                layer.dynamic = True
+        else:
+            for arg in args:
+                if arg.star == "*":
+                    listed = _list_literal(arg.value, scope)
+                    if listed is None:
+                        layer.dynamic = True
+                        continue
+                    elements.extend(listed)
+                elif arg.star == "":
+                    elements.append(arg.value)
+                else:
+                    layer.dynamic = True
+    elif args:
+        value = args[0].value
+        listed = _list_literal(value, scope) if kind == "ModuleList" else None
+        if listed is not None:
+            elements = listed
+        elif isinstance(value, (cst.ListComp, cst.GeneratorExp)):
+            elements = [value.elt]  # one template element, repeated an unknown number of times
+            layer.dynamic = True
+        elif isinstance(value, cst.Dict) or _is_ordered_dict(value, scope):
+            elements = _dict_values(value)
+        else:
+            layer.dynamic = True
+    for i, el in enumerate(elements):
+        child = layer_from_expr(f"{layer.name}[{'*' if layer.dynamic and kind != 'Sequential' else i}]", el, scope, project, depth + 1)
+        if child is None:
+            layer.dynamic = True
+            continue
+        layer.children.append(child)
+
+
+def _is_ordered_dict(expr: cst.BaseExpression, scope: Scope) -> bool:
+    if not isinstance(expr, cst.Call):
+        return False
+    return scope.module.qualify(expr.func) in ("collections.OrderedDict", "OrderedDict")
+
+
+def _dict_values(expr: cst.BaseExpression) -> List[cst.BaseExpression]:
+    if isinstance(expr, cst.Dict):
+        return [el.value for el in expr.elements if isinstance(el, cst.DictElement)]
+    if isinstance(expr, cst.Call) and expr.args:
+        inner = expr.args[0].value
+        if isinstance(inner, cst.Dict):
+            return _dict_values(inner)
+        if isinstance(inner, (cst.List, cst.Tuple)):
+            out = []
+            for el in inner.elements:
+                pair = el.value
+                if isinstance(pair, cst.Tuple) and len(pair.elements) == 2:
+                    out.append(pair.elements[1].value)
+            return out
+    return []
+
+
+def _list_literal(expr: cst.BaseExpression, scope: Scope) -> Optional[List[cst.BaseExpression]]:
+    """Elements of a list/tuple literal, or of a name bound once to one and never appended to."""
+    if isinstance(expr, (cst.List, cst.Tuple)):
+        out = []
+        for el in expr.elements:
+            if isinstance(el, cst.StarredElement):
+                return None
+            out.append(el.value)
+        return out
+    if isinstance(expr, cst.Name):
+        bindings = scope.bindings.get(expr.value)
+        if bindings is None or len(bindings) != 1 or bindings[0].index is not None:
+            return None
+        for call in scope.calls:
+            f = call.func
+            if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.value.value == expr.value:
+                return None  # layers.append(...), layers.extend(...): built dynamically
+        if _augmented(scope, expr.value):
+            return None
+        return _list_literal(bindings[0].value, scope)
+    return None
+
+
+def _augmented(scope: Scope, name: str) -> bool:
+    found = False
+
+    class _Aug(cst.CSTVisitor):
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            nonlocal found
+            if isinstance(node.target, cst.Name) and node.target.value == name:
+                found = True
+
+    scope.node.visit(_Aug())
+    return found
+
+
+def facts_for_class_name(project: Project, cls: ClassFacts) -> Optional[ModelFacts]:
+    return class_facts(cls, project) if is_module_class(cls, project) else None
