@@ -98,6 +98,7 @@ def missing_zero_grad(ctx: RuleContext) -> Iterator[Finding]:
                 f"iteration, before `backward()` (or after `step()`).",
                 related=[(step.module, step.node, "the optimizer step that uses the accumulated gradients")],
                 severity=_severity(_guessed(step)),
+                fix_builder=fixes.hook(fixes.fix_tl101, backward, step),
             )
 
 
