@@ -59,6 +59,14 @@ def selection_options(fn: Any) -> Any:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary line.")
 @click.option("--force-exclude", is_flag=True, help="Apply exclude patterns to files named on the command line too (for pre-commit).")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help="Worker processes (default 0: one per CPU).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the results cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Cache folder (default: $TRAINLINT_CACHE_DIR or .trainlint_cache next to the config).")
+@click.option("--no-prefilter", is_flag=True, help="Parse every file, even those that mention nothing the rules look for.")
+@click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what remains.")
+@click.option("--unsafe-fixes", is_flag=True, help="Include the unsafe fixes (with --fix or --diff; alone, show them as available).")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing (exit 1 if there is a diff).")
+@click.option("--show-fixes", is_flag=True, help="With --fix, list the fixes that were applied.")
 def check(
     paths: Sequence[str],
     select: Tuple[str, ...],
@@ -71,9 +79,19 @@ def check(
     exit_zero: bool,
     quiet: bool,
     force_exclude: bool,
+    jobs: int,
+    no_cache: bool,
+    cache_dir: Optional[str],
+    no_prefilter: bool,
+    fix: bool,
+    unsafe_fixes: bool,
+    diff: bool,
+    show_fixes: bool,
 ) -> None:
     """Lint Python files, folders and notebooks (default: the current folder)."""
     from trainlint.engine import check_paths
+    from trainlint.pipeline import RunOptions
+    from trainlint.progress import for_stderr
     from trainlint.report import formatters
     from trainlint.report.text import summary_line, use_color
 
@@ -81,11 +99,18 @@ def check(
     if output_format not in fmts:
         raise click.UsageError(f"unknown output format {output_format!r}; choose from {', '.join(sorted(fmts))}")
     settings = _load(config, isolated, select, ignore, extend_select)
+    progress = for_stderr()
+    if fix or diff:
+        sys.exit(_fix(list(paths) or ["."], settings, force_exclude, unsafe_fixes, diff, show_fixes, output_format, statistics, exit_zero, quiet))
     try:
-        result = check_paths(list(paths) or ["."], settings, force_exclude=force_exclude)
+        options = RunOptions(jobs=jobs, use_cache=not no_cache, cache_dir=cache_dir, prefilter=not no_prefilter)
+        result = check_paths(list(paths) or ["."], settings, force_exclude=force_exclude, progress=progress, options=options)
     except Exception as exc:  # a defect of trainlint: say so, exit 2
         click.echo(f"trainlint: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+    finally:
+        if progress is not None:
+            progress.close()
     if statistics:
         _print_statistics(result, output_format)
     else:
@@ -94,9 +119,83 @@ def check(
             click.echo(out, nl=False, color=output_format == "text" and use_color())
     if not quiet and output_format == "text" and not statistics:
         click.echo(summary_line(result), err=True)
+        hint = _fix_hint(result.diagnostics, unsafe_fixes)
+        if hint:
+            click.echo(hint, err=True)
     if result.internal_errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if result.diagnostics and not exit_zero else EXIT_CLEAN)
+
+
+def _fix_hint(diagnostics: Sequence[Any], unsafe: bool) -> str:
+    safe = sum(1 for d in diagnostics if d.fix is not None and d.fix.applicability == "safe")
+    risky = sum(1 for d in diagnostics if d.fix is not None and d.fix.applicability != "safe")
+    if unsafe and safe + risky:
+        return f"{safe + risky} fixable with `--fix --unsafe-fixes`."
+    parts = []
+    if safe:
+        parts.append(f"{safe} fixable with `--fix`")
+    if risky:
+        parts.append(f"{risky} more with `--fix --unsafe-fixes` (review them: they change behaviour)")
+    return "; ".join(parts) + ("." if parts else "")
+
+
+def _fix(
+    paths: List[str],
+    settings: Settings,
+    force_exclude: bool,
+    unsafe: bool,
+    diff: bool,
+    show_fixes: bool,
+    output_format: str,
+    statistics: bool,
+    exit_zero: bool,
+    quiet: bool,
+) -> int:
+    """`--fix` / `--diff`: fix in memory, check every fix, then write (or print the diff)."""
+    from trainlint.engine import check_paths
+    from trainlint.fixer import describe_applied, fix_paths, unified_diff, write_changes
+    from trainlint.report import formatters
+    from trainlint.report.text import summary_line, use_color
+
+    try:
+        run = fix_paths(paths, settings, unsafe=unsafe, force_exclude=force_exclude)
+    except Exception as exc:  # a defect of trainlint: say so, exit 2, write nothing
+        click.echo(f"trainlint: internal error: {type(exc).__name__}: {exc}", err=True)
+        return EXIT_ERROR
+    for rec in run.dropped:
+        click.echo(f"trainlint: warning: {rec.path}: fix for {rec.code} not applied ({rec.description}): {rec.reason}", err=True)
+    for warning in run.warnings:
+        click.echo(f"trainlint: warning: {warning}", err=True)
+    if diff:
+        text = unified_diff(run)
+        if text:
+            click.echo(text, nl=False)
+        n = len(run.applied)
+        if not quiet:
+            click.echo(f"Would fix {n} problem{'s' if n != 1 else ''}." if n else "No fixes available.", err=True)
+        return EXIT_FINDINGS if text else EXIT_CLEAN
+    problems = write_changes(run)
+    for problem in problems:
+        click.echo(f"trainlint: warning: {problem}", err=True)
+    result = run.result
+    if problems:  # what is on disk is not what was fixed in memory: report from the disk
+        result = check_paths(paths, settings, force_exclude=force_exclude)
+    if show_fixes:
+        click.echo("\n".join(describe_applied(run)), err=True)
+    if statistics:
+        _print_statistics(result, output_format)
+    else:
+        out = formatters()[output_format](result)
+        if out:
+            click.echo(out, nl=False, color=output_format == "text" and use_color())
+    if not quiet and output_format == "text" and not statistics:
+        n = len(run.applied) if not problems else 0
+        fixed = f"Fixed {n} problem{'s' if n != 1 else ''}. " if n else ""
+        click.echo(fixed + summary_line(result), err=True)
+    if result.internal_errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if result.diagnostics and not exit_zero else EXIT_CLEAN
 
 
 def _print_statistics(result: Any, output_format: str) -> None:

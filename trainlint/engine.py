@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import gc
 import os
 import re
 import traceback
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -18,9 +20,12 @@ from trainlint.analysis.loops import LoopAnalyzer
 from trainlint.analysis.project import Project, module_name_for
 from trainlint.analysis.symbols import Resolver
 from trainlint.config import Settings
-from trainlint.diagnostics import Diagnostic, Related, Severity, Span
+from trainlint.diagnostics import Diagnostic, Fix, Related, Severity, Span
 from trainlint.rules import Finding, RuleContext, load_rules
 from trainlint.source import SourceError, SourceText, decode
+
+if TYPE_CHECKING:
+    from trainlint.pipeline import RunOptions
 
 PY_SUFFIXES = (".py", ".pyi", ".ipynb")
 _BRACKETS = re.compile(r"[()\[\]{}]")
@@ -209,7 +214,11 @@ class _Positions:
         return best.start.line, best.end.line
 
 
-def check_files(loaded: List[LoadedFile], settings: Settings) -> CheckResult:
+# Progress callback: (stage, files done, total files); stage is "reading" or "checking".
+Progress = Callable[[str, int, int], None]
+
+
+def check_files(loaded: List[LoadedFile], settings: Settings, progress: Optional[Progress] = None) -> CheckResult:
     rules = load_rules()
     enabled = settings.enabled_codes()
     result = CheckResult(files=len(loaded))
@@ -221,7 +230,9 @@ def check_files(loaded: List[LoadedFile], settings: Settings) -> CheckResult:
     positions = _Positions()
     raw: List[Diagnostic] = []
 
-    for lf in loaded:
+    for done, lf in enumerate(loaded):
+        if progress is not None:
+            progress("checking", done, len(loaded))
         if lf.error is not None:
             raw.append(lf.error)
             continue
@@ -295,7 +306,7 @@ def _to_diagnostic(f: Finding, positions: _Positions, by_module: Dict[int, Loade
         path=f.module.path,
         span=span,
         related=related,
-        fix=f.fix,
+        fix=_build_fix(f, positions, lf),
         program_line=span.line,
         statement_lines=(first, last),
     )
@@ -307,10 +318,49 @@ def _to_diagnostic(f: Finding, positions: _Positions, by_module: Dict[int, Loade
     return d
 
 
-def check_paths(paths: Sequence[str], settings: Settings, force_exclude: bool = False) -> CheckResult:
+def _build_fix(f: Finding, positions: _Positions, lf: Optional[LoadedFile]) -> Optional[Fix]:
+    """The finding's fix in the file's own positions (cells for a notebook)."""
+    fix = f.fix
+    if fix is None and f.fix_builder is not None:
+        try:
+            fix = f.fix_builder(positions.of)
+        except Exception:  # a fix that cannot be built is not offered; the finding stands
+            fix = None
+    if fix is not None and lf is not None and lf.line_map is not None and lf.source is not None:
+        from trainlint.fixes import to_cells
+
+        fix = to_cells(fix, lf.line_map, lf.source.text)
+    return fix
+
+
+@contextlib.contextmanager
+def _fewer_gc_passes() -> Iterator[None]:
+    """Syntax trees are many small objects that all stay alive until the run ends; the cyclic
+    collector's default thresholds would rescan them over and over."""
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], 50_000), old[1], old[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
+def check_paths(
+    paths: Sequence[str],
+    settings: Settings,
+    force_exclude: bool = False,
+    progress: Optional[Progress] = None,
+    options: Optional["RunOptions"] = None,
+) -> CheckResult:
+    """Lint files and folders. Without `options`: one process, no cache (library use);
+    the CLI passes jobs and cache settings."""
+    from trainlint.pipeline import RunOptions, run
+
+    opts = options or RunOptions(jobs=1, use_cache=False)
+    if progress is not None:
+        opts.progress = progress
     files, problems = discover(paths, settings, force_exclude)
-    loaded = [load_file(p) for p in files]
-    result = check_files(loaded, settings)
+    result = run(files, settings, opts)
     result.diagnostics = sorted(problems + result.diagnostics, key=Diagnostic.sort_key)
     return result
 

@@ -29,6 +29,7 @@ from trainlint.analysis.loops import LoopAnalyzer, LoopFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project, enclosing_class
 from trainlint.analysis.symbols import Resolver
+from trainlint.analysis.walk import children, walk
 
 # ------------------------------------------------------------------------------ scope index
 
@@ -101,72 +102,110 @@ def _is_prefix(a: Tuple[int, ...], b: Tuple[int, ...]) -> bool:
     return len(a) <= len(b) and b[: len(a)] == a
 
 
-class _Indexer(cst.CSTVisitor):
+class _Indexer:
+    """One read-only pass over a scope's own statements (not into nested defs/classes)."""
+
     def __init__(self, index: ScopeIndex) -> None:
         self.index = index
         self.root = index.scope.node
         self.order = 0
         self.blocks: List[int] = []
         self.loops: List[int] = []
-        # Suites that, when entered, make their statements conditional.
-        self._conditional: Set[int] = set()
-        self._pushed: Dict[int, str] = {}
 
     def run(self) -> None:
         if isinstance(self.root, cst.Module):
             for stmt in self.root.body:
-                stmt.visit(self)
+                self._node(stmt)
         else:
-            self.root.body.visit(self)
+            self._node(self.root.body)
 
     def _here(self) -> _Pos:
         return _Pos(self.order, tuple(self.blocks), tuple(self.loops))
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
+    def _suite(self, suite: Optional[cst.CSTNode], conditional: bool, loop: Optional[int] = None) -> None:
+        if suite is None:
+            return
+        if conditional:
+            self.blocks.append(id(suite))
+        if loop is not None:
+            self.loops.append(loop)
+        self._node(suite)
+        if loop is not None:
+            self.loops.pop()
+        if conditional:
+            self.blocks.pop()
+
+    def _node(self, node: cst.CSTNode) -> None:
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-            return False
+            return
         if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
             self.order += 1
-        if isinstance(node, (cst.If, cst.Try, cst.TryStar, cst.Match)):
-            for suite in _conditional_suites(node):
-                self._conditional.add(id(suite))
+        self.index.pos[id(node)] = self._here()
+        self._define_from(node)
         if isinstance(node, (cst.For, cst.While)):
             self.index.loop_nodes[id(node)] = node
-            self._conditional.add(id(node.body))
+            for part in (node.target, node.iter) if isinstance(node, cst.For) else (node.test,):
+                self._node(part)
+            self._suite(node.body, True, id(node))
             if node.orelse is not None:
-                self._conditional.add(id(node.orelse.body))
-        if isinstance(node, cst.BaseSuite) and id(node) in self._conditional:
-            self.blocks.append(id(node))
-            self._pushed[id(node)] = "block"
-        self.index.pos[id(node)] = self._here()
-        return super().on_visit(node)
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        if self._pushed.pop(id(original_node), None) == "block":
-            self.blocks.pop()
-        super().on_leave(original_node)
-
-    # loops: the body runs inside the loop; header expressions are outside it
-    def visit_For_body(self, node: cst.For) -> None:
-        self.loops.append(id(node))
-
-    def leave_For_body(self, node: cst.For) -> None:
-        self.loops.pop()
-
-    def visit_While_body(self, node: cst.While) -> None:
-        self.loops.append(id(node))
-
-    def leave_While_body(self, node: cst.While) -> None:
-        self.loops.pop()
+                self._suite(node.orelse.body, True)
+            return
+        if isinstance(node, cst.If):
+            self._node(node.test)
+            self._suite(node.body, True)
+            orelse = node.orelse
+            if isinstance(orelse, cst.If):
+                self.blocks.append(id(orelse))
+                self._node(orelse)
+                self.blocks.pop()
+            elif orelse is not None:
+                self._suite(orelse.body, True)
+            return
+        if isinstance(node, (cst.Try, cst.TryStar)):
+            self._node(node.body)
+            for h in node.handlers:
+                self.index.pos[id(h)] = self._here()
+                if h.type is not None:
+                    self._node(h.type)
+                self._suite(h.body, True)
+            if node.orelse is not None:
+                self._suite(node.orelse.body, True)
+            if node.finalbody is not None:
+                self._node(node.finalbody.body)
+            return
+        if isinstance(node, cst.Match):
+            self._node(node.subject)
+            for case in node.cases:
+                self._suite(case.body, True)
+            return
+        for child in children(node):
+            self._node(child)
 
     # definitions
+    def _define_from(self, node: cst.CSTNode) -> None:
+        if isinstance(node, cst.Assign):
+            for t in node.targets:
+                self._define(t.target, node.value, "assign", node)
+        elif isinstance(node, cst.AnnAssign):
+            if node.value is not None:
+                self._define(node.target, node.value, "assign", node)
+        elif isinstance(node, cst.AugAssign):
+            self.index.aug_assigns.append(node)
+            self._define(node.target, node.value, "aug", node, op=node.operator)
+        elif isinstance(node, cst.For):
+            self._define(node.target, node.iter, "for", node)
+        elif isinstance(node, cst.WithItem):
+            if node.asname is not None:
+                self._define(node.asname.name, node.item, "with", node)
+        elif isinstance(node, cst.NamedExpr):
+            self._define(node.target, node.value, "assign", node)
+
     def _define(self, target: cst.BaseExpression, value: cst.BaseExpression, how: str, stmt: cst.CSTNode, path: Tuple[int, ...] = (), op: Optional[cst.BaseAugOp] = None) -> None:
         if isinstance(target, (cst.Tuple, cst.List)):
             for i, el in enumerate(target.elements):
-                inner = el.value
                 if isinstance(el, cst.StarredElement):
                     continue
-                self._define(inner, value, how, stmt, path + (i,), op)
+                self._define(el.value, value, how, stmt, path + (i,), op)
             return
         key = _def_key(target)
         if key is None:
@@ -174,43 +213,6 @@ class _Indexer(cst.CSTVisitor):
         here = self._here()
         d = Def(key, stmt, here.order, here.blocks, here.loops, how, value, path, op)
         self.index.defs.setdefault(key, []).append(d)
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for t in node.targets:
-            self._define(t.target, node.value, "assign", node)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self._define(node.target, node.value, "assign", node)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self.index.aug_assigns.append(node)
-        self._define(node.target, node.value, "aug", node, op=node.operator)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._define(node.target, node.iter, "for", node)
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None:
-            self._define(node.asname.name, node.item, "with", node)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._define(node.target, node.value, "assign", node)
-
-
-def _conditional_suites(node: cst.CSTNode) -> List[cst.BaseSuite]:
-    out: List[cst.BaseSuite] = []
-    if isinstance(node, cst.If):
-        out.append(node.body)
-        if isinstance(node.orelse, cst.Else):
-            out.append(node.orelse.body)
-    elif isinstance(node, (cst.Try, cst.TryStar)):
-        out.extend(h.body for h in node.handlers)
-        if node.orelse is not None:
-            out.append(node.orelse.body)
-    elif isinstance(node, cst.Match):
-        out.extend(c.body for c in node.cases)
-    return out
 
 
 def _def_key(target: cst.BaseExpression) -> Optional[str]:
@@ -346,26 +348,23 @@ def argument_for_param(call: cst.Call, fn: Scope, name: str, bound_method: bool)
 
 
 def return_values(fn: Scope) -> List[cst.BaseExpression]:
-    out: List[cst.BaseExpression] = []
-
-    class _Returns(cst.CSTVisitor):
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return node is fn.node
-
-        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-            return False
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-        def visit_Return(self, node: cst.Return) -> None:
-            if node.value is not None:
-                out.append(node.value)
-
+    """The values a function returns (not those of nested defs, classes or lambdas)."""
     cache = fn.module.cache.setdefault("data.returns", {})
     assert isinstance(cache, dict)
     if id(fn) not in cache:
-        fn.node.visit(_Returns())
+        out: List[cst.BaseExpression] = []
+        stack: List[cst.CSTNode] = [fn.node.body] if isinstance(fn.node, cst.FunctionDef) else list(fn.node.body)
+        while stack:
+            n = stack.pop()
+            if isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                continue
+            if isinstance(n, cst.Return):
+                if n.value is not None:
+                    out.append(n.value)
+                continue
+            if isinstance(n, cst.BaseExpression):
+                continue  # no return statement inside an expression
+            stack.extend(children(n))
         cache[id(fn)] = out
     return cache[id(fn)]  # type: ignore[no-any-return]
 
@@ -779,7 +778,7 @@ class Tracer:
             if m in _SAME_DATA_METHODS:
                 self._walk(recv, scope, _with(st, pending=()), nxt)
                 return
-            if m in ("fit_transform", "transform") and call.args:
+            if m in ("fit_transform", "transform") and call.args and not _is_self_attr(func):
                 kind = self._estimator_kind(recv, scope)
                 if kind == "imputer" and self.mode == NAN:
                     return
@@ -976,6 +975,11 @@ def _root_name(expr: cst.BaseExpression) -> Optional[str]:
         else:
             break
     return node.value if isinstance(node, cst.Name) else None
+
+
+def _is_self_attr(expr: cst.BaseExpression) -> bool:
+    d = dotted(expr)
+    return d is not None and d.startswith("self.") and d.count(".") == 1
 
 
 def root_name(expr: cst.BaseExpression) -> Optional[str]:
@@ -1212,16 +1216,7 @@ def _normalizing_callee(project: Project, cls: ClassFacts, call: cst.Call, depth
 
 
 def _mentions_name(node: cst.CSTNode, name: str) -> bool:
-    found = False
-
-    class _V(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
-            nonlocal found
-            if n.value == name:
-                found = True
-
-    node.visit(_V())
-    return found
+    return any(isinstance(n, cst.Name) and n.value == name for n in walk(node))
 
 
 # ------------------------------------------------------------------------------ loaders

@@ -319,7 +319,12 @@ class Tracer:
         out = agree(ops)
         if out is None:
             return None
-        return replace(out, owner=f"{facts.name}.forward", owner_node=returns[0], owner_module=fwd.module)
+        owner = {"owner": f"{facts.name}.forward", "owner_node": returns[0], "owner_module": fwd.module}
+        if out.kind == M.TUPLE:
+            # `logits, feats = model(x)`: each element is still this model's output
+            elements = tuple(replace(e, **owner) if e is not None else None for e in out.elements)  # type: ignore[arg-type]
+            return replace(out, elements=elements, **owner)  # type: ignore[arg-type]
+        return replace(out, **owner)  # type: ignore[arg-type]
 
     def layer_op(self, layer: M.Layer, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
         if depth > MAX_DEPTH:
@@ -615,10 +620,10 @@ def _loss_call(call: cst.Call, scope: Scope, resolver: Resolver) -> Optional[Los
         family, name, ctor, ctor_module, guess = LOSS_FAMILIES[last], last, value.origin, value.module, value.guess
     if family is None:
         return None
-    return LossCall(call, scope, family, name, _arg(call, 0, "input"), _arg(call, 1, "target"), ctor, ctor_module, guess)
+    return LossCall(call, scope, family, name, call_arg(call, 0, "input"), call_arg(call, 1, "target"), ctor, ctor_module, guess)
 
 
-def _arg(call: cst.Call, position: int, keyword: str) -> Optional[cst.BaseExpression]:
+def call_arg(call: cst.Call, position: int, keyword: str) -> Optional[cst.BaseExpression]:
     positional = 0
     for arg in call.args:
         if arg.star:
@@ -759,11 +764,24 @@ class LabelTracer:
 
     def _element(self, iterable: cst.BaseExpression, index: int, scope: Scope, depth: int) -> Optional[Evidence]:
         """Element `index` of the batches a loader (over a TensorDataset) yields."""
+        if isinstance(iterable, cst.Name) and iterable.value in scope.params and not reaching(scope, iterable.value, iterable):
+            # a loader passed in: every call site must pass one with class labels there
+            if depth > MAX_DEPTH:
+                return None
+            idx = scope.params.index(iterable.value)
+            is_method = scope.cls is not None and scope.params[0] in ("self", "cls")
+            found: List[Optional[Evidence]] = []
+            for caller_scope, call in self.project.callers(scope):
+                arg = _argument_for(call, scope, idx, iterable.value, is_method)
+                found.append(self._element(arg, index, caller_scope, depth + 1) if arg is not None else None)
+            if found and all(f is not None and f.kind == found[0].kind for f in found):  # type: ignore[union-attr]
+                return found[0]
+            return None
         dataset = self._dataset_call(iterable, scope, depth, want="DataLoader")
         if dataset is None:
             return None
         call, call_scope = dataset
-        ds_arg = _arg(call, 0, "dataset")
+        ds_arg = call_arg(call, 0, "dataset")
         if ds_arg is None:
             return None
         tensors = self._dataset_call(ds_arg, call_scope, depth + 1, want="TensorDataset")

@@ -254,7 +254,8 @@ class LoopAnalyzer:
                 return [Event(MANUAL_UPDATE, call, scope, arg=recv)]
             if name in ("clip_grad_norm_", "clip_grad_value_"):
                 return [Event(CLIP, call, scope)]
-            if name == "step":
+            if name == "step" and not isinstance(res.project.resolve_callee(func, scope), Scope):
+                # (`self.step(batch)` of a trainer class is a helper to follow, not an optimizer)
                 return self._step(call, recv, scope, depth)
             if name in ("scale", "unscale_", "update"):
                 v = res.value_of(recv, scope)

@@ -1,0 +1,146 @@
+"""Performance figures of `trainlint check` (issue targets in brackets), all measured in one run.
+
+    python benchmarks/bench_perf.py [--torchfix PATH] [--quick] [extra folders...]
+
+Corpus: the installed torch package's `nn/`, `optim/`, `utils/data/` sources, the quality
+corpus, and any extra folders (e.g. public training code fetched for measurement; it is never
+committed). Figures:
+
+- cold, 1 job, no cache / bare `libcst.parse_module` of the same files   [<= 1.5]
+- warm cache / cold                                                        [<= 0.10]
+- cold with 2 jobs / 1 job                                                 [<= 0.6 on 2 cores]
+- TorchFix (`torchfix --select ALL`, separate venv) / trainlint cold       [>= 5]
+- time at 1x, 2x, 4x the corpus (copies under new names)                   [4x <= 4.4x time]
+- peak RSS of a whole CLI run on the corpus                                [<= 300 MB]
+- the tracer's per-step overhead (benchmarks/bench_tracer.py), when torch is installed
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from typing import List
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from bench_speed import corpus_files, time_parse  # noqa: E402
+
+from trainlint.config import Settings  # noqa: E402
+from trainlint.engine import check_paths  # noqa: E402
+from trainlint.pipeline import RunOptions  # noqa: E402
+
+
+def timed(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def copy_corpus(files: List[str], dest: str, times: int) -> List[str]:
+    """`times` copies of every file under new folder names (each copy its own project)."""
+    common = os.path.commonpath(files)
+    out = []
+    for k in range(times):
+        for f in files:
+            target = os.path.join(dest, f"copy{k}", os.path.relpath(f, common))
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copyfile(f, target)
+            out.append(target)
+    return out
+
+
+def cli_run(args: List[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - t0
+
+
+def peak_rss_mb(args: List[str]) -> float:
+    code = (
+        "import resource, subprocess, sys\n"
+        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip()) / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--torchfix", help="path of a torchfix executable installed in a separate venv")
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--quick", action="store_true", help="skip the scaling and memory figures")
+    ap.add_argument("extra", nargs="*")
+    args = ap.parse_args()
+
+    files = corpus_files(args.extra)
+    texts = [open(f, encoding="utf-8").read() for f in files]
+    lines = sum(t.count("\n") for t in texts)
+    print(f"corpus: {len(files)} files, {lines} lines; cores: {os.cpu_count()}")
+    settings = Settings()
+
+    def cold(jobs: int = 1, paths: List[str] = files) -> None:
+        check_paths(paths, settings, options=RunOptions(jobs=jobs, use_cache=False))
+
+    time_parse(texts[:3])
+    cold(1, files[:3])
+    parse = timed(lambda: time_parse(texts), args.repeat)
+    cold1 = timed(lambda: cold(1), args.repeat)
+    print(f"bare libcst.parse_module:        {parse:7.2f} s")
+    print(f"cold, 1 job, no cache:           {cold1:7.2f} s   ratio {cold1 / parse:.2f}  [<= 1.5]")
+
+    with tempfile.TemporaryDirectory() as cache_dir:
+        opts = RunOptions(jobs=1, use_cache=True, cache_dir=cache_dir)
+        check_paths(files, settings, options=opts)
+        warm = timed(lambda: check_paths(files, settings, options=opts), args.repeat)
+    print(f"warm cache:                      {warm:7.2f} s   ratio {warm / cold1:.3f} [<= 0.10]")
+
+    cold2 = timed(lambda: cold(2), args.repeat)
+    print(f"cold, 2 jobs:                    {cold2:7.2f} s   ratio {cold2 / cold1:.2f}  [<= 0.6 on 2 cores]")
+
+    folders = sorted({os.path.dirname(f) for f in files})
+    cli = [sys.executable, "-m", "trainlint", "check", "--no-cache", "-j1", "--exit-zero", "-q", *files]
+    tl_cli = cli_run(cli)
+    if args.torchfix:
+        tf = cli_run([args.torchfix, "--select", "ALL", *files])
+        print(f"torchfix --select ALL:           {tf:7.2f} s vs trainlint CLI {tl_cli:.2f} s   ratio {tf / tl_cli:.1f}  [>= 5]")
+    else:
+        print(f"trainlint CLI, cold, 1 job:      {tl_cli:7.2f} s   (pass --torchfix PATH to compare)")
+    del folders
+
+    if not args.quick:
+        with tempfile.TemporaryDirectory() as tmp:
+            base = None
+            for times in (1, 2, 4):
+                copies = copy_corpus(files, os.path.join(tmp, f"x{times}"), times)
+                t = timed(lambda: cold(1, copies), 1)
+                base = base or t
+                print(f"scaling {times}x corpus:              {t:7.2f} s   {t / base:.2f}x  [4x <= 4.4x]")
+            rss = peak_rss_mb(cli)
+            print(f"peak RSS, CLI on the corpus:     {rss:7.0f} MB  [<= 300 MB]")
+            copies = copy_corpus(files, os.path.join(tmp, "x4m"), 4)
+            rss4 = peak_rss_mb([sys.executable, "-m", "trainlint", "check", "--no-cache", "-j1", "--exit-zero", "-q", *copies])
+            print(f"peak RSS, CLI on 4x the corpus:  {rss4:7.0f} MB")
+
+    tracer = os.path.join(HERE, "bench_tracer.py")
+    if os.path.exists(tracer):
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            print("tracer overhead: skipped (torch not installed)")
+        else:
+            print("tracer overhead (benchmarks/bench_tracer.py):")
+            subprocess.run([sys.executable, tracer], check=False)
+
+
+if __name__ == "__main__":
+    main()

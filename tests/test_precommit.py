@@ -1,0 +1,177 @@
+"""The pre-commit hooks, end to end: real `pre-commit run` against a clone of this repository.
+
+pre-commit installs the hook repository at a commit, so this tests the committed HEAD of the
+checkout these tests live in (not uncommitted edits). It builds a virtual environment and
+pip-installs the package, which needs the package index: those tests are marked slow.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+BUGGY = """\
+import torch
+import torch.nn as nn
+
+model = nn.Linear(4, 2)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for step in range(10):
+    loss = model(torch.randn(8, 4)).sum()
+    loss.backward()
+    optimizer.step()
+"""
+CLEAN = BUGGY.replace("    loss = model", "    optimizer.zero_grad()\n    loss = model")
+
+
+def _pre_commit() -> Optional[List[str]]:
+    if importlib.util.find_spec("pre_commit") is not None:
+        return [sys.executable, "-m", "pre_commit"]
+    exe = shutil.which("pre-commit")
+    return [exe] if exe else None
+
+
+def _git(*args: str, cwd: Path) -> str:
+    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=120, env=_git_env())
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def _git_env() -> Dict[str, str]:
+    env = dict(os.environ)
+    # A user's global hooks or templates must not leak into the throwaway repositories.
+    env.update(GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1", GIT_TERMINAL_PROMPT="0")
+    return env
+
+
+@pytest.fixture(scope="module")
+def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, str]:
+    """A clone of HEAD, used as the hook repository, and its commit."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    if _pre_commit() is None:
+        pytest.skip("pre-commit is not installed (pip install pre-commit)")
+    if not (ROOT / ".git").exists():
+        pytest.skip(f"{ROOT} is not a git checkout")
+    clone = tmp_path_factory.mktemp("hook") / "trainlint"
+    _git("clone", "--quiet", "--no-hardlinks", str(ROOT), str(clone), cwd=clone.parent)
+    if not (clone / ".pre-commit-hooks.yaml").is_file():
+        pytest.skip("the committed HEAD has no .pre-commit-hooks.yaml yet; pre-commit only installs committed hooks")
+    return clone, _git("rev-parse", "HEAD", cwd=clone)
+
+
+@pytest.fixture(scope="module")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Shared by the tests of this module so the hook's environment is built once; thrown away after.
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+def _make_repo(path: Path, hook_repo: Tuple[Path, str], hook_id: str, files: Dict[str, str]) -> Path:
+    path.mkdir()
+    _git("init", "--quiet", cwd=path)
+    clone, rev = hook_repo
+    config = f"repos:\n  - repo: {json.dumps(str(clone))}\n    rev: {rev}\n    hooks:\n      - id: {hook_id}\n"
+    (path / ".pre-commit-config.yaml").write_text(config)
+    for name, text in files.items():
+        (path / name).write_text(text)
+    _git("add", "-A", cwd=path)
+    return path
+
+
+def _run(repo: Path, home: Path) -> subprocess.CompletedProcess:
+    cmd = _pre_commit()
+    assert cmd is not None
+    env = _git_env()
+    env.update(PRE_COMMIT_HOME=str(home), PIP_DISABLE_PIP_VERSION_CHECK="1", NO_COLOR="1")
+    env.pop("VIRTUAL_ENV", None)
+    return subprocess.run(
+        [*cmd, "run", "--all-files", "--color", "never"], cwd=repo, env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def _notebook(source: str) -> str:
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": source}
+    return json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+def test_manifest_entries_run_with_this_checkouts_cli(tmp_path: Path) -> None:
+    yaml = pytest.importorskip("yaml")
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    assert set(hooks) == {"trainlint", "trainlint-fix"}
+    for hook in hooks.values():
+        assert hook["language"] == "python" and hook["require_serial"] is True
+        assert hook["types_or"] == ["python", "jupyter"]
+        entry = hook["entry"].split()
+        assert entry[:2] == ["trainlint", "check"] and "--force-exclude" in entry
+        # pre-commit appends the file names to the entry.
+        (tmp_path / "train.py").write_text(CLEAN)
+        proc = subprocess.run(
+            [sys.executable, "-m", "trainlint", *entry[1:], "train.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert (tmp_path / "train.py").read_text() == CLEAN
+
+
+def test_action_is_a_composite_that_reports_in_github_format() -> None:
+    yaml = pytest.importorskip("yaml")
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    assert action["runs"]["using"] == "composite"
+    scripts = "\n".join(step.get("run", "") for step in action["runs"]["steps"])
+    assert "--output-format github" in scripts and "--output-format sarif" in scripts
+    assert "${{" not in scripts  # inputs reach the scripts through the environment only
+
+
+@pytest.mark.slow
+def test_hook_fails_on_buggy_code_and_passes_on_clean(tmp_path: Path, hook_repo: Tuple[Path, str], pre_commit_home: Path) -> None:
+    repo = _make_repo(tmp_path / "repo", hook_repo, "trainlint", {"train.py": BUGGY, "explore.ipynb": _notebook(BUGGY)})
+    failed = _run(repo, pre_commit_home)
+    out = failed.stdout + failed.stderr
+    assert failed.returncode == 1, out
+    assert "train.py:8:5: TL101" in out
+    assert "explore.ipynb:cell 1:8:5: TL101" in out  # notebooks reach the hook too
+
+    (repo / "train.py").write_text(CLEAN)
+    (repo / "explore.ipynb").write_text(_notebook(CLEAN))
+    _git("add", "-A", cwd=repo)
+    passed = _run(repo, pre_commit_home)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert "Passed" in passed.stdout
+
+
+@pytest.mark.slow
+def test_hook_respects_exclude_for_the_files_it_is_given(tmp_path: Path, hook_repo: Tuple[Path, str], pre_commit_home: Path) -> None:
+    files = {
+        "pyproject.toml": '[tool.trainlint]\nextend-exclude = ["legacy_*.py"]\n',
+        "legacy_train.py": BUGGY,
+        "train.py": CLEAN,
+    }
+    repo = _make_repo(tmp_path / "repo", hook_repo, "trainlint", files)
+    result = _run(repo, pre_commit_home)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_fix_hook_rewrites_the_file(tmp_path: Path, hook_repo: Tuple[Path, str], pre_commit_home: Path) -> None:
+    clone, _ = hook_repo
+    if "--fix" not in (clone / "trainlint" / "cli.py").read_text(encoding="utf-8"):
+        pytest.skip("the committed HEAD has no `check --fix` yet")
+    repo = _make_repo(tmp_path / "repo", hook_repo, "trainlint-fix", {"train.py": BUGGY})
+    first = _run(repo, pre_commit_home)
+    assert first.returncode == 1, first.stdout + first.stderr  # findings fixed count as a failure
+    fixed = (repo / "train.py").read_text()
+    if fixed == BUGGY:
+        pytest.skip("the committed HEAD offers no safe fix for TL101")
+    assert "zero_grad" in fixed
+    _git("add", "-A", cwd=repo)
+    second = _run(repo, pre_commit_home)
+    assert second.returncode == 0, second.stdout + second.stderr

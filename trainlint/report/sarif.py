@@ -1,0 +1,252 @@
+"""`--output-format sarif`: SARIF 2.1.0, the format GitHub code scanning and IDEs import.
+
+Notes on the mapping:
+- Columns are Unicode code points (libcst's), declared with `columnKind`; SARIF's `endColumn`
+  is exclusive, like ours.
+- Relative paths are resolved against `%SRCROOT%`, the folder trainlint ran in.
+- Notebook findings keep the region within the cell (as every other output does) and name the
+  cell in `region.properties.cell` and in the result's properties and message. Fixes are left
+  out for notebooks: their edits address the cell's code, not the notebook's JSON.
+- `partialFingerprints` hash the rule, the path, the reported line's text (whitespace
+  normalised) and the occurrence of that text, never the line number, so an alert survives
+  code inserted above it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+from urllib.parse import quote
+
+from trainlint import __version__, registry
+from trainlint.diagnostics import Diagnostic, Edit, Fix, Related, Severity, Span
+from trainlint.engine import CheckResult
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+FINGERPRINT_KEY = "trainlint/v1"
+_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+_CELL_SUFFIX = re.compile(r"^(?P<path>.*\.ipynb):cell (?P<cell>\d+)$")
+_SRCROOT = "%SRCROOT%"
+
+
+def information_uri() -> str:
+    """The project's home page from the installed metadata, or its package index page."""
+    try:
+        from importlib.metadata import PackageNotFoundError, metadata
+
+        meta = metadata("trainlint")
+    except (ImportError, PackageNotFoundError):
+        meta = None
+    if meta is not None:
+        for home in meta.get_all("Home-page") or []:
+            if str(home).startswith(("https://", "http://")):
+                return str(home)
+        for entry in meta.get_all("Project-URL") or []:
+            _, _, url = str(entry).partition(",")
+            if url.strip().startswith(("https://", "http://")):
+                return url.strip()
+    return "https://pypi.org/project/trainlint/"
+
+
+# ---------------------------------------------------------------------------- rules
+
+
+def _rule_descriptor(code: str) -> Dict[str, Any]:
+    from trainlint.pages import page_for
+
+    info = registry.RULES[code]
+    page = page_for(code)
+    rule: Dict[str, Any] = {
+        "id": info.code,
+        "name": info.name,
+        "shortDescription": {"text": info.summary},
+        "defaultConfiguration": {"level": _LEVELS[info.severity], "enabled": info.default_enabled},
+        "properties": {"tags": sorted({info.family, info.kind}), "fixable": info.fixable},
+    }
+    what = _section(page, "What it does") if page else None
+    if what:
+        rule["fullDescription"] = {"text": what}
+    # Viewers that render markdown show the whole page; the plain text stays short.
+    plain = "\n\n".join(p for p in (info.summary, what, f"`trainlint explain {info.code}` prints the rule's page.") if p)
+    rule["help"] = {"text": plain, "markdown": page} if page else {"text": plain}
+    return rule
+
+
+def _section(page: str, title: str) -> Optional[str]:
+    m = re.search(rf"^## {re.escape(title)}\n(?P<body>.*?)(?=^## |\Z)", page, re.MULTILINE | re.DOTALL)
+    if m is None:
+        return None
+    return " ".join(m.group("body").split()) or None
+
+
+# ---------------------------------------------------------------------------- locations
+
+
+def _artifact(path: str) -> Dict[str, Any]:
+    if os.path.isabs(path):
+        return {"uri": Path(path).as_uri()}
+    return {"uri": quote(path.replace(os.sep, "/")), "uriBaseId": _SRCROOT}
+
+
+def _region(line: int, column: int, end_line: int, end_column: int, cell: Optional[int]) -> Dict[str, Any]:
+    line, column = max(line, 1), max(column, 1)
+    end_line = max(end_line, line)
+    end_column = max(end_column, 1) if end_line > line else max(end_column, column)
+    region: Dict[str, Any] = {"startLine": line, "startColumn": column, "endLine": end_line, "endColumn": end_column}
+    if cell is not None:
+        region["properties"] = {"cell": cell}
+    return region
+
+
+def _split_cell(path: str) -> Tuple[str, Optional[int]]:
+    """`nb.ipynb:cell 3` (how related locations in notebooks are named) -> (`nb.ipynb`, 3)."""
+    m = _CELL_SUFFIX.match(path)
+    if m is None:
+        return path, None
+    return m.group("path"), int(m.group("cell"))
+
+
+def _location(path: str, span: Span, cell: Optional[int]) -> Dict[str, Any]:
+    return {
+        "physicalLocation": {
+            "artifactLocation": _artifact(path),
+            "region": _region(span.line, span.column, span.end_line, span.end_column, cell),
+        }
+    }
+
+
+def _related(index: int, r: Related) -> Dict[str, Any]:
+    path, cell = _split_cell(r.path)
+    loc = _location(path, Span(r.line, r.column, r.line, r.column), cell)
+    loc["id"] = index
+    loc["message"] = {"text": r.message}
+    return loc
+
+
+def _fix(path: str, fix: Fix) -> Dict[str, Any]:
+    return {
+        "description": {"text": fix.description},
+        "artifactChanges": [
+            {
+                "artifactLocation": _artifact(path),
+                "replacements": [_replacement(e) for e in fix.edits],
+            }
+        ],
+    }
+
+
+def _replacement(e: Edit) -> Dict[str, Any]:
+    return {
+        "deletedRegion": _region(e.line, e.column, e.end_line, e.end_column, None),
+        "insertedContent": {"text": e.content},
+    }
+
+
+# ---------------------------------------------------------------------------- fingerprints
+
+
+class _Lines:
+    """The reported lines' text, read once per file; a file that cannot be read gives ''."""
+
+    def __init__(self) -> None:
+        # path -> {cell: lines}; plain files are stored as cell 0.
+        self._files: Dict[str, Dict[int, List[str]]] = {}
+
+    def text(self, d: Diagnostic) -> str:
+        if d.path not in self._files:
+            self._files[d.path] = _read_lines(d.path)
+        lines = self._files[d.path].get(d.cell or 0, [])
+        line = d.span.line
+        return lines[line - 1] if 1 <= line <= len(lines) else ""
+
+
+def _read_lines(path: str) -> Dict[int, List[str]]:
+    from trainlint.source import SourceError, decode
+
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return {}
+    try:
+        if path.endswith(".ipynb"):
+            from trainlint.notebook import cell_lines
+
+            return cell_lines(data)
+        return {0: decode(data).text.splitlines()}
+    except (SourceError, ImportError):
+        return {}
+
+
+def fingerprints(diagnostics: List[Diagnostic]) -> List[str]:
+    lines = _Lines()
+    seen: Dict[Tuple[str, str, str], int] = {}
+    out: List[str] = []
+    for d in diagnostics:
+        text = " ".join(lines.text(d).split())
+        key = (d.code, d.path.replace(os.sep, "/"), text)
+        occurrence = seen.get(key, 0)
+        seen[key] = occurrence + 1
+        digest = hashlib.sha256("\0".join([*key, str(occurrence)]).encode("utf-8")).hexdigest()
+        out.append(digest[:32])
+    return out
+
+
+# ---------------------------------------------------------------------------- results
+
+
+def _result(d: Diagnostic, rule_index: int, fingerprint: str) -> Dict[str, Any]:
+    message = d.message
+    if d.cell is not None:
+        message = f"{message} (notebook cell {d.cell}, line {d.span.line})"
+    result: Dict[str, Any] = {
+        "ruleId": d.code,
+        "ruleIndex": rule_index,
+        "level": _LEVELS.get(d.severity, "error"),
+        "message": {"text": message},
+        "locations": [_location(d.path, d.span, d.cell)],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+    }
+    if d.related:
+        result["relatedLocations"] = [_related(i, r) for i, r in enumerate(d.related, start=1)]
+    if d.fix is not None and d.fix.edits and d.cell is None:
+        result["fixes"] = [_fix(d.path, d.fix)]
+    props: Dict[str, Any] = {"name": d.name, "status": d.status.value}
+    if d.cell is not None:
+        props["cell"] = d.cell
+    if d.fix is not None:
+        props["fixApplicability"] = d.fix.applicability
+    if d.evidence is not None:
+        props["evidence"] = d.evidence
+    result["properties"] = props
+    return result
+
+
+def as_dict(result: CheckResult) -> Dict[str, Any]:
+    codes = [r.code for r in registry.all_rules()]
+    index = {code: i for i, code in enumerate(codes)}
+    prints = fingerprints(result.diagnostics)
+    run: Dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "trainlint",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": information_uri(),
+                "rules": [_rule_descriptor(code) for code in codes],
+            }
+        },
+        "originalUriBaseIds": {_SRCROOT: {"uri": Path.cwd().as_uri().rstrip("/") + "/"}},
+        "columnKind": "unicodeCodePoints",
+        "invocations": [{"executionSuccessful": result.internal_errors == 0}],
+        "results": [_result(d, index[d.code], fp) for d, fp in zip(result.diagnostics, prints)],
+    }
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def render(result: CheckResult) -> str:
+    return json.dumps(as_dict(result), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,133 @@
+"""Python API of the tracer.
+
+    from trainlint.runtime.api import tracing, trace_script
+
+    report = trace_script("train.py", argv=["--epochs", "1"], steps=2)   # runs in a child process
+    with tracing(steps=2) as report:                                     # traces this process
+        train(model, loader)
+    print(report.render("text"))
+
+Importing this module does not import torch; `tracing()` does.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence
+
+from trainlint.runtime import static, thresholds
+from trainlint.runtime.evidence import Evidence
+from trainlint.runtime.report import TraceReport, merge
+from trainlint.runtime.runner import Target, run_child
+
+
+def _settings(settings: Any, select: Optional[Iterable[str]], ignore: Optional[Iterable[str]]) -> Any:
+    if settings is not None:
+        return settings
+    try:
+        from trainlint.config import apply_cli, load_settings
+    except ImportError:
+        return None
+    return apply_cli(load_settings(), list(select) if select else None, list(ignore) if ignore else None)
+
+
+def _enabled(settings: Any) -> Optional[set]:
+    fn = getattr(settings, "enabled_codes", None)
+    return set(fn()) if fn is not None else None
+
+
+def run_trace(target: Target, steps: int = 2, timeout: float = 300.0, overfit: int = 0, settings: Any = None,
+              run_static: bool = True, on_record: Optional[Callable[[Dict[str, Any]], None]] = None,
+              stdout: Optional[IO[Any]] = None, stderr: Optional[IO[Any]] = None,
+              on_static_done: Optional[Callable[[List[str]], None]] = None) -> TraceReport:
+    """Static check, then the instrumented run in a child process, then the merge."""
+    entry = target.script or (static.module_entry(target.module) if target.module else None)
+    files: List[str] = []
+    diags = []
+    if run_static and entry and os.path.isfile(entry):
+        root = None if target.script else os.getcwd()
+        files = static.project_files(entry, root)
+        diags = static.check(files, settings) if settings is not None else []
+    if on_static_done is not None:
+        on_static_done(files)
+    steps = overfit or steps
+    config = {"steps": steps, "overfit": overfit, "options": thresholds.all_options(settings)}
+    evidence = run_child(target, config, timeout, on_record=on_record, stdout=stdout, stderr=stderr)
+    shown = target.script or f"-m {target.module}"
+    report = TraceReport(evidence=evidence, target=shown, steps_requested=steps, timeout=timeout, files=len(files))
+    report.diagnostics = merge(diags, evidence, target.script or entry, settings, steps, timeout, _enabled(settings))
+    if run_static and settings is None:
+        report.notes.append("static checks skipped (no settings)")
+    return report
+
+
+def trace_script(path: str, argv: Sequence[str] = (), steps: int = 2, timeout: float = 300.0, overfit: int = 0,
+                 select: Optional[Iterable[str]] = None, ignore: Optional[Iterable[str]] = None,
+                 settings: Any = None, module: bool = False, run_static: bool = True) -> TraceReport:
+    """Run a script (or, with `module=True`, a module) for `steps` optimizer steps under the tracer."""
+    target = Target(module=path, argv=list(argv)) if module else Target(script=path, argv=list(argv))
+    return run_trace(target, steps=steps, timeout=timeout, overfit=overfit,
+                     settings=_settings(settings, select, ignore), run_static=run_static)
+
+
+@contextmanager
+def tracing(steps: int = 2, stop: bool = True, overfit: int = 0, paths: Optional[Sequence[str]] = None,
+            select: Optional[Iterable[str]] = None, ignore: Optional[Iterable[str]] = None,
+            settings: Any = None) -> Iterator[TraceReport]:
+    """Trace the code inside the `with` block, in this process.
+
+    After `steps` optimizer steps the block is left (`stop=True`, the default) or tracing simply
+    ends (`stop=False`). Every hook and wrapper is removed on exit. `paths` are checked
+    statically and their findings judged against the run (default: the calling file).
+    """
+    from trainlint.runtime.hooks import ListSink, Tracer, TraceStop
+
+    settings = _settings(settings, select, ignore)
+    if paths is None:
+        caller = sys._getframe(2).f_code.co_filename
+        paths = [caller] if os.path.isfile(caller) else []
+    diags = static.check(list(paths), settings) if paths and settings is not None else []
+    sink = ListSink()
+    tracer = Tracer(sink, steps=steps, overfit=overfit, options=thresholds.all_options(settings),
+                    mode="api" if stop else "api_passive")
+    report = TraceReport(target=", ".join(paths) if paths else "<in-process>", steps_requested=tracer.steps,
+                         files=len(paths))
+    import time
+
+    started = time.monotonic()
+    tracer.install()
+    sink.emit({"kind": "start", "pid": os.getpid(), "steps": tracer.steps, "overfit": overfit, "in_process": True})
+    status = "finished"
+    try:
+        yield report
+    except TraceStop:
+        status = "stopped"
+    except SystemExit as exc:
+        status = "error"
+        code = exc.code
+        sink.emit({"kind": "exit", "status": "finished" if code in (None, 0) else "exit",
+                   "code": code if isinstance(code, int) or code is None else str(code)})
+        raise
+    except BaseException as exc:
+        status = "error"
+        from trainlint.runtime.child import _frames
+
+        sink.emit({"kind": "exit", "status": "error", "type": type(exc).__name__, "message": str(exc)[:2000],
+                   "frames": _frames(exc.__traceback__)})
+        raise
+    finally:
+        try:
+            tracer.finish()
+        finally:
+            tracer.uninstall()
+        if status != "error":
+            sink.emit({"kind": "exit", "status": "stopped" if tracer.stopped else status, "code": 0})
+        sink.emit({"kind": "end"})
+        evidence = Evidence()
+        evidence.extend(sink.records)
+        evidence.duration = time.monotonic() - started
+        report.evidence = evidence
+        report.diagnostics = merge(diags, evidence, paths[0] if paths else None, settings, tracer.steps, 0.0,
+                                   _enabled(settings))

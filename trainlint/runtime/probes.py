@@ -1,0 +1,160 @@
+"""Statistics taken from tensors as they flow: cheap reductions, no copies.
+
+Most numbers are kept as 0-d tensors on the tensor's own device and read back together once per
+step (`Deferred.resolve`), so tracing adds one synchronisation per step rather than one per hook.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+
+import torch
+
+_INT_DTYPES = (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)
+
+
+def number(value: float) -> Any:
+    """A JSON-safe float: NaN and infinities become strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value
+
+
+def read(values: Sequence[torch.Tensor]) -> List[float]:
+    """Read 0-d tensors back to Python with one transfer per device."""
+    if not values:
+        return []
+    by_device: Dict[torch.device, List[int]] = {}
+    for i, v in enumerate(values):
+        by_device.setdefault(v.device, []).append(i)
+    out: List[float] = [0.0] * len(values)
+    for idx in by_device.values():
+        stacked = torch.stack([values[i].detach().reshape(()).to(torch.float64) for i in idx])
+        for i, x in zip(idx, stacked.tolist()):
+            out[i] = float(x)
+    return out
+
+
+class Deferred:
+    """0-d tensors waiting to be read, each with a key saying what it measures."""
+
+    def __init__(self) -> None:
+        self.keys: List[Any] = []
+        self.values: List[torch.Tensor] = []
+
+    def add(self, key: Any, value: torch.Tensor) -> None:
+        self.keys.append(key)
+        self.values.append(value)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def resolve(self) -> List[Tuple[Any, float]]:
+        keys, values = self.keys, self.values
+        self.keys, self.values = [], []
+        return list(zip(keys, read(values)))
+
+
+def tensors_in(obj: Any, prefix: str = "", depth: int = 0) -> Iterator[Tuple[str, torch.Tensor]]:
+    """Tensors inside a module's inputs or outputs (tuples, lists, dicts, two levels deep)."""
+    if isinstance(obj, torch.Tensor):
+        yield prefix or "0", obj
+    elif depth < 2 and isinstance(obj, (tuple, list)):
+        for i, item in enumerate(obj[:16]):
+            yield from tensors_in(item, f"{prefix}[{i}]" if prefix else str(i), depth + 1)
+    elif depth < 2 and isinstance(obj, dict):
+        for k, item in list(obj.items())[:16]:
+            yield from tensors_in(item, f"{prefix}[{k!r}]" if prefix else str(k), depth + 1)
+
+
+def first_tensor(obj: Any) -> Optional[torch.Tensor]:
+    for _, t in tensors_in(obj):
+        return t
+    return None
+
+
+def describe(t: torch.Tensor) -> Dict[str, Any]:
+    return {"shape": list(t.shape), "dtype": str(t.dtype).replace("torch.", "")}
+
+
+def summary(t: torch.Tensor) -> Dict[str, Any]:
+    """min/max/mean/std/finite of a float tensor (one sync); shape and dtype otherwise."""
+    out = describe(t)
+    x = t.detach()
+    if x.numel() == 0:
+        return out
+    if x.is_floating_point():
+        x = x.float()
+        finite = torch.isfinite(x)
+        all_finite = finite.all()
+        # Statistics of the finite part, so one NaN does not hide the scale of the rest.
+        safe = torch.where(finite, x, torch.zeros((), dtype=x.dtype, device=x.device))
+        vals = [all_finite.float(), safe.min(), safe.max(), safe.mean(), safe.std() if x.numel() > 1 else x.new_zeros(())]
+        fin, mn, mx, mean, std = read(vals)
+        out.update(finite=bool(fin), min=number(mn), max=number(mx), mean=number(mean), std=number(std))
+    elif x.dtype in _INT_DTYPES or x.dtype == torch.bool:
+        mn, mx = read([x.min().float(), x.max().float()])
+        out.update(finite=True, min=mn, max=mx)
+    return out
+
+
+def class_targets_ok(target: torch.Tensor) -> bool:
+    return target.dtype in _INT_DTYPES
+
+
+def loss_stats(fn: str, inp: torch.Tensor, target: Optional[torch.Tensor], full: bool,
+               ignore_index: int = -100) -> Dict[str, Any]:
+    """What a loss function was fed: the evidence for the TL2xx verdicts and TL910/TL911.
+
+    `full` adds the costlier numbers (distinct target values, ordering) used on first calls.
+    """
+    out: Dict[str, Any] = {"input": describe(inp)}
+    keys: List[str] = []
+    vals: List[torch.Tensor] = []
+    x = inp.detach()
+    if x.is_floating_point() and x.numel():
+        xf = x if x.dtype in (torch.float32, torch.float64) else x.float()
+        keys += ["in_finite", "in_min", "in_max", "in_mean"]
+        vals += [torch.isfinite(xf).all().float(), xf.min(), xf.max(), xf.mean()]
+        if fn in ("cross_entropy", "nll_loss") and xf.dim() >= 1:
+            dim = 1 if xf.dim() >= 2 else 0
+            out["num_classes"] = int(xf.shape[dim])
+            rows = xf.sum(dim=dim)
+            lse = torch.logsumexp(xf, dim=dim)
+            keys += ["row_sum_min", "row_sum_max", "lse_min", "lse_max"]
+            vals += [rows.min(), rows.max(), lse.min(), lse.max()]
+    t = target.detach() if isinstance(target, torch.Tensor) else None
+    if t is not None and t.numel():
+        out["target"] = describe(t)
+        tf = t.float() if not t.is_floating_point() else t
+        keys += ["t_min", "t_max"]
+        vals += [tf.min(), tf.max()]
+        if class_targets_ok(t) and ignore_index is not None:
+            valid = t != ignore_index
+            big = torch.iinfo(torch.int64).max
+            keys += ["t_min_valid"]
+            vals += [torch.where(valid, t.long(), torch.full_like(t, big, dtype=torch.long)).min().float()]
+        if t.is_floating_point():
+            keys += ["t_integer"]
+            vals += [(t == t.round()).all().float()]
+        if full and t.dim() >= 1 and t.numel() > 1:
+            flat = t.reshape(-1)
+            keys += ["t_sorted", "t_distinct"]
+            vals += [(flat[1:] >= flat[:-1]).all().float(), torch.unique(flat).numel() * flat.new_ones((), dtype=torch.float32)]
+    stats = dict(zip(keys, read(vals)))
+    if "in_min" in stats:
+        out["input"].update(finite=bool(stats["in_finite"]), min=number(stats["in_min"]),
+                            max=number(stats["in_max"]), mean=number(stats["in_mean"]))
+    if "row_sum_min" in stats:
+        out["rows"] = {k: number(stats[k]) for k in ("row_sum_min", "row_sum_max", "lse_min", "lse_max")}
+    if "t_min" in stats and "target" in out:
+        tgt = out["target"]
+        tgt.update(min=number(stats["t_min"]), max=number(stats["t_max"]))
+        tgt["integer"] = bool(class_targets_ok(t)) if t is not None and not t.is_floating_point() else bool(stats.get("t_integer", 0.0))
+        if "t_min_valid" in stats:
+            tgt["min_valid"] = number(stats["t_min_valid"])
+        if "t_sorted" in stats:
+            tgt["sorted"] = bool(stats["t_sorted"])
+            tgt["distinct"] = int(stats["t_distinct"])
+    return out

@@ -1,0 +1,85 @@
+"""Text output of a trace: findings grouped by status, each with compact evidence."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Dict, List
+
+from trainlint.diagnostics import Diagnostic, Status
+from trainlint.runtime.context import fmt
+
+if TYPE_CHECKING:
+    from trainlint.runtime.report import TraceReport
+
+_TITLES = {
+    Status.CONFIRMED: "confirmed by the run",
+    Status.SUSPECTED: "suspected",
+    Status.UNVERIFIED: "unverified (the run did not reach or measure it)",
+    Status.REFUTED: "refuted by the run",
+}
+_OUTCOMES = {
+    "stopped": "stopped after {done} of {steps} step(s) as requested",
+    "finished": "the script finished on its own after {done} step(s)",
+    "exit": "the script exited early after {done} of {steps} step(s)",
+    "error": "the script raised after {done} of {steps} step(s)",
+    "timeout": "timed out after {done} of {steps} step(s)",
+    "crashed": "the script died after {done} of {steps} step(s)",
+    "not-started": "the script could not be started",
+}
+
+
+def _evidence_lines(ev: Dict[str, Any]) -> List[str]:
+    lines = []
+    if "observed" in ev:
+        lines.append(f"observed: {ev['observed']}")
+    if "expected" in ev:
+        lines.append(f"expected: {ev['expected']}")
+    where = ev.get("where")
+    step = ev.get("step")
+    if where or step is not None:
+        bits = []
+        if where:
+            bits.append(f"at {where}")
+        if step is not None:
+            bits.append(f"step {step}")
+        lines.append(", ".join(bits))
+    if "reason" in ev:
+        lines.append(ev["reason"])
+    return lines
+
+
+def _one(d: Diagnostic) -> List[str]:
+    head = f"  {d.path}:{d.span.line}:{d.span.column}: {d.code} {d.name} {d.message}"
+    out = [head]
+    for line in _evidence_lines(d.evidence or {}):
+        out.append(f"      {line}")
+    return out
+
+
+def render_text(report: "TraceReport") -> str:
+    lines: List[str] = []
+    ev = report.evidence
+    outcome = _OUTCOMES.get(report.outcome, report.outcome).format(done=report.steps_completed,
+                                                                    steps=report.steps_requested)
+    lines.append(f"trainlint trace {report.target}: {outcome} ({fmt(round(ev.duration, 1))} s)")
+    if ev.fatal:
+        lines.append(f"  {ev.fatal.get('message')}")
+    for status in (Status.CONFIRMED, Status.SUSPECTED, Status.UNVERIFIED, Status.REFUTED):
+        group = report.by_status(status)
+        if not group:
+            continue
+        lines.append("")
+        lines.append(f"{_TITLES[status]} ({len(group)})")
+        for d in group:
+            lines.extend(_one(d))
+    losses = [v for s in ev.steps for v in s.get("losses", [])]
+    lines.append("")
+    summary = f"{report.steps_completed} optimizer step(s), {ev.backwards} backward pass(es)"
+    if losses:
+        summary += f", loss {fmt(losses[0])} -> {fmt(losses[-1])}"
+    counts = ", ".join(f"{len(report.by_status(s))} {s.value}" for s in (Status.CONFIRMED, Status.UNVERIFIED, Status.REFUTED))
+    lines.append(f"{summary}; {counts}")
+    for note in report.notes:
+        lines.append(f"note: {note}")
+    for rec in ev.internal[:3]:
+        lines.append(f"note: tracer problem in {rec.get('where')}: {rec.get('error')}")
+    return "\n".join(lines) + "\n"
