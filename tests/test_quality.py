@@ -93,7 +93,9 @@ def test_scoring_matches_by_case_file_and_code() -> None:
     exp = scorer.Expectation
     find = scorer.Finding
     cases = [
-        case("a", "a", "", True, True, "train.py", [exp("a", "train.py", "TL101", 5), exp("a", "models.py", "TL207", 3)]),
+        case(
+            "a", "a", "", True, True, "train.py", [exp("a", "train.py", "TL101", 5), exp("a", "models.py", "TL207", 3)]
+        ),
         case("b", "b", "", True, True, "train.py", [exp("b", "train.py", "TL201", 9)]),
         case("c", "c", "", True, True, "train.py", []),
     ]

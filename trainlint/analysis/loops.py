@@ -109,10 +109,11 @@ class LoopAnalyzer:
             return cached  # type: ignore[return-value]
         out: List[LoopFacts] = []
         for scope in module.scopes:
-            for loop in _loops_in(scope.body):
+            decorated = _decorated_no_grad(scope)
+            for loop, no_grad in _loops_in(scope.body, module):
                 lf = LoopFacts(node=loop, scope=scope)
                 lf.events = self._block(_loop_body(loop), scope, depth=0)
-                if _decorated_no_grad(scope):
+                if decorated or no_grad:
                     lf.events = [replace(e, no_grad=True) for e in lf.events]
                 out.append(lf)
         module.cache["loops"] = out
@@ -344,38 +345,40 @@ def _loop_body(loop: Loop) -> Sequence[cst.CSTNode]:
     return _suite(loop.body)
 
 
-def _loops_in(stmts: Sequence[cst.CSTNode]) -> List[Loop]:
-    """Every loop of a body, nested ones too, but not those of nested defs/classes."""
-    out: List[Loop] = []
+def _loops_in(stmts: Sequence[cst.CSTNode], module: ModuleFacts, no_grad: bool = False) -> List[Tuple[Loop, bool]]:
+    """Every loop of a body, nested ones too, but not those of nested defs/classes; with
+    whether it sits inside a `with torch.no_grad()` (or inference_mode) block."""
+    out: List[Tuple[Loop, bool]] = []
     for stmt in stmts:
         if isinstance(stmt, (cst.For, cst.While)):
-            out.append(stmt)
-            out += _loops_in(_loop_body(stmt))
+            out.append((stmt, no_grad))
+            out += _loops_in(_loop_body(stmt), module, no_grad)
             if stmt.orelse is not None:
-                out += _loops_in(_suite(stmt.orelse.body))
+                out += _loops_in(_suite(stmt.orelse.body), module, no_grad)
         elif isinstance(stmt, cst.If):
-            out += _loops_in(_suite(stmt.body))
+            out += _loops_in(_suite(stmt.body), module, no_grad)
             orelse = stmt.orelse
             while orelse is not None:
                 if isinstance(orelse, cst.If):
-                    out += _loops_in(_suite(orelse.body))
+                    out += _loops_in(_suite(orelse.body), module, no_grad)
                     orelse = orelse.orelse
                 else:
-                    out += _loops_in(_suite(orelse.body))
+                    out += _loops_in(_suite(orelse.body), module, no_grad)
                     orelse = None
         elif isinstance(stmt, cst.With):
-            out += _loops_in(_suite(stmt.body))
+            inner = no_grad or any(_disables_grad(item.item, module) for item in stmt.items)
+            out += _loops_in(_suite(stmt.body), module, inner)
         elif isinstance(stmt, cst.Try):
-            out += _loops_in(_suite(stmt.body))
+            out += _loops_in(_suite(stmt.body), module, no_grad)
             for h in stmt.handlers:
-                out += _loops_in(_suite(h.body))
+                out += _loops_in(_suite(h.body), module, no_grad)
             if stmt.orelse is not None:
-                out += _loops_in(_suite(stmt.orelse.body))
+                out += _loops_in(_suite(stmt.orelse.body), module, no_grad)
             if stmt.finalbody is not None:
-                out += _loops_in(_suite(stmt.finalbody.body))
+                out += _loops_in(_suite(stmt.finalbody.body), module, no_grad)
         elif isinstance(stmt, cst.Match):
             for case in stmt.cases:
-                out += _loops_in(_suite(case.body))
+                out += _loops_in(_suite(case.body), module, no_grad)
     return out
 
 

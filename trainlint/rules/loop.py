@@ -279,22 +279,25 @@ def missing_backward(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _step_after_clear(lf: LoopFacts) -> Optional[Event]:
-    """A step whose optimizer was cleared since the last backward (looking back around the
-    loop), so it steps on nothing: e.g. a GAN's discriminator whose backward went missing."""
+    """A step whose optimizer was cleared, with no backward at all since the previous step
+    (looking back around the loop): e.g. a GAN's discriminator whose backward went missing.
+    A backward followed by the clear is TL102's case, not this one."""
     evs = [e for e in lf.events if e.kind in (L.BACKWARD, L.AUTOGRAD_GRAD, L.ZERO_GRAD) or e.kind in STEPS]
     n = len(evs)
     for i, s in enumerate(evs):
         if s.kind not in STEPS or s.receiver is None or s.receiver.guess or s.receiver.origin is None:
             continue
-        cleared = False
-        for k in range(1, n + 1):
+        cleared = backward = False
+        for k in range(1, n):
             e = evs[(i - k) % n]
-            if e is s or e.kind in (L.BACKWARD, L.AUTOGRAD_GRAD):
+            if e.kind in STEPS:
+                break
+            if e.kind in (L.BACKWARD, L.AUTOGRAD_GRAD):
+                backward = True
                 break
             if e.kind == L.ZERO_GRAD and e.receiver is not None and e.receiver.origin is s.receiver.origin:
                 cleared = True
-                break
-        if cleared:
+        if cleared and not backward:
             return s
     return None
 
