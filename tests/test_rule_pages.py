@@ -183,7 +183,9 @@ def test_examples_are_tagged_for_the_rule_kind(page: Page) -> None:
     assert not unknown, f"{page.path.name}: unknown example tags (line, tag) {unknown}; use {sorted(EXAMPLE_TAGS)}"
     tags = [b.tag for b in tagged]
     if info.kind == "static":
-        assert "bad" in tags and "good" in tags, f"{page.path.name}: a static rule needs a `python bad` and a `python good` example"
+        assert "bad" in tags and "good" in tags, (
+            f"{page.path.name}: a static rule needs a `python bad` and a `python good` example"
+        )
     if info.kind == "runtime":
         plain = [b.line for b in tagged if b.tag in ("bad", "good")]
         assert not plain, (

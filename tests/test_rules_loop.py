@@ -335,7 +335,9 @@ def build(
     if shape == "helper":
         # The helper receives every object its body uses beyond the four standard arguments.
         params = "".join(f", {_PLAIN_NAMES[k]}" for k in ("sched", "scaler", "ema", "accum") if f"${k}" in body)
-    prelude = _expand(PRELUDE, {"@IMPORTS@": _source(imports) if imports else "", "@DEFS@": _source(defs) if defs else ""})
+    prelude = _expand(
+        PRELUDE, {"@IMPORTS@": _source(imports) if imports else "", "@DEFS@": _source(defs) if defs else ""}
+    )
     setup_block = BASE_SETUP.replace("@OPT@", opt) + setup
     text = _expand(
         SHAPES[shape],
@@ -623,6 +625,21 @@ def test_tl101_to_tl104_silent_on_full_batch_closure_defined_outside_the_loop() 
     assert_silent(src, ["TL101", "TL102", "TL103", "TL104"])
 
 
+MICRO_BATCHES = """
+$opt.zero_grad()
+for mx, my in zip(x.chunk(4), y.chunk(4)):
+    loss = $crit($model(mx), my) / 4
+    loss.backward()
+$opt.step()
+"""
+
+
+@pytest.mark.parametrize("shape", ALL_SHAPES)
+def test_loop_rules_silent_on_micro_batches_accumulated_in_an_inner_loop(shape: str) -> None:
+    # The inner loop only runs backward(); clearing and stepping belong to the outer one.
+    assert_silent(build(shape, MICRO_BATCHES), ["TL101", "TL102", "TL103", "TL104"])
+
+
 def test_tl101_fires_on_the_discriminator_of_a_gan() -> None:
     # Clearing the generator's optimizer does not clear the discriminator's gradients.
     assert_fires(drop(GAN, "d_zg"), "TL101", at=("d_bwd", "d_step"))
@@ -804,6 +821,21 @@ def test_tl102_silent_when_zero_grad_is_at_the_top_or_after_step(shape: str, cas
 @pytest.mark.parametrize("shape", INDEXED_SHAPES)
 def test_tl102_silent_on_gradient_accumulation(shape: str) -> None:
     assert_silent(build(shape, GRAD_ACCUMULATION), ["TL102"])
+
+
+@pytest.mark.parametrize("shape", ["script", "main", "helper", "tqdm"])
+def test_tl102_silent_when_a_non_finite_batch_is_dropped_before_the_step(shape: str) -> None:
+    # The clear runs only on the branch that skips this iteration's step.
+    body = """
+        $opt.zero_grad()
+        loss = $crit($model(x), y)
+        loss.backward()
+        if not torch.isfinite(loss):
+            $opt.zero_grad()
+            continue
+        $opt.step()
+    """
+    assert_silent(build(shape, body), ["TL102"])
 
 
 def test_tl102_fires_on_the_discriminator_of_a_gan() -> None:
@@ -1283,6 +1315,20 @@ def test_tl106_silent_when_clipping_the_accumulated_gradients(shape: str) -> Non
     assert_silent(build(shape, body), ["TL106"])
 
 
+@pytest.mark.parametrize("shape", ["script", "trainer"])
+def test_tl106_silent_on_an_infinite_max_norm_used_to_measure_the_gradient(shape: str) -> None:
+    # With max_norm=inf nothing is clipped; the call only returns the norm for logging.
+    body = """
+        $opt.zero_grad()
+        loss = $crit($model(x), y)
+        loss.backward()
+        $opt.step()
+        grad_norm = torch.nn.utils.clip_grad_norm_($model.parameters(), max_norm=float("inf"))
+        print(f"loss {loss.item():.4f} grad norm {grad_norm.item():.4f}")
+    """
+    assert_silent(build(shape, body), ["TL106"])
+
+
 def test_tl106_fires_on_a_gan_clipping_before_the_discriminator_backward() -> None:
     src = insert_before(GAN, "d_bwd", "torch.nn.utils.clip_grad_norm_(discriminator.parameters(), 1.0)  #@clip")
     assert_fires(src, "TL106", at=("clip",))
@@ -1402,9 +1448,7 @@ def test_tl108_fires_on_a_training_forward_under_no_grad(shape: str) -> None:
     assert_fires(build(shape, NO_GRAD_FORWARD), "TL108", at=("fwd", "bwd"))
 
 
-@pytest.mark.parametrize(
-    "context", ["torch.no_grad()", "torch.inference_mode()", "torch.set_grad_enabled(False)"]
-)
+@pytest.mark.parametrize("context", ["torch.no_grad()", "torch.inference_mode()", "torch.set_grad_enabled(False)"])
 @pytest.mark.parametrize("shape", ["script", "main", "trainer"])
 def test_tl108_fires_on_backward_inside_a_grad_disabled_block(shape: str, context: str) -> None:
     body = f"""
@@ -1646,6 +1690,40 @@ def test_tl108_silent_on_a_dqn_target_network() -> None:
             optimizer.step()
             if step % 100 == 0:
                 target_net.load_state_dict(policy_net.state_dict())
+        """
+    )
+    assert_silent(src, ["TL108"])
+
+
+def test_tl108_silent_when_enable_grad_reopens_grad_inside_no_grad() -> None:
+    # Test-time adaptation: evaluation runs under no_grad, the adaptation step re-enables it.
+    src = _source(
+        """
+        import torch
+        import torch.nn as nn
+        from torch.utils.data import DataLoader, TensorDataset
+
+        test_loader = DataLoader(TensorDataset(torch.randn(128, 20), torch.randint(0, 3, (128,))), batch_size=32)
+        model = nn.Sequential(nn.Linear(20, 64), nn.LayerNorm(64), nn.ReLU(), nn.Linear(64, 3))
+        norm_params = [p for m in model.modules() if isinstance(m, nn.LayerNorm) for p in m.parameters()]
+        optimizer = torch.optim.SGD(norm_params, lr=1e-3)
+
+
+        @torch.no_grad()
+        def adapt_and_predict(x):
+            with torch.enable_grad():
+                probs = model(x).softmax(dim=1)
+                entropy = -(probs * probs.clamp_min(1e-8).log()).sum(dim=1).mean()
+                optimizer.zero_grad()
+                entropy.backward()
+                optimizer.step()
+            return model(x).argmax(dim=1)
+
+
+        correct = 0
+        for x, y in test_loader:
+            correct += (adapt_and_predict(x) == y).sum().item()
+        print(correct / 128)
         """
     )
     assert_silent(src, ["TL108"])
@@ -1933,4 +2011,3 @@ def test_hugging_face_trainer_is_silent() -> None:
 )
 def test_correct_gans_are_silent_for_every_loop_rule(name: str, src: str) -> None:
     assert_silent(src, LOOP_CODES)
-

@@ -61,6 +61,7 @@ class Event:
     arg: Optional[cst.BaseExpression] = None  # what backward() was called on, the clip's target...
     scaled: bool = False  # backward on `scaler.scale(loss)`
     engine: bool = False  # accelerator.backward(loss) / fabric / deepspeed style
+    grad_on: bool = False  # inside `torch.enable_grad()`: an outer no_grad does not reach it
 
     @property
     def module(self) -> ModuleFacts:
@@ -114,7 +115,7 @@ class LoopAnalyzer:
                 lf = LoopFacts(node=loop, scope=scope)
                 lf.events = self._block(_loop_body(loop), scope, depth=0)
                 if decorated or no_grad:
-                    lf.events = [replace(e, no_grad=True) for e in lf.events]
+                    lf.events = [_no_grad(e) for e in lf.events]
                 out.append(lf)
         module.cache["loops"] = out
         return out
@@ -132,7 +133,7 @@ class LoopAnalyzer:
         finally:
             self._in_progress.discard(key)
         if _decorated_no_grad(fn):
-            events = [replace(e, no_grad=True) for e in events]
+            events = [_no_grad(e) for e in events]
         if depth <= 1:
             self._body_cache[key] = events
         return events
@@ -175,8 +176,10 @@ class LoopAnalyzer:
                 if _disables_grad(item.item, scope.module):
                     no_grad = True
             body = self._block(_suite(stmt.body), scope, depth)
-            if no_grad:
-                body = [replace(e, no_grad=True) for e in body]
+            if any(_enables_grad(item.item, scope.module) for item in stmt.items):
+                body = [replace(e, no_grad=False, grad_on=True) for e in body]
+            elif no_grad:
+                body = [_no_grad(e) for e in body]
             return out + body
         if isinstance(stmt, cst.Try):
             out = self._block(_suite(stmt.body), scope, depth)
@@ -380,6 +383,22 @@ def _loops_in(stmts: Sequence[cst.CSTNode], module: ModuleFacts, no_grad: bool =
             for case in stmt.cases:
                 out += _loops_in(_suite(case.body), module, no_grad)
     return out
+
+
+def _no_grad(e: Event) -> Event:
+    return e if e.grad_on else replace(e, no_grad=True)
+
+
+def _enables_grad(expr: cst.BaseExpression, module: ModuleFacts) -> bool:
+    if not isinstance(expr, cst.Call):
+        return False
+    qual = module.qualify(expr.func)
+    if qual in ("torch.enable_grad", "torch.autograd.enable_grad"):
+        return True
+    if qual in ("torch.set_grad_enabled", "torch.autograd.set_grad_enabled") and expr.args:
+        a = expr.args[0].value
+        return isinstance(a, cst.Name) and a.value == "True"
+    return False
 
 
 def _decorated_no_grad(fn: Scope) -> bool:

@@ -166,6 +166,8 @@ def zero_grad_before_step(ctx: RuleContext) -> Iterator[Finding]:
             nxt = next((e for e in evs[i + 1 :] if e.kind != L.ZERO_GRAD), None)
             if prev.kind != L.BACKWARD or nxt is None or nxt.kind not in STEPS:
                 continue
+            if z.conds and z.conds != nxt.conds[: len(z.conds)]:
+                continue  # a clear on a branch the step is not on (e.g. skipping a bad batch)
             zr, sr = z.receiver, nxt.receiver
             if zr is not None and sr is not None and zr.kind == K.OPTIMIZER and sr.kind == K.OPTIMIZER:
                 if zr.origin is not None and sr.origin is not None and zr.origin is not sr.origin:
@@ -354,7 +356,7 @@ def clip_grad_misplaced(ctx: RuleContext) -> Iterator[Finding]:
             nxt = next((e for e in evs[i + 1 :] if e.kind != L.CLIP), None)
             before_backward = (prev is None or prev.kind in STEPS) and nxt is not None and nxt.kind == L.BACKWARD
             after_step = prev is not None and prev.kind in STEPS and (nxt is None or nxt.kind == L.BACKWARD)
-            if not (before_backward or after_step):
+            if not (before_backward or after_step) or _measures_only(c):
                 continue
             where = "before `backward()`" if before_backward and not after_step else "after `optimizer.step()`"
             # The step the clip belongs before: the one after the backward, or the one it follows.
@@ -368,6 +370,23 @@ def clip_grad_misplaced(ctx: RuleContext) -> Iterator[Finding]:
                 "Clip between `backward()` and `optimizer.step()`.",
                 fix_builder=fixes.hook(fixes.fix_tl106, c, target, unscale) if target is not None else None,
             )
+
+
+def _measures_only(clip: Event) -> bool:
+    """`clip_grad_norm_(params, max_norm=float("inf"))` clips nothing: it measures the norm."""
+    import libcst as cst
+
+    call = clip.node
+    if not isinstance(call, cst.Call):
+        return False
+    args = [a for a in call.args if a.keyword is None]
+    bound = next((a.value for a in call.args if a.keyword is not None and a.keyword.value in ("max_norm", "clip_value")), None)
+    if bound is None and len(args) >= 2:
+        bound = args[1].value
+    if bound is None:
+        return False
+    code = clip.module.tree.code_for_node(bound).replace(" ", "")
+    return code in ('float("inf")', "float('inf')", "math.inf", "torch.inf", "np.inf", "numpy.inf", "inf")
 
 
 @rule("TL107")
