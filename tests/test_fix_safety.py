@@ -3,14 +3,24 @@ the file's encoding, BOM, newlines and permissions, and never over a file change
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import shutil
 import stat
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import pytest
 from click.testing import CliRunner
+
+try:
+    import tomllib
+except ImportError:  # Python < 3.11
+    import tomli as tomllib  # type: ignore[no-redef]
 
 from tests.conftest import BUGGY, CLEAN
 from trainlint import fixes
@@ -220,3 +230,95 @@ def test_notebook_fix_edits_the_cell_and_keeps_everything_else(tmp_path: Path):
     expected[2] = dict(cells[2], source=("for step" + FIXED.split("for step")[1]).rstrip("\n").splitlines(keepends=True))
     assert fixed_cells == expected
     assert f.read_text(encoding="utf-8") == _notebook(expected)
+
+
+# ---------------------------------------------------------------------------- the quality corpus
+
+CASES = Path(__file__).resolve().parents[1] / "benchmarks" / "quality" / "cases"
+
+
+def _cases() -> List[Path]:
+    return sorted(p for p in CASES.iterdir() if (p / "expected.toml").is_file()) if CASES.is_dir() else []
+
+
+@pytest.fixture(scope="module")
+def fixed_corpus(tmp_path_factory: pytest.TempPathFactory):
+    """The corpus twice: as it is, and after `--fix --unsafe-fixes` (each case its own project)."""
+    if not _cases():
+        pytest.skip("no quality corpus in this checkout")
+    base = tmp_path_factory.mktemp("corpus")
+    shutil.copytree(CASES, base / "before")
+    shutil.copytree(CASES, base / "after")
+    dropped, changed = [], []
+    for case in sorted((base / "after").iterdir()):
+        run = fix_paths([str(case)], Settings(), unsafe=True)
+        dropped += [(case.name, r.code, r.reason) for r in run.dropped]
+        assert not write_changes(run)
+        if run.changed_files():
+            changed.append(case.name)
+    return base, changed, dropped
+
+
+def test_fixing_the_corpus_keeps_every_file_valid_and_settles(fixed_corpus):
+    base, changed, dropped = fixed_corpus
+    assert changed, "no fix applied anywhere in the corpus"
+    assert not dropped, f"fixes that failed their checks: {dropped}"
+    for path in (base / "after").rglob("*"):
+        if path.suffix == ".py":
+            ast.parse(path.read_bytes(), filename=str(path))
+        elif path.suffix == ".ipynb":
+            json.loads(path.read_bytes())
+    for name in changed:
+        again = fix_paths([str(base / "after" / name)], Settings(), unsafe=True)
+        assert not again.changed_files(), f"{name}: a second --fix changes the file again"
+
+
+def _run(folder: Path, entry: str) -> int:
+    env = dict(os.environ, OMP_NUM_THREADS="1", MPLBACKEND="Agg")
+    try:
+        return subprocess.run([sys.executable, entry], cwd=folder, env=env, capture_output=True, timeout=240).returncode
+    except subprocess.TimeoutExpired:
+        return 124
+
+
+@pytest.mark.slow
+def test_fixed_corpus_cases_still_run(fixed_corpus):
+    base, changed, _ = fixed_corpus
+    jobs = []
+    for name in changed:
+        with open(base / "before" / name / "expected.toml", "rb") as fh:
+            meta = tomllib.load(fh)
+        if meta.get("runnable", True):
+            jobs.append((name, str(meta.get("entry", "train.py"))))
+
+    def broken(job: Tuple[str, str]) -> bool:
+        name, entry = job
+        # The original only needs running when the fixed case fails: did it run before?
+        return _run(base / "after" / name, entry) != 0 and _run(base / "before" / name, entry) == 0
+
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        flags = list(pool.map(broken, jobs))
+    broken_cases = [name for (name, _), bad in zip(jobs, flags) if bad]
+    assert not broken_cases, f"cases that ran before the fixes and fail after them: {broken_cases}"
+
+
+def test_notebook_fix_over_an_ipython_line_is_refused(tmp_path: Path):
+    setup = "import torch\nimport torch.nn as nn\nnet = nn.Sequential(nn.Linear(4, 2), nn.Dropout(0.5))\ncrit = nn.CrossEntropyLoss()\ndata = [(torch.randn(8, 4), torch.randint(0, 2, (8,)))]\n"
+    evaluation = "net.eval()\nfor x, y in data:\n    !nvidia-smi\n    print(crit(net(x), y).item())\n"
+    f = tmp_path / "nb.ipynb"
+    f.write_text(_notebook([_code_cell(setup, "a"), _code_cell(evaluation, "b")]), encoding="utf-8")
+    before = f.read_bytes()
+    out = json.loads(run_cli("--format", "json", str(f)).stdout)
+    edits = [e for d in out["diagnostics"] if d["code"] == "TL404" for e in d["fix"]["edits"]]
+    assert edits and all(e["cell"] == 2 for e in edits)
+    res = run_cli("--fix", str(f))
+    assert res.exit_code == 1 and f.read_bytes() == before
+    assert "cell 2, line 3 is IPython syntax" in res.stderr
+
+
+def test_suppressed_findings_are_not_fixed(tmp_path: Path):
+    f = tmp_path / "train.py"
+    code = BUGGY.replace("    loss.backward()\n", "    loss.backward()  # noqa: TL101\n")
+    f.write_text(code, encoding="utf-8")
+    res = run_cli("--fix", str(f))
+    assert res.exit_code == 0 and f.read_text(encoding="utf-8") == code

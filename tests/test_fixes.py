@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from pathlib import Path
 from typing import List, Optional, Tuple
 
 import pytest
@@ -15,7 +16,7 @@ from trainlint.diagnostics import Fix
 from trainlint.fixer import fix_sources
 from trainlint.fixes import apply_edits
 from trainlint.pages import page_paths
-from trainlint.testing import lint_source
+from trainlint.testing import lint_files, lint_source
 
 HEADER = """\
 import torch
@@ -315,3 +316,431 @@ def test_fixable_rules_and_pages_with_fixed_examples_agree():
     fixable = {r.code for r in registry.all_rules() if r.fixable}
     assert with_examples <= fixable
     assert fixable & with_pages == with_examples
+
+
+# ---------------------------------------------------------------------------- TL2xx
+
+
+def test_tl201_drops_an_inline_softmax_in_forward_unsafe():
+    before = src(
+        """
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(4, 3)
+
+            def forward(self, x):
+                return F.softmax(
+                    self.fc(x),
+                    dim=1,
+                )
+
+        net = Net()
+        optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+        for x, y in [(torch.randn(8, 4), torch.randint(0, 3, (8,)))]:
+            optimizer.zero_grad()
+            crit(net(x), y).backward()
+            optimizer.step()
+        """
+    )
+    after = before.replace("return F.softmax(\n            self.fc(x),\n            dim=1,\n        )", "return self.fc(x)")
+    assert_fix(before, after, "TL201", "unsafe")
+
+
+def test_tl201_unwraps_a_softmax_layer_called_in_forward():
+    before = src(
+        """
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(4, 3)
+                self.act = nn.Softmax(dim=1)
+
+            def forward(self, x):
+                return self.act(self.fc(x) + 1)
+
+        net = Net()
+        optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+        for x, y in [(torch.randn(8, 4), torch.randint(0, 3, (8,)))]:
+            optimizer.zero_grad()
+            crit(net(x), y).backward()
+            optimizer.step()
+        """
+    )
+    after = before.replace("return self.act(self.fc(x) + 1)", "return self.fc(x) + 1")
+    assert_fix(before, after, "TL201", "unsafe")
+
+
+def test_tl201_no_fix_when_the_softmax_is_in_another_file():
+    models = "import torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 3)\n\n    def forward(self, x):\n        return F.softmax(self.fc(x), dim=1)\n"
+    train = "import torch\nimport torch.nn as nn\nfrom models import Net\n\nnet = Net()\nopt = torch.optim.SGD(net.parameters(), lr=0.1)\ncrit = nn.CrossEntropyLoss()\nfor x, y in [(torch.randn(8, 4), torch.randint(0, 3, (8,)))]:\n    opt.zero_grad()\n    crit(net(x), y).backward()\n    opt.step()\n"
+    found = [d for d in lint_files({"models.py": models, "train.py": train}) if d.code == "TL201"]
+    assert found and all(d.fix is None for d in found)
+
+
+def test_tl202_removes_the_last_sigmoid_layer_keeping_the_layout():
+    before = src(
+        """
+        disc = nn.Sequential(
+            nn.Linear(4, 8),
+            nn.Sigmoid(),
+        )
+        bce = nn.BCEWithLogitsLoss()
+        optimizer = torch.optim.SGD(disc.parameters(), lr=0.1)
+        for x, y in [(torch.randn(8, 4), torch.rand(8, 8))]:
+            optimizer.zero_grad()
+            bce(disc(x), y).backward()
+            optimizer.step()
+        """
+    )
+    after = before.replace("    nn.Sigmoid(),\n", "")
+    assert_fix(before, after, "TL202", "unsafe")
+
+
+def test_tl202_drops_an_inline_sigmoid():
+    before = src(
+        """
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        for x, y in [(torch.randn(8, 4), torch.rand(8, 2))]:
+            optimizer.zero_grad()
+            F.binary_cross_entropy_with_logits(torch.sigmoid(model(x)), y).backward()
+            optimizer.step()
+        """
+    )
+    after = before.replace("torch.sigmoid(model(x))", "model(x)")
+    assert_fix(before, after, "TL202", "unsafe")
+
+
+def test_tl203_renames_the_loss_constructor_and_the_functional_form():
+    before = src(
+        """
+        bce = nn.BCELoss()
+        for x, y in [(torch.randn(8, 4), torch.rand(8, 2))]:
+            opt.zero_grad()
+            bce(model(x), y).backward()
+            opt.step()
+        """
+    )
+    assert_fix(before, before.replace("nn.BCELoss()", "nn.BCEWithLogitsLoss()"), "TL203", "unsafe")
+    functional = before.replace("bce(model(x), y)", "F.binary_cross_entropy(model(x), y)")
+    assert_fix(functional, functional.replace("F.binary_cross_entropy(", "F.binary_cross_entropy_with_logits("), "TL203", "unsafe")
+
+
+def test_tl203_no_fix_when_the_same_loss_also_gets_probabilities():
+    code = src(
+        """
+        bce = nn.BCELoss()
+        for x, y in [(torch.randn(8, 4), torch.rand(8, 2))]:
+            opt.zero_grad()
+            bce(model(x), y).backward()
+            opt.step()
+        print(bce(torch.sigmoid(model(x)), y))
+        """
+    )
+    assert fix_of(code, "TL203") is None
+
+
+def test_tl204_softmax_becomes_log_softmax():
+    before = src(
+        """
+        nll = nn.NLLLoss()
+        for x, y in [(torch.randn(8, 4), torch.randint(0, 2, (8,)))]:
+            opt.zero_grad()
+            nll(F.softmax(model(x), dim=1), y).backward()
+            opt.step()
+        """
+    )
+    assert_fix(before, before.replace("F.softmax(model(x), dim=1)", "F.log_softmax(model(x), dim=1)"), "TL204", "unsafe")
+
+
+def test_tl204_raw_scores_switch_to_cross_entropy():
+    before = src(
+        """
+        for x, y in [(torch.randn(8, 4), torch.randint(0, 2, (8,)))]:
+            opt.zero_grad()
+            F.nll_loss(model(x), y).backward()
+            opt.step()
+        """
+    )
+    assert_fix(before, before.replace("F.nll_loss(", "F.cross_entropy("), "TL204", "unsafe")
+
+
+def test_tl207_passes_dim_and_says_which():
+    before = src("probs = F.softmax(model(torch.randn(2, 4)))\n")
+    fix = fix_of(before, "TL207")
+    assert fix is not None and "dim=-1" in fix.description
+    assert_fix(before, before.replace("model(torch.randn(2, 4)))", "model(torch.randn(2, 4)), dim=-1)"), "TL207", "unsafe")
+    layer = src("act = nn.Softmax()\n")
+    assert_fix(layer, layer.replace("nn.Softmax()", "nn.Softmax(dim=-1)"), "TL207", "unsafe")
+
+
+# ---------------------------------------------------------------------------- TL302, TL4xx
+
+
+LOADER_LOOP = """
+for x, y in loader:
+    opt.zero_grad()
+    crit(model(x), y).backward()
+    opt.step()
+"""
+
+
+def test_tl302_adds_shuffle_following_a_one_argument_per_line_call():
+    before = src(
+        "from torch.utils.data import DataLoader, TensorDataset\n"
+        "loader = DataLoader(\n    TensorDataset(torch.randn(64, 4), torch.randint(0, 2, (64,))),\n    batch_size=8\n)\n" + LOADER_LOOP
+    )
+    after = before.replace("    batch_size=8\n)", "    batch_size=8,\n    shuffle=True\n)")
+    assert_fix(before, after, "TL302")
+
+
+def test_tl302_explicit_shuffle_false_is_an_unsafe_fix():
+    before = src(
+        "from torch.utils.data import DataLoader, TensorDataset\n"
+        "loader = DataLoader(TensorDataset(torch.randn(64, 4), torch.randint(0, 2, (64,))), batch_size=8, shuffle=False)\n" + LOADER_LOOP
+    )
+    assert_fix(before, before.replace("shuffle=False", "shuffle=True"), "TL302", "unsafe")
+
+
+EVAL_MODEL = """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+
+net = Net()
+optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+val = [(torch.randn(8, 4), torch.randint(0, 2, (8,)))]
+"""
+
+
+def test_tl403_eval_before_the_evaluation_loop_and_train_after():
+    before = src(
+        EVAL_MODEL
+        + """
+def validate():
+    correct = 0
+    with torch.no_grad():
+        for x, y in val:
+            correct += (net(x).argmax(1) == y).sum().item()
+    return correct
+
+
+for epoch in range(2):
+    for x, y in val:
+        optimizer.zero_grad()
+        crit(net(x), y).backward()
+        optimizer.step()
+    print(validate())
+"""
+    )
+    after = before.replace(
+        "        for x, y in val:\n            correct += (net(x).argmax(1) == y).sum().item()\n",
+        "        net.eval()\n        for x, y in val:\n            correct += (net(x).argmax(1) == y).sum().item()\n        net.train()\n",
+    )
+    assert_fix(before, after, "TL403")
+
+
+def test_tl403_training_mode_restored_each_epoch():
+    before = src(
+        EVAL_MODEL
+        + """
+for epoch in range(2):
+    for x, y in val:
+        optimizer.zero_grad()
+        crit(net(x), y).backward()
+        optimizer.step()
+    net.eval()
+"""
+    )
+    after = before.replace("for epoch in range(2):\n", "for epoch in range(2):\n    net.train()\n")
+    assert_fix(before, after, "TL403")
+
+
+def test_tl404_decorates_an_evaluation_function():
+    before = src(
+        EVAL_MODEL
+        + """
+def evaluate(loader):
+    net.eval()
+    total = 0.0
+    for x, y in loader:
+        total += crit(net(x), y).item()
+    return total
+"""
+    )
+    assert_fix(before, before.replace("def evaluate(loader):", "@torch.no_grad()\ndef evaluate(loader):"), "TL404")
+
+
+def test_tl404_wraps_the_loop_with_the_module_alias_for_torch():
+    before = textwrap.dedent(
+        """\
+        import torch as tt
+        from torch import nn
+
+        net = nn.Sequential(nn.Linear(4, 2), nn.Dropout(0.5))
+        optimizer = tt.optim.SGD(net.parameters(), lr=0.1)
+        crit = nn.CrossEntropyLoss()
+        data = [(tt.randn(8, 4), tt.randint(0, 2, (8,)))]
+
+
+        def fit():
+            for x, y in data:
+                optimizer.zero_grad()
+                crit(net(x), y).backward()
+                optimizer.step()
+            net.eval()
+            # held-out pass
+            for x, y in data:
+                print(crit(net(x), y).item())
+            net.train()
+        """
+    )
+    body = "    # held-out pass\n    for x, y in data:\n        print(crit(net(x), y).item())\n"
+    after = before.replace(body, "    # held-out pass\n    with tt.no_grad():\n        for x, y in data:\n            print(crit(net(x), y).item())\n")
+    assert_fix(before, after, "TL404")
+
+
+def test_tl405_passes_training_flag():
+    before = src(
+        """
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(4, 2)
+
+            def forward(self, x):
+                return self.fc(F.dropout(x, 0.5))
+        """
+    )
+    assert_fix(before, before.replace("F.dropout(x, 0.5)", "F.dropout(x, 0.5, training=self.training)"), "TL405")
+
+
+# ---------------------------------------------------------------------------- TL6xx
+
+MANUAL = """
+w = torch.randn(4, requires_grad=True)
+b = torch.zeros(1, requires_grad=True)
+x, y = torch.randn(16, 4), torch.randn(16)
+lr = 0.1
+"""
+
+
+def test_tl602_rebinding_becomes_an_in_place_update_under_no_grad():
+    before = src(
+        MANUAL
+        + """
+for step in range(5):
+    loss = ((x @ w + b - y) ** 2).mean()
+    loss.backward()
+    w = w - lr * w.grad
+    w.grad = None
+"""
+    )
+    after = before.replace("    w = w - lr * w.grad\n", "    with torch.no_grad():\n        w -= lr * w.grad\n")
+    assert_fix(before, after, "TL602", "unsafe")
+
+
+def test_tl602_update_outside_no_grad_wraps_both_updates_once():
+    before = src(
+        MANUAL
+        + """
+for step in range(5):
+    loss = ((x @ w + b - y) ** 2).mean()
+    loss.backward()
+    w -= lr * w.grad
+    b -= lr * b.grad
+    w.grad = None
+    b.grad = None
+"""
+    )
+    after = before.replace(
+        "    w -= lr * w.grad\n    b -= lr * b.grad\n", "    with torch.no_grad():\n        w -= lr * w.grad\n        b -= lr * b.grad\n"
+    )
+    assert_fix(before, after, "TL602", "unsafe")
+
+
+def test_tl603_clears_after_the_run_of_updates():
+    before = src(
+        MANUAL
+        + """
+for step in range(5):
+    loss = ((x @ w + b - y) ** 2).mean()
+    loss.backward()
+    with torch.no_grad():
+        w -= lr * w.grad
+        b -= lr * b.grad
+"""
+    )
+    after = before.replace("        b -= lr * b.grad\n", "        b -= lr * b.grad\n        w.grad = None\n        b.grad = None\n")
+    assert_fix(before, after, "TL603", "unsafe")
+
+
+def test_tl604_item_for_a_local_total_detach_when_it_is_returned():
+    loop = """
+def train(loader):
+    total = 0.0
+    for x, y in loader:
+        opt.zero_grad()
+        loss = crit(model(x), y)
+        loss.backward()
+        opt.step()
+        total += loss
+    {tail}
+"""
+    printed = src(loop.format(tail='print(f"{total:.3f}")'))
+    assert_fix(printed, printed.replace("total += loss\n", "total += loss.item()\n"), "TL604")
+    returned = src(loop.format(tail="return total / 2"))
+    assert_fix(returned, returned.replace("total += loss\n", "total += loss.detach()\n"), "TL604")
+
+
+def test_no_fix_builder_crashes_on_the_pages_and_the_corpus(monkeypatch: pytest.MonkeyPatch):
+    # The engine drops a fix whose builder raises (the finding stays); here any raise fails.
+    from trainlint import fixes
+    from trainlint.engine import check_paths
+
+    real_hook = fixes.hook
+    crashes: List[str] = []
+
+    def hook(fn, *args):  # type: ignore[no-untyped-def]
+        build = real_hook(fn, *args)
+
+        def checked(locate):  # type: ignore[no-untyped-def]
+            try:
+                return build(locate)
+            except Exception as exc:  # collected and reported below
+                crashes.append(f"{fn.__name__}: {type(exc).__name__}: {exc}")
+                raise
+
+        return checked
+
+    monkeypatch.setattr(fixes, "hook", hook)
+    offered = 0
+    for path in page_paths().values():
+        with open(path, encoding="utf-8") as fh:
+            for m in _BLOCK.finditer(fh.read()):
+                offered += sum(1 for d in lint_source(m.group(2)) if d.fix is not None)
+    cases = Path(__file__).resolve().parents[1] / "benchmarks" / "quality" / "cases"
+    if cases.is_dir():
+        for case in sorted(cases.iterdir()):
+            offered += sum(1 for d in check_paths([str(case)], Settings()).diagnostics if d.fix is not None)
+    assert offered and not crashes, crashes
+
+
+def test_tl101_on_an_optimizer_known_only_by_its_name_is_unsafe():
+    before = src(
+        """
+        def train(net, loader, optimizer):
+            for x, y in loader:
+                loss = crit(net(x), y)
+                loss.backward()
+                optimizer.step()
+        """
+    )
+    after = before.replace("        loss.backward()", "        optimizer.zero_grad()\n        loss.backward()")
+    assert_fix(before, after, "TL101", "unsafe")

@@ -11,7 +11,7 @@ import pytest
 from trainlint.analysis import flow as FL
 from trainlint.analysis import modules as M
 from trainlint.analysis.facts import ModuleFacts
-from trainlint.analysis.project import Project, module_name_for
+from trainlint.analysis.project import Project
 from trainlint.analysis.symbols import Resolver
 from trainlint.engine import load_file
 

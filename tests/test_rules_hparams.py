@@ -69,6 +69,13 @@ class Trainer:
 
 Trainer(model)
 """,
+    "manual-decay-keeps-the-initial-rate": HEAD + """
+opt = optim.Adam(model.parameters(), lr=0.5)
+for epoch in range(30):
+    if epoch % 10 == 9:
+        for group in opt.param_groups:
+            group["lr"] *= 0.1
+""",
     "dict-config": HEAD + """
 config = {"lr": 0.3, "epochs": 3}
 opt = optim.Adam(model.parameters(), lr=config["lr"])

@@ -6,30 +6,28 @@ import ast
 import contextlib
 import gc
 import os
-import re
 import traceback
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange
 
 from trainlint import registry, suppressions
 from trainlint.analysis.facts import ModuleFacts, build_facts
 from trainlint.analysis.loops import LoopAnalyzer
+from trainlint.analysis.positions import positions
 from trainlint.analysis.project import Project, module_name_for
 from trainlint.analysis.symbols import Resolver
 from trainlint.config import Settings
 from trainlint.diagnostics import Diagnostic, Fix, Related, Severity, Span
 from trainlint.rules import Finding, RuleContext, load_rules
-from trainlint.source import SourceError, SourceText, decode
+from trainlint.source import SourceError, SourceText, complexity_problem, decode
 
 if TYPE_CHECKING:
     from trainlint.pipeline import RunOptions
 
 PY_SUFFIXES = (".py", ".pyi", ".ipynb")
-_BRACKETS = re.compile(r"[()\[\]{}]")
-MAX_NESTING = 150  # CPython itself refuses more than 200 nested brackets
 
 
 @dataclass
@@ -128,9 +126,11 @@ def load_file(path: str, data: Optional[bytes] = None) -> LoadedFile:
             lf.error = _tool_diag("TL001", path, exc.message, exc.line, exc.column)
             return lf
     text = lf.source.text
-    problem = _nesting_problem(text)
+    problem = complexity_problem(text)
     if problem is not None:
-        lf.error = _tool_diag("TL001", path, problem[0], problem[1], 1)
+        cell, line = _map_line(lf, problem[1])
+        lf.error = _tool_diag("TL001", path, problem[0], line, 1)
+        lf.error.cell = cell
         return lf
     try:
         tree = cst.parse_module(text)
@@ -143,7 +143,10 @@ def load_file(path: str, data: Optional[bytes] = None) -> LoadedFile:
     except (RecursionError, MemoryError, ValueError, TypeError) as exc:
         lf.error = _tool_diag("TL001", path, f"cannot parse file: {type(exc).__name__}: {exc}"[:300])
         return lf
-    lf.facts = build_facts(path, module_name_for(path), text, tree)
+    try:
+        lf.facts = build_facts(path, module_name_for(path), text, tree)
+    except RecursionError:  # deeper than the complexity guard's estimate allowed for
+        lf.error = _tool_diag("TL001", path, "code nested too deeply to analyse; not analysed")
     return lf
 
 
@@ -165,53 +168,19 @@ def _map_line(lf: LoadedFile, line: int) -> Tuple[Optional[int], int]:
     return lf.line_map(line)
 
 
-def _nesting_problem(text: str) -> Optional[Tuple[str, int]]:
-    """Refuse absurdly nested code before the parser recurses into it."""
-    if text.count("(") + text.count("[") + text.count("{") < MAX_NESTING:
-        return None
-    depth = 0
-    for m in _BRACKETS.finditer(text):
-        if m.group() in "([{":
-            depth += 1
-            if depth > MAX_NESTING:
-                line = text.count("\n", 0, m.start()) + 1
-                return (f"expression nested more than {MAX_NESTING} levels deep; not analysed", line)
-        else:
-            depth = max(0, depth - 1)
-    return None
-
-
 # ---------------------------------------------------------------------------- checking
 
 
 class _Positions:
-    """Positions of nodes, computed only for modules that have something to report."""
-
-    def __init__(self) -> None:
-        self._maps: Dict[int, Dict[cst.CSTNode, CodeRange]] = {}
+    """Positions of reported nodes; only the statements that hold them are positioned
+    (see `analysis/positions.py`), so a module with no finding costs nothing here."""
 
     def of(self, module: ModuleFacts, node: cst.CSTNode) -> CodeRange:
-        key = id(module)
-        if key not in self._maps:
-            wrapper = MetadataWrapper(module.tree, unsafe_skip_copy=True)
-            self._maps[key] = dict(wrapper.resolve(PositionProvider))
-        return self._maps[key][node]
+        return positions(module).of(node)
 
     def statement_lines(self, module: ModuleFacts, node: cst.CSTNode) -> Tuple[int, int]:
         """First and last line of the innermost statement holding `node`."""
-        pos = self.of(module, node)
-        best: Optional[CodeRange] = None
-        for n, r in self._maps[id(module)].items():
-            if not isinstance(n, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-                continue
-            if r.start.line <= pos.start.line and r.end.line >= pos.end.line:
-                if best is None or (r.end.line - r.start.line) < (best.end.line - best.start.line):
-                    best = r
-        if best is None:
-            return pos.start.line, pos.end.line
-        if isinstance(node, cst.BaseCompoundStatement):
-            return best.start.line, best.start.line
-        return best.start.line, best.end.line
+        return positions(module).statement_lines(node)
 
 
 # Progress callback: (stage, files done, total files); stage is "reading" or "checking".

@@ -147,10 +147,8 @@ def names_in(node: cst.CSTNode) -> List[str]:
 
 def torch_alias(module: ModuleFacts) -> Optional[str]:
     """The local name under which the module imported `torch` itself (`torch`, `T`...)."""
-    for local, full in sorted(module.imports.alias.items()):
-        if full == "torch":
-            return local
-    return None
+    names = sorted(local for local, full in module.imports.alias.items() if full == "torch")
+    return "torch" if "torch" in names else (names[0] if names else None)
 
 
 def parse_statement(module: ModuleFacts, code: str) -> cst.BaseStatement:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import codecs
 import io
+import keyword
+import re
 import tokenize
 from dataclasses import dataclass
-from typing import Optional
+from typing import Dict, List, Optional, Tuple
 
 
 @dataclass
@@ -63,4 +65,213 @@ def first_line_of(text: str, line: int) -> Optional[str]:
     lines = text.splitlines()
     if 1 <= line <= len(lines):
         return lines[line - 1]
+    return None
+
+
+# ---------------------------------------------------------------------------- complexity guard
+#
+# libcst's native parser recurses once per nesting level and crashes the whole process
+# (a stack overflow, not an exception) a few thousand levels down; its Python side (code
+# generation, positions, visitors) raises RecursionError a few hundred levels down; and its
+# parse time grows faster than linearly with the length of one expression. So before a file
+# is parsed, a small lexer bounds how deep its syntax tree can get and counts its tokens, and
+# files past these limits are reported instead of analysed.
+#
+# The bound: an open bracket counts twice (the bracket's node and its element's), an
+# indentation level once, and within one expression, for each operator precedence level,
+# the longest run of operators of that level inside one operand of a lower level (`a*b*c + d`
+# counts 2 for `*` and 1 for `+`, as deep as its tree). Attribute dots, calls and subscripts
+# are the highest level; adjacent string literals (implicit concatenation) nest in libcst too.
+# The rest of the pipeline fails near 300 on this scale; CPython refuses 200 nested brackets.
+MAX_DEPTH = 200
+# About 20,000 lines of ordinary code, which takes several seconds just to parse.
+MAX_TOKENS = 200_000
+
+_CODE = re.compile(
+    r"""
+      (?P<comment>\#[^\r\n]*)
+    | (?P<cont>\\(?:\r\n|\r|\n))
+    | (?P<nl>\r\n|\r|\n)
+    | (?P<fstr>(?:[fF][rR]?|[rR][fF])(?:'''|\"\"\"|'|"))
+    | (?P<str>(?:[rR][bB]?|[bB][rR]?|[uU])?
+        (?:'''(?:\\.|[^\\])*?(?:'''|\Z)|\"\"\"(?:\\.|[^\\])*?(?:\"\"\"|\Z)
+          |'(?:\\.|[^\\'\r\n])*'?|"(?:\\.|[^\\"\r\n])*"?))
+    | (?P<num>\.?\d(?:[eE][+-]|[\w.])*)
+    | (?P<name>\w+)
+    | (?P<open>[(\[{])
+    | (?P<close>[)\]}])
+    | (?P<reset>[,;]|(?:\*\*|//|>>|<<|[-+*/%@&|^])?=(?!=))
+    | (?P<colon>:(?!=))
+    | (?P<op>->|:=|==|!=|<=|>=|\*\*|//|<<|>>|[-+*/%@&|^~<>.!])
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_INDENT = re.compile(r"[ \t\f]*")
+# Precedence levels, lowest first (the Python reference's table, with `.`/calls on top).
+_LEVELS = 16
+_PRIMARY, _CONCAT, _UNARY, _BINARY_ADD = 14, 15, 11, 9
+_OP_LEVEL = {
+    "lambda": 0, "if": 0, "else": 0, ":=": 0, "->": 0, "yield": 0,
+    "or": 1, "and": 2, "not": 3,
+    "in": 4, "is": 4, "<": 4, ">": 4, "==": 4, ">=": 4, "<=": 4, "!=": 4, "!": 4,
+    "|": 5, "^": 6, "&": 7, "<<": 8, ">>": 8, "+": 9, "-": 9,
+    "*": 10, "/": 10, "//": 10, "%": 10, "@": 10, "~": 11, "**": 12, "await": 13, ".": _PRIMARY,
+}
+_NOT_ATOMS = frozenset(keyword.kwlist) - {"True", "False", "None"}
+_ZEROS = [0] * _LEVELS
+_TOP, _BRACKET, _FSTRING, _FIELD, _SPEC = range(5)
+_STRING_PARTS: Dict[Tuple[str, bool], "re.Pattern[str]"] = {}
+
+
+def _string_part(quote: str, spec: bool) -> "re.Pattern[str]":
+    """What ends or interrupts the literal text of an f-string (or of a format spec)."""
+    key = (quote, spec)
+    if key not in _STRING_PARTS:
+        alts = [r"\{", r"\}", re.escape(quote)]
+        if not spec:
+            alts[:0] = [r"\\[^{}]", r"\{\{", r"\}\}"]
+        if len(quote) == 1:
+            alts.append(r"[\r\n]")
+        _STRING_PARTS[key] = re.compile("|".join(alts), re.DOTALL)
+    return _STRING_PARTS[key]
+
+
+def _line_at(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + text.count("\r", 0, pos) - text.count("\r\n", 0, pos) + 1
+
+
+def _closing_quote(opener: str) -> str:
+    return opener[-3:] if opener[-3:] in ("'''", '"""') else opener[-1]
+
+
+class _Frame:
+    """The top level, or one bracket, f-string, replacement field or format spec."""
+
+    __slots__ = ("kind", "quote", "runs", "maxes", "depth")
+
+    def __init__(self, kind: int, quote: str) -> None:
+        self.kind = kind
+        self.quote = quote  # the closing quote of the f-string this frame belongs to
+        self.runs = list(_ZEROS)
+        self.maxes = list(_ZEROS)
+        self.depth = 0  # sum(maxes)
+
+    def operator(self, level: int) -> int:
+        """Count one operator; returns how much the frame's bound grew (0 or 1)."""
+        runs = self.runs
+        runs[level] += 1
+        if level + 1 < _LEVELS:
+            runs[level + 1 :] = _ZEROS[level + 1 :]
+        if runs[level] > self.maxes[level]:
+            self.maxes[level] = runs[level]
+            self.depth += 1
+            return 1
+        return 0
+
+    def reset(self) -> int:
+        """A new expression starts (`,`, `=`, `;`, a new line); returns how much the bound fell."""
+        fell = self.depth
+        self.runs = list(_ZEROS)
+        self.maxes = list(_ZEROS)
+        self.depth = 0
+        return fell
+
+
+def complexity_problem(text: str, max_depth: int = MAX_DEPTH, max_tokens: int = MAX_TOKENS) -> Optional[Tuple[str, int]]:
+    """Why `text` is too deeply nested or too large to parse safely, and the line; else None."""
+    frames: List[_Frame] = [_Frame(_TOP, "")]
+    indents: List[int] = [0]
+    depth = 0  # len(indents) - 1 + the frames' bounds + 1 for each frame above the top
+    tokens = 0
+    after_atom = False  # the previous token ends an operand: `(` is a call, `-` is binary
+    pos, end = 0, len(text)
+
+    def too_deep(at: int) -> Tuple[str, int]:
+        return (f"code nested too deeply to analyse safely (estimated depth over {max_depth}); not analysed", _line_at(text, at))
+
+    def push(kind: int, quote: str) -> None:
+        nonlocal depth
+        frames.append(_Frame(kind, quote))
+        depth += 1
+
+    def pop() -> _Frame:
+        nonlocal depth
+        frame = frames.pop()
+        depth -= 1 + frame.depth
+        return frame
+
+    while pos < end:
+        top = frames[-1]
+        if top.kind in (_FSTRING, _SPEC):
+            sm = _string_part(top.quote, top.kind == _SPEC).search(text, pos)
+            if sm is None:
+                break
+            tok, pos = sm.group(), sm.end()
+            if tok == "{":
+                push(_FIELD, top.quote)
+            elif tok == "}" and top.kind == _SPEC:
+                pop()
+            elif tok == top.quote or tok in ("\r", "\n"):
+                # The end of the f-string (or of an unterminated one), and of an open spec.
+                while frames[-1].kind in (_SPEC, _FIELD, _FSTRING):
+                    if pop().kind == _FSTRING:
+                        break
+                after_atom = True
+                if tok in ("\r", "\n"):
+                    pos = sm.start()
+            if depth > max_depth:
+                return too_deep(sm.start())
+            continue
+        m = _CODE.search(text, pos)
+        if m is None:
+            break
+        pos = m.end()
+        tokens += 1
+        if tokens > max_tokens:
+            return (f"file too large to analyse (more than {max_tokens:,} tokens); not analysed", _line_at(text, m.start()))
+        group, tok = m.lastgroup, m.group()
+        if group == "comment" or group == "cont":
+            continue
+        if group == "nl":
+            if top.kind == _TOP:
+                depth -= top.reset()
+                after_atom = False
+                im = _INDENT.match(text, pos)
+                nxt = text[im.end() : im.end() + 1] if im else ""
+                if im and nxt and nxt not in "\r\n#\\":
+                    width = len(im.group().expandtabs(8).replace("\f", ""))
+                    while width < indents[-1]:
+                        indents.pop()
+                        depth -= 1
+                    if width > indents[-1]:
+                        indents.append(width)
+                        depth += 1
+            continue
+        if group == "op" or (group == "name" and tok in _OP_LEVEL):
+            level = _OP_LEVEL.get(tok, _UNARY)
+            if level == _BINARY_ADD and not after_atom:
+                level = _UNARY
+            depth += top.operator(level)
+            after_atom = False
+        elif group == "str" or group == "num" or group == "name":
+            if group == "str" and after_atom:
+                depth += top.operator(_CONCAT)
+            after_atom = group != "name" or tok not in _NOT_ATOMS
+        elif group == "open" or group == "fstr":
+            depth += top.operator(_CONCAT if group == "fstr" and after_atom else _PRIMARY)
+            push(_BRACKET if group == "open" else _FSTRING, _closing_quote(tok) if group == "fstr" else top.quote)
+            after_atom = False
+        elif group == "close":
+            if top.kind == _BRACKET or (top.kind == _FIELD and tok == "}"):
+                pop()
+            after_atom = True
+        elif group == "reset":
+            depth -= top.reset()
+            after_atom = False
+        elif group == "colon":
+            if top.kind == _FIELD:
+                top.kind = _SPEC
+            after_atom = False
+        if depth > max_depth:
+            return too_deep(m.start())
     return None

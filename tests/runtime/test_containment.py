@@ -8,7 +8,6 @@ so the tests can check that none outlives the trace.
 from __future__ import annotations
 
 import json
-import os
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from tracer_helpers import run_cli  # noqa: E402
+from tests.runtime.tracer_helpers import run_cli  # noqa: E402
 
 TRAIN = """\
 import os, sys
@@ -143,6 +142,13 @@ for i in range(10):
     step()
 """},
     "syntax_error": {"body": "\nthis is not python(\n"},
+    "module": {"module": True, "args": ["--", "--lr", "0.1"], "body": """
+print("module argv:", sys.argv[1:], "name:", __name__)
+for i in range(10):
+    loss = nn.functional.cross_entropy(model(X), y)
+    loss.backward()  # no zero_grad: TL101
+    opt.step()
+"""},
 }
 
 
@@ -168,8 +174,14 @@ def _run(root: Path, name: str, case: Dict[str, Any]) -> Dict[str, Any]:
     pid_dir.mkdir(parents=True)
     body = textwrap.dedent(case["body"])
     source = body if name == "syntax_error" else TRAIN + body
-    (work / "train.py").write_text(source)
-    args = ["train.py", *case.get("args", [])]
+    if case.get("module"):
+        (work / "pkg").mkdir()
+        (work / "pkg" / "__init__.py").write_text("")
+        (work / "pkg" / "train.py").write_text(source)
+        args = ["-m", "pkg.train", *case.get("args", [])]
+    else:
+        (work / "train.py").write_text(source)
+        args = ["train.py", *case.get("args", [])]
     proc = run_cli(work, args, stdin=case.get("stdin", b""), timeout=180, env={"PID_DIR": str(pid_dir)})
     return {"proc": proc, "pids": _pids(pid_dir), "source": source, "work": work,
             "stdout": proc.stdout.decode(errors="replace"), "stderr": proc.stderr.decode(errors="replace")}
@@ -256,10 +268,17 @@ def test_chdir_keeps_locations_relative_to_the_start(results):
     line = next(ln for ln in r["stdout"].splitlines() if " TL101 " in ln)
     assert line.startswith(f"  train.py:{_line(r['source'], 'no zero_grad')}:")
     assert "confirmed by the run" in r["stdout"]
+    assert r["proc"].returncode == 1
+
+
+def test_no_process_outlives_any_trace(results):
+    for name, r in results.items():
+        assert not [p for p in r["pids"] if _alive(p)], name
 
 
 def test_flooding_stdout_does_not_block_the_trace(results):
     r = results["flood"]
+    assert r["proc"].returncode == 0, r["stdout"][-2000:]
     assert r["stdout"].count("x" * 200) == 20000
     assert "line after step 0" in r["stdout"]
     assert "stopped after 2 of 2 step(s)" in r["stdout"]
@@ -268,6 +287,7 @@ def test_flooding_stdout_does_not_block_the_trace(results):
 def test_script_reads_its_own_stdin(results):
     r = results["stdin"]
     assert "got: hello from stdin" in r["stdout"]
+    assert r["proc"].returncode == 0, r["stdout"]
 
 
 def test_json_output_stays_parseable_when_the_script_prints(results):
@@ -301,3 +321,12 @@ def test_script_that_cannot_start_exits_2(results, tmp_path):
     assert missing.returncode == 2 and b"no such script" in missing.stderr
     no_module = run_cli(tmp_path, ["-m", "no_such_module_xyz"])
     assert no_module.returncode == 2
+
+
+def test_module_entry_point(results):
+    r = results["module"]
+    assert "module argv: ['--lr', '0.1'] name: __main__" in r["stdout"]
+    line = next(ln for ln in r["stdout"].splitlines() if " TL101 " in ln)
+    assert line.startswith(f"  pkg/train.py:{_line(r['source'], 'no zero_grad')}:")
+    assert "confirmed by the run" in r["stdout"]
+    assert r["proc"].returncode == 1

@@ -11,8 +11,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from tracer_helpers import REPO, settings, write  # noqa: E402
-
+from tests.runtime.tracer_helpers import REPO, settings, write  # noqa: E402
 from trainlint import options  # noqa: E402
 from trainlint.diagnostics import Status  # noqa: E402
 from trainlint.registry import RULES  # noqa: E402

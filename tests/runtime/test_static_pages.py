@@ -12,8 +12,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from tracer_helpers import REPO, trace_inline  # noqa: E402
-
+from tests.runtime.tracer_helpers import REPO, trace_inline  # noqa: E402
 from trainlint.diagnostics import Status  # noqa: E402
 from trainlint.runtime.verdicts import NO_RUNTIME_CHECK, VERDICTS  # noqa: E402
 

@@ -10,8 +10,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from tracer_helpers import judge_inline, script  # noqa: E402
-
+from tests.runtime.tracer_helpers import judge_inline, script  # noqa: E402
 from trainlint.diagnostics import Status  # noqa: E402
 
 DATA = """
@@ -556,3 +555,29 @@ if os.environ.get("TRAINLINT_TEST_NEVER_SET"):
     d = judge_inline(tmp_path, script(body), "TL101")
     assert d.status == U
     assert "never reached" in d.evidence["reason"]
+
+
+def test_confirmed_static_finding_absorbs_the_runtime_finding_it_explains(tmp_path):
+    from tests.runtime.tracer_helpers import marker_line, settings, write
+    from trainlint.diagnostics import Diagnostic, Span
+    from trainlint.registry import RULES
+    from trainlint.runtime.api import tracing
+    from trainlint.runtime.report import merge
+
+    source = script(MLP + """
+images = torch.randint(0, 256, (32, 8)).float()  # <-
+for i in range(10):
+    opt.zero_grad()
+    crit(model(images), y).backward()
+    opt.step()
+""")
+    path = write(tmp_path, source)
+    with tracing(paths=[], settings=settings()) as report:
+        exec(compile(source, str(path), "exec"), {"__name__": "__main__"})
+    assert "TL906" in report.codes(), "alone, the run reports the raw-scale input"
+    line = marker_line(source)
+    info = RULES["TL301"]
+    static = Diagnostic("TL301", info.name, info.severity, "suspicion", str(path), Span(line, 1, line, 1))
+    merged = merge([static], report.evidence, str(path), settings())
+    codes = [d.code for d in merged]
+    assert "TL301" in codes and "TL906" not in codes

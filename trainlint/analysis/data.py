@@ -102,6 +102,10 @@ def _is_prefix(a: Tuple[int, ...], b: Tuple[int, ...]) -> bool:
     return len(a) <= len(b) and b[: len(a)] == a
 
 
+# Nodes whose position is asked for: statements, names (uses), calls (backward, updates).
+_POSITIONED = (cst.BaseSmallStatement, cst.BaseCompoundStatement, cst.SimpleStatementLine, cst.Name, cst.Call, cst.ExceptHandler, cst.Attribute)
+
+
 class _Indexer:
     """One read-only pass over a scope's own statements (not into nested defs/classes)."""
 
@@ -111,6 +115,7 @@ class _Indexer:
         self.order = 0
         self.blocks: List[int] = []
         self.loops: List[int] = []
+        self._cur: Optional[_Pos] = None
 
     def run(self) -> None:
         if isinstance(self.root, cst.Module):
@@ -120,7 +125,10 @@ class _Indexer:
             self._node(self.root.body)
 
     def _here(self) -> _Pos:
-        return _Pos(self.order, tuple(self.blocks), tuple(self.loops))
+        # One position object per statement, shared by every node recorded in it.
+        if self._cur is None:
+            self._cur = _Pos(self.order, tuple(self.blocks), tuple(self.loops))
+        return self._cur
 
     def _suite(self, suite: Optional[cst.CSTNode], conditional: bool, loop: Optional[int] = None) -> None:
         if suite is None:
@@ -129,18 +137,22 @@ class _Indexer:
             self.blocks.append(id(suite))
         if loop is not None:
             self.loops.append(loop)
+        self._cur = None
         self._node(suite)
         if loop is not None:
             self.loops.pop()
         if conditional:
             self.blocks.pop()
+        self._cur = None
 
     def _node(self, node: cst.CSTNode) -> None:
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             return
         if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
             self.order += 1
-        self.index.pos[id(node)] = self._here()
+            self._cur = None
+        if isinstance(node, _POSITIONED):
+            self.index.pos[id(node)] = self._here()
         self._define_from(node)
         if isinstance(node, (cst.For, cst.While)):
             self.index.loop_nodes[id(node)] = node
@@ -156,15 +168,16 @@ class _Indexer:
             orelse = node.orelse
             if isinstance(orelse, cst.If):
                 self.blocks.append(id(orelse))
+                self._cur = None
                 self._node(orelse)
                 self.blocks.pop()
+                self._cur = None
             elif orelse is not None:
                 self._suite(orelse.body, True)
             return
         if isinstance(node, (cst.Try, cst.TryStar)):
             self._node(node.body)
             for h in node.handlers:
-                self.index.pos[id(h)] = self._here()
                 if h.type is not None:
                     self._node(h.type)
                 self._suite(h.body, True)
@@ -616,17 +629,21 @@ class Tracer:
             if cls is None:
                 return
             for c in [cls, *self.project.base_classes(cls)]:
-                for method in c.methods.values():
-                    idx = scope_index(method)
-                    for df in idx.defs.get(d, []):
-                        frames = st.frames
-                        if st.inst is not None and method.simple_name == "__init__":
-                            frames = frames + (_Frame(method, st.inst[2], st.inst[1], True),)
-                        self._def(df, method, _with(st, frames=frames), depth)
-                    if self._rescaled_in_place(d, method, idx.defs.get(d, [])):
+                binds = c.attrs.get(d)
+                if not binds:
+                    continue
+                for method in {id(b.scope): b.scope for b in binds}.values():
+                    if self._rescaled_in_place(d, method, []):
                         return
-                if d in c.attrs:
-                    return
+                for b in binds:
+                    if b.how not in ("assign",):
+                        continue
+                    frames = st.frames
+                    if st.inst is not None and b.scope.simple_name == "__init__":
+                        frames = frames + (_Frame(b.scope, st.inst[2], st.inst[1], True),)
+                    pending = ((b.index,) if b.index is not None else ()) + st.pending
+                    self._walk(b.value, b.scope, _with(st, frames=frames, pending=pending), depth + 1)
+                return
             return
         if attr in _SAME_DATA_ATTRS:
             self._walk(expr.value, scope, _with(st, pending=()), depth + 1)
@@ -884,6 +901,8 @@ class Tracer:
                     first = expr.args[0].value
                     if isinstance(first, (cst.List, cst.Tuple)):
                         return expr, [el.value for el in first.elements if not isinstance(el, cst.StarredElement)]
+                if qual and qual.startswith("torchvision.transforms") and last_name(qual) == "ToTensor":
+                    return expr, [expr]  # `transform=transforms.ToTensor()`: a one-step pipeline
                 return None
             if isinstance(expr, cst.Name):
                 defs, _ = scope_index(sc).reaching(expr.value, expr)
@@ -1101,6 +1120,20 @@ def module_handles_nan(module: ModuleFacts) -> bool:
             if cached:
                 break
         module.cache["data.nan_aware"] = cached
+    return bool(cached)
+
+
+def module_normalizes_images(module: ModuleFacts) -> bool:
+    """The module builds a torchvision `Normalize` somewhere (another branch, another split)."""
+    cached = module.cache.get("data.normalize")
+    if cached is None:
+        cached = any(
+            last_name(q) == "Normalize" and q.startswith("torchvision.transforms")
+            for s in module.scopes
+            for c in s.calls
+            if (q := module.qualify(c.func)) is not None
+        )
+        module.cache["data.normalize"] = cached
     return bool(cached)
 
 

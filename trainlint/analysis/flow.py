@@ -19,14 +19,16 @@ from dataclasses import dataclass, field, replace
 from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange
 
 from trainlint.analysis import kinds as K
 from trainlint.analysis import modules as M
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.names import dotted
+from trainlint.analysis.positions import positions
 from trainlint.analysis.project import Project, enclosing_class
 from trainlint.analysis.symbols import Resolver, Value, _argument_for, _return_values
+from trainlint.analysis.walk import children, walk
 
 MAX_DEPTH = 14
 
@@ -82,7 +84,7 @@ class Op:
     node: cst.CSTNode  # the call (or layer constructor) that performs it
     module: ModuleFacts
     # The model whose output this is, when the operation sits inside a model: "Net.forward"
-    # or "nn.Sequential", with the node that returns it (the return value / the Sequential).
+    # or "nn.Sequential" / "nn.Linear" (a torch.nn model), with the node that returns it.
     owner: Optional[str] = None
     owner_node: Optional[cst.CSTNode] = None
     owner_module: Optional[ModuleFacts] = None
@@ -119,16 +121,17 @@ def agree(ops: Sequence[Optional[Op]]) -> Optional[Op]:
 
 def position(module: ModuleFacts, node: cst.CSTNode) -> Optional[CodeRange]:
     """Where a node is (for messages that name the other end of a finding)."""
-    cache = module.cache.get("positions")
-    if cache is None:
-        wrapper = MetadataWrapper(module.tree, unsafe_skip_copy=True)
-        cache = dict(wrapper.resolve(PositionProvider))
-        module.cache["positions"] = cache
-    assert isinstance(cache, dict)
-    return cache.get(node)  # type: ignore[no-any-return]
+    try:
+        return positions(module).of(node)
+    except KeyError:
+        return None
 
 
 def where(module: ModuleFacts, node: cst.CSTNode) -> str:
+    """`path:line` for messages. Notebooks get the path only: their program lines are not the
+    cell lines users see (the related locations carry the cell and line)."""
+    if module.path.endswith(".ipynb"):
+        return module.path
     pos = position(module, node)
     return f"{module.path}:{pos.start.line}" if pos is not None else module.path
 
@@ -152,39 +155,38 @@ class _Index:
 _COMPOUND = (cst.If, cst.For, cst.While, cst.Try, cst.ExceptHandler, cst.Match, cst.MatchCase, cst.TryStar, cst.ExceptStarHandler)
 
 
-class _Indexer(cst.CSTVisitor):
-    def __init__(self, root: cst.CSTNode, index: _Index) -> None:
-        self.root = root
-        self.index = index
-        self.counter = 0
-        self.stack: List[int] = []
-        self.with_stack: List[cst.With] = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if node is not self.root and isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-            return False
+def _build_index(root: cst.CSTNode, index: _Index) -> None:
+    counter = 0
+    around: List[int] = []
+    withs: List[cst.With] = []
+    # (node, leaving?) pairs; children pushed in reverse so they pop in source order
+    todo: List[Tuple[cst.CSTNode, bool]] = [(root, False)]
+    while todo:
+        node, leaving = todo.pop()
         key = id(node)
-        self.index.start[key] = self.counter
-        self.index.around[key] = tuple(self.stack)
-        if self.with_stack:
-            self.index.withs[key] = tuple(self.with_stack)
-        self.counter += 1
+        if leaving:
+            if around and around[-1] == key:
+                around.pop()
+            if withs and withs[-1] is node:
+                withs.pop()
+            index.end[key] = counter
+            counter += 1
+            continue
+        if node is not root and isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        index.start[key] = counter
+        index.around[key] = tuple(around)
+        if withs:
+            index.withs[key] = tuple(withs)
+        counter += 1
         if isinstance(node, cst.With):
-            self.with_stack.append(node)
+            withs.append(node)
         if isinstance(node, _COMPOUND):
-            self.stack.append(key)
-            self.index.loops[key] = isinstance(node, (cst.For, cst.While))
-            self.index.compounds[key] = node
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        key = id(original_node)
-        if self.stack and self.stack[-1] == key:
-            self.stack.pop()
-        if self.with_stack and self.with_stack[-1] is original_node:
-            self.with_stack.pop()
-        self.index.end[key] = self.counter
-        self.counter += 1
+            around.append(key)
+            index.loops[key] = isinstance(node, (cst.For, cst.While))
+            index.compounds[key] = node
+        todo.append((node, True))
+        todo.extend((child, False) for child in reversed(children(node)))
 
 
 def _index(scope: Scope) -> _Index:
@@ -193,7 +195,7 @@ def _index(scope: Scope) -> _Index:
     idx = cache.get(id(scope))
     if idx is None:
         idx = _Index()
-        scope.node.visit(_Indexer(scope.node, idx))
+        _build_index(scope.node, idx)
         cache[id(scope)] = idx
     return idx  # type: ignore[no-any-return]
 
@@ -272,12 +274,16 @@ def tracer_for(project: Project, resolver: Resolver) -> "Tracer":
 
 
 def facts_of_value(value: Optional[Value], project: Project) -> Optional[M.ModelFacts]:
-    """Model facts for a resolved model value (a project class instance or an nn.Sequential)."""
+    """Model facts for a resolved model value: a project class instance, an nn.Sequential, or a
+    single torch.nn layer used as the model."""
     if value is None or value.kind != K.MODEL:
         return None
     if value.cls is not None:
         return M.class_facts(value.cls, project) if M.is_module_class(value.cls, project) else None
-    if value.qual == M.SEQUENTIAL and isinstance(value.origin, cst.Call) and value.module is not None:
+    name = M.nn_layer_name(value.qual)
+    if name is not None and isinstance(value.origin, cst.Call) and value.module is not None:
+        if name.endswith(("Loss", "Loss2d")) or name in ("DataParallel", "DistributedDataParallel"):
+            return None
         return M.sequential_facts(value.origin, value.module, project)
     return None
 
@@ -304,7 +310,7 @@ class Tracer:
             out = self.layer_op(facts.root, 0, frozenset())
             if out is None:
                 return None
-            return replace(out, owner="nn.Sequential", owner_node=facts.node, owner_module=facts.module)
+            return replace(out, owner=facts.name, owner_node=facts.node, owner_module=facts.module)
         fwd = facts.forward
         if fwd is None:
             return None
@@ -861,17 +867,9 @@ def equality_comparisons(scope: Scope) -> List[cst.Comparison]:
     assert isinstance(cache, dict)
     if id(scope) in cache:
         return cache[id(scope)]  # type: ignore[no-any-return]
-    out: List[cst.Comparison] = []
-    root = scope.node
-
-    class _Cmp(cst.CSTVisitor):
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            if node is not root and isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-                return False
-            if isinstance(node, cst.Comparison) and any(isinstance(t.operator, cst.Equal) for t in node.comparisons):
-                out.append(node)
-            return True
-
-    root.visit(_Cmp())
+    out = [
+        node for node in walk(scope.node)
+        if isinstance(node, cst.Comparison) and any(isinstance(t.operator, cst.Equal) for t in node.comparisons)
+    ]
     cache[id(scope)] = out
     return out

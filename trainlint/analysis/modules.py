@@ -19,6 +19,7 @@ import libcst as cst
 
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.project import Project
+from trainlint.analysis.walk import walk
 
 if TYPE_CHECKING:
     from trainlint.analysis.flow import Op
@@ -240,6 +241,8 @@ def class_facts(cls: ClassFacts, project: Project) -> ModelFacts:
 
 
 def sequential_facts(call: cst.Call, module: ModuleFacts, project: Project) -> Optional[ModelFacts]:
+    """Facts for a model built by a torch.nn constructor call: `nn.Sequential(...)`, or a single
+    layer used as the whole model (`model = nn.Linear(10, 1)`)."""
     cache = _cache(module)
     key = id(call)
     if key in cache:
@@ -248,7 +251,9 @@ def sequential_facts(call: cst.Call, module: ModuleFacts, project: Project) -> O
     if scope is None:
         return None
     root = layer_from_expr("model", call, scope, project)
-    facts = ModelFacts(name="nn.Sequential", node=call, module=module, project=project, root=root)
+    if root is None or root.cls is not None:
+        return None
+    facts = ModelFacts(name=f"nn.{root.type_name}", node=call, module=module, project=project, root=root)
     cache[key] = facts
     return facts
 
@@ -269,7 +274,15 @@ def _cache(module: ModuleFacts) -> Dict[int, ModelFacts]:
 
 
 def _layer_from_binding(attr: str, b: Binding, project: Project) -> Optional[Layer]:
-    if b.index is not None or b.how != "assign":
+    if b.how != "assign":
+        return None
+    if b.index is not None:
+        # self.fc1, self.fc2 = nn.Linear(...), nn.Linear(...)
+        value = b.value
+        if isinstance(value, (cst.Tuple, cst.List)) and b.index < len(value.elements):
+            el = value.elements[b.index]
+            if not isinstance(el, cst.StarredElement):
+                return layer_from_expr(attr, el.value, b.scope, project)
         return None
     return layer_from_expr(attr, b.value, b.scope, project)
 
@@ -391,17 +404,8 @@ def _list_literal(expr: cst.BaseExpression, scope: Scope) -> Optional[List[cst.B
 
 
 def _augmented(scope: Scope, name: str) -> bool:
-    found = False
-
-    class _Aug(cst.CSTVisitor):
-        def visit_AugAssign(self, node: cst.AugAssign) -> None:
-            nonlocal found
-            if isinstance(node.target, cst.Name) and node.target.value == name:
-                found = True
-
-    scope.node.visit(_Aug())
-    return found
-
-
-def facts_for_class_name(project: Project, cls: ClassFacts) -> Optional[ModelFacts]:
-    return class_facts(cls, project) if is_module_class(cls, project) else None
+    """`name += [...]` somewhere in the scope: the list is built dynamically."""
+    return any(
+        isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name) and node.target.value == name
+        for node in walk(scope.node)
+    )

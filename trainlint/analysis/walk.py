@@ -2,6 +2,10 @@
 
 libcst's own `visit()` rebuilds every node it passes through, which costs several times a
 parse; the facts only need to read, so they walk the dataclass fields directly.
+
+This is the hottest code of the checker (every fact is a walk), so it avoids `isinstance`
+against libcst's node classes: they are ABCs, and an ABC's instance check is several times
+slower than looking the node's exact type up in a dict.
 """
 
 from __future__ import annotations
@@ -17,7 +21,13 @@ _SKIP = {
     "leading_lines", "lines_after_decorators", "newline", "trailing_whitespace", "lbracket",
     "rbracket", "lbrace", "rbrace", "whitespace", "asynchronous", "star_tok", "default_newline",
 }
-_FIELDS: Dict[Type[cst.CSTNode], Tuple[str, ...]] = {}
+_FIELDS: Dict[type, Tuple[str, ...]] = {}
+# Exact type -> whether its instances are syntax nodes (learnt once per type).
+_IS_NODE: Dict[type, bool] = {}
+
+_Call = cst.Call
+_Attribute = cst.Attribute
+_Lambda = cst.Lambda
 
 
 def _fields(t: Type[cst.CSTNode]) -> Tuple[str, ...]:
@@ -26,32 +36,61 @@ def _fields(t: Type[cst.CSTNode]) -> Tuple[str, ...]:
         names = tuple(
             f.name
             for f in dataclasses.fields(t)  # type: ignore[arg-type]
-            if f.name not in _SKIP and not f.name.startswith("whitespace") and "whitespace" not in f.name
+            if f.name not in _SKIP
+            and "whitespace" not in f.name
+            and f.type not in (str, bool, "str", "bool")  # plain values never hold nodes
         )
         _FIELDS[t] = names
     return names
 
 
-def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    for name in _fields(type(node)):
+def _is_node(t: type) -> bool:
+    known = _IS_NODE.get(t)
+    if known is None:
+        known = _IS_NODE[t] = issubclass(t, cst.CSTNode)
+    return known
+
+
+def children(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """The node's syntax children in source order (layout-only fields left out)."""
+    out: List[cst.CSTNode] = []
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _fields(type(node))
+    is_node = _IS_NODE
+    for name in names:
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            yield value
-        elif isinstance(value, (list, tuple)):
+        t = type(value)
+        if t is tuple or t is list:
             for v in value:
-                if isinstance(v, cst.CSTNode):
-                    yield v
+                k = is_node.get(type(v))
+                if k is None:
+                    k = _is_node(type(v))
+                if k:
+                    out.append(v)
+        else:
+            k = is_node.get(t)
+            if k is None:
+                k = _is_node(t)
+            if k:
+                out.append(value)
+            elif isinstance(value, (list, tuple)):  # a subclass of list/tuple (not seen in parsed trees)
+                out.extend(v for v in value if _is_node(type(v)))
+    return out
 
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """Every node below `node` (itself included), parents before children, in source order."""
     stack: List[cst.CSTNode] = [node]
+    pop = stack.pop
+    push = stack.extend
     while stack:
-        n = stack.pop()
+        n = pop()
         yield n
-        kids = list(children(n))
-        kids.reverse()
-        stack.extend(kids)
+        kids = children(n)
+        if kids:
+            kids.reverse()
+            push(kids)
 
 
 def calls_in_evaluation_order(expr: cst.CSTNode) -> Tuple[List[cst.Call], List[cst.Attribute]]:
@@ -63,14 +102,15 @@ def calls_in_evaluation_order(expr: cst.CSTNode) -> Tuple[List[cst.Call], List[c
     grads: List[cst.Attribute] = []
 
     def rec(n: cst.CSTNode) -> None:
-        if isinstance(n, cst.Lambda):
+        t = type(n)
+        if t is _Lambda:
             return
-        if isinstance(n, cst.Attribute) and n.attr.value == "grad":
-            grads.append(n)
+        if t is _Attribute and n.attr.value == "grad":  # type: ignore[attr-defined]
+            grads.append(n)  # type: ignore[arg-type]
         for c in children(n):
             rec(c)
-        if isinstance(n, cst.Call):
-            calls.append(n)
+        if t is _Call:
+            calls.append(n)  # type: ignore[arg-type]
 
     try:
         rec(expr)

@@ -12,8 +12,9 @@ import libcst as cst
 
 from trainlint import fixes
 from trainlint.analysis import data as D
+from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
-from trainlint.analysis.facts import ModuleFacts
+from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.loops import Event
 from trainlint.diagnostics import Severity
 from trainlint.rules import Finding, RuleContext, rule
@@ -71,6 +72,8 @@ def _tl301(ctx: RuleContext) -> List[Finding]:
                     continue
                 if D.first_layer_normalizes(project, resolver, call, e.scope):
                     continue
+                if _reconstruction_target(ctx, call, e.scope):
+                    continue  # an autoencoder's BCE target must stay in [0, 1]
                 for hit in tracer.sources(call.args[0].value, e.scope, _frames(e)):
                     finding = _tl301_finding(hit, e)
                     if finding is not None and id(finding.node) not in reported:
@@ -79,9 +82,52 @@ def _tl301(ctx: RuleContext) -> List[Finding]:
     return out
 
 
+def _reconstruction_target(ctx: RuleContext, forward: cst.Call, scope: Scope) -> bool:
+    """The model's input is also handed to the loss (an autoencoder reconstructing it)."""
+    bases = _base_names(forward.args[0].value, scope)
+    if not bases:
+        return False
+    for call in scope.calls:
+        if call is forward or not any(_base_names(a.value, scope) & bases for a in call.args):
+            continue
+        qual = scope.module.qualify(call.func)
+        if K.is_functional_loss(qual):
+            return True
+        callee = ctx.project.resolve_callee(call.func, scope)
+        if isinstance(callee, Scope) and any(w in callee.simple_name.lower() for w in ("loss", "criterion", "elbo", "recon")):
+            return True
+        if isinstance(call.func, (cst.Name, cst.Attribute)) and callee is None:
+            v = ctx.resolver.value_of(call.func, scope)
+            if v is not None and v.kind == K.LOSS:
+                return True
+    return False
+
+
+def _base_names(expr: cst.BaseExpression, scope: Scope) -> Set[str]:
+    """The variable an expression reshapes, following `b_x = x.view(-1, 784)`-style copies
+    (not loop targets or tuple unpacking: `x` and `y` of one batch are different data)."""
+    out: Set[str] = set()
+    root = D.root_name(expr)
+    idx = D.scope_index(scope)
+    for _ in range(4):
+        if root is None or root in out:
+            break
+        out.add(root)
+        defs = idx.defs.get(root, [])
+        if len(defs) != 1 or defs[0].how != "assign" or defs[0].path or isinstance(defs[0].value, cst.Name):
+            break
+        value = defs[0].value
+        if not isinstance(value, (cst.Call, cst.Attribute, cst.Subscript)):
+            break
+        root = D.root_name(value)
+    return out
+
+
 def _tl301_finding(hit: D.Hit, forward: Event) -> Optional[Finding]:
     model_call = (forward.module, forward.node, "the model that receives these inputs")
     if hit.kind == "transform":
+        if D.module_normalizes_images(hit.module):
+            return None  # normalised on the other paths: a smoke-test or visualisation branch
         return Finding(
             "TL301",
             hit.module,
@@ -190,8 +236,13 @@ _TENSOR_FROM_DATA = {
 }
 
 
+_READER_WORDS = ("read_csv", "read_table", "read_excel", "genfromtxt")
+
+
 def _tl303(ctx: RuleContext) -> List[Finding]:
     project = ctx.project
+    if not any(any(r in m.text for r in _READER_WORDS) for m in project.modules):
+        return []  # no table is read anywhere: nothing to trace
     tracer = D.Tracer(project, ctx.resolver, D.NAN)
     by_source: Dict[int, Tuple[D.Hit, ModuleFacts, cst.Call]] = {}
     order: List[int] = []

@@ -91,7 +91,8 @@ class GraphEval:
             return self._name(expr, scope, frames, nxt, seen)
         if isinstance(expr, cst.Attribute):
             if expr.attr.value == "data" and not _is_self_attr(expr):
-                return GState(CUT, expr, scope.module, "`.data`")
+                recv = self._eval(expr.value, scope, frames, nxt, seen)
+                return _NOGRAPH if recv.kind == NOGRAPH else GState(CUT, expr, scope.module, "`.data`")
             if _is_self_attr(expr):
                 return _LIVE
             return self._eval(expr.value, scope, frames, nxt, seen)
@@ -121,7 +122,9 @@ class GraphEval:
                 return content
             return _LIVE if requires_grad or qual == "torch.nn.Parameter" else content
         if isinstance(func, cst.Name) and func.value in ("float", "int") and args:
-            return GState(CUT, call, mod, f"`{func.value}()`")
+            inner = self._eval(args[0], scope, frames, depth, seen)
+            # A number made from a constant (`int(16 / 0.1)`) is no cut; one made from a tensor is.
+            return _NOGRAPH if inner.kind == NOGRAPH else GState(CUT, call, mod, f"`{func.value}()`")
         if isinstance(func, cst.Name) and func.value in ("len", "range", "isinstance", "str", "enumerate"):
             return _NOGRAPH
         if isinstance(func, cst.Name) and func.value in ("sum", "max", "min", "abs") and args:
@@ -129,7 +132,8 @@ class GraphEval:
         if isinstance(func, cst.Attribute):
             m = func.attr.value
             if m in _CUT_METHODS:
-                return GState(CUT, call, mod, _CUT_METHODS[m])
+                recv = self._eval(func.value, scope, frames, depth, seen)
+                return _NOGRAPH if recv.kind == NOGRAPH else GState(CUT, call, mod, _CUT_METHODS[m])
             if m == "requires_grad_":
                 recv = self._eval(func.value, scope, frames, depth, seen)
                 return recv if recv.kind == CUT else _LIVE
@@ -293,7 +297,10 @@ def _no_grad_ids(module: ModuleFacts) -> Set[int]:
     if cached is not None:
         return cached  # type: ignore[return-value]
     out: Set[int] = set()
-    for n in walk(module.tree):
+    # Only statements are walked to find the blocks; expressions only inside those blocks.
+    stack: List[cst.CSTNode] = list(module.tree.body)
+    while stack:
+        n = stack.pop()
         body: Optional[cst.CSTNode] = None
         if isinstance(n, cst.With) and any(disables_grad(item.item, module) for item in n.items):
             body = n.body
@@ -305,7 +312,31 @@ def _no_grad_ids(module: ModuleFacts) -> Set[int]:
                     body = n.body
         if body is not None:
             out.update(id(x) for x in walk(body) if isinstance(x, (cst.BaseSmallStatement, cst.Call, cst.BaseCompoundStatement)))
+            continue
+        if isinstance(n, cst.BaseCompoundStatement):
+            stack.extend(_sub_statements(n))
     module.cache["graph.no_grad"] = out
+    return out
+
+
+def _sub_statements(n: cst.BaseCompoundStatement) -> List[cst.CSTNode]:
+    out: List[cst.CSTNode] = []
+    suites: List[Optional[cst.BaseSuite]] = [n.body]
+    orelse = getattr(n, "orelse", None)
+    if isinstance(orelse, cst.If):
+        out.append(orelse)
+    elif orelse is not None:
+        suites.append(orelse.body)
+    for h in getattr(n, "handlers", ()):
+        suites.append(h.body)
+    final = getattr(n, "finalbody", None)
+    if final is not None:
+        suites.append(final.body)
+    for case in getattr(n, "cases", ()):
+        suites.append(case.body)
+    for suite in suites:
+        if isinstance(suite, cst.IndentedBlock):
+            out.extend(suite.body)
     return out
 
 
@@ -706,7 +737,14 @@ def _in_place_update(e: Event) -> bool:
         return False  # rebinding makes a new tensor (TL602), it does not accumulate
     if _is_grad_only(e.arg):
         return False
-    return True
+    # `p -= lr * p.grad`, `p.data.sub_(lr * p.grad)`; not `norm += (p.grad ** 2).sum()`
+    return _code(e.module, _strip_data(e.arg)) in _grad_owners(e.node, e.module)
+
+
+def _strip_data(target: cst.BaseExpression) -> cst.BaseExpression:
+    if isinstance(target, cst.Attribute) and target.attr.value == "data":
+        return target.value
+    return target
 
 
 def _is_grad_only(target: cst.BaseExpression) -> bool:
@@ -814,12 +852,15 @@ def _names_in(expr: cst.BaseExpression) -> List[str]:
 def _graph_carrying(names: List[str], scope: Scope, idx: D.ScopeIndex, backwards: List[Backward], loops: Tuple[int, ...], ctx: RuleContext, node: cst.CSTNode) -> Set[str]:
     """Those of `names` that hold the very loss this loop differentiates, or a loss output."""
     out: Set[str] = set()
+    if not loops:
+        return out
+    inner = loops[-1]  # the same iteration as the accumulation, not just a shared epoch loop
     for b in backwards:
         bpos = idx.position(b.node)
-        if bpos is None or not set(bpos.loops) & set(loops):
+        if bpos is None or inner not in bpos.loops:
             continue
         out.update(n for n in names if n in _names_in(b.arg))
-    if _in_training_loop(ctx, scope, loops):
+    if _in_training_loop(ctx, scope, (inner,)):
         out.update(n for n in names if _is_loss_output(n, scope, idx, node, ctx))
     return out
 

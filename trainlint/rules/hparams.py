@@ -39,7 +39,8 @@ _TYPICAL = {"adam": "1e-3 or 3e-4", "sgd": "0.1 to 0.01 (with momentum)", "rmspr
 # Schedulers that replace or multiply the optimizer's lr by their own values, so the
 # constructor's lr is not the rate that is used (Noam-style LambdaLR, OneCycleLR, CyclicLR).
 _LR_OVERRIDING = {"LambdaLR", "MultiplicativeLR", "OneCycleLR", "CyclicLR"}
-_MANUAL_LR = re.compile(r"""\[\s*['"]lr['"]\s*\]\s*(?:\*|/|\+|-)?=(?!=)""")
+# `group["lr"] = ...` sets the rate by hand (warm-up, custom schedules); `*=` only decays it.
+_MANUAL_LR = re.compile(r"""\[\s*['"]lr['"]\s*\]\s*=(?!=)""")
 
 
 def family(qual: Optional[str]) -> Optional[str]:

@@ -49,7 +49,7 @@ def _describe(lc: LossCall, op: Op) -> Tuple[str, Related, str]:
     """(where the operation comes from, related locations, what to change), for messages."""
     related: Related = []
     text = op.text()
-    if op.owner == "nn.Sequential":
+    if op.owner is not None and op.owner.startswith("nn."):
         phrase = f"the model's last layer is `{text}` ({FL.where(op.module, op.node)})"
         related.append((op.module, op.node, f"the model's last layer, `{text}`"))
         fix = f"remove the final `{text}` from the model"
@@ -79,15 +79,20 @@ def _node(lc: LossCall, op: Op) -> cst.CSTNode:
 
 
 class _Once:
-    """One finding per reported node (a loss called twice on the same line stays one)."""
+    """One finding per reported node, and one per cause and line: `(loss(D(real), y1) +
+    loss(D(fake), y0)) / 2` against a model ending in a sigmoid is one mistake, not two."""
 
     def __init__(self) -> None:
-        self.seen: Set[int] = set()
+        self.seen: Set[object] = set()
 
-    def first(self, node: cst.CSTNode) -> bool:
-        if id(node) in self.seen:
+    def first(self, node: cst.CSTNode, lc: Optional[LossCall] = None, op: Optional[Op] = None) -> bool:
+        keys: List[object] = [id(node)]
+        if lc is not None and op is not None:
+            pos = FL.position(lc.module, lc.node)
+            keys.append((id(op.node), pos.start.line if pos is not None else id(lc.node)))
+        if any(k in self.seen for k in keys):
             return False
-        self.seen.add(id(node))
+        self.seen.update(keys)
         return True
 
 
@@ -98,7 +103,7 @@ def softmax_before_cross_entropy(ctx: RuleContext) -> Iterator[Finding]:
         if op.kind not in (M.SOFTMAX, M.LOG_SOFTMAX):
             continue
         node = _node(lc, op)
-        if not once.first(node):
+        if not once.first(node, lc, op):
             continue
         phrase, related, fix = _describe(lc, op)
         if op.kind == M.SOFTMAX:
@@ -125,7 +130,7 @@ def sigmoid_before_bce_with_logits(ctx: RuleContext) -> Iterator[Finding]:
         if op.kind != M.SIGMOID:
             continue
         node = _node(lc, op)
-        if not once.first(node):
+        if not once.first(node, lc, op):
             continue
         phrase, related, fix = _describe(lc, op)
         yield Finding(
@@ -146,7 +151,7 @@ def bce_on_logits(ctx: RuleContext) -> Iterator[Finding]:
     for lc, op in _traced(ctx, FL.BCE):
         if op.kind != M.LINEAR:
             continue
-        if not once.first(lc.node):
+        if not once.first(lc.node, lc, op):
             continue
         phrase, related, _ = _describe(lc, op)
         phrase = phrase.replace("already returns", "returns")
@@ -169,7 +174,7 @@ def nll_without_log_softmax(ctx: RuleContext) -> Iterator[Finding]:
         if op.kind not in (M.LINEAR, M.SOFTMAX):
             continue
         node = _node(lc, op)
-        if not once.first(node):
+        if not once.first(node, lc, op):
             continue
         phrase, related, _ = _describe(lc, op)
         if op.kind == M.SOFTMAX:
@@ -316,7 +321,7 @@ def activation_on_logits(ctx: RuleContext) -> Iterator[Finding]:
         if op.kind not in _SQUASH_WHY:
             continue
         node = _node(lc, op)
-        if not once.first(node):
+        if not once.first(node, lc, op):
             continue
         phrase, related, fix = _describe(lc, op)
         phrase = phrase.replace("already returns", "returns")

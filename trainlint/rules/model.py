@@ -19,6 +19,7 @@ from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import enclosing_class
 from trainlint.analysis.symbols import Value, _return_values
+from trainlint.analysis.walk import walk
 from trainlint.rules import Finding, RuleContext, rule
 
 options.declare("TL401", max_scale=1.0)
@@ -307,6 +308,10 @@ def _sequential_stacks(ctx: RuleContext) -> Iterator[Tuple[M.Layer, int, cst.CST
             continue
         # Report the last saturating layer of the run (the one nearest the output).
         steps: List[Tuple[str, cst.CSTNode]] = [(_layer_step(x), x.node) for x in reversed(flat)]
+        tail = next((i for i, x in enumerate(reversed(flat)) if x.type_name not in M.PASSTHROUGH_LAYERS), None)
+        if tail is not None and steps[tail][0] == SAT:
+            # An output activation (probabilities, bounded outputs) is the task's, not a hidden layer.
+            steps[tail] = (RESET, steps[tail][1])
         depth, node = _longest_run(steps)
         if node is not None:
             yield layer, depth, node
@@ -381,7 +386,10 @@ def saturating_activation_stack(ctx: RuleContext) -> Iterator[Finding]:
     for cls in mod.classes.values():
         if not M.is_module_class(cls, ctx.project):
             continue
-        depth, node = _longest_run(_forward_chain(cls, ctx))
+        chain = _forward_chain(cls, ctx)
+        if chain and chain[0][0] == SAT:
+            chain[0] = (RESET, chain[0][1])  # the output activation itself
+        depth, node = _longest_run(chain)
         if node is not None and depth >= min_depth:
             yield _stack_finding(mod, node, depth, f"along `{cls.name}.forward`")
 
@@ -448,6 +456,32 @@ def _trained_forwards(ctx: RuleContext) -> Set[int]:
     return found
 
 
+_TRAINED_MODELS: "weakref.WeakKeyDictionary[object, Set[int]]" = weakref.WeakKeyDictionary()
+
+
+def _has_weights(ctx: RuleContext, model: Value) -> bool:
+    """Whether the model is trained somewhere in the project or loads a checkpoint: evaluating a
+    freshly built model (a shape check in `def test():`) is not an evaluation pass."""
+    if model.origin is None:
+        return True
+    found = _TRAINED_MODELS.get(ctx.project)
+    if found is None:
+        found = set()
+        for m in ctx.project.modules:
+            for lf in ctx.loops.loops_of(m):
+                if any(e.kind in _TRAINING and not e.loops for e in lf.events):
+                    found.update(id(e.receiver.origin) for e in lf.events if e.kind == L.FORWARD and e.receiver is not None and e.receiver.origin is not None)
+            for s in m.scopes:
+                for call in s.calls:
+                    f = call.func
+                    if isinstance(f, cst.Attribute) and f.attr.value == "load_state_dict":
+                        v = ctx.resolver.value_of(f.value, s)
+                        if v is not None and v.origin is not None:
+                            found.add(id(v.origin))
+        _TRAINED_MODELS[ctx.project] = found
+    return id(model.origin) in found
+
+
 def _eval_passes(ctx: RuleContext) -> List[_EvalPass]:
     """Forward passes with no training around them: inside a loop that does no backward/step,
     or on their own in a function or script, with no backward after them."""
@@ -465,7 +499,9 @@ def _eval_passes(ctx: RuleContext) -> List[_EvalPass]:
         seen.update(id(e.node) for e in own)
         if _feeds_gradients(ctx, lf):
             continue
-        out.append(_make_pass(ctx, lf.scope, lf, own[0]))
+        ep = _make_pass(ctx, lf.scope, lf, own[0])
+        if ep is not None:
+            out.append(ep)
     for scope in ctx.module.scopes:
         events = ctx.loops.body_events(scope, 0)
         for i, e in enumerate(events):
@@ -474,18 +510,28 @@ def _eval_passes(ctx: RuleContext) -> List[_EvalPass]:
             seen.add(id(e.node))
             if any(later.kind in _TRAINING for later in events[i + 1 :]):
                 continue  # e.g. a forward whose loss is backpropagated below
-            out.append(_make_pass(ctx, scope, None, e))
+            ep = _make_pass(ctx, scope, None, e)
+            if ep is not None:
+                out.append(ep)
     ctx.module.cache["tl4_eval_passes"] = out
     return out
 
 
-def _make_pass(ctx: RuleContext, scope: Scope, lf: Optional[LoopFacts], fwd: Event) -> _EvalPass:
+_LIBRARY_MODELS = ("torchvision.models.", "timm.", "transformers.")
+
+
+def _make_pass(ctx: RuleContext, scope: Scope, lf: Optional[LoopFacts], fwd: Event) -> Optional[_EvalPass]:
+    """The pass, when its receiver is a model we know (a project class, a torch.nn model, a
+    library model); a loss or an unknown callable is not evaluated."""
     assert fwd.receiver is not None
+    qual = fwd.receiver.qual or ""
     facts = FL.facts_of_value(fwd.receiver, ctx.project)
+    if facts is None and not qual.startswith(_LIBRARY_MODELS):
+        return None
     layer = facts.mode_dependent_layer() if facts is not None else None
     text = layer.text() if layer is not None else None
-    if layer is None and (fwd.receiver.qual or "").startswith("torchvision.models."):
-        text = f"`{fwd.receiver.qual}` (batch norm / dropout inside)"
+    if layer is None and qual.startswith("torchvision.models."):
+        text = f"`{qual}` (batch norm / dropout inside)"
     return _EvalPass(scope, lf, fwd, fwd.receiver, text, layer)
 
 
@@ -651,6 +697,8 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
         mode = _mode_at(ctx, ep.scope, _anchor(ep.forward), ep.model)
         if mode.mode == "eval" or (mode.mode == "train" and not mode.trained_after):
             continue  # eval mode set, or train mode chosen on purpose (e.g. recomputing BN statistics)
+        if mode.mode == "none" and not _has_weights(ctx, ep.model):
+            continue
         name = FL.snippet(ep.forward.module, _receiver_node(ep.forward))
         related: List[Tuple[ModuleFacts, cst.CSTNode, str]] = []
         if ep.mode_layer is not None:
@@ -729,19 +777,13 @@ def _eval_never_restored(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _has_textual_train(lf: LoopFacts) -> bool:
-    found = False
-
-    class _Train(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> None:
-            nonlocal found
-            f = node.func
-            if isinstance(f, cst.Attribute) and f.attr.value == "train":
-                a = node.args
-                if not a or not (isinstance(a[0].value, cst.Name) and a[0].value.value == "False"):
-                    found = True
-
-    lf.node.visit(_Train())
-    return found
+    """`x.train()` / `x.train(True)` written in the loop, whatever `x` resolves to."""
+    for node in walk(lf.node):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "train":
+            a = node.args
+            if not a or not (isinstance(a[0].value, cst.Name) and a[0].value.value == "False"):
+                return True
+    return False
 
 
 @rule("TL404")
@@ -750,8 +792,8 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
         if _grad_disabled(ctx, ep):
             continue
         mode = _mode_at(ctx, ep.scope, _anchor(ep.forward), ep.model)
-        if mode.mode != "eval" and not _eval_named(ctx, ep):
-            continue  # nothing says this loop evaluates
+        if mode.mode != "eval" and (ep.loop is None or not _eval_named(ctx, ep) or not _has_weights(ctx, ep.model)):
+            continue  # nothing says this evaluates (a lone forward needs `model.eval()` before it)
         name = FL.snippet(ep.forward.module, _receiver_node(ep.forward))
         yield Finding(
             "TL404",
@@ -772,6 +814,22 @@ _FUNCTIONAL_DROPOUT = {
     "torch.nn.functional.dropout3d": 2, "torch.nn.functional.alpha_dropout": 2,
     "torch.nn.functional.feature_alpha_dropout": 2,
 }
+
+
+def _mentions_training(expr: cst.BaseExpression, module: ModuleFacts) -> bool:
+    return "self.training" in module.tree.code_for_node(expr)
+
+
+def _under_training_check(method: Scope, call: cst.Call) -> bool:
+    """The call sits in the body of `if self.training ...:` or of `... if self.training else ...`."""
+    mod = method.module
+    for comp in FL.enclosing(method, call):
+        if isinstance(comp, cst.If) and FL.inside(method, comp.body, call) and _mentions_training(comp.test, mod):
+            return True
+    return any(
+        isinstance(node, cst.IfExp) and _mentions_training(node.test, mod) and FL.inside(method, node.body, call)
+        for node in walk(method.node)
+    )
 
 
 def _forward_methods(cls: ClassFacts) -> List[Scope]:
@@ -802,6 +860,8 @@ def functional_dropout_always_on(ctx: RuleContext) -> Iterator[Finding]:
                     continue
                 if FL.call_arg(call, _FUNCTIONAL_DROPOUT[qual], "training") is not None or any(a.star for a in call.args):
                     continue
+                if _under_training_check(method, call):
+                    continue  # `if self.training: x = F.dropout(x, p)` only runs in training mode
                 text = FL.snippet(mod, call)
                 yield Finding(
                     "TL405",

@@ -132,7 +132,7 @@ def run(config: Dict[str, Any], sink: FdSink) -> int:
             return 2
         sys.argv = [spec.origin or module or ""] + argv
 
-    from trainlint.runtime.hooks import TraceStop, Tracer
+    from trainlint.runtime.hooks import Tracer, TraceStop
 
     tracer = Tracer(sink, steps=int(config.get("steps", 2)), overfit=int(config.get("overfit", 0)),
                     options=config.get("options", {}), mode="child")

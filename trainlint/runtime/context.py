@@ -64,7 +64,7 @@ class Ctx:
 
     def path_of(self, site: Optional[Dict[str, Any]]) -> str:
         if not site or not site.get("path"):
-            return self.script or ""
+            return self.script or "<trace>"
         return display_path(site["path"], self.script)
 
     @staticmethod

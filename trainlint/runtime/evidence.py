@@ -9,7 +9,10 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeGuard
 
 
 @dataclass
@@ -141,7 +144,8 @@ class Evidence:
         return "crashed"
 
 
-def finite(value: Any) -> bool:
+def finite(value: Any) -> "TypeGuard[float]":
+    """A real, finite number (records spell NaN and infinities as strings)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 

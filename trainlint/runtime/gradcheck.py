@@ -68,7 +68,7 @@ def _directional(fn: Any, xs: List[Any], eps: float) -> Tuple[float, float]:
     outs = _outputs(fn(*xs))
     vs = [torch.randn(o.shape, generator=gen, dtype=torch.float64).to(o.device) for o in outs]
     us = [torch.randn(xs[i].shape, generator=gen, dtype=torch.float64).to(xs[i].device) for i in diff]
-    dot = sum((o.to(torch.float64) * v).sum() for o, v in zip(outs, vs))
+    dot = torch.stack([(o.to(torch.float64) * v).sum() for o, v in zip(outs, vs)]).sum()
     grads = torch.autograd.grad(dot, [xs[i] for i in diff], allow_unused=True)
     analytic = sum(float((g * u).sum()) for g, u in zip(grads, us) if g is not None)
 

@@ -10,11 +10,12 @@ every hook and original function.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Protocol, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Set, Tuple
 
 import torch
 import torch.nn as nn
@@ -35,6 +36,7 @@ _WEIGHTED = (nn.Linear, nn.Bilinear, nn.modules.conv._ConvNd)
 _DROP_OR_NORM = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm)
 _MAX_EVENTS = 4000
 _MAX_PENDING = 4096
+_MAX_PENDING_PASSES = 4
 _SAMPLE_PARAMS = 8
 _FULL_LOSS_CALLS = 3
 _MAX_PARAMS_REPORTED = 5000
@@ -130,7 +132,7 @@ class Tracer:
         self.layer_order: Dict[int, int] = {}  # id(weight param) -> forward order of its layer
         self.producer: Dict[int, Tuple[str, str]] = {}
         self.acts: Dict[int, ActInfo] = {}
-        self.pending_passes: List[Tuple[int, Optional[int], bool, Optional[sites.Site]]] = []
+        self.pending_passes: List[Tuple[int, Any, bool, Optional[sites.Site]]] = []
         self.current_pass: Optional[Dict[str, Any]] = None
         self.first_train_pass: Set[int] = set()
         self.nonfinite_reported = False
@@ -160,6 +162,15 @@ class Tracer:
         self._fork_registered = False
 
     # ------------------------------------------------------------------ plumbing
+    def site_of(self, obj: Any) -> Optional[sites.Site]:
+        """Where a module was built (None when unknown, or for unhashable module classes)."""
+        if obj is None:
+            return None
+        try:
+            return self.module_site.get(obj)
+        except TypeError:
+            return None
+
     def opt(self, code: str, key: str, default: Any) -> Any:
         return self.options.get(code, {}).get(key, default)
 
@@ -293,10 +304,10 @@ class Tracer:
                     self.hooked.add(pid)
                     self._grad_handles.append(p.register_post_accumulate_grad_hook(self._grad_hook))
         params = [{"name": self.pnames[id(p)][0], "requires_grad": bool(p.requires_grad),
-                   "site": sites.site_json(self.module_site.get(self.pmodule.get(id(p))))}
+                   "site": sites.site_json(self.site_of(self.pmodule.get(id(p))))}
                   for p in module.parameters()][:_MAX_PARAMS_REPORTED]
         self.emit({"kind": "model", "model": label, "params": params,
-                   "site": sites.site_json(self.module_site.get(module)),
+                   "site": sites.site_json(self.site_of(module)),
                    "has_drop_or_norm": info.has_drop_or_norm})
         return info
 
@@ -332,7 +343,7 @@ class Tracer:
         return None
 
     def _report_input(self, module: nn.Module, info: RootInfo, args: Any) -> None:
-        tensors = []
+        tensors: List[Dict[str, Any]] = []
         for name, t in probes.tensors_in(args):
             if len(tensors) >= 8:
                 break
@@ -353,7 +364,8 @@ class Tracer:
         self.producer[id(t)] = (self.names.get(mid, type(module).__name__), type(module).__name__)
         x = t.detach()
         if not self.nonfinite_reported:
-            self.deferred.add(("finite", mid, self.total_steps + 1), torch.isfinite(x).all())
+            # A NaN or Inf anywhere makes the sum non-finite: one pass, no mask tensor.
+            self.deferred.add(("finite", mid, self.total_steps + 1), x.sum(dtype=torch.float32))
         for cls, kind in _ACT_KINDS:
             if isinstance(module, cls):
                 self._activation(module, kind, x)
@@ -373,16 +385,15 @@ class Tracer:
             return
         info = self.acts.get(id(module))
         if info is None:
-            info = ActInfo(kind, self.names.get(id(module), type(module).__name__), self.module_site.get(module))
+            info = ActInfo(kind, self.names.get(id(module), type(module).__name__), self.site_of(module))
             self.acts[id(module)] = info
         info.calls += 1
         if kind == "relu":
-            active = x > 0
-            if active.dim() > 2:
-                active = active.flatten(2).any(dim=2)
             # Per unit: in how many samples it was active (SageMaker's DeadRelu counts a unit
-            # as dead when it is active in less than 1% of them).
-            counts = active.sum(dim=0, dtype=torch.float32)
+            # as dead when it is active in less than 1% of them). ReLU outputs are >= 0, so
+            # "active" is "non-zero".
+            per_sample = x if x.dim() == 2 else x.flatten(2).amax(dim=2)
+            counts = torch.count_nonzero(per_sample, dim=0)
             if info.active_counts is None or info.active_counts.shape != counts.shape:
                 info.active_counts, info.samples = counts, 0
             else:
@@ -407,13 +418,16 @@ class Tracer:
             self.first_train_pass.add(mid)
         out = probes.first_tensor(output)
         grad_fn = out.grad_fn if isinstance(out, torch.Tensor) else None
-        if not cur["grad"] or grad_fn is None:
-            # With gradients off (or an output that carries none) this can only be evaluation.
-            kind = "eval_no_grad" if not cur["grad"] else "eval_grad"
-            self._count_pass(info, kind, module.training, grad_fn is not None)
+        if not cur["grad"]:
+            self._count_pass(info, "eval_no_grad", module.training, False)  # can only be evaluation
             return
-        self.pending_passes.append((mid, id(grad_fn), module.training, sites.user_site()))
-        if len(self.pending_passes) > 64:
+        if grad_fn is None:
+            return  # gradients on but no graph (frozen model, integer output): nothing to judge
+        # The node itself is held (not its id, which a freed graph could hand to a new node)
+        # until the next backward tells whether this pass fed a loss. Only a few are kept, so
+        # an evaluation loop run with gradients on cannot pile up graphs.
+        self.pending_passes.append((mid, grad_fn, module.training, sites.user_site()))
+        if len(self.pending_passes) > _MAX_PENDING_PASSES:
             old = self.pending_passes.pop(0)
             self._count_pass(self.roots[old[0]], "eval_grad", old[2], True, old[3])
 
@@ -434,7 +448,7 @@ class Tracer:
             train = {0}
         else:
             reached = _graph_nodes(loss.grad_fn) if loss.grad_fn is not None else set()
-            train = {i for i, p in enumerate(pending) if p[1] in reached}
+            train = {i for i, p in enumerate(pending) if id(p[1]) in reached}
         for i, (mid, _, training, site) in enumerate(pending):
             info = self.roots.get(mid)
             if info is None:
@@ -468,7 +482,7 @@ class Tracer:
                             "requires_grad": bool(p.requires_grad),
                             "weighted": bool(owner is not None and isinstance(owner, _WEIGHTED) and p is getattr(owner, "weight", None)),
                             "order": self.layer_order.get(id(p)),
-                            "site": sites.site_json(self.module_site.get(owner) if owner is not None else None)})
+                            "site": sites.site_json(self.site_of(owner))})
         held = {id(p) for p in params}
         for other in self.opts.values():
             held.update(other.param_index)
@@ -503,7 +517,7 @@ class Tracer:
                 if p.dim() >= 2 and self.layer_order.get(id(p)) is not None:
                     w = p.detach().reshape(p.shape[0], -1).float()
                     g = grads[i]
-                    rows_same = torch.zeros(())
+                    rows_same = torch.zeros((), device=p.device)
                     if g is not None and g.shape[0] > 1:
                         gr = g.detach().reshape(g.shape[0], -1).float()
                         spread = (gr - gr[:1]).abs().max()
@@ -533,7 +547,7 @@ class Tracer:
                 return None
             old = param.grad
             if pid in info.cleared or old is None:
-                self.deferred.add(("fresh", info.index, pid), torch.zeros(()))
+                self.deferred.add(("fresh", info.index, pid), grad.new_zeros((), dtype=torch.float32))
             else:
                 # .grad still holds something from before the last step: unless it is all zeros
                 # (cleared by hand), this backward adds onto the previous step's gradient.
@@ -566,34 +580,41 @@ class Tracer:
             # first forward pass, which names the parameters, runs inside step().
             self._report_params(opt, info, self._opt_params(opt))
         after = [p.detach() for p in trainable]
-        deltas = torch._foreach_sub(after, snapshot) if after else []
-        dnorms = torch._foreach_norm(deltas) if deltas else []
-        wnorms = torch._foreach_norm(snapshot) if snapshot else []
-        anorms = torch._foreach_norm(after) if after else []
-        base = len(self.deferred)
-        for i, n in zip(dense, norms):
-            self.deferred.add(("grad", i), n)
-        for i, (d, w, a) in enumerate(zip(dnorms, wnorms, anorms)):
-            self.deferred.add(("delta", i), d)
-            self.deferred.add(("w", i), w)
-            self.deferred.add(("after", i), a)
+        n = len(trainable)
+        # One stacked read-back for all per-parameter norms: gradients, updates, weights. A
+        # parameter that became NaN/Inf in the step shows as a non-finite update norm.
+        blocks: List[torch.Tensor] = []
+        if n:
+            wnorms = torch.stack(torch._foreach_norm(snapshot))
+            torch._foreach_sub_(snapshot, after)  # the copy becomes -update: no new allocation
+            blocks += [torch.stack(torch._foreach_norm(snapshot)), wnorms]
+        if norms:
+            blocks.append(torch.stack(list(norms)))
         for i, std, rng, same in init_stats:
             self.deferred.add(("init_std", i), std)
             self.deferred.add(("init_range", i), rng)
             self.deferred.add(("rows_same", i), same)
-        del base
-        values = self._resolve()
+        acts, act_values = self._activation_values()
+        if act_values is not None:
+            blocks.append(act_values)
+        flat, values = self._resolve(blocks)
         index = {id(p): info.param_index.get(id(p), -1) for p in trainable}
         per: Dict[int, Dict[str, Any]] = {}
         for i, p in enumerate(trainable):
             per[i] = {"i": index[id(p)], "grad": None, "received": received[i]}
+        if n:
+            for i in range(n):
+                per[i]["delta"] = probes.number(flat[i])
+                per[i]["w"] = probes.number(flat[n + i])
+            for j, i in enumerate(dense):
+                per[i]["grad"] = probes.number(flat[2 * n + j])
         stale: List[Dict[str, Any]] = []
         fresh = 0
         losses: List[float] = []
         clip_norms: List[float] = []
         for key, val in values:
             tag = key[0]
-            if tag in ("grad", "delta", "w", "after", "init_std", "init_range", "rows_same"):
+            if tag in ("init_std", "init_range", "rows_same"):
                 per[key[1]][tag] = probes.number(val)
             elif tag == "stale" and key[1] == info.index:
                 stale.append({"i": info.param_index.get(key[2], -1), "stale_norm": probes.number(val)})
@@ -611,19 +632,20 @@ class Tracer:
                    "lr": [_lr(g) for g in opt.param_groups], "params": list(per.values())[:_MAX_PARAMS_REPORTED],
                    "stale": [s for s in stale if s["stale_norm"] != 0.0], "checked_clear": fresh + sum(1 for s in stale if s["stale_norm"] == 0.0),
                    "losses": losses, "clip_norms": clip_norms})
-        self._emit_activations()
+        if acts:
+            self._emit_activations(acts, flat[len(flat) - len(acts):])
         if not self.nonfinite_reported:
             self._find_nonfinite_params(info, trainable, per)
 
     def _find_nonfinite_params(self, info: OptInfo, trainable: List[torch.Tensor], per: Dict[int, Dict[str, Any]]) -> None:
-        for where in ("grad", "after"):
+        for where in ("grad", "delta"):
             for i, p in enumerate(trainable):
                 v = per[i].get(where)
                 if isinstance(v, str):
                     name, _ = self.pnames.get(id(p), (f"param[{i}]", ""))
                     owner = self.pmodule.get(id(p))
                     self._nonfinite("gradient" if where == "grad" else "parameter after step", name,
-                                    self.module_site.get(owner) if owner is not None else None, value=v)
+                                    self.site_of(owner) if owner is not None else None, value=v)
                     return
 
     def _nonfinite(self, where: str, name: str, site: Optional[sites.Site], **extra: Any) -> None:
@@ -635,16 +657,26 @@ class Tracer:
         rec.update(extra)
         self.emit(rec)
 
-    def _resolve(self) -> List[Tuple[Any, float]]:
-        values = self.deferred.resolve()
+    def _resolve(self, blocks: Sequence[torch.Tensor] = ()) -> Tuple[List[float], List[Tuple[Any, float]]]:
+        """Read back `blocks` and every deferred value in one transfer.
+
+        Returns the numbers of `blocks`, and the deferred (key, value) pairs that callers
+        handle themselves (the rest are acted on here).
+        """
+        keys, stacked = self.deferred.take()
+        parts = list(blocks) + ([stacked] if stacked is not None else [])
+        flat = probes.read_blocks(parts)
+        cut = sum(b.numel() for b in blocks)
+        head, tail = flat[:cut], flat[cut:]
+        values = list(zip(keys, tail))
         rest: List[Tuple[Any, float]] = []
         for key, val in values:
             tag = key[0]
             if tag == "finite":
-                if val == 0.0 and not self.nonfinite_reported:
+                if not math.isfinite(val) and not self.nonfinite_reported:
                     mod = self._module_by_id(key[1])
                     self._nonfinite("module output", self.names.get(key[1], "?"),
-                                    self.module_site.get(mod) if mod is not None else None, step=key[2])
+                                    self.site_of(mod) if mod is not None else None, step=key[2])
             elif tag == "act_std":
                 self.emit({"kind": "act_std", "module": self.names.get(key[1], "?"), "order": key[2],
                            "std": probes.number(val)})
@@ -654,7 +686,7 @@ class Tracer:
                 rest.append((("loss",), val))
             else:
                 rest.append((key, val))
-        return rest
+        return head, rest
 
     def _module_by_id(self, mid: int) -> Optional[nn.Module]:
         for m in self.mstack:
@@ -663,7 +695,7 @@ class Tracer:
         for owner in self.pmodule.values():
             if id(owner) == mid:
                 return owner
-        for rid, ref in self.root_refs.items():
+        for ref in self.root_refs.values():
             root = ref()
             if root is None:
                 continue
@@ -672,21 +704,31 @@ class Tracer:
                     return m
         return None
 
-    def _emit_activations(self) -> None:
+    def _activation_values(self) -> Tuple[List[ActInfo], Optional[torch.Tensor]]:
+        """Each activation layer's dead or saturated fraction, stacked, not yet read back."""
         layers = []
         pending: List[torch.Tensor] = []
+        inactivity = float(self.opt("TL904", "inactivity", 0.01))
         for info in self.acts.values():
             if info.kind == "relu" and info.active_counts is not None:
-                inactivity = float(self.opt("TL904", "inactivity", 0.01))
                 pending.append((info.active_counts < inactivity * max(info.samples, 1)).float().mean())
             elif info.saturated_sum is not None:
                 pending.append(info.saturated_sum / max(info.calls, 1))
             else:
                 continue
             layers.append(info)
+        if not pending:
+            return [], None
+        if any(p.device != pending[0].device for p in pending):
+            pending = [p.cpu() for p in pending]
+        return layers, torch.stack(pending)
+
+    def _emit_activations(self, layers: Optional[List[ActInfo]] = None, values: Optional[List[float]] = None) -> None:
+        if layers is None or values is None:
+            layers, stacked = self._activation_values()
+            values = probes.read_blocks([stacked]) if stacked is not None else []
         if not layers:
             return
-        values = probes.read(pending)
         out = []
         for info, v in zip(layers, values):
             entry: Dict[str, Any] = {"name": info.name, "kind": info.kind, "site": sites.site_json(info.site),
@@ -770,8 +812,8 @@ class Tracer:
             p_leaves, p_values, p_grads = prev
             same = [i for i, leaf in enumerate(p_leaves) if any(leaf is x for x in leaves)]
             record["same_leaves"] = len(same) == len(p_leaves) and len(leaves) == len(p_leaves)
-            dot = torch.zeros(())
-            delta_sq = torch.zeros(())
+            dot = torch.zeros((), device=leaves[0].device)
+            delta_sq = torch.zeros((), device=leaves[0].device)
             for i in same:
                 d = p_leaves[i].detach().float() - p_values[i].float()
                 delta_sq = delta_sq + (d * d).sum()
@@ -780,7 +822,7 @@ class Tracer:
                     dot = dot + (d * g.float()).sum()
             vals += [delta_sq.sqrt(), dot]
         stale = [leaf.grad.detach().float().norm() for leaf in leaves if leaf.grad is not None]
-        vals.append(torch.stack(stale).max() if stale else torch.zeros(()))
+        vals.append(torch.stack(stale).max() if stale else torch.zeros((), device=leaves[0].device))
         out = probes.read(vals)
         if prev is not None:
             record["delta_norm"] = probes.number(out[0])
@@ -820,6 +862,10 @@ class Tracer:
         was = self.active
         self.active = False
         try:
+            for mid, _, training, site in self.pending_passes:
+                if mid in self.roots:  # a forward with a graph that no backward ever used
+                    self._count_pass(self.roots[mid], "eval_grad", training, True, site)
+            self.pending_passes = []
             self._resolve()
             self._emit_activations()
             for info in self.roots.values():

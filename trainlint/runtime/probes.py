@@ -25,15 +25,30 @@ def read(values: Sequence[torch.Tensor]) -> List[float]:
     """Read 0-d tensors back to Python with one transfer per device."""
     if not values:
         return []
+    device = values[0].device
+    if all(v.device == device for v in values):
+        flat = [v if v.dtype == torch.float32 else v.float() for v in values]
+        return [float(x) for x in torch.stack(flat).reshape(-1).tolist()]
     by_device: Dict[torch.device, List[int]] = {}
     for i, v in enumerate(values):
         by_device.setdefault(v.device, []).append(i)
     out: List[float] = [0.0] * len(values)
     for idx in by_device.values():
-        stacked = torch.stack([values[i].detach().reshape(()).to(torch.float64) for i in idx])
+        stacked = torch.stack([values[i].detach().reshape(()).float() for i in idx])
         for i, x in zip(idx, stacked.tolist()):
             out[i] = float(x)
     return out
+
+
+def read_blocks(blocks: Sequence[torch.Tensor]) -> List[float]:
+    """Concatenate 1-d tensors (same device) and read them back in one transfer."""
+    blocks = [b for b in blocks if b.numel()]
+    if not blocks:
+        return []
+    flat = [b.reshape(-1) if b.dtype == torch.float32 else b.reshape(-1).float() for b in blocks]
+    if any(b.device != flat[0].device for b in flat):
+        flat = [b.cpu() for b in flat]  # a model split over devices: one transfer per block
+    return [float(x) for x in torch.cat(flat).tolist()]
 
 
 class Deferred:
@@ -49,6 +64,16 @@ class Deferred:
 
     def __len__(self) -> int:
         return len(self.values)
+
+    def take(self) -> Tuple[List[Any], Optional[torch.Tensor]]:
+        """The pending keys and their values stacked in one tensor (not read back yet)."""
+        keys, values = self.keys, self.values
+        self.keys, self.values = [], []
+        if not values:
+            return keys, None
+        if any(v.device != values[0].device for v in values):
+            values = [v.detach().cpu() for v in values]
+        return keys, torch.stack([v.reshape(()) if v.dtype == torch.float32 else v.reshape(()).float() for v in values])
 
     def resolve(self) -> List[Tuple[Any, float]]:
         keys, values = self.keys, self.values
@@ -113,29 +138,30 @@ def loss_stats(fn: str, inp: torch.Tensor, target: Optional[torch.Tensor], full:
     keys: List[str] = []
     vals: List[torch.Tensor] = []
     x = inp.detach()
-    if x.is_floating_point() and x.numel():
+    if full and x.is_floating_point() and x.numel():
         xf = x if x.dtype in (torch.float32, torch.float64) else x.float()
         keys += ["in_finite", "in_min", "in_max", "in_mean"]
         vals += [torch.isfinite(xf).all().float(), xf.min(), xf.max(), xf.mean()]
         if fn in ("cross_entropy", "nll_loss") and xf.dim() >= 1:
             dim = 1 if xf.dim() >= 2 else 0
-            out["num_classes"] = int(xf.shape[dim])
             rows = xf.sum(dim=dim)
             lse = torch.logsumexp(xf, dim=dim)
             keys += ["row_sum_min", "row_sum_max", "lse_min", "lse_max"]
             vals += [rows.min(), rows.max(), lse.min(), lse.max()]
+    if fn in ("cross_entropy", "nll_loss") and x.dim() >= 1:
+        out["num_classes"] = int(x.shape[1 if x.dim() >= 2 else 0])
     t = target.detach() if isinstance(target, torch.Tensor) else None
     if t is not None and t.numel():
         out["target"] = describe(t)
-        tf = t.float() if not t.is_floating_point() else t
+        lo, hi = torch.aminmax(t)
         keys += ["t_min", "t_max"]
-        vals += [tf.min(), tf.max()]
-        if class_targets_ok(t) and ignore_index is not None:
+        vals += [lo, hi]
+        if full and class_targets_ok(t) and ignore_index is not None:
             valid = t != ignore_index
             big = torch.iinfo(torch.int64).max
             keys += ["t_min_valid"]
             vals += [torch.where(valid, t.long(), torch.full_like(t, big, dtype=torch.long)).min().float()]
-        if t.is_floating_point():
+        if full and t.is_floating_point():
             keys += ["t_integer"]
             vals += [(t == t.round()).all().float()]
         if full and t.dim() >= 1 and t.numel() > 1:
@@ -154,6 +180,12 @@ def loss_stats(fn: str, inp: torch.Tensor, target: Optional[torch.Tensor], full:
         tgt["integer"] = bool(class_targets_ok(t)) if t is not None and not t.is_floating_point() else bool(stats.get("t_integer", 0.0))
         if "t_min_valid" in stats:
             tgt["min_valid"] = number(stats["t_min_valid"])
+        elif class_targets_ok(t) if t is not None else False:
+            # Later calls read only min/max; a negative minimum equal to ignore_index is fine.
+            lo_v = stats["t_min"]
+            tgt["min_valid"] = number(lo_v) if lo_v != ignore_index else None
+            if tgt["min_valid"] is None:
+                del tgt["min_valid"]
         if "t_sorted" in stats:
             tgt["sorted"] = bool(stats["t_sorted"])
             tgt["distinct"] = int(stats["t_distinct"])

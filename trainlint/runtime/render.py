@@ -35,13 +35,12 @@ def _evidence_lines(ev: Dict[str, Any]) -> List[str]:
         lines.append(f"expected: {ev['expected']}")
     where = ev.get("where")
     step = ev.get("step")
-    if where or step is not None:
-        bits = []
-        if where:
-            bits.append(f"at {where}")
-        if step is not None:
-            bits.append(f"step {step}")
-        lines.append(", ".join(bits))
+    if where and step is not None:
+        lines.append(f"where: {where} (step {step})")
+    elif where:
+        lines.append(f"where: {where}")
+    elif step is not None:
+        lines.append(f"step: {step}")
     if "reason" in ev:
         lines.append(ev["reason"])
     return lines
@@ -60,6 +59,9 @@ def render_text(report: "TraceReport") -> str:
     ev = report.evidence
     outcome = _OUTCOMES.get(report.outcome, report.outcome).format(done=report.steps_completed,
                                                                     steps=report.steps_requested)
+    stop = ev.stop or {}
+    if stop.get("reason") == "no-optimizer-step":
+        outcome = f"stopped after {stop.get('backwards')} backward passes without any optimizer step"
     lines.append(f"trainlint trace {report.target}: {outcome} ({fmt(round(ev.duration, 1))} s)")
     if ev.fatal:
         lines.append(f"  {ev.fatal.get('message')}")

@@ -77,7 +77,7 @@ def user_site(skip_self_of: Any = None, start: Optional[FrameType] = None) -> Op
     `skip_self_of`: skip frames whose `self` is this object, so that a user class's own
     `__init__` calling `super().__init__()` is passed over for the line that built the object.
     """
-    frame = start if start is not None else sys._getframe(1)
+    frame: Optional[FrameType] = start if start is not None else sys._getframe(1)
     while frame is not None:
         code = frame.f_code
         if not is_library_code(code):

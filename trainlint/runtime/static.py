@@ -107,4 +107,10 @@ def check(paths: Sequence[str], settings: Any) -> List[Diagnostic]:
         from trainlint.engine import check_paths
     except ImportError:
         return []
-    return list(check_paths(list(paths), settings).diagnostics)
+    try:
+        return list(check_paths(list(paths), settings).diagnostics)
+    except Exception as exc:  # a defect of the static side must not cost the runtime evidence
+        import sys
+
+        print(f"trainlint: static checks failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return []
