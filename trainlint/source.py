@@ -177,8 +177,10 @@ class _Frame:
         return fell
 
 
-def complexity_problem(text: str, max_depth: int = MAX_DEPTH, max_tokens: int = MAX_TOKENS) -> Optional[Tuple[str, int]]:
+def complexity_problem(text: str, max_depth: Optional[int] = None, max_tokens: Optional[int] = None) -> Optional[Tuple[str, int]]:
     """Why `text` is too deeply nested or too large to parse safely, and the line; else None."""
+    max_depth = MAX_DEPTH if max_depth is None else max_depth
+    max_tokens = MAX_TOKENS if max_tokens is None else max_tokens
     frames: List[_Frame] = [_Frame(_TOP, "")]
     indents: List[int] = [0]
     depth = 0  # len(indents) - 1 + the frames' bounds + 1 for each frame above the top

@@ -33,6 +33,9 @@ _OTHER_OPTIMIZER_PREFIXES = (
 # Capitalised names under torch.nn that are not layers.
 _NOT_MODULES = {"Module", "Parameter", "ParameterList", "ParameterDict", "Buffer", "ModuleList", "ModuleDict", "UninitializedParameter", "UninitializedBuffer"}
 
+# transformers classes loaded with from_pretrained that are not models.
+_NOT_MODEL_WORDS = ("Tokenizer", "Processor", "Config", "FeatureExtractor", "Pipeline")
+
 FUNCTIONAL_LOSSES = {
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div", "cosine_embedding_loss",
@@ -61,7 +64,7 @@ def kind_of_constructor(qual: Optional[str]) -> Optional[str]:
         return DATALOADER
     if qual in ("accelerate.Accelerator", "accelerate.accelerator.Accelerator"):
         return ACCELERATOR
-    if qual.startswith(_TORCH_NN_PREFIXES) and last.endswith("Loss"):
+    if qual.startswith(_TORCH_NN_PREFIXES) and (last.endswith("Loss") or last.endswith("Loss2d")):
         return LOSS
     if qual.startswith("torch.nn.functional.") and last in FUNCTIONAL_LOSSES:
         return TENSOR
@@ -70,10 +73,11 @@ def kind_of_constructor(qual: Optional[str]) -> Optional[str]:
     if (qual.count(".") == 2 and qual.startswith("torch.nn.") or qual.startswith("torch.nn.modules.")) and last[:1].isupper():
         if last not in _NOT_MODULES:
             return MODEL
-    if qual.startswith(("torchvision.models.", "timm.create_model")) or (
-        qual.startswith("transformers.") and last.startswith(("Auto", "from_pretrained"))
-    ):
+    if qual.startswith(("torchvision.models.", "timm.create_model")):
         return MODEL
+    if qual.startswith("transformers.") and last.startswith(("Auto", "from_pretrained")):
+        if not any(word in qual for word in _NOT_MODEL_WORDS):
+            return MODEL
     return None
 
 
