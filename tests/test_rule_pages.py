@@ -217,3 +217,17 @@ def test_good_example_does_not_trigger_its_rule(page: Page, block: Block) -> Non
     assert page.code not in found, (
         f"{page.path.name}: the `python good` block at line {block.line} triggers {page.code}"
     )
+
+
+def test_every_declared_option_is_documented_on_its_page() -> None:
+    from trainlint.config import _ensure_option_declarations
+    from trainlint.options import RULE_OPTIONS
+    from trainlint.pages import page_for
+
+    _ensure_option_declarations()
+    missing = []
+    for code, opts in sorted(RULE_OPTIONS.items()):
+        page = page_for(code) or ""
+        section = page.split("## Options", 1)[-1].split("\n## ", 1)[0]
+        missing += [f"{code}.{name}" for name in opts if f"`{name}`" not in section]
+    assert not missing, f"options without a row in their page's Options section: {missing}"
