@@ -85,6 +85,12 @@ for xb, yb in loader:
     loss.backward()
     optimizer.step()
 """,
+    "torchvision-dataset-raw-data": HEAD + """
+from torchvision import datasets
+mnist = datasets.MNIST("data", train=True, download=True)
+images = mnist.data.float().unsqueeze(1)
+loader = DataLoader(TensorDataset(images, mnist.targets), batch_size=64, shuffle=True)
+""" + LOOP.replace("nn.Linear(64, 16)", "nn.Linear(784, 16)"),
     "trainer-class-uint8-tensor": HEAD + """
 class Trainer:
     def __init__(self, model, images, labels):
@@ -407,6 +413,19 @@ model.eval()
 with torch.no_grad():
     for xb, yb in loader:
         print((model(xb).argmax(1) == yb).float().mean())
+""",
+    "phase-dictionary": HEAD + """
+ds = TensorDataset(torch.randn(64, 4), torch.randint(0, 2, (64,)))
+loaders = {"train": DataLoader(ds, batch_size=8, shuffle=True), "val": DataLoader(ds, batch_size=8)}
+model = nn.Linear(4, 2)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for phase in ["train", "val"]:
+    for x, y in loaders[phase]:
+        loss = nn.functional.cross_entropy(model(x), y)
+        if phase == "train":
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
 """,
     "iterable-dataset": HEAD + """
 from torch.utils.data import IterableDataset

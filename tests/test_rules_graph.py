@@ -343,6 +343,15 @@ for _ in range(10):
         theta += 0.1 * theta.grad
         theta.grad.zero_()
 """,
+    "copy-descent": RAW + """
+for step in range(50):
+    loss = ((X @ w + b - y) ** 2).mean()
+    loss.backward()
+    with torch.no_grad():
+        for p in (w, b):
+            p.copy_(p - lr * p.grad)
+            p.grad = None
+""",
     "momentum-buffer": RAW + """
 v = torch.zeros_like(w)
 for step in range(50):
@@ -551,6 +560,24 @@ for xb, yb in loader:
     loss = multitask(xb, yb)
     loss.backward()
     optimizer.step()
+""",
+    "teacher-forcing-sum-then-backward": HEAD + """
+for xb, yb in loader:
+    optimizer.zero_grad()
+    loss = 0
+    out = model(xb)
+    for t in range(2):
+        loss += criterion(out, yb)
+    loss.backward()
+    optimizer.step()
+""",
+    "policy-gradient-terms": HEAD + """
+for xb, yb in loader:
+    terms = []
+    for log_prob, ret in zip(model(xb).log_softmax(1)[:, 0], yb.float()):
+        terms.append(-log_prob * ret)
+    loss = torch.stack(terms).sum()
+    loss.backward()
 """,
     "reset-each-iteration": HEAD + """
 for xb, yb in loader:

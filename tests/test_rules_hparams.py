@@ -142,6 +142,12 @@ for step in range(10):
     for group in opt.param_groups:
         group["lr"] = 1e-3 * min(1.0, step / 5)
 """,
+    "lr-range-test": HEAD + """
+from torch_lr_finder import LRFinder
+opt = optim.Adam(model.parameters(), lr=1e-7, weight_decay=1e-2)
+finder = LRFinder(model, opt, nn.CrossEntropyLoss())
+finder.range_test(loader, end_lr=100, num_iter=100)
+""",
     "unchecked-family": HEAD + "opt = optim.Adadelta(model.parameters(), lr=1.0)\nopt2 = optim.LBFGS(model.parameters(), lr=1)\n",
     "custom-optimizer-class": HEAD + """
 class MyAdam(torch.optim.Optimizer):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections import Counter
 from typing import Any, List, Optional, Sequence, Tuple
 
@@ -56,6 +57,7 @@ def selection_options(fn: Any) -> Any:
 @selection_options
 @click.option("--output-format", "--format", "output_format", default="text", show_default=True, help="text, json, sarif or github.")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule (suppressed ones counted apart).")
+@click.option("--profile", is_flag=True, help="Print on stderr where the time went: per phase (read, parse, facts, rules, positions, output) and per rule.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary line.")
 @click.option("--force-exclude", is_flag=True, help="Apply exclude patterns to files named on the command line too (for pre-commit).")
@@ -76,6 +78,7 @@ def check(
     isolated: bool,
     output_format: str,
     statistics: bool,
+    profile: bool,
     exit_zero: bool,
     quiet: bool,
     force_exclude: bool,
@@ -101,9 +104,17 @@ def check(
     settings = _load(config, isolated, select, ignore, extend_select)
     progress = for_stderr()
     if fix or diff:
+        if profile:
+            click.echo("trainlint: --profile is not supported with --fix/--diff; ignored", err=True)
         sys.exit(_fix(list(paths) or ["."], settings, force_exclude, unsafe_fixes, diff, show_fixes, output_format, statistics, exit_zero, quiet))
+    timings = None
+    if profile:
+        from trainlint.timing import Timings
+
+        timings = Timings()
+    started = time.perf_counter()
     try:
-        options = RunOptions(jobs=jobs, use_cache=not no_cache, cache_dir=cache_dir, prefilter=not no_prefilter)
+        options = RunOptions(jobs=jobs, use_cache=not no_cache, cache_dir=cache_dir, prefilter=not no_prefilter, timings=timings)
         result = check_paths(list(paths) or ["."], settings, force_exclude=force_exclude, progress=progress, options=options)
     except Exception as exc:  # a defect of trainlint: say so, exit 2
         click.echo(f"trainlint: internal error: {type(exc).__name__}: {exc}", err=True)
@@ -111,6 +122,7 @@ def check(
     finally:
         if progress is not None:
             progress.close()
+    output_started = time.perf_counter()
     if statistics:
         _print_statistics(result, output_format)
     else:
@@ -122,6 +134,10 @@ def check(
         hint = _fix_hint(result.diagnostics, unsafe_fixes)
         if hint:
             click.echo(hint, err=True)
+    if timings is not None:
+        now = time.perf_counter()
+        timings.add("output", now - output_started)
+        click.echo(timings.render(elapsed=now - started), err=True, nl=False)
     if result.internal_errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if result.diagnostics and not exit_zero else EXIT_CLEAN)

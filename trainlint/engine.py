@@ -6,6 +6,7 @@ import ast
 import contextlib
 import gc
 import os
+import time
 import traceback
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
@@ -22,6 +23,7 @@ from trainlint.analysis.symbols import Resolver
 from trainlint.config import Settings
 from trainlint.diagnostics import Diagnostic, Fix, Related, Severity, Span
 from trainlint.rules import Finding, RuleContext, load_rules
+from trainlint.timing import Timings
 from trainlint.source import SourceError, SourceText, complexity_problem, decode
 
 if TYPE_CHECKING:
@@ -94,8 +96,25 @@ def _tool_diag(code: str, path: str, message: str, line: int = 1, column: int = 
     return Diagnostic(code, info.name, info.severity, message, path, Span(line, column, line, column))
 
 
-def load_file(path: str, data: Optional[bytes] = None) -> LoadedFile:
+class _Marks:
+    """Adds the time since the previous mark to a phase (no-op without timings)."""
+
+    __slots__ = ("timings", "last")
+
+    def __init__(self, timings: Optional[Timings]) -> None:
+        self.timings = timings
+        self.last = time.perf_counter() if timings is not None else 0.0
+
+    def __call__(self, phase: str) -> None:
+        if self.timings is not None:
+            now = time.perf_counter()
+            self.timings.add(phase, now - self.last)
+            self.last = now
+
+
+def load_file(path: str, data: Optional[bytes] = None, timings: Optional[Timings] = None) -> LoadedFile:
     lf = LoadedFile(path=path)
+    mark = _Marks(timings)
     if data is None:
         try:
             with open(path, "rb") as fh:
@@ -132,6 +151,7 @@ def load_file(path: str, data: Optional[bytes] = None) -> LoadedFile:
         lf.error = _tool_diag("TL001", path, problem[0], line, 1)
         lf.error.cell = cell
         return lf
+    mark("read")
     try:
         tree = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
@@ -143,10 +163,12 @@ def load_file(path: str, data: Optional[bytes] = None) -> LoadedFile:
     except (RecursionError, MemoryError, ValueError, TypeError) as exc:
         lf.error = _tool_diag("TL001", path, f"cannot parse file: {type(exc).__name__}: {exc}"[:300])
         return lf
+    mark("parse")
     try:
         lf.facts = build_facts(path, module_name_for(path), text, tree)
     except RecursionError:  # deeper than the complexity guard's estimate allowed for
         lf.error = _tool_diag("TL001", path, "code nested too deeply to analyse; not analysed")
+    mark("facts")
     return lf
 
 
@@ -187,7 +209,10 @@ class _Positions:
 Progress = Callable[[str, int, int], None]
 
 
-def check_files(loaded: List[LoadedFile], settings: Settings, progress: Optional[Progress] = None) -> CheckResult:
+def check_files(
+    loaded: List[LoadedFile], settings: Settings, progress: Optional[Progress] = None, timings: Optional[Timings] = None
+) -> CheckResult:
+    mark = _Marks(timings)
     rules = load_rules()
     enabled = settings.enabled_codes()
     result = CheckResult(files=len(loaded))
@@ -198,6 +223,9 @@ def check_files(loaded: List[LoadedFile], settings: Settings, progress: Optional
     loops = LoopAnalyzer(resolver)
     positions = _Positions()
     raw: List[Diagnostic] = []
+    # Options are looked up once per run, not once per file and rule.
+    options = {code: settings.rule_options(code) for code in sorted(rules) if code in enabled}
+    mark("facts")
 
     for done, lf in enumerate(loaded):
         if progress is not None:
@@ -206,12 +234,14 @@ def check_files(loaded: List[LoadedFile], settings: Settings, progress: Optional
             raw.append(lf.error)
             continue
         assert lf.facts is not None
-        for code in sorted(rules):
-            if code not in enabled:
-                continue
-            ctx = RuleContext(lf.facts, project, resolver, loops, settings.rule_options(code))
+        for code, opts in options.items():
+            ctx = RuleContext(lf.facts, project, resolver, loops, opts)
             try:
                 findings = list(rules[code](ctx))
+                if timings is not None:
+                    now = time.perf_counter()
+                    timings.add_rule(code, now - mark.last)
+                    mark("rules")
             except Exception as exc:  # a rule's defect must not hide the other rules' findings
                 result.internal_errors += 1
                 where = traceback.extract_tb(exc.__traceback__)[-1]
@@ -227,6 +257,7 @@ def check_files(loaded: List[LoadedFile], settings: Settings, progress: Optional
                 continue
             for f in findings:
                 raw.append(_to_diagnostic(f, positions, by_module))
+            mark("positions")
 
     seen = set()
     sup_cache: Dict[str, suppressions.Suppressions] = {}
@@ -251,6 +282,7 @@ def check_files(loaded: List[LoadedFile], settings: Settings, progress: Optional
                 result.suppressed.append(d)
                 continue
         result.diagnostics.append(d)
+    mark("suppressions")
     return result
 
 
@@ -328,7 +360,10 @@ def check_paths(
     opts = options or RunOptions(jobs=1, use_cache=False)
     if progress is not None:
         opts.progress = progress
+    t0 = time.perf_counter()
     files, problems = discover(paths, settings, force_exclude)
+    if opts.timings is not None:
+        opts.timings.add("discover", time.perf_counter() - t0)
     result = run(files, settings, opts)
     result.diagnostics = sorted(problems + result.diagnostics, key=Diagnostic.sort_key)
     return result

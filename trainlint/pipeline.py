@@ -16,6 +16,7 @@ import ast
 import concurrent.futures
 import multiprocessing
 import os
+import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -24,6 +25,7 @@ from trainlint.cache import Cache, component_key, default_dir, settings_fingerpr
 from trainlint.config import Settings
 from trainlint.diagnostics import Diagnostic, diagnostic_from_json
 from trainlint.engine import CheckResult, Progress, check_files, load_file
+from trainlint.timing import Timings
 
 # A file none of whose bytes contain one of these cannot produce a finding: every rule needs
 # torch (imported or used), an optimizer, a loss, a DataLoader, gradients or a data reader.
@@ -43,6 +45,7 @@ class RunOptions:
     cache_dir: Optional[str] = None
     prefilter: bool = True
     progress: Optional[Progress] = None
+    timings: Optional[Timings] = None  # `check --profile`
 
 
 def is_relevant(data: bytes) -> bool:
@@ -83,16 +86,31 @@ def _skippable(path: str, data: Optional[bytes]) -> bool:
     return data is not None and not path.endswith(".ipynb") and not is_relevant(data) and _parses(data)
 
 
-def analyse(paths: Sequence[str], settings: Settings) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]], int]:
-    """Parse and check one component; results as JSON-able dicts (they cross processes)."""
+Outcome = Tuple[List[Dict[str, Any]], List[Dict[str, Any]], int, Optional[Dict[str, Dict[str, float]]]]
+
+
+def analyse(
+    paths: Sequence[str],
+    settings: Settings,
+    profile: bool = False,
+    contents: Optional[Sequence[Optional[bytes]]] = None,
+) -> Outcome:
+    """Parse and check one component; results as JSON-able dicts (they cross processes),
+    with the component's timings when profiling."""
     from trainlint.engine import _fewer_gc_passes
 
+    timings = Timings() if profile else None
     with _fewer_gc_passes():
-        result = check_files([load_file(p) for p in paths], settings)
+        if contents is None:
+            loaded = [load_file(p, timings=timings) for p in paths]
+        else:
+            loaded = [load_file(p, d, timings=timings) for p, d in zip(paths, contents)]
+        result = check_files(loaded, settings, timings=timings)
     return (
         [d.to_json() for d in result.diagnostics],
         [d.to_json() for d in result.suppressed],
         result.internal_errors,
+        timings.to_json() if timings is not None else None,
     )
 
 
@@ -104,7 +122,9 @@ def _pool(jobs: int) -> concurrent.futures.ProcessPoolExecutor:
 
 def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResult:
     result = CheckResult(files=len(files))
+    t0 = time.perf_counter()
     contents = [_read(p) for p in files]
+    t1 = time.perf_counter()
     groups = components(files, [_scan_text(p, d) for p, d in zip(files, contents)])
     cache = Cache(opts.cache_dir or default_dir(settings)) if opts.use_cache else None
     fingerprint = settings_fingerprint(settings) if cache else ""
@@ -128,18 +148,29 @@ def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResu
     if opts.progress is not None:
         opts.progress("checking", done, len(files))
 
+    if opts.timings is not None:
+        opts.timings.add("read", t1 - t0)
+        opts.timings.add("plan", time.perf_counter() - t1)
+
     jobs = opts.jobs or os.cpu_count() or 1
     jobs = min(jobs, len(todo))
     todo.sort(key=lambda t: -len(t[0]))  # largest first keeps the workers evenly loaded
+    profile = opts.timings is not None
     if jobs > 1 and sum(len(p) for p, _ in todo) >= MIN_FILES_FOR_WORKERS:
         with _pool(jobs) as pool:
-            futures = {pool.submit(analyse, paths, settings): (paths, key) for paths, key in todo}
+            futures = {pool.submit(analyse, paths, settings, profile): (paths, key) for paths, key in todo}
             for fut in concurrent.futures.as_completed(futures):
                 paths, key = futures[fut]
                 done = _finish(result, fut.result(), key, cache, done + len(paths), len(files), opts)
+        if opts.timings is not None:
+            opts.timings.workers = jobs
     else:
+        index = {p: i for i, p in enumerate(files)}
         for paths, key in todo:
-            done = _finish(result, analyse(paths, settings), key, cache, done + len(paths), len(files), opts)
+            # In this process the bytes read above are reused.
+            data = [contents[index[p]] for p in paths]
+            out = analyse(paths, settings, profile, data)
+            done = _finish(result, out, key, cache, done + len(paths), len(files), opts)
     result.diagnostics.sort(key=Diagnostic.sort_key)
     result.suppressed.sort(key=Diagnostic.sort_key)
     return result
@@ -147,14 +178,16 @@ def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResu
 
 def _finish(
     result: CheckResult,
-    out: Tuple[List[Dict[str, Any]], List[Dict[str, Any]], int],
+    out: Outcome,
     key: Optional[str],
     cache: Optional[Cache],
     done: int,
     total: int,
     opts: RunOptions,
 ) -> int:
-    diags, suppressed, internal = out
+    diags, suppressed, internal, timings = out
+    if timings is not None and opts.timings is not None:
+        opts.timings.merge(timings, worker=False)
     _merge(result, diags, suppressed, internal)
     # A component whose rules crashed is not cached: the next run should try again.
     if cache is not None and key is not None and internal == 0:

@@ -964,7 +964,7 @@ class Tracer:
             return True
         high = _randint_high(call, qual)
         if high is not None and high >= 128:
-            self._hit("range", call, scope, st, f"integers in [0, {int(high)})")
+            self._hit("range", call, scope, st, f"in [0, {int(high)})")
             return True
         return False
 

@@ -9,13 +9,19 @@ import libcst as cst
 
 def dotted(expr: cst.BaseExpression) -> Optional[str]:
     """`a.b.c` for a Name/Attribute chain, else None."""
-    parts = []
+    # `type(...) is`, not isinstance: libcst's node classes are ABCs, whose instance checks
+    # are slow, and this runs for every call the rules look at (neither class is subclassed).
     node: cst.BaseExpression = expr
-    while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
-        node = node.value
-    if isinstance(node, cst.Name):
-        parts.append(node.value)
+    t = type(node)
+    if t is cst.Name:
+        return node.value  # type: ignore[attr-defined,no-any-return]
+    parts = []
+    while t is cst.Attribute:
+        parts.append(node.attr.value)  # type: ignore[attr-defined]
+        node = node.value  # type: ignore[attr-defined]
+        t = type(node)
+    if t is cst.Name:
+        parts.append(node.value)  # type: ignore[attr-defined]
         return ".".join(reversed(parts))
     return None
 

@@ -46,7 +46,7 @@ def _frames(e: Event) -> List[D._Frame]:
 
 _KIND_TEXT = {
     "uint8": "raw 8-bit pixel values (0-255)",
-    "range": "integer values up to {detail}",
+    "range": "raw integer values {detail}",
     "table": "feature columns read with `{detail}`",
 }
 

@@ -711,7 +711,11 @@ def manual_update_no_grad_reset(ctx: RuleContext) -> Iterator[Finding]:
 
 
 # `w.grad = torch.zeros_like(w)`, `w.grad.fill_(0)`, `w.grad *= 0`, `w.grad[:] = 0`
-_OTHER_RESETS = re.compile(r"\.grad(?:\.data)?\s*(?:\[[^\]]*\]\s*)?(?:=(?!=)|\*=\s*0\b)|\.grad(?:\.data)?\.(?:fill_|mul_)\(\s*0")
+_OTHER_RESETS = re.compile(
+    r"\.grad(?:\.data)?\s*(?:\[[^\]]*\]\s*)?(?:=(?!=)|\*=\s*0\b)|\.grad(?:\.data)?\.(?:fill_|mul_)\(\s*0"
+    # a helper of some library that clears them: `zero_grads(params)`, `reset_grad(model)`
+    r"|\b\w*(?:zero_grads?|clear_grads?|reset_grads?|grads_to_zero)\w*\s*\("
+)
 
 
 def _resets_grad_otherwise(lf: LoopFacts) -> bool:

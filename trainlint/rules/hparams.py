@@ -40,6 +40,7 @@ _TYPICAL = {"adam": "1e-3 or 3e-4", "sgd": "0.1 to 0.01 (with momentum)", "rmspr
 # constructor's lr is not the rate that is used (Noam-style LambdaLR, OneCycleLR, CyclicLR).
 _LR_OVERRIDING = {"LambdaLR", "MultiplicativeLR", "OneCycleLR", "CyclicLR"}
 # `group["lr"] = ...` sets the rate by hand (warm-up, custom schedules); `*=` only decays it.
+_RANGE_TEST = re.compile(r"\bLRFinder\b|\blr_find(?:er)?\b|\.range_test\(")
 _MANUAL_LR = re.compile(r"""\[\s*['"]lr['"]\s*\]\s*=(?!=)""")
 
 
@@ -305,11 +306,34 @@ def _schedulers_of(ctx: RuleContext) -> Dict[int, Set[str]]:
                 opt = D.call_arg(call, 0, "optimizer")
                 if opt is None:
                     continue
-                v = ctx.resolver.value_of(opt, scope)
-                if v is not None and v.origin is not None:
-                    out.setdefault(id(v.origin), set()).add(D.last_name(qual))
+                for origin in _optimizer_origins(ctx, opt, scope, 0):
+                    out.setdefault(id(origin), set()).add(D.last_name(qual))
     ctx.project.__dict__["_tl_lr_scheds"] = out
     return out
+
+
+def _optimizer_origins(ctx: RuleContext, expr: cst.BaseExpression, scope: Scope, depth: int) -> List[cst.CSTNode]:
+    """The optimizer constructions a scheduler's argument may be, as of the scheduler's line."""
+    if depth > 6:
+        return []
+    if isinstance(expr, cst.Call):
+        if K.kind_of_constructor(scope.module.qualify(expr.func)) == K.OPTIMIZER:
+            return [expr]
+    if isinstance(expr, cst.Name):
+        defs, _ = D.scope_index(scope).reaching(expr.value, expr)
+        out: List[cst.CSTNode] = []
+        for d in defs:
+            value = d.value
+            if d.how == "assign" and d.path and isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "prepare":
+                i = d.path[0]
+                if i < len(value.args):
+                    out += _optimizer_origins(ctx, value.args[i].value, scope, depth + 1)
+            elif d.how == "assign" and not d.path:
+                out += _optimizer_origins(ctx, value, scope, depth + 1)
+        if out:
+            return out
+    v = ctx.resolver.value_of(expr, scope)
+    return [v.origin] if v is not None and v.origin is not None else []
 
 
 def _findings(ctx: RuleContext) -> List[Finding]:
@@ -324,6 +348,8 @@ def _findings(ctx: RuleContext) -> List[Finding]:
     for m in ctx.project.modules:
         if _MANUAL_LR.search(m.text):
             continue  # the lr is set by hand in param_groups: the constructor's value is a placeholder
+        if _RANGE_TEST.search(m.text):
+            continue  # an LR range test starts from a tiny rate on purpose
         for scope in m.scopes:
             for call in scope.calls:
                 qual = m.qualify(call.func)
