@@ -66,9 +66,10 @@ def test_no_counter_when_stderr_is_not_a_terminal() -> None:
 
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
 def test_cli_shows_progress_on_a_terminal_stderr_only(tmp_path: Path) -> None:
-    for i in range(150):
+    # Enough files, in one process and without the cache, for the run to outlast the counter's delay.
+    for i in range(600):
         (tmp_path / f"f{i:03d}.py").write_text(BUGGY)
-    cmd = [sys.executable, "-m", "trainlint", "check", "--isolated", "--output-format", "json", "."]
+    cmd = [sys.executable, "-m", "trainlint", "check", "--isolated", "--no-cache", "-j1", "--output-format", "json", "."]
     master, slave = os.openpty()
     try:
         proc = subprocess.run(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=slave, timeout=300)
@@ -85,7 +86,7 @@ def test_cli_shows_progress_on_a_terminal_stderr_only(tmp_path: Path) -> None:
     finally:
         os.close(master)
     assert proc.returncode == 1
-    assert b"/150 files" in seen
+    assert b"/600 files" in seen
     assert b"files" not in proc.stdout.replace(b'"files"', b"")  # stdout is the JSON alone
     piped = subprocess.run(cmd, cwd=tmp_path, capture_output=True, timeout=300)
     assert b"/150 files" not in piped.stderr
