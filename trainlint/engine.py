@@ -6,12 +6,14 @@ import ast
 import contextlib
 import gc
 import os
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
+from libcst import CSTNode
 from libcst.metadata import CodeRange
 
 from trainlint import registry, suppressions
@@ -23,8 +25,8 @@ from trainlint.analysis.symbols import Resolver
 from trainlint.config import Settings
 from trainlint.diagnostics import Diagnostic, Fix, Related, Severity, Span
 from trainlint.rules import Finding, RuleContext, load_rules
+from trainlint.source import SourceError, SourceText, complexity_problem, decode, lint_refusal, read_bytes
 from trainlint.timing import Timings
-from trainlint.source import SourceError, SourceText, complexity_problem, decode
 
 if TYPE_CHECKING:
     from trainlint.pipeline import RunOptions
@@ -60,6 +62,10 @@ def discover(paths: Sequence[str], settings: Settings, force_exclude: bool = Fal
     seen = set()
 
     def add(p: str) -> None:
+        refusal = lint_refusal(p)  # never open a FIFO or a device: reading it would hang
+        if refusal is not None:
+            problems.append(_tool_diag("TL001", p, refusal))
+            return
         key = os.path.realpath(p)
         if key not in seen:
             seen.add(key)
@@ -117,13 +123,15 @@ def load_file(path: str, data: Optional[bytes] = None, timings: Optional[Timings
     mark = _Marks(timings)
     if data is None:
         try:
-            with open(path, "rb") as fh:
-                data = fh.read()
+            data = read_bytes(path)
         except IsADirectoryError:
             lf.error = _tool_diag("TL001", path, "is a directory, not a Python file")
             return lf
         except OSError as exc:
             lf.error = _tool_diag("TL001", path, f"cannot read file: {exc.strerror or exc}")
+            return lf
+        except SourceError as exc:
+            lf.error = _tool_diag("TL001", path, exc.message)
             return lf
     if path.endswith(".ipynb"):
         try:
@@ -153,7 +161,7 @@ def load_file(path: str, data: Optional[bytes] = None, timings: Optional[Timings
         return lf
     mark("read")
     try:
-        tree = cst.parse_module(text)
+        tree = parse_module(text)
     except cst.ParserSyntaxError as exc:
         message, raw_line, col = _syntax_error_details(text, exc)
         cell, line = _map_line(lf, raw_line)
@@ -170,6 +178,39 @@ def load_file(path: str, data: Optional[bytes] = None, timings: Optional[Timings
         lf.error = _tool_diag("TL001", path, "code nested too deeply to analyse; not analysed")
     mark("facts")
     return lf
+
+
+_HOOK = "__post_init__"
+_POST_INIT = getattr(CSTNode, _HOOK, None)
+# libcst's node constructor only validates the node (`self._validate()`), checks meant for
+# trees built by hand; the parser's nodes are valid by construction, and validating them
+# costs over a tenth of a parse. Only when the constructor is exactly that (this libcst) is
+# the check skipped, and only for nodes built by the parsing thread.
+_SKIP_VALIDATION = _POST_INIT is not None and getattr(getattr(_POST_INIT, "__code__", None), "co_names", None) == ("_validate",)
+_parsing_threads: Set[int] = set()
+_patch_lock = threading.Lock()
+
+
+def _validate_unless_parsing(node: CSTNode) -> None:
+    if threading.get_ident() not in _parsing_threads:
+        node._validate()
+
+
+def parse_module(text: str) -> cst.Module:
+    """`libcst.parse_module(text)`, without validating the nodes the parser builds."""
+    if not _SKIP_VALIDATION:
+        return cst.parse_module(text)
+    me = threading.get_ident()
+    with _patch_lock:
+        _parsing_threads.add(me)
+        setattr(CSTNode, _HOOK, _validate_unless_parsing)
+    try:
+        return cst.parse_module(text)
+    finally:
+        with _patch_lock:
+            _parsing_threads.discard(me)
+            if not _parsing_threads:
+                setattr(CSTNode, _HOOK, _POST_INIT)
 
 
 def _syntax_error_details(text: str, exc: cst.ParserSyntaxError) -> Tuple[str, int, int]:
@@ -242,6 +283,9 @@ def check_files(
                     now = time.perf_counter()
                     timings.add_rule(code, now - mark.last)
                     mark("rules")
+                # Placing a finding can fail too (a node outside its module's tree): that is
+                # the rule's defect as well, and must not stop the run.
+                placed = [_to_diagnostic(f, positions, by_module) for f in findings]
             except Exception as exc:  # a rule's defect must not hide the other rules' findings
                 result.internal_errors += 1
                 where = traceback.extract_tb(exc.__traceback__)[-1]
@@ -255,8 +299,7 @@ def check_files(
                     )
                 )
                 continue
-            for f in findings:
-                raw.append(_to_diagnostic(f, positions, by_module))
+            raw.extend(placed)
             mark("positions")
 
     seen = set()

@@ -16,6 +16,7 @@ is better than a wrong one.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -28,6 +29,7 @@ from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.flow import LossCall, Op
 from trainlint.analysis.loops import Event
 from trainlint.analysis.names import dotted
+from trainlint.analysis.positions import positions
 from trainlint.analysis.walk import children, walk
 from trainlint.diagnostics import Edit, Fix
 
@@ -273,6 +275,61 @@ def position_to_offset(starts: List[int], line: int, column: int) -> int:
     return starts[line - 1] + column - 1
 
 
+def _toplevel_span(module: ModuleFacts, stmt: cst.CSTNode) -> Optional[Tuple[int, int]]:
+    """Where a top-level statement's text (with its leading lines) sits in the source: only
+    that statement is regenerated (see `analysis/positions.py`), unless Python's parser
+    cannot tell where it starts; then every top-level statement is."""
+    span = positions(module).toplevel_span(stmt)
+    if span is not None:
+        return span
+    offsets = _toplevel_offsets(module)
+    return offsets.get(id(stmt)) if offsets is not None else None
+
+
+def _replaced(module: ModuleFacts, top: cst.CSTNode, node: cst.CSTNode, repl: Replacement) -> cst.CSTNode:
+    """`top` with `node` replaced. Only the nodes on the path down to `node` are rebuilt
+    (libcst's `visit()` would rebuild every node of `top`); a removal or a flattening where
+    it is not an element of a sequence is left to `visit()`, which knows those rules."""
+    chain: List[cst.CSTNode] = []
+    cur = parent_of(module, node)
+    while cur is not None and cur is not top:
+        chain.append(cur)
+        cur = parent_of(module, cur)
+    if cur is None:
+        return top.visit(_Replacer({node: repl}))  # type: ignore[return-value]
+    chain.append(top)
+    child: cst.CSTNode = node
+    new: Replacement = repl
+    for parent in chain:
+        rebuilt = _with_child(parent, child, new)
+        if rebuilt is None:
+            return top.visit(_Replacer({node: repl}))  # type: ignore[return-value]
+        child, new = parent, rebuilt
+    assert isinstance(new, cst.CSTNode)
+    return new
+
+
+def _with_child(parent: cst.CSTNode, child: cst.CSTNode, new: Replacement) -> Optional[cst.CSTNode]:
+    for f in dataclasses.fields(parent):  # type: ignore[arg-type]
+        value = getattr(parent, f.name)
+        if value is child:
+            if not isinstance(new, cst.CSTNode):
+                return None
+            return parent.with_changes(**{f.name: new})
+        if isinstance(value, (list, tuple)) and any(v is child for v in value):
+            items: List[cst.CSTNode] = []
+            for v in value:
+                if v is not child:
+                    items.append(v)
+                elif isinstance(new, cst.FlattenSentinel):
+                    items.extend(new.nodes)
+                elif isinstance(new, cst.CSTNode):
+                    items.append(new)
+                # a RemovalSentinel drops the element
+            return parent.with_changes(**{f.name: tuple(items)})
+    return None
+
+
 def _toplevel_offsets(module: ModuleFacts) -> Optional[Dict[int, Tuple[int, int]]]:
     """Where each top-level statement's text (with its leading lines) sits in the source."""
     cached = module.cache.get("fix_toplevel")
@@ -352,18 +409,18 @@ def edits_for(module: ModuleFacts, changes: Changes) -> Optional[List[Edit]]:
     tree = module.tree
     text = module.text
     nl = tree.default_newline
-    offsets = _toplevel_offsets(module)
     toplevel_ids = {id(s): s for s in tree.body}
     spans: List[Tuple[int, int, str]] = []
     for node, repl in changes.items():
         top = node if id(node) in toplevel_ids else _toplevel_of(module, node)
-        if top is not None and offsets is not None and id(top) in offsets:
-            start, end = offsets[id(top)]
+        span = _toplevel_span(module, top) if top is not None else None
+        if top is not None and span is not None:
+            start, end = span
             old = text[start:end]
             if top is node:
                 new = _render(tree, repl)
             else:
-                new = tree.code_for_node(top.visit(_Replacer({node: repl})))  # type: ignore[arg-type]
+                new = tree.code_for_node(_replaced(module, top, node, repl))
         else:
             start, end = 0, len(text)
             old = tree.code

@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import ast
 import concurrent.futures
+import contextlib
+import gc
 import multiprocessing
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from trainlint.analysis.depgraph import components
 from trainlint.cache import Cache, component_key, default_dir, settings_fingerprint
 from trainlint.config import Settings
 from trainlint.diagnostics import Diagnostic, diagnostic_from_json
 from trainlint.engine import CheckResult, Progress, check_files, load_file
+from trainlint.rules import load_rules
 from trainlint.timing import Timings
 
 # A file none of whose bytes contain one of these cannot produce a finding: every rule needs
@@ -100,11 +103,12 @@ def analyse(
     from trainlint.engine import _fewer_gc_passes
 
     timings = Timings() if profile else None
-    with _fewer_gc_passes():
-        if contents is None:
-            loaded = [load_file(p, timings=timings) for p in paths]
-        else:
-            loaded = [load_file(p, d, timings=timings) for p, d in zip(paths, contents)]
+    with _fewer_gc_passes(), _settled_heap() as settle:
+        data = contents if contents is not None else [None] * len(paths)
+        loaded = []
+        for p, d in zip(paths, data):
+            loaded.append(load_file(p, d) if timings is None else load_file(p, d, timings=timings))
+            settle()
         result = check_files(loaded, settings, timings=timings)
     return (
         [d.to_json() for d in result.diagnostics],
@@ -112,6 +116,21 @@ def analyse(
         result.internal_errors,
         timings.to_json() if timings is not None else None,
     )
+
+
+@contextlib.contextmanager
+def _settled_heap() -> Iterator[Callable[[], None]]:
+    """Syntax trees and facts live until the component is checked: `settle()` moves every
+    object made so far out of the cyclic collector's sight (`gc.freeze`), so that its passes
+    during the run do not walk them again and again. Everything is handed back at the end.
+    Not done when something else already froze objects (their owner decides when to undo it)."""
+    if gc.get_freeze_count() != 0:
+        yield lambda: None
+        return
+    try:
+        yield gc.freeze
+    finally:
+        gc.unfreeze()
 
 
 def _pool(jobs: int) -> concurrent.futures.ProcessPoolExecutor:
@@ -127,6 +146,8 @@ def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResu
     t1 = time.perf_counter()
     groups = components(files, [_scan_text(p, d) for p, d in zip(files, contents)])
     cache = Cache(opts.cache_dir or default_dir(settings)) if opts.use_cache else None
+    if cache is not None:
+        load_rules()  # rule modules declare their options on import: the fingerprint needs them
     fingerprint = settings_fingerprint(settings) if cache else ""
 
     todo: List[Tuple[List[str], Optional[str]]] = []

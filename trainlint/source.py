@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import codecs
+import errno
 import io
 import keyword
+import os
 import re
+import stat
 import tokenize
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
@@ -29,6 +32,54 @@ class SourceError(Exception):
         self.column = column
 
 
+# Larger files are not read at all (notebooks with embedded outputs are the big ones).
+MAX_FILE_BYTES = 64 * 2**20
+
+
+def lint_refusal(path: str) -> Optional[str]:
+    """Why the file at `path` must not be read (a FIFO would block, a device never ends, a
+    huge file would fill memory), or None. A path that cannot be examined gives None: reading
+    it then reports the error."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return _refusal(st)
+
+
+def _refusal(st: os.stat_result) -> Optional[str]:
+    if stat.S_ISDIR(st.st_mode):
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file (a pipe, socket or device); not read"
+    if st.st_size > MAX_FILE_BYTES:
+        return f"file too large to analyse ({st.st_size / 2**20:.0f} MiB, over {MAX_FILE_BYTES // 2**20} MiB); not read"
+    return None
+
+
+def read_bytes(path: str) -> bytes:
+    """The bytes of a regular file. Raises OSError as `open` does (IsADirectoryError for a
+    folder), or SourceError for what `lint_refusal` refuses. The file is opened without
+    blocking and checked after opening, so a FIFO swapped in after discovery cannot hang."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+        problem = _refusal(st)
+        if problem is not None:
+            raise SourceError(problem)
+        with os.fdopen(fd, "rb") as fh:
+            fd = -1  # the file object owns and closes it
+            data = fh.read(MAX_FILE_BYTES + 1)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(data) > MAX_FILE_BYTES:  # it grew after the check
+        raise SourceError(f"file too large to analyse (over {MAX_FILE_BYTES // 2**20} MiB); not read")
+    return data
+
+
 def detect_newline(text: str) -> str:
     i = text.find("\n")
     if i > 0 and text[i - 1] == "\r":
@@ -38,7 +89,16 @@ def detect_newline(text: str) -> str:
     return "\n"
 
 
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"), (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
+
+
 def decode(data: bytes) -> SourceText:
+    for mark, name in _WIDE_BOMS:  # UTF-32 first: its little-endian mark starts like UTF-16's
+        if data.startswith(mark):
+            raise SourceError(
+                f"file is {name} text (it starts with a {name} byte-order mark); "
+                "Python reads source as UTF-8 or an ASCII-compatible encoding"
+            )
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise SourceError("file contains a NUL byte; it is not Python source", line, 1)
@@ -177,6 +237,63 @@ class _Frame:
         return fell
 
 
+# The tokens that decide where a statement ends, as `_CODE` reads them: strings (from their
+# quote: a prefix does not move where a string ends), comments, continuations, newlines and
+# brackets. Every alternative starts with one of a few characters, and the string patterns
+# are `_CODE`'s written as runs of plain characters, which the regex engine matches fast.
+_STRUCTURE = re.compile(
+    r"""
+      (?P<comment>\#[^\r\n]*)
+    | (?P<cont>\\(?:\r\n|\r|\n))
+    | (?P<nl>\r\n|\r|\n)
+    | (?P<str>'\'\'[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*(?:'\'\'|\Z)
+          |\"\"\"[^\"\\]*(?:(?:\\.|\"(?!\"\"))[^\"\\]*)*(?:\"\"\"|\Z)
+          |'[^\\'\r\n]*(?:\\.[^\\'\r\n]*)*'?|\"[^\\\"\r\n]*(?:\\.[^\\\"\r\n]*)*\"?)
+    | (?P<open>[(\[{])
+    | (?P<close>[)\]}])
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+# What can raise the estimate inside a statement, each counted at least as much as it can:
+# an operator (+1; it has at least one of these characters), a keyword operator (+1), a
+# bracket (+2), a string (+1 when concatenated; it has at least one quote).
+_OPERATOR_CHARS = "-+*/%@&|^~<>.!=:"
+_KEYWORD_OPS = re.compile(r"\b(?:lambda|if|else|yield|or|and|not|in|is|await)\b")
+
+
+def _statement_end(text: str, pos: int, budget: int) -> int:
+    """Where the scan may resume after the statement that starts at `pos` at the top level:
+    at the newline that ends it, when nothing in it can raise the estimate by more than
+    `budget` (then the statement leaves the state as it found it); else `pos` itself. A
+    statement with an f-string is not skipped: its fields nest."""
+    level = 0
+    end = len(text)
+    for m in _STRUCTURE.finditer(text, pos):
+        group = m.lastgroup
+        if group == "nl":
+            if level == 0:
+                end = m.start()
+                break
+        elif group == "str":
+            q = m.start()
+            if text[q - 1 : q] in ("f", "F") or text[q - 2 : q].lower() in ("fr", "rf"):
+                return pos  # (also when the letters end a name: then it is skipped less often)
+        elif group == "open":
+            level += 1
+        elif group == "close":
+            level -= 1
+            if level < 0:
+                return pos
+    if level != 0:
+        return pos
+    segment = text[pos:end]
+    if 2 * len(segment) > budget:
+        raised = 2 * sum(segment.count(c) for c in "([{'\"") + sum(segment.count(c) for c in _OPERATOR_CHARS)
+        if raised > budget or raised + len(_KEYWORD_OPS.findall(segment)) > budget:
+            return pos
+    return end
+
+
 def complexity_problem(text: str, max_depth: Optional[int] = None, max_tokens: Optional[int] = None) -> Optional[Tuple[str, int]]:
     """Why `text` is too deeply nested or too large to parse safely, and the line; else None."""
     max_depth = MAX_DEPTH if max_depth is None else max_depth
@@ -202,8 +319,18 @@ def complexity_problem(text: str, max_depth: Optional[int] = None, max_tokens: O
         depth -= 1 + frame.depth
         return frame
 
+    # Statements that cannot change the state are skipped (see `_statement_end`), only in a
+    # file too short to hold more than `max_tokens` tokens: skipped tokens are not counted.
+    skipping = end <= max_tokens
+    fresh_line = False  # just after a newline at the top level, before the line's first token
     while pos < end:
         top = frames[-1]
+        if fresh_line:
+            fresh_line = False
+            if skipping and len(frames) == 1:
+                pos = _statement_end(text, pos, max_depth - depth)
+                if pos >= end:
+                    break
         if top.kind in (_FSTRING, _SPEC):
             sm = _string_part(top.quote, top.kind == _SPEC).search(text, pos)
             if sm is None:
@@ -230,7 +357,7 @@ def complexity_problem(text: str, max_depth: Optional[int] = None, max_tokens: O
         pos = m.end()
         tokens += 1
         if tokens > max_tokens:
-            return (f"file too large to analyse (more than {max_tokens:,} tokens); not analysed", _line_at(text, m.start()))
+            return (f"file too large to analyse (more than {max_tokens:,} tokens); not analysed", 1)
         group, tok = m.lastgroup, m.group()
         if group == "comment" or group == "cont":
             continue
@@ -248,6 +375,7 @@ def complexity_problem(text: str, max_depth: Optional[int] = None, max_tokens: O
                     if width > indents[-1]:
                         indents.append(width)
                         depth += 1
+                fresh_line = True
             continue
         if group == "op" or (group == "name" and tok in _OP_LEVEL):
             level = _OP_LEVEL.get(tok, _UNARY)

@@ -10,8 +10,9 @@ status the tracer gave the static finding that reports it:
     unverified   the run could not judge it (the tracer says why)
     missing      the static checker did not report it, so there was nothing to judge
 
-Targets: at least 80% of the true findings confirmed, none refuted, and no static finding
-confirmed on a clean case.
+Targets: at least 80% of the true findings confirmed, none refuted, and nothing confirmed
+on a clean case (a static finding the run confirmed, or a runtime-only TL9xx finding: either
+is a false confirmation).
 
     python benchmarks/quality/trace_score.py                  # per-rule table and lists
     python benchmarks/quality/trace_score.py --json           # machine-readable
@@ -91,7 +92,13 @@ class RunInfo:
     outcome: str
     steps_completed: int
     seconds: float
+    runs_ok: bool = True  # the label: False where the bug itself makes torch raise
     error: str = ""
+
+    @property
+    def unexpected(self) -> bool:
+        """The script failed under the tracer although it runs on its own."""
+        return self.runs_ok and self.outcome not in ("stopped", "finished")
 
 
 @dataclass
@@ -99,10 +106,11 @@ class TraceResult:
     steps: int
     judged: List[Judged]
     runs: List[RunInfo]
-    # Static findings confirmed on clean cases (target: none).
+    # Findings confirmed on clean cases, static or runtime-only (false confirmations; target: none).
     clean_confirmed: List[Reported]
-    # Runtime-only findings (TL9xx, TL003) on clean cases: informative.
-    clean_runtime: List[Reported]
+    # Static findings on clean cases that the run did not confirm (false positives of the
+    # static checker, refuted or left unverified): informative.
+    clean_static: List[Reported]
     # Unlabelled static findings confirmed on buggy cases (false positives that the run backed).
     other_confirmed: List[Reported]
     # Refuted reports of a labelled pair that also has a better-judged report (informative).
@@ -127,7 +135,7 @@ class TraceResult:
     def meets_targets(self) -> bool:
         rate = self.confirmed_rate
         return (rate is not None and rate >= TARGET_CONFIRMED and self.counts()["refuted"] == 0
-                and not self.clean_confirmed)
+                and not self.clean_confirmed and not self.errors)
 
     def to_json(self) -> Dict[str, Any]:
         total = self.counts()
@@ -143,10 +151,10 @@ class TraceResult:
             "per_rule": {code: self.counts(code) for code in self.codes},
             "judged": [asdict(j) for j in self.judged],
             "clean_confirmed": [asdict(r) for r in self.clean_confirmed],
-            "clean_runtime": [asdict(r) for r in self.clean_runtime],
+            "clean_static": [asdict(r) for r in self.clean_static],
             "other_confirmed": [asdict(r) for r in self.other_confirmed],
             "refuted_reports": [asdict(r) for r in self.refuted_reports],
-            "runs": [asdict(r) for r in self.runs],
+            "runs": [dict(asdict(r), unexpected=r.unexpected) for r in self.runs],
             "errors": self.errors,
         }
 
@@ -176,7 +184,7 @@ def _text(d: Dict[str, Any]) -> str:
 
 def judge_case(case: Any, data: Dict[str, Any]) -> tuple:
     """(judged true findings, other reported diagnostics, refuted duplicates) of one traced case."""
-    diags = [d for d in data.get("diagnostics", []) if not str(d.get("code", "")).startswith("TL0")]
+    diags = list(data.get("diagnostics", []))
     by_pair: Dict[tuple, List[Dict[str, Any]]] = {}
     for d in diags:
         by_pair.setdefault((corpus._relative(str(d["path"]), case), str(d["code"])), []).append(d)
@@ -227,23 +235,24 @@ def trace_score(cases_dir: str = CASES_DIR, only: Optional[Sequence[str]] = None
         seconds = time.perf_counter() - t0
         run = data.get("trace") or {}
         result.runs.append(RunInfo(case.name, str(run.get("outcome", "?")), int(run.get("steps_completed") or 0),
-                                   round(seconds, 1), str(run.get("error") or "")[:200]))
+                                   round(seconds, 1), case.runs_ok, str(run.get("error") or "")[:200]))
         judged, others, dupes = judge_case(case, data)
         result.judged += judged
         result.refuted_reports += dupes
         if case.clean:
-            for r in others:
-                if r.code.startswith("TL9") or r.code.startswith("TL0"):
-                    result.clean_runtime.append(r)
-                elif r.status == "confirmed":
-                    result.clean_confirmed.append(r)
+            result.clean_confirmed += [r for r in others if r.status == "confirmed"]
+            result.clean_static += [r for r in others if r.status != "confirmed" and not _runtime_only(r.code)]
         else:
-            result.other_confirmed += [r for r in others if r.status == "confirmed" and not r.code.startswith("TL9")]
+            result.other_confirmed += [r for r in others if r.status == "confirmed" and not _runtime_only(r.code)]
         if progress:
             summary = " ".join(f"{j.code}:{j.status}" for j in judged) or "clean"
             print(f"[{i}/{len(cases)}] {case.name} ({seconds:.1f}s) {summary}", file=sys.stderr, flush=True)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _runtime_only(code: str) -> bool:
+    return code.startswith("TL9") or code.startswith("TL0")
 
 
 def _unique(expects: Sequence[Any]) -> List[Any]:
@@ -279,7 +288,7 @@ def render(result: TraceResult) -> str:
                f"{_pct(c['confirmed'], n):>9}")
     out.append("")
     out.append(f"confirmed {_pct(c['confirmed'], n).strip()} (target >= {TARGET_CONFIRMED:.0%}), "
-               f"refuted {c['refuted']} (target 0), confirmed on clean cases {len(result.clean_confirmed)} "
+               f"refuted {c['refuted']} (target 0), false confirmations on clean cases {len(result.clean_confirmed)} "
                f"(target 0): {'targets met' if result.meets_targets else 'TARGETS NOT MET'}")
 
     def judged(title: str, status: str) -> None:
@@ -299,15 +308,15 @@ def render(result: TraceResult) -> str:
     judged("refuted true findings", "refuted")
     judged("unverified true findings", "unverified")
     judged("true findings the static checker missed", "missing")
-    reported("static findings confirmed on clean cases", result.clean_confirmed)
-    reported("runtime-only findings on clean cases", result.clean_runtime)
+    reported("false confirmations: findings confirmed on clean cases", result.clean_confirmed)
+    reported("static findings on clean cases, not confirmed", result.clean_static)
     reported("unlabelled static findings confirmed on buggy cases", result.other_confirmed)
     if result.refuted_reports:
         reported("refuted duplicate reports of a confirmed/unverified true finding", result.refuted_reports)
-    odd = [r for r in result.runs if r.outcome not in ("stopped", "finished")]
+    odd = [r for r in result.runs if r.unexpected]
     if odd:
         out.append("")
-        out.append(f"runs that did not stop after the steps ({len(odd)})")
+        out.append(f"runs that failed under the tracer although the case runs on its own ({len(odd)})")
         for r in odd:
             out.append(f"  {r.case:<45} {r.outcome:<10} steps={r.steps_completed}  {r.error[:80]}")
     if result.errors:

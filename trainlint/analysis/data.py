@@ -104,6 +104,25 @@ def _is_prefix(a: Tuple[int, ...], b: Tuple[int, ...]) -> bool:
 
 # Nodes whose position is asked for: statements, names (uses), calls (backward, updates).
 _POSITIONED = (cst.BaseSmallStatement, cst.BaseCompoundStatement, cst.SimpleStatementLine, cst.Name, cst.Call, cst.ExceptHandler, cst.Attribute)
+# What the indexer does with a node, per exact node type (flags).
+_NESTED_DEF, _STATEMENT, _POSITION, _DEFINES, _STRUCTURED = 1, 2, 4, 8, 16
+_KINDS: Dict[type, int] = {}
+
+
+def _kind_of(t: type) -> int:
+    kind = 0
+    if issubclass(t, (cst.FunctionDef, cst.ClassDef)):
+        kind |= _NESTED_DEF
+    if issubclass(t, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        kind |= _STATEMENT
+    if issubclass(t, _POSITIONED):
+        kind |= _POSITION
+    if issubclass(t, (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.For, cst.WithItem, cst.NamedExpr)):
+        kind |= _DEFINES
+    if issubclass(t, (cst.For, cst.While, cst.If, cst.Try, cst.TryStar, cst.Match)):
+        kind |= _STRUCTURED
+    _KINDS[t] = kind
+    return kind
 
 
 class _Indexer:
@@ -146,14 +165,25 @@ class _Indexer:
         self._cur = None
 
     def _node(self, node: cst.CSTNode) -> None:
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+        # Dispatch on the exact type (looked up once per type): libcst's node classes are
+        # ABCs, whose isinstance checks are slow, and this runs for every node of a scope.
+        t = type(node)
+        kind = _KINDS.get(t)
+        if kind is None:
+            kind = _kind_of(t)
+        if kind & _NESTED_DEF:
             return
-        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        if kind & _STATEMENT:
             self.order += 1
             self._cur = None
-        if isinstance(node, _POSITIONED):
+        if kind & _POSITION:
             self.index.pos[id(node)] = self._here()
-        self._define_from(node)
+        if kind & _DEFINES:
+            self._define_from(node)
+        if not kind & _STRUCTURED:
+            for child in children(node):
+                self._node(child)
+            return
         if isinstance(node, (cst.For, cst.While)):
             self.index.loop_nodes[id(node)] = node
             for part in (node.target, node.iter) if isinstance(node, cst.For) else (node.test,):

@@ -7,7 +7,7 @@ the tree for their own purposes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import libcst as cst
 
@@ -81,9 +81,17 @@ class ModuleFacts:
     scopes: List[Scope] = field(default_factory=list)  # every scope, module first
     # Per-rule scratch caches (e.g. loop events), so work is done once per module.
     cache: Dict[str, object] = field(default_factory=dict)
+    # id(expression) -> (expression, qualified name): rules ask about the same calls many
+    # times. The entry holds the expression, so its id cannot be reused by another node.
+    _qualified: Dict[int, Tuple[cst.BaseExpression, Optional[str]]] = field(default_factory=dict, repr=False)
 
     def qualify(self, expr: cst.BaseExpression) -> Optional[str]:
-        return self.imports.qualify(expr)
+        hit = self._qualified.get(id(expr))
+        if hit is not None and hit[0] is expr:
+            return hit[1]
+        qual = self.imports.qualify(expr)
+        self._qualified[id(expr)] = (expr, qual)
+        return qual
 
 
 def _target_keys(target: cst.BaseExpression) -> Optional[str]:
@@ -213,7 +221,7 @@ def build_facts(path: str, module_name: str, text: str, tree: cst.Module) -> Mod
     facts.toplevel = Scope(name="<module>", node=tree, module=facts)
     facts.scopes.append(facts.toplevel)
     builder = _Builder(facts)
-    handlers = {
+    handlers: Dict[type, Callable[[Any], None]] = {
         cst.Import: builder.visit_Import,
         cst.ImportFrom: builder.visit_ImportFrom,
         cst.Assign: builder.visit_Assign,
@@ -246,7 +254,8 @@ def build_facts(path: str, module_name: str, text: str, tree: cst.Module) -> Mod
             handler = handlers.get(t)
             if handler is not None:
                 handler(node)  # type: ignore[operator]
-        kids = list(children(node))  # type: ignore[arg-type]
-        kids.reverse()
-        stack.extend(kids)
+        kids = children(node)  # type: ignore[arg-type]
+        if kids:
+            kids.reverse()
+            stack.extend(kids)
     return facts

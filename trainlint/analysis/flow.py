@@ -14,7 +14,6 @@ Also here: the loss calls of a module (`loss_calls`) and what a loss target is b
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field, replace
 from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
@@ -262,14 +261,13 @@ def reaching(scope: Scope, name: str, use: cst.CSTNode) -> List[Binding]:
 # ---------------------------------------------------------------------------- the tracer
 
 
-_TRACERS: "weakref.WeakKeyDictionary[Project, Tracer]" = weakref.WeakKeyDictionary()
-
-
 def tracer_for(project: Project, resolver: Resolver) -> "Tracer":
-    t = _TRACERS.get(project)
-    if t is None or t.resolver is not resolver:
+    # Kept on the project: a weak-keyed module dictionary would never let go of it, since
+    # the tracer refers to its project.
+    t = project.cache.get("flow_tracer")
+    if not isinstance(t, Tracer) or t.resolver is not resolver:
         t = Tracer(project, resolver)
-        _TRACERS[project] = t
+        project.cache["flow_tracer"] = t
     return t
 
 

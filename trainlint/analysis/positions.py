@@ -77,6 +77,23 @@ class ModulePositions:
             raise KeyError(node)
         return pos.start.line, pos.end.line
 
+    def toplevel_span(self, stmt: cst.CSTNode) -> Optional[Tuple[int, int]]:
+        """Start and end offsets in the text of a top-level statement's code (its leading
+        blank and comment lines included), checked against the text; None if unknown."""
+        if not any(s is stmt for s in self.tree.body):
+            return None
+        located = self._locate([self.tree, stmt])
+        if located is None:
+            return None
+        offsets = self._offsets()
+        if located[0] < 1 or located[0] > len(offsets):
+            return None
+        start = offsets[located[0] - 1]
+        code = self.tree.code_for_node(stmt)
+        if not self.module.text.startswith(code, start):
+            return None
+        return start, start + len(code)
+
     # internals --------------------------------------------------------------------------
 
     def _candidate_ranges(self, node: cst.CSTNode) -> Iterator[Ranges]:
@@ -120,7 +137,7 @@ class ModulePositions:
             top = body[self._walked]
             self._walked += 1
             self._parent[id(top)] = self.tree
-            stack = [top]
+            stack: List[cst.CSTNode] = [top]
             while stack:
                 n = stack.pop()
                 for c in children(n):

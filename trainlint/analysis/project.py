@@ -38,6 +38,11 @@ class Project:
             for i in range(len(parts)):
                 self._by_suffix.setdefault(".".join(parts[i:]), []).append(m)
         self._callers: Optional[Dict[int, List[Tuple[Scope, cst.Call]]]] = None
+        self._resolved: Optional[List[Tuple[Scope, cst.Call, Symbol]]] = None
+        self._callee_memo: Dict[Tuple[int, int], Tuple[cst.BaseExpression, Optional[Symbol]]] = {}
+        # Per-run memoised facts about the whole project (like `ModuleFacts.cache`): they live
+        # and die with the project, where a module-level dictionary would keep them alive.
+        self.cache: Dict[str, object] = {}
 
     def find_module(self, dotted_name: str, near: Optional[ModuleFacts] = None) -> Optional[ModuleFacts]:
         cands = self._by_suffix.get(dotted_name)
@@ -73,6 +78,16 @@ class Project:
 
     def resolve_callee(self, func: cst.BaseExpression, scope: Scope) -> Optional[Symbol]:
         """The project class or function a call's `func` names, if any."""
+        key = (id(func), id(scope))
+        hit = self._callee_memo.get(key)
+        if hit is not None and hit[0] is func:
+            return hit[1]
+        found = self._resolve_callee(func, scope)
+        # The entry keeps `func` alive, so its id cannot be reused by another node.
+        self._callee_memo[key] = (func, found)
+        return found
+
+    def _resolve_callee(self, func: cst.BaseExpression, scope: Scope) -> Optional[Symbol]:
         mod = scope.module
         if isinstance(func, cst.Name):
             name = func.value
@@ -135,14 +150,25 @@ class Project:
         """Every call site in the project whose callee resolves to `fn`."""
         if self._callers is None:
             index: Dict[int, List[Tuple[Scope, cst.Call]]] = {}
+            for s, call, callee in self.resolved_calls():
+                if isinstance(callee, Scope):
+                    index.setdefault(id(callee), []).append((s, call))
+            self._callers = index
+        return self._callers.get(id(fn), [])
+
+    def resolved_calls(self) -> List[Tuple[Scope, cst.Call, Symbol]]:
+        """Every call site of the project whose callee is a project class or function, with
+        that callee (each call resolved once per run, for all the indexes built from it)."""
+        if self._resolved is None:
+            out: List[Tuple[Scope, cst.Call, Symbol]] = []
             for m in self.modules:
                 for s in m.scopes:
                     for call in s.calls:
                         callee = self.resolve_callee(call.func, s)
-                        if isinstance(callee, Scope):
-                            index.setdefault(id(callee), []).append((s, call))
-            self._callers = index
-        return self._callers.get(id(fn), [])
+                        if callee is not None:
+                            out.append((s, call, callee))
+            self._resolved = out
+        return self._resolved
 
 
 def enclosing_class(scope: Scope) -> Optional[ClassFacts]:

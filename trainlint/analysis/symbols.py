@@ -97,9 +97,9 @@ class Resolver:
             for el in expr.elements:
                 self._models_in(el.value, scope, out, depth + 1)
         elif isinstance(expr, cst.Dict):
-            for el in expr.elements:
-                if isinstance(el, cst.DictElement) and isinstance(el.key, cst.SimpleString) and el.key.evaluated_value == "params":
-                    self._models_in(el.value, scope, out, depth + 1)
+            for item in expr.elements:
+                if isinstance(item, cst.DictElement) and isinstance(item.key, cst.SimpleString) and item.key.evaluated_value == "params":
+                    self._models_in(item.value, scope, out, depth + 1)
 
     def is_module_class(self, cls: ClassFacts) -> bool:
         return any(K.is_module_base(q) or q.endswith(("Module", "LightningModule")) for q in self.project.base_quals(cls))
@@ -275,14 +275,11 @@ class Resolver:
         """Calls that build an instance of a project class and so run its `__init__`."""
         if self._made is None:
             index: Dict[int, List[Tuple[Scope, cst.Call]]] = {}
-            for m in self.project.modules:
-                for s in m.scopes:
-                    for call in s.calls:
-                        callee = self.project.resolve_callee(call.func, s)
-                        if isinstance(callee, ClassFacts):
-                            target = self.project.method_of(callee, "__init__")
-                            if target is not None:
-                                index.setdefault(id(target), []).append((s, call))
+            for s, call, callee in self.project.resolved_calls():
+                if isinstance(callee, ClassFacts):
+                    target = self.project.method_of(callee, "__init__")
+                    if target is not None:
+                        index.setdefault(id(target), []).append((s, call))
             self._made = index
         return self._made.get(id(init), [])
 

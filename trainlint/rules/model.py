@@ -13,6 +13,7 @@ import libcst as cst
 
 from trainlint import fixes, options
 from trainlint.analysis import flow as FL
+from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis import modules as M
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
@@ -515,6 +516,8 @@ def _eval_passes(ctx: RuleContext) -> List[_EvalPass]:
         if ep is not None:
             out.append(ep)
     for scope in ctx.module.scopes:
+        if not _may_call_model(ctx, scope):
+            continue  # no forward pass of its own: its events cannot add a pass
         events = ctx.loops.body_events(scope, 0)
         for i, e in enumerate(events):
             if e.kind != L.FORWARD or e.loops or e.via or e.receiver is None or id(e.node) in seen:
@@ -530,6 +533,19 @@ def _eval_passes(ctx: RuleContext) -> List[_EvalPass]:
 
 
 _LIBRARY_MODELS = ("torchvision.models.", "timm.", "transformers.")
+
+
+def _may_call_model(ctx: RuleContext, scope: Scope) -> bool:
+    """Whether a call of the scope itself (not through a helper) may run a model's forward:
+    only a name or `self.x` that resolves to a model makes a FORWARD event."""
+    for call in scope.calls:
+        func = call.func
+        t = type(func)
+        if t is cst.Name or (t is cst.Attribute and type(func.value) is cst.Name and func.value.value == "self"):  # type: ignore[attr-defined]
+            v = ctx.resolver.value_of(func, scope)
+            if v is not None and v.kind == K.MODEL:
+                return True
+    return False
 
 
 def _make_pass(ctx: RuleContext, scope: Scope, lf: Optional[LoopFacts], fwd: Event) -> Optional[_EvalPass]:

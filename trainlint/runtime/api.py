@@ -21,6 +21,7 @@ from trainlint.runtime import static, thresholds
 from trainlint.runtime.evidence import Evidence
 from trainlint.runtime.report import TraceReport, merge
 from trainlint.runtime.runner import Target, run_child
+from trainlint.runtime.verdicts import EVAL_WAIT_STEPS, NEEDS_EVAL_PASS
 
 
 def _settings(settings: Any, select: Optional[Iterable[str]], ignore: Optional[Iterable[str]]) -> Any:
@@ -38,11 +39,22 @@ def _enabled(settings: Any) -> Optional[set]:
     return set(fn()) if fn is not None else None
 
 
+def eval_wait_for(diags: Iterable[Any], eval_wait: int) -> int:
+    """Steps to wait for an evaluation pass: only when a static suspicion is judged on one."""
+    return eval_wait if any(d.code in NEEDS_EVAL_PASS for d in diags) else 0
+
+
 def run_trace(target: Target, steps: int = 2, timeout: float = 300.0, overfit: int = 0, settings: Any = None,
               run_static: bool = True, on_record: Optional[Callable[[Dict[str, Any]], None]] = None,
               stdout: Optional[IO[Any]] = None, stderr: Optional[IO[Any]] = None,
-              on_static_done: Optional[Callable[[List[str]], None]] = None) -> TraceReport:
-    """Static check, then the instrumented run in a child process, then the merge."""
+              on_static_done: Optional[Callable[[List[str]], None]] = None,
+              eval_wait: int = EVAL_WAIT_STEPS) -> TraceReport:
+    """Static check, then the instrumented run in a child process, then the merge.
+
+    When a static suspicion can only be judged on an evaluation pass (TL403-TL405) and none ran
+    within `steps`, the run goes on for up to `eval_wait` more optimizer steps (and half the
+    timeout) watching forward passes only; 0 turns this off.
+    """
     entry = target.script or (static.module_entry(target.module) if target.module else None)
     files: List[str] = []
     diags = []
@@ -53,7 +65,8 @@ def run_trace(target: Target, steps: int = 2, timeout: float = 300.0, overfit: i
     if on_static_done is not None:
         on_static_done(files)
     steps = overfit or steps
-    config = {"steps": steps, "overfit": overfit, "options": thresholds.all_options(settings)}
+    config = {"steps": steps, "overfit": overfit, "options": thresholds.all_options(settings),
+              "eval_wait": eval_wait_for(diags, eval_wait), "eval_wait_seconds": timeout / 2}
     evidence = run_child(target, config, timeout, on_record=on_record, stdout=stdout, stderr=stderr)
     shown = target.script or f"-m {target.module}"
     report = TraceReport(evidence=evidence, target=shown, steps_requested=steps, timeout=timeout, files=len(files))
@@ -65,22 +78,24 @@ def run_trace(target: Target, steps: int = 2, timeout: float = 300.0, overfit: i
 
 def trace_script(path: str, argv: Sequence[str] = (), steps: int = 2, timeout: float = 300.0, overfit: int = 0,
                  select: Optional[Iterable[str]] = None, ignore: Optional[Iterable[str]] = None,
-                 settings: Any = None, module: bool = False, run_static: bool = True) -> TraceReport:
+                 settings: Any = None, module: bool = False, run_static: bool = True,
+                 eval_wait: int = EVAL_WAIT_STEPS) -> TraceReport:
     """Run a script (or, with `module=True`, a module) for `steps` optimizer steps under the tracer."""
     target = Target(module=path, argv=list(argv)) if module else Target(script=path, argv=list(argv))
     return run_trace(target, steps=steps, timeout=timeout, overfit=overfit,
-                     settings=_settings(settings, select, ignore), run_static=run_static)
+                     settings=_settings(settings, select, ignore), run_static=run_static, eval_wait=eval_wait)
 
 
 @contextmanager
 def tracing(steps: int = 2, stop: bool = True, overfit: int = 0, paths: Optional[Sequence[str]] = None,
             select: Optional[Iterable[str]] = None, ignore: Optional[Iterable[str]] = None,
-            settings: Any = None) -> Iterator[TraceReport]:
+            settings: Any = None, eval_wait: int = EVAL_WAIT_STEPS) -> Iterator[TraceReport]:
     """Trace the code inside the `with` block, in this process.
 
     After `steps` optimizer steps the block is left (`stop=True`, the default) or tracing simply
     ends (`stop=False`). Every hook and wrapper is removed on exit. `paths` are checked
     statically and their findings judged against the run (default: the calling file).
+    `eval_wait` is as for `run_trace`.
     """
     from trainlint.runtime.hooks import ListSink, Tracer, TraceStop
 
@@ -91,7 +106,7 @@ def tracing(steps: int = 2, stop: bool = True, overfit: int = 0, paths: Optional
     diags = static.check(list(paths), settings) if paths and settings is not None else []
     sink = ListSink()
     tracer = Tracer(sink, steps=steps, overfit=overfit, options=thresholds.all_options(settings),
-                    mode="api" if stop else "api_passive")
+                    mode="api" if stop else "api_passive", eval_wait=eval_wait_for(diags, eval_wait))
     report = TraceReport(target=", ".join(paths) if paths else "<in-process>", steps_requested=tracer.steps,
                          files=len(paths))
     import time

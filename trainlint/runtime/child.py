@@ -134,8 +134,10 @@ def run(config: Dict[str, Any], sink: FdSink) -> int:
 
     from trainlint.runtime.hooks import Tracer, TraceStop
 
+    wait_seconds = config.get("eval_wait_seconds")
     tracer = Tracer(sink, steps=int(config.get("steps", 2)), overfit=int(config.get("overfit", 0)),
-                    options=config.get("options", {}), mode="child")
+                    options=config.get("options", {}), mode="child", eval_wait=int(config.get("eval_wait", 0)),
+                    eval_wait_seconds=float(wait_seconds) if wait_seconds is not None else None)
     tracer.install()
     import torch as _torch
 

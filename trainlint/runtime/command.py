@@ -14,6 +14,7 @@ from typing import Any, Dict, Optional, Tuple
 import click
 
 from trainlint.runtime.context import fmt
+from trainlint.runtime.verdicts import EVAL_WAIT_STEPS
 
 EXIT_ERROR = 2
 
@@ -40,6 +41,9 @@ class _Progress:
             self.say(f"step {rec.get('step')}/{self.steps}{loss}{norm}")
         elif kind == "manual":
             self.say(f"backward pass {rec.get('backward')} (no optimizer: watching the trained tensors)")
+        elif kind == "wait":
+            self.say(f"no evaluation pass in {rec.get('steps')} step(s): going on for up to {rec.get('max_steps')} more, "
+                     "watching forward passes only")
         elif kind == "stop":
             self.say(f"stopping the script after {rec.get('steps')} step(s)")
 
@@ -58,6 +62,10 @@ def _torch_available() -> bool:
 @click.option("--steps", type=click.IntRange(min=1), default=2, show_default=True, help="Optimizer steps to trace.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=300.0, show_default=True,
               help="Seconds before the script (and everything it started) is killed.")
+@click.option("--eval-wait", "eval_wait", type=click.IntRange(min=0), default=EVAL_WAIT_STEPS,
+              show_default=True,
+              help="When a finding needs an evaluation pass (TL403-TL405) and none ran within --steps, "
+                   "go on for up to this many more optimizer steps (watching forward passes only); 0: never.")
 @click.option("--overfit-batch", "overfit", type=click.IntRange(min=0), default=0,
               help="Feed the first batch K times (K optimizer steps) and check the loss falls (TL912).")
 @click.option("--output-format", "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
@@ -70,7 +78,7 @@ def _torch_available() -> bool:
 @click.option("--no-static", is_flag=True, help="Skip the static checks; report runtime findings only.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 def trace(script: Optional[str], script_args: Tuple[str, ...], module: Optional[str], steps: int, timeout: float,
-          overfit: int, output_format: str, select: Tuple[str, ...], ignore: Tuple[str, ...],
+          eval_wait: int, overfit: int, output_format: str, select: Tuple[str, ...], ignore: Tuple[str, ...],
           extend_select: Tuple[str, ...], config: Optional[str], isolated: bool, no_static: bool, quiet: bool) -> None:
     """Run SCRIPT for a few instrumented optimizer steps and confirm or refute each finding.
 
@@ -113,6 +121,7 @@ def trace(script: Optional[str], script_args: Tuple[str, ...], module: Optional[
     try:
         report = run_trace(target, steps=steps, timeout=timeout, overfit=overfit, settings=settings,
                            run_static=not no_static, on_record=progress, on_static_done=static_done,
+                           eval_wait=eval_wait,
                            # JSON goes to stdout, so the script's own prints go to stderr.
                            stdout=sys.stderr if output_format == "json" else None)
     except KeyboardInterrupt:

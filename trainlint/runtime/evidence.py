@@ -37,6 +37,7 @@ class Evidence:
     functions: List[Dict[str, Any]] = field(default_factory=list)
     manual: List[Dict[str, Any]] = field(default_factory=list)
     no_step: Optional[Dict[str, Any]] = None
+    wait: Optional[Dict[str, Any]] = None
     internal: List[Dict[str, Any]] = field(default_factory=list)
     # filled in by the runner
     returncode: Optional[int] = None
@@ -89,6 +90,8 @@ class Evidence:
             self.manual.append(rec)
         elif kind == "no_step":
             self.no_step = rec
+        elif kind == "wait":
+            self.wait = rec
         elif kind == "internal":
             if len(self.internal) < 50:
                 self.internal.append(rec)
@@ -116,6 +119,25 @@ class Evidence:
     @property
     def reached_training(self) -> bool:
         return bool(self.steps or self.backwards or self.manual)
+
+    @property
+    def eval_passes(self) -> int:
+        """Forward passes counted as evaluation (no backward used them, or gradients were off)."""
+        return sum(n for p in self.passes.values() for k, n in p.get("passes", {}).items() if k.startswith("eval"))
+
+    def wait_note(self) -> Optional[str]:
+        """What became of the wait for an evaluation pass past the requested steps, if there was one."""
+        if self.wait is None:
+            return None
+        stop = self.stop or {}
+        start = self.wait.get("steps")
+        if "waited_steps" in stop:
+            extra = stop["waited_steps"]
+            found = "until one ran" if stop.get("eval_seen") else "without reaching one"
+            return (f"no evaluation pass ran in the first {start} step(s): the run went on {extra} more "
+                    f"step(s), watching forward passes only, {found}")
+        return (f"no evaluation pass ran in the first {start} step(s): the run went on, watching forward "
+                "passes only, until the script ended")
 
     def events_of(self, ev: str) -> List[Dict[str, Any]]:
         return [e for e in self.events if e.get("ev") == ev]

@@ -10,7 +10,7 @@ from trainlint.registry import RULES
 from trainlint.runtime.context import Ctx, fmt, num
 from trainlint.runtime.evidence import finite
 from trainlint.runtime.runner import signal_name
-from trainlint.runtime.verdicts import grad_ratio, input_scale_problem, update_ratios, weighted_layers
+from trainlint.runtime.verdicts import grad_ratio, input_normaliser, input_scale_problem, update_ratios, weighted_layers
 
 FindingFn = Callable[[Ctx], List[Diagnostic]]
 FINDINGS: Dict[str, FindingFn] = {}
@@ -157,6 +157,8 @@ def saturated_activation(c: Ctx) -> List[Diagnostic]:
 @finding("TL906")
 def unnormalized_input(c: Ctx) -> List[Diagnostic]:
     for rec in c.ev.inputs:
+        if input_normaliser(c, rec.get("model")) is not None:
+            continue  # the model's first layer normalises the batch itself
         for t in rec.get("tensors", []):
             if not str(t.get("dtype", "")).startswith(("float", "bfloat")) or "mean" not in t:
                 continue

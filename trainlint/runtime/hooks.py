@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+import time
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Set, Tuple
@@ -34,6 +35,13 @@ _ACT_KINDS: Tuple[Tuple[type, str], ...] = (
 )
 _WEIGHTED = (nn.Linear, nn.Bilinear, nn.modules.conv._ConvNd)
 _DROP_OR_NORM = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm)
+# Layers that normalise what they are given (batch, layer, group, instance, RMS norms).
+_NORMS: Tuple[type, ...] = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm) + (
+    (nn.RMSNorm,) if hasattr(nn, "RMSNorm") else ())
+# Layers that pass their input on unchanged in kind (shape changes, dropout): seen through
+# when following where the model's input and each layer's output go.
+_PASS_THROUGH = (nn.Flatten, nn.Unflatten, nn.Identity, nn.modules.dropout._DropoutNd)
+_MAX_FLOW_EDGES = 64
 _MAX_EVENTS = 4000
 _MAX_PENDING = 4096
 _MAX_PENDING_PASSES = 4
@@ -101,7 +109,8 @@ class ActInfo:
 
 class Tracer:
     def __init__(self, sink: Sink, steps: int = 2, overfit: int = 0,
-                 options: Optional[Dict[str, Dict[str, Any]]] = None, mode: str = "api") -> None:
+                 options: Optional[Dict[str, Dict[str, Any]]] = None, mode: str = "api",
+                 eval_wait: int = 0, eval_wait_seconds: Optional[float] = None) -> None:
         self.sink = sink
         self.overfit = overfit
         self.steps = overfit if overfit else steps
@@ -110,6 +119,16 @@ class Tracer:
         self.active = False
         self.stopped = False
         self.finished = False
+        # Waiting for an evaluation pass: some suspicions (eval mode, no_grad, functional dropout)
+        # can only be judged on one, and scripts often evaluate once per epoch. Past the
+        # requested steps the run may go on for up to `eval_wait` optimizer steps (and until
+        # `eval_wait_seconds` after install) watching only forward passes, until one is seen.
+        self.eval_wait = 0 if overfit else max(0, eval_wait)
+        self.eval_wait_seconds = eval_wait_seconds
+        self.eval_seen = False
+        self.waiting = False
+        self.wait_steps = 0
+        self.installed_at = time.monotonic()
         self.pid = os.getpid()
         self._lock = threading.RLock()
         self._handles: List[Any] = []
@@ -152,6 +171,7 @@ class Tracer:
         # manual-update mode (no optimizer): leaf snapshots between backward passes
         self.manual_prev: Optional[Tuple[List[torch.Tensor], List[torch.Tensor], List[Optional[torch.Tensor]]]] = None
         self.no_step_snapshot: Optional[Tuple[List[torch.Tensor], List[torch.Tensor]]] = None
+        self.no_step_reported = False
         # custom autograd Functions: class -> (args, kwargs, site) of their first call
         self.functions: Dict[type, Tuple[Any, Any, Optional[sites.Site]]] = {}
         self.functions_checked = False
@@ -162,6 +182,11 @@ class Tracer:
         self._fork_registered = False
 
     # ------------------------------------------------------------------ plumbing
+    @property
+    def recording(self) -> bool:
+        """Call-order evidence is gathered: active, not stopped, not just waiting for an evaluation pass."""
+        return self.active and not self.stopped and not self.waiting
+
     def site_of(self, obj: Any) -> Optional[sites.Site]:
         """Where a module was built (None when unknown, or for unhashable module classes)."""
         if obj is None:
@@ -229,6 +254,7 @@ class Tracer:
 
         self.active = True
         self.pid = os.getpid()
+        self.installed_at = time.monotonic()
         sites._library_roots = None
         h = self._handles
         h.append(module_hooks.register_module_forward_pre_hook(self._pre_hook))
@@ -265,10 +291,16 @@ class Tracer:
         if self.stopped:
             self._check_stopped()
             return None
+        if self.waiting and self.depth == 0 and self._wait_expired():
+            self.stop("steps")  # a long evaluation with no optimizer step must not run into the timeout
+            return None
         self.depth += 1
         self.mstack.append(module)
         if self.depth == 1:
             return self._guarded("root-pre", self._root_pre, module, args)
+        cur = self.current_pass
+        if cur is not None and "flow" in cur and not module._modules:
+            self._guarded("flow-in", self._flow_in, cur["flow"], module, args)
         return None
 
     def _post_hook(self, module: nn.Module, args: Any, output: Any) -> None:
@@ -277,7 +309,10 @@ class Tracer:
         self.depth -= 1
         if self.mstack:
             self.mstack.pop()
-        if not module._modules:
+        if not module._modules and not self.waiting:
+            cur = self.current_pass
+            if cur is not None and "flow" in cur:
+                self._guarded("flow-out", self._flow_out, cur["flow"], module, output)
             self._guarded("leaf", self._leaf_post, module, output)
         if self.depth == 0:
             self._guarded("root-post", self._root_post, module, output)
@@ -328,10 +363,44 @@ class Tracer:
         replaced = None
         if self.overfit and grad and not self.loader_used:
             replaced = self._overfit_args(mid, args)
-        if grad and not info.input_reported:
+        if grad and not info.input_reported and not self.waiting:
             info.input_reported = True
             self._report_input(module, info, args)
+        if self.current_pass["first"] and not self.waiting:
+            # Follow, in this first training pass only, which layers take the model's input and
+            # which weighted layers feed a normalisation layer directly.
+            origin = {id(t): (t, "<input>", False) for _, t in probes.tensors_in(args)}
+            self.current_pass["flow"] = {"origin": origin, "src": {}, "input": [], "normed": {}}
         return replaced
+
+    def _flow_in(self, flow: Dict[str, Any], module: nn.Module, args: Any) -> None:
+        origin = flow["origin"]
+        srcs = [origin[id(t)][1:] for _, t in probes.tensors_in(args) if id(t) in origin and origin[id(t)][0] is t]
+        if not srcs:
+            return
+        flow["src"][id(module)] = srcs[0]
+        name = self.names.get(id(module), type(module).__name__)
+        is_norm = isinstance(module, _NORMS)
+        for src, via_norm in srcs:
+            if src == "<input>":
+                if not isinstance(module, _PASS_THROUGH) and len(flow["input"]) < _MAX_FLOW_EDGES:
+                    entry = [name, type(module).__name__, bool(via_norm), is_norm]
+                    if entry not in flow["input"]:
+                        flow["input"].append(entry)
+            elif is_norm and len(flow["normed"]) < _MAX_FLOW_EDGES:
+                flow["normed"][src] = type(module).__name__
+
+    def _flow_out(self, flow: Dict[str, Any], module: nn.Module, output: Any) -> None:
+        src = flow["src"].pop(id(module), None)
+        t = output if isinstance(output, torch.Tensor) else probes.first_tensor(output)
+        if t is None:
+            return
+        if src is not None and isinstance(module, _PASS_THROUGH):
+            flow["origin"][id(t)] = (t, src[0], src[1])
+        elif src is not None and src[0] == "<input>" and isinstance(module, _NORMS):
+            flow["origin"][id(t)] = (t, "<input>", True)
+        elif isinstance(module, _WEIGHTED):
+            flow["origin"][id(t)] = (t, self.names.get(id(module), type(module).__name__), False)
 
     def _overfit_args(self, mid: int, args: Any) -> Any:
         first = self.first_root_args.get(mid)
@@ -414,6 +483,9 @@ class Tracer:
             return
         mid = id(module)
         info = self.roots[mid]
+        flow = cur.pop("flow", None)
+        if flow is not None:
+            self.event("flow", model=info.label, input=flow["input"], normed=flow["normed"])
         if cur["first"]:
             self.first_train_pass.add(mid)
         out = probes.first_tensor(output)
@@ -434,6 +506,8 @@ class Tracer:
     def _count_pass(self, info: RootInfo, kind: str, training: bool, has_graph: bool,
                     site: Optional[sites.Site] = None) -> None:
         key = f"{kind}:{'train' if training else 'eval'}"
+        if kind.startswith("eval"):
+            self.eval_seen = True
         info.passes[key] = info.passes.get(key, 0) + 1
         if key not in info.first:
             info.first[key] = sites.site_json(site or sites.user_site())
@@ -495,6 +569,8 @@ class Tracer:
             return
         if self.stopped:
             self._check_stopped()
+            return
+        if self.waiting:
             return
         self._guarded("step-pre", self._step_pre_body, opt)
 
@@ -560,9 +636,31 @@ class Tracer:
     def _step_post(self, opt: Any, args: Any, kwargs: Any) -> None:
         if not self.active or self.stopped:
             return
+        if self.waiting:
+            self.wait_steps += 1
+            if self.eval_seen or self.wait_steps >= self.eval_wait or self._wait_expired():
+                self.stop("steps")
+            return
         self._guarded("step-post", self._step_post_body, opt)
         if self._target_reached():
-            self.stop("steps")
+            if self.eval_wait and not self.eval_seen and not self._wait_expired():
+                self._start_wait()
+            else:
+                self.stop("steps")
+
+    def _wait_expired(self) -> bool:
+        limit = self.eval_wait_seconds
+        return limit is not None and time.monotonic() - self.installed_at >= limit
+
+    def _start_wait(self) -> None:
+        """The requested steps are done but no evaluation pass ran yet: keep going, watching passes only.
+
+        What is measured per step (gradients, updates, losses, call order) stays that of the
+        requested steps; the extra steps only count forward passes and their modes.
+        """
+        self.waiting = True
+        self.wait_steps = 0
+        self.emit({"kind": "wait", "for": "evaluation", "steps": self.total_steps, "max_steps": self.eval_wait})
 
     def _step_post_body(self, opt: Any) -> None:
         info = self.opt_info(opt)
@@ -752,6 +850,11 @@ class Tracer:
         if self.stopped:
             self._check_stopped()
             return
+        if self.waiting:
+            # Only which forward passes fed this loss matters now (training vs evaluation).
+            if loss.grad_fn is not None:
+                self._guarded("backward", self._classify_pending, loss)
+            return
         self.backward_count += 1
         self.backward_since_step += 1
         self._guarded("backward", self._before_backward_body, loss)
@@ -790,8 +893,9 @@ class Tracer:
 
     def _report_no_step(self) -> None:
         snap = self.no_step_snapshot
-        if snap is None:
+        if snap is None or self.no_step_reported:
             return
+        self.no_step_reported = True
         params, before = snap
         deltas = probes.read([(p.detach() - b).norm() for p, b in zip(params, before)]) if params else []
         self.emit({"kind": "no_step", "backwards": self.backward_count, "params": len(params),
@@ -848,7 +952,11 @@ class Tracer:
             return
         self._guarded("finish", self.finish)
         self.stopped = True
-        self.emit({"kind": "stop", "reason": reason, "steps": self.total_steps, "backwards": self.backward_count})
+        rec: Dict[str, Any] = {"kind": "stop", "reason": reason, "steps": self.total_steps,
+                               "backwards": self.backward_count}
+        if self.waiting:
+            rec.update(waited_steps=self.wait_steps, eval_seen=self.eval_seen)
+        self.emit(rec)
         if self.mode == "api_passive":
             self.active = False
             return
@@ -866,8 +974,13 @@ class Tracer:
                 if mid in self.roots:  # a forward with a graph that no backward ever used
                     self._count_pass(self.roots[mid], "eval_grad", training, True, site)
             self.pending_passes = []
+            if self.total_steps == 0 and self.backward_count >= 2:
+                # The run ended (on its own, or by an error) after backward passes but before any
+                # optimizer step: whether the parameters moved is the evidence for TL103.
+                self._report_no_step()
             self._resolve()
-            self._emit_activations()
+            if not self.waiting:  # else already sent when the wait began, and unchanged since
+                self._emit_activations()
             for info in self.roots.values():
                 if info.passes:
                     self.emit({"kind": "passes", "model": info.label, "has_drop_or_norm": info.has_drop_or_norm,

@@ -80,7 +80,7 @@ def render_text(report: "TraceReport") -> str:
         summary += f", loss {fmt(losses[0])} -> {fmt(losses[-1])}"
     counts = ", ".join(f"{len(report.by_status(s))} {s.value}" for s in (Status.CONFIRMED, Status.UNVERIFIED, Status.REFUTED))
     lines.append(f"{summary}; {counts}")
-    for note in report.notes:
+    for note in report.all_notes():
         lines.append(f"note: {note}")
     for rec in ev.internal[:3]:
         lines.append(f"note: tracer problem in {rec.get('where')}: {rec.get('error')}")

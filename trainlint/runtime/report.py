@@ -18,7 +18,7 @@ SUBSUMES: Dict[str, Set[str]] = {
     "TL104": {"TL907"},
     "TL108": {"TL907"},
     "TL601": {"TL907"},
-    "TL402": {"TL902"},
+    "TL402": {"TL902", "TL905"},
     "TL303": {"TL901"},
     "TL301": {"TL906"},
     "TL501": {"TL909"},
@@ -78,9 +78,15 @@ class TraceReport:
             out["error"] = ev.fatal.get("message")
         if ev.internal:
             out["tracer_errors"] = [f"{r.get('where')}: {r.get('error')}" for r in ev.internal[:5]]
-        if self.notes:
-            out["notes"] = list(self.notes)
+        notes = self.all_notes()
+        if notes:
+            out["notes"] = notes
         return out
+
+    def all_notes(self) -> List[str]:
+        """The report's notes, with what became of a wait for an evaluation pass."""
+        wait = self.evidence.wait_note()
+        return list(self.notes) + ([wait] if wait else [])
 
     def to_dict(self) -> Dict[str, Any]:
         try:

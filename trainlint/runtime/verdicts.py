@@ -22,6 +22,11 @@ NO_RUNTIME_CHECK = {"TL207": "softmax's default dim is a matter of code, not of 
                     "TL604": "the tracer does not follow Python accumulators across iterations"}
 # Rules whose bug typically makes torch raise at the reported line: the error confirms them.
 CONFIRMED_BY_CRASH = {"TL108", "TL203", "TL205", "TL601", "TL602", "TL603"}
+# Rules judged on an evaluation pass: when one is suspected and no evaluation ran within the
+# requested steps, the run goes on (watching forward passes only) for up to EVAL_WAIT_STEPS
+# more optimizer steps, since scripts often evaluate once per epoch.
+NEEDS_EVAL_PASS = {"TL403", "TL404", "TL405"}
+EVAL_WAIT_STEPS = 200
 PROBABILITY_MAKERS = {"Softmax", "Softmin", "Sigmoid", "LogSoftmax"}
 SECOND_ORDER = {"LBFGS"}
 SQUASHERS = {"ReLU", "ReLU6", "Sigmoid", "Tanh", "Softmax", "Hardtanh", "Hardsigmoid", "Softplus", "ELU", "GELU", "SiLU"}
@@ -32,6 +37,26 @@ def verdict(code: str) -> Callable[[VerdictFn], VerdictFn]:
         VERDICTS[code] = fn
         return fn
     return deco
+
+
+def flows(c: Ctx) -> Dict[str, Dict[str, Any]]:
+    """Per model: which layers took its input in the first training pass, and which weighted
+    layers fed a normalisation layer directly (records of kind "flow")."""
+    out: Dict[str, Dict[str, Any]] = {}
+    for e in c.ev.events_of("flow"):
+        out.setdefault(str(e.get("model")), e)
+    return out
+
+
+def input_normaliser(c: Ctx, model: Optional[str]) -> Optional[Tuple[str, str]]:
+    """(layer name, type) of the normalisation layer the model's raw input goes through before
+    any other layer, when it does."""
+    f = flows(c).get(str(model))
+    entries = (f or {}).get("input") or []
+    norms = [e for e in entries if e[3]]
+    if norms and all(e[3] or e[2] for e in entries):
+        return norms[0][0], norms[0][1]
+    return None
 
 
 def _param_name(c: Ctx, step: Dict[str, Any], i: int) -> Tuple[str, Optional[str]]:
@@ -447,6 +472,11 @@ def missing_input_normalization(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     found = _float_inputs(c, d)
     if not found:
         return None
+    for rec, _ in found:
+        norm = input_normaliser(c, rec.get("model"))
+        if norm is not None:
+            return refuted(observed=f"the first batch fed to `{rec.get('model')}` goes straight into `{norm[0]}` "
+                                    f"({norm[1]}), which normalises it", where=c.where(rec.get("site")))
     for rec, t in found:
         problem = input_scale_problem(c, t)
         if problem:
@@ -463,6 +493,12 @@ def missing_input_normalization(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
 def unshuffled_training_data(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     recs = [r for r in c.ev.losses if r.get("call") == 1 and (r.get("target") or {}).get("sorted") is not None
             and ((r.get("target") or {}).get("shape") or [0])[0] >= 4]
+    # The loader the suspicion names: built at its line, or iterated there.
+    loaders = [e for e in c.ev.events_of("loader") if c.at(d, e.get("site")) or c.at(d, e.get("iter_site"))]
+    if loaders and all(e.get("order") == "random" for e in loaders):
+        e = loaders[0]
+        return refuted(observed=f"the DataLoader built here draws its samples in random order (`{e.get('sampler')}`)",
+                       where=c.where(e.get("site")))
     if not recs:
         return None
     r = recs[0]
@@ -471,8 +507,12 @@ def unshuffled_training_data(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
         what = "all the same class" if t.get("distinct") == 1 else f"sorted ({t.get('distinct')} distinct values in order)"
         return confirmed(observed=f"the labels of the first batch are {what}", expected="a mix of labels in random order",
                          where=c.where(r.get("site")), batch=t.get("shape"))
-    return refuted(observed=f"the labels of the first batch are mixed ({t.get('distinct')} distinct values, not in order)",
-                   where=c.where(r.get("site")))
+    # Mixed labels do not show that the loader shuffles: data stored interleaved (0, 1, 2, 3,
+    # 0, 1, ...) still comes in the same fixed order every epoch.
+    fixed = [e for e in loaders if e.get("order") == "sequential"]
+    order = f"; the DataLoader built here iterates in a fixed order (`{fixed[0].get('sampler')}`)" if fixed else ""
+    return unverified(f"the labels of the first batch are mixed ({t.get('distinct')} distinct values, not in order), "
+                      f"so the run shows no harm from the data order in it{order}")
 
 
 @verdict("TL303")
@@ -534,11 +574,21 @@ def bad_weight_init(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
 
 
 def grad_ratio(c: Ctx) -> Optional[Tuple[Dict[str, Any], Tuple[Any, ...], Tuple[Any, ...], float]]:
-    """(step, first layer, last layer, last/first gradient-norm ratio) at the first step with 2+ layers."""
+    """(step, first layer, last layer, last/first gradient-norm ratio) at the first step with 2+ layers.
+
+    None when the first weighted layer in forward order is seen not to take the model's input
+    (an embedding or recurrent layer comes first, or it scores a side branch): the ratio would
+    then not measure how the gradient fades with depth.
+    """
+    seen = flows(c)
     for s in c.ev.steps:
         layers = [x for x in weighted_layers(c, s) if finite(x[3].get("grad"))]
         if len(layers) >= 2:
             first, last = layers[0], layers[-1]
+            module = str(first[2].get("module", ""))
+            takers = (seen.get(module.split(".")[0]) or {}).get("input") or []
+            if takers and module not in {e[0] for e in takers}:
+                return None
             g0, g1 = first[3]["grad"], last[3]["grad"]
             ratio = float("inf") if g0 == 0 and g1 > 0 else (g1 / g0 if g0 else 1.0)
             return s, first, last, ratio
@@ -548,19 +598,55 @@ def grad_ratio(c: Ctx) -> Optional[Tuple[Dict[str, Any], Tuple[Any, ...], Tuple[
 @verdict("TL402")
 def saturating_activation_stack(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     found = grad_ratio(c)
+    limit = float(c.opts("TL902").get("ratio", 100.0))
+    if found is not None and found[3] > limit:
+        s, first, last, ratio = found
+        return confirmed(observed=f"gradient norm of the first layer `{first[1]}` is {fmt(first[3]['grad'])}, of the last "
+                                  f"layer `{last[1]}` {fmt(last[3]['grad'])} (ratio {fmt(ratio)}) at step {s['opt_step']}",
+                         expected=f"ratio below {fmt(limit)}", step=s["opt_step"])
+    # The stack's other failure: units pinned at their bounds, where the derivative is ~0. With
+    # large weights the gradient need not shrink towards the input, but the units cannot learn.
+    o = c.opts("TL905")
+    sat_limit = float(o.get("max_saturated_fraction", 0.5))
+    acts = [a for a in (c.ev.activations or {}).get("layers", [])
+            if a.get("kind") in ("sigmoid", "tanh") and finite(a.get("saturated_fraction"))]
+    acts = c.prefer(d, acts, lambda a: a.get("site"))
+    saturated = [a for a in acts if a["saturated_fraction"] > sat_limit]
+    if saturated:
+        worst = max(saturated, key=lambda a: a["saturated_fraction"])
+        return confirmed(observed=f"{len(saturated)} of the {len(acts)} {worst['kind']} layer(s) had most outputs within "
+                                  f"{fmt(o.get('epsilon', 0.01))} of their bounds (up to {fmt(100 * worst['saturated_fraction'])}% "
+                                  f"in `{worst['name']}`), where their derivative is nearly zero",
+                         expected=f"at most {fmt(100 * sat_limit)}% saturated outputs per layer",
+                         where=c.where(worst.get("site")), saturated_fraction=worst["saturated_fraction"])
     if found is None:
         return None
     s, first, last, ratio = found
-    limit = float(c.opts("TL902").get("ratio", 100.0))
     text = (f"gradient norm of the first layer `{first[1]}` is {fmt(first[3]['grad'])}, of the last layer `{last[1]}` "
             f"{fmt(last[3]['grad'])} (ratio {fmt(ratio)}) at step {s['opt_step']}")
-    if ratio > limit:
-        return confirmed(observed=text, expected=f"ratio below {fmt(limit)}", step=s["opt_step"])
+    if ratio < 1 / limit:
+        return unverified(f"{text}: the gradient grows towards the input instead of vanishing, which this check "
+                          "does not judge (see TL903)")
+    if acts:
+        text += f"; at most {fmt(100 * max(a['saturated_fraction'] for a in acts))}% of any activation layer's outputs saturated"
     return refuted(observed=text, step=s["opt_step"])
 
 
 def _passes(c: Ctx) -> List[Dict[str, Any]]:
     return list(c.ev.passes.values())
+
+
+def _no_eval_pass(c: Ctx) -> Optional[Verdict]:
+    """Unverified, saying so, when no evaluation pass ran at all (None when one did)."""
+    if c.ev.eval_passes:
+        return None
+    wait = c.ev.wait_note()
+    if wait:
+        return unverified(f"{wait}; trace with a larger --eval-wait or --steps to reach the evaluation")
+    if c.ev.reached_training:
+        return unverified("no evaluation pass (a forward pass that no backward used, or one with gradients off) "
+                          "ran in the traced steps; trace with a larger --steps to reach the evaluation")
+    return None
 
 
 @verdict("TL403")
@@ -583,7 +669,7 @@ def missing_eval_mode(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
                                  expected="`model.train()` before training", where=c.where(first.get(key)))
     if evals:
         return refuted(observed=f"{evals} evaluation pass(es) ran in eval mode and training passes in training mode")
-    return None
+    return _no_eval_pass(c)
 
 
 @verdict("TL404")
@@ -599,7 +685,7 @@ def eval_without_no_grad(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
                 no_grad += n
     if no_grad:
         return refuted(observed=f"{no_grad} evaluation pass(es) ran with gradients disabled")
-    return None
+    return _no_eval_pass(c)
 
 
 @verdict("TL405")
@@ -613,7 +699,7 @@ def functional_dropout_always_on(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     if events:
         return refuted(observed=f"`F.{events[0].get('fn')}` was off while the model was in eval mode",
                        where=c.where(events[0].get("site")))
-    return None
+    return _no_eval_pass(c)
 
 
 # ---------------------------------------------------------------------- TL5xx
@@ -621,12 +707,17 @@ def update_ratios(c: Ctx, optimizer: Optional[int] = None) -> Dict[Tuple[int, st
     """Median ||dw||/||w|| over the traced steps for each weight matrix."""
     per: Dict[Tuple[int, str], List[float]] = {}
     regs: Dict[Tuple[int, str], Dict[str, Any]] = {}
+    # A weight whose output goes straight into a normalisation layer is scale-invariant: its
+    # effective step is lr/||w||^2, which adapts on its own, so ||dw||/||w|| says little.
+    normed = {name for f in flows(c).values() for name in (f.get("normed") or {})}
     for s in c.ev.steps:
         if optimizer is not None and s.get("optimizer") != optimizer:
             continue
         if (c.ev.optimizers.get(s.get("optimizer", 0)) or {}).get("name") in SECOND_ORDER:
             continue  # quasi-Newton steps jump towards the minimum by design
         for _, name, reg, entry in weighted_layers(c, s):
+            if reg.get("module") in normed:
+                continue
             d, w = entry.get("delta"), entry.get("w")
             if finite(d) and finite(w) and w > 0 and d > 0:
                 per.setdefault((s["optimizer"], name), []).append(d / w)

@@ -45,6 +45,7 @@ def install_all(tracer: "Tracer", patcher: Patcher) -> None:
     _losses(tracer, patcher)
     _dropout(tracer, patcher)
     _functions(tracer, patcher)
+    _data_loaders(tracer, patcher)
     if tracer.overfit:
         _loader(tracer, patcher)
 
@@ -84,7 +85,7 @@ def _zero_grad(tracer: "Tracer", patcher: Patcher) -> None:
         @functools.wraps(original)
         def zero_grad(self: Any, *args: Any, **kwargs: Any) -> Any:
             out = original(self, *args, **kwargs)
-            if tracer.active and not tracer.stopped:
+            if tracer.recording:
                 info = tracer.opt_info(self)
                 info.cleared.update(info.sample_ids)
                 tracer.event("zero_grad", target="optimizer", optimizer=info.index,
@@ -96,7 +97,7 @@ def _zero_grad(tracer: "Tracer", patcher: Patcher) -> None:
         @functools.wraps(original)
         def zero_grad(self: nn.Module, *args: Any, **kwargs: Any) -> Any:
             out = original(self, *args, **kwargs)
-            if tracer.active and not tracer.stopped:
+            if tracer.recording:
                 ids = {id(p) for p in self.parameters()}
                 for info in tracer.opts.values():
                     info.cleared.update(info.sample_ids & ids)
@@ -138,7 +139,7 @@ def _backward(tracer: "Tracer", patcher: Patcher) -> None:
     def autograd_grad(original: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(original)
         def grad(*args: Any, **kwargs: Any) -> Any:
-            if tracer.active and not tracer.stopped and not _flag(tracer, "backward"):
+            if tracer.recording and not _flag(tracer, "backward"):
                 tracer.event("autograd_grad", site=sites.site_json(sites.user_site()))
             return original(*args, **kwargs)
         return grad
@@ -179,7 +180,7 @@ def _schedulers(tracer: "Tracer", patcher: Patcher) -> None:
     def sched_step(original: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(original)
         def step(self: Any, *args: Any, **kwargs: Any) -> Any:
-            if not tracer.active or tracer.stopped or tracer.sched_constructing or _flag(tracer, "sched"):
+            if not tracer.recording or tracer.sched_constructing or _flag(tracer, "sched"):
                 return original(self, *args, **kwargs)
             _set(tracer, "sched", True)
             try:
@@ -210,7 +211,7 @@ def _clipping(tracer: "Tracer", patcher: Patcher) -> None:
         def make(original: Callable[..., Any]) -> Callable[..., Any]:
             @functools.wraps(original)
             def wrapper(parameters: Any, *args: Any, **kwargs: Any) -> Any:
-                if not tracer.active or tracer.stopped or _flag(tracer, "clip"):
+                if not tracer.recording or _flag(tracer, "clip"):
                     return original(parameters, *args, **kwargs)
                 _set(tracer, "clip", True)
                 try:
@@ -254,7 +255,7 @@ def _scaler(tracer: "Tracer", patcher: Patcher) -> None:
                 return out
 
             def note(self: Any, args: Any, out: Any) -> None:
-                if not tracer.active or tracer.stopped:
+                if not tracer.recording:
                     return
                 try:
                     data: Dict[str, Any] = {"method": name, "site": sites.site_json(sites.user_site()),
@@ -289,7 +290,7 @@ def _losses(tracer: "Tracer", patcher: Patcher) -> None:
         def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
             @functools.wraps(original)
             def loss(*args: Any, **kwargs: Any) -> Any:
-                if not tracer.active or tracer.stopped or _flag(tracer, "loss"):
+                if not tracer.recording or _flag(tracer, "loss"):
                     return original(*args, **kwargs)
                 _set(tracer, "loss", True)
                 try:
@@ -419,7 +420,7 @@ def _functions(tracer: "Tracer", patcher: Patcher) -> None:
         inner = original.__func__
 
         def apply(cls: type, *args: Any, **kwargs: Any) -> Any:
-            if tracer.active and not tracer.stopped and cls not in tracer.functions and torch.is_grad_enabled():
+            if tracer.recording and cls not in tracer.functions and torch.is_grad_enabled():
                 try:
                     _capture_function(tracer, cls, args, kwargs)
                 except Exception as exc:
@@ -445,6 +446,62 @@ def _capture_function(tracer: "Tracer", cls: type, args: Tuple[Any, ...], kwargs
 
     tracer.functions[cls] = (shrink(args, int(tracer.opt("TL913", "max_rows", 4))), dict(kwargs),
                              (sites.absolute(code_file), line))
+
+
+# ---------------------------------------------------------------------- DataLoader order
+RANDOM_SAMPLERS = ("RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler")
+
+
+def sampler_order(loader: Any) -> Tuple[str, str]:
+    """(sampler class name, "random" | "sequential" | "unknown") of a DataLoader."""
+    sampler = getattr(loader, "sampler", None)
+    name = type(sampler).__name__
+    if name in RANDOM_SAMPLERS:
+        return name, "random"
+    if name == "SequentialSampler":
+        return name, "sequential"
+    if name == "DistributedSampler":
+        return name, "random" if getattr(sampler, "shuffle", False) else "sequential"
+    return name, "unknown"  # custom samplers, iterable datasets: no claim either way
+
+
+def _data_loaders(tracer: "Tracer", patcher: Patcher) -> None:
+    """Where each DataLoader was built, and in what order the first iteration of each draws samples."""
+    import weakref
+
+    from torch.utils.data import DataLoader
+
+    built: "weakref.WeakKeyDictionary[Any, Optional[Dict[str, Any]]]" = weakref.WeakKeyDictionary()
+    seen: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+    def make_init(original: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(original)
+        def init(self: Any, *args: Any, **kwargs: Any) -> None:
+            original(self, *args, **kwargs)
+            if tracer.active:
+                try:
+                    built[self] = sites.site_json(sites.user_site(skip_self_of=self))
+                except Exception:
+                    pass
+        return init
+
+    def make_iter(original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def iterate(self: Any) -> Any:
+            if tracer.recording:
+                try:
+                    if self not in seen:
+                        seen.add(self)
+                        sampler, order = sampler_order(self)
+                        tracer.event("loader", sampler=sampler, order=order, site=built.get(self),
+                                     iter_site=sites.site_json(sites.user_site()))
+                except Exception as exc:
+                    tracer.internal("loader", exc)
+            return original(self)
+        return iterate
+
+    patcher.replace(DataLoader, "__init__", make_init)
+    patcher.replace(DataLoader, "__iter__", make_iter)
 
 
 # ---------------------------------------------------------------------- overfit: one batch
