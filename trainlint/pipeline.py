@@ -16,6 +16,7 @@ import ast
 import concurrent.futures
 import contextlib
 import gc
+import heapq
 import multiprocessing
 import os
 import time
@@ -39,6 +40,9 @@ RELEVANT_TOKENS: Tuple[bytes, ...] = (
 )
 # Below this many files, worker processes cost more than they save.
 MIN_FILES_FOR_WORKERS = 16
+# Components are sent to the workers in about this many batches per worker: enough to even
+# out the load, few enough that the round trips between processes do not add up.
+BATCHES_PER_JOB = 4
 
 
 @dataclass
@@ -118,6 +122,24 @@ def analyse(
     )
 
 
+def analyse_batch(components: Sequence[Sequence[str]], settings: Settings, profile: bool = False) -> List[Outcome]:
+    """Several components in one worker task: a task costs a round trip between processes,
+    which hundreds of one-file projects would otherwise pay each."""
+    return [analyse(paths, settings, profile) for paths in components]
+
+
+def _batches(todo: List[Tuple[List[str], Optional[str]]], count: int) -> List[List[Tuple[List[str], Optional[str]]]]:
+    """`todo` (largest component first) dealt into at most `count` batches of about equal
+    size in files (each component to the lightest batch so far), largest batch first."""
+    loads: List[Tuple[int, int]] = [(0, i) for i in range(max(1, min(count, len(todo))))]
+    batches: List[List[Tuple[List[str], Optional[str]]]] = [[] for _ in loads]
+    for item in todo:
+        size, i = heapq.heappop(loads)
+        batches[i].append(item)
+        heapq.heappush(loads, (size + len(item[0]), i))
+    return sorted(batches, key=lambda b: -sum(len(p) for p, _ in b))
+
+
 @contextlib.contextmanager
 def _settled_heap() -> Iterator[Callable[[], None]]:
     """Syntax trees and facts live until the component is checked: `settle()` moves every
@@ -179,10 +201,13 @@ def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResu
     profile = opts.timings is not None
     if jobs > 1 and sum(len(p) for p, _ in todo) >= MIN_FILES_FOR_WORKERS:
         with _pool(jobs) as pool:
-            futures = {pool.submit(analyse, paths, settings, profile): (paths, key) for paths, key in todo}
+            futures = {
+                pool.submit(analyse_batch, [paths for paths, _ in batch], settings, profile): batch
+                for batch in _batches(todo, jobs * BATCHES_PER_JOB)
+            }
             for fut in concurrent.futures.as_completed(futures):
-                paths, key = futures[fut]
-                done = _finish(result, fut.result(), key, cache, done + len(paths), len(files), opts)
+                for (paths, key), out in zip(futures[fut], fut.result()):
+                    done = _finish(result, out, key, cache, done + len(paths), len(files), opts)
         if opts.timings is not None:
             opts.timings.workers = jobs
     else:
