@@ -580,11 +580,6 @@ def run_editor(files: Files) -> None:
             lsp_module.hover_markdown(d)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rules/graph.py (TL604) assumes every compound statement has `.body`; `match` has `.cases` "
-    "(move a `match` statement into the modern seed once this passes)",
-)
 def test_match_statement_next_to_a_training_loop() -> None:
     src = "import torch\nmatch cmd:\n    case _:\n        pass\nfor x in loader:\n    model(x).backward()\n"
     run_pipeline({"train.py": src.encode("utf-8")})

@@ -330,12 +330,6 @@ def test_undecodable_file_name(tmp_path: Path, fmt: str) -> None:
     proc.stdout.decode("utf-8")  # JSON, SARIF and GitHub commands must be UTF-8
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`python -m` puts the working folder first on sys.path, so a project's click.py (or "
-    "json.py, libcst.py...) is imported by trainlint's own imports; trainlint/__main__.py could drop "
-    "sys.path[0] when it is the working folder before importing the CLI (the console script is safe)",
-)
 def test_python_m_inside_the_project_does_not_import_its_modules(tmp_path: Path) -> None:
     marker = tmp_path / "EXECUTED"
     (tmp_path / "click.py").write_text(_payload(marker))

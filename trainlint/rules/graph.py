@@ -321,7 +321,7 @@ def _no_grad_ids(module: ModuleFacts) -> Set[int]:
 
 def _sub_statements(n: cst.BaseCompoundStatement) -> List[cst.CSTNode]:
     out: List[cst.CSTNode] = []
-    suites: List[Optional[cst.BaseSuite]] = [n.body]
+    suites: List[Optional[cst.BaseSuite]] = [getattr(n, "body", None)]  # `match` has only cases
     orelse = getattr(n, "orelse", None)
     if isinstance(orelse, cst.If):
         out.append(orelse)
