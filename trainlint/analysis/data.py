@@ -29,6 +29,7 @@ from trainlint.analysis.loops import LoopAnalyzer, LoopFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project, enclosing_class
 from trainlint.analysis.symbols import Resolver
+from trainlint.analysis.symbols import _return_values as symbols_return_values
 from trainlint.analysis.walk import children, walk
 
 # ------------------------------------------------------------------------------ scope index
@@ -392,24 +393,7 @@ def argument_for_param(call: cst.Call, fn: Scope, name: str, bound_method: bool)
 
 def return_values(fn: Scope) -> List[cst.BaseExpression]:
     """The values a function returns (not those of nested defs, classes or lambdas)."""
-    cache = fn.module.cache.setdefault("data.returns", {})
-    assert isinstance(cache, dict)
-    if id(fn) not in cache:
-        out: List[cst.BaseExpression] = []
-        stack: List[cst.CSTNode] = [fn.node.body] if isinstance(fn.node, cst.FunctionDef) else list(fn.node.body)
-        while stack:
-            n = stack.pop()
-            if isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                continue
-            if isinstance(n, cst.Return):
-                if n.value is not None:
-                    out.append(n.value)
-                continue
-            if isinstance(n, cst.BaseExpression):
-                continue  # no return statement inside an expression
-            stack.extend(children(n))
-        cache[id(fn)] = out
-    return cache[id(fn)]  # type: ignore[no-any-return]
+    return symbols_return_values(fn)
 
 
 # ------------------------------------------------------------------------------ tracer
