@@ -10,7 +10,7 @@ calls, mode switches. Calls into functions and methods of the linted project are
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
@@ -87,13 +87,13 @@ class LoopFacts:
                 return e
         return None
 
-    def nested_loops_with(self, *kinds: str) -> List[int]:
-        """Inner loops (ids) whose own events include every one of `kinds`."""
-        found: Dict[int, set] = {}
+    def inner_loop_kinds(self) -> Dict[int, Set[str]]:
+        """Event kinds of each inner loop (by id) of this loop, lexical or in a helper."""
+        found: Dict[int, Set[str]] = {}
         for e in self.events:
             for lid in e.loops:
                 found.setdefault(lid, set()).add(e.kind)
-        return [lid for lid, ks in found.items() if all(any(k in ks for k in (kk if isinstance(kk, tuple) else (kk,))) for kk in kinds)]
+        return found
 
 
 class LoopAnalyzer:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Iterator, List, Optional, Set
+from typing import Iterator, List, Optional, Set, Tuple
+
+import libcst as cst
 
 from trainlint import fixes
 from trainlint.analysis import kinds as K
@@ -27,11 +29,7 @@ def _iterations(ctx: RuleContext) -> Iterator[LoopFacts]:
 
 
 def _inner_iteration(lf: LoopFacts) -> bool:
-    kinds_by_loop: dict = {}
-    for e in lf.events:
-        for lid in e.loops:
-            kinds_by_loop.setdefault(lid, set()).add(e.kind)
-    return any(L.BACKWARD in ks and (L.STEP in ks or L.SCALER_STEP in ks) for ks in kinds_by_loop.values())
+    return any(L.BACKWARD in ks and (L.STEP in ks or L.SCALER_STEP in ks) for ks in lf.inner_loop_kinds().values())
 
 
 def _guessed(*events: Optional[Event]) -> bool:
@@ -42,39 +40,34 @@ def _opt_name(e: Optional[Event]) -> str:
     if e is None:
         return "optimizer"
     node = e.node
-    import libcst as cst
-
     if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
         return e.module.tree.code_for_node(node.func.value)
     return "optimizer"
 
 
+def _nodes_of_loops_with(ctx: RuleContext, node_kinds: Tuple[str, ...], loop_kinds: Tuple[str, ...]) -> Set[int]:
+    """Ids of the event nodes of `node_kinds` in every loop of the project that also has an
+    event of `loop_kinds` (computed once per run for each pair)."""
+    key = f"loop.nodes:{node_kinds}:{loop_kinds}"
+    cached = ctx.project.cache.get(key)
+    if cached is None:
+        out: Set[int] = set()
+        for m in ctx.project.modules:
+            for lf in ctx.loops.loops_of(m):
+                if lf.has(*loop_kinds):
+                    out.update(id(e.node) for e in lf.events if e.kind in node_kinds)
+        ctx.project.cache[key] = cached = out
+    return cached  # type: ignore[return-value]
+
+
 def _stepped_nodes(ctx: RuleContext) -> Set[int]:
     """Ids of backward nodes that some loop of the project follows with an optimizer step."""
-    cache = ctx.project.__dict__.setdefault("_tl_stepped", None)
-    if cache is not None:
-        return cache  # type: ignore[no-any-return]
-    out: Set[int] = set()
-    for m in ctx.project.modules:
-        for lf in ctx.loops.loops_of(m):
-            if lf.has(L.STEP, L.SCALER_STEP, L.UNKNOWN_STEP, L.MANUAL_UPDATE):
-                out.update(id(e.node) for e in lf.events if e.kind == L.BACKWARD)
-    ctx.project.__dict__["_tl_stepped"] = out
-    return out
+    return _nodes_of_loops_with(ctx, (L.BACKWARD,), (L.STEP, L.SCALER_STEP, L.UNKNOWN_STEP, L.MANUAL_UPDATE))
 
 
 def _backwarded_steps(ctx: RuleContext) -> Set[int]:
     """Ids of step nodes that some loop of the project precedes with a backward."""
-    cache = ctx.project.__dict__.get("_tl_backwarded")
-    if cache is not None:
-        return cache  # type: ignore[no-any-return]
-    out: Set[int] = set()
-    for m in ctx.project.modules:
-        for lf in ctx.loops.loops_of(m):
-            if lf.has(L.BACKWARD, L.AUTOGRAD_GRAD):
-                out.update(id(e.node) for e in lf.events if e.kind in STEPS)
-    ctx.project.__dict__["_tl_backwarded"] = out
-    return out
+    return _nodes_of_loops_with(ctx, STEPS, (L.BACKWARD, L.AUTOGRAD_GRAD))
 
 
 def _severity(guess: bool) -> Optional[Severity]:
@@ -242,16 +235,15 @@ def _trailing_backward(lf: LoopFacts) -> Optional[Event]:
 
 
 def _project_has_optimizer(ctx: RuleContext) -> bool:
-    cached = ctx.project.__dict__.get("_tl_has_opt")
+    cached = ctx.project.cache.get("loop.has_optimizer")
     if cached is None:
-        cached = False
-        for m in ctx.project.modules:
-            for s in m.scopes:
-                for call in s.calls:
-                    if K.kind_of_constructor(m.qualify(call.func)) == K.OPTIMIZER:
-                        cached = True
-                        break
-        ctx.project.__dict__["_tl_has_opt"] = cached
+        cached = any(
+            K.kind_of_constructor(m.qualify(call.func)) == K.OPTIMIZER
+            for m in ctx.project.modules
+            for s in m.scopes
+            for call in s.calls
+        )
+        ctx.project.cache["loop.has_optimizer"] = cached
     return bool(cached)
 
 
@@ -310,7 +302,7 @@ def scheduler_before_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
         if not (lf.has(L.SCHED_STEP) and lf.has(*STEPS)):
             continue
         # The innermost loop holding both decides the order.
-        if any(_loop_has_both(lf, lid) for lid in _inner_ids(lf)):
+        if any(L.SCHED_STEP in ks and (L.STEP in ks or L.SCALER_STEP in ks) for ks in lf.inner_loop_kinds().values()):
             continue
         first_step = lf.first(*STEPS)
         for e in lf.events:
@@ -334,15 +326,6 @@ def scheduler_before_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
                 fix_builder=fixes.hook(fixes.fix_tl105, e, first_step) if first_step else None,
             )
             break
-
-
-def _inner_ids(lf: LoopFacts) -> Set[int]:
-    return {lid for e in lf.events for lid in e.loops}
-
-
-def _loop_has_both(lf: LoopFacts, lid: int) -> bool:
-    ks = {e.kind for e in lf.events if lid in e.loops}
-    return L.SCHED_STEP in ks and (L.STEP in ks or L.SCALER_STEP in ks)
 
 
 @rule("TL106")
@@ -374,8 +357,6 @@ def clip_grad_misplaced(ctx: RuleContext) -> Iterator[Finding]:
 
 def _measures_only(clip: Event) -> bool:
     """`clip_grad_norm_(params, max_norm=float("inf"))` clips nothing: it measures the norm."""
-    import libcst as cst
-
     call = clip.node
     if not isinstance(call, cst.Call):
         return False
@@ -445,8 +426,6 @@ def grad_scaler_misuse(ctx: RuleContext) -> Iterator[Finding]:
 
 def _scaled_name(ctx: RuleContext, backward: Event) -> bool:
     """`scaled = scaler.scale(loss); scaled.backward()`."""
-    import libcst as cst
-
     arg = backward.arg
     if not isinstance(arg, cst.Name):
         return False
