@@ -1045,11 +1045,7 @@ def _lexically_no_grad(module: ModuleFacts, node: cst.CSTNode) -> bool:
         if isinstance(a, cst.With) and any(L.disables_grad(item.item, module) for item in a.items):
             return True
         if isinstance(a, cst.FunctionDef):
-            for dec in a.decorators:
-                qual = module.qualify(dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator) or ""
-                if qual in ("torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"):
-                    return True
-            return False
+            return L.function_disables_grad(a, module)
     return False
 
 

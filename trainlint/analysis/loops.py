@@ -173,7 +173,7 @@ class LoopAnalyzer:
             no_grad = False
             for item in stmt.items:
                 out += self._expr(item.item, scope, depth)
-                if _disables_grad(item.item, scope.module):
+                if disables_grad(item.item, scope.module):
                     no_grad = True
             body = self._block(_suite(stmt.body), scope, depth)
             if any(_enables_grad(item.item, scope.module) for item in stmt.items):
@@ -369,7 +369,7 @@ def _loops_in(stmts: Sequence[cst.CSTNode], module: ModuleFacts, no_grad: bool =
                     out += _loops_in(_suite(orelse.body), module, no_grad)
                     orelse = None
         elif isinstance(stmt, cst.With):
-            inner = no_grad or any(_disables_grad(item.item, module) for item in stmt.items)
+            inner = no_grad or any(disables_grad(item.item, module) for item in stmt.items)
             out += _loops_in(_suite(stmt.body), module, inner)
         elif isinstance(stmt, cst.Try):
             out += _loops_in(_suite(stmt.body), module, no_grad)
@@ -402,17 +402,17 @@ def _enables_grad(expr: cst.BaseExpression, module: ModuleFacts) -> bool:
 
 
 def _decorated_no_grad(fn: Scope) -> bool:
-    if not isinstance(fn.node, cst.FunctionDef):
-        return False
-    for dec in fn.node.decorators:
+    return isinstance(fn.node, cst.FunctionDef) and function_disables_grad(fn.node, fn.module)
+
+
+def function_disables_grad(fn: cst.FunctionDef, module: ModuleFacts) -> bool:
+    """`@torch.no_grad()`, `@torch.no_grad`, `@torch.inference_mode()` (not `(False)`)..."""
+    for dec in fn.decorators:
         d = dec.decorator
-        target = d.func if isinstance(d, cst.Call) else d
-        qual = fn.module.qualify(target)
-        if qual in ("torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"):
-            if isinstance(d, cst.Call) and d.args and qual == "torch.inference_mode":
-                a = d.args[0].value
-                if isinstance(a, cst.Name) and a.value == "False":
-                    continue
+        if isinstance(d, cst.Call):
+            if disables_grad(d, module):
+                return True
+        elif module.qualify(d) in _NO_GRAD_CONTEXTS:
             return True
     return False
 
@@ -430,15 +430,15 @@ def _mentions_grad(expr: cst.BaseExpression) -> bool:
     return bool(calls_in_evaluation_order(expr)[1])
 
 
+_NO_GRAD_CONTEXTS = ("torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad")
+
+
 def disables_grad(expr: cst.BaseExpression, module: ModuleFacts) -> bool:
-    return _disables_grad(expr, module)
-
-
-def _disables_grad(expr: cst.BaseExpression, module: ModuleFacts) -> bool:
+    """`torch.no_grad()`, `torch.inference_mode()`, `torch.set_grad_enabled(False)`."""
     if not isinstance(expr, cst.Call):
         return False
     qual = module.qualify(expr.func)
-    if qual in ("torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad"):
+    if qual in _NO_GRAD_CONTEXTS:
         if qual == "torch.inference_mode" and expr.args:
             a = expr.args[0].value
             return not (isinstance(a, cst.Name) and a.value == "False")

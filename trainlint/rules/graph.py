@@ -20,7 +20,7 @@ from trainlint.analysis import data as D
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
-from trainlint.analysis.loops import Event, LoopFacts, disables_grad
+from trainlint.analysis.loops import Event, LoopFacts, disables_grad, function_disables_grad
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project
 from trainlint.analysis.symbols import Resolver
@@ -304,12 +304,8 @@ def _no_grad_ids(module: ModuleFacts) -> Set[int]:
         body: Optional[cst.CSTNode] = None
         if isinstance(n, cst.With) and any(disables_grad(item.item, module) for item in n.items):
             body = n.body
-        elif isinstance(n, cst.FunctionDef):
-            for dec in n.decorators:
-                expr = dec.decorator
-                q = module.qualify(expr.func if isinstance(expr, cst.Call) else expr)
-                if q in ("torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"):
-                    body = n.body
+        elif isinstance(n, cst.FunctionDef) and function_disables_grad(n, module):
+            body = n.body
         if body is not None:
             out.update(id(x) for x in walk(body) if isinstance(x, (cst.BaseSmallStatement, cst.Call, cst.BaseCompoundStatement)))
             continue

@@ -434,7 +434,6 @@ _EVAL_WORDS = frozenset({
     "eval", "evaluate", "evaluation", "valid", "validate", "validation", "val", "test", "testing",
     "predict", "prediction", "inference", "infer", "score", "accuracy", "dev", "holdout",
 })
-_NO_GRAD_DECORATORS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
 _WORD = re.compile(r"[A-Za-z]+")
 
 
@@ -673,9 +672,8 @@ def _mode_at(ctx: RuleContext, scope: Scope, anchor: cst.CSTNode, model: Value, 
 def _decorated_no_grad(scope: Scope) -> bool:
     s: Optional[Scope] = scope
     while s is not None:
-        for d in s.decorators:
-            if (s.module.imports.qualify_dotted(d) or d) in _NO_GRAD_DECORATORS:
-                return True
+        if isinstance(s.node, cst.FunctionDef) and L.function_disables_grad(s.node, s.module):
+            return True
         s = s.parent
     return False
 
