@@ -148,3 +148,97 @@ def test_worker_processes_on_many_components(tmp_path):
     one = check_paths([str(tmp_path)], Settings(), options=RunOptions(jobs=1, use_cache=False))
     two = check_paths([str(tmp_path)], Settings(), options=RunOptions(jobs=2, use_cache=False))
     assert keys(one) == keys(two) and len(one.diagnostics) == 10
+
+
+# A component too big for one process is parsed by the workers and this process together.
+
+
+def test_a_split_component_gives_the_same_findings_as_one_process(tmp_path, monkeypatch):
+    """Cross-file findings, syntax errors, undecodable bytes and notebooks in a component
+    whose files are parsed partly by workers (their trees sent back pickled)."""
+    split_sizes = []
+    real = pipeline.analyse_split
+
+    def spy(paths, *args, **kwargs):
+        split_sizes.append(len(paths))
+        return real(paths, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "analyse_split", spy)
+    (tmp_path / "models.py").write_text(MODELS.format(ret="F.softmax(self.fc(x), dim=1)"))
+    (tmp_path / "train.py").write_text(TRAIN)
+    for i in range(12):
+        (tmp_path / f"helper{i}.py").write_text(f"import models\nimport train\n\ndef f{i}(x):\n    return models.Net()(x)\n")
+    (tmp_path / "broken.py").write_text("import models\ndef f(:\n")
+    (tmp_path / "latin.py").write_bytes(b"import models\nname = '\xe9'\n")
+    nb = {"cells": [{"cell_type": "code", "source": [TRAIN]}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "explore.ipynb").write_text(json.dumps(nb))
+    one = check_paths([str(tmp_path)], Settings(), options=RunOptions(jobs=1, use_cache=False))
+    codes = {d.code for d in one.diagnostics}
+    assert {"TL201", "TL001"} <= codes, codes
+    for jobs in (2, 3):
+        split = check_paths([str(tmp_path)], Settings(), options=RunOptions(jobs=jobs, use_cache=False, split=True))
+        assert keys(split) == keys(one), jobs
+        assert split.internal_errors == 0
+    assert split_sizes == [17, 17]  # the whole component, both times
+
+
+def test_the_quality_corpus_gives_the_same_findings_with_its_largest_component_split():
+    paths = _corpus()
+    base = check_paths(paths, Settings(), options=RunOptions(jobs=1, use_cache=False))
+    split = check_paths(paths, Settings(), options=RunOptions(jobs=2, use_cache=False, split=True))
+    assert keys(split) == keys(base)
+
+
+def test_torch_sources_give_the_same_findings_when_split():
+    """A real repository that is one import component: the installed torch package's
+    `nn/`, `optim/` and `utils/data/` sources (found without importing torch)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("torch")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("torch is not installed")
+    root = Path(list(spec.submodule_search_locations)[0])
+    # Named one by one: folders inside a virtual environment are excluded by default.
+    paths = sorted(str(p) for sub in ("nn", "optim", "utils/data") for p in (root / sub).rglob("*.py"))
+    base = check_paths(paths, Settings(), options=RunOptions(jobs=1, use_cache=False))
+    split = check_paths(paths, Settings(), options=RunOptions(jobs=2, use_cache=False, split=True))
+    assert base.files > 100
+    assert keys(split) == keys(base)
+    assert sorted(d.to_json()["path"] for d in split.suppressed) == sorted(d.to_json()["path"] for d in base.suppressed)
+
+
+def test_big_components_are_split_only_with_several_jobs_and_a_fair_share_exceeded():
+    size = {f"a{i}.py": 100 for i in range(10)} | {f"b{i}.py": 10 for i in range(10)}
+    big = ([f"a{i}.py" for i in range(10)], None)
+    small = [([f"b{i}.py"], None) for i in range(10)]
+    assert pipeline._to_split([big, *small], size, 2, None) == big
+    assert pipeline._to_split([big, *small], size, 1, None) is None
+    assert pipeline._to_split([big, *small], size, 2, False) is None
+    # 10 components of the same size: none holds more than half of the work.
+    even = [([f"a{i}.py"], None) for i in range(10)]
+    assert pipeline._to_split(even, size, 2, None) is None
+
+
+def test_a_worker_slice_sends_trees_and_leaves_problem_files_to_the_main_process(tmp_path):
+    good = b"import torch\nx = torch.zeros(3)  # a comment\n"
+    where, sizes, seconds = pipeline.parse_slice(
+        ["good.py", "bad.py", "nb.ipynb"], [good, b"def f(:\n", b"{}"], str(tmp_path)
+    )
+    assert sizes[0] > 0 and sizes[1:] == [-1, -1] and seconds >= 0
+    trees = pipeline._unpickle(where, sizes, None)
+    assert trees[0].code == good.decode() and trees[1:] == [None, None]
+    assert not list(tmp_path.iterdir())  # the spooled trees are removed once read
+
+
+def test_a_split_run_leaves_no_spool_folder(tmp_path, monkeypatch):
+    spool_parent = tmp_path / "tmp"
+    spool_parent.mkdir()
+    monkeypatch.setenv("TMPDIR", str(spool_parent))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "models.py").write_text(MODELS.format(ret="self.fc(x)"))
+    (tmp_path / "src" / "train.py").write_text(TRAIN)
+    check_paths([str(tmp_path / "src")], Settings(), options=RunOptions(jobs=2, use_cache=False, split=True))
+    assert list(spool_parent.iterdir()) == []

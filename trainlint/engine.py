@@ -118,32 +118,79 @@ class _Marks:
             self.last = now
 
 
-def load_file(path: str, data: Optional[bytes] = None, timings: Optional[Timings] = None) -> LoadedFile:
+def load_file(
+    path: str, data: Optional[bytes] = None, timings: Optional[Timings] = None, tree: Optional[cst.Module] = None
+) -> LoadedFile:
+    """Read, decode, parse and build the facts of one file; any problem becomes the file's
+    TL001. `tree`: the file's syntax tree, parsed by a worker process (see `parse_tree`)."""
     lf = LoadedFile(path=path)
     mark = _Marks(timings)
+    # A worker's tree passed the nesting guard there, for the same bytes.
+    text = _source_text(lf, data, guard=tree is None)
+    if text is None:
+        return lf
+    mark("read")
+    if tree is None:
+        try:
+            tree = parse_module(text)
+        except cst.ParserSyntaxError as exc:
+            message, raw_line, col = _syntax_error_details(text, exc)
+            cell, line = _map_line(lf, raw_line)
+            lf.error = _tool_diag("TL001", path, f"syntax error: {message}", line, col)
+            lf.error.cell = cell
+            return lf
+        except (RecursionError, MemoryError, ValueError, TypeError) as exc:
+            lf.error = _tool_diag("TL001", path, f"cannot parse file: {type(exc).__name__}: {exc}"[:300])
+            return lf
+        mark("parse")
+    try:
+        lf.facts = build_facts(path, module_name_for(path), text, tree)
+    except RecursionError:  # deeper than the complexity guard's estimate allowed for
+        lf.error = _tool_diag("TL001", path, "code nested too deeply to analyse; not analysed")
+    mark("facts")
+    return lf
+
+
+def parse_tree(path: str, data: bytes) -> Optional[cst.Module]:
+    """The syntax tree `load_file(path, data)` would parse; None where it would report a
+    problem instead (the caller then loads that file itself, problem and all)."""
+    if path.endswith(".ipynb"):
+        return None
+    text = _source_text(LoadedFile(path=path), data)
+    if text is None:
+        return None
+    try:
+        return parse_module(text)
+    except (cst.ParserSyntaxError, RecursionError, MemoryError, ValueError, TypeError):
+        return None
+
+
+def _source_text(lf: LoadedFile, data: Optional[bytes], guard: bool = True) -> Optional[str]:
+    """The text to parse (a notebook's code cells joined), or None with `lf.error` set."""
+    path = lf.path
     if data is None:
         try:
             data = read_bytes(path)
         except IsADirectoryError:
             lf.error = _tool_diag("TL001", path, "is a directory, not a Python file")
-            return lf
+            return None
         except OSError as exc:
             lf.error = _tool_diag("TL001", path, f"cannot read file: {exc.strerror or exc}")
-            return lf
+            return None
         except SourceError as exc:
             lf.error = _tool_diag("TL001", path, exc.message)
-            return lf
+            return None
     if path.endswith(".ipynb"):
         try:
             from trainlint.notebook import notebook_source
         except ImportError:
             lf.error = _tool_diag("TL001", path, "notebooks are not supported by this build")
-            return lf
+            return None
         try:
             text, line_map = notebook_source(data)
         except SourceError as exc:
             lf.error = _tool_diag("TL001", path, exc.message, exc.line, exc.column)
-            return lf
+            return None
         lf.line_map = line_map
         lf.source = SourceText(text=text, encoding="utf-8", bom=False, newline="\n")
     else:
@@ -151,33 +198,14 @@ def load_file(path: str, data: Optional[bytes] = None, timings: Optional[Timings
             lf.source = decode(data)
         except SourceError as exc:
             lf.error = _tool_diag("TL001", path, exc.message, exc.line, exc.column)
-            return lf
-    text = lf.source.text
-    problem = complexity_problem(text)
+            return None
+    problem = complexity_problem(lf.source.text) if guard else None
     if problem is not None:
         cell, line = _map_line(lf, problem[1])
         lf.error = _tool_diag("TL001", path, problem[0], line, 1)
         lf.error.cell = cell
-        return lf
-    mark("read")
-    try:
-        tree = parse_module(text)
-    except cst.ParserSyntaxError as exc:
-        message, raw_line, col = _syntax_error_details(text, exc)
-        cell, line = _map_line(lf, raw_line)
-        lf.error = _tool_diag("TL001", path, f"syntax error: {message}", line, col)
-        lf.error.cell = cell
-        return lf
-    except (RecursionError, MemoryError, ValueError, TypeError) as exc:
-        lf.error = _tool_diag("TL001", path, f"cannot parse file: {type(exc).__name__}: {exc}"[:300])
-        return lf
-    mark("parse")
-    try:
-        lf.facts = build_facts(path, module_name_for(path), text, tree)
-    except RecursionError:  # deeper than the complexity guard's estimate allowed for
-        lf.error = _tool_diag("TL001", path, "code nested too deeply to analyse; not analysed")
-    mark("facts")
-    return lf
+        return None
+    return lf.source.text
 
 
 _HOOK = "__post_init__"

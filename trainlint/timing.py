@@ -19,7 +19,8 @@ PHASES = (
     "discover",  # walking folders for Python files and notebooks
     "read",  # reading files, decoding, the nesting guard
     "plan",  # import components, prefilter, cache lookups
-    "parse",  # libcst.parse_module
+    "parse",  # libcst.parse_module (in workers, for a split component: and pickling the trees)
+    "unpickle",  # loading the trees workers parsed for a component too big for one process
     "facts",  # one pass per module (imports, scopes, bindings) and the project index
     "rules",  # every rule, per module (detailed below)
     "positions",  # line/column of reported nodes, and their fixes
