@@ -309,11 +309,6 @@ def test_file_replaced_by_a_fifo_after_discovery_is_not_opened_blocking(tmp_path
     assert lf.error is not None and "not a regular file" in lf.error.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="report/sarif.py reads each reported file with a blocking open() to fingerprint it; "
-    "a FIFO named *.py hangs the run (fix: read through trainlint.source.read_bytes)",
-)
 def test_sarif_output_does_not_open_a_fifo(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "train.py")
     try:
@@ -321,6 +316,17 @@ def test_sarif_output_does_not_open_a_fifo(tmp_path: Path) -> None:
     except subprocess.TimeoutExpired:
         pytest.fail("trainlint check --format sarif hung on a FIFO")
     assert proc.returncode == 1
+
+
+@pytest.mark.parametrize("flags", [["--fix"], ["--diff"], ["-j2"]])
+def test_fix_diff_and_workers_do_not_open_a_fifo(tmp_path: Path, flags: list) -> None:
+    os.mkfifo(tmp_path / "train.py")
+    (tmp_path / "other.py").write_text("import torch\n")
+    try:
+        proc = _cli(["check", "--isolated", "--no-cache", *flags, "."], tmp_path, timeout=20)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"trainlint check {' '.join(flags)} hung on a FIFO")
+    assert "Traceback" not in proc.stderr
 
 
 def _cli(args: List[str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:

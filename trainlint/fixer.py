@@ -26,7 +26,7 @@ from trainlint.config import Settings
 from trainlint.diagnostics import Diagnostic, Edit, Fix
 from trainlint.engine import CheckResult, LoadedFile, check_files, discover, load_file
 from trainlint.fixes import SAFE, EditError, apply_edits, line_starts, position_to_offset
-from trainlint.source import SourceError, decode
+from trainlint.source import SourceError, decode, read_bytes
 
 MAX_PASSES = 10
 _DIGITS = re.compile(r"\d+")
@@ -86,10 +86,9 @@ def fix_paths(paths: Sequence[str], settings: Settings, unsafe: bool = False, fo
     run = FixRun(problems=problems)
     for p in files:
         try:
-            with open(p, "rb") as fh:
-                data = fh.read()
+            data = read_bytes(p)  # a FIFO or device is refused, never waited on
             st = os.stat(p)
-        except OSError:
+        except (OSError, SourceError):
             continue  # unreadable: the lint reports it (TL001), nothing to fix
         run.files[p] = FileState(p, data, data, st.st_mtime_ns, st.st_size)
     return fix_states(run, settings, unsafe)
@@ -466,16 +465,16 @@ def write_atomic(state: FileState) -> Optional[str]:
         os.chmod(tmp, stat.S_IMODE(st.st_mode))
         # Last look before replacing: someone may have saved the file while we worked.
         st_now = os.stat(target)
-        with open(target, "rb") as fh:
-            on_disk = fh.read()
+        on_disk = read_bytes(target)
         if on_disk != state.original or (state.mtime_ns is not None and (st_now.st_mtime_ns, st_now.st_size) != (state.mtime_ns, state.size)):
             os.unlink(tmp)
             return f"{state.path}: changed on disk while fixing; not written"
         os.replace(tmp, target)
-    except OSError as exc:
+    except (OSError, SourceError) as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
-        return f"{state.path}: not written: {exc.strerror or exc}"
+        why = exc.message if isinstance(exc, SourceError) else exc.strerror or exc
+        return f"{state.path}: not written: {why}"
     return None
 
 

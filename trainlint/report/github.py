@@ -13,6 +13,7 @@ from typing import List
 
 from trainlint.diagnostics import Diagnostic, Severity
 from trainlint.engine import CheckResult
+from trainlint.report.printable import printable
 
 _COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -45,7 +46,7 @@ def format_diagnostic(d: Diagnostic) -> str:
     for r in d.related:
         message += f"\n  {r.path}:{r.line}:{r.column}: {r.message}"
     head = ",".join(f"{key}={escape_property(value)}" for key, value in props)
-    return f"::{_COMMANDS.get(d.severity, 'error')} {head}::{escape_data(message)}"
+    return printable(f"::{_COMMANDS.get(d.severity, 'error')} {head}::{escape_data(message)}")
 
 
 def render(result: CheckResult) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Dict
 
 from trainlint import __version__
 from trainlint.engine import CheckResult, count_errors
+from trainlint.report.printable import dumps
 
 
 def as_dict(result: CheckResult) -> Dict[str, Any]:
@@ -23,4 +23,4 @@ def as_dict(result: CheckResult) -> Dict[str, Any]:
 
 
 def render(result: CheckResult) -> str:
-    return json.dumps(as_dict(result), indent=2, ensure_ascii=False) + "\n"
+    return dumps(as_dict(result)) + "\n"

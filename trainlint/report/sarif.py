@@ -15,7 +15,6 @@ Notes on the mapping:
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from pathlib import Path
@@ -25,6 +24,7 @@ from urllib.parse import quote
 from trainlint import __version__, registry
 from trainlint.diagnostics import Diagnostic, Edit, Fix, Related, Severity, Span
 from trainlint.engine import CheckResult
+from trainlint.report.printable import dumps
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "trainlint/v1"
@@ -89,7 +89,8 @@ def _section(page: str, title: str) -> Optional[str]:
 def _artifact(path: str) -> Dict[str, Any]:
     if os.path.isabs(path):
         return {"uri": Path(path).as_uri()}
-    return {"uri": quote(path.replace(os.sep, "/")), "uriBaseId": _SRCROOT}
+    # A URI percent-encodes the name's bytes, undecodable ones included.
+    return {"uri": quote(path.replace(os.sep, "/"), errors="surrogateescape"), "uriBaseId": _SRCROOT}
 
 
 def _region(line: int, column: int, end_line: int, end_column: int, cell: Optional[int]) -> Dict[str, Any]:
@@ -165,12 +166,11 @@ class _Lines:
 
 
 def _read_lines(path: str) -> Dict[int, List[str]]:
-    from trainlint.source import SourceError, decode
+    from trainlint.source import SourceError, decode, read_bytes
 
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError:
+        data = read_bytes(path)  # never blocks on a FIFO; refuses what the checker refused
+    except (OSError, SourceError):
         return {}
     try:
         if path.endswith(".ipynb"):
@@ -191,7 +191,8 @@ def fingerprints(diagnostics: List[Diagnostic]) -> List[str]:
         key = (d.code, d.path.replace(os.sep, "/"), text)
         occurrence = seen.get(key, 0)
         seen[key] = occurrence + 1
-        digest = hashlib.sha256("\0".join([*key, str(occurrence)]).encode("utf-8")).hexdigest()
+        # surrogateescape: a file name's undecodable bytes are hashed as they are on disk.
+        digest = hashlib.sha256("\0".join([*key, str(occurrence)]).encode("utf-8", "surrogateescape")).hexdigest()
         out.append(digest[:32])
     return out
 
@@ -249,4 +250,4 @@ def as_dict(result: CheckResult) -> Dict[str, Any]:
 
 
 def render(result: CheckResult) -> str:
-    return json.dumps(as_dict(result), indent=2, ensure_ascii=False) + "\n"
+    return dumps(as_dict(result)) + "\n"

@@ -8,6 +8,7 @@ from typing import List, Optional, TextIO
 
 from trainlint.diagnostics import Diagnostic, Severity
 from trainlint.engine import CheckResult
+from trainlint.report.printable import printable
 
 _COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
@@ -29,8 +30,9 @@ def location(d: Diagnostic) -> str:
 
 
 def _clean(text: str) -> str:
-    # One diagnostic per line: user-controlled text must not break the layout.
-    return text.replace("\r", "\\r").replace("\n", "\\n")
+    # One diagnostic per line: user-controlled text must not break the layout; a file name's
+    # undecodable bytes are shown as `\xff`.
+    return printable(text.replace("\r", "\\r").replace("\n", "\\n"))
 
 
 def format_diagnostic(d: Diagnostic, color: bool = False) -> List[str]:
