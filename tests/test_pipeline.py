@@ -242,3 +242,30 @@ def test_a_split_run_leaves_no_spool_folder(tmp_path, monkeypatch):
     (tmp_path / "src" / "train.py").write_text(TRAIN)
     check_paths([str(tmp_path / "src")], Settings(), options=RunOptions(jobs=2, use_cache=False, split=True))
     assert list(spool_parent.iterdir()) == []
+
+
+def test_without_a_temporary_folder_the_component_is_checked_whole(tmp_path, monkeypatch):
+    (tmp_path / "models.py").write_text(MODELS.format(ret="F.softmax(self.fc(x), dim=1)"))
+    (tmp_path / "train.py").write_text(TRAIN)
+    one = check_paths([str(tmp_path)], Settings(), options=RunOptions(jobs=1, use_cache=False))
+
+    def no_room(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pipeline.tempfile, "mkdtemp", no_room)
+    split = check_paths([str(tmp_path)], Settings(), options=RunOptions(jobs=2, use_cache=False, split=True))
+    assert keys(split) == keys(one) and any(d.code == "TL201" for d in one.diagnostics)
+
+
+def test_a_slice_whose_worker_failed_is_parsed_by_the_main_process(tmp_path):
+    import concurrent.futures
+
+    paths = [str(tmp_path / "models.py"), str(tmp_path / "train.py")]
+    Path(paths[0]).write_text(MODELS.format(ret="F.softmax(self.fc(x), dim=1)"))
+    Path(paths[1]).write_text(TRAIN)
+    data = [Path(p).read_bytes() for p in paths]
+    failed: concurrent.futures.Future = concurrent.futures.Future()
+    failed.set_running_or_notify_cancel()
+    failed.set_exception(RuntimeError("worker killed"))
+    diags, _, internal, _ = pipeline.analyse_split(paths, data, [([0, 1], failed)], Settings())
+    assert internal == 0 and any(d["code"] == "TL201" for d in diags)

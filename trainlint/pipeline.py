@@ -26,12 +26,13 @@ import gc
 import heapq
 import multiprocessing
 import os
-import pickle
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
+from trainlint import tree_transfer
 from trainlint.analysis.depgraph import components
 from trainlint.cache import Cache, component_key, default_dir, settings_fingerprint
 from trainlint.config import Settings
@@ -185,8 +186,8 @@ def parse_slice(
             for path, data in zip(paths, contents):
                 tree = parse_tree(path, data)
                 try:
-                    blob = None if tree is None else pickle.dumps(tree, protocol=pickle.HIGHEST_PROTOCOL)
-                except RecursionError:
+                    blob = None if tree is None else tree_transfer.dump(tree)
+                except Exception:  # too deep to pickle: the main process parses it
                     blob = None
                 if blob is None:
                     sizes.append(-1)
@@ -251,7 +252,10 @@ def analyse_split(
         for sl, fut in slices:
             if fut.cancelled():
                 continue
-            where, sizes, seconds = fut.result()
+            try:
+                where, sizes, seconds = fut.result()
+            except Exception:  # a worker died (out of memory, killed): parse its slice here
+                where, sizes, seconds = None, [-1] * len(sl), 0.0
             if timings is not None:
                 timings.add("parse", seconds)
             for i, tree in zip(sl, _unpickle(where, sizes, timings)):
@@ -291,7 +295,10 @@ def _unpickle(where: Optional[str], sizes: List[int], timings: Optional[Timings]
             if size < 0:
                 out.append(None)
                 continue
-            out.append(pickle.loads(data[at : at + size]))
+            try:
+                out.append(tree_transfer.load(data[at : at + size]))
+            except Exception:  # unreadable: this process parses the file itself
+                out.append(None)
             at += size
     finally:
         if was:
@@ -347,14 +354,16 @@ def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResu
     index = {p: i for i, p in enumerate(files)}
     size = {p: len(contents[index[p]] or b"") for paths, _ in todo for p in paths}
     big = _to_split(todo, size, jobs, opts.split)
-    if big is None:
+    spool = _spool_folder() if big is not None else None
+    if spool is None:
+        big = None
         jobs = min(jobs, len(todo))
     if jobs > 1 and (big is not None or sum(len(p) for p, _ in todo) >= MIN_FILES_FOR_WORKERS):
         # With a split component this process parses and checks too: one worker fewer.
         workers = jobs - 1 if big is not None else jobs
         rest = todo[1:] if big is not None else todo
-        with _pool(workers) as pool, tempfile.TemporaryDirectory(prefix="trainlint-") as spool:
-            if big is not None:
+        with _pool(workers) as pool, _removed_at_exit(spool):
+            if big is not None and spool is not None:
                 big_data = [contents[index[p]] for p in big[0]]
                 # Slices first: the workers start on them, then go on with the other components.
                 slices = submit_slices(pool, big[0], big_data, workers, spool)
@@ -378,6 +387,24 @@ def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResu
     result.diagnostics.sort(key=Diagnostic.sort_key)
     result.suppressed.sort(key=Diagnostic.sort_key)
     return result
+
+
+def _spool_folder() -> Optional[str]:
+    """A private temporary folder for the trees workers send back; None where none can be made
+    (the component is then checked whole in one worker)."""
+    try:
+        return tempfile.mkdtemp(prefix="trainlint-")
+    except OSError:
+        return None
+
+
+@contextlib.contextmanager
+def _removed_at_exit(folder: Optional[str]) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _to_split(
