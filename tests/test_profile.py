@@ -49,7 +49,7 @@ def test_profile_with_workers_sums_the_workers(write_tree):
     root = write_tree(files)
     res = _check(["-j2", "--profile", "-q", "."], root)
     assert res.returncode == 1
-    assert "summed over 2 worker processes" in res.stderr
+    assert "summed over 2 processes" in res.stderr
     assert _phase_seconds(res.stderr)["parse"] > 0
 
 
@@ -61,6 +61,6 @@ def test_timings_merge_and_render():
     b.merge(a.to_json())
     assert b.phases == {"parse": 3.0, "rules": 0.25} and b.rules == {"TL101": 0.75, "TL102": 1.0}
     text = b.render()
-    assert "summed over 2 worker processes" in text
+    assert "summed over 2 processes" in text
     rules = [line.split()[0] for line in text.splitlines() if line.strip().startswith("TL")]
     assert rules == ["TL102", "TL101"]  # slowest first

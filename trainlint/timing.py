@@ -33,7 +33,7 @@ class Timings:
     def __init__(self) -> None:
         self.phases: Dict[str, float] = {}
         self.rules: Dict[str, float] = {}
-        self.workers = 0  # worker processes whose timings were merged in
+        self.workers = 0  # processes whose timings were merged in
 
     def add(self, phase: str, seconds: float) -> None:
         self.phases[phase] = self.phases.get(phase, 0.0) + seconds
@@ -62,7 +62,7 @@ class Timings:
 
     def render(self, elapsed: Optional[float] = None) -> str:
         lines: List[str] = []
-        where = f"summed over {self.workers} worker processes" if self.workers > 1 else "one process"
+        where = f"summed over {self.workers} processes" if self.workers > 1 else "one process"
         lines.append(f"trainlint profile (seconds, {where}):")
         known = [p for p in PHASES if p in self.phases] + sorted(p for p in self.phases if p not in PHASES)
         total = sum(self.phases.values())
