@@ -16,7 +16,9 @@ committed). Figures:
   nearly all of this corpus is one component. Its files are parsed by both processes (the
   worker sends its trees back pickled) and checked by the main one; the figure without that
   split is printed too, and the figure on a corpus of many independent projects (the
-  quality corpus copied 8 times, plus the extra folders).
+  quality corpus copied 8 times, plus the extra folders). Also printed: what moving a libcst
+  tree between processes costs (pickle, unpickle, relative to parsing it) and the best ratio
+  one component can reach with that cost (see `split_bound`).
 - TorchFix (`torchfix --select ALL`, separate venv) / trainlint cold       [>= 5]
 - time at 1x, 2x, 4x the corpus (copies under new names)                   [4x <= 4.4x time]
 - peak RSS of a whole CLI run on the corpus                                [<= 300 MB]
@@ -28,12 +30,15 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import pickle
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from typing import List
+from typing import Dict, List
+
+import libcst as cst
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -44,6 +49,7 @@ from trainlint.analysis.depgraph import components  # noqa: E402
 from trainlint.config import Settings  # noqa: E402
 from trainlint.engine import check_paths  # noqa: E402
 from trainlint.pipeline import RunOptions  # noqa: E402
+from trainlint.timing import Timings  # noqa: E402
 
 
 def timed(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
@@ -104,6 +110,44 @@ def parallel_headroom(n: int = 4_000_000) -> float:
     return parallel / serial
 
 
+def split_bound(files: List[str], texts: List[str], settings: Settings) -> Dict[str, float]:
+    """The best 2-job / 1-job ratio a component can reach when its trees must be pickled to
+    move between processes (libcst's trees are Python objects), from this run's own costs.
+
+    Phases of a 1-job run (`--profile`): read (decoding, nesting guard) R, parse P, facts F,
+    rules and positions Q. A worker parsing a share x of the bytes costs x(R + P + pickle);
+    the main process parses the rest, unpickles the worker's trees and alone builds the
+    facts and runs the rules: (1 - x)(R + P) + x unpickle + F + Q. The best x balances them."""
+    timings = Timings()
+    check_paths(files, settings, options=RunOptions(jobs=1, use_cache=False, timings=timings))
+    ph = timings.phases
+    r, p, f, q = ph.get("read", 0.0), ph.get("parse", 0.0), ph.get("facts", 0.0), ph.get("rules", 0.0) + ph.get("positions", 0.0)
+    total = sum(ph.values())
+    gc.collect()
+    gc.disable()
+    try:
+        t0 = time.process_time()
+        trees = [cst.parse_module(t) for t in texts]
+        t1 = time.process_time()
+        blobs = []
+        for tr in trees:
+            try:
+                blobs.append(pickle.dumps(tr, protocol=pickle.HIGHEST_PROTOCOL))
+            except RecursionError:  # too deep to pickle: the checker parses such a file itself
+                pass
+        t2 = time.process_time()
+        for b in blobs:
+            pickle.loads(b)
+        t3 = time.process_time()
+    finally:
+        gc.enable()
+    dump, load = (t2 - t1) / (t1 - t0), (t3 - t2) / (t1 - t0)
+    best = min(
+        max(x * (r + p * (1 + dump)), (1 - x) * (r + p) + x * p * load + f + q) for x in (i / 100 for i in range(101))
+    )
+    return {"dump": dump, "load": load, "ratio": best / total}
+
+
 def cli_run(args: List[str]) -> float:
     t0 = time.perf_counter()
     subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
@@ -160,6 +204,11 @@ def main() -> None:
     print(f"cold, 2 jobs:                    {cold2:7.2f} s   ratio {cold2 / cold1:.2f}  [<= 0.6 on 2 cores]")
     nosplit = timed(lambda: check_paths(files, settings, options=RunOptions(jobs=2, use_cache=False, split=False)), args.repeat)
     print(f"cold, 2 jobs, largest not split: {nosplit:7.2f} s   ratio {nosplit / cold1:.2f}")
+    bound = split_bound(files, texts, settings)
+    print(
+        f"  moving a libcst tree between processes: pickle {bound['dump']:.2f}, unpickle {bound['load']:.2f} "
+        f"(x parsing it); best 2-job ratio for one component with that cost: {bound['ratio']:.2f}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         quality = [f for f in files if f.startswith(os.path.join(HERE, "quality"))]
         projects = copy_corpus(quality, os.path.join(tmp, "q"), 8) + corpus_files_only(args.extra)
