@@ -130,6 +130,10 @@ def analyse(
             loaded.append(load_file(p, d) if timings is None else load_file(p, d, timings=timings))
             settle()
         result = check_files(loaded, settings, timings=timings)
+    return _outcome(result, timings)
+
+
+def _outcome(result: CheckResult, timings: Optional[Timings]) -> Outcome:
     return (
         [d.to_json() for d in result.diagnostics],
         [d.to_json() for d in result.suppressed],
@@ -264,12 +268,7 @@ def analyse_split(
         # Files that could not be read: reading them again gives their TL001.
         done = [lf if lf is not None else load_file(p, d, timings=timings) for p, lf, d in zip(paths, loaded, contents)]
         result = check_files(done, settings, timings=timings)
-    return (
-        [d.to_json() for d in result.diagnostics],
-        [d.to_json() for d in result.suppressed],
-        result.internal_errors,
-        timings.to_json() if timings is not None else None,
-    )
+    return _outcome(result, timings)
 
 
 def _unpickle(where: Optional[str], sizes: List[int], timings: Optional[Timings]) -> List[Any]:
