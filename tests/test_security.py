@@ -347,6 +347,19 @@ def test_syntax_trees_from_workers_cannot_carry_code(tmp_path: Path) -> None:
     for evil in (Payload(), [tree, Payload()], {"a": 1}):
         with pytest.raises(pickle.UnpicklingError):
             tree_transfer.load(pickle.dumps(evil))
+
+    def text(x: str) -> bytes:
+        return pickle.SHORT_BINUNICODE + bytes([len(x)]) + x.encode()
+
+    # libcst's own modules import os and subprocess, and hold helpers that run commands.
+    for module, name, args in [
+        ("libcst.codemod._cli", "os.system", text(f"touch {marker}") + pickle.TUPLE1),
+        ("libcst.codemod._cli", "invoke_formatter", pickle.MARK + text("touch") + text(str(marker)) + pickle.LIST + text("") + pickle.TUPLE2),
+        ("libcst", "parse_module", text("x = 1") + pickle.TUPLE1),
+    ]:
+        payload = b"\x80\x04" + text(module) + text(name) + pickle.STACK_GLOBAL + args + pickle.REDUCE + pickle.STOP
+        with pytest.raises(pickle.UnpicklingError):
+            tree_transfer.load(payload)
     assert not marker.exists()
 
 
