@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import BUGGY, CLEAN
-from trainlint import engine, pipeline
+from trainlint import engine, pipeline, split
 from trainlint.analysis.depgraph import components, imported_modules
 from trainlint.config import Settings
 from trainlint.engine import check_paths
@@ -208,26 +209,54 @@ def test_torch_sources_give_the_same_findings_when_split():
 
 
 def test_big_components_are_split_only_with_several_jobs_and_a_fair_share_exceeded():
-    size = {f"a{i}.py": 100 for i in range(10)} | {f"b{i}.py": 10 for i in range(10)}
-    big = ([f"a{i}.py" for i in range(10)], None)
-    small = [([f"b{i}.py"], None) for i in range(10)]
+    mib = 1 << 20
+    size = {f"a{i}.py": mib // 10 for i in range(20)} | {f"b{i}.py": 1000 for i in range(20)}
+    big = ([f"a{i}.py" for i in range(20)], None)
+    small = [([f"b{i}.py"], None) for i in range(20)]
     assert pipeline._to_split([big, *small], size, 2, None) == big
     assert pipeline._to_split([big, *small], size, 1, None) is None
     assert pipeline._to_split([big, *small], size, 2, False) is None
-    # 10 components of the same size: none holds more than half of the work.
-    even = [([f"a{i}.py"], None) for i in range(10)]
+    # Too little to parse for starting processes to pay: a small project stays in one process.
+    few = ([f"a{i}.py" for i in range(5)], None)
+    assert pipeline._to_split([few, *small], size, 2, None) is None
+    assert pipeline._to_split([few, *small], size, 2, True) == few  # tests can force it
+    # 20 components of the same size: none holds more than half of the work.
+    even = [([f"a{i}.py"], None) for i in range(20)]
     assert pipeline._to_split(even, size, 2, None) is None
+
+
+def test_every_tree_can_come_from_a_worker(tmp_path, monkeypatch):
+    (tmp_path / "models.py").write_text(MODELS.format(ret="F.softmax(self.fc(x), dim=1)"))
+    (tmp_path / "train.py").write_text(TRAIN)
+    for i in range(6):
+        (tmp_path / f"helper{i}.py").write_text(f"import models\n\ndef f{i}(x):\n    return models.Net()(x)\n")
+    one = check_paths([str(tmp_path)], Settings(), options=RunOptions(jobs=1, use_cache=False))
+    monkeypatch.setattr(split, "MAIN_TAKES_SLICES", False)
+    loaded_trees = []
+    real = split._unpickle
+
+    def spy(where, sizes, timings):
+        trees = real(where, sizes, timings)
+        loaded_trees.extend(t for t in trees if t is not None)
+        return trees
+
+    monkeypatch.setattr(split, "_unpickle", spy)
+    two = check_paths([str(tmp_path)], Settings(), options=RunOptions(jobs=2, use_cache=False, split=True))
+    assert len(loaded_trees) == 8  # every file parsed by a worker
+    assert keys(two) == keys(one) and any(d.code == "TL201" for d in one.diagnostics)
 
 
 def test_a_worker_slice_sends_trees_and_leaves_problem_files_to_the_main_process(tmp_path):
     good = b"import torch\nx = torch.zeros(3)  # a comment\n"
-    where, sizes, seconds = pipeline.parse_slice(
-        ["good.py", "bad.py", "nb.ipynb"], [good, b"def f(:\n", b"{}"], str(tmp_path)
-    )
+    got = split.parse_slice(0, ["good.py", "bad.py", "nb.ipynb"], [good, b"def f(:\n", b"{}"], str(tmp_path))
+    assert got is not None
+    sizes, seconds = got
     assert sizes[0] > 0 and sizes[1:] == [-1, -1] and seconds >= 0
-    trees = pipeline._unpickle(where, sizes, None)
+    # The slice is claimed: nobody parses it twice.
+    assert split.parse_slice(0, ["good.py"], [good], str(tmp_path)) is None
+    trees = split._unpickle(split._trees_file(str(tmp_path), 0), sizes, None)
     assert trees[0].code == good.decode() and trees[1:] == [None, None]
-    assert not list(tmp_path.iterdir())  # the spooled trees are removed once read
+    assert not (tmp_path / "0.trees").exists()  # removed once read
 
 
 def test_a_split_run_leaves_no_spool_folder(tmp_path, monkeypatch):
@@ -253,8 +282,8 @@ def test_without_a_temporary_folder_the_component_is_checked_whole(tmp_path, mon
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(pipeline.tempfile, "mkdtemp", no_room)
-    split = check_paths([str(tmp_path)], Settings(), options=RunOptions(jobs=2, use_cache=False, split=True))
-    assert keys(split) == keys(one) and any(d.code == "TL201" for d in one.diagnostics)
+    two = check_paths([str(tmp_path)], Settings(), options=RunOptions(jobs=2, use_cache=False, split=True))
+    assert keys(two) == keys(one) and any(d.code == "TL201" for d in one.diagnostics)
 
 
 def test_a_slice_whose_worker_failed_is_parsed_by_the_main_process(tmp_path):
@@ -264,8 +293,65 @@ def test_a_slice_whose_worker_failed_is_parsed_by_the_main_process(tmp_path):
     Path(paths[0]).write_text(MODELS.format(ret="F.softmax(self.fc(x), dim=1)"))
     Path(paths[1]).write_text(TRAIN)
     data = [Path(p).read_bytes() for p in paths]
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    (spool / "0.claim").touch()  # the worker had claimed it
     failed: concurrent.futures.Future = concurrent.futures.Future()
     failed.set_running_or_notify_cancel()
     failed.set_exception(RuntimeError("worker killed"))
-    diags, _, internal, _ = pipeline.analyse_split(paths, data, [([0, 1], failed)], Settings())
+    diags, _, internal, _ = pipeline.analyse_split(paths, data, [([0, 1], failed)], str(spool), Settings())
     assert internal == 0 and any(d["code"] == "TL201" for d in diags)
+
+
+DEATH = """\
+import os, sys
+from trainlint import pipeline, split
+from trainlint.config import Settings
+from trainlint.engine import check_paths
+from trainlint.pipeline import RunOptions
+
+main = os.getpid()
+
+
+def or_die(real):
+    def wrapper(*args, **kwargs):
+        if os.getpid() != main:
+            open(sys.argv[4], "w").close()
+            os._exit(1)  # a worker killed (out of memory...) while it parses
+        return real(*args, **kwargs)
+    return wrapper
+
+
+split.parse_tree = or_die(split.parse_tree)
+pipeline.load_file = or_die(pipeline.load_file)
+split.MAIN_TAKES_SLICES = False
+opts = RunOptions(jobs=int(sys.argv[2]), use_cache=False, split=sys.argv[3] == "split")
+res = check_paths([sys.argv[1]], Settings(), options=opts)
+print(sorted((d.path, d.line, d.code) for d in res.diagnostics))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the worker's death is staged through fork")
+@pytest.mark.parametrize("how", ["split", "batches"])
+def test_a_worker_that_dies_neither_hangs_nor_changes_the_findings(tmp_path, how):
+    import subprocess
+    import sys
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "models.py").write_text(MODELS.format(ret="F.softmax(self.fc(x), dim=1)"))
+    (src / "train.py").write_text(TRAIN)
+    for i in range(20):  # other components, for the workers' batches
+        (src / f"script{i}.py").write_text(BUGGY if i % 5 == 0 else CLEAN)
+    (tmp_path / "run.py").write_text(DEATH)
+    outs = []
+    died = tmp_path / "DIED"
+    for jobs in ("1", "2"):
+        proc = subprocess.run(
+            [sys.executable, str(tmp_path / "run.py"), str(src), jobs, how, str(died)],
+            capture_output=True, text=True, timeout=120, cwd=str(Path(__file__).resolve().parent.parent),
+        )
+        assert proc.returncode == 0, proc.stderr
+        outs.append(proc.stdout)
+    assert died.exists()  # a worker did die
+    assert outs[0] == outs[1] and "TL201" in outs[0] and "TL101" in outs[0]

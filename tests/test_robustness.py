@@ -321,9 +321,10 @@ def test_sarif_output_does_not_open_a_fifo(tmp_path: Path) -> None:
 @pytest.mark.parametrize("flags", [["--fix"], ["--diff"], ["-j2"]])
 def test_fix_diff_and_workers_do_not_open_a_fifo(tmp_path: Path, flags: list) -> None:
     os.mkfifo(tmp_path / "train.py")
-    (tmp_path / "other.py").write_text("import torch\n")
+    for i in range(20):  # enough files for worker processes
+        (tmp_path / f"other{i}.py").write_text("import torch\n")
     try:
-        proc = _cli(["check", "--isolated", "--no-cache", *flags, "."], tmp_path, timeout=20)
+        proc = _cli(["check", "--isolated", "--no-cache", *flags, "."], tmp_path, timeout=30)
     except subprocess.TimeoutExpired:
         pytest.fail(f"trainlint check {' '.join(flags)} hung on a FIFO")
     assert "Traceback" not in proc.stderr

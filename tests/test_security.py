@@ -329,6 +329,20 @@ def test_undecodable_file_name(tmp_path: Path, fmt: str) -> None:
     assert "bad\\xff.py" in out.replace("\\\\", "\\") or "bad%FF.py" in out  # the byte shown, not lost
 
 
+def test_diff_of_an_undecodable_file_name_is_utf8(tmp_path: Path) -> None:
+    if sys.platform == "win32" or sys.getfilesystemencoding().lower() != "utf-8":
+        pytest.skip("needs a POSIX file system with UTF-8 names")
+    with open(os.path.join(os.fsencode(tmp_path), b"bad\xff.py"), "w") as fh:
+        fh.write(BUGGY)
+    proc = subprocess.run(
+        [sys.executable, "-m", "trainlint", "check", "--isolated", "--no-cache", "--diff", "."],
+        cwd=tmp_path, capture_output=True, timeout=120,
+    )
+    assert b"Traceback" not in proc.stderr
+    out = proc.stdout.decode("utf-8")
+    assert "--- a/bad\\xff.py" in out and "+++ b/bad\\xff.py" in out
+
+
 def test_syntax_trees_from_workers_cannot_carry_code(tmp_path: Path) -> None:
     import pickle
 

@@ -61,7 +61,7 @@ def selection_options(fn: Any) -> Any:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary line.")
 @click.option("--force-exclude", is_flag=True, help="Apply exclude patterns to files named on the command line too (for pre-commit).")
-@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help="Worker processes (default 0: one per CPU).")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help="Processes (default 0: one per CPU); the output is the same whatever N.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the results cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Cache folder (default: $TRAINLINT_CACHE_DIR or .trainlint_cache next to the config).")
 @click.option("--no-prefilter", is_flag=True, help="Parse every file, even those that mention nothing the rules look for.")

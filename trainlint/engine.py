@@ -123,6 +123,7 @@ def load_file(
 ) -> LoadedFile:
     """Read, decode, parse and build the facts of one file; any problem becomes the file's
     TL001. `tree`: the file's syntax tree, parsed by a worker process (see `parse_tree`)."""
+    assert tree is None or data is not None, "a tree comes with the bytes it was parsed from"
     lf = LoadedFile(path=path)
     mark = _Marks(timings)
     # A worker's tree passed the nesting guard there, for the same bytes.

@@ -26,6 +26,7 @@ from trainlint.config import Settings
 from trainlint.diagnostics import Diagnostic, Edit, Fix
 from trainlint.engine import CheckResult, LoadedFile, check_files, discover, load_file
 from trainlint.fixes import SAFE, EditError, apply_edits, line_starts, position_to_offset
+from trainlint.report.printable import printable
 from trainlint.source import SourceError, decode, read_bytes
 
 MAX_PASSES = 10
@@ -482,7 +483,7 @@ def unified_diff(run: FixRun) -> str:
     out: List[str] = []
     for state in sorted(run.changed_files(), key=lambda s: s.path):
         old, new = _text_for_diff(state.original), _text_for_diff(state.data)
-        out.extend(difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{state.path}", f"b/{state.path}"))
+        out.extend(difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{printable(state.path)}", f"b/{printable(state.path)}"))
         if out and not out[-1].endswith(("\n", "\r")):
             out[-1] += "\n\\ No newline at end of file\n"
     return "".join(out)

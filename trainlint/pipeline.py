@@ -9,12 +9,8 @@
 4. The remaining components are analysed in `jobs` worker processes, largest first; the
    results are sorted, so the output is the same whatever the number of jobs.
 5. A component too big for one process's share of the work (a whole repository whose files
-   all import each other, like timm or torch itself) is split instead: the workers parse
-   slices of its files and send the syntax trees back pickled, while this process parses
-   what the workers have not started; it then builds the facts and runs the rules on the
-   whole component. The trees are the ones a single process would parse, so the findings are
-   the same. libcst's trees are Python objects: pickling one costs about 0.7 of parsing it
-   and unpickling about 0.27, which is why the main process parses what it can itself.
+   all import each other, like timm or torch itself) is parsed by the workers and this
+   process together and checked here (`split.py`); the findings are the same.
 """
 
 from __future__ import annotations
@@ -27,17 +23,19 @@ import heapq
 import multiprocessing
 import os
 import shutil
+import sys
 import tempfile
 import time
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from trainlint import tree_transfer
+from trainlint import split
 from trainlint.analysis.depgraph import components
 from trainlint.cache import Cache, component_key, default_dir, settings_fingerprint
 from trainlint.config import Settings
 from trainlint.diagnostics import Diagnostic, diagnostic_from_json
-from trainlint.engine import CheckResult, LoadedFile, Progress, _fewer_gc_passes, check_files, load_file, parse_tree
+from trainlint.engine import CheckResult, Progress, _fewer_gc_passes, check_files, load_file
 from trainlint.rules import load_rules
 from trainlint.source import SourceError, read_bytes
 from trainlint.timing import Timings
@@ -54,12 +52,13 @@ MIN_FILES_FOR_WORKERS = 16
 # Components are sent to the workers in about this many batches per worker: enough to even
 # out the load, few enough that the round trips between processes do not add up.
 BATCHES_PER_JOB = 4
-# A component is split across processes when it holds more than a fair share of the work
-# (its bytes over all the bytes to check, times the jobs) and at least this many files.
-SPLIT_MIN_FILES = 8
-# A split component's files go to the workers in slices of about this share of its bytes:
-# small enough that this process can take back the slices no worker has started.
-SLICES_PER_JOB = 24
+# A component is split across processes (see `split.py`) when it holds more than a fair
+# share of the work (its bytes over all the bytes to check, times the jobs), at least
+# MIN_FILES_FOR_WORKERS files and this many bytes (about half a second of parsing: below
+# that, starting processes costs more than it saves).
+SPLIT_MIN_BYTES = 1 << 20
+# ProcessPoolExecutor's limit on Windows.
+MAX_WORKERS = 61 if sys.platform == "win32" else 1 << 16
 
 
 @dataclass
@@ -142,10 +141,13 @@ def _outcome(result: CheckResult, timings: Optional[Timings]) -> Outcome:
     )
 
 
-def analyse_batch(components: Sequence[Sequence[str]], settings: Settings, profile: bool = False) -> List[Outcome]:
+def analyse_batch(
+    components: Sequence[Tuple[Sequence[str], Sequence[Optional[bytes]]]], settings: Settings, profile: bool = False
+) -> List[Outcome]:
     """Several components in one worker task: a task costs a round trip between processes,
-    which hundreds of one-file projects would otherwise pay each."""
-    return [analyse(paths, settings, profile) for paths in components]
+    which hundreds of one-file projects would otherwise pay each. The bytes are the ones the
+    main process read (and keyed the cache with), not read again."""
+    return [analyse(paths, settings, profile, data) for paths, data in components]
 
 
 def _batches(todo: List[Tuple[List[str], Optional[str]]], count: int) -> List[List[Tuple[List[str], Optional[str]]]]:
@@ -175,139 +177,26 @@ def _settled_heap() -> Iterator[Callable[[], None]]:
         gc.unfreeze()
 
 
-def parse_slice(
-    paths: Sequence[str], contents: Sequence[bytes], spool: str
-) -> Tuple[Optional[str], List[int], float]:
-    """Worker side of a split component: each file's syntax tree, pickled into one file under
-    `spool` (a few megabytes; sent through the pool's pipe they would wait on the busy main
-    process); the length of each tree's bytes there (-1 where the file has a problem or a tree
-    too deep to pickle: the main process then loads that file itself); the seconds spent."""
-    t0 = time.perf_counter()
-    sizes: List[int] = []
-    fd, where = tempfile.mkstemp(dir=spool, suffix=".trees")
-    try:
-        with os.fdopen(fd, "wb") as out, _fewer_gc_passes():
-            for path, data in zip(paths, contents):
-                tree = parse_tree(path, data)
-                try:
-                    blob = None if tree is None else tree_transfer.dump(tree)
-                except Exception:  # too deep to pickle: the main process parses it
-                    blob = None
-                if blob is None:
-                    sizes.append(-1)
-                else:
-                    out.write(blob)
-                    sizes.append(len(blob))
-    except OSError:  # no room to spool: the main process parses the slice
-        return None, [-1] * len(paths), time.perf_counter() - t0
-    return where, sizes, time.perf_counter() - t0
-
-
-def _slices(contents: Sequence[Optional[bytes]], count: int) -> List[List[int]]:
-    """Indices of the files read, in runs of consecutive files of about `1/count` of the bytes each."""
-    total = sum(len(d) for d in contents if d is not None) or 1
-    out: List[List[int]] = [[]]
-    size = 0
-    for i, d in enumerate(contents):
-        if d is None:
-            continue
-        if out[-1] and size + len(d) > total / count:
-            out.append([])
-            size = 0
-        out[-1].append(i)
-        size += len(d)
-    return out
-
-
-Slices = List[Tuple[List[int], "concurrent.futures.Future[Tuple[Optional[str], List[int], float]]"]]
-
-
-def submit_slices(
-    pool: concurrent.futures.ProcessPoolExecutor,
+def analyse_split(
     paths: Sequence[str],
     contents: Sequence[Optional[bytes]],
-    workers: int,
+    slices: split.Slices,
     spool: str,
-) -> Slices:
-    """A split component's files, sent to the workers to parse, a slice per task."""
-    return [
-        (sl, pool.submit(parse_slice, [paths[i] for i in sl], [contents[i] or b"" for i in sl], spool))
-        for sl in _slices(contents, workers * SLICES_PER_JOB)
-    ]
-
-
-def analyse_split(
-    paths: Sequence[str], contents: Sequence[Optional[bytes]], slices: Slices, settings: Settings, profile: bool = False
+    settings: Settings,
+    profile: bool = False,
 ) -> Outcome:
-    """One component, parsed by the workers (`submit_slices`) and this process together,
+    """One component, parsed by the workers (`split.submit`) and this process together,
     checked here."""
     timings = Timings() if profile else None
-    loaded: List[Optional[LoadedFile]] = [None] * len(paths)
     with _fewer_gc_passes(), _settled_heap() as settle:
-        # The workers take slices from the front; this process takes them back from the end
-        # while no worker has started them (it parses faster than a worker can parse and
-        # pickle), then loads the trees the workers made.
-        for sl, fut in reversed(slices):
-            if not fut.cancel():
-                break
-            for i in sl:
-                loaded[i] = load_file(paths[i], contents[i], timings=timings)
-                settle()
-        for sl, fut in slices:
-            if fut.cancelled():
-                continue
-            try:
-                where, sizes, seconds = fut.result()
-            except Exception:  # a worker died (out of memory, killed): parse its slice here
-                where, sizes, seconds = None, [-1] * len(sl), 0.0
-            if timings is not None:
-                timings.add("parse", seconds)
-            for i, tree in zip(sl, _unpickle(where, sizes, timings)):
-                loaded[i] = load_file(paths[i], contents[i], timings=timings, tree=tree)
-                settle()
-        # Files that could not be read: reading them again gives their TL001.
-        done = [lf if lf is not None else load_file(p, d, timings=timings) for p, lf, d in zip(paths, loaded, contents)]
-        result = check_files(done, settings, timings=timings)
+        loaded = split.load_split(paths, contents, slices, spool, settle, timings)
+        result = check_files(loaded, settings, timings=timings)
     return _outcome(result, timings)
 
 
-def _unpickle(where: Optional[str], sizes: List[int], timings: Optional[Timings]) -> List[Any]:
-    """The trees a worker spooled (None for each file it left to this process)."""
-    t0 = time.perf_counter()
-    if where is None:
-        return [None] * len(sizes)
-    try:
-        with open(where, "rb") as fh:
-            data = memoryview(fh.read())
-    except OSError:
-        return [None] * len(sizes)
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(where)
-    # The trees' objects all live until the end of the run: no collector pass could free any.
-    was = gc.isenabled()
-    gc.disable()
-    out: List[Any] = []
-    try:
-        at = 0
-        for size in sizes:
-            if size < 0:
-                out.append(None)
-                continue
-            try:
-                out.append(tree_transfer.load(data[at : at + size]))
-            except Exception:  # unreadable: this process parses the file itself
-                out.append(None)
-            at += size
-    finally:
-        if was:
-            gc.enable()
-    if timings is not None:
-        timings.add("unpickle", time.perf_counter() - t0)
-    return out
-
-
 def _pool(jobs: int) -> concurrent.futures.ProcessPoolExecutor:
+    # No Future of this pool is ever cancelled: before Python 3.12, a worker's death with a
+    # cancelled future pending hangs the pool (CPython issue 107219).
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     return concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
@@ -347,41 +236,45 @@ def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResu
         opts.timings.add("read", t1 - t0)
         opts.timings.add("plan", time.perf_counter() - t1)
 
-    jobs = opts.jobs or os.cpu_count() or 1
+    jobs = min(opts.jobs or os.cpu_count() or 1, MAX_WORKERS)
     todo.sort(key=lambda t: -len(t[0]))  # largest first keeps the workers evenly loaded
     profile = opts.timings is not None
     index = {p: i for i, p in enumerate(files)}
-    size = {p: len(contents[index[p]] or b"") for paths, _ in todo for p in paths}
-    big = _to_split(todo, size, jobs, opts.split)
+    data_of = {p: contents[index[p]] for paths, _ in todo for p in paths}
+    big = _to_split(todo, {p: len(d or b"") for p, d in data_of.items()}, jobs, opts.split)
     spool = _spool_folder() if big is not None else None
     if spool is None:
         big = None
         jobs = min(jobs, len(todo))
+    rest = todo[1:] if big is not None else todo
     if jobs > 1 and (big is not None or sum(len(p) for p, _ in todo) >= MIN_FILES_FOR_WORKERS):
         # With a split component this process parses and checks too: one worker fewer.
         workers = jobs - 1 if big is not None else jobs
-        rest = todo[1:] if big is not None else todo
-        with _pool(workers) as pool, _removed_at_exit(spool):
-            if big is not None and spool is not None:
-                big_data = [contents[index[p]] for p in big[0]]
-                # Slices first: the workers start on them, then go on with the other components.
-                slices = submit_slices(pool, big[0], big_data, workers, spool)
+        with _removed_at_exit(spool), _pool(workers) as pool:
+            # The split component's slices first: the workers start on them, then go on with
+            # the other components while this process checks it.
+            slices = split.submit(pool, big[0], [data_of[p] for p in big[0]], workers, spool) if big and spool else []
             futures = {
-                pool.submit(analyse_batch, [paths for paths, _ in batch], settings, profile): batch
+                pool.submit(analyse_batch, [(paths, [data_of[p] for p in paths]) for paths, _ in batch], settings, profile): batch
                 for batch in _batches(rest, workers * BATCHES_PER_JOB)
+                if batch
             }
-            if big is not None:
-                out = analyse_split(big[0], big_data, slices, settings, profile)
+            if big is not None and spool is not None:
+                out = analyse_split(big[0], [data_of[p] for p in big[0]], slices, spool, settings, profile)
                 done = _finish(result, out, big[1], cache, done + len(big[0]), len(files), opts)
             for fut in concurrent.futures.as_completed(futures):
-                for (paths, key), out in zip(futures[fut], fut.result()):
+                try:
+                    outs = fut.result()
+                except BrokenProcessPool:  # a worker died (out of memory, killed): check them here
+                    outs = [analyse(paths, settings, profile, [data_of[p] for p in paths]) for paths, _ in futures[fut]]
+                for (paths, key), out in zip(futures[fut], outs):
                     done = _finish(result, out, key, cache, done + len(paths), len(files), opts)
         if opts.timings is not None:
             opts.timings.workers = jobs
     else:
         for paths, key in todo:
             # In this process the bytes read above are reused.
-            out = analyse(paths, settings, profile, [contents[index[p]] for p in paths])
+            out = analyse(paths, settings, profile, [data_of[p] for p in paths])
             done = _finish(result, out, key, cache, done + len(paths), len(files), opts)
     result.diagnostics.sort(key=Diagnostic.sort_key)
     result.suppressed.sort(key=Diagnostic.sort_key)
@@ -416,7 +309,8 @@ def _to_split(
     if force:
         return todo[0] if len(paths) > 1 else None
     total = sum(size[p] for ps, _ in todo for p in ps)
-    if len(paths) >= SPLIT_MIN_FILES and sum(size[p] for p in paths) * jobs > total:
+    mine = sum(size[p] for p in paths)
+    if len(paths) >= MIN_FILES_FOR_WORKERS and mine >= SPLIT_MIN_BYTES and mine * jobs > total:
         return todo[0]
     return None
 

@@ -24,6 +24,15 @@ def printable(text: str) -> str:
     return _SURROGATE.sub(_escape, text)
 
 
+def raw_bytes(text: str) -> bytes:
+    """The bytes a file name stands for: undecodable ones as they were on disk (and, on
+    Windows, unpaired UTF-16 halves as themselves) - for URIs and hashes."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
 def _printable_values(obj: Any) -> Any:
     if isinstance(obj, str):
         return printable(obj)

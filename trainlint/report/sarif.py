@@ -24,7 +24,7 @@ from urllib.parse import quote
 from trainlint import __version__, registry
 from trainlint.diagnostics import Diagnostic, Edit, Fix, Related, Severity, Span
 from trainlint.engine import CheckResult
-from trainlint.report.printable import dumps
+from trainlint.report.printable import dumps, raw_bytes
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "trainlint/v1"
@@ -90,7 +90,7 @@ def _artifact(path: str) -> Dict[str, Any]:
     if os.path.isabs(path):
         return {"uri": Path(path).as_uri()}
     # A URI percent-encodes the name's bytes, undecodable ones included.
-    return {"uri": quote(path.replace(os.sep, "/"), errors="surrogateescape"), "uriBaseId": _SRCROOT}
+    return {"uri": quote(raw_bytes(path.replace(os.sep, "/"))), "uriBaseId": _SRCROOT}
 
 
 def _region(line: int, column: int, end_line: int, end_column: int, cell: Optional[int]) -> Dict[str, Any]:
@@ -191,8 +191,8 @@ def fingerprints(diagnostics: List[Diagnostic]) -> List[str]:
         key = (d.code, d.path.replace(os.sep, "/"), text)
         occurrence = seen.get(key, 0)
         seen[key] = occurrence + 1
-        # surrogateescape: a file name's undecodable bytes are hashed as they are on disk.
-        digest = hashlib.sha256("\0".join([*key, str(occurrence)]).encode("utf-8", "surrogateescape")).hexdigest()
+        # A file name's undecodable bytes are hashed as they are on disk.
+        digest = hashlib.sha256(raw_bytes("\0".join([*key, str(occurrence)]))).hexdigest()
         out.append(digest[:32])
     return out
 
