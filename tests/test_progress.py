@@ -90,3 +90,20 @@ def test_cli_shows_progress_on_a_terminal_stderr_only(tmp_path: Path) -> None:
     assert b"files" not in proc.stdout.replace(b'"files"', b"")  # stdout is the JSON alone
     piped = subprocess.run(cmd, cwd=tmp_path, capture_output=True, timeout=300)
     assert b"/150 files" not in piped.stderr
+
+
+@pytest.mark.parametrize("jobs, split", [(1, None), (2, True)])
+def test_the_counter_moves_inside_one_big_component(tmp_path: Path, jobs: int, split: object) -> None:
+    """A repository whose files import each other is one component: the counter still
+    counts its files as they are parsed, not all at once at the end."""
+    from trainlint.pipeline import RunOptions
+
+    (tmp_path / "common.py").write_text("import torch\n")
+    for i in range(8):
+        (tmp_path / f"f{i}.py").write_text("import common\n" + BUGGY)
+    calls: List[Tuple[str, int, int]] = []
+    opts = RunOptions(jobs=jobs, use_cache=False, split=split)  # type: ignore[arg-type]
+    check_paths([str(tmp_path)], Settings(root=str(tmp_path)), progress=lambda *a: calls.append(a), options=opts)
+    checking = [done for stage, done, _ in calls if stage == "checking"]
+    assert checking == sorted(checking) and checking[-1] == 9
+    assert set(range(1, 10)) <= set(checking)

@@ -118,18 +118,35 @@ def analyse(
     settings: Settings,
     profile: bool = False,
     contents: Optional[Sequence[Optional[bytes]]] = None,
+    loaded_count: Optional[Callable[[int], None]] = None,
 ) -> Outcome:
     """Parse and check one component; results as JSON-able dicts (they cross processes),
-    with the component's timings when profiling."""
+    with the component's timings when profiling. `loaded_count(n)`: n files loaded so far."""
     timings = Timings() if profile else None
     with _fewer_gc_passes(), _settled_heap() as settle:
         data = contents if contents is not None else [None] * len(paths)
         loaded = []
+        step = _counting(settle, loaded_count)
         for p, d in zip(paths, data):
             loaded.append(load_file(p, d) if timings is None else load_file(p, d, timings=timings))
-            settle()
+            step()
         result = check_files(loaded, settings, timings=timings)
     return _outcome(result, timings)
+
+
+def _counting(settle: Callable[[], None], loaded_count: Optional[Callable[[int], None]]) -> Callable[[], None]:
+    """`settle` after each file loaded, and the count for the progress display."""
+    if loaded_count is None:
+        return settle
+    n = 0
+
+    def step() -> None:
+        nonlocal n
+        settle()
+        n += 1
+        loaded_count(n)
+
+    return step
 
 
 def _outcome(result: CheckResult, timings: Optional[Timings]) -> Outcome:
@@ -184,12 +201,13 @@ def analyse_split(
     spool: str,
     settings: Settings,
     profile: bool = False,
+    loaded_count: Optional[Callable[[int], None]] = None,
 ) -> Outcome:
     """One component, parsed by the workers (`split.submit`) and this process together,
     checked here."""
     timings = Timings() if profile else None
     with _fewer_gc_passes(), _settled_heap() as settle:
-        loaded = split.load_split(paths, contents, slices, spool, settle, timings)
+        loaded = split.load_split(paths, contents, slices, spool, _counting(settle, loaded_count), timings)
         result = check_files(loaded, settings, timings=timings)
     return _outcome(result, timings)
 
@@ -260,7 +278,7 @@ def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResu
                 if batch
             }
             if big is not None and spool is not None:
-                out = analyse_split(big[0], [data_of[p] for p in big[0]], slices, spool, settings, profile)
+                out = analyse_split(big[0], [data_of[p] for p in big[0]], slices, spool, settings, profile, _progress(opts, done, len(files)))
                 done = _finish(result, out, big[1], cache, done + len(big[0]), len(files), opts)
             for fut in concurrent.futures.as_completed(futures):
                 try:
@@ -274,7 +292,7 @@ def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResu
     else:
         for paths, key in todo:
             # In this process the bytes read above are reused.
-            out = analyse(paths, settings, profile, [data_of[p] for p in paths])
+            out = analyse(paths, settings, profile, [data_of[p] for p in paths], _progress(opts, done, len(files)))
             done = _finish(result, out, key, cache, done + len(paths), len(files), opts)
     result.diagnostics.sort(key=Diagnostic.sort_key)
     result.suppressed.sort(key=Diagnostic.sort_key)
@@ -313,6 +331,14 @@ def _to_split(
     if len(paths) >= MIN_FILES_FOR_WORKERS and mine >= SPLIT_MIN_BYTES and mine * jobs > total:
         return todo[0]
     return None
+
+
+def _progress(opts: RunOptions, done: int, total: int) -> Optional[Callable[[int], None]]:
+    """Progress within a component checked in this process (a repository can be one)."""
+    progress = opts.progress
+    if progress is None:
+        return None
+    return lambda n: progress("checking", done + n, total)
 
 
 def _finish(
