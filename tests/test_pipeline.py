@@ -304,7 +304,7 @@ def test_a_slice_whose_worker_failed_is_parsed_by_the_main_process(tmp_path):
 
 
 DEATH = """\
-import os, sys
+import os, sys, time
 from trainlint import pipeline, split
 from trainlint.config import Settings
 from trainlint.engine import check_paths
@@ -325,6 +325,15 @@ def or_die(real):
 split.parse_tree = or_die(split.parse_tree)
 pipeline.load_file = or_die(pipeline.load_file)
 split.MAIN_TAKES_SLICES = False
+if sys.argv[5] == "late":
+    # The workers die while tasks are still being handed out: submit itself then fails.
+    real_batches = pipeline._batches
+
+    def slow_batches(*args):
+        time.sleep(1)
+        return real_batches(*args)
+
+    pipeline._batches = slow_batches
 opts = RunOptions(jobs=int(sys.argv[2]), use_cache=False, split=sys.argv[3] == "split")
 res = check_paths([sys.argv[1]], Settings(), options=opts)
 print(sorted((d.path, d.line, d.code) for d in res.diagnostics))
@@ -332,8 +341,8 @@ print(sorted((d.path, d.line, d.code) for d in res.diagnostics))
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="the worker's death is staged through fork")
-@pytest.mark.parametrize("how", ["split", "batches"])
-def test_a_worker_that_dies_neither_hangs_nor_changes_the_findings(tmp_path, how):
+@pytest.mark.parametrize("how, when", [("split", "early"), ("batches", "early"), ("split", "late")])
+def test_a_worker_that_dies_neither_hangs_nor_changes_the_findings(tmp_path, how, when):
     import subprocess
     import sys
 
@@ -348,7 +357,7 @@ def test_a_worker_that_dies_neither_hangs_nor_changes_the_findings(tmp_path, how
     died = tmp_path / "DIED"
     for jobs in ("1", "2"):
         proc = subprocess.run(
-            [sys.executable, str(tmp_path / "run.py"), str(src), jobs, how, str(died)],
+            [sys.executable, str(tmp_path / "run.py"), str(src), jobs, how, str(died), when],
             capture_output=True, text=True, timeout=120, cwd=str(Path(__file__).resolve().parent.parent),
         )
         assert proc.returncode == 0, proc.stderr

@@ -273,7 +273,7 @@ def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResu
             # the other components while this process checks it.
             slices = split.submit(pool, big[0], [data_of[p] for p in big[0]], workers, spool) if big and spool else []
             futures = {
-                pool.submit(analyse_batch, [(paths, [data_of[p] for p in paths]) for paths, _ in batch], settings, profile): batch
+                split.submit_or_failed(pool, analyse_batch, [(paths, [data_of[p] for p in paths]) for paths, _ in batch], settings, profile): batch
                 for batch in _batches(rest, workers * BATCHES_PER_JOB)
                 if batch
             }
@@ -338,7 +338,8 @@ def _progress(opts: RunOptions, done: int, total: int) -> Optional[Callable[[int
     progress = opts.progress
     if progress is None:
         return None
-    return lambda n: progress("checking", done + n, total)
+    # Short of the total until the rules of the last component have run too.
+    return lambda n: progress("checking", min(done + n, total - 1), total)
 
 
 def _finish(

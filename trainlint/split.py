@@ -25,7 +25,8 @@ import contextlib
 import gc
 import os
 import time
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Callable, List, Optional, Sequence, Tuple, TypeVar
 
 from trainlint import tree_transfer
 from trainlint.engine import LoadedFile, _fewer_gc_passes, load_file, parse_tree
@@ -38,6 +39,7 @@ SLICES_PER_WORKER = 24
 # from a worker).
 MAIN_TAKES_SLICES = True
 
+T = TypeVar("T")
 SliceResult = Optional[Tuple[List[int], float]]
 Slices = List[Tuple[List[int], "concurrent.futures.Future[SliceResult]"]]
 
@@ -68,7 +70,7 @@ def parse_slice(k: int, paths: Sequence[str], contents: Sequence[bytes], spool: 
                 tree = parse_tree(path, data)
                 try:
                     blob = None if tree is None else tree_transfer.dump(tree)
-                except RecursionError:  # too deep to pickle
+                except Exception:  # too deep to pickle, out of memory: the main process parses it
                     blob = None
                 if blob is None:
                     sizes.append(-1)
@@ -105,9 +107,21 @@ def submit(
 ) -> Slices:
     """Offer every slice of a component to the workers, first slice first."""
     return [
-        (sl, pool.submit(parse_slice, k, [paths[i] for i in sl], [contents[i] or b"" for i in sl], spool))
+        (sl, submit_or_failed(pool, parse_slice, k, [paths[i] for i in sl], [contents[i] or b"" for i in sl], spool))
         for k, sl in enumerate(slices_of(contents, workers * SLICES_PER_WORKER))
     ]
+
+
+def submit_or_failed(pool: concurrent.futures.Executor, fn: Callable[..., T], *args: Any) -> "concurrent.futures.Future[T]":
+    """`pool.submit`, or a future already failed when the pool broke (a worker died while
+    tasks were still being handed out): the callers' fallbacks then do the work here."""
+    try:
+        return pool.submit(fn, *args)
+    except BrokenProcessPool as exc:
+        failed: "concurrent.futures.Future[T]" = concurrent.futures.Future()
+        failed.set_running_or_notify_cancel()
+        failed.set_exception(exc)
+        return failed
 
 
 def load_split(
