@@ -230,6 +230,8 @@ def test_every_tree_can_come_from_a_worker(tmp_path, monkeypatch):
     (tmp_path / "train.py").write_text(TRAIN)
     for i in range(6):
         (tmp_path / f"helper{i}.py").write_text(f"import models\n\ndef f{i}(x):\n    return models.Net()(x)\n")
+    nb = {"cells": [{"cell_type": "code", "source": ["import models\n", TRAIN.replace("from models import Net\n", "")]}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "explore.ipynb").write_text(json.dumps(nb))
     one = check_paths([str(tmp_path)], Settings(), options=RunOptions(jobs=1, use_cache=False))
     monkeypatch.setattr(split, "MAIN_TAKES_SLICES", False)
     loaded_trees = []
@@ -242,7 +244,7 @@ def test_every_tree_can_come_from_a_worker(tmp_path, monkeypatch):
 
     monkeypatch.setattr(split, "_unpickle", spy)
     two = check_paths([str(tmp_path)], Settings(), options=RunOptions(jobs=2, use_cache=False, split=True))
-    assert len(loaded_trees) == 8  # every file parsed by a worker
+    assert len(loaded_trees) == 9  # every file parsed by a worker, the notebook too
     assert keys(two) == keys(one) and any(d.code == "TL201" for d in one.diagnostics)
 
 

@@ -140,7 +140,7 @@ def load_file(
             lf.error = _tool_diag("TL001", path, f"syntax error: {message}", line, col)
             lf.error.cell = cell
             return lf
-        except (RecursionError, MemoryError, ValueError, TypeError) as exc:
+        except _PARSER_FAILURES as exc:
             lf.error = _tool_diag("TL001", path, f"cannot parse file: {type(exc).__name__}: {exc}"[:300])
             return lf
         mark("parse")
@@ -152,17 +152,20 @@ def load_file(
     return lf
 
 
+# What libcst's parser raises besides syntax errors, on input it cannot handle.
+_PARSER_FAILURES = (RecursionError, MemoryError, ValueError, TypeError)
+
+
 def parse_tree(path: str, data: bytes) -> Optional[cst.Module]:
-    """The syntax tree `load_file(path, data)` would parse; None where it would report a
-    problem instead (the caller then loads that file itself, problem and all)."""
-    if path.endswith(".ipynb"):
-        return None
+    """The syntax tree `load_file(path, data)` would parse (a notebook's code cells joined);
+    None where it would report a problem instead (the caller then loads that file itself,
+    problem and all)."""
     text = _source_text(LoadedFile(path=path), data)
     if text is None:
         return None
     try:
         return parse_module(text)
-    except (cst.ParserSyntaxError, RecursionError, MemoryError, ValueError, TypeError):
+    except (cst.ParserSyntaxError, *_PARSER_FAILURES):
         return None
 
 

@@ -265,20 +265,21 @@ def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResu
         big = None
         jobs = min(jobs, len(todo))
     rest = todo[1:] if big is not None else todo
+    big_data = [data_of[p] for p in big[0]] if big is not None else []
     if jobs > 1 and (big is not None or sum(len(p) for p, _ in todo) >= MIN_FILES_FOR_WORKERS):
         # With a split component this process parses and checks too: one worker fewer.
         workers = jobs - 1 if big is not None else jobs
         with _removed_at_exit(spool), _pool(workers) as pool:
             # The split component's slices first: the workers start on them, then go on with
             # the other components while this process checks it.
-            slices = split.submit(pool, big[0], [data_of[p] for p in big[0]], workers, spool) if big and spool else []
+            slices = split.submit(pool, big[0], big_data, workers, spool) if big is not None and spool is not None else []
             futures = {
                 split.submit_or_failed(pool, analyse_batch, [(paths, [data_of[p] for p in paths]) for paths, _ in batch], settings, profile): batch
                 for batch in _batches(rest, workers * BATCHES_PER_JOB)
                 if batch
             }
             if big is not None and spool is not None:
-                out = analyse_split(big[0], [data_of[p] for p in big[0]], slices, spool, settings, profile, _progress(opts, done, len(files)))
+                out = analyse_split(big[0], big_data, slices, spool, settings, profile, _progress(opts, done, len(files)))
                 done = _finish(result, out, big[1], cache, done + len(big[0]), len(files), opts)
             for fut in concurrent.futures.as_completed(futures):
                 try:
