@@ -16,6 +16,7 @@ from trainlint.analysis import kinds as K
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project, enclosing_class
+from trainlint.analysis.scopes import visible
 from trainlint.analysis.walk import children
 
 # Methods that return their receiver (or an equivalent object of the same kind).
@@ -122,7 +123,7 @@ class Resolver:
         if isinstance(expr, cst.Call):
             return self._call_value(expr, scope, depth, seen)
         if isinstance(expr, cst.Name):
-            return self._name_value(expr.value, scope, depth, seen)
+            return self._name_value(expr, scope, depth, seen)
         if isinstance(expr, cst.Attribute):
             d = dotted(expr)
             if d is not None and d.startswith("self.") and d.count(".") == 1:
@@ -131,9 +132,10 @@ class Resolver:
                     return self._attr_value(cls, d, depth, seen)
             return None
         if isinstance(expr, (cst.IfExp,)):
-            a = self._value(expr.body, scope, depth + 1, seen)
-            b = self._value(expr.orelse, scope, depth + 1, seen)
-            return _same([a, b]) if a and b else None
+            # `GradScaler() if amp else None`: the object whenever it is used as one.
+            branches = [e for e in (expr.body, expr.orelse) if not _is_none(e)]
+            vals = [self._value(e, scope, depth + 1, seen) for e in branches]
+            return _same([v for v in vals if v is not None]) if vals and all(vals) else None
         del mod
         return None
 
@@ -182,15 +184,13 @@ class Resolver:
             rets.append(v)
         return _same(rets)
 
-    def _name_value(self, name: str, scope: Scope, depth: int, seen: Set[int]) -> Optional[Value]:
-        s: Optional[Scope] = scope
-        while s is not None:
-            if name in s.bindings:
-                return self._bindings_value(s.bindings[name], depth, seen)
-            if name in s.params:
-                return self._param_value(s, name, depth, seen)
-            s = s.parent
-        return None
+    def _name_value(self, node: cst.Name, scope: Scope, depth: int, seen: Set[int]) -> Optional[Value]:
+        owner, found = visible(scope, node)
+        if owner is None:
+            return None
+        if found:
+            return self._bindings_value(found, depth, seen)
+        return self._param_value(owner, node.value, depth, seen)
 
     def _attr_value(self, cls: ClassFacts, key: str, depth: int, seen: Set[int]) -> Optional[Value]:
         c: Optional[ClassFacts] = cls
@@ -205,7 +205,10 @@ class Resolver:
 
     def _bindings_value(self, bindings: List[Binding], depth: int, seen: Set[int]) -> Optional[Value]:
         values: List[Value] = []
-        for b in bindings:
+        # `x = None` beside real definitions (an optional object) and a model reloaded from
+        # a checkpoint after training say nothing about what the name held while it was used.
+        informative = [b for b in bindings if not _uninformative(b)]
+        for b in informative or bindings:
             v = self._binding_value(b, depth, seen)
             if v is None:
                 return None
@@ -282,6 +285,23 @@ class Resolver:
                         index.setdefault(id(target), []).append((s, call))
             self._made = index
         return self._made.get(id(init), [])
+
+
+# Calls that load a saved object: rebinding a name to one after training does not change what
+# the name held while it trained.
+_RESTORES = {"torch.load", "torch.jit.load", "pickle.load", "joblib.load", "dill.load"}
+
+
+def _is_none(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
+
+
+def _uninformative(b: Binding) -> bool:
+    if b.how != "assign" or b.index is not None:
+        return False
+    if _is_none(b.value):
+        return True
+    return isinstance(b.value, cst.Call) and b.scope.module.qualify(b.value.func) in _RESTORES
 
 
 def _argument_for(call: cst.Call, fn: Scope, idx: int, name: str, is_method: bool) -> Optional[cst.BaseExpression]:

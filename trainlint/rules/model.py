@@ -16,6 +16,7 @@ from trainlint.analysis import flow as FL
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis import modules as M
+from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.names import dotted
@@ -154,8 +155,8 @@ def _guard_types(init: _Init, name: str) -> Optional[Set[str]]:
     """`if isinstance(m, nn.Linear):` (or `elif`, `type(m) == ...`, `classname.find("Conv")`)
     around the call."""
     mod = init.scope.module
-    for comp in reversed(FL.enclosing(init.scope, init.call)):
-        if not isinstance(comp, cst.If) or not FL.inside(init.scope, comp.body, init.call):
+    for comp in reversed(SC.enclosing(init.scope, init.call)):
+        if not isinstance(comp, cst.If) or not SC.inside(init.scope, comp.body, init.call):
             continue
         types = _test_types(comp.test, name, mod)
         if types is not None:
@@ -167,8 +168,8 @@ def _selected_by_name(init: _Init, ctx: RuleContext) -> bool:
     """The init runs only under a condition other than a layer-type test, e.g.
     `if name.startswith("head"):` in a per-module init callback: one chosen layer."""
     name = init.layer.value if isinstance(init.layer, cst.Name) else ""
-    for comp in FL.enclosing(init.scope, init.call):
-        if isinstance(comp, cst.If) and FL.inside(init.scope, comp.body, init.call):
+    for comp in SC.enclosing(init.scope, init.call):
+        if isinstance(comp, cst.If) and SC.inside(init.scope, comp.body, init.call):
             if _test_types(comp.test, name, init.scope.module) is None:
                 return True
     return False
@@ -344,7 +345,7 @@ def _forward_chain(cls: ClassFacts, ctx: RuleContext) -> List[Tuple[str, cst.CST
     e: cst.BaseExpression = returns[0]
     for _ in range(80):
         if isinstance(e, cst.Name):
-            found = FL.reaching(fwd, e.value, e)
+            found = SC.reaching(fwd, e.value, e)
             if len(found) != 1 or found[0].how != "assign" or found[0].index is not None:
                 break
             e = found[0].value
@@ -627,7 +628,7 @@ def _textual_modes(scope: Scope) -> List[Tuple[cst.Call, str]]:
 
 def _mode_at(ctx: RuleContext, scope: Scope, anchor: cst.CSTNode, model: Value, depth: int = 0) -> _Mode:
     """The mode `model` is in when `anchor` (a node of `scope`) runs."""
-    limit = FL.order(scope, anchor)
+    limit = SC.order(scope, anchor)
     if limit is None:
         return _Mode("none")
     marks: List[Tuple[int, int, str, cst.CSTNode]] = []
@@ -635,7 +636,7 @@ def _mode_at(ctx: RuleContext, scope: Scope, anchor: cst.CSTNode, model: Value, 
     for i, e in enumerate(ctx.loops.body_events(scope, 0)):
         if e.kind not in (L.EVAL_MODE, L.TRAIN_MODE) + _GRADS:
             continue
-        o = FL.order(scope, _anchor(e))
+        o = SC.order(scope, _anchor(e))
         if o is None or o >= limit:
             continue
         if e.kind in (L.EVAL_MODE, L.TRAIN_MODE):
@@ -646,7 +647,7 @@ def _mode_at(ctx: RuleContext, scope: Scope, anchor: cst.CSTNode, model: Value, 
         else:
             marks.append((o, i, "grad", e.node))
     for call, mode in _textual_modes(scope):
-        o = FL.order(scope, call)
+        o = SC.order(scope, call)
         if id(call) not in counted and o is not None and o < limit:
             marks.append((o, -1, mode, call))
     marks.sort(key=lambda m: (m[0], m[1]))
@@ -696,7 +697,7 @@ def _grad_disabled(ctx: RuleContext, ep: _EvalPass) -> bool:
         return True
     scope = ep.scope
     anchor = ep.loop.node if ep.loop is not None else ep.forward.node
-    for w in FL.withs_around(scope, anchor):
+    for w in SC.withs_around(scope, anchor):
         if any(L.disables_grad(item.item, scope.module) for item in w.items):
             return True
     if _no_grad_at_call(ctx, scope):
@@ -864,11 +865,11 @@ def _mentions_training(expr: cst.BaseExpression, module: ModuleFacts) -> bool:
 def _under_training_check(method: Scope, call: cst.Call) -> bool:
     """The call sits in the body of `if self.training ...:` or of `... if self.training else ...`."""
     mod = method.module
-    for comp in FL.enclosing(method, call):
-        if isinstance(comp, cst.If) and FL.inside(method, comp.body, call) and _mentions_training(comp.test, mod):
+    for comp in SC.enclosing(method, call):
+        if isinstance(comp, cst.If) and SC.inside(method, comp.body, call) and _mentions_training(comp.test, mod):
             return True
     return any(
-        isinstance(node, cst.IfExp) and _mentions_training(node.test, mod) and FL.inside(method, node.body, call)
+        isinstance(node, cst.IfExp) and _mentions_training(node.test, mod) and SC.inside(method, node.body, call)
         for node in walk(method.node)
     )
 

@@ -1,0 +1,153 @@
+"""Reaching definitions inside one scope: which assignments of a name may hold where it is
+used. Every value-following question (what kind of object, which activation, what learning
+rate) asks this index, so each shape of real code (rebinding with `.to(dev)`, a name reused
+after training) is taught once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+import libcst as cst
+
+from trainlint.analysis.facts import Binding, Scope
+from trainlint.analysis.walk import children
+
+
+@dataclass
+class _Index:
+    """Pre-order start/end numbers of every node of a scope, and the compound statements
+    (if/for/while/try/match) around each node."""
+
+    start: Dict[int, int] = field(default_factory=dict)
+    end: Dict[int, int] = field(default_factory=dict)
+    around: Dict[int, Tuple[int, ...]] = field(default_factory=dict)
+    loops: Dict[int, bool] = field(default_factory=dict)  # compound id -> is a loop
+    compounds: Dict[int, cst.CSTNode] = field(default_factory=dict)
+    withs: Dict[int, Tuple[cst.With, ...]] = field(default_factory=dict)  # `with` blocks around a node
+
+
+_COMPOUND = (cst.If, cst.For, cst.While, cst.Try, cst.ExceptHandler, cst.Match, cst.MatchCase, cst.TryStar, cst.ExceptStarHandler)
+
+
+def _build_index(root: cst.CSTNode, index: _Index) -> None:
+    counter = 0
+    around: List[int] = []
+    withs: List[cst.With] = []
+    # (node, leaving?) pairs; children pushed in reverse so they pop in source order
+    todo: List[Tuple[cst.CSTNode, bool]] = [(root, False)]
+    while todo:
+        node, leaving = todo.pop()
+        key = id(node)
+        if leaving:
+            if around and around[-1] == key:
+                around.pop()
+            if withs and withs[-1] is node:
+                withs.pop()
+            index.end[key] = counter
+            counter += 1
+            continue
+        if node is not root and isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        index.start[key] = counter
+        index.around[key] = tuple(around)
+        if withs:
+            index.withs[key] = tuple(withs)
+        counter += 1
+        if isinstance(node, cst.With):
+            withs.append(node)
+        if isinstance(node, _COMPOUND):
+            around.append(key)
+            index.loops[key] = isinstance(node, (cst.For, cst.While))
+            index.compounds[key] = node
+        todo.append((node, True))
+        todo.extend((child, False) for child in reversed(children(node)))
+
+
+def _index(scope: Scope) -> _Index:
+    cache = scope.module.cache.setdefault("flow_index", {})
+    assert isinstance(cache, dict)
+    idx = cache.get(id(scope))
+    if idx is None:
+        idx = _Index()
+        _build_index(scope.node, idx)
+        cache[id(scope)] = idx
+    return idx  # type: ignore[no-any-return]
+
+
+def order(scope: Scope, node: cst.CSTNode) -> Optional[int]:
+    """Pre-order position of a node in its scope (None when it is not in that scope's body)."""
+    return _index(scope).start.get(id(node))
+
+
+def inside(scope: Scope, outer: cst.CSTNode, node: cst.CSTNode) -> bool:
+    idx = _index(scope)
+    a, b, n = idx.start.get(id(outer)), idx.end.get(id(outer)), idx.start.get(id(node))
+    return a is not None and b is not None and n is not None and a <= n <= b
+
+
+def enclosing(scope: Scope, node: cst.CSTNode) -> List[cst.CSTNode]:
+    """The if/for/while/try/match statements around a node, outermost first."""
+    idx = _index(scope)
+    return [idx.compounds[c] for c in idx.around.get(id(node), ()) if c in idx.compounds]
+
+
+def withs_around(scope: Scope, node: cst.CSTNode) -> Tuple[cst.With, ...]:
+    """The `with` statements whose body holds a node, outermost first."""
+    return _index(scope).withs.get(id(node), ())
+
+
+def _effect_node(b: Binding) -> cst.CSTNode:
+    if b.how in ("for", "with") or b.stmt is None:
+        return b.value
+    return b.stmt
+
+
+def reaching(scope: Scope, name: str, use: cst.CSTNode) -> List[Binding]:
+    """The bindings of `name` in `scope` that may hold when `use` runs (an over-approximation:
+    the last unconditional definition before the use and every conditional one after it, plus
+    definitions later in a loop around the use)."""
+    bindings = scope.bindings.get(name, [])
+    idx = _index(scope)
+    u = idx.start.get(id(use))
+    if u is None:
+        return list(bindings)
+    use_around = set(idx.around.get(id(use), ()))
+    before: List[Tuple[int, Binding, Tuple[int, ...]]] = []
+    carried: List[Binding] = []
+    for b in bindings:
+        eff = _effect_node(b)
+        end = idx.end.get(id(eff))
+        around = idx.around.get(id(eff), ())
+        if end is None:
+            carried.append(b)
+        elif end < u:
+            before.append((end, b, around))
+        elif any(idx.loops.get(a) for a in around if a in use_around):
+            carried.append(b)  # defined later in a loop that also holds the use
+    before.sort(key=lambda t: t[0])
+    out: List[Binding] = []
+    for _, b, around in reversed(before):
+        out.append(b)
+        if set(around) <= use_around:
+            break  # an unconditional definition hides the earlier ones
+    return out + carried
+
+
+def visible(scope: Scope, use: cst.Name) -> Tuple[Optional[Scope], List[Binding]]:
+    """Where the name `use` is bound, seen from `scope`: the scope that binds it (a parameter
+    counts, with no bindings) and its bindings that may hold there. In the scope of the use,
+    only the definitions that reach it count; an enclosing scope's code may run before or
+    after the call, so all of its definitions do."""
+    name = use.value
+    s: Optional[Scope] = scope
+    while s is not None:
+        if name in s.bindings:
+            found = reaching(s, name, use) if s is scope else list(s.bindings[name])
+            if found or name not in s.params:
+                return s, found
+        if name in s.params:
+            return s, []
+        s = s.parent
+    return None, []
