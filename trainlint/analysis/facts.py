@@ -40,6 +40,8 @@ class Scope:
     bindings: Dict[str, List[Binding]] = field(default_factory=dict)
     local_defs: Dict[str, cst.FunctionDef] = field(default_factory=dict)
     calls: List[cst.Call] = field(default_factory=list)
+    # `outs[t] = o`: values stored into an element of a name (a preallocated buffer).
+    stores: Dict[str, List[Binding]] = field(default_factory=dict)
     decorators: List[str] = field(default_factory=list)
     parent: Optional[Scope] = None
 
@@ -187,13 +189,23 @@ class _Builder:
             self._record(key, Binding(value, self.scope, how=how, stmt=stmt))
 
     def _record(self, key: str, binding: Binding) -> None:
+        container = self.containers[-1]
+        if isinstance(container, ClassFacts) and "." not in key:
+            # A class-body assignment (`criterion = nn.CrossEntropyLoss()`) is read as
+            # `self.criterion` by the methods; it binds nothing in the enclosing scope.
+            container.attrs.setdefault(f"self.{key}", []).append(binding)
+            return
         if key.startswith("self.") and self.scope.cls is not None:
             self.scope.cls.attrs.setdefault(key, []).append(binding)
         self.scope.bindings.setdefault(key, []).append(binding)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for t in node.targets:
-            self._bind(t.target, node.value, "assign", node)
+            target = t.target
+            if type(target) is cst.Subscript and type(target.value) is cst.Name:
+                self.scope.stores.setdefault(target.value.value, []).append(Binding(node.value, self.scope, stmt=node))
+                continue
+            self._bind(target, node.value, "assign", node)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:

@@ -221,9 +221,8 @@ class Tracer:
         if name in M.LAYER_OPS:
             return Op(M.LAYER_OPS[name], layer.node, layer.module)
         if name == "Sequential":
-            if layer.dynamic:
-                return None
-            for child in reversed(layer.children):
+            known = layer.children[len(layer.children) - layer.known_tail:] if layer.dynamic else layer.children
+            for child in reversed(known):
                 if child.type_name in M.PASSTHROUGH_LAYERS:
                     continue
                 return self.layer_op(child, depth + 1, stack)
@@ -287,6 +286,9 @@ class Tracer:
             if name in s.bindings:
                 found = reaching(s, name, node) if s is scope else list(s.bindings[name])
                 if found:
+                    if name in s.stores and all(_allocates(b) for b in found):
+                        # `outs = torch.zeros(T, B, C); outs[t] = model(x[t])`: what was stored
+                        return agree([self._op(b.value, b.scope, depth + 1, stack) for b in s.stores[name]])
                     return agree([self._binding(b, depth + 1, stack) for b in found])
             if name in s.params:
                 return self._param(s, name, depth + 1, stack)
@@ -336,6 +338,8 @@ class Tracer:
                 return self._op(first, scope, depth + 1, stack) if first is not None else None
             if qual == "torch.log" and first is not None:
                 return self._log_of(call, first, scope, depth, stack)
+            if qual == "torch.exp" and first is not None:
+                return self._exp_of(call, first, scope, depth, stack)
             if qual.startswith("torch."):
                 return None
         if isinstance(func, cst.Attribute) and qual is None:
@@ -349,6 +353,11 @@ class Tracer:
                     return self._op(recv, scope, depth + 1, stack)
                 if meth == "log" and not call.args:
                     return self._log_of(call, recv, scope, depth, stack)
+                if meth == "exp" and not call.args:
+                    return self._exp_of(call, recv, scope, depth, stack)
+            if meth == "forward" and is_self:
+                facts = self._self_facts(scope)  # `self.forward(x)` is `self(x)`
+                return facts.output(self.resolver) if facts is not None and facts is not self._current() else None
             if meth == "forward":
                 return self._model_call(recv, call, scope, depth, stack)
         if isinstance(func, cst.Name) and func.value == "self":
@@ -386,6 +395,13 @@ class Tracer:
         if not isinstance(target, (cst.Name, cst.Attribute)):
             return None
         value = self.resolver.value_of(target, scope)
+        if value is not None and value.alts:
+            # `model = A() if big else B()`: an output only when every alternative agrees
+            outs: List[Optional[Op]] = []
+            for alt in value.alts:
+                facts = facts_of_value(alt, self.project)
+                outs.append(None if facts is None or facts in self._self_stack else facts.output(self.resolver))
+            return agree(outs)
         facts = facts_of_value(value, self.project)
         if facts is None or facts in self._self_stack:
             return None
@@ -396,6 +412,31 @@ class Tracer:
         if op is not None and op.kind == M.SOFTMAX:
             return Op(M.LOG_SOFTMAX, call, scope.module)
         return None
+
+    def _exp_of(self, call: cst.Call, inner: cst.BaseExpression, scope: Scope, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
+        """`torch.exp(F.log_softmax(x))` is a softmax."""
+        op = self._op(inner, scope, depth + 1, stack)
+        if op is not None and op.kind == M.LOG_SOFTMAX:
+            return Op(M.SOFTMAX, call, scope.module)
+        return None
+
+
+_ALLOCATIONS = frozenset({"zeros", "empty", "ones", "full", "zeros_like", "empty_like", "ones_like", "full_like", "new_zeros", "new_empty", "new_ones", "new_full"})
+
+
+def _allocates(b: Binding) -> bool:
+    """A binding to a fresh buffer (`torch.zeros(...)`, `x.new_zeros(...)`, `[None] * n`)."""
+    v = b.value
+    if b.how != "assign" or b.index is not None:
+        return False
+    if isinstance(v, cst.BinaryOperation) and isinstance(v.left, cst.List):
+        return True
+    if isinstance(v, cst.Call):
+        while isinstance(v.func, cst.Attribute) and v.func.attr.value in SHAPE_METHODS and isinstance(v.func.value, cst.Call):
+            v = v.func.value  # torch.zeros(...).to(device)
+        name = v.func.attr.value if isinstance(v.func, cst.Attribute) else v.func.value if isinstance(v.func, cst.Name) else ""
+        return name in _ALLOCATIONS
+    return False
 
 
 def _inherits(cls: ClassFacts, base: ClassFacts, project: Project, depth: int = 0) -> bool:
@@ -493,16 +534,43 @@ def _loss_call(call: cst.Call, scope: Scope, resolver: Resolver) -> Optional[Los
     elif isinstance(func, (cst.Name, cst.Attribute, cst.Call)):
         if isinstance(func, cst.Attribute) and (func.attr.value in METHOD_OPS or func.attr.value in SHAPE_METHODS):
             return None
+        if isinstance(func, cst.Attribute) and func.attr.value == "forward":
+            func = func.value  # `criterion.forward(out, y)` is `criterion(out, y)`
         value = resolver.value_of(func, scope)
-        if value is None or value.kind != K.LOSS or not value.qual:
+        if value is None or not value.qual:
             return None
+        if value.kind == K.MODEL and value.cls is not None:
+            return _wrapped_loss_call(call, scope, value.cls, resolver)
         last = value.qual.rsplit(".", 1)[-1]
-        if last not in LOSS_FAMILIES or not value.qual.startswith("torch.nn."):
+        if value.kind == K.LOSS_FN and last in LOSS_FAMILIES:
+            family, name, ctor, ctor_module = LOSS_FAMILIES[last], f"F.{last}", value.origin, value.module
+        elif value.kind != K.LOSS or last not in LOSS_FAMILIES or not value.qual.startswith("torch.nn."):
             return None
-        family, name, ctor, ctor_module, guess = LOSS_FAMILIES[last], last, value.origin, value.module, value.guess
+        else:
+            family, name, ctor, ctor_module, guess = LOSS_FAMILIES[last], last, value.origin, value.module, value.guess
     if family is None:
         return None
     return LossCall(call, scope, family, name, call_arg(call, 0, "input"), call_arg(call, 1, "target"), ctor, ctor_module, guess)
+
+
+def _wrapped_loss_call(call: cst.Call, scope: Scope, cls: ClassFacts, resolver: Resolver) -> Optional[LossCall]:
+    """A call of a project loss module whose `forward` returns a torch loss of its own
+    arguments (`MyLoss()(out, y)` with `return self.ce(out, y)`): the torch loss, with this
+    call's arguments as its input and target."""
+    forward = resolver.project.method_of(cls, "forward")
+    if forward is None or len(forward.params) < 3:
+        return None
+    rets = _return_values(forward)
+    if len(rets) != 1 or not isinstance(rets[0], cst.Call):
+        return None
+    inner = _loss_call(rets[0], forward, resolver)
+    if inner is None or not isinstance(inner.input, cst.Name) or not isinstance(inner.target, cst.Name):
+        return None
+    params = forward.params[1:]
+    if inner.input.value not in params or inner.target.value not in params:
+        return None
+    i, t = params.index(inner.input.value), params.index(inner.target.value)
+    return replace(inner, node=call, scope=scope, input=call_arg(call, i, inner.input.value), target=call_arg(call, t, inner.target.value))
 
 
 def call_arg(call: cst.Call, position: int, keyword: str) -> Optional[cst.BaseExpression]:

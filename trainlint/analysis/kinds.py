@@ -13,6 +13,7 @@ DATALOADER = "dataloader"
 ACCELERATOR = "accelerator"
 MODEL = "model"
 TENSOR = "tensor"
+OBJECT = "object"  # an instance of a project class that is neither a model nor an optimizer
 
 _TORCH_NN_PREFIXES = ("torch.nn.", "torch.nn.modules.loss.", "torch.nn.modules.")
 
@@ -35,6 +36,9 @@ _NOT_MODULES = {"Module", "Parameter", "ParameterList", "ParameterDict", "Buffer
 
 # transformers classes loaded with from_pretrained that are not models.
 _NOT_MODEL_WORDS = ("Tokenizer", "Processor", "Config", "FeatureExtractor", "Pipeline")
+
+# Lightning Fabric plays the accelerator's part: `fabric.setup(model, opt)` hands them back.
+FABRICS = {"lightning.Fabric", "lightning.fabric.Fabric", "lightning_fabric.Fabric", "lightning.fabric.fabric.Fabric"}
 
 FUNCTIONAL_LOSSES = {
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
@@ -62,7 +66,7 @@ def kind_of_constructor(qual: Optional[str]) -> Optional[str]:
         return SCALER
     if qual in ("torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"):
         return DATALOADER
-    if qual in ("accelerate.Accelerator", "accelerate.accelerator.Accelerator"):
+    if qual in ("accelerate.Accelerator", "accelerate.accelerator.Accelerator") or qual in FABRICS:
         return ACCELERATOR
     if qual.startswith(_TORCH_NN_PREFIXES) and (last.endswith("Loss") or last.endswith("Loss2d")):
         return LOSS

@@ -13,7 +13,7 @@ tensors); `ModelFacts.output()` asks it lazily and memoises the answer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Set
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -88,6 +88,7 @@ class Layer:
     cls: Optional[ClassFacts] = None  # a project nn.Module class
     children: List["Layer"] = field(default_factory=list)
     dynamic: bool = False  # a container whose elements are not all known (`*layers`, comprehension)
+    known_tail: int = 0  # for a dynamic container: how many of its last children are known exactly
 
     @property
     def type_name(self) -> Optional[str]:
@@ -320,6 +321,7 @@ def layer_from_expr(name: str, expr: cst.BaseExpression, scope: Scope, project: 
 def _fill_container(layer: Layer, kind: str, call: cst.Call, scope: Scope, project: Project, depth: int) -> None:
     elements: List[cst.BaseExpression] = []
     args = list(call.args)
+    tail: Optional[int] = None
     if kind == "Sequential":
         if len(args) == 1 and args[0].star == "" and _is_ordered_dict(args[0].value, scope):
             elements = _dict_values(args[0].value)
@@ -328,15 +330,33 @@ def _fill_container(layer: Layer, kind: str, call: cst.Call, scope: Scope, proje
         else:
             for arg in args:
                 if arg.star == "*":
-                    listed = _list_literal(arg.value, scope)
-                    if listed is None:
+                    grown = _list_elements(arg.value, scope)
+                    if grown is None:
                         layer.dynamic = True
+                        tail = None
                         continue
+                    listed, dynamic, known = grown
+                    if dynamic:
+                        layer.dynamic, tail = True, known
+                    elif tail is not None:
+                        tail += len(listed)
                     elements.extend(listed)
                 elif arg.star == "":
                     elements.append(arg.value)
+                    if tail is not None:
+                        tail += 1
                 else:
                     layer.dynamic = True
+                    tail = None
+        # `seq = nn.Sequential(); seq.add_module("fc", ...)`, `seq.append(...)`
+        name = _bound_name(call, scope)
+        if name is not None:
+            added, dynamic, known = _grown(name, call, scope)
+            if added:
+                elements.extend(added)
+                if dynamic or layer.dynamic:
+                    layer.dynamic = True
+                    tail = known if dynamic else (tail + len(added) if tail is not None else len(added))
     elif args:
         value = args[0].value
         listed = _list_literal(value, scope) if kind == "ModuleList" else None
@@ -353,8 +373,12 @@ def _fill_container(layer: Layer, kind: str, call: cst.Call, scope: Scope, proje
         child = layer_from_expr(f"{layer.name}[{'*' if layer.dynamic and kind != 'Sequential' else i}]", el, scope, project, depth + 1)
         if child is None:
             layer.dynamic = True
+            if tail is not None and i >= len(elements) - tail:
+                tail = len(elements) - i - 1  # an unknown element: only what follows it is known
             continue
         layer.children.append(child)
+    if layer.dynamic and tail:
+        layer.known_tail = min(tail, len(layer.children))
 
 
 def _is_ordered_dict(expr: cst.BaseExpression, scope: Scope) -> bool:
@@ -401,6 +425,86 @@ def _list_literal(expr: cst.BaseExpression, scope: Scope) -> Optional[List[cst.B
             return None
         return _list_literal(bindings[0].value, scope)
     return None
+
+
+def _bound_name(call: cst.Call, scope: Scope) -> Optional[str]:
+    """The local name a constructor call is assigned to (`seq = nn.Sequential()`)."""
+    for name, bindings in scope.bindings.items():
+        if "." not in name and any(b.value is call and b.index is None and b.how == "assign" for b in bindings):
+            return name
+    return None
+
+
+def _list_elements(expr: cst.BaseExpression, scope: Scope) -> Optional[Tuple[List[cst.BaseExpression], bool, int]]:
+    """What a list holds: a literal, or a name bound to one and then grown with `append`,
+    `extend` or `+=` (`layers = []; layers.append(nn.Linear(...)); nn.Sequential(*layers)`).
+    Returns the elements in order, whether some were added in a loop or under a condition
+    (so their number is unknown), and how many of the last ones are known exactly."""
+    if isinstance(expr, (cst.List, cst.Tuple)):
+        listed = _list_literal(expr, scope)
+        return (listed, False, len(listed)) if listed is not None else None
+    if not isinstance(expr, cst.Name):
+        return None
+    from trainlint.analysis.scopes import reaching
+
+    found = reaching(scope, expr.value, expr)
+    if len(found) != 1 or found[0].index is not None or found[0].how != "assign" or found[0].stmt is None:
+        return None
+    first = _list_literal(found[0].value, scope)
+    if first is None:
+        return None
+    added, dynamic, known = _grown(expr.value, found[0].stmt, scope)
+    return [*first, *added], dynamic, known if dynamic else len(first) + len(added)
+
+
+def _grown(name: str, origin: cst.CSTNode, scope: Scope) -> Tuple[List[cst.BaseExpression], bool, int]:
+    """Elements added to the list or Sequential bound to `name` at `origin`, in source order;
+    whether any was added in a loop or under a condition; how many of the last ones were
+    added unconditionally after every such addition."""
+    from trainlint.analysis import scopes as SC
+
+    start = SC.order(scope, origin)
+    if start is None:
+        return [], False, 0
+    base = len(SC.enclosing(scope, origin))
+    events: List[Tuple[int, List[cst.BaseExpression], bool]] = []
+    for call in scope.calls:
+        f = call.func
+        if not (isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.value.value == name):
+            continue
+        at = SC.order(scope, call)
+        if at is None or at < start:
+            continue
+        method = f.attr.value
+        args = [a.value for a in call.args if not a.star and a.keyword is None]
+        if method == "append" and len(args) == 1:
+            items: Optional[List[cst.BaseExpression]] = args
+        elif method == "add_module" and len(args) == 2:
+            items = [args[1]]
+        elif method == "extend" and len(args) == 1:
+            items = _list_literal(args[0], scope)
+        elif method in ("insert", "pop", "remove", "reverse", "sort", "clear", "__setitem__"):
+            items = None
+        else:
+            continue
+        conditional = len(SC.enclosing(scope, call)) > base
+        events.append((at, items or [], conditional or items is None))
+    for node in walk(scope.node):
+        if isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name) and node.target.value == name:
+            at = SC.order(scope, node)
+            if at is not None and at > start:
+                listed = _list_literal(node.value, scope)
+                events.append((at, listed or [], listed is None or len(SC.enclosing(scope, node)) > base))
+    events.sort(key=lambda e: e[0])
+    out: List[cst.BaseExpression] = []
+    dynamic, known = False, 0
+    for _, items, uncertain in events:
+        out.extend(items)
+        if uncertain:
+            dynamic, known = True, 0
+        else:
+            known += len(items)
+    return out, dynamic, known
 
 
 def _augmented(scope: Scope, name: str) -> bool:

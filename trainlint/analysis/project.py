@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Callable, Dict, List, Optional, Set, Tuple, Union
 
 import libcst as cst
 
@@ -43,6 +43,10 @@ class Project:
         # Per-run memoised facts about the whole project (like `ModuleFacts.cache`): they live
         # and die with the project, where a module-level dictionary would keep them alive.
         self.cache: Dict[str, object] = {}
+        # Set by the resolver: the project class of the object an expression holds, so that
+        # `runner.apply()` reaches `Runner.apply`.
+        self.instance_class: Optional[Callable[[cst.BaseExpression, Scope], Optional[ClassFacts]]] = None
+        self._method_names: Optional[Set[str]] = None
 
     def find_module(self, dotted_name: str, near: Optional[ModuleFacts] = None) -> Optional[ModuleFacts]:
         cands = self._by_suffix.get(dotted_name)
@@ -82,6 +86,7 @@ class Project:
         hit = self._callee_memo.get(key)
         if hit is not None and hit[0] is func:
             return hit[1]
+        self._callee_memo[key] = (func, None)  # re-entered while typing the receiver: unknown
         found = self._resolve_callee(func, scope)
         # The entry keeps `func` alive, so its id cannot be reused by another node.
         self._callee_memo[key] = (func, found)
@@ -113,7 +118,17 @@ class Project:
         qual = mod.qualify(func)
         if qual is not None:
             return self.lookup(qual, mod)
+        if isinstance(func, cst.Attribute) and self.instance_class is not None and func.attr.value in self.method_names():
+            cls = self.instance_class(func.value, scope)
+            if cls is not None:
+                return self.method_of(cls, func.attr.value)
         return None
+
+    def method_names(self) -> Set[str]:
+        """Every method name defined by a project class (a cheap filter before typing a receiver)."""
+        if self._method_names is None:
+            self._method_names = {name for m in self.modules for c in m.classes.values() for name in c.methods}
+        return self._method_names
 
     def method_of(self, cls: ClassFacts, name: str, depth: int = 0) -> Optional[Scope]:
         if name in cls.methods:

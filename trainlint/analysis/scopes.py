@@ -145,8 +145,10 @@ def visible(scope: Scope, use: cst.Name) -> Tuple[Optional[Scope], List[Binding]
     while s is not None:
         if name in s.bindings:
             found = reaching(s, name, use) if s is scope else list(s.bindings[name])
-            if found or name not in s.params:
+            if found:
                 return s, found
+            if name not in s.params:
+                return s, list(s.bindings[name])  # used before any definition: take them all
         if name in s.params:
             return s, []
         s = s.parent

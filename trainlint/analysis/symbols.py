@@ -35,6 +35,8 @@ class Value:
     guess: bool = False  # only the variable's name says so
     cls: Optional[ClassFacts] = None  # the project class of a model instance
     scope: Optional[Scope] = None  # where `origin` is evaluated
+    # Models of different classes chosen at run time (`A() if x else B()`): each alternative.
+    alts: Tuple["Value", ...] = ()
 
 
 def _same(values: List[Value]) -> Optional[Value]:
@@ -47,11 +49,16 @@ def _same(values: List[Value]) -> Optional[Value]:
         return first
     quals = {v.qual for v in values}
     classes = {id(v.cls) for v in values}
+    alts: Tuple[Value, ...] = ()
+    if first.kind == K.MODEL and (len(classes) > 1 or len({id(v.origin) for v in values}) > 1):
+        flat = [a for v in values for a in (v.alts or (v,))]
+        alts = tuple({id(a.origin): a for a in flat}.values())
     return Value(
         first.kind,
         qual=first.qual if len(quals) == 1 else None,
         guess=any(v.guess for v in values),
         cls=first.cls if len(classes) == 1 else None,
+        alts=alts if len(alts) > 1 else (),
     )
 
 
@@ -60,6 +67,12 @@ class Resolver:
         self.project = project
         self._memo: Dict[Tuple[int, int], Optional[Value]] = {}
         self._made: Optional[Dict[int, List[Tuple[Scope, cst.Call]]]] = None
+        project.instance_class = self.class_of
+
+    def class_of(self, expr: cst.BaseExpression, scope: Scope) -> Optional[ClassFacts]:
+        """The project class of the object `expr` holds, when known."""
+        v = self.value_of(expr, scope)
+        return v.cls if v is not None else None
 
     # public API -------------------------------------------------------------------------
 
@@ -122,6 +135,11 @@ class Resolver:
         mod = scope.module
         if isinstance(expr, cst.Call):
             return self._call_value(expr, scope, depth, seen)
+        if isinstance(expr, (cst.Name, cst.Attribute)):
+            # `loss_func = F.binary_cross_entropy_with_logits`: a reference to a loss function.
+            qual = mod.qualify(expr)
+            if K.is_functional_loss(qual):
+                return Value(K.LOSS_FN, qual=qual, origin=expr, module=mod, scope=scope)
         if isinstance(expr, cst.Name):
             return self._name_value(expr, scope, depth, seen)
         if isinstance(expr, cst.Attribute):
@@ -131,6 +149,15 @@ class Resolver:
                 if cls is not None:
                     return self._attr_value(cls, d, depth, seen)
             return None
+        if isinstance(expr, cst.Subscript):
+            # `opts[1]` of `opts = [Adam(...), Adam(...)]`
+            elements = self._elements(expr.value, scope, depth + 1, seen)
+            if not elements:
+                return None
+            index = _int_subscript(expr)
+            if index is not None and -len(elements) <= index < len(elements) and not isinstance(expr.value, cst.ListComp):
+                return elements[index]
+            return _same(elements) if all(elements) else None  # type: ignore[arg-type]
         if isinstance(expr, (cst.IfExp,)):
             # `GradScaler() if amp else None`: the object whenever it is used as one.
             branches = [e for e in (expr.body, expr.orelse) if not _is_none(e)]
@@ -154,7 +181,7 @@ class Resolver:
                 inner = self._value(func.value, scope, depth + 1, seen)
                 if inner is not None and inner.kind in (K.MODEL, K.LOSS):
                     return inner
-            if name == "prepare" and len(call.args) == 1:
+            if name in ("prepare", "setup", "setup_module") and len(call.args) == 1:
                 recv = self._value(func.value, scope, depth + 1, seen)
                 if recv is not None and recv.kind == K.ACCELERATOR:
                     return self._value(call.args[0].value, scope, depth + 1, seen)
@@ -164,7 +191,7 @@ class Resolver:
                 return Value(K.MODEL, qual=callee.name, origin=call, module=mod, cls=callee, scope=scope)
             if any(q.startswith("torch.optim.") for q in self.project.base_quals(callee)):
                 return Value(K.OPTIMIZER, qual=callee.name, origin=call, module=mod)
-            return None
+            return Value(K.OBJECT, qual=callee.name, origin=call, module=mod, cls=callee, scope=scope)
         if isinstance(callee, Scope):
             return self._returns_value(callee, depth + 1, seen)
         # Calling a model gives its output.
@@ -215,15 +242,40 @@ class Resolver:
             values.append(v)
         return _same(values)
 
+    def _elements(self, expr: cst.BaseExpression, scope: Scope, depth: int, seen: Set[int]) -> List[Optional[Value]]:
+        """What each element of a list or tuple holds: a literal, a comprehension (its one
+        template element), or a name bound to those."""
+        if depth > _MAX_DEPTH:
+            return []
+        if isinstance(expr, (cst.List, cst.Tuple)):
+            if any(isinstance(el, cst.StarredElement) for el in expr.elements):
+                return []
+            return [self._value(el.value, scope, depth + 1, seen) for el in expr.elements]
+        if isinstance(expr, (cst.ListComp, cst.GeneratorExp)):
+            return [self._value(expr.elt, scope, depth + 1, seen)]
+        if isinstance(expr, cst.Name):
+            owner, found = visible(scope, expr)
+            if owner is None or len(found) != 1 or found[0].index is not None or found[0].how != "assign":
+                return []
+            return self._elements(found[0].value, found[0].scope, depth + 1, seen)
+        return []
+
     def _binding_value(self, b: Binding, depth: int, seen: Set[int]) -> Optional[Value]:
         if b.how == "for":
-            return None
+            # `for opt in optimizers:` each element, when they all are of one kind
+            elements = self._elements(b.value, b.scope, depth + 1, seen) if b.index is None else []
+            return _same(elements) if elements and all(elements) else None  # type: ignore[arg-type]
         if b.index is None:
             return self._value(b.value, b.scope, depth + 1, seen)
         value = b.value
         if isinstance(value, (cst.Tuple, cst.List)) and b.index < len(value.elements):
             el = value.elements[b.index].value
             return self._value(el, b.scope, depth + 1, seen)
+        if isinstance(value, cst.Call) and b.scope.module.qualify(value.func) == "deepspeed.initialize":
+            # engine, optimizer, dataloader, scheduler = deepspeed.initialize(model=..., optimizer=...)
+            keyword = ("model", "optimizer", "training_data", "lr_scheduler")[b.index] if b.index < 4 else None
+            arg = next((a.value for a in value.args if a.keyword is not None and a.keyword.value == keyword), None)
+            return self._value(arg, b.scope, depth + 1, seen) if arg is not None else None
         if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in ("prepare", "setup", "initialize"):
             if b.index < len(value.args):
                 return self._value(value.args[b.index].value, b.scope, depth + 1, seen)
@@ -302,6 +354,17 @@ def _uninformative(b: Binding) -> bool:
     if _is_none(b.value):
         return True
     return isinstance(b.value, cst.Call) and b.scope.module.qualify(b.value.func) in _RESTORES
+
+
+def _int_subscript(sub: cst.Subscript) -> Optional[int]:
+    if len(sub.slice) != 1 or not isinstance(sub.slice[0].slice, cst.Index):
+        return None
+    value = sub.slice[0].slice.value
+    if isinstance(value, cst.Integer):
+        return int(value.value)
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus) and isinstance(value.expression, cst.Integer):
+        return -int(value.expression.value)
+    return None
 
 
 def _argument_for(call: cst.Call, fn: Scope, idx: int, name: str, is_method: bool) -> Optional[cst.BaseExpression]:

@@ -1,0 +1,368 @@
+"""Real-code shapes the value-flow analysis must follow (a model rebound with `.to(dev)`, a
+Sequential built in steps, a loss reached through an alias or a wrapper class, optimizers
+kept in a list, ...). Each program is a minimal version, written here, of a shape that
+public training code uses and that once hid a bug from the rules (or raised a false one)."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import List
+
+import pytest
+
+from trainlint.testing import lint_source
+
+HEADER = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nloader = []\n"
+
+SOFTMAX_NET = """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+        self.act = nn.Softmax(dim=1)
+
+    def forward(self, x):
+        return self.act(self.fc(x))
+"""
+
+TRAIN = """
+criterion = nn.CrossEntropyLoss()
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for x, y in loader:
+    opt.zero_grad()
+    loss = criterion(model(x), y)
+    loss.backward()
+    opt.step()
+"""
+
+
+def program(*parts: str) -> str:
+    return HEADER + "".join(textwrap.dedent(part) for part in parts)
+
+
+def codes(*parts: str) -> List[str]:
+    """The codes reported on a program made of `parts` (each dedented on its own)."""
+    return sorted({d.code for d in lint_source(program(*parts))})
+
+
+# -- rebinding keeps what the model is ------------------------------------------------------
+
+REBINDINGS = {
+    "to-device": "model = Net()\nmodel = model.to('cuda')\n",
+    "cuda": "model = Net()\nmodel = model.cuda()\n",
+    "half": "model = Net().half()\n",
+    "data-parallel": "model = Net()\nmodel = nn.DataParallel(model)\n",
+    "ddp": "from torch.nn.parallel import DistributedDataParallel as DDP\nmodel = Net()\nmodel = DDP(model)\n",
+    "compile": "model = Net()\nmodel = torch.compile(model)\n",
+    "accelerate": (
+        "from accelerate import Accelerator\naccelerator = Accelerator()\nmodel = Net()\n"
+        "opt0 = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "model, opt0, loader = accelerator.prepare(model, opt0, loader)\n"
+    ),
+    "fabric": "import lightning as L\nfabric = L.Fabric()\nmodel = Net()\nmodel = fabric.setup(model)\n",
+    "deepspeed": "import deepspeed\nmodel = Net()\nmodel, _, _, _ = deepspeed.initialize(model=model, model_parameters=model.parameters())\n",
+}
+
+
+@pytest.mark.parametrize("shape", sorted(REBINDINGS))
+def test_a_rebound_model_keeps_its_softmax_head(shape: str) -> None:
+    assert "TL201" in codes(SOFTMAX_NET, REBINDINGS[shape], TRAIN)
+
+
+def test_reloading_the_model_after_training_does_not_erase_what_it_was() -> None:
+    assert "TL201" in codes(SOFTMAX_NET, "model = Net()\n", TRAIN, "model = torch.load('best.pt')\n")
+
+
+def test_a_rebound_model_of_another_class_is_not_the_softmax_model() -> None:
+    assert "TL201" not in codes(SOFTMAX_NET, "model = Net()\nmodel = nn.Linear(4, 3)\n", TRAIN)
+
+
+# -- models built in steps ------------------------------------------------------------------
+
+
+def test_add_module_on_a_sequential() -> None:
+    src = """
+    model = nn.Sequential()
+    model.add_module("fc", nn.Linear(4, 3))
+    model.add_module("probs", nn.Softmax(dim=1))
+    """
+    assert "TL201" in codes(src, TRAIN)
+
+
+def test_layers_appended_then_unpacked_into_a_sequential() -> None:
+    src = """
+    layers = []
+    for width in (8, 8):
+        layers += [nn.LazyLinear(width), nn.ReLU()]
+    layers.append(nn.Linear(8, 3))
+    layers.append(nn.Softmax(dim=1))
+    model = nn.Sequential(*layers)
+    """
+    assert "TL201" in codes(src, TRAIN)
+
+
+def test_a_conditional_last_layer_is_not_known() -> None:
+    src = """
+    import sys
+    layers = [nn.Linear(4, 3)]
+    if sys.argv[1] == "probs":
+        layers.append(nn.Softmax(dim=1))
+    model = nn.Sequential(*layers)
+    """
+    assert "TL201" not in codes(src, TRAIN)
+
+
+def test_model_from_a_factory_function() -> None:
+    src = """
+    def build():
+        return nn.Sequential(nn.Linear(4, 3), nn.Softmax(dim=1))
+
+    model = build()
+    """
+    assert "TL201" in codes(src, TRAIN)
+
+
+def test_if_else_choice_between_classes_fires_when_every_alternative_agrees() -> None:
+    src = """
+    import sys
+
+    class A(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 3)
+
+        def forward(self, x):
+            return F.softmax(self.fc(x), dim=1)
+
+    class B(A):
+        def forward(self, x):
+            return torch.softmax(self.fc(x), dim=-1)
+
+    class C(A):
+        def forward(self, x):
+            return self.fc(x)
+
+    model = A() if sys.argv[1] == "a" else B()
+    other = A() if sys.argv[1] == "a" else C()
+    """
+    found = lint_source(program(src, TRAIN, TRAIN.replace("model", "other")))
+    assert [d.code for d in found if d.code == "TL201"] == ["TL201"]
+
+
+# -- losses reached indirectly --------------------------------------------------------------
+
+SIGMOID_MODEL = "model = nn.Sequential(nn.Linear(4, 1), nn.Sigmoid())\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+
+
+def test_a_functional_loss_held_in_a_variable() -> None:
+    src = """
+    loss_func = F.binary_cross_entropy_with_logits
+    for x, y in loader:
+        opt.zero_grad()
+        loss_func(model(x), y).backward()
+        opt.step()
+    """
+    assert "TL202" in codes(SIGMOID_MODEL, src)
+
+
+def test_criterion_forward_called_explicitly() -> None:
+    assert "TL201" in codes(SOFTMAX_NET, "model = Net()\n", TRAIN.replace("criterion(model(x), y)", "criterion.forward(model(x), y)"))
+
+
+@pytest.mark.parametrize(
+    "holder",
+    [
+        "class Trainer:\n    criterion = nn.CrossEntropyLoss()\n\n    def __init__(self, model):\n",
+        "class Trainer:\n    def __init__(self, model, criterion=nn.CrossEntropyLoss()):\n        self.criterion = criterion\n",
+    ],
+    ids=["class-attribute", "constructor-default"],
+)
+def test_a_loss_held_by_a_trainer_object(holder: str) -> None:
+    src = holder + """        self.model = model
+        self.opt = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def fit(self):
+        for x, y in loader:
+            self.opt.zero_grad()
+            loss = self.criterion(self.model(x), y)
+            loss.backward()
+            self.opt.step()
+
+Trainer(nn.Sequential(nn.Linear(4, 3), nn.Softmax(dim=1))).fit()
+"""
+    assert "TL201" in codes(src)
+
+
+def test_a_custom_loss_module_whose_forward_calls_a_torch_loss() -> None:
+    src = """
+    class LabelLoss(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ce = nn.CrossEntropyLoss()
+
+        def forward(self, logits, labels):
+            return self.ce(logits, labels)
+
+    model = nn.Sequential(nn.Linear(4, 3), nn.Softmax(dim=1))
+    """
+    assert "TL201" in codes(src, TRAIN.replace("nn.CrossEntropyLoss()", "LabelLoss()"))
+
+
+def test_self_forward_in_a_module_is_its_output() -> None:
+    src = """
+    class Lit(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 1)
+            self.loss_func = F.binary_cross_entropy_with_logits
+
+        def forward(self, x):
+            return torch.sigmoid(self.fc(x))
+
+        def training_step(self, batch):
+            x, y = batch
+            return self.loss_func(self.forward(x), y)
+    """
+    assert "TL202" in codes(src)
+
+
+# -- steps reached through a project object -------------------------------------------------
+
+
+def test_an_optimizer_step_in_a_method_of_a_runner_object() -> None:
+    src = """
+    class Runner:
+        def __init__(self, model):
+            self.opt = torch.optim.SGD(model.parameters(), lr=0.1)
+
+        def apply(self):
+            self.opt.step()
+            self.opt.zero_grad()
+
+    model = nn.Linear(4, 3)
+    runner = Runner(model)
+    for x, y in loader:
+        F.cross_entropy(model(x), y).backward()
+        runner.apply()
+    """
+    assert codes(src) == []
+
+
+# -- optional and collected objects ---------------------------------------------------------
+
+
+def test_an_optional_grad_scaler_is_still_a_scaler() -> None:
+    src = """
+    amp = True
+    model = nn.Linear(4, 3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    scaler = torch.cuda.amp.GradScaler() if amp else None
+    for x, y in loader:
+        opt.zero_grad()
+        scaler.scale(F.cross_entropy(model(x), y)).backward()
+        scaler.step(opt)
+    """
+    assert "TL107" in codes(src)
+
+
+@pytest.mark.parametrize("steps", ["opts[0].step()\nopts[1].step()", "for o in opts:\n    o.step()"], ids=["indexed", "looped"])
+def test_optimizers_kept_in_a_list_are_optimizers(steps: str) -> None:
+    src = """
+    gen, disc = nn.Linear(4, 4), nn.Linear(4, 1)
+    opts = [torch.optim.Adam(gen.parameters(), lr=1e-3), torch.optim.Adam(disc.parameters(), lr=1e-3)]
+    for x, y in loader:
+        disc(gen(x)).mean().backward()
+    """
+    body = textwrap.indent(steps, "    ")
+    assert "TL101" in codes(textwrap.dedent(src) + body + "\n")
+    cleared = textwrap.dedent(src) + "    for o in opts:\n        o.zero_grad()\n" + body + "\n"
+    assert "TL101" not in codes(cleared)
+
+
+# -- values through containers and equivalent operations ------------------------------------
+
+
+def test_softmax_written_as_exp_of_log_softmax() -> None:
+    src = "model = nn.Linear(4, 3)\n" + TRAIN.replace("criterion(model(x), y)", "criterion(torch.exp(F.log_softmax(model(x), dim=1)), y)")
+    assert "TL201" in codes(src)
+
+
+def test_outputs_stored_into_a_preallocated_buffer() -> None:
+    src = """
+    model = nn.Linear(4, 3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        opt.zero_grad()
+        outs = torch.zeros(2, 8, 3)
+        for t in range(2):
+            outs[t] = F.softmax(model(x[t]), dim=1)
+        loss = F.cross_entropy(outs.view(-1, 3), y.view(-1))
+        loss.backward()
+        opt.step()
+    """
+    assert "TL201" in codes(src)
+
+
+# -- graph cuts -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "rewrap",
+    ["torch.tensor(F.mse_loss(out, y).item(), requires_grad=True)", "Variable(F.mse_loss(out, y).detach(), requires_grad=True)"],
+    ids=["tensor", "variable"],
+)
+def test_a_loss_rewrapped_as_a_new_leaf_is_cut_from_the_graph(rewrap: str) -> None:
+    src = f"""
+from torch.autograd import Variable
+model = nn.Linear(4, 1)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for x, y in loader:
+    opt.zero_grad()
+    out = model(x)
+    loss = {rewrap}
+    loss.backward()
+    opt.step()
+"""
+    assert "TL601" in codes(src)
+
+
+# -- exclusive paths ------------------------------------------------------------------------
+
+
+def test_if_else_bodies_are_exclusive_paths() -> None:
+    src = """
+    import sys
+    model = nn.Linear(4, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        loss = F.mse_loss(model(x), y)
+        if sys.argv[1] == "double":
+            opt.zero_grad()
+            (loss * 2).backward()
+            opt.step()
+        else:
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    """
+    assert codes(src) == []
+
+
+def test_an_epoch_function_called_with_a_constant_flag() -> None:
+    src = """
+    def run_epoch(model, loader, opt, train=True):
+        for x, y in loader:
+            loss = F.cross_entropy(model(x), y)
+            if train:
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+
+    model = nn.Linear(4, 3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    run_epoch(model, loader, opt)
+    model.eval()
+    with torch.no_grad():
+        run_epoch(model, loader, opt, train=False)
+    """
+    assert "TL108" not in codes(src) and "TL101" not in codes(src)
