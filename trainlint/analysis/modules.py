@@ -359,9 +359,9 @@ def _fill_container(layer: Layer, kind: str, call: cst.Call, scope: Scope, proje
                     tail = known if dynamic else (tail + len(added) if tail is not None else len(added))
     elif args:
         value = args[0].value
-        listed = _list_literal(value, scope) if kind == "ModuleList" else None
-        if listed is not None:
-            elements = listed
+        in_list = _list_literal(value, scope) if kind == "ModuleList" else None
+        if in_list is not None:
+            elements = in_list
         elif isinstance(value, (cst.ListComp, cst.GeneratorExp)):
             elements = [value.elt]  # one template element, repeated an unknown number of times
             layer.dynamic = True
