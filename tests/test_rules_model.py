@@ -454,10 +454,24 @@ def test_tl404_wrapped_loop_is_fine() -> None:
     assert run("TL404", wrapped) == []
 
 
-def test_tl404_prediction_after_eval_outside_any_loop() -> None:
+def test_tl404_a_single_prediction_outside_any_loop_is_not_worth_a_finding() -> None:
+    # One forward after training records one graph: real code does this everywhere (a final
+    # prediction, an attack or explainer step), and the "evaluation loop" wording would be wrong.
     src = VAL_LOOP.split("    model.eval()")[0] + "model.eval()\ntest_pred = model(torch.randn(5, 14)).argmax(dim=1)\n"
-    (d,) = run("TL404", src)
-    assert d.span.line == line_of(src, "test_pred =")
+    assert run("TL404", src) == []
+
+
+def test_tl404_project_decorator_factory_that_wraps_inference_mode() -> None:
+    src = VAL_LOOP.replace("    model.eval()\n", "").replace("    for i in range(0, 100, 50):", "    evaluate()\n\n@smart_inference_mode()\ndef evaluate():\n    model.eval()\n    for i in range(0, 100, 50):")
+    factory = """
+def smart_inference_mode(fast=True):
+    def decorate(fn):
+        return (torch.inference_mode if fast else torch.no_grad)()(fn)
+    return decorate
+"""
+    assert "def evaluate" in src
+    assert run("TL404", factory + src) == []
+    assert len(run("TL404", src.replace("@smart_inference_mode()\n", ""))) == 1
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tupl
 import libcst as cst
 from libcst.metadata import CodeRange
 
+from trainlint.analysis import gradmode as GM
 from trainlint.analysis import loops as L
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.flow import LossCall, Op
@@ -1042,10 +1043,10 @@ def _update_line(module: ModuleFacts, node: cst.CSTNode) -> Optional[cst.SimpleS
 def _lexically_no_grad(module: ModuleFacts, node: cst.CSTNode) -> bool:
     """Inside `with torch.no_grad():` (or inference_mode), or a function decorated with it."""
     for a in ancestors(module, node):
-        if isinstance(a, cst.With) and any(L.disables_grad(item.item, module) for item in a.items):
+        if isinstance(a, cst.With) and any(GM.disables_grad(item.item, module) for item in a.items):
             return True
         if isinstance(a, cst.FunctionDef):
-            return L.function_disables_grad(a, module)
+            return GM.function_disables_grad(a, module)
     return False
 
 

@@ -83,9 +83,15 @@ class ModuleFacts:
     scopes: List[Scope] = field(default_factory=list)  # every scope, module first
     # Per-rule scratch caches (e.g. loop events), so work is done once per module.
     cache: Dict[str, object] = field(default_factory=dict)
+    # The project this module is analysed in (set by `Project`; weak, so no reference cycle).
+    _project: Optional[Callable[[], Any]] = field(default=None, repr=False)
     # id(expression) -> (expression, qualified name): rules ask about the same calls many
     # times. The entry holds the expression, so its id cannot be reused by another node.
     _qualified: Dict[int, Tuple[cst.BaseExpression, Optional[str]]] = field(default_factory=dict, repr=False)
+
+    @property
+    def project(self) -> Any:
+        return self._project() if self._project is not None else None
 
     def qualify(self, expr: cst.BaseExpression) -> Optional[str]:
         hit = self._qualified.get(id(expr))

@@ -16,6 +16,7 @@ import libcst as cst
 
 from trainlint.analysis import kinds as K
 from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.gradmode import disables_grad, enables_grad, function_disables_grad
 from trainlint.analysis.names import dotted
 from trainlint.analysis.symbols import Resolver, Value
 from trainlint.analysis.walk import calls_in_evaluation_order
@@ -176,7 +177,7 @@ class LoopAnalyzer:
                 if disables_grad(item.item, scope.module):
                     no_grad = True
             body = self._block(_suite(stmt.body), scope, depth)
-            if any(_enables_grad(item.item, scope.module) for item in stmt.items):
+            if any(enables_grad(item.item, scope.module) for item in stmt.items):
                 body = [replace(e, no_grad=False, grad_on=True) for e in body]
             elif no_grad:
                 body = [_no_grad(e) for e in body]
@@ -262,7 +263,7 @@ class LoopAnalyzer:
                 # (`self.step(batch)` of a trainer class is a helper to follow, not an optimizer)
                 return self._step(call, recv, scope, depth)
             if name in ("scale", "unscale_", "update"):
-                v = res.value_of(recv, scope)
+                v = res.value_of(recv, scope) or _guessed_value(recv)  # as `scaler.step()` is
                 if v is not None and v.kind == K.SCALER:
                     kind = {"scale": SCALER_SCALE, "unscale_": SCALER_UNSCALE, "update": SCALER_UPDATE}[name]
                     return [Event(kind, call, scope, receiver=v)]
@@ -299,11 +300,7 @@ class LoopAnalyzer:
         return Event(BACKWARD, call, scope, arg=recv, scaled=scaled)
 
     def _step(self, call: cst.Call, recv: cst.BaseExpression, scope: Scope, depth: int) -> List[Event]:
-        v = self.resolver.value_of(recv, scope)
-        if v is None:
-            d = dotted(recv)
-            guess = K.guess_kind_from_name(d) if d else None
-            v = Value(guess, guess=True) if guess else None
+        v = self.resolver.value_of(recv, scope) or _guessed_value(recv)
         kind = UNKNOWN_STEP
         if v is not None:
             kind = {K.OPTIMIZER: STEP, K.SCHEDULER: SCHED_STEP, K.SCALER: SCALER_STEP}.get(v.kind or "", UNKNOWN_STEP)
@@ -326,6 +323,13 @@ class LoopAnalyzer:
                 if isinstance(callee, Scope) and depth < MAX_CALL_DEPTH:
                     return [replace(e, via=((scope, call),) + e.via) for e in self.body_events(callee, depth + 1)]
         return []
+
+
+def _guessed_value(recv: cst.BaseExpression) -> Optional[Value]:
+    """What the receiver's name suggests (`scaler`, `optimizer`, `lr_sched`), marked a guess."""
+    d = dotted(recv)
+    guess = K.guess_kind_from_name(d) if d else None
+    return Value(guess, guess=True) if guess else None
 
 
 def _tag(events: List[Event], cond: Optional[int] = None, loop: Optional[int] = None) -> List[Event]:
@@ -389,32 +393,8 @@ def _no_grad(e: Event) -> Event:
     return e if e.grad_on else replace(e, no_grad=True)
 
 
-def _enables_grad(expr: cst.BaseExpression, module: ModuleFacts) -> bool:
-    if not isinstance(expr, cst.Call):
-        return False
-    qual = module.qualify(expr.func)
-    if qual in ("torch.enable_grad", "torch.autograd.enable_grad"):
-        return True
-    if qual in ("torch.set_grad_enabled", "torch.autograd.set_grad_enabled") and expr.args:
-        a = expr.args[0].value
-        return isinstance(a, cst.Name) and a.value == "True"
-    return False
-
-
 def _decorated_no_grad(fn: Scope) -> bool:
     return isinstance(fn.node, cst.FunctionDef) and function_disables_grad(fn.node, fn.module)
-
-
-def function_disables_grad(fn: cst.FunctionDef, module: ModuleFacts) -> bool:
-    """`@torch.no_grad()`, `@torch.no_grad`, `@torch.inference_mode()` (not `(False)`)..."""
-    for dec in fn.decorators:
-        d = dec.decorator
-        if isinstance(d, cst.Call):
-            if disables_grad(d, module):
-                return True
-        elif module.qualify(d) in _NO_GRAD_CONTEXTS:
-            return True
-    return False
 
 
 def _is_grad_attr(expr: cst.BaseExpression) -> bool:
@@ -428,22 +408,3 @@ def _is_grad_attr(expr: cst.BaseExpression) -> bool:
 
 def _mentions_grad(expr: cst.BaseExpression) -> bool:
     return bool(calls_in_evaluation_order(expr)[1])
-
-
-_NO_GRAD_CONTEXTS = ("torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad")
-
-
-def disables_grad(expr: cst.BaseExpression, module: ModuleFacts) -> bool:
-    """`torch.no_grad()`, `torch.inference_mode()`, `torch.set_grad_enabled(False)`."""
-    if not isinstance(expr, cst.Call):
-        return False
-    qual = module.qualify(expr.func)
-    if qual in _NO_GRAD_CONTEXTS:
-        if qual == "torch.inference_mode" and expr.args:
-            a = expr.args[0].value
-            return not (isinstance(a, cst.Name) and a.value == "False")
-        return True
-    if qual in ("torch.set_grad_enabled", "torch.autograd.set_grad_enabled") and expr.args:
-        a = expr.args[0].value
-        return isinstance(a, cst.Name) and a.value == "False"
-    return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 from typing import Callable, Dict, List, Optional, Set, Tuple, Union
 
 import libcst as cst
@@ -31,6 +32,9 @@ class Project:
 
     def __init__(self, modules: List[ModuleFacts]) -> None:
         self.modules = modules
+        me = weakref.ref(self)
+        for m in modules:
+            m._project = me
         # Every dotted suffix of a module's name points at it: "src.pkg.models", "pkg.models", "models".
         self._by_suffix: Dict[str, List[ModuleFacts]] = {}
         for m in modules:
@@ -176,13 +180,23 @@ class Project:
         that callee (each call resolved once per run, for all the indexes built from it)."""
         if self._resolved is None:
             out: List[Tuple[Scope, cst.Call, Symbol]] = []
+            typed: List[Tuple[Scope, cst.Call]] = []
+            methods = self.method_names()
             for m in self.modules:
                 for s in m.scopes:
                     for call in s.calls:
-                        callee = self.resolve_callee(call.func, s)
+                        f = call.func
+                        if isinstance(f, cst.Attribute) and f.attr.value in methods and m.qualify(f) is None and dotted(f.value) != "self":
+                            typed.append((s, call))  # `obj.method()`: needs the object's class
+                            continue
+                        callee = self.resolve_callee(f, s)
                         if callee is not None:
                             out.append((s, call, callee))
+            # Typing a receiver may ask for callers: it sees the index without those calls.
             self._resolved = out
+            extra = [(s, call, callee) for s, call in typed if (callee := self.resolve_callee(call.func, s)) is not None]
+            self._resolved = out + extra
+            self._callers = None
         return self._resolved
 
 

@@ -93,6 +93,13 @@ def enclosing(scope: Scope, node: cst.CSTNode) -> List[cst.CSTNode]:
     return [idx.compounds[c] for c in idx.around.get(id(node), ()) if c in idx.compounds]
 
 
+def follows(scope: Scope, first: cst.CSTNode, later: cst.CSTNode) -> bool:
+    """`later` starts after `first` (and everything inside it) in the scope's body."""
+    idx = _index(scope)
+    end, start = idx.end.get(id(first)), idx.start.get(id(later))
+    return end is not None and start is not None and start > end
+
+
 def withs_around(scope: Scope, node: cst.CSTNode) -> Tuple[cst.With, ...]:
     """The `with` statements whose body holds a node, outermost first."""
     return _index(scope).withs.get(id(node), ())

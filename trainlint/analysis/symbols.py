@@ -67,17 +67,32 @@ class Resolver:
         self.project = project
         self._memo: Dict[Tuple[int, int], Optional[Value]] = {}
         self._made: Optional[Dict[int, List[Tuple[Scope, cst.Call]]]] = None
+        self._typing = 0
         project.instance_class = self.class_of
 
     def class_of(self, expr: cst.BaseExpression, scope: Scope) -> Optional[ClassFacts]:
         """The project class of the object `expr` holds, when known."""
-        v = self.value_of(expr, scope)
+        if self._typing >= 2:
+            return None  # typing a receiver while typing another: give up rather than recurse
+        self._typing += 1
+        try:
+            v = self.value_of(expr, scope)
+        finally:
+            self._typing -= 1
         return v.cls if v is not None else None
 
     # public API -------------------------------------------------------------------------
 
     def value_of(self, expr: cst.BaseExpression, scope: Scope) -> Optional[Value]:
         return self._value(expr, scope, 0, set())
+
+    def binding_value(self, b: Binding) -> Optional[Value]:
+        """What one assignment binds."""
+        return self._binding_value(b, 0, set())
+
+    def param_value(self, fn: Scope, name: str) -> Optional[Value]:
+        """What a parameter holds, from the function's call sites (None for `self`)."""
+        return self._param_value(fn, name, 0, set()) if name in fn.params else None
 
     def trained_models(self, optimizer: Value) -> List[Value]:
         """The models whose `.parameters()` an optimizer was built from (also through

@@ -20,7 +20,8 @@ from trainlint.analysis import data as D
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
-from trainlint.analysis.loops import Event, LoopFacts, disables_grad, function_disables_grad
+from trainlint.analysis.gradmode import disables_grad, function_disables_grad
+from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project
 from trainlint.analysis.symbols import Resolver

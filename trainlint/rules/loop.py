@@ -9,6 +9,8 @@ import libcst as cst
 from trainlint import fixes
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
+from trainlint.analysis import scopes as SC
+from trainlint.analysis.facts import Scope
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.symbols import Value
 from trainlint.diagnostics import Severity
@@ -205,6 +207,8 @@ def missing_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
             continue
         if any(id(e.node) in stepped for e in lf.events if e.kind == L.BACKWARD):
             continue
+        if _stepped_after(ctx, lf) or not _trains_here(ctx, lf):
+            continue
         seen.add(id(backward.node))
         yield Finding(
             "TL103",
@@ -214,6 +218,35 @@ def missing_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
             "updates the parameters by hand), so the model does not learn. Call `optimizer.step()` "
             "after `backward()`.",
         )
+
+
+_UPDATES = (L.STEP, L.SCALER_STEP, L.UNKNOWN_STEP, L.MANUAL_UPDATE)
+
+
+def _stepped_after(ctx: RuleContext, lf: LoopFacts) -> bool:
+    """The function steps after the loop: micro-batches accumulated then applied once, or an
+    out-of-memory retry loop (`while True: try: ...backward(); break`)."""
+    for e in ctx.loops.body_events(lf.scope, 0):
+        anchor = e.via[0][1] if e.via else e.node
+        if e.kind in _UPDATES and SC.follows(lf.scope, lf.node, anchor):
+            return True
+    return False
+
+
+def _trains_here(ctx: RuleContext, lf: LoopFacts) -> bool:
+    """The loop's function works with an optimizer: it clears or steps one, or holds one.
+    A backward elsewhere (a profiler timing ops, a saliency map) is not a training step."""
+    if lf.has(L.ZERO_GRAD, L.SCHED_STEP):
+        return True
+    for e in ctx.loops.body_events(lf.scope, 0):
+        if e.kind in _UPDATES or e.kind in (L.ZERO_GRAD, L.SCHED_STEP):
+            return True
+    scope, res = lf.scope, ctx.resolver
+    bindings = [b for binds in scope.bindings.values() for b in binds]
+    if scope.cls is not None:
+        bindings += [b for binds in scope.cls.attrs.values() for b in binds]
+    values = [res.binding_value(b) for b in bindings] + [res.param_value(scope, p) for p in scope.params]
+    return any(v is not None and v.kind in (K.OPTIMIZER, K.SCHEDULER) for v in values)
 
 
 def _trailing_backward(lf: LoopFacts) -> Optional[Event]:
@@ -261,6 +294,8 @@ def missing_backward(ctx: RuleContext) -> Iterator[Finding]:
                 continue
         elif id(step.node) in seen or id(step.node) in backwarded or not lf.has(L.LOSS):
             continue
+        if _takes_a_loss(ctx, step):
+            continue
         seen.add(id(step.node))
         yield Finding(
             "TL104",
@@ -270,6 +305,18 @@ def missing_backward(ctx: RuleContext) -> Iterator[Finding]:
             "gradients to apply and the parameters never change. Call `loss.backward()` before `step()`.",
             severity=_severity(_guessed(step)),
         )
+
+
+def _takes_a_loss(ctx: RuleContext, step: Event) -> bool:
+    """`diffopt.step(loss)`: a differentiable optimizer (higher, learn2learn) that takes the
+    loss and differentiates it itself. A torch optimizer's only argument is a closure."""
+    node = step.node
+    if not isinstance(node, cst.Call) or not node.args:
+        return False
+    arg = node.args[0].value
+    if isinstance(arg, cst.Lambda) or (node.args[0].keyword is not None and node.args[0].keyword.value == "closure"):
+        return False
+    return not isinstance(ctx.project.resolve_callee(arg, step.scope), Scope) if isinstance(arg, cst.Name) else True
 
 
 def _step_after_clear(lf: LoopFacts) -> Optional[Event]:
@@ -410,6 +457,8 @@ def grad_scaler_misuse(ctx: RuleContext) -> Iterator[Finding]:
         for i, plain in enumerate(evs):
             if plain.kind != L.BACKWARD or plain.scaled or plain.engine or _scaled_name(ctx, plain):
                 continue
+            if any(x.kind == L.BACKWARD and x.scaled and set(x.conds) & set(plain.conds) for x in evs):
+                continue  # `if scaler is not None: scaler.scale(loss).backward() else: loss.backward()`
             nxt = next((x for x in evs[i + 1 :] if x.kind in STEPS), None)
             if nxt is not None and nxt.kind == L.SCALER_STEP:
                 yield Finding(

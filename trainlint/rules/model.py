@@ -13,6 +13,7 @@ import libcst as cst
 
 from trainlint import fixes, options
 from trainlint.analysis import flow as FL
+from trainlint.analysis import gradmode as GM
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis import modules as M
@@ -670,18 +671,9 @@ def _mode_at(ctx: RuleContext, scope: Scope, anchor: cst.CSTNode, model: Value, 
     return _Mode("none")
 
 
-def _decorated_no_grad(scope: Scope) -> bool:
-    s: Optional[Scope] = scope
-    while s is not None:
-        if isinstance(s.node, cst.FunctionDef) and L.function_disables_grad(s.node, s.module):
-            return True
-        s = s.parent
-    return False
-
-
 def _no_grad_at_call(ctx: RuleContext, scope: Scope, depth: int = 0) -> bool:
     """Whether `scope` runs with gradients disabled: decorated, or every... any caller disables them."""
-    if _decorated_no_grad(scope):
+    if GM.scope_disables_grad(scope):
         return True
     if depth >= 3:
         return False
@@ -698,7 +690,7 @@ def _grad_disabled(ctx: RuleContext, ep: _EvalPass) -> bool:
     scope = ep.scope
     anchor = ep.loop.node if ep.loop is not None else ep.forward.node
     for w in SC.withs_around(scope, anchor):
-        if any(L.disables_grad(item.item, scope.module) for item in w.items):
+        if any(GM.disables_grad(item.item, scope.module) for item in w.items):
             return True
     if _no_grad_at_call(ctx, scope):
         return True
@@ -739,8 +731,8 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
         mode = _mode_at(ctx, ep.scope, _anchor(ep.forward), ep.model)
         if mode.mode == "eval" or (mode.mode == "train" and not mode.trained_after):
             continue  # eval mode set, or train mode chosen on purpose (e.g. recomputing BN statistics)
-        if mode.mode == "none" and not _has_weights(ctx, ep.model):
-            continue
+        if mode.mode == "none" and (not _has_weights(ctx, ep.model) or (_model_is_parameter(ep) and not ctx.project.callers(ep.scope))):
+            continue  # (a helper given its model: its caller decides the mode, and none is known)
         name = FL.snippet(ep.forward.module, _receiver_node(ep.forward))
         related: List[Tuple[ModuleFacts, cst.CSTNode, str]] = []
         if ep.mode_layer is not None:
@@ -757,6 +749,11 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
             related=related,
             fix_builder=fixes.hook(fixes.fix_tl403_eval, ep.loop, ep.forward),
         )
+
+
+def _model_is_parameter(ep: _EvalPass) -> bool:
+    recv = _receiver_node(ep.forward)
+    return isinstance(recv, cst.Name) and recv.value in ep.scope.params
 
 
 def _layer_phrase(ep: _EvalPass) -> str:
@@ -831,8 +828,8 @@ def _has_textual_train(lf: LoopFacts) -> bool:
 @rule("TL404")
 def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
     for ep in _eval_passes(ctx):
-        if _grad_disabled(ctx, ep):
-            continue
+        if ep.loop is None or _grad_disabled(ctx, ep):
+            continue  # (a lone forward records one graph: nothing worth a finding)
         mode = _mode_at(ctx, ep.scope, _anchor(ep.forward), ep.model)
         if mode.mode != "eval" and (ep.loop is None or not _eval_named(ctx, ep) or not _has_weights(ctx, ep.model)):
             continue  # nothing says this evaluates (a lone forward needs `model.eval()` before it)

@@ -1,0 +1,84 @@
+"""One answer to "are gradients off here?": `torch.no_grad()`, `torch.inference_mode()`,
+`torch.set_grad_enabled(False)` as a context or a decorator, and project decorator factories
+that wrap them (`@smart_inference_mode()` defined in the project's utils)."""
+
+from __future__ import annotations
+
+from typing import Dict, Optional
+
+import libcst as cst
+
+from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.walk import walk
+
+NO_GRAD_CONTEXTS = ("torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad")
+_ENABLE_GRAD = ("torch.enable_grad", "torch.autograd.enable_grad")
+_SET_GRAD = ("torch.set_grad_enabled", "torch.autograd.set_grad_enabled")
+
+
+def _is_false(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "False"
+
+
+def disables_grad(expr: cst.BaseExpression, module: ModuleFacts) -> bool:
+    """`torch.no_grad()`, `torch.inference_mode()` (not `(False)`), `torch.set_grad_enabled(False)`."""
+    if not isinstance(expr, cst.Call):
+        return False
+    qual = module.qualify(expr.func)
+    if qual in NO_GRAD_CONTEXTS:
+        return not (qual == "torch.inference_mode" and expr.args and _is_false(expr.args[0].value))
+    if qual in _SET_GRAD and expr.args:
+        return _is_false(expr.args[0].value)
+    return False
+
+
+def enables_grad(expr: cst.BaseExpression, module: ModuleFacts) -> bool:
+    """`torch.enable_grad()`, `torch.set_grad_enabled(True)`."""
+    if not isinstance(expr, cst.Call):
+        return False
+    qual = module.qualify(expr.func)
+    if qual in _ENABLE_GRAD:
+        return True
+    if qual in _SET_GRAD and expr.args:
+        a = expr.args[0].value
+        return isinstance(a, cst.Name) and a.value == "True"
+    return False
+
+
+def function_disables_grad(fn: cst.FunctionDef, module: ModuleFacts) -> bool:
+    """The function is decorated with a no-grad decorator: `@torch.no_grad()`, `@torch.no_grad`,
+    `@torch.inference_mode()`, or a project factory that returns one."""
+    for dec in fn.decorators:
+        d = dec.decorator
+        if isinstance(d, cst.Call):
+            if disables_grad(d, module) or _project_factory(d.func, module):
+                return True
+        elif module.qualify(d) in NO_GRAD_CONTEXTS or _project_factory(d, module):
+            return True
+    return False
+
+
+def scope_disables_grad(scope: Scope) -> bool:
+    """The scope or a function around it is decorated with a no-grad decorator."""
+    s: Optional[Scope] = scope
+    while s is not None:
+        if isinstance(s.node, cst.FunctionDef) and function_disables_grad(s.node, s.module):
+            return True
+        s = s.parent
+    return False
+
+
+def _project_factory(target: cst.BaseExpression, module: ModuleFacts) -> bool:
+    """A project function used as a decorator whose body builds `torch.no_grad` or
+    `torch.inference_mode` and never re-enables gradients."""
+    project = module.project
+    if project is None:
+        return False
+    fn = project.resolve_callee(target, module.toplevel)
+    if not isinstance(fn, Scope):
+        return False
+    cache: Dict[int, bool] = module.cache.setdefault("gradmode.factories", {})  # type: ignore[assignment]
+    if id(fn) not in cache:
+        quals = {fn.module.qualify(n) for n in walk(fn.node) if isinstance(n, (cst.Attribute, cst.Name))}
+        cache[id(fn)] = bool(quals & set(NO_GRAD_CONTEXTS)) and not quals & set(_ENABLE_GRAD)
+    return cache[id(fn)]
