@@ -366,3 +366,36 @@ def test_an_epoch_function_called_with_a_constant_flag() -> None:
         run_epoch(model, loader, opt, train=False)
     """
     assert "TL108" not in codes(src) and "TL101" not in codes(src)
+
+
+@pytest.mark.parametrize("term", ["aux_loss.item()", "aux_loss.detach() * beta"], ids=["item", "scaled-detach"])
+def test_a_cut_term_added_into_a_live_loss(term: str) -> None:
+    src = f"""
+beta = 0.5
+model, aux = nn.Linear(4, 1), nn.Linear(4, 1)
+opt = torch.optim.SGD(list(model.parameters()) + list(aux.parameters()), lr=0.1)
+for x, y in loader:
+    opt.zero_grad()
+    main_loss = F.mse_loss(model(x), y)
+    aux_loss = F.mse_loss(aux(x), y)
+    loss = main_loss + {term}
+    loss.backward()
+    opt.step()
+"""
+    assert "TL601" in codes(src)
+    assert "TL601" not in codes(src.replace(term, "aux_loss"))
+
+
+def test_a_straight_through_estimator_is_not_a_cut_term() -> None:
+    src = """
+    model = nn.Linear(4, 3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        opt.zero_grad()
+        soft = F.softmax(model(x), dim=1)
+        hard = F.one_hot(soft.argmax(1), 3).float()
+        loss = F.mse_loss(hard, y) + soft.sum() - soft.detach().sum()
+        loss.backward()
+        opt.step()
+    """
+    assert "TL601" not in codes(src)

@@ -222,14 +222,14 @@ def check_manifest(clean_path: str = CLEAN_TOML, bugs_dir: str = BUGS_DIR) -> Li
 
 
 class Mirror:
-    """Bare git snapshots laid out as MIRROR/<owner>+<name>/repo."""
+    """Git snapshots laid out as MIRROR/<owner>+<name>/repo (bare, or a checkout's .git)."""
 
     def __init__(self, root: str) -> None:
         self.root = root
 
     def git_dir(self, repo: str) -> Optional[str]:
         base = os.path.join(self.root, repo.replace("/", "+"))
-        for cand in (os.path.join(base, "repo"), base):
+        for cand in (os.path.join(base, "repo"), os.path.join(base, "repo", ".git"), base):
             if os.path.isfile(os.path.join(cand, "HEAD")) and os.path.isdir(os.path.join(cand, "objects")):
                 return cand
         return None

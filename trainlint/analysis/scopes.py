@@ -135,8 +135,12 @@ def reaching(scope: Scope, name: str, use: cst.CSTNode) -> List[Binding]:
             carried.append(b)  # defined later in a loop that also holds the use
     before.sort(key=lambda t: t[0])
     out: List[Binding] = []
+    kept: List[Tuple[int, ...]] = []
     for _, b, around in reversed(before):
+        if any(set(later) <= set(around) for later in kept):
+            continue  # overwritten later in its own block (or one around it) before the use
         out.append(b)
+        kept.append(around)
         if set(around) <= use_around:
             break  # an unconditional definition hides the earlier ones
     return out + carried

@@ -19,8 +19,9 @@ from trainlint import fixes
 from trainlint.analysis import data as D
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
+from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
-from trainlint.analysis.gradmode import disables_grad, function_disables_grad
+from trainlint.analysis.gradmode import disables_grad, function_disables_grad, scope_disables_grad
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project
@@ -370,6 +371,70 @@ def detached_loss(ctx: RuleContext) -> Iterator[Finding]:
             "output tensor and call `backward()` on that; keep `.item()`/`.detach()` for logging only.",
             related=[(st.module, st.node, "the value leaves the graph here")],
         )
+    yield from _detached_terms(ctx)
+
+
+def _detached_terms(ctx: RuleContext) -> Iterator[Finding]:
+    """A term cut from the graph (`.detach()`, `.item()`) added into an otherwise live loss:
+    the loss value includes it, its gradient does not."""
+    ev = _evaluator(ctx)
+    for b in backward_calls(ctx.module):
+        if ev.state(b.arg, b.scope).kind != LIVE:
+            continue  # a whole cut loss is the finding above
+        total, scope = _sum_behind(b.arg, b.scope)
+        if total is None:
+            continue
+        terms = _terms(total)
+        cut = []
+        for term in terms:
+            st = ev.state(term, scope)
+            if st.kind == CUT or _cut_coefficient_product(ev, term, scope):
+                cut.append(term)
+        live = [t for t in terms if t not in cut and ev.state(t, scope).kind == LIVE]
+        for term in cut:
+            text = _code(scope.module, term)
+            where = ev.state(term, scope)
+            source = where.node.func.value if isinstance(where.node, cst.Call) and isinstance(where.node.func, cst.Attribute) else None
+            source_text = _code(where.module, source) if source is not None and where.module is not None else text
+            if not live or any(source_text in _code(scope.module, t) for t in live):
+                continue  # `y + x - x.detach()`: a straight-through estimator, on purpose
+            yield Finding(
+                "TL601",
+                ctx.module,
+                b.node,
+                f"the loss adds `{text}`, which was cut from the autograd graph (`.detach()`/`.item()`): "
+                "it changes the loss value but sends no gradient, so whatever that term should train "
+                "does not learn from it. Remove the cut from the term, or leave the term out of the loss "
+                "if it is only for logging.",
+                related=[(where.module or scope.module, where.node or term, "this term leaves the graph here")],
+            )
+
+
+def _sum_behind(expr: cst.BaseExpression, scope: Scope, hops: int = 0) -> Tuple[Optional[cst.BinaryOperation], Scope]:
+    """The `a + b - c` a backward's argument holds, through a few local names."""
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Subtract)):
+        return expr, scope
+    if isinstance(expr, cst.Name) and hops < 3:
+        owner, found = SC.visible(scope, expr)
+        if owner is not None and len(found) == 1 and found[0].how == "assign" and found[0].index is None:
+            return _sum_behind(found[0].value, owner, hops + 1)
+    return None, scope
+
+
+def _terms(expr: cst.BaseExpression) -> List[cst.BaseExpression]:
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Subtract)):
+        return _terms(expr.left) + _terms(expr.right)
+    return [expr]
+
+
+def _cut_coefficient_product(ev: GraphEval, term: cst.BaseExpression, scope: Scope) -> bool:
+    """`aux.detach() * beta`: a cut factor scaled by a plain coefficient (a name or a number)."""
+    if not (isinstance(term, cst.BinaryOperation) and isinstance(term.operator, (cst.Multiply, cst.Divide))):
+        return False
+    sides = [term.left, term.right]
+    cut = [x for x in sides if isinstance(x, cst.Call) and ev.state(x, scope).kind == CUT]
+    plain = [x for x in sides if isinstance(x, (cst.Name, cst.Attribute, cst.Integer, cst.Float))]
+    return len(cut) == 1 and len(plain) == 1
 
 
 # ------------------------------------------------------------------------------ manual updates
@@ -774,7 +839,7 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
         backwards = [b for b in backward_calls(ctx.module) if b.scope is scope]
         for node, acc, inc in _accumulations(scope, idx):
             pos = idx.position(node)
-            if pos is None or id(node) in no_grad or "no_grad" in " ".join(scope.decorators) or "inference_mode" in " ".join(scope.decorators):
+            if pos is None or id(node) in no_grad or scope_disables_grad(scope):
                 continue
             if not acc.startswith("self.") and (not pos.loops or not _initialised_outside(idx, acc, pos.loops[-1], node)):
                 continue
@@ -784,14 +849,15 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
             if _backwarded(acc, scope, backwards, ctx):
                 continue  # summed on purpose to differentiate once (multi-task, accumulation)
             what = _code(ctx.module, inc)
+            appended = isinstance(node, cst.Call)
+            fix = f"`{acc}.append({what}.item())`" if appended else f"`{acc} += {what}.item()`"
             yield Finding(
                 "TL604",
                 ctx.module,
                 node,
-                f"`{acc}` accumulates `{what}`, a tensor that still carries its autograd graph: every "
-                "iteration's graph stays referenced from the running total, so memory grows step after "
-                f"step (and the total itself is a graph node). Accumulate a number instead: "
-                f"`{acc} += {what}.item()` (or `.detach()`).",
+                f"`{acc}` {'collects' if appended else 'accumulates'} `{what}`, a tensor that still carries its "
+                "autograd graph: every iteration's graph stays referenced from it, so memory grows step "
+                f"after step. Keep a number instead: {fix} (or `.detach()`).",
                 fix_builder=fixes.hook(fixes.fix_tl604, ctx.module, scope, node, acc, inc),
             )
 
@@ -863,7 +929,17 @@ def _graph_carrying(names: List[str], scope: Scope, idx: D.ScopeIndex, backwards
         out.update(n for n in names if n in _names_in(b.arg))
     if _in_training_loop(ctx, scope, (inner,)):
         out.update(n for n in names if _is_loss_output(n, scope, idx, node, ctx))
-    return out
+    return {n for n in out if not _cut_where_used(n, scope, idx, node, ctx)}
+
+
+def _cut_where_used(name: str, scope: Scope, idx: D.ScopeIndex, use: cst.CSTNode, ctx: RuleContext) -> bool:
+    """Every definition reaching the use leaves no graph (`loss = loss.detach().item()` after
+    its backward, or a plain number on the other path)."""
+    defs, open_before = idx.reaching(name, use)
+    if not defs or open_before:
+        return False
+    ev = _evaluator(ctx)
+    return all(d.how == "assign" and not d.path and ev.state(d.value, scope).kind != LIVE for d in defs)
 
 
 def _bare_ref(expr: cst.BaseExpression, names: Set[str]) -> bool:
