@@ -399,3 +399,79 @@ def test_a_straight_through_estimator_is_not_a_cut_term() -> None:
         opt.step()
     """
     assert "TL601" not in codes(src)
+
+
+def test_a_member_sequential_built_with_add_module_in_init() -> None:
+    src = """
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.head = nn.Sequential()
+            self.head.add_module("fc", nn.Linear(4, 3))
+            self.head.add_module("probs", nn.Softmax(dim=1))
+
+        def forward(self, x):
+            return self.head.forward(x)
+
+    model = Net()
+    """
+    assert "TL201" in codes(src, TRAIN)
+
+
+def test_a_loss_class_of_the_project_or_a_library_is_a_loss() -> None:
+    src = """
+    from detection.losses import MultiBoxLoss
+
+    model = nn.Linear(4, 3)
+    criterion = MultiBoxLoss(num_classes=3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        opt.zero_grad()
+        loss_l, loss_c = criterion(model(x), y)
+        opt.step()
+    """
+    assert "TL104" in codes(src)
+    assert "TL104" not in codes(src.replace("        opt.step()", "        (loss_l + loss_c).backward()\n        opt.step()"))
+
+
+def test_per_optimizer_account_of_a_gan_iteration() -> None:
+    src = """
+    gen, disc = nn.Linear(4, 4), nn.Linear(4, 1)
+    opt_g = torch.optim.Adam(gen.parameters(), lr=2e-4)
+    opt_d = torch.optim.Adam(disc.parameters(), lr=2e-4)
+    for x, y in loader:
+        opt_d.zero_grad()
+        loss_d = disc(x).mean() - disc(gen(x).detach()).mean()
+        loss_d.backward()
+        opt_g.zero_grad()
+        loss_g = -disc(gen(x)).mean()
+        loss_g.backward()
+        opt_g.step()
+    """
+    found = [d for d in lint_source(program(src)) if d.code == "TL103"]
+    assert len(found) == 1 and "opt_d" in found[0].message
+    fixed = src.replace("        loss_d.backward()\n", "        loss_d.backward()\n        opt_d.step()\n")
+    assert "TL103" not in codes(fixed)
+
+
+def test_a_name_rebound_inside_the_loop_before_its_use() -> None:
+    src = """
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 1)
+
+        def forward(self, x):
+            return torch.sigmoid(self.fc(x)), x
+
+    model = Net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        pred, feats = model(x)
+        pred = torch.squeeze(pred).type(torch.FloatTensor)
+        loss = F.binary_cross_entropy_with_logits(pred, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    """
+    assert "TL202" in codes(src)

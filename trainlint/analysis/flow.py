@@ -52,7 +52,7 @@ METHOD_OPS: Dict[str, str] = {
 SHAPE_METHODS = frozenset({
     "view", "reshape", "squeeze", "unsqueeze", "flatten", "contiguous", "float", "double", "half",
     "bfloat16", "to", "cuda", "cpu", "permute", "transpose", "view_as", "reshape_as", "clone",
-    "squeeze_", "unsqueeze_", "type_as", "expand", "expand_as",
+    "squeeze_", "unsqueeze_", "type_as", "type", "expand", "expand_as",
 })
 SHAPE_FUNCS = frozenset({
     "torch.squeeze", "torch.unsqueeze", "torch.flatten", "torch.reshape", "torch.permute",
@@ -560,13 +560,15 @@ def _wrapped_loss_call(call: cst.Call, scope: Scope, cls: ClassFacts, resolver: 
     forward = resolver.project.method_of(cls, "forward")
     if forward is None or len(forward.params) < 3:
         return None
-    rets = _return_values(forward)
-    if len(rets) != 1 or not isinstance(rets[0], cst.Call):
-        return None
-    inner = _loss_call(rets[0], forward, resolver)
-    if inner is None or not isinstance(inner.input, cst.Name) or not isinstance(inner.target, cst.Name):
-        return None
     params = forward.params[1:]
+    inner_calls = [lc for c in forward.calls if (lc := _loss_call(c, forward, resolver)) is not None]
+    if len(inner_calls) != 1:
+        return None  # several torch losses combined: no one input to judge
+    inner = inner_calls[0]
+    if not isinstance(inner.input, cst.Name) or not isinstance(inner.target, cst.Name):
+        return None
+    if reaching(forward, inner.input.value, inner.input) or reaching(forward, inner.target.value, inner.target):
+        return None  # the argument was transformed before the loss saw it
     if inner.input.value not in params or inner.target.value not in params:
         return None
     i, t = params.index(inner.input.value), params.index(inner.target.value)

@@ -70,6 +70,8 @@ def kind_of_constructor(qual: Optional[str]) -> Optional[str]:
         return ACCELERATOR
     if qual.startswith(_TORCH_NN_PREFIXES) and (last.endswith("Loss") or last.endswith("Loss2d")):
         return LOSS
+    if last.endswith("Loss") and last[:1].isupper() and not qual.startswith("torch."):
+        return LOSS  # a loss class from a library or an unseen project module (`MultiBoxLoss`)
     if qual.startswith("torch.nn.functional.") and last in FUNCTIONAL_LOSSES:
         return TENSOR
     if qual in ("torch.nn.Sequential", "torch.nn.DataParallel", "torch.nn.parallel.DistributedDataParallel"):

@@ -282,6 +282,8 @@ class LoopAnalyzer:
             return [replace(e, via=((scope, call),) + e.via) for e in inner]
         if isinstance(func, (cst.Name, cst.Attribute)):
             v = res.value_of(func, scope)
+            if v is not None and v.kind == K.MODEL and v.cls is not None and _is_loss_class(v.cls.name, res.project.base_quals(v.cls)):
+                return [Event(LOSS, call, scope, receiver=v)]  # `criterion = MultiBoxLoss(...)`
             if v is not None and v.kind == K.MODEL:
                 return [Event(FORWARD, call, scope, receiver=v)]
             if v is not None and v.kind == K.LOSS:
@@ -323,6 +325,11 @@ class LoopAnalyzer:
                 if isinstance(callee, Scope) and depth < MAX_CALL_DEPTH:
                     return [replace(e, via=((scope, call),) + e.via) for e in self.body_events(callee, depth + 1)]
         return []
+
+
+def _is_loss_class(name: str, bases: List[str]) -> bool:
+    """A project module that computes a loss: named so, or built on torch's `_Loss`."""
+    return name.endswith(("Loss", "Criterion")) or any(b.rsplit(".", 1)[-1] in ("_Loss", "_WeightedLoss") for b in bases)
 
 
 def _guessed_value(recv: cst.BaseExpression) -> Optional[Value]:

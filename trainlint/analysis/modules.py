@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Set, Tuple
 import libcst as cst
 
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
+from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project
 from trainlint.analysis.walk import walk
 
@@ -430,8 +431,8 @@ def _list_literal(expr: cst.BaseExpression, scope: Scope) -> Optional[List[cst.B
 def _bound_name(call: cst.Call, scope: Scope) -> Optional[str]:
     """The local name a constructor call is assigned to (`seq = nn.Sequential()`)."""
     for name, bindings in scope.bindings.items():
-        if "." not in name and any(b.value is call and b.index is None and b.how == "assign" for b in bindings):
-            return name
+        if name.count(".") <= 1 and any(b.value is call and b.index is None and b.how == "assign" for b in bindings):
+            return name  # `seq` or `self.seq`
     return None
 
 
@@ -470,7 +471,7 @@ def _grown(name: str, origin: cst.CSTNode, scope: Scope) -> Tuple[List[cst.BaseE
     events: List[Tuple[int, List[cst.BaseExpression], bool]] = []
     for call in scope.calls:
         f = call.func
-        if not (isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.value.value == name):
+        if not (isinstance(f, cst.Attribute) and isinstance(f.value, (cst.Name, cst.Attribute)) and dotted(f.value) == name):
             continue
         at = SC.order(scope, call)
         if at is None or at < start:

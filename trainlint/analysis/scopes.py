@@ -122,28 +122,32 @@ def reaching(scope: Scope, name: str, use: cst.CSTNode) -> List[Binding]:
         return list(bindings)
     use_around = set(idx.around.get(id(use), ()))
     before: List[Tuple[int, Binding, Tuple[int, ...]]] = []
-    carried: List[Binding] = []
+    carried: List[Tuple[Binding, Tuple[int, ...]]] = []
     for b in bindings:
         eff = _effect_node(b)
         end = idx.end.get(id(eff))
         around = idx.around.get(id(eff), ())
         if end is None:
-            carried.append(b)
+            carried.append((b, ()))
         elif end < u:
             before.append((end, b, around))
         elif any(idx.loops.get(a) for a in around if a in use_around):
-            carried.append(b)  # defined later in a loop that also holds the use
+            # defined later in a loop that also holds the use: it reaches the next iteration
+            carried.append((b, tuple(a for a in around if a in use_around and idx.loops.get(a))))
     before.sort(key=lambda t: t[0])
     out: List[Binding] = []
     kept: List[Tuple[int, ...]] = []
+    hiding: Tuple[int, ...] = ()
     for _, b, around in reversed(before):
         if any(set(later) <= set(around) for later in kept):
             continue  # overwritten later in its own block (or one around it) before the use
         out.append(b)
         kept.append(around)
         if set(around) <= use_around:
+            hiding = around
             break  # an unconditional definition hides the earlier ones
-    return out + carried
+    # ... and, made inside the loop that carries a later one, hides that one too
+    return out + [b for b, loops in carried if not (loops and loops[-1] in hiding)]
 
 
 def visible(scope: Scope, use: cst.Name) -> Tuple[Optional[Scope], List[Binding]]:

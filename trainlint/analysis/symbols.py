@@ -188,6 +188,8 @@ class Resolver:
         kind = K.kind_of_constructor(qual)
         if qual in _WRAPPERS and call.args:
             return self._value(call.args[0].value, scope, depth + 1, seen)
+        if kind == K.LOSS and qual is not None and not qual.startswith("torch.") and self.project.resolve_callee(func, scope) is not None:
+            kind = None  # a loss class of the project: read as the class it is
         if kind is not None:
             return Value(kind, qual=qual, origin=call, module=mod, scope=scope)
         if isinstance(func, cst.Attribute):

@@ -193,6 +193,7 @@ def missing_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
         if backward is None or id(backward.node) in seen:
             continue
         if lf.has(L.STEP, L.SCALER_STEP, L.UNKNOWN_STEP, L.MANUAL_UPDATE, L.GRAD_READ):
+            yield from _cleared_never_stepped(lf, seen)
             trailing = _trailing_backward(lf)
             if trailing is not None and id(trailing.node) not in seen:
                 seen.add(id(trailing.node))
@@ -221,6 +222,34 @@ def missing_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
 
 
 _UPDATES = (L.STEP, L.SCALER_STEP, L.UNKNOWN_STEP, L.MANUAL_UPDATE)
+
+
+def _cleared_never_stepped(lf: LoopFacts, seen: Set[int]) -> Iterator[Finding]:
+    """A GAN-style iteration with one optimizer per network: `opt_d.zero_grad()` and a backward
+    after it, but only `opt_g.step()`, so the network behind `opt_d` never learns."""
+    if lf.has(L.UNKNOWN_STEP, L.MANUAL_UPDATE, L.SCALER_STEP):
+        return
+    stepped = {id(o) for e in lf.events if e.kind == L.STEP and (o := _origin(e)) is not None}
+    if not stepped or any(e.kind == L.STEP and _origin(e) is None for e in lf.events):
+        return
+    for i, clear in enumerate(lf.events):
+        r = clear.receiver
+        if clear.kind != L.ZERO_GRAD or r is None or r.guess or r.kind != K.OPTIMIZER or r.origin is None or id(r.origin) in stepped:
+            continue
+        backward = next((e for e in lf.events[i + 1 :] if e.kind == L.BACKWARD), None)
+        if backward is None or id(backward.node) in seen:
+            continue
+        seen.add(id(backward.node))
+        name = _opt_name(clear)
+        yield Finding(
+            "TL103",
+            backward.module,
+            backward.node,
+            f"`{name}.zero_grad()` clears this optimizer's gradients and this `backward()` fills them, but "
+            f"`{name}.step()` is never called in the iteration (only another optimizer steps), so the "
+            f"parameters of `{name}` never learn. Call `{name}.step()` after this `backward()`.",
+            related=[(clear.module, clear.node, f"`{name}` is cleared here")],
+        )
 
 
 def _stepped_after(ctx: RuleContext, lf: LoopFacts) -> bool:
