@@ -475,3 +475,35 @@ def test_a_name_rebound_inside_the_loop_before_its_use() -> None:
         opt.step()
     """
     assert "TL202" in codes(src)
+
+
+# -- one finding per defect -------------------------------------------------------------------
+
+
+def test_a_model_defect_is_reported_once_at_its_layer_with_every_loss_site() -> None:
+    src = """
+    class Classifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Linear(4, 3), nn.Softmax(dim=-1))
+
+        def forward(self, x):
+            return self.net(x)
+
+        def training_step(self, batch):
+            x, y = batch
+            return F.cross_entropy(self(x), y)
+
+        def validation_step(self, batch):
+            x, y = batch
+            return F.cross_entropy(self(x), y)
+
+        def test_step(self, batch):
+            x, y = batch
+            return F.cross_entropy(self(x), y)
+    """
+    text = program(src)
+    (finding,) = [d for d in lint_source(text) if d.code == "TL201"]
+    assert text.splitlines()[finding.span.line - 1].strip().startswith("self.net = nn.Sequential")
+    sites = [r for r in finding.related if "fed this model's output" in r.message]
+    assert len(sites) == 3

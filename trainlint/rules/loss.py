@@ -45,9 +45,11 @@ def _inline(lc: LossCall, op: Op) -> bool:
     return FL.strip_shape(lc.input, lc.module) is op.node
 
 
-def _describe(lc: LossCall, op: Op) -> Tuple[str, Related, str]:
+def _describe(lc: LossCall, op: Op, others: Optional[Related] = None, at: Optional[cst.CSTNode] = None) -> Tuple[str, Related, str]:
     """(where the operation comes from, related locations, what to change), for messages."""
     related: Related = []
+    if op.owner is not None and op.module is lc.module:
+        related.append((lc.module, lc.node, f"`{lc.name}` is fed this model's output here"))
     text = op.text()
     if op.owner is not None and op.owner.startswith("nn."):
         phrase = f"the model's last layer is `{text}` ({FL.where(op.module, op.node)})"
@@ -69,13 +71,42 @@ def _describe(lc: LossCall, op: Op) -> Tuple[str, Related, str]:
         phrase = f"its input comes from `{text}` ({FL.where(op.module, op.node)})"
         related.append((op.module, op.node, f"`{text}` is applied here"))
         fix = "pass the raw scores"
+    related.extend(others or [])
     if lc.ctor is not None and lc.ctor_module is not None:
         related.append((lc.ctor_module, lc.ctor, f"the `{lc.name}` is built here"))
-    return phrase, related, fix
+    return phrase, [r for r in related if r[1] is not at], fix
 
 
 def _node(lc: LossCall, op: Op) -> cst.CSTNode:
     return op.node if _inline(lc, op) else lc.node
+
+
+def _sites(ctx: RuleContext, family: str, kinds: Tuple[str, ...]) -> Iterator[Tuple[LossCall, Op, cst.CSTNode, Related]]:
+    """Each defect once: (the first loss call, the operation, where to report, the other loss
+    calls of this module fed by the same operation). A model's defect (its last layer, what its
+    `forward` returns) is reported at the model's layer when the model is in this module, else at
+    the first loss call that sees it; the training, validation and test steps are one defect."""
+    once = _Once()
+    groups: List[Tuple[LossCall, Op, cst.CSTNode, Related]] = []
+    by_op: dict = {}
+    for lc, op in _traced(ctx, family):
+        if op.kind not in kinds:
+            continue
+        if op.owner is not None:
+            key = id(op.node)
+            if key in by_op:
+                others = groups[by_op[key]][3]
+                others.append((lc.module, lc.node, f"`{lc.name}` is fed this model's output here too"))
+                continue
+            node = op.node if op.module is ctx.module else lc.node
+            by_op[key] = len(groups)
+            once.first(node, lc, op)
+            groups.append((lc, op, node, []))
+            continue
+        node = _node(lc, op)
+        if once.first(node, lc, op):
+            groups.append((lc, op, node, []))
+    yield from groups
 
 
 class _Once:
@@ -98,14 +129,8 @@ class _Once:
 
 @rule("TL201")
 def softmax_before_cross_entropy(ctx: RuleContext) -> Iterator[Finding]:
-    once = _Once()
-    for lc, op in _traced(ctx, FL.CROSS_ENTROPY):
-        if op.kind not in (M.SOFTMAX, M.LOG_SOFTMAX):
-            continue
-        node = _node(lc, op)
-        if not once.first(node, lc, op):
-            continue
-        phrase, related, fix = _describe(lc, op)
+    for lc, op, node, others in _sites(ctx, FL.CROSS_ENTROPY, (M.SOFTMAX, M.LOG_SOFTMAX)):
+        phrase, related, fix = _describe(lc, op, others, node)
         if op.kind == M.SOFTMAX:
             message = (
                 f"`{lc.name}` applies log_softmax itself, but {phrase}: the loss then sees probabilities "
@@ -120,22 +145,16 @@ def softmax_before_cross_entropy(ctx: RuleContext) -> Iterator[Finding]:
                 f"Feed raw logits ({fix}), or keep the log_softmax and use `nn.NLLLoss`."
             )
             severity = Severity.WARNING
-        yield Finding("TL201", lc.module, node, message, related=related, severity=severity, fix_builder=fixes.hook(fixes.fix_tl201, lc, op))
+        yield Finding("TL201", ctx.module, node, message, related=related, severity=severity, fix_builder=fixes.hook(fixes.fix_tl201, lc, op))
 
 
 @rule("TL202")
 def sigmoid_before_bce_with_logits(ctx: RuleContext) -> Iterator[Finding]:
-    once = _Once()
-    for lc, op in _traced(ctx, FL.BCE_LOGITS):
-        if op.kind != M.SIGMOID:
-            continue
-        node = _node(lc, op)
-        if not once.first(node, lc, op):
-            continue
-        phrase, related, fix = _describe(lc, op)
+    for lc, op, node, others in _sites(ctx, FL.BCE_LOGITS, (M.SIGMOID,)):
+        phrase, related, fix = _describe(lc, op, others, node)
         yield Finding(
             "TL202",
-            lc.module,
+            ctx.module,
             node,
             f"`{lc.name}` applies sigmoid itself, but {phrase}: the loss sees sigmoid(sigmoid(x)), which "
             "stays between 0.5 and 0.73, so predictions can never be confident and gradients nearly vanish. "
@@ -169,14 +188,8 @@ def bce_on_logits(ctx: RuleContext) -> Iterator[Finding]:
 
 @rule("TL204")
 def nll_without_log_softmax(ctx: RuleContext) -> Iterator[Finding]:
-    once = _Once()
-    for lc, op in _traced(ctx, FL.NLL):
-        if op.kind not in (M.LINEAR, M.SOFTMAX):
-            continue
-        node = _node(lc, op)
-        if not once.first(node, lc, op):
-            continue
-        phrase, related, _ = _describe(lc, op)
+    for lc, op, node, others in _sites(ctx, FL.NLL, (M.LINEAR, M.SOFTMAX)):
+        phrase, related, _ = _describe(lc, op, others, node)
         if op.kind == M.SOFTMAX:
             what = (
                 "probabilities, not log-probabilities: the loss becomes -p[target], which is bounded and "
@@ -192,7 +205,7 @@ def nll_without_log_softmax(ctx: RuleContext) -> Iterator[Finding]:
             )
         yield Finding(
             "TL204",
-            lc.module,
+            ctx.module,
             node,
             f"`{lc.name}` expects log-probabilities, but {phrase}: {what}",
             related=related,
@@ -316,18 +329,12 @@ _SQUASH_WHY = {
 
 @rule("TL206")
 def activation_on_logits(ctx: RuleContext) -> Iterator[Finding]:
-    once = _Once()
-    for lc, op in _traced(ctx, FL.CROSS_ENTROPY):
-        if op.kind not in _SQUASH_WHY:
-            continue
-        node = _node(lc, op)
-        if not once.first(node, lc, op):
-            continue
-        phrase, related, fix = _describe(lc, op)
+    for lc, op, node, others in _sites(ctx, FL.CROSS_ENTROPY, tuple(_SQUASH_WHY)):
+        phrase, related, fix = _describe(lc, op, others, node)
         phrase = phrase.replace("already returns", "returns")
         yield Finding(
             "TL206",
-            lc.module,
+            ctx.module,
             node,
             f"`{lc.name}` expects unbounded logits, but {phrase}: {_SQUASH_WHY[op.kind]}. End the "
             f"classifier with a plain `nn.Linear` ({fix}).",
