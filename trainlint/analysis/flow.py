@@ -26,7 +26,7 @@ from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.names import dotted
 from trainlint.analysis.positions import positions
 from trainlint.analysis.project import Project, enclosing_class
-from trainlint.analysis.scopes import reaching
+from trainlint.analysis.scopes import reaching, visible
 from trainlint.analysis.symbols import Resolver, Value, _argument_for, _return_values
 from trainlint.analysis.walk import walk
 
@@ -281,19 +281,15 @@ class Tracer:
 
     def _name(self, node: cst.Name, scope: Scope, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
         name = node.value
-        s: Optional[Scope] = scope
-        while s is not None:
-            if name in s.bindings:
-                found = reaching(s, name, node) if s is scope else list(s.bindings[name])
-                if found:
-                    if name in s.stores and all(_allocates(b) for b in found):
-                        # `outs = torch.zeros(T, B, C); outs[t] = model(x[t])`: what was stored
-                        return agree([self._op(b.value, b.scope, depth + 1, stack) for b in s.stores[name]])
-                    return agree([self._binding(b, depth + 1, stack) for b in found])
-            if name in s.params:
-                return self._param(s, name, depth + 1, stack)
-            s = s.parent
-        return None
+        owner, found = visible(scope, node)
+        if owner is None:
+            return None
+        if not found:
+            return self._param(owner, name, depth + 1, stack) if name in owner.params else None
+        if name in owner.stores and all(_allocates(b) for b in found):
+            # `outs = torch.zeros(T, B, C); outs[t] = model(x[t])`: what was stored
+            return agree([self._op(b.value, b.scope, depth + 1, stack) for b in owner.stores[name]])
+        return agree([self._binding(b, depth + 1, stack) for b in found])
 
     def _binding(self, b: Binding, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
         if b.how != "assign":
@@ -662,19 +658,14 @@ class LabelTracer:
         return None
 
     def _name(self, node: cst.Name, scope: Scope, depth: int) -> Optional[Evidence]:
-        name = node.value
-        s: Optional[Scope] = scope
-        while s is not None:
-            if name in s.bindings:
-                found = reaching(s, name, node) if s is scope else list(s.bindings[name])
-                if found:
-                    evs = [self._binding(b, depth + 1) for b in found]
-                    if all(e is not None for e in evs) and len({e.kind for e in evs if e is not None}) == 1:
-                        return evs[0]
-                    return None
-            if name in s.params:
-                return self._param(s, name, depth + 1)
-            s = s.parent
+        owner, found = visible(scope, node)
+        if owner is None:
+            return None
+        if not found:
+            return self._param(owner, node.value, depth + 1) if node.value in owner.params else None
+        evs = [self._binding(b, depth + 1) for b in found]
+        if all(e is not None for e in evs) and len({e.kind for e in evs if e is not None}) == 1:
+            return evs[0]
         return None
 
     def _param(self, fn: Scope, name: str, depth: int) -> Optional[Evidence]:

@@ -109,36 +109,13 @@ def calls_in_evaluation_order(expr: cst.CSTNode) -> Tuple[List[cst.Call], List[c
 
 def _collect(n: cst.CSTNode, calls: List[cst.Call], grads: List[cst.Attribute]) -> None:
     # A module-level function, not a closure: a recursive closure is a reference cycle that
-    # only the cyclic garbage collector can free. `children()` is inlined: this runs over
-    # every expression of every analysed function.
+    # only the cyclic garbage collector can free.
     t = type(n)
     if t is _Lambda:
         return
     if t is _Attribute and n.attr.value == "grad":  # type: ignore[attr-defined]
         grads.append(n)  # type: ignore[arg-type]
-    names = _FIELDS.get(t)
-    if names is None:
-        names = _fields(t)
-    is_node = _IS_NODE
-    for name in names:
-        value = getattr(n, name)
-        tv = type(value)
-        if tv is tuple or tv is list:
-            for v in value:
-                k = is_node.get(type(v))
-                if k is None:
-                    k = _is_node(type(v))
-                if k:
-                    _collect(v, calls, grads)
-        else:
-            k = is_node.get(tv)
-            if k is None:
-                k = _is_node(tv)
-            if k:
-                _collect(value, calls, grads)
-            elif isinstance(value, (list, tuple)):
-                for v in value:
-                    if _is_node(type(v)):
-                        _collect(v, calls, grads)
+    for child in children(n):
+        _collect(child, calls, grads)
     if t is _Call:
         calls.append(n)  # type: ignore[arg-type]

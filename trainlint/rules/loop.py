@@ -197,28 +197,25 @@ def missing_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
             trailing = _trailing_backward(lf)
             if trailing is not None and id(trailing.node) not in seen:
                 seen.add(id(trailing.node))
-                yield Finding(
-                    "TL103",
-                    trailing.module,
-                    trailing.node,
-                    "this `backward()` is not followed by any optimizer step in the iteration, and the "
-                    "next iteration clears the gradients first, so the parameters it reaches never "
-                    "learn (e.g. a GAN's second network). Call that network's `optimizer.step()` after it.",
-                )
+                yield Finding("TL103", trailing.module, trailing.node, _TRAILING_BACKWARD)
             continue
         if any(id(e.node) in stepped for e in lf.events if e.kind == L.BACKWARD):
             continue
         if _stepped_after(ctx, lf) or not _trains_here(ctx, lf):
             continue
         seen.add(id(backward.node))
-        yield Finding(
-            "TL103",
-            backward.module,
-            backward.node,
-            "this loop computes gradients with `backward()` but never calls `optimizer.step()` (or "
-            "updates the parameters by hand), so the model does not learn. Call `optimizer.step()` "
-            "after `backward()`.",
-        )
+        yield Finding("TL103", backward.module, backward.node, _NEVER_STEPPED)
+
+
+_TRAILING_BACKWARD = (
+    "this `backward()` is not followed by any optimizer step in the iteration, and the next iteration "
+    "clears the gradients first, so the parameters it reaches never learn (e.g. a GAN's second network). "
+    "Call that network's `optimizer.step()` after it."
+)
+_NEVER_STEPPED = (
+    "this loop computes gradients with `backward()` but never calls `optimizer.step()` (or updates the "
+    "parameters by hand), so the model does not learn. Call `optimizer.step()` after `backward()`."
+)
 
 
 _UPDATES = (L.STEP, L.SCALER_STEP, L.UNKNOWN_STEP, L.MANUAL_UPDATE)
