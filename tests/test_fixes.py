@@ -488,7 +488,7 @@ for x, y in loader:
 def test_tl302_adds_shuffle_following_a_one_argument_per_line_call():
     before = src(
         "from torch.utils.data import DataLoader, TensorDataset\n"
-        "loader = DataLoader(\n    TensorDataset(torch.randn(64, 4), torch.randint(0, 2, (64,))),\n    batch_size=8\n)\n" + LOADER_LOOP
+        "loader = DataLoader(\n    TensorDataset(torch.randn(64, 4), torch.arange(64) // 32),\n    batch_size=8\n)\n" + LOADER_LOOP
     )
     after = before.replace("    batch_size=8\n)", "    batch_size=8,\n    shuffle=True\n)")
     assert_fix(before, after, "TL302")
@@ -497,7 +497,8 @@ def test_tl302_adds_shuffle_following_a_one_argument_per_line_call():
 def test_tl302_explicit_shuffle_false_is_an_unsafe_fix():
     before = src(
         "from torch.utils.data import DataLoader, TensorDataset\n"
-        "loader = DataLoader(TensorDataset(torch.randn(64, 4), torch.randint(0, 2, (64,))), batch_size=8, shuffle=False)\n" + LOADER_LOOP
+        "loader = DataLoader(TensorDataset(torch.randn(64, 4), torch.arange(64) // 32), batch_size=8, shuffle=False)\n"
+        "for epoch in range(3):\n" + textwrap.indent(LOADER_LOOP, "    ")
     )
     assert_fix(before, before.replace("shuffle=False", "shuffle=True"), "TL302", "unsafe")
 

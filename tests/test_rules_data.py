@@ -267,13 +267,24 @@ def test_tl301_silent(name: str) -> None:
 
 UNSHUFFLED = HEAD + """
 x = torch.randn(64, 64)
-y = torch.randint(0, 2, (64,))
+y = torch.arange(64) // 32  # rows sorted by class
 loader = DataLoader(TensorDataset(x, y), batch_size=8)
 """ + LOOP
 
 TL302_FIRES = {
     "top-level": UNSHUFFLED,
-    "explicit-false": UNSHUFFLED.replace("batch_size=8)", "batch_size=8, shuffle=False)"),
+    "explicit-false-every-epoch": HEAD + """
+x = torch.randn(64, 64)
+y = torch.arange(64) // 32  # sorted by class
+loader = DataLoader(TensorDataset(x, y), batch_size=8, shuffle=False)
+model = nn.Sequential(nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 2))
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+for epoch in range(10):
+    for xb, yb in loader:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(xb), yb).backward()
+        optimizer.step()
+""",
     "helper-receives-loader": HEAD + """
 def train_one_epoch(model, loader, optimizer):
     for inputs, targets in loader:
@@ -283,7 +294,7 @@ def train_one_epoch(model, loader, optimizer):
         optimizer.step()
 
 def main():
-    ds = TensorDataset(torch.randn(64, 4), torch.randint(0, 2, (64,)))
+    ds = TensorDataset(torch.randn(64, 4), torch.arange(64) // 32)
     train_loader = DataLoader(ds, batch_size=8)
     val_loader = DataLoader(ds, batch_size=64)
     model = nn.Linear(4, 2)
@@ -314,11 +325,11 @@ class Trainer:
         for batch in self.loader:
             self._step(batch)
 
-Trainer(nn.Linear(4, 2), TensorDataset(torch.randn(64, 4), torch.randint(0, 2, (64,)))).fit()
+Trainer(nn.Linear(4, 2), TensorDataset(torch.randn(64, 4), torch.arange(64) // 32)).fit()
 """,
     "enumerate-tqdm-wrappers": HEAD + """
 from tqdm import tqdm
-loader = DataLoader(TensorDataset(torch.randn(64, 64), torch.randint(0, 2, (64,))), batch_size=8)
+loader = DataLoader(TensorDataset(torch.randn(64, 64), torch.arange(64) // 32), batch_size=8)
 model = nn.Linear(64, 2)
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 for i, (xb, yb) in enumerate(tqdm(loader)):
@@ -334,10 +345,10 @@ from torch.utils.data import DataLoader, TensorDataset
 
 class Model(L.LightningModule):
     def train_dataloader(self):
-        return DataLoader(TensorDataset(torch.randn(64, 4), torch.randint(0, 2, (64,))), batch_size=8)
+        return DataLoader(TensorDataset(torch.randn(64, 4), torch.arange(64) // 32), batch_size=8)
 
     def val_dataloader(self):
-        return DataLoader(TensorDataset(torch.randn(16, 4), torch.randint(0, 2, (16,))), batch_size=8)
+        return DataLoader(TensorDataset(torch.randn(16, 4), torch.arange(16) // 8), batch_size=8)
 """,
 }
 
@@ -372,7 +383,7 @@ def test_tl302_cross_file() -> None:
             from torch.utils.data import DataLoader, TensorDataset
 
             def loaders():
-                ds = TensorDataset(torch.randn(64, 4), torch.randint(0, 2, (64,)))
+                ds = TensorDataset(torch.randn(64, 4), torch.arange(64) // 32)
                 return DataLoader(ds, batch_size=8), DataLoader(ds, batch_size=64)
         """,
         "train.py": """
@@ -407,7 +418,7 @@ TL302_SILENT = {
     "batch-sampler": UNSHUFFLED.replace("batch_size=8)", "batch_sampler=bucket_sampler)"),
     "kwargs": UNSHUFFLED.replace("batch_size=8)", "**loader_kwargs)"),
     "eval-loop-only": HEAD + """
-loader = DataLoader(TensorDataset(torch.randn(64, 4), torch.randint(0, 2, (64,))), batch_size=8)
+loader = DataLoader(TensorDataset(torch.randn(64, 4), torch.arange(64) // 32), batch_size=8)
 model = nn.Linear(4, 2)
 model.eval()
 with torch.no_grad():
@@ -415,7 +426,7 @@ with torch.no_grad():
         print((model(xb).argmax(1) == yb).float().mean())
 """,
     "phase-dictionary": HEAD + """
-ds = TensorDataset(torch.randn(64, 4), torch.randint(0, 2, (64,)))
+ds = TensorDataset(torch.randn(64, 4), torch.arange(64) // 32)
 loaders = {"train": DataLoader(ds, batch_size=8, shuffle=True), "val": DataLoader(ds, batch_size=8)}
 model = nn.Linear(4, 2)
 opt = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -446,7 +457,7 @@ def run_epoch(model, loader, optimizer=None):
             loss.backward()
             optimizer.step()
 
-ds = TensorDataset(torch.randn(64, 4), torch.randint(0, 2, (64,)))
+ds = TensorDataset(torch.randn(64, 4), torch.arange(64) // 32)
 model = nn.Linear(4, 2)
 opt = torch.optim.SGD(model.parameters(), lr=0.1)
 run_epoch(model, DataLoader(ds, batch_size=8, shuffle=True), opt)

@@ -33,16 +33,16 @@ def lines(src: str) -> List[int]:
 
 
 FIRES = {
-    "adam-keyword-too-high": HEAD + "opt = optim.Adam(model.parameters(), lr=0.1)\n",
+    "adam-keyword-too-high": HEAD + "opt = optim.Adam(model.parameters(), lr=1.0)\n",
     "adamw-too-low": HEAD + "opt = torch.optim.AdamW(model.parameters(), lr=1e-8)\n",
-    "sgd-positional-too-high": HEAD + "opt = torch.optim.SGD(model.parameters(), 5.0, momentum=0.9)\n",
+    "sgd-positional-too-high": HEAD + "opt = torch.optim.SGD(model.parameters(), 500.0, momentum=0.9)\n",
     "sgd-too-low": HEAD + "opt = torch.optim.SGD(model.parameters(), lr=1e-7)\n",
-    "literal-arithmetic": HEAD + "opt = optim.Adam(model.parameters(), lr=5 * 1e-2)\n",
-    "module-constant": HEAD + "LR = 0.05\n\ndef build(m):\n    return optim.NAdam(m.parameters(), lr=LR)\n\nopt = build(model)\n",
+    "literal-arithmetic": HEAD + "opt = optim.Adam(model.parameters(), lr=5 * 1e-1 * 4)\n",
+    "module-constant": HEAD + "LR = 3.0\n\ndef build(m):\n    return optim.NAdam(m.parameters(), lr=LR)\n\nopt = build(model)\n",
     "argparse-default-in-helper": HEAD + """
 def parse():
     p = argparse.ArgumentParser()
-    p.add_argument("--learning-rate", type=float, default=0.3)
+    p.add_argument("--learning-rate", type=float, default=2.0)
     return p.parse_args()
 
 def main():
@@ -50,7 +50,7 @@ def main():
     return optim.Adam(model.parameters(), lr=args.learning_rate)
 """,
     "parameter-default-no-caller-overrides": HEAD + """
-def make_optimizer(params, lr=0.2):
+def make_optimizer(params, lr=2.0):
     return optim.RAdam(params, lr=lr)
 
 opt = make_optimizer(model.parameters())
@@ -59,25 +59,25 @@ opt = make_optimizer(model.parameters())
 def make_optimizer(params, lr):
     return optim.Adam(params, lr=lr)
 
-opt = make_optimizer(model.parameters(), lr=0.5)
+opt = make_optimizer(model.parameters(), lr=5.0)
 """,
     "trainer-init-default": HEAD + """
 class Trainer:
-    def __init__(self, model, lr=0.05):
+    def __init__(self, model, lr=1.0):
         self.lr = lr
         self.optimizer = torch.optim.Adam(model.parameters(), lr=self.lr)
 
 Trainer(model)
 """,
     "manual-decay-keeps-the-initial-rate": HEAD + """
-opt = optim.Adam(model.parameters(), lr=0.5)
+opt = optim.Adam(model.parameters(), lr=10.0)
 for epoch in range(30):
     if epoch % 10 == 9:
         for group in opt.param_groups:
             group["lr"] *= 0.1
 """,
     "dict-config": HEAD + """
-config = {"lr": 0.3, "epochs": 3}
+config = {"lr": 3.0, "epochs": 3}
 opt = optim.Adam(model.parameters(), lr=config["lr"])
 """,
 }
@@ -90,7 +90,7 @@ def test_tl501_fires(name: str) -> None:
 
 def test_message_names_value_optimizer_range_and_fix() -> None:
     (d,) = findings(FIRES["adam-keyword-too-high"])
-    assert "0.1" in d.message and "Adam" in d.message and "0.01" in d.message
+    assert "learning rate 1 " in d.message and "Adam" in d.message and "0.5" in d.message
     assert "range test" in d.message
 
 
@@ -99,18 +99,18 @@ def test_argparse_default_is_reported_on_the_optimizer_with_the_default_related(
     (d,) = findings(src)
     text = src.splitlines()
     assert "optim.Adam" in text[d.line - 1]
-    assert any("default=0.3" in text[r.line - 1] for r in d.related)
+    assert any("default=2.0" in text[r.line - 1] for r in d.related)
     assert "command-line option's default" in d.message
 
 
 def test_options_move_the_thresholds() -> None:
-    assert findings(FIRES["adam-keyword-too-high"], adam_max=0.5) == []
+    assert findings(FIRES["adam-keyword-too-high"], adam_max=2.0) == []
     assert len(findings(HEAD + "opt = optim.Adam(model.parameters(), lr=3e-4)\n", adam_max=1e-4)) == 1
 
 
 def test_cross_file_constant() -> None:
     files: Dict[str, str] = {
-        "settings.py": "LEARNING_RATE = 2.0\n",
+        "settings.py": "LEARNING_RATE = 200.0\n",
         "train.py": textwrap.dedent(HEAD) + "from settings import LEARNING_RATE\nopt = optim.SGD(model.parameters(), lr=LEARNING_RATE)\n",
     }
     diags = [d for d in lint_files(files, select=["TL501"]) if d.code == "TL501"]
@@ -122,8 +122,8 @@ SILENT = {
     "adam-default-range": HEAD + "opt = optim.Adam(model.parameters(), lr=3e-4)\n",
     "sgd-in-range": HEAD + "opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)\n",
     "library-default": HEAD + "opt = optim.Adam(model.parameters())\n",
-    "argparse-default-in-range": FIRES["argparse-default-in-helper"].replace("default=0.3", "default=3e-4"),
-    "argparse-required": FIRES["argparse-default-in-helper"].replace("default=0.3", "required=True"),
+    "argparse-default-in-range": FIRES["argparse-default-in-helper"].replace("default=2.0", "default=3e-4"),
+    "argparse-required": FIRES["argparse-default-in-helper"].replace("default=2.0", "required=True"),
     "computed": HEAD + "base_lr, batch = 0.1, 1024\nopt = optim.Adam(model.parameters(), lr=base_lr * batch / 256)\n",
     "sweep": HEAD + "for lr in [1.0, 1e-3, 1e-8]:\n    opt = optim.Adam(model.parameters(), lr=lr)\n",
     "some-callers-in-range": FIRES["call-site-literal"] + "opt2 = make_optimizer(model.parameters(), lr=1e-3)\n",

@@ -24,7 +24,7 @@ import libcst as cst
 
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
-from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
+from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.loops import LoopAnalyzer, LoopFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project, enclosing_class
@@ -93,6 +93,8 @@ class ScopeIndex:
             return list(defs), True
         out: List[Def] = []
         for d in reversed(before):
+            if any(later.how != "aug" and _is_prefix(later.blocks, d.blocks) for later in out):
+                continue  # overwritten later in its own block (or one around it) before the use
             out.append(d)
             if d.how != "aug" and _is_prefix(d.blocks, p.blocks):
                 return out, False
@@ -287,6 +289,15 @@ def scope_of_node(module: ModuleFacts, node: cst.CSTNode) -> Optional[Scope]:
 
 
 # ------------------------------------------------------------------------------ helpers
+
+
+def self_attr_bindings(expr: cst.BaseExpression, scope: Scope) -> Optional[List[Binding]]:
+    """The assignments of `self.x` in the enclosing class, for an expression `self.x` (else None)."""
+    key = dotted(expr)
+    cls = enclosing_class(scope)
+    if key is None or cls is None or not key.startswith("self.") or key.count(".") != 1:
+        return None
+    return cls.attrs.get(key, [])
 
 
 def last_name(qual: Optional[str]) -> str:
@@ -928,12 +939,8 @@ class Tracer:
                 expr = defs[0].value
                 continue
             if isinstance(expr, cst.Attribute):
-                d = dotted(expr)
-                cls = enclosing_class(sc)
-                if d is None or cls is None or not d.startswith("self.") or d.count(".") != 1:
-                    return None
-                binds = cls.attrs.get(d, [])
-                if len(binds) != 1:
+                binds = self_attr_bindings(expr, sc)
+                if binds is None or len(binds) != 1:
                     return None
                 b = binds[0]
                 expr, sc = b.value, b.scope
@@ -944,7 +951,10 @@ class Tracer:
                 if isinstance(expr, cst.Name) and expr.value in sc.params:
                     # `self.transform = transform`: the pipeline every instantiation passes.
                     found = None
-                    for caller, call in instantiation_sites(self.project, cls)[:8]:
+                    owner = enclosing_class(sc)
+                    if owner is None:
+                        return None
+                    for caller, call in instantiation_sites(self.project, owner)[:8]:
                         arg = argument_for_param(call, sc, expr.value, True)
                         if arg is None:
                             return None
@@ -1017,6 +1027,15 @@ def _is_self_attr(expr: cst.BaseExpression) -> bool:
 
 def root_name(expr: cst.BaseExpression) -> Optional[str]:
     return _root_name(expr)
+
+
+INT_METHODS = _INT_METHODS
+INT_CONVERTERS = _INT_CONVERTERS
+
+
+def dtype_kind(expr: Optional[cst.BaseExpression], module: ModuleFacts) -> Optional[str]:
+    """"float", "int", "uint8" or None for a dtype expression (`torch.long`, `np.float32`, "int64")."""
+    return _dtype_kind(expr, module)
 
 
 def _dtype_kind(expr: Optional[cst.BaseExpression], module: ModuleFacts) -> Optional[str]:
@@ -1277,6 +1296,7 @@ class LoaderUse:
     scope: Scope
     loops: List[LoopFacts] = field(default_factory=list)
     lightning_hook: Optional[Scope] = None  # `train_dataloader()` of a Lightning module
+    fit_call: Optional[Tuple[Scope, cst.Call]] = None  # Lightning `trainer.fit(model, loader)`
 
     @property
     def module(self) -> ModuleFacts:
@@ -1398,6 +1418,11 @@ def training_loaders(project: Project, loops: LoopAnalyzer) -> List[LoaderUse]:
                 use = uses.setdefault(id(call), LoaderUse(call, scope))
                 if all(x is not lf for x in use.loops):
                     use.loops.append(lf)
+        for scope, call, loader in _lightning_fit_loaders(m):
+            for lcall, lscope in loader_origins(project, loader, scope):
+                use = uses.setdefault(id(lcall), LoaderUse(lcall, lscope))
+                if use.fit_call is None:
+                    use.fit_call = (scope, call)
         for cls in m.classes.values():
             hook = cls.methods.get("train_dataloader")
             if hook is None or not any("lightning" in q.lower() for q in project.base_quals(cls)):
@@ -1408,6 +1433,47 @@ def training_loaders(project: Project, loops: LoopAnalyzer) -> List[LoaderUse]:
                     use.lightning_hook = hook
     out = list(uses.values())
     project.__dict__["_tl_training_loaders"] = out
+    return out
+
+
+def _lightning_trainer(expr: cst.BaseExpression, scope: Scope) -> Optional[cst.Call]:
+    """The `Trainer(...)` of Lightning that `expr` holds (through simple names)."""
+    for _ in range(4):
+        if isinstance(expr, cst.Call):
+            qual = scope.module.qualify(expr.func) or ""
+            if last_name(qual) == "Trainer" and qual.startswith(("lightning", "pytorch_lightning")):
+                return expr
+            return None
+        if not isinstance(expr, cst.Name):
+            return None
+        defs, open_before = scope_index(scope).reaching(expr.value, expr)
+        if open_before and not defs and scope.parent is not None:
+            scope = scope.parent
+            continue
+        if len(defs) != 1 or open_before or defs[0].how not in ("assign", "with") or defs[0].path:
+            return None
+        expr = defs[0].value
+    return None
+
+
+def _lightning_fit_loaders(module: ModuleFacts) -> List[Tuple[Scope, cst.Call, cst.BaseExpression]]:
+    """`trainer.fit(model, train_loader)` / `train_dataloaders=...` with a Lightning `Trainer`:
+    the loader it trains on. A trainer built with `overfit_batches` turns shuffling off on
+    purpose and is left out."""
+    if "fit" not in module.text or "Trainer" not in module.text:
+        return []
+    out: List[Tuple[Scope, cst.Call, cst.BaseExpression]] = []
+    for scope in module.scopes:
+        for call in scope.calls:
+            func = call.func
+            if not isinstance(func, cst.Attribute) or func.attr.value != "fit" or has_star_args(call):
+                continue
+            trainer = _lightning_trainer(func.value, scope)
+            if trainer is None or call_arg(trainer, None, "overfit_batches") is not None or has_star_args(trainer):
+                continue
+            loader = call_arg(call, 1, "train_dataloaders") or call_arg(call, None, "train_dataloader")
+            if loader is not None:
+                out.append((scope, call, loader))
     return out
 
 
@@ -1489,3 +1555,271 @@ def iter_calls(module: ModuleFacts) -> Iterable[Tuple[Scope, cst.Call]]:
     for s in module.scopes:
         for c in s.calls:
             yield s, c
+
+
+# ------------------------------------------------------------------------------ loader facts (TL302)
+
+
+def _literal_truth(test: cst.BaseExpression) -> Optional[bool]:
+    """The truth of a constant `if` test (`if 1:`, `if True:`, `if 0:`), None otherwise."""
+    if isinstance(test, cst.Integer):
+        try:
+            return int(test.value, 0) != 0
+        except ValueError:
+            return None
+    if isinstance(test, cst.Name) and test.value in ("True", "False"):
+        return test.value == "True"
+    return None
+
+
+def _dead_blocks(scope: Scope) -> Set[int]:
+    """Ids of the blocks (as `ScopeIndex` records them) that a constant `if` never runs: the
+    `else` of `if 1:`/`if True:`, the body of `if 0:`/`if False:`."""
+    cache = scope.module.cache.setdefault("data.dead_blocks", {})
+    assert isinstance(cache, dict)
+    got = cache.get(id(scope))
+    if got is not None:
+        return got  # type: ignore[no-any-return]
+    out: Set[int] = set()
+    root = scope.node
+    stack: List[cst.CSTNode] = list(root.body if isinstance(root, cst.Module) else [root.body])
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        if isinstance(node, cst.If):
+            truth = _literal_truth(node.test)
+            if truth is False:
+                out.add(id(node.body))
+            elif truth is True and node.orelse is not None:
+                out.add(id(node.orelse) if isinstance(node.orelse, cst.If) else id(node.orelse.body))
+        if isinstance(node, (cst.BaseCompoundStatement, cst.BaseSuite, cst.Else, cst.Finally, cst.ExceptHandler, cst.Module)):
+            stack.extend(children(node))
+    cache[id(scope)] = out
+    return out
+
+
+def in_dead_code(scope: Scope, node: cst.CSTNode) -> bool:
+    """`node` sits in a branch of a constant `if` that never runs."""
+    pos = scope_index(scope).position(node)
+    if pos is None:
+        return False
+    dead = _dead_blocks(scope)
+    return any(b in dead for b in pos.blocks)
+
+
+def dataset_origins(project: Project, expr: Optional[cst.BaseExpression], scope: Scope, depth: int = 0) -> List[Tuple[cst.BaseExpression, Scope]]:
+    """The expressions a dataset argument is built from, through names, `self.` attributes,
+    helper returns and call-site arguments (calls, or whatever ends the search; empty if some
+    path is unknown)."""
+    out: List[Tuple[cst.BaseExpression, Scope]] = []
+    if expr is None or not _origins(project, expr, scope, depth, out, set()):
+        return []
+    return out
+
+
+def _origins(project: Project, expr: cst.BaseExpression, scope: Scope, depth: int, out: List[Tuple[cst.BaseExpression, Scope]], seen: Set[Tuple[int, int]]) -> bool:
+    if depth > 10 or len(out) > 16:
+        return False
+    if (id(expr), id(scope)) in seen:
+        return True
+    seen.add((id(expr), id(scope)))
+    nxt = depth + 1
+    if isinstance(expr, cst.Call):
+        callee = project.resolve_callee(expr.func, scope)
+        if isinstance(callee, Scope):
+            rets = return_values(callee)
+            return bool(rets) and all(_origins(project, rv, callee, nxt, out, seen) for rv in rets)
+        out.append((expr, scope))
+        return True
+    if isinstance(expr, cst.Name):
+        s: Optional[Scope] = scope
+        use: cst.CSTNode = expr
+        while s is not None:
+            defs, open_before = scope_index(s).reaching(expr.value, use)
+            for d in defs:
+                if d.how != "assign":
+                    return False
+                if d.path:
+                    if isinstance(d.value, cst.Call):
+                        out.append((d.value, s))  # `train, val = random_split(...)`
+                        continue
+                    if isinstance(d.value, (cst.Tuple, cst.List)) and len(d.path) == 1 and d.path[0] < len(d.value.elements):
+                        if not _origins(project, d.value.elements[d.path[0]].value, s, nxt, out, seen):
+                            return False
+                        continue
+                    return False
+                if not _origins(project, d.value, s, nxt, out, seen):
+                    return False
+            if not open_before:
+                return True
+            if expr.value in s.params:
+                if s.cls is not None and s.simple_name == "__init__":
+                    sites = instantiation_sites(project, s.cls)
+                else:
+                    sites = project.callers(s)
+                if not sites:
+                    return False
+                for caller, call in sites[:8]:
+                    arg = argument_for_param(call, s, expr.value, isinstance(call.func, cst.Attribute) or s.simple_name == "__init__")
+                    if arg is None or not _origins(project, arg, caller, nxt, out, seen):
+                        return False
+                return True
+            if defs:
+                return False
+            use = s.node
+            s = s.parent
+        return False
+    if isinstance(expr, cst.Attribute):
+        key = dotted(expr)
+        cls = enclosing_class(scope)
+        if key is None or cls is None or not key.startswith("self.") or key.count(".") != 1:
+            out.append((expr, scope))
+            return True
+        binds = cls.attrs.get(key, [])
+        if not binds:
+            return False
+        for b in binds:
+            if b.how != "assign":
+                return False
+            value = b.value
+            if b.index is not None:
+                if isinstance(value, cst.Call):
+                    out.append((value, b.scope))
+                    continue
+                if not isinstance(value, (cst.Tuple, cst.List)) or b.index >= len(value.elements):
+                    return False
+                value = value.elements[b.index].value
+            if not _origins(project, value, b.scope, nxt, out, seen):
+                return False
+        return True
+    out.append((expr, scope))
+    return True
+
+
+_RANDOM_DRAWS = {
+    "torch.randn", "torch.rand", "torch.randint", "torch.normal", "torch.randn_like", "torch.rand_like",
+    "torch.randint_like", "torch.bernoulli", "torch.multinomial", "torch.empty", "torch.zeros", "torch.ones", "torch.full",
+    "numpy.random.randn", "numpy.random.rand", "numpy.random.randint", "numpy.random.normal",
+    "numpy.random.uniform", "numpy.random.random", "numpy.random.random_sample", "numpy.random.choice",
+}
+_KEEPS_VALUES = {"float", "double", "half", "long", "int", "to", "cuda", "cpu", "view", "reshape", "unsqueeze", "squeeze", "astype", "abs", "clone", "contiguous", "numpy"}
+
+
+def random_draw(project: Project, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> bool:
+    """Every value `expr` may hold is a fresh random draw (`torch.randn(...)`,
+    `np.random.randint(...)`, through dtype/shape changes and simple names): synthetic i.i.d.
+    data whose order carries nothing."""
+    if depth > 8:
+        return False
+    if isinstance(expr, cst.Call):
+        qual = scope.module.qualify(expr.func)
+        if qual in _RANDOM_DRAWS:
+            return True
+        if isinstance(expr.func, cst.Attribute):
+            if expr.func.attr.value in _KEEPS_VALUES:
+                return random_draw(project, expr.func.value, scope, depth + 1)
+            if expr.func.attr.value in ("integers", "random", "normal", "standard_normal", "uniform"):
+                # a numpy Generator: `rng = np.random.default_rng(0)`
+                recv = expr.func.value
+                if isinstance(recv, cst.Name):
+                    defs, _ = scope_index(scope).reaching(recv.value, recv)
+                    return bool(defs) and all(
+                        isinstance(d.value, cst.Call) and (scope.module.qualify(d.value.func) or "").startswith("numpy.random.") for d in defs
+                    )
+        return False
+    if isinstance(expr, cst.Name):
+        defs, open_before = scope_index(scope).reaching(expr.value, expr)
+        if open_before or not defs:
+            return False
+        return all(d.how == "assign" and not d.path and random_draw(project, d.value, scope, depth + 1) for d in defs)
+    if isinstance(expr, cst.Attribute):
+        binds = self_attr_bindings(expr, scope) or []
+        return bool(binds) and all(b.how == "assign" and b.index is None and random_draw(project, b.value, b.scope, depth + 1) for b in binds)
+    if isinstance(expr, cst.Subscript):
+        return random_draw(project, expr.value, scope, depth + 1)
+    return False
+
+
+def synthetic_dataset(project: Project, origin: cst.BaseExpression, scope: Scope) -> bool:
+    """A dataset of random tensors: `TensorDataset(torch.randn(...), torch.randint(...))`, or a
+    project `Dataset` whose `__getitem__` returns only (rows of) random draws."""
+    if not isinstance(origin, cst.Call):
+        return False
+    qual = scope.module.qualify(origin.func) or ""
+    if qual in ("torch.utils.data.TensorDataset", "torch.utils.data.dataset.TensorDataset"):
+        args = [a for a in origin.args if a.keyword is None]
+        return bool(args) and all(not a.star and random_draw(project, a.value, scope) for a in args)
+    callee = project.resolve_callee(origin.func, scope)
+    if not isinstance(callee, ClassFacts):
+        return False
+    getitem = project.method_of(callee, "__getitem__")
+    if getitem is None:
+        return False
+    rets = return_values(getitem)
+    if not rets:
+        return False
+    for rv in rets:
+        parts = [el.value for el in rv.elements] if isinstance(rv, (cst.Tuple, cst.List)) else [rv]
+        if not parts or not all(random_draw(project, p, getitem) for p in parts):
+            return False
+    return True
+
+
+def dataset_length(project: Project, origin: cst.BaseExpression, scope: Scope) -> Optional[int]:
+    """The number of samples of a dataset when it is written in the code: `Subset(ds, range(5))`,
+    `Subset(ds, [0, 1])`, `TensorDataset(torch.randn(8, 3), ...)`."""
+    if not isinstance(origin, cst.Call):
+        return None
+    qual = scope.module.qualify(origin.func) or ""
+    if qual in ("torch.utils.data.Subset", "torch.utils.data.dataset.Subset"):
+        idx = call_arg(origin, 1, "indices")
+        if isinstance(idx, cst.Call) and isinstance(idx.func, cst.Name) and idx.func.value == "list" and idx.args:
+            idx = idx.args[0].value
+        if isinstance(idx, (cst.List, cst.Tuple)) and not any(isinstance(e, cst.StarredElement) for e in idx.elements):
+            return len(idx.elements)
+        if isinstance(idx, cst.Call) and isinstance(idx.func, cst.Name) and idx.func.value == "range":
+            nums = [number(a.value) for a in idx.args if a.keyword is None]
+            if not nums or any(n is None for n in nums) or len(nums) > 2:
+                return None
+            lo, hi = (0.0, nums[0]) if len(nums) == 1 else (nums[0], nums[1])
+            assert lo is not None and hi is not None
+            return max(0, int(hi - lo))
+        return None
+    if qual in ("torch.utils.data.TensorDataset", "torch.utils.data.dataset.TensorDataset") and origin.args:
+        first = origin.args[0].value
+        if isinstance(first, cst.Call) and scope.module.qualify(first.func) in ("torch.randn", "torch.rand", "torch.zeros", "torch.ones", "torch.empty"):
+            size = first.args[0].value if first.args else None
+            if isinstance(size, (cst.Tuple, cst.List)) and size.elements:
+                size = size.elements[0].value
+            n = number(size)
+            return int(n) if n is not None else None
+    return None
+
+
+def single_pass(project: Project, lf: LoopFacts, depth: int = 0) -> bool:
+    """The loop over the loader runs once per program run: no loop around it in its function,
+    and its function is called only from places outside loops (a throughput benchmark, a
+    one-pass fine-tuning demo). Unknown callers mean it may be called per epoch."""
+    node = lf.node
+    if isinstance(node, cst.For):
+        it = node.iter
+        while isinstance(it, cst.Call) and it.args:
+            q = lf.scope.module.qualify(it.func) or ""
+            if q.endswith("cycle") or q.endswith("repeat"):
+                return False
+            it = it.args[0].value
+    return _scope_runs_once(project, lf.scope, node, depth)
+
+
+def _scope_runs_once(project: Project, scope: Scope, node: cst.CSTNode, depth: int) -> bool:
+    if depth > 4 or scope_index(scope).loops_around(node):
+        return False
+    if isinstance(scope.node, cst.Module):
+        return True
+    if scope.cls is not None:
+        return False  # a method: called per epoch by a trainer, a framework...
+    sites = project.callers(scope)
+    if not sites:
+        return False
+    return all(_scope_runs_once(project, caller, call, depth + 1) for caller, call in sites[:8])

@@ -6,6 +6,7 @@ file than the loop that revealed it) and yields those that belong to the module 
 
 from __future__ import annotations
 
+import re
 from typing import Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
@@ -176,6 +177,33 @@ def missing_input_normalization(ctx: RuleContext) -> Iterator[Finding]:
 # ------------------------------------------------------------------------------ TL302
 
 
+_PRESHUFFLE = ("shuffle", "permutation")
+
+
+def _dataset_facts(ctx: RuleContext, use: D.LoaderUse) -> str:
+    """Why the loader's order cannot matter ("silent"), or how its dataset is ordered: "split"
+    (a `random_split` subset: a random order fixed once), "" (stored order, unknown)."""
+    project = ctx.project
+    dataset = D.call_arg(use.call, 0, "dataset")
+    origins = D.dataset_origins(project, dataset, use.scope)
+    if not origins:
+        return ""
+    batch = D.call_arg(use.call, 1, "batch_size")
+    batch_size = 1.0 if batch is None else D.number(batch)
+    if batch_size is not None:
+        sizes = [D.dataset_length(project, o, sc) for o, sc in origins]
+        if all(n is not None and n <= batch_size for n in sizes):
+            return "silent"  # one batch per epoch: its order cannot matter
+    if all(D.synthetic_dataset(project, o, sc) for o, sc in origins):
+        return "silent"  # random tensors: i.i.d. draws, nothing in their order
+    if all(isinstance(o, cst.Call) and isinstance(o.func, cst.Attribute) and o.func.attr.value in _PRESHUFFLE for o, _ in origins):
+        return "silent"  # `dataset.shuffle(seed=...)`: already in random order
+    quals = [sc.module.qualify(o.func) if isinstance(o, cst.Call) else None for o, sc in origins]
+    if all((q or "").endswith("random_split") for q in quals):
+        return "split"
+    return ""
+
+
 def _tl302(ctx: RuleContext) -> List[Finding]:
     project = ctx.project
     out: List[Finding] = []
@@ -190,15 +218,37 @@ def _tl302(ctx: RuleContext) -> List[Finding]:
             continue
         if shuffle is not None and not D.is_false_or_none(shuffle):
             continue  # shuffle=True, or a value decided at run time
+        if D.in_dead_code(use.scope, call):
+            continue  # the `else` of `if True:`: never runs
         dataset = D.call_arg(call, 0, "dataset")
         iterable = D.dataset_is_iterable(project, dataset, use.scope)
         if iterable:
             continue  # an IterableDataset orders its own stream; shuffle=True would raise
+        if iterable is None and use.fit_call is not None and use.lightning_hook is None and not use.loops:
+            continue  # seen only through `Trainer.fit`: reported when the dataset is known map-style
+        order = _dataset_facts(ctx, use)
+        if order == "silent":
+            continue
         explicit = shuffle is not None
+        once = (
+            use.lightning_hook is None
+            and use.fit_call is None
+            and bool(use.loops)
+            and all(D.single_pass(project, lf) for lf in use.loops)
+        )
+        if explicit and once:
+            # `shuffle=False` written out for a loader read in one single pass: a deliberate
+            # choice (every rank must see the same sample, a fixed benchmark), and with no
+            # second epoch there is no repeated order to warn about.
+            continue
         related: List[Tuple[ModuleFacts, cst.CSTNode, str]]
         if use.lightning_hook is not None:
             where = "is returned by `train_dataloader()`"
             related = [(use.lightning_hook.module, use.lightning_hook.node, "the Lightning hook that serves it for training")]
+        elif use.fit_call is not None:
+            fit_scope, fit = use.fit_call
+            where = "is passed to Lightning's `Trainer.fit` as the training data"
+            related = [(fit_scope.module, fit, "the Trainer trains on it here")]
         else:
             lf = use.loops[0]
             where = "is iterated by a training loop (one that calls `backward()`)"
@@ -206,14 +256,29 @@ def _tl302(ctx: RuleContext) -> List[Finding]:
             related = [(lf.scope.module, head, "the training loop that reads it")]
         setting = "`shuffle=False`" if explicit else "no `shuffle=True` and no sampler"
         unknown = "" if iterable is False else " (if the dataset is an `IterableDataset`, shuffle it in the stream instead)"
+        if order == "split":
+            effect = (
+                "the `random_split` subset keeps the random order it was drawn in once, so every epoch "
+                "repeats exactly the same batches; reshuffling each epoch gives the gradient noise SGD "
+                "relies on."
+            )
+        elif once:
+            effect = (
+                "the samples arrive in their stored order: if that order follows the class, the source or "
+                "time, consecutive batches are correlated and the gradient estimate is biased."
+            )
+        else:
+            effect = (
+                "every epoch visits the samples in the same stored order: if that order follows the class, "
+                "the source or time, consecutive batches are correlated and the gradient estimate is "
+                "biased, and even otherwise every epoch repeats the same batches."
+            )
         out.append(
             Finding(
                 "TL302",
                 use.module,
                 call,
-                f"this DataLoader {where} but has {setting}, so every epoch visits the samples in the "
-                "same stored order: batches are correlated (often grouped by class or time), the gradient "
-                "estimate is biased and the model can learn the order. Pass `shuffle=True` (or a "
+                f"this DataLoader {where} but has {setting}, so {effect} Pass `shuffle=True` (or a "
                 f"`sampler`, e.g. `DistributedSampler`){unknown}.",
                 related=related,
                 severity=None if iterable is False else Severity.INFO,
@@ -237,6 +302,69 @@ _TENSOR_FROM_DATA = {
 
 
 _READER_WORDS = ("read_csv", "read_table", "read_excel", "genfromtxt")
+# A column of class labels (or targets): integer codes, not features that may have gaps.
+_LABEL_KEY = re.compile(r"^(?:.*[_ ])?(?:labels?|targets?|class(?:es)?|category|categories|y)$", re.IGNORECASE)
+
+
+def _integer_conversions(module: ModuleFacts) -> Set[int]:
+    """Tensor conversions (ids) whose result is cast to an integer or bool type right away:
+    `torch.tensor(x).long()`, `torch.from_numpy(a).to(torch.int64)`."""
+    cached = module.cache.get("data.int_conversions")
+    if isinstance(cached, set):
+        return cached
+    out: Set[int] = set()
+    for scope in module.scopes:
+        for call in scope.calls:
+            func = call.func
+            if not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Call):
+                continue
+            m = func.attr.value
+            if m in D.INT_METHODS and not call.args:
+                out.add(id(func.value))
+            elif m in ("to", "type"):
+                dtype = D.call_arg(call, None, "dtype") or (call.args[0].value if call.args else None)
+                if D.dtype_kind(dtype, module) in ("int", "uint8"):
+                    out.add(id(func.value))
+    module.cache["data.int_conversions"] = out
+    return out
+
+
+def _integer_tensor(call: cst.Call, qual: str, module: ModuleFacts) -> bool:
+    """The conversion makes an integer or bool tensor: it cannot hold NaN (labels, ids, indices,
+    token ids)."""
+    if qual in D.INT_CONVERTERS or D.dtype_kind(D.call_arg(call, None, "dtype"), module) in ("int", "uint8"):
+        return True
+    return id(call) in _integer_conversions(module)
+
+
+def _label_column(expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> bool:
+    """The converted data is one column selected by a label-like key (`df["label"].values`,
+    `row["target"]`), following simple names."""
+    node: cst.BaseExpression = expr
+    for _ in range(8):
+        if isinstance(node, cst.Attribute):
+            if node.attr.value not in ("values", "array", "iloc", "loc"):
+                return False
+            node = node.value
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            if node.func.attr.value not in ("to_numpy", "astype", "tolist", "to_list", "item", "squeeze", "reshape"):
+                return False
+            node = node.func.value
+        elif isinstance(node, cst.Subscript):
+            if len(node.slice) == 1:
+                idx = node.slice[0].slice
+                if isinstance(idx, cst.Index) and isinstance(idx.value, cst.SimpleString):
+                    key = idx.value.evaluated_value
+                    return isinstance(key, str) and bool(_LABEL_KEY.match(key))
+            return False
+        elif isinstance(node, cst.Name) and depth < 4:
+            defs, open_before = D.scope_index(scope).reaching(node.value, node)
+            if len(defs) != 1 or open_before or defs[0].how != "assign" or defs[0].path:
+                return False
+            return _label_column(defs[0].value, scope, depth + 1)
+        else:
+            return False
+    return False
 
 
 def _tl303(ctx: RuleContext) -> List[Finding]:
@@ -249,8 +377,13 @@ def _tl303(ctx: RuleContext) -> List[Finding]:
     for m in project.modules:
         for scope in m.scopes:
             for call in scope.calls:
-                if m.qualify(call.func) not in _TENSOR_FROM_DATA or not call.args or call.args[0].star:
+                qual = m.qualify(call.func)
+                if qual not in _TENSOR_FROM_DATA or not call.args or call.args[0].star:
                     continue
+                if _integer_tensor(call, qual, m):
+                    continue  # labels, ids, indices, token ids: an integer tensor holds no NaN
+                if _label_column(call.args[0].value, scope):
+                    continue  # a column of class labels, not features
                 for hit in tracer.sources(call.args[0].value, scope):
                     if hit.kind != "nan-table" or id(hit.node) in by_source:
                         continue

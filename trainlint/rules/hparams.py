@@ -22,14 +22,17 @@ from trainlint.options import declare
 from trainlint.rules import Finding, RuleContext, rule
 
 # Ranges around each family's documented default (see rules/TL501-learning-rate-out-of-range.md).
+# The bounds sit beyond the extreme published, working settings, so that "far outside" is
+# really far: Adam-family rates from 5e-7 (DPO fine-tuning of 7B models) to 0.2 (SGC, a single
+# linear layer) are in use; SGD from about 1e-6 to 30 (AWD-LSTM, with gradient clipping).
 declare(
     "TL501",
-    adam_min=1e-6,
-    adam_max=1e-2,
-    sgd_min=1e-5,
-    sgd_max=1.0,
-    rmsprop_min=1e-6,
-    rmsprop_max=1e-1,
+    adam_min=3e-7,
+    adam_max=0.5,
+    sgd_min=1e-6,
+    sgd_max=50.0,
+    rmsprop_min=3e-7,
+    rmsprop_max=0.5,
     adagrad_min=1e-5,
     adagrad_max=1.0,
 )
@@ -42,6 +45,21 @@ _LR_OVERRIDING = {"LambdaLR", "MultiplicativeLR", "OneCycleLR", "CyclicLR"}
 # `group["lr"] = ...` sets the rate by hand (warm-up, custom schedules); `*=` only decays it.
 _RANGE_TEST = re.compile(r"\bLRFinder\b|\blr_find(?:er)?\b|\.range_test\(")
 _MANUAL_LR = re.compile(r"""\[\s*['"]lr['"]\s*\]\s*=(?!=)""")
+# A loss summed over elements (not averaged) scales the gradient by their number: a tiny rate
+# compensates for it (FCN's 1e-10 with a per-pixel summed loss).
+_SUMMED_LOSS = re.compile(r"""reduction\s*=\s*['"]sum['"]|size_average\s*=\s*False""")
+# Parameters frozen or handed to a parameter-efficient method: only a few tensors (a prompt,
+# LayerNorm gains, adapters) may train, and those take rates far above a weight matrix's.
+_PARTIAL_TRAINING = re.compile(
+    r"requires_grad\s*=\s*False|requires_grad_\(\s*False\s*\)|\bget_peft_model\b|\bPromptTuning|\bPrefixTuning"
+    r"|\bPromptEncoder|\bPromptLearning"
+)
+# Names of parameters that are not weight matrices: prompts and prefixes, norm gains and biases,
+# embeddings and latents optimised directly, temperatures and scales.
+_NOT_WEIGHTS = re.compile(
+    r"prompt|prefix|norm(?!al)|(?:^|[._])ln(?:_|\d|$|\.)|bias|latent|embed|temperature|logit_scale|soft_token",
+    re.IGNORECASE,
+)
 
 
 def family(qual: Optional[str]) -> Optional[str]:
@@ -291,25 +309,35 @@ def _dest_of(call: cst.Call) -> Optional[str]:
     return pick.lstrip("-").replace("-", "_")
 
 
-def _schedulers_of(ctx: RuleContext) -> Dict[int, Set[str]]:
-    """Optimizer construction (id) -> names of the schedulers built on it."""
+def _schedulers_of(ctx: RuleContext) -> Tuple[Dict[int, Set[str]], Set[int]]:
+    """Optimizer construction (id) -> names of the schedulers built on it; and the modules (ids)
+    that build a rate-overriding scheduler on an optimizer the analysis cannot resolve (one per
+    optimizer of a list, in a comprehension): which optimizer it drives is unknown there."""
     cached = ctx.project.__dict__.get("_tl_lr_scheds")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     out: Dict[int, Set[str]] = {}
+    blind: Set[int] = set()
     for m in ctx.project.modules:
         for scope in m.scopes:
             for call in scope.calls:
                 qual = m.qualify(call.func)
                 if K.kind_of_constructor(qual) != K.SCHEDULER:
                     continue
+                name = D.last_name(qual)
                 opt = D.call_arg(call, 0, "optimizer")
                 if opt is None:
+                    if name in _LR_OVERRIDING:
+                        blind.add(id(m))
                     continue
-                for origin in _optimizer_origins(ctx, opt, scope, 0):
-                    out.setdefault(id(origin), set()).add(D.last_name(qual))
-    ctx.project.__dict__["_tl_lr_scheds"] = out
-    return out
+                origins = _optimizer_origins(ctx, opt, scope, 0)
+                if not origins and name in _LR_OVERRIDING:
+                    blind.add(id(m))
+                for origin in origins:
+                    out.setdefault(id(origin), set()).add(name)
+    result = (out, blind)
+    ctx.project.__dict__["_tl_lr_scheds"] = result
+    return result
 
 
 def _optimizer_origins(ctx: RuleContext, expr: cst.BaseExpression, scope: Scope, depth: int) -> List[cst.CSTNode]:
@@ -336,48 +364,158 @@ def _optimizer_origins(ctx: RuleContext, expr: cst.BaseExpression, scope: Scope,
     return [v.origin] if v is not None and v.origin is not None else []
 
 
+_WEIGHTS, _OTHER, _UNKNOWN = "weights", "other", "unknown"
+
+
+def _combine(kinds: List[str]) -> str:
+    if _WEIGHTS in kinds:
+        return _WEIGHTS
+    if kinds and all(k == _OTHER for k in kinds):
+        return _OTHER
+    return _UNKNOWN
+
+
+def _params_kind(expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> str:
+    """What the optimizer's first argument trains: the weights of a network (`model.parameters()`),
+    something else (a latent or prompt tensor, norm gains, param groups with their own rates),
+    or unknown. Only the rate given to weight matrices is judged against the usual ranges."""
+    if depth > 6:
+        return _UNKNOWN
+    if isinstance(expr, cst.Call):
+        func = expr.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("parameters", "named_parameters"):
+            recv = dotted(func.value) or ""
+            return _OTHER if _NOT_WEIGHTS.search(recv) else _WEIGHTS
+        fname = D.last_name(dotted(func))
+        if fname in ("list", "tuple", "chain", "from_iterable") and expr.args:
+            return _combine([_params_kind(a.value, scope, depth + 1) for a in expr.args if not a.star])
+        if fname == "filter" and len(expr.args) == 2:
+            return _params_kind(expr.args[1].value, scope, depth + 1)
+        return _UNKNOWN
+    if isinstance(expr, (cst.List, cst.Tuple)):
+        kinds: List[str] = []
+        for el in expr.elements:
+            v = el.value
+            if isinstance(el, cst.StarredElement):
+                kinds.append(_params_kind(v, scope, depth + 1))
+            elif isinstance(v, cst.Dict):
+                keys = {
+                    e.key.evaluated_value: e.value
+                    for e in v.elements
+                    if isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString)
+                }
+                if "lr" in keys:
+                    kinds.append(_OTHER)  # the group sets its own rate: the constructor's is unused there
+                elif "params" in keys:
+                    kinds.append(_params_kind(keys["params"], scope, depth + 1))
+                else:
+                    kinds.append(_UNKNOWN)
+            elif isinstance(v, cst.Call):
+                kinds.append(_params_kind(v, scope, depth + 1))
+            elif isinstance(v, (cst.Name, cst.Attribute, cst.Subscript)):
+                # a tensor optimised directly: a latent, a prompt, a single parameter
+                kinds.append(_OTHER)
+            else:
+                kinds.append(_UNKNOWN)
+        return _combine(kinds)
+    if isinstance(expr, (cst.ListComp, cst.GeneratorExp)):
+        f = expr.for_in
+        if f.inner_for_in is not None:
+            return _UNKNOWN
+        for cond in f.ifs:
+            text = scope.module.tree.code_for_node(cond.test)
+            if "requires_grad" not in text or _NOT_WEIGHTS.search(text):
+                return _OTHER  # a selection of the parameters (by name, by kind): which ones is unclear
+        return _params_kind(f.iter, scope, depth + 1)
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        text = dotted(expr) or ""
+        if _NOT_WEIGHTS.search(text):
+            return _OTHER
+        if isinstance(expr, cst.Name):
+            defs, open_before = D.scope_index(scope).reaching(expr.value, expr)
+            if len(defs) == 1 and not open_before and defs[0].how == "assign" and not defs[0].path:
+                return _params_kind(defs[0].value, scope, depth + 1)
+            if defs and all(d.how in ("assign", "aug") and not d.path for d in defs):
+                # `params = []` then `params += list(m.parameters())` / appends
+                return _combine([_params_kind(d.value, scope, depth + 1) for d in defs])
+    return _UNKNOWN
+
+
+@dataclass
+class _Built:
+    scope: Scope
+    call: cst.Call
+    qual: Optional[str]
+    fam: Optional[str]
+    lr: cst.BaseExpression
+    values: List[LrValue]
+
+
 def _findings(ctx: RuleContext) -> List[Finding]:
     cached = ctx.project.__dict__.get("_tl_lr_findings")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     opts = ctx.options
     resolver = LrResolver(ctx)
-    scheds = _schedulers_of(ctx)
-    out: List[Finding] = []
-    reported: Set[int] = set()
+    scheds, blind = _schedulers_of(ctx)
+    summed_loss = any(_SUMMED_LOSS.search(m.text) for m in ctx.project.modules)
+    built: List[_Built] = []
     for m in ctx.project.modules:
         # The module's optimizers are looked for first: that is much cheaper than the text searches.
-        built = [
+        calls = [
             (scope, call, qual)
             for scope in m.scopes
             for call in scope.calls
             if K.kind_of_constructor(qual := m.qualify(call.func)) == K.OPTIMIZER
         ]
-        if not built:
+        if not calls:
             continue
         if _MANUAL_LR.search(m.text):
             continue  # the lr is set by hand in param_groups: the constructor's value is a placeholder
         if _RANGE_TEST.search(m.text):
             continue  # an LR range test starts from a tiny rate on purpose
-        for scope, call, qual in built:
-            fam = family(qual)
-            if fam is None or D.has_star_args(call):
+        for scope, call, qual in calls:
+            if D.has_star_args(call):
                 continue
-            if scheds.get(id(call), set()) & _LR_OVERRIDING:
-                continue
-            lo, hi = float(opts.get(f"{fam}_min", 0.0)), float(opts.get(f"{fam}_max", float("inf")))
             lr = D.call_arg(call, 1, "lr")
             if lr is None:
                 continue  # the library default
             values = resolver.values(lr, scope)
-            if not values:
-                continue
-            if not all(v.value > hi or v.value < lo for v in values):
-                continue  # a sweep or several configurations, some in range
-            opt_name = qual.rsplit(".", 1)[-1] if qual else "optimizer"
-            if id(lr) not in reported:
-                reported.add(id(lr))
-                out.append(_finding(values, opt_name, fam, lo, hi, m, lr))
+            if values:
+                built.append(_Built(scope, call, qual, family(qual), lr, values))
+    # A value written once (an option's default, a constant) that reaches optimizers of several
+    # families was chosen for one of them: which one runs is decided at run time.
+    families_of: Dict[int, Set[Optional[str]]] = {}
+    for b in built:
+        for v in b.values:
+            if v.source != "literal":
+                families_of.setdefault(id(v.node), set()).add(b.fam)
+    out: List[Finding] = []
+    reported: Set[int] = set()
+    for b in built:
+        fam, m = b.fam, b.scope.module
+        if fam is None:
+            continue
+        if scheds.get(id(b.call), set()) & _LR_OVERRIDING or id(m) in blind:
+            continue
+        if any(len(families_of.get(id(v.node), {fam})) > 1 for v in b.values):
+            continue
+        lo, hi = float(opts.get(f"{fam}_min", 0.0)), float(opts.get(f"{fam}_max", float("inf")))
+        high = all(v.value > hi for v in b.values)
+        low = all(v.value < lo for v in b.values)
+        if not (high or low):
+            continue  # in range, or a sweep / several configurations, some in range
+        if low and summed_loss:
+            continue  # a summed loss scales the gradient up; a tiny rate is the usual answer
+        kind = _params_kind(b.call.args[0].value, b.scope) if b.call.args and not b.call.args[0].keyword else _UNKNOWN
+        if kind == _OTHER:
+            continue  # not weight matrices: prompts, latents, norm gains, groups with their own rate
+        if high and _PARTIAL_TRAINING.search(m.text):
+            continue  # most parameters frozen: the few that train may take a large rate
+        opt_name = b.qual.rsplit(".", 1)[-1] if b.qual else "optimizer"
+        if id(b.lr) not in reported:
+            reported.add(id(b.lr))
+            out.append(_finding(b.values, opt_name, fam, lo, hi, m, b.lr))
     ctx.project.__dict__["_tl_lr_findings"] = out
     return out
 

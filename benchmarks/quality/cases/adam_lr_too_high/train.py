@@ -8,7 +8,7 @@ targets = torch.randint(0, 8, (256,))
 loader = DataLoader(TensorDataset(inputs, targets), batch_size=32, shuffle=True)
 
 model = nn.Sequential(nn.Linear(32, 128), nn.ReLU(), nn.Linear(128, 8))
-optimizer = optim.Adam(model.parameters(), lr=0.1)
+optimizer = optim.Adam(model.parameters(), lr=2.0)
 criterion = nn.CrossEntropyLoss()
 
 for epoch in range(2):

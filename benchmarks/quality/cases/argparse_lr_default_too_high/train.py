@@ -9,7 +9,7 @@ def get_args():
     p = argparse.ArgumentParser()
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=0.5, help="peak learning rate")
+    p.add_argument("--lr", type=float, default=5.0, help="peak learning rate")
     p.add_argument("--weight-decay", type=float, default=0.01)
     p.add_argument("--hidden", type=int, default=128)
     return p.parse_args()
