@@ -156,3 +156,102 @@ def test_tl403_generation_helper_leaves_the_mode_to_its_caller() -> None:
     src = src.rstrip(" ")
     assert codes(src + "    print(generate(model, torch.zeros(1, 8), 5))\n", "TL403") == ["TL403"]
     assert codes(src + "    model.eval()\n    print(generate(model, torch.zeros(1, 8), 5))\n", "TL403") == []
+
+
+# -- code that is not training --------------------------------------------------------------
+
+ONE_STEP = """
+model = nn.Linear(4, 3)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for _ in range(3):
+    loss = F.cross_entropy(model(torch.randn(2, 4)), torch.tensor([0, 1]))
+    loss.backward()
+    opt.step()
+"""
+
+
+def test_a_training_loop_without_zero_grad_still_fires_in_a_script() -> None:
+    assert lint_source(HEADER + ONE_STEP, path="train.py", select=["TL101"])
+
+
+def test_unit_tests_and_fixtures_are_not_training_runs() -> None:
+    body = textwrap.indent(ONE_STEP, "    ")
+    assert lint_source(HEADER + ONE_STEP, path="tests/test_train.py", select=["TL101"]) == []
+    assert lint_source(HEADER + "def test_one_step():\n" + body, path="smoke.py", select=["TL101"]) == []
+    fixture = "import pytest\n\n@pytest.fixture\ndef trained():\n" + body
+    assert lint_source(HEADER + fixture, path="helpers.py", select=["TL101"]) == []
+
+
+def test_throughput_probes_are_not_training_runs() -> None:
+    body = textwrap.indent(ONE_STEP, "    ")
+    assert lint_source(HEADER + "def benchmark_step():\n" + body, path="perf.py", select=["TL101"]) == []
+    assert lint_source(HEADER + ONE_STEP, path="bench_throughput.py", select=["TL101"]) == []
+
+
+def test_a_saliency_backward_is_not_a_training_step() -> None:
+    src = """
+    model = nn.Linear(4, 3)
+    model.load_state_dict(torch.load("model.pt"))
+    model.eval()
+    for x in loader:
+        x.requires_grad_(True)
+        model(x).max().backward()
+        saliency = x.grad.abs()
+    """
+    assert codes(src, "TL103") == []
+
+
+# -- TL108: a frozen encoder under no_grad while another model trains -------------------------
+
+FROZEN = """
+text_encoder, unet = nn.Linear(8, 8), nn.Linear(8, 8)
+opt = torch.optim.AdamW(unet.parameters(), lr=1e-4)
+for x, y in loader:
+    with torch.no_grad():
+        cond = text_encoder(x)
+    pred = unet(cond)
+    F.mse_loss(pred, y).backward()
+    opt.step()
+    opt.zero_grad()
+"""
+
+
+def test_tl108_frozen_encoder_under_no_grad_is_fine() -> None:
+    assert codes(FROZEN, "TL108") == []
+
+
+def test_tl108_names_the_trained_model_whose_forward_is_under_no_grad() -> None:
+    broken = FROZEN.replace("        cond = text_encoder(x)\n    pred = unet(cond)", "        cond = text_encoder(x)\n        pred = unet(cond)")
+    found = [d for d in lint_source(HEADER + broken, select=["TL108"])]
+    assert len(found) == 1 and "`unet`" in found[0].message
+
+
+# -- TL403: Lightning switches modes itself -------------------------------------------------
+
+
+def test_tl403_step_helper_shared_by_lightning_training_and_validation() -> None:
+    src = """
+    import lightning as L
+
+    class Lit(L.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.2), nn.Linear(8, 3))
+
+        def forward(self, x):
+            return self.net(x)
+
+        def _shared_step(self, batch):
+            x, y = batch
+            return F.cross_entropy(self(x), y)
+
+        def training_step(self, batch, batch_idx):
+            return self._shared_step(batch)
+
+        def validation_step(self, batch, batch_idx):
+            self.log("val_loss", self._shared_step(batch))
+
+        def configure_optimizers(self):
+            return torch.optim.Adam(self.parameters(), lr=1e-3)
+    """
+    assert codes(src, "TL403") == [] and codes(src, "TL404") == []

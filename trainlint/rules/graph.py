@@ -25,6 +25,7 @@ from trainlint.analysis.gradmode import disables_grad, function_disables_grad, s
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project
+from trainlint.analysis.purpose import not_training
 from trainlint.analysis.symbols import Resolver
 from trainlint.analysis.walk import children, walk
 from trainlint.rules import Finding, RuleContext, rule
@@ -357,6 +358,8 @@ def _evaluator(ctx: RuleContext) -> GraphEval:
 def detached_loss(ctx: RuleContext) -> Iterator[Finding]:
     ev = _evaluator(ctx)
     for b in backward_calls(ctx.module):
+        if not_training(b.scope):
+            continue
         st = ev.state(b.arg, b.scope)
         if st.kind != CUT or st.node is None or st.module is None:
             continue
@@ -379,7 +382,7 @@ def _detached_terms(ctx: RuleContext) -> Iterator[Finding]:
     the loss value includes it, its gradient does not."""
     ev = _evaluator(ctx)
     for b in backward_calls(ctx.module):
-        if ev.state(b.arg, b.scope).kind != LIVE:
+        if not_training(b.scope) or ev.state(b.arg, b.scope).kind != LIVE:
             continue  # a whole cut loss is the finding above
         total, scope = _sum_behind(b.arg, b.scope)
         if total is None:
@@ -743,7 +746,7 @@ def _uses_sign(value: cst.BaseExpression) -> bool:
 @rule("TL603")
 def manual_update_no_grad_reset(ctx: RuleContext) -> Iterator[Finding]:
     reported: Set[int] = set()
-    for lf in ctx.loops.loops_of(ctx.module):
+    for lf in (lf for lf in ctx.loops.loops_of(ctx.module) if not not_training(lf.scope)):
         updates = [e for e in lf.events if _in_place_update(e)]
         if not updates or not lf.has(L.BACKWARD):
             continue
@@ -828,7 +831,7 @@ def _loop_has_both(lf: LoopFacts, lid: int) -> bool:
 @rule("TL604")
 def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
     # Only scopes that hold a training loop can accumulate a loss that carries a graph.
-    training = {id(lf.scope) for lf in ctx.loops.loops_of(ctx.module) if lf.has(L.BACKWARD)}
+    training = {id(lf.scope) for lf in ctx.loops.loops_of(ctx.module) if lf.has(L.BACKWARD) and not not_training(lf.scope)}
     if not training:
         return
     no_grad = _no_grad_ids(ctx.module)

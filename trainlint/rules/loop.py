@@ -12,6 +12,7 @@ from trainlint.analysis import loops as L
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import Scope
 from trainlint.analysis.loops import Event, LoopFacts
+from trainlint.analysis.purpose import not_training
 from trainlint.analysis.symbols import Value
 from trainlint.diagnostics import Severity
 from trainlint.rules import Finding, RuleContext, rule
@@ -19,10 +20,15 @@ from trainlint.rules import Finding, RuleContext, rule
 STEPS = (L.STEP, L.SCALER_STEP)
 
 
+def _training_loops(ctx: RuleContext) -> Iterator[LoopFacts]:
+    """The module's loops, less those of tests and benchmarks (see `analysis/purpose.py`)."""
+    return (lf for lf in ctx.loops.loops_of(ctx.module) if not not_training(lf.scope))
+
+
 def _iterations(ctx: RuleContext) -> Iterator[LoopFacts]:
     """Loops that are one training iteration: backward and step inside, and no inner loop
     (lexical or in a helper) that is itself a whole iteration."""
-    for lf in ctx.loops.loops_of(ctx.module):
+    for lf in _training_loops(ctx):
         if not (lf.has(L.BACKWARD) and lf.has(*STEPS)):
             continue
         if _inner_iteration(lf):
@@ -188,7 +194,7 @@ def missing_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
         return
     stepped = _stepped_nodes(ctx)
     seen: Set[int] = set()
-    for lf in ctx.loops.loops_of(ctx.module):
+    for lf in _training_loops(ctx):
         backward = lf.first(L.BACKWARD)
         if backward is None or id(backward.node) in seen:
             continue
@@ -310,7 +316,7 @@ def _project_has_optimizer(ctx: RuleContext) -> bool:
 def missing_backward(ctx: RuleContext) -> Iterator[Finding]:
     backwarded = _backwarded_steps(ctx)
     seen: Set[int] = set()
-    for lf in ctx.loops.loops_of(ctx.module):
+    for lf in _training_loops(ctx):
         step = lf.first(L.STEP, L.SCALER_STEP)
         if step is None:
             continue
@@ -371,7 +377,7 @@ def _step_after_clear(lf: LoopFacts) -> Optional[Event]:
 
 @rule("TL105")
 def scheduler_before_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
-    for lf in ctx.loops.loops_of(ctx.module):
+    for lf in _training_loops(ctx):
         if not (lf.has(L.SCHED_STEP) and lf.has(*STEPS)):
             continue
         # The innermost loop holding both decides the order.
@@ -528,29 +534,44 @@ def backward_under_no_grad(ctx: RuleContext) -> Iterator[Finding]:
         forwards: List[Event] = [e for e in lf.events if e.kind == L.FORWARD]
         if not any(e.kind == L.BACKWARD and not e.no_grad for e in lf.events):
             continue
-        culprit = None
-        if forwards and all(f.no_grad for f in forwards):
-            culprit = forwards[0]
-        else:
-            for s in lf.events:
-                if s.kind not in STEPS or s.receiver is None or s.receiver.kind != K.OPTIMIZER:
-                    continue
-                for model in ctx.resolver.trained_models(s.receiver):
-                    if model.origin is None:
-                        continue
-                    mine = [f for f in forwards if f.receiver is not None and f.receiver.origin is model.origin]
-                    if mine and all(f.no_grad for f in mine):
-                        culprit = mine[0]
-                        break
-                if culprit is not None:
-                    break
+        culprit = _trained_forward_under_no_grad(ctx, lf, forwards)
         if culprit is not None:
             f = culprit
+            name = _receiver_text(f)
             yield Finding(
                 "TL108",
                 f.module,
                 f.node,
-                "the model's forward pass runs under `torch.no_grad()`, so the loss carries no graph back "
-                "to the parameters and `backward()` fails or trains nothing. Run the training forward "
-                "with gradients enabled.",
+                f"the forward pass of `{name}`, the model this loop trains, runs under `torch.no_grad()`, so "
+                "the loss carries no graph back to its parameters and `backward()` fails or trains nothing. "
+                f"Run `{name}`'s forward with gradients enabled (a frozen part may stay under `no_grad`).",
             )
+
+
+def _trained_forward_under_no_grad(ctx: RuleContext, lf: LoopFacts, forwards: List[Event]) -> Optional[Event]:
+    """The forward of a model that the loop's optimizer trains, when every call of it is under
+    no_grad. A frozen encoder under no_grad while another model trains is fine; when no
+    optimizer's models are known, only a loop with a single model is judged."""
+    trained: List[Value] = []
+    for s in lf.events:
+        if s.kind in STEPS and s.receiver is not None and s.receiver.kind == K.OPTIMIZER:
+            trained += [m for m in ctx.resolver.trained_models(s.receiver) if m.origin is not None]
+    if trained:
+        for model in trained:
+            mine = [f for f in forwards if f.receiver is not None and f.receiver.origin is model.origin]
+            if mine and all(f.no_grad for f in mine):
+                return mine[0]
+        return None
+    origins = {id(f.receiver.origin) if f.receiver is not None else None for f in forwards}
+    if forwards and len(origins) == 1 and None not in origins and all(f.no_grad for f in forwards):
+        return forwards[0]
+    return None
+
+
+def _receiver_text(e: Event) -> str:
+    node = e.node
+    if isinstance(node, cst.Call):
+        f = node.func
+        target = f.value if isinstance(f, cst.Attribute) and f.attr.value == "forward" else f
+        return e.module.tree.code_for_node(target)
+    return "model"

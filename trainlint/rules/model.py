@@ -3,8 +3,6 @@ evaluation without no_grad, functional dropout)."""
 
 from __future__ import annotations
 
-import os
-import re
 import weakref
 from dataclasses import dataclass
 from typing import Iterator, List, Optional, Set, Tuple
@@ -22,6 +20,7 @@ from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import enclosing_class
+from trainlint.analysis.purpose import not_training, words
 from trainlint.analysis.symbols import Value, _return_values
 from trainlint.analysis.walk import walk
 from trainlint.rules import Finding, RuleContext, rule
@@ -436,7 +435,6 @@ _EVAL_WORDS = frozenset({
     "eval", "evaluate", "evaluation", "valid", "validate", "validation", "val", "test", "testing",
     "predict", "prediction", "inference", "infer", "score", "accuracy", "dev", "holdout",
 })
-_WORD = re.compile(r"[A-Za-z]+")
 
 
 @dataclass
@@ -447,10 +445,6 @@ class _EvalPass:
     model: Value
     mode_dependent: Optional[str]  # text of a dropout/batch-norm layer, if the model has one
     mode_layer: Optional[M.Layer]
-
-
-def _words(text: str) -> Set[str]:
-    return {w.lower() for w in _WORD.findall(text.replace("_", " "))}
 
 
 _TRAINED: "weakref.WeakKeyDictionary[object, Set[int]]" = weakref.WeakKeyDictionary()
@@ -553,8 +547,8 @@ def _make_pass(ctx: RuleContext, scope: Scope, lf: Optional[LoopFacts], fwd: Eve
     """The pass, when its receiver is a model we know (a project class, a torch.nn model, a
     library model); a loss or an unknown callable is not evaluated."""
     assert fwd.receiver is not None
-    if _is_test_code(scope):
-        return None  # unit tests call models to check shapes and modes, not to evaluate them
+    if not_training(scope):
+        return None  # unit tests call models to check shapes and modes, benchmarks to time them
     qual = fwd.receiver.qual or ""
     facts = FL.facts_of_value(fwd.receiver, ctx.project)
     if facts is None and not qual.startswith(_LIBRARY_MODELS):
@@ -564,19 +558,6 @@ def _make_pass(ctx: RuleContext, scope: Scope, lf: Optional[LoopFacts], fwd: Eve
     if layer is None and qual.startswith("torchvision.models."):
         text = f"`{qual}` (batch norm / dropout inside)"
     return _EvalPass(scope, lf, fwd, fwd.receiver, text, layer)
-
-
-def _is_test_code(scope: Scope) -> bool:
-    """pytest/unittest conventions: `test_*.py` / `*_test.py` files, `test*` functions."""
-    base = os.path.basename(scope.module.path)
-    if base.startswith("test_") or base.endswith("_test.py"):
-        return True
-    s: Optional[Scope] = scope
-    while s is not None:
-        if s.simple_name.startswith("test"):
-            return True
-        s = s.parent
-    return False
 
 
 def _feeds_gradients(ctx: RuleContext, lf: LoopFacts) -> bool:
@@ -708,11 +689,11 @@ def _grad_disabled(ctx: RuleContext, ep: _EvalPass) -> bool:
 def _eval_named(ctx: RuleContext, ep: _EvalPass) -> bool:
     """The function holding the loop, or the data it iterates, is named for evaluation."""
     scope = ep.scope
-    if scope.name != "<module>" and _words(scope.simple_name) & _EVAL_WORDS:
+    if scope.name != "<module>" and words(scope.simple_name) & _EVAL_WORDS:
         return True
     loop = ep.loop.node if ep.loop is not None else None
     if isinstance(loop, cst.For):
-        return bool(_words(scope.module.tree.code_for_node(loop.iter)) & _EVAL_WORDS)
+        return bool(words(scope.module.tree.code_for_node(loop.iter)) & _EVAL_WORDS)
     return False
 
 

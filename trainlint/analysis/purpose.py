@@ -1,0 +1,55 @@
+"""Code that runs a backward or an optimizer step without training a model for real: unit
+tests and fixtures, throughput and profiling probes. The loop, model and graph rules leave it
+alone: a test that checks one step, or a benchmark that times twenty, is not a training run
+whose silent bugs cost GPU hours."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Optional, Set
+
+from trainlint.analysis.facts import Scope
+
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+_PROBE_WORDS = frozenset({"benchmark", "benchmarks", "bench", "profile", "profiler", "profiling", "throughput", "timing", "speedtest"})
+_TEST_DIRS = frozenset({"tests", "test", "testing"})
+
+
+def words(text: str) -> Set[str]:
+    """The lower-case words of an identifier or a snippet (`evalLoop`, `eval_loop` -> eval, loop)."""
+    return {w.lower() for w in _WORD.findall(text.replace("_", " "))}
+
+
+def is_test_code(scope: Scope) -> bool:
+    """pytest/unittest conventions: `test_*.py`, `*_test.py`, `conftest.py`, a `tests/` folder,
+    `test*` functions and methods, and pytest fixtures."""
+    path = scope.module.path.replace("\\", "/")
+    base = os.path.basename(path)
+    if base.startswith("test_") or base.endswith("_test.py") or base == "conftest.py":
+        return True
+    if _TEST_DIRS & set(path.split("/")[-3:-1]):
+        return True  # `tests/unit/test_x.py`; a folder higher up says nothing about the project
+    s: Optional[Scope] = scope
+    while s is not None:
+        if s.simple_name.startswith("test") or any(d.rsplit(".", 1)[-1] == "fixture" for d in s.decorators):
+            return True
+        s = s.parent
+    return False
+
+
+def is_probe(scope: Scope) -> bool:
+    """A throughput or profiling probe: a function (or the file) named for benchmarking."""
+    base = os.path.splitext(os.path.basename(scope.module.path))[0]
+    if words(base) & _PROBE_WORDS:
+        return True
+    s: Optional[Scope] = scope
+    while s is not None:
+        if s.name != "<module>" and words(s.simple_name) & _PROBE_WORDS:
+            return True
+        s = s.parent
+    return False
+
+
+def not_training(scope: Scope) -> bool:
+    return is_test_code(scope) or is_probe(scope)
