@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tupl
 import libcst as cst
 from libcst.metadata import CodeRange
 
+from trainlint.analysis import calls as C
 from trainlint.analysis import gradmode as GM
 from trainlint.analysis import loops as L
 from trainlint.analysis.facts import ModuleFacts, Scope
@@ -714,21 +715,6 @@ def fix_tl107_scale(locate: Locate, backward: Event, sstep: Event) -> Optional[F
 # ---------------------------------------------------------------------------- expression helpers
 
 
-def _arg_value(call: cst.Call, position: Optional[int], keyword: Optional[str]) -> Optional[cst.Arg]:
-    positional = 0
-    for arg in call.args:
-        if arg.star:
-            return None
-        if arg.keyword is not None:
-            if keyword is not None and arg.keyword.value == keyword:
-                return arg
-            continue
-        if position is not None and positional == position:
-            return arg
-        positional += 1
-    return None
-
-
 def add_keyword(module: ModuleFacts, call: cst.Call, name: str, value: str) -> cst.Call:
     """`f(a, b)` -> `f(a, b, name=value)`, following the call's layout (one argument per line
     stays one per line; a trailing comma stays trailing)."""
@@ -814,7 +800,7 @@ def _activation_input(module: ModuleFacts, call: cst.Call, kinds: Sequence[str])
     qual = module.qualify(call.func)
     names = {q for k in kinds for q in _ACTIVATION_FUNCS[k]}
     if qual in names:
-        arg = _arg_value(call, 0, "input")
+        arg = C.arg_node(call, 0, "input")
         return arg.value if arg is not None else None
     if qual is None and isinstance(call.func, cst.Attribute) and call.func.attr.value in kinds and dotted(call.func.value) != "self":
         return call.func.value
@@ -1020,7 +1006,7 @@ def fix_tl302(locate: Locate, module: ModuleFacts, call: cst.Call, known_map_sty
     dataset), or replacing an explicit `shuffle=False` (unsafe: it was written on purpose)."""
     if _in_lambda(module, call) or any(a.star for a in call.args):
         return None
-    arg = _arg_value(call, 2, "shuffle")
+    arg = C.arg_node(call, 2, "shuffle")
     if arg is None:
         new = add_keyword(module, call, "shuffle", "True")
         return make_fix(module, {call: new}, SAFE if known_map_style else UNSAFE, "Pass `shuffle=True` to the training DataLoader")

@@ -22,6 +22,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
+from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
@@ -304,22 +305,6 @@ def last_name(qual: Optional[str]) -> str:
     return qual.rsplit(".", 1)[-1] if qual else ""
 
 
-def call_arg(call: cst.Call, pos: Optional[int], kw: Optional[str]) -> Optional[cst.BaseExpression]:
-    """The argument bound to positional index `pos` or keyword `kw` (None if absent)."""
-    positional = 0
-    for a in call.args:
-        if a.star:
-            continue
-        if a.keyword is not None:
-            if kw is not None and a.keyword.value == kw:
-                return a.value
-            continue
-        if pos is not None and positional == pos:
-            return a.value
-        positional += 1
-    return None
-
-
 def has_star_args(call: cst.Call) -> bool:
     return any(a.star for a in call.args)
 
@@ -384,22 +369,6 @@ def instantiation_sites(project: Project, cls: ClassFacts) -> List[Tuple[Scope, 
                         cache.setdefault(id(callee), []).append((s, call))
         project.__dict__["_tl_data_inst"] = cache
     return cache.get(id(cls), [])  # type: ignore[no-any-return]
-
-
-def argument_for_param(call: cst.Call, fn: Scope, name: str, bound_method: bool) -> Optional[cst.BaseExpression]:
-    """The argument a call passes for parameter `name` of `fn`; its default when omitted."""
-    idx = fn.params.index(name)
-    is_method = fn.cls is not None and bool(fn.params) and fn.params[0] in ("self", "cls")
-    pos = idx - 1 if is_method and bound_method else idx
-    for a in call.args:
-        if a.star:
-            return None
-    arg = call_arg(call, pos, name)
-    if arg is None:
-        node = fn.param_nodes[idx]
-        if node.default is not None:
-            return node.default
-    return arg
 
 
 def return_values(fn: Scope) -> List[cst.BaseExpression]:
@@ -626,7 +595,7 @@ class Tracer:
             return
         for fr in reversed(st.frames):
             if fr.callee is fn:
-                arg = argument_for_param(fr.call, fn, name, fr.bound_method)
+                arg = C.bind_default(fr.call, fn, name, fr.bound_method)
                 if arg is not None:
                     inner = _with(st, frames=st.frames[: st.frames.index(fr)])
                     where = fr.caller if arg is not fn.param_nodes[fn.params.index(name)].default else fn
@@ -635,13 +604,13 @@ class Tracer:
         if fn.cls is not None and fn.simple_name == "__init__":
             sites = instantiation_sites(self.project, fn.cls)
             for caller, call in sites[:8]:
-                arg = argument_for_param(call, fn, name, True)
+                arg = C.bind_default(call, fn, name, True)
                 if arg is not None:
                     where = caller if arg is not fn.param_nodes[fn.params.index(name)].default else fn
                     self._walk(arg, where, st, depth + 1)
             return
         for caller, call in self.project.callers(fn)[:8]:
-            arg = argument_for_param(call, fn, name, isinstance(call.func, cst.Attribute))
+            arg = C.bind_default(call, fn, name, isinstance(call.func, cst.Attribute))
             if arg is not None:
                 where = caller if arg is not fn.param_nodes[fn.params.index(name)].default else fn
                 self._walk(arg, where, st, depth + 1)
@@ -728,7 +697,7 @@ class Tracer:
 
         # tensor construction and dtype conversion
         if qual in _TENSOR_CONVERTERS or qual in _FLOAT_CONVERTERS or qual in _INT_CONVERTERS:
-            dtype = _dtype_kind(call_arg(call, None, "dtype"), mod)
+            dtype = _dtype_kind(C.arg(call, None, "dtype", skip_star=True), mod)
             if qual in _INT_CONVERTERS or dtype == "int":
                 return
             if not call.args:
@@ -752,7 +721,7 @@ class Tracer:
 
         # data containers
         if qual in ("torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"):
-            ds = call_arg(call, 0, "dataset")
+            ds = C.arg(call, 0, "dataset", skip_star=True)
             if ds is not None:
                 self._walk(ds, scope, st, nxt)
             return
@@ -767,7 +736,7 @@ class Tracer:
                     self._walk(a.value, scope, _with(st, pending=()), nxt)
             return
         if qual in ("torch.utils.data.Subset", "torch.utils.data.random_split", "torch.utils.data.dataset.Subset"):
-            ds = call_arg(call, 0, "dataset")
+            ds = C.arg(call, 0, "dataset", skip_star=True)
             if ds is not None:
                 keep = pend[1:] if qual.endswith("random_split") and pend and isinstance(pend[0], int) else pend
                 self._walk(ds, scope, _with(st, pending=keep), nxt)
@@ -785,7 +754,7 @@ class Tracer:
             self._walk(call.args[0].value, scope, st, nxt)
             return
         if qual is not None and qual.startswith("torchvision.datasets.") and self.mode == SCALE:
-            tf = call_arg(call, None, "transform")
+            tf = C.arg(call, None, "transform", skip_star=True)
             if tf is not None:
                 self._transform_object(tf, scope, st, nxt, None)
             return
@@ -800,9 +769,9 @@ class Tracer:
             if m in _INT_METHODS:
                 return
             if m in ("astype", "type", "to"):
-                dtype = _dtype_kind(call.args[0].value if call.args else call_arg(call, None, "dtype"), mod)
+                dtype = _dtype_kind(call.args[0].value if call.args else C.arg(call, None, "dtype", skip_star=True), mod)
                 if m == "to":
-                    dtype = _dtype_kind(call_arg(call, None, "dtype"), mod) or _dtype_kind(call.args[0].value if call.args else None, mod)
+                    dtype = _dtype_kind(C.arg(call, None, "dtype", skip_star=True), mod) or _dtype_kind(call.args[0].value if call.args else None, mod)
                 if dtype == "int":
                     return
                 if dtype == "uint8" and self.mode == SCALE:
@@ -955,7 +924,7 @@ class Tracer:
                     if owner is None:
                         return None
                     for caller, call in instantiation_sites(self.project, owner)[:8]:
-                        arg = argument_for_param(call, sc, expr.value, True)
+                        arg = C.bind_default(call, sc, expr.value, True)
                         if arg is None:
                             return None
                         got = self._pipeline(arg, caller)
@@ -979,7 +948,7 @@ class Tracer:
         if qual in ("torchvision.transforms.functional.pil_to_tensor",):
             self._hit("uint8", call, scope, st, qual)
             return True
-        dtype = _dtype_kind(call_arg(call, None, "dtype"), mod)
+        dtype = _dtype_kind(C.arg(call, None, "dtype", skip_star=True), mod)
         if dtype == "uint8" and qual is not None and (qual.startswith("numpy.") or qual.startswith("torch.")):
             self._hit("uint8", call, scope, st, "uint8")
             return True
@@ -1071,7 +1040,7 @@ def _randint_high(call: cst.Call, qual: Optional[str]) -> Optional[float]:
         return None
     positional = [a.value for a in call.args if a.keyword is None and not a.star]
     if is_torch:
-        high = call_arg(call, None, "high")
+        high = C.arg(call, None, "high", skip_star=True)
         if high is None and positional:
             # randint(high, size) or randint(low, high, size)
             second = positional[1] if len(positional) > 1 else None
@@ -1080,7 +1049,7 @@ def _randint_high(call: cst.Call, qual: Optional[str]) -> Optional[float]:
             else:
                 high = positional[0]
         return number(high)
-    high = call_arg(call, None, "high")
+    high = C.arg(call, None, "high", skip_star=True)
     if high is None and len(positional) >= 2 and number(positional[1]) is not None:
         high = positional[1]
     elif high is None and positional:
@@ -1383,7 +1352,7 @@ def _loader_walk(project: Project, expr: cst.BaseExpression, scope: Scope, depth
 def _loader_param(project: Project, name: str, fn: Scope, depth: int, frames: Tuple[_Frame, ...], out: List[Tuple[cst.Call, Scope]], seen: Set[Tuple[int, int]]) -> None:
     for fr in reversed(frames):
         if fr.callee is fn:
-            arg = argument_for_param(fr.call, fn, name, fr.bound_method)
+            arg = C.bind_default(fr.call, fn, name, fr.bound_method)
             if arg is not None:
                 _loader_walk(project, arg, fr.caller, depth, frames[: frames.index(fr)], out, seen)
             return
@@ -1393,7 +1362,7 @@ def _loader_param(project: Project, name: str, fn: Scope, depth: int, frames: Tu
         sites = project.callers(fn)
     for caller, call in sites[:12]:
         bound = isinstance(call.func, cst.Attribute) or fn.simple_name == "__init__"
-        arg = argument_for_param(call, fn, name, bound)
+        arg = C.bind_default(call, fn, name, bound)
         if arg is not None:
             _loader_walk(project, arg, caller, depth, frames, out, seen)
 
@@ -1469,9 +1438,9 @@ def _lightning_fit_loaders(module: ModuleFacts) -> List[Tuple[Scope, cst.Call, c
             if not isinstance(func, cst.Attribute) or func.attr.value != "fit" or has_star_args(call):
                 continue
             trainer = _lightning_trainer(func.value, scope)
-            if trainer is None or call_arg(trainer, None, "overfit_batches") is not None or has_star_args(trainer):
+            if trainer is None or C.arg(trainer, None, "overfit_batches", skip_star=True) is not None or has_star_args(trainer):
                 continue
-            loader = call_arg(call, 1, "train_dataloaders") or call_arg(call, None, "train_dataloader")
+            loader = C.arg(call, 1, "train_dataloaders", skip_star=True) or C.arg(call, None, "train_dataloader", skip_star=True)
             if loader is not None:
                 out.append((scope, call, loader))
     return out
@@ -1488,12 +1457,12 @@ def dataset_is_iterable(project: Project, expr: Optional[cst.BaseExpression], sc
             if last in ("IterableDataset", "ChainDataset"):
                 return True
             if last in ("Subset", "random_split"):
-                return dataset_is_iterable(project, call_arg(expr, 0, "dataset"), scope, depth + 1)
+                return dataset_is_iterable(project, C.arg(expr, 0, "dataset", skip_star=True), scope, depth + 1)
             return False
         if qual.startswith(("webdataset", "torchdata", "wds.")) or last in ("WebDataset", "IterableWrapper"):
             return True
         if qual.startswith("datasets.") and last in ("load_dataset",):
-            streaming = call_arg(expr, None, "streaming")
+            streaming = C.arg(expr, None, "streaming", skip_star=True)
             return True if is_true(streaming) else (None if streaming is not None and not is_false_or_none(streaming) else False)
         if qual.startswith("torchvision.datasets."):
             return False
@@ -1519,7 +1488,7 @@ def dataset_is_iterable(project: Project, expr: Optional[cst.BaseExpression], sc
             sites = instantiation_sites(project, scope.cls) if scope.cls is not None and scope.simple_name == "__init__" else project.callers(scope)
             vals = set()
             for caller, call in sites[:8]:
-                arg = argument_for_param(call, scope, expr.value, isinstance(call.func, cst.Attribute) or scope.simple_name == "__init__")
+                arg = C.bind_default(call, scope, expr.value, isinstance(call.func, cst.Attribute) or scope.simple_name == "__init__")
                 vals.add(dataset_is_iterable(project, arg, caller, depth + 1) if arg is not None else None)
             return vals.pop() if len(vals) == 1 else None
         if not defs and scope.parent is not None:
@@ -1530,7 +1499,7 @@ def dataset_is_iterable(project: Project, expr: Optional[cst.BaseExpression], sc
                 return None
             if d.path:
                 if isinstance(d.value, cst.Call) and (scope.module.qualify(d.value.func) or "").endswith("random_split"):
-                    vals.add(dataset_is_iterable(project, call_arg(d.value, 0, "dataset"), scope, depth + 1))
+                    vals.add(dataset_is_iterable(project, C.arg(d.value, 0, "dataset", skip_star=True), scope, depth + 1))
                     continue
                 if isinstance(d.value, (cst.Tuple, cst.List)) and len(d.path) == 1 and d.path[0] < len(d.value.elements):
                     vals.add(dataset_is_iterable(project, d.value.elements[d.path[0]].value, scope, depth + 1))
@@ -1661,7 +1630,7 @@ def _origins(project: Project, expr: cst.BaseExpression, scope: Scope, depth: in
                 if not sites:
                     return False
                 for caller, call in sites[:8]:
-                    arg = argument_for_param(call, s, expr.value, isinstance(call.func, cst.Attribute) or s.simple_name == "__init__")
+                    arg = C.bind_default(call, s, expr.value, isinstance(call.func, cst.Attribute) or s.simple_name == "__init__")
                     if arg is None or not _origins(project, arg, caller, nxt, out, seen):
                         return False
                 return True
@@ -1773,7 +1742,7 @@ def dataset_length(project: Project, origin: cst.BaseExpression, scope: Scope) -
         return None
     qual = scope.module.qualify(origin.func) or ""
     if qual in ("torch.utils.data.Subset", "torch.utils.data.dataset.Subset"):
-        idx = call_arg(origin, 1, "indices")
+        idx = C.arg(origin, 1, "indices", skip_star=True)
         if isinstance(idx, cst.Call) and isinstance(idx.func, cst.Name) and idx.func.value == "list" and idx.args:
             idx = idx.args[0].value
         if isinstance(idx, (cst.List, cst.Tuple)) and not any(isinstance(e, cst.StarredElement) for e in idx.elements):

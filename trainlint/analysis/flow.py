@@ -20,6 +20,7 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 import libcst as cst
 from libcst.metadata import CodeRange
 
+from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
 from trainlint.analysis import modules as M
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
@@ -27,7 +28,7 @@ from trainlint.analysis.names import dotted
 from trainlint.analysis.positions import positions
 from trainlint.analysis.project import Project, enclosing_class
 from trainlint.analysis.scopes import reaching, visible
-from trainlint.analysis.symbols import Resolver, Value, _argument_for, _return_values
+from trainlint.analysis.symbols import Resolver, Value, _return_values
 from trainlint.analysis.walk import walk
 
 MAX_DEPTH = 14
@@ -307,16 +308,14 @@ class Tracer:
         return whole.elements[b.index]
 
     def _param(self, fn: Scope, name: str, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
-        idx = fn.params.index(name)
-        is_method = fn.cls is not None and bool(fn.params) and fn.params[0] in ("self", "cls")
-        if is_method and idx == 0:
+        if C.is_method(fn) and fn.params.index(name) == 0:
             return None
         callers = self.project.callers(fn)
         if not callers:
             return None
         ops: List[Optional[Op]] = []
         for caller_scope, call in callers:
-            arg = _argument_for(call, fn, idx, name, is_method)
+            arg = C.bind(call, fn, name, isinstance(call.func, cst.Attribute))
             if arg is None:
                 return None
             ops.append(self._op(arg, caller_scope, depth, stack))
@@ -546,7 +545,7 @@ def _loss_call(call: cst.Call, scope: Scope, resolver: Resolver) -> Optional[Los
             family, name, ctor, ctor_module, guess = LOSS_FAMILIES[last], last, value.origin, value.module, value.guess
     if family is None:
         return None
-    return LossCall(call, scope, family, name, call_arg(call, 0, "input"), call_arg(call, 1, "target"), ctor, ctor_module, guess)
+    return LossCall(call, scope, family, name, C.arg(call, 0, "input"), C.arg(call, 1, "target"), ctor, ctor_module, guess)
 
 
 def _wrapped_loss_call(call: cst.Call, scope: Scope, cls: ClassFacts, resolver: Resolver) -> Optional[LossCall]:
@@ -568,22 +567,7 @@ def _wrapped_loss_call(call: cst.Call, scope: Scope, cls: ClassFacts, resolver: 
     if inner.input.value not in params or inner.target.value not in params:
         return None
     i, t = params.index(inner.input.value), params.index(inner.target.value)
-    return replace(inner, node=call, scope=scope, input=call_arg(call, i, inner.input.value), target=call_arg(call, t, inner.target.value))
-
-
-def call_arg(call: cst.Call, position: int, keyword: str) -> Optional[cst.BaseExpression]:
-    positional = 0
-    for arg in call.args:
-        if arg.star:
-            return None
-        if arg.keyword is not None:
-            if arg.keyword.value == keyword:
-                return arg.value
-            continue
-        if positional == position:
-            return arg.value
-        positional += 1
-    return None
+    return replace(inner, node=call, scope=scope, input=C.arg(call, i, inner.input.value), target=C.arg(call, t, inner.target.value))
 
 
 # ---------------------------------------------------------------------------- class-label targets
@@ -669,14 +653,12 @@ class LabelTracer:
         return None
 
     def _param(self, fn: Scope, name: str, depth: int) -> Optional[Evidence]:
-        idx = fn.params.index(name)
-        is_method = fn.cls is not None and bool(fn.params) and fn.params[0] in ("self", "cls")
-        if is_method and idx == 0:
+        if C.is_method(fn) and fn.params.index(name) == 0:
             return None
         callers = self.project.callers(fn)
         evs: List[Optional[Evidence]] = []
         for caller_scope, call in callers:
-            arg = _argument_for(call, fn, idx, name, is_method)
+            arg = C.bind(call, fn, name, isinstance(call.func, cst.Attribute))
             if arg is None:
                 return None
             evs.append(self.evidence(arg, caller_scope, depth))
@@ -711,11 +693,9 @@ class LabelTracer:
             # a loader passed in: every call site must pass one with class labels there
             if depth > MAX_DEPTH:
                 return None
-            idx = scope.params.index(iterable.value)
-            is_method = scope.cls is not None and scope.params[0] in ("self", "cls")
             found: List[Optional[Evidence]] = []
             for caller_scope, call in self.project.callers(scope):
-                arg = _argument_for(call, scope, idx, iterable.value, is_method)
+                arg = C.bind(call, scope, iterable.value, isinstance(call.func, cst.Attribute))
                 found.append(self._element(arg, index, caller_scope, depth + 1) if arg is not None else None)
             if found and all(f is not None and f.kind == found[0].kind for f in found):  # type: ignore[union-attr]
                 return found[0]
@@ -724,7 +704,7 @@ class LabelTracer:
         if dataset is None:
             return None
         call, call_scope = dataset
-        ds_arg = call_arg(call, 0, "dataset")
+        ds_arg = C.arg(call, 0, "dataset")
         if ds_arg is None:
             return None
         tensors = self._dataset_call(ds_arg, call_scope, depth + 1, want="TensorDataset")

@@ -12,6 +12,7 @@ from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
+from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.names import dotted
@@ -313,7 +314,7 @@ class Resolver:
 
     def _param_value(self, fn: Scope, name: str, depth: int, seen: Set[int]) -> Optional[Value]:
         idx = fn.params.index(name)
-        is_method = fn.cls is not None and bool(fn.params) and fn.params[0] in ("self", "cls")
+        is_method = C.is_method(fn)
         if is_method and idx == 0:
             return None
         values: List[Value] = []
@@ -323,9 +324,9 @@ class Resolver:
         for caller_scope, call in [*callers, *made]:
             if id(call) in made_ids:
                 # `Trainer(model, ...)` passes `model` to `__init__(self, model, ...)`
-                arg = _argument_for(call, fn, idx - 1, name, False)
+                arg = C.bind(call, fn, name, True)
             else:
-                arg = _argument_for(call, fn, idx, name, is_method)
+                arg = C.bind(call, fn, name, isinstance(call.func, cst.Attribute))
             if arg is None:
                 default = fn.param_nodes[idx].default
                 if default is None:
@@ -381,22 +382,6 @@ def _int_subscript(sub: cst.Subscript) -> Optional[int]:
         return int(value.value)
     if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus) and isinstance(value.expression, cst.Integer):
         return -int(value.expression.value)
-    return None
-
-
-def _argument_for(call: cst.Call, fn: Scope, idx: int, name: str, is_method: bool) -> Optional[cst.BaseExpression]:
-    pos = idx - 1 if is_method and isinstance(call.func, cst.Attribute) else idx
-    positional = 0
-    for arg in call.args:
-        if arg.star:
-            return None
-        if arg.keyword is not None:
-            if arg.keyword.value == name:
-                return arg.value
-            continue
-        if positional == pos:
-            return arg.value
-        positional += 1
     return None
 
 

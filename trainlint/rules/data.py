@@ -12,6 +12,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Set, Tuple
 import libcst as cst
 
 from trainlint import fixes
+from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
@@ -184,11 +185,11 @@ def _dataset_facts(ctx: RuleContext, use: D.LoaderUse) -> str:
     """Why the loader's order cannot matter ("silent"), or how its dataset is ordered: "split"
     (a `random_split` subset: a random order fixed once), "" (stored order, unknown)."""
     project = ctx.project
-    dataset = D.call_arg(use.call, 0, "dataset")
+    dataset = C.arg(use.call, 0, "dataset", skip_star=True)
     origins = D.dataset_origins(project, dataset, use.scope)
     if not origins:
         return ""
-    batch = D.call_arg(use.call, 1, "batch_size")
+    batch = C.arg(use.call, 1, "batch_size", skip_star=True)
     batch_size = 1.0 if batch is None else D.number(batch)
     if batch_size is not None:
         sizes = [D.dataset_length(project, o, sc) for o, sc in origins]
@@ -211,16 +212,16 @@ def _tl302(ctx: RuleContext) -> List[Finding]:
         call = use.call
         if D.has_star_args(call):
             continue  # `**loader_kwargs` may carry shuffle/sampler
-        shuffle = D.call_arg(call, 2, "shuffle")
-        sampler = D.call_arg(call, 3, "sampler")
-        batch_sampler = D.call_arg(call, 4, "batch_sampler")
+        shuffle = C.arg(call, 2, "shuffle", skip_star=True)
+        sampler = C.arg(call, 3, "sampler", skip_star=True)
+        batch_sampler = C.arg(call, 4, "batch_sampler", skip_star=True)
         if any(s is not None and not D.is_false_or_none(s) for s in (sampler, batch_sampler)):
             continue
         if shuffle is not None and not D.is_false_or_none(shuffle):
             continue  # shuffle=True, or a value decided at run time
         if D.in_dead_code(use.scope, call):
             continue  # the `else` of `if True:`: never runs
-        dataset = D.call_arg(call, 0, "dataset")
+        dataset = C.arg(call, 0, "dataset", skip_star=True)
         iterable = D.dataset_is_iterable(project, dataset, use.scope)
         if iterable:
             continue  # an IterableDataset orders its own stream; shuffle=True would raise
@@ -322,7 +323,7 @@ def _integer_conversions(module: ModuleFacts) -> Set[int]:
             if m in D.INT_METHODS and not call.args:
                 out.add(id(func.value))
             elif m in ("to", "type"):
-                dtype = D.call_arg(call, None, "dtype") or (call.args[0].value if call.args else None)
+                dtype = C.arg(call, None, "dtype", skip_star=True) or (call.args[0].value if call.args else None)
                 if D.dtype_kind(dtype, module) in ("int", "uint8"):
                     out.add(id(func.value))
     module.cache["data.int_conversions"] = out
@@ -332,7 +333,7 @@ def _integer_conversions(module: ModuleFacts) -> Set[int]:
 def _integer_tensor(call: cst.Call, qual: str, module: ModuleFacts) -> bool:
     """The conversion makes an integer or bool tensor: it cannot hold NaN (labels, ids, indices,
     token ids)."""
-    if qual in D.INT_CONVERTERS or D.dtype_kind(D.call_arg(call, None, "dtype"), module) in ("int", "uint8"):
+    if qual in D.INT_CONVERTERS or D.dtype_kind(C.arg(call, None, "dtype", skip_star=True), module) in ("int", "uint8"):
         return True
     return id(call) in _integer_conversions(module)
 

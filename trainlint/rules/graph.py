@@ -16,6 +16,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 
 from trainlint import fixes
+from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
@@ -116,7 +117,7 @@ class GraphEval:
         func = call.func
         qual = mod.qualify(func)
         args = [a.value for a in call.args if not a.star and a.keyword is None]
-        requires_grad = D.is_true(D.call_arg(call, None, "requires_grad"))
+        requires_grad = D.is_true(C.arg(call, None, "requires_grad", skip_star=True))
         if qual in _FRESH or qual in ("torch.as_tensor", "torch.autograd.Variable", "torch.nn.Parameter"):
             # A new tensor holds the numbers, not the history: it is cut exactly when its
             # content already was (`torch.tensor(loss.item(), requires_grad=True)`).
@@ -224,7 +225,7 @@ class GraphEval:
         for i in range(len(frames) - 1, -1, -1):
             fr = frames[i]
             if fr.callee is fn:
-                arg = D.argument_for_param(fr.call, fn, name, fr.bound)
+                arg = C.bind_default(fr.call, fn, name, fr.bound)
                 if arg is None:
                     return _LIVE
                 default = fn.param_nodes[fn.params.index(name)].default
@@ -235,7 +236,7 @@ class GraphEval:
             return _LIVE
         states = []
         for caller, call in sites[:8]:
-            arg = D.argument_for_param(call, fn, name, isinstance(call.func, cst.Attribute))
+            arg = C.bind_default(call, fn, name, isinstance(call.func, cst.Attribute))
             if arg is None:
                 return _LIVE
             default = fn.param_nodes[fn.params.index(name)].default
@@ -517,7 +518,7 @@ def _direction(node: cst.CSTNode) -> Optional[int]:
         s = _grad_sign(first.value)
         if s is None:
             return None
-        alpha = D.call_arg(node, 1, "alpha")
+        alpha = C.arg(node, 1, "alpha", skip_star=True)
         if alpha is not None:
             a = _sign_of(alpha)
             if a is None:

@@ -14,6 +14,7 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
+from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
 from trainlint.analysis import kinds as K
 from trainlint.analysis.facts import ModuleFacts, Scope
@@ -169,7 +170,7 @@ class LrResolver:
             return [LrValue(v.value, v.node, v.module, "default") for v in vals]
         for caller, call in sites[:16]:
             bound = isinstance(call.func, cst.Attribute) or fn.simple_name == "__init__"
-            arg = D.argument_for_param(call, fn, name, bound)
+            arg = C.bind_default(call, fn, name, bound)
             if arg is None:
                 raise _Unknown
             if arg is default:
@@ -236,7 +237,7 @@ class LrResolver:
                     if not sites:
                         return False
                     for caller, call in sites[:8]:
-                        arg = D.argument_for_param(call, s, expr.value, isinstance(call.func, cst.Attribute))
+                        arg = C.bind_default(call, s, expr.value, isinstance(call.func, cst.Attribute))
                         if arg is None or not self._is_parsed_args(arg, caller, depth + 1, seen):
                             return False
                     return True
@@ -255,7 +256,7 @@ class LrResolver:
                         continue
                     if _dest_of(call) != dest:
                         continue
-                    default = D.call_arg(call, None, "default")
+                    default = C.arg(call, None, "default", skip_star=True)
                     value = D.number(default) if default is not None else None
                     if value is None and isinstance(default, cst.SimpleString):
                         try:
@@ -296,7 +297,7 @@ class LrResolver:
 
 
 def _dest_of(call: cst.Call) -> Optional[str]:
-    dest = D.call_arg(call, None, "dest")
+    dest = C.arg(call, None, "dest", skip_star=True)
     if isinstance(dest, cst.SimpleString):
         v = dest.evaluated_value
         return v if isinstance(v, str) else None
@@ -325,7 +326,7 @@ def _schedulers_of(ctx: RuleContext) -> Tuple[Dict[int, Set[str]], Set[int]]:
                 if K.kind_of_constructor(qual) != K.SCHEDULER:
                     continue
                 name = D.last_name(qual)
-                opt = D.call_arg(call, 0, "optimizer")
+                opt = C.arg(call, 0, "optimizer", skip_star=True)
                 if opt is None:
                     if name in _LR_OVERRIDING:
                         blind.add(id(m))
@@ -477,7 +478,7 @@ def _findings(ctx: RuleContext) -> List[Finding]:
         for scope, call, qual in calls:
             if D.has_star_args(call):
                 continue
-            lr = D.call_arg(call, 1, "lr")
+            lr = C.arg(call, 1, "lr", skip_star=True)
             if lr is None:
                 continue  # the library default
             values = resolver.values(lr, scope)

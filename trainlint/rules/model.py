@@ -10,6 +10,7 @@ from typing import Iterator, List, Optional, Set, Tuple
 import libcst as cst
 
 from trainlint import fixes, options
+from trainlint.analysis import calls as C
 from trainlint.analysis import flow as FL
 from trainlint.analysis import gradmode as GM
 from trainlint.analysis import kinds as K
@@ -49,17 +50,17 @@ def _init_of(call: cst.Call, scope: Scope) -> Optional[_Init]:
     scale: Optional[float] = None
     if qual is not None and qual.startswith("torch.nn.init."):
         fn = qual.rsplit(".", 1)[-1].rstrip("_")
-        target = FL.call_arg(call, 0, "tensor")
+        target = C.arg(call, 0, "tensor")
         if fn == "zeros":
             constant = 0.0
         elif fn == "ones":
             constant = 1.0
         elif fn == "constant":
-            constant = _literal(FL.call_arg(call, 1, "val"))
+            constant = _literal(C.arg(call, 1, "val"))
         elif fn in ("normal", "trunc_normal"):
-            scale = _literal(FL.call_arg(call, 2, "std"), default=1.0)
+            scale = _literal(C.arg(call, 2, "std"), default=1.0)
         elif fn == "uniform":
-            scale = _bound(FL.call_arg(call, 1, "a"), FL.call_arg(call, 2, "b"))
+            scale = _bound(C.arg(call, 1, "a"), C.arg(call, 2, "b"))
         else:
             return None
     elif qual is None and isinstance(call.func, cst.Attribute):
@@ -68,11 +69,11 @@ def _init_of(call: cst.Call, scope: Scope) -> Optional[_Init]:
         if meth == "zero_" and not call.args:
             constant = 0.0
         elif meth == "fill_":
-            constant = _literal(FL.call_arg(call, 0, "value"))
+            constant = _literal(C.arg(call, 0, "value"))
         elif meth == "normal_":
-            scale = _literal(FL.call_arg(call, 1, "std"), default=1.0)
+            scale = _literal(C.arg(call, 1, "std"), default=1.0)
         elif meth == "uniform_":
-            scale = _bound(FL.call_arg(call, 0, "from"), FL.call_arg(call, 1, "to"))
+            scale = _bound(C.arg(call, 0, "from"), C.arg(call, 1, "to"))
         else:
             return None
     else:
@@ -878,7 +879,7 @@ def functional_dropout_always_on(ctx: RuleContext) -> Iterator[Finding]:
                 qual = mod.qualify(call.func)
                 if qual not in _FUNCTIONAL_DROPOUT:
                     continue
-                if FL.call_arg(call, _FUNCTIONAL_DROPOUT[qual], "training") is not None or any(a.star for a in call.args):
+                if C.arg(call, _FUNCTIONAL_DROPOUT[qual], "training") is not None or any(a.star for a in call.args):
                     continue
                 if _under_training_check(method, call):
                     continue  # `if self.training: x = F.dropout(x, p)` only runs in training mode
