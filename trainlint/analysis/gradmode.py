@@ -4,7 +4,7 @@ that wrap them (`@smart_inference_mode()` defined in the project's utils)."""
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Set
 
 import libcst as cst
 
@@ -82,3 +82,49 @@ def _project_factory(target: cst.BaseExpression, module: ModuleFacts) -> bool:
         quals = {fn.module.qualify(n) for n in walk(fn.node) if isinstance(n, (cst.Attribute, cst.Name))}
         cache[id(fn)] = bool(quals & set(NO_GRAD_CONTEXTS)) and not quals & set(_ENABLE_GRAD)
     return cache[id(fn)]
+
+
+def no_grad_nodes(module: ModuleFacts) -> Set[int]:
+    """Ids of statements and calls lexically inside `with torch.no_grad():` (or
+    `inference_mode`), and inside functions decorated with either."""
+    cached = module.cache.get("gradmode.nodes")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    out: Set[int] = set()
+    # Only statements are walked to find the blocks; expressions only inside those blocks.
+    stack: List[cst.CSTNode] = list(module.tree.body)
+    while stack:
+        n = stack.pop()
+        body: Optional[cst.CSTNode] = None
+        if isinstance(n, cst.With) and any(disables_grad(item.item, module) for item in n.items):
+            body = n.body
+        elif isinstance(n, cst.FunctionDef) and function_disables_grad(n, module):
+            body = n.body
+        if body is not None:
+            out.update(id(x) for x in walk(body) if isinstance(x, (cst.BaseSmallStatement, cst.Call, cst.BaseCompoundStatement)))
+            continue
+        if isinstance(n, cst.BaseCompoundStatement):
+            stack.extend(_sub_statements(n))
+    module.cache["gradmode.nodes"] = out
+    return out
+
+
+def _sub_statements(n: cst.BaseCompoundStatement) -> List[cst.CSTNode]:
+    out: List[cst.CSTNode] = []
+    suites: List[Optional[cst.BaseSuite]] = [getattr(n, "body", None)]  # `match` has only cases
+    orelse = getattr(n, "orelse", None)
+    if isinstance(orelse, cst.If):
+        out.append(orelse)
+    elif orelse is not None:
+        suites.append(orelse.body)
+    for h in getattr(n, "handlers", ()):
+        suites.append(h.body)
+    final = getattr(n, "finalbody", None)
+    if final is not None:
+        suites.append(final.body)
+    for case in getattr(n, "cases", ()):
+        suites.append(case.body)
+    for suite in suites:
+        if isinstance(suite, cst.IndentedBlock):
+            out.extend(suite.body)
+    return out

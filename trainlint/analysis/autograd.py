@@ -1,0 +1,292 @@
+"""Does a value still hang on the autograd graph? `GraphEval` walks the definitions that
+reach an expression (through helpers and call-site arguments) and answers CUT only on
+positive evidence (`.item()`, `.detach()`, `.data`, `float()`, a fresh `torch.tensor(...)`)
+with nothing graph-carrying mixed in; anything it cannot see counts as LIVE, so unknown code
+never produces a finding. Also here: the `backward()` calls of a module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+import libcst as cst
+
+from trainlint.analysis import calls as C
+from trainlint.analysis import data as D
+from trainlint.analysis import kinds as K
+from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
+from trainlint.analysis.names import dotted
+from trainlint.analysis.project import Project
+from trainlint.analysis.symbols import Resolver
+
+# ------------------------------------------------------------------------------ graph state
+
+CUT, NOGRAPH, LIVE = "cut", "nograph", "live"
+
+
+@dataclass(frozen=True)
+class GState:
+    kind: str
+    node: Optional[cst.CSTNode] = None  # where the value left the graph
+    module: Optional[ModuleFacts] = None
+    how: str = ""
+
+
+_LIVE = GState(LIVE)
+_NOGRAPH = GState(NOGRAPH)
+CUT_METHODS = {"item": "`.item()`", "tolist": "`.tolist()`", "detach": "`.detach()`", "detach_": "`.detach_()`", "numpy": "`.numpy()`"}
+_FRESH = {"torch.tensor", "torch.Tensor", "torch.FloatTensor", "torch.from_numpy", "torch.scalar_tensor", "torch.DoubleTensor"}
+_ENGINE_NAMES = {"accelerator", "fabric", "engine", "model_engine", "deepspeed_engine", "trainer"}
+
+
+def _combine(states: Sequence[GState]) -> GState:
+    if not states:
+        return _LIVE
+    if any(s.kind == LIVE for s in states):
+        return _LIVE
+    cut = next((s for s in states if s.kind == CUT), None)
+    return cut if cut is not None else _NOGRAPH
+
+
+@dataclass(frozen=True)
+class _Frame:
+    callee: Scope
+    call: cst.Call
+    caller: Scope
+    bound: bool
+
+
+class GraphEval:
+    """Whether an expression's value is cut from the autograd graph."""
+
+    def __init__(self, project: Project, resolver: Resolver) -> None:
+        self.project = project
+        self.resolver = resolver
+        self._budget = 0
+
+    def state(self, expr: cst.BaseExpression, scope: Scope) -> GState:
+        self._budget = 600
+        return self._eval(expr, scope, (), 0, frozenset())
+
+    def _eval(self, expr: cst.BaseExpression, scope: Scope, frames: Tuple[_Frame, ...], depth: int, seen: frozenset) -> GState:
+        self._budget -= 1
+        key = (id(expr), id(scope))
+        if depth > 24 or self._budget <= 0 or key in seen:
+            return _LIVE
+        seen = seen | {key}
+        nxt = depth + 1
+        if isinstance(expr, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
+            return _NOGRAPH
+        if isinstance(expr, cst.Name):
+            if expr.value in ("None", "True", "False"):
+                return _NOGRAPH
+            return self._name(expr, scope, frames, nxt, seen)
+        if isinstance(expr, cst.Attribute):
+            if expr.attr.value == "data" and not _is_self_attr(expr):
+                recv = self._eval(expr.value, scope, frames, nxt, seen)
+                return _NOGRAPH if recv.kind == NOGRAPH else GState(CUT, expr, scope.module, "`.data`")
+            if _is_self_attr(expr):
+                return _LIVE
+            return self._eval(expr.value, scope, frames, nxt, seen)
+        if isinstance(expr, cst.Subscript):
+            return self._eval(expr.value, scope, frames, nxt, seen)
+        if isinstance(expr, cst.BinaryOperation):
+            return _combine([self._eval(expr.left, scope, frames, nxt, seen), self._eval(expr.right, scope, frames, nxt, seen)])
+        if isinstance(expr, cst.UnaryOperation):
+            return self._eval(expr.expression, scope, frames, nxt, seen)
+        if isinstance(expr, cst.IfExp):
+            return _combine([self._eval(expr.body, scope, frames, nxt, seen), self._eval(expr.orelse, scope, frames, nxt, seen)])
+        if isinstance(expr, cst.Call):
+            return self._call(expr, scope, frames, nxt, seen)
+        return _LIVE
+
+    def _call(self, call: cst.Call, scope: Scope, frames: Tuple[_Frame, ...], depth: int, seen: frozenset) -> GState:
+        mod = scope.module
+        func = call.func
+        qual = mod.qualify(func)
+        args = [a.value for a in call.args if not a.star and a.keyword is None]
+        requires_grad = D.is_true(C.arg(call, None, "requires_grad", skip_star=True))
+        if qual in _FRESH or qual in ("torch.as_tensor", "torch.autograd.Variable", "torch.nn.Parameter"):
+            # A new tensor holds the numbers, not the history: it is cut exactly when its
+            # content already was (`torch.tensor(loss.item(), requires_grad=True)`).
+            content = self._eval(args[0], scope, frames, depth, seen) if args else _NOGRAPH
+            if content.kind == CUT:
+                return content
+            return _LIVE if requires_grad or qual == "torch.nn.Parameter" else content
+        if isinstance(func, cst.Name) and func.value in ("float", "int") and args:
+            inner = self._eval(args[0], scope, frames, depth, seen)
+            # A number made from a constant (`int(16 / 0.1)`) is no cut; one made from a tensor is.
+            return _NOGRAPH if inner.kind == NOGRAPH else GState(CUT, call, mod, f"`{func.value}()`")
+        if isinstance(func, cst.Name) and func.value in ("len", "range", "isinstance", "str", "enumerate"):
+            return _NOGRAPH
+        if isinstance(func, cst.Name) and func.value in ("sum", "max", "min", "abs") and args:
+            return _combine([self._eval(a, scope, frames, depth, seen) for a in args])
+        if isinstance(func, cst.Attribute):
+            m = func.attr.value
+            if m in CUT_METHODS:
+                recv = self._eval(func.value, scope, frames, depth, seen)
+                return _NOGRAPH if recv.kind == NOGRAPH else GState(CUT, call, mod, CUT_METHODS[m])
+            if m == "requires_grad_":
+                recv = self._eval(func.value, scope, frames, depth, seen)
+                return recv if recv.kind == CUT else _LIVE
+            if m == "scale" and args:
+                recv_v = self.resolver.value_of(func.value, scope)
+                if recv_v is not None and recv_v.kind == K.SCALER:
+                    return self._eval(args[0], scope, frames, depth, seen)
+        callee = self.project.resolve_callee(func, scope)
+        if isinstance(callee, Scope):
+            if any(f.callee is callee for f in frames):
+                return _LIVE
+            fr = _Frame(callee, call, scope, isinstance(func, cst.Attribute))
+            rets = D.return_values(callee)
+            return _combine([self._eval(r, callee, frames + (fr,), depth, seen) for r in rets])
+        if isinstance(callee, ClassFacts):
+            return _LIVE
+        if qual is not None:
+            if requires_grad:
+                return _LIVE  # a new leaf that requires grad: a parameter
+            if K.is_functional_loss(qual) or qual.startswith("torch."):
+                return _combine([self._eval(a, scope, frames, depth, seen) for a in args])
+            return _LIVE
+        if isinstance(func, (cst.Name, cst.Attribute)):
+            v = self.resolver.value_of(func, scope)
+            if v is not None and v.kind == K.MODEL:
+                return _LIVE
+            if v is not None and v.kind == K.LOSS:
+                return _combine([self._eval(a, scope, frames, depth, seen) for a in args])
+        if isinstance(func, cst.Attribute):
+            # A tensor method: the result hangs on the graph through its receiver and arguments.
+            return _combine([self._eval(func.value, scope, frames, depth, seen), *[self._eval(a, scope, frames, depth, seen) for a in args]])
+        return _LIVE
+
+    def _name(self, expr: cst.Name, scope: Scope, frames: Tuple[_Frame, ...], depth: int, seen: frozenset) -> GState:
+        s: Optional[Scope] = scope
+        use: cst.CSTNode = expr
+        while s is not None:
+            defs, open_before = D.scope_index(s).reaching(expr.value, use)
+            states = [self._def(d, s, frames, depth, seen) for d in defs]
+            if open_before:
+                if expr.value in s.params:
+                    states.append(self._param(expr.value, s, frames, depth, seen))
+                elif not defs:
+                    use = s.node
+                    s = s.parent
+                    continue
+                else:
+                    states.append(_LIVE)
+            return _combine(states)
+        return _LIVE  # a builtin, an import, a global we do not see
+
+    def _def(self, d: D.Def, scope: Scope, frames: Tuple[_Frame, ...], depth: int, seen: frozenset) -> GState:
+        if d.how == "for":
+            it = d.value
+            if isinstance(it, cst.Call) and isinstance(it.func, cst.Name):
+                if it.func.value == "range" or (it.func.value == "enumerate" and d.path[:1] == (0,)):
+                    return _NOGRAPH  # loop counters
+            loaders = D.loader_origins(self.project, it, scope)
+            return _NOGRAPH if loaders else _LIVE  # batches of data carry no graph
+        if d.how == "with":
+            return _LIVE
+        value = d.value
+        if isinstance(value, (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp, cst.GeneratorExp)):
+            return _LIVE  # a container filled elsewhere
+        if d.path:
+            if isinstance(value, (cst.Tuple, cst.List)) and len(d.path) == 1 and d.path[0] < len(value.elements):
+                return self._eval(value.elements[d.path[0]].value, scope, frames, depth, seen)
+            if isinstance(value, cst.Call):
+                callee = self.project.resolve_callee(value.func, scope)
+                if isinstance(callee, Scope) and len(d.path) == 1:
+                    fr = _Frame(callee, value, scope, isinstance(value.func, cst.Attribute))
+                    states = []
+                    for r in D.return_values(callee):
+                        if isinstance(r, cst.Tuple) and d.path[0] < len(r.elements):
+                            states.append(self._eval(r.elements[d.path[0]].value, callee, frames + (fr,), depth, seen))
+                        else:
+                            return _LIVE
+                    return _combine(states)
+            return _LIVE
+        return self._eval(value, scope, frames, depth, seen)
+
+    def _param(self, name: str, fn: Scope, frames: Tuple[_Frame, ...], depth: int, seen: frozenset) -> GState:
+        if fn.params and fn.params[0] in ("self", "cls") and fn.cls is not None and name == fn.params[0]:
+            return _LIVE
+        for i in range(len(frames) - 1, -1, -1):
+            fr = frames[i]
+            if fr.callee is fn:
+                arg = C.bind_default(fr.call, fn, name, fr.bound)
+                if arg is None:
+                    return _LIVE
+                default = fn.param_nodes[fn.params.index(name)].default
+                where = fn if arg is default else fr.caller
+                return self._eval(arg, where, frames[:i], depth, seen)
+        sites = self.project.callers(fn)
+        if not sites:
+            return _LIVE
+        states = []
+        for caller, call in sites[:8]:
+            arg = C.bind_default(call, fn, name, isinstance(call.func, cst.Attribute))
+            if arg is None:
+                return _LIVE
+            default = fn.param_nodes[fn.params.index(name)].default
+            states.append(self._eval(arg, fn if arg is default else caller, (), depth, seen))
+        return _combine(states)
+
+
+def _is_self_attr(expr: cst.BaseExpression) -> bool:
+    d = dotted(expr)
+    return d is not None and d.startswith("self.") and d.count(".") == 1
+
+
+# ------------------------------------------------------------------------------ shared facts
+
+
+@dataclass(frozen=True)
+class Backward:
+    node: cst.Call
+    arg: cst.BaseExpression
+    scope: Scope
+
+
+def backward_calls(module: ModuleFacts) -> List[Backward]:
+    """Every `x.backward()` / `engine.backward(x)` / `torch.autograd.backward(x)` of a module."""
+    cached = module.cache.get("graph.backwards")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    out: List[Backward] = []
+    for scope in module.scopes:
+        for call in scope.calls:
+            arg = _backward_arg(call, module)
+            if arg is not None:
+                out.append(Backward(call, arg, scope))
+    module.cache["graph.backwards"] = out
+    return out
+
+
+def _backward_arg(call: cst.Call, module: ModuleFacts) -> Optional[cst.BaseExpression]:
+    func = call.func
+    if module.qualify(func) == "torch.autograd.backward":
+        return call.args[0].value if call.args else None
+    if not isinstance(func, cst.Attribute):
+        return None
+    name = func.attr.value
+    if name == "manual_backward":
+        return call.args[0].value if call.args else None
+    if name != "backward":
+        return None
+    recv = func.value
+    recv_name = (dotted(recv) or "").rsplit(".", 1)[-1].lower()
+    if recv_name in _ENGINE_NAMES or recv_name.endswith("accelerator"):
+        return call.args[0].value if call.args else None
+    if isinstance(recv, cst.Call) and isinstance(recv.func, cst.Attribute) and recv.func.attr.value == "scale" and recv.args:
+        return recv.args[0].value  # scaler.scale(loss).backward()
+    return recv
+
+
+def evaluator(project: Project, resolver: Resolver) -> GraphEval:
+    """The run's evaluator (kept on the project: its memo follows the project's trees)."""
+    ev = project.cache.get("autograd.evaluator")
+    if not isinstance(ev, GraphEval) or ev.resolver is not resolver:
+        ev = GraphEval(project, resolver)
+        project.cache["autograd.evaluator"] = ev
+    return ev
