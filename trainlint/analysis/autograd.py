@@ -15,7 +15,7 @@ import libcst as cst
 from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
 from trainlint.analysis import kinds as K
-from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
+from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope, module_calls
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project
 from trainlint.analysis.symbols import Resolver
@@ -250,17 +250,12 @@ class Backward:
 
 def backward_calls(module: ModuleFacts) -> List[Backward]:
     """Every `x.backward()` / `engine.backward(x)` / `torch.autograd.backward(x)` of a module."""
-    cached = module.cache.get("graph.backwards")
-    if cached is not None:
-        return cached  # type: ignore[return-value]
-    out: List[Backward] = []
-    for scope in module.scopes:
-        for call in scope.calls:
-            arg = _backward_arg(call, module)
-            if arg is not None:
-                out.append(Backward(call, arg, scope))
-    module.cache["graph.backwards"] = out
-    return out
+
+    def pick(call: cst.Call, scope: Scope) -> Optional[Backward]:
+        arg = _backward_arg(call, module)
+        return Backward(call, arg, scope) if arg is not None else None
+
+    return module_calls(module, "autograd.backwards", pick)
 
 
 def _backward_arg(call: cst.Call, module: ModuleFacts) -> Optional[cst.BaseExpression]:

@@ -18,7 +18,7 @@ Three pieces, each computed lazily and cached per module or per project:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
@@ -290,6 +290,20 @@ def scope_of_node(module: ModuleFacts, node: cst.CSTNode) -> Optional[Scope]:
 
 
 # ------------------------------------------------------------------------------ helpers
+
+
+def reaching_outwards(scope: Scope, use: cst.Name) -> Iterator[Tuple[Scope, List[Def], bool]]:
+    """The definitions of a name that may reach `use`, scope by scope outwards: (scope, its
+    reaching definitions, whether an earlier value may still show through). It moves to the
+    enclosing scope only while nothing there defines the name: no definition, no parameter."""
+    s: Optional[Scope] = scope
+    node: cst.CSTNode = use
+    while s is not None:
+        defs, open_before = scope_index(s).reaching(use.value, node)
+        yield s, defs, open_before
+        if not open_before or defs or use.value in s.params:
+            return
+        node, s = s.node, s.parent
 
 
 def self_attr_bindings(expr: cst.BaseExpression, scope: Scope) -> Optional[List[Binding]]:
@@ -1311,10 +1325,7 @@ def _loader_walk(project: Project, expr: cst.BaseExpression, scope: Scope, depth
                 _loader_walk(project, rv, callee, nxt, frames + (fr,), out, seen)
         return
     if isinstance(expr, cst.Name):
-        s: Optional[Scope] = scope
-        use: cst.CSTNode = expr
-        while s is not None:
-            defs, open_before = scope_index(s).reaching(expr.value, use)
+        for s, defs, open_before in reaching_outwards(scope, expr):
             for d in defs:
                 if d.how == "assign" and not d.path:
                     _loader_walk(project, d.value, s, nxt, frames, out, seen)
@@ -1326,15 +1337,8 @@ def _loader_walk(project: Project, expr: cst.BaseExpression, scope: Scope, depth
                     i = d.path[0]
                     if i < len(d.value.elements):
                         _loader_walk(project, d.value.elements[i].value, s, nxt, frames, out, seen)
-            if not open_before:
-                return
-            if expr.value in s.params:
+            if open_before and expr.value in s.params:
                 _loader_param(project, expr.value, s, nxt, frames, out, seen)
-                return
-            if defs:
-                return
-            use = s.node
-            s = s.parent
         return
     if isinstance(expr, cst.Attribute):
         key = dotted(expr)
@@ -1602,10 +1606,7 @@ def _origins(project: Project, expr: cst.BaseExpression, scope: Scope, depth: in
         out.append((expr, scope))
         return True
     if isinstance(expr, cst.Name):
-        s: Optional[Scope] = scope
-        use: cst.CSTNode = expr
-        while s is not None:
-            defs, open_before = scope_index(s).reaching(expr.value, use)
+        for s, defs, open_before in reaching_outwards(scope, expr):
             for d in defs:
                 if d.how != "assign":
                     return False
@@ -1636,8 +1637,6 @@ def _origins(project: Project, expr: cst.BaseExpression, scope: Scope, depth: in
                 return True
             if defs:
                 return False
-            use = s.node
-            s = s.parent
         return False
     if isinstance(expr, cst.Attribute):
         key = dotted(expr)

@@ -7,7 +7,7 @@ the tree for their own purposes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
 
 import libcst as cst
 
@@ -277,3 +277,16 @@ def build_facts(path: str, module_name: str, text: str, tree: cst.Module) -> Mod
             kids.reverse()
             stack.extend(kids)
     return facts
+
+
+T = TypeVar("T")
+
+
+def module_calls(module: ModuleFacts, key: str, pick: Callable[[cst.Call, Scope], Optional[T]]) -> List[T]:
+    """What `pick` makes of each call of the module, in scope order (the calls it answers None
+    for are left out); computed once per module and key."""
+    cached = module.cache.get(key)
+    if cached is None:
+        cached = [x for scope in module.scopes for call in scope.calls if (x := pick(call, scope)) is not None]
+        module.cache[key] = cached
+    return cached  # type: ignore[return-value]

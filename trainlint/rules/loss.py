@@ -8,6 +8,7 @@ unknown or the definitions disagree, nothing is reported.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
@@ -81,6 +82,25 @@ def _node(lc: LossCall, op: Op) -> cst.CSTNode:
     return op.node if _inline(lc, op) else lc.node
 
 
+@dataclass
+class _Site:
+    """One defect to report: the first loss call that sees it, the operation, where to report,
+    and the message parts `_describe` makes of them."""
+
+    lc: LossCall
+    op: Op
+    node: cst.CSTNode
+    phrase: str
+    related: Related
+    fix: str
+
+
+def _defects(ctx: RuleContext, family: str, kinds: Tuple[str, ...]) -> Iterator[_Site]:
+    for lc, op, node, others in _sites(ctx, family, kinds):
+        phrase, related, fix = _describe(lc, op, others, node)
+        yield _Site(lc, op, node, phrase, related, fix)
+
+
 def _sites(ctx: RuleContext, family: str, kinds: Tuple[str, ...]) -> Iterator[Tuple[LossCall, Op, cst.CSTNode, Related]]:
     """Each defect once: (the first loss call, the operation, where to report, the other loss
     calls of this module fed by the same operation). A model's defect (its last layer, what its
@@ -129,8 +149,8 @@ class _Once:
 
 @rule("TL201")
 def softmax_before_cross_entropy(ctx: RuleContext) -> Iterator[Finding]:
-    for lc, op, node, others in _sites(ctx, FL.CROSS_ENTROPY, (M.SOFTMAX, M.LOG_SOFTMAX)):
-        phrase, related, fix = _describe(lc, op, others, node)
+    for d in _defects(ctx, FL.CROSS_ENTROPY, (M.SOFTMAX, M.LOG_SOFTMAX)):
+        lc, op, phrase, fix = d.lc, d.op, d.phrase, d.fix
         if op.kind == M.SOFTMAX:
             message = (
                 f"`{lc.name}` applies log_softmax itself, but {phrase}: the loss then sees probabilities "
@@ -145,22 +165,21 @@ def softmax_before_cross_entropy(ctx: RuleContext) -> Iterator[Finding]:
                 f"Feed raw logits ({fix}), or keep the log_softmax and use `nn.NLLLoss`."
             )
             severity = Severity.WARNING
-        yield Finding("TL201", ctx.module, node, message, related=related, severity=severity, fix_builder=fixes.hook(fixes.fix_tl201, lc, op))
+        yield Finding("TL201", ctx.module, d.node, message, related=d.related, severity=severity, fix_builder=fixes.hook(fixes.fix_tl201, lc, op))
 
 
 @rule("TL202")
 def sigmoid_before_bce_with_logits(ctx: RuleContext) -> Iterator[Finding]:
-    for lc, op, node, others in _sites(ctx, FL.BCE_LOGITS, (M.SIGMOID,)):
-        phrase, related, fix = _describe(lc, op, others, node)
+    for d in _defects(ctx, FL.BCE_LOGITS, (M.SIGMOID,)):
         yield Finding(
             "TL202",
             ctx.module,
-            node,
-            f"`{lc.name}` applies sigmoid itself, but {phrase}: the loss sees sigmoid(sigmoid(x)), which "
+            d.node,
+            f"`{d.lc.name}` applies sigmoid itself, but {d.phrase}: the loss sees sigmoid(sigmoid(x)), which "
             "stays between 0.5 and 0.73, so predictions can never be confident and gradients nearly vanish. "
-            f"Feed raw logits: {fix} and apply sigmoid only for predictions.",
-            related=related,
-            fix_builder=fixes.hook(fixes.fix_tl202, lc, op),
+            f"Feed raw logits: {d.fix} and apply sigmoid only for predictions.",
+            related=d.related,
+            fix_builder=fixes.hook(fixes.fix_tl202, d.lc, d.op),
         )
 
 
@@ -188,8 +207,8 @@ def bce_on_logits(ctx: RuleContext) -> Iterator[Finding]:
 
 @rule("TL204")
 def nll_without_log_softmax(ctx: RuleContext) -> Iterator[Finding]:
-    for lc, op, node, others in _sites(ctx, FL.NLL, (M.LINEAR, M.SOFTMAX)):
-        phrase, related, _ = _describe(lc, op, others, node)
+    for d in _defects(ctx, FL.NLL, (M.LINEAR, M.SOFTMAX)):
+        lc, op, phrase = d.lc, d.op, d.phrase
         if op.kind == M.SOFTMAX:
             what = (
                 "probabilities, not log-probabilities: the loss becomes -p[target], which is bounded and "
@@ -206,9 +225,9 @@ def nll_without_log_softmax(ctx: RuleContext) -> Iterator[Finding]:
         yield Finding(
             "TL204",
             ctx.module,
-            node,
+            d.node,
             f"`{lc.name}` expects log-probabilities, but {phrase}: {what}",
-            related=related,
+            related=d.related,
             fix_builder=fixes.hook(fixes.fix_tl204, ctx, lc, op),
         )
 
@@ -329,16 +348,15 @@ _SQUASH_WHY = {
 
 @rule("TL206")
 def activation_on_logits(ctx: RuleContext) -> Iterator[Finding]:
-    for lc, op, node, others in _sites(ctx, FL.CROSS_ENTROPY, tuple(_SQUASH_WHY)):
-        phrase, related, fix = _describe(lc, op, others, node)
-        phrase = phrase.replace("already returns", "returns")
+    for d in _defects(ctx, FL.CROSS_ENTROPY, tuple(_SQUASH_WHY)):
+        phrase = d.phrase.replace("already returns", "returns")
         yield Finding(
             "TL206",
             ctx.module,
-            node,
-            f"`{lc.name}` expects unbounded logits, but {phrase}: {_SQUASH_WHY[op.kind]}. End the "
-            f"classifier with a plain `nn.Linear` ({fix}).",
-            related=related,
+            d.node,
+            f"`{d.lc.name}` expects unbounded logits, but {phrase}: {_SQUASH_WHY[d.op.kind]}. End the "
+            f"classifier with a plain `nn.Linear` ({d.fix}).",
+            related=d.related,
         )
 
 

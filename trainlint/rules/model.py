@@ -455,14 +455,18 @@ def _trained_forwards(ctx: RuleContext) -> Set[int]:
     """Forward calls that some training loop of the project runs (directly or through helpers)."""
     found = _TRAINED.get(ctx.project)
     if found is None:
-        found = set()
-        for m in ctx.project.modules:
-            for lf in ctx.loops.loops_of(m):
-                # Only the iteration's own steps: an evaluation loop nested in the epoch loop is not trained.
-                if any(e.kind in _TRAINING and not e.loops for e in lf.events):
-                    found.update(id(e.node) for e in lf.events if e.kind == L.FORWARD and not e.loops)
+        found = {id(e.node) for lf in _training_iterations(ctx) for e in lf.events if e.kind == L.FORWARD and not e.loops}
         _TRAINED[ctx.project] = found
     return found
+
+
+def _training_iterations(ctx: RuleContext) -> Iterator[LoopFacts]:
+    """Loops of the project whose own steps train (an evaluation loop nested in the epoch loop
+    is not one)."""
+    for m in ctx.project.modules:
+        for lf in ctx.loops.loops_of(m):
+            if any(e.kind in _TRAINING and not e.loops for e in lf.events):
+                yield lf
 
 
 _TRAINED_MODELS: "weakref.WeakKeyDictionary[object, Set[int]]" = weakref.WeakKeyDictionary()
@@ -475,11 +479,13 @@ def _has_weights(ctx: RuleContext, model: Value) -> bool:
         return True
     found = _TRAINED_MODELS.get(ctx.project)
     if found is None:
-        found = set()
+        found = {
+            id(e.receiver.origin)
+            for lf in _training_iterations(ctx)
+            for e in lf.events
+            if e.kind == L.FORWARD and e.receiver is not None and e.receiver.origin is not None
+        }
         for m in ctx.project.modules:
-            for lf in ctx.loops.loops_of(m):
-                if any(e.kind in _TRAINING and not e.loops for e in lf.events):
-                    found.update(id(e.receiver.origin) for e in lf.events if e.kind == L.FORWARD and e.receiver is not None and e.receiver.origin is not None)
             for s in m.scopes:
                 for call in s.calls:
                     f = call.func
