@@ -507,3 +507,23 @@ def test_a_model_defect_is_reported_once_at_its_layer_with_every_loss_site() -> 
     assert text.splitlines()[finding.span.line - 1].strip().startswith("self.net = nn.Sequential")
     sites = [r for r in finding.related if "fed this model's output" in r.message]
     assert len(sites) == 3
+
+
+def test_definitions_in_exclusive_branches_both_reach_the_use() -> None:
+    src = """
+    import sys
+    model = nn.Linear(4, 3)
+    if sys.argv[1] == "ctc":
+        if sys.argv[2] == "fast":
+            criterion = nn.CTCLoss()
+        else:
+            criterion = nn.CTCLoss(zero_infinity=True)
+    else:
+        criterion = nn.CrossEntropyLoss()
+    for x, y in loader:
+        loss = criterion(model(x).log_softmax(2), y)
+        loss.backward()
+    """
+    # The CTC branches do not overwrite the CrossEntropyLoss branch: the criterion is unknown.
+    assert "TL201" not in codes(src)
+    assert "TL201" in codes(src.replace("nn.CTCLoss(zero_infinity=True)", "nn.CrossEntropyLoss()").replace("nn.CTCLoss()", "nn.CrossEntropyLoss()"))

@@ -290,7 +290,7 @@ def _write(root: str, rel: str, content: bytes) -> None:
 
 
 def _how_to_get(repo: str) -> str:
-    return f"get it with the fetch tool: `fetch github:{repo}`"
+    return f"clone it: `git clone --bare https://github.com/{repo} <mirror>/{repo.replace('/', '+')}/repo`"
 
 
 def materialize(out: str, mirror_root: str) -> int:

@@ -22,6 +22,7 @@ class _Index:
 
     start: Dict[int, int] = field(default_factory=dict)
     end: Dict[int, int] = field(default_factory=dict)
+    # Ids of the compound statements and of the blocks (a body, an `else`) around each node.
     around: Dict[int, Tuple[int, ...]] = field(default_factory=dict)
     loops: Dict[int, bool] = field(default_factory=dict)  # compound id -> is a loop
     compounds: Dict[int, cst.CSTNode] = field(default_factory=dict)
@@ -29,6 +30,9 @@ class _Index:
 
 
 _COMPOUND = (cst.If, cst.For, cst.While, cst.Try, cst.ExceptHandler, cst.Match, cst.MatchCase, cst.TryStar, cst.ExceptStarHandler)
+
+
+_BRANCHES = (cst.IndentedBlock, cst.Else, cst.Finally)
 
 
 def _build_index(root: cst.CSTNode, index: _Index) -> None:
@@ -61,6 +65,8 @@ def _build_index(root: cst.CSTNode, index: _Index) -> None:
             around.append(key)
             index.loops[key] = isinstance(node, (cst.For, cst.While))
             index.compounds[key] = node
+        elif isinstance(node, _BRANCHES) and node is not root:
+            around.append(key)  # which branch: an `if` body and its `else` exclude each other
         todo.append((node, True))
         todo.extend((child, False) for child in reversed(children(node)))
 
