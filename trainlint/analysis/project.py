@@ -51,6 +51,9 @@ class Project:
         # `runner.apply()` reaches `Runner.apply`.
         self.instance_class: Optional[Callable[[cst.BaseExpression, Scope], Optional[ClassFacts]]] = None
         self._method_names: Optional[Set[str]] = None
+        # `obj.method()` calls by method name, and those already typed (callee id -> sites).
+        self._typed: Dict[str, List[Tuple[Scope, cst.Call]]] = {}
+        self._typed_done: Dict[str, Dict[int, List[Tuple[Scope, cst.Call]]]] = {}
 
     def find_module(self, dotted_name: str, near: Optional[ModuleFacts] = None) -> Optional[ModuleFacts]:
         cands = self._by_suffix.get(dotted_name)
@@ -166,37 +169,52 @@ class Project:
         return out
 
     def callers(self, fn: Scope) -> List[Tuple[Scope, cst.Call]]:
-        """Every call site in the project whose callee resolves to `fn`."""
+        """Every call site in the project whose callee resolves to `fn` (for a method, also the
+        `obj.method()` calls whose receiver is typed to its class)."""
         if self._callers is None:
             index: Dict[int, List[Tuple[Scope, cst.Call]]] = {}
             for s, call, callee in self.resolved_calls():
                 if isinstance(callee, Scope):
                     index.setdefault(id(callee), []).append((s, call))
             self._callers = index
-        return self._callers.get(id(fn), [])
+        found = self._callers.get(id(fn), [])
+        if fn.cls is not None and fn.simple_name in self._typed:
+            found = found + self._typed_callers(fn)
+        return found
+
+    def _typed_callers(self, fn: Scope) -> List[Tuple[Scope, cst.Call]]:
+        """`obj.method()` calls that reach `fn`, typed only when a method of that name is asked
+        about (typing a receiver costs a value resolution)."""
+        name = fn.simple_name
+        done = self._typed_done.get(name)
+        if done is None:
+            self._typed_done[name] = {}  # asked again while typing: the static callers only
+            resolved: Dict[int, List[Tuple[Scope, cst.Call]]] = {}
+            for s, call in self._typed[name]:
+                callee = self.resolve_callee(call.func, s)
+                if isinstance(callee, Scope):
+                    resolved.setdefault(id(callee), []).append((s, call))
+            self._typed_done[name] = done = resolved
+        return done.get(id(fn), [])
 
     def resolved_calls(self) -> List[Tuple[Scope, cst.Call, Symbol]]:
         """Every call site of the project whose callee is a project class or function, with
-        that callee (each call resolved once per run, for all the indexes built from it)."""
+        that callee (each call resolved once per run, for all the indexes built from it).
+        `obj.method()` calls are set aside by method name for `callers`."""
         if self._resolved is None:
             out: List[Tuple[Scope, cst.Call, Symbol]] = []
-            typed: List[Tuple[Scope, cst.Call]] = []
             methods = self.method_names()
             for m in self.modules:
                 for s in m.scopes:
                     for call in s.calls:
                         f = call.func
                         if isinstance(f, cst.Attribute) and f.attr.value in methods and m.qualify(f) is None and dotted(f.value) != "self":
-                            typed.append((s, call))  # `obj.method()`: needs the object's class
+                            self._typed.setdefault(f.attr.value, []).append((s, call))
                             continue
                         callee = self.resolve_callee(f, s)
                         if callee is not None:
                             out.append((s, call, callee))
-            # Typing a receiver may ask for callers: it sees the index without those calls.
             self._resolved = out
-            extra = [(s, call, callee) for s, call in typed if (callee := self.resolve_callee(call.func, s)) is not None]
-            self._resolved = out + extra
-            self._callers = None
         return self._resolved
 
 

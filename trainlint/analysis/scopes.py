@@ -33,12 +33,19 @@ _COMPOUND = (cst.If, cst.For, cst.While, cst.Try, cst.ExceptHandler, cst.Match, 
 
 
 _BRANCHES = (cst.IndentedBlock, cst.Else, cst.Finally)
+# Exact node types (libcst's classes are ABCs: an exact-type lookup is far cheaper than
+# `isinstance`, and this walk runs over every node of every scope that is asked about).
+_NESTED = frozenset({cst.FunctionDef, cst.ClassDef})
+_COMPOUND_TYPES = frozenset(_COMPOUND)
+_BRANCH_TYPES = frozenset(_BRANCHES)
+_LOOP_TYPES = frozenset({cst.For, cst.While})
 
 
 def _build_index(root: cst.CSTNode, index: _Index) -> None:
     counter = 0
     around: List[int] = []
     withs: List[cst.With] = []
+    start, end, around_of, withs_of = index.start, index.end, index.around, index.withs
     # (node, leaving?) pairs; children pushed in reverse so they pop in source order
     todo: List[Tuple[cst.CSTNode, bool]] = [(root, False)]
     while todo:
@@ -49,26 +56,30 @@ def _build_index(root: cst.CSTNode, index: _Index) -> None:
                 around.pop()
             if withs and withs[-1] is node:
                 withs.pop()
-            index.end[key] = counter
+            end[key] = counter
             counter += 1
             continue
-        if node is not root and isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+        t = type(node)
+        if t in _NESTED and node is not root:
             continue
-        index.start[key] = counter
-        index.around[key] = tuple(around)
+        start[key] = counter
+        around_of[key] = tuple(around)
         if withs:
-            index.withs[key] = tuple(withs)
+            withs_of[key] = tuple(withs)
         counter += 1
-        if isinstance(node, cst.With):
-            withs.append(node)
-        if isinstance(node, _COMPOUND):
+        if t is cst.With:
+            withs.append(node)  # type: ignore[arg-type]
+        if t in _COMPOUND_TYPES:
             around.append(key)
-            index.loops[key] = isinstance(node, (cst.For, cst.While))
+            index.loops[key] = t in _LOOP_TYPES
             index.compounds[key] = node
-        elif isinstance(node, _BRANCHES) and node is not root:
+        elif t in _BRANCH_TYPES and node is not root:
             around.append(key)  # which branch: an `if` body and its `else` exclude each other
         todo.append((node, True))
-        todo.extend((child, False) for child in reversed(children(node)))
+        kids = children(node)
+        if kids:
+            kids.reverse()
+            todo.extend((child, False) for child in kids)
 
 
 def _index(scope: Scope) -> _Index:
@@ -165,7 +176,10 @@ def visible(scope: Scope, use: cst.Name) -> Tuple[Optional[Scope], List[Binding]
     s: Optional[Scope] = scope
     while s is not None:
         if name in s.bindings:
-            found = reaching(s, name, use) if s is scope else list(s.bindings[name])
+            binds = s.bindings[name]
+            if len(binds) == 1 and name not in s.params:
+                return s, list(binds)  # one definition: nothing to choose (no index needed)
+            found = reaching(s, name, use) if s is scope else list(binds)
             if found:
                 return s, found
             if name not in s.params:
