@@ -18,7 +18,7 @@ from trainlint.analysis import data as D
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis import scopes as SC
-from trainlint.analysis.autograd import CUT, CUT_METHODS, LIVE, Backward, GraphEval, backward_calls, evaluator
+from trainlint.analysis.autograd import CUT, CUT_METHODS, LIVE, Backward, GraphEval, GState, backward_calls, evaluator
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.gradmode import no_grad_nodes, scope_disables_grad
 from trainlint.analysis.loops import Event, LoopFacts
@@ -66,47 +66,81 @@ def _detached_terms(ctx: RuleContext) -> Iterator[Finding]:
     """A term cut from the graph (`.detach()`, `.item()`) added into an otherwise live loss:
     the loss value includes it, its gradient does not."""
     ev = _evaluator(ctx)
+    seen: Set[int] = set()
     for b in backward_calls(ctx.module):
         if not_training(b.scope) or ev.state(b.arg, b.scope).kind != LIVE:
             continue  # a whole cut loss is the finding above
-        total, scope = _sum_behind(b.arg, b.scope)
-        if total is None:
-            continue
-        terms = _terms(total)
-        cut = []
-        for term in terms:
-            st = ev.state(term, scope)
-            if st.kind == CUT or _cut_coefficient_product(ev, term, scope):
-                cut.append(term)
-        live = [t for t in terms if t not in cut and ev.state(t, scope).kind == LIVE]
-        for term in cut:
-            text = _code(scope.module, term)
-            where = ev.state(term, scope)
-            source = where.node.func.value if isinstance(where.node, cst.Call) and isinstance(where.node.func, cst.Attribute) else None
-            source_text = _code(where.module, source) if source is not None and where.module is not None else text
-            if not live or any(source_text in _code(scope.module, t) for t in live):
-                continue  # `y + x - x.detach()`: a straight-through estimator, on purpose
+        for total, scope in _sums_behind(b.arg, b.scope):
+            terms = [t for t in _cut_terms(ev, total, scope) if id(t) not in seen]
+            if not terms:
+                continue
+            seen.update(id(t) for t in terms)
+            texts = ", ".join(f"`{_code(scope.module, t)}`" for t in terms)
+            related = []
+            for t in terms:
+                where = _cut_point(ev, t, scope)
+                related.append((where.module or scope.module, where.node or t, f"`{_code(scope.module, t)}` leaves the graph here"))
             yield Finding(
                 "TL601",
                 ctx.module,
                 b.node,
-                f"the loss adds `{text}`, which was cut from the autograd graph (`.detach()`/`.item()`): "
-                "it changes the loss value but sends no gradient, so whatever that term should train "
-                "does not learn from it. Remove the cut from the term, or leave the term out of the loss "
-                "if it is only for logging.",
-                related=[(where.module or scope.module, where.node or term, "this term leaves the graph here")],
+                f"the loss adds {texts}, cut from the autograd graph (`.detach()`/`.item()`): "
+                f"{'it changes' if len(terms) == 1 else 'they change'} the loss value but send{'s' if len(terms) == 1 else ''} "
+                "no gradient, so whatever those terms should train does not learn from them. Remove the cut, "
+                "or leave the term out of the loss if it is only for logging.",
+                related=related,
             )
 
 
-def _sum_behind(expr: cst.BaseExpression, scope: Scope, hops: int = 0) -> Tuple[Optional[cst.BinaryOperation], Scope]:
-    """The `a + b - c` a backward's argument holds, through a few local names."""
+def _cut_terms(ev: GraphEval, total: cst.BinaryOperation, scope: Scope) -> List[cst.BaseExpression]:
+    """The terms of a live sum that are cut from the graph, unless the sum also holds the live
+    value they were cut from (`y + x - x.detach()`: a straight-through estimator, on purpose)."""
+    terms = _terms(total)
+    cut = [t for t in terms if ev.state(t, scope).kind == CUT or _cut_coefficient_product(ev, t, scope)]
+    live = [t for t in terms if t not in cut and ev.state(t, scope).kind == LIVE]
+    if not live:
+        return []
+    out = []
+    for term in cut:
+        where = ev.state(term, scope)
+        node = where.node
+        source = node.func.value if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) else None
+        source_text = _code(where.module, source) if source is not None and where.module is not None else _code(scope.module, term)
+        if not any(source_text in _code(scope.module, t) for t in live):
+            out.append(term)
+    return out
+
+
+def _cut_point(ev: GraphEval, term: cst.BaseExpression, scope: Scope) -> GState:
+    """Where a cut term leaves the graph (through `x.detach() * beta` to the `.detach()`)."""
+    st = ev.state(term, scope)
+    defined = _defined_as(term, scope)
+    if st.kind != CUT and isinstance(defined, cst.BinaryOperation):
+        for side in (defined.left, defined.right):
+            inner = ev.state(side, scope)
+            if inner.kind == CUT:
+                return inner
+    return st
+
+
+def _sums_behind(expr: cst.BaseExpression, scope: Scope, hops: int = 0) -> Iterator[Tuple[cst.BinaryOperation, Scope]]:
+    """The `a + b - c` sums a backward's argument may hold, through a few local names."""
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Subtract)):
-        return expr, scope
-    if isinstance(expr, cst.Name) and hops < 3:
+        yield expr, scope
+    elif isinstance(expr, cst.Name) and hops < 3:
         owner, found = SC.visible(scope, expr)
-        if owner is not None and len(found) == 1 and found[0].how == "assign" and found[0].index is None:
-            return _sum_behind(found[0].value, owner, hops + 1)
-    return None, scope
+        for b in found:
+            if owner is not None and b.how == "assign" and b.index is None:
+                yield from _sums_behind(b.value, owner, hops + 1)
+
+
+def _defined_as(expr: cst.BaseExpression, scope: Scope) -> cst.BaseExpression:
+    """The one expression a local name is bound to (`at_loss = crit(a, b).detach() * beta`)."""
+    if isinstance(expr, cst.Name):
+        owner, found = SC.visible(scope, expr)
+        if owner is scope and len(found) == 1 and found[0].how == "assign" and found[0].index is None:
+            return found[0].value
+    return expr
 
 
 def _terms(expr: cst.BaseExpression) -> List[cst.BaseExpression]:
@@ -117,6 +151,7 @@ def _terms(expr: cst.BaseExpression) -> List[cst.BaseExpression]:
 
 def _cut_coefficient_product(ev: GraphEval, term: cst.BaseExpression, scope: Scope) -> bool:
     """`aux.detach() * beta`: a cut factor scaled by a plain coefficient (a name or a number)."""
+    term = _defined_as(term, scope)
     if not (isinstance(term, cst.BinaryOperation) and isinstance(term.operator, (cst.Multiply, cst.Divide))):
         return False
     sides = [term.left, term.right]
