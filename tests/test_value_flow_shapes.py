@@ -289,11 +289,12 @@ def test_softmax_written_as_exp_of_log_softmax() -> None:
 
 def test_outputs_stored_into_a_preallocated_buffer() -> None:
     src = """
+    from torch.autograd import Variable
     model = nn.Linear(4, 3)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     for x, y in loader:
         opt.zero_grad()
-        outs = torch.zeros(2, 8, 3)
+        outs = Variable(torch.zeros(2, 8, 3)).to("cpu")
         for t in range(2):
             outs[t] = F.softmax(model(x[t]), dim=1)
         loss = F.cross_entropy(outs.view(-1, 3), y.view(-1))

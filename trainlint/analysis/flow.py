@@ -419,6 +419,9 @@ class Tracer:
 _ALLOCATIONS = frozenset({"zeros", "empty", "ones", "full", "zeros_like", "empty_like", "ones_like", "full_like", "new_zeros", "new_empty", "new_ones", "new_full"})
 
 
+_WRAPS_TENSOR = frozenset({"torch.autograd.Variable", "torch.autograd.variable.Variable"})
+
+
 def _allocates(b: Binding) -> bool:
     """A binding to a fresh buffer (`torch.zeros(...)`, `x.new_zeros(...)`, `[None] * n`)."""
     v = b.value
@@ -426,11 +429,15 @@ def _allocates(b: Binding) -> bool:
         return False
     if isinstance(v, cst.BinaryOperation) and isinstance(v.left, cst.List):
         return True
-    if isinstance(v, cst.Call):
-        while isinstance(v.func, cst.Attribute) and v.func.attr.value in SHAPE_METHODS and isinstance(v.func.value, cst.Call):
-            v = v.func.value  # torch.zeros(...).to(device)
-        name = v.func.attr.value if isinstance(v.func, cst.Attribute) else v.func.value if isinstance(v.func, cst.Name) else ""
-        return name in _ALLOCATIONS
+    while isinstance(v, cst.Call):
+        func = v.func
+        if isinstance(func, cst.Attribute) and func.attr.value in SHAPE_METHODS and isinstance(func.value, cst.Call):
+            v = func.value  # torch.zeros(...).to(device)
+        elif b.scope.module.qualify(func) in _WRAPS_TENSOR and v.args:
+            v = v.args[0].value  # Variable(torch.zeros(...))
+        else:
+            name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            return name in _ALLOCATIONS
     return False
 
 
