@@ -133,12 +133,16 @@ def test_subclass_inherits_layers_and_forward() -> None:
     assert facts.output(resolver).kind == M.LOG_SOFTMAX  # type: ignore[union-attr]
 
 
-def test_facts_are_memoised_per_class() -> None:
-    project, resolver, mods = build({"models.py": HEADER + "class Net(nn.Module):\n    pass\n"})
+def test_facts_are_memoised_per_class_and_run() -> None:
+    files = {"models.py": HEADER + "class Net(nn.Module):\n    pass\n"}
+    project, resolver, mods = build(files)
     cls = mods["models.py"].classes["Net"]
     first = M.class_facts(cls, project)
     assert M.class_facts(cls, project) is first
-    assert first in mods["models.py"].cache["model_facts"].values()  # type: ignore[union-attr]
+    # Facts that read other files belong to the run's project, not to the module.
+    assert "model_facts" not in mods["models.py"].cache
+    other, _, _ = build(files)
+    assert M.class_facts(cls, other) is not first
 
 
 # ---------------------------------------------------------------------------- what forward returns

@@ -23,7 +23,7 @@ from libcst.metadata import CodeRange
 from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
 from trainlint.analysis import modules as M
-from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope, module_calls
+from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.names import dotted
 from trainlint.analysis.positions import positions
 from trainlint.analysis.project import Project, enclosing_class
@@ -505,7 +505,11 @@ class LossCall:
 
 def loss_calls(module: ModuleFacts, resolver: Resolver) -> List[LossCall]:
     """Every call of a recognised loss in a module (nn loss instances resolved by what built them)."""
-    return module_calls(module, "loss_calls", lambda call, scope: _loss_call(call, scope, resolver))
+    return resolver.project.memo(
+        loss_calls,
+        module,
+        lambda: [lc for scope in module.scopes for call in scope.calls if (lc := _loss_call(call, scope, resolver)) is not None],
+    )
 
 
 def _loss_call(call: cst.Call, scope: Scope, resolver: Resolver) -> Optional[LossCall]:

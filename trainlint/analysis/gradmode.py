@@ -77,7 +77,7 @@ def _project_factory(target: cst.BaseExpression, module: ModuleFacts) -> bool:
     fn = project.resolve_callee(target, module.toplevel)
     if not isinstance(fn, Scope):
         return False
-    cache: Dict[int, bool] = module.cache.setdefault("gradmode.factories", {})  # type: ignore[assignment]
+    cache: Dict[int, bool] = project.memo(_project_factory, fn.module, dict)
     if id(fn) not in cache:
         quals = {fn.module.qualify(n) for n in walk(fn.node) if isinstance(n, (cst.Attribute, cst.Name))}
         cache[id(fn)] = bool(quals & set(NO_GRAD_CONTEXTS)) and not quals & set(_ENABLE_GRAD)

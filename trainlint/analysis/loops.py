@@ -103,12 +103,13 @@ class LoopAnalyzer:
     def __init__(self, resolver: Resolver) -> None:
         self.resolver = resolver
         self._body_cache: Dict[int, List[Event]] = {}
+        self._loops: Dict[int, List[LoopFacts]] = {}  # per module of this run's project
         self._in_progress: set = set()
 
     def loops_of(self, module: ModuleFacts) -> List[LoopFacts]:
-        cached = module.cache.get("loops")
+        cached = self._loops.get(id(module))
         if cached is not None:
-            return cached  # type: ignore[return-value]
+            return cached
         out: List[LoopFacts] = []
         for scope in module.scopes:
             decorated = _decorated_no_grad(scope)
@@ -118,7 +119,7 @@ class LoopAnalyzer:
                 if decorated or no_grad:
                     lf.events = [_no_grad(e) for e in lf.events]
                 out.append(lf)
-        module.cache["loops"] = out
+        self._loops[id(module)] = out
         return out
 
     def body_events(self, fn: Scope, depth: int) -> List[Event]:

@@ -4,7 +4,7 @@ and what its `forward` returns.
 Layers come from `self.x = ...` assignments (any method, usually `__init__`) and
 `self.add_module("x", ...)`, looking inside `nn.Sequential`, `nn.ModuleList` and
 `nn.ModuleDict`. A project class inherits the layers and the `forward` of its project bases.
-Facts are computed once per class (or Sequential call) and memoised in `module.cache`.
+Facts are computed once per class (or Sequential call) and memoised with the run's project.
 
 What `forward` returns is traced by `trainlint.analysis.flow` (it needs the value flow of
 tensors); `ModelFacts.output()` asks it lazily and memoises the answer.
@@ -221,7 +221,7 @@ def is_module_class(cls: ClassFacts, project: Project) -> bool:
 
 
 def class_facts(cls: ClassFacts, project: Project) -> ModelFacts:
-    cache = _cache(cls.module)
+    cache = _cache(cls.module, project)
     key = id(cls.node)
     if key in cache:
         return cache[key]
@@ -245,7 +245,7 @@ def class_facts(cls: ClassFacts, project: Project) -> ModelFacts:
 def sequential_facts(call: cst.Call, module: ModuleFacts, project: Project) -> Optional[ModelFacts]:
     """Facts for a model built by a torch.nn constructor call: `nn.Sequential(...)`, or a single
     layer used as the whole model (`model = nn.Linear(10, 1)`)."""
-    cache = _cache(module)
+    cache = _cache(module, project)
     key = id(call)
     if key in cache:
         return cache[key]
@@ -269,10 +269,9 @@ def scope_of_call(module: ModuleFacts, call: cst.Call) -> Optional[Scope]:
     return index.get(id(call))  # type: ignore[no-any-return]
 
 
-def _cache(module: ModuleFacts) -> Dict[int, ModelFacts]:
-    cache = module.cache.setdefault("model_facts", {})
-    assert isinstance(cache, dict)
-    return cache
+def _cache(module: ModuleFacts, project: Project) -> Dict[int, ModelFacts]:
+    """The run's model facts of a module's classes and Sequentials (they read other files)."""
+    return project.memo(_cache, module, dict)
 
 
 def _layer_from_binding(attr: str, b: Binding, project: Project) -> Optional[Layer]:

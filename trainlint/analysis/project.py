@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import weakref
-from typing import Callable, Dict, List, Optional, Set, Tuple, Union
+from typing import Callable, Dict, List, Optional, Set, Tuple, TypeVar, Union
 
 import libcst as cst
 
@@ -25,6 +25,9 @@ def module_name_for(path: str) -> str:
     if parts and parts[-1] == "__init__":
         parts = parts[:-1]
     return ".".join(parts)
+
+
+T = TypeVar("T")
 
 
 class Project:
@@ -51,9 +54,20 @@ class Project:
         # `runner.apply()` reaches `Runner.apply`.
         self.instance_class: Optional[Callable[[cst.BaseExpression, Scope], Optional[ClassFacts]]] = None
         self._method_names: Optional[Set[str]] = None
+        self._memo: Dict[Tuple[Callable[..., object], int], object] = {}
         # `obj.method()` calls by method name, and those already typed (callee id -> sites).
         self._typed: Dict[str, List[Tuple[Scope, cst.Call]]] = {}
         self._typed_done: Dict[str, Dict[int, List[Tuple[Scope, cst.Call]]]] = {}
+
+    def memo(self, key: Callable[..., object], module: ModuleFacts, build: Callable[[], T]) -> T:
+        """`build()` once per run for `module`. Facts that depend on the whole project (what a
+        name resolves to across files) live here, with the run's project, never on the module,
+        which another project (an editor's next run) may share. `key` is the function that
+        computes them."""
+        k = (key, id(module))
+        if k not in self._memo:
+            self._memo[k] = build()
+        return self._memo[k]  # type: ignore[return-value]
 
     def find_module(self, dotted_name: str, near: Optional[ModuleFacts] = None) -> Optional[ModuleFacts]:
         cands = self._by_suffix.get(dotted_name)

@@ -500,9 +500,10 @@ def _has_weights(ctx: RuleContext, model: Value) -> bool:
 def _eval_passes(ctx: RuleContext) -> List[_EvalPass]:
     """Forward passes with no training around them: inside a loop that does no backward/step,
     or on their own in a function or script, with no backward after them."""
-    cached = ctx.module.cache.get("tl4_eval_passes")
-    if cached is not None:
-        return cached  # type: ignore[return-value]
+    return ctx.project.memo(_eval_passes, ctx.module, lambda: _find_eval_passes(ctx))
+
+
+def _find_eval_passes(ctx: RuleContext) -> List[_EvalPass]:
     out: List[_EvalPass] = []
     seen: Set[int] = set(_trained_forwards(ctx))
     for lf in ctx.loops.loops_of(ctx.module):
@@ -530,7 +531,6 @@ def _eval_passes(ctx: RuleContext) -> List[_EvalPass]:
             ep = _make_pass(ctx, scope, None, e)
             if ep is not None:
                 out.append(ep)
-    ctx.module.cache["tl4_eval_passes"] = out
     return out
 
 
