@@ -1,7 +1,8 @@
 """Results cached per component of files, keyed by everything they depend on.
 
 Key: trainlint's version, the effective settings, and the path and content hash of every
-file in the component (so editing models.py invalidates train.py, which imports it).
+file in the component, context files included (so editing models.py invalidates train.py,
+which imports it, also when only train.py is checked).
 Entries are written atomically; an unreadable or corrupt entry is a miss, never an error.
 """
 
@@ -51,11 +52,15 @@ def _code_fingerprint() -> str:
 _CODE = _code_fingerprint()
 
 
-def component_key(paths: Sequence[str], contents: Sequence[bytes], fingerprint: str) -> str:
+def component_key(paths: Sequence[str], contents: Sequence[bytes], fingerprint: str, report: Optional[Sequence[str]] = None) -> str:
+    """`report`: the files reported on when the others are context files (None: all); the
+    context files' content is part of the key like the others'."""
     h = hashlib.sha256()
     h.update(f"trainlint {__version__}\0{_CODE}\0{fingerprint}\0".encode())
+    reported = None if report is None else set(report)
     for path, data in sorted(zip(paths, contents)):
-        h.update(path.encode("utf-8", "surrogateescape") + b"\0")
+        mark = b"" if reported is None or path in reported else b"context:"
+        h.update(mark + path.encode("utf-8", "surrogateescape") + b"\0")
         h.update(hashlib.sha256(data).digest())
     return h.hexdigest()
 

@@ -96,6 +96,9 @@ class Diagnostic:
     evidence: Optional[Dict[str, Any]] = None
     # Notebook cell (1-based) when the file is a notebook; the span is then within the cell.
     cell: Optional[int] = None
+    # The finding rests on an assumption (a fragment's `nn` taken for `torch.nn`): its
+    # severity is one step lower and its message says what was assumed.
+    guess: bool = False
     # Program lines (before notebook mapping) of the report and of its statement, for noqa comments.
     program_line: Optional[int] = field(default=None, repr=False, compare=False)
     statement_lines: Optional[Tuple[int, int]] = field(default=None, repr=False, compare=False)
@@ -129,6 +132,8 @@ class Diagnostic:
         }
         if self.cell is not None:
             out["cell"] = self.cell
+        if self.guess:
+            out["guess"] = True
         return out
 
 
@@ -150,4 +155,5 @@ def diagnostic_from_json(data: Dict[str, Any]) -> Diagnostic:
         fix=fix,
         evidence=data.get("evidence"),
         cell=data.get("cell"),
+        guess=bool(data.get("guess", False)),
     )

@@ -6,11 +6,12 @@ import ast
 import contextlib
 import gc
 import os
+import re
 import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Collection, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst import CSTNode
@@ -23,9 +24,18 @@ from trainlint.analysis.positions import positions
 from trainlint.analysis.project import Project, module_name_for
 from trainlint.analysis.symbols import Resolver
 from trainlint.config import Settings
-from trainlint.diagnostics import Diagnostic, Fix, Related, Severity, Span
+from trainlint.diagnostics import Diagnostic, Edit, Fix, Related, Severity, Span
 from trainlint.rules import Finding, RuleContext, load_rules
-from trainlint.source import SourceError, SourceText, complexity_problem, decode, lint_refusal, read_bytes
+from trainlint.source import (
+    Dedent,
+    SourceError,
+    SourceText,
+    complexity_problem,
+    decode,
+    dedent_excerpt,
+    lint_refusal,
+    read_bytes,
+)
 from trainlint.timing import Timings
 
 if TYPE_CHECKING:
@@ -42,6 +52,8 @@ class LoadedFile:
     error: Optional[Diagnostic] = None
     # Notebook files map program lines back to (cell, line-in-cell).
     line_map: Optional[Callable[[int], Tuple[Optional[int], int]]] = None
+    # An indented excerpt (the file, or notebook cells) parsed without its indentation.
+    dedent: Optional[Dedent] = None
 
 
 @dataclass
@@ -130,12 +142,15 @@ def load_file(
     text = _source_text(lf, data, guard=tree is None)
     if text is None:
         return lf
+    text = _without_excerpt_indent(lf, text)
     mark("read")
     if tree is None:
         try:
             tree = parse_module(text)
         except cst.ParserSyntaxError as exc:
             message, raw_line, col = _syntax_error_details(text, exc)
+            if lf.dedent is not None:
+                col = lf.dedent.column(raw_line, col)
             cell, line = _map_line(lf, raw_line)
             lf.error = _tool_diag("TL001", path, f"syntax error: {message}", line, col)
             lf.error.cell = cell
@@ -160,11 +175,12 @@ def parse_tree(path: str, data: bytes) -> Optional[cst.Module]:
     """The syntax tree `load_file(path, data)` would parse (a notebook's code cells joined);
     None where it would report a problem instead (the caller then loads that file itself,
     problem and all)."""
-    text = _source_text(LoadedFile(path=path), data)
+    lf = LoadedFile(path=path)
+    text = _source_text(lf, data)
     if text is None:
         return None
     try:
-        return parse_module(text)
+        return parse_module(_without_excerpt_indent(lf, text))
     except (cst.ParserSyntaxError, *_PARSER_FAILURES):
         return None
 
@@ -210,6 +226,18 @@ def _source_text(lf: LoadedFile, data: Optional[bytes], guard: bool = True) -> O
         lf.error.cell = cell
         return None
     return lf.source.text
+
+
+def _without_excerpt_indent(lf: LoadedFile, text: str) -> str:
+    """The text to parse: an indented excerpt (the file, or each notebook cell) without its
+    indentation (`source.dedent_excerpt`; `lf.dedent` then maps positions back). Decided from
+    the text alone, so a worker's tree and the main process's text always agree."""
+    region = None
+    if lf.line_map is not None:
+        line_map = lf.line_map
+        region = lambda line: line_map(line)[0]  # noqa: E731
+    lf.dedent = dedent_excerpt(text, region)
+    return lf.dedent.text if lf.dedent is not None else text
 
 
 _HOOK = "__post_init__"
@@ -282,13 +310,18 @@ class _Positions:
 Progress = Callable[[str, int, int], None]
 
 
-def check_files(
-    loaded: List[LoadedFile], settings: Settings, progress: Optional[Progress] = None, timings: Optional[Timings] = None
-) -> CheckResult:
-    mark = _Marks(timings)
-    rules = load_rules()
-    enabled = settings.enabled_codes()
-    result = CheckResult(files=len(loaded))
+def _run_rules(
+    loaded: List[LoadedFile],
+    rules: Dict[str, Callable[[RuleContext], Iterable[Finding]]],
+    options: Dict[str, Dict[str, object]],
+    asked: Callable[[str], bool],
+    result: CheckResult,
+    progress: Optional[Progress],
+    timings: Optional[Timings],
+    mark: _Marks,
+) -> List[Diagnostic]:
+    """Every enabled rule on every loaded file, as one project; the files' own problems
+    (TL001) and the rules' failures (TL002, counted in `result`) included."""
     modules = [lf.facts for lf in loaded if lf.facts is not None]
     by_module = {id(lf.facts): lf for lf in loaded if lf.facts is not None}
     project = Project(modules)
@@ -296,15 +329,13 @@ def check_files(
     loops = LoopAnalyzer(resolver)
     positions = _Positions()
     raw: List[Diagnostic] = []
-    # Options are looked up once per run, not once per file and rule.
-    options = {code: settings.rule_options(code) for code in sorted(rules) if code in enabled}
     mark("facts")
-
     for done, lf in enumerate(loaded):
         if progress is not None:
             progress("checking", done, len(loaded))
         if lf.error is not None:
-            raw.append(lf.error)
+            if asked(lf.path):
+                raw.append(lf.error)
             continue
         assert lf.facts is not None
         for code, opts in options.items():
@@ -319,6 +350,8 @@ def check_files(
                 # the rule's defect as well, and must not stop the run.
                 placed = [_to_diagnostic(f, positions, by_module) for f in findings]
             except Exception as exc:  # a rule's defect must not hide the other rules' findings
+                if not asked(lf.path):
+                    continue
                 result.internal_errors += 1
                 where = traceback.extract_tb(exc.__traceback__)[-1]
                 raw.append(
@@ -333,13 +366,158 @@ def check_files(
                 continue
             raw.extend(placed)
             mark("positions")
+    return raw
+
+
+# ---------------------------------------------------------------------------- fragments
+#
+# A pasted snippet or a lone notebook cell often uses the conventional names of PyTorch code
+# without importing them. Where a file uses one of these names and binds it nowhere (no
+# import, assignment, parameter, definition, `except ... as`, nor a `*` import that could),
+# the name is taken to mean the usual module; the findings that only this assumption gives
+# are reported as guesses, one severity lower, saying what was assumed.
+
+CONVENTIONAL_NAMES = {"torch": "torch", "nn": "torch.nn", "F": "torch.nn.functional", "optim": "torch.optim"}
+_BARE_NAME = {name: re.compile(rf"(?<![\w.]){name}\b") for name in CONVENTIONAL_NAMES}
+
+
+def conventional_names(facts: ModuleFacts) -> Dict[str, str]:
+    """The conventional names `facts`' module uses without binding them, with what they are
+    assumed to be. The text is read with Python's own parser (which runs nothing) only when
+    one of the names appears unimported in it."""
+    candidates = [n for n in CONVENTIONAL_NAMES if n not in facts.imports.alias and _BARE_NAME[n].search(facts.text)]
+    if candidates:
+        # The rules read these names only in calls and class bases (`nn.Linear(...)`,
+        # `class Net(nn.Module)`): a name met only in prose, a docstring or an annotation
+        # assumes nothing. Both are in the facts already, so most files need no second parse.
+        called = {_root(c.func) for scope in facts.scopes for c in scope.calls}
+        called |= {_root(b) for cls in facts.classes.values() for b in cls.bases}  # `class Net(nn.Module)`
+        candidates = [n for n in candidates if n in called]
+    if not candidates:
+        return {}
+    try:
+        tree = ast.parse(facts.text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    used: Set[str] = set()
+    bound: Set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (used if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name == "*":
+                    return {}  # it may bind any of them
+                bound.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            bound.update(node.names)
+        elif not isinstance(node, ast.alias):
+            name = getattr(node, "name", None)  # except ... as, match captures, type parameters
+            if isinstance(name, str):
+                bound.add(name)
+            rest = getattr(node, "rest", None)  # match {**rest}
+            if isinstance(rest, str):
+                bound.add(rest)
+    return {n: CONVENTIONAL_NAMES[n] for n in candidates if n in used and n not in bound}
+
+
+def _root(expr: cst.BaseExpression) -> Optional[str]:
+    """`nn` for `nn.Linear` and `nn.init.zeros_`; `F` for `F`."""
+    f = expr
+    while isinstance(f, cst.Attribute):
+        f = f.value
+    return f.value if isinstance(f, cst.Name) else None
+
+
+def _assume_conventional_names(loaded: Sequence[LoadedFile]) -> Dict[str, Dict[str, str]]:
+    """Set the assumed names on each module's import table; per path, what was assumed."""
+    out: Dict[str, Dict[str, str]] = {}
+    for lf in loaded:
+        if lf.facts is None:
+            continue
+        names = conventional_names(lf.facts)
+        lf.facts.imports.assumed = dict(names)
+        if names:
+            out[lf.path] = names
+    return out
+
+
+def _without_assumptions(lf: LoadedFile) -> LoadedFile:
+    """`lf` with fresh facts of the same tree and no assumed name."""
+    if lf.facts is None:
+        return lf
+    f = lf.facts
+    return LoadedFile(lf.path, lf.source, build_facts(f.path, f.module_name, f.text, f.tree), lf.error, lf.line_map, lf.dedent)
+
+
+_LOWER = {Severity.ERROR: Severity.WARNING, Severity.WARNING: Severity.INFO, Severity.INFO: Severity.INFO}
+
+
+def _mark_guess(d: Diagnostic, assumed: Dict[str, Dict[str, str]]) -> None:
+    d.guess = True
+    d.severity = _LOWER[d.severity]
+    d.message = d.message.rstrip() + _assumption_note(d, assumed)
+
+
+def _assumption_note(d: Diagnostic, assumed: Dict[str, Dict[str, str]]) -> str:
+    def said(names: Dict[str, str]) -> str:
+        parts = [f"`{n}` is PyTorch" if n == full else f"`{n}` is `{full}`" for n, full in sorted(names.items())]
+        return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+
+    mine = assumed.get(d.path)
+    if mine:
+        pronoun = "it" if len(mine) == 1 else "them"
+        return f" (assuming {said(mine)}: this file does not import {pronoun})"
+    others = [f"{said(names)} in {path}" for path, names in sorted(assumed.items())]
+    return f" (assuming {'; '.join(others)}, where it is not imported)"
+
+
+def check_files(
+    loaded: List[LoadedFile],
+    settings: Settings,
+    progress: Optional[Progress] = None,
+    timings: Optional[Timings] = None,
+    report: Optional[Collection[str]] = None,
+) -> CheckResult:
+    """Check `loaded` as one project. `report`: the paths reported on (None: all); the other
+    files are context (see `context.py`): analysed with the others, rules included (a rule
+    run on one module can report in another), but their findings, syntax errors and rule
+    failures are left out."""
+    mark = _Marks(timings)
+    rules = load_rules()
+    enabled = settings.enabled_codes()
+    reported = None if report is None else set(report)
+
+    def asked(path: str) -> bool:
+        return reported is None or path in reported
+
+    result = CheckResult(files=sum(1 for lf in loaded if asked(lf.path)))
+    # Options are looked up once per run, not once per file and rule.
+    options = {code: settings.rule_options(code) for code in sorted(rules) if code in enabled}
+    assumed = _assume_conventional_names(loaded)
+    mark("facts")
+    raw = _run_rules(loaded, rules, options, asked, result, progress, timings, mark)
+    if assumed:
+        # Which findings rest on an assumed name: those that a run without the assumptions
+        # (fresh facts over the same trees) does not report.
+        plain = [_without_assumptions(lf) for lf in loaded]
+        mark("facts")
+        without = _run_rules(plain, rules, options, asked, CheckResult(), None, timings, mark)
+        known = {(d.code, d.path, d.cell, d.span) for d in without}
+        for d in raw:
+            if registry.RULES[d.code].kind != "tool" and (d.code, d.path, d.cell, d.span) not in known:
+                _mark_guess(d, assumed)
 
     seen = set()
     sup_cache: Dict[str, suppressions.Suppressions] = {}
     text_of = {lf.path: lf.source.text for lf in loaded if lf.source is not None}
     for d in sorted(raw, key=Diagnostic.sort_key):
         key = (d.code, d.path, d.cell, d.span)
-        if key in seen:
+        if key in seen or not asked(d.path):
             continue
         seen.add(key)
         if d.code != "TL002" and d.code in settings.ignored_for(d.path):
@@ -366,14 +544,14 @@ def _to_diagnostic(f: Finding, positions: _Positions, by_module: Dict[int, Loade
     r = positions.of(f.module, f.node)
     first, last = positions.statement_lines(f.module, f.node)
     lf = by_module.get(id(f.module))
-    span = Span(r.start.line, r.start.column + 1, r.end.line, r.end.column + 1)
+    span = Span(r.start.line, _column(lf, r.start.line, r.start.column + 1), r.end.line, _column(lf, r.end.line, r.end.column + 1))
     related = []
     for mod, node, msg in f.related:
         rr = positions.of(mod, node)
         rel_lf = by_module.get(id(mod))
         cell, line = _map_line(rel_lf, rr.start.line) if rel_lf else (None, rr.start.line)
         path = mod.path if cell is None else f"{mod.path}:cell {cell}"
-        related.append(Related(path, line, rr.start.column + 1, msg))
+        related.append(Related(path, line, _column(rel_lf, rr.start.line, rr.start.column + 1), msg))
     d = Diagnostic(
         code=f.code,
         name=info.name,
@@ -402,11 +580,40 @@ def _build_fix(f: Finding, positions: _Positions, lf: Optional[LoadedFile]) -> O
             fix = f.fix_builder(positions.of)
         except Exception:  # a fix that cannot be built is not offered; the finding stands
             fix = None
+    if fix is not None and lf is not None and lf.dedent is not None:
+        fix = _reindented(fix, lf.dedent)
     if fix is not None and lf is not None and lf.line_map is not None and lf.source is not None:
         from trainlint.fixes import to_cells
 
         fix = to_cells(fix, lf.line_map, lf.source.text)
     return fix
+
+
+def _column(lf: Optional[LoadedFile], line: int, column: int) -> int:
+    """A column of the parsed text as a column of the file (an excerpt lost its indentation)."""
+    return column if lf is None or lf.dedent is None else lf.dedent.column(line, column)
+
+
+_NEWLINE_THEN_TEXT = re.compile(r"(\r\n|\r|\n)(?=[^\r\n])")
+
+
+def _reindented(fix: Fix, dedent: Dedent) -> Fix:
+    """A fix of an excerpt parsed without its indentation, in the file's own positions: the
+    columns get the removed indentation back, and so do the lines the edits insert."""
+    edits = []
+    for e in fix.edits:
+        content = e.content
+        prefix = dedent.indent.get(e.line, "")
+        if prefix:
+            content = _NEWLINE_THEN_TEXT.sub(r"\g<1>" + prefix.replace("\\", "\\\\"), content)
+            if e.column == 1 and content[:1] not in ("", "\n", "\r"):
+                content = prefix[dedent.removed.get(e.line, 0) :] + content  # a short blank line
+            if content.endswith(("\n", "\r")):
+                content += prefix  # what follows the edit starts a line of the excerpt
+        edits.append(
+            Edit(e.line, dedent.column(e.line, e.column), e.end_line, dedent.column(e.end_line, e.end_column), content, cell=e.cell)
+        )
+    return Fix(fix.applicability, fix.description, edits)
 
 
 @contextlib.contextmanager

@@ -69,6 +69,8 @@ class FixRun:
     warnings: List[str] = field(default_factory=list)
     result: CheckResult = field(default_factory=CheckResult)
     problems: List[Diagnostic] = field(default_factory=list)
+    # Context files (see `context.py`): analysed with the files to fix, never fixed.
+    context: Dict[str, bytes] = field(default_factory=dict)
 
     def changed_files(self) -> List[FileState]:
         return [f for f in self.files.values() if f.changed]
@@ -81,8 +83,9 @@ def applicable(fix: Optional[Fix], unsafe: bool) -> bool:
 # ---------------------------------------------------------------------------- the passes
 
 
-def fix_paths(paths: Sequence[str], settings: Settings, unsafe: bool = False, force_exclude: bool = False) -> FixRun:
-    """Compute every applicable fix for the files under `paths`, in memory (nothing written)."""
+def fix_paths(paths: Sequence[str], settings: Settings, unsafe: bool = False, force_exclude: bool = False, context: bool = True) -> FixRun:
+    """Compute every applicable fix for the files under `paths`, in memory (nothing written).
+    `context`: also analyse the project files linked to them by imports (never edited)."""
     files, problems = discover(paths, settings, force_exclude)
     run = FixRun(problems=problems)
     for p in files:
@@ -92,6 +95,11 @@ def fix_paths(paths: Sequence[str], settings: Settings, unsafe: bool = False, fo
         except (OSError, SourceError):
             continue  # unreadable: the lint reports it (TL001), nothing to fix
         run.files[p] = FileState(p, data, data, st.st_mtime_ns, st.st_size)
+    if context:
+        from trainlint.context import find_context
+
+        found = find_context(list(run.files), [f.data for f in run.files.values()], settings)
+        run.context = {p: d for p, d in zip(found.paths, found.contents) if d is not None}
     return fix_states(run, settings, unsafe)
 
 
@@ -109,12 +117,14 @@ def fix_states(run: FixRun, settings: Settings, unsafe: bool) -> FixRun:
     from trainlint.analysis.depgraph import components
     from trainlint.pipeline import _scan_text, _skippable
 
-    paths = list(run.files)
-    final = CheckResult(files=len(paths))
-    groups = components(paths, [_scan_text(p, run.files[p].data) for p in paths])
+    paths = list(run.files) + [p for p in run.context if p not in run.files]
+    final = CheckResult(files=len(run.files))
+    groups = components(paths, [_scan_text(p, _data(run, p)) for p in paths])
     for group in groups:
         members = [paths[i] for i in group]
-        if all(_skippable(p, run.files[p].data) for p in members):
+        if not any(p in run.files for p in members):
+            continue  # context alone
+        if all(_skippable(p, _data(run, p)) for p in members):
             continue  # nothing in it can produce a finding, hence no fix
         result = _fix_component(run, members, settings, unsafe)
         final.diagnostics.extend(result.diagnostics)
@@ -126,9 +136,14 @@ def fix_states(run: FixRun, settings: Settings, unsafe: bool) -> FixRun:
     return run
 
 
+def _data(run: FixRun, path: str) -> bytes:
+    state = run.files.get(path)
+    return state.data if state is not None else run.context[path]
+
+
 def _fix_component(run: FixRun, members: Sequence[str], settings: Settings, unsafe: bool) -> CheckResult:
-    loaded = {p: load_file(p, run.files[p].data) for p in members}
-    result = _lint(loaded, settings)
+    loaded = {p: load_file(p, _data(run, p)) for p in members}
+    result = _lint(loaded, settings, run)
     refused: set = set()  # fixes already dropped: not retried in later passes
     for _ in range(MAX_PASSES):
         plan = _plan(result, unsafe, refused)
@@ -146,11 +161,12 @@ def _fix_component(run: FixRun, members: Sequence[str], settings: Settings, unsa
     return result
 
 
-def _lint(loaded: Dict[str, LoadedFile], settings: Settings) -> CheckResult:
+def _lint(loaded: Dict[str, LoadedFile], settings: Settings, run: FixRun) -> CheckResult:
+    """The findings of the files to fix (the context files are analysed, never reported on)."""
     for lf in loaded.values():
         if lf.facts is not None:
             lf.facts.cache.clear()  # cross-file facts must be recomputed against the new project
-    return check_files(list(loaded.values()), settings)
+    return check_files(list(loaded.values()), settings, report=run.files.keys())
 
 
 def _plan(result: CheckResult, unsafe: bool, refused: set) -> Dict[str, List[Diagnostic]]:
@@ -196,7 +212,7 @@ def _try_batch(
             return None
         new_data[path] = data
     fixed = [d for diags in plan.values() for d in diags]
-    outcome = _relint(loaded, new_data, settings)
+    outcome = _relint(loaded, new_data, settings, run)
     if _verdict(result, outcome[1], fixed) is not None:
         return None
     _commit(run, new_data, fixed)
@@ -224,7 +240,7 @@ def _try_one_by_one(
             if data is None:
                 _drop(run, live, reason or "the edits could not be applied", refused)
                 continue
-            outcome = _relint(base_loaded, {path: data}, settings)
+            outcome = _relint(base_loaded, {path: data}, settings, run)
             reason = _verdict(base_result, outcome[1], [live])
             if reason is not None:
                 _drop(run, live, reason, refused)
@@ -256,11 +272,13 @@ def _commit(run: FixRun, new_data: Dict[str, bytes], fixed: Iterable[Diagnostic]
         run.applied.append(FixRecord(d.path, d.code, d.name, d.fix.description, d.fix.applicability))
 
 
-def _relint(loaded: Dict[str, LoadedFile], new_data: Dict[str, bytes], settings: Settings) -> Tuple[Dict[str, LoadedFile], CheckResult]:
+def _relint(
+    loaded: Dict[str, LoadedFile], new_data: Dict[str, bytes], settings: Settings, run: FixRun
+) -> Tuple[Dict[str, LoadedFile], CheckResult]:
     new_loaded = dict(loaded)
     for path, data in new_data.items():
         new_loaded[path] = load_file(path, data)
-    return new_loaded, _lint(new_loaded, settings)
+    return new_loaded, _lint(new_loaded, settings, run)
 
 
 def _verdict(before: CheckResult, after: CheckResult, fixed: Sequence[Diagnostic]) -> Optional[str]:

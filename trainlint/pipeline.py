@@ -1,7 +1,8 @@
 """Running `check` over many files: components, prefilter, cache and worker processes.
 
-1. Read every file's bytes once and find the components (files linked by imports, see
-   `analysis/depgraph.py`); each component is analysed as one project.
+1. Read every file's bytes once, add the *context* files (the project files linked to them by
+   imports, see `context.py`: analysed, never reported on) and find the components (files
+   linked by imports, see `analysis/depgraph.py`); each component is analysed as one project.
 2. Prefilter: a component none of whose files mentions any token in `RELEVANT_TOKENS` cannot
    hold a finding, so it is not parsed with libcst; each of its files still gets a (fast)
    syntax check, and a file that fails it goes through the full pipeline for its TL001.
@@ -34,6 +35,7 @@ from trainlint import split
 from trainlint.analysis.depgraph import components
 from trainlint.cache import Cache, component_key, default_dir, settings_fingerprint
 from trainlint.config import Settings
+from trainlint.context import find_context
 from trainlint.diagnostics import Diagnostic, diagnostic_from_json
 from trainlint.engine import CheckResult, Progress, _fewer_gc_passes, check_files, load_file
 from trainlint.rules import load_rules
@@ -70,6 +72,9 @@ class RunOptions:
     split: Optional[bool] = None  # None: split components too big for one process; tests force it
     progress: Optional[Progress] = None
     timings: Optional[Timings] = None  # `check --profile`
+    # Also load the project files the checked ones import or are imported by (`context.py`),
+    # so that a file has the same findings however it is selected.
+    context: bool = True
 
 
 def is_relevant(data: bytes) -> bool:
@@ -119,9 +124,11 @@ def analyse(
     profile: bool = False,
     contents: Optional[Sequence[Optional[bytes]]] = None,
     loaded_count: Optional[Callable[[int], None]] = None,
+    report: Optional[Sequence[str]] = None,
 ) -> Outcome:
     """Parse and check one component; results as JSON-able dicts (they cross processes),
-    with the component's timings when profiling. `loaded_count(n)`: n files loaded so far."""
+    with the component's timings when profiling. `loaded_count(n)`: n files loaded so far.
+    `report`: the files reported on (None: all; the others are context)."""
     timings = Timings() if profile else None
     with _fewer_gc_passes(), _settled_heap() as settle:
         data = contents if contents is not None else [None] * len(paths)
@@ -130,7 +137,7 @@ def analyse(
         for p, d in zip(paths, data):
             loaded.append(load_file(p, d) if timings is None else load_file(p, d, timings=timings))
             step()
-        result = check_files(loaded, settings, timings=timings)
+        result = check_files(loaded, settings, timings=timings, report=report)
     return _outcome(result, timings)
 
 
@@ -159,24 +166,34 @@ def _outcome(result: CheckResult, timings: Optional[Timings]) -> Outcome:
 
 
 def analyse_batch(
-    components: Sequence[Tuple[Sequence[str], Sequence[Optional[bytes]]]], settings: Settings, profile: bool = False
+    components: Sequence[Tuple[Sequence[str], Sequence[Optional[bytes]], Optional[Sequence[str]]]], settings: Settings, profile: bool = False
 ) -> List[Outcome]:
     """Several components in one worker task: a task costs a round trip between processes,
     which hundreds of one-file projects would otherwise pay each. The bytes are the ones the
     main process read (and keyed the cache with), not read again."""
-    return [analyse(paths, settings, profile, data) for paths, data in components]
+    return [analyse(paths, settings, profile, data, report=report) for paths, data, report in components]
 
 
-def _batches(todo: List[Tuple[List[str], Optional[str]]], count: int) -> List[List[Tuple[List[str], Optional[str]]]]:
+# A component to analyse: its files (context files included), its cache key, and the files
+# reported on (None: all of them).
+Task = Tuple[List[str], Optional[str], Optional[List[str]]]
+
+
+def _asked(task: Task) -> int:
+    """How many of the files asked for a task covers (what the progress display counts)."""
+    return len(task[0]) if task[2] is None else len(task[2])
+
+
+def _batches(todo: List[Task], count: int) -> List[List[Task]]:
     """`todo` (largest component first) dealt into at most `count` batches of about equal
     size in files (each component to the lightest batch so far), largest batch first."""
     loads: List[Tuple[int, int]] = [(0, i) for i in range(max(1, min(count, len(todo))))]
-    batches: List[List[Tuple[List[str], Optional[str]]]] = [[] for _ in loads]
+    batches: List[List[Task]] = [[] for _ in loads]
     for item in todo:
         size, i = heapq.heappop(loads)
         batches[i].append(item)
         heapq.heappush(loads, (size + len(item[0]), i))
-    return sorted(batches, key=lambda b: -sum(len(p) for p, _ in b))
+    return sorted(batches, key=lambda b: -sum(len(t[0]) for t in b))
 
 
 @contextlib.contextmanager
@@ -202,13 +219,14 @@ def analyse_split(
     settings: Settings,
     profile: bool = False,
     loaded_count: Optional[Callable[[int], None]] = None,
+    report: Optional[Sequence[str]] = None,
 ) -> Outcome:
     """One component, parsed by the workers (`split.submit`) and this process together,
     checked here."""
     timings = Timings() if profile else None
     with _fewer_gc_passes(), _settled_heap() as settle:
         loaded = split.load_split(paths, contents, slices, spool, _counting(settle, loaded_count), timings)
-        result = check_files(loaded, settings, timings=timings)
+        result = check_files(loaded, settings, timings=timings, report=report)
     return _outcome(result, timings)
 
 
@@ -225,40 +243,52 @@ def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResu
     t0 = time.perf_counter()
     contents = [_read(p) for p in files]
     t1 = time.perf_counter()
-    groups = components(files, [_scan_text(p, d) for p, d in zip(files, contents)])
+    # Context files follow the files asked for: indices from len(files) on.
+    every, data = list(files), list(contents)
+    if opts.context and files:
+        found = find_context(files, contents, settings)
+        every += found.paths
+        data += found.contents
+    t2 = time.perf_counter()
+    groups = components(every, [_scan_text(p, d) for p, d in zip(every, data)])
     cache = Cache(opts.cache_dir or default_dir(settings)) if opts.use_cache else None
     if cache is not None:
         load_rules()  # rule modules declare their options on import: the fingerprint needs them
     fingerprint = settings_fingerprint(settings) if cache else ""
 
-    todo: List[Tuple[List[str], Optional[str]]] = []
+    todo: List[Task] = []
     done = 0
     for group in groups:
-        paths = [files[i] for i in group]
-        if opts.prefilter and all(_skippable(files[i], contents[i]) for i in group):
-            done += len(group)
+        asked = [i for i in group if i < len(files)]
+        if not asked:
+            continue  # context that no file asked for is linked to (left out by the bounds)
+        paths = [every[i] for i in group]
+        report = [every[i] for i in asked] if len(asked) < len(group) else None
+        if opts.prefilter and all(_skippable(every[i], data[i]) for i in group):
+            done += len(asked)
             continue
         key = None
-        if cache is not None and all(contents[i] is not None for i in group):
-            key = component_key(paths, [contents[i] or b"" for i in group], fingerprint)
+        if cache is not None and all(data[i] is not None for i in group):
+            key = component_key(paths, [data[i] or b"" for i in group], fingerprint, report)
             hit = cache.get(key)
             if hit is not None:
                 _merge(result, hit["diagnostics"], hit["suppressed"], 0)
-                done += len(group)
+                done += len(asked)
                 continue
-        todo.append((paths, key))
+        todo.append((paths, key, report))
     if opts.progress is not None:
         opts.progress("checking", done, len(files))
 
     if opts.timings is not None:
         opts.timings.add("read", t1 - t0)
-        opts.timings.add("plan", time.perf_counter() - t1)
+        opts.timings.add("context", t2 - t1)
+        opts.timings.add("plan", time.perf_counter() - t2)
 
     jobs = min(opts.jobs or os.cpu_count() or 1, MAX_WORKERS)
     todo.sort(key=lambda t: -len(t[0]))  # largest first keeps the workers evenly loaded
     profile = opts.timings is not None
-    index = {p: i for i, p in enumerate(files)}
-    data_of = {p: contents[index[p]] for paths, _ in todo for p in paths}
+    index = {p: i for i, p in enumerate(every)}
+    data_of = {p: data[index[p]] for t in todo for p in t[0]}
     big = _to_split(todo, {p: len(d or b"") for p, d in data_of.items()}, jobs, opts.split)
     spool = _spool_folder() if big is not None else None
     if spool is None:
@@ -266,7 +296,7 @@ def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResu
         jobs = min(jobs, len(todo))
     rest = todo[1:] if big is not None else todo
     big_data = [data_of[p] for p in big[0]] if big is not None else []
-    if jobs > 1 and (big is not None or sum(len(p) for p, _ in todo) >= MIN_FILES_FOR_WORKERS):
+    if jobs > 1 and (big is not None or sum(len(t[0]) for t in todo) >= MIN_FILES_FOR_WORKERS):
         # With a split component this process parses and checks too: one worker fewer.
         workers = jobs - 1 if big is not None else jobs
         with _removed_at_exit(spool), _pool(workers) as pool:
@@ -274,27 +304,30 @@ def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResu
             # the other components while this process checks it.
             slices = split.submit(pool, big[0], big_data, workers, spool) if big is not None and spool is not None else []
             futures = {
-                split.submit_or_failed(pool, analyse_batch, [(paths, [data_of[p] for p in paths]) for paths, _ in batch], settings, profile): batch
+                split.submit_or_failed(
+                    pool, analyse_batch, [(paths, [data_of[p] for p in paths], report) for paths, _, report in batch], settings, profile
+                ): batch
                 for batch in _batches(rest, workers * BATCHES_PER_JOB)
                 if batch
             }
             if big is not None and spool is not None:
-                out = analyse_split(big[0], big_data, slices, spool, settings, profile, _progress(opts, done, len(files)))
-                done = _finish(result, out, big[1], cache, done + len(big[0]), len(files), opts)
+                out = analyse_split(big[0], big_data, slices, spool, settings, profile, _progress(opts, done, len(files)), big[2])
+                done = _finish(result, out, big[1], cache, done + _asked(big), len(files), opts)
             for fut in concurrent.futures.as_completed(futures):
                 try:
                     outs = fut.result()
                 except BrokenProcessPool:  # a worker died (out of memory, killed): check them here
-                    outs = [analyse(paths, settings, profile, [data_of[p] for p in paths]) for paths, _ in futures[fut]]
-                for (paths, key), out in zip(futures[fut], outs):
-                    done = _finish(result, out, key, cache, done + len(paths), len(files), opts)
+                    outs = [analyse(paths, settings, profile, [data_of[p] for p in paths], report=report) for paths, _, report in futures[fut]]
+                for task, out in zip(futures[fut], outs):
+                    done = _finish(result, out, task[1], cache, done + _asked(task), len(files), opts)
         if opts.timings is not None:
             opts.timings.workers = jobs
     else:
-        for paths, key in todo:
+        for task in todo:
+            paths, key, report = task
             # In this process the bytes read above are reused.
-            out = analyse(paths, settings, profile, [data_of[p] for p in paths], _progress(opts, done, len(files)))
-            done = _finish(result, out, key, cache, done + len(paths), len(files), opts)
+            out = analyse(paths, settings, profile, [data_of[p] for p in paths], _progress(opts, done, len(files)), report)
+            done = _finish(result, out, key, cache, done + _asked(task), len(files), opts)
     result.diagnostics.sort(key=Diagnostic.sort_key)
     result.suppressed.sort(key=Diagnostic.sort_key)
     return result
@@ -318,16 +351,14 @@ def _removed_at_exit(folder: Optional[str]) -> Iterator[None]:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _to_split(
-    todo: List[Tuple[List[str], Optional[str]]], size: Dict[str, int], jobs: int, force: Optional[bool]
-) -> Optional[Tuple[List[str], Optional[str]]]:
+def _to_split(todo: List[Task], size: Dict[str, int], jobs: int, force: Optional[bool]) -> Optional[Task]:
     """The largest component (first in `todo`), when it is worth splitting across processes."""
     if not todo or jobs < 2 or force is False:
         return None
     paths = todo[0][0]
     if force:
         return todo[0] if len(paths) > 1 else None
-    total = sum(size[p] for ps, _ in todo for p in ps)
+    total = sum(size[p] for t in todo for p in t[0])
     mine = sum(size[p] for p in paths)
     if len(paths) >= MIN_FILES_FOR_WORKERS and mine >= SPLIT_MIN_BYTES and mine * jobs > total:
         return todo[0]

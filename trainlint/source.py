@@ -11,7 +11,7 @@ import re
 import stat
 import tokenize
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 
 @dataclass
@@ -126,6 +126,78 @@ def first_line_of(text: str, line: int) -> Optional[str]:
     if 1 <= line <= len(lines):
         return lines[line - 1]
     return None
+
+
+# ---------------------------------------------------------------------------- excerpts
+#
+# A snippet copied from inside a function (a pasted excerpt, a notebook cell) is indented as
+# a whole, which Python refuses ("unexpected indent"). Such a region (the file, or one cell
+# of a notebook) whose first line of code is indented, and whose lines of code all share that
+# indentation, is parsed without it. The lines keep their numbers; `Dedent` says, per line,
+# how many characters were removed (positions add them back) and the region's indentation
+# (a fix's new lines get it).
+
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_FIRST_CODE = re.compile(r"^[ \t\f]*[^ \t\f\r\n#]", re.M)
+_LEADING = re.compile(r"[ \t\f]*")
+
+
+@dataclass
+class Dedent:
+    text: str  # the text as parsed
+    removed: Dict[int, int]  # 1-based line -> characters removed at its start
+    indent: Dict[int, str]  # 1-based line -> its region's indentation (dedented regions only)
+
+    def column(self, line: int, column: int) -> int:
+        """A column of the parsed text as a column of the original (either base)."""
+        return column + self.removed.get(line, 0)
+
+
+def _is_code(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("#")
+
+
+def dedent_excerpt(text: str, region: Optional[Callable[[int], object]] = None) -> Optional[Dedent]:
+    """`text` without the indentation of its indented excerpts (see above), or None when no
+    region is one. `region(line)`: which region a 1-based line belongs to (a notebook's cell);
+    None: the whole text is one."""
+    if region is None:
+        first = _FIRST_CODE.search(text)
+        if first is None or text[first.start()] not in " \t\f":
+            return None  # the usual case, decided without splitting the text into lines
+    lines = _LINES.findall(text)
+    regions: Dict[object, List[int]] = {}
+    for i in range(len(lines)):
+        regions.setdefault(region(i + 1) if region is not None else None, []).append(i)
+    removed: Dict[int, int] = {}
+    indent: Dict[int, str] = {}
+    for members in regions.values():
+        code = [lines[i] for i in members if _is_code(lines[i])]
+        if not code or code[0][0] not in " \t\f":
+            continue
+        prefix = _LEADING.match(code[0]).group()  # type: ignore[union-attr]
+        for line in code[1:]:
+            n = 0
+            while n < len(prefix) and n < len(line) and line[n] == prefix[n]:
+                n += 1
+            prefix = prefix[:n]
+            if not prefix:
+                break
+        if not prefix:
+            continue  # a line of code less indented than the first: not an excerpt
+        for i in members:
+            line = lines[i]
+            n = 0
+            while n < len(prefix) and n < len(line) and line[n] == prefix[n]:
+                n += 1
+            indent[i + 1] = prefix
+            if n:
+                removed[i + 1] = n
+                lines[i] = line[n:]
+    if not removed:
+        return None
+    return Dedent("".join(lines), removed, indent)
 
 
 # ---------------------------------------------------------------------------- complexity guard

@@ -18,6 +18,7 @@ from trainlint import registry
 PHASES = (
     "discover",  # walking folders for Python files and notebooks
     "read",  # reading files, decoding, the nesting guard
+    "context",  # finding the project files linked to the checked ones (`context.py`)
     "plan",  # import components, prefilter, cache lookups
     "parse",  # libcst.parse_module (in workers, for a split component: and pickling the trees)
     "unpickle",  # loading the trees workers parsed for a component too big for one process

@@ -45,6 +45,9 @@ class ImportTable:
     def __init__(self, package: str = "") -> None:
         self.alias: Dict[str, str] = {}
         self.package = package  # dotted package of the module, for relative imports
+        # Conventional names a fragment uses without importing or binding them (`nn` for
+        # `torch.nn`...), set by the engine; consulted only after the real imports.
+        self.assumed: Dict[str, str] = {}
 
     def add_import(self, node: cst.Import) -> None:
         for item in node.names:
@@ -80,7 +83,9 @@ class ImportTable:
 
     def qualify_dotted(self, d: str) -> Optional[str]:
         head, _, rest = d.partition(".")
-        if head in self.alias:
-            full = self.alias[head]
-            return f"{full}.{rest}" if rest else full
-        return None
+        full = self.alias.get(head)
+        if full is None:
+            full = self.assumed.get(head)
+            if full is None:
+                return None
+        return f"{full}.{rest}" if rest else full

@@ -29,6 +29,15 @@ def module_name_for(path: str) -> str:
 
 T = TypeVar("T")
 
+# Methods of `nn.Module` and tensors that classes override and code calls everywhere.
+_MODULE_API = frozenset({
+    "forward", "to", "cuda", "cpu", "float", "double", "half", "bfloat16", "type", "train", "eval",
+    "parameters", "named_parameters", "buffers", "named_buffers", "children", "named_children",
+    "modules", "named_modules", "state_dict", "load_state_dict", "zero_grad", "requires_grad_",
+    "register_buffer", "register_parameter", "extra_repr", "reset_parameters", "size", "view",
+    "reshape", "item", "tolist", "numpy", "detach", "clone", "sum", "mean", "add_", "mul_",
+})
+
 
 class Project:
     """Index of every linted module, built once per run (linear in the number of files)."""
@@ -146,9 +155,12 @@ class Project:
         return None
 
     def method_names(self) -> Set[str]:
-        """Every method name defined by a project class (a cheap filter before typing a receiver)."""
+        """Every method name defined by a project class (a cheap filter before typing a
+        receiver), less private names and the `nn.Module`/tensor API that project classes
+        override (`forward`, `to`, `state_dict`...): calls of those are read as what they are."""
         if self._method_names is None:
-            self._method_names = {name for m in self.modules for c in m.classes.values() for name in c.methods}
+            names = {name for m in self.modules for c in m.classes.values() for name in c.methods}
+            self._method_names = {n for n in names if not n.startswith("_") and n not in _MODULE_API}
         return self._method_names
 
     def method_of(self, cls: ClassFacts, name: str, depth: int = 0) -> Optional[Scope]:

@@ -1,0 +1,313 @@
+"""Context files: a checked file is analysed with the project files linked to it by imports
+(reported on: only the files asked for), so its findings do not depend on the selection."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import List, Sequence, Tuple
+
+import pytest
+
+from trainlint import context, pipeline
+from trainlint.config import Settings
+from trainlint.engine import check_paths
+from trainlint.fixer import fix_paths
+from trainlint.pipeline import RunOptions
+
+REPO = Path(__file__).resolve().parent.parent
+
+MODELS = """\
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return F.softmax(self.fc(x), dim=1)
+"""
+TRAIN = """\
+import torch
+import torch.nn as nn
+from models import Net
+
+model = Net()
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+crit = nn.CrossEntropyLoss()
+for step in range(3):
+    opt.zero_grad()
+    loss = crit(model(torch.randn(8, 4)), torch.randint(0, 3, (8,)))
+    loss.backward()
+    opt.step()
+"""
+# A training loop of its own in the imported file: a finding (TL101) located in models.py.
+MODELS_WITH_LOOP = MODELS + """
+
+def pretrain(model, data):
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in data:
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+""".replace("import torch.nn as nn\n", "import torch\nimport torch.nn as nn\n", 1)
+
+Key = Tuple[str, str, int]
+
+
+def project(tmp_path: Path, files: dict) -> Path:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\n')
+    for rel, text in files.items():
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text) if isinstance(text, str) else p.write_bytes(text)
+    return tmp_path
+
+
+def cli(cwd: Path, *args: str) -> Tuple[int, List[dict]]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env.pop("TRAINLINT_CACHE_DIR", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "trainlint", "check", *args, "--output-format", "json", "--isolated"],
+        cwd=str(cwd), capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    return proc.returncode, json.loads(proc.stdout)["diagnostics"]
+
+
+def keys(diags: Sequence[dict]) -> List[Key]:
+    return sorted((d["code"], d["path"], d["line"]) for d in diags)
+
+
+def api(paths: Sequence[str], **opts) -> List[Key]:
+    result = check_paths(list(paths), Settings(), options=RunOptions(jobs=1, use_cache=False, **opts))
+    return sorted((d.code, d.path, d.line) for d in result.diagnostics)
+
+
+def test_the_same_findings_whichever_files_are_passed(tmp_path):
+    root = project(tmp_path, {"models.py": MODELS, "train.py": TRAIN})
+    runs = {args: cli(root, *args, "--no-cache") for args in (("train.py",), (".",), ("models.py", "train.py"))}
+    expected = [("TL201", "train.py", 10)]
+    for args, (rc, diags) in runs.items():
+        assert keys(diags) == expected, args
+        assert rc == 1
+    # The related location in models.py is named as a whole-folder run names it.
+    related = {(r["path"], r["line"]) for r in runs[("train.py",)][1][0]["related"]}
+    assert ("models.py", 11) in related
+    # models.py alone: nothing of its own to report, and not train.py's finding either.
+    rc, diags = cli(root, "models.py", "--no-cache")
+    assert rc == 0 and diags == []
+
+
+def test_without_the_context_the_cross_file_finding_is_missed(tmp_path):
+    """What the context files are for (the behaviour before them)."""
+    root = project(tmp_path, {"models.py": MODELS, "train.py": TRAIN})
+    assert api([str(root / "train.py")], context=False) == []
+    assert api([str(root / "train.py")]) == [("TL201", str(root / "train.py"), 10)]
+
+
+def test_a_finding_in_a_context_file_is_never_reported(tmp_path):
+    root = project(tmp_path, {"models.py": MODELS_WITH_LOOP, "train.py": TRAIN})
+    _, whole = cli(root, ".", "--no-cache")
+    assert ("TL101", "models.py", 18) in keys(whole)  # models.py's own finding
+    _, alone = cli(root, "train.py", "--no-cache")
+    assert keys(alone) == [k for k in keys(whole) if k[1] == "train.py"] == [("TL201", "train.py", 10)]
+    _, other = cli(root, "models.py", "--no-cache")
+    assert keys(other) == [k for k in keys(whole) if k[1] == "models.py"]
+
+
+def test_editing_a_context_file_invalidates_the_cached_result(tmp_path, monkeypatch):
+    root = project(tmp_path, {"models.py": MODELS, "train.py": TRAIN})
+    opts = RunOptions(jobs=1, cache_dir=str(tmp_path / "cache"))
+    train = str(root / "train.py")
+    first = check_paths([train], Settings(), options=opts)
+    assert [d.code for d in first.diagnostics] == ["TL201"]
+    loads: List[str] = []
+    real = pipeline.load_file
+
+    def counting(path, data=None, **kwargs):
+        loads.append(os.path.basename(path))
+        return real(path, data, **kwargs)
+
+    monkeypatch.setattr(pipeline, "load_file", counting)
+    again = check_paths([train], Settings(), options=opts)
+    assert loads == [] and [d.code for d in again.diagnostics] == ["TL201"]  # from the cache
+    (root / "models.py").write_text(MODELS.replace("F.softmax(self.fc(x), dim=1)", "self.fc(x)"))
+    fixed = check_paths([train], Settings(), options=opts)
+    assert sorted(loads) == ["models.py", "train.py"] and fixed.diagnostics == []
+    # The same command line, through the CLI and its default cache folder.
+    (root / "models.py").write_text(MODELS)
+    assert keys(cli(root, "train.py")[1]) == [("TL201", "train.py", 10)]
+    (root / "models.py").write_text(MODELS.replace("F.softmax(self.fc(x), dim=1)", "self.fc(x)"))
+    assert cli(root, "train.py") == (0, [])
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"import torch.nn as nn\n\nclass Net(nn.Module:\n    pass\n",  # a syntax error
+        b"import torch.nn as nn\nname = '\xe9'\n",  # not UTF-8, no coding cookie
+        None,  # missing
+    ],
+)
+def test_a_broken_or_missing_context_file_is_no_problem_of_the_checked_file(tmp_path, bad):
+    files = {"train.py": TRAIN, "other.py": "import models\nimport torch\n"}
+    if bad is not None:
+        files["models.py"] = bad
+    root = project(tmp_path, files)
+    rc, diags = cli(root, "train.py", "--no-cache")
+    assert (rc, diags) == (0, [])
+    if bad is not None:
+        _, whole = cli(root, ".", "--no-cache")
+        assert keys(whole) == [("TL001", "models.py", keys(whole)[0][2])]  # only when asked for
+        _, asked = cli(root, "models.py", "--no-cache")
+        assert [d["code"] for d in asked] == ["TL001"]
+
+
+ENGINE = """\
+def train_step(model, crit, opt, x, y):
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    loss.backward()
+    opt.step()
+    return loss
+"""
+CALLER = """\
+import torch
+import torch.nn as nn
+
+from engine import train_step
+from models import Net
+
+model = Net()
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for step in range(3):
+    train_step(model, nn.CrossEntropyLoss(), opt, torch.randn(8, 4), torch.randint(0, 3, (8,)))
+"""
+
+
+def test_a_helper_checked_alone_sees_its_callers(tmp_path):
+    """engine.py's loss gets a softmax model and a CrossEntropyLoss from train.py (which
+    imports it), whose model comes from models.py (which train.py imports): two hops."""
+    root = project(tmp_path, {"models.py": MODELS, "engine.py": ENGINE, "train.py": CALLER})
+    _, whole = cli(root, ".", "--no-cache")
+    assert keys(whole) == [("TL201", "engine.py", 3)]
+    _, alone = cli(root, "engine.py", "--no-cache")
+    assert keys(alone) == keys(whole)
+    assert {r["path"] for r in alone[0]["related"]} == {"models.py", "train.py"}
+    for name in ("models.py", "train.py"):
+        assert cli(root, name, "--no-cache") == (0, [])
+    assert api([str(root / "engine.py")], context=False) == []
+
+
+def test_a_package_with_relative_imports_and_a_src_layout(tmp_path):
+    pkg_models = MODELS
+    pkg_train = TRAIN.replace("from models import Net", "from .models import Net")
+    script = TRAIN.replace("from models import Net", "from demo.models import Net")
+    root = project(
+        tmp_path,
+        {
+            "src/demo/__init__.py": "",
+            "src/demo/models.py": pkg_models,
+            "src/demo/train.py": pkg_train,
+            "scripts/run.py": script,
+        },
+    )
+    whole = api([str(root)])
+    assert [k[1:] for k in whole] == [(str(root / "scripts" / "run.py"), 10), (str(root / "src" / "demo" / "train.py"), 10)]
+    assert api([str(root / "src" / "demo" / "train.py")]) == [k for k in whole if k[1].endswith("train.py")]
+    assert api([str(root / "scripts" / "run.py")]) == [k for k in whole if k[1].endswith("run.py")]
+
+
+def test_a_notebook_importing_a_project_module(tmp_path):
+    cells = [TRAIN.split("model = Net()")[0], "model = Net()" + TRAIN.split("model = Net()")[1]]
+    nb = {"cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None} for c in cells],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    root = project(tmp_path, {"models.py": MODELS, "explore.ipynb": json.dumps(nb)})
+    _, whole = cli(root, ".", "--no-cache")
+    _, alone = cli(root, "explore.ipynb", "--no-cache")
+    assert keys(alone) == keys(whole) == [("TL201", "explore.ipynb", 6)]
+    assert alone[0]["cell"] == 2
+    # models.py alone, with the notebook (which imports it) as context: nothing to report.
+    assert cli(root, "models.py", "--no-cache") == (0, [])
+
+
+def test_context_files_are_found_nearest_first_and_bounded(tmp_path, monkeypatch):
+    files = {"train.py": TRAIN.replace("from models import Net", "from models import Net\nimport helpers0")}
+    files["models.py"] = MODELS
+    for i in range(6):
+        files[f"helpers{i}.py"] = f"import helpers{i + 1}\n" if i < 5 else "x = 1\n"
+    files["unrelated.py"] = "import torch\n"
+    root = project(tmp_path, files)
+    train = str(root / "train.py")
+    found = context.find_context([train], [(root / "train.py").read_bytes()], Settings())
+    names = [os.path.basename(p) for p in found.paths]
+    assert names[:2] == ["helpers0.py", "models.py"] and "unrelated.py" not in names
+    assert sorted(names) == sorted(["models.py"] + [f"helpers{i}.py" for i in range(6)]) and not found.truncated
+    monkeypatch.setattr(context, "MAX_CONTEXT_FILES", 3)
+    found = context.find_context([train], [(root / "train.py").read_bytes()], Settings())
+    assert [os.path.basename(p) for p in found.paths] == ["helpers0.py", "models.py", "helpers1.py"] and found.truncated
+    monkeypatch.setattr(context, "MAX_CONTEXT_FILES", 256)
+    monkeypatch.setattr(context, "MAX_CONTEXT_BYTES", len(MODELS) - 1)
+    found = context.find_context([train], [(root / "train.py").read_bytes()], Settings())
+    assert "models.py" not in [os.path.basename(p) for p in found.paths] and found.truncated
+
+
+def test_excluded_folders_and_other_projects_are_not_context(tmp_path):
+    root = project(tmp_path, {"app/train.py": TRAIN, ".venv/lib/models.py": MODELS, "build/models.py": MODELS})
+    (root / "app" / "pyproject.toml").write_text("")  # app/ is a project of its own
+    (root / "models.py").write_text(MODELS)  # outside app/'s project
+    found = context.find_context([str(root / "app" / "train.py")], [TRAIN.encode()], Settings())
+    assert found.paths == []
+
+
+def test_fix_edits_only_the_files_asked_for(tmp_path):
+    root = project(tmp_path, {"models.py": MODELS_WITH_LOOP, "train.py": TRAIN})
+    before = (root / "models.py").read_bytes()
+    run = fix_paths([str(root / "train.py")], Settings())
+    assert list(run.files) == [str(root / "train.py")] and run.changed_files() == []
+    assert run.applied == [] and [d.code for d in run.result.diagnostics] == ["TL201"]
+    rc, _ = cli(root, "train.py", "--fix", "--unsafe-fixes")
+    assert (root / "models.py").read_bytes() == before
+    # Asked for, models.py is fixed (its TL101: a zero_grad() added).
+    run = fix_paths([str(root / "models.py")], Settings())
+    assert [(Path(r.path).name, r.code) for r in run.applied] == [("models.py", "TL101")]
+
+
+def test_project_root(tmp_path):
+    (tmp_path / "proj" / "pkg" / "sub").mkdir(parents=True)
+    for d in ("pkg", "pkg/sub"):
+        (tmp_path / "proj" / d / "__init__.py").write_text("")
+    f = str(tmp_path / "proj" / "pkg" / "sub" / "m.py")
+    assert context.project_root(f) == str(tmp_path / "proj")  # above the package chain
+    (tmp_path / "proj" / "pkg" / "setup.py").write_text("")
+    assert context.project_root(f) == str(tmp_path / "proj" / "pkg")  # a marker wins
+
+
+def test_without_a_marker_the_current_folder_is_the_root(tmp_path, monkeypatch):
+    (tmp_path / "top" / "ns").mkdir(parents=True)
+    f = str(tmp_path / "top" / "ns" / "m.py")
+    assert context.project_root(f) == str(tmp_path / "top" / "ns")
+    monkeypatch.chdir(tmp_path / "top")
+    assert context.project_root(f) == str(tmp_path / "top")
+
+
+def test_a_namespace_package_and_a_sys_path_insertion(tmp_path, monkeypatch):
+    """Imports Python would only resolve through a namespace package or a `sys.path` edit are
+    linked to the one project module of that name."""
+    root = project(
+        tmp_path,
+        {
+            "lib/ns/models.py": MODELS,  # `ns` has no __init__.py
+            "scripts/train.py": "import sys\nsys.path.insert(0, '../lib')\n" + TRAIN.replace("from models import Net", "from ns.models import Net"),
+        },
+    )
+    monkeypatch.chdir(root)
+    assert api(["scripts/train.py"]) == api(["."]) == [("TL201", "scripts/train.py", 12)]
