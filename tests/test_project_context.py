@@ -311,3 +311,15 @@ def test_a_namespace_package_and_a_sys_path_insertion(tmp_path, monkeypatch):
     )
     monkeypatch.chdir(root)
     assert api(["scripts/train.py"]) == api(["."]) == [("TL201", "scripts/train.py", 12)]
+
+
+def test_an_installed_package_is_its_own_project(tmp_path):
+    # A virtual environment inside a repository: torch's files are not the repository's modules.
+    (tmp_path / ".git").mkdir()
+    pkg = tmp_path / ".venv" / "lib" / "python3.11" / "site-packages" / "torch" / "nn"
+    pkg.mkdir(parents=True)
+    (pkg.parent / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    f = str(pkg / "functional.py")
+    (pkg / "functional.py").write_text("import torch\n")
+    assert context.project_root(f) == str(pkg.parent.parent)
