@@ -293,18 +293,23 @@ def _how_to_get(repo: str) -> str:
     return f"clone it: `git clone --bare https://github.com/{repo} <mirror>/{repo.replace('/', '+')}/repo`"
 
 
+def _snapshot(mirror: "Mirror", repo: str, commit: str, what: str) -> Optional[str]:
+    """The snapshot's git folder when it holds `commit`; else None, saying why and how to fix it."""
+    gd = mirror.git_dir(repo)
+    if gd is None:
+        print(f"skip {what}: no snapshot of {repo} under {mirror.root}; {_how_to_get(repo)}")
+    elif not mirror.has_commit(gd, commit):
+        print(f"skip {what}: commit {commit} is not in the snapshot of {repo}; refresh it ({_how_to_get(repo)})")
+        gd = None
+    return gd
+
+
 def materialize(out: str, mirror_root: str) -> int:
     mirror = Mirror(mirror_root)
     written = skipped = 0
     for repo in load_clean():
-        gd = mirror.git_dir(repo.name)
+        gd = _snapshot(mirror, repo.name, repo.commit, f"clean {repo.name}")
         if gd is None:
-            print(f"skip clean {repo.name}: no snapshot under {mirror_root}; {_how_to_get(repo.name)}")
-            skipped += 1
-            continue
-        if not mirror.has_commit(gd, repo.commit):
-            print(f"skip clean {repo.name}: commit {repo.commit} is not in the snapshot; "
-                  f"refresh it ({_how_to_get(repo.name)})")
             skipped += 1
             continue
         files, missing = mirror.list_files(gd, repo.commit, repo.paths)
@@ -319,14 +324,8 @@ def materialize(out: str, mirror_root: str) -> int:
 
     bwritten = bskipped = 0
     for bug in load_bugs():
-        gd = mirror.git_dir(bug.repo)
+        gd = _snapshot(mirror, bug.repo, bug.fix_commit, f"bug {bug.id}")
         if gd is None:
-            print(f"skip bug {bug.id}: no snapshot of {bug.repo} under {mirror_root}; {_how_to_get(bug.repo)}")
-            bskipped += 1
-            continue
-        if not mirror.has_commit(gd, bug.fix_commit):
-            print(f"skip bug {bug.id}: commit {bug.fix_commit} is not in the snapshot of {bug.repo}; "
-                  f"refresh it ({_how_to_get(bug.repo)})")
             bskipped += 1
             continue
         parent = mirror.parent(gd, bug.fix_commit)
