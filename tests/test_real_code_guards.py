@@ -255,3 +255,31 @@ def test_tl403_step_helper_shared_by_lightning_training_and_validation() -> None
             return torch.optim.Adam(self.parameters(), lr=1e-3)
     """
     assert codes(src, "TL403") == [] and codes(src, "TL404") == []
+
+
+# -- TL107: the whole AMP step in an optimizer wrapper's method ------------------------------
+
+WRAPPER = """
+class AmpOptimizer:
+    def __init__(self, model, optimizers, clip):
+        self.params = list(model.parameters())
+        self.optimizers = optimizers
+        self.clip = clip
+        self.scaler = torch.cuda.amp.GradScaler()
+
+    def step(self, loss):
+        self.scaler.scale(loss).backward()
+        if self.clip is not None:
+            torch.nn.utils.clip_grad_norm_(self.params, self.clip)
+        for opt in self.optimizers:
+            self.scaler.step(opt)
+        self.scaler.update()
+        for opt in self.optimizers:
+            opt.zero_grad()
+"""
+
+
+def test_tl107_clip_before_unscale_in_a_step_method_called_from_elsewhere() -> None:
+    assert codes(WRAPPER, "TL107") == ["TL107"]
+    fixed = WRAPPER.replace("        if self.clip is not None:\n", "        for opt in self.optimizers:\n            self.scaler.unscale_(opt)\n        if self.clip is not None:\n")
+    assert codes(fixed, "TL107") == []

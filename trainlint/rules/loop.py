@@ -456,27 +456,7 @@ def grad_scaler_misuse(ctx: RuleContext) -> Iterator[Finding]:
         if sstep is None:
             continue
         evs = lf.events
-        for i, e in enumerate(evs):
-            if e.kind != L.CLIP:
-                continue
-            # Only a clip that feeds a scaler step (not a plain step in a non-AMP branch).
-            nxt = next((x for x in evs[i + 1 :] if x.kind in STEPS), None)
-            if nxt is None or nxt.kind != L.SCALER_STEP:
-                continue
-            last_backward = max((j for j in range(i) if evs[j].kind == L.BACKWARD), default=None)
-            if last_backward is None:
-                continue
-            if any(x.kind == L.SCALER_UNSCALE for x in evs[last_backward:i]):
-                continue
-            yield Finding(
-                "TL107",
-                e.module,
-                e.node,
-                "gradients are clipped while still multiplied by the GradScaler's scale factor, so the "
-                "threshold means nothing. Call `scaler.unscale_(optimizer)` before clipping.",
-                related=[(nxt.module, nxt.node, "the scaler step")],
-                fix_builder=fixes.hook(fixes.fix_tl107_unscale, e, nxt),
-            )
+        yield from _clips_still_scaled(evs)
         if not lf.has(L.SCALER_UPDATE):
             yield Finding(
                 "TL107",
@@ -503,6 +483,43 @@ def grad_scaler_misuse(ctx: RuleContext) -> Iterator[Finding]:
                     related=[(sstep.module, sstep.node, "the scaler step")],
                     fix_builder=fixes.hook(fixes.fix_tl107_scale, plain, sstep),
                 )
+    yield from _step_functions(ctx)
+
+
+def _clips_still_scaled(evs: List[Event], skip: Optional[Set[int]] = None) -> Iterator[Finding]:
+    """Clipping between a backward and a scaler step with no `scaler.unscale_` in between."""
+    for i, e in enumerate(evs):
+        if e.kind != L.CLIP or (skip is not None and id(e.node) in skip):
+            continue
+        # Only a clip that feeds a scaler step (not a plain step in a non-AMP branch).
+        nxt = next((x for x in evs[i + 1 :] if x.kind in STEPS), None)
+        if nxt is None or nxt.kind != L.SCALER_STEP:
+            continue
+        last_backward = max((j for j in range(i) if evs[j].kind == L.BACKWARD), default=None)
+        if last_backward is None or any(x.kind == L.SCALER_UNSCALE for x in evs[last_backward:i]):
+            continue
+        yield Finding(
+            "TL107",
+            e.module,
+            e.node,
+            "gradients are clipped while still multiplied by the GradScaler's scale factor, so the "
+            "threshold means nothing. Call `scaler.unscale_(optimizer)` before clipping.",
+            related=[(nxt.module, nxt.node, "the scaler step")],
+            fix_builder=fixes.hook(fixes.fix_tl107_unscale, e, nxt),
+        )
+
+
+def _step_functions(ctx: RuleContext) -> Iterator[Finding]:
+    """A function that holds the whole AMP step (`scaler.scale(loss).backward()` ... `scaler.step`),
+    called once per batch from a loop elsewhere (an optimizer wrapper's `step(loss)`): its clips
+    are judged like a loop's, unless a loop of the project already covers them."""
+    covered = _nodes_of_loops_with(ctx, (L.CLIP,), (L.SCALER_STEP,))
+    for scope in ctx.module.scopes:
+        if scope.name == "<module>" or not_training(scope):
+            continue
+        evs = [e for e in ctx.loops.body_events(scope, 0) if not e.via]
+        if any(e.kind == L.BACKWARD and e.scaled for e in evs) and any(e.kind == L.SCALER_STEP for e in evs):
+            yield from _clips_still_scaled(evs, covered)
 
 
 def _scaled_name(ctx: RuleContext, backward: Event) -> bool:
