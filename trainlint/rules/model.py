@@ -3,7 +3,6 @@ evaluation without no_grad, functional dropout)."""
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from typing import Iterator, List, Optional, Set, Tuple
 
@@ -12,17 +11,15 @@ import libcst as cst
 from trainlint import fixes, options
 from trainlint.analysis import calls as C
 from trainlint.analysis import flow as FL
-from trainlint.analysis import gradmode as GM
-from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
+from trainlint.analysis import modes as MD
 from trainlint.analysis import modules as M
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import enclosing_class
-from trainlint.analysis.purpose import not_training, words
-from trainlint.analysis.symbols import Value, _return_values
+from trainlint.analysis.symbols import _return_values
 from trainlint.analysis.walk import walk
 from trainlint.rules import Finding, RuleContext, rule
 
@@ -425,285 +422,6 @@ def _stack_finding(
     )
 
 
-# ---------------------------------------------------------------------------- eval passes (TL403/TL404)
-
-_TRAINING = frozenset({
-    L.BACKWARD, L.AUTOGRAD_GRAD, L.STEP, L.SCALER_STEP, L.UNKNOWN_STEP, L.MANUAL_UPDATE, L.ZERO_GRAD,
-    L.SCALER_SCALE, L.SCALER_UPDATE,
-})
-_GRADS = (L.BACKWARD, L.AUTOGRAD_GRAD)
-_EVAL_WORDS = frozenset({
-    "eval", "evaluate", "evaluation", "valid", "validate", "validation", "val", "test", "testing",
-    "predict", "prediction", "inference", "infer", "score", "accuracy", "dev", "holdout",
-})
-
-
-@dataclass
-class _EvalPass:
-    scope: Scope
-    loop: Optional[LoopFacts]  # None: a forward outside any loop (`preds = model(x_test)`)
-    forward: Event
-    model: Value
-    mode_dependent: Optional[str]  # text of a dropout/batch-norm layer, if the model has one
-    mode_layer: Optional[M.Layer]
-
-
-_TRAINED: "weakref.WeakKeyDictionary[object, Set[int]]" = weakref.WeakKeyDictionary()
-
-
-def _trained_forwards(ctx: RuleContext) -> Set[int]:
-    """Forward calls that some training loop of the project runs (directly or through helpers)."""
-    found = _TRAINED.get(ctx.project)
-    if found is None:
-        found = {id(e.node) for lf in _training_iterations(ctx) for e in lf.events if e.kind == L.FORWARD and not e.loops}
-        _TRAINED[ctx.project] = found
-    return found
-
-
-def _training_iterations(ctx: RuleContext) -> Iterator[LoopFacts]:
-    """Loops of the project whose own steps train (an evaluation loop nested in the epoch loop
-    is not one)."""
-    for m in ctx.project.modules:
-        for lf in ctx.loops.loops_of(m):
-            if any(e.kind in _TRAINING and not e.loops for e in lf.events):
-                yield lf
-
-
-_TRAINED_MODELS: "weakref.WeakKeyDictionary[object, Set[int]]" = weakref.WeakKeyDictionary()
-
-
-def _has_weights(ctx: RuleContext, model: Value) -> bool:
-    """Whether the model is trained somewhere in the project or loads a checkpoint: evaluating a
-    freshly built model (a shape check in `def test():`) is not an evaluation pass."""
-    if model.origin is None:
-        return True
-    found = _TRAINED_MODELS.get(ctx.project)
-    if found is None:
-        found = {
-            id(e.receiver.origin)
-            for lf in _training_iterations(ctx)
-            for e in lf.events
-            if e.kind == L.FORWARD and e.receiver is not None and e.receiver.origin is not None
-        }
-        for m in ctx.project.modules:
-            for s in m.scopes:
-                for call in s.calls:
-                    f = call.func
-                    if isinstance(f, cst.Attribute) and f.attr.value == "load_state_dict":
-                        v = ctx.resolver.value_of(f.value, s)
-                        if v is not None and v.origin is not None:
-                            found.add(id(v.origin))
-        _TRAINED_MODELS[ctx.project] = found
-    return id(model.origin) in found
-
-
-def _eval_passes(ctx: RuleContext) -> List[_EvalPass]:
-    """Forward passes with no training around them: inside a loop that does no backward/step,
-    or on their own in a function or script, with no backward after them."""
-    return ctx.project.memo(_eval_passes, ctx.module, lambda: _find_eval_passes(ctx))
-
-
-def _find_eval_passes(ctx: RuleContext) -> List[_EvalPass]:
-    out: List[_EvalPass] = []
-    seen: Set[int] = set(_trained_forwards(ctx))
-    for lf in ctx.loops.loops_of(ctx.module):
-        if any(e.kind in _TRAINING for e in lf.events):
-            continue
-        own = [e for e in lf.events if e.kind == L.FORWARD and not e.loops and e.receiver is not None]
-        if not own or id(own[0].node) in seen:
-            continue
-        seen.update(id(e.node) for e in own)
-        if _feeds_gradients(ctx, lf):
-            continue
-        ep = _make_pass(ctx, lf.scope, lf, own[0])
-        if ep is not None:
-            out.append(ep)
-    for scope in ctx.module.scopes:
-        if not _may_call_model(ctx, scope):
-            continue  # no forward pass of its own: its events cannot add a pass
-        events = ctx.loops.body_events(scope, 0)
-        for i, e in enumerate(events):
-            if e.kind != L.FORWARD or e.loops or e.via or e.receiver is None or id(e.node) in seen:
-                continue
-            seen.add(id(e.node))
-            if any(later.kind in _TRAINING for later in events[i + 1 :]):
-                continue  # e.g. a forward whose loss is backpropagated below
-            ep = _make_pass(ctx, scope, None, e)
-            if ep is not None:
-                out.append(ep)
-    return out
-
-
-_LIBRARY_MODELS = ("torchvision.models.", "timm.", "transformers.")
-
-
-def _may_call_model(ctx: RuleContext, scope: Scope) -> bool:
-    """Whether a call of the scope itself (not through a helper) may run a model's forward:
-    only a name or `self.x` that resolves to a model makes a FORWARD event."""
-    for call in scope.calls:
-        func = call.func
-        t = type(func)
-        if t is cst.Name or (t is cst.Attribute and type(func.value) is cst.Name and func.value.value == "self"):  # type: ignore[attr-defined]
-            v = ctx.resolver.value_of(func, scope)
-            if v is not None and v.kind == K.MODEL:
-                return True
-    return False
-
-
-def _make_pass(ctx: RuleContext, scope: Scope, lf: Optional[LoopFacts], fwd: Event) -> Optional[_EvalPass]:
-    """The pass, when its receiver is a model we know (a project class, a torch.nn model, a
-    library model); a loss or an unknown callable is not evaluated."""
-    assert fwd.receiver is not None
-    if not_training(scope):
-        return None  # unit tests call models to check shapes and modes, benchmarks to time them
-    qual = fwd.receiver.qual or ""
-    facts = FL.facts_of_value(fwd.receiver, ctx.project)
-    if facts is None and not qual.startswith(_LIBRARY_MODELS):
-        return None
-    layer = facts.mode_dependent_layer() if facts is not None else None
-    text = layer.text() if layer is not None else None
-    if layer is None and qual.startswith("torchvision.models."):
-        text = f"`{qual}` (batch norm / dropout inside)"
-    return _EvalPass(scope, lf, fwd, fwd.receiver, text, layer)
-
-
-def _feeds_gradients(ctx: RuleContext, lf: LoopFacts) -> bool:
-    """A backward later in the same iteration of an enclosing loop, or later in the function
-    outside any loop, may use this loop's outputs (a rollout, a teacher pass): not an evaluation."""
-    for other in ctx.loops.loops_of(ctx.module):
-        if other is lf or other.scope is not lf.scope:
-            continue
-        inside = [i for i, e in enumerate(other.events) if id(lf.node) in e.loops]
-        if inside and any(e.kind in _GRADS and not e.loops for e in other.events[inside[-1] + 1 :]):
-            return True
-    body = ctx.loops.body_events(lf.scope, 0)
-    inside = [i for i, e in enumerate(body) if id(lf.node) in e.loops]
-    return bool(inside) and any(e.kind in _GRADS and not e.loops for e in body[inside[-1] + 1 :])
-
-
-def _same_model(a: Optional[Value], b: Optional[Value]) -> bool:
-    if a is None or b is None or a.origin is None or b.origin is None:
-        return True
-    return a.origin is b.origin
-
-
-def _anchor(e: Event) -> cst.CSTNode:
-    return e.via[0][1] if e.via else e.node
-
-
-@dataclass
-class _Mode:
-    mode: str  # "eval" | "train" | "none" (nothing sets it: a new module trains)
-    trained_after: bool = False  # a backward ran after the last train() before the pass
-    node: Optional[cst.CSTNode] = None
-    module: Optional[ModuleFacts] = None
-
-
-def _textual_modes(scope: Scope) -> List[Tuple[cst.Call, str]]:
-    """`x.eval()` / `x.train()` / `x.train(False)` calls, resolved or not."""
-    out = []
-    for call in scope.calls:
-        f = call.func
-        if not isinstance(f, cst.Attribute):
-            continue
-        if f.attr.value == "eval" and not call.args:
-            out.append((call, "eval"))
-        elif f.attr.value == "train":
-            off = bool(call.args) and isinstance(call.args[0].value, cst.Name) and call.args[0].value.value == "False"
-            if len(call.args) <= 1:
-                out.append((call, "eval" if off else "train"))
-    return out
-
-
-def _mode_at(ctx: RuleContext, scope: Scope, anchor: cst.CSTNode, model: Value, depth: int = 0) -> _Mode:
-    """The mode `model` is in when `anchor` (a node of `scope`) runs."""
-    limit = SC.order(scope, anchor)
-    if limit is None:
-        return _Mode("none")
-    marks: List[Tuple[int, int, str, cst.CSTNode]] = []
-    counted: Set[int] = set()
-    for i, e in enumerate(ctx.loops.body_events(scope, 0)):
-        if e.kind not in (L.EVAL_MODE, L.TRAIN_MODE) + _GRADS:
-            continue
-        o = SC.order(scope, _anchor(e))
-        if o is None or o >= limit:
-            continue
-        if e.kind in (L.EVAL_MODE, L.TRAIN_MODE):
-            counted.add(id(e.node))
-            if not _same_model(e.receiver, model):
-                continue
-            marks.append((o, i, "eval" if e.kind == L.EVAL_MODE else "train", e.node))
-        else:
-            marks.append((o, i, "grad", e.node))
-    for call, mode in _textual_modes(scope):
-        o = SC.order(scope, call)
-        if id(call) not in counted and o is not None and o < limit:
-            marks.append((o, -1, mode, call))
-    marks.sort(key=lambda m: (m[0], m[1]))
-    state: Optional[_Mode] = None
-    for _, _, kind, node in marks:
-        if kind == "grad":
-            if state is not None and state.mode == "train":
-                state.trained_after = True
-        else:
-            state = _Mode(kind, node=node, module=scope.module)
-    if state is not None:
-        return state
-    if depth >= 3:
-        return _Mode("none")
-    found = [_mode_at(ctx, cs, call, model, depth + 1) for cs, call in ctx.project.callers(scope)]
-    for mode in ("eval", "train"):
-        hits = [m for m in found if m.mode == mode]
-        if hits:
-            return next((m for m in hits if m.trained_after), hits[0])
-    return _Mode("none")
-
-
-def _no_grad_at_call(ctx: RuleContext, scope: Scope, depth: int = 0) -> bool:
-    """Whether `scope` runs with gradients disabled: decorated, or every... any caller disables them."""
-    if GM.scope_disables_grad(scope):
-        return True
-    if depth >= 3:
-        return False
-    for cs, call in ctx.project.callers(scope):
-        evs = [e for e in ctx.loops.body_events(cs, 0) if e.via and e.via[0][1] is call]
-        if any(e.no_grad for e in evs) or _no_grad_at_call(ctx, cs, depth + 1):
-            return True
-    return False
-
-
-def _grad_disabled(ctx: RuleContext, ep: _EvalPass) -> bool:
-    if ep.forward.no_grad:
-        return True
-    scope = ep.scope
-    anchor = ep.loop.node if ep.loop is not None else ep.forward.node
-    for w in SC.withs_around(scope, anchor):
-        if any(GM.disables_grad(item.item, scope.module) for item in w.items):
-            return True
-    if _no_grad_at_call(ctx, scope):
-        return True
-    # torch.set_grad_enabled(False) as a statement, or frozen parameters
-    for s in ep.scope.module.scopes:
-        for call in s.calls:
-            qual = s.module.qualify(call.func)
-            if qual in ("torch.set_grad_enabled", "torch.autograd.set_grad_enabled") and call.args:
-                return True
-            if isinstance(call.func, cst.Attribute) and call.func.attr.value == "requires_grad_":
-                return True
-    return False
-
-
-def _eval_named(ctx: RuleContext, ep: _EvalPass) -> bool:
-    """The function holding the loop, or the data it iterates, is named for evaluation."""
-    scope = ep.scope
-    if scope.name != "<module>" and words(scope.simple_name) & _EVAL_WORDS:
-        return True
-    loop = ep.loop.node if ep.loop is not None else None
-    if isinstance(loop, cst.For):
-        return bool(words(scope.module.tree.code_for_node(loop.iter)) & _EVAL_WORDS)
-    return False
-
-
 @rule("TL403")
 def missing_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
     yield from _eval_without_eval_mode(ctx)
@@ -711,15 +429,15 @@ def missing_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
-    for ep in _eval_passes(ctx):
+    for ep in MD.eval_passes(ctx):
         if ep.mode_dependent is None:
             continue
-        if not (_grad_disabled(ctx, ep) or _eval_named(ctx, ep)):
+        if not (MD.grad_disabled(ctx, ep) or MD.eval_named(ctx, ep)):
             continue  # nothing says this loop evaluates
-        mode = _mode_at(ctx, ep.scope, _anchor(ep.forward), ep.model)
+        mode = MD.mode_at(ctx, ep.scope, MD.event_anchor(ep.forward), ep.model)
         if mode.mode == "eval" or (mode.mode == "train" and not mode.trained_after):
             continue  # eval mode set, or train mode chosen on purpose (e.g. recomputing BN statistics)
-        if mode.mode == "none" and (not _has_weights(ctx, ep.model) or (_model_is_parameter(ep) and not ctx.project.callers(ep.scope))):
+        if mode.mode == "none" and (not MD.has_weights(ctx, ep.model) or (_model_is_parameter(ep) and not ctx.project.callers(ep.scope))):
             continue  # (a helper given its model: its caller decides the mode, and none is known)
         name = FL.snippet(ep.forward.module, _receiver_node(ep.forward))
         related: List[Tuple[ModuleFacts, cst.CSTNode, str]] = []
@@ -739,18 +457,18 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
         )
 
 
-def _model_is_parameter(ep: _EvalPass) -> bool:
+def _model_is_parameter(ep: MD.EvalPass) -> bool:
     recv = _receiver_node(ep.forward)
     return isinstance(recv, cst.Name) and recv.value in ep.scope.params
 
 
-def _layer_phrase(ep: _EvalPass) -> str:
+def _layer_phrase(ep: MD.EvalPass) -> str:
     if ep.mode_layer is not None:
         return f"`{ep.mode_dependent}` ({FL.where(ep.mode_layer.module, ep.mode_layer.node)})"
     return f"{ep.mode_dependent}"
 
 
-def _mode_effect(ep: _EvalPass) -> str:
+def _mode_effect(ep: MD.EvalPass) -> str:
     kind = ep.mode_layer.type_name if ep.mode_layer is not None else None
     if kind in M.BATCHNORM_LAYERS:
         return "batch norm normalises with each evaluation batch's statistics and overwrites its running averages with them"
@@ -780,7 +498,7 @@ def _eval_never_restored(ctx: RuleContext) -> Iterator[Finding]:
         ev = evals[0]
         if id(ev.node) in seen:
             continue
-        forward = next((e for e in lf.events if e.kind == L.FORWARD and _same_model(e.receiver, ev.receiver)), None)
+        forward = next((e for e in lf.events if e.kind == L.FORWARD and MD.same_model(e.receiver, ev.receiver)), None)
         facts = FL.facts_of_value(ev.receiver, ctx.project)
         layer = facts.mode_dependent_layer() if facts is not None else None
         if layer is None or forward is None:
@@ -815,11 +533,11 @@ def _has_textual_train(lf: LoopFacts) -> bool:
 
 @rule("TL404")
 def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
-    for ep in _eval_passes(ctx):
-        if ep.loop is None or _grad_disabled(ctx, ep):
+    for ep in MD.eval_passes(ctx):
+        if ep.loop is None or MD.grad_disabled(ctx, ep):
             continue  # (a lone forward records one graph: nothing worth a finding)
-        mode = _mode_at(ctx, ep.scope, _anchor(ep.forward), ep.model)
-        if mode.mode != "eval" and (ep.loop is None or not _eval_named(ctx, ep) or not _has_weights(ctx, ep.model)):
+        mode = MD.mode_at(ctx, ep.scope, MD.event_anchor(ep.forward), ep.model)
+        if mode.mode != "eval" and (ep.loop is None or not MD.eval_named(ctx, ep) or not MD.has_weights(ctx, ep.model)):
             continue  # nothing says this evaluates (a lone forward needs `model.eval()` before it)
         name = FL.snippet(ep.forward.module, _receiver_node(ep.forward))
         yield Finding(

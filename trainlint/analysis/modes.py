@@ -1,0 +1,314 @@
+"""Evaluation passes and the train/eval mode a model is in: what TL403 and TL404 judge.
+
+An evaluation pass is a forward of a known model with no training around it (a loop that
+does no backward or step, or a lone forward with no backward after it). The mode a model is
+in at a point follows `model.eval()` / `model.train()` calls before it in the function, then
+in its callers.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import Iterator, List, Optional, Protocol, Set, Tuple
+
+import libcst as cst
+
+from trainlint.analysis import flow as FL
+from trainlint.analysis import gradmode as GM
+from trainlint.analysis import kinds as K
+from trainlint.analysis import loops as L
+from trainlint.analysis import modules as M
+from trainlint.analysis import scopes as SC
+from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.loops import Event, LoopAnalyzer, LoopFacts
+from trainlint.analysis.project import Project
+from trainlint.analysis.purpose import not_training, words
+from trainlint.analysis.symbols import Resolver, Value
+
+
+class RuleContext(Protocol):
+    """What these questions read of a rule's context: the module, the run's project and analyses."""
+
+    module: ModuleFacts
+    project: Project
+    resolver: Resolver
+    loops: LoopAnalyzer
+
+
+
+_TRAINING = frozenset({
+    L.BACKWARD, L.AUTOGRAD_GRAD, L.STEP, L.SCALER_STEP, L.UNKNOWN_STEP, L.MANUAL_UPDATE, L.ZERO_GRAD,
+    L.SCALER_SCALE, L.SCALER_UPDATE,
+})
+_GRADS = (L.BACKWARD, L.AUTOGRAD_GRAD)
+_EVAL_WORDS = frozenset({
+    "eval", "evaluate", "evaluation", "valid", "validate", "validation", "val", "test", "testing",
+    "predict", "prediction", "inference", "infer", "score", "accuracy", "dev", "holdout",
+})
+
+
+@dataclass
+class EvalPass:
+    scope: Scope
+    loop: Optional[LoopFacts]  # None: a forward outside any loop (`preds = model(x_test)`)
+    forward: Event
+    model: Value
+    mode_dependent: Optional[str]  # text of a dropout/batch-norm layer, if the model has one
+    mode_layer: Optional[M.Layer]
+
+
+_TRAINED: "weakref.WeakKeyDictionary[object, Set[int]]" = weakref.WeakKeyDictionary()
+
+
+def _trained_forwards(ctx: RuleContext) -> Set[int]:
+    """Forward calls that some training loop of the project runs (directly or through helpers)."""
+    found = _TRAINED.get(ctx.project)
+    if found is None:
+        found = {id(e.node) for lf in _training_iterations(ctx) for e in lf.events if e.kind == L.FORWARD and not e.loops}
+        _TRAINED[ctx.project] = found
+    return found
+
+
+def _training_iterations(ctx: RuleContext) -> Iterator[LoopFacts]:
+    """Loops of the project whose own steps train (an evaluation loop nested in the epoch loop
+    is not one)."""
+    for m in ctx.project.modules:
+        for lf in ctx.loops.loops_of(m):
+            if any(e.kind in _TRAINING and not e.loops for e in lf.events):
+                yield lf
+
+
+_TRAINED_MODELS: "weakref.WeakKeyDictionary[object, Set[int]]" = weakref.WeakKeyDictionary()
+
+
+def has_weights(ctx: RuleContext, model: Value) -> bool:
+    """Whether the model is trained somewhere in the project or loads a checkpoint: evaluating a
+    freshly built model (a shape check in `def test():`) is not an evaluation pass."""
+    if model.origin is None:
+        return True
+    found = _TRAINED_MODELS.get(ctx.project)
+    if found is None:
+        found = {
+            id(e.receiver.origin)
+            for lf in _training_iterations(ctx)
+            for e in lf.events
+            if e.kind == L.FORWARD and e.receiver is not None and e.receiver.origin is not None
+        }
+        for m in ctx.project.modules:
+            for s in m.scopes:
+                for call in s.calls:
+                    f = call.func
+                    if isinstance(f, cst.Attribute) and f.attr.value == "load_state_dict":
+                        v = ctx.resolver.value_of(f.value, s)
+                        if v is not None and v.origin is not None:
+                            found.add(id(v.origin))
+        _TRAINED_MODELS[ctx.project] = found
+    return id(model.origin) in found
+
+
+def eval_passes(ctx: RuleContext) -> List[EvalPass]:
+    """Forward passes with no training around them: inside a loop that does no backward/step,
+    or on their own in a function or script, with no backward after them."""
+    return ctx.project.memo(eval_passes, ctx.module, lambda: _find_eval_passes(ctx))
+
+
+def _find_eval_passes(ctx: RuleContext) -> List[EvalPass]:
+    out: List[EvalPass] = []
+    seen: Set[int] = set(_trained_forwards(ctx))
+    for lf in ctx.loops.loops_of(ctx.module):
+        if any(e.kind in _TRAINING for e in lf.events):
+            continue
+        own = [e for e in lf.events if e.kind == L.FORWARD and not e.loops and e.receiver is not None]
+        if not own or id(own[0].node) in seen:
+            continue
+        seen.update(id(e.node) for e in own)
+        if _feeds_gradients(ctx, lf):
+            continue
+        ep = _make_pass(ctx, lf.scope, lf, own[0])
+        if ep is not None:
+            out.append(ep)
+    for scope in ctx.module.scopes:
+        if not _may_call_model(ctx, scope):
+            continue  # no forward pass of its own: its events cannot add a pass
+        events = ctx.loops.body_events(scope, 0)
+        for i, e in enumerate(events):
+            if e.kind != L.FORWARD or e.loops or e.via or e.receiver is None or id(e.node) in seen:
+                continue
+            seen.add(id(e.node))
+            if any(later.kind in _TRAINING for later in events[i + 1 :]):
+                continue  # e.g. a forward whose loss is backpropagated below
+            ep = _make_pass(ctx, scope, None, e)
+            if ep is not None:
+                out.append(ep)
+    return out
+
+
+_LIBRARY_MODELS = ("torchvision.models.", "timm.", "transformers.")
+
+
+def _may_call_model(ctx: RuleContext, scope: Scope) -> bool:
+    """Whether a call of the scope itself (not through a helper) may run a model's forward:
+    only a name or `self.x` that resolves to a model makes a FORWARD event."""
+    for call in scope.calls:
+        func = call.func
+        t = type(func)
+        if t is cst.Name or (t is cst.Attribute and type(func.value) is cst.Name and func.value.value == "self"):  # type: ignore[attr-defined]
+            v = ctx.resolver.value_of(func, scope)
+            if v is not None and v.kind == K.MODEL:
+                return True
+    return False
+
+
+def _make_pass(ctx: RuleContext, scope: Scope, lf: Optional[LoopFacts], fwd: Event) -> Optional[EvalPass]:
+    """The pass, when its receiver is a model we know (a project class, a torch.nn model, a
+    library model); a loss or an unknown callable is not evaluated."""
+    assert fwd.receiver is not None
+    if not_training(scope):
+        return None  # unit tests call models to check shapes and modes, benchmarks to time them
+    qual = fwd.receiver.qual or ""
+    facts = FL.facts_of_value(fwd.receiver, ctx.project)
+    if facts is None and not qual.startswith(_LIBRARY_MODELS):
+        return None
+    layer = facts.mode_dependent_layer() if facts is not None else None
+    text = layer.text() if layer is not None else None
+    if layer is None and qual.startswith("torchvision.models."):
+        text = f"`{qual}` (batch norm / dropout inside)"
+    return EvalPass(scope, lf, fwd, fwd.receiver, text, layer)
+
+
+def _feeds_gradients(ctx: RuleContext, lf: LoopFacts) -> bool:
+    """A backward later in the same iteration of an enclosing loop, or later in the function
+    outside any loop, may use this loop's outputs (a rollout, a teacher pass): not an evaluation."""
+    for other in ctx.loops.loops_of(ctx.module):
+        if other is lf or other.scope is not lf.scope:
+            continue
+        inside = [i for i, e in enumerate(other.events) if id(lf.node) in e.loops]
+        if inside and any(e.kind in _GRADS and not e.loops for e in other.events[inside[-1] + 1 :]):
+            return True
+    body = ctx.loops.body_events(lf.scope, 0)
+    inside = [i for i, e in enumerate(body) if id(lf.node) in e.loops]
+    return bool(inside) and any(e.kind in _GRADS and not e.loops for e in body[inside[-1] + 1 :])
+
+
+def same_model(a: Optional[Value], b: Optional[Value]) -> bool:
+    if a is None or b is None or a.origin is None or b.origin is None:
+        return True
+    return a.origin is b.origin
+
+
+def event_anchor(e: Event) -> cst.CSTNode:
+    return e.via[0][1] if e.via else e.node
+
+
+@dataclass
+class Mode:
+    mode: str  # "eval" | "train" | "none" (nothing sets it: a new module trains)
+    trained_after: bool = False  # a backward ran after the last train() before the pass
+    node: Optional[cst.CSTNode] = None
+    module: Optional[ModuleFacts] = None
+
+
+def _textual_modes(scope: Scope) -> List[Tuple[cst.Call, str]]:
+    """`x.eval()` / `x.train()` / `x.train(False)` calls, resolved or not."""
+    out = []
+    for call in scope.calls:
+        f = call.func
+        if not isinstance(f, cst.Attribute):
+            continue
+        if f.attr.value == "eval" and not call.args:
+            out.append((call, "eval"))
+        elif f.attr.value == "train":
+            off = bool(call.args) and isinstance(call.args[0].value, cst.Name) and call.args[0].value.value == "False"
+            if len(call.args) <= 1:
+                out.append((call, "eval" if off else "train"))
+    return out
+
+
+def mode_at(ctx: RuleContext, scope: Scope, anchor: cst.CSTNode, model: Value, depth: int = 0) -> Mode:
+    """The mode `model` is in when `anchor` (a node of `scope`) runs."""
+    limit = SC.order(scope, anchor)
+    if limit is None:
+        return Mode("none")
+    marks: List[Tuple[int, int, str, cst.CSTNode]] = []
+    counted: Set[int] = set()
+    for i, e in enumerate(ctx.loops.body_events(scope, 0)):
+        if e.kind not in (L.EVAL_MODE, L.TRAIN_MODE) + _GRADS:
+            continue
+        o = SC.order(scope, event_anchor(e))
+        if o is None or o >= limit:
+            continue
+        if e.kind in (L.EVAL_MODE, L.TRAIN_MODE):
+            counted.add(id(e.node))
+            if not same_model(e.receiver, model):
+                continue
+            marks.append((o, i, "eval" if e.kind == L.EVAL_MODE else "train", e.node))
+        else:
+            marks.append((o, i, "grad", e.node))
+    for call, mode in _textual_modes(scope):
+        o = SC.order(scope, call)
+        if id(call) not in counted and o is not None and o < limit:
+            marks.append((o, -1, mode, call))
+    marks.sort(key=lambda m: (m[0], m[1]))
+    state: Optional[Mode] = None
+    for _, _, kind, node in marks:
+        if kind == "grad":
+            if state is not None and state.mode == "train":
+                state.trained_after = True
+        else:
+            state = Mode(kind, node=node, module=scope.module)
+    if state is not None:
+        return state
+    if depth >= 3:
+        return Mode("none")
+    found = [mode_at(ctx, cs, call, model, depth + 1) for cs, call in ctx.project.callers(scope)]
+    for mode in ("eval", "train"):
+        hits = [m for m in found if m.mode == mode]
+        if hits:
+            return next((m for m in hits if m.trained_after), hits[0])
+    return Mode("none")
+
+
+def _no_grad_at_call(ctx: RuleContext, scope: Scope, depth: int = 0) -> bool:
+    """Whether `scope` runs with gradients disabled: decorated, or every... any caller disables them."""
+    if GM.scope_disables_grad(scope):
+        return True
+    if depth >= 3:
+        return False
+    for cs, call in ctx.project.callers(scope):
+        evs = [e for e in ctx.loops.body_events(cs, 0) if e.via and e.via[0][1] is call]
+        if any(e.no_grad for e in evs) or _no_grad_at_call(ctx, cs, depth + 1):
+            return True
+    return False
+
+
+def grad_disabled(ctx: RuleContext, ep: EvalPass) -> bool:
+    if ep.forward.no_grad:
+        return True
+    scope = ep.scope
+    anchor = ep.loop.node if ep.loop is not None else ep.forward.node
+    for w in SC.withs_around(scope, anchor):
+        if any(GM.disables_grad(item.item, scope.module) for item in w.items):
+            return True
+    if _no_grad_at_call(ctx, scope):
+        return True
+    # torch.set_grad_enabled(False) as a statement, or frozen parameters
+    for s in ep.scope.module.scopes:
+        for call in s.calls:
+            qual = s.module.qualify(call.func)
+            if qual in ("torch.set_grad_enabled", "torch.autograd.set_grad_enabled") and call.args:
+                return True
+            if isinstance(call.func, cst.Attribute) and call.func.attr.value == "requires_grad_":
+                return True
+    return False
+
+
+def eval_named(ctx: RuleContext, ep: EvalPass) -> bool:
+    """The function holding the loop, or the data it iterates, is named for evaluation."""
+    scope = ep.scope
+    if scope.name != "<module>" and words(scope.simple_name) & _EVAL_WORDS:
+        return True
+    loop = ep.loop.node if ep.loop is not None else None
+    if isinstance(loop, cst.For):
+        return bool(words(scope.module.tree.code_for_node(loop.iter)) & _EVAL_WORDS)
+    return False
