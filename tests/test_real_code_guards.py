@@ -283,3 +283,23 @@ def test_tl107_clip_before_unscale_in_a_step_method_called_from_elsewhere() -> N
     assert codes(WRAPPER, "TL107") == ["TL107"]
     fixed = WRAPPER.replace("        if self.clip is not None:\n", "        for opt in self.optimizers:\n            self.scaler.unscale_(opt)\n        if self.clip is not None:\n")
     assert codes(fixed, "TL107") == []
+
+
+# -- TL604: a step's outputs kept after their loss entry was detached -------------------------
+
+
+def test_tl604_outputs_kept_after_the_loss_entry_is_detached() -> None:
+    src = """
+    model = nn.Linear(4, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    outputs = []
+    for x, y in loader:
+        opt.zero_grad()
+        output = {"loss": F.mse_loss(model(x), y)}
+        output["loss"].backward()
+        opt.step()
+        output["loss"] = output["loss"].detach()
+        outputs.append(output)
+    """
+    assert codes(src, "TL604") == []
+    assert codes(src.replace('        output["loss"] = output["loss"].detach()\n', ""), "TL604") == ["TL604"]

@@ -53,7 +53,7 @@ METHOD_OPS: Dict[str, str] = {
 SHAPE_METHODS = frozenset({
     "view", "reshape", "squeeze", "unsqueeze", "flatten", "contiguous", "float", "double", "half",
     "bfloat16", "to", "cuda", "cpu", "permute", "transpose", "view_as", "reshape_as", "clone",
-    "squeeze_", "unsqueeze_", "type_as", "type", "expand", "expand_as",
+    "squeeze_", "unsqueeze_", "type_as", "type", "expand", "expand_as", "resize", "resize_as",
 })
 SHAPE_FUNCS = frozenset({
     "torch.squeeze", "torch.unsqueeze", "torch.flatten", "torch.reshape", "torch.permute",

@@ -652,7 +652,17 @@ def _graph_carrying(names: List[str], scope: Scope, idx: D.ScopeIndex, backwards
         out.update(n for n in names if n in _names_in(b.arg))
     if _in_training_loop(ctx, scope, (inner,)):
         out.update(n for n in names if _is_loss_output(n, scope, idx, node, ctx))
-    return {n for n in out if not _cut_where_used(n, scope, idx, node, ctx)}
+    return {n for n in out if not _cut_where_used(n, scope, idx, node, ctx) and not _cut_in_place(n, scope, node, ctx)}
+
+
+def _cut_in_place(name: str, scope: Scope, use: cst.CSTNode, ctx: RuleContext) -> bool:
+    """`out["loss"] = out["loss"].detach()` before `outputs.append(out)`: the graph-carrying
+    entry of a dict was replaced by a cut copy."""
+    ev = _evaluator(ctx)
+    return any(
+        b.stmt is not None and SC.follows(scope, b.stmt, use) and ev.state(b.value, scope).kind == CUT
+        for b in scope.stores.get(name, [])
+    )
 
 
 def _cut_where_used(name: str, scope: Scope, idx: D.ScopeIndex, use: cst.CSTNode, ctx: RuleContext) -> bool:
