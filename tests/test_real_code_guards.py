@@ -303,3 +303,28 @@ def test_tl604_outputs_kept_after_the_loss_entry_is_detached() -> None:
     """
     assert codes(src, "TL604") == []
     assert codes(src.replace('        output["loss"] = output["loss"].detach()\n', ""), "TL604") == ["TL604"]
+
+
+def test_tl108_backward_guarded_by_requires_grad_in_a_shared_helper() -> None:
+    src = """
+    model = nn.Linear(4, 3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def forward_backward(batch):
+        x, y = batch
+        loss = F.cross_entropy(model(x), y)
+        if loss.requires_grad:
+            opt.zero_grad()
+            loss.backward()
+        return loss
+
+    for batch in loader:
+        forward_backward(batch)
+        opt.step()
+        with torch.no_grad():
+            model.eval()
+            forward_backward(batch)
+            model.train()
+    """
+    assert codes(src, "TL108") == []
+    assert codes(src.replace("        if loss.requires_grad:\n            opt.zero_grad()\n            loss.backward()", "        opt.zero_grad()\n        loss.backward()"), "TL108") == ["TL108"]

@@ -538,7 +538,7 @@ def _scaled_name(ctx: RuleContext, backward: Event) -> bool:
 def backward_under_no_grad(ctx: RuleContext) -> Iterator[Finding]:
     for lf in _iterations(ctx):
         for e in lf.events:
-            if e.kind == L.BACKWARD and e.no_grad:
+            if e.kind == L.BACKWARD and e.no_grad and not _grad_checked(e):
                 yield Finding(
                     "TL108",
                     e.module,
@@ -563,6 +563,17 @@ def backward_under_no_grad(ctx: RuleContext) -> Iterator[Finding]:
                 "the loss carries no graph back to its parameters and `backward()` fails or trains nothing. "
                 f"Run `{name}`'s forward with gradients enabled (a frozen part may stay under `no_grad`).",
             )
+
+
+def _grad_checked(e: Event) -> bool:
+    """`if loss.requires_grad: loss.backward()`: a helper shared by training and a `no_grad`
+    evaluation that only differentiates when there is a graph."""
+    for comp in SC.enclosing(e.scope, e.node):
+        if isinstance(comp, cst.If):
+            test = e.module.tree.code_for_node(comp.test)
+            if "requires_grad" in test or "is_grad_enabled" in test:
+                return True
+    return False
 
 
 def _trained_forward_under_no_grad(ctx: RuleContext, lf: LoopFacts, forwards: List[Event]) -> Optional[Event]:
