@@ -524,3 +524,15 @@ trainer = L.Trainer(max_steps=100)
 trainer.fit(LanguageModel(dataset.vocab_size), loader)
 """
     assert lines(src, "TL302") == []
+
+
+def test_tl501_a_rate_of_exactly_zero_is_a_choice() -> None:
+    src = """
+import torch
+import torch.nn as nn
+local = nn.Linear(4, 2)
+local_opt = torch.optim.Adam(local.parameters(), lr=0.0)
+tiny_opt = torch.optim.Adam(local.parameters(), lr=1e-9)
+"""
+    found = [d for d in lint_source(src, select=["TL501"])]
+    assert len(found) == 1 and "1e-09" in found[0].message

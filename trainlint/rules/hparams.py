@@ -257,7 +257,9 @@ def _findings(ctx: RuleContext) -> List[Finding]:
             continue
         lo, hi = float(opts.get(f"{fam}_min", 0.0)), float(opts.get(f"{fam}_max", float("inf")))
         high = all(v.value > hi for v in b.values)
-        low = all(v.value < lo for v in b.values)
+        # A rate of exactly 0 is a choice (an optimizer kept only to clear gradients, or whose
+        # rate a scheduler or a worker sets later), not a rate far too small.
+        low = all(0 < v.value < lo for v in b.values)
         if not (high or low):
             continue  # in range, or a sweep / several configurations, some in range
         if low and summed_loss:
