@@ -328,3 +328,31 @@ def test_tl108_backward_guarded_by_requires_grad_in_a_shared_helper() -> None:
     """
     assert codes(src, "TL108") == []
     assert codes(src.replace("        if loss.requires_grad:\n            opt.zero_grad()\n            loss.backward()", "        opt.zero_grad()\n        loss.backward()"), "TL108") == ["TL108"]
+
+
+# -- TL404: a model known by what the function does with it ----------------------------------
+
+VALIDATE = """
+from models import build  # not part of the checked files: the model's class is unknown
+
+def validate(loader, net, criterion):
+    net.eval()
+    total = 0.0
+    for images, masks in loader:
+        outputs = net(images)
+        total += criterion(outputs, masks).item()
+    return total
+
+net = build()
+print(validate(loader, net, nn.CrossEntropyLoss()))
+"""
+
+
+def test_tl404_validation_loop_of_a_model_known_only_by_its_use() -> None:
+    found = lint_source(HEADER + textwrap.dedent(VALIDATE), select=["TL404"])
+    assert [d.code for d in found] == ["TL404"]
+    wrapped = VALIDATE.replace("    for images, masks in loader:\n        outputs", "    with torch.no_grad():\n      for images, masks in loader:\n        outputs")
+    assert codes(wrapped, "TL404") == []
+    # Nothing done to it as a model: no finding (and no TL403, which needs the model's layers).
+    assert codes(VALIDATE.replace("    net.eval()\n", ""), "TL404") == []
+    assert codes(VALIDATE, "TL403") == []

@@ -334,7 +334,7 @@ class Resolver:
                 arg, caller_scope = default, fn
             v = self._value(arg, caller_scope, depth + 1, seen)
             if v is None:
-                return None
+                return self._usage_guess(fn, name)  # a caller passes something we cannot see
             values.append(v)
         agreed = _same(values)
         if agreed is not None:
@@ -342,7 +342,12 @@ class Resolver:
         if callers or made:
             return None
         guess = K.guess_kind_from_name(name)
-        return Value(guess, guess=True) if guess else None
+        return Value(guess, guess=True) if guess else self._usage_guess(fn, name)
+
+    @staticmethod
+    def _usage_guess(fn: Scope, name: str) -> Optional[Value]:
+        """A model known only by what the function does with it (a guess)."""
+        return Value(K.MODEL, guess=True) if _used_as_model(fn, name) else None
 
     def _instantiations(self, init: Scope) -> List[Tuple[Scope, cst.Call]]:
         """Calls that build an instance of a project class and so run its `__init__`."""
@@ -372,6 +377,20 @@ def _uninformative(b: Binding) -> bool:
     if _is_none(b.value):
         return True
     return isinstance(b.value, cst.Call) and b.scope.module.qualify(b.value.func) in _RESTORES
+
+
+# Calls that only a model answers (a tensor has none of them, an optimizer none but zero_grad).
+_MODEL_METHODS = frozenset({"eval", "train", "parameters", "named_parameters", "state_dict", "load_state_dict", "modules"})
+
+
+def _used_as_model(fn: Scope, name: str) -> bool:
+    """A parameter with no visible caller that the function puts in eval/train mode or asks for
+    its parameters: a model, by what is done with it (a guess: rules lower their confidence)."""
+    return any(
+        isinstance(c.func, cst.Attribute) and isinstance(c.func.value, cst.Name) and c.func.value.value == name
+        and c.func.attr.value in _MODEL_METHODS
+        for c in fn.calls
+    )
 
 
 def _int_subscript(sub: cst.Subscript) -> Optional[int]:
