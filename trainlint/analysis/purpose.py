@@ -52,4 +52,9 @@ def is_probe(scope: Scope) -> bool:
 
 
 def not_training(scope: Scope) -> bool:
-    return is_test_code(scope) or is_probe(scope)
+    """Test code or a probe (asked for every loop by several rules: kept per scope)."""
+    known = scope.module.cache.setdefault("purpose.not_training", {})
+    assert isinstance(known, dict)
+    if id(scope) not in known:
+        known[id(scope)] = is_test_code(scope) or is_probe(scope)
+    return bool(known[id(scope)])
