@@ -262,7 +262,7 @@ class Tracer:
             if base is None:
                 return None
             if base.kind == M.TUPLE:
-                i = _int_index(expr)
+                i = M.int_index(expr)
                 if i is None or not -len(base.elements) <= i < len(base.elements):
                     return None
                 return base.elements[i]
@@ -448,18 +448,6 @@ def _inherits(cls: ClassFacts, base: ClassFacts, project: Project, depth: int = 
         if b is base or _inherits(b, base, project, depth + 1):
             return True
     return False
-
-
-def _int_index(sub: cst.Subscript) -> Optional[int]:
-    if len(sub.slice) != 1:
-        return None
-    el = sub.slice[0].slice
-    if not isinstance(el, cst.Index):
-        return None
-    n = M.number(el.value)
-    if n is None or n != int(n) or not isinstance(el.value, (cst.Integer, cst.UnaryOperation)):
-        return None
-    return int(n)
 
 
 def strip_shape(expr: cst.BaseExpression, module: ModuleFacts) -> cst.BaseExpression:

@@ -72,6 +72,15 @@ class Event:
     def is_step(self) -> bool:
         return self.kind in (STEP, SCALER_STEP)
 
+    @property
+    def callee(self) -> cst.CSTNode:
+        """What the event's call calls: `model` for `model(x)` and `model.forward(x)`."""
+        node = self.node
+        if isinstance(node, cst.Call):
+            f = node.func
+            return f.value if isinstance(f, cst.Attribute) and f.attr.value == "forward" else f
+        return node
+
 
 @dataclass
 class LoopFacts:

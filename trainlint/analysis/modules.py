@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
+from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project
@@ -194,6 +195,19 @@ def _kwarg_number(node: cst.BaseExpression, name: str, position: Optional[int]) 
         ):
             return number(arg.value)
     return None
+
+
+def int_index(sub: cst.Subscript) -> Optional[int]:
+    """The literal integer of `x[2]` or `x[-1]` (None for slices and computed indexes)."""
+    if len(sub.slice) != 1:
+        return None
+    el = sub.slice[0].slice
+    if not isinstance(el, cst.Index):
+        return None
+    n = number(el.value)
+    if n is None or n != int(n) or not isinstance(el.value, (cst.Integer, cst.UnaryOperation)):
+        return None
+    return int(n)
 
 
 def number(expr: cst.BaseExpression) -> Optional[float]:
@@ -445,9 +459,7 @@ def _list_elements(expr: cst.BaseExpression, scope: Scope) -> Optional[Tuple[Lis
         return (listed, False, len(listed)) if listed is not None else None
     if not isinstance(expr, cst.Name):
         return None
-    from trainlint.analysis.scopes import reaching
-
-    found = reaching(scope, expr.value, expr)
+    found = SC.reaching(scope, expr.value, expr)
     if len(found) != 1 or found[0].index is not None or found[0].how != "assign" or found[0].stmt is None:
         return None
     first = _list_literal(found[0].value, scope)
@@ -461,8 +473,6 @@ def _grown(name: str, origin: cst.CSTNode, scope: Scope) -> Tuple[List[cst.BaseE
     """Elements added to the list or Sequential bound to `name` at `origin`, in source order;
     whether any was added in a loop or under a condition; how many of the last ones were
     added unconditionally after every such addition."""
-    from trainlint.analysis import scopes as SC
-
     start = SC.order(scope, origin)
     if start is None:
         return [], False, 0
@@ -489,12 +499,11 @@ def _grown(name: str, origin: cst.CSTNode, scope: Scope) -> Tuple[List[cst.BaseE
             continue
         conditional = len(SC.enclosing(scope, call)) > base
         events.append((at, items or [], conditional or items is None))
-    for node in walk(scope.node):
-        if isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name) and node.target.value == name:
-            at = SC.order(scope, node)
-            if at is not None and at > start:
-                listed = _list_literal(node.value, scope)
-                events.append((at, listed or [], listed is None or len(SC.enclosing(scope, node)) > base))
+    for node in _augmentations(scope, name):
+        at = SC.order(scope, node)
+        if at is not None and at > start:
+            listed = _list_literal(node.value, scope)
+            events.append((at, listed or [], listed is None or len(SC.enclosing(scope, node)) > base))
     events.sort(key=lambda e: e[0])
     out: List[cst.BaseExpression] = []
     dynamic, known = False, 0
@@ -509,7 +518,11 @@ def _grown(name: str, origin: cst.CSTNode, scope: Scope) -> Tuple[List[cst.BaseE
 
 def _augmented(scope: Scope, name: str) -> bool:
     """`name += [...]` somewhere in the scope: the list is built dynamically."""
-    return any(
-        isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name) and node.target.value == name
-        for node in walk(scope.node)
-    )
+    return any(True for _ in _augmentations(scope, name))
+
+
+def _augmentations(scope: Scope, name: str) -> Iterator[cst.AugAssign]:
+    """The `name += ...` statements of the scope."""
+    for node in walk(scope.node):
+        if isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name) and node.target.value == name:
+            yield node

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Optional, Set
+from typing import Iterator, Optional, Set
 
-from trainlint.analysis.facts import Scope
+from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.loops import LoopAnalyzer, LoopFacts
 
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _PROBE_WORDS = frozenset({"benchmark", "benchmarks", "bench", "profile", "profiler", "profiling", "throughput", "timing", "speedtest"})
@@ -58,3 +59,8 @@ def not_training(scope: Scope) -> bool:
     if id(scope) not in known:
         known[id(scope)] = is_test_code(scope) or is_probe(scope)
     return bool(known[id(scope)])
+
+
+def training_loops(loops: LoopAnalyzer, module: ModuleFacts) -> Iterator[LoopFacts]:
+    """The module's loops, less those of tests and benchmarks."""
+    return (lf for lf in loops.loops_of(module) if not not_training(lf.scope))

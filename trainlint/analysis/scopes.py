@@ -183,7 +183,7 @@ def visible(scope: Scope, use: cst.Name) -> Tuple[Optional[Scope], List[Binding]
             if found:
                 return s, found
             if name not in s.params:
-                return s, list(s.bindings[name])  # used before any definition: take them all
+                return s, list(binds)  # used before any definition: take them all
         if name in s.params:
             return s, []
         s = s.parent

@@ -14,6 +14,7 @@ import libcst as cst
 
 from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
+from trainlint.analysis import modules as M
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project, enclosing_class
@@ -170,7 +171,7 @@ class Resolver:
             elements = self._elements(expr.value, scope, depth + 1, seen)
             if not elements:
                 return None
-            index = _int_subscript(expr)
+            index = M.int_index(expr)
             if index is not None and -len(elements) <= index < len(elements) and not isinstance(expr.value, cst.ListComp):
                 return elements[index]
             return _same(elements) if all(elements) else None  # type: ignore[arg-type]
@@ -391,17 +392,6 @@ def _used_as_model(fn: Scope, name: str) -> bool:
         and c.func.attr.value in _MODEL_METHODS
         for c in fn.calls
     )
-
-
-def _int_subscript(sub: cst.Subscript) -> Optional[int]:
-    if len(sub.slice) != 1 or not isinstance(sub.slice[0].slice, cst.Index):
-        return None
-    value = sub.slice[0].slice.value
-    if isinstance(value, cst.Integer):
-        return int(value.value)
-    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus) and isinstance(value.expression, cst.Integer):
-        return -int(value.expression.value)
-    return None
 
 
 def _return_values(fn: Scope) -> List[cst.BaseExpression]:

@@ -23,7 +23,7 @@ from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.gradmode import no_grad_nodes, scope_disables_grad
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.names import dotted
-from trainlint.analysis.purpose import not_training
+from trainlint.analysis.purpose import not_training, training_loops
 from trainlint.analysis.walk import children, walk
 from trainlint.rules import Finding, RuleContext, rule
 
@@ -96,13 +96,14 @@ def _cut_terms(ev: GraphEval, total: cst.BinaryOperation, scope: Scope) -> List[
     """The terms of a live sum that are cut from the graph, unless the sum also holds the live
     value they were cut from (`y + x - x.detach()`: a straight-through estimator, on purpose)."""
     terms = _terms(total)
-    cut = [t for t in terms if ev.state(t, scope).kind == CUT or _cut_coefficient_product(ev, t, scope)]
-    live = [t for t in terms if t not in cut and ev.state(t, scope).kind == LIVE]
+    state = {id(t): ev.state(t, scope) for t in terms}
+    cut = [t for t in terms if state[id(t)].kind == CUT or _cut_coefficient_product(ev, t, scope)]
+    live = [t for t in terms if t not in cut and state[id(t)].kind == LIVE]
     if not live:
         return []
     out = []
     for term in cut:
-        where = ev.state(term, scope)
+        where = state[id(term)]
         node = where.node
         source = node.func.value if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) else None
         source_text = _code(where.module, source) if source is not None and where.module is not None else _code(scope.module, term)
@@ -466,7 +467,7 @@ def _uses_sign(value: cst.BaseExpression) -> bool:
 @rule("TL603")
 def manual_update_no_grad_reset(ctx: RuleContext) -> Iterator[Finding]:
     reported: Set[int] = set()
-    for lf in (lf for lf in ctx.loops.loops_of(ctx.module) if not not_training(lf.scope)):
+    for lf in training_loops(ctx.loops, ctx.module):
         updates = [e for e in lf.events if _in_place_update(e)]
         if not updates or not lf.has(L.BACKWARD):
             continue
@@ -551,7 +552,7 @@ def _loop_has_both(lf: LoopFacts, lid: int) -> bool:
 @rule("TL604")
 def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
     # Only scopes that hold a training loop can accumulate a loss that carries a graph.
-    training = {id(lf.scope) for lf in ctx.loops.loops_of(ctx.module) if lf.has(L.BACKWARD) and not not_training(lf.scope)}
+    training = {id(lf.scope) for lf in training_loops(ctx.loops, ctx.module) if lf.has(L.BACKWARD)}
     if not training:
         return
     no_grad = no_grad_nodes(ctx.module)

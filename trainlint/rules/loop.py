@@ -12,7 +12,7 @@ from trainlint.analysis import loops as L
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import Scope
 from trainlint.analysis.loops import Event, LoopFacts
-from trainlint.analysis.purpose import not_training
+from trainlint.analysis.purpose import not_training, training_loops
 from trainlint.analysis.symbols import Value
 from trainlint.diagnostics import Severity
 from trainlint.rules import Finding, RuleContext, rule
@@ -20,15 +20,10 @@ from trainlint.rules import Finding, RuleContext, rule
 STEPS = (L.STEP, L.SCALER_STEP)
 
 
-def _training_loops(ctx: RuleContext) -> Iterator[LoopFacts]:
-    """The module's loops, less those of tests and benchmarks (see `analysis/purpose.py`)."""
-    return (lf for lf in ctx.loops.loops_of(ctx.module) if not not_training(lf.scope))
-
-
 def _iterations(ctx: RuleContext) -> Iterator[LoopFacts]:
     """Loops that are one training iteration: backward and step inside, and no inner loop
     (lexical or in a helper) that is itself a whole iteration."""
-    for lf in _training_loops(ctx):
+    for lf in training_loops(ctx.loops, ctx.module):
         if not (lf.has(L.BACKWARD) and lf.has(*STEPS)):
             continue
         if _inner_iteration(lf):
@@ -194,7 +189,7 @@ def missing_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
         return
     stepped = _stepped_nodes(ctx)
     seen: Set[int] = set()
-    for lf in _training_loops(ctx):
+    for lf in training_loops(ctx.loops, ctx.module):
         backward = lf.first(L.BACKWARD)
         if backward is None or id(backward.node) in seen:
             continue
@@ -268,9 +263,7 @@ def _stepped_after(ctx: RuleContext, lf: LoopFacts) -> bool:
 def _trains_here(ctx: RuleContext, lf: LoopFacts) -> bool:
     """The loop's function works with an optimizer: it clears or steps one, or holds one.
     A backward elsewhere (a profiler timing ops, a saliency map) is not a training step."""
-    if lf.has(L.ZERO_GRAD, L.SCHED_STEP):
-        return True
-    for e in ctx.loops.body_events(lf.scope, 0):
+    for e in ctx.loops.body_events(lf.scope, 0):  # (the loop's own events among them)
         if e.kind in _UPDATES or e.kind in (L.ZERO_GRAD, L.SCHED_STEP):
             return True
     scope, res = lf.scope, ctx.resolver
@@ -316,7 +309,7 @@ def _project_has_optimizer(ctx: RuleContext) -> bool:
 def missing_backward(ctx: RuleContext) -> Iterator[Finding]:
     backwarded = _backwarded_steps(ctx)
     seen: Set[int] = set()
-    for lf in _training_loops(ctx):
+    for lf in training_loops(ctx.loops, ctx.module):
         step = lf.first(L.STEP, L.SCALER_STEP)
         if step is None:
             continue
@@ -377,7 +370,7 @@ def _step_after_clear(lf: LoopFacts) -> Optional[Event]:
 
 @rule("TL105")
 def scheduler_before_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
-    for lf in _training_loops(ctx):
+    for lf in training_loops(ctx.loops, ctx.module):
         if not (lf.has(L.SCHED_STEP) and lf.has(*STEPS)):
             continue
         # The innermost loop holding both decides the order.
@@ -554,7 +547,7 @@ def backward_under_no_grad(ctx: RuleContext) -> Iterator[Finding]:
         culprit = _trained_forward_under_no_grad(ctx, lf, forwards)
         if culprit is not None:
             f = culprit
-            name = _receiver_text(f)
+            name = f.module.tree.code_for_node(f.callee)
             yield Finding(
                 "TL108",
                 f.module,
@@ -594,12 +587,3 @@ def _trained_forward_under_no_grad(ctx: RuleContext, lf: LoopFacts, forwards: Li
     if forwards and len(origins) == 1 and None not in origins and all(f.no_grad for f in forwards):
         return forwards[0]
     return None
-
-
-def _receiver_text(e: Event) -> str:
-    node = e.node
-    if isinstance(node, cst.Call):
-        f = node.func
-        target = f.value if isinstance(f, cst.Attribute) and f.attr.value == "forward" else f
-        return e.module.tree.code_for_node(target)
-    return "model"

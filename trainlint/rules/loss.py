@@ -9,7 +9,7 @@ unknown or the definitions disagree, nothing is reported.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -96,19 +96,13 @@ class _Site:
 
 
 def _defects(ctx: RuleContext, family: str, kinds: Tuple[str, ...]) -> Iterator[_Site]:
-    for lc, op, node, others in _sites(ctx, family, kinds):
-        phrase, related, fix = _describe(lc, op, others, node)
-        yield _Site(lc, op, node, phrase, related, fix)
-
-
-def _sites(ctx: RuleContext, family: str, kinds: Tuple[str, ...]) -> Iterator[Tuple[LossCall, Op, cst.CSTNode, Related]]:
-    """Each defect once: (the first loss call, the operation, where to report, the other loss
-    calls of this module fed by the same operation). A model's defect (its last layer, what its
-    `forward` returns) is reported at the model's layer when the model is in this module, else at
-    the first loss call that sees it; the training, validation and test steps are one defect."""
+    """Each defect once, with the other loss calls of this module fed by the same operation as
+    related locations. A model's defect (its last layer, what its `forward` returns) is reported
+    at the model's layer when the model is in this module, else at the first loss call that sees
+    it; the training, validation and test steps are one defect."""
     once = _Once()
     groups: List[Tuple[LossCall, Op, cst.CSTNode, Related]] = []
-    by_op: dict = {}
+    by_op: Dict[int, int] = {}  # id(operation node) -> its group
     for lc, op in _traced(ctx, family):
         if op.kind not in kinds:
             continue
@@ -126,7 +120,9 @@ def _sites(ctx: RuleContext, family: str, kinds: Tuple[str, ...]) -> Iterator[Tu
         node = _node(lc, op)
         if once.first(node, lc, op):
             groups.append((lc, op, node, []))
-    yield from groups
+    for lc, op, node, others in groups:  # described once every loss call is grouped
+        phrase, related, fix = _describe(lc, op, others, node)
+        yield _Site(lc, op, node, phrase, related, fix)
 
 
 class _Once:

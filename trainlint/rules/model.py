@@ -16,7 +16,7 @@ from trainlint.analysis import modes as MD
 from trainlint.analysis import modules as M
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
-from trainlint.analysis.loops import Event, LoopFacts
+from trainlint.analysis.loops import LoopFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import enclosing_class
 from trainlint.analysis.symbols import _return_values
@@ -439,7 +439,7 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
             continue  # eval mode set, or train mode chosen on purpose (e.g. recomputing BN statistics)
         if mode.mode == "none" and (not MD.has_weights(ctx, ep.model) or (_model_is_parameter(ep) and not ctx.project.callers(ep.scope))):
             continue  # (a helper given its model: its caller decides the mode, and none is known)
-        name = FL.snippet(ep.forward.module, _receiver_node(ep.forward))
+        name = FL.snippet(ep.forward.module, ep.forward.callee)
         related: List[Tuple[ModuleFacts, cst.CSTNode, str]] = []
         if ep.mode_layer is not None:
             related.append((ep.mode_layer.module, ep.mode_layer.node, f"`{ep.mode_dependent}` acts differently in training mode"))
@@ -458,7 +458,7 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _model_is_parameter(ep: MD.EvalPass) -> bool:
-    recv = _receiver_node(ep.forward)
+    recv = ep.forward.callee
     return isinstance(recv, cst.Name) and recv.value in ep.scope.params
 
 
@@ -475,16 +475,6 @@ def _mode_effect(ep: MD.EvalPass) -> str:
     if kind in M.DROPOUT_LAYERS:
         return "dropout keeps zeroing random units during evaluation"
     return "dropout/batch norm keep their training behaviour during evaluation"
-
-
-def _receiver_node(e: Event) -> cst.CSTNode:
-    node = e.node
-    if isinstance(node, cst.Call):
-        f = node.func
-        if isinstance(f, cst.Attribute) and f.attr.value == "forward":
-            return f.value
-        return f
-    return node
 
 
 def _eval_never_restored(ctx: RuleContext) -> Iterator[Finding]:
@@ -537,9 +527,9 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
         if ep.loop is None or MD.grad_disabled(ctx, ep):
             continue  # (a lone forward records one graph: nothing worth a finding)
         mode = MD.mode_at(ctx, ep.scope, MD.event_anchor(ep.forward), ep.model)
-        if mode.mode != "eval" and (ep.loop is None or not MD.eval_named(ctx, ep) or not MD.has_weights(ctx, ep.model)):
+        if mode.mode != "eval" and (not MD.eval_named(ctx, ep) or not MD.has_weights(ctx, ep.model)):
             continue  # nothing says this evaluates (a lone forward needs `model.eval()` before it)
-        name = FL.snippet(ep.forward.module, _receiver_node(ep.forward))
+        name = FL.snippet(ep.forward.module, ep.forward.callee)
         yield Finding(
             "TL404",
             ep.forward.module,
