@@ -40,9 +40,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
-from trainlint.analysis.depgraph import _IMPORT, _NAME
+from trainlint.analysis.depgraph import import_statements
 from trainlint.analysis.project import module_name_for
 from trainlint.config import Settings
+from trainlint.source import read_bytes_or_none
 
 ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "trainlint.toml", ".git", ".hg")
 SUFFIXES = (".py", ".ipynb")
@@ -148,7 +149,7 @@ class _Project:
         for p in self.extra:
             # Past the scan budget a file is not read: it can still be imported (and is read
             # then), but its own imports are not seen.
-            d = _read(p) if scanned < MAX_SCAN_BYTES else None
+            d = read_bytes_or_none(p) if scanned < MAX_SCAN_BYTES else None
             scanned += len(d or b"")
             self.data.append(d)
         self.index = {p: j for j, p in enumerate(self.abs)}
@@ -181,7 +182,7 @@ class _Project:
         text = _scan_text(self.display[j], data)
         here = os.path.dirname(self.abs[j])
         out: Set[int] = set()
-        for level, base, names in _imports(text):
+        for level, base, names in import_statements(text):
             if level:
                 folder = here
                 for _ in range(level - 1):
@@ -267,7 +268,7 @@ class _Project:
                 if budget[0] <= 0:
                     return out, False
                 if self.data[j] is None:
-                    self.data[j] = _read(self.abs[j])
+                    self.data[j] = read_bytes_or_none(self.abs[j])
                 n = len(self.data[j] or b"")
                 if n > budget[1]:
                     complete = False  # too big for what is left; smaller files may still fit
@@ -279,32 +280,11 @@ class _Project:
         return out, complete
 
 
-def _imports(text: str) -> Iterator[Tuple[int, str, List[str]]]:
-    """(level of a relative import, module, imported names) for each import statement."""
-    if "import" not in text:
-        return
-    for m in _IMPORT.finditer(text):
-        if m.group("mods") is not None:
-            for part in m.group("mods").split(","):
-                words = part.split()
-                if words:
-                    yield 0, words[0], []
-            continue
-        names = [n for n in _NAME.findall(m.group("names")) if n != "as"]
-        yield len(m.group("dots")), m.group("base"), names
-
-
 def _relative(path: str) -> str:
     try:
         return os.path.relpath(path)
     except ValueError:  # another drive (Windows)
         return path
-
-
-def _read(path: str) -> Optional[bytes]:
-    from trainlint.pipeline import _read as read
-
-    return read(path)
 
 
 # ---------------------------------------------------------------------------- listing

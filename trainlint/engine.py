@@ -20,6 +20,7 @@ from libcst.metadata import CodeRange
 from trainlint import registry, suppressions
 from trainlint.analysis.facts import ModuleFacts, build_facts
 from trainlint.analysis.loops import LoopAnalyzer
+from trainlint.analysis.names import dotted
 from trainlint.analysis.positions import positions
 from trainlint.analysis.project import Project, module_name_for
 from trainlint.analysis.symbols import Resolver
@@ -390,8 +391,9 @@ def conventional_names(facts: ModuleFacts) -> Dict[str, str]:
         # The rules read these names only in calls and class bases (`nn.Linear(...)`,
         # `class Net(nn.Module)`): a name met only in prose, a docstring or an annotation
         # assumes nothing. Both are in the facts already, so most files need no second parse.
-        called = {_root(c.func) for scope in facts.scopes for c in scope.calls}
-        called |= {_root(b) for cls in facts.classes.values() for b in cls.bases}  # `class Net(nn.Module)`
+        roots = [c.func for scope in facts.scopes for c in scope.calls]
+        roots += [b for cls in facts.classes.values() for b in cls.bases]  # `class Net(nn.Module)`
+        called = {(dotted(e) or "").split(".")[0] for e in roots}
         candidates = [n for n in candidates if n in called]
     if not candidates:
         return {}
@@ -423,14 +425,6 @@ def conventional_names(facts: ModuleFacts) -> Dict[str, str]:
             if isinstance(rest, str):
                 bound.add(rest)
     return {n: CONVENTIONAL_NAMES[n] for n in candidates if n in used and n not in bound}
-
-
-def _root(expr: cst.BaseExpression) -> Optional[str]:
-    """`nn` for `nn.Linear` and `nn.init.zeros_`; `F` for `F`."""
-    f = expr
-    while isinstance(f, cst.Attribute):
-        f = f.value
-    return f.value if isinstance(f, cst.Name) else None
 
 
 def _assume_conventional_names(loaded: Sequence[LoadedFile]) -> Dict[str, Dict[str, str]]:

@@ -39,7 +39,7 @@ from trainlint.context import find_context
 from trainlint.diagnostics import Diagnostic, diagnostic_from_json
 from trainlint.engine import CheckResult, Progress, _fewer_gc_passes, check_files, load_file
 from trainlint.rules import load_rules
-from trainlint.source import SourceError, read_bytes
+from trainlint.source import read_bytes_or_none
 from trainlint.timing import Timings
 
 # A file none of whose bytes contain one of these cannot produce a finding: every rule needs
@@ -79,14 +79,6 @@ class RunOptions:
 
 def is_relevant(data: bytes) -> bool:
     return any(tok in data for tok in RELEVANT_TOKENS)
-
-
-def _read(path: str) -> Optional[bytes]:
-    """The file's bytes; None when it cannot or must not be read (`load_file` then says why)."""
-    try:
-        return read_bytes(path)
-    except (OSError, SourceError):
-        return None
 
 
 def _scan_text(path: str, data: Optional[bytes]) -> str:
@@ -241,7 +233,7 @@ def _pool(jobs: int) -> concurrent.futures.ProcessPoolExecutor:
 def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResult:
     result = CheckResult(files=len(files))
     t0 = time.perf_counter()
-    contents = [_read(p) for p in files]
+    contents = [read_bytes_or_none(p) for p in files]
     t1 = time.perf_counter()
     # Context files follow the files asked for: indices from len(files) on.
     every, data = list(files), list(contents)

@@ -57,6 +57,14 @@ def _refusal(st: os.stat_result) -> Optional[str]:
     return None
 
 
+def read_bytes_or_none(path: str) -> Optional[bytes]:
+    """The file's bytes; None when it cannot or must not be read (`read_bytes` says why)."""
+    try:
+        return read_bytes(path)
+    except (OSError, SourceError):
+        return None
+
+
 def read_bytes(path: str) -> bytes:
     """The bytes of a regular file. Raises OSError as `open` does (IsADirectoryError for a
     folder), or SourceError for what `lint_refusal` refuses. The file is opened without

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Dict, List, Sequence, Set
+from typing import Dict, Iterator, List, Sequence, Set, Tuple
 
 from trainlint.analysis.project import module_name_for
 
@@ -23,30 +23,36 @@ _IMPORT = re.compile(
 _NAME = re.compile(r"[A-Za-z_][\w.]*")
 
 
-def imported_modules(text: str, module_name: str) -> Set[str]:
-    """Dotted names a module may import: `a.b` for `import a.b`, `a.b` and `a.b.c` for
-    `from a.b import c` (c may be a submodule). Relative imports are made absolute."""
-    out: Set[str] = set()
+def import_statements(text: str) -> Iterator[Tuple[int, str, List[str]]]:
+    """(level of a relative import, module, imported names) for each import statement:
+    `import a.b` gives (0, "a.b", []), `from ..m import x, y` gives (2, "m", ["x", "y"])."""
     if "import" not in text:
-        return out
-    package = module_name.split(".")[:-1]
+        return
     for m in _IMPORT.finditer(text):
         if m.group("mods") is not None:
             for part in m.group("mods").split(","):
                 words = part.split()
                 if words:
-                    out.add(words[0])
+                    yield 0, words[0], []
             continue
-        dots, base = m.group("dots"), m.group("base")
-        if dots:
-            up = len(dots) - 1
+        names = [n for n in _NAME.findall(m.group("names")) if n != "as"]
+        yield len(m.group("dots")), m.group("base"), names
+
+
+def imported_modules(text: str, module_name: str) -> Set[str]:
+    """Dotted names a module may import: `a.b` for `import a.b`, `a.b` and `a.b.c` for
+    `from a.b import c` (c may be a submodule). Relative imports are made absolute."""
+    out: Set[str] = set()
+    package = module_name.split(".")[:-1]
+    for level, base, names in import_statements(text):
+        if level:
+            up = level - 1
             prefix = package[: len(package) - up] if up <= len(package) else []
             base = ".".join([*prefix, base] if base else prefix)
         if base:
             out.add(base)
-        for name in _NAME.findall(m.group("names")):
-            if name != "as":
-                out.add(f"{base}.{name}" if base else name)
+        for name in names:
+            out.add(f"{base}.{name}" if base else name)
     return out
 
 
