@@ -139,6 +139,12 @@ def _check_rel_path(p: Any) -> bool:
     return isinstance(p, str) and p != "" and not p.startswith("/") and ".." not in p.split("/")
 
 
+def _field_problems(where: str, entry: Dict[str, Any], allowed: set, required: set) -> List[str]:
+    return [f"{where}: unknown field {k!r}" for k in sorted(set(entry) - allowed)] + [
+        f"{where}: missing field {k!r}" for k in sorted(required - set(entry))
+    ]
+
+
 def check_manifest(clean_path: str = CLEAN_TOML, bugs_dir: str = BUGS_DIR) -> List[str]:
     """Problems found in the manifests (an empty list when they are valid)."""
     problems: List[str] = []
@@ -150,10 +156,7 @@ def check_manifest(clean_path: str = CLEAN_TOML, bugs_dir: str = BUGS_DIR) -> Li
     allowed = {"name", "commit", "paths", "why"}
     for i, e in enumerate(data.get("repo", [])):
         where = f"clean.toml repo #{i + 1} ({e.get('name', '?')})"
-        for key in sorted(set(e) - allowed):
-            problems.append(f"{where}: unknown field {key!r}")
-        for key in sorted(allowed - set(e)):
-            problems.append(f"{where}: missing field {key!r}")
+        problems += _field_problems(where, e, allowed, allowed)
         name = e.get("name", "")
         if not isinstance(name, str) or not REPO_NAME.match(name):
             problems.append(f"{where}: name must be 'owner/name'")
@@ -184,10 +187,7 @@ def check_manifest(clean_path: str = CLEAN_TOML, bugs_dir: str = BUGS_DIR) -> Li
             continue
         for i, e in enumerate(bdata.get("bug", [])):
             where = f"bugs/{fname} bug #{i + 1} ({e.get('id', '?')})"
-            for key in sorted(set(e) - allowed_bug):
-                problems.append(f"{where}: unknown field {key!r}")
-            for key in sorted(required_bug - set(e)):
-                problems.append(f"{where}: missing field {key!r}")
+            problems += _field_problems(where, e, allowed_bug, required_bug)
             bid = e.get("id", "")
             if not isinstance(bid, str) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", bid):
                 problems.append(f"{where}: id must be a short slug")
