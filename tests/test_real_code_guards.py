@@ -356,3 +356,60 @@ def test_tl404_validation_loop_of_a_model_known_only_by_its_use() -> None:
     # Nothing done to it as a model: no finding (and no TL403, which needs the model's layers).
     assert codes(VALIDATE.replace("    net.eval()\n", ""), "TL404") == []
     assert codes(VALIDATE, "TL403") == []
+
+
+# -- TL601: a loss class that computes its value under no_grad -------------------------------
+
+GAN_PRIOR = """
+class PriorLoss:
+    def __init__(self, critic):
+        self.critic = critic
+        self.bce = nn.BCELoss()
+
+    def __call__(self, pred):
+        scores = self.critic(pred)
+        with torch.no_grad():
+            return self.bce(scores, torch.ones_like(scores))
+"""
+
+
+def test_tl601_loss_class_returning_a_value_computed_under_no_grad() -> None:
+    assert codes(GAN_PRIOR, "TL601") == ["TL601"]
+    # Fixed: the loss is computed with gradients on (the critic may stay frozen).
+    fixed = GAN_PRIOR.replace("        with torch.no_grad():\n            return", "        return")
+    assert codes(fixed, "TL601") == []
+
+
+def test_tl601_a_metric_class_may_compute_under_no_grad() -> None:
+    metric = GAN_PRIOR.replace("class PriorLoss", "class PriorScore")
+    assert codes(metric, "TL601") == []
+    # A loss class returning a constant under no_grad (an early exit) sends no graph either way.
+    early = GAN_PRIOR.replace("return self.bce(scores, torch.ones_like(scores))", "return 0.0")
+    assert codes(early, "TL601") == []
+
+
+# -- TL108: decoding under no_grad is not the training forward ------------------------------
+
+
+def test_tl108_generate_under_no_grad_in_an_evaluation_helper() -> None:
+    src = """
+    from transformers import AutoModelForSeq2SeqLM
+
+    def evaluate(model, loader):
+        model.eval()
+        for batch in loader:
+            with torch.no_grad():
+                tokens = model.generate(input_ids=batch["input_ids"])
+
+    model = AutoModelForSeq2SeqLM.from_pretrained("t5-small")
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    for epoch in range(3):
+        model.train()
+        for batch in loader:
+            loss = model(**batch).loss
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+        evaluate(model, loader)
+    """
+    assert codes(src, "TL108") == []

@@ -528,3 +528,120 @@ def test_definitions_in_exclusive_branches_both_reach_the_use() -> None:
     # The CTC branches do not overwrite the CrossEntropyLoss branch: the criterion is unknown.
     assert "TL201" not in codes(src)
     assert "TL201" in codes(src.replace("nn.CTCLoss(zero_infinity=True)", "nn.CrossEntropyLoss()").replace("nn.CTCLoss()", "nn.CrossEntropyLoss()"))
+
+
+# -- values handed out by a `for` loop ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("loop", ["for out in probs:", "for i, out in enumerate(probs):", "for out, t in zip(probs, targets):"])
+def test_a_row_of_a_softmaxed_tensor_is_still_softmaxed(loop: str) -> None:
+    src = f"""
+    criterion = nn.CrossEntropyLoss()
+
+    def pair_loss(scores, targets):
+        probs = torch.softmax(scores, -1)
+        total = 0
+        {loop}
+            total = total + criterion(out, torch.arange(out.shape[0]))
+        return total
+    """
+    assert codes(src) == ["TL201"]
+    assert codes(src.replace("torch.softmax(scores, -1)", "scores * 2")) == []
+
+
+def test_an_element_of_a_list_of_outputs_shares_their_last_operation() -> None:
+    src = """
+    criterion = nn.CrossEntropyLoss()
+
+    def step(a, b, y):
+        total = 0
+        for out in [F.softmax(a, dim=1), F.softmax(b, dim=1)]:
+            total = total + criterion(out, y)
+        return total
+    """
+    assert codes(src) == ["TL201"]
+    assert codes(src.replace("F.softmax(b, dim=1)", "b")) == []  # the elements disagree
+
+
+# -- a constructor default that no visible caller overrides ----------------------------------
+
+
+def test_a_loss_module_uses_its_default_criterion_when_no_caller_is_seen() -> None:
+    src = """
+    class PairLoss(nn.Module):
+        def __init__(self, loss=nn.CrossEntropyLoss(reduction="sum")):
+            super().__init__()
+            self.loss = loss
+
+        def forward(self, scores, target):
+            return self.loss(torch.softmax(scores, -1), target)
+    """
+    assert codes(src) == ["TL201"]
+    # A caller that passes another criterion decides: the finding is then about that one.
+    assert codes(src, "\ncrit = PairLoss(loss=nn.NLLLoss())\n") == ["TL204"]
+
+
+# -- type annotations say what a parameter or a field holds ----------------------------------
+
+GENERATE_EVAL = """
+from dataclasses import dataclass
+from transformers import AdamW, {cls}
+
+
+@dataclass
+class Context:
+    model: {cls}
+    val_loader: object
+
+
+def predict(model: {cls}, loader):
+    with torch.no_grad():
+        return [model.generate(batch["input"]) for batch in loader]
+
+
+def validate(context: Context):
+    return len(predict(context.model, context.val_loader))
+
+
+def train(context: Context, train_loader):
+    model = context.model
+    optimizer = AdamW(model.parameters(), lr=1e-4)
+    model.train()
+    for epoch in range(3):
+        for batch in train_loader:
+            loss = model(pixel_values=batch["input"], labels=batch["label"]).loss
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        validate(context)
+"""
+
+
+def test_a_typed_field_and_a_typed_parameter_carry_a_library_model() -> None:
+    # `model.generate` under no_grad, reached from the training loop, with dropout still on.
+    assert "TL403" in codes(GENERATE_EVAL.format(cls="VisionEncoderDecoderModel"))
+    assert "TL403" not in codes(GENERATE_EVAL.format(cls="VisionEncoderDecoderModel").replace("    with torch.no_grad():", "    model.eval()\n    with torch.no_grad():"))
+
+
+def test_a_pretrained_family_without_dropout_is_not_judged() -> None:
+    # Llama-style configurations have no dropout: train and eval mode compute the same.
+    assert "TL403" not in codes(GENERATE_EVAL.format(cls="LlamaForCausalLM"))
+
+
+def test_optional_annotations_and_project_classes() -> None:
+    src = """
+    from typing import Optional
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 3)
+
+        def forward(self, x):
+            return F.softmax(self.fc(x), dim=1)
+
+    def step(model: Optional[Net], x, y):
+        return F.cross_entropy(model(x), y)
+    """
+    assert codes(src) == ["TL201"]
+    assert codes(src.replace("Optional[Net]", "Net | None")) == ["TL201"]

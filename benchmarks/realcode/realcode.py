@@ -48,6 +48,8 @@ BUGS_DIR = os.path.join(HERE, "bugs")
 VERDICTS_CSV = os.path.join(HERE, "clean_verdicts.csv")
 REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_OUT = "/tmp/realcode"
+# A bug's whole repository is written up to this many Python files.
+MAX_REPO_FILES = 3000
 DEFAULT_MIRROR = "/work/.mirror"
 HEX40 = re.compile(r"^[0-9a-f]{40}$")
 REPO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -348,6 +350,11 @@ def materialize(out: str, mirror_root: str) -> int:
                     print(f"note: bug {bug.id}: context file {c} absent at {commit[:12]} ({version})")
             for rel, content in blobs.items():
                 _write(os.path.join(base, version), rel, content)
+            # The whole repository's Python files too: pre-commit checks the changed file
+            # inside its repository, where trainlint loads the files it imports as context.
+            every, _ = mirror.list_files(gd, commit, ["."])
+            for rel, content in mirror.read_blobs(gd, commit, every[:MAX_REPO_FILES]).items():
+                _write(os.path.join(base, f"{version}-repo"), rel, content)
         if ok:
             bwritten += 1
         else:
@@ -379,10 +386,10 @@ class LintRun:
     error: str = ""
 
 
-def run_trainlint(cmd: Sequence[str], folder: str) -> LintRun:
+def run_trainlint(cmd: Sequence[str], folder: str, target: str = ".") -> LintRun:
     start = time.monotonic()
     proc = subprocess.run(
-        [*cmd, "check", ".", "--output-format", "json", "--no-cache", "--exit-zero", "--isolated"],
+        [*cmd, "check", target, "--output-format", "json", "--no-cache", "--exit-zero", "--isolated"],
         cwd=folder, capture_output=True, text=True,
     )
     seconds = time.monotonic() - start
@@ -490,52 +497,101 @@ def score_clean(out: str, cmd: Sequence[str], jobs: int) -> Dict[str, Any]:
 def _near(f: Dict[str, Any], path: str, lines: Sequence[int], window: int) -> bool:
     if not lines:
         return True
-    spots = [int(f["line"])] + [int(r["line"]) for r in f.get("related", []) if r.get("path") == path and r.get("line")]
+    spots = [int(f["line"])] if f["path"] == path else []
+    spots += [int(r["line"]) for r in f.get("related", []) if r.get("path") == path and r.get("line")]
     return any(abs(s - n) <= window for s in spots for n in lines)
 
 
+def _touches(f: Dict[str, Any], path: str) -> bool:
+    """A finding at the path, or pointing into it: a model's defect seen at a loss call in
+    another file names the model's line as a related location, and the other way round."""
+    return f["path"] == path or any(r.get("path") == path for r in f.get("related", []))
+
+
+def _judge(b: Bug, buggy: LintRun, fixed: LintRun) -> Dict[str, Any]:
+    in_buggy = [f for f in buggy.findings if f["code"] == b.rule and _touches(f, b.old_path)]
+    hits = [f for f in in_buggy if _near(f, b.old_path, b.lines, b.window)]
+    in_fixed = [f for f in fixed.findings if f["code"] == b.rule and _touches(f, b.path)]
+    return {
+        "found": bool(hits),
+        "fixed_quiet": not in_fixed or len(in_fixed) < len(in_buggy),
+        "buggy_rule_findings": len(in_buggy), "fixed_rule_findings": len(in_fixed),
+        "other_codes_in_buggy": sorted({f["code"] for f in buggy.findings if f["code"] != b.rule}),
+        "error": buggy.error or fixed.error,
+        "near_misses": [{"line": f["line"], "message": f.get("message", "")} for f in in_buggy if f not in hits],
+    }
+
+
 def score_bugs(out: str, cmd: Sequence[str], jobs: int) -> Dict[str, Any]:
+    """Each bug twice: its manifest files checked as one folder (`check .`), and its changed
+    file checked inside the whole repository (`check PATH`, as pre-commit runs it), where
+    trainlint itself picks the project files it needs. `found` is the first; `found_in_repo` the
+    second (None when the repository copy was not materialised)."""
     bugs = load_bugs()
     present = [b for b in bugs if os.path.isdir(os.path.join(out, "bugs", b.id, "buggy"))]
     for b in bugs:
         if b not in present:
             print(f"skip bug {b.id}: not materialised under {out} (run `materialize`)")
-    folders = [os.path.join(out, "bugs", b.id, v) for b in present for v in ("buggy", "fixed")]
+    jobs_list: List[Tuple[str, str]] = []
+    for b in present:
+        for v, target in (("buggy", b.old_path), ("fixed", b.path)):
+            jobs_list.append((os.path.join(out, "bugs", b.id, v), "."))
+            repo_dir = os.path.join(out, "bugs", b.id, f"{v}-repo")
+            if os.path.isdir(repo_dir):
+                jobs_list.append((repo_dir, target))
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        runs = dict(zip(folders, pool.map(lambda d: run_trainlint(cmd, d), folders)))
+        runs = dict(zip(jobs_list, pool.map(lambda j: run_trainlint(cmd, j[0], j[1]), jobs_list)))
     results: List[Dict[str, Any]] = []
     per_rule: Dict[str, Dict[str, int]] = {}
     for b in present:
-        buggy = runs[os.path.join(out, "bugs", b.id, "buggy")]
-        fixed = runs[os.path.join(out, "bugs", b.id, "fixed")]
-        in_buggy = [f for f in buggy.findings if f["code"] == b.rule and f["path"] == b.old_path]
-        hits = [f for f in in_buggy if _near(f, b.old_path, b.lines, b.window)]
-        in_fixed = [f for f in fixed.findings if f["code"] == b.rule and f["path"] == b.path]
-        found = bool(hits)
-        quiet = not in_fixed or len(in_fixed) < len(in_buggy)
-        stats = per_rule.setdefault(b.rule, {"bugs": 0, "found": 0, "found_and_quiet": 0})
+        base = os.path.join(out, "bugs", b.id)
+        result: Dict[str, Any] = {"id": b.id, "file": b.file, "repo": b.repo, "rule": b.rule, "path": b.old_path,
+                                  "lines": b.lines, "summary": b.summary}
+        result.update(_judge(b, runs[(os.path.join(base, "buggy"), ".")], runs[(os.path.join(base, "fixed"), ".")]))
+        in_repo = (os.path.join(base, "buggy-repo"), b.old_path), (os.path.join(base, "fixed-repo"), b.path)
+        if in_repo[0] in runs and in_repo[1] in runs:
+            judged = _judge(b, runs[in_repo[0]], runs[in_repo[1]])
+            result["found_in_repo"] = judged["found"]
+            result["fixed_quiet_in_repo"] = judged["fixed_quiet"]
+        else:
+            result["found_in_repo"] = result["fixed_quiet_in_repo"] = None
+        stats = per_rule.setdefault(b.rule, {"bugs": 0, "found": 0, "found_and_quiet": 0, "found_in_repo": 0})
         stats["bugs"] += 1
-        stats["found"] += found
-        stats["found_and_quiet"] += found and quiet
-        results.append({
-            "id": b.id, "repo": b.repo, "rule": b.rule, "path": b.old_path, "lines": b.lines, "found": found,
-            "fixed_quiet": quiet, "buggy_rule_findings": len(in_buggy), "fixed_rule_findings": len(in_fixed),
-            "other_codes_in_buggy": sorted({f["code"] for f in buggy.findings if f["code"] != b.rule}),
-            "error": buggy.error or fixed.error, "summary": b.summary,
-            "near_misses": [{"line": f["line"], "message": f.get("message", "")} for f in in_buggy if f not in hits],
-        })
+        stats["found"] += result["found"]
+        stats["found_and_quiet"] += result["found"] and result["fixed_quiet"]
+        stats["found_in_repo"] += bool(result["found_in_repo"] and result["fixed_quiet_in_repo"])
+        results.append(result)
     for stats in per_rule.values():
         stats["recall"] = _ratio(stats["found"], stats["bugs"])  # type: ignore[assignment]
+        stats["recall_in_repo"] = _ratio(stats["found_in_repo"], stats["bugs"])  # type: ignore[assignment]
     n = len(results)
     found_n = sum(r["found"] for r in results)
+    in_repo_n = sum(bool(r["found_in_repo"] and r["fixed_quiet_in_repo"]) for r in results)
     return {
         "bugs": n,
         "found": found_n,
         "found_and_quiet": sum(r["found"] and r["fixed_quiet"] for r in results),
         "recall": _ratio(found_n, n),
+        "found_in_repo_and_quiet": in_repo_n,
+        "recall_in_repo": _ratio(in_repo_n, n),
         "per_rule": dict(sorted(per_rule.items())),
+        "per_file": _per_file(results),
         "results": results,
     }
+
+
+def _per_file(results: Sequence[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
+    """Recall per manifest file: the development sets and the held-out one are read apart."""
+    out: Dict[str, Dict[str, Any]] = {}
+    for r in results:
+        s = out.setdefault(r["file"], {"bugs": 0, "found": 0, "found_in_repo": 0})
+        s["bugs"] += 1
+        s["found"] += r["found"] and r["fixed_quiet"]
+        s["found_in_repo"] += bool(r["found_in_repo"] and r["fixed_quiet_in_repo"])
+    for s in out.values():
+        s["recall"] = _ratio(s["found"], s["bugs"])
+        s["recall_in_repo"] = _ratio(s["found_in_repo"], s["bugs"])
+    return out
 
 
 def print_report(clean: Dict[str, Any], bugs: Dict[str, Any]) -> None:
@@ -568,14 +624,23 @@ def print_report(clean: Dict[str, Any], bugs: Dict[str, Any]) -> None:
         return
     print(f"bugs: {bugs['bugs']}   found: {bugs['found']}   found and quiet when fixed: {bugs['found_and_quiet']}   "
           f"recall: {_fmt(bugs['recall'])}")
-    print(f"\n{'rule':6} {'bugs':>5} {'found':>5} {'quiet':>5} {'recall':>7}")
+    print(f"checked inside the repository (`check PATH`): found and quiet: {bugs['found_in_repo_and_quiet']}   "
+          f"recall: {_fmt(bugs['recall_in_repo'])}")
+    print(f"\n{'manifest':24} {'bugs':>5} {'found':>5} {'recall':>7} {'in repo':>7} {'recall':>7}")
+    for name, s in bugs["per_file"].items():
+        print(f"{name:24} {s['bugs']:5d} {s['found']:5d} {_fmt(s['recall']):>7} {s['found_in_repo']:7d} "
+              f"{_fmt(s['recall_in_repo']):>7}")
+    print(f"\n{'rule':6} {'bugs':>5} {'found':>5} {'quiet':>5} {'recall':>7} {'in repo':>7}")
     for code, s in bugs["per_rule"].items():
-        print(f"{code:6} {s['bugs']:5d} {s['found']:5d} {s['found_and_quiet']:5d} {_fmt(s['recall']):>7}")
+        print(f"{code:6} {s['bugs']:5d} {s['found']:5d} {s['found_and_quiet']:5d} {_fmt(s['recall']):>7} "
+              f"{s['found_in_repo']:7d}")
     print()
     for r in bugs["results"]:
         state = "found" if r["found"] else "MISS "
         quiet = "" if not r["found"] else ("  fixed: quiet" if r["fixed_quiet"] else "  fixed: STILL REPORTED")
-        print(f"{state} {r['id']:40} {r['rule']} {r['repo']}:{r['path']}{quiet}"
+        repo_state = {None: "", True: "  in repo: found", False: "  in repo: MISS"}[
+            None if r["found_in_repo"] is None else bool(r["found_in_repo"] and r["fixed_quiet_in_repo"])]
+        print(f"{state} {r['id']:40} {r['rule']} {r['repo']}:{r['path']}{quiet}{repo_state}"
               f"{'  ERROR ' + r['error'] if r['error'] else ''}")
     misses = [r for r in bugs["results"] if not r["found"]]
     if misses:

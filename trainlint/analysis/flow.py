@@ -293,6 +293,8 @@ class Tracer:
         return agree([self._binding(b, depth + 1, stack) for b in found])
 
     def _binding(self, b: Binding, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
+        if b.how == "for":
+            return self._element(b, depth, stack)
         if b.how != "assign":
             return None
         if b.index is None:
@@ -306,6 +308,25 @@ class Tracer:
         if whole is None or whole.kind != M.TUPLE or b.index >= len(whole.elements):
             return None
         return whole.elements[b.index]
+
+    def _element(self, b: Binding, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
+        """`for out in outputs`: a row of a tensor carries the tensor's last operation (a softmax
+        over the last axis stays one); an element of a list or tuple of operations, the one
+        they all share. `enumerate(x)` and `zip(a, b)` hand out their arguments' elements."""
+        iterable: cst.BaseExpression = b.value
+        index = b.index
+        if isinstance(iterable, cst.Call) and iterable.args and not any(a.star for a in iterable.args):
+            fname = dotted(iterable.func)
+            if fname == "enumerate" and index == 1:
+                iterable, index = iterable.args[0].value, None
+            elif fname == "zip" and index is not None and index < len(iterable.args):
+                iterable, index = iterable.args[index].value, None
+        if index is not None:
+            return None
+        whole = self._op(iterable, b.scope, depth, stack)
+        if whole is not None and whole.kind == M.TUPLE:
+            return agree(whole.elements) if whole.elements else None
+        return whole
 
     def _param(self, fn: Scope, name: str, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
         if C.is_method(fn) and fn.params.index(name) == 0:

@@ -81,10 +81,27 @@ def kind_of_constructor(qual: Optional[str]) -> Optional[str]:
             return MODEL
     if qual.startswith(("torchvision.models.", "timm.create_model")):
         return MODEL
-    if qual.startswith("transformers.") and last.startswith(("Auto", "from_pretrained")):
+    if qual.startswith("transformers.") and (last.startswith(("Auto", "from_pretrained")) or _is_transformers_model(last)):
         if not any(word in qual for word in _NOT_MODEL_WORDS):
             return MODEL
     return None
+
+
+def _is_transformers_model(name: str) -> bool:
+    """`BertModel`, `GPT2LMHeadModel`, `BertForSequenceClassification`, `VisionEncoderDecoderModel`."""
+    return name[:1].isupper() and (name.endswith("Model") or "For" in name[1:]) and not name.startswith("TF") and not name.startswith("Flax")
+
+
+def declared_kind(qual: Optional[str]) -> Optional[str]:
+    """The kind of object a type annotation names (`model: nn.Module`, `opt: Optimizer`)."""
+    if not qual:
+        return None
+    if is_module_base(qual) or qual in ("torch.nn.Module", "transformers.PreTrainedModel", "transformers.modeling_utils.PreTrainedModel"):
+        return MODEL
+    if qual in ("torch.optim.Optimizer", "torch.optim.optimizer.Optimizer"):
+        return OPTIMIZER
+    kind = kind_of_constructor(qual)
+    return kind if kind in (MODEL, OPTIMIZER, SCHEDULER, DATALOADER, SCALER, ACCELERATOR, LOSS) else None
 
 
 def is_functional_loss(qual: Optional[str]) -> bool:

@@ -73,12 +73,18 @@ class Event:
         return self.kind in (STEP, SCALER_STEP)
 
     @property
+    def generates(self) -> bool:
+        """A `model.generate(...)` forward: decoding, never a training step's forward."""
+        f = self.node.func if isinstance(self.node, cst.Call) else None
+        return isinstance(f, cst.Attribute) and f.attr.value == "generate"
+
+    @property
     def callee(self) -> cst.CSTNode:
-        """What the event's call calls: `model` for `model(x)` and `model.forward(x)`."""
+        """What the event's call calls: `model` for `model(x)`, `model.forward(x)` and `model.generate(x)`."""
         node = self.node
         if isinstance(node, cst.Call):
             f = node.func
-            return f.value if isinstance(f, cst.Attribute) and f.attr.value == "forward" else f
+            return f.value if isinstance(f, cst.Attribute) and f.attr.value in ("forward", "generate") else f
         return node
 
 
@@ -277,6 +283,10 @@ class LoopAnalyzer:
                 if v is not None and v.kind == K.SCALER:
                     kind = {"scale": SCALER_SCALE, "unscale_": SCALER_UNSCALE, "update": SCALER_UPDATE}[name]
                     return [Event(kind, call, scope, receiver=v)]
+            if name == "generate":
+                v = res.value_of(recv, scope)  # `model.generate(x)`: forward passes of a library model
+                if v is not None and v.kind == K.MODEL:
+                    return [Event(FORWARD, call, scope, receiver=v)]
             if name in ("eval", "train"):
                 v = res.value_of(recv, scope)
                 if v is not None and v.kind == K.MODEL:

@@ -153,6 +153,9 @@ def _may_call_model(ctx: RuleContext, scope: Scope) -> bool:
     for call in scope.calls:
         func = call.func
         t = type(func)
+        if t is cst.Attribute and func.attr.value == "generate":  # type: ignore[attr-defined]
+            func = func.value  # type: ignore[attr-defined]
+            t = type(func)
         if t is cst.Name or (t is cst.Attribute and type(func.value) is cst.Name and func.value.value == "self"):  # type: ignore[attr-defined]
             v = ctx.resolver.value_of(func, scope)
             if v is not None and v.kind == K.MODEL:
@@ -174,7 +177,35 @@ def _make_pass(ctx: RuleContext, scope: Scope, lf: Optional[LoopFacts], fwd: Eve
     text = layer.text() if layer is not None else None
     if layer is None and qual.startswith("torchvision.models."):
         text = f"`{qual}` (batch norm / dropout inside)"
+    if layer is None and qual.startswith("transformers."):
+        if _has_dropout_family(fwd.receiver):
+            text = f"`{qual.split('.')[1]}` (its pretrained configuration enables dropout)"
     return EvalPass(scope, lf, fwd, fwd.receiver, text, layer)
+
+
+# transformers model families whose configurations default to dropout > 0 (hidden or
+# attention dropout 0.1), matched against the class name or the checkpoint name.
+_DROPOUT_FAMILIES = (
+    "albert", "bart", "beit", "bert", "bigbird", "camembert", "deberta", "deit", "distilbert", "electra",
+    "flaubert", "funnel", "gpt2", "hubert", "layoutlm", "led", "longformer", "marian", "mbart", "mpnet",
+    "pegasus", "roberta", "t5", "trocr", "vit", "visionencoderdecoder", "wav2vec2", "xlm", "xlnet",
+)
+
+
+def _has_dropout_family(model: Value) -> bool:
+    """The dropout-carrying family of a transformers model, from its class (`BertForMaskedLM`)
+    or, for `Auto*` classes, from the checkpoint named in `from_pretrained("roberta-base")`."""
+    qual = model.qual or ""
+    names = [qual.split(".")[1].lower()] if qual.count(".") >= 1 else []
+    origin = model.origin
+    if isinstance(origin, cst.Call) and origin.args and isinstance(origin.args[0].value, cst.SimpleString):
+        names.append(origin.args[0].value.evaluated_value.rsplit("/", 1)[-1].lower().replace("-", ""))  # type: ignore[union-attr]
+    for name in names:
+        if name.startswith("auto"):
+            continue
+        if any(name.startswith(family) or (family in ("vit", "t5") and family in name) for family in _DROPOUT_FAMILIES):
+            return True
+    return False
 
 
 def _feeds_gradients(ctx: RuleContext, lf: LoopFacts) -> bool:

@@ -165,6 +165,12 @@ class Resolver:
                 cls = enclosing_class(scope)
                 if cls is not None:
                     return self._attr_value(cls, d, depth, seen)
+                return None
+            if isinstance(expr.value, (cst.Name, cst.Attribute)) and expr.attr.value not in _PASSTHROUGH_METHODS:
+                # `context.model` of a project object: the attribute its class sets or declares
+                owner = self._value(expr.value, scope, depth + 1, seen)
+                if owner is not None and owner.cls is not None and owner.kind in (K.OBJECT, K.MODEL):
+                    return self._attr_value(owner.cls, f"self.{expr.attr.value}", depth + 1, seen)
             return None
         if isinstance(expr, cst.Subscript):
             # `opts[1]` of `opts = [Adam(...), Adam(...)]`
@@ -193,6 +199,8 @@ class Resolver:
         if kind == K.LOSS and qual is not None and not qual.startswith("torch.") and self.project.resolve_callee(func, scope) is not None:
             kind = None  # a loss class of the project: read as the class it is
         if kind is not None:
+            if kind == K.MODEL and qual is not None and qual.endswith(".from_pretrained"):
+                qual = qual[: -len(".from_pretrained")]  # the class: as an annotation names it
             return Value(kind, qual=qual, origin=call, module=mod, scope=scope)
         if isinstance(func, cst.Attribute):
             name = func.attr.value
@@ -244,6 +252,9 @@ class Resolver:
         while c is not None and hops < 6:
             if key in c.attrs:
                 return self._bindings_value(c.attrs[key], depth, seen)
+            declared = _field_annotation(c, key[len("self."):])
+            if declared is not None:
+                return self.annotated(declared, c.module.toplevel)
             bases = self.project.base_classes(c)
             c = bases[0] if bases else None
             hops += 1
@@ -334,16 +345,46 @@ class Resolver:
                     return None
                 arg, caller_scope = default, fn
             v = self._value(arg, caller_scope, depth + 1, seen)
-            if v is None:
-                return self._usage_guess(fn, name)  # a caller passes something we cannot see
+            if v is None:  # a caller passes something we cannot see
+                return self._declared(fn, idx) or self._usage_guess(fn, name)
             values.append(v)
         agreed = _same(values)
         if agreed is not None:
             return agreed
         if callers or made:
             return None
+        default = fn.param_nodes[idx].default
+        if default is not None and not _is_none(default):
+            # no caller in sight (built from a config or a registry): what runs is the default
+            v = self._value(default, fn, depth + 1, seen)
+            if v is not None:
+                return v
+        declared = self._declared(fn, idx)
+        if declared is not None:
+            return declared
         guess = K.guess_kind_from_name(name)
         return Value(guess, guess=True) if guess else self._usage_guess(fn, name)
+
+    def _declared(self, fn: Scope, idx: int) -> Optional[Value]:
+        ann = fn.param_nodes[idx].annotation if idx < len(fn.param_nodes) else None
+        return self.annotated(ann.annotation, fn) if ann is not None else None
+
+    def annotated(self, ann: cst.BaseExpression, scope: Scope) -> Optional[Value]:
+        """What a type annotation declares: `nn.Module`, an optimizer, a loader, a library model,
+        a project class (`Optional[X]` and `X | None` are X). The object itself is unseen, so
+        the value has no origin."""
+        ann = _unwrap_optional(ann)
+        mod = scope.module
+        qual = mod.qualify(ann)
+        kind = K.declared_kind(qual)
+        if kind is not None:
+            return Value(kind, qual=qual, module=mod)
+        callee = self.project.resolve_callee(ann, scope) if isinstance(ann, (cst.Name, cst.Attribute)) else None
+        if isinstance(callee, ClassFacts):
+            if self.is_module_class(callee):
+                return Value(K.MODEL, qual=callee.name, module=mod, cls=callee)
+            return Value(K.OBJECT, qual=callee.name, module=mod, cls=callee)
+        return None
 
     @staticmethod
     def _usage_guess(fn: Scope, name: str) -> Optional[Value]:
@@ -366,6 +407,30 @@ class Resolver:
 # Calls that load a saved object: rebinding a name to one after training does not change what
 # the name held while it trained.
 _RESTORES = {"torch.load", "torch.jit.load", "pickle.load", "joblib.load", "dill.load"}
+
+
+def _unwrap_optional(ann: cst.BaseExpression) -> cst.BaseExpression:
+    """X of `Optional[X]` and of `X | None`."""
+    if isinstance(ann, cst.Subscript) and dotted(ann.value) in ("Optional", "typing.Optional") and len(ann.slice) == 1:
+        inner = ann.slice[0].slice
+        if isinstance(inner, cst.Index):
+            return inner.value
+    if isinstance(ann, cst.BinaryOperation) and isinstance(ann.operator, cst.BitOr):
+        if _is_none(ann.right):
+            return ann.left
+        if _is_none(ann.left):
+            return ann.right
+    return ann
+
+
+def _field_annotation(cls: ClassFacts, name: str) -> Optional[cst.BaseExpression]:
+    """`name: X` declared in the class body (a dataclass field, a typed attribute)."""
+    for stmt in cls.node.body.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.target.value == name:
+                    return small.annotation.annotation
+    return None
 
 
 def _is_none(expr: cst.BaseExpression) -> bool:

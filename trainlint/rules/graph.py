@@ -60,6 +60,42 @@ def detached_loss(ctx: RuleContext) -> Iterator[Finding]:
             related=[(st.module, st.node, "the value leaves the graph here")],
         )
     yield from _detached_terms(ctx)
+    yield from _loss_returned_without_grad(ctx)
+
+
+def _loss_returned_without_grad(ctx: RuleContext) -> Iterator[Finding]:
+    """`forward`/`__call__` of a loss class returning a value computed under `no_grad`: whoever
+    adds that loss gets no gradient from it."""
+    off = no_grad_nodes(ctx.module)
+    if not off:
+        return
+    for scope in ctx.module.scopes:
+        parts = scope.name.split(".")
+        if len(parts) < 2 or parts[-1] not in ("forward", "__call__") or not parts[-2].lower().endswith("loss"):
+            continue
+        if not_training(scope):
+            continue
+        for ret in walk(scope.node.body):
+            if isinstance(ret, (cst.FunctionDef, cst.Lambda)):
+                continue
+            if not isinstance(ret, cst.Return) or ret.value is None or id(ret) not in off:
+                continue
+            if isinstance(ret.value, (cst.BaseNumber, cst.BaseString)) or _is_none(ret.value):
+                continue
+            yield Finding(
+                "TL601",
+                ctx.module,
+                ret,
+                f"`{parts[-2]}.{parts[-1]}` returns a loss computed under `torch.no_grad()`: the value carries no "
+                "autograd graph, so this loss sends no gradient to the model it should train (and `backward()` on it "
+                "alone raises). Compute the loss outside `no_grad`; to keep a part frozen, call "
+                "`requires_grad_(False)` on its parameters instead.",
+            )
+            break
+
+
+def _is_none(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
 
 
 def _detached_terms(ctx: RuleContext) -> Iterator[Finding]:

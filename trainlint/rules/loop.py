@@ -541,7 +541,8 @@ def backward_under_no_grad(ctx: RuleContext) -> Iterator[Finding]:
                     "gradients enabled.",
                 )
                 break
-        forwards: List[Event] = [e for e in lf.events if e.kind == L.FORWARD]
+        # (`model.generate(...)` decodes under no_grad by design: never the training forward)
+        forwards: List[Event] = [e for e in lf.events if e.kind == L.FORWARD and not e.generates]
         if not any(e.kind == L.BACKWARD and not e.no_grad for e in lf.events):
             continue
         culprit = _trained_forward_under_no_grad(ctx, lf, forwards)
