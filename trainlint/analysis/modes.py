@@ -199,7 +199,9 @@ def _has_dropout_family(model: Value) -> bool:
     names = [qual.split(".")[1].lower()] if qual.count(".") >= 1 else []
     origin = model.origin
     if isinstance(origin, cst.Call) and origin.args and isinstance(origin.args[0].value, cst.SimpleString):
-        names.append(origin.args[0].value.evaluated_value.rsplit("/", 1)[-1].lower().replace("-", ""))  # type: ignore[union-attr]
+        checkpoint = origin.args[0].value.evaluated_value
+        if isinstance(checkpoint, str):
+            names.append(checkpoint.rsplit("/", 1)[-1].lower().replace("-", ""))
     for name in names:
         if name.startswith("auto"):
             continue

@@ -75,13 +75,13 @@ def _loss_returned_without_grad(ctx: RuleContext) -> Iterator[Finding]:
             continue
         if not_training(scope):
             continue
-        for ret in walk(scope.node.body):
-            if isinstance(ret, (cst.FunctionDef, cst.Lambda)):
-                continue
+        for ret in walk(scope.node):
             if not isinstance(ret, cst.Return) or ret.value is None or id(ret) not in off:
                 continue
             if isinstance(ret.value, (cst.BaseNumber, cst.BaseString)) or _is_none(ret.value):
                 continue
+            if SC.order(scope, ret) is None:
+                continue  # (a nested function's return)
             yield Finding(
                 "TL601",
                 ctx.module,
