@@ -400,9 +400,12 @@ def test_tl302_cross_file() -> None:
                 opt.step()
         """,
     }
-    # the loader built on line 7 of data.py is returned whole; only the unpacked element is read
-    assert file_hits(files, "TL302") == []
-    files["train.py"] = files["train.py"].replace("train_loader, val_loader = loaders()", "from data import DataLoader\ntrain_loader = loaders()[0]")
+    # the first loader built on line 7 of data.py (classes in blocks, no shuffle) is the one trained on
+    assert file_hits(files, "TL302") == [("data.py", 7)]
+    files["train.py"] = files["train.py"].replace("train_loader, val_loader = loaders()", "train_loader = loaders()[0]")
+    assert file_hits(files, "TL302") == [("data.py", 7)]
+    # the other element is the shuffled one: silent
+    files["data.py"] = files["data.py"].replace("DataLoader(ds, batch_size=8)", "DataLoader(ds, batch_size=8, shuffle=True)")
     assert file_hits(files, "TL302") == []
 
 

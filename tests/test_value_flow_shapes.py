@@ -645,3 +645,53 @@ def test_optional_annotations_and_project_classes() -> None:
     """
     assert codes(src) == ["TL201"]
     assert codes(src.replace("Optional[Net]", "Net | None")) == ["TL201"]
+
+
+# -- loaders made by a helper that returns several -------------------------------------------
+
+LOADERS_HELPER = """
+import os
+from torch.utils.data import DataLoader, Dataset
+
+class Tiles(Dataset):
+    def __init__(self, folder):
+        self.files = sorted(os.listdir(folder))
+
+    def __len__(self):
+        return len(self.files)
+
+    def __getitem__(self, i):
+        return torch.load(self.files[i])
+
+def make_loaders(batch_size):
+    train_ds = Tiles("data/train")
+    val_ds = Tiles("data/val")
+    train_loader = DataLoader(train_ds, batch_size=batch_size, drop_last=True)
+    val_loader = DataLoader(val_ds, batch_size=batch_size)
+    return train_loader, val_loader
+
+def train(loader, model, optimizer):
+    for x, y in loader:
+        optimizer.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        optimizer.step()
+
+model = nn.Linear(3, 2)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+{unpack}
+for epoch in range(5):
+    train(train_loader, model, optimizer)
+"""
+
+
+@pytest.mark.parametrize("unpack", [
+    "train_loader, val_loader = make_loaders(8)",
+    "loaders = make_loaders(8)\ntrain_loader, val_loader = loaders",
+])
+def test_the_training_loader_returned_by_a_helper_is_judged(unpack: str) -> None:
+    src = LOADERS_HELPER.format(unpack=unpack)
+    assert "TL302" in codes(src)
+    assert "TL302" not in codes(src.replace("batch_size=batch_size, drop_last=True", "batch_size=batch_size, shuffle=True"))
+    # Only the element the loop reads counts: swapping them makes the validation loader train.
+    swapped = src.replace("return train_loader, val_loader", "return val_loader, train_loader")
+    assert "TL302" in codes(swapped.replace("batch_size=batch_size, drop_last=True", "batch_size=batch_size, shuffle=True"))

@@ -25,6 +25,7 @@ import libcst as cst
 from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
+from trainlint.analysis import modules as M
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.loops import LoopAnalyzer, LoopFacts
 from trainlint.analysis.names import dotted
@@ -1333,12 +1334,16 @@ def _loader_walk(project: Project, expr: cst.BaseExpression, scope: Scope, depth
                     i = d.path[0]
                     if i < len(d.value.args):
                         _loader_walk(project, d.value.args[i].value, s, nxt, frames, out, seen)
-                elif d.how == "assign" and d.path and isinstance(d.value, (cst.Tuple, cst.List)) and len(d.path) == 1:
-                    i = d.path[0]
-                    if i < len(d.value.elements):
-                        _loader_walk(project, d.value.elements[i].value, s, nxt, frames, out, seen)
+                elif d.how == "assign" and d.path and len(d.path) == 1:
+                    # `train_loader, val_loader = make_loaders(...)`: that element of what it returns
+                    _element_walk(project, d.value, d.path[0], s, nxt, frames, out, seen)
             if open_before and expr.value in s.params:
                 _loader_param(project, expr.value, s, nxt, frames, out, seen)
+        return
+    if isinstance(expr, cst.Subscript):
+        index = M.int_index(expr)  # `make_loaders()[0]`
+        if index is not None and index >= 0:
+            _element_walk(project, expr.value, index, scope, nxt, frames, out, seen)
         return
     if isinstance(expr, cst.Attribute):
         key = dotted(expr)
@@ -1351,6 +1356,29 @@ def _loader_walk(project: Project, expr: cst.BaseExpression, scope: Scope, depth
                     if b.index is None:
                         _loader_walk(project, b.value, b.scope, nxt, frames, out, seen)
                 return
+
+
+def _element_walk(project: Project, expr: cst.BaseExpression, i: int, scope: Scope, depth: int, frames: Tuple[_Frame, ...], out: List[Tuple[cst.Call, Scope]], seen: Set[Tuple[int, int]]) -> None:
+    """The loaders element `i` of a tuple expression may be: a literal tuple, what a project
+    function returns in that place, or a name bound to either."""
+    if depth > 12:
+        return
+    if isinstance(expr, (cst.Tuple, cst.List)):
+        if i < len(expr.elements) and not any(isinstance(e, cst.StarredElement) for e in expr.elements[: i + 1]):
+            _loader_walk(project, expr.elements[i].value, scope, depth + 1, frames, out, seen)
+        return
+    if isinstance(expr, cst.Call):
+        callee = project.resolve_callee(expr.func, scope)
+        if isinstance(callee, Scope):
+            fr = _Frame(callee, expr, scope, isinstance(expr.func, cst.Attribute))
+            for rv in return_values(callee):
+                _element_walk(project, rv, i, callee, depth + 1, frames + (fr,), out, seen)
+        return
+    if isinstance(expr, cst.Name):
+        for s, defs, _open in reaching_outwards(scope, expr):
+            for d in defs:
+                if d.how == "assign" and not d.path:
+                    _element_walk(project, d.value, i, s, depth + 1, frames, out, seen)
 
 
 def _loader_param(project: Project, name: str, fn: Scope, depth: int, frames: Tuple[_Frame, ...], out: List[Tuple[cst.Call, Scope]], seen: Set[Tuple[int, int]]) -> None:

@@ -451,10 +451,23 @@ _MODEL_METHODS = frozenset({"eval", "train", "parameters", "named_parameters", "
 
 def _used_as_model(fn: Scope, name: str) -> bool:
     """A parameter with no visible caller that the function puts in eval/train mode or asks for
-    its parameters: a model, by what is done with it (a guess: rules lower their confidence)."""
+    its parameters: a model, by what is done with it (a guess: rules lower their confidence).
+    A constructor's parameter kept as `self.x = name` counts by what the class's methods do
+    with `self.x`."""
+    if _calls_model_method(fn, name):
+        return True
+    if fn.cls is None or fn.simple_name != "__init__":
+        return False
+    kept = [
+        key for key, bindings in fn.cls.attrs.items()
+        if any(b.scope is fn and isinstance(b.value, cst.Name) and b.value.value == name for b in bindings)
+    ]
+    return any(_calls_model_method(m, key) for key in kept for m in fn.cls.methods.values())
+
+
+def _calls_model_method(fn: Scope, receiver: str) -> bool:
     return any(
-        isinstance(c.func, cst.Attribute) and isinstance(c.func.value, cst.Name) and c.func.value.value == name
-        and c.func.attr.value in _MODEL_METHODS
+        isinstance(c.func, cst.Attribute) and c.func.attr.value in _MODEL_METHODS and dotted(c.func.value) == receiver
         for c in fn.calls
     )
 
