@@ -122,7 +122,7 @@ def test_model_from_a_factory_function() -> None:
     assert "TL201" in codes(src, TRAIN)
 
 
-def test_if_else_choice_between_classes_fires_when_every_alternative_agrees() -> None:
+def test_if_else_choice_between_classes_judges_each_alternative() -> None:
     src = """
     import sys
 
@@ -146,7 +146,39 @@ def test_if_else_choice_between_classes_fires_when_every_alternative_agrees() ->
     other = A() if sys.argv[1] == "a" else C()
     """
     found = lint_source(program(src, TRAIN, TRAIN.replace("model", "other")))
-    assert [d.code for d in found if d.code == "TL201"] == ["TL201"]
+    # A's softmax is one defect, whichever variable holds an A; B's is another.
+    assert sorted(d.message.split("`")[3] for d in found if d.code == "TL201") == ["A.forward", "B.forward"]
+    # Only C (raw scores) can be built: nothing to report.
+    only_c = src.replace('model = A() if sys.argv[1] == "a" else B()', "model = C()").replace('A() if sys.argv[1] == "a" else C()', "C()")
+    assert "TL201" not in codes(only_c, TRAIN)
+
+
+def test_each_model_of_a_run_time_choice_meets_the_loss_on_its_own() -> None:
+    """A word-language-model script picks an RNN (raw scores) or a Transformer (log_softmax)
+    by a flag: with `CrossEntropyLoss` the Transformer path applies log_softmax twice, with
+    `NLLLoss` the RNN path feeds raw scores."""
+    src = """
+    import sys
+
+    class RNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.decoder = nn.Linear(4, 3)
+
+        def forward(self, x):
+            return self.decoder(x)
+
+    class Transformer(RNN):
+        def forward(self, x):
+            return F.log_softmax(self.decoder(x), dim=-1)
+
+    if sys.argv[1] == "transformer":
+        model = Transformer().to("cpu")
+    else:
+        model = RNN().to("cpu")
+    """
+    assert codes(src, TRAIN) == ["TL201"]
+    assert codes(src, TRAIN.replace("nn.CrossEntropyLoss()", "nn.NLLLoss()")) == ["TL204"]
 
 
 # -- losses reached indirectly --------------------------------------------------------------
@@ -695,3 +727,38 @@ def test_the_training_loader_returned_by_a_helper_is_judged(unpack: str) -> None
     # Only the element the loop reads counts: swapping them makes the validation loader train.
     swapped = src.replace("return train_loader, val_loader", "return val_loader, train_loader")
     assert "TL302" in codes(swapped.replace("batch_size=batch_size, drop_last=True", "batch_size=batch_size, shuffle=True"))
+
+
+# -- model registries ----------------------------------------------------------------------------
+
+REGISTRY = """
+class ConvNet(nn.Module):
+    def __init__(self, num_classes):
+        super().__init__()
+        self.fc = nn.Linear(4, num_classes)
+
+    def forward(self, x):
+        return x, F.log_softmax(self.fc(x), dim=1)
+
+_FACTORY = {"cnn": ConvNet}
+
+def create(name, num_classes):
+    return _FACTORY[name](num_classes)
+
+model = create("cnn", 3)
+criterion = nn.CrossEntropyLoss()
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for x, y in loader:
+    opt.zero_grad()
+    features, outputs = model(x)
+    loss = criterion(outputs, y)
+    loss.backward()
+    opt.step()
+"""
+
+
+def test_a_model_built_through_a_registry_dict() -> None:
+    assert codes(REGISTRY) == ["TL201"]
+    assert codes(REGISTRY.replace("F.log_softmax(self.fc(x), dim=1)", "self.fc(x)")) == []
+    # An entry the analysis cannot see (`**more`) makes the registry unknown: nothing reported.
+    assert codes(REGISTRY.replace('{"cnn": ConvNet}', '{"cnn": ConvNet, **more}')) == []

@@ -81,7 +81,7 @@ LOSS_FAMILIES: Dict[str, str] = {
 class Op:
     """The last value-changing operation behind a tensor."""
 
-    kind: str  # modules.SOFTMAX, LOG_SOFTMAX, SIGMOID, TANH, RELU, LINEAR, TUPLE
+    kind: str  # modules.SOFTMAX, LOG_SOFTMAX, SIGMOID, TANH, RELU, LINEAR, TUPLE, ALTERNATIVES
     node: cst.CSTNode  # the call (or layer constructor) that performs it
     module: ModuleFacts
     # The model whose output this is, when the operation sits inside a model: "Net.forward"
@@ -412,11 +412,15 @@ class Tracer:
             return None
         value = self.resolver.value_of(target, scope)
         if value is not None and value.alts:
-            # `model = A() if big else B()`: an output only when every alternative agrees
+            # `model = A() if big else B()`: when each alternative's output is known, all of them
+            # (a rule judges each path on its own)
             outs: List[Optional[Op]] = []
             for alt in value.alts:
                 facts = facts_of_value(alt, self.project)
                 outs.append(None if facts is None or facts in self._self_stack else facts.output(self.resolver))
+            known = [o for o in outs if o is not None and o.kind != M.TUPLE]
+            if len(known) == len(outs) and len({id(o.node) for o in known}) > 1:
+                return Op(M.ALTERNATIVES, call, scope.module, elements=tuple(known))
             return agree(outs)
         facts = facts_of_value(value, self.project)
         if facts is None or facts in self._self_stack:

@@ -35,6 +35,8 @@ TANH = "tanh"
 RELU = "relu"
 LINEAR = "linear"  # a Linear/Conv layer or F.linear: raw scores
 TUPLE = "tuple"
+# A model chosen at run time among classes whose outputs differ: `elements` holds each one.
+ALTERNATIVES = "alternatives"
 
 # torch.nn layer class -> the operation it performs last.
 LAYER_OPS: Dict[str, str] = {

@@ -212,6 +212,8 @@ class Resolver:
                 recv = self._value(func.value, scope, depth + 1, seen)
                 if recv is not None and recv.kind == K.ACCELERATOR:
                     return self._value(call.args[0].value, scope, depth + 1, seen)
+        if isinstance(func, cst.Subscript):
+            return self._registry_value(func, scope)
         callee = self.project.resolve_callee(func, scope)
         if isinstance(callee, ClassFacts):
             if self.is_module_class(callee):
@@ -228,6 +230,27 @@ class Resolver:
         if recv_val is not None and recv_val.kind == K.LOSS:
             return Value(K.TENSOR, qual="loss-output", origin=call, module=mod)
         return None
+
+    def _registry_value(self, func: cst.Subscript, scope: Scope) -> Optional[Value]:
+        """`MODELS[name](...)` of a registry written as one dict literal of model classes: each
+        class it may build (a union when there are several)."""
+        if not isinstance(func.value, cst.Name):
+            return None
+        owner, found = visible(scope, func.value)
+        if owner is None or len(found) != 1 or found[0].how != "assign" or found[0].index is not None:
+            return None
+        table = found[0].value
+        if not isinstance(table, cst.Dict) or not table.elements:
+            return None
+        values: List[Value] = []
+        for el in table.elements:
+            if not isinstance(el, cst.DictElement):
+                return None  # `**other`: entries we cannot see
+            cls = self.project.resolve_callee(el.value, found[0].scope) if isinstance(el.value, (cst.Name, cst.Attribute)) else None
+            if not isinstance(cls, ClassFacts) or not self.is_module_class(cls):
+                return None
+            values.append(Value(K.MODEL, qual=cls.name, origin=el.value, module=found[0].scope.module, cls=cls, scope=found[0].scope))
+        return _same(values)
 
     def _returns_value(self, fn: Scope, depth: int, seen: Set[int]) -> Optional[Value]:
         rets: List[Value] = []

@@ -38,6 +38,9 @@ def _traced(ctx: RuleContext, family: str) -> Iterator[Tuple[LossCall, Op]]:
         op = tracer.op(lc.input, lc.scope)
         if op is None or op.kind == M.TUPLE:
             continue
+        if op.kind == M.ALTERNATIVES:  # each model the code may build, judged on its own
+            yield from ((lc, alt) for alt in op.elements if alt is not None)
+            continue
         yield lc, op
 
 
