@@ -323,3 +323,42 @@ def test_an_installed_package_is_its_own_project(tmp_path):
     f = str(pkg / "functional.py")
     (pkg / "functional.py").write_text("import torch\n")
     assert context.project_root(f) == str(pkg.parent.parent)
+
+
+# ---------------------------------------------------------------------------- one project plan
+
+
+def test_check_fix_editor_and_tracer_share_one_project_plan(tmp_path, monkeypatch):
+    """train.py builds its model through factory.py, which imports models.py (two hops away):
+    `check train.py`, `--fix`, the editor server and the tracer's static pass all analyse the
+    same files (`plan.py`) and so report the same cross-file finding on train.py."""
+    factory = "from models import Net\n\n\ndef build():\n    return Net()\n"
+    train = TRAIN.replace("from models import Net\n", "from factory import build\n").replace("model = Net()", "model = build()")
+    root = project(tmp_path, {"models.py": MODELS, "factory.py": factory, "train.py": train})
+    monkeypatch.chdir(root)
+    expected = [("TL201", "train.py", 10)]
+
+    checked = check_paths(["train.py"], Settings(), options=RunOptions(jobs=1, use_cache=False))
+    assert sorted((d.code, d.path, d.line) for d in checked.diagnostics) == expected
+
+    fixed = fix_paths(["train.py"], Settings(), unsafe=True)
+    assert fixed.result is not None
+    assert sorted((d.code, d.path, d.line) for d in fixed.result.diagnostics) == expected
+
+    pytest.importorskip("pygls")
+    from trainlint.lsp import lint_text
+
+    path = str(root / "train.py")
+    found, config_error = lint_text(path, train, {})
+    assert config_error is None
+    assert sorted((d.code, os.path.relpath(d.path), d.line) for d in found) == expected
+    # An unsaved edit of the open models.py is what the editor analyses.
+    raw = MODELS.replace("return F.softmax(self.fc(x), dim=1)", "return self.fc(x)")
+    assert lint_text(path, train, {str(root / "models.py"): raw})[0] == []
+
+    from trainlint.runtime import static
+
+    files = static.project_files("train.py", Settings())
+    assert sorted(files) == ["factory.py", "models.py", "train.py"]
+    traced = static.check(files, Settings())
+    assert sorted((d.code, d.path, d.line) for d in traced) == expected

@@ -38,7 +38,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from trainlint.analysis.depgraph import import_statements
 from trainlint.analysis.project import module_name_for
@@ -62,6 +62,8 @@ class ContextFiles:
     paths: List[str] = field(default_factory=list)
     contents: List[Optional[bytes]] = field(default_factory=list)
     truncated: bool = False  # some linked files were left out (the bounds above)
+    # Those of `paths` that the checked files import, directly or not (what running them loads).
+    imported: List[str] = field(default_factory=list)
 
 
 def project_root(path: str) -> str:
@@ -92,8 +94,10 @@ def _package_base(folder: str) -> str:
     return here
 
 
-def find_context(files: Sequence[str], contents: Sequence[Optional[bytes]], settings: Settings) -> ContextFiles:
-    """The context files of the checked `files` (whose bytes are `contents`)."""
+def find_context(files: Sequence[str], contents: Sequence[Optional[bytes]], settings: Settings, reuse_reads: bool = False) -> ContextFiles:
+    """The context files of the checked `files` (whose bytes are `contents`). `reuse_reads`
+    keeps the bytes read, by path, size and modification time, for the next call (an editor
+    checks the same project on every pause in typing)."""
     out = ContextFiles()
     by_root: Dict[str, List[int]] = {}
     for i, p in enumerate(files):
@@ -101,10 +105,12 @@ def find_context(files: Sequence[str], contents: Sequence[Optional[bytes]], sett
     taken: Set[str] = {_real(p) for p in files}
     budget = [MAX_CONTEXT_FILES, MAX_CONTEXT_BYTES]  # shared by every project
     for root, members in by_root.items():
-        project = _Project(root, [files[i] for i in members], [contents[i] for i in members], taken, settings)
+        project = _Project(root, [files[i] for i in members], [contents[i] for i in members], taken, settings,
+                           _read_reusing if reuse_reads else read_bytes_or_none)
         if not project.extra:
             continue  # every project file is checked already (`trainlint check .`)
         chosen, complete = project.linked(budget)
+        imported = project.imported(set(chosen))
         for j in chosen:
             data = project.data[j]
             if data is None:
@@ -112,8 +118,26 @@ def find_context(files: Sequence[str], contents: Sequence[Optional[bytes]], sett
             taken.add(_real(project.abs[j]))
             out.paths.append(project.display[j])
             out.contents.append(data)
+            if j in imported:
+                out.imported.append(project.display[j])
         out.truncated = out.truncated or not complete
     return out
+
+
+_READS: Dict[str, Tuple[int, int, Optional[bytes]]] = {}  # path -> (size, mtime_ns, bytes)
+
+
+def _read_reusing(path: str) -> Optional[bytes]:
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    hit = _READS.get(path)
+    if hit is not None and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
+        return hit[2]
+    data = read_bytes_or_none(path)
+    _READS[path] = (st.st_size, st.st_mtime_ns, data)
+    return data
 
 
 def _real(path: str) -> str:
@@ -126,8 +150,10 @@ def _real(path: str) -> str:
 class _Project:
     """One project's files: the checked ones first (indices below `asked`), then the others."""
 
-    def __init__(self, root: str, files: List[str], contents: List[Optional[bytes]], taken: Set[str], settings: Settings) -> None:
+    def __init__(self, root: str, files: List[str], contents: List[Optional[bytes]], taken: Set[str], settings: Settings,
+                 read: Callable[[str], Optional[bytes]] = read_bytes_or_none) -> None:
         self.root = root
+        self.read = read
         self.asked = len(files)
         try:
             near = os.path.commonpath([os.path.dirname(os.path.abspath(p)) for p in files])
@@ -149,7 +175,7 @@ class _Project:
         for p in self.extra:
             # Past the scan budget a file is not read: it can still be imported (and is read
             # then), but its own imports are not seen.
-            d = read_bytes_or_none(p) if scanned < MAX_SCAN_BYTES else None
+            d = read(p) if scanned < MAX_SCAN_BYTES else None
             scanned += len(d or b"")
             self.data.append(d)
         self.index = {p: j for j, p in enumerate(self.abs)}
@@ -164,6 +190,7 @@ class _Project:
                     break
                 folder = parent
         self._bases_of: Dict[str, List[str]] = {}
+        self._imports: Dict[int, Set[int]] = {}
         self.by_name: Dict[str, List[int]] = {}  # dotted module name (as `module_name_for`) -> files
         for j, p in enumerate(self.display):
             name = module_name_for(p)
@@ -174,12 +201,18 @@ class _Project:
 
     def imports_of(self, j: int) -> Set[int]:
         """The project files file `j` imports (and the packages they are in)."""
+        found = self._imports.get(j)
+        if found is None:
+            found = self._imports[j] = self._read_imports(j)
+        return found
+
+    def _read_imports(self, j: int) -> Set[int]:
         data = self.data[j]
         if data is None or b"import" not in data:
             return set()
-        from trainlint.pipeline import _scan_text
+        from trainlint.plan import scan_text
 
-        text = _scan_text(self.display[j], data)
+        text = scan_text(self.display[j], data)
         here = os.path.dirname(self.abs[j])
         out: Set[int] = set()
         for level, base, names in import_statements(text):
@@ -246,6 +279,17 @@ class _Project:
 
     # ------------------------------------------------------------------ the walk
 
+    def imported(self, among: Set[int]) -> Set[int]:
+        """The files of `among` that the checked files import, directly or through each other."""
+        seen: Set[int] = set()
+        queue = deque(range(self.asked))
+        while queue:
+            for j in self.imports_of(queue.popleft()):
+                if j in among and j not in seen:
+                    seen.add(j)
+                    queue.append(j)
+        return seen
+
     def linked(self, budget: List[int]) -> Tuple[List[int], bool]:
         """Indices of the files linked to the checked ones by imports, breadth first (a file's
         imports before its importers), within `budget` [files, bytes] (spent here); and
@@ -268,7 +312,7 @@ class _Project:
                 if budget[0] <= 0:
                     return out, False
                 if self.data[j] is None:
-                    self.data[j] = read_bytes_or_none(self.abs[j])
+                    self.data[j] = self.read(self.abs[j])
                 n = len(self.data[j] or b"")
                 if n > budget[1]:
                     complete = False  # too big for what is left; smaller files may still fit

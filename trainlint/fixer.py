@@ -26,6 +26,7 @@ from trainlint.config import Settings
 from trainlint.diagnostics import Diagnostic, Edit, Fix
 from trainlint.engine import CheckResult, LoadedFile, check_files, discover, load_file
 from trainlint.fixes import SAFE, EditError, apply_edits, line_starts, position_to_offset
+from trainlint.plan import group_files, make_plan, skippable
 from trainlint.report.printable import printable
 from trainlint.source import SourceError, decode, read_bytes
 
@@ -96,10 +97,8 @@ def fix_paths(paths: Sequence[str], settings: Settings, unsafe: bool = False, fo
             continue  # unreadable: the lint reports it (TL001), nothing to fix
         run.files[p] = FileState(p, data, data, st.st_mtime_ns, st.st_size)
     if context:
-        from trainlint.context import find_context
-
-        found = find_context(list(run.files), [f.data for f in run.files.values()], settings)
-        run.context = {p: d for p, d in zip(found.paths, found.contents) if d is not None}
+        plan = make_plan(list(run.files), [f.data for f in run.files.values()], settings)
+        run.context = {p: d for p, d in zip(plan.paths[plan.asked :], plan.data[plan.asked :]) if d is not None}
     return fix_states(run, settings, unsafe)
 
 
@@ -114,17 +113,13 @@ def fix_sources(sources: Dict[str, str], settings: Settings, unsafe: bool = Fals
 
 def fix_states(run: FixRun, settings: Settings, unsafe: bool) -> FixRun:
     """Fix each component (files linked by imports, linted as one project) on its own."""
-    from trainlint.analysis.depgraph import components
-    from trainlint.pipeline import _scan_text, _skippable
-
     paths = list(run.files) + [p for p in run.context if p not in run.files]
     final = CheckResult(files=len(run.files))
-    groups = components(paths, [_scan_text(p, _data(run, p)) for p in paths])
-    for group in groups:
+    for group in group_files(paths, [_data(run, p) for p in paths]):
         members = [paths[i] for i in group]
         if not any(p in run.files for p in members):
             continue  # context alone
-        if all(_skippable(p, _data(run, p)) for p in members):
+        if all(skippable(p, _data(run, p)) for p in members):
             continue  # nothing in it can produce a finding, hence no fix
         result = _fix_component(run, members, settings, unsafe)
         final.diagnostics.extend(result.diagnostics)

@@ -1,9 +1,9 @@
 """trainlint as a language server (stdio): diagnostics, quick fixes, `# noqa` actions, hover.
 
 A document is linted from its in-memory text when it is opened or saved, and 0.3 s after the
-last edit. Modules it imports that sit next to it (or above it, up to the project root) are
-read too, so a model defined in `models.py` is known while `train.py` is edited; only the
-document's own findings are published. Settings come from the configuration file found from
+last edit. The project files linked to it by imports are analysed with it, as `check` does
+(`plan.py`; open documents by their unsaved text), so a model defined in `models.py` is known
+while `train.py` is edited; only the document's own findings are published. Settings come from the configuration file found from
 the document's folder, as on the command line. Only open documents are remembered.
 """
 
@@ -25,11 +25,10 @@ from pygls.workspace import TextDocument
 from trainlint import __version__, registry
 from trainlint.config import ConfigError, Settings, load_settings
 from trainlint.diagnostics import Diagnostic, Edit, Severity
-from trainlint.engine import LoadedFile, check_files, load_file
+from trainlint.engine import check_files, load_file
+from trainlint.plan import make_plan
 
 DEBOUNCE_S = 0.3
-MAX_IMPORTED_FILES = 20
-MAX_IMPORTED_BYTES = 1_000_000
 _SEVERITY = {
     Severity.ERROR: lsp.DiagnosticSeverity.Error,
     Severity.WARNING: lsp.DiagnosticSeverity.Warning,
@@ -62,38 +61,25 @@ def lint_text(path: str, text: str, open_texts: Dict[str, str]) -> Tuple[List[Di
     if settings.is_excluded(path) or path.endswith(".ipynb"):
         # A notebook's findings are placed by cell; its raw JSON text has no such positions.
         return [], config_error
-    doc = load_file(path, text.encode("utf-8"))
-    loaded = [doc, *_imported_files(doc, settings, open_texts)]
-    result = check_files(loaded, settings)
+    # The project plan, as `check` makes it (`plan.py`): the document's group, with the
+    # editor's unsaved text of any open context file.
+    overrides = {p: t.encode("utf-8") for p, t in open_texts.items() if p != path}
+    plan = make_plan([path], [text.encode("utf-8")], settings, overrides=_by_display(overrides), reuse_reads=True)
+    group = next(plan.tasks(), None)
+    if group is None:
+        return [], config_error
+    result = check_files([load_file(p, d) if d is not None else load_file(p) for p, d in zip(group.paths, group.data)], settings)
     return [d for d in result.diagnostics if d.path == path], config_error
 
 
-def _imported_files(doc: LoadedFile, settings: Settings, open_texts: Dict[str, str]) -> List[LoadedFile]:
-    """Project modules the document imports, found next to it or in a folder above it."""
-    if doc.facts is None:
-        return []
-    folder = os.path.dirname(os.path.abspath(doc.path))
-    root = os.path.abspath(settings.root)
-    bases = [folder]
-    while bases[-1] != root and os.path.dirname(bases[-1]) != bases[-1] and len(bases) < 4:
-        bases.append(os.path.dirname(bases[-1]))
-    found: Dict[str, None] = {}
-    for qualified in sorted(set(doc.facts.imports.alias.values())):
-        parts = qualified.split(".")
-        for base in bases:
-            for i in range(len(parts)):
-                for j in range(len(parts), i, -1):
-                    stem = os.path.join(base, *parts[i:j])
-                    for candidate in (stem + ".py", os.path.join(stem, "__init__.py")):
-                        if candidate != doc.path and os.path.isfile(candidate):
-                            found.setdefault(candidate)
-    out: List[LoadedFile] = []
-    for candidate in list(found)[:MAX_IMPORTED_FILES]:
-        text = open_texts.get(candidate)
-        if text is not None:
-            out.append(load_file(candidate, text.encode("utf-8")))
-        elif os.path.getsize(candidate) <= MAX_IMPORTED_BYTES:
-            out.append(load_file(candidate))
+def _by_display(texts: Dict[str, bytes]) -> Dict[str, bytes]:
+    """Open texts keyed by every name the plan may give the file (as given, relative)."""
+    out = dict(texts)
+    for p, data in texts.items():
+        try:
+            out.setdefault(os.path.relpath(p), data)
+        except ValueError:  # another drive
+            pass
     return out
 
 

@@ -1,8 +1,8 @@
 """Running `check` over many files: components, prefilter, cache and worker processes.
 
-1. Read every file's bytes once, add the *context* files (the project files linked to them by
-   imports, see `context.py`: analysed, never reported on) and find the components (files
-   linked by imports, see `analysis/depgraph.py`); each component is analysed as one project.
+1. Read every file's bytes once and make the project plan (`plan.py`): the *context* files
+   (the project files linked to them by imports: analysed, never reported on) and the
+   components (files linked by imports); each component is analysed as one project.
 2. Prefilter: a component none of whose files mentions any token in `RELEVANT_TOKENS` cannot
    hold a finding, so it is not parsed with libcst; each of its files still gets a (fast)
    syntax check, and a file that fails it goes through the full pipeline for its TL001.
@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import ast
 import concurrent.futures
 import contextlib
 import gc
@@ -32,23 +31,15 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from trainlint import split
-from trainlint.analysis.depgraph import components
 from trainlint.cache import Cache, component_key, default_dir, settings_fingerprint
 from trainlint.config import Settings
-from trainlint.context import find_context
 from trainlint.diagnostics import Diagnostic, diagnostic_from_json
 from trainlint.engine import CheckResult, Progress, _fewer_gc_passes, check_files, load_file
+from trainlint.plan import make_plan, skippable
 from trainlint.rules import load_rules
 from trainlint.source import read_bytes_or_none
 from trainlint.timing import Timings
 
-# A file none of whose bytes contain one of these cannot produce a finding: every rule needs
-# torch (imported or used), an optimizer, a loss, a DataLoader, gradients or a data reader.
-RELEVANT_TOKENS: Tuple[bytes, ...] = (
-    b"torch", b"backward", b"zero_grad", b"grad", b"optim", b"nn.", b"DataLoader", b"step(",
-    b"loss", b"Loss", b"softmax", b"sigmoid", b"dropout", b"read_csv", b"genfromtxt", b"loadtxt",
-    b"np.load", b"lightning", b"accelerate", b"Accelerator", b"fabric", b"lr",
-)
 # Below this many files, worker processes cost more than they save.
 MIN_FILES_FOR_WORKERS = 16
 # Components are sent to the workers in about this many batches per worker: enough to even
@@ -75,36 +66,6 @@ class RunOptions:
     # Also load the project files the checked ones import or are imported by (`context.py`),
     # so that a file has the same findings however it is selected.
     context: bool = True
-
-
-def is_relevant(data: bytes) -> bool:
-    return any(tok in data for tok in RELEVANT_TOKENS)
-
-
-def _scan_text(path: str, data: Optional[bytes]) -> str:
-    if data is None:
-        return ""
-    if path.endswith(".ipynb"):
-        try:
-            from trainlint.notebook import notebook_source
-
-            return notebook_source(data)[0]
-        except Exception:
-            return ""
-    return data.decode("utf-8", "replace")
-
-
-def _parses(data: bytes) -> bool:
-    """Python's own parser accepts the file (a cheap check; nothing is executed)."""
-    try:
-        ast.parse(data)
-        return True
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-
-
-def _skippable(path: str, data: Optional[bytes]) -> bool:
-    return data is not None and not path.endswith(".ipynb") and not is_relevant(data) and _parses(data)
 
 
 Outcome = Tuple[List[Dict[str, Any]], List[Dict[str, Any]], int, Optional[Dict[str, Dict[str, float]]]]
@@ -235,14 +196,8 @@ def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResu
     t0 = time.perf_counter()
     contents = [read_bytes_or_none(p) for p in files]
     t1 = time.perf_counter()
-    # Context files follow the files asked for: indices from len(files) on.
-    every, data = list(files), list(contents)
-    if opts.context and files:
-        found = find_context(files, contents, settings)
-        every += found.paths
-        data += found.contents
+    plan = make_plan(files, contents, settings, context=opts.context)
     t2 = time.perf_counter()
-    groups = components(every, [_scan_text(p, d) for p, d in zip(every, data)])
     cache = Cache(opts.cache_dir or default_dir(settings)) if opts.use_cache else None
     if cache is not None:
         load_rules()  # rule modules declare their options on import: the fingerprint needs them
@@ -250,23 +205,21 @@ def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResu
 
     todo: List[Task] = []
     done = 0
-    for group in groups:
-        asked = [i for i in group if i < len(files)]
-        if not asked:
-            continue  # context that no file asked for is linked to (left out by the bounds)
-        paths = [every[i] for i in group]
-        report = [every[i] for i in asked] if len(asked) < len(group) else None
-        if opts.prefilter and all(_skippable(every[i], data[i]) for i in group):
-            done += len(asked)
+    data_of: Dict[str, Optional[bytes]] = {}
+    for group in plan.tasks():
+        paths, report = group.paths, group.report
+        if opts.prefilter and all(skippable(p, d) for p, d in zip(paths, group.data)):
+            done += group.asked
             continue
         key = None
-        if cache is not None and all(data[i] is not None for i in group):
-            key = component_key(paths, [data[i] or b"" for i in group], fingerprint, report)
+        if cache is not None and all(d is not None for d in group.data):
+            key = component_key(paths, [d or b"" for d in group.data], fingerprint, report)
             hit = cache.get(key)
             if hit is not None:
                 _merge(result, hit["diagnostics"], hit["suppressed"], 0)
-                done += len(asked)
+                done += group.asked
                 continue
+        data_of.update(zip(paths, group.data))
         todo.append((paths, key, report))
     if opts.progress is not None:
         opts.progress("checking", done, len(files))
@@ -279,8 +232,6 @@ def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResu
     jobs = min(opts.jobs or os.cpu_count() or 1, MAX_WORKERS)
     todo.sort(key=lambda t: -len(t[0]))  # largest first keeps the workers evenly loaded
     profile = opts.timings is not None
-    index = {p: i for i, p in enumerate(every)}
-    data_of = {p: data[index[p]] for t in todo for p in t[0]}
     big = _to_split(todo, {p: len(d or b"") for p, d in data_of.items()}, jobs, opts.split)
     spool = _spool_folder() if big is not None else None
     if spool is None:

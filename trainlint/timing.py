@@ -18,8 +18,8 @@ from trainlint import registry
 PHASES = (
     "discover",  # walking folders for Python files and notebooks
     "read",  # reading files, decoding, the nesting guard
-    "context",  # finding the project files linked to the checked ones (`context.py`)
-    "plan",  # import components, prefilter, cache lookups
+    "context",  # the project plan: linked project files (`context.py`) and import components (`plan.py`)
+    "plan",  # prefilter and cache lookups
     "parse",  # libcst.parse_module (in workers, for a split component: and pickling the trees)
     "unpickle",  # loading the trees workers parsed for a component too big for one process
     "facts",  # one pass per module (imports, scopes, bindings) and the project index

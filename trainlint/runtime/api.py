@@ -59,8 +59,7 @@ def run_trace(target: Target, steps: int = 2, timeout: float = 300.0, overfit: i
     files: List[str] = []
     diags = []
     if run_static and entry and os.path.isfile(entry):
-        root = None if target.script else os.getcwd()
-        files = static.project_files(entry, root)
+        files = static.project_files(entry, settings)
         diags = static.check(files, settings) if settings is not None else []
     if on_static_done is not None:
         on_static_done(files)

@@ -1,18 +1,14 @@
 """The static half of a trace: the script plus the project files it imports, found without running them.
 
-Imports are resolved by reading the files' syntax trees (`ast`), never by importing: a name maps
-to a file only when that file sits next to the script (or under the working folder for `-m`).
+Imports are read from the files' text, never by importing, as `check` reads them (`plan.py`).
 """
 
 from __future__ import annotations
 
-import ast
 import os
-from typing import Any, List, Optional, Sequence, Set
+from typing import Any, List, Optional, Sequence
 
 from trainlint.diagnostics import Diagnostic
-
-_MAX_FILES = 200
 
 
 def _module_file(base: str, dotted: str) -> Optional[str]:
@@ -26,69 +22,16 @@ def _module_file(base: str, dotted: str) -> Optional[str]:
     return None
 
 
-def _package_inits(base: str, dotted: str) -> List[str]:
-    out = []
-    parts = dotted.split(".")
-    for i in range(1, len(parts)):
-        init = os.path.join(base, *parts[:i], "__init__.py")
-        if os.path.isfile(init):
-            out.append(init)
-    return out
+def project_files(entry: str, settings: Any = None) -> List[str]:
+    """`entry` and the project files it imports, directly or not: the files a run of it loads.
+    They come from the project plan that `check` makes (`plan.py`), so the trace judges the
+    same cross-file findings."""
+    from trainlint.config import Settings
+    from trainlint.plan import make_plan
+    from trainlint.source import read_bytes_or_none
 
-
-def _imports_of(path: str, root: str) -> List[str]:
-    try:
-        with open(path, "rb") as handle:
-            tree = ast.parse(handle.read(), filename=path)
-    except (OSError, SyntaxError, ValueError, RecursionError):
-        return []
-    here = os.path.dirname(path)
-    found: List[str] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                found += _package_inits(root, alias.name)
-                target = _module_file(root, alias.name)
-                if target:
-                    found.append(target)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = here
-                for _ in range(node.level - 1):
-                    base = os.path.dirname(base)
-            else:
-                base = root
-            mod = node.module or ""
-            if mod:
-                found += _package_inits(base, mod)
-                target = _module_file(base, mod)
-                if target:
-                    found.append(target)
-            for alias in node.names:
-                sub = _module_file(base, f"{mod}.{alias.name}" if mod else alias.name)
-                if sub:
-                    found.append(sub)
-    return found
-
-
-def project_files(entry: str, root: Optional[str] = None) -> List[str]:
-    """`entry` and the local files it imports, transitively, as paths relative to the working folder."""
-    root = root or os.path.dirname(os.path.abspath(entry))
-    seen: Set[str] = set()
-    order: List[str] = []
-    todo = [os.path.abspath(entry)]
-    while todo and len(order) < _MAX_FILES:
-        path = os.path.realpath(todo.pop(0))
-        if path in seen:
-            continue
-        seen.add(path)
-        order.append(path)
-        todo += [os.path.abspath(p) for p in _imports_of(path, root)]
-    out = [entry]
-    for path in order[1:]:
-        rel = os.path.relpath(path)
-        out.append(path if rel.startswith("..") else rel)
-    return out
+    plan = make_plan([entry], [read_bytes_or_none(entry)], settings if settings is not None else Settings())
+    return [entry, *plan.imported]
 
 
 def module_entry(module: str) -> Optional[str]:
