@@ -47,8 +47,7 @@ from bench_speed import best_of, corpus_files, time_parse  # noqa: E402
 
 from trainlint.analysis.depgraph import components  # noqa: E402
 from trainlint.config import Settings  # noqa: E402
-from trainlint.engine import check_paths  # noqa: E402
-from trainlint.pipeline import RunOptions  # noqa: E402
+from trainlint.pipeline import RunOptions, check_paths  # noqa: E402
 from trainlint.timing import Timings  # noqa: E402
 
 

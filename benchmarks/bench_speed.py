@@ -61,8 +61,7 @@ def check_all(files: List[str], context: bool = False) -> None:
     """One process, no cache. Without `context`, exactly the files given are analysed (the
     ratio's target); with it, also the project files they import or are imported by."""
     from trainlint.config import Settings
-    from trainlint.engine import check_paths
-    from trainlint.pipeline import RunOptions
+    from trainlint.pipeline import RunOptions, check_paths
 
     check_paths(files, Settings(), options=RunOptions(jobs=1, use_cache=False, context=context))
 

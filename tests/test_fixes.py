@@ -703,7 +703,7 @@ def train(loader):
 def test_no_fix_builder_crashes_on_the_pages_and_the_corpus(monkeypatch: pytest.MonkeyPatch):
     # The engine drops a fix whose builder raises (the finding stays); here any raise fails.
     from trainlint import fixes
-    from trainlint.engine import check_paths
+    from trainlint.pipeline import check_paths
 
     real_hook = fixes.hook
     crashes: List[str] = []

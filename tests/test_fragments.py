@@ -15,9 +15,9 @@ from tests.conftest import BUGGY, BUGGY_LINE
 from trainlint.analysis.facts import build_facts
 from trainlint.config import Settings
 from trainlint.diagnostics import Severity
-from trainlint.engine import check_paths, check_sources, conventional_names
+from trainlint.engine import check_sources, conventional_names
 from trainlint.fixer import fix_sources
-from trainlint.pipeline import RunOptions
+from trainlint.pipeline import RunOptions, check_paths
 from trainlint.source import dedent_excerpt
 
 REPO = Path(__file__).resolve().parent.parent

@@ -24,7 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trainlint.config import Settings
-from trainlint.engine import CheckResult, check_files, load_file
+from trainlint.diagnostics import CheckResult
+from trainlint.engine import check_files, load_file
 from trainlint.report import formatters
 
 pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")  # from compiling generated programs

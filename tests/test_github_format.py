@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Dict, Tuple
 
 from trainlint.config import Settings
-from trainlint.diagnostics import Diagnostic, Related, Severity, Span
-from trainlint.engine import CheckResult, check_paths
+from trainlint.diagnostics import CheckResult, Diagnostic, Related, Severity, Span
+from trainlint.pipeline import check_paths
 from trainlint.report import github
 
 BUGGY = """\

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trainlint.config import Settings
-from trainlint.engine import check_paths
 from trainlint.notebook import notebook_source
+from trainlint.pipeline import check_paths
 from trainlint.source import SourceError
 
 SETUP_CELL = """\

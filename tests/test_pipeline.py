@@ -12,8 +12,7 @@ from tests.conftest import BUGGY, CLEAN
 from trainlint import engine, pipeline, split
 from trainlint.analysis.depgraph import components, imported_modules
 from trainlint.config import Settings
-from trainlint.engine import check_paths
-from trainlint.pipeline import RunOptions
+from trainlint.pipeline import RunOptions, check_paths
 
 QUALITY = Path(__file__).resolve().parent.parent / "benchmarks" / "quality" / "cases"
 
@@ -309,7 +308,7 @@ DEATH = """\
 import os, sys, time
 from trainlint import pipeline, split
 from trainlint.config import Settings
-from trainlint.engine import check_paths
+from trainlint.pipeline import check_paths
 from trainlint.pipeline import RunOptions
 
 main = os.getpid()

@@ -12,7 +12,7 @@ from typing import List, Tuple
 import pytest
 
 from trainlint.config import Settings
-from trainlint.engine import check_paths
+from trainlint.pipeline import check_paths
 from trainlint.progress import DELAY_S, TerminalProgress, for_stderr
 
 BUGGY = """\

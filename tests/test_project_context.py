@@ -14,9 +14,8 @@ import pytest
 
 from trainlint import context, pipeline
 from trainlint.config import Settings
-from trainlint.engine import check_paths
 from trainlint.fixer import fix_paths
-from trainlint.pipeline import RunOptions
+from trainlint.pipeline import RunOptions, check_paths
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from trainlint import registry
 from trainlint.config import Settings
-from trainlint.engine import check_paths
+from trainlint.pipeline import check_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -16,10 +16,11 @@ from typing import Callable, Dict, List, Optional
 import pytest
 
 from tests.conftest import BUGGY, BUGGY_LINE, CLEAN
-from trainlint import engine
+from trainlint import engine, pipeline
 from trainlint.config import Settings
 from trainlint.diagnostics import Diagnostic
-from trainlint.engine import check_paths, check_sources
+from trainlint.engine import check_sources
+from trainlint.pipeline import check_paths
 from trainlint.report import formatters
 from trainlint.source import MAX_DEPTH, complexity_problem
 
@@ -287,14 +288,14 @@ def test_unreadable_file(tmp_path: Path) -> None:
 def test_file_deleted_between_discovery_and_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "gone.py").write_text(BUGGY)
     (tmp_path / "stays.py").write_text(BUGGY)
-    found = engine.discover
+    found = pipeline.discover
 
     def discover_then_delete(*args, **kwargs):  # type: ignore[no-untyped-def]
         out = found(*args, **kwargs)
         (tmp_path / "gone.py").unlink()
         return out
 
-    monkeypatch.setattr(engine, "discover", discover_then_delete)
+    monkeypatch.setattr(pipeline, "discover", discover_then_delete)
     result = check_paths([str(tmp_path)], Settings(select=["ALL"]))
     got = {(Path(d.path).name, d.code) for d in result.diagnostics}
     assert got == {("gone.py", "TL001"), ("stays.py", "TL101")}

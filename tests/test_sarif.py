@@ -13,9 +13,9 @@ import pytest
 
 from trainlint import __version__, registry
 from trainlint.config import Settings
-from trainlint.diagnostics import Diagnostic, Edit, Fix, Related, Severity, Span
-from trainlint.engine import CheckResult, check_paths
+from trainlint.diagnostics import CheckResult, Diagnostic, Edit, Fix, Related, Severity, Span
 from trainlint.pages import page_for
+from trainlint.pipeline import check_paths
 from trainlint.report import sarif
 
 jsonschema = pytest.importorskip("jsonschema")

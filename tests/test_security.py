@@ -17,8 +17,8 @@ import pytest
 
 from tests.conftest import BUGGY
 from trainlint.config import Settings
-from trainlint.diagnostics import Diagnostic, Edit, Fix, Related, Severity, Span
-from trainlint.engine import CheckResult, check_paths
+from trainlint.diagnostics import CheckResult, Diagnostic, Edit, Fix, Related, Severity, Span
+from trainlint.pipeline import check_paths
 from trainlint.report import formatters
 
 ROOT = Path(__file__).resolve().parent.parent

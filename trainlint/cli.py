@@ -92,8 +92,7 @@ def check(
     show_fixes: bool,
 ) -> None:
     """Lint Python files, folders and notebooks (default: the current folder)."""
-    from trainlint.engine import check_paths
-    from trainlint.pipeline import RunOptions
+    from trainlint.pipeline import RunOptions, check_paths
     from trainlint.progress import for_stderr
     from trainlint.report import formatters
     from trainlint.report.text import summary_line, use_color
@@ -169,8 +168,8 @@ def _fix(
     quiet: bool,
 ) -> int:
     """`--fix` / `--diff`: fix in memory, check every fix, then write (or print the diff)."""
-    from trainlint.engine import check_paths
     from trainlint.fixer import describe_applied, fix_paths, unified_diff, write_changes
+    from trainlint.pipeline import check_paths
     from trainlint.report import formatters
     from trainlint.report.text import summary_line, use_color
 

@@ -140,6 +140,20 @@ def _read_reusing(path: str) -> Optional[bytes]:
     return data
 
 
+def scan_text(path: str, data: Optional[bytes]) -> str:
+    """The text imports are read from: a notebook's code cells, a file's decoded bytes."""
+    if data is None:
+        return ""
+    if path.endswith(".ipynb"):
+        try:
+            from trainlint.notebook import notebook_source
+
+            return notebook_source(data)[0]
+        except Exception:
+            return ""
+    return data.decode("utf-8", "replace")
+
+
 def _real(path: str) -> str:
     try:
         return os.path.realpath(path)
@@ -210,8 +224,6 @@ class _Project:
         data = self.data[j]
         if data is None or b"import" not in data:
             return set()
-        from trainlint.plan import scan_text
-
         text = scan_text(self.display[j], data)
         here = os.path.dirname(self.abs[j])
         out: Set[int] = set()

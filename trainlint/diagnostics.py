@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 
 class Severity(str, enum.Enum):
@@ -157,3 +157,18 @@ def diagnostic_from_json(data: Dict[str, Any]) -> Diagnostic:
         cell=data.get("cell"),
         guess=bool(data.get("guess", False)),
     )
+
+
+@dataclass
+class CheckResult:
+    """What a check found: the findings reported, those suppressed by `# noqa`, how many files
+    were checked and how many rule failures happened."""
+
+    diagnostics: List[Diagnostic] = field(default_factory=list)
+    suppressed: List[Diagnostic] = field(default_factory=list)
+    files: int = 0
+    internal_errors: int = 0
+
+
+def count_errors(diags: Iterable[Diagnostic]) -> int:
+    return sum(1 for d in diags if d.severity == Severity.ERROR)

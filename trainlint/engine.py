@@ -10,8 +10,8 @@ import re
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Collection, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from dataclasses import dataclass
+from typing import Callable, Collection, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst import CSTNode
@@ -25,7 +25,8 @@ from trainlint.analysis.positions import positions
 from trainlint.analysis.project import Project, module_name_for
 from trainlint.analysis.symbols import Resolver
 from trainlint.config import Settings
-from trainlint.diagnostics import Diagnostic, Edit, Fix, Related, Severity, Span
+from trainlint.diagnostics import CheckResult, Diagnostic, Edit, Fix, Related, Severity, Span
+from trainlint.registry import tool_diagnostic
 from trainlint.rules import Finding, RuleContext, load_rules
 from trainlint.source import (
     Dedent,
@@ -34,15 +35,9 @@ from trainlint.source import (
     complexity_problem,
     decode,
     dedent_excerpt,
-    lint_refusal,
     read_bytes,
 )
 from trainlint.timing import Timings
-
-if TYPE_CHECKING:
-    from trainlint.pipeline import RunOptions
-
-PY_SUFFIXES = (".py", ".pyi", ".ipynb")
 
 
 @dataclass
@@ -57,62 +52,7 @@ class LoadedFile:
     dedent: Optional[Dedent] = None
 
 
-@dataclass
-class CheckResult:
-    diagnostics: List[Diagnostic] = field(default_factory=list)
-    suppressed: List[Diagnostic] = field(default_factory=list)
-    files: int = 0
-    internal_errors: int = 0
-
-
-# ---------------------------------------------------------------------------- discovery
-
-
-def discover(paths: Sequence[str], settings: Settings, force_exclude: bool = False) -> Tuple[List[str], List[Diagnostic]]:
-    """Python files and notebooks under `paths`; explicit files are kept unless force-excluded."""
-    out: List[str] = []
-    problems: List[Diagnostic] = []
-    seen = set()
-
-    def add(p: str) -> None:
-        refusal = lint_refusal(p)  # never open a FIFO or a device: reading it would hang
-        if refusal is not None:
-            problems.append(_tool_diag("TL001", p, refusal))
-            return
-        key = os.path.realpath(p)
-        if key not in seen:
-            seen.add(key)
-            out.append(p)
-
-    for p in paths:
-        if os.path.isdir(p):
-            if force_exclude and settings.is_excluded(p) and p not in (".", ""):
-                continue
-            for dirpath, dirnames, filenames in os.walk(p, followlinks=False):
-                dirnames[:] = sorted(d for d in dirnames if not settings.is_excluded(os.path.join(dirpath, d)))
-                for name in sorted(filenames):
-                    full = os.path.join(dirpath, name)
-                    if name.endswith(PY_SUFFIXES) and not settings.is_excluded(full):
-                        add(_clean(full))
-        elif os.path.exists(p) or os.path.islink(p):
-            if force_exclude and settings.is_excluded(p):
-                continue
-            add(_clean(p))
-        else:
-            problems.append(_tool_diag("TL001", p, f"no such file or directory: {p}"))
-    return out, problems
-
-
-def _clean(path: str) -> str:
-    return path[2:] if path.startswith("./") else path
-
-
 # ---------------------------------------------------------------------------- loading
-
-
-def _tool_diag(code: str, path: str, message: str, line: int = 1, column: int = 1) -> Diagnostic:
-    info = registry.RULES[code]
-    return Diagnostic(code, info.name, info.severity, message, path, Span(line, column, line, column))
 
 
 class _Marks:
@@ -153,17 +93,17 @@ def load_file(
             if lf.dedent is not None:
                 col = lf.dedent.column(raw_line, col)
             cell, line = _map_line(lf, raw_line)
-            lf.error = _tool_diag("TL001", path, f"syntax error: {message}", line, col)
+            lf.error = tool_diagnostic("TL001", path, f"syntax error: {message}", line, col)
             lf.error.cell = cell
             return lf
         except _PARSER_FAILURES as exc:
-            lf.error = _tool_diag("TL001", path, f"cannot parse file: {type(exc).__name__}: {exc}"[:300])
+            lf.error = tool_diagnostic("TL001", path, f"cannot parse file: {type(exc).__name__}: {exc}"[:300])
             return lf
         mark("parse")
     try:
         lf.facts = build_facts(path, module_name_for(path), text, tree)
     except RecursionError:  # deeper than the complexity guard's estimate allowed for
-        lf.error = _tool_diag("TL001", path, "code nested too deeply to analyse; not analysed")
+        lf.error = tool_diagnostic("TL001", path, "code nested too deeply to analyse; not analysed")
     mark("facts")
     return lf
 
@@ -193,24 +133,24 @@ def _source_text(lf: LoadedFile, data: Optional[bytes], guard: bool = True) -> O
         try:
             data = read_bytes(path)
         except IsADirectoryError:
-            lf.error = _tool_diag("TL001", path, "is a directory, not a Python file")
+            lf.error = tool_diagnostic("TL001", path, "is a directory, not a Python file")
             return None
         except OSError as exc:
-            lf.error = _tool_diag("TL001", path, f"cannot read file: {exc.strerror or exc}")
+            lf.error = tool_diagnostic("TL001", path, f"cannot read file: {exc.strerror or exc}")
             return None
         except SourceError as exc:
-            lf.error = _tool_diag("TL001", path, exc.message)
+            lf.error = tool_diagnostic("TL001", path, exc.message)
             return None
     if path.endswith(".ipynb"):
         try:
             from trainlint.notebook import notebook_source
         except ImportError:
-            lf.error = _tool_diag("TL001", path, "notebooks are not supported by this build")
+            lf.error = tool_diagnostic("TL001", path, "notebooks are not supported by this build")
             return None
         try:
             text, line_map = notebook_source(data)
         except SourceError as exc:
-            lf.error = _tool_diag("TL001", path, exc.message, exc.line, exc.column)
+            lf.error = tool_diagnostic("TL001", path, exc.message, exc.line, exc.column)
             return None
         lf.line_map = line_map
         lf.source = SourceText(text=text, encoding="utf-8", bom=False, newline="\n")
@@ -218,12 +158,12 @@ def _source_text(lf: LoadedFile, data: Optional[bytes], guard: bool = True) -> O
         try:
             lf.source = decode(data)
         except SourceError as exc:
-            lf.error = _tool_diag("TL001", path, exc.message, exc.line, exc.column)
+            lf.error = tool_diagnostic("TL001", path, exc.message, exc.line, exc.column)
             return None
     problem = complexity_problem(lf.source.text) if guard else None
     if problem is not None:
         cell, line = _map_line(lf, problem[1])
-        lf.error = _tool_diag("TL001", path, problem[0], line, 1)
+        lf.error = tool_diagnostic("TL001", path, problem[0], line, 1)
         lf.error.cell = cell
         return None
     return lf.source.text
@@ -356,7 +296,7 @@ def _run_rules(
                 result.internal_errors += 1
                 where = traceback.extract_tb(exc.__traceback__)[-1]
                 raw.append(
-                    _tool_diag(
+                    tool_diagnostic(
                         "TL002",
                         lf.path,
                         f"rule {code} ({registry.RULES[code].name}) failed on this file: "
@@ -611,7 +551,7 @@ def _reindented(fix: Fix, dedent: Dedent) -> Fix:
 
 
 @contextlib.contextmanager
-def _fewer_gc_passes() -> Iterator[None]:
+def fewer_gc_passes() -> Iterator[None]:
     """Syntax trees are many small objects that all stay alive until the run ends; the cyclic
     collector's default thresholds would rescan them over and over."""
     old = gc.get_threshold()
@@ -622,34 +562,9 @@ def _fewer_gc_passes() -> Iterator[None]:
         gc.set_threshold(*old)
 
 
-def check_paths(
-    paths: Sequence[str],
-    settings: Settings,
-    force_exclude: bool = False,
-    progress: Optional[Progress] = None,
-    options: Optional["RunOptions"] = None,
-) -> CheckResult:
-    """Lint files and folders. Without `options`: one process, no cache (library use);
-    the CLI passes jobs and cache settings."""
-    from trainlint.pipeline import RunOptions, run
-
-    opts = options or RunOptions(jobs=1, use_cache=False)
-    if progress is not None:
-        opts.progress = progress
-    t0 = time.perf_counter()
-    files, problems = discover(paths, settings, force_exclude)
-    if opts.timings is not None:
-        opts.timings.add("discover", time.perf_counter() - t0)
-    result = run(files, settings, opts)
-    result.diagnostics = sorted(problems + result.diagnostics, key=Diagnostic.sort_key)
-    return result
-
-
 def check_sources(sources: Dict[str, str], settings: Settings) -> CheckResult:
     """Lint in-memory sources (tests, the editor server): path -> text."""
     loaded = [load_file(p, t.encode("utf-8")) for p, t in sources.items()]
     return check_files(loaded, settings)
 
 
-def count_errors(diags: Iterable[Diagnostic]) -> int:
-    return sum(1 for d in diags if d.severity == Severity.ERROR)

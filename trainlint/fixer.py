@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from trainlint.config import Settings
-from trainlint.diagnostics import Diagnostic, Edit, Fix
-from trainlint.engine import CheckResult, LoadedFile, check_files, discover, load_file
+from trainlint.diagnostics import CheckResult, Diagnostic, Edit, Fix
+from trainlint.discover import discover
+from trainlint.engine import LoadedFile, check_files, load_file
 from trainlint.fixes import SAFE, EditError, apply_edits, line_starts, position_to_offset
 from trainlint.plan import group_files, make_plan, skippable
 from trainlint.report.printable import printable

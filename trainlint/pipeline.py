@@ -33,8 +33,9 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 from trainlint import split
 from trainlint.cache import Cache, component_key, default_dir, settings_fingerprint
 from trainlint.config import Settings
-from trainlint.diagnostics import Diagnostic, diagnostic_from_json
-from trainlint.engine import CheckResult, Progress, _fewer_gc_passes, check_files, load_file
+from trainlint.diagnostics import CheckResult, Diagnostic, diagnostic_from_json
+from trainlint.discover import discover
+from trainlint.engine import Progress, check_files, fewer_gc_passes, load_file
 from trainlint.plan import make_plan, skippable
 from trainlint.rules import load_rules
 from trainlint.source import read_bytes_or_none
@@ -83,7 +84,7 @@ def analyse(
     with the component's timings when profiling. `loaded_count(n)`: n files loaded so far.
     `report`: the files reported on (None: all; the others are context)."""
     timings = Timings() if profile else None
-    with _fewer_gc_passes(), _settled_heap() as settle:
+    with fewer_gc_passes(), _settled_heap() as settle:
         data = contents if contents is not None else [None] * len(paths)
         loaded = []
         step = _counting(settle, loaded_count)
@@ -177,7 +178,7 @@ def analyse_split(
     """One component, parsed by the workers (`split.submit`) and this process together,
     checked here."""
     timings = Timings() if profile else None
-    with _fewer_gc_passes(), _settled_heap() as settle:
+    with fewer_gc_passes(), _settled_heap() as settle:
         loaded = split.load_split(paths, contents, slices, spool, _counting(settle, loaded_count), timings)
         result = check_files(loaded, settings, timings=timings, report=report)
     return _outcome(result, timings)
@@ -342,3 +343,24 @@ def _merge(result: CheckResult, diags: List[Dict[str, Any]], suppressed: List[Di
     result.diagnostics.extend(diagnostic_from_json(d) for d in diags)
     result.suppressed.extend(diagnostic_from_json(d) for d in suppressed)
     result.internal_errors += internal
+
+
+def check_paths(
+    paths: Sequence[str],
+    settings: Settings,
+    force_exclude: bool = False,
+    progress: Optional[Progress] = None,
+    options: Optional[RunOptions] = None,
+) -> CheckResult:
+    """Lint files and folders. Without `options`: one process, no cache (library use);
+    the CLI passes jobs and cache settings."""
+    opts = options or RunOptions(jobs=1, use_cache=False)
+    if progress is not None:
+        opts.progress = progress
+    t0 = time.perf_counter()
+    files, problems = discover(paths, settings, force_exclude)
+    if opts.timings is not None:
+        opts.timings.add("discover", time.perf_counter() - t0)
+    result = run(files, settings, opts)
+    result.diagnostics = sorted(problems + result.diagnostics, key=Diagnostic.sort_key)
+    return result

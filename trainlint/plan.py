@@ -19,6 +19,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from trainlint.analysis.depgraph import components
 from trainlint.config import Settings
+from trainlint.context import find_context, scan_text
 
 # A file none of whose bytes contain one of these cannot produce a finding: every rule needs
 # torch (imported or used), an optimizer, a loss, a DataLoader, gradients or a data reader.
@@ -76,8 +77,6 @@ def make_plan(
     """The plan for checking `files` (whose bytes are `contents`). `context=False` analyses the
     files alone. `overrides` (path -> bytes) replace what is on disk for context files (an
     editor's unsaved buffers); `reuse_reads` keeps unchanged files' bytes between calls."""
-    from trainlint.context import find_context
-
     plan = Plan(list(files), list(contents), len(files))
     if context and files:
         found = find_context(files, contents, settings, reuse_reads)
@@ -92,20 +91,6 @@ def make_plan(
 def group_files(paths: Sequence[str], data: Sequence[Optional[bytes]]) -> List[List[int]]:
     """The import components of `paths`: lists of indices."""
     return components(paths, [scan_text(p, d) for p, d in zip(paths, data)])
-
-
-def scan_text(path: str, data: Optional[bytes]) -> str:
-    """The text imports are read from: a notebook's code cells, a file's decoded bytes."""
-    if data is None:
-        return ""
-    if path.endswith(".ipynb"):
-        try:
-            from trainlint.notebook import notebook_source
-
-            return notebook_source(data)[0]
-        except Exception:
-            return ""
-    return data.decode("utf-8", "replace")
 
 
 def is_relevant(data: bytes) -> bool:

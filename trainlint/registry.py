@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional
 
-from trainlint.diagnostics import Severity
+from trainlint.diagnostics import Diagnostic, Severity, Span
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741
 
@@ -115,3 +115,9 @@ def expand(selectors: Iterable[str]) -> set[str]:
         else:
             out.update(c for c in RULES if c.startswith(s))
     return out
+
+
+def tool_diagnostic(code: str, path: str, message: str, line: int = 1, column: int = 1) -> Diagnostic:
+    """A finding of the tool itself (TL001 unreadable or unparsable file, TL002 rule failure)."""
+    info = RULES[code]
+    return Diagnostic(code, info.name, info.severity, message, path, Span(line, column, line, column))

@@ -284,7 +284,7 @@ def _closing_quote(opener: str) -> str:
     return opener[-3:] if opener[-3:] in ("'''", '"""') else opener[-1]
 
 
-class _Frame:
+class _Nesting:
     """The top level, or one bracket, f-string, replacement field or format spec."""
 
     __slots__ = ("kind", "quote", "runs", "maxes", "depth")
@@ -378,7 +378,7 @@ def complexity_problem(text: str, max_depth: Optional[int] = None, max_tokens: O
     """Why `text` is too deeply nested or too large to parse safely, and the line; else None."""
     max_depth = MAX_DEPTH if max_depth is None else max_depth
     max_tokens = MAX_TOKENS if max_tokens is None else max_tokens
-    frames: List[_Frame] = [_Frame(_TOP, "")]
+    frames: List[_Nesting] = [_Nesting(_TOP, "")]
     indents: List[int] = [0]
     depth = 0  # len(indents) - 1 + the frames' bounds + 1 for each frame above the top
     tokens = 0
@@ -390,10 +390,10 @@ def complexity_problem(text: str, max_depth: Optional[int] = None, max_tokens: O
 
     def push(kind: int, quote: str) -> None:
         nonlocal depth
-        frames.append(_Frame(kind, quote))
+        frames.append(_Nesting(kind, quote))
         depth += 1
 
-    def pop() -> _Frame:
+    def pop() -> _Nesting:
         nonlocal depth
         frame = frames.pop()
         depth -= 1 + frame.depth

@@ -29,7 +29,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, List, Optional, Sequence, Tuple, TypeVar
 
 from trainlint import tree_transfer
-from trainlint.engine import LoadedFile, _fewer_gc_passes, load_file, parse_tree
+from trainlint.engine import LoadedFile, fewer_gc_passes, load_file, parse_tree
 from trainlint.timing import Timings
 
 # Slices offered per worker: small enough that the main process can take back, from the
@@ -65,7 +65,7 @@ def parse_slice(k: int, paths: Sequence[str], contents: Sequence[bytes], spool: 
     t0 = time.perf_counter()
     sizes: List[int] = []
     try:
-        with open(_trees_file(spool, k), "wb") as out, _fewer_gc_passes():
+        with open(_trees_file(spool, k), "wb") as out, fewer_gc_passes():
             for path, data in zip(paths, contents):
                 tree = parse_tree(path, data)
                 try:

@@ -207,7 +207,7 @@ def _engine_available() -> bool:
 def _check_engine(case: Case) -> List[Dict[str, Any]]:
     """In-process: default settings (no config file), one process, no cache."""
     from trainlint.config import Settings
-    from trainlint.engine import check_paths
+    from trainlint.pipeline import check_paths
 
     result = check_paths([case.path], Settings(root=case.path))
     return [d.to_json() for d in result.diagnostics]

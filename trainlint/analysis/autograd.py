@@ -50,7 +50,7 @@ def _combine(states: Sequence[GState]) -> GState:
 
 
 @dataclass(frozen=True)
-class _Frame:
+class _CallFrame:
     callee: Scope
     call: cst.Call
     caller: Scope
@@ -69,7 +69,7 @@ class GraphEval:
         self._budget = 600
         return self._eval(expr, scope, (), 0, frozenset())
 
-    def _eval(self, expr: cst.BaseExpression, scope: Scope, frames: Tuple[_Frame, ...], depth: int, seen: frozenset) -> GState:
+    def _eval(self, expr: cst.BaseExpression, scope: Scope, frames: Tuple[_CallFrame, ...], depth: int, seen: frozenset) -> GState:
         self._budget -= 1
         key = (id(expr), id(scope))
         if depth > 24 or self._budget <= 0 or key in seen:
@@ -101,7 +101,7 @@ class GraphEval:
             return self._call(expr, scope, frames, nxt, seen)
         return _LIVE
 
-    def _call(self, call: cst.Call, scope: Scope, frames: Tuple[_Frame, ...], depth: int, seen: frozenset) -> GState:
+    def _call(self, call: cst.Call, scope: Scope, frames: Tuple[_CallFrame, ...], depth: int, seen: frozenset) -> GState:
         mod = scope.module
         func = call.func
         qual = mod.qualify(func)
@@ -138,7 +138,7 @@ class GraphEval:
         if isinstance(callee, Scope):
             if any(f.callee is callee for f in frames):
                 return _LIVE
-            fr = _Frame(callee, call, scope, isinstance(func, cst.Attribute))
+            fr = _CallFrame(callee, call, scope, isinstance(func, cst.Attribute))
             rets = D.return_values(callee)
             return _combine([self._eval(r, callee, frames + (fr,), depth, seen) for r in rets])
         if isinstance(callee, ClassFacts):
@@ -160,7 +160,7 @@ class GraphEval:
             return _combine([self._eval(func.value, scope, frames, depth, seen), *[self._eval(a, scope, frames, depth, seen) for a in args]])
         return _LIVE
 
-    def _name(self, expr: cst.Name, scope: Scope, frames: Tuple[_Frame, ...], depth: int, seen: frozenset) -> GState:
+    def _name(self, expr: cst.Name, scope: Scope, frames: Tuple[_CallFrame, ...], depth: int, seen: frozenset) -> GState:
         s: Optional[Scope] = scope
         use: cst.CSTNode = expr
         while s is not None:
@@ -178,7 +178,7 @@ class GraphEval:
             return _combine(states)
         return _LIVE  # a builtin, an import, a global we do not see
 
-    def _def(self, d: D.Def, scope: Scope, frames: Tuple[_Frame, ...], depth: int, seen: frozenset) -> GState:
+    def _def(self, d: D.Def, scope: Scope, frames: Tuple[_CallFrame, ...], depth: int, seen: frozenset) -> GState:
         if d.how == "for":
             it = d.value
             if isinstance(it, cst.Call) and isinstance(it.func, cst.Name):
@@ -197,7 +197,7 @@ class GraphEval:
             if isinstance(value, cst.Call):
                 callee = self.project.resolve_callee(value.func, scope)
                 if isinstance(callee, Scope) and len(d.path) == 1:
-                    fr = _Frame(callee, value, scope, isinstance(value.func, cst.Attribute))
+                    fr = _CallFrame(callee, value, scope, isinstance(value.func, cst.Attribute))
                     states = []
                     for r in D.return_values(callee):
                         if isinstance(r, cst.Tuple) and d.path[0] < len(r.elements):
@@ -208,7 +208,7 @@ class GraphEval:
             return _LIVE
         return self._eval(value, scope, frames, depth, seen)
 
-    def _param(self, name: str, fn: Scope, frames: Tuple[_Frame, ...], depth: int, seen: frozenset) -> GState:
+    def _param(self, name: str, fn: Scope, frames: Tuple[_CallFrame, ...], depth: int, seen: frozenset) -> GState:
         if fn.params and fn.params[0] in ("self", "cls") and fn.cls is not None and name == fn.params[0]:
             return _LIVE
         for i in range(len(frames) - 1, -1, -1):

@@ -1,6 +1,6 @@
 """Value flow of tensors: which operation last produced the value an expression holds.
 
-`Tracer.op(expr, scope)` follows an expression back through local assignments (the
+`OpTracer.op(expr, scope)` follows an expression back through local assignments (the
 definitions that reach the use), tuple unpacking, shape-only steps (`.view`, `.squeeze`,
 `.float()`, indexing), `self.layer(...)` calls, calls of a model (into its `forward`, across
 files), helper functions of the project and call-site arguments, and answers with the last
@@ -28,7 +28,7 @@ from trainlint.analysis.names import dotted
 from trainlint.analysis.positions import positions
 from trainlint.analysis.project import Project, enclosing_class
 from trainlint.analysis.scopes import reaching, visible
-from trainlint.analysis.symbols import Resolver, Value, _return_values
+from trainlint.analysis.symbols import Resolver, Value, return_values
 from trainlint.analysis.walk import walk
 
 MAX_DEPTH = 14
@@ -140,12 +140,12 @@ def where(module: ModuleFacts, node: cst.CSTNode) -> str:
 # ---------------------------------------------------------------------------- the tracer
 
 
-def tracer_for(project: Project, resolver: Resolver) -> "Tracer":
+def tracer_for(project: Project, resolver: Resolver) -> "OpTracer":
     # Kept on the project: a weak-keyed module dictionary would never let go of it, since
     # the tracer refers to its project.
     t = project.cache.get("flow_tracer")
-    if not isinstance(t, Tracer) or t.resolver is not resolver:
-        t = Tracer(project, resolver)
+    if not isinstance(t, OpTracer) or t.resolver is not resolver:
+        t = OpTracer(project, resolver)
         project.cache["flow_tracer"] = t
     return t
 
@@ -168,7 +168,7 @@ def facts_of_value(value: Optional[Value], project: Project) -> Optional[M.Model
 _Key = Tuple[int, int, int]
 
 
-class Tracer:
+class OpTracer:
     def __init__(self, project: Project, resolver: Resolver) -> None:
         self.project = project
         self.resolver = resolver
@@ -191,7 +191,7 @@ class Tracer:
         fwd = facts.forward
         if fwd is None:
             return None
-        returns = _return_values(fwd)
+        returns = return_values(fwd)
         if not returns:
             return None
         self._self_stack.append(facts)
@@ -398,7 +398,7 @@ class Tracer:
                 return out
         callee = self.project.resolve_callee(func, scope)
         if isinstance(callee, Scope):
-            rets = _return_values(callee)
+            rets = return_values(callee)
             if not rets:
                 return None
             return agree([self._op(r, callee, depth + 1, stack) for r in rets])
@@ -588,7 +588,7 @@ def _wrapped_loss_call(call: cst.Call, scope: Scope, cls: ClassFacts, resolver: 
 
 
 @dataclass(frozen=True)
-class Evidence:
+class LabelEvidence:
     """Why a tensor holds class labels: built by `one_hot`, or integer class ids."""
 
     kind: str  # "one_hot" | "class_ids"
@@ -610,7 +610,7 @@ class LabelTracer:
         self.project = project
         self.resolver = resolver
 
-    def evidence(self, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> Optional[Evidence]:
+    def evidence(self, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> Optional[LabelEvidence]:
         if depth > MAX_DEPTH:
             return None
         mod = scope.module
@@ -625,16 +625,16 @@ class LabelTracer:
         if qual is not None:
             last = qual.rsplit(".", 1)[-1]
             if qual == "torch.nn.functional.one_hot":
-                return Evidence("one_hot", expr, mod)
+                return LabelEvidence("one_hot", expr, mod)
             if qual == "torch.randint" and _randint_from_zero(expr):
-                return Evidence("class_ids", expr, mod)
+                return LabelEvidence("class_ids", expr, mod)
             if qual == "torch.argmax" or qual == "torch.LongTensor":
-                return Evidence("class_ids", expr, mod)
+                return LabelEvidence("class_ids", expr, mod)
             if qual in ("torch.tensor", "torch.as_tensor") and expr.args and _int_literal(expr.args[0].value):
                 if _dtype(expr, mod) in (None,) or _dtype(expr, mod) in _INT_DTYPES:
-                    return Evidence("class_ids", expr, mod)
+                    return LabelEvidence("class_ids", expr, mod)
             if qual.startswith("torch.") and last in ("full", "zeros", "ones", "tensor", "empty") and _dtype(expr, mod) in _INT_DTYPES:
-                return Evidence("class_ids", expr, mod)
+                return LabelEvidence("class_ids", expr, mod)
             if qual in SHAPE_FUNCS and expr.args:
                 return self.evidence(expr.args[0].value, scope, depth + 1)
             if qual.startswith("torch."):
@@ -642,20 +642,20 @@ class LabelTracer:
         if isinstance(func, cst.Attribute) and qual is None:
             meth = func.attr.value
             if meth in ("long", "argmax"):
-                return Evidence("class_ids", expr, mod)
+                return LabelEvidence("class_ids", expr, mod)
             if meth in ("to", "type") and expr.args and mod.qualify(expr.args[0].value) in _INT_DTYPES:
-                return Evidence("class_ids", expr, mod)
+                return LabelEvidence("class_ids", expr, mod)
             if meth in _LABEL_PASSTHROUGH:
                 return self.evidence(func.value, scope, depth + 1)
             return None
         callee = self.project.resolve_callee(func, scope)
         if isinstance(callee, Scope):
-            rets = _return_values(callee)
+            rets = return_values(callee)
             found = [self.evidence(r, callee, depth + 1) for r in rets]
             return found[0] if found and all(f is not None and f.kind == found[0].kind for f in found) else None  # type: ignore[union-attr]
         return None
 
-    def _name(self, node: cst.Name, scope: Scope, depth: int) -> Optional[Evidence]:
+    def _name(self, node: cst.Name, scope: Scope, depth: int) -> Optional[LabelEvidence]:
         owner, found = visible(scope, node)
         if owner is None:
             return None
@@ -666,11 +666,11 @@ class LabelTracer:
             return evs[0]
         return None
 
-    def _param(self, fn: Scope, name: str, depth: int) -> Optional[Evidence]:
+    def _param(self, fn: Scope, name: str, depth: int) -> Optional[LabelEvidence]:
         if C.is_method(fn) and fn.params.index(name) == 0:
             return None
         callers = self.project.callers(fn)
-        evs: List[Optional[Evidence]] = []
+        evs: List[Optional[LabelEvidence]] = []
         for caller_scope, call in callers:
             arg = C.bind(call, fn, name, isinstance(call.func, cst.Attribute))
             if arg is None:
@@ -680,7 +680,7 @@ class LabelTracer:
             return evs[0]
         return None
 
-    def _binding(self, b: Binding, depth: int) -> Optional[Evidence]:
+    def _binding(self, b: Binding, depth: int) -> Optional[LabelEvidence]:
         if b.how == "for":
             if b.index is None:
                 return None
@@ -701,13 +701,13 @@ class LabelTracer:
                     return self._element(inner.value, b.index, inner.scope, depth + 1)
         return None
 
-    def _element(self, iterable: cst.BaseExpression, index: int, scope: Scope, depth: int) -> Optional[Evidence]:
+    def _element(self, iterable: cst.BaseExpression, index: int, scope: Scope, depth: int) -> Optional[LabelEvidence]:
         """Element `index` of the batches a loader (over a TensorDataset) yields."""
         if isinstance(iterable, cst.Name) and iterable.value in scope.params and not reaching(scope, iterable.value, iterable):
             # a loader passed in: every call site must pass one with class labels there
             if depth > MAX_DEPTH:
                 return None
-            found: List[Optional[Evidence]] = []
+            found: List[Optional[LabelEvidence]] = []
             for caller_scope, call in self.project.callers(scope):
                 arg = C.bind(call, scope, iterable.value, isinstance(call.func, cst.Attribute))
                 found.append(self._element(arg, index, caller_scope, depth + 1) if arg is not None else None)
@@ -738,7 +738,7 @@ class LabelTracer:
                 return expr, scope
             callee = self.project.resolve_callee(expr.func, scope)
             if isinstance(callee, Scope):
-                rets = _return_values(callee)
+                rets = return_values(callee)
                 if len(rets) == 1:
                     return self._dataset_call(rets[0], callee, depth + 1, want)
             return None
@@ -758,7 +758,7 @@ class LabelTracer:
                 if isinstance(b.value, cst.Call):
                     callee = self.project.resolve_callee(b.value.func, b.scope)
                     if isinstance(callee, Scope):
-                        rets = _return_values(callee)
+                        rets = return_values(callee)
                         if len(rets) == 1 and isinstance(rets[0], cst.Tuple) and b.index < len(rets[0].elements):
                             return self._dataset_call(rets[0].elements[b.index].value, callee, depth + 1, want)
         return None

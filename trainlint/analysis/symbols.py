@@ -254,7 +254,7 @@ class Resolver:
 
     def _returns_value(self, fn: Scope, depth: int, seen: Set[int]) -> Optional[Value]:
         rets: List[Value] = []
-        for stmt_value in _return_values(fn):
+        for stmt_value in return_values(fn):
             v = self._value(stmt_value, fn, depth + 1, seen)
             if v is None:
                 return None
@@ -336,7 +336,7 @@ class Resolver:
             callee = self.project.resolve_callee(value.func, b.scope)
             if isinstance(callee, Scope):
                 vals: List[Value] = []
-                for rv in _return_values(callee):
+                for rv in return_values(callee):
                     if isinstance(rv, cst.Tuple) and b.index < len(rv.elements):
                         v = self._value(rv.elements[b.index].value, callee, depth + 1, seen)
                         if v is None:
@@ -495,7 +495,7 @@ def _calls_model_method(fn: Scope, receiver: str) -> bool:
     )
 
 
-def _return_values(fn: Scope) -> List[cst.BaseExpression]:
+def return_values(fn: Scope) -> List[cst.BaseExpression]:
     """The values of `fn`'s own return statements (not those of nested defs)."""
     cache = fn.module.cache.setdefault("returns", {})
     assert isinstance(cache, dict)
@@ -516,3 +516,6 @@ def _return_values(fn: Scope) -> List[cst.BaseExpression]:
         stack.extend(children(n))
     cache[id(fn)] = out
     return out
+
+
+_return_values = return_values  # (the old name, still imported by analysis/data.py)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, Dict
 
-from trainlint.engine import CheckResult
+from trainlint.diagnostics import CheckResult
 
 Formatter = Callable[[CheckResult], str]
 

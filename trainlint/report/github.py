@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import List
 
-from trainlint.diagnostics import Diagnostic, Severity
-from trainlint.engine import CheckResult
+from trainlint.diagnostics import CheckResult, Diagnostic, Severity
 from trainlint.report.printable import printable
 
 _COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}

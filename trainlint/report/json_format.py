@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict
 
 from trainlint import __version__
-from trainlint.engine import CheckResult, count_errors
+from trainlint.diagnostics import CheckResult, count_errors
 from trainlint.report.printable import dumps
 
 

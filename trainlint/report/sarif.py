@@ -22,8 +22,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import quote
 
 from trainlint import __version__, registry
-from trainlint.diagnostics import Diagnostic, Edit, Fix, Related, Severity, Span
-from trainlint.engine import CheckResult
+from trainlint.diagnostics import CheckResult, Diagnostic, Edit, Fix, Related, Severity, Span
 from trainlint.report.printable import dumps, raw_bytes
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"

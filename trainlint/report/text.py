@@ -6,8 +6,7 @@ import os
 import sys
 from typing import List, Optional, TextIO
 
-from trainlint.diagnostics import Diagnostic, Severity
-from trainlint.engine import CheckResult
+from trainlint.diagnostics import CheckResult, Diagnostic, Severity
 from trainlint.report.printable import printable
 
 _COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}

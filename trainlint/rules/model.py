@@ -19,7 +19,7 @@ from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.loops import LoopFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import enclosing_class
-from trainlint.analysis.symbols import _return_values
+from trainlint.analysis.symbols import return_values
 from trainlint.analysis.walk import walk
 from trainlint.rules import Finding, RuleContext, rule
 
@@ -335,7 +335,7 @@ def _forward_chain(cls: ClassFacts, ctx: RuleContext) -> List[Tuple[str, cst.CST
     fwd = facts.forward
     if fwd is None or fwd.cls is not cls:
         return []
-    returns = _return_values(fwd)
+    returns = return_values(fwd)
     if len(returns) != 1:
         return []
     mod = fwd.module

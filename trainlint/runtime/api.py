@@ -126,10 +126,10 @@ def tracing(steps: int = 2, stop: bool = True, overfit: int = 0, paths: Optional
         raise
     except BaseException as exc:
         status = "error"
-        from trainlint.runtime.child import _frames
+        from trainlint.runtime.child import frames_of
 
         sink.emit({"kind": "exit", "status": "error", "type": type(exc).__name__, "message": str(exc)[:2000],
-                   "frames": _frames(exc.__traceback__)})
+                   "frames": frames_of(exc.__traceback__)})
         raise
     finally:
         try:

@@ -41,7 +41,7 @@ class FdSink:
                 self.broken = True
 
 
-def _frames(tb: Any) -> List[Dict[str, Any]]:
+def frames_of(tb: Any) -> List[Dict[str, Any]]:
     from trainlint.runtime import sites
 
     out = []
@@ -161,7 +161,7 @@ def run(config: Dict[str, Any], sink: FdSink) -> int:
                    "code": code if isinstance(code, int) or code is None else str(code)}
     except BaseException as exc:  # the script's own failure: report it, keep the evidence
         outcome = {"kind": "exit", "status": "error", "type": type(exc).__name__,
-                   "message": str(exc)[:2000], "frames": _frames(exc.__traceback__)}
+                   "message": str(exc)[:2000], "frames": frames_of(exc.__traceback__)}
         del exc
     if tracer.stopped and outcome.get("status") in ("finished", "exit", "error"):
         # The script caught the stop and then ended on its own; the requested steps were done.

@@ -90,7 +90,7 @@ class TraceReport:
 
     def to_dict(self) -> Dict[str, Any]:
         try:
-            from trainlint.engine import CheckResult
+            from trainlint.diagnostics import CheckResult
             from trainlint.report.json_format import as_dict
 
             body = as_dict(CheckResult(diagnostics=self.diagnostics, files=self.files))

@@ -47,7 +47,7 @@ def module_entry(module: str) -> Optional[str]:
 def check(paths: Sequence[str], settings: Any) -> List[Diagnostic]:
     """Static findings over `paths` (empty if the static checker is not available)."""
     try:
-        from trainlint.engine import check_paths
+        from trainlint.pipeline import check_paths
     except ImportError:
         return []
     try:
