@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 from typing import Callable, Dict
 
 import pytest
+
+# Tests start `python -m trainlint` in temporary folders: this checkout must be importable
+# there without an editable install.
+ROOT = str(Path(__file__).resolve().parent.parent)
+if ROOT not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH", "")) if p)
 
 BUGGY = textwrap.dedent(
     """\

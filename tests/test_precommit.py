@@ -122,6 +122,21 @@ def test_manifest_entries_run_with_this_checkouts_cli(tmp_path: Path) -> None:
         assert (tmp_path / "train.py").read_text() == CLEAN
 
 
+def test_the_repositorys_own_hooks_pass_on_this_checkout() -> None:
+    """`.pre-commit-config.yaml` (this repository's own checks): ruff and ruff-format from
+    their hook repository, and local hooks whose commands pass here (mypy is left to CI)."""
+    yaml = pytest.importorskip("yaml")
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    ids = {h["id"] for repo in config["repos"] for h in repo["hooks"]}
+    assert {"ruff", "ruff-format", "mypy", "trainlint-examples"} <= ids
+    local = {h["id"]: h for repo in config["repos"] if repo["repo"] == "local" for h in repo["hooks"]}
+    entry = local["trainlint-examples"]["entry"].split()
+    assert entry[:3] == ["python", "-m", "trainlint"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, *entry[1:]], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_action_is_a_composite_that_reports_in_github_format() -> None:
     yaml = pytest.importorskip("yaml")
     action = yaml.safe_load((ROOT / "action.yml").read_text())
