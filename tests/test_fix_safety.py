@@ -27,7 +27,7 @@ from trainlint import fixes
 from trainlint.cli import main
 from trainlint.config import Settings
 from trainlint.diagnostics import Edit, Fix
-from trainlint.fixer import EditError, check_outside_unchanged, fix_paths, write_changes
+from trainlint.fixes.apply import EditError, check_outside_unchanged, fix_paths, write_changes
 from trainlint.testing import lint_source
 
 FIXED = CLEAN.replace("    opt.zero_grad()\n    loss = crit(model(x), y)\n    loss.backward()", "    loss = crit(model(x), y)\n    opt.zero_grad()\n    loss.backward()")

@@ -13,8 +13,8 @@ import pytest
 from trainlint import registry
 from trainlint.config import Settings
 from trainlint.diagnostics import Fix
-from trainlint.fixer import fix_sources
 from trainlint.fixes import apply_edits
+from trainlint.fixes.apply import fix_sources
 from trainlint.pages import page_paths
 from trainlint.testing import lint_files, lint_source
 

@@ -16,7 +16,7 @@ from trainlint.analysis.facts import build_facts
 from trainlint.config import Settings
 from trainlint.diagnostics import Severity
 from trainlint.engine import check_sources, conventional_names
-from trainlint.fixer import fix_sources
+from trainlint.fixes.apply import fix_sources
 from trainlint.pipeline import RunOptions, check_paths
 from trainlint.source import dedent_excerpt
 

@@ -534,7 +534,7 @@ def test_autofix_on_mutated_scripts(files: Files) -> None:
 
 
 def run_autofix(files: Files) -> None:
-    from trainlint.fixer import fix_sources
+    from trainlint.fixes.apply import fix_sources
 
     texts = {p: d.decode("utf-8") for p, d in files.items()}
     run = fix_sources(texts, Settings(select=["ALL"]), unsafe=True)

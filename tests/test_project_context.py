@@ -14,7 +14,7 @@ import pytest
 
 from trainlint import context, pipeline
 from trainlint.config import Settings
-from trainlint.fixer import fix_paths
+from trainlint.fixes.apply import fix_paths
 from trainlint.pipeline import RunOptions, check_paths
 
 REPO = Path(__file__).resolve().parent.parent

@@ -100,7 +100,7 @@ def test_check_never_runs_or_imports_the_linted_code(tmp_path: Path, how: str, j
 
 
 def test_check_and_fix_in_process_import_nothing(tmp_path: Path) -> None:
-    from trainlint.fixer import fix_paths
+    from trainlint.fixes.apply import fix_paths
 
     marker = tmp_path / "EXECUTED"
     project = _armed_project(tmp_path / "project", marker)

@@ -168,7 +168,7 @@ def _fix(
     quiet: bool,
 ) -> int:
     """`--fix` / `--diff`: fix in memory, check every fix, then write (or print the diff)."""
-    from trainlint.fixer import describe_applied, fix_paths, unified_diff, write_changes
+    from trainlint.fixes.apply import describe_applied, fix_paths, unified_diff, write_changes
     from trainlint.pipeline import check_paths
     from trainlint.report import formatters
     from trainlint.report.text import summary_line, use_color

@@ -517,7 +517,7 @@ def _build_fix(f: Finding, positions: _Positions, lf: Optional[LoadedFile]) -> O
     if fix is not None and lf is not None and lf.dedent is not None:
         fix = _reindented(fix, lf.dedent)
     if fix is not None and lf is not None and lf.line_map is not None and lf.source is not None:
-        from trainlint.fixes import to_cells
+        from trainlint.fixes.core import to_cells
 
         fix = to_cells(fix, lf.line_map, lf.source.text)
     return fix

@@ -26,7 +26,7 @@ from trainlint.config import Settings
 from trainlint.diagnostics import CheckResult, Diagnostic, Edit, Fix
 from trainlint.discover import discover
 from trainlint.engine import LoadedFile, check_files, load_file
-from trainlint.fixes import SAFE, EditError, apply_edits, line_starts, position_to_offset
+from trainlint.fixes.core import SAFE, EditError, apply_edits, line_starts, position_to_offset
 from trainlint.plan import group_files, make_plan, skippable
 from trainlint.report.printable import printable
 from trainlint.source import SourceError, decode, read_bytes
