@@ -1,0 +1,49 @@
+"""A complete, correct training script: AMP with unscale_ and clipping, a per-batch scheduler,
+validation at the end of each epoch.
+
+Shape: a `train_one_epoch()` helper holds the batch loop; `main()` calls it once per epoch.
+"""
+
+import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader, TensorDataset
+
+features = torch.randn(256, 20)
+labels = torch.randint(0, 3, (256,))
+loader = DataLoader(TensorDataset(features, labels), batch_size=32, shuffle=True)
+val_loader = DataLoader(TensorDataset(torch.randn(64, 20), torch.randint(0, 3, (64,))), batch_size=64)
+
+
+def train_one_epoch(model, loader, optimizer, criterion, scheduler, scaler):
+    model.train()
+    for i, (x, y) in enumerate(loader):
+        optimizer.zero_grad(set_to_none=True)
+        with torch.autocast(device_type="cuda", dtype=torch.float16):
+            out = model(x)
+            loss = criterion(out, y)
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+        scaler.step(optimizer)
+        scaler.update()
+        scheduler.step()
+
+
+def main():
+    model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 3))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    criterion = nn.CrossEntropyLoss()
+    accum_steps = 4
+    scaler = torch.amp.GradScaler("cuda")
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=300)
+    for epoch in range(3):
+        train_one_epoch(model, loader, optimizer, criterion, scheduler, scaler)
+        model.eval()
+        correct = 0
+        with torch.no_grad():
+            for vx, vy in val_loader:
+                correct += (model(vx).argmax(dim=1) == vy).sum().item()
+        model.train()
+
+
+main()

@@ -1,0 +1,36 @@
+"""AMP: plain `loss.backward()` with `scaler.step(optimizer)`: the loss is never scaled.
+
+Shape: a step-counted `while` loop pulling batches with `next()`, no epoch loop.
+"""
+
+import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader, TensorDataset
+
+features = torch.randn(256, 20)
+labels = torch.randint(0, 3, (256,))
+loader = DataLoader(TensorDataset(features, labels), batch_size=32, shuffle=True)
+val_loader = DataLoader(TensorDataset(torch.randn(64, 20), torch.randint(0, 3, (64,))), batch_size=64)
+model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 3))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+criterion = nn.CrossEntropyLoss()
+accum_steps = 4
+scaler = torch.amp.GradScaler("cuda")
+
+step = 0
+max_steps = 100
+batches = iter(loader)
+while step < max_steps:
+    try:
+        x, y = next(batches)
+    except StopIteration:
+        batches = iter(loader)
+        x, y = next(batches)
+    optimizer.zero_grad()
+    with torch.autocast(device_type="cuda", dtype=torch.float16):
+        out = model(x)
+        loss = criterion(out, y)
+    loss.backward()  # TL107
+    scaler.step(optimizer)
+    scaler.update()
+    step += 1

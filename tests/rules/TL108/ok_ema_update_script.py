@@ -1,0 +1,31 @@
+"""No-grad work beside the training forward: an EMA copy of the model updated under
+`torch.no_grad()` after the step.
+
+Shape: a plain script: an epoch loop around `for i, (x, y) in enumerate(loader)` at module
+level.
+"""
+
+import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader, TensorDataset
+import copy
+
+features = torch.randn(256, 20)
+labels = torch.randint(0, 3, (256,))
+loader = DataLoader(TensorDataset(features, labels), batch_size=32, shuffle=True)
+val_loader = DataLoader(TensorDataset(torch.randn(64, 20), torch.randint(0, 3, (64,))), batch_size=64)
+model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 3))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+criterion = nn.CrossEntropyLoss()
+accum_steps = 4
+ema = copy.deepcopy(model)
+
+for epoch in range(3):
+    for i, (x, y) in enumerate(loader):
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+        with torch.no_grad():
+            for ema_p, p in zip(ema.parameters(), model.parameters()):
+                ema_p.mul_(0.999).add_(p, alpha=0.001)

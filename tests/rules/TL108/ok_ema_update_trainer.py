@@ -1,0 +1,46 @@
+"""No-grad work beside the training forward: an EMA copy of the model updated under
+`torch.no_grad()` after the step.
+
+Shape: a `Trainer` class: the step in `_step()`, the loops in `fit()`, every object on `self`.
+"""
+
+import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader, TensorDataset
+import copy
+
+features = torch.randn(256, 20)
+labels = torch.randint(0, 3, (256,))
+loader = DataLoader(TensorDataset(features, labels), batch_size=32, shuffle=True)
+val_loader = DataLoader(TensorDataset(torch.randn(64, 20), torch.randint(0, 3, (64,))), batch_size=64)
+
+
+class Trainer:
+    def __init__(self, loader):
+        self.loader = loader
+        self.global_step = 0
+        self.model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 3))
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.05, momentum=0.9)
+        self.criterion = nn.CrossEntropyLoss()
+        self.accum_steps = 4
+        self.ema = copy.deepcopy(self.model)
+
+    def _step(self, batch):
+        x, y = batch
+        self.optimizer.zero_grad()
+        loss = self.criterion(self.model(x), y)
+        loss.backward()
+        self.optimizer.step()
+        with torch.no_grad():
+            for ema_p, p in zip(self.ema.parameters(), self.model.parameters()):
+                ema_p.mul_(0.999).add_(p, alpha=0.001)
+
+    def fit(self, epochs):
+        for epoch in range(epochs):
+            self.model.train()
+            for batch in self.loader:
+                self._step(batch)
+                self.global_step += 1
+
+
+Trainer(loader).fit(3)

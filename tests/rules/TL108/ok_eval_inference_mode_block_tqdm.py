@@ -1,0 +1,42 @@
+"""Evaluation: predictions under `with torch.inference_mode():` at the end of each epoch.
+
+Shape: the batch loop wrapped in `tqdm(loader)`.
+"""
+
+import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader, TensorDataset
+from tqdm import tqdm
+
+features = torch.randn(256, 20)
+labels = torch.randint(0, 3, (256,))
+loader = DataLoader(TensorDataset(features, labels), batch_size=32, shuffle=True)
+val_loader = DataLoader(TensorDataset(torch.randn(64, 20), torch.randint(0, 3, (64,))), batch_size=64)
+@torch.no_grad()
+def evaluate(model, loader):
+    model.eval()
+    correct = sum((model(x).argmax(dim=1) == y).sum().item() for x, y in loader)
+    model.train()
+    return correct
+
+
+@torch.inference_mode()
+def predict(model, x):
+    return model(x).softmax(dim=1)
+model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 3))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+criterion = nn.CrossEntropyLoss()
+accum_steps = 4
+
+for epoch in range(3):
+    for batch in tqdm(loader, desc=f"epoch {epoch}"):
+        x, y = batch
+        optimizer.zero_grad()
+        out = model(x)
+        loss = criterion(out, y)
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    with torch.inference_mode():
+        probs = [model(vx).softmax(dim=1) for vx, _ in val_loader]
+    model.train()

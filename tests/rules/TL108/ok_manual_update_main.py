@@ -1,0 +1,35 @@
+"""No-grad work beside the training forward: a manual SGD update under `torch.no_grad()` (`p -= lr
+* p.grad`).
+
+Shape: the loops inside `main()`, called under `if __name__ == "__main__"`.
+"""
+
+import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader, TensorDataset
+import copy
+
+features = torch.randn(256, 20)
+labels = torch.randint(0, 3, (256,))
+loader = DataLoader(TensorDataset(features, labels), batch_size=32, shuffle=True)
+val_loader = DataLoader(TensorDataset(torch.randn(64, 20), torch.randint(0, 3, (64,))), batch_size=64)
+
+
+def main():
+    model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 3))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    criterion = nn.CrossEntropyLoss()
+    accum_steps = 4
+    ema = copy.deepcopy(model)
+    for epoch in range(3):
+        for x, y in loader:
+            loss = criterion(model(x), y)
+            loss.backward()
+            with torch.no_grad():
+                for p in model.parameters():
+                    p -= 0.05 * p.grad
+                    p.grad = None
+
+
+if __name__ == "__main__":
+    main()
