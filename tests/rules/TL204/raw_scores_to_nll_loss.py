@@ -1,0 +1,15 @@
+"""NLLLoss after a network ending in nn.Linear: raw scores where log-probabilities are expected."""
+
+import torch
+import torch.nn as nn
+
+model = nn.Sequential(nn.Linear(10, 8), nn.ReLU(), nn.Linear(8, 3))  # TL204
+criterion = nn.NLLLoss()
+
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for step in range(10):
+    x, y = torch.randn(8, 10), torch.randint(0, 3, (8,))
+    optimizer.zero_grad()
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()

@@ -1,0 +1,15 @@
+"""A softmax last layer before CrossEntropyLoss: TL201 reports it, not this rule."""
+
+import torch
+import torch.nn as nn
+
+model = nn.Sequential(nn.Linear(10, 3), nn.Softmax(dim=1))
+criterion = nn.CrossEntropyLoss()
+
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for step in range(10):
+    x, y = torch.randn(8, 10), torch.randint(0, 3, (8,))
+    optimizer.zero_grad()
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()

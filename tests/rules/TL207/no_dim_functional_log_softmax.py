@@ -1,0 +1,7 @@
+"""F.log_softmax called without dim."""
+
+import torch
+import torch.nn.functional as F
+
+x = torch.randn(4, 3)
+y = F.log_softmax(x)  # TL207

@@ -1,0 +1,8 @@
+"""F.softmax with the dim given positionally."""
+
+import torch
+import torch.nn.functional as F
+
+args = (1,)
+x = torch.randn(4, 3)
+y = F.softmax(x, 1)

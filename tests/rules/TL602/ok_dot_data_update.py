@@ -1,0 +1,17 @@
+"""The update goes through p.data, outside autograd."""
+
+import torch
+
+X = torch.randn(200, 3)
+y = X @ torch.tensor([[1.5], [-2.0], [0.5]])
+w = torch.zeros(3, 1, requires_grad=True)
+b = torch.zeros(1, requires_grad=True)
+lr = 0.05
+
+for step in range(50):
+    loss = ((X @ w + b - y) ** 2).mean()
+    loss.backward()
+    for p in (w, b):
+        p.data -= lr * p.grad
+        p.data.add_(p.grad, alpha=-lr)
+        p.grad.zero_()

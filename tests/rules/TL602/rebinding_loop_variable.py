@@ -1,0 +1,17 @@
+"""The update rebinds the loop variable p and leaves the parameters unchanged."""
+
+import torch
+
+X = torch.randn(200, 3)
+y = X @ torch.tensor([[1.5], [-2.0], [0.5]])
+w = torch.zeros(3, 1, requires_grad=True)
+b = torch.zeros(1, requires_grad=True)
+lr = 0.05
+
+params = [w, b]
+for step in range(50):
+    loss = ((X @ w + b - y) ** 2).mean()
+    loss.backward()
+    with torch.no_grad():
+        for p in params:
+            p = p - lr * p.grad  # TL602

@@ -1,0 +1,16 @@
+"""Gradients taken with torch.autograd.grad: nothing accumulates in .grad."""
+
+import torch
+
+X = torch.randn(200, 3)
+y = X @ torch.tensor([[1.5], [-2.0], [0.5]])
+w = torch.zeros(3, 1, requires_grad=True)
+b = torch.zeros(1, requires_grad=True)
+lr = 0.05
+
+for step in range(50):
+    loss = ((X @ w + b - y) ** 2).mean()
+    gw, gb = torch.autograd.grad(loss, [w, b])
+    with torch.no_grad():
+        w -= lr * gw
+        b -= lr * gb
