@@ -1,10 +1,8 @@
 """Data-pipeline facts: where a model's inputs come from, and which loaders training loops read.
 
-Three pieces, each computed lazily and cached per module or per project:
+Two pieces, each computed lazily and cached per module or per project (which definitions
+of a name reach a use is `scopes.py`'s question, asked through `scope_index`):
 
-- `ScopeIndex`: the order of a function's statements, every definition of a name in it
-  (assignments, `+=`, `for` targets, nested tuple targets) and the branch/loop blocks around
-  each one, so a use can be matched with the definitions that reach it.
 - `Tracer`: walks an expression backwards to its data sources (a CSV read, a `uint8` array,
   a `ToTensor()` pipeline) through names, helper returns, call-site arguments, `DataLoader`
   -> dataset -> `TensorDataset` arguments and `Dataset.__getitem__`. What stops a path is
@@ -18,7 +16,7 @@ Three pieces, each computed lazily and cached per module or per project:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
@@ -30,281 +28,16 @@ from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.loops import LoopAnalyzer, LoopFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project, enclosing_class
+from trainlint.analysis.scopes import Def, Index, reaching_outwards, scope_index
+from trainlint.analysis.scopes import scope_of_node as scope_of_node
 from trainlint.analysis.symbols import Resolver
 from trainlint.analysis.symbols import _return_values as symbols_return_values
 from trainlint.analysis.walk import children, walk
 
-# ------------------------------------------------------------------------------ scope index
-
-DefHow = str  # "assign" | "aug" | "for" | "with"
-
-
-@dataclass(frozen=True)
-class Def:
-    """One definition of a name: `x = v`, `x += v`, `for x in v`, `with v as x`."""
-
-    name: str
-    stmt: cst.CSTNode
-    order: int
-    blocks: Tuple[int, ...]  # conditional blocks around it (if/else, loop bodies, except, case)
-    loops: Tuple[int, ...]  # enclosing loops (ids of For/While nodes)
-    how: DefHow
-    value: cst.BaseExpression  # the assigned value, the increment, the iterable
-    path: Tuple[int, ...] = ()  # element path in a tuple target: `a, (b, c) = v` gives c (1, 1)
-    op: Optional[cst.BaseAugOp] = None
-
-
-@dataclass
-class _Pos:
-    order: int
-    blocks: Tuple[int, ...]
-    loops: Tuple[int, ...]
-
-
-class ScopeIndex:
-    """Statement order and definitions of one scope (nested defs and classes excluded)."""
-
-    def __init__(self, scope: Scope) -> None:
-        self.scope = scope
-        self.defs: Dict[str, List[Def]] = {}
-        self.pos: Dict[int, _Pos] = {}
-        self.aug_assigns: List[cst.AugAssign] = []
-        self.loop_nodes: Dict[int, Union[cst.For, cst.While]] = {}
-        _Indexer(self).run()
-
-    def position(self, node: cst.CSTNode) -> Optional[_Pos]:
-        return self.pos.get(id(node))
-
-    def loops_around(self, node: cst.CSTNode) -> Tuple[int, ...]:
-        p = self.pos.get(id(node))
-        return p.loops if p else ()
-
-    def reaching(self, name: str, use: cst.CSTNode) -> Tuple[List[Def], bool]:
-        """Definitions of `name` that may reach `use`, and whether the name may also hold a
-        value from before this scope's first definition (a parameter, an outer name)."""
-        defs = self.defs.get(name, [])
-        p = self.pos.get(id(use))
-        if not defs:
-            return [], True
-        if p is None:
-            # A use from a nested function: any definition of the enclosing scope may reach it.
-            return list(defs), False
-        before = [d for d in defs if d.order < p.order]
-        if not before:
-            # Defined only later: a value carried around a loop, or a use before assignment.
-            return list(defs), True
-        out: List[Def] = []
-        for d in reversed(before):
-            if any(later.how != "aug" and _is_prefix(later.blocks, d.blocks) for later in out):
-                continue  # overwritten later in its own block (or one around it) before the use
-            out.append(d)
-            if d.how != "aug" and _is_prefix(d.blocks, p.blocks):
-                return out, False
-        return out, True
-
-
-def _is_prefix(a: Tuple[int, ...], b: Tuple[int, ...]) -> bool:
-    return len(a) <= len(b) and b[: len(a)] == a
-
-
-# Nodes whose position is asked for: statements, names (uses), calls (backward, updates).
-_POSITIONED = (cst.BaseSmallStatement, cst.BaseCompoundStatement, cst.SimpleStatementLine, cst.Name, cst.Call, cst.ExceptHandler, cst.Attribute)
-# What the indexer does with a node, per exact node type (flags).
-_NESTED_DEF, _STATEMENT, _POSITION, _DEFINES, _STRUCTURED = 1, 2, 4, 8, 16
-_KINDS: Dict[type, int] = {}
-
-
-def _kind_of(t: type) -> int:
-    kind = 0
-    if issubclass(t, (cst.FunctionDef, cst.ClassDef)):
-        kind |= _NESTED_DEF
-    if issubclass(t, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-        kind |= _STATEMENT
-    if issubclass(t, _POSITIONED):
-        kind |= _POSITION
-    if issubclass(t, (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.For, cst.WithItem, cst.NamedExpr)):
-        kind |= _DEFINES
-    if issubclass(t, (cst.For, cst.While, cst.If, cst.Try, cst.TryStar, cst.Match)):
-        kind |= _STRUCTURED
-    _KINDS[t] = kind
-    return kind
-
-
-class _Indexer:
-    """One read-only pass over a scope's own statements (not into nested defs/classes)."""
-
-    def __init__(self, index: ScopeIndex) -> None:
-        self.index = index
-        self.root = index.scope.node
-        self.order = 0
-        self.blocks: List[int] = []
-        self.loops: List[int] = []
-        self._cur: Optional[_Pos] = None
-
-    def run(self) -> None:
-        if isinstance(self.root, cst.Module):
-            for stmt in self.root.body:
-                self._node(stmt)
-        else:
-            self._node(self.root.body)
-
-    def _here(self) -> _Pos:
-        # One position object per statement, shared by every node recorded in it.
-        if self._cur is None:
-            self._cur = _Pos(self.order, tuple(self.blocks), tuple(self.loops))
-        return self._cur
-
-    def _suite(self, suite: Optional[cst.CSTNode], conditional: bool, loop: Optional[int] = None) -> None:
-        if suite is None:
-            return
-        if conditional:
-            self.blocks.append(id(suite))
-        if loop is not None:
-            self.loops.append(loop)
-        self._cur = None
-        self._node(suite)
-        if loop is not None:
-            self.loops.pop()
-        if conditional:
-            self.blocks.pop()
-        self._cur = None
-
-    def _node(self, node: cst.CSTNode) -> None:
-        # Dispatch on the exact type (looked up once per type): libcst's node classes are
-        # ABCs, whose isinstance checks are slow, and this runs for every node of a scope.
-        t = type(node)
-        kind = _KINDS.get(t)
-        if kind is None:
-            kind = _kind_of(t)
-        if kind & _NESTED_DEF:
-            return
-        if kind & _STATEMENT:
-            self.order += 1
-            self._cur = None
-        if kind & _POSITION:
-            self.index.pos[id(node)] = self._here()
-        if kind & _DEFINES:
-            self._define_from(node)
-        if not kind & _STRUCTURED:
-            for child in children(node):
-                self._node(child)
-            return
-        if isinstance(node, (cst.For, cst.While)):
-            self.index.loop_nodes[id(node)] = node
-            for part in (node.target, node.iter) if isinstance(node, cst.For) else (node.test,):
-                self._node(part)
-            self._suite(node.body, True, id(node))
-            if node.orelse is not None:
-                self._suite(node.orelse.body, True)
-            return
-        if isinstance(node, cst.If):
-            self._node(node.test)
-            self._suite(node.body, True)
-            orelse = node.orelse
-            if isinstance(orelse, cst.If):
-                self.blocks.append(id(orelse))
-                self._cur = None
-                self._node(orelse)
-                self.blocks.pop()
-                self._cur = None
-            elif orelse is not None:
-                self._suite(orelse.body, True)
-            return
-        if isinstance(node, (cst.Try, cst.TryStar)):
-            self._node(node.body)
-            for h in node.handlers:
-                if h.type is not None:
-                    self._node(h.type)
-                self._suite(h.body, True)
-            if node.orelse is not None:
-                self._suite(node.orelse.body, True)
-            if node.finalbody is not None:
-                self._node(node.finalbody.body)
-            return
-        if isinstance(node, cst.Match):
-            self._node(node.subject)
-            for case in node.cases:
-                self._suite(case.body, True)
-            return
-        for child in children(node):
-            self._node(child)
-
-    # definitions
-    def _define_from(self, node: cst.CSTNode) -> None:
-        if isinstance(node, cst.Assign):
-            for t in node.targets:
-                self._define(t.target, node.value, "assign", node)
-        elif isinstance(node, cst.AnnAssign):
-            if node.value is not None:
-                self._define(node.target, node.value, "assign", node)
-        elif isinstance(node, cst.AugAssign):
-            self.index.aug_assigns.append(node)
-            self._define(node.target, node.value, "aug", node, op=node.operator)
-        elif isinstance(node, cst.For):
-            self._define(node.target, node.iter, "for", node)
-        elif isinstance(node, cst.WithItem):
-            if node.asname is not None:
-                self._define(node.asname.name, node.item, "with", node)
-        elif isinstance(node, cst.NamedExpr):
-            self._define(node.target, node.value, "assign", node)
-
-    def _define(self, target: cst.BaseExpression, value: cst.BaseExpression, how: str, stmt: cst.CSTNode, path: Tuple[int, ...] = (), op: Optional[cst.BaseAugOp] = None) -> None:
-        if isinstance(target, (cst.Tuple, cst.List)):
-            for i, el in enumerate(target.elements):
-                if isinstance(el, cst.StarredElement):
-                    continue
-                self._define(el.value, value, how, stmt, path + (i,), op)
-            return
-        key = _def_key(target)
-        if key is None:
-            return
-        here = self._here()
-        d = Def(key, stmt, here.order, here.blocks, here.loops, how, value, path, op)
-        self.index.defs.setdefault(key, []).append(d)
-
-
-def _def_key(target: cst.BaseExpression) -> Optional[str]:
-    if isinstance(target, cst.Name):
-        return target.value
-    d = dotted(target)
-    if d is not None and d.startswith("self.") and d.count(".") == 1:
-        return d
-    return None
-
-
-def scope_index(scope: Scope) -> ScopeIndex:
-    cache = scope.module.cache.setdefault("data.index", {})
-    assert isinstance(cache, dict)
-    idx = cache.get(id(scope))
-    if idx is None:
-        idx = ScopeIndex(scope)
-        cache[id(scope)] = idx
-    return idx  # type: ignore[no-any-return]
-
-
-def scope_of_node(module: ModuleFacts, node: cst.CSTNode) -> Optional[Scope]:
-    """The innermost scope whose own statements contain `node`."""
-    for scope in reversed(module.scopes):
-        if scope_index(scope).position(node) is not None:
-            return scope
-    return None
-
+# The rules and analyses reach the scope index through this module (`D.scope_index(s)`).
+ScopeIndex = Index
 
 # ------------------------------------------------------------------------------ helpers
-
-
-def reaching_outwards(scope: Scope, use: cst.Name) -> Iterator[Tuple[Scope, List[Def], bool]]:
-    """The definitions of a name that may reach `use`, scope by scope outwards: (scope, its
-    reaching definitions, whether an earlier value may still show through). It moves to the
-    enclosing scope only while nothing there defines the name: no definition, no parameter."""
-    s: Optional[Scope] = scope
-    node: cst.CSTNode = use
-    while s is not None:
-        defs, open_before = scope_index(s).reaching(use.value, node)
-        yield s, defs, open_before
-        if not open_before or defs or use.value in s.params:
-            return
-        node, s = s.node, s.parent
 
 
 def self_attr_bindings(expr: cst.BaseExpression, scope: Scope) -> Optional[List[Binding]]:
@@ -1574,8 +1307,8 @@ def _literal_truth(test: cst.BaseExpression) -> Optional[bool]:
 
 
 def _dead_blocks(scope: Scope) -> Set[int]:
-    """Ids of the blocks (as `ScopeIndex` records them) that a constant `if` never runs: the
-    `else` of `if 1:`/`if True:`, the body of `if 0:`/`if False:`."""
+    """Ids of the blocks (as `scopes.Position.blocks` holds them) that a constant `if` never
+    runs: the `else` of `if 1:`/`if True:`, the body of `if 0:`/`if False:`."""
     cache = scope.module.cache.setdefault("data.dead_blocks", {})
     assert isinstance(cache, dict)
     got = cache.get(id(scope))
