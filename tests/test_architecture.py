@@ -63,3 +63,28 @@ def test_the_cycle_check_sees_function_level_imports() -> None:
     graph = _graph()
     assert "trainlint.plan" in graph["trainlint.pipeline"]
     assert "trainlint.pipeline" in graph["trainlint.cli"]  # imported inside a command function
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    mods = _modules()
+    private = sorted(
+        f"{name}: from {node.module} import {alias.name}"
+        for name, path in mods.items()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("trainlint")
+        for alias in node.names
+        if alias.name.startswith("_") and not alias.name.startswith("__")
+    )
+    assert private == []
+
+
+def test_class_names_say_what_they_hold() -> None:
+    """One class per name across the analysis: `Tracer`, `Evidence` or `_Frame` twice made
+    readers guess which one a module meant."""
+    seen: Dict[str, List[str]] = {}
+    for name, path in _modules().items():
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ClassDef):
+                seen.setdefault(node.name, []).append(name)
+    twice = {cls: where for cls, where in seen.items() if len(where) > 1 and cls in ("Tracer", "Evidence", "_Frame")}
+    assert twice == {}

@@ -9,7 +9,7 @@ import libcst as cst
 import pytest
 
 from trainlint.analysis import flow as FL
-from trainlint.analysis import modules as M
+from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import ModuleFacts
 from trainlint.analysis.project import Project
 from trainlint.analysis.symbols import Resolver

@@ -413,3 +413,54 @@ def test_tl108_generate_under_no_grad_in_an_evaluation_helper() -> None:
         evaluate(model, loader)
     """
     assert codes(src, "TL108") == []
+
+
+# -- `def test(...)` in a training script evaluates; a runner's own `train()` is followed -------
+
+RUNNER = """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.5), nn.Linear(8, 2))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+class Solver:
+    def __init__(self, test_loader):
+        self.test_loader = test_loader
+
+    def train(self, loader, task_model):
+        opt = torch.optim.Adam(task_model.parameters(), lr=1e-3)
+        task_model.train()
+        for x, y in loader:
+            opt.zero_grad()
+            F.cross_entropy(task_model(x), y).backward()
+            opt.step()
+        return self.test(task_model)
+
+    def test(self, task_model):
+        correct = 0
+        for x, y in self.test_loader:
+            with torch.no_grad():
+                correct += (task_model(x).argmax(1) == y).sum()
+        return correct
+
+
+solver = Solver(loader)
+solver.train(loader, Net())
+"""
+
+
+def test_tl403_an_evaluation_method_named_test_of_a_runner() -> None:
+    # `solver.train(...)` is the runner's method (not nn.Module.train), so its model is known,
+    # and `Solver.test` is an evaluation, not a unit test: dropout stays on while it evaluates.
+    assert codes(RUNNER, "TL403") == ["TL403"]
+    fixed = RUNNER.replace("        correct = 0\n", "        task_model.eval()\n        correct = 0\n")
+    assert codes(fixed, "TL403") == []
+
+
+def test_methods_of_a_test_case_class_are_test_code() -> None:
+    as_unit_test = RUNNER.replace("class Solver:", "class TestSolver:").replace("Solver(loader)", "TestSolver(loader)")
+    assert codes(as_unit_test, "TL403") == []

@@ -23,15 +23,14 @@ import libcst as cst
 from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
-from trainlint.analysis import modules as M
+from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.loops import LoopAnalyzer, LoopFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project, enclosing_class
 from trainlint.analysis.scopes import Def, Index, reaching_outwards, scope_index
 from trainlint.analysis.scopes import scope_of_node as scope_of_node
-from trainlint.analysis.symbols import Resolver
-from trainlint.analysis.symbols import _return_values as symbols_return_values
+from trainlint.analysis.symbols import Resolver, return_values
 from trainlint.analysis.walk import children, walk
 
 # The rules and analyses reach the scope index through this module (`D.scope_index(s)`).
@@ -119,11 +118,6 @@ def instantiation_sites(project: Project, cls: ClassFacts) -> List[Tuple[Scope, 
     return cache.get(id(cls), [])  # type: ignore[no-any-return]
 
 
-def return_values(fn: Scope) -> List[cst.BaseExpression]:
-    """The values a function returns (not those of nested defs, classes or lambdas)."""
-    return symbols_return_values(fn)
-
-
 # ------------------------------------------------------------------------------ tracer
 
 # Pending selectors, applied from the front: "item" (an element of an iterable), an int (a
@@ -193,7 +187,7 @@ class Hit:
 
 
 @dataclass(frozen=True)
-class _Frame:
+class CallFrame:
     """Walking into a callee from a call site: its parameters are that call's arguments."""
 
     callee: Scope
@@ -205,7 +199,7 @@ class _Frame:
 @dataclass
 class _State:
     pending: Tuple[Sel, ...] = ()
-    frames: Tuple[_Frame, ...] = ()
+    frames: Tuple[CallFrame, ...] = ()
     floated: Optional[Tuple[ModuleFacts, cst.CSTNode]] = None
     tensorized: Optional[Tuple[ModuleFacts, cst.CSTNode]] = None
     inst: Optional[Tuple[ClassFacts, Scope, cst.Call]] = None  # the instance `self` refers to
@@ -215,7 +209,7 @@ _MAX_STEPS = 400
 _MAX_DEPTH = 30
 
 
-class Tracer:
+class DataTracer:
     """Backward walk from an expression to its data sources."""
 
     def __init__(self, project: Project, resolver: Resolver, mode: str) -> None:
@@ -223,7 +217,7 @@ class Tracer:
         self.resolver = resolver
         self.mode = mode
 
-    def sources(self, expr: cst.BaseExpression, scope: Scope, frames: Sequence[_Frame] = ()) -> List[Hit]:
+    def sources(self, expr: cst.BaseExpression, scope: Scope, frames: Sequence[CallFrame] = ()) -> List[Hit]:
         self._hits: List[Hit] = []
         self._seen: Set[Tuple[int, int, Tuple[Sel, ...]]] = set()
         self._steps = 0
@@ -382,7 +376,7 @@ class Tracer:
                         continue
                     frames = st.frames
                     if st.inst is not None and b.scope.simple_name == "__init__":
-                        frames = frames + (_Frame(b.scope, st.inst[2], st.inst[1], True),)
+                        frames = frames + (CallFrame(b.scope, st.inst[2], st.inst[1], True),)
                     pending = ((b.index,) if b.index is not None else ()) + st.pending
                     self._walk(b.value, b.scope, _with(st, frames=frames, pending=pending), depth + 1)
                 return
@@ -563,7 +557,7 @@ class Tracer:
         if isinstance(callee, Scope):
             if any(fr.callee is callee for fr in st.frames):
                 return
-            frame = _Frame(callee, call, scope, isinstance(func, cst.Attribute))
+            frame = CallFrame(callee, call, scope, isinstance(func, cst.Attribute))
             for rv in return_values(callee):
                 self._walk(rv, callee, _with(st, frames=st.frames + (frame,)), nxt)
             return
@@ -604,7 +598,7 @@ class Tracer:
         rest = st.pending[1:]
         st2 = _with(st, pending=rest, inst=(cls, scope, call))
         if init is not None:
-            st2 = _with(st2, frames=st.frames + (_Frame(init, call, scope, True),))
+            st2 = _with(st2, frames=st.frames + (CallFrame(init, call, scope, True),))
         for rv in return_values(getitem):
             self._walk(rv, getitem, st2, nxt)
 
@@ -1024,14 +1018,14 @@ def is_training_loop(lf: LoopFacts) -> bool:
     return lf.has(L.BACKWARD)
 
 
-def loader_origins(project: Project, expr: cst.BaseExpression, scope: Scope, depth: int = 0, frames: Tuple[_Frame, ...] = ()) -> List[Tuple[cst.Call, Scope]]:
+def loader_origins(project: Project, expr: cst.BaseExpression, scope: Scope, depth: int = 0, frames: Tuple[CallFrame, ...] = ()) -> List[Tuple[cst.Call, Scope]]:
     """Every `DataLoader(...)` construction an iterable expression may be (empty if unknown)."""
     out: List[Tuple[cst.Call, Scope]] = []
     _loader_walk(project, expr, scope, depth, frames, out, set())
     return out
 
 
-def _loader_walk(project: Project, expr: cst.BaseExpression, scope: Scope, depth: int, frames: Tuple[_Frame, ...], out: List[Tuple[cst.Call, Scope]], seen: Set[Tuple[int, int]]) -> None:
+def _loader_walk(project: Project, expr: cst.BaseExpression, scope: Scope, depth: int, frames: Tuple[CallFrame, ...], out: List[Tuple[cst.Call, Scope]], seen: Set[Tuple[int, int]]) -> None:
     if depth > 12 or (id(expr), id(scope)) in seen:
         return
     seen.add((id(expr), id(scope)))
@@ -1054,7 +1048,7 @@ def _loader_walk(project: Project, expr: cst.BaseExpression, scope: Scope, depth
             return
         callee = project.resolve_callee(expr.func, scope)
         if isinstance(callee, Scope):
-            fr = _Frame(callee, expr, scope, isinstance(expr.func, cst.Attribute))
+            fr = CallFrame(callee, expr, scope, isinstance(expr.func, cst.Attribute))
             for rv in return_values(callee):
                 _loader_walk(project, rv, callee, nxt, frames + (fr,), out, seen)
         return
@@ -1091,7 +1085,7 @@ def _loader_walk(project: Project, expr: cst.BaseExpression, scope: Scope, depth
                 return
 
 
-def _element_walk(project: Project, expr: cst.BaseExpression, i: int, scope: Scope, depth: int, frames: Tuple[_Frame, ...], out: List[Tuple[cst.Call, Scope]], seen: Set[Tuple[int, int]]) -> None:
+def _element_walk(project: Project, expr: cst.BaseExpression, i: int, scope: Scope, depth: int, frames: Tuple[CallFrame, ...], out: List[Tuple[cst.Call, Scope]], seen: Set[Tuple[int, int]]) -> None:
     """The loaders element `i` of a tuple expression may be: a literal tuple, what a project
     function returns in that place, or a name bound to either."""
     if depth > 12:
@@ -1103,7 +1097,7 @@ def _element_walk(project: Project, expr: cst.BaseExpression, i: int, scope: Sco
     if isinstance(expr, cst.Call):
         callee = project.resolve_callee(expr.func, scope)
         if isinstance(callee, Scope):
-            fr = _Frame(callee, expr, scope, isinstance(expr.func, cst.Attribute))
+            fr = CallFrame(callee, expr, scope, isinstance(expr.func, cst.Attribute))
             for rv in return_values(callee):
                 _element_walk(project, rv, i, callee, depth + 1, frames + (fr,), out, seen)
         return
@@ -1114,7 +1108,7 @@ def _element_walk(project: Project, expr: cst.BaseExpression, i: int, scope: Sco
                     _element_walk(project, d.value, i, s, depth + 1, frames, out, seen)
 
 
-def _loader_param(project: Project, name: str, fn: Scope, depth: int, frames: Tuple[_Frame, ...], out: List[Tuple[cst.Call, Scope]], seen: Set[Tuple[int, int]]) -> None:
+def _loader_param(project: Project, name: str, fn: Scope, depth: int, frames: Tuple[CallFrame, ...], out: List[Tuple[cst.Call, Scope]], seen: Set[Tuple[int, int]]) -> None:
     for fr in reversed(frames):
         if fr.callee is fn:
             arg = C.bind_default(fr.call, fn, name, fr.bound_method)

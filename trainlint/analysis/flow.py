@@ -22,7 +22,7 @@ from libcst.metadata import CodeRange
 
 from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
-from trainlint.analysis import modules as M
+from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.names import dotted
 from trainlint.analysis.positions import positions

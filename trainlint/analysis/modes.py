@@ -18,7 +18,7 @@ from trainlint.analysis import flow as FL
 from trainlint.analysis import gradmode as GM
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
-from trainlint.analysis import modules as M
+from trainlint.analysis import module_facts as M
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.loops import Event, LoopAnalyzer, LoopFacts

@@ -150,17 +150,34 @@ class Project:
             return self.lookup(qual, mod)
         if isinstance(func, cst.Attribute) and self.instance_class is not None and func.attr.value in self.method_names():
             cls = self.instance_class(func.value, scope)
-            if cls is not None:
+            if cls is not None and not (func.attr.value in _MODULE_API and self.is_torch_module(cls)):
                 return self.method_of(cls, func.attr.value)
         return None
 
+    def is_torch_module(self, cls: ClassFacts) -> bool:
+        """A subclass of `nn.Module` (or of a Lightning module): its `train()` is the mode switch."""
+        return any(q.startswith(("torch.nn.", "pytorch_lightning.", "lightning.")) for q in self.base_quals(cls))
+
     def method_names(self) -> Set[str]:
         """Every method name defined by a project class (a cheap filter before typing a
-        receiver), less private names and the `nn.Module`/tensor API that project classes
-        override (`forward`, `to`, `state_dict`...): calls of those are read as what they are."""
+        receiver), less private names and the `nn.Module`/tensor API that module classes
+        override (`forward`, `to`, `state_dict`...): calls of those are read as what they are.
+        A class that is not a module (a trainer, a solver) keeps its `train`/`eval` methods."""
         if self._method_names is None:
-            names = {name for m in self.modules for c in m.classes.values() for name in c.methods}
-            self._method_names = {n for n in names if not n.startswith("_") and n not in _MODULE_API}
+            names: Set[str] = set()
+            for m in self.modules:
+                for c in m.classes.values():
+                    # (a runner's own `train(loader)` is a method to follow, a module's is not)
+                    plain = None
+                    for name in c.methods:
+                        if name.startswith("_"):
+                            continue
+                        if name in _MODULE_API:
+                            plain = (not self.is_torch_module(c)) if plain is None else plain
+                            if not plain:
+                                continue
+                        names.add(name)
+            self._method_names = names
         return self._method_names
 
     def method_of(self, cls: ClassFacts, name: str, depth: int = 0) -> Optional[Scope]:

@@ -33,10 +33,19 @@ def is_test_code(scope: Scope) -> bool:
         return True  # `tests/unit/test_x.py`; a folder higher up says nothing about the project
     s: Optional[Scope] = scope
     while s is not None:
-        if s.simple_name.startswith("test") or any(d.rsplit(".", 1)[-1] == "fixture" for d in s.decorators):
+        if s.cls is not None and s.cls.name.startswith("Test"):
+            return True  # a test case class's methods
+        if s.simple_name.startswith("test") and s.simple_name not in _EVALUATION_NAMES:
+            return True
+        if any(d.rsplit(".", 1)[-1] == "fixture" for d in s.decorators):
             return True
         s = s.parent
     return False
+
+
+# `def test(model, loader)` in a training script evaluates the model on the test split (the
+# PyTorch MNIST example's shape); pytest collects such names only from test files.
+_EVALUATION_NAMES = frozenset({"test", "testing", "test_epoch", "test_one_epoch", "test_step", "test_loop", "test_net"})
 
 
 def is_probe(scope: Scope) -> bool:

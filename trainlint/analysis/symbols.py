@@ -14,7 +14,7 @@ import libcst as cst
 
 from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
-from trainlint.analysis import modules as M
+from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project, enclosing_class
@@ -517,5 +517,3 @@ def return_values(fn: Scope) -> List[cst.BaseExpression]:
     cache[id(fn)] = out
     return out
 
-
-_return_values = return_values  # (the old name, still imported by analysis/data.py)

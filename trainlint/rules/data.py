@@ -35,12 +35,12 @@ def _mine(ctx: RuleContext, findings: List[Finding]) -> Iterator[Finding]:
             yield f
 
 
-def _frames(e: Event) -> List[D._Frame]:
+def _frames(e: Event) -> List[D.CallFrame]:
     """The call chain from a loop down to the helper an event is in, as tracer frames."""
-    frames: List[D._Frame] = []
+    frames: List[D.CallFrame] = []
     for i, (caller, call) in enumerate(e.via):
         callee = e.via[i + 1][0] if i + 1 < len(e.via) else e.scope
-        frames.append(D._Frame(callee, call, caller, isinstance(call.func, cst.Attribute)))
+        frames.append(D.CallFrame(callee, call, caller, isinstance(call.func, cst.Attribute)))
     return frames
 
 
@@ -55,7 +55,7 @@ _KIND_TEXT = {
 
 def _tl301(ctx: RuleContext) -> List[Finding]:
     project, resolver = ctx.project, ctx.resolver
-    tracer = D.Tracer(project, resolver, D.SCALE)
+    tracer = D.DataTracer(project, resolver, D.SCALE)
     out: List[Finding] = []
     seen_calls: Set[int] = set()
     reported: Set[int] = set()
@@ -372,7 +372,7 @@ def _tl303(ctx: RuleContext) -> List[Finding]:
     project = ctx.project
     if not any(any(r in m.text for r in _READER_WORDS) for m in project.modules):
         return []  # no table is read anywhere: nothing to trace
-    tracer = D.Tracer(project, ctx.resolver, D.NAN)
+    tracer = D.DataTracer(project, ctx.resolver, D.NAN)
     by_source: Dict[int, Tuple[D.Hit, ModuleFacts, cst.Call]] = {}
     order: List[int] = []
     for m in project.modules:

@@ -15,7 +15,7 @@ import libcst as cst
 
 from trainlint import fixes
 from trainlint.analysis import flow as FL
-from trainlint.analysis import modules as M
+from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import ModuleFacts
 from trainlint.analysis.flow import LossCall, Op
 from trainlint.diagnostics import Severity

@@ -13,7 +13,7 @@ from trainlint.analysis import calls as C
 from trainlint.analysis import flow as FL
 from trainlint.analysis import loops as L
 from trainlint.analysis import modes as MD
-from trainlint.analysis import modules as M
+from trainlint.analysis import module_facts as M
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.loops import LoopFacts

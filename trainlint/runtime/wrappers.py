@@ -361,9 +361,9 @@ def _before_loss(tracer: "Tracer", name: str, args: Tuple[Any, ...], kwargs: Dic
 
 
 def _full_calls() -> int:
-    from trainlint.runtime.hooks import _FULL_LOSS_CALLS
+    from trainlint.runtime.hooks import FULL_LOSS_CALLS
 
-    return _FULL_LOSS_CALLS
+    return FULL_LOSS_CALLS
 
 
 def _after_loss(tracer: "Tracer", name: str, key: Tuple[str, str, int], out: Any) -> None:

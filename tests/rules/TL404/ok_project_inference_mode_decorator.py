@@ -1,0 +1,35 @@
+"""evaluate() is decorated with the project's own smart_inference_mode() factory, which wraps
+torch.inference_mode or torch.no_grad.
+"""
+
+import torch
+import torch.nn as nn
+
+def smart_inference_mode(fast=True):
+    def decorate(fn):
+        return (torch.inference_mode if fast else torch.no_grad)()(fn)
+    return decorate
+
+
+model = nn.Sequential(nn.Linear(14, 64), nn.ReLU(), nn.Linear(64, 2))
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+criterion = nn.CrossEntropyLoss()
+x, y = torch.randn(100, 14), torch.randint(0, 2, (100,))
+
+
+@smart_inference_mode()
+def evaluate():
+    model.eval()
+    for i in range(0, 100, 50):
+        logits = model(x[i:i + 50])
+        val_loss = criterion(logits, y[i:i + 50]).item()
+
+
+for epoch in range(2):
+    model.train()
+    for i in range(0, 100, 20):
+        optimizer.zero_grad()
+        loss = criterion(model(x[i:i + 20]), y[i:i + 20])
+        loss.backward()
+        optimizer.step()
+    evaluate()

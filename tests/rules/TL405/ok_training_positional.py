@@ -1,0 +1,13 @@
+"""F.dropout with self.training as its third positional argument."""
+
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.drop = nn.Dropout(0.2)
+
+    def forward(self, x):
+        return F.dropout(self.fc(x), 0.5, self.training)
