@@ -120,7 +120,12 @@ def split_bound(files: List[str], texts: List[str], settings: Settings) -> Dict[
     timings = Timings()
     check_paths(files, settings, options=RunOptions(jobs=1, use_cache=False, timings=timings))
     ph = timings.phases
-    r, p, f, q = ph.get("read", 0.0), ph.get("parse", 0.0), ph.get("facts", 0.0), ph.get("rules", 0.0) + ph.get("positions", 0.0)
+    r, p, f, q = (
+        ph.get("read", 0.0),
+        ph.get("parse", 0.0),
+        ph.get("facts", 0.0),
+        ph.get("rules", 0.0) + ph.get("positions", 0.0),
+    )
     total = sum(ph.values())
     gc.collect()
     gc.disable()
@@ -201,7 +206,9 @@ def main() -> None:
     print(f"components: {len(groups)}, the largest holds {share:.0%} of the bytes")
     cold2 = timed(lambda: cold(2), args.repeat)
     print(f"cold, 2 jobs:                    {cold2:7.2f} s   ratio {cold2 / cold1:.2f}  [<= 0.6 on 2 cores]")
-    nosplit = timed(lambda: check_paths(files, settings, options=RunOptions(jobs=2, use_cache=False, split=False)), args.repeat)
+    nosplit = timed(
+        lambda: check_paths(files, settings, options=RunOptions(jobs=2, use_cache=False, split=False)), args.repeat
+    )
     print(f"cold, 2 jobs, largest not split: {nosplit:7.2f} s   ratio {nosplit / cold1:.2f}")
     bound = split_bound(files, texts, settings)
     print(
@@ -223,7 +230,9 @@ def main() -> None:
     tl_cli = cli_run(cli)
     if args.torchfix:
         tf = cli_run([args.torchfix, "--select", "ALL", *files])
-        print(f"torchfix --select ALL:           {tf:7.2f} s vs trainlint CLI {tl_cli:.2f} s   ratio {tf / tl_cli:.1f}  [>= 5]")
+        print(
+            f"torchfix --select ALL:           {tf:7.2f} s vs trainlint CLI {tl_cli:.2f} s   ratio {tf / tl_cli:.1f}  [>= 5]"
+        )
     else:
         print(f"trainlint CLI, cold, 1 job:      {tl_cli:7.2f} s   (pass --torchfix PATH to compare)")
     del folders
@@ -239,7 +248,9 @@ def main() -> None:
             rss = peak_rss_mb(cli)
             print(f"peak RSS, CLI on the corpus:     {rss:7.0f} MB  [<= 300 MB]")
             copies = copy_corpus(files, os.path.join(tmp, "x4m"), 4)
-            rss4 = peak_rss_mb([sys.executable, "-m", "trainlint", "check", "--no-cache", "-j1", "--exit-zero", "-q", *copies])
+            rss4 = peak_rss_mb(
+                [sys.executable, "-m", "trainlint", "check", "--no-cache", "-j1", "--exit-zero", "-q", *copies]
+            )
             print(f"peak RSS, CLI on 4x the corpus:  {rss4:7.0f} MB")
 
     tracer = os.path.join(HERE, "bench_tracer.py")

@@ -35,9 +35,16 @@ from trainlint.runtime.hooks import Tracer  # noqa: E402
 
 def cnn() -> Tuple[nn.Module, torch.Tensor, torch.Tensor]:
     model = nn.Sequential(
-        nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(32 * 8 * 8, 128), nn.ReLU(), nn.Linear(128, 10),
+        nn.Conv2d(3, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(32 * 8 * 8, 128),
+        nn.ReLU(),
+        nn.Linear(128, 10),
     )
     return model, torch.randn(64, 3, 32, 32), torch.randint(0, 10, (64,))
 
@@ -87,8 +94,9 @@ def traced(step: Callable[[], None], n: int, sink: FdSink) -> Tuple[float, float
     return first, rest
 
 
-def measure(name: str, build: Callable[[], Tuple[nn.Module, torch.Tensor, torch.Tensor]], steps: int,
-            rounds: int, sink: FdSink) -> Dict[str, float]:
+def measure(
+    name: str, build: Callable[[], Tuple[nn.Module, torch.Tensor, torch.Tensor]], steps: int, rounds: int, sink: FdSink
+) -> Dict[str, float]:
     torch.manual_seed(0)
     model, x, y = build()
     step = make_step(model, x, y)
@@ -121,7 +129,9 @@ def startup(runs: int = 3) -> float:
     root = os.path.dirname(HERE)
     out = []
     for _ in range(runs):
-        res = subprocess.run([sys.executable, "-c", _STARTUP.format(root=root)], capture_output=True, text=True, check=True)
+        res = subprocess.run(
+            [sys.executable, "-c", _STARTUP.format(root=root)], capture_output=True, text=True, check=True
+        )
         out.append(float(res.stdout.strip().splitlines()[-1]))
     return statistics.median(out)
 
@@ -131,20 +141,28 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=30, help="steps per timed block")
     parser.add_argument("--rounds", type=int, default=5, help="plain/traced block pairs")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 keeps timings stable)")
-    parser.add_argument("--clock", choices=["cpu", "wall"], default="cpu",
-                        help="cpu: process CPU time (robust on a loaded machine); wall: elapsed time")
+    parser.add_argument(
+        "--clock",
+        choices=["cpu", "wall"],
+        default="cpu",
+        help="cpu: process CPU time (robust on a loaded machine); wall: elapsed time",
+    )
     args = parser.parse_args()
     global CLOCK
     CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     torch.set_num_threads(args.threads)
     sink = FdSink(os.open(os.devnull, os.O_WRONLY))
-    print(f"torch {torch.__version__}, {args.threads} CPU thread(s), {args.rounds} rounds x {args.steps} steps, "
-          f"{args.clock} time")
+    print(
+        f"torch {torch.__version__}, {args.threads} CPU thread(s), {args.rounds} rounds x {args.steps} steps, "
+        f"{args.clock} time"
+    )
     ok = True
     for name, build in (("cnn", cnn), ("mlp", mlp)):
         r = measure(name, build, args.steps, args.rounds, sink)
-        print(f"{name}: plain {r['plain_ms']:.2f} ms/step, traced {r['traced_ms']:.2f} ms/step, "
-              f"ratio {r['ratio']:.2f}x (first traced step {r['first_ms']:.2f} ms, {r['first_ratio']:.2f}x)")
+        print(
+            f"{name}: plain {r['plain_ms']:.2f} ms/step, traced {r['traced_ms']:.2f} ms/step, "
+            f"ratio {r['ratio']:.2f}x (first traced step {r['first_ms']:.2f} ms, {r['first_ratio']:.2f}x)"
+        )
         if name == "cnn" and r["ratio"] > 1.5:
             ok = False
     s = startup()

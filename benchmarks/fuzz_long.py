@@ -29,8 +29,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Relative weights of the generators.
 WEIGHTS: Dict[str, int] = {
-    "grammar": 22, "libcst_nodes": 4, "spliced": 14, "mutated": 25, "notebook": 8,
-    "corrupted_bytes": 10, "random_bytes": 7, "nested": 6, "autofix": 4,
+    "grammar": 22,
+    "libcst_nodes": 4,
+    "spliced": 14,
+    "mutated": 25,
+    "notebook": 8,
+    "corrupted_bytes": 10,
+    "random_bytes": 7,
+    "nested": 6,
+    "autofix": 4,
 }
 
 
@@ -68,7 +75,9 @@ def worker(kind: str, seed: int, count: int, out: Path, index: int) -> None:
         "mutated": tf.mutated_project(),
         "notebook": tf.notebook_of(),
         "corrupted_bytes": tf.corrupted_bytes(),
-        "random_bytes": st.tuples(st.binary(max_size=4000), st.sampled_from(["train.py", "nb.ipynb", "x.pyi"])).map(lambda t: {t[1]: t[0]}),
+        "random_bytes": st.tuples(st.binary(max_size=4000), st.sampled_from(["train.py", "nb.ipynb", "x.pyi"])).map(
+            lambda t: {t[1]: t[0]}
+        ),
         "nested": tf.nested_program(),
         "autofix": tf.mutated_project(),
     }
@@ -78,7 +87,13 @@ def worker(kind: str, seed: int, count: int, out: Path, index: int) -> None:
 
     # One generator per worker process: the parent spreads the generators over the chunks.
     @hseed(seed)
-    @settings(max_examples=count, deadline=None, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=count,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(strategies[kind])
     def run_one(files: Dict[str, bytes]) -> None:
         _save(out, index, kind, files)
@@ -153,8 +168,21 @@ def main(argv: List[str]) -> int:
         for index in range(args.workers):
             if index not in running and launched < chunks:
                 seed = rng.randrange(2**32)
-                cmd = [sys.executable, __file__, "--worker", "--kind", schedule[launched], "--seed", str(seed),
-                       "--chunk", str(args.chunk), "--out", str(out), "--index", str(index)]
+                cmd = [
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    "--kind",
+                    schedule[launched],
+                    "--seed",
+                    str(seed),
+                    "--chunk",
+                    str(args.chunk),
+                    "--out",
+                    str(out),
+                    "--index",
+                    str(index),
+                ]
                 log = open(out / f"worker-{index}.log", "wb")  # the child keeps its own copy of the handle
                 running[index] = (subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT), seed)
                 log.close()
@@ -184,7 +212,9 @@ def main(argv: List[str]) -> int:
                 pass
         total = _totals(out)
         done = sum(n for n, _ in total.values())
-        sys.stderr.write(f"\r{done} programs, {sum(f for _, f in total.values()) + crashes} failures, {time.monotonic() - start:.0f} s ")
+        sys.stderr.write(
+            f"\r{done} programs, {sum(f for _, f in total.values()) + crashes} failures, {time.monotonic() - start:.0f} s "
+        )
     sys.stderr.write("\n")
     total = _totals(out)
     runs = sum(n for n, _ in total.values())

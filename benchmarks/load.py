@@ -102,10 +102,20 @@ def generate(root: str, files: int, seed: int = 0) -> int:
             written += 1
         pkg, m, kind = os.path.basename(folder), i // 10, i % 10
         params = dict(
-            pkg=pkg, m=m, i=i, d=rng.choice([8, 16, 32]), c=rng.choice([2, 3, 10]), h=rng.choice([32, 64]),
-            n=rng.choice([128, 256]), bs=rng.choice([16, 32]), ep=rng.randint(1, 5),
-            opt=rng.choice(["SGD", "Adam", "AdamW"]), lr=rng.choice([0.1, 0.01, 1e-3, 3e-4]),
-            p=rng.choice([0.0, 0.1, 0.5]), k=rng.randint(2, 9), total=rng.randint(100, 1000),
+            pkg=pkg,
+            m=m,
+            i=i,
+            d=rng.choice([8, 16, 32]),
+            c=rng.choice([2, 3, 10]),
+            h=rng.choice([32, 64]),
+            n=rng.choice([128, 256]),
+            bs=rng.choice([16, 32]),
+            ep=rng.randint(1, 5),
+            opt=rng.choice(["SGD", "Adam", "AdamW"]),
+            lr=rng.choice([0.1, 0.01, 1e-3, 3e-4]),
+            p=rng.choice([0.0, 0.1, 0.5]),
+            k=rng.randint(2, 9),
+            total=rng.randint(100, 1000),
         )
         if kind == 0:
             name = f"models_{m}.py"
@@ -138,8 +148,21 @@ sys.stdout.buffer.write(proc.stdout)
 
 
 def measure(folder: str, jobs: int) -> Dict[str, Any]:
-    cmd = [sys.executable, "-m", "trainlint", "check", folder, "--isolated", "--no-cache", "--select", "ALL",
-           "--format", "json", "-j", str(jobs)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "trainlint",
+        "check",
+        folder,
+        "--isolated",
+        "--no-cache",
+        "--select",
+        "ALL",
+        "--format",
+        "json",
+        "-j",
+        str(jobs),
+    ]
     out = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, check=True).stdout
     head, _, body = out.partition(b"\n")
     stats: Dict[str, Any] = json.loads(head)

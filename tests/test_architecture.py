@@ -9,8 +9,16 @@ from typing import Dict, List, Set
 
 PACKAGE = Path(__file__).resolve().parent.parent / "trainlint"
 DRIVERS = {
-    "trainlint.discover", "trainlint.plan", "trainlint.context", "trainlint.pipeline", "trainlint.split",
-    "trainlint.engine", "trainlint.fixes.apply", "trainlint.cache", "trainlint.lsp", "trainlint.cli",
+    "trainlint.discover",
+    "trainlint.plan",
+    "trainlint.context",
+    "trainlint.pipeline",
+    "trainlint.split",
+    "trainlint.engine",
+    "trainlint.fixes.apply",
+    "trainlint.cache",
+    "trainlint.lsp",
+    "trainlint.cli",
 }
 
 

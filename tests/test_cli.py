@@ -187,8 +187,21 @@ def test_json_output_follows_the_contract(write_tree):
     assert set(data["summary"]) >= {"files", "diagnostics", "errors"}
     assert data["summary"]["files"] == 1
     (d,) = data["diagnostics"]
-    assert set(d) >= {"code", "name", "severity", "message", "path", "line", "column", "end_line",
-                      "end_column", "status", "related", "fix", "evidence"}
+    assert set(d) >= {
+        "code",
+        "name",
+        "severity",
+        "message",
+        "path",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "status",
+        "related",
+        "fix",
+        "evidence",
+    }
     assert (d["code"], d["name"], d["severity"], d["status"]) == ("TL101", "missing-zero-grad", "error", "suspected")
     assert (d["path"], d["line"], d["column"], d["end_line"]) == ("train.py", BUGGY_LINE, 5, BUGGY_LINE)
     assert d["end_column"] == 5 + len("loss.backward()")
@@ -267,10 +280,14 @@ def test_explain_by_code_and_name_and_unknown():
 def test_no_color_when_piped_or_no_color(write_tree):
     root = write_tree({"train.py": BUGGY})
     env = dict(os.environ, FORCE_COLOR="1")
-    colored = subprocess.run([sys.executable, "-m", "trainlint", "train.py"], cwd=root, capture_output=True, text=True, env=env)
+    colored = subprocess.run(
+        [sys.executable, "-m", "trainlint", "train.py"], cwd=root, capture_output=True, text=True, env=env
+    )
     assert "\033[" in colored.stdout
     env["NO_COLOR"] = "1"
-    plain = subprocess.run([sys.executable, "-m", "trainlint", "train.py"], cwd=root, capture_output=True, text=True, env=env)
+    plain = subprocess.run(
+        [sys.executable, "-m", "trainlint", "train.py"], cwd=root, capture_output=True, text=True, env=env
+    )
     assert plain.returncode == 1 and "\033[" not in plain.stdout
     assert "Found 1 problem" in plain.stderr
 

@@ -30,7 +30,10 @@ from trainlint.diagnostics import Edit, Fix
 from trainlint.fixes.apply import EditError, check_outside_unchanged, fix_paths, write_changes
 from trainlint.testing import lint_source
 
-FIXED = CLEAN.replace("    opt.zero_grad()\n    loss = crit(model(x), y)\n    loss.backward()", "    loss = crit(model(x), y)\n    opt.zero_grad()\n    loss.backward()")
+FIXED = CLEAN.replace(
+    "    opt.zero_grad()\n    loss = crit(model(x), y)\n    loss.backward()",
+    "    loss = crit(model(x), y)\n    opt.zero_grad()\n    loss.backward()",
+)
 
 
 def run_cli(*args: str) -> "object":
@@ -79,7 +82,9 @@ def test_without_fix_the_hint_and_json_carry_the_fix(tmp_path: Path):
     out = json.loads(run_cli("--format", "json", str(f)).stdout)
     fix = out["diagnostics"][0]["fix"]
     assert fix["applicability"] == "safe"
-    assert fix["edits"] == [{"line": 10, "column": 1, "end_line": 10, "end_column": 1, "content": "    opt.zero_grad()\n"}]
+    assert fix["edits"] == [
+        {"line": 10, "column": 1, "end_line": 10, "end_column": 1, "content": "    opt.zero_grad()\n"}
+    ]
     assert f.read_text(encoding="utf-8") == BUGGY
 
 
@@ -182,8 +187,11 @@ def test_text_outside_the_edits_must_not_change():
 def test_overlapping_fixes_wait_for_the_next_pass(tmp_path: Path):
     # TL102 moves zero_grad after the scaler step, TL107 inserts update() there too: the two
     # insertions at one place are applied in two passes, in a definite order.
-    code = BUGGY.replace("crit = nn.CrossEntropyLoss()\n", "crit = nn.CrossEntropyLoss()\nscaler = torch.amp.GradScaler()\n").replace(
-        "    loss.backward()\n    opt.step()\n", "    scaler.scale(loss).backward()\n    opt.zero_grad()\n    scaler.step(opt)\n"
+    code = BUGGY.replace(
+        "crit = nn.CrossEntropyLoss()\n", "crit = nn.CrossEntropyLoss()\nscaler = torch.amp.GradScaler()\n"
+    ).replace(
+        "    loss.backward()\n    opt.step()\n",
+        "    scaler.scale(loss).backward()\n    opt.zero_grad()\n    scaler.step(opt)\n",
     )
     f = tmp_path / "train.py"
     f.write_text(code, encoding="utf-8")
@@ -191,14 +199,22 @@ def test_overlapping_fixes_wait_for_the_next_pass(tmp_path: Path):
     assert res.exit_code == 0, res.output + res.stderr
     assert "1 × TL102" in res.stderr and "1 × TL107" in res.stderr
     tail = f.read_text(encoding="utf-8").split("backward()\n")[1]
-    assert tail in ("    scaler.step(opt)\n    scaler.update()\n    opt.zero_grad()\n", "    scaler.step(opt)\n    opt.zero_grad()\n    scaler.update()\n")
+    assert tail in (
+        "    scaler.step(opt)\n    scaler.update()\n    opt.zero_grad()\n",
+        "    scaler.step(opt)\n    opt.zero_grad()\n    scaler.update()\n",
+    )
 
 
 # ---------------------------------------------------------------------------- notebooks
 
 
 def _notebook(cells: List[dict]) -> str:
-    nb = {"cells": cells, "metadata": {"kernelspec": {"language": "python", "name": "python3"}}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": cells,
+        "metadata": {"kernelspec": {"language": "python", "name": "python3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -227,7 +243,9 @@ def test_notebook_fix_edits_the_cell_and_keeps_everything_else(tmp_path: Path):
     assert res.exit_code == 0, res.output + res.stderr
     fixed_cells = json.loads(f.read_text(encoding="utf-8"))["cells"]
     expected = [dict(c) for c in cells]
-    expected[2] = dict(cells[2], source=("for step" + FIXED.split("for step")[1]).rstrip("\n").splitlines(keepends=True))
+    expected[2] = dict(
+        cells[2], source=("for step" + FIXED.split("for step")[1]).rstrip("\n").splitlines(keepends=True)
+    )
     assert fixed_cells == expected
     assert f.read_text(encoding="utf-8") == _notebook(expected)
 

@@ -142,7 +142,10 @@ def test_tl102_moves_zero_grad_after_the_step_with_its_comment():
             opt.step()
         """
     )
-    after = before.replace("    # reset\n    opt.zero_grad()  # here\n    opt.step()\n", "    opt.step()\n    # reset\n    opt.zero_grad()  # here\n")
+    after = before.replace(
+        "    # reset\n    opt.zero_grad()  # here\n    opt.step()\n",
+        "    opt.step()\n    # reset\n    opt.zero_grad()  # here\n",
+    )
     assert_fix(before, after, "TL102")
 
 
@@ -218,7 +221,9 @@ def test_tl106_clip_after_a_scaler_step_moves_before_it_with_unscale():
         """
     )
     clip = "    nn.utils.clip_grad_norm_(model.parameters(), 1.0)\n"
-    after = before.replace(clip, "").replace("    scaler.step(opt)\n", "    scaler.unscale_(opt)\n" + clip + "    scaler.step(opt)\n")
+    after = before.replace(clip, "").replace(
+        "    scaler.step(opt)\n", "    scaler.unscale_(opt)\n" + clip + "    scaler.step(opt)\n"
+    )
     assert_fix(before, after, "TL106")
     assert "TL107" not in [d.code for d in lint_source(after)]
 
@@ -257,7 +262,9 @@ def test_tl107_unscale_before_clipping():
 
 
 def test_tl107_update_after_scaler_step():
-    before = src(AMP.replace("    nn.utils.clip_grad_norm_(model.parameters(), 1.0)\n", "").replace("    scaler.update()\n", ""))
+    before = src(
+        AMP.replace("    nn.utils.clip_grad_norm_(model.parameters(), 1.0)\n", "").replace("    scaler.update()\n", "")
+    )
     after = before.replace("    scaler.step(opt)\n", "    scaler.step(opt)\n    scaler.update()\n")
     assert_fix(before, after, "TL107")
 
@@ -302,7 +309,11 @@ def _pages_with_fixed_blocks() -> List[Tuple[str, str, str]]:
     return out
 
 
-@pytest.mark.parametrize("code,bad,expected", _pages_with_fixed_blocks(), ids=lambda v: v if isinstance(v, str) and v.startswith("TL") else "")
+@pytest.mark.parametrize(
+    "code,bad,expected",
+    _pages_with_fixed_blocks(),
+    ids=lambda v: v if isinstance(v, str) and v.startswith("TL") else "",
+)
 def test_page_fixed_block_is_what_fix_makes_of_the_first_bad_block(code, bad, expected):
     out, applied = fixed(bad, unsafe=True)
     assert code in applied
@@ -343,7 +354,9 @@ def test_tl201_drops_an_inline_softmax_in_forward_unsafe():
             optimizer.step()
         """
     )
-    after = before.replace("return F.softmax(\n            self.fc(x),\n            dim=1,\n        )", "return self.fc(x)")
+    after = before.replace(
+        "return F.softmax(\n            self.fc(x),\n            dim=1,\n        )", "return self.fc(x)"
+    )
     assert_fix(before, after, "TL201", "unsafe")
 
 
@@ -423,7 +436,12 @@ def test_tl203_renames_the_loss_constructor_and_the_functional_form():
     )
     assert_fix(before, before.replace("nn.BCELoss()", "nn.BCEWithLogitsLoss()"), "TL203", "unsafe")
     functional = before.replace("bce(model(x), y)", "F.binary_cross_entropy(model(x), y)")
-    assert_fix(functional, functional.replace("F.binary_cross_entropy(", "F.binary_cross_entropy_with_logits("), "TL203", "unsafe")
+    assert_fix(
+        functional,
+        functional.replace("F.binary_cross_entropy(", "F.binary_cross_entropy_with_logits("),
+        "TL203",
+        "unsafe",
+    )
 
 
 def test_tl203_no_fix_when_the_same_loss_also_gets_probabilities():
@@ -450,7 +468,9 @@ def test_tl204_softmax_becomes_log_softmax():
             opt.step()
         """
     )
-    assert_fix(before, before.replace("F.softmax(model(x), dim=1)", "F.log_softmax(model(x), dim=1)"), "TL204", "unsafe")
+    assert_fix(
+        before, before.replace("F.softmax(model(x), dim=1)", "F.log_softmax(model(x), dim=1)"), "TL204", "unsafe"
+    )
 
 
 def test_tl204_raw_scores_switch_to_cross_entropy():
@@ -469,7 +489,9 @@ def test_tl207_passes_dim_and_says_which():
     before = src("probs = F.softmax(model(torch.randn(2, 4)))\n")
     fix = fix_of(before, "TL207")
     assert fix is not None and "dim=-1" in fix.description
-    assert_fix(before, before.replace("model(torch.randn(2, 4)))", "model(torch.randn(2, 4)), dim=-1)"), "TL207", "unsafe")
+    assert_fix(
+        before, before.replace("model(torch.randn(2, 4)))", "model(torch.randn(2, 4)), dim=-1)"), "TL207", "unsafe"
+    )
     layer = src("act = nn.Softmax()\n")
     assert_fix(layer, layer.replace("nn.Softmax()", "nn.Softmax(dim=-1)"), "TL207", "unsafe")
 
@@ -488,7 +510,8 @@ for x, y in loader:
 def test_tl302_adds_shuffle_following_a_one_argument_per_line_call():
     before = src(
         "from torch.utils.data import DataLoader, TensorDataset\n"
-        "loader = DataLoader(\n    TensorDataset(torch.randn(64, 4), torch.arange(64) // 32),\n    batch_size=8\n)\n" + LOADER_LOOP
+        "loader = DataLoader(\n    TensorDataset(torch.randn(64, 4), torch.arange(64) // 32),\n    batch_size=8\n)\n"
+        + LOADER_LOOP
     )
     after = before.replace("    batch_size=8\n)", "    batch_size=8,\n    shuffle=True\n)")
     assert_fix(before, after, "TL302")
@@ -603,7 +626,10 @@ def test_tl404_wraps_the_loop_with_the_module_alias_for_torch():
         """
     )
     body = "    # held-out pass\n    for x, y in data:\n        print(crit(net(x), y).item())\n"
-    after = before.replace(body, "    # held-out pass\n    with tt.no_grad():\n        for x, y in data:\n            print(crit(net(x), y).item())\n")
+    after = before.replace(
+        body,
+        "    # held-out pass\n    with tt.no_grad():\n        for x, y in data:\n            print(crit(net(x), y).item())\n",
+    )
     assert_fix(before, after, "TL404")
 
 
@@ -661,7 +687,8 @@ for step in range(5):
 """
     )
     after = before.replace(
-        "    w -= lr * w.grad\n    b -= lr * b.grad\n", "    with torch.no_grad():\n        w -= lr * w.grad\n        b -= lr * b.grad\n"
+        "    w -= lr * w.grad\n    b -= lr * b.grad\n",
+        "    with torch.no_grad():\n        w -= lr * w.grad\n        b -= lr * b.grad\n",
     )
     assert_fix(before, after, "TL602", "unsafe")
 
@@ -678,7 +705,9 @@ for step in range(5):
         b -= lr * b.grad
 """
     )
-    after = before.replace("        b -= lr * b.grad\n", "        b -= lr * b.grad\n        w.grad = None\n        b.grad = None\n")
+    after = before.replace(
+        "        b -= lr * b.grad\n", "        b -= lr * b.grad\n        w.grad = None\n        b.grad = None\n"
+    )
     assert_fix(before, after, "TL603", "unsafe")
 
 

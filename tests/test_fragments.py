@@ -60,7 +60,11 @@ def test_the_guess_through_the_command_line(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.run(
         [sys.executable, "-m", "trainlint", "check", "frag.py", "--output-format", "json", "--no-cache", "--isolated"],
-        cwd=str(tmp_path), capture_output=True, text=True, timeout=120, env=env,
+        cwd=str(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
     )
     [d] = json.loads(proc.stdout)["diagnostics"]
     assert (d["code"], d["severity"], d["guess"]) == ("TL201", "warning", True) and d["message"].endswith(NOTE)
@@ -85,15 +89,21 @@ def test_only_the_findings_resting_on_the_assumption_are_guesses():
     got = {d.code: d for d in check({"a.py": src})}
     assert got["TL101"].severity == Severity.ERROR and not got["TL101"].guess
     assert got["TL201"].severity == Severity.WARNING and got["TL201"].guess
-    assert got["TL201"].message.endswith("(assuming `F` is `torch.nn.functional` and `nn` is `torch.nn`: this file does not import them)")
+    assert got["TL201"].message.endswith(
+        "(assuming `F` is `torch.nn.functional` and `nn` is `torch.nn`: this file does not import them)"
+    )
 
 
 def test_severity_goes_down_one_step():
     src = "model = nn.Linear(4, 2)\noptimizer = optim.Adam(model.parameters(), lr=3.0)\n"
     [d] = [d for d in check({"lr.py": src}) if d.code == "TL501"]
     assert d.severity == Severity.INFO and d.guess  # TL501 is a warning otherwise
-    assert d.message.endswith("(assuming `nn` is `torch.nn` and `optim` is `torch.optim`: this file does not import them)")
-    plain = [d for d in check({"lr.py": "import torch.nn as nn\nimport torch.optim as optim\n" + src}) if d.code == "TL501"]
+    assert d.message.endswith(
+        "(assuming `nn` is `torch.nn` and `optim` is `torch.optim`: this file does not import them)"
+    )
+    plain = [
+        d for d in check({"lr.py": "import torch.nn as nn\nimport torch.optim as optim\n" + src}) if d.code == "TL501"
+    ]
     assert [d.severity for d in plain] == [Severity.WARNING]
 
 
@@ -111,7 +121,11 @@ def step({param}x, y):
 def test_a_name_the_file_binds_itself_is_not_assumed():
     unbound = LOSS_OF_F.format(binding="", param="")
     [d] = check({"unbound.py": unbound})
-    assert d.code == "TL201" and d.guess and d.message.endswith("(assuming `F` is `torch.nn.functional`: this file does not import it)")
+    assert (
+        d.code == "TL201"
+        and d.guess
+        and d.message.endswith("(assuming `F` is `torch.nn.functional`: this file does not import it)")
+    )
     for binding, param in (
         ("import mylib as F", ""),  # an import of something else
         ("F = make_losses()", ""),  # an assignment
@@ -126,9 +140,17 @@ def test_which_names_are_assumed():
     assert names("x = nn.Linear(1, 1)\ny = torch.zeros(1)\n") == {"nn": "torch.nn", "torch": "torch"}
     assert names("import torch\nx = torch.nn.Linear(1, 1)\n") == {}  # `nn` only as an attribute
     assert names("# nn and F in a comment\ns = 'optim'\n") == {}
-    for binding in ("try:\n    pass\nexcept E as nn:\n    pass", "for nn in xs:\n    pass", "with a as nn:\n    pass",
-                    "lam = lambda nn: nn", "(nn := 3)", "def nn():\n    pass", "global nn", "import torch.nn.functional as nn",
-                    "from torch import nn"):
+    for binding in (
+        "try:\n    pass\nexcept E as nn:\n    pass",
+        "for nn in xs:\n    pass",
+        "with a as nn:\n    pass",
+        "lam = lambda nn: nn",
+        "(nn := 3)",
+        "def nn():\n    pass",
+        "global nn",
+        "import torch.nn.functional as nn",
+        "from torch import nn",
+    ):
         assert names(binding + "\nx = nn.Linear(1, 1)\n") == {}, binding
     # `from torch import nn as tnn` binds tnn, not nn.
     assert names("from torch import nn as tnn\nx = nn.Linear(1, 1)\n") == {"nn": "torch.nn"}
@@ -136,21 +158,27 @@ def test_which_names_are_assumed():
 
 def test_a_guess_can_come_from_another_file_of_the_project(tmp_path):
     """A model defined in a fragment without imports, trained in a proper script."""
-    (tmp_path / "models.py").write_text("class Net(nn.Module):\n    def forward(self, x):\n        return F.softmax(x, dim=1)\n")
+    (tmp_path / "models.py").write_text(
+        "class Net(nn.Module):\n    def forward(self, x):\n        return F.softmax(x, dim=1)\n"
+    )
     (tmp_path / "train.py").write_text(
         "import torch.nn as nn\nfrom models import Net\n\nmodel = Net()\nloss = nn.CrossEntropyLoss()(model(x), y)\n"
     )
     result = check_paths([str(tmp_path / "train.py")], Settings(), options=RunOptions(jobs=1, use_cache=False))
     [d] = result.diagnostics
     assert (d.code, d.severity, d.guess) == ("TL201", Severity.WARNING, True)
-    assert d.message.endswith(f"(assuming `F` is `torch.nn.functional` and `nn` is `torch.nn` in {tmp_path / 'models.py'}, where it is not imported)")
+    assert d.message.endswith(
+        f"(assuming `F` is `torch.nn.functional` and `nn` is `torch.nn` in {tmp_path / 'models.py'}, where it is not imported)"
+    )
 
 
 # ---------------------------------------------------------------------------- indented excerpts
 
 
 def _positions(diags):
-    return [(d.code, d.line, d.column, d.end_line, d.end_column, [(r.line, r.column) for r in d.related]) for d in diags]
+    return [
+        (d.code, d.line, d.column, d.end_line, d.end_column, [(r.line, r.column) for r in d.related]) for d in diags
+    ]
 
 
 def test_an_indented_excerpt_is_linted_at_its_own_lines_and_columns(tmp_path):
@@ -166,12 +194,17 @@ def test_an_indented_excerpt_is_linted_at_its_own_lines_and_columns(tmp_path):
     assert (d.column, d.span.end_column) == (plain.column + 8, plain.span.end_column + 8)
     assert [(r.line, r.column - 8) for r in d.related] == [(r.line, r.column) for r in plain.related]
     line = excerpt.splitlines()[d.line - 1]
-    assert line[d.column - 1 : d.span.end_column - 1] == BUGGY.splitlines()[plain.line - 1][plain.column - 1 : plain.span.end_column - 1]
+    assert (
+        line[d.column - 1 : d.span.end_column - 1]
+        == BUGGY.splitlines()[plain.line - 1][plain.column - 1 : plain.span.end_column - 1]
+    )
 
 
 def test_an_excerpt_with_tabs_comments_and_blank_lines():
-    src = "# pasted from train()\n\n\tmodel = nn.Sequential(nn.Linear(4, 3), nn.Softmax(dim=1))\n  # a stray comment\n\n" \
-          "\tloss = nn.CrossEntropyLoss()(model(x), y)\n"
+    src = (
+        "# pasted from train()\n\n\tmodel = nn.Sequential(nn.Linear(4, 3), nn.Softmax(dim=1))\n  # a stray comment\n\n"
+        "\tloss = nn.CrossEntropyLoss()(model(x), y)\n"
+    )
     [d] = check({"tabs.py": src})
     assert (d.code, d.line, d.column) == ("TL201", 3, 41) and d.guess  # the softmax, after the tab
     assert src.splitlines()[2][d.column - 1 :].startswith("nn.Softmax(dim=1)")
@@ -223,8 +256,14 @@ def test_an_indented_notebook_cell(tmp_path):
         # Copied from inside a function: indented as a whole.
         "    model = nn.Sequential(nn.Linear(4, 3), nn.Softmax(dim=1))\n    loss = nn.CrossEntropyLoss()(model(x), y)\n",
     ]
-    nb = {"cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None} for c in cells],
-          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": [
+            {"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None} for c in cells
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     (tmp_path / "nb.ipynb").write_text(json.dumps(nb))
     result = check_paths([str(tmp_path / "nb.ipynb")], Settings(), options=RunOptions(jobs=1, use_cache=False))
     [d] = result.diagnostics

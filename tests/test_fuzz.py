@@ -54,6 +54,7 @@ def fuzz(n: int) -> settings:
         suppress_health_check=list(HealthCheck),
     )
 
+
 # ---------------------------------------------------------------------------- seeds
 
 # Syntax from recent Python versions around a training loop: `type`, generics, except*, walrus...
@@ -368,7 +369,9 @@ def mutated_project(draw: st.DrawFn) -> Files:
     if not targets:
         return as_bytes(seed)
     target = draw(st.sampled_from(targets))
-    ops = draw(st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 10**6), st.integers(0, 10**6)), min_size=1, max_size=8))
+    ops = draw(
+        st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 10**6), st.integers(0, 10**6)), min_size=1, max_size=8)
+    )
     # Mostly keep the script valid Python, so that the rules (not just the parser) see
     # the mutated code: a mutation that breaks the syntax is then skipped.
     keep_valid = draw(st.integers(0, 4)) > 0
@@ -422,9 +425,23 @@ def notebook_of(draw: st.DrawFn) -> Files:
         prev = c
         kind = draw(st.sampled_from(["code", "code", "code", "markdown", "raw"]))
         if kind == "code" and draw(st.booleans()):
-            src = [draw(st.sampled_from(["%matplotlib inline\n", "!pip install torch\n", "%%time\n", "x = !ls\n"]))] + src
-        cells.append({"cell_type": kind, "metadata": {}, "source": src, **({"outputs": [], "execution_count": None} if kind == "code" else {})})
-    nb = {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "language": "python"}}, "nbformat": 4, "nbformat_minor": 5}
+            src = [
+                draw(st.sampled_from(["%matplotlib inline\n", "!pip install torch\n", "%%time\n", "x = !ls\n"]))
+            ] + src
+        cells.append(
+            {
+                "cell_type": kind,
+                "metadata": {},
+                "source": src,
+                **({"outputs": [], "execution_count": None} if kind == "code" else {}),
+            }
+        )
+    nb = {
+        "cells": cells,
+        "metadata": {"kernelspec": {"name": "python3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     raw = json.dumps(nb).encode("utf-8")
     if draw(st.booleans()):  # and sometimes break it
         i = draw(st.integers(0, len(raw)))
@@ -443,7 +460,12 @@ def corrupted_bytes(draw: st.DrawFn) -> Files:
         piece = draw(st.binary(max_size=4) | st.text("()[]{}:.,=+-*/\\'\" \t\n\r#@fxn0129", max_size=4).map(str.encode))
         data[i : i + draw(st.integers(0, 4))] = piece
     if draw(st.booleans()):
-        data = bytearray(draw(st.sampled_from([b"", b"\xef\xbb\xbf", b"# coding: latin-1\n", b"# -*- coding: utf-16 -*-\n"]))) + data
+        data = (
+            bytearray(
+                draw(st.sampled_from([b"", b"\xef\xbb\xbf", b"# coding: latin-1\n", b"# -*- coding: utf-16 -*-\n"]))
+            )
+            + data
+        )
     if draw(st.booleans()):
         data = bytearray(bytes(data).replace(b"\n", draw(st.sampled_from([b"\r\n", b"\r", b"\x0c\n"]))))
     return {path: bytes(data)}
@@ -451,9 +473,31 @@ def corrupted_bytes(draw: st.DrawFn) -> Files:
 
 # Nesting forms for the complexity guard: each wraps an expression once more.
 WRAPS = [
-    "({})", "[{}]", "{{{}}}", "{{1: {}}}", "f({})", "not {}", "-{}", "~{}", "{}.a", "{}[0]", "{}()",
-    "x + {}", "{} * y", "{} ** 2", "lambda: {}", "a if {} else b", "{} and c", "'s' {}", "await {}",
-    "f'{{{}}}'", "[{} for _ in z]", "{} < w", "(yield {})", "*{},", "{}, 1",
+    "({})",
+    "[{}]",
+    "{{{}}}",
+    "{{1: {}}}",
+    "f({})",
+    "not {}",
+    "-{}",
+    "~{}",
+    "{}.a",
+    "{}[0]",
+    "{}()",
+    "x + {}",
+    "{} * y",
+    "{} ** 2",
+    "lambda: {}",
+    "a if {} else b",
+    "{} and c",
+    "'s' {}",
+    "await {}",
+    "f'{{{}}}'",
+    "[{} for _ in z]",
+    "{} < w",
+    "(yield {})",
+    "*{},",
+    "{}, 1",
 ]
 
 
@@ -565,7 +609,11 @@ def run_editor(files: Files) -> None:
     from pygls.uris import from_fs_path
     from pygls.workspace import TextDocument
 
-    path, data = next((p, d) for p, d in files.items() if p.endswith(".py")) if any(p.endswith(".py") for p in files) else next(iter(files.items()))
+    path, data = (
+        next((p, d) for p, d in files.items() if p.endswith(".py"))
+        if any(p.endswith(".py") for p in files)
+        else next(iter(files.items()))
+    )
     text = data.decode("utf-8", "replace")
     with tempfile.TemporaryDirectory() as folder:
         full = os.path.join(folder, path)
@@ -575,7 +623,9 @@ def run_editor(files: Files) -> None:
         uri = from_fs_path(full) or "file:///train.py"
         doc = TextDocument(uri, source=text)
         findings = [(d, lsp_module.to_lsp(d, doc, uri)) for d in diags]
-        everything = lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=max(len(doc.lines), 1), character=0))
+        everything = lsp.Range(
+            start=lsp.Position(line=0, character=0), end=lsp.Position(line=max(len(doc.lines), 1), character=0)
+        )
         lsp_module.code_actions(doc, lsp_module.Published(None, findings), uri, everything)
         for d in diags:
             lsp_module.hover_markdown(d)

@@ -93,7 +93,12 @@ def test_no_findings_no_output() -> None:
 
 def test_cli_github_format(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text(BUGGY)
-    nb = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "source": BUGGY}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "source": BUGGY}],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     (tmp_path / "nb.ipynb").write_text(json.dumps(nb))
     proc = subprocess.run(
         [sys.executable, "-m", "trainlint", "check", "--isolated", "--output-format", "github", "."],

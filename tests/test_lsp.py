@@ -50,7 +50,9 @@ async def _next_publish(client: LanguageClient) -> None:
 async def _open(client: LanguageClient, path: Path, text: str) -> str:
     uri = path.as_uri()
     client.text_document_did_open(
-        lsp.DidOpenTextDocumentParams(text_document=lsp.TextDocumentItem(uri=uri, language_id="python", version=1, text=text))
+        lsp.DidOpenTextDocumentParams(
+            text_document=lsp.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
+        )
     )
     await _next_publish(client)
     return uri
@@ -120,7 +122,9 @@ async def test_rapid_edits_end_with_the_last_texts_findings(client: LanguageClie
 
 
 @pytest.mark.asyncio
-async def test_noqa_code_action_applied_by_the_client_removes_the_finding(client: LanguageClient, tmp_path: Path) -> None:
+async def test_noqa_code_action_applied_by_the_client_removes_the_finding(
+    client: LanguageClient, tmp_path: Path
+) -> None:
     uri = await _open(client, tmp_path / "train.py", BUGGY)
     diag = client.diagnostics[uri][0]
     actions = await client.text_document_code_action_async(
@@ -167,7 +171,9 @@ async def test_hover_shows_the_rules_summary_and_page(client: LanguageClient, tm
 
     uri = await _open(client, tmp_path / "train.py", BUGGY)
     hover = await client.text_document_hover_async(
-        lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=BACKWARD_LINE, character=8))
+        lsp.HoverParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=BACKWARD_LINE, character=8)
+        )
     )
     assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
     assert registry.RULES["TL101"].summary in hover.contents.value
@@ -238,7 +244,9 @@ for step in range(10):
 
 
 @pytest.mark.asyncio
-async def test_imported_project_modules_are_read_from_disk_or_the_editor(client: LanguageClient, tmp_path: Path) -> None:
+async def test_imported_project_modules_are_read_from_disk_or_the_editor(
+    client: LanguageClient, tmp_path: Path
+) -> None:
     # Without helpers.py the loop seems never to clear its gradients.
     (tmp_path / "helpers.py").write_text(HELPERS)
     uri = await _open(client, tmp_path / "train.py", USES_HELPER)
@@ -264,7 +272,9 @@ async def test_saving_a_helper_relints_the_open_files_that_import_it(client: Lan
             content_changes=[lsp.TextDocumentContentChangeEvent_Type2(text=HELPERS)],
         )
     )
-    client.text_document_did_save(lsp.DidSaveTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri=helper_uri)))
+    client.text_document_did_save(
+        lsp.DidSaveTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri=helper_uri))
+    )
     for _ in range(3):  # the helper's own lint, then train.py's
         await _next_publish(client)
         if _codes(client, uri) == []:

@@ -54,9 +54,10 @@ async def test_a_thousand_rapid_edits_are_debounced_and_memory_stays_bounded(cli
     uri = (tmp_path / "train.py").as_uri()
     published = 0
 
-
     client.text_document_did_open(
-        lsp.DidOpenTextDocumentParams(text_document=lsp.TextDocumentItem(uri=uri, language_id="python", version=1, text=text))
+        lsp.DidOpenTextDocumentParams(
+            text_document=lsp.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
+        )
     )
     await asyncio.wait_for(client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), timeout=60)
     assert [str(d.code) for d in client.diagnostics[uri]] == ["TL101"]
@@ -71,7 +72,10 @@ async def test_a_thousand_rapid_edits_are_debounced_and_memory_stays_bounded(cli
                 text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=version),
                 content_changes=[
                     lsp.TextDocumentContentChangeEvent_Type1(
-                        range=lsp.Range(start=lsp.Position(line=last_line, character=0), end=lsp.Position(line=last_line, character=0)),
+                        range=lsp.Range(
+                            start=lsp.Position(line=last_line, character=0),
+                            end=lsp.Position(line=last_line, character=0),
+                        ),
                         text="#",
                     )
                 ],
@@ -81,7 +85,11 @@ async def test_a_thousand_rapid_edits_are_debounced_and_memory_stays_bounded(cli
     client.text_document_did_change(
         lsp.DidChangeTextDocumentParams(
             text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=1002),
-            content_changes=[lsp.TextDocumentContentChangeEvent_Type1(range=lsp.Range(start=fix_at, end=fix_at), text="    optimizer.zero_grad()\n")],
+            content_changes=[
+                lsp.TextDocumentContentChangeEvent_Type1(
+                    range=lsp.Range(start=fix_at, end=fix_at), text="    optimizer.zero_grad()\n"
+                )
+            ],
         )
     )
     sent = time.perf_counter() - start
@@ -95,8 +103,10 @@ async def test_a_thousand_rapid_edits_are_debounced_and_memory_stays_bounded(cli
             break
     caught_up = time.perf_counter() - start
     rss_after = _server_rss_kb()
-    print(f"\nsent 1,001 edits in {sent:.2f} s; final lint published after {caught_up:.2f} s; "
-          f"{published} publishes; server RSS {rss_before / 1024:.0f} -> {rss_after / 1024:.0f} MiB")
+    print(
+        f"\nsent 1,001 edits in {sent:.2f} s; final lint published after {caught_up:.2f} s; "
+        f"{published} publishes; server RSS {rss_before / 1024:.0f} -> {rss_after / 1024:.0f} MiB"
+    )
 
     assert "TL101" not in [str(d.code) for d in client.diagnostics.get(uri, [])]
     assert published <= 20, "edits were not debounced"

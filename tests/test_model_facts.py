@@ -187,9 +187,13 @@ def test_forward_output_kind(body: str, kind: Optional[str]) -> None:
 
 
 def test_returns_that_disagree_are_unknown_and_agreeing_ones_known() -> None:
-    disagree = FORWARD.format(body="if self.training:\n            return self.fc(x)\n        return F.softmax(self.fc(x), dim=1)")
+    disagree = FORWARD.format(
+        body="if self.training:\n            return self.fc(x)\n        return F.softmax(self.fc(x), dim=1)"
+    )
     assert output_kind(disagree) is None
-    agree = FORWARD.format(body="if self.training:\n            return F.softmax(self.fc(x), 1)\n        return self.fc(x).softmax(1)")
+    agree = FORWARD.format(
+        body="if self.training:\n            return F.softmax(self.fc(x), 1)\n        return self.fc(x).softmax(1)"
+    )
     assert output_kind(agree) == M.SOFTMAX
 
 
@@ -208,7 +212,10 @@ def test_tuple_elements_keep_their_kinds() -> None:
 
 def test_sequential_literal_bound_to_a_name() -> None:
     project, resolver, mods = build(
-        {"train.py": HEADER + "model = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 2), nn.LogSoftmax(dim=1))\nout = model(torch.randn(2, 3))\n"}
+        {
+            "train.py": HEADER
+            + "model = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 2), nn.LogSoftmax(dim=1))\nout = model(torch.randn(2, 3))\n"
+        }
     )
     mod = mods["train.py"]
     call = next(c for c in mod.toplevel.calls if isinstance(c.func, cst.Name) and c.func.value == "model")

@@ -66,7 +66,9 @@ def check(path: Path, **kw: Any):
 
 
 def test_cross_cell_finding_gets_the_loops_cell_and_line(tmp_path: Path) -> None:
-    nb = write(tmp_path, notebook(code(as_lines(SETUP_CELL)), markdown("# Training\nThe loop."), code(as_lines(LOOP_CELL))))
+    nb = write(
+        tmp_path, notebook(code(as_lines(SETUP_CELL)), markdown("# Training\nThe loop."), code(as_lines(LOOP_CELL)))
+    )
     (d,) = check(nb).diagnostics
     assert d.code == "TL101" and d.cell == 3
     assert (d.span.line, d.span.column) == (4, 5)  # `loss.backward()` is line 4 of cell 3
@@ -76,7 +78,11 @@ def test_cross_cell_finding_gets_the_loops_cell_and_line(tmp_path: Path) -> None
 def test_text_output_names_the_cell(tmp_path: Path) -> None:
     write(tmp_path, notebook(code(SETUP_CELL), markdown("text"), code(LOOP_CELL)))
     proc = subprocess.run(
-        [sys.executable, "-m", "trainlint", "check", "nb.ipynb", "--isolated"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "trainlint", "check", "nb.ipynb", "--isolated"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 1
     assert proc.stdout.startswith("nb.ipynb:cell 3:4:5: TL101")
@@ -89,7 +95,9 @@ def test_string_and_list_sources_are_the_same_program() -> None:
 
 
 def test_markdown_and_raw_cells_add_no_lines() -> None:
-    nb = notebook(markdown("# title\nmore"), {"cell_type": "raw", "metadata": {}, "source": "x y z"}, code("a = 1\nb = 2"))
+    nb = notebook(
+        markdown("# title\nmore"), {"cell_type": "raw", "metadata": {}, "source": "x y z"}, code("a = 1\nb = 2")
+    )
     text, line_map = notebook_source(json.dumps(nb).encode())
     assert text == "a = 1\nb = 2\n"
     assert line_map(1) == (3, 1) and line_map(2) == (3, 2)
@@ -187,7 +195,9 @@ def test_empty_notebook_and_crlf_sources() -> None:
     assert [line_map(i) for i in range(1, 5)] == [(1, 1), (1, 2), (2, 1), (2, 2)]
 
 
-_LINES = st.sampled_from(["x = 1", "y = x + 2", "", "# comment", "print(x)", "if x:", "    z = 3", "%time f()", "    !ls", "x?"])
+_LINES = st.sampled_from(
+    ["x = 1", "y = x + 2", "", "# comment", "print(x)", "if x:", "    z = 3", "%time f()", "    !ls", "x?"]
+)
 _CELLS = st.lists(
     st.tuples(st.sampled_from(["code", "code", "markdown", "raw"]), st.lists(_LINES, max_size=6)), max_size=8
 )
@@ -196,7 +206,9 @@ _CELLS = st.lists(
 @settings(max_examples=200, deadline=None)
 @given(_CELLS)
 def test_every_program_line_maps_back_to_the_same_text_in_its_cell(cells: List[Any]) -> None:
-    nb = notebook(*[{"cell_type": kind, "metadata": {}, "source": "".join(s + "\n" for s in lines)} for kind, lines in cells])
+    nb = notebook(
+        *[{"cell_type": kind, "metadata": {}, "source": "".join(s + "\n" for s in lines)} for kind, lines in cells]
+    )
     text, line_map = notebook_source(json.dumps(nb).encode())
     program = text.splitlines()
     assert len(program) == sum(len(lines) for kind, lines in cells if kind == "code")

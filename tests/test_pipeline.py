@@ -106,7 +106,11 @@ def test_corrupt_cache_entries_are_ignored(tmp_path):
 
 def test_no_cache_writes_nothing_and_env_var_sets_the_folder(tmp_path, monkeypatch):
     (tmp_path / "train.py").write_text(BUGGY)
-    check_paths([str(tmp_path / "train.py")], Settings(), options=RunOptions(jobs=1, use_cache=False, cache_dir=str(tmp_path / "c1")))
+    check_paths(
+        [str(tmp_path / "train.py")],
+        Settings(),
+        options=RunOptions(jobs=1, use_cache=False, cache_dir=str(tmp_path / "c1")),
+    )
     assert not (tmp_path / "c1").exists()
     monkeypatch.setenv("TRAINLINT_CACHE_DIR", str(tmp_path / "c2"))
     check_paths([str(tmp_path / "train.py")], Settings(), options=RunOptions(jobs=1))
@@ -120,7 +124,10 @@ def test_prefilter_skips_parsing_but_keeps_syntax_errors(tmp_path, monkeypatch):
     calls = _count_loads(monkeypatch)
     res = check_paths([str(tmp_path)], Settings(), options=RunOptions(jobs=1, use_cache=False))
     assert sorted(Path(p).name for p in calls) == ["broken.py", "train.py"]
-    assert sorted((Path(d.path).name, d.code) for d in res.diagnostics) == [("broken.py", "TL001"), ("train.py", "TL101")]
+    assert sorted((Path(d.path).name, d.code) for d in res.diagnostics) == [
+        ("broken.py", "TL001"),
+        ("train.py", "TL101"),
+    ]
 
 
 def _corpus():
@@ -167,7 +174,9 @@ def test_a_split_component_gives_the_same_findings_as_one_process(tmp_path, monk
     (tmp_path / "models.py").write_text(MODELS.format(ret="F.softmax(self.fc(x), dim=1)"))
     (tmp_path / "train.py").write_text(TRAIN)
     for i in range(12):
-        (tmp_path / f"helper{i}.py").write_text(f"import models\nimport train\n\ndef f{i}(x):\n    return models.Net()(x)\n")
+        (tmp_path / f"helper{i}.py").write_text(
+            f"import models\nimport train\n\ndef f{i}(x):\n    return models.Net()(x)\n"
+        )
     (tmp_path / "broken.py").write_text("import models\ndef f(:\n")
     (tmp_path / "latin.py").write_bytes(b"import models\nname = '\xe9'\n")
     nb = {"cells": [{"cell_type": "code", "source": [TRAIN]}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
@@ -229,7 +238,12 @@ def test_every_tree_can_come_from_a_worker(tmp_path, monkeypatch):
     (tmp_path / "train.py").write_text(TRAIN)
     for i in range(6):
         (tmp_path / f"helper{i}.py").write_text(f"import models\n\ndef f{i}(x):\n    return models.Net()(x)\n")
-    nb = {"cells": [{"cell_type": "code", "source": ["import models\n", TRAIN.replace("from models import Net\n", "")]}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": [{"cell_type": "code", "source": ["import models\n", TRAIN.replace("from models import Net\n", "")]}],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     (tmp_path / "explore.ipynb").write_text(json.dumps(nb))
     one = check_paths([str(tmp_path)], Settings(), options=RunOptions(jobs=1, use_cache=False))
     monkeypatch.setattr(split, "MAIN_TAKES_SLICES", False)
@@ -359,7 +373,10 @@ def test_a_worker_that_dies_neither_hangs_nor_changes_the_findings(tmp_path, how
     for jobs in ("1", "2"):
         proc = subprocess.run(
             [sys.executable, str(tmp_path / "run.py"), str(src), jobs, how, str(died), when],
-            capture_output=True, text=True, timeout=120, cwd=str(Path(__file__).resolve().parent.parent),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=str(Path(__file__).resolve().parent.parent),
         )
         assert proc.returncode == 0, proc.stderr
         outs.append(proc.stdout)

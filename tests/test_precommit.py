@@ -116,7 +116,11 @@ def test_manifest_entries_run_with_this_checkouts_cli(tmp_path: Path) -> None:
         # pre-commit appends the file names to the entry.
         (tmp_path / "train.py").write_text(CLEAN)
         proc = subprocess.run(
-            [sys.executable, "-m", "trainlint", *entry[1:], "train.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+            [sys.executable, "-m", "trainlint", *entry[1:], "train.py"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert proc.returncode == 0, proc.stderr
         assert (tmp_path / "train.py").read_text() == CLEAN
@@ -147,7 +151,9 @@ def test_action_is_a_composite_that_reports_in_github_format() -> None:
 
 
 @pytest.mark.slow
-def test_hook_fails_on_buggy_code_and_passes_on_clean(tmp_path: Path, hook_repo: Tuple[Path, str], pre_commit_home: Path) -> None:
+def test_hook_fails_on_buggy_code_and_passes_on_clean(
+    tmp_path: Path, hook_repo: Tuple[Path, str], pre_commit_home: Path
+) -> None:
     repo = _make_repo(tmp_path / "repo", hook_repo, "trainlint", {"train.py": BUGGY, "explore.ipynb": _notebook(BUGGY)})
     failed = _run(repo, pre_commit_home)
     out = failed.stdout + failed.stderr
@@ -164,7 +170,9 @@ def test_hook_fails_on_buggy_code_and_passes_on_clean(tmp_path: Path, hook_repo:
 
 
 @pytest.mark.slow
-def test_hook_respects_exclude_for_the_files_it_is_given(tmp_path: Path, hook_repo: Tuple[Path, str], pre_commit_home: Path) -> None:
+def test_hook_respects_exclude_for_the_files_it_is_given(
+    tmp_path: Path, hook_repo: Tuple[Path, str], pre_commit_home: Path
+) -> None:
     files = {
         "pyproject.toml": '[tool.trainlint]\nextend-exclude = ["legacy_*.py"]\n',
         "legacy_train.py": BUGGY,

@@ -18,7 +18,11 @@ def _check(args: List[str], cwd: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     return subprocess.run(
         [sys.executable, "-m", "trainlint", "check", "--no-cache", *args],
-        cwd=cwd, capture_output=True, text=True, env=env, check=False,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
 
 

@@ -69,7 +69,18 @@ def test_cli_shows_progress_on_a_terminal_stderr_only(tmp_path: Path) -> None:
     # Enough files, in one process and without the cache, for the run to outlast the counter's delay.
     for i in range(600):
         (tmp_path / f"f{i:03d}.py").write_text(BUGGY)
-    cmd = [sys.executable, "-m", "trainlint", "check", "--isolated", "--no-cache", "-j1", "--output-format", "json", "."]
+    cmd = [
+        sys.executable,
+        "-m",
+        "trainlint",
+        "check",
+        "--isolated",
+        "--no-cache",
+        "-j1",
+        "--output-format",
+        "json",
+        ".",
+    ]
     master, slave = os.openpty()
     try:
         proc = subprocess.run(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=slave, timeout=300)

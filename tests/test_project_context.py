@@ -47,7 +47,9 @@ for step in range(3):
     opt.step()
 """
 # A training loop of its own in the imported file: a finding (TL101) located in models.py.
-MODELS_WITH_LOOP = MODELS + """
+MODELS_WITH_LOOP = (
+    MODELS
+    + """
 
 def pretrain(model, data):
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -56,6 +58,7 @@ def pretrain(model, data):
         loss.backward()
         opt.step()
 """.replace("import torch.nn as nn\n", "import torch\nimport torch.nn as nn\n", 1)
+)
 
 Key = Tuple[str, str, int]
 
@@ -75,7 +78,11 @@ def cli(cwd: Path, *args: str) -> Tuple[int, List[dict]]:
     env.pop("TRAINLINT_CACHE_DIR", None)
     proc = subprocess.run(
         [sys.executable, "-m", "trainlint", "check", *args, "--output-format", "json", "--isolated"],
-        cwd=str(cwd), capture_output=True, text=True, timeout=300, env=env,
+        cwd=str(cwd),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert proc.returncode in (0, 1), proc.stderr
     return proc.returncode, json.loads(proc.stdout)["diagnostics"]
@@ -220,15 +227,24 @@ def test_a_package_with_relative_imports_and_a_src_layout(tmp_path):
         },
     )
     whole = api([str(root)])
-    assert [k[1:] for k in whole] == [(str(root / "scripts" / "run.py"), 10), (str(root / "src" / "demo" / "train.py"), 10)]
+    assert [k[1:] for k in whole] == [
+        (str(root / "scripts" / "run.py"), 10),
+        (str(root / "src" / "demo" / "train.py"), 10),
+    ]
     assert api([str(root / "src" / "demo" / "train.py")]) == [k for k in whole if k[1].endswith("train.py")]
     assert api([str(root / "scripts" / "run.py")]) == [k for k in whole if k[1].endswith("run.py")]
 
 
 def test_a_notebook_importing_a_project_module(tmp_path):
     cells = [TRAIN.split("model = Net()")[0], "model = Net()" + TRAIN.split("model = Net()")[1]]
-    nb = {"cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None} for c in cells],
-          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": [
+            {"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None} for c in cells
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     root = project(tmp_path, {"models.py": MODELS, "explore.ipynb": json.dumps(nb)})
     _, whole = cli(root, ".", "--no-cache")
     _, alone = cli(root, "explore.ipynb", "--no-cache")
@@ -305,7 +321,8 @@ def test_a_namespace_package_and_a_sys_path_insertion(tmp_path, monkeypatch):
         tmp_path,
         {
             "lib/ns/models.py": MODELS,  # `ns` has no __init__.py
-            "scripts/train.py": "import sys\nsys.path.insert(0, '../lib')\n" + TRAIN.replace("from models import Net", "from ns.models import Net"),
+            "scripts/train.py": "import sys\nsys.path.insert(0, '../lib')\n"
+            + TRAIN.replace("from models import Net", "from ns.models import Net"),
         },
     )
     monkeypatch.chdir(root)
@@ -332,7 +349,9 @@ def test_check_fix_editor_and_tracer_share_one_project_plan(tmp_path, monkeypatc
     `check train.py`, `--fix`, the editor server and the tracer's static pass all analyse the
     same files (`plan.py`) and so report the same cross-file finding on train.py."""
     factory = "from models import Net\n\n\ndef build():\n    return Net()\n"
-    train = TRAIN.replace("from models import Net\n", "from factory import build\n").replace("model = Net()", "model = build()")
+    train = TRAIN.replace("from models import Net\n", "from factory import build\n").replace(
+        "model = Net()", "model = build()"
+    )
     root = project(tmp_path, {"models.py": MODELS, "factory.py": factory, "train.py": train})
     monkeypatch.chdir(root)
     expected = [("TL201", "train.py", 10)]

@@ -221,7 +221,10 @@ def test_tl108_frozen_encoder_under_no_grad_is_fine() -> None:
 
 
 def test_tl108_names_the_trained_model_whose_forward_is_under_no_grad() -> None:
-    broken = FROZEN.replace("        cond = text_encoder(x)\n    pred = unet(cond)", "        cond = text_encoder(x)\n        pred = unet(cond)")
+    broken = FROZEN.replace(
+        "        cond = text_encoder(x)\n    pred = unet(cond)",
+        "        cond = text_encoder(x)\n        pred = unet(cond)",
+    )
     found = [d for d in lint_source(HEADER + broken, select=["TL108"])]
     assert len(found) == 1 and "`unet`" in found[0].message
 
@@ -281,7 +284,10 @@ class AmpOptimizer:
 
 def test_tl107_clip_before_unscale_in_a_step_method_called_from_elsewhere() -> None:
     assert codes(WRAPPER, "TL107") == ["TL107"]
-    fixed = WRAPPER.replace("        if self.clip is not None:\n", "        for opt in self.optimizers:\n            self.scaler.unscale_(opt)\n        if self.clip is not None:\n")
+    fixed = WRAPPER.replace(
+        "        if self.clip is not None:\n",
+        "        for opt in self.optimizers:\n            self.scaler.unscale_(opt)\n        if self.clip is not None:\n",
+    )
     assert codes(fixed, "TL107") == []
 
 
@@ -327,7 +333,13 @@ def test_tl108_backward_guarded_by_requires_grad_in_a_shared_helper() -> None:
             model.train()
     """
     assert codes(src, "TL108") == []
-    assert codes(src.replace("        if loss.requires_grad:\n            opt.zero_grad()\n            loss.backward()", "        opt.zero_grad()\n        loss.backward()"), "TL108") == ["TL108"]
+    assert codes(
+        src.replace(
+            "        if loss.requires_grad:\n            opt.zero_grad()\n            loss.backward()",
+            "        opt.zero_grad()\n        loss.backward()",
+        ),
+        "TL108",
+    ) == ["TL108"]
 
 
 # -- TL404: a model known by what the function does with it ----------------------------------
@@ -351,7 +363,10 @@ print(validate(loader, net, nn.CrossEntropyLoss()))
 def test_tl404_validation_loop_of_a_model_known_only_by_its_use() -> None:
     found = lint_source(HEADER + textwrap.dedent(VALIDATE), select=["TL404"])
     assert [d.code for d in found] == ["TL404"]
-    wrapped = VALIDATE.replace("    for images, masks in loader:\n        outputs", "    with torch.no_grad():\n      for images, masks in loader:\n        outputs")
+    wrapped = VALIDATE.replace(
+        "    for images, masks in loader:\n        outputs",
+        "    with torch.no_grad():\n      for images, masks in loader:\n        outputs",
+    )
     assert codes(wrapped, "TL404") == []
     # Nothing done to it as a model: no finding (and no TL403, which needs the model's layers).
     assert codes(VALIDATE.replace("    net.eval()\n", ""), "TL404") == []

@@ -35,11 +35,13 @@ from torch import optim
 
 TL501_SILENT: Dict[str, str] = {
     # Adam-family rates of 0.02 to 0.2 are published, working settings on small models.
-    "adam-0.02-one-linear-layer": LR_HEAD + """
+    "adam-0.02-one-linear-layer": LR_HEAD
+    + """
 net = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 10))
 opt = optim.Adam(net.parameters(), lr=0.02)
 """,
-    "adam-3e-2-actor-critic": LR_HEAD + """
+    "adam-3e-2-actor-critic": LR_HEAD
+    + """
 class Policy(nn.Module):
     def __init__(self):
         super().__init__()
@@ -50,29 +52,35 @@ class Policy(nn.Module):
 policy = Policy()
 opt = optim.Adam(policy.parameters(), lr=3e-2)
 """,
-    "adam-0.2-linear-graph-model": LR_HEAD + """
+    "adam-0.2-linear-graph-model": LR_HEAD
+    + """
 lin = nn.Linear(500, 3)
 opt = optim.Adam(lin.parameters(), lr=0.2, weight_decay=5e-6)
 """,
-    "adam-0.1-toy-rnn": LR_HEAD + """
+    "adam-0.1-toy-rnn": LR_HEAD
+    + """
 rnn = nn.RNN(input_size=5, hidden_size=5, batch_first=True)
 opt = optim.Adam(rnn.parameters(), lr=0.1)
 """,
-    "adam-5e-7-preference-tuning": LR_HEAD + """
+    "adam-5e-7-preference-tuning": LR_HEAD
+    + """
 policy = nn.Linear(64, 64)
 opt = optim.AdamW(policy.parameters(), lr=5e-7)
 """,
-    "sgd-30-clipped-language-model": LR_HEAD + """
+    "sgd-30-clipped-language-model": LR_HEAD
+    + """
 lm = nn.LSTM(400, 1150, 3)
 opt = optim.SGD(lm.parameters(), lr=30, weight_decay=1.2e-6)
 """,
-    "sgd-tiny-rate-for-a-summed-loss": LR_HEAD + """
+    "sgd-tiny-rate-for-a-summed-loss": LR_HEAD
+    + """
 seg = nn.Conv2d(3, 21, 1)
 criterion = nn.CrossEntropyLoss(reduction="sum")
 opt = optim.SGD(seg.parameters(), lr=1e-10, momentum=0.99)
 """,
     # One option's default serves an Adadelta branch; Adam is opt-in behind a flag.
-    "option-default-shared-with-adadelta": LR_HEAD + """
+    "option-default-shared-with-adadelta": LR_HEAD
+    + """
 def build(params, opt):
     if opt.use_adam:
         return optim.Adam(params, lr=opt.lr, betas=(0.9, 0.999))
@@ -85,7 +93,8 @@ opt = parser.parse_args()
 model = nn.Linear(8, 2)
 optimizer = build(model.parameters(), opt)
 """,
-    "module-constant-shared-with-lbfgs": LR_HEAD + """
+    "module-constant-shared-with-lbfgs": LR_HEAD
+    + """
 LR = 1.0
 model = nn.Linear(8, 2)
 def make(kind):
@@ -95,12 +104,14 @@ def make(kind):
 opt = make("lbfgs")
 """,
     # Parameters that are not weight matrices.
-    "latent-optimised-at-test-time": LR_HEAD + """
+    "latent-optimised-at-test-time": LR_HEAD
+    + """
 generator = nn.Linear(16, 64)
 z = torch.randn(1, 16, requires_grad=True)
 opt = optim.Adam([z], lr=1.0)
 """,
-    "soft-prompt-tuning": LR_HEAD + """
+    "soft-prompt-tuning": LR_HEAD
+    + """
 class Prompted(nn.Module):
     def __init__(self, backbone):
         super().__init__()
@@ -110,7 +121,8 @@ class Prompted(nn.Module):
 model = Prompted(nn.Linear(768, 768))
 opt = optim.AdamW(model.prompt_encoder.parameters(), lr=3.0)
 """,
-    "frozen-backbone-layernorm-tuning": LR_HEAD + """
+    "frozen-backbone-layernorm-tuning": LR_HEAD
+    + """
 model = nn.TransformerEncoder(nn.TransformerEncoderLayer(64, 4), 2)
 for name, p in model.named_parameters():
     p.requires_grad = "norm" in name
@@ -118,12 +130,14 @@ for name, p in model.named_parameters():
         p.requires_grad = False
 opt = optim.Adam(model.parameters(), lr=1.0)
 """,
-    "norm-parameters-by-name": LR_HEAD + """
+    "norm-parameters-by-name": LR_HEAD
+    + """
 model = nn.TransformerEncoder(nn.TransformerEncoderLayer(64, 4), 2)
 chosen = [p for n, p in model.named_parameters() if "norm" in n]
 opt = optim.Adam(chosen, lr=2.0)
 """,
-    "param-groups-with-their-own-rates": LR_HEAD + """
+    "param-groups-with-their-own-rates": LR_HEAD
+    + """
 model = nn.Sequential(nn.Linear(8, 8), nn.Linear(8, 2))
 opt = optim.Adam(
     [
@@ -133,7 +147,8 @@ opt = optim.Adam(
     lr=10.0,
 )
 """,
-    "lambda-schedules-built-per-optimizer": LR_HEAD + """
+    "lambda-schedules-built-per-optimizer": LR_HEAD
+    + """
 nets = [nn.Linear(8, 8) for _ in range(3)]
 optimizers = [optim.Adam(n.parameters(), lr=1.0) for n in nets]
 schedulers = [optim.lr_scheduler.LambdaLR(o, lambda step: 512 ** -0.5 * min((step + 1) ** -0.5, (step + 1) * 4000 ** -1.5)) for o in optimizers]
@@ -148,7 +163,8 @@ TL501_FIRES: Dict[str, str] = {
     "sgd-1000": LR_HEAD + "model = nn.Linear(8, 2)\nopt = optim.SGD(model.parameters(), lr=1000.0)\n",
     "sgd-1e-8": LR_HEAD + "model = nn.Linear(8, 2)\nopt = optim.SGD(model.parameters(), lr=1e-8, momentum=0.9)\n",
     # The same option default reaching two Adam-family optimizers is judged for both.
-    "option-default-shared-within-one-family": LR_HEAD + """
+    "option-default-shared-within-one-family": LR_HEAD
+    + """
 parser = argparse.ArgumentParser()
 parser.add_argument("--lr", type=float, default=2.0)
 args = parser.parse_args()
@@ -157,11 +173,13 @@ opt_g = optim.Adam(g.parameters(), lr=args.lr)
 opt_d = optim.Adam(d.parameters(), lr=args.lr)
 """,
     # A group without its own rate uses the constructor's.
-    "param-group-without-its-own-rate": LR_HEAD + """
+    "param-group-without-its-own-rate": LR_HEAD
+    + """
 model = nn.Sequential(nn.Linear(8, 8), nn.Linear(8, 2))
 opt = optim.Adam([{"params": model[0].parameters()}, {"params": model[1].parameters(), "lr": 1e-3}], lr=5.0)
 """,
-    "trainable-parameters-filtered-by-requires-grad": LR_HEAD + """
+    "trainable-parameters-filtered-by-requires-grad": LR_HEAD
+    + """
 model = nn.Linear(8, 2)
 opt = optim.Adam([p for p in model.parameters() if p.requires_grad], lr=4.0)
 """,
@@ -196,11 +214,13 @@ from torch.utils.data import Dataset
 """
 
 TL303_SILENT: Dict[str, str] = {
-    "node-ids-as-long-index": CSV_HEAD + """
+    "node-ids-as-long-index": CSV_HEAD
+    + """
 split = pd.read_csv("train_idx.csv.gz", compression="gzip", header=None)
 seed_nodes = torch.tensor(split[0].values, dtype=torch.long)
 """,
-    "class-label-in-getitem": CSV_HEAD + """
+    "class-label-in-getitem": CSV_HEAD
+    + """
 class ReviewDataset(Dataset):
     def __init__(self, path, tokenizer):
         self.frame = pd.read_csv(path)
@@ -213,34 +233,41 @@ class ReviewDataset(Dataset):
     def __len__(self):
         return len(self.frame)
 """,
-    "long-cast-after-conversion": CSV_HEAD + """
+    "long-cast-after-conversion": CSV_HEAD
+    + """
 df = pd.read_csv("edges.csv")
 edge_index = torch.from_numpy(df[["src", "dst"]].values).long()
 """,
-    "int64-via-to": CSV_HEAD + """
+    "int64-via-to": CSV_HEAD
+    + """
 df = pd.read_csv("items.csv")
 item_ids = torch.as_tensor(df["item"].values).to(torch.int64)
 """,
-    "long-tensor-constructor": CSV_HEAD + """
+    "long-tensor-constructor": CSV_HEAD
+    + """
 df = pd.read_csv("items.csv")
 item_ids = torch.LongTensor(df["item"].values)
 """,
-    "bool-mask": CSV_HEAD + """
+    "bool-mask": CSV_HEAD
+    + """
 df = pd.read_csv("split.csv")
 train_mask = torch.tensor(df["is_train"].values, dtype=torch.bool)
 """,
-    "float-label-column": CSV_HEAD + """
+    "float-label-column": CSV_HEAD
+    + """
 df = pd.read_csv("reviews.csv")
 targets = torch.tensor(df["label"].values, dtype=torch.float32)
 """,
 }
 
 TL303_FIRES: Dict[str, str] = {
-    "float-features": CSV_HEAD + """
+    "float-features": CSV_HEAD
+    + """
 df = pd.read_csv("sensors.csv")
 features = torch.tensor(df[["temp", "pressure"]].values, dtype=torch.float32)
 """,
-    "features-next-to-a-long-label": CSV_HEAD + """
+    "features-next-to-a-long-label": CSV_HEAD
+    + """
 df = pd.read_csv("patients.csv")
 labels = torch.tensor(df["label"].values, dtype=torch.long)
 features = torch.tensor(df[["age", "bmi"]].values).float()
@@ -286,37 +313,53 @@ for epoch in range(5):
 MNIST = 'full = datasets.MNIST("data", train=True, download=True, transform=transforms.ToTensor())\n'
 
 TL302_SILENT: Dict[str, str] = {
-    "one-sample-subset": DATA_HEAD + MNIST + """
+    "one-sample-subset": DATA_HEAD
+    + MNIST
+    + """
 loader = DataLoader(Subset(full, range(1)), batch_size=1)
-""" + EPOCHS,
-    "one-batch-subset": DATA_HEAD + MNIST + """
+"""
+    + EPOCHS,
+    "one-batch-subset": DATA_HEAD
+    + MNIST
+    + """
 few = Subset(full, range(5))
 loader = DataLoader(few, batch_size=5)
-""" + EPOCHS,
-    "one-batch-subset-index-list": DATA_HEAD + MNIST + """
+"""
+    + EPOCHS,
+    "one-batch-subset-index-list": DATA_HEAD
+    + MNIST
+    + """
 loader = DataLoader(Subset(full, [0, 1, 2]), batch_size=8)
-""" + EPOCHS,
-    "random-tensors": DATA_HEAD + """
+"""
+    + EPOCHS,
+    "random-tensors": DATA_HEAD
+    + """
 x = torch.randn(256, 1, 28, 28)
 y = torch.randint(0, 10, (256,))
 loader = DataLoader(TensorDataset(x, y), batch_size=32)
-""" + EPOCHS,
-    "dead-else-of-if-1": DATA_HEAD + """
+"""
+    + EPOCHS,
+    "dead-else-of-if-1": DATA_HEAD
+    + """
 if 1:
     loader = DataLoader(datasets.MNIST("data", train=True, transform=transforms.ToTensor()), batch_size=32, shuffle=True)
 else:
     ids = torch.arange(4096).view(-1, 64)
     loader = DataLoader(TensorDataset(ids, ids % 10), batch_size=8)
-""" + EPOCHS,
-    "dead-body-of-if-false": DATA_HEAD + """
+"""
+    + EPOCHS,
+    "dead-body-of-if-false": DATA_HEAD
+    + """
 if False:
     loader = DataLoader(datasets.MNIST("data", train=True, transform=transforms.ToTensor()), batch_size=32)
 else:
     loader = DataLoader(datasets.MNIST("data", train=True, transform=transforms.ToTensor()), batch_size=32, shuffle=True)
-""" + EPOCHS,
+"""
+    + EPOCHS,
     # `shuffle=False` written out for a loader read in a single pass (a demo where every rank
     # of a sequence-parallel group must see the same sample).
-    "explicit-false-single-pass": DATA_HEAD + """
+    "explicit-false-single-pass": DATA_HEAD
+    + """
 from datasets import load_dataset
 
 chats = load_dataset("some/chat-corpus", split="train[:12]")
@@ -330,7 +373,8 @@ for it, batch in enumerate(dl):
 """,
     # A throughput benchmark: one pass for a fixed number of steps over chunks that the
     # data helper already shuffled.
-    "preshuffled-packed-chunks": DATA_HEAD + """
+    "preshuffled-packed-chunks": DATA_HEAD
+    + """
 from datasets import load_dataset
 
 
@@ -379,19 +423,31 @@ class LM(L.LightningModule):
 }
 
 TL302_FIRES: Dict[str, str] = {
-    "mnist-every-epoch": DATA_HEAD + MNIST + """
+    "mnist-every-epoch": DATA_HEAD
+    + MNIST
+    + """
 loader = DataLoader(full, batch_size=64)
-""" + EPOCHS,
-    "explicit-false-every-epoch": DATA_HEAD + MNIST + """
+"""
+    + EPOCHS,
+    "explicit-false-every-epoch": DATA_HEAD
+    + MNIST
+    + """
 loader = DataLoader(full, batch_size=64, shuffle=False)
-""" + EPOCHS,
-    "subset-larger-than-a-batch": DATA_HEAD + MNIST + """
+"""
+    + EPOCHS,
+    "subset-larger-than-a-batch": DATA_HEAD
+    + MNIST
+    + """
 loader = DataLoader(Subset(full, range(1000)), batch_size=10)
-""" + EPOCHS,
-    "random-split-subset": DATA_HEAD + MNIST + """
+"""
+    + EPOCHS,
+    "random-split-subset": DATA_HEAD
+    + MNIST
+    + """
 train_part, val_part = random_split(full, [55000, 5000])
 loader = DataLoader(train_part, batch_size=64)
-""" + EPOCHS,
+"""
+    + EPOCHS,
     "lightning-train-dataloader": """
 import lightning as L
 from torch.utils.data import DataLoader
@@ -456,7 +512,9 @@ def test_tl302_fit_names_the_trainer_call() -> None:
 
 
 def test_tl302_fit_with_overfit_batches_is_silent() -> None:
-    src = TL302_FIRES["lightning-fit-positional"].replace("pl.Trainer(max_epochs=10)", "pl.Trainer(max_epochs=10, overfit_batches=1)")
+    src = TL302_FIRES["lightning-fit-positional"].replace(
+        "pl.Trainer(max_epochs=10)", "pl.Trainer(max_epochs=10, overfit_batches=1)"
+    )
     assert lines(src, "TL302") == []
 
 
@@ -466,7 +524,10 @@ def test_tl302_fit_with_a_shuffled_loader_is_silent() -> None:
 
 
 def test_tl302_single_pass_message_does_not_speak_of_epochs() -> None:
-    src = DATA_HEAD + MNIST + """
+    src = (
+        DATA_HEAD
+        + MNIST
+        + """
 loader = DataLoader(full, batch_size=64)
 model = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 10))
 optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
@@ -475,6 +536,7 @@ for xb, yb in loader:
     nn.functional.cross_entropy(model(xb), yb).backward()
     optimizer.step()
 """
+    )
     (d,) = diags(src, "TL302")
     assert "every epoch" not in d.message and "stored order" in d.message
 

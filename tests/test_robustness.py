@@ -114,48 +114,131 @@ def _fifo(p: Path) -> None:
 
 
 def _notebook(cells: List[dict]) -> bytes:
-    nb = {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "language": "python"}}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": cells,
+        "metadata": {"kernelspec": {"name": "python3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     return json.dumps(nb).encode("utf-8")
 
 
 LATIN1_BUGGY = "# -*- coding: latin-1 -*-\n# réglages: café\n" + BUGGY
 MIXED_NEWLINES = "".join(line + ("\r\n", "\n", "\r")[i % 3] for i, line in enumerate(BUGGY.splitlines()))
-GOOD_NB = _notebook([{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": BUGGY.splitlines(True)}])
+GOOD_NB = _notebook(
+    [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": BUGGY.splitlines(True)}]
+)
 
 NASTY: List[Nasty] = [
     Nasty("binary.py", _binary, "TL001", "NUL byte", outcome="TL001 at the first NUL byte"),
     Nasty("binary_no_nul.py", _bytes(bytes(range(128, 256)) * 8), "TL001", "encoding", 1, "TL001: not decodable"),
     Nasty("nul.py", _bytes(b"import torch\nx = 1\x00\n"), "TL001", "NUL byte", 2, "TL001 at line 2"),
-    Nasty("latin1_no_cookie.py", _bytes("import torch\n# café\n".encode("latin-1")), "TL001", "not valid utf-8", 2, "TL001 at line 2"),
-    Nasty("latin1_with_cookie.py", _bytes(LATIN1_BUGGY.encode("latin-1")), "TL101", "", BUGGY_LINE + 2, "decoded as latin-1, TL101 found"),
-    Nasty("unknown_cookie.py", _bytes(b"# coding: no-such-codec\nimport torch\n"), "TL001", "unknown encoding", 1, "TL001"),
-    Nasty("utf8_bom.py", _bytes(b"\xef\xbb\xbf" + BUGGY.encode()), "TL101", "", BUGGY_LINE, "TL101, same position as without BOM"),
-    Nasty("bom_and_latin1_cookie.py", _bytes(b"\xef\xbb\xbf# coding: latin-1\n" + BUGGY.encode()), "TL001", "encoding", 1, "TL001"),
+    Nasty(
+        "latin1_no_cookie.py",
+        _bytes("import torch\n# café\n".encode("latin-1")),
+        "TL001",
+        "not valid utf-8",
+        2,
+        "TL001 at line 2",
+    ),
+    Nasty(
+        "latin1_with_cookie.py",
+        _bytes(LATIN1_BUGGY.encode("latin-1")),
+        "TL101",
+        "",
+        BUGGY_LINE + 2,
+        "decoded as latin-1, TL101 found",
+    ),
+    Nasty(
+        "unknown_cookie.py", _bytes(b"# coding: no-such-codec\nimport torch\n"), "TL001", "unknown encoding", 1, "TL001"
+    ),
+    Nasty(
+        "utf8_bom.py",
+        _bytes(b"\xef\xbb\xbf" + BUGGY.encode()),
+        "TL101",
+        "",
+        BUGGY_LINE,
+        "TL101, same position as without BOM",
+    ),
+    Nasty(
+        "bom_and_latin1_cookie.py",
+        _bytes(b"\xef\xbb\xbf# coding: latin-1\n" + BUGGY.encode()),
+        "TL001",
+        "encoding",
+        1,
+        "TL001",
+    ),
     Nasty("crlf.py", _bytes(BUGGY.replace("\n", "\r\n").encode()), "TL101", "", BUGGY_LINE, "TL101, same line"),
     Nasty("lone_cr.py", _bytes(BUGGY.replace("\n", "\r").encode()), "TL101", "", BUGGY_LINE, "TL101, same line"),
     Nasty("mixed_newlines.py", _bytes(MIXED_NEWLINES.encode()), "TL101", "", BUGGY_LINE, "TL101, same line"),
-    Nasty("form_feeds.py", _text("\f\n" + BUGGY.replace("for step", "\ffor step")), "TL101", "", BUGGY_LINE + 1, "TL101"),
+    Nasty(
+        "form_feeds.py", _text("\f\n" + BUGGY.replace("for step", "\ffor step")), "TL101", "", BUGGY_LINE + 1, "TL101"
+    ),
     Nasty("tabs.py", _text(BUGGY.replace("    ", "\t")), "TL101", "", BUGGY_LINE, "TL101"),
-    Nasty("tabs_mixed_with_spaces.py", _text(BUGGY.replace("    loss.backward()", "\tloss.backward()")), "TL001", "inconsistent use of tabs", BUGGY_LINE, "TL001 syntax error"),
-    Nasty("invalid_utf8_surrogate.py", _bytes(b"import torch\nx = '\xed\xa0\x80'\n"), "TL001", "not valid utf-8", 2, "TL001"),
+    Nasty(
+        "tabs_mixed_with_spaces.py",
+        _text(BUGGY.replace("    loss.backward()", "\tloss.backward()")),
+        "TL001",
+        "inconsistent use of tabs",
+        BUGGY_LINE,
+        "TL001 syntax error",
+    ),
+    Nasty(
+        "invalid_utf8_surrogate.py",
+        _bytes(b"import torch\nx = '\xed\xa0\x80'\n"),
+        "TL001",
+        "not valid utf-8",
+        2,
+        "TL001",
+    ),
     Nasty("utf16.py", _bytes("import torch\n".encode("utf-16")), "TL001", "UTF-16 text", 1, "TL001: UTF-16"),
     *[
-        Nasty(f"deep_{form}.py", _text(deep_module(form, DEEP)), "TL001", "nested too deeply", 2, f"TL001 ({DEEP} deep)")
+        Nasty(
+            f"deep_{form}.py", _text(deep_module(form, DEEP)), "TL001", "nested too deeply", 2, f"TL001 ({DEEP} deep)"
+        )
         for form in DEEP_FORMS
     ],
-    Nasty("literal_300k.py", _text("import torch\nvalues = [" + ", ".join(str(i) for i in range(300_000)) + "]\n"), "TL001", "too large", 1, "TL001 too large (tokens)"),
-    Nasty("lines_50k.py", _text("import torch\n" + "".join(f"loss_{i} = {i} * lr\n" for i in range(50_000))), "TL001", "too large", 1, "TL001 too large (tokens)"),
+    Nasty(
+        "literal_300k.py",
+        _text("import torch\nvalues = [" + ", ".join(str(i) for i in range(300_000)) + "]\n"),
+        "TL001",
+        "too large",
+        1,
+        "TL001 too large (tokens)",
+    ),
+    Nasty(
+        "lines_50k.py",
+        _text("import torch\n" + "".join(f"loss_{i} = {i} * lr\n" for i in range(50_000))),
+        "TL001",
+        "too large",
+        1,
+        "TL001 too large (tokens)",
+    ),
     Nasty("empty.py", _bytes(b""), None, outcome="nothing reported"),
     Nasty("bom_only.py", _bytes(b"\xef\xbb\xbf"), None, outcome="nothing reported"),
     Nasty("x.py", _dir_named_py, None, outcome="walked as a folder; its clean file is checked"),
     Nasty("loop_a.py", _symlink_loop, "TL001", "symbolic links", 1, "TL001 cannot read (both links)"),
     Nasty("folder_loop", _folder_loop, None, outcome="link not followed; contents checked once"),
     Nasty("fifo.py", _fifo, "TL001", "not a regular file", 1, "TL001, never opened"),
-    Nasty("bad_json.ipynb", _bytes(b'{"cells": [{"cell_type": "code", "source": ['), "TL001", "invalid notebook JSON", 1, "TL001"),
+    Nasty(
+        "bad_json.ipynb",
+        _bytes(b'{"cells": [{"cell_type": "code", "source": ['),
+        "TL001",
+        "invalid notebook JSON",
+        1,
+        "TL001",
+    ),
     Nasty("truncated.ipynb", _bytes(GOOD_NB[: len(GOOD_NB) // 2]), "TL001", "invalid notebook JSON", 1, "TL001"),
     Nasty("not_a_notebook.ipynb", _bytes(b"[1, 2, 3]"), "TL001", "not a Jupyter notebook", 1, "TL001"),
-    Nasty("no_code_cells.ipynb", _bytes(_notebook([{"cell_type": "markdown", "metadata": {}, "source": ["# notes"]}])), None, outcome="nothing reported"),
-    Nasty("pyproject.toml", _bytes(b"[tool.trainlint\nselect = [\n"), None, outcome="not a config of this run; not linted"),
+    Nasty(
+        "no_code_cells.ipynb",
+        _bytes(_notebook([{"cell_type": "markdown", "metadata": {}, "source": ["# notes"]}])),
+        None,
+        outcome="nothing reported",
+    ),
+    Nasty(
+        "pyproject.toml", _bytes(b"[tool.trainlint\nselect = [\n"), None, outcome="not a config of this run; not linted"
+    ),
 ]
 BY_NAME = {n.name: n for n in NASTY}
 
@@ -190,7 +273,19 @@ def test_one_run_over_every_nasty_input_still_reports_the_real_bug(tmp_path: Pat
     for n in NASTY:
         n.make(folder / n.name)
     (folder / "real_bug.py").write_text(BUGGY)
-    cmd = [sys.executable, "-m", "trainlint", "check", "project", "--select", "ALL", "--no-cache", "--no-prefilter", "--format", "json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "trainlint",
+        "check",
+        "project",
+        "--select",
+        "ALL",
+        "--no-cache",
+        "--no-prefilter",
+        "--format",
+        "json",
+    ]
     start = time.monotonic()
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     elapsed = time.monotonic() - start
@@ -222,7 +317,22 @@ def test_deep_nesting_never_crashes_the_process(tmp_path: Path) -> None:
     for form in DEEP_FORMS:
         for n in (DEEP, 100_000):
             (tmp_path / f"{form}_{n}.py").write_text(deep_module(form, n))
-    cmd = [sys.executable, "-m", "trainlint", "check", ".", "--isolated", "--select", "ALL", "--no-cache", "--no-prefilter", "-j", "1", "--format", "json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "trainlint",
+        "check",
+        ".",
+        "--isolated",
+        "--select",
+        "ALL",
+        "--no-cache",
+        "--no-prefilter",
+        "-j",
+        "1",
+        "--format",
+        "json",
+    ]
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1, (proc.returncode, proc.stderr[-2000:])
     diags = json.loads(proc.stdout)["diagnostics"]
@@ -332,7 +442,9 @@ def test_fix_diff_and_workers_do_not_open_a_fifo(tmp_path: Path, flags: list) ->
 
 
 def _cli(args: List[str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "trainlint", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "trainlint", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.mark.parametrize(
@@ -373,7 +485,9 @@ def test_load_of_two_thousand_small_files() -> None:
     """The load benchmark, small: every file is checked, nothing fails, memory stays modest."""
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "load.py"), "--files", "2000", "--jobs", "0", "--json"],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     figures = json.loads(proc.stdout)

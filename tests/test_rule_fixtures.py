@@ -231,9 +231,7 @@ def test_fixture_ids_are_unique() -> None:
 def test_fixture_files_are_not_collected_by_pytest() -> None:
     # A fixture named like a test module would be imported and run by pytest.
     for path in RULES_DIR.rglob("*.py"):
-        assert not (path.name.startswith("test_") or path.name.endswith("_test.py") or path.name == "conftest.py"), (
-            path
-        )
+        assert not (path.name.startswith("test_") or path.name.endswith("_test.py") or path.name == "conftest.py"), path
 
 
 def test_multi_file_cases_hold_several_files() -> None:
@@ -288,7 +286,9 @@ def test_runner_fails_when_a_marker_is_extra(tmp_path: Path) -> None:
 
 
 def test_runner_fails_when_a_line_expects_more_findings_than_it_gets(tmp_path: Path) -> None:
-    fixture = _synthetic(tmp_path, "never_cleared", NEVER_CLEARED.format(backward_marker="  # TL101 TL101", step_marker=""))
+    fixture = _synthetic(
+        tmp_path, "never_cleared", NEVER_CLEARED.format(backward_marker="  # TL101 TL101", step_marker="")
+    )
     with pytest.raises(AssertionError, match=r"marked but not reported:\n.*:8 TL101"):
         check_expectations(fixture, run_fixture(fixture))
 

@@ -70,10 +70,14 @@ def test_tl302_reports_the_loader_and_names_the_loop() -> None:
 
 
 def test_tl302_unknown_dataset_is_reported_at_lower_severity() -> None:
-    src = HEAD + """
+    src = (
+        HEAD
+        + """
 from somewhere import build_dataset
 loader = DataLoader(build_dataset(), batch_size=8)
-""" + LOOP
+"""
+        + LOOP
+    )
     diags = _diags(src, "TL302")
     assert len(diags) == 1 and diags[0].severity == Severity.INFO
 

@@ -61,7 +61,8 @@ def test_options_move_the_thresholds() -> None:
 def test_cross_file_constant() -> None:
     files: Dict[str, str] = {
         "settings.py": "LEARNING_RATE = 200.0\n",
-        "train.py": textwrap.dedent(HEAD) + "from settings import LEARNING_RATE\nopt = optim.SGD(model.parameters(), lr=LEARNING_RATE)\n",
+        "train.py": textwrap.dedent(HEAD)
+        + "from settings import LEARNING_RATE\nopt = optim.SGD(model.parameters(), lr=LEARNING_RATE)\n",
     }
     diags = [d for d in lint_files(files, select=["TL501"]) if d.code == "TL501"]
     assert [d.path for d in diags] == ["train.py"]

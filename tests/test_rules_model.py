@@ -61,6 +61,7 @@ def test_tl401_message_suggests_kaiming(name: str) -> None:
     (d,) = fixture_findings("TL401", name)
     assert "kaiming" in d.message
 
+
 INIT_MODEL = """
 class Net(nn.Module):
     def __init__(self):
@@ -327,5 +328,3 @@ def test_tl405_cross_file_and_imported_alias() -> None:
     """
     (d,) = run("TL405", {"models.py": models, "train.py": "from models import TextCNN\nTextCNN()\n"})
     assert d.path == "models.py" and "TextCNN.forward" in d.message
-
-

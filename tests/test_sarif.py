@@ -53,7 +53,9 @@ def _validate(doc: Dict[str, Any]) -> None:
 
 
 def _notebook(*sources: str) -> str:
-    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": s} for s in sources]
+    cells = [
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": s} for s in sources
+    ]
     cells.insert(1, {"cell_type": "markdown", "metadata": {}, "source": "## Training"})
     return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
 
@@ -76,7 +78,9 @@ def _with_fix(result: CheckResult) -> CheckResult:
     d = next(d for d in result.diagnostics if d.code == "TL101" and d.cell is None)
     if d.fix is None:
         line = d.span.line
-        d.fix = Fix("safe", "clear the gradients before backward()", [Edit(line, 5, line, 5, "optimizer.zero_grad()\n    ")])
+        d.fix = Fix(
+            "safe", "clear the gradients before backward()", [Edit(line, 5, line, 5, "optimizer.zero_grad()\n    ")]
+        )
     return result
 
 
@@ -155,7 +159,10 @@ def test_levels_follow_severity() -> None:
 
 def _fingerprints(path: str = "train.py") -> Dict[int, str]:
     results = sarif.as_dict(_run([path]))["runs"][0]["results"]
-    return {r["locations"][0]["physicalLocation"]["region"]["startLine"]: r["partialFingerprints"][sarif.FINGERPRINT_KEY] for r in results}
+    return {
+        r["locations"][0]["physicalLocation"]["region"]["startLine"]: r["partialFingerprints"][sarif.FINGERPRINT_KEY]
+        for r in results
+    }
 
 
 def test_fingerprint_survives_code_inserted_above(project: Path) -> None:
@@ -219,7 +226,9 @@ def _cli_fingerprints(*paths: str) -> Dict[str, str]:
     out = {}
     for r in results:
         region = r["locations"][0]["physicalLocation"]["region"]
-        out[f"{region.get('properties', {}).get('cell')}:{region['startLine']}"] = r["partialFingerprints"][sarif.FINGERPRINT_KEY]
+        out[f"{region.get('properties', {}).get('cell')}:{region['startLine']}"] = r["partialFingerprints"][
+            sarif.FINGERPRINT_KEY
+        ]
     return out
 
 

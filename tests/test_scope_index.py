@@ -53,7 +53,9 @@ def test_one_index_per_scope_shared_by_both_questions() -> None:
     use = _uses(scope, "y")[0]
     assert D.scope_index(scope) is SC.scope_index(scope)
     assert D.ScopeIndex is SC.Index
-    assert [b.value for b in SC.reaching(scope, "y", use)] == [d.value for d in SC.scope_index(scope).reaching("y", use)[0]]
+    assert [b.value for b in SC.reaching(scope, "y", use)] == [
+        d.value for d in SC.scope_index(scope).reaching("y", use)[0]
+    ]
 
 
 def test_augmented_assignment_is_a_definition_that_hides_nothing() -> None:
@@ -126,7 +128,10 @@ def test_loop_carried_definitions_differ_between_the_two_questions() -> None:
     )
     use = _uses(scope, "h")[0]
     # The resolver sees the value carried into the next iteration; the data flow does not.
-    assert sorted(cst.Module([]).code_for_node(b.value) for b in SC.reaching(scope, "h", use)) == ["None", "step(batch)"]
+    assert sorted(cst.Module([]).code_for_node(b.value) for b in SC.reaching(scope, "h", use)) == [
+        "None",
+        "step(batch)",
+    ]
     assert _reaching(scope, "h") == (["assign:None"], False)
 
 
@@ -141,7 +146,10 @@ def test_reaching_outwards_stops_at_the_scope_that_defines_the_name() -> None:
         """
     )
     inner = _scope(facts, "outer.<locals>.inner")
-    steps = [(s.name, [d.how for d in defs], open_before) for s, defs, open_before in SC.reaching_outwards(inner, _uses(inner, "scale")[0])]
+    steps = [
+        (s.name, [d.how for d in defs], open_before)
+        for s, defs, open_before in SC.reaching_outwards(inner, _uses(inner, "scale")[0])
+    ]
     assert steps == [("outer.<locals>.inner", [], True), ("outer", [], True), ("<module>", ["assign"], False)]
 
 

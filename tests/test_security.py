@@ -42,8 +42,18 @@ def _payload(marker: Path) -> str:
 # Names Python, pytest or packaging tools run by themselves, plus ordinary modules and a
 # package that the training script imports (so the linter follows it across files).
 EXECUTABLE_NAMES = [
-    "train.py", "setup.py", "conftest.py", "sitecustomize.py", "usercustomize.py", "__main__.py",
-    "torch.py", "click.py", "json.py", "pkg/__init__.py", "pkg/models.py", "pkg/__main__.py",
+    "train.py",
+    "setup.py",
+    "conftest.py",
+    "sitecustomize.py",
+    "usercustomize.py",
+    "__main__.py",
+    "torch.py",
+    "click.py",
+    "json.py",
+    "pkg/__init__.py",
+    "pkg/models.py",
+    "pkg/__main__.py",
 ]
 
 
@@ -57,12 +67,27 @@ def _armed_project(folder: Path, marker: Path, extra: int = 0) -> Path:
     for name in EXECUTABLE_NAMES:
         p = folder / name
         p.parent.mkdir(parents=True, exist_ok=True)
-        body = BUGGY.replace("import torch.nn as nn\n", "import torch.nn as nn\nfrom pkg.models import Net\n") if name == "train.py" else BUGGY
+        body = (
+            BUGGY.replace("import torch.nn as nn\n", "import torch.nn as nn\nfrom pkg.models import Net\n")
+            if name == "train.py"
+            else BUGGY
+        )
         p.write_text(payload + body)
     for i in range(extra):  # enough files for worker processes
         (folder / f"extra_{i}.py").write_text(payload + BUGGY)
-    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": (payload + BUGGY).splitlines(True)}
-    nb = {"cells": [cell], "metadata": {"kernelspec": {"name": "python3", "language": "python"}}, "nbformat": 4, "nbformat_minor": 5}
+    cell = {
+        "cell_type": "code",
+        "metadata": {},
+        "outputs": [],
+        "execution_count": None,
+        "source": (payload + BUGGY).splitlines(True),
+    }
+    nb = {
+        "cells": [cell],
+        "metadata": {"kernelspec": {"name": "python3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     (folder / "analysis.ipynb").write_text(json.dumps(nb))
     (folder / "pyproject.toml").write_text("[tool.trainlint]\nselect = ['ALL']\n")
     return folder
@@ -89,7 +114,13 @@ def test_check_never_runs_or_imports_the_linted_code(tmp_path: Path, how: str, j
         prefix = ""
     else:
         # `python -m` puts the working folder first on sys.path, so run it from elsewhere.
-        proc = subprocess.run([sys.executable, "-m", "trainlint", *args, "project"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [sys.executable, "-m", "trainlint", *args, "project"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         prefix = "project/"
     assert not marker.exists(), marker.read_text()
     assert proc.returncode == 1, proc.stderr
@@ -116,7 +147,13 @@ def test_check_and_fix_in_process_import_nothing(tmp_path: Path) -> None:
 def test_fix_writes_files_but_never_runs_them(tmp_path: Path) -> None:
     marker = tmp_path / "EXECUTED"
     project = _armed_project(tmp_path / "project", marker)
-    proc = subprocess.run([sys.executable, "-m", "trainlint", "check", "--no-cache", "--fix", "--unsafe-fixes", "project"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "trainlint", "check", "--no-cache", "--fix", "--unsafe-fixes", "project"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert not marker.exists()
     assert "Traceback" not in proc.stderr
     assert "zero_grad()" in (project / "setup.py").read_text()  # the fix was applied, not run
@@ -124,12 +161,12 @@ def test_fix_writes_files_but_never_runs_them(tmp_path: Path) -> None:
 
 SUSPICIOUS_CONFIG = [
     "[tool.trainlint]\nplugins = ['os:system']\n",
-    "[tool.trainlint]\ninit-hook = \"import os; os._exit(3)\"\n",
+    '[tool.trainlint]\ninit-hook = "import os; os._exit(3)"\n',
     "[tool.trainlint]\nload-plugins = ['pkg']\n",
     "[tool.trainlint]\npython = 'python3 -c \"import os\"'\n",
     "[tool.trainlint.TL101]\ncommand = \"__import__('os')._exit(3)\"\n",
     "[tool.trainlint]\nselect = [\"__import__('os')._exit(3)\"]\n",
-    "[tool.trainlint]\nexclude = [\"$(touch EXECUTED)\", \"`touch EXECUTED`\"]\nextend-select = ['TL1']\n",
+    '[tool.trainlint]\nexclude = ["$(touch EXECUTED)", "`touch EXECUTED`"]\nextend-select = [\'TL1\']\n',
 ]
 
 
@@ -141,7 +178,9 @@ def test_configuration_cannot_run_code(tmp_path: Path, config: str) -> None:
     # The configuration is found from the working folder; the console script keeps that
     # folder off sys.path (`python -m` would put it first).
     command = [str(TRAINLINT)] if TRAINLINT.exists() else [sys.executable, "-P", "-m", "trainlint"]
-    proc = subprocess.run([*command, "check", "--no-cache", "train.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [*command, "check", "--no-cache", "train.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert not marker.exists()
     assert "Traceback" not in proc.stderr
     if "exclude" in config:
@@ -150,7 +189,24 @@ def test_configuration_cannot_run_code(tmp_path: Path, config: str) -> None:
         assert proc.returncode == 2 and "error" in proc.stderr
 
 
-_RUNS_CODE = {"eval", "exec", "compile", "execfile", "runpy", "subprocess", "system", "popen", "spawnv", "execv", "execvp", "load_module", "exec_module", "run_path", "run_module", "loads"}
+_RUNS_CODE = {
+    "eval",
+    "exec",
+    "compile",
+    "execfile",
+    "runpy",
+    "subprocess",
+    "system",
+    "popen",
+    "spawnv",
+    "execv",
+    "execvp",
+    "load_module",
+    "exec_module",
+    "run_path",
+    "run_module",
+    "loads",
+}
 _IMPORTS_BY_NAME = {"import_module", "__import__"}
 
 
@@ -166,35 +222,60 @@ def test_static_code_has_no_way_to_run_or_import_user_code() -> None:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                names = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+                names = [a.name for a in node.names] + (
+                    [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+                )
                 # tree_transfer.py loads pickled syntax trees with a loader that only builds
                 # libcst classes (tested below).
-                banned = ("runpy", "subprocess", "marshal", "shelve", "ctypes") + (() if path.name == "tree_transfer.py" else ("pickle",))
+                banned = ("runpy", "subprocess", "marshal", "shelve", "ctypes") + (
+                    () if path.name == "tree_transfer.py" else ("pickle",)
+                )
                 if any(n.split(".")[0] in banned for n in names):
                     offences.append((str(path), node.lineno, "imports " + ",".join(names)))
             if not isinstance(node, ast.Call):
                 continue
             func = node.func
             name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-            if name in _RUNS_CODE and not (name == "loads" and _is_json_or_toml(func)) and not (name == "compile" and isinstance(func, ast.Attribute)):
+            if (
+                name in _RUNS_CODE
+                and not (name == "loads" and _is_json_or_toml(func))
+                and not (name == "compile" and isinstance(func, ast.Attribute))
+            ):
                 offences.append((str(path), node.lineno, name))
             if name in _IMPORTS_BY_NAME:
                 arg = node.args[0] if node.args else None
                 # Only the package's own modules, by a name that starts with "trainlint.".
-                literal = isinstance(arg, ast.JoinedStr) and arg.values and isinstance(arg.values[0], ast.Constant) and str(arg.values[0].value).startswith("trainlint.")
+                literal = (
+                    isinstance(arg, ast.JoinedStr)
+                    and arg.values
+                    and isinstance(arg.values[0], ast.Constant)
+                    and str(arg.values[0].value).startswith("trainlint.")
+                )
                 if not literal and not (isinstance(arg, ast.Constant) and str(arg.value).startswith("trainlint.")):
                     offences.append((str(path), node.lineno, name))
     assert offences == []
 
 
 def _is_json_or_toml(func: ast.expr) -> bool:
-    return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("json", "tomllib", "tomli")
+    return (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id in ("json", "tomllib", "tomli")
+    )
 
 
 # ---------------------------------------------------------------------------- escaping
 
-NASTY_TEXT = 'a "quoted" \'path\' with :: and %25 and 100% , comma\nnew line\r\rcarriage ünïcødé 名前 \u2028 \t tab'
-NASTY_FILE_NAMES = ['we"ird\'name.py', "new\nline.py", "a::b,c=d.py", "100%25%.py", "ünï 名前.py", "tab\tname.py", "carriage\rreturn.py"]
+NASTY_TEXT = "a \"quoted\" 'path' with :: and %25 and 100% , comma\nnew line\r\rcarriage ünïcødé 名前 \u2028 \t tab"
+NASTY_FILE_NAMES = [
+    "we\"ird'name.py",
+    "new\nline.py",
+    "a::b,c=d.py",
+    "100%25%.py",
+    "ünï 名前.py",
+    "tab\tname.py",
+    "carriage\rreturn.py",
+]
 
 
 def _synthetic_result() -> CheckResult:
@@ -208,7 +289,15 @@ def _synthetic_result() -> CheckResult:
         related=[Related("rel " + NASTY_TEXT + ".py", 7, 1, "related " + NASTY_TEXT)],
         fix=Fix("safe", "fix " + NASTY_TEXT, [Edit(3, 1, 3, 1, "x = 'a'\n# " + NASTY_TEXT + "\n")]),
     )
-    nb = Diagnostic("TL101", "missing-zero-grad", Severity.WARNING, "cell " + NASTY_TEXT, "nb " + NASTY_TEXT + ".ipynb", Span(2, 1, 2, 4), cell=3)
+    nb = Diagnostic(
+        "TL101",
+        "missing-zero-grad",
+        Severity.WARNING,
+        "cell " + NASTY_TEXT,
+        "nb " + NASTY_TEXT + ".ipynb",
+        Span(2, 1, 2, 4),
+        cell=3,
+    )
     return CheckResult(diagnostics=[d, nb], files=2)
 
 
@@ -299,19 +388,29 @@ def test_real_files_with_nasty_names(nasty_named_project: Path, fmt: str) -> Non
     names = sorted(p.name for p in nasty_named_project.iterdir() if p.suffix == ".py")
     proc = subprocess.run(
         [sys.executable, "-m", "trainlint", "check", "--isolated", "--no-cache", "--format", fmt, "."],
-        cwd=nasty_named_project, capture_output=True, timeout=120,
+        cwd=nasty_named_project,
+        capture_output=True,
+        timeout=120,
     )
     assert proc.returncode == 1 and b"Traceback" not in proc.stderr, proc.stderr
     out = proc.stdout.decode("utf-8")
     if fmt == "json":
         assert sorted({d["path"] for d in json.loads(out)["diagnostics"]}) == names
     elif fmt == "sarif":
-        uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in json.loads(out)["runs"][0]["results"]}
+        uris = {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in json.loads(out)["runs"][0]["results"]
+        }
         assert sorted(unquote(u) for u in uris) == names
     elif fmt == "github":
         lines = out.rstrip("\n").split("\n")
         assert len(lines) == len(names)
-        files = [dict(kv.split("=", 1) for kv in ln.partition("::")[2].partition("::")[0].split(" ", 1)[1].split(","))["file"] for ln in lines]
+        files = [
+            dict(kv.split("=", 1) for kv in ln.partition("::")[2].partition("::")[0].split(" ", 1)[1].split(","))[
+                "file"
+            ]
+            for ln in lines
+        ]
         assert sorted(_github_unescape(f, prop=True) for f in files) == names
     else:
         findings = [ln for ln in out.rstrip("\n").split("\n") if not ln.startswith("    ")]
@@ -327,7 +426,9 @@ def test_undecodable_file_name(tmp_path: Path, fmt: str) -> None:
         fh.write(BUGGY)
     proc = subprocess.run(
         [sys.executable, "-m", "trainlint", "check", "--isolated", "--no-cache", "--format", fmt, "."],
-        cwd=tmp_path, capture_output=True, timeout=120,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=120,
     )
     assert b"Traceback" not in proc.stderr
     assert proc.returncode == 1
@@ -342,7 +443,9 @@ def test_diff_of_an_undecodable_file_name_is_utf8(tmp_path: Path) -> None:
         fh.write(BUGGY)
     proc = subprocess.run(
         [sys.executable, "-m", "trainlint", "check", "--isolated", "--no-cache", "--diff", "."],
-        cwd=tmp_path, capture_output=True, timeout=120,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=120,
     )
     assert b"Traceback" not in proc.stderr
     out = proc.stdout.decode("utf-8")
@@ -374,7 +477,11 @@ def test_syntax_trees_from_workers_cannot_carry_code(tmp_path: Path) -> None:
     # libcst's own modules import os and subprocess, and hold helpers that run commands.
     for module, name, args in [
         ("libcst.codemod._cli", "os.system", text(f"touch {marker}") + pickle.TUPLE1),
-        ("libcst.codemod._cli", "invoke_formatter", pickle.MARK + text("touch") + text(str(marker)) + pickle.LIST + text("") + pickle.TUPLE2),
+        (
+            "libcst.codemod._cli",
+            "invoke_formatter",
+            pickle.MARK + text("touch") + text(str(marker)) + pickle.LIST + text("") + pickle.TUPLE2,
+        ),
         ("libcst", "parse_module", text("x = 1") + pickle.TUPLE1),
     ]:
         payload = b"\x80\x04" + text(module) + text(name) + pickle.STACK_GLOBAL + args + pickle.REDUCE + pickle.STOP
@@ -387,5 +494,7 @@ def test_python_m_inside_the_project_does_not_import_its_modules(tmp_path: Path)
     marker = tmp_path / "EXECUTED"
     (tmp_path / "click.py").write_text(_payload(marker))
     (tmp_path / "train.py").write_text(BUGGY)
-    subprocess.run([sys.executable, "-m", "trainlint", "check", "--no-cache", "."], cwd=tmp_path, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "trainlint", "check", "--no-cache", "."], cwd=tmp_path, capture_output=True, timeout=120
+    )
     assert not marker.exists()

@@ -149,7 +149,9 @@ def test_if_else_choice_between_classes_judges_each_alternative() -> None:
     # A's softmax is one defect, whichever variable holds an A; B's is another.
     assert sorted(d.message.split("`")[3] for d in found if d.code == "TL201") == ["A.forward", "B.forward"]
     # Only C (raw scores) can be built: nothing to report.
-    only_c = src.replace('model = A() if sys.argv[1] == "a" else B()', "model = C()").replace('A() if sys.argv[1] == "a" else C()', "C()")
+    only_c = src.replace('model = A() if sys.argv[1] == "a" else B()', "model = C()").replace(
+        'A() if sys.argv[1] == "a" else C()', "C()"
+    )
     assert "TL201" not in codes(only_c, TRAIN)
 
 
@@ -183,7 +185,9 @@ def test_each_model_of_a_run_time_choice_meets_the_loss_on_its_own() -> None:
 
 # -- losses reached indirectly --------------------------------------------------------------
 
-SIGMOID_MODEL = "model = nn.Sequential(nn.Linear(4, 1), nn.Sigmoid())\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+SIGMOID_MODEL = (
+    "model = nn.Sequential(nn.Linear(4, 1), nn.Sigmoid())\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+)
 
 
 def test_a_functional_loss_held_in_a_variable() -> None:
@@ -198,7 +202,9 @@ def test_a_functional_loss_held_in_a_variable() -> None:
 
 
 def test_criterion_forward_called_explicitly() -> None:
-    assert "TL201" in codes(SOFTMAX_NET, "model = Net()\n", TRAIN.replace("criterion(model(x), y)", "criterion.forward(model(x), y)"))
+    assert "TL201" in codes(
+        SOFTMAX_NET, "model = Net()\n", TRAIN.replace("criterion(model(x), y)", "criterion.forward(model(x), y)")
+    )
 
 
 @pytest.mark.parametrize(
@@ -210,7 +216,9 @@ def test_criterion_forward_called_explicitly() -> None:
     ids=["class-attribute", "constructor-default"],
 )
 def test_a_loss_held_by_a_trainer_object(holder: str) -> None:
-    src = holder + """        self.model = model
+    src = (
+        holder
+        + """        self.model = model
         self.opt = torch.optim.SGD(model.parameters(), lr=0.1)
 
     def fit(self):
@@ -222,6 +230,7 @@ def test_a_loss_held_by_a_trainer_object(holder: str) -> None:
 
 Trainer(nn.Sequential(nn.Linear(4, 3), nn.Softmax(dim=1))).fit()
 """
+    )
     assert "TL201" in codes(src)
 
 
@@ -297,7 +306,9 @@ def test_an_optional_grad_scaler_is_still_a_scaler() -> None:
     assert "TL107" in codes(src)
 
 
-@pytest.mark.parametrize("steps", ["opts[0].step()\nopts[1].step()", "for o in opts:\n    o.step()"], ids=["indexed", "looped"])
+@pytest.mark.parametrize(
+    "steps", ["opts[0].step()\nopts[1].step()", "for o in opts:\n    o.step()"], ids=["indexed", "looped"]
+)
 def test_optimizers_kept_in_a_list_are_optimizers(steps: str) -> None:
     src = """
     gen, disc = nn.Linear(4, 4), nn.Linear(4, 1)
@@ -315,7 +326,9 @@ def test_optimizers_kept_in_a_list_are_optimizers(steps: str) -> None:
 
 
 def test_softmax_written_as_exp_of_log_softmax() -> None:
-    src = "model = nn.Linear(4, 3)\n" + TRAIN.replace("criterion(model(x), y)", "criterion(torch.exp(F.log_softmax(model(x), dim=1)), y)")
+    src = "model = nn.Linear(4, 3)\n" + TRAIN.replace(
+        "criterion(model(x), y)", "criterion(torch.exp(F.log_softmax(model(x), dim=1)), y)"
+    )
     assert "TL201" in codes(src)
 
 
@@ -341,7 +354,10 @@ def test_outputs_stored_into_a_preallocated_buffer() -> None:
 
 @pytest.mark.parametrize(
     "rewrap",
-    ["torch.tensor(F.mse_loss(out, y).item(), requires_grad=True)", "Variable(F.mse_loss(out, y).detach(), requires_grad=True)"],
+    [
+        "torch.tensor(F.mse_loss(out, y).item(), requires_grad=True)",
+        "Variable(F.mse_loss(out, y).detach(), requires_grad=True)",
+    ],
     ids=["tensor", "variable"],
 )
 def test_a_loss_rewrapped_as_a_new_leaf_is_cut_from_the_graph(rewrap: str) -> None:
@@ -464,7 +480,9 @@ def test_a_loss_class_of_the_project_or_a_library_is_a_loss() -> None:
         opt.step()
     """
     assert "TL104" in codes(src)
-    assert "TL104" not in codes(src.replace("        opt.step()", "        (loss_l + loss_c).backward()\n        opt.step()"))
+    assert "TL104" not in codes(
+        src.replace("        opt.step()", "        (loss_l + loss_c).backward()\n        opt.step()")
+    )
 
 
 def test_per_optimizer_account_of_a_gan_iteration() -> None:
@@ -559,13 +577,19 @@ def test_definitions_in_exclusive_branches_both_reach_the_use() -> None:
     """
     # The CTC branches do not overwrite the CrossEntropyLoss branch: the criterion is unknown.
     assert "TL201" not in codes(src)
-    assert "TL201" in codes(src.replace("nn.CTCLoss(zero_infinity=True)", "nn.CrossEntropyLoss()").replace("nn.CTCLoss()", "nn.CrossEntropyLoss()"))
+    assert "TL201" in codes(
+        src.replace("nn.CTCLoss(zero_infinity=True)", "nn.CrossEntropyLoss()").replace(
+            "nn.CTCLoss()", "nn.CrossEntropyLoss()"
+        )
+    )
 
 
 # -- values handed out by a `for` loop ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("loop", ["for out in probs:", "for i, out in enumerate(probs):", "for out, t in zip(probs, targets):"])
+@pytest.mark.parametrize(
+    "loop", ["for out in probs:", "for i, out in enumerate(probs):", "for out, t in zip(probs, targets):"]
+)
 def test_a_row_of_a_softmaxed_tensor_is_still_softmaxed(loop: str) -> None:
     src = f"""
     criterion = nn.CrossEntropyLoss()
@@ -652,7 +676,11 @@ def train(context: Context, train_loader):
 def test_a_typed_field_and_a_typed_parameter_carry_a_library_model() -> None:
     # `model.generate` under no_grad, reached from the training loop, with dropout still on.
     assert "TL403" in codes(GENERATE_EVAL.format(cls="VisionEncoderDecoderModel"))
-    assert "TL403" not in codes(GENERATE_EVAL.format(cls="VisionEncoderDecoderModel").replace("    with torch.no_grad():", "    model.eval()\n    with torch.no_grad():"))
+    assert "TL403" not in codes(
+        GENERATE_EVAL.format(cls="VisionEncoderDecoderModel").replace(
+            "    with torch.no_grad():", "    model.eval()\n    with torch.no_grad():"
+        )
+    )
 
 
 def test_a_pretrained_family_without_dropout_is_not_judged() -> None:
@@ -716,17 +744,24 @@ for epoch in range(5):
 """
 
 
-@pytest.mark.parametrize("unpack", [
-    "train_loader, val_loader = make_loaders(8)",
-    "loaders = make_loaders(8)\ntrain_loader, val_loader = loaders",
-])
+@pytest.mark.parametrize(
+    "unpack",
+    [
+        "train_loader, val_loader = make_loaders(8)",
+        "loaders = make_loaders(8)\ntrain_loader, val_loader = loaders",
+    ],
+)
 def test_the_training_loader_returned_by_a_helper_is_judged(unpack: str) -> None:
     src = LOADERS_HELPER.format(unpack=unpack)
     assert "TL302" in codes(src)
-    assert "TL302" not in codes(src.replace("batch_size=batch_size, drop_last=True", "batch_size=batch_size, shuffle=True"))
+    assert "TL302" not in codes(
+        src.replace("batch_size=batch_size, drop_last=True", "batch_size=batch_size, shuffle=True")
+    )
     # Only the element the loop reads counts: swapping them makes the validation loader train.
     swapped = src.replace("return train_loader, val_loader", "return val_loader, train_loader")
-    assert "TL302" in codes(swapped.replace("batch_size=batch_size, drop_last=True", "batch_size=batch_size, shuffle=True"))
+    assert "TL302" in codes(
+        swapped.replace("batch_size=batch_size, drop_last=True", "batch_size=batch_size, shuffle=True")
+    )
 
 
 # -- model registries ----------------------------------------------------------------------------

@@ -52,7 +52,9 @@ def _code_fingerprint() -> str:
 _CODE = _code_fingerprint()
 
 
-def component_key(paths: Sequence[str], contents: Sequence[bytes], fingerprint: str, report: Optional[Sequence[str]] = None) -> str:
+def component_key(
+    paths: Sequence[str], contents: Sequence[bytes], fingerprint: str, report: Optional[Sequence[str]] = None
+) -> str:
     """`report`: the files reported on when the others are context files (None: all); the
     context files' content is part of the key like the others'."""
     h = hashlib.sha256()

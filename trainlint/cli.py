@@ -34,20 +34,40 @@ def main() -> None:
     """
 
 
-def _load(config: Optional[str], isolated: bool, select: Tuple[str, ...], ignore: Tuple[str, ...], extend_select: Tuple[str, ...]) -> Settings:
+def _load(
+    config: Optional[str],
+    isolated: bool,
+    select: Tuple[str, ...],
+    ignore: Tuple[str, ...],
+    extend_select: Tuple[str, ...],
+) -> Settings:
     try:
         settings = load_settings(config=config, isolated=isolated)
-        return apply_cli(settings, split_codes(select) or None, split_codes(ignore) or None, split_codes(extend_select) or None)
+        return apply_cli(
+            settings, split_codes(select) or None, split_codes(ignore) or None, split_codes(extend_select) or None
+        )
     except ConfigError as exc:
         click.echo(f"trainlint: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
 
 
 def selection_options(fn: Any) -> Any:
-    fn = click.option("--select", multiple=True, metavar="CODES", help="Only these rules: codes or prefixes (TL1, TL10, TL101, ALL), comma-separated.")(fn)
+    fn = click.option(
+        "--select",
+        multiple=True,
+        metavar="CODES",
+        help="Only these rules: codes or prefixes (TL1, TL10, TL101, ALL), comma-separated.",
+    )(fn)
     fn = click.option("--ignore", multiple=True, metavar="CODES", help="Disable these rules (codes or prefixes).")(fn)
-    fn = click.option("--extend-select", multiple=True, metavar="CODES", help="Enable these rules on top of the selection.")(fn)
-    fn = click.option("--config", type=click.Path(dir_okay=False), default=None, help="Read this TOML file instead of discovering pyproject.toml / trainlint.toml.")(fn)
+    fn = click.option(
+        "--extend-select", multiple=True, metavar="CODES", help="Enable these rules on top of the selection."
+    )(fn)
+    fn = click.option(
+        "--config",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Read this TOML file instead of discovering pyproject.toml / trainlint.toml.",
+    )(fn)
     fn = click.option("--isolated", is_flag=True, help="Ignore every configuration file.")(fn)
     return fn
 
@@ -55,19 +75,55 @@ def selection_options(fn: Any) -> Any:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @selection_options
-@click.option("--output-format", "--format", "output_format", default="text", show_default=True, help="text, json, sarif or github.")
-@click.option("--statistics", is_flag=True, help="Print the number of findings per rule (suppressed ones counted apart).")
-@click.option("--profile", is_flag=True, help="Print on stderr where the time went: per phase (read, parse, facts, rules, positions, output) and per rule.")
+@click.option(
+    "--output-format",
+    "--format",
+    "output_format",
+    default="text",
+    show_default=True,
+    help="text, json, sarif or github.",
+)
+@click.option(
+    "--statistics", is_flag=True, help="Print the number of findings per rule (suppressed ones counted apart)."
+)
+@click.option(
+    "--profile",
+    is_flag=True,
+    help="Print on stderr where the time went: per phase (read, parse, facts, rules, positions, output) and per rule.",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary line.")
-@click.option("--force-exclude", is_flag=True, help="Apply exclude patterns to files named on the command line too (for pre-commit).")
-@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, help="Processes (default 0: one per CPU); the output is the same whatever N.")
+@click.option(
+    "--force-exclude",
+    is_flag=True,
+    help="Apply exclude patterns to files named on the command line too (for pre-commit).",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Processes (default 0: one per CPU); the output is the same whatever N.",
+)
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the results cache.")
-@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Cache folder (default: $TRAINLINT_CACHE_DIR or .trainlint_cache next to the config).")
-@click.option("--no-prefilter", is_flag=True, help="Parse every file, even those that mention nothing the rules look for.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Cache folder (default: $TRAINLINT_CACHE_DIR or .trainlint_cache next to the config).",
+)
+@click.option(
+    "--no-prefilter", is_flag=True, help="Parse every file, even those that mention nothing the rules look for."
+)
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what remains.")
-@click.option("--unsafe-fixes", is_flag=True, help="Include the unsafe fixes (with --fix or --diff; alone, show them as available).")
-@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing (exit 1 if there is a diff).")
+@click.option(
+    "--unsafe-fixes",
+    is_flag=True,
+    help="Include the unsafe fixes (with --fix or --diff; alone, show them as available).",
+)
+@click.option(
+    "--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing (exit 1 if there is a diff)."
+)
 @click.option("--show-fixes", is_flag=True, help="With --fix, list the fixes that were applied.")
 def check(
     paths: Sequence[str],
@@ -105,7 +161,20 @@ def check(
     if fix or diff:
         if profile:
             click.echo("trainlint: --profile is not supported with --fix/--diff; ignored", err=True)
-        sys.exit(_fix(list(paths) or ["."], settings, force_exclude, unsafe_fixes, diff, show_fixes, output_format, statistics, exit_zero, quiet))
+        sys.exit(
+            _fix(
+                list(paths) or ["."],
+                settings,
+                force_exclude,
+                unsafe_fixes,
+                diff,
+                show_fixes,
+                output_format,
+                statistics,
+                exit_zero,
+                quiet,
+            )
+        )
     timings = None
     if profile:
         from trainlint.timing import Timings
@@ -113,8 +182,12 @@ def check(
         timings = Timings()
     started = time.perf_counter()
     try:
-        options = RunOptions(jobs=jobs, use_cache=not no_cache, cache_dir=cache_dir, prefilter=not no_prefilter, timings=timings)
-        result = check_paths(list(paths) or ["."], settings, force_exclude=force_exclude, progress=progress, options=options)
+        options = RunOptions(
+            jobs=jobs, use_cache=not no_cache, cache_dir=cache_dir, prefilter=not no_prefilter, timings=timings
+        )
+        result = check_paths(
+            list(paths) or ["."], settings, force_exclude=force_exclude, progress=progress, options=options
+        )
     except Exception as exc:  # a defect of trainlint: say so, exit 2
         click.echo(f"trainlint: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(EXIT_ERROR)
@@ -179,7 +252,10 @@ def _fix(
         click.echo(f"trainlint: internal error: {type(exc).__name__}: {exc}", err=True)
         return EXIT_ERROR
     for rec in run.dropped:
-        click.echo(f"trainlint: warning: {rec.path}: fix for {rec.code} not applied ({rec.description}): {rec.reason}", err=True)
+        click.echo(
+            f"trainlint: warning: {rec.path}: fix for {rec.code} not applied ({rec.description}): {rec.reason}",
+            err=True,
+        )
     for warning in run.warnings:
         click.echo(f"trainlint: warning: {warning}", err=True)
     if diff:
@@ -218,7 +294,9 @@ def _print_statistics(result: Any, output_format: str) -> None:
     suppressed = Counter(d.code for d in result.suppressed)
     codes = sorted(set(found) | set(suppressed))
     if output_format == "json":
-        rows = [{"code": c, "name": registry.RULES[c].name, "count": found[c], "suppressed": suppressed[c]} for c in codes]
+        rows = [
+            {"code": c, "name": registry.RULES[c].name, "count": found[c], "suppressed": suppressed[c]} for c in codes
+        ]
         click.echo(json.dumps(rows, indent=2))
         return
     for c in codes:
@@ -227,7 +305,14 @@ def _print_statistics(result: Any, output_format: str) -> None:
 
 
 @main.command("rules")
-@click.option("--output-format", "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--output-format",
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
 def rules_cmd(output_format: str) -> None:
     """List every rule: code, name, family, default, fixable, summary."""
     from trainlint.rules import load_rules

@@ -19,9 +19,25 @@ else:  # pragma: no cover - exercised on Python < 3.11
 CONFIG_FILES = ("trainlint.toml", "pyproject.toml")
 LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
 DEFAULT_EXCLUDE = (
-    ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".env", "env", "__pycache__",
-    "build", "dist", "node_modules", ".mypy_cache", ".ruff_cache", ".pytest_cache",
-    ".trainlint_cache", ".ipynb_checkpoints", "site-packages",
+    ".git",
+    ".hg",
+    ".svn",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    ".env",
+    "env",
+    "__pycache__",
+    "build",
+    "dist",
+    "node_modules",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".trainlint_cache",
+    ".ipynb_checkpoints",
+    "site-packages",
 )
 
 

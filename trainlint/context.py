@@ -94,7 +94,9 @@ def _package_base(folder: str) -> str:
     return here
 
 
-def find_context(files: Sequence[str], contents: Sequence[Optional[bytes]], settings: Settings, reuse_reads: bool = False) -> ContextFiles:
+def find_context(
+    files: Sequence[str], contents: Sequence[Optional[bytes]], settings: Settings, reuse_reads: bool = False
+) -> ContextFiles:
     """The context files of the checked `files` (whose bytes are `contents`). `reuse_reads`
     keeps the bytes read, by path, size and modification time, for the next call (an editor
     checks the same project on every pause in typing)."""
@@ -105,8 +107,14 @@ def find_context(files: Sequence[str], contents: Sequence[Optional[bytes]], sett
     taken: Set[str] = {_real(p) for p in files}
     budget = [MAX_CONTEXT_FILES, MAX_CONTEXT_BYTES]  # shared by every project
     for root, members in by_root.items():
-        project = _Project(root, [files[i] for i in members], [contents[i] for i in members], taken, settings,
-                           _read_reusing if reuse_reads else read_bytes_or_none)
+        project = _Project(
+            root,
+            [files[i] for i in members],
+            [contents[i] for i in members],
+            taken,
+            settings,
+            _read_reusing if reuse_reads else read_bytes_or_none,
+        )
         if not project.extra:
             continue  # every project file is checked already (`trainlint check .`)
         chosen, complete = project.linked(budget)
@@ -164,8 +172,15 @@ def _real(path: str) -> str:
 class _Project:
     """One project's files: the checked ones first (indices below `asked`), then the others."""
 
-    def __init__(self, root: str, files: List[str], contents: List[Optional[bytes]], taken: Set[str], settings: Settings,
-                 read: Callable[[str], Optional[bytes]] = read_bytes_or_none) -> None:
+    def __init__(
+        self,
+        root: str,
+        files: List[str],
+        contents: List[Optional[bytes]],
+        taken: Set[str],
+        settings: Settings,
+        read: Callable[[str], Optional[bytes]] = read_bytes_or_none,
+    ) -> None:
         self.root = root
         self.read = read
         self.asked = len(files)
@@ -369,16 +384,23 @@ def _files_may_be_excluded(settings: Settings) -> bool:
     """Whether an exclude pattern can match a file's name, not only a folder (the default
     patterns are folder names: checking every file against them would cost more than the
     walk)."""
-    return any(any(c in p for c in "*?[") or p.rstrip("/").endswith((".py", ".ipynb", ".pyi")) for p in [*settings.exclude, *settings.extend_exclude])
+    return any(
+        any(c in p for c in "*?[") or p.rstrip("/").endswith((".py", ".ipynb", ".pyi"))
+        for p in [*settings.exclude, *settings.extend_exclude]
+    )
 
 
-def _walk(top: str, skip: Optional[str], settings: Settings, check_files: bool, out: List[str], limit: int, folders: List[int]) -> None:
+def _walk(
+    top: str, skip: Optional[str], settings: Settings, check_files: bool, out: List[str], limit: int, folders: List[int]
+) -> None:
     for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
         folders[0] -= 1
         if folders[0] < 0:
             return
         dirnames[:] = sorted(
-            d for d in dirnames if os.path.join(dirpath, d) != skip and not settings.is_excluded(os.path.join(dirpath, d))
+            d
+            for d in dirnames
+            if os.path.join(dirpath, d) != skip and not settings.is_excluded(os.path.join(dirpath, d))
         )
         for name in sorted(filenames):
             if name.endswith(SUFFIXES):

@@ -13,7 +13,9 @@ from trainlint.source import lint_refusal
 PY_SUFFIXES = (".py", ".pyi", ".ipynb")
 
 
-def discover(paths: Sequence[str], settings: Settings, force_exclude: bool = False) -> Tuple[List[str], List[Diagnostic]]:
+def discover(
+    paths: Sequence[str], settings: Settings, force_exclude: bool = False
+) -> Tuple[List[str], List[Diagnostic]]:
     """Python files and notebooks under `paths`; explicit files are kept unless force-excluded."""
     out: List[str] = []
     problems: List[Diagnostic] = []

@@ -187,7 +187,9 @@ _POST_INIT = getattr(CSTNode, _HOOK, None)
 # trees built by hand; the parser's nodes are valid by construction, and validating them
 # costs over a tenth of a parse. Only when the constructor is exactly that (this libcst) is
 # the check skipped, and only for nodes built by the parsing thread.
-_SKIP_VALIDATION = _POST_INIT is not None and getattr(getattr(_POST_INIT, "__code__", None), "co_names", None) == ("_validate",)
+_SKIP_VALIDATION = _POST_INIT is not None and getattr(getattr(_POST_INIT, "__code__", None), "co_names", None) == (
+    "_validate",
+)
 _parsing_threads: Set[int] = set()
 _patch_lock = threading.Lock()
 
@@ -385,7 +387,9 @@ def _without_assumptions(lf: LoadedFile) -> LoadedFile:
     if lf.facts is None:
         return lf
     f = lf.facts
-    return LoadedFile(lf.path, lf.source, build_facts(f.path, f.module_name, f.text, f.tree), lf.error, lf.line_map, lf.dedent)
+    return LoadedFile(
+        lf.path, lf.source, build_facts(f.path, f.module_name, f.text, f.tree), lf.error, lf.line_map, lf.dedent
+    )
 
 
 _LOWER = {Severity.ERROR: Severity.WARNING, Severity.WARNING: Severity.INFO, Severity.INFO: Severity.INFO}
@@ -478,7 +482,12 @@ def _to_diagnostic(f: Finding, positions: _Positions, by_module: Dict[int, Loade
     r = positions.of(f.module, f.node)
     first, last = positions.statement_lines(f.module, f.node)
     lf = by_module.get(id(f.module))
-    span = Span(r.start.line, _column(lf, r.start.line, r.start.column + 1), r.end.line, _column(lf, r.end.line, r.end.column + 1))
+    span = Span(
+        r.start.line,
+        _column(lf, r.start.line, r.start.column + 1),
+        r.end.line,
+        _column(lf, r.end.line, r.end.column + 1),
+    )
     related = []
     for mod, node, msg in f.related:
         rr = positions.of(mod, node)
@@ -545,7 +554,14 @@ def _reindented(fix: Fix, dedent: Dedent) -> Fix:
             if content.endswith(("\n", "\r")):
                 content += prefix  # what follows the edit starts a line of the excerpt
         edits.append(
-            Edit(e.line, dedent.column(e.line, e.column), e.end_line, dedent.column(e.end_line, e.end_column), content, cell=e.cell)
+            Edit(
+                e.line,
+                dedent.column(e.line, e.column),
+                e.end_line,
+                dedent.column(e.end_line, e.end_column),
+                content,
+                cell=e.cell,
+            )
         )
     return Fix(fix.applicability, fix.description, edits)
 
@@ -566,5 +582,3 @@ def check_sources(sources: Dict[str, str], settings: Settings) -> CheckResult:
     """Lint in-memory sources (tests, the editor server): path -> text."""
     loaded = [load_file(p, t.encode("utf-8")) for p, t in sources.items()]
     return check_files(loaded, settings)
-
-

@@ -68,7 +68,9 @@ def lint_text(path: str, text: str, open_texts: Dict[str, str]) -> Tuple[List[Di
     group = next(plan.tasks(), None)
     if group is None:
         return [], config_error
-    result = check_files([load_file(p, d) if d is not None else load_file(p) for p, d in zip(group.paths, group.data)], settings)
+    result = check_files(
+        [load_file(p, d) if d is not None else load_file(p) for p, d in zip(group.paths, group.data)], settings
+    )
     return [d for d in result.diagnostics if d.path == path], config_error
 
 
@@ -208,7 +210,9 @@ def to_lsp(d: Diagnostic, doc: TextDocument, uri: str) -> lsp.Diagnostic:
         rel_uri = from_fs_path(os.path.abspath(r.path)) if os.path.exists(r.path) else uri
         pos = lsp.Position(line=max(r.line - 1, 0), character=max(r.column - 1, 0))
         related.append(
-            lsp.DiagnosticRelatedInformation(location=lsp.Location(uri=rel_uri, range=lsp.Range(start=pos, end=pos)), message=r.message)
+            lsp.DiagnosticRelatedInformation(
+                location=lsp.Location(uri=rel_uri, range=lsp.Range(start=pos, end=pos)), message=r.message
+            )
         )
     href = page_uri(d.code)
     return lsp.Diagnostic(

@@ -120,7 +120,9 @@ def _outcome(result: CheckResult, timings: Optional[Timings]) -> Outcome:
 
 
 def analyse_batch(
-    components: Sequence[Tuple[Sequence[str], Sequence[Optional[bytes]], Optional[Sequence[str]]]], settings: Settings, profile: bool = False
+    components: Sequence[Tuple[Sequence[str], Sequence[Optional[bytes]], Optional[Sequence[str]]]],
+    settings: Settings,
+    profile: bool = False,
 ) -> List[Outcome]:
     """Several components in one worker task: a task costs a round trip between processes,
     which hundreds of one-file projects would otherwise pay each. The bytes are the ones the
@@ -246,22 +248,33 @@ def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResu
         with _removed_at_exit(spool), _pool(workers) as pool:
             # The split component's slices first: the workers start on them, then go on with
             # the other components while this process checks it.
-            slices = split.submit(pool, big[0], big_data, workers, spool) if big is not None and spool is not None else []
+            slices = (
+                split.submit(pool, big[0], big_data, workers, spool) if big is not None and spool is not None else []
+            )
             futures = {
                 split.submit_or_failed(
-                    pool, analyse_batch, [(paths, [data_of[p] for p in paths], report) for paths, _, report in batch], settings, profile
+                    pool,
+                    analyse_batch,
+                    [(paths, [data_of[p] for p in paths], report) for paths, _, report in batch],
+                    settings,
+                    profile,
                 ): batch
                 for batch in _batches(rest, workers * BATCHES_PER_JOB)
                 if batch
             }
             if big is not None and spool is not None:
-                out = analyse_split(big[0], big_data, slices, spool, settings, profile, _progress(opts, done, len(files)), big[2])
+                out = analyse_split(
+                    big[0], big_data, slices, spool, settings, profile, _progress(opts, done, len(files)), big[2]
+                )
                 done = _finish(result, out, big[1], cache, done + _asked(big), len(files), opts)
             for fut in concurrent.futures.as_completed(futures):
                 try:
                     outs = fut.result()
                 except BrokenProcessPool:  # a worker died (out of memory, killed): check them here
-                    outs = [analyse(paths, settings, profile, [data_of[p] for p in paths], report=report) for paths, _, report in futures[fut]]
+                    outs = [
+                        analyse(paths, settings, profile, [data_of[p] for p in paths], report=report)
+                        for paths, _, report in futures[fut]
+                    ]
                 for task, out in zip(futures[fut], outs):
                     done = _finish(result, out, task[1], cache, done + _asked(task), len(files), opts)
         if opts.timings is not None:
@@ -270,7 +283,9 @@ def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResu
         for task in todo:
             paths, key, report = task
             # In this process the bytes read above are reused.
-            out = analyse(paths, settings, profile, [data_of[p] for p in paths], _progress(opts, done, len(files)), report)
+            out = analyse(
+                paths, settings, profile, [data_of[p] for p in paths], _progress(opts, done, len(files)), report
+            )
             done = _finish(result, out, key, cache, done + _asked(task), len(files), opts)
     result.diagnostics.sort(key=Diagnostic.sort_key)
     result.suppressed.sort(key=Diagnostic.sort_key)

@@ -24,9 +24,28 @@ from trainlint.context import find_context, scan_text
 # A file none of whose bytes contain one of these cannot produce a finding: every rule needs
 # torch (imported or used), an optimizer, a loss, a DataLoader, gradients or a data reader.
 RELEVANT_TOKENS: Tuple[bytes, ...] = (
-    b"torch", b"backward", b"zero_grad", b"grad", b"optim", b"nn.", b"DataLoader", b"step(",
-    b"loss", b"Loss", b"softmax", b"sigmoid", b"dropout", b"read_csv", b"genfromtxt", b"loadtxt",
-    b"np.load", b"lightning", b"accelerate", b"Accelerator", b"fabric", b"lr",
+    b"torch",
+    b"backward",
+    b"zero_grad",
+    b"grad",
+    b"optim",
+    b"nn.",
+    b"DataLoader",
+    b"step(",
+    b"loss",
+    b"Loss",
+    b"softmax",
+    b"sigmoid",
+    b"dropout",
+    b"read_csv",
+    b"genfromtxt",
+    b"loadtxt",
+    b"np.load",
+    b"lightning",
+    b"accelerate",
+    b"Accelerator",
+    b"fabric",
+    b"lr",
 )
 
 

@@ -97,7 +97,12 @@ def detect_newline(text: str) -> str:
     return "\n"
 
 
-_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"), (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
 
 
 def decode(data: bytes) -> SourceText:
@@ -126,7 +131,9 @@ def decode(data: bytes) -> SourceText:
         ) from None
     if text.startswith("\ufeff"):
         text = text[1:]
-    return SourceText(text=text, encoding="utf-8" if encoding == "utf-8-sig" else encoding, bom=bom, newline=detect_newline(text))
+    return SourceText(
+        text=text, encoding="utf-8" if encoding == "utf-8-sig" else encoding, bom=bom, newline=detect_newline(text)
+    )
 
 
 def first_line_of(text: str, line: int) -> Optional[str]:
@@ -251,11 +258,40 @@ _INDENT = re.compile(r"[ \t\f]*")
 _LEVELS = 16
 _PRIMARY, _CONCAT, _UNARY, _BINARY_ADD = 14, 15, 11, 9
 _OP_LEVEL = {
-    "lambda": 0, "if": 0, "else": 0, ":=": 0, "->": 0, "yield": 0,
-    "or": 1, "and": 2, "not": 3,
-    "in": 4, "is": 4, "<": 4, ">": 4, "==": 4, ">=": 4, "<=": 4, "!=": 4, "!": 4,
-    "|": 5, "^": 6, "&": 7, "<<": 8, ">>": 8, "+": 9, "-": 9,
-    "*": 10, "/": 10, "//": 10, "%": 10, "@": 10, "~": 11, "**": 12, "await": 13, ".": _PRIMARY,
+    "lambda": 0,
+    "if": 0,
+    "else": 0,
+    ":=": 0,
+    "->": 0,
+    "yield": 0,
+    "or": 1,
+    "and": 2,
+    "not": 3,
+    "in": 4,
+    "is": 4,
+    "<": 4,
+    ">": 4,
+    "==": 4,
+    ">=": 4,
+    "<=": 4,
+    "!=": 4,
+    "!": 4,
+    "|": 5,
+    "^": 6,
+    "&": 7,
+    "<<": 8,
+    ">>": 8,
+    "+": 9,
+    "-": 9,
+    "*": 10,
+    "/": 10,
+    "//": 10,
+    "%": 10,
+    "@": 10,
+    "~": 11,
+    "**": 12,
+    "await": 13,
+    ".": _PRIMARY,
 }
 _NOT_ATOMS = frozenset(keyword.kwlist) - {"True", "False", "None"}
 _ZEROS = [0] * _LEVELS
@@ -374,7 +410,9 @@ def _statement_end(text: str, pos: int, budget: int) -> int:
     return end
 
 
-def complexity_problem(text: str, max_depth: Optional[int] = None, max_tokens: Optional[int] = None) -> Optional[Tuple[str, int]]:
+def complexity_problem(
+    text: str, max_depth: Optional[int] = None, max_tokens: Optional[int] = None
+) -> Optional[Tuple[str, int]]:
     """Why `text` is too deeply nested or too large to parse safely, and the line; else None."""
     max_depth = MAX_DEPTH if max_depth is None else max_depth
     max_tokens = MAX_TOKENS if max_tokens is None else max_tokens
@@ -386,7 +424,10 @@ def complexity_problem(text: str, max_depth: Optional[int] = None, max_tokens: O
     pos, end = 0, len(text)
 
     def too_deep(at: int) -> Tuple[str, int]:
-        return (f"code nested too deeply to analyse safely (estimated depth over {max_depth}); not analysed", _line_at(text, at))
+        return (
+            f"code nested too deeply to analyse safely (estimated depth over {max_depth}); not analysed",
+            _line_at(text, at),
+        )
 
     def push(kind: int, quote: str) -> None:
         nonlocal depth

@@ -112,7 +112,9 @@ def submit(
     ]
 
 
-def submit_or_failed(pool: concurrent.futures.Executor, fn: Callable[..., T], *args: Any) -> "concurrent.futures.Future[T]":
+def submit_or_failed(
+    pool: concurrent.futures.Executor, fn: Callable[..., T], *args: Any
+) -> "concurrent.futures.Future[T]":
     """`pool.submit`, or a future already failed when the pool broke (a worker died while
     tasks were still being handed out): the callers' fallbacks then do the work here."""
     try:

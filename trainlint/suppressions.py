@@ -46,7 +46,9 @@ def parse(text: str) -> Suppressions:
                 if m:
                     codes = m.group("codes")
                     if codes:
-                        sup.file_codes = (sup.file_codes or set()) | registry.expand(c for c in re.split(r"[ ,]+", codes) if c)
+                        sup.file_codes = (sup.file_codes or set()) | registry.expand(
+                            c for c in re.split(r"[ ,]+", codes) if c
+                        )
                     else:
                         sup.file_all = True
                     continue
@@ -54,7 +56,7 @@ def parse(text: str) -> Suppressions:
                 in_header = False
         if "#" not in raw:
             continue
-        m = _NOQA.search(raw[raw.index("#"):])
+        m = _NOQA.search(raw[raw.index("#") :])
         if not m:
             continue
         codes = m.group("codes")

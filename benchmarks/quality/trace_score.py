@@ -134,8 +134,13 @@ class TraceResult:
     @property
     def meets_targets(self) -> bool:
         rate = self.confirmed_rate
-        return (rate is not None and rate >= TARGET_CONFIRMED and self.counts()["refuted"] == 0
-                and not self.clean_confirmed and not self.errors)
+        return (
+            rate is not None
+            and rate >= TARGET_CONFIRMED
+            and self.counts()["refuted"] == 0
+            and not self.clean_confirmed
+            and not self.errors
+        )
 
     def to_json(self) -> Dict[str, Any]:
         total = self.counts()
@@ -167,8 +172,21 @@ def trace_case(case: Any, steps: int = 2, timeout: float = 120.0) -> Dict[str, A
     env = dict(os.environ)
     env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")
     env.setdefault("OMP_NUM_THREADS", "1")  # tiny models: threads only add contention
-    cmd = [sys.executable, "-m", "trainlint", "trace", case.entry, "--output-format", "json",
-           "--steps", str(steps), "--timeout", str(timeout), "--isolated", "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "trainlint",
+        "trace",
+        case.entry,
+        "--output-format",
+        "json",
+        "--steps",
+        str(steps),
+        "--timeout",
+        str(timeout),
+        "--isolated",
+        "--quiet",
+    ]
     # The tracer kills the script at --timeout; the margin covers the static pass and start-up.
     proc = subprocess.run(cmd, cwd=case.path, env=env, capture_output=True, text=True, timeout=timeout + 60)
     if proc.returncode not in (0, 1):
@@ -204,21 +222,42 @@ def judge_case(case: Any, data: Dict[str, Any]) -> tuple:
         found = sorted(found, key=lambda d: RANK.get(str(d.get("status")), 9))
         best = found[0]
         status = str(best.get("status"))
-        judged.append(Judged(case.name, e.file, e.code, e.line, status if status in STATUSES else "unverified",
-                             sorted({int(d.get("line") or 0) for d in found}), _text(best)))
-        dupes += [Reported(case.name, e.file, e.code, int(d.get("line") or 0), "refuted", _text(d))
-                  for d in found[1:] if d.get("status") == "refuted" and status != "refuted"]
+        judged.append(
+            Judged(
+                case.name,
+                e.file,
+                e.code,
+                e.line,
+                status if status in STATUSES else "unverified",
+                sorted({int(d.get("line") or 0) for d in found}),
+                _text(best),
+            )
+        )
+        dupes += [
+            Reported(case.name, e.file, e.code, int(d.get("line") or 0), "refuted", _text(d))
+            for d in found[1:]
+            if d.get("status") == "refuted" and status != "refuted"
+        ]
     labelled = {(e.file, e.code) for e in case.expects}
-    others = [Reported(case.name, f, code, int(d.get("line") or 0), str(d.get("status")), _text(d))
-              for (f, code), ds in sorted(by_pair.items()) if (f, code) not in labelled for d in ds]
+    others = [
+        Reported(case.name, f, code, int(d.get("line") or 0), str(d.get("status")), _text(d))
+        for (f, code), ds in sorted(by_pair.items())
+        if (f, code) not in labelled
+        for d in ds
+    ]
     return judged, others, dupes
 
 
 # ---------------------------------------------------------------------------- the corpus
 
 
-def trace_score(cases_dir: str = CASES_DIR, only: Optional[Sequence[str]] = None, steps: int = 2,
-                timeout: float = 120.0, progress: bool = False) -> TraceResult:
+def trace_score(
+    cases_dir: str = CASES_DIR,
+    only: Optional[Sequence[str]] = None,
+    steps: int = 2,
+    timeout: float = 120.0,
+    progress: bool = False,
+) -> TraceResult:
     """Trace every runnable case (sequentially) and judge each labelled true finding."""
     cases = [c for c in corpus.load_cases(cases_dir, only) if c.runnable]
     result = TraceResult(steps, [], [], [], [], [], [], {})
@@ -229,13 +268,23 @@ def trace_score(cases_dir: str = CASES_DIR, only: Optional[Sequence[str]] = None
             data = trace_case(case, steps, timeout)
         except Exception as exc:  # one broken case is a result to report, not a reason to stop
             result.errors[case.name] = f"{type(exc).__name__}: {str(exc)[:400]}"
-            result.judged += [Judged(case.name, e.file, e.code, e.line, "unverified", reason="trace failed")
-                              for e in _unique(case.expects)]
+            result.judged += [
+                Judged(case.name, e.file, e.code, e.line, "unverified", reason="trace failed")
+                for e in _unique(case.expects)
+            ]
             continue
         seconds = time.perf_counter() - t0
         run = data.get("trace") or {}
-        result.runs.append(RunInfo(case.name, str(run.get("outcome", "?")), int(run.get("steps_completed") or 0),
-                                   round(seconds, 1), case.runs_ok, str(run.get("error") or "")[:200]))
+        result.runs.append(
+            RunInfo(
+                case.name,
+                str(run.get("outcome", "?")),
+                int(run.get("steps_completed") or 0),
+                round(seconds, 1),
+                case.runs_ok,
+                str(run.get("error") or "")[:200],
+            )
+        )
         judged, others, dupes = judge_case(case, data)
         result.judged += judged
         result.refuted_reports += dupes
@@ -274,22 +323,30 @@ def _pct(part: int, whole: int) -> str:
 def render(result: TraceResult) -> str:
     out: List[str] = []
     n = len(result.judged)
-    out.append(f"{len(result.runs)} runnable cases traced ({result.steps} steps each), {n} true findings, "
-               f"{result.seconds:.0f}s")
+    out.append(
+        f"{len(result.runs)} runnable cases traced ({result.steps} steps each), {n} true findings, "
+        f"{result.seconds:.0f}s"
+    )
     out.append("")
     out.append(f"{'rule':<7} {'true':>4} {'conf':>5} {'refut':>5} {'unver':>5} {'miss':>5} {'confirmed':>9}")
     for code in result.codes:
         c = result.counts(code)
         total = sum(c.values())
-        out.append(f"{code:<7} {total:>4} {c['confirmed']:>5} {c['refuted']:>5} {c['unverified']:>5} "
-                   f"{c['missing']:>5} {_pct(c['confirmed'], total):>9}")
+        out.append(
+            f"{code:<7} {total:>4} {c['confirmed']:>5} {c['refuted']:>5} {c['unverified']:>5} "
+            f"{c['missing']:>5} {_pct(c['confirmed'], total):>9}"
+        )
     c = result.counts()
-    out.append(f"{'all':<7} {n:>4} {c['confirmed']:>5} {c['refuted']:>5} {c['unverified']:>5} {c['missing']:>5} "
-               f"{_pct(c['confirmed'], n):>9}")
+    out.append(
+        f"{'all':<7} {n:>4} {c['confirmed']:>5} {c['refuted']:>5} {c['unverified']:>5} {c['missing']:>5} "
+        f"{_pct(c['confirmed'], n):>9}"
+    )
     out.append("")
-    out.append(f"confirmed {_pct(c['confirmed'], n).strip()} (target >= {TARGET_CONFIRMED:.0%}), "
-               f"refuted {c['refuted']} (target 0), false confirmations on clean cases {len(result.clean_confirmed)} "
-               f"(target 0): {'targets met' if result.meets_targets else 'TARGETS NOT MET'}")
+    out.append(
+        f"confirmed {_pct(c['confirmed'], n).strip()} (target >= {TARGET_CONFIRMED:.0%}), "
+        f"refuted {c['refuted']} (target 0), false confirmations on clean cases {len(result.clean_confirmed)} "
+        f"(target 0): {'targets met' if result.meets_targets else 'TARGETS NOT MET'}"
+    )
 
     def judged(title: str, status: str) -> None:
         rows = [j for j in result.judged if j.status == status]
@@ -337,8 +394,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("-q", "--quiet", action="store_true", help="no per-case progress on stderr")
     args = ap.parse_args(argv)
 
-    result = trace_score(args.cases, only=args.case, steps=args.steps, timeout=args.timeout,
-                         progress=not args.quiet)
+    result = trace_score(args.cases, only=args.case, steps=args.steps, timeout=args.timeout, progress=not args.quiet)
     print(json.dumps(result.to_json(), indent=2) if args.json else render(result))
     return 0
 

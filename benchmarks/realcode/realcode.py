@@ -177,7 +177,17 @@ def check_manifest(clean_path: str = CLEAN_TOML, bugs_dir: str = BUGS_DIR) -> Li
 
     ids: Dict[str, str] = {}
     allowed_bug = {
-        "id", "repo", "fix_commit", "path", "buggy_path", "context", "rule", "lines", "window", "source", "summary",
+        "id",
+        "repo",
+        "fix_commit",
+        "path",
+        "buggy_path",
+        "context",
+        "rule",
+        "lines",
+        "window",
+        "source",
+        "summary",
     }
     required_bug = {"id", "repo", "fix_commit", "path", "rule", "source", "summary"}
     for path in bug_files(bugs_dir):
@@ -279,7 +289,7 @@ class Mirror:
             pos = nl + 1
             if len(header) == 3 and header[1] == b"blob":
                 size = int(header[2])
-                blobs[f] = out[pos:pos + size]
+                blobs[f] = out[pos : pos + size]
                 pos += size + 1
         return blobs
 
@@ -390,7 +400,9 @@ def run_trainlint(cmd: Sequence[str], folder: str, target: str = ".") -> LintRun
     start = time.monotonic()
     proc = subprocess.run(
         [*cmd, "check", target, "--output-format", "json", "--no-cache", "--exit-zero", "--isolated"],
-        cwd=folder, capture_output=True, text=True,
+        cwd=folder,
+        capture_output=True,
+        text=True,
     )
     seconds = time.monotonic() - start
     try:
@@ -464,10 +476,26 @@ def score_clean(out: str, cmd: Sequence[str], jobs: int) -> Dict[str, Any]:
             rule[bucket] += 1
             counts[bucket] += 1
             if bucket == "unjudged":
-                unjudged.append({"repo": repo.name, "path": f["path"], "line": f["line"], "code": f["code"],
-                                 "message": f.get("message", "")})
-        per_repo.append({"repo": repo.name, "commit": repo.commit, "lines": lines, "findings": len(run.findings),
-                         "seconds": round(run.seconds, 2), "error": run.error, **counts})
+                unjudged.append(
+                    {
+                        "repo": repo.name,
+                        "path": f["path"],
+                        "line": f["line"],
+                        "code": f["code"],
+                        "message": f.get("message", ""),
+                    }
+                )
+        per_repo.append(
+            {
+                "repo": repo.name,
+                "commit": repo.commit,
+                "lines": lines,
+                "findings": len(run.findings),
+                "seconds": round(run.seconds, 2),
+                "error": run.error,
+                **counts,
+            }
+        )
     stale = [
         {"repo": k[0], "path": k[1], "line": k[2], "code": k[3], "verdict": v[0]}
         for k, v in sorted(verdicts.items())
@@ -515,7 +543,8 @@ def _judge(b: Bug, buggy: LintRun, fixed: LintRun) -> Dict[str, Any]:
     return {
         "found": bool(hits),
         "fixed_quiet": not in_fixed or len(in_fixed) < len(in_buggy),
-        "buggy_rule_findings": len(in_buggy), "fixed_rule_findings": len(in_fixed),
+        "buggy_rule_findings": len(in_buggy),
+        "fixed_rule_findings": len(in_fixed),
         "other_codes_in_buggy": sorted({f["code"] for f in buggy.findings if f["code"] != b.rule}),
         "error": buggy.error or fixed.error,
         "near_misses": [{"line": f["line"], "message": f.get("message", "")} for f in in_buggy if f not in hits],
@@ -545,8 +574,15 @@ def score_bugs(out: str, cmd: Sequence[str], jobs: int) -> Dict[str, Any]:
     per_rule: Dict[str, Dict[str, int]] = {}
     for b in present:
         base = os.path.join(out, "bugs", b.id)
-        result: Dict[str, Any] = {"id": b.id, "file": b.file, "repo": b.repo, "rule": b.rule, "path": b.old_path,
-                                  "lines": b.lines, "summary": b.summary}
+        result: Dict[str, Any] = {
+            "id": b.id,
+            "file": b.file,
+            "repo": b.repo,
+            "rule": b.rule,
+            "path": b.old_path,
+            "lines": b.lines,
+            "summary": b.summary,
+        }
         result.update(_judge(b, runs[(os.path.join(base, "buggy"), ".")], runs[(os.path.join(base, "fixed"), ".")]))
         in_repo = (os.path.join(base, "buggy-repo"), b.old_path), (os.path.join(base, "fixed-repo"), b.path)
         if in_repo[0] in runs and in_repo[1] in runs:
@@ -598,16 +634,24 @@ def print_report(clean: Dict[str, Any], bugs: Dict[str, Any]) -> None:
     print("\n== clean set ==")
     print(f"{'repository':50} {'lines':>7} {'found':>5} {'true':>4} {'false':>5} {'unj':>4} {'secs':>6}")
     for r in clean["repos"]:
-        print(f"{r['repo']:50} {r['lines']:7d} {r['findings']:5d} {r['true']:4d} {r['false']:5d} "
-              f"{r['unjudged']:4d} {r['seconds']:6.1f}{'  ERROR ' + r['error'] if r['error'] else ''}")
-    print(f"\nlines of code: {clean['lines']}   findings: {clean['findings']}   true: {clean['true']}   "
-          f"false: {clean['false']}   unjudged: {clean['unjudged']}")
-    print(f"precision: {_fmt(clean['precision'])}   false findings per 10k lines: "
-          f"{_fmt(clean['false_per_10k_lines'], '{:.2f}')}")
+        print(
+            f"{r['repo']:50} {r['lines']:7d} {r['findings']:5d} {r['true']:4d} {r['false']:5d} "
+            f"{r['unjudged']:4d} {r['seconds']:6.1f}{'  ERROR ' + r['error'] if r['error'] else ''}"
+        )
+    print(
+        f"\nlines of code: {clean['lines']}   findings: {clean['findings']}   true: {clean['true']}   "
+        f"false: {clean['false']}   unjudged: {clean['unjudged']}"
+    )
+    print(
+        f"precision: {_fmt(clean['precision'])}   false findings per 10k lines: "
+        f"{_fmt(clean['false_per_10k_lines'], '{:.2f}')}"
+    )
     print(f"\n{'rule':6} {'findings':>8} {'true':>5} {'false':>5} {'unjudged':>8} {'false/10k':>9} {'precision':>9}")
     for code, s in clean["per_rule"].items():
-        print(f"{code:6} {s['findings']:8d} {s['true']:5d} {s['false']:5d} {s['unjudged']:8d} "
-              f"{_fmt(s['false_per_10k_lines'], '{:.2f}'):>9} {_fmt(s['precision']):>9}")
+        print(
+            f"{code:6} {s['findings']:8d} {s['true']:5d} {s['false']:5d} {s['unjudged']:8d} "
+            f"{_fmt(s['false_per_10k_lines'], '{:.2f}'):>9} {_fmt(s['precision']):>9}"
+        )
     if clean["unjudged_findings"]:
         print(f"\n-- {len(clean['unjudged_findings'])} unjudged findings (add them to clean_verdicts.csv) --")
         for u in clean["unjudged_findings"]:
@@ -622,32 +666,46 @@ def print_report(clean: Dict[str, Any], bugs: Dict[str, Any]) -> None:
     if not bugs["bugs"]:
         print("no bugs materialised")
         return
-    print(f"bugs: {bugs['bugs']}   found: {bugs['found']}   found and quiet when fixed: {bugs['found_and_quiet']}   "
-          f"recall: {_fmt(bugs['recall'])}")
-    print(f"checked inside the repository (`check PATH`): found and quiet: {bugs['found_in_repo_and_quiet']}   "
-          f"recall: {_fmt(bugs['recall_in_repo'])}")
+    print(
+        f"bugs: {bugs['bugs']}   found: {bugs['found']}   found and quiet when fixed: {bugs['found_and_quiet']}   "
+        f"recall: {_fmt(bugs['recall'])}"
+    )
+    print(
+        f"checked inside the repository (`check PATH`): found and quiet: {bugs['found_in_repo_and_quiet']}   "
+        f"recall: {_fmt(bugs['recall_in_repo'])}"
+    )
     print(f"\n{'manifest':24} {'bugs':>5} {'found':>5} {'recall':>7} {'in repo':>7} {'recall':>7}")
     for name, s in bugs["per_file"].items():
-        print(f"{name:24} {s['bugs']:5d} {s['found']:5d} {_fmt(s['recall']):>7} {s['found_in_repo']:7d} "
-              f"{_fmt(s['recall_in_repo']):>7}")
+        print(
+            f"{name:24} {s['bugs']:5d} {s['found']:5d} {_fmt(s['recall']):>7} {s['found_in_repo']:7d} "
+            f"{_fmt(s['recall_in_repo']):>7}"
+        )
     print(f"\n{'rule':6} {'bugs':>5} {'found':>5} {'quiet':>5} {'recall':>7} {'in repo':>7}")
     for code, s in bugs["per_rule"].items():
-        print(f"{code:6} {s['bugs']:5d} {s['found']:5d} {s['found_and_quiet']:5d} {_fmt(s['recall']):>7} "
-              f"{s['found_in_repo']:7d}")
+        print(
+            f"{code:6} {s['bugs']:5d} {s['found']:5d} {s['found_and_quiet']:5d} {_fmt(s['recall']):>7} "
+            f"{s['found_in_repo']:7d}"
+        )
     print()
     for r in bugs["results"]:
         state = "found" if r["found"] else "MISS "
         quiet = "" if not r["found"] else ("  fixed: quiet" if r["fixed_quiet"] else "  fixed: STILL REPORTED")
         repo_state = {None: "", True: "  in repo: found", False: "  in repo: MISS"}[
-            None if r["found_in_repo"] is None else bool(r["found_in_repo"] and r["fixed_quiet_in_repo"])]
-        print(f"{state} {r['id']:40} {r['rule']} {r['repo']}:{r['path']}{quiet}{repo_state}"
-              f"{'  ERROR ' + r['error'] if r['error'] else ''}")
+            None if r["found_in_repo"] is None else bool(r["found_in_repo"] and r["fixed_quiet_in_repo"])
+        ]
+        print(
+            f"{state} {r['id']:40} {r['rule']} {r['repo']}:{r['path']}{quiet}{repo_state}"
+            f"{'  ERROR ' + r['error'] if r['error'] else ''}"
+        )
     misses = [r for r in bugs["results"] if not r["found"]]
     if misses:
         print(f"\n-- {len(misses)} misses --")
         for r in misses:
-            near = f"; {r['buggy_rule_findings']} {r['rule']} finding(s) elsewhere in the file" \
-                if r["buggy_rule_findings"] else ""
+            near = (
+                f"; {r['buggy_rule_findings']} {r['rule']} finding(s) elsewhere in the file"
+                if r["buggy_rule_findings"]
+                else ""
+            )
             print(f"{r['id']}: {r['rule']} {r['repo']}:{r['path']} lines {r['lines']}{near} -- {r['summary']}")
 
 
@@ -678,8 +736,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     mat = sub.add_parser("materialize", help="write the pinned files from the snapshots into OUT")
     mat.add_argument("--out", default=DEFAULT_OUT)
-    mat.add_argument("--mirror", default=os.environ.get("TRAINLINT_MIRROR", DEFAULT_MIRROR),
-                     help="folder of snapshots <owner>+<name>/repo (env TRAINLINT_MIRROR)")
+    mat.add_argument(
+        "--mirror",
+        default=os.environ.get("TRAINLINT_MIRROR", DEFAULT_MIRROR),
+        help="folder of snapshots <owner>+<name>/repo (env TRAINLINT_MIRROR)",
+    )
     sc = sub.add_parser("score", help="lint the materialised files and score the findings")
     sc.add_argument("--out", default=DEFAULT_OUT)
     sc.add_argument("--json", dest="json_path", metavar="FILE")
@@ -696,8 +757,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for p in problems:
         print(p)
     n_bugs = len(load_bugs()) if not problems else 0
-    print("manifests OK" if not problems else f"{len(problems)} problem(s)",
-          f"({len(load_clean())} clean repositories, {n_bugs} bugs)" if not problems else "")
+    print(
+        "manifests OK" if not problems else f"{len(problems)} problem(s)",
+        f"({len(load_clean())} clean repositories, {n_bugs} bugs)" if not problems else "",
+    )
     return 1 if problems else 0
 
 

@@ -24,10 +24,15 @@ def _patched_objects():
     from torch.optim import optimizer as optim_hooks
 
     return {
-        "backward": torch.Tensor.backward, "autograd.backward": torch.autograd.backward,
-        "cross_entropy": F.cross_entropy, "dropout": F.dropout, "zero_grad": torch.optim.Optimizer.zero_grad,
-        "module_init": nn.Module.__init__, "apply": torch.autograd.Function.__dict__["apply"],
-        "clip": torch.nn.utils.clip_grad_norm_, "sched": torch.optim.lr_scheduler.LRScheduler.step,
+        "backward": torch.Tensor.backward,
+        "autograd.backward": torch.autograd.backward,
+        "cross_entropy": F.cross_entropy,
+        "dropout": F.dropout,
+        "zero_grad": torch.optim.Optimizer.zero_grad,
+        "module_init": nn.Module.__init__,
+        "apply": torch.autograd.Function.__dict__["apply"],
+        "clip": torch.nn.utils.clip_grad_norm_,
+        "sched": torch.optim.lr_scheduler.LRScheduler.step,
         "forward_hooks": len(module_hooks._global_forward_hooks),
         "pre_hooks": len(module_hooks._global_forward_pre_hooks),
         "opt_pre": len(optim_hooks._global_optimizer_pre_hooks),
@@ -128,8 +133,10 @@ for i in range(0, 256, 16):
 
 
 def test_command_module_imports_without_torch():
-    code = ("import sys; import trainlint.runtime.command, trainlint.runtime.report, trainlint.runtime.thresholds; "
-            "assert 'torch' not in sys.modules, 'torch imported'")
+    code = (
+        "import sys; import trainlint.runtime.command, trainlint.runtime.report, trainlint.runtime.thresholds; "
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
 
 
@@ -166,8 +173,9 @@ for i in range(10):
 """
     report = trace_inline(tmp_path, body)
     assert report.steps_completed >= 4, "each optimizer is traced for the requested steps"
-    assert not [d for d in report.diagnostics if d.status == Status.CONFIRMED], \
-        [(d.code, d.evidence) for d in report.diagnostics]
+    assert not [d for d in report.diagnostics if d.status == Status.CONFIRMED], [
+        (d.code, d.evidence) for d in report.diagnostics
+    ]
 
 
 def test_selection_filters_static_and_runtime_findings(tmp_path):

@@ -47,45 +47,61 @@ record_pid("main")
 """
 
 CASES: Dict[str, Dict[str, Any]] = {
-    "raises": {"body": """
+    "raises": {
+        "body": """
 step()
 raise ValueError("broken batch")  # line-marker
-"""},
-    "exit3": {"body": """
+"""
+    },
+    "exit3": {
+        "body": """
 step()
 sys.exit(3)
-"""},
-    "hang": {"args": ["--timeout", "20"], "body": """
+"""
+    },
+    "hang": {
+        "args": ["--timeout", "20"],
+        "body": """
 step()
 import time
 time.sleep(600)
-"""},
-    "os_exit": {"body": """
+""",
+    },
+    "os_exit": {
+        "body": """
 step()
 os._exit(0)
-"""},
-    "catch_base": {"body": """
+"""
+    },
+    "catch_base": {
+        "body": """
 try:
     for i in range(100):
         step()
 except BaseException as exc:
     print("caught", type(exc).__name__)
 print("after the loop")
-"""},
-    "catch_base_and_continue": {"body": """
+"""
+    },
+    "catch_base_and_continue": {
+        "body": """
 for i in range(100):
     try:
         step()
     except BaseException:
         pass
 print("unreachable under the tracer")
-"""},
-    "segfault": {"body": """
+"""
+    },
+    "segfault": {
+        "body": """
 step()
 import ctypes
 ctypes.string_at(0)
-"""},
-    "workers": {"body": """
+"""
+    },
+    "workers": {
+        "body": """
 from torch.utils.data import DataLoader, TensorDataset
 
 def init(worker_id):
@@ -97,37 +113,49 @@ for epoch in range(5):
         opt.zero_grad()
         nn.functional.cross_entropy(model(xb), yb).backward()
         opt.step()
-"""},
-    "chdir": {"body": """
+"""
+    },
+    "chdir": {
+        "body": """
 os.makedirs("elsewhere", exist_ok=True)
 os.chdir("elsewhere")
 for i in range(10):
     loss = nn.functional.cross_entropy(model(X), y)
     loss.backward()  # no zero_grad: TL101
     opt.step()
-"""},
-    "flood": {"body": """
+"""
+    },
+    "flood": {
+        "body": """
 for i in range(20000):
     print("x" * 200)
 for i in range(10):
     step()
     print("line after step", i)
 print("done flooding")
-"""},
-    "stdin": {"stdin": b"hello from stdin\n", "body": """
+"""
+    },
+    "stdin": {
+        "stdin": b"hello from stdin\n",
+        "body": """
 line = sys.stdin.readline()
 print("got:", line.strip())
 for i in range(10):
     step()
-"""},
-    "json": {"args": ["--output-format", "json"], "body": """
+""",
+    },
+    "json": {
+        "args": ["--output-format", "json"],
+        "body": """
 print("noise on stdout")
 for i in range(10):
     loss = nn.functional.cross_entropy(model(X), y)
     loss.backward()  # no zero_grad: TL101
     opt.step()
-"""},
-    "healthy": {"body": """
+""",
+    },
+    "healthy": {
+        "body": """
 from torch.utils.data import DataLoader, TensorDataset
 loader = DataLoader(TensorDataset(X, y), batch_size=16, shuffle=True)
 for epoch in range(5):
@@ -135,20 +163,28 @@ for epoch in range(5):
         opt.zero_grad()
         nn.functional.cross_entropy(model(xb), yb).backward()
         opt.step()
-"""},
-    "argv": {"args": ["--steps", "3", "--", "--epochs", "7"], "body": """
+"""
+    },
+    "argv": {
+        "args": ["--steps", "3", "--", "--epochs", "7"],
+        "body": """
 print("argv:", sys.argv[1:], "name:", __name__, "file:", os.path.basename(__file__))
 for i in range(10):
     step()
-"""},
+""",
+    },
     "syntax_error": {"body": "\nthis is not python(\n"},
-    "module": {"module": True, "args": ["--", "--lr", "0.1"], "body": """
+    "module": {
+        "module": True,
+        "args": ["--", "--lr", "0.1"],
+        "body": """
 print("module argv:", sys.argv[1:], "name:", __name__)
 for i in range(10):
     loss = nn.functional.cross_entropy(model(X), y)
     loss.backward()  # no zero_grad: TL101
     opt.step()
-"""},
+""",
+    },
 }
 
 
@@ -183,8 +219,14 @@ def _run(root: Path, name: str, case: Dict[str, Any]) -> Dict[str, Any]:
         (work / "train.py").write_text(source)
         args = ["train.py", *case.get("args", [])]
     proc = run_cli(work, args, stdin=case.get("stdin", b""), timeout=180, env={"PID_DIR": str(pid_dir)})
-    return {"proc": proc, "pids": _pids(pid_dir), "source": source, "work": work,
-            "stdout": proc.stdout.decode(errors="replace"), "stderr": proc.stderr.decode(errors="replace")}
+    return {
+        "proc": proc,
+        "pids": _pids(pid_dir),
+        "source": source,
+        "work": work,
+        "stdout": proc.stdout.decode(errors="replace"),
+        "stderr": proc.stderr.decode(errors="replace"),
+    }
 
 
 @pytest.fixture(scope="module")

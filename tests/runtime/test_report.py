@@ -22,9 +22,18 @@ def _evidence(records: List[Dict[str, Any]], **fields: Any) -> Evidence:
 
 
 START = {"kind": "start", "pid": 1, "steps": 2}
-STEP = {"kind": "step", "step": 1, "optimizer": 1, "opt_step": 1, "backwards": 1, "grad_total": 0.5,
-        "params": [{"i": 0, "grad": 0.5, "received": True, "delta": 0.01, "w": 1.0}], "stale": [],
-        "checked_clear": 0, "losses": [1.1]}
+STEP = {
+    "kind": "step",
+    "step": 1,
+    "optimizer": 1,
+    "opt_step": 1,
+    "backwards": 1,
+    "grad_total": 0.5,
+    "params": [{"i": 0, "grad": 0.5, "received": True, "delta": 0.01, "w": 1.0}],
+    "stale": [],
+    "checked_clear": 0,
+    "losses": [1.1],
+}
 
 
 def _suspicion(code: str, path: str = "train.py", line: int = 3) -> Diagnostic:
@@ -49,8 +58,13 @@ def test_how_the_run_ended_becomes_tl003():
     exited = _evidence([START, {"kind": "exit", "status": "exit", "code": 3}, {"kind": "end"}])
     assert "status 3" in _tl003(exited).message
     frames = [{"path": "/abs/train.py", "line": 12, "function": "<module>", "code": "raise"}]
-    raised = _evidence([START, {"kind": "exit", "status": "error", "type": "KeyError", "message": "'x'",
-                                "frames": frames}, {"kind": "end"}])
+    raised = _evidence(
+        [
+            START,
+            {"kind": "exit", "status": "error", "type": "KeyError", "message": "'x'", "frames": frames},
+            {"kind": "end"},
+        ]
+    )
     d = _tl003(raised)
     assert "KeyError" in d.message and d.line == 12
 

@@ -20,8 +20,16 @@ from trainlint.runtime import thresholds  # noqa: E402,F401  (declares the optio
 RULES_DIR = REPO / "rules"
 BLOCK = re.compile(r"```python (bad-runtime|good-runtime)\n(.*?)```", re.S)
 RUNTIME_CODES = ["TL003"] + [c for c in RULES if c.startswith("TL9")]
-SECTIONS = ["## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Fix",
-            "## Runtime evidence", "## Options", "## References"]
+SECTIONS = [
+    "## What it does",
+    "## Why is this bad?",
+    "## Example",
+    "## Use instead",
+    "## Fix",
+    "## Runtime evidence",
+    "## Options",
+    "## References",
+]
 
 
 def page(code: str) -> Path:
@@ -45,7 +53,11 @@ def _trace_options(body: str) -> Tuple[int, int]:
     return (int(steps.group(1)) if steps else 2, int(overfit.group(1)) if overfit else 0)
 
 
-@pytest.mark.parametrize("code,kind,n,body", examples(), ids=lambda v: v if isinstance(v, str) and v.startswith(("TL", "bad", "good")) else None)
+@pytest.mark.parametrize(
+    "code,kind,n,body",
+    examples(),
+    ids=lambda v: v if isinstance(v, str) and v.startswith(("TL", "bad", "good")) else None,
+)
 def test_runtime_example(tmp_path, code, kind, n, body):
     from trainlint.runtime.api import tracing
 

@@ -33,8 +33,7 @@ def examples() -> List[Tuple[str, str, int, str]]:
 CONFIRMED: Dict[str, bool] = {}
 
 
-@pytest.mark.parametrize("code,kind,n,body", examples(),
-                         ids=[f"{c}-{k}-{n}" for c, k, n, _ in examples()])
+@pytest.mark.parametrize("code,kind,n,body", examples(), ids=[f"{c}-{k}-{n}" for c, k, n, _ in examples()])
 def test_static_example_verdict(tmp_path: Path, code: str, kind: str, n: int, body: str) -> None:
     report = trace_inline(tmp_path, body, select=[code])
     found = [d for d in report.diagnostics if d.code == code]

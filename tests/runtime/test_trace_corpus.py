@@ -22,13 +22,13 @@ TRACE_SCORE_PY = Path(__file__).resolve().parents[2] / "benchmarks" / "quality" 
 # those whose evidence comes only after the requested steps (the end of the script, the
 # evaluation after an epoch).
 CONFIRMABLE = {
-    ("plain_mlp_no_zero_grad", "TL101"),          # stale gradients before the second backward
-    ("tqdm_loop_no_step", "TL103"),               # the script ends with no step and unchanged weights
+    ("plain_mlp_no_zero_grad", "TL101"),  # stale gradients before the second backward
+    ("tqdm_loop_no_step", "TL103"),  # the script ends with no step and unchanged weights
     ("trainer_clip_after_step_unshuffled", "TL106"),
-    ("crossfile_softmax_forward_ce", "TL201"),    # probabilities into cross-entropy, across files
+    ("crossfile_softmax_forward_ce", "TL201"),  # probabilities into cross-entropy, across files
     ("crossfile_deep_tanh_normal_init", "TL401"),
     ("crossfile_deep_tanh_normal_init", "TL402"),  # saturated tanh units, with large weights
-    ("evaluate_without_eval_mode", "TL403"),      # evaluation after the epoch, in training mode
+    ("evaluate_without_eval_mode", "TL403"),  # evaluation after the epoch, in training mode
     ("manual_sgd_gradient_ascent", "TL602"),
 }
 CLEAN = "clean_grad_accumulation"

@@ -19,45 +19,59 @@ DATA = """
 X = torch.randn(32, 8)
 y = torch.randint(0, 3, (32,))
 """
-MLP = DATA + """
+MLP = (
+    DATA
+    + """
 model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
 opt = torch.optim.SGD(model.parameters(), lr=0.05)
 crit = nn.CrossEntropyLoss()
 """
-DROPOUT_MLP = DATA + """
+)
+DROPOUT_MLP = (
+    DATA
+    + """
 model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 3))
 opt = torch.optim.SGD(model.parameters(), lr=0.05)
 crit = nn.CrossEntropyLoss()
 """
+)
 
 
 # ---------------------------------------------------------------------- TL103: a run that ends early
 def test_missing_step_is_confirmed_when_the_script_ends_before_the_backward_limit(tmp_path):
     # 6 backward passes, far fewer than the 32 after which the tracer gives up waiting for a
     # step: the script ends on its own, and the unchanged parameters are the evidence.
-    body = MLP + """
+    body = (
+        MLP
+        + """
 for i in range(6):
     opt.zero_grad()
     loss = crit(model(X), y)
     loss.backward()  # <-
 """
+    )
     d = judge_inline(tmp_path, script(body), "TL103")
     assert d.status == C, d.evidence
     assert "never did" in d.evidence["observed"]
 
 
 def test_missing_step_after_a_single_backward_is_not_judged(tmp_path):
-    body = MLP + """
+    body = (
+        MLP
+        + """
 opt.zero_grad()
 loss = crit(model(X), y)
 loss.backward()  # <-
 """
+    )
     d = judge_inline(tmp_path, script(body), "TL103")
     assert d.status == U, d.evidence
 
 
 # ---------------------------------------------------------------------- TL403-TL405: evaluation per epoch
-EVAL_EACH_EPOCH = DROPOUT_MLP + """
+EVAL_EACH_EPOCH = (
+    DROPOUT_MLP
+    + """
 
 @torch.no_grad()
 def evaluate():
@@ -72,6 +86,7 @@ for epoch in range(3):
         opt.step()
     print(evaluate())
 """
+)
 
 
 def _eval_each_epoch(epoch_steps: int) -> str:
@@ -114,7 +129,9 @@ def test_without_a_wait_an_unreached_evaluation_says_why(tmp_path):
 
 
 def test_eval_mode_never_restored_is_seen_on_the_next_epoch(tmp_path):
-    body = DROPOUT_MLP + """
+    body = (
+        DROPOUT_MLP
+        + """
 model.train()
 for epoch in range(3):
     for i in range(5):
@@ -125,13 +142,16 @@ for epoch in range(3):
     with torch.no_grad():
         print((model(X).argmax(1) == y).float().mean().item())
 """
+    )
     d = only(trace_inline(tmp_path, script(body), steps=2, select=["TL403"]), "TL403")
     assert d.status == C, d.evidence
     assert "training pass(es) in eval mode" in d.evidence["observed"]
 
 
 def test_validation_with_gradients_after_the_epoch_is_confirmed(tmp_path):
-    body = MLP + """
+    body = (
+        MLP
+        + """
 for epoch in range(2):
     model.train()
     for i in range(5):
@@ -145,12 +165,15 @@ for epoch in range(2):
         correct += (logits.argmax(1) == y).sum().item()
     print(correct)
 """
+    )
     d = only(trace_inline(tmp_path, script(body), steps=2, select=["TL404"]), "TL404")
     assert d.status == C, d.evidence
 
 
 def test_functional_dropout_is_judged_on_the_evaluation_after_the_epoch(tmp_path):
-    body = DATA + """
+    body = (
+        DATA
+        + """
 class Net(nn.Module):
     def __init__(self):
         super().__init__()
@@ -172,12 +195,15 @@ for epoch in range(2):
     with torch.no_grad():
         model(X)
 """
+    )
     d = only(trace_inline(tmp_path, script(body), steps=2, select=["TL405"]), "TL405")
     assert d.status == C, d.evidence
 
 
 # ---------------------------------------------------------------------- TL402: saturated, not vanishing
-SATURATING_STACK = DATA + """
+SATURATING_STACK = (
+    DATA
+    + """
 layers = [nn.Linear(8, 64), nn.Tanh()]
 for _ in range(4):
     layers += [nn.Linear(64, 64), nn.Tanh()]
@@ -191,6 +217,7 @@ for i in range(10):
     nn.CrossEntropyLoss()(model(X), y).backward()
     opt.step()
 """
+)
 
 
 def test_saturated_stack_with_large_weights_is_confirmed_not_refuted(tmp_path):
@@ -218,7 +245,9 @@ def test_confirmed_saturating_stack_absorbs_the_saturation_finding(tmp_path):
     assert "TL905" in alone.codes(), "alone, the run reports the saturated layers"
     info = RULES["TL402"]
     line = marker_line(source)
-    static = Diagnostic("TL402", info.name, info.severity, "suspicion", str(tmp_path / "train.py"), Span(line, 1, line, 1))
+    static = Diagnostic(
+        "TL402", info.name, info.severity, "suspicion", str(tmp_path / "train.py"), Span(line, 1, line, 1)
+    )
     merged = merge([static], alone.evidence, str(tmp_path / "train.py"), settings())
     codes = [(d.code, d.status) for d in merged]
     assert ("TL402", C) in codes and not any(code == "TL905" for code, _ in codes)
@@ -228,7 +257,9 @@ def test_confirmed_saturating_stack_absorbs_the_saturation_finding(tmp_path):
 def test_interleaved_labels_from_an_unshuffled_loader_are_not_refuted(tmp_path):
     # Labels stored 0, 1, 2, 0, 1, 2, ...: the first batch looks mixed, but the loader still
     # serves the same fixed order every epoch, so nothing shows the suspicion is wrong.
-    body = MLP + """
+    body = (
+        MLP
+        + """
 from torch.utils.data import DataLoader, TensorDataset
 labels = torch.arange(32) % 3
 loader = DataLoader(TensorDataset(X, labels), batch_size=8)  # <-
@@ -237,13 +268,16 @@ for xb, yb in loader:
     crit(model(xb), yb).backward()
     opt.step()
 """
+    )
     d = judge_inline(tmp_path, script(body), "TL302")
     assert d.status == U, d.evidence
     assert "SequentialSampler" in d.evidence["reason"]
 
 
 def test_loader_with_a_random_sampler_refutes_the_suspicion(tmp_path):
-    body = MLP + """
+    body = (
+        MLP
+        + """
 from torch.utils.data import DataLoader, RandomSampler, TensorDataset
 order = torch.argsort(y)
 data = TensorDataset(X[order], y[order])
@@ -253,6 +287,7 @@ for xb, yb in loader:
     crit(model(xb), yb).backward()
     opt.step()
 """
+    )
     d = judge_inline(tmp_path, script(body), "TL302")
     assert d.status == R, d.evidence
     assert "RandomSampler" in d.evidence["observed"]

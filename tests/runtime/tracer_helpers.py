@@ -40,8 +40,14 @@ def write(tmp_path: Path, source: str, name: str = "train.py") -> Path:
     return path
 
 
-def trace_inline(tmp_path: Path, source: str, steps: int = 2, overfit: int = 0,
-                 select: Optional[Sequence[str]] = None, name: str = "train.py") -> Any:
+def trace_inline(
+    tmp_path: Path,
+    source: str,
+    steps: int = 2,
+    overfit: int = 0,
+    select: Optional[Sequence[str]] = None,
+    name: str = "train.py",
+) -> Any:
     """Run `source` in this process under `tracing()` (fast: no child, torch already loaded)."""
     from trainlint.runtime.api import tracing
 
@@ -59,8 +65,15 @@ def trace_inline(tmp_path: Path, source: str, steps: int = 2, overfit: int = 0,
     return report
 
 
-def trace_child(tmp_path: Path, source: str, steps: int = 2, timeout: float = 60.0,
-                argv: Sequence[str] = (), select: Optional[Sequence[str]] = None, overfit: int = 0) -> Any:
+def trace_child(
+    tmp_path: Path,
+    source: str,
+    steps: int = 2,
+    timeout: float = 60.0,
+    argv: Sequence[str] = (),
+    select: Optional[Sequence[str]] = None,
+    overfit: int = 0,
+) -> Any:
     """Run `source` as a script in a child process, like `trainlint trace` does."""
     from trainlint.runtime.api import trace_script
 
@@ -68,17 +81,29 @@ def trace_child(tmp_path: Path, source: str, steps: int = 2, timeout: float = 60
     cwd = os.getcwd()
     os.chdir(tmp_path)
     try:
-        return trace_script(path.name, argv=argv, steps=steps, timeout=timeout, overfit=overfit,
-                            settings=settings(select))
+        return trace_script(
+            path.name, argv=argv, steps=steps, timeout=timeout, overfit=overfit, settings=settings(select)
+        )
     finally:
         os.chdir(cwd)
 
 
-def run_cli(tmp_path: Path, args: List[str], stdin: Optional[bytes] = None, timeout: float = 120,
-            env: Optional[Dict[str, str]] = None) -> subprocess.CompletedProcess:
+def run_cli(
+    tmp_path: Path,
+    args: List[str],
+    stdin: Optional[bytes] = None,
+    timeout: float = 120,
+    env: Optional[Dict[str, str]] = None,
+) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(REPO), **(env or {}))
-    return subprocess.run([sys.executable, "-m", "trainlint", "trace", *args], cwd=tmp_path, env=env,
-                          input=stdin, capture_output=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "trainlint", "trace", *args],
+        cwd=tmp_path,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        timeout=timeout,
+    )
 
 
 def status_of(report: Any, code: str) -> List[Status]:
@@ -92,7 +117,9 @@ def only(report: Any, code: str) -> Diagnostic:
 
 
 def describe(report: Any) -> List[Dict[str, Any]]:
-    return [{"code": d.code, "status": d.status.value, "evidence": d.evidence, "line": d.line} for d in report.diagnostics]
+    return [
+        {"code": d.code, "status": d.status.value, "evidence": d.evidence, "line": d.line} for d in report.diagnostics
+    ]
 
 
 def marker_line(source: str, marker: str = "# <-") -> int:

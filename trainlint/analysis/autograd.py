@@ -35,8 +35,21 @@ class GState:
 
 _LIVE = GState(LIVE)
 _NOGRAPH = GState(NOGRAPH)
-CUT_METHODS = {"item": "`.item()`", "tolist": "`.tolist()`", "detach": "`.detach()`", "detach_": "`.detach_()`", "numpy": "`.numpy()`"}
-_FRESH = {"torch.tensor", "torch.Tensor", "torch.FloatTensor", "torch.from_numpy", "torch.scalar_tensor", "torch.DoubleTensor"}
+CUT_METHODS = {
+    "item": "`.item()`",
+    "tolist": "`.tolist()`",
+    "detach": "`.detach()`",
+    "detach_": "`.detach_()`",
+    "numpy": "`.numpy()`",
+}
+_FRESH = {
+    "torch.tensor",
+    "torch.Tensor",
+    "torch.FloatTensor",
+    "torch.from_numpy",
+    "torch.scalar_tensor",
+    "torch.DoubleTensor",
+}
 _ENGINE_NAMES = {"accelerator", "fabric", "engine", "model_engine", "deepspeed_engine", "trainer"}
 
 
@@ -69,14 +82,18 @@ class GraphEval:
         self._budget = 600
         return self._eval(expr, scope, (), 0, frozenset())
 
-    def _eval(self, expr: cst.BaseExpression, scope: Scope, frames: Tuple[_CallFrame, ...], depth: int, seen: frozenset) -> GState:
+    def _eval(
+        self, expr: cst.BaseExpression, scope: Scope, frames: Tuple[_CallFrame, ...], depth: int, seen: frozenset
+    ) -> GState:
         self._budget -= 1
         key = (id(expr), id(scope))
         if depth > 24 or self._budget <= 0 or key in seen:
             return _LIVE
         seen = seen | {key}
         nxt = depth + 1
-        if isinstance(expr, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
+        if isinstance(
+            expr, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)
+        ):
             return _NOGRAPH
         if isinstance(expr, cst.Name):
             if expr.value in ("None", "True", "False"):
@@ -92,16 +109,22 @@ class GraphEval:
         if isinstance(expr, cst.Subscript):
             return self._eval(expr.value, scope, frames, nxt, seen)
         if isinstance(expr, cst.BinaryOperation):
-            return _combine([self._eval(expr.left, scope, frames, nxt, seen), self._eval(expr.right, scope, frames, nxt, seen)])
+            return _combine(
+                [self._eval(expr.left, scope, frames, nxt, seen), self._eval(expr.right, scope, frames, nxt, seen)]
+            )
         if isinstance(expr, cst.UnaryOperation):
             return self._eval(expr.expression, scope, frames, nxt, seen)
         if isinstance(expr, cst.IfExp):
-            return _combine([self._eval(expr.body, scope, frames, nxt, seen), self._eval(expr.orelse, scope, frames, nxt, seen)])
+            return _combine(
+                [self._eval(expr.body, scope, frames, nxt, seen), self._eval(expr.orelse, scope, frames, nxt, seen)]
+            )
         if isinstance(expr, cst.Call):
             return self._call(expr, scope, frames, nxt, seen)
         return _LIVE
 
-    def _call(self, call: cst.Call, scope: Scope, frames: Tuple[_CallFrame, ...], depth: int, seen: frozenset) -> GState:
+    def _call(
+        self, call: cst.Call, scope: Scope, frames: Tuple[_CallFrame, ...], depth: int, seen: frozenset
+    ) -> GState:
         mod = scope.module
         func = call.func
         qual = mod.qualify(func)
@@ -157,10 +180,17 @@ class GraphEval:
                 return _combine([self._eval(a, scope, frames, depth, seen) for a in args])
         if isinstance(func, cst.Attribute):
             # A tensor method: the result hangs on the graph through its receiver and arguments.
-            return _combine([self._eval(func.value, scope, frames, depth, seen), *[self._eval(a, scope, frames, depth, seen) for a in args]])
+            return _combine(
+                [
+                    self._eval(func.value, scope, frames, depth, seen),
+                    *[self._eval(a, scope, frames, depth, seen) for a in args],
+                ]
+            )
         return _LIVE
 
-    def _name(self, expr: cst.Name, scope: Scope, frames: Tuple[_CallFrame, ...], depth: int, seen: frozenset) -> GState:
+    def _name(
+        self, expr: cst.Name, scope: Scope, frames: Tuple[_CallFrame, ...], depth: int, seen: frozenset
+    ) -> GState:
         s: Optional[Scope] = scope
         use: cst.CSTNode = expr
         while s is not None:
@@ -273,7 +303,12 @@ def _backward_arg(call: cst.Call, module: ModuleFacts) -> Optional[cst.BaseExpre
     recv_name = (dotted(recv) or "").rsplit(".", 1)[-1].lower()
     if recv_name in _ENGINE_NAMES or recv_name.endswith("accelerator"):
         return call.args[0].value if call.args else None
-    if isinstance(recv, cst.Call) and isinstance(recv.func, cst.Attribute) and recv.func.attr.value == "scale" and recv.args:
+    if (
+        isinstance(recv, cst.Call)
+        and isinstance(recv.func, cst.Attribute)
+        and recv.func.attr.value == "scale"
+        and recv.args
+    ):
         return recv.args[0].value  # scaler.scale(loss).backward()
     return recv
 

@@ -9,7 +9,9 @@ import libcst as cst
 from trainlint.analysis.facts import Scope
 
 
-def arg_node(call: cst.Call, position: Optional[int], keyword: Optional[str], skip_star: bool = False) -> Optional[cst.Arg]:
+def arg_node(
+    call: cst.Call, position: Optional[int], keyword: Optional[str], skip_star: bool = False
+) -> Optional[cst.Arg]:
     """The `Arg` passed at positional index `position` or as `keyword=`. A `*args`/`**kwargs`
     may hide it: then the answer is None, unless `skip_star` reads past them (the arguments
     written out still mean what they say)."""
@@ -29,7 +31,9 @@ def arg_node(call: cst.Call, position: Optional[int], keyword: Optional[str], sk
     return None
 
 
-def arg(call: cst.Call, position: Optional[int], keyword: Optional[str], skip_star: bool = False) -> Optional[cst.BaseExpression]:
+def arg(
+    call: cst.Call, position: Optional[int], keyword: Optional[str], skip_star: bool = False
+) -> Optional[cst.BaseExpression]:
     """The value of `arg_node`."""
     node = arg_node(call, position, keyword, skip_star)
     return node.value if node is not None else None

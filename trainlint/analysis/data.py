@@ -129,46 +129,167 @@ NAN = "nan"
 
 # Methods that return (a view, copy or subset of) the same values.
 _SAME_DATA_METHODS = {
-    "to_numpy", "numpy", "reshape", "view", "permute", "transpose", "unsqueeze", "squeeze", "flatten",
-    "contiguous", "copy", "clone", "detach", "drop", "select_dtypes", "sample", "reset_index", "sort_values",
-    "to", "cuda", "cpu", "pin_memory", "repeat", "expand", "head", "tail", "filter", "rename", "ravel",
-    "swapaxes", "moveaxis", "requires_grad_", "get_values", "as_matrix", "to_frame", "convert",
+    "to_numpy",
+    "numpy",
+    "reshape",
+    "view",
+    "permute",
+    "transpose",
+    "unsqueeze",
+    "squeeze",
+    "flatten",
+    "contiguous",
+    "copy",
+    "clone",
+    "detach",
+    "drop",
+    "select_dtypes",
+    "sample",
+    "reset_index",
+    "sort_values",
+    "to",
+    "cuda",
+    "cpu",
+    "pin_memory",
+    "repeat",
+    "expand",
+    "head",
+    "tail",
+    "filter",
+    "rename",
+    "ravel",
+    "swapaxes",
+    "moveaxis",
+    "requires_grad_",
+    "get_values",
+    "as_matrix",
+    "to_frame",
+    "convert",
 }
 _SAME_DATA_ATTRS = {"values", "T", "iloc", "loc", "array"}
 _FLOAT_METHODS = {"float", "double", "half", "bfloat16"}
 _INT_METHODS = {"long", "int", "bool", "short", "char"}
 _FLOAT_DTYPES = {"float", "float16", "float32", "float64", "double", "half", "bfloat16", "FloatTensor", "DoubleTensor"}
-_INT_DTYPES = {"long", "int", "int8", "int16", "int32", "int64", "bool", "uint8", "short", "LongTensor", "IntTensor", "BoolTensor"}
+_INT_DTYPES = {
+    "long",
+    "int",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "bool",
+    "uint8",
+    "short",
+    "LongTensor",
+    "IntTensor",
+    "BoolTensor",
+}
 _TENSOR_CONVERTERS = {
-    "torch.tensor", "torch.as_tensor", "torch.from_numpy", "torch.Tensor", "torch.asarray",
-    "numpy.array", "numpy.asarray", "numpy.ascontiguousarray", "numpy.float32", "numpy.float64",
+    "torch.tensor",
+    "torch.as_tensor",
+    "torch.from_numpy",
+    "torch.Tensor",
+    "torch.asarray",
+    "numpy.array",
+    "numpy.asarray",
+    "numpy.ascontiguousarray",
+    "numpy.float32",
+    "numpy.float64",
 }
 _FLOAT_CONVERTERS = {"torch.FloatTensor", "torch.DoubleTensor", "torch.cuda.FloatTensor", "torch.HalfTensor"}
-_INT_CONVERTERS = {"torch.LongTensor", "torch.IntTensor", "torch.ByteTensor", "torch.BoolTensor", "torch.cuda.LongTensor"}
-_CONCAT = {"torch.cat", "torch.stack", "torch.concat", "numpy.concatenate", "numpy.stack", "numpy.hstack", "numpy.vstack", "numpy.column_stack", "numpy.row_stack", "numpy.dstack", "pandas.concat"}
+_INT_CONVERTERS = {
+    "torch.LongTensor",
+    "torch.IntTensor",
+    "torch.ByteTensor",
+    "torch.BoolTensor",
+    "torch.cuda.LongTensor",
+}
+_CONCAT = {
+    "torch.cat",
+    "torch.stack",
+    "torch.concat",
+    "numpy.concatenate",
+    "numpy.stack",
+    "numpy.hstack",
+    "numpy.vstack",
+    "numpy.column_stack",
+    "numpy.row_stack",
+    "numpy.dstack",
+    "pandas.concat",
+}
 
 TABLE_READERS = {
-    "pandas.read_csv", "pandas.read_table", "pandas.read_excel", "pandas.read_parquet", "pandas.read_feather",
-    "numpy.loadtxt", "numpy.genfromtxt", "numpy.load",
+    "pandas.read_csv",
+    "pandas.read_table",
+    "pandas.read_excel",
+    "pandas.read_parquet",
+    "pandas.read_feather",
+    "numpy.loadtxt",
+    "numpy.genfromtxt",
+    "numpy.load",
 }
 NAN_READERS = {"pandas.read_csv", "pandas.read_table", "pandas.read_excel", "numpy.genfromtxt"}
 _IMAGE_READERS = {
-    "cv2.imread", "imageio.imread", "imageio.v2.imread", "imageio.v3.imread", "skimage.io.imread",
-    "torchvision.io.read_image", "torchvision.io.decode_image", "torchvision.io.decode_jpeg", "torchvision.io.decode_png",
+    "cv2.imread",
+    "imageio.imread",
+    "imageio.v2.imread",
+    "imageio.v3.imread",
+    "skimage.io.imread",
+    "torchvision.io.read_image",
+    "torchvision.io.decode_image",
+    "torchvision.io.decode_jpeg",
+    "torchvision.io.decode_png",
 }
 _PIL_OPEN = {"PIL.Image.open"}
-_SCALERS = {"StandardScaler", "MinMaxScaler", "RobustScaler", "MaxAbsScaler", "Normalizer", "QuantileTransformer", "PowerTransformer"}
+_SCALERS = {
+    "StandardScaler",
+    "MinMaxScaler",
+    "RobustScaler",
+    "MaxAbsScaler",
+    "Normalizer",
+    "QuantileTransformer",
+    "PowerTransformer",
+}
 _IMPUTERS = {"SimpleImputer", "KNNImputer", "IterativeImputer"}
 _NORM_LAYERS = {
-    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
-    "InstanceNorm3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "SyncBatchNorm", "RMSNorm",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "BatchNorm3d",
+    "LayerNorm",
+    "GroupNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
+    "LazyBatchNorm3d",
+    "SyncBatchNorm",
+    "RMSNorm",
     "LocalResponseNorm",
 }
 # Names whose call cleans missing values (NaN) out of data, or checks for them.
 NAN_HANDLERS = {
-    "dropna", "fillna", "nan_to_num", "nan_to_num_", "isna", "isnull", "notna", "notnull", "isnan", "interpolate",
-    "ffill", "bfill", "SimpleImputer", "KNNImputer", "IterativeImputer", "fill_null", "drop_nulls", "isfinite",
-    "masked_invalid", "nanmean", "nanmedian",
+    "dropna",
+    "fillna",
+    "nan_to_num",
+    "nan_to_num_",
+    "isna",
+    "isnull",
+    "notna",
+    "notnull",
+    "isnan",
+    "interpolate",
+    "ffill",
+    "bfill",
+    "SimpleImputer",
+    "KNNImputer",
+    "IterativeImputer",
+    "fill_null",
+    "drop_nulls",
+    "isfinite",
+    "masked_invalid",
+    "nanmean",
+    "nanmedian",
 }
 
 
@@ -299,7 +420,9 @@ class DataTracer:
         """`x /= 255`, `x.div_(255)`, `df.fillna(0, inplace=True)`: the name's values change in place."""
         for d in defs:
             if d.how == "aug":
-                if self.mode == SCALE and isinstance(d.op, (cst.DivideAssign, cst.SubtractAssign, cst.MultiplyAssign, cst.FloorDivideAssign)):
+                if self.mode == SCALE and isinstance(
+                    d.op, (cst.DivideAssign, cst.SubtractAssign, cst.MultiplyAssign, cst.FloorDivideAssign)
+                ):
                     return True
         for call in scope.calls:
             func = call.func
@@ -423,7 +546,15 @@ class DataTracer:
         mod = scope.module
         func = call.func
         qual = mod.qualify(func)
-        name = last_name(qual) if qual else (func.attr.value if isinstance(func, cst.Attribute) else (func.value if isinstance(func, cst.Name) else ""))
+        name = (
+            last_name(qual)
+            if qual
+            else (
+                func.attr.value
+                if isinstance(func, cst.Attribute)
+                else (func.value if isinstance(func, cst.Name) else "")
+            )
+        )
         nxt = depth + 1
         pend = st.pending
 
@@ -489,7 +620,16 @@ class DataTracer:
                 if k < len(call.args) and not call.args[k].star and call.args[k].keyword is None:
                     self._walk(call.args[k].value, scope, _with(st, pending=pend[1:]), nxt)
             return
-        if isinstance(func, cst.Name) and func.value in ("enumerate", "zip", "iter", "next", "list", "tuple", "reversed", "sorted"):
+        if isinstance(func, cst.Name) and func.value in (
+            "enumerate",
+            "zip",
+            "iter",
+            "next",
+            "list",
+            "tuple",
+            "reversed",
+            "sorted",
+        ):
             self._builtin(func.value, call, scope, st, nxt)
             return
         if qual is not None and qual.startswith("tqdm") and call.args:
@@ -511,9 +651,13 @@ class DataTracer:
             if m in _INT_METHODS:
                 return
             if m in ("astype", "type", "to"):
-                dtype = _dtype_kind(call.args[0].value if call.args else C.arg(call, None, "dtype", skip_star=True), mod)
+                dtype = _dtype_kind(
+                    call.args[0].value if call.args else C.arg(call, None, "dtype", skip_star=True), mod
+                )
                 if m == "to":
-                    dtype = _dtype_kind(C.arg(call, None, "dtype", skip_star=True), mod) or _dtype_kind(call.args[0].value if call.args else None, mod)
+                    dtype = _dtype_kind(C.arg(call, None, "dtype", skip_star=True), mod) or _dtype_kind(
+                        call.args[0].value if call.args else None, mod
+                    )
                 if dtype == "int":
                     return
                 if dtype == "uint8" and self.mode == SCALE:
@@ -611,7 +755,9 @@ class DataTracer:
             return "scaler"
         return None
 
-    def _transform_object(self, obj: cst.BaseExpression, scope: Scope, st: _State, nxt: int, arg: Optional[cst.BaseExpression]) -> None:
+    def _transform_object(
+        self, obj: cst.BaseExpression, scope: Scope, st: _State, nxt: int, arg: Optional[cst.BaseExpression]
+    ) -> None:
         """A torchvision-style pipeline applied to data (or given to a dataset as `transform=`)."""
         pipeline = self._pipeline(obj, scope)
         if pipeline is None:
@@ -745,7 +891,7 @@ INT_CONVERTERS = _INT_CONVERTERS
 
 
 def dtype_kind(expr: Optional[cst.BaseExpression], module: ModuleFacts) -> Optional[str]:
-    """"float", "int", "uint8" or None for a dtype expression (`torch.long`, `np.float32`, "int64")."""
+    """ "float", "int", "uint8" or None for a dtype expression (`torch.long`, `np.float32`, "int64")."""
     return _dtype_kind(expr, module)
 
 
@@ -851,10 +997,18 @@ def module_handles_nan(module: ModuleFacts) -> bool:
         for s in module.scopes:
             for call in s.calls:
                 d = dotted(call.func)
-                last = d.rsplit(".", 1)[-1] if d else (call.func.attr.value if isinstance(call.func, cst.Attribute) else "")
+                last = (
+                    d.rsplit(".", 1)[-1]
+                    if d
+                    else (call.func.attr.value if isinstance(call.func, cst.Attribute) else "")
+                )
                 if last in ("isnan", "isfinite"):
                     # A check on the loss or gradients is about training, not about the data.
-                    arg = call.args[0].value if call.args else (call.func.value if isinstance(call.func, cst.Attribute) else None)
+                    arg = (
+                        call.args[0].value
+                        if call.args
+                        else (call.func.value if isinstance(call.func, cst.Attribute) else None)
+                    )
                     text = module.tree.code_for_node(arg).lower() if arg is not None else ""
                     if "loss" in text or "grad" in text:
                         continue
@@ -929,7 +1083,21 @@ def _class_normalizes_input(project: Project, cls: ClassFacts, depth: int) -> bo
 
 
 # Reshaping and dtype moves leave the values as they are.
-_NEUTRAL_OPS = {"flatten", "view", "reshape", "float", "double", "half", "to", "unsqueeze", "squeeze", "permute", "contiguous", "type", "transpose"}
+_NEUTRAL_OPS = {
+    "flatten",
+    "view",
+    "reshape",
+    "float",
+    "double",
+    "half",
+    "to",
+    "unsqueeze",
+    "squeeze",
+    "permute",
+    "contiguous",
+    "type",
+    "transpose",
+}
 
 
 def _first_op_on(project: Project, cls: ClassFacts, value: cst.BaseExpression, x: str, depth: int) -> str:
@@ -955,7 +1123,11 @@ def _first_op_on(project: Project, cls: ClassFacts, value: cst.BaseExpression, x
             return "norm" if isinstance(op.operator, (cst.Divide, cst.Subtract, cst.Multiply)) else "other"
         if isinstance(op, cst.Call):
             func = op.func
-            if isinstance(func, cst.Attribute) and _mentions_name(func.value, x) and not any(_mentions_name(a.value, x) for a in op.args):
+            if (
+                isinstance(func, cst.Attribute)
+                and _mentions_name(func.value, x)
+                and not any(_mentions_name(a.value, x) for a in op.args)
+            ):
                 m = func.attr.value
                 if m in _NEUTRAL_OPS:
                     continue
@@ -1018,14 +1190,24 @@ def is_training_loop(lf: LoopFacts) -> bool:
     return lf.has(L.BACKWARD)
 
 
-def loader_origins(project: Project, expr: cst.BaseExpression, scope: Scope, depth: int = 0, frames: Tuple[CallFrame, ...] = ()) -> List[Tuple[cst.Call, Scope]]:
+def loader_origins(
+    project: Project, expr: cst.BaseExpression, scope: Scope, depth: int = 0, frames: Tuple[CallFrame, ...] = ()
+) -> List[Tuple[cst.Call, Scope]]:
     """Every `DataLoader(...)` construction an iterable expression may be (empty if unknown)."""
     out: List[Tuple[cst.Call, Scope]] = []
     _loader_walk(project, expr, scope, depth, frames, out, set())
     return out
 
 
-def _loader_walk(project: Project, expr: cst.BaseExpression, scope: Scope, depth: int, frames: Tuple[CallFrame, ...], out: List[Tuple[cst.Call, Scope]], seen: Set[Tuple[int, int]]) -> None:
+def _loader_walk(
+    project: Project,
+    expr: cst.BaseExpression,
+    scope: Scope,
+    depth: int,
+    frames: Tuple[CallFrame, ...],
+    out: List[Tuple[cst.Call, Scope]],
+    seen: Set[Tuple[int, int]],
+) -> None:
     if depth > 12 or (id(expr), id(scope)) in seen:
         return
     seen.add((id(expr), id(scope)))
@@ -1040,7 +1222,9 @@ def _loader_walk(project: Project, expr: cst.BaseExpression, scope: Scope, depth
                 if not a.star:
                     _loader_walk(project, a.value, scope, nxt, frames, out, seen)
             return
-        if (qual or "").startswith(("tqdm", "itertools.islice", "itertools.cycle", "rich.progress.track")) and expr.args:
+        if (qual or "").startswith(
+            ("tqdm", "itertools.islice", "itertools.cycle", "rich.progress.track")
+        ) and expr.args:
             _loader_walk(project, expr.args[0].value, scope, nxt, frames, out, seen)
             return
         if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "prepare" and len(expr.args) == 1:
@@ -1057,7 +1241,13 @@ def _loader_walk(project: Project, expr: cst.BaseExpression, scope: Scope, depth
             for d in defs:
                 if d.how == "assign" and not d.path:
                     _loader_walk(project, d.value, s, nxt, frames, out, seen)
-                elif d.how == "assign" and d.path and isinstance(d.value, cst.Call) and isinstance(d.value.func, cst.Attribute) and d.value.func.attr.value == "prepare":
+                elif (
+                    d.how == "assign"
+                    and d.path
+                    and isinstance(d.value, cst.Call)
+                    and isinstance(d.value.func, cst.Attribute)
+                    and d.value.func.attr.value == "prepare"
+                ):
                     i = d.path[0]
                     if i < len(d.value.args):
                         _loader_walk(project, d.value.args[i].value, s, nxt, frames, out, seen)
@@ -1085,7 +1275,16 @@ def _loader_walk(project: Project, expr: cst.BaseExpression, scope: Scope, depth
                 return
 
 
-def _element_walk(project: Project, expr: cst.BaseExpression, i: int, scope: Scope, depth: int, frames: Tuple[CallFrame, ...], out: List[Tuple[cst.Call, Scope]], seen: Set[Tuple[int, int]]) -> None:
+def _element_walk(
+    project: Project,
+    expr: cst.BaseExpression,
+    i: int,
+    scope: Scope,
+    depth: int,
+    frames: Tuple[CallFrame, ...],
+    out: List[Tuple[cst.Call, Scope]],
+    seen: Set[Tuple[int, int]],
+) -> None:
     """The loaders element `i` of a tuple expression may be: a literal tuple, what a project
     function returns in that place, or a name bound to either."""
     if depth > 12:
@@ -1108,7 +1307,15 @@ def _element_walk(project: Project, expr: cst.BaseExpression, i: int, scope: Sco
                     _element_walk(project, d.value, i, s, depth + 1, frames, out, seen)
 
 
-def _loader_param(project: Project, name: str, fn: Scope, depth: int, frames: Tuple[CallFrame, ...], out: List[Tuple[cst.Call, Scope]], seen: Set[Tuple[int, int]]) -> None:
+def _loader_param(
+    project: Project,
+    name: str,
+    fn: Scope,
+    depth: int,
+    frames: Tuple[CallFrame, ...],
+    out: List[Tuple[cst.Call, Scope]],
+    seen: Set[Tuple[int, int]],
+) -> None:
     for fr in reversed(frames):
         if fr.callee is fn:
             arg = C.bind_default(fr.call, fn, name, fr.bound_method)
@@ -1197,15 +1404,23 @@ def _lightning_fit_loaders(module: ModuleFacts) -> List[Tuple[Scope, cst.Call, c
             if not isinstance(func, cst.Attribute) or func.attr.value != "fit" or has_star_args(call):
                 continue
             trainer = _lightning_trainer(func.value, scope)
-            if trainer is None or C.arg(trainer, None, "overfit_batches", skip_star=True) is not None or has_star_args(trainer):
+            if (
+                trainer is None
+                or C.arg(trainer, None, "overfit_batches", skip_star=True) is not None
+                or has_star_args(trainer)
+            ):
                 continue
-            loader = C.arg(call, 1, "train_dataloaders", skip_star=True) or C.arg(call, None, "train_dataloader", skip_star=True)
+            loader = C.arg(call, 1, "train_dataloaders", skip_star=True) or C.arg(
+                call, None, "train_dataloader", skip_star=True
+            )
             if loader is not None:
                 out.append((scope, call, loader))
     return out
 
 
-def dataset_is_iterable(project: Project, expr: Optional[cst.BaseExpression], scope: Scope, depth: int = 0) -> Optional[bool]:
+def dataset_is_iterable(
+    project: Project, expr: Optional[cst.BaseExpression], scope: Scope, depth: int = 0
+) -> Optional[bool]:
     """True for an IterableDataset / stream, False for a map-style dataset, None if unknown."""
     if expr is None or depth > 8:
         return None
@@ -1222,7 +1437,11 @@ def dataset_is_iterable(project: Project, expr: Optional[cst.BaseExpression], sc
             return True
         if qual.startswith("datasets.") and last in ("load_dataset",):
             streaming = C.arg(expr, None, "streaming", skip_star=True)
-            return True if is_true(streaming) else (None if streaming is not None and not is_false_or_none(streaming) else False)
+            return (
+                True
+                if is_true(streaming)
+                else (None if streaming is not None and not is_false_or_none(streaming) else False)
+            )
         if qual.startswith("torchvision.datasets."):
             return False
         if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "to_iterable_dataset":
@@ -1244,10 +1463,16 @@ def dataset_is_iterable(project: Project, expr: Optional[cst.BaseExpression], sc
     if isinstance(expr, cst.Name):
         defs, open_before = scope_index(scope).reaching(expr.value, expr)
         if open_before and expr.value in scope.params:
-            sites = instantiation_sites(project, scope.cls) if scope.cls is not None and scope.simple_name == "__init__" else project.callers(scope)
+            sites = (
+                instantiation_sites(project, scope.cls)
+                if scope.cls is not None and scope.simple_name == "__init__"
+                else project.callers(scope)
+            )
             vals = set()
             for caller, call in sites[:8]:
-                arg = C.bind_default(call, scope, expr.value, isinstance(call.func, cst.Attribute) or scope.simple_name == "__init__")
+                arg = C.bind_default(
+                    call, scope, expr.value, isinstance(call.func, cst.Attribute) or scope.simple_name == "__init__"
+                )
                 vals.add(dataset_is_iterable(project, arg, caller, depth + 1) if arg is not None else None)
             return vals.pop() if len(vals) == 1 else None
         if not defs and scope.parent is not None:
@@ -1257,10 +1482,18 @@ def dataset_is_iterable(project: Project, expr: Optional[cst.BaseExpression], sc
             if d.how != "assign":
                 return None
             if d.path:
-                if isinstance(d.value, cst.Call) and (scope.module.qualify(d.value.func) or "").endswith("random_split"):
-                    vals.add(dataset_is_iterable(project, C.arg(d.value, 0, "dataset", skip_star=True), scope, depth + 1))
+                if isinstance(d.value, cst.Call) and (scope.module.qualify(d.value.func) or "").endswith(
+                    "random_split"
+                ):
+                    vals.add(
+                        dataset_is_iterable(project, C.arg(d.value, 0, "dataset", skip_star=True), scope, depth + 1)
+                    )
                     continue
-                if isinstance(d.value, (cst.Tuple, cst.List)) and len(d.path) == 1 and d.path[0] < len(d.value.elements):
+                if (
+                    isinstance(d.value, (cst.Tuple, cst.List))
+                    and len(d.path) == 1
+                    and d.path[0] < len(d.value.elements)
+                ):
                     vals.add(dataset_is_iterable(project, d.value.elements[d.path[0]].value, scope, depth + 1))
                     continue
                 return None
@@ -1321,7 +1554,9 @@ def _dead_blocks(scope: Scope) -> Set[int]:
                 out.add(id(node.body))
             elif truth is True and node.orelse is not None:
                 out.add(id(node.orelse) if isinstance(node.orelse, cst.If) else id(node.orelse.body))
-        if isinstance(node, (cst.BaseCompoundStatement, cst.BaseSuite, cst.Else, cst.Finally, cst.ExceptHandler, cst.Module)):
+        if isinstance(
+            node, (cst.BaseCompoundStatement, cst.BaseSuite, cst.Else, cst.Finally, cst.ExceptHandler, cst.Module)
+        ):
             stack.extend(children(node))
     cache[id(scope)] = out
     return out
@@ -1336,7 +1571,9 @@ def in_dead_code(scope: Scope, node: cst.CSTNode) -> bool:
     return any(b in dead for b in pos.blocks)
 
 
-def dataset_origins(project: Project, expr: Optional[cst.BaseExpression], scope: Scope, depth: int = 0) -> List[Tuple[cst.BaseExpression, Scope]]:
+def dataset_origins(
+    project: Project, expr: Optional[cst.BaseExpression], scope: Scope, depth: int = 0
+) -> List[Tuple[cst.BaseExpression, Scope]]:
     """The expressions a dataset argument is built from, through names, `self.` attributes,
     helper returns and call-site arguments (calls, or whatever ends the search; empty if some
     path is unknown)."""
@@ -1346,7 +1583,14 @@ def dataset_origins(project: Project, expr: Optional[cst.BaseExpression], scope:
     return out
 
 
-def _origins(project: Project, expr: cst.BaseExpression, scope: Scope, depth: int, out: List[Tuple[cst.BaseExpression, Scope]], seen: Set[Tuple[int, int]]) -> bool:
+def _origins(
+    project: Project,
+    expr: cst.BaseExpression,
+    scope: Scope,
+    depth: int,
+    out: List[Tuple[cst.BaseExpression, Scope]],
+    seen: Set[Tuple[int, int]],
+) -> bool:
     if depth > 10 or len(out) > 16:
         return False
     if (id(expr), id(scope)) in seen:
@@ -1369,7 +1613,11 @@ def _origins(project: Project, expr: cst.BaseExpression, scope: Scope, depth: in
                     if isinstance(d.value, cst.Call):
                         out.append((d.value, s))  # `train, val = random_split(...)`
                         continue
-                    if isinstance(d.value, (cst.Tuple, cst.List)) and len(d.path) == 1 and d.path[0] < len(d.value.elements):
+                    if (
+                        isinstance(d.value, (cst.Tuple, cst.List))
+                        and len(d.path) == 1
+                        and d.path[0] < len(d.value.elements)
+                    ):
                         if not _origins(project, d.value.elements[d.path[0]].value, s, nxt, out, seen):
                             return False
                         continue
@@ -1386,7 +1634,9 @@ def _origins(project: Project, expr: cst.BaseExpression, scope: Scope, depth: in
                 if not sites:
                     return False
                 for caller, call in sites[:8]:
-                    arg = C.bind_default(call, s, expr.value, isinstance(call.func, cst.Attribute) or s.simple_name == "__init__")
+                    arg = C.bind_default(
+                        call, s, expr.value, isinstance(call.func, cst.Attribute) or s.simple_name == "__init__"
+                    )
                     if arg is None or not _origins(project, arg, caller, nxt, out, seen):
                         return False
                 return True
@@ -1421,12 +1671,47 @@ def _origins(project: Project, expr: cst.BaseExpression, scope: Scope, depth: in
 
 
 _RANDOM_DRAWS = {
-    "torch.randn", "torch.rand", "torch.randint", "torch.normal", "torch.randn_like", "torch.rand_like",
-    "torch.randint_like", "torch.bernoulli", "torch.multinomial", "torch.empty", "torch.zeros", "torch.ones", "torch.full",
-    "numpy.random.randn", "numpy.random.rand", "numpy.random.randint", "numpy.random.normal",
-    "numpy.random.uniform", "numpy.random.random", "numpy.random.random_sample", "numpy.random.choice",
+    "torch.randn",
+    "torch.rand",
+    "torch.randint",
+    "torch.normal",
+    "torch.randn_like",
+    "torch.rand_like",
+    "torch.randint_like",
+    "torch.bernoulli",
+    "torch.multinomial",
+    "torch.empty",
+    "torch.zeros",
+    "torch.ones",
+    "torch.full",
+    "numpy.random.randn",
+    "numpy.random.rand",
+    "numpy.random.randint",
+    "numpy.random.normal",
+    "numpy.random.uniform",
+    "numpy.random.random",
+    "numpy.random.random_sample",
+    "numpy.random.choice",
 }
-_KEEPS_VALUES = {"float", "double", "half", "long", "int", "to", "cuda", "cpu", "view", "reshape", "unsqueeze", "squeeze", "astype", "abs", "clone", "contiguous", "numpy"}
+_KEEPS_VALUES = {
+    "float",
+    "double",
+    "half",
+    "long",
+    "int",
+    "to",
+    "cuda",
+    "cpu",
+    "view",
+    "reshape",
+    "unsqueeze",
+    "squeeze",
+    "astype",
+    "abs",
+    "clone",
+    "contiguous",
+    "numpy",
+}
 
 
 def random_draw(project: Project, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> bool:
@@ -1448,7 +1733,9 @@ def random_draw(project: Project, expr: cst.BaseExpression, scope: Scope, depth:
                 if isinstance(recv, cst.Name):
                     defs, _ = scope_index(scope).reaching(recv.value, recv)
                     return bool(defs) and all(
-                        isinstance(d.value, cst.Call) and (scope.module.qualify(d.value.func) or "").startswith("numpy.random.") for d in defs
+                        isinstance(d.value, cst.Call)
+                        and (scope.module.qualify(d.value.func) or "").startswith("numpy.random.")
+                        for d in defs
                     )
         return False
     if isinstance(expr, cst.Name):
@@ -1458,7 +1745,9 @@ def random_draw(project: Project, expr: cst.BaseExpression, scope: Scope, depth:
         return all(d.how == "assign" and not d.path and random_draw(project, d.value, scope, depth + 1) for d in defs)
     if isinstance(expr, cst.Attribute):
         binds = self_attr_bindings(expr, scope) or []
-        return bool(binds) and all(b.how == "assign" and b.index is None and random_draw(project, b.value, b.scope, depth + 1) for b in binds)
+        return bool(binds) and all(
+            b.how == "assign" and b.index is None and random_draw(project, b.value, b.scope, depth + 1) for b in binds
+        )
     if isinstance(expr, cst.Subscript):
         return random_draw(project, expr.value, scope, depth + 1)
     return False
@@ -1511,7 +1800,13 @@ def dataset_length(project: Project, origin: cst.BaseExpression, scope: Scope) -
         return None
     if qual in ("torch.utils.data.TensorDataset", "torch.utils.data.dataset.TensorDataset") and origin.args:
         first = origin.args[0].value
-        if isinstance(first, cst.Call) and scope.module.qualify(first.func) in ("torch.randn", "torch.rand", "torch.zeros", "torch.ones", "torch.empty"):
+        if isinstance(first, cst.Call) and scope.module.qualify(first.func) in (
+            "torch.randn",
+            "torch.rand",
+            "torch.zeros",
+            "torch.ones",
+            "torch.empty",
+        ):
             size = first.args[0].value if first.args else None
             if isinstance(size, (cst.Tuple, cst.List)) and size.elements:
                 size = size.elements[0].value

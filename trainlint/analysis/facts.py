@@ -131,7 +131,9 @@ class _Builder:
 
     # classes and functions
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        cls = ClassFacts(name=node.name.value, node=node, module=self.facts, bases=[a.value for a in node.bases if a.keyword is None])
+        cls = ClassFacts(
+            name=node.name.value, node=node, module=self.facts, bases=[a.value for a in node.bases if a.keyword is None]
+        )
         if self.containers[-1] is self.facts.toplevel:
             self.facts.classes[cls.name] = cls
         self.containers.append(cls)

@@ -35,30 +35,79 @@ MAX_DEPTH = 14
 
 # Functions (fully qualified) whose result is one of the operations rules care about.
 FUNC_OPS: Dict[str, str] = {
-    "torch.nn.functional.softmax": M.SOFTMAX, "torch.softmax": M.SOFTMAX, "torch.special.softmax": M.SOFTMAX,
-    "torch.nn.functional.log_softmax": M.LOG_SOFTMAX, "torch.log_softmax": M.LOG_SOFTMAX,
+    "torch.nn.functional.softmax": M.SOFTMAX,
+    "torch.softmax": M.SOFTMAX,
+    "torch.special.softmax": M.SOFTMAX,
+    "torch.nn.functional.log_softmax": M.LOG_SOFTMAX,
+    "torch.log_softmax": M.LOG_SOFTMAX,
     "torch.special.log_softmax": M.LOG_SOFTMAX,
-    "torch.sigmoid": M.SIGMOID, "torch.nn.functional.sigmoid": M.SIGMOID, "torch.special.expit": M.SIGMOID,
-    "torch.tanh": M.TANH, "torch.nn.functional.tanh": M.TANH,
-    "torch.relu": M.RELU, "torch.nn.functional.relu": M.RELU, "torch.nn.functional.relu6": M.RELU,
-    "torch.nn.functional.relu_": M.RELU, "torch.relu_": M.RELU,
-    "torch.nn.functional.linear": M.LINEAR, "torch.nn.functional.conv1d": M.LINEAR,
-    "torch.nn.functional.conv2d": M.LINEAR, "torch.nn.functional.conv3d": M.LINEAR,
+    "torch.sigmoid": M.SIGMOID,
+    "torch.nn.functional.sigmoid": M.SIGMOID,
+    "torch.special.expit": M.SIGMOID,
+    "torch.tanh": M.TANH,
+    "torch.nn.functional.tanh": M.TANH,
+    "torch.relu": M.RELU,
+    "torch.nn.functional.relu": M.RELU,
+    "torch.nn.functional.relu6": M.RELU,
+    "torch.nn.functional.relu_": M.RELU,
+    "torch.relu_": M.RELU,
+    "torch.nn.functional.linear": M.LINEAR,
+    "torch.nn.functional.conv1d": M.LINEAR,
+    "torch.nn.functional.conv2d": M.LINEAR,
+    "torch.nn.functional.conv3d": M.LINEAR,
 }
 METHOD_OPS: Dict[str, str] = {
-    "softmax": M.SOFTMAX, "log_softmax": M.LOG_SOFTMAX, "sigmoid": M.SIGMOID, "sigmoid_": M.SIGMOID,
-    "tanh": M.TANH, "tanh_": M.TANH, "relu": M.RELU, "relu_": M.RELU,
+    "softmax": M.SOFTMAX,
+    "log_softmax": M.LOG_SOFTMAX,
+    "sigmoid": M.SIGMOID,
+    "sigmoid_": M.SIGMOID,
+    "tanh": M.TANH,
+    "tanh_": M.TANH,
+    "relu": M.RELU,
+    "relu_": M.RELU,
 }
 # Steps that move or reshape values without changing them.
-SHAPE_METHODS = frozenset({
-    "view", "reshape", "squeeze", "unsqueeze", "flatten", "contiguous", "float", "double", "half",
-    "bfloat16", "to", "cuda", "cpu", "permute", "transpose", "view_as", "reshape_as", "clone",
-    "squeeze_", "unsqueeze_", "type_as", "type", "expand", "expand_as", "resize", "resize_as",
-})
-SHAPE_FUNCS = frozenset({
-    "torch.squeeze", "torch.unsqueeze", "torch.flatten", "torch.reshape", "torch.permute",
-    "torch.transpose", "torch.clone",
-})
+SHAPE_METHODS = frozenset(
+    {
+        "view",
+        "reshape",
+        "squeeze",
+        "unsqueeze",
+        "flatten",
+        "contiguous",
+        "float",
+        "double",
+        "half",
+        "bfloat16",
+        "to",
+        "cuda",
+        "cpu",
+        "permute",
+        "transpose",
+        "view_as",
+        "reshape_as",
+        "clone",
+        "squeeze_",
+        "unsqueeze_",
+        "type_as",
+        "type",
+        "expand",
+        "expand_as",
+        "resize",
+        "resize_as",
+    }
+)
+SHAPE_FUNCS = frozenset(
+    {
+        "torch.squeeze",
+        "torch.unsqueeze",
+        "torch.flatten",
+        "torch.reshape",
+        "torch.permute",
+        "torch.transpose",
+        "torch.clone",
+    }
+)
 SHAPE_ATTRS = frozenset({"T", "mT", "data"})
 
 # Loss families, by torch.nn class name or torch.nn.functional function name.
@@ -68,12 +117,22 @@ BCE = "bce"
 BCE_LOGITS = "bce_with_logits"
 REGRESSION = "regression"
 LOSS_FAMILIES: Dict[str, str] = {
-    "CrossEntropyLoss": CROSS_ENTROPY, "cross_entropy": CROSS_ENTROPY,
-    "NLLLoss": NLL, "nll_loss": NLL,
-    "BCELoss": BCE, "binary_cross_entropy": BCE,
-    "BCEWithLogitsLoss": BCE_LOGITS, "binary_cross_entropy_with_logits": BCE_LOGITS,
-    "MSELoss": REGRESSION, "mse_loss": REGRESSION, "L1Loss": REGRESSION, "l1_loss": REGRESSION,
-    "SmoothL1Loss": REGRESSION, "smooth_l1_loss": REGRESSION, "HuberLoss": REGRESSION, "huber_loss": REGRESSION,
+    "CrossEntropyLoss": CROSS_ENTROPY,
+    "cross_entropy": CROSS_ENTROPY,
+    "NLLLoss": NLL,
+    "nll_loss": NLL,
+    "BCELoss": BCE,
+    "binary_cross_entropy": BCE,
+    "BCEWithLogitsLoss": BCE_LOGITS,
+    "binary_cross_entropy_with_logits": BCE_LOGITS,
+    "MSELoss": REGRESSION,
+    "mse_loss": REGRESSION,
+    "L1Loss": REGRESSION,
+    "l1_loss": REGRESSION,
+    "SmoothL1Loss": REGRESSION,
+    "smooth_l1_loss": REGRESSION,
+    "HuberLoss": REGRESSION,
+    "huber_loss": REGRESSION,
 }
 
 
@@ -222,7 +281,7 @@ class OpTracer:
         if name in M.LAYER_OPS:
             return Op(M.LAYER_OPS[name], layer.node, layer.module)
         if name == "Sequential":
-            known = layer.children[len(layer.children) - layer.known_tail:] if layer.dynamic else layer.children
+            known = layer.children[len(layer.children) - layer.known_tail :] if layer.dynamic else layer.children
             for child in reversed(known):
                 if child.type_name in M.PASSTHROUGH_LAYERS:
                     continue
@@ -407,7 +466,9 @@ class OpTracer:
     def _current(self) -> Optional[M.ModelFacts]:
         return self._self_stack[-1] if self._self_stack else None
 
-    def _model_call(self, target: cst.BaseExpression, call: cst.Call, scope: Scope, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
+    def _model_call(
+        self, target: cst.BaseExpression, call: cst.Call, scope: Scope, depth: int, stack: FrozenSet[int]
+    ) -> Optional[Op]:
         if not isinstance(target, (cst.Name, cst.Attribute)):
             return None
         value = self.resolver.value_of(target, scope)
@@ -427,13 +488,17 @@ class OpTracer:
             return None
         return facts.output(self.resolver)
 
-    def _log_of(self, call: cst.Call, inner: cst.BaseExpression, scope: Scope, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
+    def _log_of(
+        self, call: cst.Call, inner: cst.BaseExpression, scope: Scope, depth: int, stack: FrozenSet[int]
+    ) -> Optional[Op]:
         op = self._op(inner, scope, depth + 1, stack)
         if op is not None and op.kind == M.SOFTMAX:
             return Op(M.LOG_SOFTMAX, call, scope.module)
         return None
 
-    def _exp_of(self, call: cst.Call, inner: cst.BaseExpression, scope: Scope, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
+    def _exp_of(
+        self, call: cst.Call, inner: cst.BaseExpression, scope: Scope, depth: int, stack: FrozenSet[int]
+    ) -> Optional[Op]:
         """`torch.exp(F.log_softmax(x))` is a softmax."""
         op = self._op(inner, scope, depth + 1, stack)
         if op is not None and op.kind == M.LOG_SOFTMAX:
@@ -441,7 +506,22 @@ class OpTracer:
         return None
 
 
-_ALLOCATIONS = frozenset({"zeros", "empty", "ones", "full", "zeros_like", "empty_like", "ones_like", "full_like", "new_zeros", "new_empty", "new_ones", "new_full"})
+_ALLOCATIONS = frozenset(
+    {
+        "zeros",
+        "empty",
+        "ones",
+        "full",
+        "zeros_like",
+        "empty_like",
+        "ones_like",
+        "full_like",
+        "new_zeros",
+        "new_empty",
+        "new_ones",
+        "new_full",
+    }
+)
 
 
 _WRAPS_TENSOR = frozenset({"torch.autograd.Variable", "torch.autograd.variable.Variable"})
@@ -461,7 +541,9 @@ def _allocates(b: Binding) -> bool:
         elif b.scope.module.qualify(func) in _WRAPS_TENSOR and v.args:
             v = v.args[0].value  # Variable(torch.zeros(...))
         else:
-            name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            name = (
+                func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            )
             return name in _ALLOCATIONS
     return False
 
@@ -484,7 +566,11 @@ def strip_shape(expr: cst.BaseExpression, module: ModuleFacts) -> cst.BaseExpres
             if qual in SHAPE_FUNCS and expr.args:
                 expr = expr.args[0].value
                 continue
-            if qual is None and isinstance(func, cst.Attribute) and func.attr.value in SHAPE_METHODS | {"long", "int", "type"}:
+            if (
+                qual is None
+                and isinstance(func, cst.Attribute)
+                and func.attr.value in SHAPE_METHODS | {"long", "int", "type"}
+            ):
                 expr = func.value
                 continue
         if isinstance(expr, cst.Subscript):
@@ -521,7 +607,12 @@ def loss_calls(module: ModuleFacts, resolver: Resolver) -> List[LossCall]:
     return resolver.project.memo(
         loss_calls,
         module,
-        lambda: [lc for scope in module.scopes for call in scope.calls if (lc := _loss_call(call, scope, resolver)) is not None],
+        lambda: [
+            lc
+            for scope in module.scopes
+            for call in scope.calls
+            if (lc := _loss_call(call, scope, resolver)) is not None
+        ],
     )
 
 
@@ -559,7 +650,9 @@ def _loss_call(call: cst.Call, scope: Scope, resolver: Resolver) -> Optional[Los
             family, name, ctor, ctor_module, guess = LOSS_FAMILIES[last], last, value.origin, value.module, value.guess
     if family is None:
         return None
-    return LossCall(call, scope, family, name, C.arg(call, 0, "input"), C.arg(call, 1, "target"), ctor, ctor_module, guess)
+    return LossCall(
+        call, scope, family, name, C.arg(call, 0, "input"), C.arg(call, 1, "target"), ctor, ctor_module, guess
+    )
 
 
 def _wrapped_loss_call(call: cst.Call, scope: Scope, cls: ClassFacts, resolver: Resolver) -> Optional[LossCall]:
@@ -581,7 +674,13 @@ def _wrapped_loss_call(call: cst.Call, scope: Scope, cls: ClassFacts, resolver: 
     if inner.input.value not in params or inner.target.value not in params:
         return None
     i, t = params.index(inner.input.value), params.index(inner.target.value)
-    return replace(inner, node=call, scope=scope, input=C.arg(call, i, inner.input.value), target=C.arg(call, t, inner.target.value))
+    return replace(
+        inner,
+        node=call,
+        scope=scope,
+        input=C.arg(call, i, inner.input.value),
+        target=C.arg(call, t, inner.target.value),
+    )
 
 
 # ---------------------------------------------------------------------------- class-label targets
@@ -599,7 +698,9 @@ class LabelEvidence:
         return snippet(self.module, self.node)
 
 
-_INT_DTYPES = frozenset({"torch.long", "torch.int64", "torch.int", "torch.int32", "torch.int16", "torch.int8", "torch.uint8"})
+_INT_DTYPES = frozenset(
+    {"torch.long", "torch.int64", "torch.int", "torch.int32", "torch.int16", "torch.int8", "torch.uint8"}
+)
 _LABEL_PASSTHROUGH = SHAPE_METHODS | {"type", "squeeze"}
 
 
@@ -633,7 +734,11 @@ class LabelTracer:
             if qual in ("torch.tensor", "torch.as_tensor") and expr.args and _int_literal(expr.args[0].value):
                 if _dtype(expr, mod) in (None,) or _dtype(expr, mod) in _INT_DTYPES:
                     return LabelEvidence("class_ids", expr, mod)
-            if qual.startswith("torch.") and last in ("full", "zeros", "ones", "tensor", "empty") and _dtype(expr, mod) in _INT_DTYPES:
+            if (
+                qual.startswith("torch.")
+                and last in ("full", "zeros", "ones", "tensor", "empty")
+                and _dtype(expr, mod) in _INT_DTYPES
+            ):
                 return LabelEvidence("class_ids", expr, mod)
             if qual in SHAPE_FUNCS and expr.args:
                 return self.evidence(expr.args[0].value, scope, depth + 1)
@@ -703,7 +808,11 @@ class LabelTracer:
 
     def _element(self, iterable: cst.BaseExpression, index: int, scope: Scope, depth: int) -> Optional[LabelEvidence]:
         """Element `index` of the batches a loader (over a TensorDataset) yields."""
-        if isinstance(iterable, cst.Name) and iterable.value in scope.params and not reaching(scope, iterable.value, iterable):
+        if (
+            isinstance(iterable, cst.Name)
+            and iterable.value in scope.params
+            and not reaching(scope, iterable.value, iterable)
+        ):
             # a loader passed in: every call site must pass one with class labels there
             if depth > MAX_DEPTH:
                 return None
@@ -729,7 +838,9 @@ class LabelTracer:
             return None
         return self.evidence(tcall.args[index].value, tscope, depth + 1)
 
-    def _dataset_call(self, expr: cst.BaseExpression, scope: Scope, depth: int, want: str) -> Optional[Tuple[cst.Call, Scope]]:
+    def _dataset_call(
+        self, expr: cst.BaseExpression, scope: Scope, depth: int, want: str
+    ) -> Optional[Tuple[cst.Call, Scope]]:
         if depth > MAX_DEPTH:
             return None
         if isinstance(expr, cst.Call):
@@ -799,7 +910,8 @@ def equality_comparisons(scope: Scope) -> List[cst.Comparison]:
     if id(scope) in cache:
         return cache[id(scope)]  # type: ignore[no-any-return]
     out = [
-        node for node in walk(scope.node)
+        node
+        for node in walk(scope.node)
         if isinstance(node, cst.Comparison) and any(isinstance(t.operator, cst.Equal) for t in node.comparisons)
     ]
     cache[id(scope)] = out

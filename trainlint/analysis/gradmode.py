@@ -11,7 +11,12 @@ import libcst as cst
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.walk import walk
 
-NO_GRAD_CONTEXTS = ("torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad")
+NO_GRAD_CONTEXTS = (
+    "torch.no_grad",
+    "torch.inference_mode",
+    "torch.autograd.no_grad",
+    "torch.autograd.grad_mode.no_grad",
+)
 _ENABLE_GRAD = ("torch.enable_grad", "torch.autograd.enable_grad")
 _SET_GRAD = ("torch.set_grad_enabled", "torch.autograd.set_grad_enabled")
 
@@ -101,7 +106,11 @@ def no_grad_nodes(module: ModuleFacts) -> Set[int]:
         elif isinstance(n, cst.FunctionDef) and function_disables_grad(n, module):
             body = n.body
         if body is not None:
-            out.update(id(x) for x in walk(body) if isinstance(x, (cst.BaseSmallStatement, cst.Call, cst.BaseCompoundStatement)))
+            out.update(
+                id(x)
+                for x in walk(body)
+                if isinstance(x, (cst.BaseSmallStatement, cst.Call, cst.BaseCompoundStatement))
+            )
             continue
         if isinstance(n, cst.BaseCompoundStatement):
             stack.extend(_sub_statements(n))

@@ -32,7 +32,17 @@ _OTHER_OPTIMIZER_PREFIXES = (
 )
 
 # Capitalised names under torch.nn that are not layers.
-_NOT_MODULES = {"Module", "Parameter", "ParameterList", "ParameterDict", "Buffer", "ModuleList", "ModuleDict", "UninitializedParameter", "UninitializedBuffer"}
+_NOT_MODULES = {
+    "Module",
+    "Parameter",
+    "ParameterList",
+    "ParameterDict",
+    "Buffer",
+    "ModuleList",
+    "ModuleDict",
+    "UninitializedParameter",
+    "UninitializedBuffer",
+}
 
 # transformers classes loaded with from_pretrained that are not models.
 _NOT_MODEL_WORDS = ("Tokenizer", "Processor", "Config", "FeatureExtractor", "Pipeline")
@@ -41,11 +51,26 @@ _NOT_MODEL_WORDS = ("Tokenizer", "Processor", "Config", "FeatureExtractor", "Pip
 FABRICS = {"lightning.Fabric", "lightning.fabric.Fabric", "lightning_fabric.Fabric", "lightning.fabric.fabric.Fabric"}
 
 FUNCTIONAL_LOSSES = {
-    "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div", "cosine_embedding_loss",
-    "margin_ranking_loss", "hinge_embedding_loss", "multilabel_margin_loss", "soft_margin_loss",
-    "multilabel_soft_margin_loss", "triplet_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
-    "ctc_loss", "multi_margin_loss",
+    "cross_entropy",
+    "nll_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "mse_loss",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "kl_div",
+    "cosine_embedding_loss",
+    "margin_ranking_loss",
+    "hinge_embedding_loss",
+    "multilabel_margin_loss",
+    "soft_margin_loss",
+    "multilabel_soft_margin_loss",
+    "triplet_margin_loss",
+    "poisson_nll_loss",
+    "gaussian_nll_loss",
+    "ctc_loss",
+    "multi_margin_loss",
 }
 
 
@@ -62,7 +87,9 @@ def kind_of_constructor(qual: Optional[str]) -> Optional[str]:
         return OPTIMIZER
     if qual.startswith(_OTHER_OPTIMIZER_PREFIXES) or qual == "timm.optim.create_optimizer_v2":
         return OPTIMIZER
-    if last == "GradScaler" and qual.startswith(("torch.cuda.amp.", "torch.amp.", "torch.cpu.amp.", "torch.amp.grad_scaler.")):
+    if last == "GradScaler" and qual.startswith(
+        ("torch.cuda.amp.", "torch.amp.", "torch.cpu.amp.", "torch.amp.grad_scaler.")
+    ):
         return SCALER
     if qual in ("torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"):
         return DATALOADER
@@ -76,12 +103,16 @@ def kind_of_constructor(qual: Optional[str]) -> Optional[str]:
         return TENSOR
     if qual in ("torch.nn.Sequential", "torch.nn.DataParallel", "torch.nn.parallel.DistributedDataParallel"):
         return MODEL
-    if (qual.count(".") == 2 and qual.startswith("torch.nn.") or qual.startswith("torch.nn.modules.")) and last[:1].isupper():
+    if (qual.count(".") == 2 and qual.startswith("torch.nn.") or qual.startswith("torch.nn.modules.")) and last[
+        :1
+    ].isupper():
         if last not in _NOT_MODULES:
             return MODEL
     if qual.startswith(("torchvision.models.", "timm.create_model")):
         return MODEL
-    if qual.startswith("transformers.") and (last.startswith(("Auto", "from_pretrained")) or _is_transformers_model(last)):
+    if qual.startswith("transformers.") and (
+        last.startswith(("Auto", "from_pretrained")) or _is_transformers_model(last)
+    ):
         if not any(word in qual for word in _NOT_MODEL_WORDS):
             return MODEL
     return None
@@ -89,14 +120,23 @@ def kind_of_constructor(qual: Optional[str]) -> Optional[str]:
 
 def _is_transformers_model(name: str) -> bool:
     """`BertModel`, `GPT2LMHeadModel`, `BertForSequenceClassification`, `VisionEncoderDecoderModel`."""
-    return name[:1].isupper() and (name.endswith("Model") or "For" in name[1:]) and not name.startswith("TF") and not name.startswith("Flax")
+    return (
+        name[:1].isupper()
+        and (name.endswith("Model") or "For" in name[1:])
+        and not name.startswith("TF")
+        and not name.startswith("Flax")
+    )
 
 
 def declared_kind(qual: Optional[str]) -> Optional[str]:
     """The kind of object a type annotation names (`model: nn.Module`, `opt: Optimizer`)."""
     if not qual:
         return None
-    if is_module_base(qual) or qual in ("torch.nn.Module", "transformers.PreTrainedModel", "transformers.modeling_utils.PreTrainedModel"):
+    if is_module_base(qual) or qual in (
+        "torch.nn.Module",
+        "transformers.PreTrainedModel",
+        "transformers.modeling_utils.PreTrainedModel",
+    ):
         return MODEL
     if qual in ("torch.optim.Optimizer", "torch.optim.optimizer.Optimizer"):
         return OPTIMIZER
@@ -109,7 +149,13 @@ def is_functional_loss(qual: Optional[str]) -> bool:
 
 
 def is_module_base(qual: Optional[str]) -> bool:
-    return qual in ("torch.nn.Module", "torch.nn.modules.module.Module", "pytorch_lightning.LightningModule", "lightning.LightningModule", "lightning.pytorch.LightningModule")
+    return qual in (
+        "torch.nn.Module",
+        "torch.nn.modules.module.Module",
+        "pytorch_lightning.LightningModule",
+        "lightning.LightningModule",
+        "lightning.pytorch.LightningModule",
+    )
 
 
 def guess_kind_from_name(name: str) -> Optional[str]:

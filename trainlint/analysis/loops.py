@@ -255,7 +255,12 @@ class LoopAnalyzer:
         if qual in ("torch.autograd.grad", "torch.distributed.autograd.backward"):
             # Gradients returned, or kept in a distributed-autograd context: `.grad` is untouched.
             return [Event(AUTOGRAD_GRAD, call, scope, arg=call.args[0].value if call.args else None)]
-        if qual is not None and qual.rsplit(".", 1)[-1] in ("clip_grad_norm_", "clip_grad_value_", "clip_grad_norm", "clip_grads_with_norm_"):
+        if qual is not None and qual.rsplit(".", 1)[-1] in (
+            "clip_grad_norm_",
+            "clip_grad_value_",
+            "clip_grad_norm",
+            "clip_grads_with_norm_",
+        ):
             return [Event(CLIP, call, scope)]
         if qual is not None and qual.endswith(".optimizer_step") and qual.startswith("torch_xla"):
             return [Event(STEP, call, scope)]
@@ -290,7 +295,9 @@ class LoopAnalyzer:
             if name in ("eval", "train"):
                 v = res.value_of(recv, scope)
                 if v is not None and v.kind == K.MODEL:
-                    is_eval = name == "eval" or (call.args and isinstance(call.args[0].value, cst.Name) and call.args[0].value.value == "False")
+                    is_eval = name == "eval" or (
+                        call.args and isinstance(call.args[0].value, cst.Name) and call.args[0].value.value == "False"
+                    )
                     return [Event(EVAL_MODE if is_eval else TRAIN_MODE, call, scope, receiver=v)]
         if K.is_functional_loss(qual):
             return [Event(LOSS, call, scope)]
@@ -302,7 +309,12 @@ class LoopAnalyzer:
             return [replace(e, via=((scope, call),) + e.via) for e in inner]
         if isinstance(func, (cst.Name, cst.Attribute)):
             v = res.value_of(func, scope)
-            if v is not None and v.kind == K.MODEL and v.cls is not None and _is_loss_class(v.cls.name, res.project.base_quals(v.cls)):
+            if (
+                v is not None
+                and v.kind == K.MODEL
+                and v.cls is not None
+                and _is_loss_class(v.cls.name, res.project.base_quals(v.cls))
+            ):
                 return [Event(LOSS, call, scope, receiver=v)]  # `criterion = MultiBoxLoss(...)`
             if v is not None and v.kind == K.MODEL:
                 return [Event(FORWARD, call, scope, receiver=v)]
@@ -314,8 +326,15 @@ class LoopAnalyzer:
         if call.args:
             # accelerator.backward(loss), fabric.backward(loss), model_engine.backward(loss)
             first = call.args[0]
-            if first.keyword is None or first.keyword.value not in ("gradient", "retain_graph", "create_graph", "inputs"):
-                return Event(BACKWARD, call, scope, arg=first.value, engine=True, receiver=self.resolver.value_of(recv, scope))
+            if first.keyword is None or first.keyword.value not in (
+                "gradient",
+                "retain_graph",
+                "create_graph",
+                "inputs",
+            ):
+                return Event(
+                    BACKWARD, call, scope, arg=first.value, engine=True, receiver=self.resolver.value_of(recv, scope)
+                )
         scaled = False
         if isinstance(recv, cst.Call) and isinstance(recv.func, cst.Attribute) and recv.func.attr.value == "scale":
             scaled = True
@@ -349,7 +368,9 @@ class LoopAnalyzer:
 
 def _is_loss_class(name: str, bases: List[str]) -> bool:
     """A project module that computes a loss: named so, or built on torch's `_Loss`."""
-    return name.endswith(("Loss", "Criterion")) or any(b.rsplit(".", 1)[-1] in ("_Loss", "_WeightedLoss") for b in bases)
+    return name.endswith(("Loss", "Criterion")) or any(
+        b.rsplit(".", 1)[-1] in ("_Loss", "_WeightedLoss") for b in bases
+    )
 
 
 def _guessed_value(recv: cst.BaseExpression) -> Optional[Value]:

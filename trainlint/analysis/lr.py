@@ -82,7 +82,9 @@ class LrResolver:
                 if d.how != "assign" or d.path:
                     raise _Unknown  # swept in a loop, unpacked, updated...
                 vals = self._values(d.value, s, depth, seen)
-                out.extend(LrValue(v.value, v.node, v.module, "constant" if v.source == "literal" else v.source) for v in vals)
+                out.extend(
+                    LrValue(v.value, v.node, v.module, "constant" if v.source == "literal" else v.source) for v in vals
+                )
             if not open_before:
                 return out
             if expr.value in s.params:
@@ -107,7 +109,10 @@ class LrResolver:
             raise _Unknown
         out: List[LrValue] = []
         for d in defs:
-            out.extend(LrValue(v.value, v.node, v.module, "constant") for v in self._values(d.value, other.toplevel, depth + 1, seen))
+            out.extend(
+                LrValue(v.value, v.node, v.module, "constant")
+                for v in self._values(d.value, other.toplevel, depth + 1, seen)
+            )
         return out
 
     def _param(self, name: str, fn: Scope, depth: int, seen: frozenset) -> List[LrValue]:
@@ -129,7 +134,9 @@ class LrResolver:
             if arg is None:
                 raise _Unknown
             if arg is default:
-                out.extend(LrValue(v.value, v.node, v.module, "default") for v in self._values(default, fn, depth, seen))
+                out.extend(
+                    LrValue(v.value, v.node, v.module, "default") for v in self._values(default, fn, depth, seen)
+                )
             else:
                 out.extend(self._values(arg, caller, depth, seen))
         return out
@@ -184,7 +191,9 @@ class LrResolver:
                 defs, open_before = D.scope_index(s).reaching(expr.value, use)
                 if defs:
                     return all(
-                        d.how == "assign" and (not d.path or d.path == (0,)) and self._is_parsed_args(d.value, s, depth + 1, seen)
+                        d.how == "assign"
+                        and (not d.path or d.path == (0,))
+                        and self._is_parsed_args(d.value, s, depth + 1, seen)
                         for d in defs
                     )
                 if expr.value in s.params:
@@ -243,10 +252,18 @@ class LrResolver:
         if s is None or len(defs) != 1 or not isinstance(defs[0].value, cst.Dict) or defs[0].path:
             raise _Unknown
         for call in s.calls:
-            if isinstance(call.func, cst.Attribute) and call.func.attr.value in ("update", "setdefault") and dotted(call.func.value) == name:
+            if (
+                isinstance(call.func, cst.Attribute)
+                and call.func.attr.value in ("update", "setdefault")
+                and dotted(call.func.value) == name
+            ):
                 raise _Unknown
         for el in defs[0].value.elements:
-            if isinstance(el, cst.DictElement) and isinstance(el.key, cst.SimpleString) and el.key.evaluated_value == key:
+            if (
+                isinstance(el, cst.DictElement)
+                and isinstance(el.key, cst.SimpleString)
+                and el.key.evaluated_value == key
+            ):
                 return [LrValue(v.value, v.node, v.module, "constant") for v in self._values(el.value, s, depth, seen)]
         raise _Unknown
 

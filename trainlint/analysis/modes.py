@@ -36,16 +36,41 @@ class RuleContext(Protocol):
     loops: LoopAnalyzer
 
 
-
-_TRAINING = frozenset({
-    L.BACKWARD, L.AUTOGRAD_GRAD, L.STEP, L.SCALER_STEP, L.UNKNOWN_STEP, L.MANUAL_UPDATE, L.ZERO_GRAD,
-    L.SCALER_SCALE, L.SCALER_UPDATE,
-})
+_TRAINING = frozenset(
+    {
+        L.BACKWARD,
+        L.AUTOGRAD_GRAD,
+        L.STEP,
+        L.SCALER_STEP,
+        L.UNKNOWN_STEP,
+        L.MANUAL_UPDATE,
+        L.ZERO_GRAD,
+        L.SCALER_SCALE,
+        L.SCALER_UPDATE,
+    }
+)
 _GRADS = (L.BACKWARD, L.AUTOGRAD_GRAD)
-_EVAL_WORDS = frozenset({
-    "eval", "evaluate", "evaluation", "valid", "validate", "validation", "val", "test", "testing",
-    "predict", "prediction", "inference", "infer", "score", "accuracy", "dev", "holdout",
-})
+_EVAL_WORDS = frozenset(
+    {
+        "eval",
+        "evaluate",
+        "evaluation",
+        "valid",
+        "validate",
+        "validation",
+        "val",
+        "test",
+        "testing",
+        "predict",
+        "prediction",
+        "inference",
+        "infer",
+        "score",
+        "accuracy",
+        "dev",
+        "holdout",
+    }
+)
 
 
 @dataclass
@@ -65,7 +90,9 @@ def _trained_forwards(ctx: RuleContext) -> Set[int]:
     """Forward calls that some training loop of the project runs (directly or through helpers)."""
     found = _TRAINED.get(ctx.project)
     if found is None:
-        found = {id(e.node) for lf in _training_iterations(ctx) for e in lf.events if e.kind == L.FORWARD and not e.loops}
+        found = {
+            id(e.node) for lf in _training_iterations(ctx) for e in lf.events if e.kind == L.FORWARD and not e.loops
+        }
         _TRAINED[ctx.project] = found
     return found
 
@@ -171,7 +198,11 @@ def _make_pass(ctx: RuleContext, scope: Scope, lf: Optional[LoopFacts], fwd: Eve
         return None  # unit tests call models to check shapes and modes, benchmarks to time them
     qual = fwd.receiver.qual or ""
     facts = FL.facts_of_value(fwd.receiver, ctx.project)
-    if facts is None and not qual.startswith(_LIBRARY_MODELS) and not (fwd.receiver.guess and fwd.receiver.kind == K.MODEL):
+    if (
+        facts is None
+        and not qual.startswith(_LIBRARY_MODELS)
+        and not (fwd.receiver.guess and fwd.receiver.kind == K.MODEL)
+    ):
         return None  # (a model known only by what is done with it counts for TL404 alone: no layers known)
     layer = facts.mode_dependent_layer() if facts is not None else None
     text = layer.text() if layer is not None else None
@@ -186,9 +217,35 @@ def _make_pass(ctx: RuleContext, scope: Scope, lf: Optional[LoopFacts], fwd: Eve
 # transformers model families whose configurations default to dropout > 0 (hidden or
 # attention dropout 0.1), matched against the class name or the checkpoint name.
 _DROPOUT_FAMILIES = (
-    "albert", "bart", "beit", "bert", "bigbird", "camembert", "deberta", "deit", "distilbert", "electra",
-    "flaubert", "funnel", "gpt2", "hubert", "layoutlm", "led", "longformer", "marian", "mbart", "mpnet",
-    "pegasus", "roberta", "t5", "trocr", "vit", "visionencoderdecoder", "wav2vec2", "xlm", "xlnet",
+    "albert",
+    "bart",
+    "beit",
+    "bert",
+    "bigbird",
+    "camembert",
+    "deberta",
+    "deit",
+    "distilbert",
+    "electra",
+    "flaubert",
+    "funnel",
+    "gpt2",
+    "hubert",
+    "layoutlm",
+    "led",
+    "longformer",
+    "marian",
+    "mbart",
+    "mpnet",
+    "pegasus",
+    "roberta",
+    "t5",
+    "trocr",
+    "vit",
+    "visionencoderdecoder",
+    "wav2vec2",
+    "xlm",
+    "xlnet",
 )
 
 

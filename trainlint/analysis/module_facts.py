@@ -40,30 +40,64 @@ ALTERNATIVES = "alternatives"
 
 # torch.nn layer class -> the operation it performs last.
 LAYER_OPS: Dict[str, str] = {
-    "Softmax": SOFTMAX, "Softmax2d": SOFTMAX, "LogSoftmax": LOG_SOFTMAX,
-    "Sigmoid": SIGMOID, "Tanh": TANH, "ReLU": RELU, "ReLU6": RELU,
-    "Linear": LINEAR, "LazyLinear": LINEAR, "Bilinear": LINEAR,
-    "Conv1d": LINEAR, "Conv2d": LINEAR, "Conv3d": LINEAR,
-    "ConvTranspose1d": LINEAR, "ConvTranspose2d": LINEAR, "ConvTranspose3d": LINEAR,
-    "LazyConv1d": LINEAR, "LazyConv2d": LINEAR, "LazyConv3d": LINEAR,
+    "Softmax": SOFTMAX,
+    "Softmax2d": SOFTMAX,
+    "LogSoftmax": LOG_SOFTMAX,
+    "Sigmoid": SIGMOID,
+    "Tanh": TANH,
+    "ReLU": RELU,
+    "ReLU6": RELU,
+    "Linear": LINEAR,
+    "LazyLinear": LINEAR,
+    "Bilinear": LINEAR,
+    "Conv1d": LINEAR,
+    "Conv2d": LINEAR,
+    "Conv3d": LINEAR,
+    "ConvTranspose1d": LINEAR,
+    "ConvTranspose2d": LINEAR,
+    "ConvTranspose3d": LINEAR,
+    "LazyConv1d": LINEAR,
+    "LazyConv2d": LINEAR,
+    "LazyConv3d": LINEAR,
 }
 WEIGHT_LAYERS = frozenset(k for k, v in LAYER_OPS.items() if v == LINEAR)
 DROPOUT_LAYERS = frozenset({"Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"})
-BATCHNORM_LAYERS = frozenset({
-    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm",
-    "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
-})
-NORM_LAYERS = BATCHNORM_LAYERS | frozenset({
-    "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
-    "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d", "LocalResponseNorm", "RMSNorm",
-})
+BATCHNORM_LAYERS = frozenset(
+    {
+        "BatchNorm1d",
+        "BatchNorm2d",
+        "BatchNorm3d",
+        "SyncBatchNorm",
+        "LazyBatchNorm1d",
+        "LazyBatchNorm2d",
+        "LazyBatchNorm3d",
+    }
+)
+NORM_LAYERS = BATCHNORM_LAYERS | frozenset(
+    {
+        "LayerNorm",
+        "GroupNorm",
+        "InstanceNorm1d",
+        "InstanceNorm2d",
+        "InstanceNorm3d",
+        "LazyInstanceNorm1d",
+        "LazyInstanceNorm2d",
+        "LazyInstanceNorm3d",
+        "LocalResponseNorm",
+        "RMSNorm",
+    }
+)
 EMBEDDING_LAYERS = frozenset({"Embedding", "EmbeddingBag"})
 # Layers that change nothing about the values at the end of a Sequential.
 PASSTHROUGH_LAYERS = DROPOUT_LAYERS | frozenset({"Flatten", "Unflatten", "Identity"})
 # Layers with dropout built in (active unless `dropout=0`); RNNs only when dropout > 0 is given.
-_DEFAULT_DROPOUT = frozenset({
-    "Transformer", "TransformerEncoderLayer", "TransformerDecoderLayer",
-})
+_DEFAULT_DROPOUT = frozenset(
+    {
+        "Transformer",
+        "TransformerEncoderLayer",
+        "TransformerDecoderLayer",
+    }
+)
 _OPTIONAL_DROPOUT = frozenset({"LSTM", "GRU", "RNN", "MultiheadAttention"})
 CONTAINERS = frozenset({"Sequential", "ModuleList", "ModuleDict"})
 
@@ -231,8 +265,7 @@ def number(expr: cst.BaseExpression) -> Optional[float]:
 def is_module_class(cls: ClassFacts, project: Project) -> bool:
     quals = project.base_quals(cls)
     return any(
-        q in ("torch.nn.Module", "torch.nn.modules.module.Module") or q.endswith(("LightningModule",))
-        for q in quals
+        q in ("torch.nn.Module", "torch.nn.modules.module.Module") or q.endswith(("LightningModule",)) for q in quals
     )
 
 
@@ -304,7 +337,9 @@ def _layer_from_binding(attr: str, b: Binding, project: Project) -> Optional[Lay
     return layer_from_expr(attr, b.value, b.scope, project)
 
 
-def layer_from_expr(name: str, expr: cst.BaseExpression, scope: Scope, project: Project, depth: int = 0) -> Optional[Layer]:
+def layer_from_expr(
+    name: str, expr: cst.BaseExpression, scope: Scope, project: Project, depth: int = 0
+) -> Optional[Layer]:
     """The layer an expression builds: a torch.nn constructor, a project module class, or a
     local name bound once to one of those."""
     if depth > 6:
@@ -320,7 +355,14 @@ def layer_from_expr(name: str, expr: cst.BaseExpression, scope: Scope, project: 
     qual = mod.qualify(expr.func)
     if qual is not None and qual.endswith((".to", ".cuda")):
         qual = None
-    if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("to", "cuda", "cpu", "float", "double", "half"):
+    if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in (
+        "to",
+        "cuda",
+        "cpu",
+        "float",
+        "double",
+        "half",
+    ):
         return layer_from_expr(name, expr.func.value, scope, project, depth + 1)
     layer_name = nn_layer_name(qual)
     if layer_name is not None:
@@ -386,7 +428,9 @@ def _fill_container(layer: Layer, kind: str, call: cst.Call, scope: Scope, proje
         else:
             layer.dynamic = True
     for i, el in enumerate(elements):
-        child = layer_from_expr(f"{layer.name}[{'*' if layer.dynamic and kind != 'Sequential' else i}]", el, scope, project, depth + 1)
+        child = layer_from_expr(
+            f"{layer.name}[{'*' if layer.dynamic and kind != 'Sequential' else i}]", el, scope, project, depth + 1
+        )
         if child is None:
             layer.dynamic = True
             if tail is not None and i >= len(elements) - tail:
@@ -482,7 +526,9 @@ def _grown(name: str, origin: cst.CSTNode, scope: Scope) -> Tuple[List[cst.BaseE
     events: List[Tuple[int, List[cst.BaseExpression], bool]] = []
     for call in scope.calls:
         f = call.func
-        if not (isinstance(f, cst.Attribute) and isinstance(f.value, (cst.Name, cst.Attribute)) and dotted(f.value) == name):
+        if not (
+            isinstance(f, cst.Attribute) and isinstance(f.value, (cst.Name, cst.Attribute)) and dotted(f.value) == name
+        ):
             continue
         at = SC.order(scope, call)
         if at is None or at < start:

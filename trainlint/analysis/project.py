@@ -30,13 +30,49 @@ def module_name_for(path: str) -> str:
 T = TypeVar("T")
 
 # Methods of `nn.Module` and tensors that classes override and code calls everywhere.
-_MODULE_API = frozenset({
-    "forward", "to", "cuda", "cpu", "float", "double", "half", "bfloat16", "type", "train", "eval",
-    "parameters", "named_parameters", "buffers", "named_buffers", "children", "named_children",
-    "modules", "named_modules", "state_dict", "load_state_dict", "zero_grad", "requires_grad_",
-    "register_buffer", "register_parameter", "extra_repr", "reset_parameters", "size", "view",
-    "reshape", "item", "tolist", "numpy", "detach", "clone", "sum", "mean", "add_", "mul_",
-})
+_MODULE_API = frozenset(
+    {
+        "forward",
+        "to",
+        "cuda",
+        "cpu",
+        "float",
+        "double",
+        "half",
+        "bfloat16",
+        "type",
+        "train",
+        "eval",
+        "parameters",
+        "named_parameters",
+        "buffers",
+        "named_buffers",
+        "children",
+        "named_children",
+        "modules",
+        "named_modules",
+        "state_dict",
+        "load_state_dict",
+        "zero_grad",
+        "requires_grad_",
+        "register_buffer",
+        "register_parameter",
+        "extra_repr",
+        "reset_parameters",
+        "size",
+        "view",
+        "reshape",
+        "item",
+        "tolist",
+        "numpy",
+        "detach",
+        "clone",
+        "sum",
+        "mean",
+        "add_",
+        "mul_",
+    }
+)
 
 
 class Project:
@@ -148,7 +184,11 @@ class Project:
         qual = mod.qualify(func)
         if qual is not None:
             return self.lookup(qual, mod)
-        if isinstance(func, cst.Attribute) and self.instance_class is not None and func.attr.value in self.method_names():
+        if (
+            isinstance(func, cst.Attribute)
+            and self.instance_class is not None
+            and func.attr.value in self.method_names()
+        ):
             cls = self.instance_class(func.value, scope)
             if cls is not None and not (func.attr.value in _MODULE_API and self.is_torch_module(cls)):
                 return self.method_of(cls, func.attr.value)
@@ -251,7 +291,12 @@ class Project:
                 for s in m.scopes:
                     for call in s.calls:
                         f = call.func
-                        if isinstance(f, cst.Attribute) and f.attr.value in methods and m.qualify(f) is None and dotted(f.value) != "self":
+                        if (
+                            isinstance(f, cst.Attribute)
+                            and f.attr.value in methods
+                            and m.qualify(f) is None
+                            and dotted(f.value) != "self"
+                        ):
                             self._typed.setdefault(f.attr.value, []).append((s, call))
                             continue
                         callee = self.resolve_callee(f, s)

@@ -13,7 +13,9 @@ from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.loops import LoopAnalyzer, LoopFacts
 
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-_PROBE_WORDS = frozenset({"benchmark", "benchmarks", "bench", "profile", "profiler", "profiling", "throughput", "timing", "speedtest"})
+_PROBE_WORDS = frozenset(
+    {"benchmark", "benchmarks", "bench", "profile", "profiler", "profiling", "throughput", "timing", "speedtest"}
+)
 _TEST_DIRS = frozenset({"tests", "test", "testing"})
 
 

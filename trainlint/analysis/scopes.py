@@ -129,7 +129,17 @@ def _kind_of(t: type) -> int:
     kind = 0
     if t in (cst.FunctionDef, cst.ClassDef):
         kind |= _NESTED
-    if t in (cst.If, cst.For, cst.While, cst.Try, cst.ExceptHandler, cst.Match, cst.MatchCase, cst.TryStar, cst.ExceptStarHandler):
+    if t in (
+        cst.If,
+        cst.For,
+        cst.While,
+        cst.Try,
+        cst.ExceptHandler,
+        cst.Match,
+        cst.MatchCase,
+        cst.TryStar,
+        cst.ExceptStarHandler,
+    ):
         kind |= _COMPOUND
     if t in (cst.IndentedBlock, cst.Else, cst.Finally):
         kind |= _BRANCH
@@ -139,7 +149,10 @@ def _kind_of(t: type) -> int:
         kind |= _WITH
     if issubclass(t, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
         kind |= _STATEMENT
-    if issubclass(t, (cst.BaseSmallStatement, cst.BaseCompoundStatement, cst.SimpleStatementLine, cst.Name, cst.Call, cst.Attribute)):
+    if issubclass(
+        t,
+        (cst.BaseSmallStatement, cst.BaseCompoundStatement, cst.SimpleStatementLine, cst.Name, cst.Call, cst.Attribute),
+    ):
         kind |= _POSITION
     if issubclass(t, (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.For, cst.WithItem, cst.NamedExpr)):
         kind |= _DEFINES
@@ -274,7 +287,11 @@ def _suites(node: cst.CSTNode, key: int, loop_of: Dict[int, int]) -> Dict[int, i
         return {id(node.body): _LOOP_BODY}
     if isinstance(node, cst.If):
         # an `elif` is a block of its own, around its test and its body
-        return {id(node.body): _BLOCK, id(node.orelse): _BLOCK} if isinstance(node.orelse, cst.If) else {id(node.body): _BLOCK}
+        return (
+            {id(node.body): _BLOCK, id(node.orelse): _BLOCK}
+            if isinstance(node.orelse, cst.If)
+            else {id(node.body): _BLOCK}
+        )
     if isinstance(node, cst.Else):
         return {id(node.body): _BLOCK}  # of an if, a loop (no loop around it: it runs once) or a try
     if isinstance(node, (cst.ExceptHandler, cst.ExceptStarHandler)):

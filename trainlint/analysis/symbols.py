@@ -22,7 +22,19 @@ from trainlint.analysis.scopes import visible
 from trainlint.analysis.walk import children
 
 # Methods that return their receiver (or an equivalent object of the same kind).
-_PASSTHROUGH_METHODS = {"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "train", "eval", "requires_grad_", "share_memory"}
+_PASSTHROUGH_METHODS = {
+    "to",
+    "cuda",
+    "cpu",
+    "float",
+    "double",
+    "half",
+    "bfloat16",
+    "train",
+    "eval",
+    "requires_grad_",
+    "share_memory",
+}
 # Wrappers whose first argument is the object that matters.
 _WRAPPERS = {"torch.compile", "torch.nn.DataParallel", "torch.nn.parallel.DistributedDataParallel", "torch.jit.script"}
 _MAX_DEPTH = 8
@@ -129,11 +141,17 @@ class Resolver:
                 self._models_in(el.value, scope, out, depth + 1)
         elif isinstance(expr, cst.Dict):
             for item in expr.elements:
-                if isinstance(item, cst.DictElement) and isinstance(item.key, cst.SimpleString) and item.key.evaluated_value == "params":
+                if (
+                    isinstance(item, cst.DictElement)
+                    and isinstance(item.key, cst.SimpleString)
+                    and item.key.evaluated_value == "params"
+                ):
                     self._models_in(item.value, scope, out, depth + 1)
 
     def is_module_class(self, cls: ClassFacts) -> bool:
-        return any(K.is_module_base(q) or q.endswith(("Module", "LightningModule")) for q in self.project.base_quals(cls))
+        return any(
+            K.is_module_base(q) or q.endswith(("Module", "LightningModule")) for q in self.project.base_quals(cls)
+        )
 
     # internals --------------------------------------------------------------------------
 
@@ -178,7 +196,11 @@ class Resolver:
             if not elements:
                 return None
             index = M.int_index(expr)
-            if index is not None and -len(elements) <= index < len(elements) and not isinstance(expr.value, cst.ListComp):
+            if (
+                index is not None
+                and -len(elements) <= index < len(elements)
+                and not isinstance(expr.value, cst.ListComp)
+            ):
                 return elements[index]
             return _same(elements) if all(elements) else None  # type: ignore[arg-type]
         if isinstance(expr, (cst.IfExp,)):
@@ -196,7 +218,12 @@ class Resolver:
         kind = K.kind_of_constructor(qual)
         if qual in _WRAPPERS and call.args:
             return self._value(call.args[0].value, scope, depth + 1, seen)
-        if kind == K.LOSS and qual is not None and not qual.startswith("torch.") and self.project.resolve_callee(func, scope) is not None:
+        if (
+            kind == K.LOSS
+            and qual is not None
+            and not qual.startswith("torch.")
+            and self.project.resolve_callee(func, scope) is not None
+        ):
             kind = None  # a loss class of the project: read as the class it is
         if kind is not None:
             if kind == K.MODEL and qual is not None and qual.endswith(".from_pretrained"):
@@ -246,10 +273,18 @@ class Resolver:
         for el in table.elements:
             if not isinstance(el, cst.DictElement):
                 return None  # `**other`: entries we cannot see
-            cls = self.project.resolve_callee(el.value, found[0].scope) if isinstance(el.value, (cst.Name, cst.Attribute)) else None
+            cls = (
+                self.project.resolve_callee(el.value, found[0].scope)
+                if isinstance(el.value, (cst.Name, cst.Attribute))
+                else None
+            )
             if not isinstance(cls, ClassFacts) or not self.is_module_class(cls):
                 return None
-            values.append(Value(K.MODEL, qual=cls.name, origin=el.value, module=found[0].scope.module, cls=cls, scope=found[0].scope))
+            values.append(
+                Value(
+                    K.MODEL, qual=cls.name, origin=el.value, module=found[0].scope.module, cls=cls, scope=found[0].scope
+                )
+            )
         return _same(values)
 
     def _returns_value(self, fn: Scope, depth: int, seen: Set[int]) -> Optional[Value]:
@@ -275,7 +310,7 @@ class Resolver:
         while c is not None and hops < 6:
             if key in c.attrs:
                 return self._bindings_value(c.attrs[key], depth, seen)
-            declared = _field_annotation(c, key[len("self."):])
+            declared = _field_annotation(c, key[len("self.") :])
             if declared is not None:
                 return self.annotated(declared, c.module.toplevel)
             bases = self.project.base_classes(c)
@@ -329,7 +364,11 @@ class Resolver:
             keyword = ("model", "optimizer", "training_data", "lr_scheduler")[b.index] if b.index < 4 else None
             arg = next((a.value for a in value.args if a.keyword is not None and a.keyword.value == keyword), None)
             return self._value(arg, b.scope, depth + 1, seen) if arg is not None else None
-        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in ("prepare", "setup", "initialize"):
+        if (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value in ("prepare", "setup", "initialize")
+        ):
             if b.index < len(value.args):
                 return self._value(value.args[b.index].value, b.scope, depth + 1, seen)
         if isinstance(value, cst.Call):
@@ -451,7 +490,11 @@ def _field_annotation(cls: ClassFacts, name: str) -> Optional[cst.BaseExpression
     for stmt in cls.node.body.body:
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
-                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.target.value == name:
+                if (
+                    isinstance(small, cst.AnnAssign)
+                    and isinstance(small.target, cst.Name)
+                    and small.target.value == name
+                ):
                     return small.annotation.annotation
     return None
 
@@ -469,7 +512,9 @@ def _uninformative(b: Binding) -> bool:
 
 
 # Calls that only a model answers (a tensor has none of them, an optimizer none but zero_grad).
-_MODEL_METHODS = frozenset({"eval", "train", "parameters", "named_parameters", "state_dict", "load_state_dict", "modules"})
+_MODEL_METHODS = frozenset(
+    {"eval", "train", "parameters", "named_parameters", "state_dict", "load_state_dict", "modules"}
+)
 
 
 def _used_as_model(fn: Scope, name: str) -> bool:
@@ -482,7 +527,8 @@ def _used_as_model(fn: Scope, name: str) -> bool:
     if fn.cls is None or fn.simple_name != "__init__":
         return False
     kept = [
-        key for key, bindings in fn.cls.attrs.items()
+        key
+        for key, bindings in fn.cls.attrs.items()
         if any(b.scope is fn and isinstance(b.value, cst.Name) and b.value.value == name for b in bindings)
     ]
     return any(_calls_model_method(m, key) for key in kept for m in fn.cls.methods.values())
@@ -516,4 +562,3 @@ def return_values(fn: Scope) -> List[cst.BaseExpression]:
         stack.extend(children(n))
     cache[id(fn)] = out
     return out
-

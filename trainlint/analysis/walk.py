@@ -17,9 +17,27 @@ import libcst as cst
 
 # Fields that only hold layout (whitespace, brackets, commas, operators' tokens).
 _SKIP = {
-    "lpar", "rpar", "comma", "semicolon", "colon", "equal", "dot", "header", "footer",
-    "leading_lines", "lines_after_decorators", "newline", "trailing_whitespace", "lbracket",
-    "rbracket", "lbrace", "rbrace", "whitespace", "asynchronous", "star_tok", "default_newline",
+    "lpar",
+    "rpar",
+    "comma",
+    "semicolon",
+    "colon",
+    "equal",
+    "dot",
+    "header",
+    "footer",
+    "leading_lines",
+    "lines_after_decorators",
+    "newline",
+    "trailing_whitespace",
+    "lbracket",
+    "rbracket",
+    "lbrace",
+    "rbrace",
+    "whitespace",
+    "asynchronous",
+    "star_tok",
+    "default_newline",
 }
 _FIELDS: Dict[type, Tuple[str, ...]] = {}
 # Exact type -> whether its instances are syntax nodes (learnt once per type).

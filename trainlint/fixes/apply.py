@@ -85,7 +85,9 @@ def applicable(fix: Optional[Fix], unsafe: bool) -> bool:
 # ---------------------------------------------------------------------------- the passes
 
 
-def fix_paths(paths: Sequence[str], settings: Settings, unsafe: bool = False, force_exclude: bool = False, context: bool = True) -> FixRun:
+def fix_paths(
+    paths: Sequence[str], settings: Settings, unsafe: bool = False, force_exclude: bool = False, context: bool = True
+) -> FixRun:
     """Compute every applicable fix for the files under `paths`, in memory (nothing written).
     `context`: also analyse the project files linked to them by imports (never edited)."""
     files, problems = discover(paths, settings, force_exclude)
@@ -182,7 +184,9 @@ def _plan(result: CheckResult, unsafe: bool, refused: set) -> Dict[str, List[Dia
     return plan
 
 
-def _overlap(a: Tuple[Tuple[int, int, int], Tuple[int, int, int]], b: Tuple[Tuple[int, int, int], Tuple[int, int, int]]) -> bool:
+def _overlap(
+    a: Tuple[Tuple[int, int, int], Tuple[int, int, int]], b: Tuple[Tuple[int, int, int], Tuple[int, int, int]]
+) -> bool:
     if a[0] == a[1] == b[0] == b[1]:
         return True  # two insertions at one place: their order would be arbitrary
     return a[0] <= b[1] and b[0] <= a[1]
@@ -198,7 +202,11 @@ def _key(d: Diagnostic) -> Tuple[str, str, str]:
 
 
 def _try_batch(
-    run: FixRun, loaded: Dict[str, LoadedFile], result: CheckResult, plan: Dict[str, List[Diagnostic]], settings: Settings
+    run: FixRun,
+    loaded: Dict[str, LoadedFile],
+    result: CheckResult,
+    plan: Dict[str, List[Diagnostic]],
+    settings: Settings,
 ) -> Optional[Tuple[Dict[str, LoadedFile], CheckResult]]:
     """Every planned fix at once; None if anything fails (then they are tried one by one)."""
     new_data: Dict[str, bytes] = {}
@@ -345,7 +353,8 @@ def check_outside_unchanged(old: str, new: str, edits: Sequence[Edit]) -> None:
     """Every character outside the edits' spans is where it was, in order."""
     starts = line_starts(old)
     spans = sorted(
-        (position_to_offset(starts, e.line, e.column), position_to_offset(starts, e.end_line, e.end_column), e.content) for e in edits
+        (position_to_offset(starts, e.line, e.column), position_to_offset(starts, e.end_line, e.end_column), e.content)
+        for e in edits
     )
     pos_old = pos_new = 0
     for a, b, content in spans:
@@ -414,7 +423,15 @@ def _inverse_map(program: str, line_map: Any) -> Dict[Tuple[int, int], int]:
     return out
 
 
-def _same_lines(program: str, prog_starts: List[int], where: Dict[Tuple[int, int], int], text: str, starts: List[int], cell: int, e: Edit) -> None:
+def _same_lines(
+    program: str,
+    prog_starts: List[int],
+    where: Dict[Tuple[int, int], int],
+    text: str,
+    starts: List[int],
+    cell: int,
+    e: Edit,
+) -> None:
     """The lines an edit touches must read the same in the program and in the cell (IPython
     magics are replaced by `pass` in the program: an edit over them would lose them)."""
     for line in range(e.line, e.end_line + 1):
@@ -481,7 +498,9 @@ def write_atomic(state: FileState) -> Optional[str]:
         # Last look before replacing: someone may have saved the file while we worked.
         st_now = os.stat(target)
         on_disk = read_bytes(target)
-        if on_disk != state.original or (state.mtime_ns is not None and (st_now.st_mtime_ns, st_now.st_size) != (state.mtime_ns, state.size)):
+        if on_disk != state.original or (
+            state.mtime_ns is not None and (st_now.st_mtime_ns, st_now.st_size) != (state.mtime_ns, state.size)
+        ):
             os.unlink(tmp)
             return f"{state.path}: changed on disk while fixing; not written"
         os.replace(tmp, target)
@@ -497,7 +516,11 @@ def unified_diff(run: FixRun) -> str:
     out: List[str] = []
     for state in sorted(run.changed_files(), key=lambda s: s.path):
         old, new = _text_for_diff(state.original), _text_for_diff(state.data)
-        out.extend(difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{printable(state.path)}", f"b/{printable(state.path)}"))
+        out.extend(
+            difflib.unified_diff(
+                old.splitlines(True), new.splitlines(True), f"a/{printable(state.path)}", f"b/{printable(state.path)}"
+            )
+        )
         if out and not out[-1].endswith(("\n", "\r")):
             out[-1] += "\n\\ No newline at end of file\n"
     return "".join(out)

@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     from trainlint.rules import RuleContext
 
 
-
 # ---------------------------------------------------------------------------- TL1xx: the loop
 
 
@@ -116,7 +115,12 @@ def _anchor(module: ModuleFacts, event: Event, other: Event) -> Optional[cst.CST
 
 
 def _move_stmt(
-    event: Event, other: Event, after: bool, allow_assign: bool = False, same_block_only: bool = False, lead: Optional[cst.BaseStatement] = None
+    event: Event,
+    other: Event,
+    after: bool,
+    allow_assign: bool = False,
+    same_block_only: bool = False,
+    lead: Optional[cst.BaseStatement] = None,
 ) -> Optional[Changes]:
     """Move the statement of `event` just after/before the statement (of the same block) that
     holds `other`, or stands for it (the call of the helper that reaches it)."""
@@ -159,7 +163,9 @@ def fix_tl102(locate: Locate, zero: Event, step: Event) -> Optional[Fix]:
 def fix_tl105(locate: Locate, sched: Event, step: Event) -> Optional[Fix]:
     """Move `scheduler.step()` to just after the statement that steps the optimizer."""
     changes = _move_stmt(sched, step, after=True)
-    return make_fix(sched.module, changes, SAFE, f"Move `{source_of(sched.module, sched.node)}` after the optimizer step")
+    return make_fix(
+        sched.module, changes, SAFE, f"Move `{source_of(sched.module, sched.node)}` after the optimizer step"
+    )
 
 
 def fix_tl106(locate: Locate, clip: Event, step: Event, unscale: bool = False) -> Optional[Fix]:
@@ -223,7 +229,9 @@ def fix_tl107_scale(locate: Locate, backward: Event, sstep: Event) -> Optional[F
     loss = call.func.value
     scaled = cst.Call(func=parse_expression(module, f"{scaler}.scale"), args=[cst.Arg(loss)])
     new = call.with_changes(func=call.func.with_changes(value=scaled))
-    return make_fix(module, {call: new}, SAFE, f"Scale the loss: `{scaler}.scale({source_of(module, loss)}).backward()`")
+    return make_fix(
+        module, {call: new}, SAFE, f"Scale the loss: `{scaler}.scale({source_of(module, loss)}).backward()`"
+    )
 
 
 # ---------------------------------------------------------------------------- expression helpers
@@ -255,7 +263,18 @@ def add_keyword(module: ModuleFacts, call: cst.Call, name: str, value: str) -> c
     return call.with_changes(args=args)
 
 
-_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.BaseNumber, cst.BaseString, cst.List, cst.Tuple, cst.Dict, cst.Set)
+_ATOMS = (
+    cst.Name,
+    cst.Attribute,
+    cst.Call,
+    cst.Subscript,
+    cst.BaseNumber,
+    cst.BaseString,
+    cst.List,
+    cst.Tuple,
+    cst.Dict,
+    cst.Set,
+)
 # Where any expression may stand without parentheses.
 _OPEN_SLOTS = (cst.Arg, cst.Return, cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Expr, cst.Element, cst.DictElement)
 
@@ -278,7 +297,9 @@ def _in_lambda(module: ModuleFacts, node: cst.CSTNode) -> bool:
     return any(isinstance(a, cst.Lambda) for a in ancestors(module, node))
 
 
-def _rename_callee(module: ModuleFacts, func: cst.BaseExpression, old_qual_last: str, new_last: str) -> Optional[cst.BaseExpression]:
+def _rename_callee(
+    module: ModuleFacts, func: cst.BaseExpression, old_qual_last: str, new_last: str
+) -> Optional[cst.BaseExpression]:
     """`nn.BCELoss` -> `nn.BCEWithLogitsLoss`; for a bare imported name, the new name when the
     module already imports it, else the torch-rooted spelling."""
     if isinstance(func, cst.Attribute) and func.attr.value == old_qual_last:
@@ -316,7 +337,12 @@ def _activation_input(module: ModuleFacts, call: cst.Call, kinds: Sequence[str])
     if qual in names:
         arg = C.arg_node(call, 0, "input")
         return arg.value if arg is not None else None
-    if qual is None and isinstance(call.func, cst.Attribute) and call.func.attr.value in kinds and dotted(call.func.value) != "self":
+    if (
+        qual is None
+        and isinstance(call.func, cst.Attribute)
+        and call.func.attr.value in kinds
+        and dotted(call.func.value) != "self"
+    ):
         return call.func.value
     inner = None
     if qual == "torch.log" and call.args and isinstance(call.args[0].value, cst.Call):
@@ -377,7 +403,12 @@ def _drop_layer(module: ModuleFacts, layer: cst.Call) -> Optional[Changes]:
             return None
         changes: Changes = {}
         for call in forward.calls:
-            if dotted(call.func) == attr and len(call.args) == 1 and not call.args[0].star and call.args[0].keyword is None:
+            if (
+                dotted(call.func) == attr
+                and len(call.args) == 1
+                and not call.args[0].star
+                and call.args[0].keyword is None
+            ):
                 changes[call] = replacement_for(module, call, call.args[0].value)
         return changes or None
     return None
@@ -404,7 +435,9 @@ def fix_tl201(locate: Locate, lc: LossCall, op: Op) -> Optional[Fix]:
     log = op.kind == "log_softmax"
     changes = _drop_activation(module, node, ("softmax", "log_softmax") if log else ("softmax",))
     what = "log_softmax" if log else "softmax"
-    return make_fix(module, changes, UNSAFE, f"Remove the {what}{_owner(op)} and feed raw logits to the loss (model outputs change)")
+    return make_fix(
+        module, changes, UNSAFE, f"Remove the {what}{_owner(op)} and feed raw logits to the loss (model outputs change)"
+    )
 
 
 def fix_tl202(locate: Locate, lc: LossCall, op: Op) -> Optional[Fix]:
@@ -414,7 +447,12 @@ def fix_tl202(locate: Locate, lc: LossCall, op: Op) -> Optional[Fix]:
         return None
     module, node = found
     changes = _drop_activation(module, node, ("sigmoid",))
-    return make_fix(module, changes, UNSAFE, f"Remove the sigmoid{_owner(op)} and feed raw logits to the loss (model outputs change)")
+    return make_fix(
+        module,
+        changes,
+        UNSAFE,
+        f"Remove the sigmoid{_owner(op)} and feed raw logits to the loss (model outputs change)",
+    )
 
 
 def _loss_builder(lc: LossCall) -> Optional[Tuple[ModuleFacts, cst.Call]]:
@@ -444,7 +482,9 @@ def _sole_user(ctx: "RuleContext", lc: LossCall, kinds: Sequence[str]) -> bool:
     return True
 
 
-def _rename_loss(ctx: "RuleContext", lc: LossCall, renames: Dict[str, str]) -> Optional[Tuple[ModuleFacts, Changes, str, str]]:
+def _rename_loss(
+    ctx: "RuleContext", lc: LossCall, renames: Dict[str, str]
+) -> Optional[Tuple[ModuleFacts, Changes, str, str]]:
     found = _loss_builder(lc)
     if found is None or not _sole_user(ctx, lc, ("linear",)):
         return None
@@ -461,7 +501,9 @@ def _rename_loss(ctx: "RuleContext", lc: LossCall, renames: Dict[str, str]) -> O
 
 def fix_tl203(locate: Locate, ctx: "RuleContext", lc: LossCall) -> Optional[Fix]:
     """`nn.BCELoss` -> `nn.BCEWithLogitsLoss` (`F.binary_cross_entropy` -> `..._with_logits`)."""
-    renamed = _rename_loss(ctx, lc, {"BCELoss": "BCEWithLogitsLoss", "binary_cross_entropy": "binary_cross_entropy_with_logits"})
+    renamed = _rename_loss(
+        ctx, lc, {"BCELoss": "BCEWithLogitsLoss", "binary_cross_entropy": "binary_cross_entropy_with_logits"}
+    )
     if renamed is None:
         return None
     module, changes, old, new = renamed
@@ -478,7 +520,12 @@ def fix_tl204(locate: Locate, ctx: "RuleContext", lc: LossCall, op: Op) -> Optio
         log_call = _to_log_softmax(module, node)
         if log_call is None:
             return None
-        return make_fix(module, {node: log_call}, UNSAFE, "Use `log_softmax` instead of `softmax` before the NLL loss (model outputs change)")
+        return make_fix(
+            module,
+            {node: log_call},
+            UNSAFE,
+            "Use `log_softmax` instead of `softmax` before the NLL loss (model outputs change)",
+        )
     renamed = _rename_loss(ctx, lc, {"NLLLoss": "CrossEntropyLoss", "nll_loss": "cross_entropy"})
     if renamed is None:
         return None
@@ -490,7 +537,9 @@ def _to_log_softmax(module: ModuleFacts, node: cst.CSTNode) -> Optional[cst.CSTN
     if not isinstance(node, cst.Call) or _in_lambda(module, node):
         return None
     qual = module.qualify(node.func)
-    if qual in ("torch.nn.functional.softmax", "torch.softmax") or (qual and qual.endswith((".Softmax",)) and qual.startswith("torch.nn.")):
+    if qual in ("torch.nn.functional.softmax", "torch.softmax") or (
+        qual and qual.endswith((".Softmax",)) and qual.startswith("torch.nn.")
+    ):
         last = qual.rsplit(".", 1)[-1]
         new_func = _rename_callee(module, node.func, last, "LogSoftmax" if last == "Softmax" else "log_softmax")
         return node.with_changes(func=new_func) if new_func is not None else None
@@ -523,7 +572,9 @@ def fix_tl302(locate: Locate, module: ModuleFacts, call: cst.Call, known_map_sty
     arg = C.arg_node(call, 2, "shuffle")
     if arg is None:
         new = add_keyword(module, call, "shuffle", "True")
-        return make_fix(module, {call: new}, SAFE if known_map_style else UNSAFE, "Pass `shuffle=True` to the training DataLoader")
+        return make_fix(
+            module, {call: new}, SAFE if known_map_style else UNSAFE, "Pass `shuffle=True` to the training DataLoader"
+        )
     return make_fix(module, {arg.value: cst.Name("True")}, UNSAFE, "Set `shuffle=True` on the training DataLoader")
 
 
@@ -562,7 +613,9 @@ def _in_place(module: ModuleFacts, node: cst.CSTNode) -> Optional[cst.AugAssign]
     return cst.AugAssign(target=target, operator=cst.SubtractAssign(), value=value.right, semicolon=node.semicolon)
 
 
-def _wrap_group(module: ModuleFacts, lines: List[cst.SimpleStatementLine], replaced: Dict[int, cst.SimpleStatementLine]) -> Optional[Changes]:
+def _wrap_group(
+    module: ModuleFacts, lines: List[cst.SimpleStatementLine], replaced: Dict[int, cst.SimpleStatementLine]
+) -> Optional[Changes]:
     """One `with torch.no_grad():` around consecutive statements of a block (each run of
     consecutive ones gets its own)."""
     alias = torch_alias(module)
@@ -611,7 +664,11 @@ def fix_tl602(locate: Locate, problem: str, events: Sequence[Event]) -> Optional
             if not isinstance(node, cst.AugAssign) or not isinstance(node.operator, cst.AddAssign):
                 return None
             op = node.operator
-            changes[node] = node.with_changes(operator=cst.SubtractAssign(whitespace_before=op.whitespace_before, whitespace_after=op.whitespace_after))
+            changes[node] = node.with_changes(
+                operator=cst.SubtractAssign(
+                    whitespace_before=op.whitespace_before, whitespace_after=op.whitespace_after
+                )
+            )
         return make_fix(module, changes, UNSAFE, f"Subtract the gradient from {names} (descent) instead of adding it")
     if problem == "rebind":
         replaced: Dict[int, cst.SimpleStatementLine] = {}
@@ -628,7 +685,9 @@ def fix_tl602(locate: Locate, problem: str, events: Sequence[Event]) -> Optional
         changes.update(wrapped)
         return make_fix(module, changes, UNSAFE, f"Update {names} in place under `torch.no_grad()`")
     if problem == "grad-enabled":
-        return make_fix(module, _wrap_group(module, lines, {}), UNSAFE, f"Run the update of {names} under `torch.no_grad()`")
+        return make_fix(
+            module, _wrap_group(module, lines, {}), UNSAFE, f"Run the update of {names} under `torch.no_grad()`"
+        )
     return None
 
 
@@ -650,7 +709,11 @@ def _is_update(stmt: cst.CSTNode) -> Optional[str]:
         target_node = small.target
     elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
         func = small.value.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _INPLACE_METHODS and any(_mentions_grad(a.value) for a in small.value.args):
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value in _INPLACE_METHODS
+            and any(_mentions_grad(a.value) for a in small.value.args)
+        ):
             target_node = func.value
     if target_node is None:
         return None
@@ -689,14 +752,20 @@ def fix_tl603(locate: Locate, module: ModuleFacts, node: cst.CSTNode) -> Optiona
 _NUMERIC_CONSUMERS = {"print", "float", "int", "round", "str", "format", "abs", "min", "max"}
 
 
-def fix_tl604(locate: Locate, module: ModuleFacts, scope: Scope, node: cst.CSTNode, acc: str, inc: cst.BaseExpression) -> Optional[Fix]:
+def fix_tl604(
+    locate: Locate, module: ModuleFacts, scope: Scope, node: cst.CSTNode, acc: str, inc: cst.BaseExpression
+) -> Optional[Fix]:
     """Accumulate a number, not the graph: `total += loss.item()` when the total is a local
     number that is only printed or computed with and `loss` is the scalar that was
     backpropagated; otherwise `.detach()`, which keeps the total a tensor."""
     if _in_lambda(module, node) or statement_line(module, node) is None:
         return None
     method = "item" if _item_is_safe(module, scope, node, acc, inc) else "detach"
-    base = inc if isinstance(inc, _ATOMS) or inc.lpar else inc.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])  # type: ignore[attr-defined]
+    base = (
+        inc
+        if isinstance(inc, _ATOMS) or inc.lpar
+        else inc.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    )  # type: ignore[attr-defined]
     new = cst.Call(func=cst.Attribute(value=base, attr=cst.Name(method)))
     return make_fix(module, {inc: new}, SAFE, f"Accumulate `{source_of(module, inc)}.{method}()`")
 
@@ -706,7 +775,11 @@ def _item_is_safe(module: ModuleFacts, scope: Scope, node: cst.CSTNode, acc: str
         return False
     # `.item()` needs a one-element tensor: the value `backward()` was called on without arguments.
     scalar = any(
-        isinstance(c.func, cst.Attribute) and c.func.attr.value == "backward" and not c.args and isinstance(c.func.value, cst.Name) and c.func.value.value == inc.value
+        isinstance(c.func, cst.Attribute)
+        and c.func.attr.value == "backward"
+        and not c.args
+        and isinstance(c.func.value, cst.Name)
+        and c.func.value.value == inc.value
         for c in scope.calls
     )
     inits = [b for b in scope.bindings.get(acc, []) if b.stmt is not node]
@@ -733,14 +806,25 @@ def _numeric_use(module: ModuleFacts, name: cst.Name, owners: set) -> bool:
         if isinstance(parent, cst.AssignTarget):
             cur = parent
             continue
-        if isinstance(parent, (cst.BinaryOperation, cst.UnaryOperation, cst.Comparison, cst.ComparisonTarget, cst.FormattedStringExpression)):
+        if isinstance(
+            parent,
+            (
+                cst.BinaryOperation,
+                cst.UnaryOperation,
+                cst.Comparison,
+                cst.ComparisonTarget,
+                cst.FormattedStringExpression,
+            ),
+        ):
             if isinstance(parent, cst.FormattedStringExpression):
                 return True
             cur = parent
             continue
         if isinstance(parent, cst.Arg):
             call = parent_of(module, parent)
-            return isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value in _NUMERIC_CONSUMERS
+            return (
+                isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value in _NUMERIC_CONSUMERS
+            )
         if isinstance(parent, (cst.If, cst.While, cst.IfExp)) and getattr(parent, "test", None) is cur:
             return True
         return False
@@ -780,9 +864,15 @@ def fix_tl403_eval(locate: Locate, loop: Optional[L.LoopFacts], forward: Event) 
     stmt = _pass_statement(module, loop, forward)
     if name is None or stmt is None or not bound_before(locate, module, scope, _root_name(name), stmt):
         return None
-    changes: Changes = {stmt: cst.FlattenSentinel([parse_statement(module, f"{name}.eval()"), stmt, parse_statement(module, f"{name}.train()")])}  # type: ignore[list-item]
+    changes: Changes = {
+        stmt: cst.FlattenSentinel(
+            [parse_statement(module, f"{name}.eval()"), stmt, parse_statement(module, f"{name}.train()")]
+        )
+    }  # type: ignore[list-item]
     what = "loop" if loop is not None else "pass"
-    return make_fix(module, changes, SAFE, f"Call `{name}.eval()` before the evaluation {what} and `{name}.train()` after it")
+    return make_fix(
+        module, changes, SAFE, f"Call `{name}.eval()` before the evaluation {what} and `{name}.train()` after it"
+    )
 
 
 def fix_tl403_restore(locate: Locate, loop: L.LoopFacts, forward: Event) -> Optional[Fix]:
@@ -796,10 +886,17 @@ def fix_tl403_restore(locate: Locate, loop: L.LoopFacts, forward: Event) -> Opti
     if name is None or not isinstance(body, cst.IndentedBlock) or not body.body:
         return None
     first = body.body[0]
-    return make_fix(module, insert_before(first, parse_statement(module, f"{name}.train()")), SAFE, f"Call `{name}.train()` at the start of each iteration")
+    return make_fix(
+        module,
+        insert_before(first, parse_statement(module, f"{name}.train()")),
+        SAFE,
+        f"Call `{name}.train()` at the start of each iteration",
+    )
 
 
-_EVAL_WORDS = re.compile(r"(^|_)(eval|evaluate|evaluation|val|valid|validate|validation|test|predict|inference|infer)(_|$)", re.I)
+_EVAL_WORDS = re.compile(
+    r"(^|_)(eval|evaluate|evaluation|val|valid|validate|validation|test|predict|inference|infer)(_|$)", re.I
+)
 _GRAD_KINDS = (L.BACKWARD, L.AUTOGRAD_GRAD, L.STEP, L.SCALER_STEP, L.MANUAL_UPDATE)
 
 
@@ -839,4 +936,3 @@ def fix_tl405(locate: Locate, module: ModuleFacts, method: Scope, call: cst.Call
         return None
     new = add_keyword(module, call, "training", "self.training")
     return make_fix(module, {call: new}, SAFE, "Pass `training=self.training`")
-

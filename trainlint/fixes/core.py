@@ -52,7 +52,6 @@ def parent_of(module: ModuleFacts, node: cst.CSTNode) -> Optional[cst.CSTNode]:
     return parents.get(id(node))
 
 
-
 # ---------------------------------------------------------------------------- edits
 
 
@@ -336,5 +335,3 @@ def apply_edits(text: str, edits: Sequence[Edit]) -> str:
         pos = b
     out.append(text[pos:])
     return "".join(out)
-
-

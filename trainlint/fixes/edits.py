@@ -15,9 +15,7 @@ if TYPE_CHECKING:
     pass
 
 
-
 # ---------------------------------------------------------------------------- tree helpers
-
 
 
 def ancestors(module: ModuleFacts, node: cst.CSTNode) -> List[cst.CSTNode]:
@@ -53,7 +51,9 @@ def own_statement(module: ModuleFacts, call: cst.Call) -> Optional[cst.SimpleSta
     return None
 
 
-def assigned_or_own_statement(module: ModuleFacts, call: cst.Call) -> Optional[Tuple[cst.SimpleStatementLine, Optional[str]]]:
+def assigned_or_own_statement(
+    module: ModuleFacts, call: cst.Call
+) -> Optional[Tuple[cst.SimpleStatementLine, Optional[str]]]:
     """Like `own_statement`, but `name = call(...)` is accepted too; gives the bound name."""
     line = own_statement(module, call)
     if line is not None:
@@ -142,7 +142,11 @@ def insert_after(stmt: cst.CSTNode, new: cst.BaseStatement) -> Changes:
 
 
 def move(
-    module: ModuleFacts, stmt: cst.SimpleStatementLine, anchor: cst.CSTNode, after: bool, lead: Optional[cst.BaseStatement] = None
+    module: ModuleFacts,
+    stmt: cst.SimpleStatementLine,
+    anchor: cst.CSTNode,
+    after: bool,
+    lead: Optional[cst.BaseStatement] = None,
 ) -> Optional[Changes]:
     """Move `stmt` just after (or before) `anchor`, a statement of the same block.
 
@@ -188,5 +192,3 @@ def move(
             return None  # already just before the anchor
         changes[anchor] = cst.FlattenSentinel([*moved, anchor_new])  # type: ignore[list-item]
     return changes
-
-

@@ -70,7 +70,9 @@ def _rule_descriptor(code: str) -> Dict[str, Any]:
     if what:
         rule["fullDescription"] = {"text": what}
     # Viewers that render markdown show the whole page; the plain text stays short.
-    plain = "\n\n".join(p for p in (info.summary, what, f"`trainlint explain {info.code}` prints the rule's page.") if p)
+    plain = "\n\n".join(
+        p for p in (info.summary, what, f"`trainlint explain {info.code}` prints the rule's page.") if p
+    )
     rule["help"] = {"text": plain, "markdown": page} if page else {"text": plain}
     return rule
 

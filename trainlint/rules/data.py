@@ -96,7 +96,9 @@ def _reconstruction_target(ctx: RuleContext, forward: cst.Call, scope: Scope) ->
         if K.is_functional_loss(qual):
             return True
         callee = ctx.project.resolve_callee(call.func, scope)
-        if isinstance(callee, Scope) and any(w in callee.simple_name.lower() for w in ("loss", "criterion", "elbo", "recon")):
+        if isinstance(callee, Scope) and any(
+            w in callee.simple_name.lower() for w in ("loss", "criterion", "elbo", "recon")
+        ):
             return True
         if isinstance(call.func, (cst.Name, cst.Attribute)) and callee is None:
             v = ctx.resolver.value_of(call.func, scope)
@@ -197,7 +199,10 @@ def _dataset_facts(ctx: RuleContext, use: D.LoaderUse) -> str:
             return "silent"  # one batch per epoch: its order cannot matter
     if all(D.synthetic_dataset(project, o, sc) for o, sc in origins):
         return "silent"  # random tensors: i.i.d. draws, nothing in their order
-    if all(isinstance(o, cst.Call) and isinstance(o.func, cst.Attribute) and o.func.attr.value in _PRESHUFFLE for o, _ in origins):
+    if all(
+        isinstance(o, cst.Call) and isinstance(o.func, cst.Attribute) and o.func.attr.value in _PRESHUFFLE
+        for o, _ in origins
+    ):
         return "silent"  # `dataset.shuffle(seed=...)`: already in random order
     quals = [sc.module.qualify(o.func) if isinstance(o, cst.Call) else None for o, sc in origins]
     if all((q or "").endswith("random_split") for q in quals):
@@ -245,7 +250,9 @@ def _tl302(ctx: RuleContext) -> List[Finding]:
         related: List[Tuple[ModuleFacts, cst.CSTNode, str]]
         if use.lightning_hook is not None:
             where = "is returned by `train_dataloader()`"
-            related = [(use.lightning_hook.module, use.lightning_hook.node, "the Lightning hook that serves it for training")]
+            related = [
+                (use.lightning_hook.module, use.lightning_hook.node, "the Lightning hook that serves it for training")
+            ]
         elif use.fit_call is not None:
             fit_scope, fit = use.fit_call
             where = "is passed to Lightning's `Trainer.fit` as the training data"
@@ -256,7 +263,9 @@ def _tl302(ctx: RuleContext) -> List[Finding]:
             head = lf.node.iter if isinstance(lf.node, cst.For) else lf.node
             related = [(lf.scope.module, head, "the training loop that reads it")]
         setting = "`shuffle=False`" if explicit else "no `shuffle=True` and no sampler"
-        unknown = "" if iterable is False else " (if the dataset is an `IterableDataset`, shuffle it in the stream instead)"
+        unknown = (
+            "" if iterable is False else " (if the dataset is an `IterableDataset`, shuffle it in the stream instead)"
+        )
         if order == "split":
             effect = (
                 "the `random_split` subset keeps the random order it was drawn in once, so every epoch "
@@ -297,8 +306,14 @@ def unshuffled_training_data(ctx: RuleContext) -> Iterator[Finding]:
 # ------------------------------------------------------------------------------ TL303
 
 _TENSOR_FROM_DATA = {
-    "torch.tensor", "torch.as_tensor", "torch.from_numpy", "torch.Tensor", "torch.FloatTensor",
-    "torch.DoubleTensor", "torch.asarray", "torch.cuda.FloatTensor",
+    "torch.tensor",
+    "torch.as_tensor",
+    "torch.from_numpy",
+    "torch.Tensor",
+    "torch.FloatTensor",
+    "torch.DoubleTensor",
+    "torch.asarray",
+    "torch.cuda.FloatTensor",
 }
 
 
@@ -414,4 +429,3 @@ def _tl303(ctx: RuleContext) -> List[Finding]:
 @rule("TL303")
 def nan_prone_input(ctx: RuleContext) -> Iterator[Finding]:
     yield from _mine(ctx, _cached(ctx, "TL303", _tl303))
-

@@ -115,7 +115,9 @@ def _detached_terms(ctx: RuleContext) -> Iterator[Finding]:
             related = []
             for t in terms:
                 where = _cut_point(ev, t, scope)
-                related.append((where.module or scope.module, where.node or t, f"`{_code(scope.module, t)}` leaves the graph here"))
+                related.append(
+                    (where.module or scope.module, where.node or t, f"`{_code(scope.module, t)}` leaves the graph here")
+                )
             yield Finding(
                 "TL601",
                 ctx.module,
@@ -142,7 +144,11 @@ def _cut_terms(ev: GraphEval, total: cst.BinaryOperation, scope: Scope) -> List[
         where = state[id(term)]
         node = where.node
         source = node.func.value if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) else None
-        source_text = _code(where.module, source) if source is not None and where.module is not None else _code(scope.module, term)
+        source_text = (
+            _code(where.module, source)
+            if source is not None and where.module is not None
+            else _code(scope.module, term)
+        )
         if not any(source_text in _code(scope.module, t) for t in live):
             out.append(term)
     return out
@@ -233,7 +239,12 @@ def _grad_owners(node: cst.CSTNode, module: ModuleFacts) -> List[str]:
         values = [a.value for a in node.args]
     else:
         values = []
-    return [_code(module, n.value) for v in values for n in walk(v) if isinstance(n, cst.Attribute) and n.attr.value == "grad"]
+    return [
+        _code(module, n.value)
+        for v in values
+        for n in walk(v)
+        if isinstance(n, cst.Attribute) and n.attr.value == "grad"
+    ]
 
 
 def _is_data_or_grad(target: cst.BaseExpression) -> bool:
@@ -303,7 +314,9 @@ def _grad_sign(expr: cst.BaseExpression) -> Optional[int]:
         inner = _grad_sign(expr.expression)
         if inner is None:
             return None
-        return -inner if isinstance(expr.operator, cst.Minus) else inner if isinstance(expr.operator, cst.Plus) else None
+        return (
+            -inner if isinstance(expr.operator, cst.Minus) else inner if isinstance(expr.operator, cst.Plus) else None
+        )
     if isinstance(expr, cst.BinaryOperation):
         left_g, right_g = _has_grad(expr.left), _has_grad(expr.right)
         if left_g and right_g:
@@ -381,7 +394,11 @@ def _rebind_restores_leaf(e: Event, target: str) -> bool:
         if q.endswith(("Parameter", "Variable")):
             return True
     for call in e.scope.calls:
-        if isinstance(call.func, cst.Attribute) and call.func.attr.value in ("requires_grad_", "retain_grad", "detach_"):
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value in (
+            "requires_grad_",
+            "retain_grad",
+            "detach_",
+        ):
             if _code(e.module, call.func.value) == target:
                 return True
     for d in D.scope_index(e.scope).defs.get(target, []):
@@ -400,7 +417,20 @@ def _rebind_call_restores(call: cst.Call, module: ModuleFacts) -> bool:
     return q.endswith(("Parameter", "Variable"))
 
 
-_NOT_A_LOSS = ("objective", "reward", "return", "likelihood", "elbo", "score", "gain", "utility", "advantage", "log_prob", "logp", "acc")
+_NOT_A_LOSS = (
+    "objective",
+    "reward",
+    "return",
+    "likelihood",
+    "elbo",
+    "score",
+    "gain",
+    "utility",
+    "advantage",
+    "log_prob",
+    "logp",
+    "acc",
+)
 _LOSS_WORDS = ("loss", "cost", "err", "mse", "nll", "risk")
 
 
@@ -601,7 +631,9 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
             pos = idx.position(node)
             if pos is None or id(node) in no_grad or scope_disables_grad(scope):
                 continue
-            if not acc.startswith("self.") and (not pos.loops or not _initialised_outside(idx, acc, pos.loops[-1], node)):
+            if not acc.startswith("self.") and (
+                not pos.loops or not _initialised_outside(idx, acc, pos.loops[-1], node)
+            ):
                 continue
             carrying = _graph_carrying(_names_in(inc), scope, idx, backwards, pos.loops, ctx, node)
             if not carrying or not _bare_ref(inc, carrying):
@@ -630,7 +662,9 @@ def _accumulations(scope: Scope, idx: D.ScopeIndex) -> Iterator[Tuple[cst.CSTNod
                 continue
             if d.how == "aug" and isinstance(d.op, cst.AddAssign):
                 yield d.stmt, name, d.value
-            elif d.how == "assign" and isinstance(d.value, cst.BinaryOperation) and isinstance(d.value.operator, cst.Add):
+            elif (
+                d.how == "assign" and isinstance(d.value, cst.BinaryOperation) and isinstance(d.value.operator, cst.Add)
+            ):
                 left, right = d.value.left, d.value.right
                 if _is_ref(left, name):
                     yield d.stmt, name, right
@@ -676,7 +710,15 @@ def _names_in(expr: cst.BaseExpression) -> List[str]:
     return out
 
 
-def _graph_carrying(names: List[str], scope: Scope, idx: D.ScopeIndex, backwards: List[Backward], loops: Tuple[int, ...], ctx: RuleContext, node: cst.CSTNode) -> Set[str]:
+def _graph_carrying(
+    names: List[str],
+    scope: Scope,
+    idx: D.ScopeIndex,
+    backwards: List[Backward],
+    loops: Tuple[int, ...],
+    ctx: RuleContext,
+    node: cst.CSTNode,
+) -> Set[str]:
     """Those of `names` that hold the very loss this loop differentiates, or a loss output."""
     out: Set[str] = set()
     if not loops:
@@ -781,7 +823,9 @@ def _backwarded(acc: str, scope: Scope, backwards: List[Backward], ctx: RuleCont
         if acc in _names_in(rv):
             for caller, call in ctx.project.callers(scope):
                 for cb in backward_calls(caller.module):
-                    if cb.scope is caller and (_mentions_node(cb.arg, call) or _bound_name_backwarded(call, caller, cb)):
+                    if cb.scope is caller and (
+                        _mentions_node(cb.arg, call) or _bound_name_backwarded(call, caller, cb)
+                    ):
                         return True
     return False
 
@@ -817,4 +861,3 @@ def _bound_name_backwarded(call: cst.Call, caller: Scope, cb: Backward) -> bool:
         if any(d.value is call or _mentions_node(d.value, call) for d in defs):
             return True
     return False
-

@@ -107,7 +107,13 @@ def _optimizer_origins(ctx: RuleContext, expr: cst.BaseExpression, scope: Scope,
         out: List[cst.CSTNode] = []
         for d in defs:
             value = d.value
-            if d.how == "assign" and d.path and isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "prepare":
+            if (
+                d.how == "assign"
+                and d.path
+                and isinstance(value, cst.Call)
+                and isinstance(value.func, cst.Attribute)
+                and value.func.attr.value == "prepare"
+            ):
                 i = d.path[0]
                 if i < len(value.args):
                     out += _optimizer_origins(ctx, value.args[i].value, scope, depth + 1)
@@ -281,7 +287,9 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def _finding(values: List[LrValue], opt_name: str, fam: str, lo: float, hi: float, opt_mod: ModuleFacts, lr: cst.BaseExpression) -> Finding:
+def _finding(
+    values: List[LrValue], opt_name: str, fam: str, lo: float, hi: float, opt_mod: ModuleFacts, lr: cst.BaseExpression
+) -> Finding:
     """Reported on the optimizer's `lr=` argument; where the number is written is related."""
     v = values[0]
     high = v.value > hi

@@ -232,7 +232,14 @@ def _cleared_never_stepped(lf: LoopFacts, seen: Set[int]) -> Iterator[Finding]:
         return
     for i, clear in enumerate(lf.events):
         r = clear.receiver
-        if clear.kind != L.ZERO_GRAD or r is None or r.guess or r.kind != K.OPTIMIZER or r.origin is None or id(r.origin) in stepped:
+        if (
+            clear.kind != L.ZERO_GRAD
+            or r is None
+            or r.guess
+            or r.kind != K.OPTIMIZER
+            or r.origin is None
+            or id(r.origin) in stepped
+        ):
             continue
         backward = next((e for e in lf.events[i + 1 :] if e.kind == L.BACKWARD), None)
         if backward is None or id(backward.node) in seen:
@@ -393,7 +400,9 @@ def scheduler_before_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
                 "the learning-rate scheduler steps before `optimizer.step()` in this iteration, so the "
                 "first value of the schedule is skipped and every step uses the next one. Call "
                 "`scheduler.step()` after `optimizer.step()`.",
-                related=[(first_step.module, first_step.node, "the optimizer step that comes later")] if first_step else [],
+                related=[(first_step.module, first_step.node, "the optimizer step that comes later")]
+                if first_step
+                else [],
                 severity=_severity(_guessed(e)),
                 fix_builder=fixes.hook(fixes.fix_tl105, e, first_step) if first_step else None,
             )
@@ -433,7 +442,9 @@ def _measures_only(clip: Event) -> bool:
     if not isinstance(call, cst.Call):
         return False
     args = [a for a in call.args if a.keyword is None]
-    bound = next((a.value for a in call.args if a.keyword is not None and a.keyword.value in ("max_norm", "clip_value")), None)
+    bound = next(
+        (a.value for a in call.args if a.keyword is not None and a.keyword.value in ("max_norm", "clip_value")), None
+    )
     if bound is None and len(args) >= 2:
         bound = args[1].value
     if bound is None:

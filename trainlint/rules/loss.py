@@ -24,8 +24,12 @@ from trainlint.rules import Finding, RuleContext, rule
 Related = List[Tuple[ModuleFacts, cst.CSTNode, str]]
 
 _OP_WORDS = {
-    M.SOFTMAX: "softmax", M.LOG_SOFTMAX: "log_softmax", M.SIGMOID: "sigmoid",
-    M.TANH: "tanh", M.RELU: "ReLU", M.LINEAR: "a linear layer",
+    M.SOFTMAX: "softmax",
+    M.LOG_SOFTMAX: "log_softmax",
+    M.SIGMOID: "sigmoid",
+    M.TANH: "tanh",
+    M.RELU: "ReLU",
+    M.LINEAR: "a linear layer",
 }
 
 
@@ -49,7 +53,9 @@ def _inline(lc: LossCall, op: Op) -> bool:
     return FL.strip_shape(lc.input, lc.module) is op.node
 
 
-def _describe(lc: LossCall, op: Op, others: Optional[Related] = None, at: Optional[cst.CSTNode] = None) -> Tuple[str, Related, str]:
+def _describe(
+    lc: LossCall, op: Op, others: Optional[Related] = None, at: Optional[cst.CSTNode] = None
+) -> Tuple[str, Related, str]:
     """(where the operation comes from, related locations, what to change), for messages."""
     related: Related = []
     if op.owner is not None and op.module is lc.module:
@@ -164,7 +170,15 @@ def softmax_before_cross_entropy(ctx: RuleContext) -> Iterator[Finding]:
                 f"Feed raw logits ({fix}), or keep the log_softmax and use `nn.NLLLoss`."
             )
             severity = Severity.WARNING
-        yield Finding("TL201", ctx.module, d.node, message, related=d.related, severity=severity, fix_builder=fixes.hook(fixes.fix_tl201, lc, op))
+        yield Finding(
+            "TL201",
+            ctx.module,
+            d.node,
+            message,
+            related=d.related,
+            severity=severity,
+            fix_builder=fixes.hook(fixes.fix_tl201, lc, op),
+        )
 
 
 @rule("TL202")
@@ -363,10 +377,16 @@ def activation_on_logits(ctx: RuleContext) -> Iterator[Finding]:
 
 # qualified name -> position of `dim`
 _SOFTMAX_DIM = {
-    "torch.nn.functional.softmax": 1, "torch.nn.functional.log_softmax": 1, "torch.nn.functional.softmin": 1,
-    "torch.softmax": 1, "torch.log_softmax": 1,
-    "torch.nn.Softmax": 0, "torch.nn.LogSoftmax": 0, "torch.nn.Softmin": 0,
-    "torch.nn.modules.activation.Softmax": 0, "torch.nn.modules.activation.LogSoftmax": 0,
+    "torch.nn.functional.softmax": 1,
+    "torch.nn.functional.log_softmax": 1,
+    "torch.nn.functional.softmin": 1,
+    "torch.softmax": 1,
+    "torch.log_softmax": 1,
+    "torch.nn.Softmax": 0,
+    "torch.nn.LogSoftmax": 0,
+    "torch.nn.Softmin": 0,
+    "torch.nn.modules.activation.Softmax": 0,
+    "torch.nn.modules.activation.LogSoftmax": 0,
 }
 
 
@@ -378,7 +398,11 @@ def softmax_without_dim(ctx: RuleContext) -> Iterator[Finding]:
             qual = mod.qualify(call.func)
             if qual in _SOFTMAX_DIM:
                 position = _SOFTMAX_DIM[qual]
-            elif qual is None and isinstance(call.func, cst.Attribute) and call.func.attr.value in ("softmax", "log_softmax"):
+            elif (
+                qual is None
+                and isinstance(call.func, cst.Attribute)
+                and call.func.attr.value in ("softmax", "log_softmax")
+            ):
                 if isinstance(call.func.value, cst.Name) and call.func.value.value == "self":
                     continue  # a layer attribute called `softmax`
                 position = 0

@@ -176,7 +176,12 @@ def _selected_by_name(init: _Init, ctx: RuleContext) -> bool:
 def _test_types(test: cst.BaseExpression, name: str, mod: ModuleFacts) -> Optional[Set[str]]:
     if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
         return _test_types(test.left, name, mod) or _test_types(test.right, name, mod)
-    if isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "isinstance" and len(test.args) == 2:
+    if (
+        isinstance(test, cst.Call)
+        and isinstance(test.func, cst.Name)
+        and test.func.value == "isinstance"
+        and len(test.args) == 2
+    ):
         subject, kinds = test.args[0].value, test.args[1].value
         if not (isinstance(subject, cst.Name) and subject.value == name):
             return None
@@ -193,9 +198,16 @@ def _test_types(test: cst.BaseExpression, name: str, mod: ModuleFacts) -> Option
             return {M.nn_layer_name(mod.qualify(right)) or "?"}
         # DCGAN style: classname.find("Conv") != -1, or "Conv" in classname
         word: Optional[str] = None
-        if isinstance(left, cst.Call) and isinstance(left.func, cst.Attribute) and left.func.attr.value == "find" and left.args:
+        if (
+            isinstance(left, cst.Call)
+            and isinstance(left.func, cst.Attribute)
+            and left.func.attr.value == "find"
+            and left.args
+        ):
             arg = left.args[0].value
-            if isinstance(arg, cst.SimpleString) and isinstance(op, (cst.NotEqual, cst.GreaterThanEqual, cst.GreaterThan)):
+            if isinstance(arg, cst.SimpleString) and isinstance(
+                op, (cst.NotEqual, cst.GreaterThanEqual, cst.GreaterThan)
+            ):
                 word = str(arg.evaluated_value)
         elif isinstance(left, cst.SimpleString) and isinstance(op, cst.In):
             word = str(left.evaluated_value)
@@ -249,14 +261,33 @@ def bad_weight_init(ctx: RuleContext) -> Iterator[Finding]:
 # ---------------------------------------------------------------------------- TL402
 
 _SATURATING = frozenset({"Sigmoid", "Tanh"})
-_NEUTRAL = M.WEIGHT_LAYERS | M.PASSTHROUGH_LAYERS | frozenset({
-    "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
-    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
-})
-_NORM_FUNCS = frozenset({
-    "torch.nn.functional.layer_norm", "torch.nn.functional.batch_norm", "torch.nn.functional.group_norm",
-    "torch.nn.functional.instance_norm", "torch.nn.functional.normalize",
-})
+_NEUTRAL = (
+    M.WEIGHT_LAYERS
+    | M.PASSTHROUGH_LAYERS
+    | frozenset(
+        {
+            "MaxPool1d",
+            "MaxPool2d",
+            "MaxPool3d",
+            "AvgPool1d",
+            "AvgPool2d",
+            "AvgPool3d",
+            "AdaptiveAvgPool1d",
+            "AdaptiveAvgPool2d",
+            "AdaptiveMaxPool1d",
+            "AdaptiveMaxPool2d",
+        }
+    )
+)
+_NORM_FUNCS = frozenset(
+    {
+        "torch.nn.functional.layer_norm",
+        "torch.nn.functional.batch_norm",
+        "torch.nn.functional.group_norm",
+        "torch.nn.functional.instance_norm",
+        "torch.nn.functional.normalize",
+    }
+)
 _SKIP_FUNCS = FL.SHAPE_FUNCS | frozenset({"torch.nn.functional.dropout", "torch.nn.functional.linear"})
 
 SAT, RESET, NEUTRAL = "sat", "reset", "neutral"
@@ -305,7 +336,9 @@ def _layer_step(layer: M.Layer) -> str:
 def _sequential_stacks(ctx: RuleContext) -> Iterator[Tuple[M.Layer, int, cst.CSTNode]]:
     mod = ctx.module
     seq_calls = [
-        (scope, call) for scope in mod.scopes for call in scope.calls
+        (scope, call)
+        for scope in mod.scopes
+        for call in scope.calls
         if M.nn_layer_name(mod.qualify(call.func)) == "Sequential"
     ]
     nested = {id(arg.value) for _, call in seq_calls for arg in call.args}
@@ -349,7 +382,11 @@ def _forward_chain(cls: ClassFacts, ctx: RuleContext) -> List[Tuple[str, cst.CST
             e = found[0].value
             continue
         if not isinstance(e, cst.Call) or not e.args:
-            if isinstance(e, cst.Call) and isinstance(e.func, cst.Attribute) and e.func.attr.value in ("sigmoid", "tanh"):
+            if (
+                isinstance(e, cst.Call)
+                and isinstance(e.func, cst.Attribute)
+                and e.func.attr.value in ("sigmoid", "tanh")
+            ):
                 steps.append((SAT, e))
                 e = e.func.value
                 continue
@@ -392,7 +429,10 @@ def saturating_activation_stack(ctx: RuleContext) -> Iterator[Finding]:
             # The Sequential is the report; its last saturating layer is named in the message.
             text = FL.snippet(mod, last)
             yield _stack_finding(
-                mod, seq.node, depth, f"in this `nn.Sequential` (the last one is `{text}`, {FL.where(mod, last)})",
+                mod,
+                seq.node,
+                depth,
+                f"in this `nn.Sequential` (the last one is `{text}`, {FL.where(mod, last)})",
                 related=[(mod, last, f"the last of {depth} saturating layers in a row")],
             )
     for cls in mod.classes.values():
@@ -407,7 +447,11 @@ def saturating_activation_stack(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _stack_finding(
-    mod: ModuleFacts, node: cst.CSTNode, depth: int, where: str, related: Optional[List[Tuple[ModuleFacts, cst.CSTNode, str]]] = None
+    mod: ModuleFacts,
+    node: cst.CSTNode,
+    depth: int,
+    where: str,
+    related: Optional[List[Tuple[ModuleFacts, cst.CSTNode, str]]] = None,
 ) -> Finding:
     return Finding(
         "TL402",
@@ -437,12 +481,16 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
         mode = MD.mode_at(ctx, ep.scope, MD.event_anchor(ep.forward), ep.model)
         if mode.mode == "eval" or (mode.mode == "train" and not mode.trained_after):
             continue  # eval mode set, or train mode chosen on purpose (e.g. recomputing BN statistics)
-        if mode.mode == "none" and (not MD.has_weights(ctx, ep.model) or (_model_is_parameter(ep) and not ctx.project.callers(ep.scope))):
+        if mode.mode == "none" and (
+            not MD.has_weights(ctx, ep.model) or (_model_is_parameter(ep) and not ctx.project.callers(ep.scope))
+        ):
             continue  # (a helper given its model: its caller decides the mode, and none is known)
         name = FL.snippet(ep.forward.module, ep.forward.callee)
         related: List[Tuple[ModuleFacts, cst.CSTNode, str]] = []
         if ep.mode_layer is not None:
-            related.append((ep.mode_layer.module, ep.mode_layer.node, f"`{ep.mode_dependent}` acts differently in training mode"))
+            related.append(
+                (ep.mode_layer.module, ep.mode_layer.node, f"`{ep.mode_dependent}` acts differently in training mode")
+            )
         if mode.node is not None and mode.module is not None:
             related.append((mode.module, mode.node, "the model was last put in training mode here"))
         yield Finding(
@@ -494,7 +542,11 @@ def _eval_never_restored(ctx: RuleContext) -> Iterator[Finding]:
         if layer is None or forward is None:
             continue
         seen.add(id(ev.node))
-        name = FL.snippet(ev.module, ev.node.func.value) if isinstance(ev.node, cst.Call) and isinstance(ev.node.func, cst.Attribute) else "model"
+        name = (
+            FL.snippet(ev.module, ev.node.func.value)
+            if isinstance(ev.node, cst.Call) and isinstance(ev.node.func, cst.Attribute)
+            else "model"
+        )
         yield Finding(
             "TL403",
             ev.module,
@@ -545,8 +597,11 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
 # ---------------------------------------------------------------------------- TL405
 
 _FUNCTIONAL_DROPOUT = {
-    "torch.nn.functional.dropout": 2, "torch.nn.functional.dropout1d": 2, "torch.nn.functional.dropout2d": 2,
-    "torch.nn.functional.dropout3d": 2, "torch.nn.functional.alpha_dropout": 2,
+    "torch.nn.functional.dropout": 2,
+    "torch.nn.functional.dropout1d": 2,
+    "torch.nn.functional.dropout2d": 2,
+    "torch.nn.functional.dropout3d": 2,
+    "torch.nn.functional.alpha_dropout": 2,
     "torch.nn.functional.feature_alpha_dropout": 2,
 }
 
@@ -608,4 +663,3 @@ def functional_dropout_always_on(ctx: RuleContext) -> Iterator[Finding]:
                     "use an `nn.Dropout` module, which follows `model.train()`/`model.eval()`.",
                     fix_builder=fixes.hook(fixes.fix_tl405, mod, method, call),
                 )
-

@@ -44,11 +44,19 @@ def eval_wait_for(diags: Iterable[Any], eval_wait: int) -> int:
     return eval_wait if any(d.code in NEEDS_EVAL_PASS for d in diags) else 0
 
 
-def run_trace(target: Target, steps: int = 2, timeout: float = 300.0, overfit: int = 0, settings: Any = None,
-              run_static: bool = True, on_record: Optional[Callable[[Dict[str, Any]], None]] = None,
-              stdout: Optional[IO[Any]] = None, stderr: Optional[IO[Any]] = None,
-              on_static_done: Optional[Callable[[List[str]], None]] = None,
-              eval_wait: int = EVAL_WAIT_STEPS) -> TraceReport:
+def run_trace(
+    target: Target,
+    steps: int = 2,
+    timeout: float = 300.0,
+    overfit: int = 0,
+    settings: Any = None,
+    run_static: bool = True,
+    on_record: Optional[Callable[[Dict[str, Any]], None]] = None,
+    stdout: Optional[IO[Any]] = None,
+    stderr: Optional[IO[Any]] = None,
+    on_static_done: Optional[Callable[[List[str]], None]] = None,
+    eval_wait: int = EVAL_WAIT_STEPS,
+) -> TraceReport:
     """Static check, then the instrumented run in a child process, then the merge.
 
     When a static suspicion can only be judged on an evaluation pass (TL403-TL405) and none ran
@@ -64,8 +72,13 @@ def run_trace(target: Target, steps: int = 2, timeout: float = 300.0, overfit: i
     if on_static_done is not None:
         on_static_done(files)
     steps = overfit or steps
-    config = {"steps": steps, "overfit": overfit, "options": thresholds.all_options(settings),
-              "eval_wait": eval_wait_for(diags, eval_wait), "eval_wait_seconds": timeout / 2}
+    config = {
+        "steps": steps,
+        "overfit": overfit,
+        "options": thresholds.all_options(settings),
+        "eval_wait": eval_wait_for(diags, eval_wait),
+        "eval_wait_seconds": timeout / 2,
+    }
     evidence = run_child(target, config, timeout, on_record=on_record, stdout=stdout, stderr=stderr)
     shown = target.script or f"-m {target.module}"
     report = TraceReport(evidence=evidence, target=shown, steps_requested=steps, timeout=timeout, files=len(files))
@@ -75,20 +88,43 @@ def run_trace(target: Target, steps: int = 2, timeout: float = 300.0, overfit: i
     return report
 
 
-def trace_script(path: str, argv: Sequence[str] = (), steps: int = 2, timeout: float = 300.0, overfit: int = 0,
-                 select: Optional[Iterable[str]] = None, ignore: Optional[Iterable[str]] = None,
-                 settings: Any = None, module: bool = False, run_static: bool = True,
-                 eval_wait: int = EVAL_WAIT_STEPS) -> TraceReport:
+def trace_script(
+    path: str,
+    argv: Sequence[str] = (),
+    steps: int = 2,
+    timeout: float = 300.0,
+    overfit: int = 0,
+    select: Optional[Iterable[str]] = None,
+    ignore: Optional[Iterable[str]] = None,
+    settings: Any = None,
+    module: bool = False,
+    run_static: bool = True,
+    eval_wait: int = EVAL_WAIT_STEPS,
+) -> TraceReport:
     """Run a script (or, with `module=True`, a module) for `steps` optimizer steps under the tracer."""
     target = Target(module=path, argv=list(argv)) if module else Target(script=path, argv=list(argv))
-    return run_trace(target, steps=steps, timeout=timeout, overfit=overfit,
-                     settings=_settings(settings, select, ignore), run_static=run_static, eval_wait=eval_wait)
+    return run_trace(
+        target,
+        steps=steps,
+        timeout=timeout,
+        overfit=overfit,
+        settings=_settings(settings, select, ignore),
+        run_static=run_static,
+        eval_wait=eval_wait,
+    )
 
 
 @contextmanager
-def tracing(steps: int = 2, stop: bool = True, overfit: int = 0, paths: Optional[Sequence[str]] = None,
-            select: Optional[Iterable[str]] = None, ignore: Optional[Iterable[str]] = None,
-            settings: Any = None, eval_wait: int = EVAL_WAIT_STEPS) -> Iterator[TraceReport]:
+def tracing(
+    steps: int = 2,
+    stop: bool = True,
+    overfit: int = 0,
+    paths: Optional[Sequence[str]] = None,
+    select: Optional[Iterable[str]] = None,
+    ignore: Optional[Iterable[str]] = None,
+    settings: Any = None,
+    eval_wait: int = EVAL_WAIT_STEPS,
+) -> Iterator[TraceReport]:
     """Trace the code inside the `with` block, in this process.
 
     After `steps` optimizer steps the block is left (`stop=True`, the default) or tracing simply
@@ -104,10 +140,17 @@ def tracing(steps: int = 2, stop: bool = True, overfit: int = 0, paths: Optional
         paths = [caller] if os.path.isfile(caller) else []
     diags = static.check(list(paths), settings) if paths and settings is not None else []
     sink = ListSink()
-    tracer = Tracer(sink, steps=steps, overfit=overfit, options=thresholds.all_options(settings),
-                    mode="api" if stop else "api_passive", eval_wait=eval_wait_for(diags, eval_wait))
-    report = TraceReport(target=", ".join(paths) if paths else "<in-process>", steps_requested=tracer.steps,
-                         files=len(paths))
+    tracer = Tracer(
+        sink,
+        steps=steps,
+        overfit=overfit,
+        options=thresholds.all_options(settings),
+        mode="api" if stop else "api_passive",
+        eval_wait=eval_wait_for(diags, eval_wait),
+    )
+    report = TraceReport(
+        target=", ".join(paths) if paths else "<in-process>", steps_requested=tracer.steps, files=len(paths)
+    )
     import time
 
     started = time.monotonic()
@@ -121,15 +164,27 @@ def tracing(steps: int = 2, stop: bool = True, overfit: int = 0, paths: Optional
     except SystemExit as exc:
         status = "error"
         code = exc.code
-        sink.emit({"kind": "exit", "status": "finished" if code in (None, 0) else "exit",
-                   "code": code if isinstance(code, int) or code is None else str(code)})
+        sink.emit(
+            {
+                "kind": "exit",
+                "status": "finished" if code in (None, 0) else "exit",
+                "code": code if isinstance(code, int) or code is None else str(code),
+            }
+        )
         raise
     except BaseException as exc:
         status = "error"
         from trainlint.runtime.child import frames_of
 
-        sink.emit({"kind": "exit", "status": "error", "type": type(exc).__name__, "message": str(exc)[:2000],
-                   "frames": frames_of(exc.__traceback__)})
+        sink.emit(
+            {
+                "kind": "exit",
+                "status": "error",
+                "type": type(exc).__name__,
+                "message": str(exc)[:2000],
+                "frames": frames_of(exc.__traceback__),
+            }
+        )
         raise
     finally:
         try:
@@ -143,5 +198,6 @@ def tracing(steps: int = 2, stop: bool = True, overfit: int = 0, paths: Optional
         evidence.extend(sink.records)
         evidence.duration = time.monotonic() - started
         report.evidence = evidence
-        report.diagnostics = merge(diags, evidence, paths[0] if paths else None, settings, tracer.steps, 0.0,
-                                   _enabled(settings))
+        report.diagnostics = merge(
+            diags, evidence, paths[0] if paths else None, settings, tracer.steps, 0.0, _enabled(settings)
+        )

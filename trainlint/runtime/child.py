@@ -48,8 +48,14 @@ def frames_of(tb: Any) -> List[Dict[str, Any]]:
     for frame in traceback.extract_tb(tb):
         if frame.filename.startswith("<") or sites.is_library_path(frame.filename):
             continue
-        out.append({"path": sites.absolute(frame.filename), "line": frame.lineno, "function": frame.name,
-                    "code": (frame.line or "").strip()[:200]})
+        out.append(
+            {
+                "path": sites.absolute(frame.filename),
+                "line": frame.lineno,
+                "function": frame.name,
+                "code": (frame.line or "").strip()[:200],
+            }
+        )
     return out[-8:]
 
 
@@ -83,8 +89,9 @@ def _exec_script(script: str, source: bytes) -> None:
 
     path = os.path.abspath(script)
     main = types.ModuleType("__main__")
-    main.__dict__.update(__file__=path, __builtins__=builtins, __cached__=None, __package__=None,
-                         __spec__=None, __loader__=None)
+    main.__dict__.update(
+        __file__=path, __builtins__=builtins, __cached__=None, __package__=None, __spec__=None, __loader__=None
+    )
     sys.modules["__main__"] = main
     exec(compile(source, path, "exec"), main.__dict__)
 
@@ -108,8 +115,13 @@ def run(config: Dict[str, Any], sink: FdSink) -> int:
                 source = handle.read()
             compile(source, script, "exec")
         except SyntaxError as exc:
-            sink.emit({"kind": "fatal", "message": f"{script}:{exc.lineno}: SyntaxError: {exc.msg}",
-                       "site": {"path": sites.absolute(script), "line": exc.lineno or 1}})
+            sink.emit(
+                {
+                    "kind": "fatal",
+                    "message": f"{script}:{exc.lineno}: SyntaxError: {exc.msg}",
+                    "site": {"path": sites.absolute(script), "line": exc.lineno or 1},
+                }
+            )
             return 2
         except OSError as exc:
             sink.emit({"kind": "fatal", "message": f"cannot read {script}: {exc}"})
@@ -135,15 +147,32 @@ def run(config: Dict[str, Any], sink: FdSink) -> int:
     from trainlint.runtime.hooks import Tracer, TraceStop
 
     wait_seconds = config.get("eval_wait_seconds")
-    tracer = Tracer(sink, steps=int(config.get("steps", 2)), overfit=int(config.get("overfit", 0)),
-                    options=config.get("options", {}), mode="child", eval_wait=int(config.get("eval_wait", 0)),
-                    eval_wait_seconds=float(wait_seconds) if wait_seconds is not None else None)
+    tracer = Tracer(
+        sink,
+        steps=int(config.get("steps", 2)),
+        overfit=int(config.get("overfit", 0)),
+        options=config.get("options", {}),
+        mode="child",
+        eval_wait=int(config.get("eval_wait", 0)),
+        eval_wait_seconds=float(wait_seconds) if wait_seconds is not None else None,
+    )
     tracer.install()
     import torch as _torch
 
-    sink.emit({"kind": "start", "pid": os.getpid(), "python": sys.version.split()[0],
-               "torch": _torch.__version__, "script": script, "module": module, "argv": argv,
-               "steps": tracer.steps, "overfit": tracer.overfit, "cwd": os.getcwd()})
+    sink.emit(
+        {
+            "kind": "start",
+            "pid": os.getpid(),
+            "python": sys.version.split()[0],
+            "torch": _torch.__version__,
+            "script": script,
+            "module": module,
+            "argv": argv,
+            "steps": tracer.steps,
+            "overfit": tracer.overfit,
+            "cwd": os.getcwd(),
+        }
+    )
     import runpy
 
     outcome: Dict[str, Any] = {"kind": "exit", "status": "finished", "code": 0}
@@ -157,11 +186,19 @@ def run(config: Dict[str, Any], sink: FdSink) -> int:
     except SystemExit as exc:
         code = exc.code
         status = "finished" if code in (None, 0) else "exit"
-        outcome = {"kind": "exit", "status": status,
-                   "code": code if isinstance(code, int) or code is None else str(code)}
+        outcome = {
+            "kind": "exit",
+            "status": status,
+            "code": code if isinstance(code, int) or code is None else str(code),
+        }
     except BaseException as exc:  # the script's own failure: report it, keep the evidence
-        outcome = {"kind": "exit", "status": "error", "type": type(exc).__name__,
-                   "message": str(exc)[:2000], "frames": frames_of(exc.__traceback__)}
+        outcome = {
+            "kind": "exit",
+            "status": "error",
+            "type": type(exc).__name__,
+            "message": str(exc)[:2000],
+            "frames": frames_of(exc.__traceback__),
+        }
         del exc
     if tracer.stopped and outcome.get("status") in ("finished", "exit", "error"):
         # The script caught the stop and then ended on its own; the requested steps were done.

@@ -42,8 +42,10 @@ class _Progress:
         elif kind == "manual":
             self.say(f"backward pass {rec.get('backward')} (no optimizer: watching the trained tensors)")
         elif kind == "wait":
-            self.say(f"no evaluation pass in {rec.get('steps')} step(s): going on for up to {rec.get('max_steps')} more, "
-                     "watching forward passes only")
+            self.say(
+                f"no evaluation pass in {rec.get('steps')} step(s): going on for up to {rec.get('max_steps')} more, "
+                "watching forward passes only"
+            )
         elif kind == "stop":
             self.say(f"stopping the script after {rec.get('steps')} step(s)")
 
@@ -60,16 +62,37 @@ def _torch_available() -> bool:
 @click.argument("script_args", nargs=-1, type=click.UNPROCESSED)
 @click.option("-m", "module", metavar="MODULE", default=None, help="Run a module as `python -m MODULE` does.")
 @click.option("--steps", type=click.IntRange(min=1), default=2, show_default=True, help="Optimizer steps to trace.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=300.0, show_default=True,
-              help="Seconds before the script (and everything it started) is killed.")
-@click.option("--eval-wait", "eval_wait", type=click.IntRange(min=0), default=EVAL_WAIT_STEPS,
-              show_default=True,
-              help="When a finding needs an evaluation pass (TL403-TL405) and none ran within --steps, "
-                   "go on for up to this many more optimizer steps (watching forward passes only); 0: never.")
-@click.option("--overfit-batch", "overfit", type=click.IntRange(min=0), default=0,
-              help="Feed the first batch K times (K optimizer steps) and check the loss falls (TL912).")
-@click.option("--output-format", "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=300.0,
+    show_default=True,
+    help="Seconds before the script (and everything it started) is killed.",
+)
+@click.option(
+    "--eval-wait",
+    "eval_wait",
+    type=click.IntRange(min=0),
+    default=EVAL_WAIT_STEPS,
+    show_default=True,
+    help="When a finding needs an evaluation pass (TL403-TL405) and none ran within --steps, "
+    "go on for up to this many more optimizer steps (watching forward passes only); 0: never.",
+)
+@click.option(
+    "--overfit-batch",
+    "overfit",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Feed the first batch K times (K optimizer steps) and check the loss falls (TL912).",
+)
+@click.option(
+    "--output-format",
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
 @click.option("--select", multiple=True, metavar="CODES", help="Only these rules (codes or prefixes, comma-separated).")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Disable these rules.")
 @click.option("--extend-select", multiple=True, metavar="CODES", help="Enable these rules on top of the selection.")
@@ -77,9 +100,23 @@ def _torch_available() -> bool:
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--no-static", is_flag=True, help="Skip the static checks; report runtime findings only.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
-def trace(script: Optional[str], script_args: Tuple[str, ...], module: Optional[str], steps: int, timeout: float,
-          eval_wait: int, overfit: int, output_format: str, select: Tuple[str, ...], ignore: Tuple[str, ...],
-          extend_select: Tuple[str, ...], config: Optional[str], isolated: bool, no_static: bool, quiet: bool) -> None:
+def trace(
+    script: Optional[str],
+    script_args: Tuple[str, ...],
+    module: Optional[str],
+    steps: int,
+    timeout: float,
+    eval_wait: int,
+    overfit: int,
+    output_format: str,
+    select: Tuple[str, ...],
+    ignore: Tuple[str, ...],
+    extend_select: Tuple[str, ...],
+    config: Optional[str],
+    isolated: bool,
+    no_static: bool,
+    quiet: bool,
+) -> None:
     """Run SCRIPT for a few instrumented optimizer steps and confirm or refute each finding.
 
     \b
@@ -119,11 +156,19 @@ def trace(script: Optional[str], script_args: Tuple[str, ...], module: Optional[
         progress.say(f"running {shown} under the tracer ({total} step(s), timeout {fmt(timeout)} s)")
 
     try:
-        report = run_trace(target, steps=steps, timeout=timeout, overfit=overfit, settings=settings,
-                           run_static=not no_static, on_record=progress, on_static_done=static_done,
-                           eval_wait=eval_wait,
-                           # JSON goes to stdout, so the script's own prints go to stderr.
-                           stdout=sys.stderr if output_format == "json" else None)
+        report = run_trace(
+            target,
+            steps=steps,
+            timeout=timeout,
+            overfit=overfit,
+            settings=settings,
+            run_static=not no_static,
+            on_record=progress,
+            on_static_done=static_done,
+            eval_wait=eval_wait,
+            # JSON goes to stdout, so the script's own prints go to stderr.
+            stdout=sys.stderr if output_format == "json" else None,
+        )
     except KeyboardInterrupt:
         click.echo("trainlint: interrupted", err=True)
         sys.exit(130)
@@ -131,16 +176,22 @@ def trace(script: Optional[str], script_args: Tuple[str, ...], module: Optional[
     sys.exit(report.exit_code)
 
 
-def _load_settings(config: Optional[str], isolated: bool, select: Tuple[str, ...], ignore: Tuple[str, ...],
-                   extend_select: Tuple[str, ...]) -> Any:
+def _load_settings(
+    config: Optional[str],
+    isolated: bool,
+    select: Tuple[str, ...],
+    ignore: Tuple[str, ...],
+    extend_select: Tuple[str, ...],
+) -> Any:
     try:
         from trainlint.config import ConfigError, apply_cli, load_settings, split_codes
     except ImportError:
         return None
     try:
         settings = load_settings(config=config, isolated=isolated)
-        return apply_cli(settings, split_codes(select) or None, split_codes(ignore) or None,
-                         split_codes(extend_select) or None)
+        return apply_cli(
+            settings, split_codes(select) or None, split_codes(ignore) or None, split_codes(extend_select) or None
+        )
     except ConfigError as exc:
         click.echo(f"trainlint: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)

@@ -66,7 +66,9 @@ class Evidence:
             self.losses.append(rec)
         elif kind == "loss_value":
             site = rec.get("site") or {}
-            self.loss_values[(site.get("path", ""), site.get("line", 0), rec.get("fn", ""), rec.get("call", 0))] = rec.get("value")
+            self.loss_values[(site.get("path", ""), site.get("line", 0), rec.get("fn", ""), rec.get("call", 0))] = (
+                rec.get("value")
+            )
         elif kind == "event":
             self.events.append(rec)
         elif kind == "optimizer":
@@ -134,10 +136,14 @@ class Evidence:
         if "waited_steps" in stop:
             extra = stop["waited_steps"]
             found = "until one ran" if stop.get("eval_seen") else "without reaching one"
-            return (f"no evaluation pass ran in the first {start} step(s): the run went on {extra} more "
-                    f"step(s), watching forward passes only, {found}")
-        return (f"no evaluation pass ran in the first {start} step(s): the run went on, watching forward "
-                "passes only, until the script ended")
+            return (
+                f"no evaluation pass ran in the first {start} step(s): the run went on {extra} more "
+                f"step(s), watching forward passes only, {found}"
+            )
+        return (
+            f"no evaluation pass ran in the first {start} step(s): the run went on, watching forward "
+            "passes only, until the script ended"
+        )
 
     def events_of(self, ev: str) -> List[Dict[str, Any]]:
         return [e for e in self.events if e.get("ev") == ev]

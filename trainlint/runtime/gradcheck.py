@@ -83,7 +83,9 @@ def _directional(fn: Any, xs: List[Any], eps: float) -> Tuple[float, float]:
     return analytic, numeric
 
 
-def check_function(cls: Any, captured: Sequence[Any], kwargs: Dict[str, Any], options: Dict[str, Any]) -> Dict[str, Any]:
+def check_function(
+    cls: Any, captured: Sequence[Any], kwargs: Dict[str, Any], options: Dict[str, Any]
+) -> Dict[str, Any]:
     eps = float(options.get("eps", 1e-6))
     atol = float(options.get("atol", 1e-5))
     rtol = float(options.get("rtol", 1e-3))
@@ -113,6 +115,15 @@ def check_function(cls: Any, captured: Sequence[Any], kwargs: Dict[str, Any], op
         except Exception as exc:  # the Function could not run on these inputs; try the next form
             last_error = f"{type(exc).__name__}: {str(exc)[:200]}"
             continue
-        return {"checked": True, "passed": passed, "message": message, "shapes": shapes,
-                "analytic": analytic, "numeric": numeric, "eps": eps, "atol": atol, "rtol": rtol}
+        return {
+            "checked": True,
+            "passed": passed,
+            "message": message,
+            "shapes": shapes,
+            "analytic": analytic,
+            "numeric": numeric,
+            "eps": eps,
+            "atol": atol,
+            "rtol": rtol,
+        }
     return {"checked": False, "passed": None, "message": last_error or "no input copy small enough to check"}

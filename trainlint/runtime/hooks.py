@@ -37,7 +37,8 @@ _WEIGHTED = (nn.Linear, nn.Bilinear, nn.modules.conv._ConvNd)
 _DROP_OR_NORM = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm)
 # Layers that normalise what they are given (batch, layer, group, instance, RMS norms).
 _NORMS: Tuple[type, ...] = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm) + (
-    (nn.RMSNorm,) if hasattr(nn, "RMSNorm") else ())
+    (nn.RMSNorm,) if hasattr(nn, "RMSNorm") else ()
+)
 # Layers that pass their input on unchanged in kind (shape changes, dropout): seen through
 # when following where the model's input and each layer's output go.
 _PASS_THROUGH = (nn.Flatten, nn.Unflatten, nn.Identity, nn.modules.dropout._DropoutNd)
@@ -108,9 +109,16 @@ class ActInfo:
 
 
 class Tracer:
-    def __init__(self, sink: Sink, steps: int = 2, overfit: int = 0,
-                 options: Optional[Dict[str, Dict[str, Any]]] = None, mode: str = "api",
-                 eval_wait: int = 0, eval_wait_seconds: Optional[float] = None) -> None:
+    def __init__(
+        self,
+        sink: Sink,
+        steps: int = 2,
+        overfit: int = 0,
+        options: Optional[Dict[str, Dict[str, Any]]] = None,
+        mode: str = "api",
+        eval_wait: int = 0,
+        eval_wait_seconds: Optional[float] = None,
+    ) -> None:
         self.sink = sink
         self.overfit = overfit
         self.steps = overfit if overfit else steps
@@ -211,8 +219,13 @@ class Tracer:
         self.events += 1
         if self.events > _MAX_EVENTS:
             return
-        rec: Dict[str, Any] = {"kind": "event", "ev": ev, "seq": self.events, "step": self.total_steps,
-                               "backward": self.backward_count}
+        rec: Dict[str, Any] = {
+            "kind": "event",
+            "ev": ev,
+            "seq": self.events,
+            "step": self.total_steps,
+            "backward": self.backward_count,
+        }
         rec.update(data)
         self.emit(rec)
 
@@ -235,6 +248,7 @@ class Tracer:
         if self.mode == "child":
             self.emit({"kind": "stop_swallowed"})
             import sys
+
             for stream in (sys.stdout, sys.stderr):
                 try:
                     stream.flush()
@@ -338,12 +352,23 @@ class Tracer:
                 if pid not in self.hooked and p.requires_grad:
                     self.hooked.add(pid)
                     self._grad_handles.append(p.register_post_accumulate_grad_hook(self._grad_hook))
-        params = [{"name": self.pnames[id(p)][0], "requires_grad": bool(p.requires_grad),
-                   "site": sites.site_json(self.site_of(self.pmodule.get(id(p))))}
-                  for p in module.parameters()][:_MAX_PARAMS_REPORTED]
-        self.emit({"kind": "model", "model": label, "params": params,
-                   "site": sites.site_json(self.site_of(module)),
-                   "has_drop_or_norm": info.has_drop_or_norm})
+        params = [
+            {
+                "name": self.pnames[id(p)][0],
+                "requires_grad": bool(p.requires_grad),
+                "site": sites.site_json(self.site_of(self.pmodule.get(id(p)))),
+            }
+            for p in module.parameters()
+        ][:_MAX_PARAMS_REPORTED]
+        self.emit(
+            {
+                "kind": "model",
+                "model": label,
+                "params": params,
+                "site": sites.site_json(self.site_of(module)),
+                "has_drop_or_norm": info.has_drop_or_norm,
+            }
+        )
         return info
 
     def _grad_hook(self, param: torch.Tensor) -> None:
@@ -358,8 +383,13 @@ class Tracer:
         info = self.roots.get(mid) or self._register_root(module)
         grad = torch.is_grad_enabled()
         self.producer.clear()
-        self.current_pass = {"root": mid, "grad": grad, "training": module.training,
-                             "first": grad and mid not in self.first_train_pass, "order": 0}
+        self.current_pass = {
+            "root": mid,
+            "grad": grad,
+            "training": module.training,
+            "first": grad and mid not in self.first_train_pass,
+            "order": 0,
+        }
         replaced = None
         if self.overfit and grad and not self.loader_used:
             replaced = self._overfit_args(mid, args)
@@ -419,8 +449,15 @@ class Tracer:
             entry = probes.summary(t)
             entry["name"] = name
             tensors.append(entry)
-        self.emit({"kind": "input", "model": info.label, "site": sites.site_json(sites.user_site()),
-                   "tensors": tensors, "step": self.total_steps})
+        self.emit(
+            {
+                "kind": "input",
+                "model": info.label,
+                "site": sites.site_json(sites.user_site()),
+                "tensors": tensors,
+                "step": self.total_steps,
+            }
+        )
 
     def _leaf_post(self, module: nn.Module, output: Any) -> None:
         cur = self.current_pass
@@ -503,16 +540,24 @@ class Tracer:
             old = self.pending_passes.pop(0)
             self._count_pass(self.roots[old[0]], "eval_grad", old[2], True, old[3])
 
-    def _count_pass(self, info: RootInfo, kind: str, training: bool, has_graph: bool,
-                    site: Optional[sites.Site] = None) -> None:
+    def _count_pass(
+        self, info: RootInfo, kind: str, training: bool, has_graph: bool, site: Optional[sites.Site] = None
+    ) -> None:
         key = f"{kind}:{'train' if training else 'eval'}"
         if kind.startswith("eval"):
             self.eval_seen = True
         info.passes[key] = info.passes.get(key, 0) + 1
         if key not in info.first:
             info.first[key] = sites.site_json(site or sites.user_site())
-            self.emit({"kind": "passes", "model": info.label, "has_drop_or_norm": info.has_drop_or_norm,
-                       "passes": dict(info.passes), "first": dict(info.first)})
+            self.emit(
+                {
+                    "kind": "passes",
+                    "model": info.label,
+                    "has_drop_or_norm": info.has_drop_or_norm,
+                    "passes": dict(info.passes),
+                    "first": dict(info.first),
+                }
+            )
 
     def _classify_pending(self, loss: torch.Tensor) -> None:
         pending, self.pending_passes = self.pending_passes, []
@@ -552,17 +597,33 @@ class Tracer:
             info.param_index[id(p)] = i
             name, mod = self.pnames.get(id(p), (f"param[{i}]", ""))
             owner = self.pmodule.get(id(p))
-            entries.append({"i": i, "name": name, "module": mod, "shape": list(p.shape),
-                            "requires_grad": bool(p.requires_grad),
-                            "weighted": bool(owner is not None and isinstance(owner, _WEIGHTED) and p is getattr(owner, "weight", None)),
-                            "order": self.layer_order.get(id(p)),
-                            "site": sites.site_json(self.site_of(owner))})
+            entries.append(
+                {
+                    "i": i,
+                    "name": name,
+                    "module": mod,
+                    "shape": list(p.shape),
+                    "requires_grad": bool(p.requires_grad),
+                    "weighted": bool(
+                        owner is not None and isinstance(owner, _WEIGHTED) and p is getattr(owner, "weight", None)
+                    ),
+                    "order": self.layer_order.get(id(p)),
+                    "site": sites.site_json(self.site_of(owner)),
+                }
+            )
         held = {id(p) for p in params}
         for other in self.opts.values():
             held.update(other.param_index)
-        self.emit({"kind": "optimizer", "optimizer": info.index, "name": info.name,
-                   "site": sites.site_json(info.site), "lr": [_lr(g) for g in opt.param_groups],
-                   "params": entries})
+        self.emit(
+            {
+                "kind": "optimizer",
+                "optimizer": info.index,
+                "name": info.name,
+                "site": sites.site_json(info.site),
+                "lr": [_lr(g) for g in opt.param_groups],
+                "params": entries,
+            }
+        )
 
     def _step_pre(self, opt: Any, args: Any, kwargs: Any) -> None:
         if not self.active:
@@ -725,33 +786,55 @@ class Tracer:
             elif tag == "clip_norm":
                 clip_norms.append(probes.number(val))
         total = _total_norm([per[i].get("grad") for i in per])
-        self.emit({"kind": "step", "step": self.total_steps, "optimizer": info.index, "opt_step": info.steps,
-                   "backwards": backwards, "grad_total": probes.number(total) if total is not None else None,
-                   "lr": [_lr(g) for g in opt.param_groups], "params": list(per.values())[:_MAX_PARAMS_REPORTED],
-                   "stale": [s for s in stale if s["stale_norm"] != 0.0], "checked_clear": fresh + sum(1 for s in stale if s["stale_norm"] == 0.0),
-                   "losses": losses, "clip_norms": clip_norms})
+        self.emit(
+            {
+                "kind": "step",
+                "step": self.total_steps,
+                "optimizer": info.index,
+                "opt_step": info.steps,
+                "backwards": backwards,
+                "grad_total": probes.number(total) if total is not None else None,
+                "lr": [_lr(g) for g in opt.param_groups],
+                "params": list(per.values())[:_MAX_PARAMS_REPORTED],
+                "stale": [s for s in stale if s["stale_norm"] != 0.0],
+                "checked_clear": fresh + sum(1 for s in stale if s["stale_norm"] == 0.0),
+                "losses": losses,
+                "clip_norms": clip_norms,
+            }
+        )
         if acts:
-            self._emit_activations(acts, flat[len(flat) - len(acts):])
+            self._emit_activations(acts, flat[len(flat) - len(acts) :])
         if not self.nonfinite_reported:
             self._find_nonfinite_params(info, trainable, per)
 
-    def _find_nonfinite_params(self, info: OptInfo, trainable: List[torch.Tensor], per: Dict[int, Dict[str, Any]]) -> None:
+    def _find_nonfinite_params(
+        self, info: OptInfo, trainable: List[torch.Tensor], per: Dict[int, Dict[str, Any]]
+    ) -> None:
         for where in ("grad", "delta"):
             for i, p in enumerate(trainable):
                 v = per[i].get(where)
                 if isinstance(v, str):
                     name, _ = self.pnames.get(id(p), (f"param[{i}]", ""))
                     owner = self.pmodule.get(id(p))
-                    self._nonfinite("gradient" if where == "grad" else "parameter after step", name,
-                                    self.site_of(owner) if owner is not None else None, value=v)
+                    self._nonfinite(
+                        "gradient" if where == "grad" else "parameter after step",
+                        name,
+                        self.site_of(owner) if owner is not None else None,
+                        value=v,
+                    )
                     return
 
     def _nonfinite(self, where: str, name: str, site: Optional[sites.Site], **extra: Any) -> None:
         if self.nonfinite_reported:
             return
         self.nonfinite_reported = True
-        rec = {"kind": "nonfinite", "where": where, "name": name, "site": sites.site_json(site),
-               "step": self.total_steps}
+        rec = {
+            "kind": "nonfinite",
+            "where": where,
+            "name": name,
+            "site": sites.site_json(site),
+            "step": self.total_steps,
+        }
         rec.update(extra)
         self.emit(rec)
 
@@ -773,11 +856,21 @@ class Tracer:
             if tag == "finite":
                 if not math.isfinite(val) and not self.nonfinite_reported:
                     mod = self._module_by_id(key[1])
-                    self._nonfinite("module output", self.names.get(key[1], "?"),
-                                    self.site_of(mod) if mod is not None else None, step=key[2])
+                    self._nonfinite(
+                        "module output",
+                        self.names.get(key[1], "?"),
+                        self.site_of(mod) if mod is not None else None,
+                        step=key[2],
+                    )
             elif tag == "act_std":
-                self.emit({"kind": "act_std", "module": self.names.get(key[1], "?"), "order": key[2],
-                           "std": probes.number(val)})
+                self.emit(
+                    {
+                        "kind": "act_std",
+                        "module": self.names.get(key[1], "?"),
+                        "order": key[2],
+                        "std": probes.number(val),
+                    }
+                )
             elif tag == "loss_value":
                 if not self.nonfinite_reported and isinstance(probes.number(val), str):
                     self._nonfinite("loss", key[1], (key[2], key[3]), value=probes.number(val), step=key[4])
@@ -829,11 +922,18 @@ class Tracer:
             return
         out = []
         for info, v in zip(layers, values):
-            entry: Dict[str, Any] = {"name": info.name, "kind": info.kind, "site": sites.site_json(info.site),
-                                     "calls": info.calls}
+            entry: Dict[str, Any] = {
+                "name": info.name,
+                "kind": info.kind,
+                "site": sites.site_json(info.site),
+                "calls": info.calls,
+            }
             if info.kind == "relu":
-                entry.update(dead_fraction=probes.number(v), samples=info.samples,
-                             units=int(info.active_counts.numel()) if info.active_counts is not None else 0)
+                entry.update(
+                    dead_fraction=probes.number(v),
+                    samples=info.samples,
+                    units=int(info.active_counts.numel()) if info.active_counts is not None else 0,
+                )
             else:
                 entry.update(saturated_fraction=probes.number(v))
             out.append(entry)
@@ -873,15 +973,22 @@ class Tracer:
     def _before_backward_body(self, loss: torch.Tensor) -> None:
         site = sites.user_site()
         scaled = self.scaled.get(id(loss))
-        self.event("backward", site=sites.site_json(site), grad_fn=loss.grad_fn is not None,
-                   requires_grad=bool(loss.requires_grad), is_leaf=bool(loss.is_leaf),
-                   grad_enabled=torch.is_grad_enabled(), inference=torch.is_inference_mode_enabled(),
-                   scaled=scaled is not None)
+        self.event(
+            "backward",
+            site=sites.site_json(site),
+            grad_fn=loss.grad_fn is not None,
+            requires_grad=bool(loss.requires_grad),
+            is_leaf=bool(loss.is_leaf),
+            grad_enabled=torch.is_grad_enabled(),
+            inference=torch.is_inference_mode_enabled(),
+            scaled=scaled is not None,
+        )
         value = scaled if isinstance(scaled, torch.Tensor) else loss
         if value.numel() >= 1 and value.is_floating_point():
-            self.deferred.add(("loss_value", "backward", site[0] if site else "", site[1] if site else 0,
-                               self.total_steps + 1),
-                              value.detach().float().mean())
+            self.deferred.add(
+                ("loss_value", "backward", site[0] if site else "", site[1] if site else 0, self.total_steps + 1),
+                value.detach().float().mean(),
+            )
         if loss.grad_fn is not None:
             self._classify_pending(loss)
         if not self.opts and not self.opt_site_count():
@@ -898,9 +1005,15 @@ class Tracer:
         self.no_step_reported = True
         params, before = snap
         deltas = probes.read([(p.detach() - b).norm() for p, b in zip(params, before)]) if params else []
-        self.emit({"kind": "no_step", "backwards": self.backward_count, "params": len(params),
-                   "changed": sum(1 for d in deltas if d != 0.0),
-                   "max_delta": probes.number(max(deltas)) if deltas else 0.0})
+        self.emit(
+            {
+                "kind": "no_step",
+                "backwards": self.backward_count,
+                "params": len(params),
+                "changed": sum(1 for d in deltas if d != 0.0),
+                "max_delta": probes.number(max(deltas)) if deltas else 0.0,
+            }
+        )
 
     def _manual_update(self, loss: torch.Tensor, site: Optional[sites.Site]) -> None:
         """No optimizer: find the trained leaves from the graph and watch them between passes."""
@@ -909,8 +1022,12 @@ class Tracer:
             self.emit({"kind": "manual", "backward": self.backward_count, "leaves": 0, "site": sites.site_json(site)})
             return
         prev = self.manual_prev
-        record: Dict[str, Any] = {"kind": "manual", "backward": self.backward_count, "leaves": len(leaves),
-                                  "site": sites.site_json(site)}
+        record: Dict[str, Any] = {
+            "kind": "manual",
+            "backward": self.backward_count,
+            "leaves": len(leaves),
+            "site": sites.site_json(site),
+        }
         vals: List[torch.Tensor] = []
         if prev is not None:
             p_leaves, p_values, p_grads = prev
@@ -944,7 +1061,11 @@ class Tracer:
         prev = self.manual_prev
         if prev is not None and not self.opts:
             leaves, values, _ = prev
-            self.manual_prev = (leaves, values, [leaf.grad.detach().clone() if leaf.grad is not None else None for leaf in leaves])
+            self.manual_prev = (
+                leaves,
+                values,
+                [leaf.grad.detach().clone() if leaf.grad is not None else None for leaf in leaves],
+            )
 
     # ------------------------------------------------------------------ stop / finish
     def stop(self, reason: str) -> None:
@@ -952,8 +1073,12 @@ class Tracer:
             return
         self._guarded("finish", self.finish)
         self.stopped = True
-        rec: Dict[str, Any] = {"kind": "stop", "reason": reason, "steps": self.total_steps,
-                               "backwards": self.backward_count}
+        rec: Dict[str, Any] = {
+            "kind": "stop",
+            "reason": reason,
+            "steps": self.total_steps,
+            "backwards": self.backward_count,
+        }
         if self.waiting:
             rec.update(waited_steps=self.wait_steps, eval_seen=self.eval_seen)
         self.emit(rec)
@@ -983,8 +1108,15 @@ class Tracer:
                 self._emit_activations()
             for info in self.roots.values():
                 if info.passes:
-                    self.emit({"kind": "passes", "model": info.label, "has_drop_or_norm": info.has_drop_or_norm,
-                               "passes": dict(info.passes), "first": dict(info.first)})
+                    self.emit(
+                        {
+                            "kind": "passes",
+                            "model": info.label,
+                            "has_drop_or_norm": info.has_drop_or_norm,
+                            "passes": dict(info.passes),
+                            "first": dict(info.first),
+                        }
+                    )
             self._check_functions()
         finally:
             self.active = was

@@ -115,7 +115,13 @@ def summary(t: torch.Tensor) -> Dict[str, Any]:
         all_finite = finite.all()
         # Statistics of the finite part, so one NaN does not hide the scale of the rest.
         safe = torch.where(finite, x, torch.zeros((), dtype=x.dtype, device=x.device))
-        vals = [all_finite.float(), safe.min(), safe.max(), safe.mean(), safe.std() if x.numel() > 1 else x.new_zeros(())]
+        vals = [
+            all_finite.float(),
+            safe.min(),
+            safe.max(),
+            safe.mean(),
+            safe.std() if x.numel() > 1 else x.new_zeros(()),
+        ]
         fin, mn, mx, mean, std = read(vals)
         out.update(finite=bool(fin), min=number(mn), max=number(mx), mean=number(mean), std=number(std))
     elif x.dtype in _INT_DTYPES or x.dtype == torch.bool:
@@ -128,8 +134,9 @@ def class_targets_ok(target: torch.Tensor) -> bool:
     return target.dtype in _INT_DTYPES
 
 
-def loss_stats(fn: str, inp: torch.Tensor, target: Optional[torch.Tensor], full: bool,
-               ignore_index: int = -100) -> Dict[str, Any]:
+def loss_stats(
+    fn: str, inp: torch.Tensor, target: Optional[torch.Tensor], full: bool, ignore_index: int = -100
+) -> Dict[str, Any]:
     """What a loss function was fed: the evidence for the TL2xx verdicts and TL910/TL911.
 
     `full` adds the costlier numbers (distinct target values, ordering) used on first calls.
@@ -167,17 +174,28 @@ def loss_stats(fn: str, inp: torch.Tensor, target: Optional[torch.Tensor], full:
         if full and t.dim() >= 1 and t.numel() > 1:
             flat = t.reshape(-1)
             keys += ["t_sorted", "t_distinct"]
-            vals += [(flat[1:] >= flat[:-1]).all().float(), torch.unique(flat).numel() * flat.new_ones((), dtype=torch.float32)]
+            vals += [
+                (flat[1:] >= flat[:-1]).all().float(),
+                torch.unique(flat).numel() * flat.new_ones((), dtype=torch.float32),
+            ]
     stats = dict(zip(keys, read(vals)))
     if "in_min" in stats:
-        out["input"].update(finite=bool(stats["in_finite"]), min=number(stats["in_min"]),
-                            max=number(stats["in_max"]), mean=number(stats["in_mean"]))
+        out["input"].update(
+            finite=bool(stats["in_finite"]),
+            min=number(stats["in_min"]),
+            max=number(stats["in_max"]),
+            mean=number(stats["in_mean"]),
+        )
     if "row_sum_min" in stats:
         out["rows"] = {k: number(stats[k]) for k in ("row_sum_min", "row_sum_max", "lse_min", "lse_max")}
     if "t_min" in stats and "target" in out:
         tgt = out["target"]
         tgt.update(min=number(stats["t_min"]), max=number(stats["t_max"]))
-        tgt["integer"] = bool(class_targets_ok(t)) if t is not None and not t.is_floating_point() else bool(stats.get("t_integer", 0.0))
+        tgt["integer"] = (
+            bool(class_targets_ok(t))
+            if t is not None and not t.is_floating_point()
+            else bool(stats.get("t_integer", 0.0))
+        )
         if "t_min_valid" in stats:
             tgt["min_valid"] = number(stats["t_min_valid"])
         elif class_targets_ok(t) if t is not None else False:

@@ -57,8 +57,9 @@ def _one(d: Diagnostic) -> List[str]:
 def render_text(report: "TraceReport") -> str:
     lines: List[str] = []
     ev = report.evidence
-    outcome = _OUTCOMES.get(report.outcome, report.outcome).format(done=report.steps_completed,
-                                                                    steps=report.steps_requested)
+    outcome = _OUTCOMES.get(report.outcome, report.outcome).format(
+        done=report.steps_completed, steps=report.steps_requested
+    )
     stop = ev.stop or {}
     if stop.get("reason") == "no-optimizer-step":
         outcome = f"stopped after {stop.get('backwards')} backward passes without any optimizer step"
@@ -78,7 +79,9 @@ def render_text(report: "TraceReport") -> str:
     summary = f"{report.steps_completed} optimizer step(s), {ev.backwards} backward pass(es)"
     if losses:
         summary += f", loss {fmt(losses[0])} -> {fmt(losses[-1])}"
-    counts = ", ".join(f"{len(report.by_status(s))} {s.value}" for s in (Status.CONFIRMED, Status.UNVERIFIED, Status.REFUTED))
+    counts = ", ".join(
+        f"{len(report.by_status(s))} {s.value}" for s in (Status.CONFIRMED, Status.UNVERIFIED, Status.REFUTED)
+    )
     lines.append(f"{summary}; {counts}")
     for note in report.all_notes():
         lines.append(f"note: {note}")

@@ -68,9 +68,13 @@ class TraceReport:
         ev = self.evidence
         losses = [v for s in ev.steps for v in s.get("losses", [])]
         out: Dict[str, Any] = {
-            "target": self.target, "outcome": self.outcome, "steps_requested": self.steps_requested,
-            "steps_completed": self.steps_completed, "backward_passes": ev.backwards,
-            "duration_s": round(ev.duration, 3), "losses": losses[:50],
+            "target": self.target,
+            "outcome": self.outcome,
+            "steps_requested": self.steps_requested,
+            "steps_completed": self.steps_completed,
+            "backward_passes": ev.backwards,
+            "duration_s": round(ev.duration, 3),
+            "losses": losses[:50],
         }
         if ev.returncode is not None:
             out["returncode"] = ev.returncode
@@ -97,9 +101,15 @@ class TraceReport:
         except ImportError:  # the static side is not installed: same contract, built here
             from trainlint import __version__
 
-            body = {"version": __version__, "diagnostics": [d.to_json() for d in self.diagnostics],
-                    "summary": {"files": self.files, "diagnostics": len(self.diagnostics),
-                                "errors": sum(1 for d in self.diagnostics if d.severity.value == "error")}}
+            body = {
+                "version": __version__,
+                "diagnostics": [d.to_json() for d in self.diagnostics],
+                "summary": {
+                    "files": self.files,
+                    "diagnostics": len(self.diagnostics),
+                    "errors": sum(1 for d in self.diagnostics if d.severity.value == "error"),
+                },
+            }
         body["summary"]["by_status"] = {s.value: len(self.by_status(s)) for s in ORDER}
         body["trace"] = self.run_summary()
         return body
@@ -115,8 +125,15 @@ class TraceReport:
         return render_text(self)
 
 
-def merge(static: Iterable[Diagnostic], evidence: Evidence, script: Optional[str], settings: Any = None,
-          steps: int = 2, timeout: float = 300.0, enabled: Optional[Set[str]] = None) -> List[Diagnostic]:
+def merge(
+    static: Iterable[Diagnostic],
+    evidence: Evidence,
+    script: Optional[str],
+    settings: Any = None,
+    steps: int = 2,
+    timeout: float = 300.0,
+    enabled: Optional[Set[str]] = None,
+) -> List[Diagnostic]:
     """Static findings with their verdicts, then the runtime-only findings, filtered by `enabled`."""
     c = Ctx(evidence, script, settings)
     out: List[Diagnostic] = []

@@ -76,8 +76,13 @@ def _kill_group(pgid: int, sig: int = signal.SIGKILL) -> None:
         pass
 
 
-def _reader(fd: int, evidence: Evidence, on_record: Optional[Callable[[Dict[str, Any]], None]],
-            done: threading.Event, last_end: List[float]) -> None:
+def _reader(
+    fd: int,
+    evidence: Evidence,
+    on_record: Optional[Callable[[Dict[str, Any]], None]],
+    done: threading.Event,
+    last_end: List[float],
+) -> None:
     buf = b""
     with os.fdopen(fd, "rb", buffering=0) as pipe:
         while True:
@@ -105,9 +110,14 @@ def _reader(fd: int, evidence: Evidence, on_record: Optional[Callable[[Dict[str,
     done.set()
 
 
-def run_child(target: Target, config: Dict[str, Any], timeout: float,
-              on_record: Optional[Callable[[Dict[str, Any]], None]] = None,
-              stdout: Optional[IO[Any]] = None, stderr: Optional[IO[Any]] = None) -> Evidence:
+def run_child(
+    target: Target,
+    config: Dict[str, Any],
+    timeout: float,
+    on_record: Optional[Callable[[Dict[str, Any]], None]] = None,
+    stdout: Optional[IO[Any]] = None,
+    stderr: Optional[IO[Any]] = None,
+) -> Evidence:
     """Run `target` under the tracer; returns whatever evidence arrived, however it ended."""
     evidence = Evidence()
     cfg = dict(config, script=target.script, module=target.module, argv=list(target.argv))
@@ -123,7 +133,9 @@ def run_child(target: Target, config: Dict[str, Any], timeout: float,
     try:
         proc = subprocess.Popen(
             [sys.executable, "-c", _BOOTSTRAP],
-            pass_fds=(write_fd,), start_new_session=True, env=env,
+            pass_fds=(write_fd,),
+            start_new_session=True,
+            env=env,
             stdout=out_fd if out_fd is not None else subprocess.PIPE,
             stderr=err_fd if err_fd is not None else subprocess.PIPE,
         )

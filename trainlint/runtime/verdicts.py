@@ -18,8 +18,10 @@ VerdictFn = Callable[[Ctx, Diagnostic], Optional[Verdict]]
 VERDICTS: Dict[str, VerdictFn] = {}
 
 # Rules with no runtime check: left `unverified`, saying so.
-NO_RUNTIME_CHECK = {"TL207": "softmax's default dim is a matter of code, not of values",
-                    "TL604": "the tracer does not follow Python accumulators across iterations"}
+NO_RUNTIME_CHECK = {
+    "TL207": "softmax's default dim is a matter of code, not of values",
+    "TL604": "the tracer does not follow Python accumulators across iterations",
+}
 # Rules whose bug typically makes torch raise at the reported line: the error confirms them.
 CONFIRMED_BY_CRASH = {"TL108", "TL203", "TL205", "TL601", "TL602", "TL603"}
 # Rules judged on an evaluation pass: when one is suspected and no evaluation ran within the
@@ -29,13 +31,26 @@ NEEDS_EVAL_PASS = {"TL403", "TL404", "TL405"}
 EVAL_WAIT_STEPS = 200
 PROBABILITY_MAKERS = {"Softmax", "Softmin", "Sigmoid", "LogSoftmax"}
 SECOND_ORDER = {"LBFGS"}
-SQUASHERS = {"ReLU", "ReLU6", "Sigmoid", "Tanh", "Softmax", "Hardtanh", "Hardsigmoid", "Softplus", "ELU", "GELU", "SiLU"}
+SQUASHERS = {
+    "ReLU",
+    "ReLU6",
+    "Sigmoid",
+    "Tanh",
+    "Softmax",
+    "Hardtanh",
+    "Hardsigmoid",
+    "Softplus",
+    "ELU",
+    "GELU",
+    "SiLU",
+}
 
 
 def verdict(code: str) -> Callable[[VerdictFn], VerdictFn]:
     def deco(fn: VerdictFn) -> VerdictFn:
         VERDICTS[code] = fn
         return fn
+
     return deco
 
 
@@ -72,27 +87,40 @@ def missing_zero_grad(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
             name, where = _param_name(c, s, st.get("i", -1))
             return confirmed(
                 observed=f"before the backward of step {s['opt_step']}, `{name}.grad` still held the previous "
-                         f"step's gradient (norm {fmt(st.get('stale_norm'))}); backward added the new one "
-                         f"(norm {fmt(st.get('new_norm'))}) to it, so step {s['opt_step']} used their sum",
+                f"step's gradient (norm {fmt(st.get('stale_norm'))}); backward added the new one "
+                f"(norm {fmt(st.get('new_norm'))}) to it, so step {s['opt_step']} used their sum",
                 expected="`.grad` cleared (None or zero) before each step's backward",
-                step=s["opt_step"], parameter=name, stale_grad_norm=st.get("stale_norm"),
-                new_grad_norm=st.get("new_norm"), where=where)
+                step=s["opt_step"],
+                parameter=name,
+                stale_grad_norm=st.get("stale_norm"),
+                new_grad_norm=st.get("new_norm"),
+                where=where,
+            )
     manual = [m for m in c.ev.manual if m.get("backward", 0) >= 2 and num(m.get("stale_grad_norm"), 0.0) > 0]
     if manual:
         m = manual[0]
-        return confirmed(observed=f"before backward #{m['backward']}, {m.get('stale_grads')} trained tensor(s) still "
-                                  f"held a gradient (largest norm {fmt(m.get('stale_grad_norm'))}) from the previous pass",
-                         expected="gradients cleared between updates", backward=m["backward"], where=c.where(m.get("site")))
+        return confirmed(
+            observed=f"before backward #{m['backward']}, {m.get('stale_grads')} trained tensor(s) still "
+            f"held a gradient (largest norm {fmt(m.get('stale_grad_norm'))}) from the previous pass",
+            expected="gradients cleared between updates",
+            backward=m["backward"],
+            where=c.where(m.get("site")),
+        )
     cleared = [s for s in c.ev.steps if s.get("checked_clear", 0) > 0]
     if cleared:
         s = cleared[0]
-        return refuted(observed=f"before the backward of step {s['opt_step']}, the gradients of "
-                                f"{s['checked_clear']} sampled parameter(s) had been cleared",
-                       expected="stale gradients from the previous step (not seen)", step=s["opt_step"])
+        return refuted(
+            observed=f"before the backward of step {s['opt_step']}, the gradients of "
+            f"{s['checked_clear']} sampled parameter(s) had been cleared",
+            expected="stale gradients from the previous step (not seen)",
+            step=s["opt_step"],
+        )
     clean = [m for m in c.ev.manual if m.get("backward", 0) >= 2 and m.get("stale_grad_norm") == 0.0]
     if clean:
-        return refuted(observed=f"before backward #{clean[0]['backward']} every trained tensor's gradient was cleared",
-                       backward=clean[0]["backward"])
+        return refuted(
+            observed=f"before backward #{clean[0]['backward']} every trained tensor's gradient was cleared",
+            backward=clean[0]["backward"],
+        )
     return None
 
 
@@ -113,14 +141,19 @@ def zero_grad_before_step(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
             z = next((e for e in zero_events if e.get("step") == s["step"] - 1), None)
             return confirmed(
                 observed=f"at step {s['opt_step']} all {n} gradients were zero or None when `step()` ran, although "
-                         f"backward had run ({received} parameter(s) received a gradient)",
-                expected="the gradients of the preceding backward", step=s["opt_step"],
-                where=c.where(z.get("site")) if z else None)
+                f"backward had run ({received} parameter(s) received a gradient)",
+                expected="the gradients of the preceding backward",
+                step=s["opt_step"],
+                where=c.where(z.get("site")) if z else None,
+            )
     for s in c.ev.steps:
         n, nonzero, _ = _grad_state(s)
         if nonzero:
-            return refuted(observed=f"at step {s['opt_step']}, {nonzero} of {n} parameters had non-zero gradients "
-                                    f"when `step()` ran (total norm {fmt(s.get('grad_total'))})", step=s["opt_step"])
+            return refuted(
+                observed=f"at step {s['opt_step']}, {nonzero} of {n} parameters had non-zero gradients "
+                f"when `step()` ran (total norm {fmt(s.get('grad_total'))})",
+                step=s["opt_step"],
+            )
     return None
 
 
@@ -129,27 +162,40 @@ def missing_optimizer_step(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     ns = c.ev.no_step
     if ns is not None and not c.ev.steps:
         if ns.get("changed", 0) == 0:
-            return confirmed(observed=f"{ns['backwards']} backward passes ran, `optimizer.step()` never did, and none of "
-                                      f"the {ns.get('params')} parameters changed",
-                             expected="parameters updated after backward", backwards=ns["backwards"])
-        return refuted(observed=f"no optimizer step ran, but {ns['changed']} parameter(s) changed "
-                                f"(largest change {fmt(ns.get('max_delta'))})")
+            return confirmed(
+                observed=f"{ns['backwards']} backward passes ran, `optimizer.step()` never did, and none of "
+                f"the {ns.get('params')} parameters changed",
+                expected="parameters updated after backward",
+                backwards=ns["backwards"],
+            )
+        return refuted(
+            observed=f"no optimizer step ran, but {ns['changed']} parameter(s) changed "
+            f"(largest change {fmt(ns.get('max_delta'))})"
+        )
     moved = [s for s in c.ev.steps if any(num(p.get("delta"), 0.0) > 0 for p in s.get("params", []))]
     if moved:
         s = moved[0]
-        return refuted(observed=f"`step()` ran {len(c.ev.steps)} time(s); at step {s['opt_step']} "
-                                f"{sum(1 for p in s['params'] if num(p.get('delta'), 0.0) > 0)} parameter(s) changed",
-                       step=s["opt_step"])
+        return refuted(
+            observed=f"`step()` ran {len(c.ev.steps)} time(s); at step {s['opt_step']} "
+            f"{sum(1 for p in s['params'] if num(p.get('delta'), 0.0) > 0)} parameter(s) changed",
+            step=s["opt_step"],
+        )
     pairs = [m for m in c.ev.manual if "delta_norm" in m]
     if pairs:
         if all(m.get("delta_norm") == 0.0 for m in pairs):
-            return confirmed(observed=f"between {len(pairs) + 1} backward passes the trained tensors never changed",
-                             expected="an update after each backward")
-        return refuted(observed=f"the trained tensors changed between backward passes (update norm "
-                                f"{fmt(pairs[0].get('delta_norm'))}): they are updated by hand")
+            return confirmed(
+                observed=f"between {len(pairs) + 1} backward passes the trained tensors never changed",
+                expected="an update after each backward",
+            )
+        return refuted(
+            observed=f"the trained tensors changed between backward passes (update norm "
+            f"{fmt(pairs[0].get('delta_norm'))}): they are updated by hand"
+        )
     if c.ev.steps:
-        return confirmed(observed=f"`step()` ran {len(c.ev.steps)} time(s) but no parameter changed",
-                         expected="parameters updated by the optimizer")
+        return confirmed(
+            observed=f"`step()` ran {len(c.ev.steps)} time(s) but no parameter changed",
+            expected="parameters updated by the optimizer",
+        )
     return None
 
 
@@ -161,13 +207,18 @@ def missing_backward(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     with_grad = [s for s in c.ev.steps if any(p.get("grad") is not None for p in s.get("params", []))]
     if backwards == 0 and not with_grad:
         s = c.ev.steps[0]
-        return confirmed(observed=f"`step()` ran {len(c.ev.steps)} time(s) with every `.grad` None "
-                                  f"({len(s.get('params', []))} parameters); no `backward()` ran",
-                         expected="gradients from a backward pass before each step", steps=len(c.ev.steps))
+        return confirmed(
+            observed=f"`step()` ran {len(c.ev.steps)} time(s) with every `.grad` None "
+            f"({len(s.get('params', []))} parameters); no `backward()` ran",
+            expected="gradients from a backward pass before each step",
+            steps=len(c.ev.steps),
+        )
     s = with_grad[0] if with_grad else c.ev.steps[0]
-    return refuted(observed=f"`backward()` ran {backwards} time(s); step {s['opt_step']} saw gradients for "
-                            f"{sum(1 for p in s.get('params', []) if p.get('grad') is not None)} parameter(s)",
-                   step=s["opt_step"])
+    return refuted(
+        observed=f"`backward()` ran {backwards} time(s); step {s['opt_step']} saw gradients for "
+        f"{sum(1 for p in s.get('params', []) if p.get('grad') is not None)} parameter(s)",
+        step=s["opt_step"],
+    )
 
 
 @verdict("TL105")
@@ -178,13 +229,18 @@ def scheduler_before_optimizer_step(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     early = [e for e in events if e.get("since", 1) == 0]
     if early:
         e = early[0]
-        return confirmed(observed=f"`{e.get('scheduler')}.step()` ran when its optimizer had made no step since the "
-                                  f"scheduler's previous step (optimizer steps so far: {e.get('opt_steps')})",
-                         expected="`optimizer.step()` before each `scheduler.step()`", where=c.where(e.get("site")),
-                         optimizer_steps=e.get("opt_steps"))
+        return confirmed(
+            observed=f"`{e.get('scheduler')}.step()` ran when its optimizer had made no step since the "
+            f"scheduler's previous step (optimizer steps so far: {e.get('opt_steps')})",
+            expected="`optimizer.step()` before each `scheduler.step()`",
+            where=c.where(e.get("site")),
+            optimizer_steps=e.get("opt_steps"),
+        )
     e = events[0]
-    return refuted(observed=f"each of {len(events)} `scheduler.step()` call(s) came after an optimizer step",
-                   where=c.where(e.get("site")))
+    return refuted(
+        observed=f"each of {len(events)} `scheduler.step()` call(s) came after an optimizer step",
+        where=c.where(e.get("site")),
+    )
 
 
 def _placement(c: Ctx, event: Dict[str, Any]) -> str:
@@ -212,20 +268,40 @@ def clip_grad_misplaced(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
         if place != "between":
             text = "before `backward()`" if place == "before-backward" else "after `optimizer.step()`"
             extra = ""
-            if s is not None and e.get("fn") == "clip_grad_norm_" and finite(s.get("grad_total")) and finite(e.get("limit")):
+            if (
+                s is not None
+                and e.get("fn") == "clip_grad_norm_"
+                and finite(s.get("grad_total"))
+                and finite(e.get("limit"))
+            ):
                 extra = f"; the next step saw gradient norm {fmt(s['grad_total'])} (max_norm {fmt(e['limit'])})"
-            return confirmed(observed=f"`{e.get('fn')}` ran {text}{extra}", expected="clipping between backward and step",
-                             where=c.where(e.get("site")), grad_norm_at_step=s.get("grad_total") if s else None,
-                             limit=e.get("limit"))
-        if s is not None and e.get("fn") == "clip_grad_norm_" and finite(s.get("grad_total")) and finite(e.get("limit")):
+            return confirmed(
+                observed=f"`{e.get('fn')}` ran {text}{extra}",
+                expected="clipping between backward and step",
+                where=c.where(e.get("site")),
+                grad_norm_at_step=s.get("grad_total") if s else None,
+                limit=e.get("limit"),
+            )
+        if (
+            s is not None
+            and e.get("fn") == "clip_grad_norm_"
+            and finite(s.get("grad_total"))
+            and finite(e.get("limit"))
+        ):
             if s["grad_total"] > e["limit"] * (1 + tol):
-                return confirmed(observed=f"step {s['opt_step']} saw gradient norm {fmt(s['grad_total'])} above "
-                                          f"max_norm {fmt(e['limit'])}", expected=f"norm <= {fmt(e['limit'])}",
-                                 where=c.where(e.get("site")), step=s["opt_step"])
+                return confirmed(
+                    observed=f"step {s['opt_step']} saw gradient norm {fmt(s['grad_total'])} above "
+                    f"max_norm {fmt(e['limit'])}",
+                    expected=f"norm <= {fmt(e['limit'])}",
+                    where=c.where(e.get("site")),
+                    step=s["opt_step"],
+                )
     e = clips[0]
     s = c.step_after(e)
     norm = f" and step {s['opt_step']} saw gradient norm {fmt(s.get('grad_total'))}" if s else ""
-    return refuted(observed=f"`{e.get('fn')}` ran between `backward()` and `step()`{norm}", where=c.where(e.get("site")))
+    return refuted(
+        observed=f"`{e.get('fn')}` ran between `backward()` and `step()`{norm}", where=c.where(e.get("site"))
+    )
 
 
 def _scaler_kind(c: Ctx, d: Diagnostic) -> str:
@@ -250,8 +326,9 @@ def grad_scaler_misuse(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     every = c.ev.events_of("scaler")
     scaler = [e for e in every if e.get("enabled", True)]
     if every and not scaler:
-        return unverified("the GradScaler is disabled in this run (enabled=False, e.g. no GPU), so its recipe "
-                          "has no effect here")
+        return unverified(
+            "the GradScaler is disabled in this run (enabled=False, e.g. no GPU), so its recipe has no effect here"
+        )
     if not scaler:
         return None
     kind = _scaler_kind(c, d)
@@ -259,11 +336,16 @@ def grad_scaler_misuse(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     updates = [e for e in scaler if e.get("method") == "update"]
     if kind == "update":
         if updates:
-            return refuted(observed=f"`scaler.update()` ran {len(updates)} time(s) (scale {fmt(updates[-1].get('scale'))})")
+            return refuted(
+                observed=f"`scaler.update()` ran {len(updates)} time(s) (scale {fmt(updates[-1].get('scale'))})"
+            )
         if len(steps) >= 2:
-            return confirmed(observed=f"`scaler.step()` ran {len(steps)} times and `scaler.update()` never did, so the "
-                                      "loss scale cannot adapt", expected="`scaler.update()` after each `scaler.step()`",
-                             where=c.where(steps[0].get("site")))
+            return confirmed(
+                observed=f"`scaler.step()` ran {len(steps)} times and `scaler.update()` never did, so the "
+                "loss scale cannot adapt",
+                expected="`scaler.update()` after each `scaler.step()`",
+                where=c.where(steps[0].get("site")),
+            )
         return None
     if kind == "clip":
         clips = c.prefer(d, c.ev.events_of("clip"), lambda e: e.get("site"))
@@ -276,19 +358,25 @@ def grad_scaler_misuse(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
             if not unscaled:
                 s = c.step_after(clip)
                 norms = s.get("clip_norms") if s else None
-                return confirmed(observed="gradients were clipped while still multiplied by the loss scale "
-                                          f"(no `scaler.unscale_()` since the backward; norm seen by the clip: "
-                                          f"{fmt(norms[0]) if norms else '?'})",
-                                 expected="`scaler.unscale_(optimizer)` before clipping", where=c.where(clip.get("site")))
+                return confirmed(
+                    observed="gradients were clipped while still multiplied by the loss scale "
+                    f"(no `scaler.unscale_()` since the backward; norm seen by the clip: "
+                    f"{fmt(norms[0]) if norms else '?'})",
+                    expected="`scaler.unscale_(optimizer)` before clipping",
+                    where=c.where(clip.get("site")),
+                )
         return refuted(observed=f"`scaler.unscale_()` ran before each of {len(clips)} clip call(s)")
     backwards = c.ev.events_of("backward")
     if not backwards or not steps:
         return None
     plain = [e for e in backwards if not e.get("scaled")]
     if plain:
-        return confirmed(observed=f"{len(plain)} of {len(backwards)} backward pass(es) ran on a loss that did not come "
-                                  "from `scaler.scale()` while `scaler.step()` unscaled the gradients",
-                         expected="`scaler.scale(loss).backward()`", where=c.where(plain[0].get("site")))
+        return confirmed(
+            observed=f"{len(plain)} of {len(backwards)} backward pass(es) ran on a loss that did not come "
+            "from `scaler.scale()` while `scaler.step()` unscaled the gradients",
+            expected="`scaler.scale(loss).backward()`",
+            where=c.where(plain[0].get("site")),
+        )
     return refuted(observed=f"all {len(backwards)} backward pass(es) ran on `scaler.scale(loss)`")
 
 
@@ -299,16 +387,28 @@ def backward_under_no_grad(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     if dead:
         e = dead[0]
         mode = "with gradients disabled" if not e.get("grad_enabled") else "from a forward pass run under no_grad"
-        return confirmed(observed=f"the tensor passed to `backward()` had no grad_fn and did not require grad "
-                                  f"(computed {mode})", expected="a loss with a grad_fn", where=c.where(e.get("site")))
-    no_grad_forward = [p for p in c.ev.passes.values() if any(k.startswith("eval_no_grad") for k in p.get("passes", {}))
-                       and not any(k.startswith("train") for k in p.get("passes", {}))]
+        return confirmed(
+            observed=f"the tensor passed to `backward()` had no grad_fn and did not require grad (computed {mode})",
+            expected="a loss with a grad_fn",
+            where=c.where(e.get("site")),
+        )
+    no_grad_forward = [
+        p
+        for p in c.ev.passes.values()
+        if any(k.startswith("eval_no_grad") for k in p.get("passes", {}))
+        and not any(k.startswith("train") for k in p.get("passes", {}))
+    ]
     if no_grad_forward and backwards:
-        return confirmed(observed=f"model `{no_grad_forward[0]['model']}` only ever ran with gradients disabled, yet "
-                                  "backward was called", expected="the training forward with gradients enabled")
+        return confirmed(
+            observed=f"model `{no_grad_forward[0]['model']}` only ever ran with gradients disabled, yet "
+            "backward was called",
+            expected="the training forward with gradients enabled",
+        )
     if backwards:
-        return refuted(observed=f"all {len(backwards)} loss(es) passed to `backward()` had a grad_fn",
-                       where=c.where(backwards[0].get("site")))
+        return refuted(
+            observed=f"all {len(backwards)} loss(es) passed to `backward()` had a grad_fn",
+            where=c.where(backwards[0].get("site")),
+        )
     return None
 
 
@@ -328,7 +428,11 @@ def _probabilities(c: Ctx, r: Dict[str, Any]) -> Optional[str]:
         return None
     if inp["min"] >= -tol and num(rows.get("row_sum_min")) >= 1 - tol and num(rows.get("row_sum_max")) <= 1 + tol:
         return "probabilities"
-    if num(inp.get("max")) <= tol and abs(num(rows.get("lse_min"))) <= lse_tol and abs(num(rows.get("lse_max"))) <= lse_tol:
+    if (
+        num(inp.get("max")) <= tol
+        and abs(num(rows.get("lse_min"))) <= lse_tol
+        and abs(num(rows.get("lse_max"))) <= lse_tol
+    ):
         return "log-probabilities"
     return None
 
@@ -342,16 +446,22 @@ def softmax_before_cross_entropy(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
         kind = _probabilities(c, r)
         if kind is not None:
             rows = r["rows"]
-            return confirmed(observed=f"the rows of the cross-entropy input are {kind}: values in "
-                                      f"[{fmt(r['input'].get('min'))}, {fmt(r['input'].get('max'))}], row sums in "
-                                      f"[{fmt(rows['row_sum_min'])}, {fmt(rows['row_sum_max'])}], logsumexp in "
-                                      f"[{fmt(rows['lse_min'])}, {fmt(rows['lse_max'])}]",
-                             expected="raw logits (any real values)", num_classes=r.get("num_classes"), **_loss_where(c, r))
+            return confirmed(
+                observed=f"the rows of the cross-entropy input are {kind}: values in "
+                f"[{fmt(r['input'].get('min'))}, {fmt(r['input'].get('max'))}], row sums in "
+                f"[{fmt(rows['row_sum_min'])}, {fmt(rows['row_sum_max'])}], logsumexp in "
+                f"[{fmt(rows['lse_min'])}, {fmt(rows['lse_max'])}]",
+                expected="raw logits (any real values)",
+                num_classes=r.get("num_classes"),
+                **_loss_where(c, r),
+            )
     r = recs[0]
     rows = r["rows"]
-    return refuted(observed=f"the cross-entropy input looks like raw logits: values in [{fmt(r['input'].get('min'))}, "
-                            f"{fmt(r['input'].get('max'))}], row sums in [{fmt(rows['row_sum_min'])}, {fmt(rows['row_sum_max'])}]",
-                   **_loss_where(c, r))
+    return refuted(
+        observed=f"the cross-entropy input looks like raw logits: values in [{fmt(r['input'].get('min'))}, "
+        f"{fmt(r['input'].get('max'))}], row sums in [{fmt(rows['row_sum_min'])}, {fmt(rows['row_sum_max'])}]",
+        **_loss_where(c, r),
+    )
 
 
 @verdict("TL202")
@@ -362,12 +472,18 @@ def sigmoid_before_bce_with_logits(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     inside = [r for r in recs if r["input"]["min"] >= 0 and num(r["input"].get("max")) <= 1]
     if len(inside) == len(recs):
         r = recs[0]
-        return confirmed(observed=f"every input of the BCE-with-logits loss lies in [0, 1] "
-                                  f"(min {fmt(r['input']['min'])}, max {fmt(r['input']['max'])}): sigmoid outputs",
-                         expected="raw logits", **_loss_where(c, r))
+        return confirmed(
+            observed=f"every input of the BCE-with-logits loss lies in [0, 1] "
+            f"(min {fmt(r['input']['min'])}, max {fmt(r['input']['max'])}): sigmoid outputs",
+            expected="raw logits",
+            **_loss_where(c, r),
+        )
     r = next(r for r in recs if r not in inside)
-    return refuted(observed=f"the BCE-with-logits input leaves [0, 1] (min {fmt(r['input']['min'])}, max "
-                            f"{fmt(r['input'].get('max'))}): raw logits", **_loss_where(c, r))
+    return refuted(
+        observed=f"the BCE-with-logits input leaves [0, 1] (min {fmt(r['input']['min'])}, max "
+        f"{fmt(r['input'].get('max'))}): raw logits",
+        **_loss_where(c, r),
+    )
 
 
 @verdict("TL203")
@@ -378,12 +494,17 @@ def bce_on_logits(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     outside = [r for r in recs if r["input"]["min"] < 0 or num(r["input"].get("max")) > 1]
     if outside:
         r = outside[0]
-        return confirmed(observed=f"the BCELoss input leaves [0, 1] (min {fmt(r['input']['min'])}, max "
-                                  f"{fmt(r['input'].get('max'))}): logits, not probabilities",
-                         expected="probabilities in [0, 1]", **_loss_where(c, r))
+        return confirmed(
+            observed=f"the BCELoss input leaves [0, 1] (min {fmt(r['input']['min'])}, max "
+            f"{fmt(r['input'].get('max'))}): logits, not probabilities",
+            expected="probabilities in [0, 1]",
+            **_loss_where(c, r),
+        )
     r = recs[0]
-    return refuted(observed=f"every BCELoss input lies in [0, 1] (min {fmt(r['input']['min'])}, max "
-                            f"{fmt(r['input'].get('max'))})", **_loss_where(c, r))
+    return refuted(
+        observed=f"every BCELoss input lies in [0, 1] (min {fmt(r['input']['min'])}, max {fmt(r['input'].get('max'))})",
+        **_loss_where(c, r),
+    )
 
 
 @verdict("TL204")
@@ -397,12 +518,18 @@ def nll_without_log_softmax(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
         worst = max(abs(num(rows.get("lse_min"), 0.0)), abs(num(rows.get("lse_max"), 0.0)))
         if worst > tol or not finite(rows.get("lse_max")):
             kind = "softmax probabilities" if _probabilities(c, r) == "probabilities" else "not log-probabilities"
-            return confirmed(observed=f"logsumexp of the NLL input rows is in [{fmt(rows['lse_min'])}, "
-                                      f"{fmt(rows['lse_max'])}]: {kind}", expected="logsumexp of each row = 0 (log_softmax output)",
-                             **_loss_where(c, r))
+            return confirmed(
+                observed=f"logsumexp of the NLL input rows is in [{fmt(rows['lse_min'])}, "
+                f"{fmt(rows['lse_max'])}]: {kind}",
+                expected="logsumexp of each row = 0 (log_softmax output)",
+                **_loss_where(c, r),
+            )
     r = recs[0]
-    return refuted(observed=f"the NLL input rows are log-probabilities (logsumexp in [{fmt(r['rows']['lse_min'])}, "
-                            f"{fmt(r['rows']['lse_max'])}])", **_loss_where(c, r))
+    return refuted(
+        observed=f"the NLL input rows are log-probabilities (logsumexp in [{fmt(r['rows']['lse_min'])}, "
+        f"{fmt(r['rows']['lse_max'])}])",
+        **_loss_where(c, r),
+    )
 
 
 @verdict("TL205")
@@ -414,14 +541,19 @@ def regression_loss_for_classification(c: Ctx, d: Diagnostic) -> Optional[Verdic
     for r in recs:
         t = r["target"]
         if t.get("integer") and t.get("distinct") is not None and t["distinct"] <= limit:
-            return confirmed(observed=f"the regression loss's targets are whole numbers with {t['distinct']} distinct "
-                                      f"value(s) in [{fmt(t.get('min'))}, {fmt(t.get('max'))}]: class labels",
-                             expected="continuous targets", **_loss_where(c, r))
+            return confirmed(
+                observed=f"the regression loss's targets are whole numbers with {t['distinct']} distinct "
+                f"value(s) in [{fmt(t.get('min'))}, {fmt(t.get('max'))}]: class labels",
+                expected="continuous targets",
+                **_loss_where(c, r),
+            )
     r = recs[0]
     t = r["target"]
     what = "take fractional values" if not t.get("integer") else f"take {t.get('distinct')} distinct values"
-    return refuted(observed=f"the regression loss's targets {what} (range [{fmt(t.get('min'))}, {fmt(t.get('max'))}])",
-                   **_loss_where(c, r))
+    return refuted(
+        observed=f"the regression loss's targets {what} (range [{fmt(t.get('min'))}, {fmt(t.get('max'))}])",
+        **_loss_where(c, r),
+    )
 
 
 @verdict("TL206")
@@ -433,16 +565,24 @@ def activation_on_logits(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
         inp = r["input"]
         producer = (r.get("produced_by") or {}).get("type")
         if inp["min"] >= 0:
-            return confirmed(observed=f"every logit fed to cross-entropy is >= 0 (min {fmt(inp['min'])}, max "
-                                      f"{fmt(inp.get('max'))}){f', output of {producer}' if producer else ''}",
-                             expected="unbounded logits from a final Linear layer", **_loss_where(c, r))
+            return confirmed(
+                observed=f"every logit fed to cross-entropy is >= 0 (min {fmt(inp['min'])}, max "
+                f"{fmt(inp.get('max'))}){f', output of {producer}' if producer else ''}",
+                expected="unbounded logits from a final Linear layer",
+                **_loss_where(c, r),
+            )
         if producer in SQUASHERS:
-            return confirmed(observed=f"the logits come straight out of a `{producer}` layer (range "
-                                      f"[{fmt(inp['min'])}, {fmt(inp.get('max'))}])",
-                             expected="unbounded logits from a final Linear layer", **_loss_where(c, r))
+            return confirmed(
+                observed=f"the logits come straight out of a `{producer}` layer (range "
+                f"[{fmt(inp['min'])}, {fmt(inp.get('max'))}])",
+                expected="unbounded logits from a final Linear layer",
+                **_loss_where(c, r),
+            )
     r = recs[0]
-    return refuted(observed=f"the logits are unbounded both ways (range [{fmt(r['input']['min'])}, "
-                            f"{fmt(r['input'].get('max'))}])", **_loss_where(c, r))
+    return refuted(
+        observed=f"the logits are unbounded both ways (range [{fmt(r['input']['min'])}, {fmt(r['input'].get('max'))}])",
+        **_loss_where(c, r),
+    )
 
 
 # ---------------------------------------------------------------------- TL3xx: data
@@ -475,44 +615,68 @@ def missing_input_normalization(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     for rec, _ in found:
         norm = input_normaliser(c, rec.get("model"))
         if norm is not None:
-            return refuted(observed=f"the first batch fed to `{rec.get('model')}` goes straight into `{norm[0]}` "
-                                    f"({norm[1]}), which normalises it", where=c.where(rec.get("site")))
+            return refuted(
+                observed=f"the first batch fed to `{rec.get('model')}` goes straight into `{norm[0]}` "
+                f"({norm[1]}), which normalises it",
+                where=c.where(rec.get("site")),
+            )
     for rec, t in found:
         problem = input_scale_problem(c, t)
         if problem:
-            return confirmed(observed=f"the first batch fed to `{rec.get('model')}`: {problem}; mean {fmt(t.get('mean'))}, "
-                                      f"std {fmt(t.get('std'))}, range [{fmt(t.get('min'))}, {fmt(t.get('max'))}]",
-                             expected="roughly zero mean and unit scale", where=c.where(rec.get("site")), shape=t.get("shape"))
+            return confirmed(
+                observed=f"the first batch fed to `{rec.get('model')}`: {problem}; mean {fmt(t.get('mean'))}, "
+                f"std {fmt(t.get('std'))}, range [{fmt(t.get('min'))}, {fmt(t.get('max'))}]",
+                expected="roughly zero mean and unit scale",
+                where=c.where(rec.get("site")),
+                shape=t.get("shape"),
+            )
     rec, t = found[0]
-    return refuted(observed=f"the first batch fed to `{rec.get('model')}` is already on a small scale: mean "
-                            f"{fmt(t.get('mean'))}, std {fmt(t.get('std'))}, range [{fmt(t.get('min'))}, {fmt(t.get('max'))}]",
-                   where=c.where(rec.get("site")))
+    return refuted(
+        observed=f"the first batch fed to `{rec.get('model')}` is already on a small scale: mean "
+        f"{fmt(t.get('mean'))}, std {fmt(t.get('std'))}, range [{fmt(t.get('min'))}, {fmt(t.get('max'))}]",
+        where=c.where(rec.get("site")),
+    )
 
 
 @verdict("TL302")
 def unshuffled_training_data(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
-    recs = [r for r in c.ev.losses if r.get("call") == 1 and (r.get("target") or {}).get("sorted") is not None
-            and ((r.get("target") or {}).get("shape") or [0])[0] >= 4]
+    recs = [
+        r
+        for r in c.ev.losses
+        if r.get("call") == 1
+        and (r.get("target") or {}).get("sorted") is not None
+        and ((r.get("target") or {}).get("shape") or [0])[0] >= 4
+    ]
     # The loader the suspicion names: built at its line, or iterated there.
     loaders = [e for e in c.ev.events_of("loader") if c.at(d, e.get("site")) or c.at(d, e.get("iter_site"))]
     if loaders and all(e.get("order") == "random" for e in loaders):
         e = loaders[0]
-        return refuted(observed=f"the DataLoader built here draws its samples in random order (`{e.get('sampler')}`)",
-                       where=c.where(e.get("site")))
+        return refuted(
+            observed=f"the DataLoader built here draws its samples in random order (`{e.get('sampler')}`)",
+            where=c.where(e.get("site")),
+        )
     if not recs:
         return None
     r = recs[0]
     t = r["target"]
     if t.get("distinct") == 1 or t.get("sorted"):
-        what = "all the same class" if t.get("distinct") == 1 else f"sorted ({t.get('distinct')} distinct values in order)"
-        return confirmed(observed=f"the labels of the first batch are {what}", expected="a mix of labels in random order",
-                         where=c.where(r.get("site")), batch=t.get("shape"))
+        what = (
+            "all the same class" if t.get("distinct") == 1 else f"sorted ({t.get('distinct')} distinct values in order)"
+        )
+        return confirmed(
+            observed=f"the labels of the first batch are {what}",
+            expected="a mix of labels in random order",
+            where=c.where(r.get("site")),
+            batch=t.get("shape"),
+        )
     # Mixed labels do not show that the loader shuffles: data stored interleaved (0, 1, 2, 3,
     # 0, 1, ...) still comes in the same fixed order every epoch.
     fixed = [e for e in loaders if e.get("order") == "sequential"]
     order = f"; the DataLoader built here iterates in a fixed order (`{fixed[0].get('sampler')}`)" if fixed else ""
-    return unverified(f"the labels of the first batch are mixed ({t.get('distinct')} distinct values, not in order), "
-                      f"so the run shows no harm from the data order in it{order}")
+    return unverified(
+        f"the labels of the first batch are mixed ({t.get('distinct')} distinct values, not in order), "
+        f"so the run shows no harm from the data order in it{order}"
+    )
 
 
 @verdict("TL303")
@@ -524,8 +688,11 @@ def nan_prone_input(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     bad = [(r, t) for r, t in tensors if not t["finite"]]
     if bad:
         r, t = bad[0]
-        return confirmed(observed=f"the first batch fed to `{r.get('model')}` contains NaN or Inf (input {t.get('name')})",
-                         expected="finite inputs", where=c.where(r.get("site")))
+        return confirmed(
+            observed=f"the first batch fed to `{r.get('model')}` contains NaN or Inf (input {t.get('name')})",
+            expected="finite inputs",
+            where=c.where(r.get("site")),
+        )
     r = recs[0]
     return refuted(observed=f"the first batch fed to `{r.get('model')}` is finite", where=c.where(r.get("site")))
 
@@ -555,18 +722,28 @@ def bad_weight_init(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     for _, name, reg, entry in init:
         if entry.get("init_range") == 0.0:
             same = " and its gradient rows were identical" if entry.get("rows_same") == 1.0 else ""
-            return confirmed(observed=f"`{name}` started with every entry equal{same}, so its units cannot differ",
-                             expected="random init (kaiming/xavier or the layer default)", parameter=name,
-                             where=c.where(reg.get("site")))
+            return confirmed(
+                observed=f"`{name}` started with every entry equal{same}, so its units cannot differ",
+                expected="random init (kaiming/xavier or the layer default)",
+                parameter=name,
+                where=c.where(reg.get("site")),
+            )
         if num(entry.get("init_std"), 0.0) >= 1.0:
-            return confirmed(observed=f"`{name}` started with std {fmt(entry['init_std'])}",
-                             expected="std about 1/sqrt(fan_in)", parameter=name, where=c.where(reg.get("site")))
+            return confirmed(
+                observed=f"`{name}` started with std {fmt(entry['init_std'])}",
+                expected="std about 1/sqrt(fan_in)",
+                parameter=name,
+                where=c.where(reg.get("site")),
+            )
     stds = sorted(((r["order"], r) for r in c.ev.act_std if finite(r.get("std"))), key=lambda x: x[0])
     if len(stds) >= 2:
         a, b = stds[0][1], stds[-1][1]
         if a["std"] > 0 and not (1e-2 <= b["std"] / a["std"] <= 1e2):
-            return confirmed(observed=f"activation std went from {fmt(a['std'])} (`{a['module']}`) to {fmt(b['std'])} "
-                                      f"(`{b['module']}`) through the network", expected="a roughly constant scale with depth")
+            return confirmed(
+                observed=f"activation std went from {fmt(a['std'])} (`{a['module']}`) to {fmt(b['std'])} "
+                f"(`{b['module']}`) through the network",
+                expected="a roughly constant scale with depth",
+            )
     extent = ""
     if len(stds) >= 2:
         extent = f"; activation std {fmt(stds[0][1]['std'])} -> {fmt(stds[-1][1]['std'])} from first to last layer"
@@ -601,32 +778,45 @@ def saturating_activation_stack(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     limit = float(c.opts("TL902").get("ratio", 100.0))
     if found is not None and found[3] > limit:
         s, first, last, ratio = found
-        return confirmed(observed=f"gradient norm of the first layer `{first[1]}` is {fmt(first[3]['grad'])}, of the last "
-                                  f"layer `{last[1]}` {fmt(last[3]['grad'])} (ratio {fmt(ratio)}) at step {s['opt_step']}",
-                         expected=f"ratio below {fmt(limit)}", step=s["opt_step"])
+        return confirmed(
+            observed=f"gradient norm of the first layer `{first[1]}` is {fmt(first[3]['grad'])}, of the last "
+            f"layer `{last[1]}` {fmt(last[3]['grad'])} (ratio {fmt(ratio)}) at step {s['opt_step']}",
+            expected=f"ratio below {fmt(limit)}",
+            step=s["opt_step"],
+        )
     # The stack's other failure: units pinned at their bounds, where the derivative is ~0. With
     # large weights the gradient need not shrink towards the input, but the units cannot learn.
     o = c.opts("TL905")
     sat_limit = float(o.get("max_saturated_fraction", 0.5))
-    acts = [a for a in (c.ev.activations or {}).get("layers", [])
-            if a.get("kind") in ("sigmoid", "tanh") and finite(a.get("saturated_fraction"))]
+    acts = [
+        a
+        for a in (c.ev.activations or {}).get("layers", [])
+        if a.get("kind") in ("sigmoid", "tanh") and finite(a.get("saturated_fraction"))
+    ]
     acts = c.prefer(d, acts, lambda a: a.get("site"))
     saturated = [a for a in acts if a["saturated_fraction"] > sat_limit]
     if saturated:
         worst = max(saturated, key=lambda a: a["saturated_fraction"])
-        return confirmed(observed=f"{len(saturated)} of the {len(acts)} {worst['kind']} layer(s) had most outputs within "
-                                  f"{fmt(o.get('epsilon', 0.01))} of their bounds (up to {fmt(100 * worst['saturated_fraction'])}% "
-                                  f"in `{worst['name']}`), where their derivative is nearly zero",
-                         expected=f"at most {fmt(100 * sat_limit)}% saturated outputs per layer",
-                         where=c.where(worst.get("site")), saturated_fraction=worst["saturated_fraction"])
+        return confirmed(
+            observed=f"{len(saturated)} of the {len(acts)} {worst['kind']} layer(s) had most outputs within "
+            f"{fmt(o.get('epsilon', 0.01))} of their bounds (up to {fmt(100 * worst['saturated_fraction'])}% "
+            f"in `{worst['name']}`), where their derivative is nearly zero",
+            expected=f"at most {fmt(100 * sat_limit)}% saturated outputs per layer",
+            where=c.where(worst.get("site")),
+            saturated_fraction=worst["saturated_fraction"],
+        )
     if found is None:
         return None
     s, first, last, ratio = found
-    text = (f"gradient norm of the first layer `{first[1]}` is {fmt(first[3]['grad'])}, of the last layer `{last[1]}` "
-            f"{fmt(last[3]['grad'])} (ratio {fmt(ratio)}) at step {s['opt_step']}")
+    text = (
+        f"gradient norm of the first layer `{first[1]}` is {fmt(first[3]['grad'])}, of the last layer `{last[1]}` "
+        f"{fmt(last[3]['grad'])} (ratio {fmt(ratio)}) at step {s['opt_step']}"
+    )
     if ratio < 1 / limit:
-        return unverified(f"{text}: the gradient grows towards the input instead of vanishing, which this check "
-                          "does not judge (see TL903)")
+        return unverified(
+            f"{text}: the gradient grows towards the input instead of vanishing, which this check "
+            "does not judge (see TL903)"
+        )
     if acts:
         text += f"; at most {fmt(100 * max(a['saturated_fraction'] for a in acts))}% of any activation layer's outputs saturated"
     return refuted(observed=text, step=s["opt_step"])
@@ -644,8 +834,10 @@ def _no_eval_pass(c: Ctx) -> Optional[Verdict]:
     if wait:
         return unverified(f"{wait}; trace with a larger --eval-wait or --steps to reach the evaluation")
     if c.ev.reached_training:
-        return unverified("no evaluation pass (a forward pass that no backward used, or one with gradients off) "
-                          "ran in the traced steps; trace with a larger --steps to reach the evaluation")
+        return unverified(
+            "no evaluation pass (a forward pass that no backward used, or one with gradients off) "
+            "ran in the traced steps; trace with a larger --steps to reach the evaluation"
+        )
     return None
 
 
@@ -661,12 +853,18 @@ def missing_eval_mode(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
             if kind.startswith("eval"):
                 evals += n
                 if mode == "train":
-                    return confirmed(observed=f"`{p['model']}` (with dropout/batch-norm) ran {n} evaluation pass(es) "
-                                              "in training mode", expected="`model.eval()` before evaluation",
-                                     where=c.where(first.get(key)))
+                    return confirmed(
+                        observed=f"`{p['model']}` (with dropout/batch-norm) ran {n} evaluation pass(es) "
+                        "in training mode",
+                        expected="`model.eval()` before evaluation",
+                        where=c.where(first.get(key)),
+                    )
             elif kind == "train" and mode == "eval":
-                return confirmed(observed=f"`{p['model']}` ran {n} training pass(es) in eval mode (train() never restored)",
-                                 expected="`model.train()` before training", where=c.where(first.get(key)))
+                return confirmed(
+                    observed=f"`{p['model']}` ran {n} training pass(es) in eval mode (train() never restored)",
+                    expected="`model.train()` before training",
+                    where=c.where(first.get(key)),
+                )
     if evals:
         return refuted(observed=f"{evals} evaluation pass(es) ran in eval mode and training passes in training mode")
     return _no_eval_pass(c)
@@ -678,9 +876,12 @@ def eval_without_no_grad(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     for p in _passes(c):
         for key, n in p.get("passes", {}).items():
             if key.startswith("eval_grad"):
-                return confirmed(observed=f"`{p['model']}` ran {n} pass(es) with no backward whose outputs carried a "
-                                          "grad_fn (an autograd graph built and thrown away)",
-                                 expected="evaluation under `torch.no_grad()`", where=c.where(p.get("first", {}).get(key)))
+                return confirmed(
+                    observed=f"`{p['model']}` ran {n} pass(es) with no backward whose outputs carried a "
+                    "grad_fn (an autograd graph built and thrown away)",
+                    expected="evaluation under `torch.no_grad()`",
+                    where=c.where(p.get("first", {}).get(key)),
+                )
             if key.startswith("eval_no_grad"):
                 no_grad += n
     if no_grad:
@@ -694,11 +895,16 @@ def functional_dropout_always_on(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     on = [e for e in events if e.get("state") == "active_in_eval"]
     if on:
         e = on[0]
-        return confirmed(observed=f"`F.{e.get('fn')}` was active inside `{e.get('module')}` while the model was in eval mode",
-                         expected="dropout off in eval mode", where=c.where(e.get("site")))
+        return confirmed(
+            observed=f"`F.{e.get('fn')}` was active inside `{e.get('module')}` while the model was in eval mode",
+            expected="dropout off in eval mode",
+            where=c.where(e.get("site")),
+        )
     if events:
-        return refuted(observed=f"`F.{events[0].get('fn')}` was off while the model was in eval mode",
-                       where=c.where(events[0].get("site")))
+        return refuted(
+            observed=f"`F.{events[0].get('fn')}` was off while the model was in eval mode",
+            where=c.where(events[0].get("site")),
+        )
     return _no_eval_pass(c)
 
 
@@ -738,9 +944,14 @@ def learning_rate_out_of_range(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     lrs = (c.ev.optimizers.get(opt) or {}).get("lr")
     text = f"update/weight ratio of `{name}` was {fmt(ratio)} per step (lr {', '.join(fmt(x) for x in lrs or [])})"
     if ratio > hi or ratio < lo:
-        return confirmed(observed=text, expected=f"about 1e-3, within [{fmt(lo)}, {fmt(hi)}]", parameter=name, ratio=ratio)
-    return refuted(observed=f"{text}; all {len(ratios)} weight matrices stayed within [{fmt(lo)}, {fmt(hi)}]",
-                   parameter=name, ratio=ratio)
+        return confirmed(
+            observed=text, expected=f"about 1e-3, within [{fmt(lo)}, {fmt(hi)}]", parameter=name, ratio=ratio
+        )
+    return refuted(
+        observed=f"{text}; all {len(ratios)} weight matrices stayed within [{fmt(lo)}, {fmt(hi)}]",
+        parameter=name,
+        ratio=ratio,
+    )
 
 
 # ---------------------------------------------------------------------- TL6xx
@@ -753,16 +964,23 @@ def detached_loss(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     if cut:
         e = cut[0]
         leaf = " (a fresh leaf tensor)" if e.get("is_leaf") and e.get("requires_grad") else ""
-        return confirmed(observed=f"the tensor passed to `backward()` had no grad_fn{leaf}, so no gradient can reach "
-                                  "the model's parameters", expected="a loss computed from the model's output",
-                         where=c.where(e.get("site")))
+        return confirmed(
+            observed=f"the tensor passed to `backward()` had no grad_fn{leaf}, so no gradient can reach "
+            "the model's parameters",
+            expected="a loss computed from the model's output",
+            where=c.where(e.get("site")),
+        )
     reached = [s for s in c.ev.steps if any(p.get("received") for p in s.get("params", []))]
     if c.ev.steps and not reached:
-        return confirmed(observed="backward ran on a tensor with a graph, but no parameter of the optimizer received "
-                                  "a gradient", expected="gradients for the trained parameters")
+        return confirmed(
+            observed="backward ran on a tensor with a graph, but no parameter of the optimizer received a gradient",
+            expected="gradients for the trained parameters",
+        )
     s = reached[0] if reached else None
     extra = f"; {sum(1 for p in s['params'] if p.get('received'))} parameter(s) received gradients" if s else ""
-    return refuted(observed=f"the loss passed to `backward()` had a grad_fn{extra}", where=c.where(backwards[0].get("site")))
+    return refuted(
+        observed=f"the loss passed to `backward()` had a grad_fn{extra}", where=c.where(backwards[0].get("site"))
+    )
 
 
 @verdict("TL602")
@@ -772,17 +990,25 @@ def manual_update_wrong(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
         return None
     for m in pairs:
         if m.get("same_leaves") is False:
-            return confirmed(observed="the tensors trained by the next backward were different objects: the update "
-                                      "rebound the names instead of updating the leaves in place",
-                             expected="in-place update under `torch.no_grad()`", backward=m.get("backward"))
+            return confirmed(
+                observed="the tensors trained by the next backward were different objects: the update "
+                "rebound the names instead of updating the leaves in place",
+                expected="in-place update under `torch.no_grad()`",
+                backward=m.get("backward"),
+            )
         if num(m.get("delta_dot_grad"), 0.0) > 0:
-            return confirmed(observed=f"the update moved the parameters along the gradient (update . gradient = "
-                                      f"{fmt(m['delta_dot_grad'])} > 0): gradient ascent", expected="update . gradient < 0",
-                             backward=m.get("backward"))
+            return confirmed(
+                observed=f"the update moved the parameters along the gradient (update . gradient = "
+                f"{fmt(m['delta_dot_grad'])} > 0): gradient ascent",
+                expected="update . gradient < 0",
+                backward=m.get("backward"),
+            )
     m = pairs[0]
     if num(m.get("delta_dot_grad"), 0.0) < 0:
-        return refuted(observed=f"the update moved against the gradient (update . gradient = {fmt(m['delta_dot_grad'])})",
-                       backward=m.get("backward"))
+        return refuted(
+            observed=f"the update moved against the gradient (update . gradient = {fmt(m['delta_dot_grad'])})",
+            backward=m.get("backward"),
+        )
     return None
 
 
@@ -794,9 +1020,12 @@ def manual_update_no_grad_reset(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     stale = [m for m in later if num(m.get("stale_grad_norm"), 0.0) > 0 or isinstance(m.get("stale_grad_norm"), str)]
     if stale:
         m = stale[0]
-        return confirmed(observed=f"before backward #{m['backward']}, the trained tensors still held the previous "
-                                  f"gradient (largest norm {fmt(m.get('stale_grad_norm'))}), so the gradients accumulate",
-                         expected="`.grad` cleared after each update", backward=m["backward"])
+        return confirmed(
+            observed=f"before backward #{m['backward']}, the trained tensors still held the previous "
+            f"gradient (largest norm {fmt(m.get('stale_grad_norm'))}), so the gradients accumulate",
+            expected="`.grad` cleared after each update",
+            backward=m["backward"],
+        )
     return refuted(observed=f"before backward #{later[0]['backward']} every trained tensor's gradient was cleared")
 
 
@@ -809,8 +1038,10 @@ def crash_verdict(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     frame = frames[-1]
     if not c.at(d, frame):
         return None
-    return confirmed(observed=f"the script failed here: {out.get('type')}: {str(out.get('message', '')).splitlines()[0][:200]}",
-                     where=c.where(frame))
+    return confirmed(
+        observed=f"the script failed here: {out.get('type')}: {str(out.get('message', '')).splitlines()[0][:200]}",
+        where=c.where(frame),
+    )
 
 
 def judge(c: Ctx, d: Diagnostic) -> Tuple[Optional[Verdict], Optional[str]]:

@@ -61,6 +61,7 @@ def _constructors(tracer: "Tracer", patcher: Patcher) -> None:
                     tracer.module_site[self] = sites.user_site(skip_self_of=self)
                 except Exception:
                     pass
+
         return init
 
     def optimizer_init(original: Callable[..., None]) -> Callable[..., None]:
@@ -73,6 +74,7 @@ def _constructors(tracer: "Tracer", patcher: Patcher) -> None:
                     tracer.opt_info(self)
                 except Exception:
                     pass
+
         return init
 
     patcher.replace(nn.Module, "__init__", module_init)
@@ -88,9 +90,11 @@ def _zero_grad(tracer: "Tracer", patcher: Patcher) -> None:
             if tracer.recording:
                 info = tracer.opt_info(self)
                 info.cleared.update(info.sample_ids)
-                tracer.event("zero_grad", target="optimizer", optimizer=info.index,
-                             site=sites.site_json(sites.user_site()))
+                tracer.event(
+                    "zero_grad", target="optimizer", optimizer=info.index, site=sites.site_json(sites.user_site())
+                )
             return out
+
         return zero_grad
 
     def module_zero(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -103,6 +107,7 @@ def _zero_grad(tracer: "Tracer", patcher: Patcher) -> None:
                     info.cleared.update(info.sample_ids & ids)
                 tracer.event("zero_grad", target="module", site=sites.site_json(sites.user_site()))
             return out
+
         return zero_grad
 
     patcher.replace(torch.optim.Optimizer, "zero_grad", opt_zero)
@@ -127,6 +132,7 @@ def _backward(tracer: "Tracer", patcher: Patcher) -> None:
         @functools.wraps(original)
         def backward(self: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
             return run(original, self, (self,) + args, kwargs)
+
         return backward
 
     def autograd_backward(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -134,6 +140,7 @@ def _backward(tracer: "Tracer", patcher: Patcher) -> None:
         def backward(tensors: Any, *args: Any, **kwargs: Any) -> Any:
             first = tensors if isinstance(tensors, torch.Tensor) else probes.first_tensor(tensors)
             return run(original, first, (tensors,) + args, kwargs)
+
         return backward
 
     def autograd_grad(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -142,6 +149,7 @@ def _backward(tracer: "Tracer", patcher: Patcher) -> None:
             if tracer.recording and not _flag(tracer, "backward"):
                 tracer.event("autograd_grad", site=sites.site_json(sites.user_site()))
             return original(*args, **kwargs)
+
         return grad
 
     patcher.replace(torch.Tensor, "backward", tensor_backward)
@@ -175,6 +183,7 @@ def _schedulers(tracer: "Tracer", patcher: Patcher) -> None:
             opt = getattr(self, "optimizer", None)
             if tracer.active and opt is not None:
                 tracer.sched_last[id(self)] = tracer.opt_info(opt).steps
+
         return init
 
     def sched_step(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -189,12 +198,18 @@ def _schedulers(tracer: "Tracer", patcher: Patcher) -> None:
                     info = tracer.opt_info(opt)
                     last = tracer.sched_last.get(id(self), 0)
                     tracer.sched_last[id(self)] = info.steps
-                    tracer.event("sched_step", scheduler=type(self).__name__, optimizer=info.index,
-                                 opt_steps=info.steps, since=info.steps - last,
-                                 site=sites.site_json(sites.user_site()))
+                    tracer.event(
+                        "sched_step",
+                        scheduler=type(self).__name__,
+                        optimizer=info.index,
+                        opt_steps=info.steps,
+                        since=info.steps - last,
+                        site=sites.site_json(sites.user_site()),
+                    )
                 return original(self, *args, **kwargs)
             finally:
                 _set(tracer, "sched", False)
+
         return step
 
     patcher.replace(base, "__init__", sched_init)
@@ -220,14 +235,20 @@ def _clipping(tracer: "Tracer", patcher: Patcher) -> None:
                     _set(tracer, "clip", False)
                 limit = args[0] if args else kwargs.get("max_norm", kwargs.get("clip_value"))
                 try:
-                    tracer.event("clip", fn=kind, limit=float(limit) if limit is not None else None,
-                                 site=sites.site_json(sites.user_site()))
+                    tracer.event(
+                        "clip",
+                        fn=kind,
+                        limit=float(limit) if limit is not None else None,
+                        site=sites.site_json(sites.user_site()),
+                    )
                     if isinstance(out, torch.Tensor):
                         tracer.deferred.add(("clip_norm",), out.detach().float())
                 except Exception as exc:
                     tracer.internal("clip", exc)
                 return out
+
             return wrapper
+
         return make
 
     for owner in (utils, clip_mod):
@@ -258,8 +279,11 @@ def _scaler(tracer: "Tracer", patcher: Patcher) -> None:
                 if not tracer.recording:
                     return
                 try:
-                    data: Dict[str, Any] = {"method": name, "site": sites.site_json(sites.user_site()),
-                                            "enabled": bool(self.is_enabled())}
+                    data: Dict[str, Any] = {
+                        "method": name,
+                        "site": sites.site_json(sites.user_site()),
+                        "enabled": bool(self.is_enabled()),
+                    }
                     if name == "scale" and isinstance(out, torch.Tensor) and args and isinstance(args[0], torch.Tensor):
                         tracer.scaled[id(out)] = args[0]
                         if len(tracer.scaled) > 64:
@@ -271,7 +295,9 @@ def _scaler(tracer: "Tracer", patcher: Patcher) -> None:
                     tracer.event("scaler", **data)
                 except Exception as exc:
                     tracer.internal("scaler", exc)
+
             return wrapper
+
         return make
 
     for name in ("scale", "unscale_", "step", "update"):
@@ -305,14 +331,18 @@ def _losses(tracer: "Tracer", patcher: Patcher) -> None:
                     return out
                 finally:
                     _set(tracer, "loss", False)
+
             return loss
+
         return wrap
 
     for name in LOSSES:
         patcher.replace(F, name, make(name))
 
 
-def _before_loss(tracer: "Tracer", name: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Tuple[Any, Tuple[Any, ...], Dict[str, Any]]:
+def _before_loss(
+    tracer: "Tracer", name: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]
+) -> Tuple[Any, Tuple[Any, ...], Dict[str, Any]]:
     inp, target = _loss_args(name, args, kwargs)
     if not isinstance(inp, torch.Tensor):
         return None, args, kwargs
@@ -336,23 +366,36 @@ def _before_loss(tracer: "Tracer", name: str, args: Tuple[Any, ...], kwargs: Dic
     class_target = name in CLASS_LOSSES and isinstance(target, torch.Tensor) and probes.class_targets_ok(target)
     if not full and not class_target:
         return None, args, kwargs
-    stats = probes.loss_stats(name, inp, target if isinstance(target, torch.Tensor) else None, full,
-                              ignore_index=ignore if isinstance(ignore, int) else -100)
+    stats = probes.loss_stats(
+        name,
+        inp,
+        target if isinstance(target, torch.Tensor) else None,
+        full,
+        ignore_index=ignore if isinstance(ignore, int) else -100,
+    )
     tgt = stats.get("target", {})
     out_of_range = False
     if class_target and "num_classes" in stats and tgt:
         lo, hi = tgt.get("min_valid"), tgt.get("max")
-        out_of_range = (isinstance(lo, (int, float)) and lo < 0) or (isinstance(hi, (int, float)) and hi >= stats["num_classes"])
+        out_of_range = (isinstance(lo, (int, float)) and lo < 0) or (
+            isinstance(hi, (int, float)) and hi >= stats["num_classes"]
+        )
     if not full and not out_of_range:
         return None, args, kwargs
     producer = tracer.producer.get(id(inp))
-    record: Dict[str, Any] = {"kind": "loss", "fn": name, "site": sites.site_json(site), "call": n,
-                              "step": tracer.total_steps + 1, "reduction": kwargs.get("reduction", "mean"),
-                              "ignore_index": ignore if isinstance(ignore, int) else None,
-                              "label_smoothing": kwargs.get("label_smoothing", 0.0),
-                              "grad_enabled": torch.is_grad_enabled(),
-                              "input_has_grad": bool(inp.requires_grad),
-                              "produced_by": {"module": producer[0], "type": producer[1]} if producer else None}
+    record: Dict[str, Any] = {
+        "kind": "loss",
+        "fn": name,
+        "site": sites.site_json(site),
+        "call": n,
+        "step": tracer.total_steps + 1,
+        "reduction": kwargs.get("reduction", "mean"),
+        "ignore_index": ignore if isinstance(ignore, int) else None,
+        "label_smoothing": kwargs.get("label_smoothing", 0.0),
+        "grad_enabled": torch.is_grad_enabled(),
+        "input_has_grad": bool(inp.requires_grad),
+        "produced_by": {"module": producer[0], "type": producer[1]} if producer else None,
+    }
     record.update(stats)
     if out_of_range:
         record["target_out_of_range"] = True
@@ -369,9 +412,16 @@ def _full_calls() -> int:
 def _after_loss(tracer: "Tracer", name: str, key: Tuple[str, str, int], out: Any) -> None:
     if isinstance(out, torch.Tensor) and out.numel() >= 1 and out.is_floating_point():
         value = probes.read([out.detach().float().mean()])[0]
-        tracer.emit({"kind": "loss_value", "fn": name, "site": {"path": key[1], "line": key[2]},
-                     "call": tracer.loss_calls.get(key, 0), "value": probes.number(value),
-                     "step": tracer.total_steps + 1})
+        tracer.emit(
+            {
+                "kind": "loss_value",
+                "fn": name,
+                "site": {"path": key[1], "line": key[2]},
+                "call": tracer.loss_calls.get(key, 0),
+                "value": probes.number(value),
+                "step": tracer.total_steps + 1,
+            }
+        )
 
 
 # ---------------------------------------------------------------------- dropout
@@ -388,15 +438,18 @@ def _dropout(tracer: "Tracer", patcher: Patcher) -> None:
                     except Exception as exc:
                         tracer.internal("dropout", exc)
                 return original(*args, **kwargs)
+
             return dropout
+
         return wrap
 
     for name in DROPOUTS:
         patcher.replace(F, name, make(name))
 
 
-def _note_dropout(tracer: "Tracer", reported: Dict[Tuple[int, str], bool], name: str,
-                  args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> None:
+def _note_dropout(
+    tracer: "Tracer", reported: Dict[Tuple[int, str], bool], name: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]
+) -> None:
     owner = tracer.mstack[-1]
     if isinstance(owner, nn.modules.dropout._DropoutNd):
         return  # nn.Dropout passes its own training flag
@@ -404,12 +457,19 @@ def _note_dropout(tracer: "Tracer", reported: Dict[Tuple[int, str], bool], name:
     training = args[2] if len(args) > 2 else kwargs.get("training", True)
     if not p:
         return
-    state = "active_in_eval" if (training and not owner.training) else ("off_in_eval" if not owner.training else "train")
+    state = (
+        "active_in_eval" if (training and not owner.training) else ("off_in_eval" if not owner.training else "train")
+    )
     if state == "train" or reported.get((id(owner), state)):
         return
     reported[(id(owner), state)] = True
-    tracer.event("functional_dropout", state=state, fn=name, module=tracer.names.get(id(owner), type(owner).__name__),
-                 site=sites.site_json(sites.user_site()))
+    tracer.event(
+        "functional_dropout",
+        state=state,
+        fn=name,
+        module=tracer.names.get(id(owner), type(owner).__name__),
+        site=sites.site_json(sites.user_site()),
+    )
 
 
 # ---------------------------------------------------------------------- autograd.Function
@@ -444,8 +504,11 @@ def _capture_function(tracer: "Tracer", cls: type, args: Tuple[Any, ...], kwargs
         return
     from trainlint.runtime.gradcheck import shrink
 
-    tracer.functions[cls] = (shrink(args, int(tracer.opt("TL913", "max_rows", 4))), dict(kwargs),
-                             (sites.absolute(code_file), line))
+    tracer.functions[cls] = (
+        shrink(args, int(tracer.opt("TL913", "max_rows", 4))),
+        dict(kwargs),
+        (sites.absolute(code_file), line),
+    )
 
 
 # ---------------------------------------------------------------------- DataLoader order
@@ -483,6 +546,7 @@ def _data_loaders(tracer: "Tracer", patcher: Patcher) -> None:
                     built[self] = sites.site_json(sites.user_site(skip_self_of=self))
                 except Exception:
                     pass
+
         return init
 
     def make_iter(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -493,11 +557,17 @@ def _data_loaders(tracer: "Tracer", patcher: Patcher) -> None:
                     if self not in seen:
                         seen.add(self)
                         sampler, order = sampler_order(self)
-                        tracer.event("loader", sampler=sampler, order=order, site=built.get(self),
-                                     iter_site=sites.site_json(sites.user_site()))
+                        tracer.event(
+                            "loader",
+                            sampler=sampler,
+                            order=order,
+                            site=built.get(self),
+                            iter_site=sites.site_json(sites.user_site()),
+                        )
                 except Exception as exc:
                     tracer.internal("loader", exc)
             return original(self)
+
         return iterate
 
     patcher.replace(DataLoader, "__init__", make_init)
@@ -529,6 +599,7 @@ def _loader(tracer: "Tracer", patcher: Patcher) -> None:
             except TypeError:
                 count = None
             return _repeat(batch, count)
+
         return iterate
 
     patcher.replace(DataLoader, "__iter__", make)
