@@ -71,7 +71,6 @@ class Plan:
     data: List[Optional[bytes]]
     asked: int
     groups: List[List[int]] = field(default_factory=list)  # indices into `paths`
-    truncated: bool = False  # some context was left out (the bounds of `context.py`)
     # Context files the asked ones import, directly or not (what running them would load).
     imported: List[str] = field(default_factory=list)
 
@@ -101,7 +100,6 @@ def make_plan(
         found = find_context(files, contents, settings, reuse_reads)
         plan.paths += found.paths
         plan.data += [(overrides or {}).get(p, d) for p, d in zip(found.paths, found.contents)]
-        plan.truncated = found.truncated
         plan.imported = found.imported
     plan.groups = group_files(plan.paths, plan.data)
     return plan

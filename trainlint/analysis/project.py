@@ -208,15 +208,10 @@ class Project:
             for m in self.modules:
                 for c in m.classes.values():
                     # (a runner's own `train(loader)` is a method to follow, a module's is not)
-                    plain = None
-                    for name in c.methods:
-                        if name.startswith("_"):
-                            continue
-                        if name in _MODULE_API:
-                            plain = (not self.is_torch_module(c)) if plain is None else plain
-                            if not plain:
-                                continue
-                        names.add(name)
+                    public = [n for n in c.methods if not n.startswith("_")]
+                    if any(n in _MODULE_API for n in public) and self.is_torch_module(c):
+                        public = [n for n in public if n not in _MODULE_API]
+                    names.update(public)
             self._method_names = names
         return self._method_names
 

@@ -205,7 +205,7 @@ class Resolver:
             return _same(elements) if all(elements) else None  # type: ignore[arg-type]
         if isinstance(expr, (cst.IfExp,)):
             # `GradScaler() if amp else None`: the object whenever it is used as one.
-            branches = [e for e in (expr.body, expr.orelse) if not _is_none(e)]
+            branches = [e for e in (expr.body, expr.orelse) if not is_none(e)]
             vals = [self._value(e, scope, depth + 1, seen) for e in branches]
             return _same([v for v in vals if v is not None]) if vals and all(vals) else None
         del mod
@@ -416,7 +416,7 @@ class Resolver:
         if callers or made:
             return None
         default = fn.param_nodes[idx].default
-        if default is not None and not _is_none(default):
+        if default is not None and not is_none(default):
             # no caller in sight (built from a config or a registry): what runs is the default
             v = self._value(default, fn, depth + 1, seen)
             if v is not None:
@@ -478,9 +478,9 @@ def _unwrap_optional(ann: cst.BaseExpression) -> cst.BaseExpression:
         if isinstance(inner, cst.Index):
             return inner.value
     if isinstance(ann, cst.BinaryOperation) and isinstance(ann.operator, cst.BitOr):
-        if _is_none(ann.right):
+        if is_none(ann.right):
             return ann.left
-        if _is_none(ann.left):
+        if is_none(ann.left):
             return ann.right
     return ann
 
@@ -499,14 +499,14 @@ def _field_annotation(cls: ClassFacts, name: str) -> Optional[cst.BaseExpression
     return None
 
 
-def _is_none(expr: cst.BaseExpression) -> bool:
+def is_none(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "None"
 
 
 def _uninformative(b: Binding) -> bool:
     if b.how != "assign" or b.index is not None:
         return False
-    if _is_none(b.value):
+    if is_none(b.value):
         return True
     return isinstance(b.value, cst.Call) and b.scope.module.qualify(b.value.func) in _RESTORES
 

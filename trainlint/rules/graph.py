@@ -24,6 +24,7 @@ from trainlint.analysis.gradmode import no_grad_nodes, scope_disables_grad
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.purpose import not_training, training_loops
+from trainlint.analysis.symbols import is_none
 from trainlint.analysis.walk import children, walk
 from trainlint.rules import Finding, RuleContext, rule
 
@@ -78,7 +79,7 @@ def _loss_returned_without_grad(ctx: RuleContext) -> Iterator[Finding]:
         for ret in walk(scope.node):
             if not isinstance(ret, cst.Return) or ret.value is None or id(ret) not in off:
                 continue
-            if isinstance(ret.value, (cst.BaseNumber, cst.BaseString)) or _is_none(ret.value):
+            if isinstance(ret.value, (cst.BaseNumber, cst.BaseString)) or is_none(ret.value):
                 continue
             if SC.order(scope, ret) is None:
                 continue  # (a nested function's return)
@@ -92,10 +93,6 @@ def _loss_returned_without_grad(ctx: RuleContext) -> Iterator[Finding]:
                 "`requires_grad_(False)` on its parameters instead.",
             )
             break
-
-
-def _is_none(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "None"
 
 
 def _detached_terms(ctx: RuleContext) -> Iterator[Finding]:
