@@ -797,3 +797,13 @@ def test_a_model_built_through_a_registry_dict() -> None:
     assert codes(REGISTRY.replace("F.log_softmax(self.fc(x), dim=1)", "self.fc(x)")) == []
     # An entry the analysis cannot see (`**more`) makes the registry unknown: nothing reported.
     assert codes(REGISTRY.replace('{"cnn": ConvNet}', '{"cnn": ConvNet, **more}')) == []
+
+
+def test_a_library_model_imported_from_its_submodule_keeps_its_class_name() -> None:
+    # `transformers.models.bert.BertForSequenceClassification`: the family is read from the
+    # class, not from the package path.
+    src = GENERATE_EVAL.format(cls="VisionEncoderDecoderModel").replace(
+        "from transformers import AdamW, VisionEncoderDecoderModel",
+        "from transformers import AdamW\nfrom transformers.models.vision_encoder_decoder import VisionEncoderDecoderModel",
+    )
+    assert "TL403" in codes(src)

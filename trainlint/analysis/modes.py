@@ -210,7 +210,7 @@ def _make_pass(ctx: RuleContext, scope: Scope, lf: Optional[LoopFacts], fwd: Eve
         text = f"`{qual}` (batch norm / dropout inside)"
     if layer is None and qual.startswith("transformers."):
         if _has_dropout_family(fwd.receiver):
-            text = f"`{qual.split('.')[1]}` (its pretrained configuration enables dropout)"
+            text = f"`{qual.rsplit('.', 1)[-1]}` (its pretrained configuration enables dropout)"
     return EvalPass(scope, lf, fwd, fwd.receiver, text, layer)
 
 
@@ -253,7 +253,7 @@ def _has_dropout_family(model: Value) -> bool:
     """The dropout-carrying family of a transformers model, from its class (`BertForMaskedLM`)
     or, for `Auto*` classes, from the checkpoint named in `from_pretrained("roberta-base")`."""
     qual = model.qual or ""
-    names = [qual.split(".")[1].lower()] if qual.count(".") >= 1 else []
+    names = [qual.rsplit(".", 1)[-1].lower()] if qual.count(".") >= 1 else []
     origin = model.origin
     if isinstance(origin, cst.Call) and origin.args and isinstance(origin.args[0].value, cst.SimpleString):
         checkpoint = origin.args[0].value.evaluated_value
