@@ -3,8 +3,9 @@
 A document is linted from its in-memory text when it is opened or saved, and 0.3 s after the
 last edit. The project files linked to it by imports are analysed with it, as `check` does
 (`plan.py`; open documents by their unsaved text), so a model defined in `models.py` is known
-while `train.py` is edited; only the document's own findings are published. Settings come from the configuration file found from
-the document's folder, as on the command line. Only open documents are remembered.
+while `train.py` is edited; only the document's own findings are published. Settings come
+from the configuration file found from the document's folder, as on the command line. Only
+open documents are remembered.
 """
 
 from __future__ import annotations
