@@ -23,7 +23,7 @@ except ImportError:  # Python < 3.11
     import tomli as tomllib  # type: ignore[no-redef]
 
 from tests.conftest import BUGGY, CLEAN
-from trainlint import fixes
+from trainlint.rules.loop import tl101_missing_zero_grad as tl101
 from trainlint.cli import main
 from trainlint.config import Settings
 from trainlint.diagnostics import Edit, Fix
@@ -89,13 +89,13 @@ def test_without_fix_the_hint_and_json_carry_the_fix(tmp_path: Path):
 
 
 def test_unsafe_fixes_need_the_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    real = fixes.fix_tl101
+    real = tl101.fix_tl101
 
     def unsafe(*args: object) -> Optional[Fix]:
         fix = real(*args)  # type: ignore[arg-type]
         return Fix("unsafe", fix.description, fix.edits) if fix else None
 
-    monkeypatch.setattr(fixes, "fix_tl101", unsafe)
+    monkeypatch.setattr(tl101, "fix_tl101", unsafe)
     f = tmp_path / "train.py"
     f.write_text(BUGGY, encoding="utf-8")
     res = run_cli(str(f))
@@ -153,7 +153,7 @@ def test_file_changed_on_disk_is_not_overwritten(tmp_path: Path):
 
 
 def _patch_tl101(monkeypatch: pytest.MonkeyPatch, edits: List[Edit]) -> None:
-    monkeypatch.setattr(fixes, "fix_tl101", lambda *args: Fix("safe", "a broken fix", edits))
+    monkeypatch.setattr(tl101, "fix_tl101", lambda *args: Fix("safe", "a broken fix", edits))
 
 
 @pytest.mark.parametrize(

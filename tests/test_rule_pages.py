@@ -16,7 +16,8 @@ from typing import Dict, List, Optional, Tuple
 
 import pytest
 
-from trainlint.registry import RULES, RuleInfo
+from trainlint.registry import RULES
+from trainlint.rules import Rule
 from trainlint.testing import lint_source
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
@@ -65,7 +66,7 @@ class Page:
         return m.group(2) if m else None
 
     @property
-    def rule(self) -> Optional[RuleInfo]:
+    def rule(self) -> Optional[Rule]:
         return RULES.get(self.code or "")
 
 
@@ -217,17 +218,3 @@ def test_good_example_does_not_trigger_its_rule(page: Page, block: Block) -> Non
     assert page.code not in found, (
         f"{page.path.name}: the `python good` block at line {block.line} triggers {page.code}"
     )
-
-
-def test_every_declared_option_is_documented_on_its_page() -> None:
-    from trainlint.config import _ensure_option_declarations
-    from trainlint.options import RULE_OPTIONS
-    from trainlint.pages import page_for
-
-    _ensure_option_declarations()
-    missing = []
-    for code, opts in sorted(RULE_OPTIONS.items()):
-        page = page_for(code) or ""
-        section = page.split("## Options", 1)[-1].split("\n## ", 1)[0]
-        missing += [f"{code}.{name}" for name in opts if f"`{name}`" not in section]
-    assert not missing, f"options without a row in their page's Options section: {missing}"

@@ -153,19 +153,7 @@ def _table_of(path: str, data: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     return data
 
 
-def _ensure_option_declarations() -> None:
-    # Rules declare thresholds when their modules load; import them so keys validate.
-    from trainlint.rules import load_rules
-
-    load_rules()
-    try:
-        import trainlint.runtime.thresholds  # noqa: F401  (declares tracer thresholds; no torch)
-    except ImportError:
-        pass
-
-
 def settings_from_table(table: Dict[str, Any], path: str) -> Settings:
-    _ensure_option_declarations()
     s = Settings(config_path=path, root=os.path.dirname(os.path.abspath(path)))
     for key, value in table.items():
         if key in LIST_KEYS:

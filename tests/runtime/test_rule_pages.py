@@ -94,7 +94,7 @@ def test_page_layout(code):
     assert "bad-runtime" in kinds and "good-runtime" in kinds
 
 
-@pytest.mark.parametrize("code", sorted(c for c in options.RULE_OPTIONS if c in RUNTIME_CODES))
+@pytest.mark.parametrize("code", sorted(c for c in options.all_defaults() if c in RUNTIME_CODES))
 def test_page_documents_every_threshold(code):
     options_section = page(code).read_text().split("## Options", 1)[1].split("## References", 1)[0]
     for key, default in options.defaults_for(code).items():

@@ -6,7 +6,7 @@ formatting and comments of everything it keeps survive, and the fix is then stat
 smallest text edits that turn the old source into the new one: nothing outside an edit's span
 changes. A rule attaches a fix with one line:
 
-    Finding(..., fix_builder=fixes.hook(fixes.fix_tl101, backward, step))
+    Finding(..., fix_builder=fixes.hook(fix_tl101, backward, step))
 
 and the engine calls the builder with a position lookup only for findings it reports.
 Every `fix_tlNNN` returns None when it cannot be sure of the shape of the code (a statement
@@ -14,32 +14,11 @@ that shares its line with others, a call inside a lambda, a receiver it cannot n
 is better than a wrong one.
 
 The package: `core` (the framework: changes to text edits, `hook`, `make_fix`, applying
-edits), `edits` (helpers that build changes), `builders` (each rule's `fix_tlNNN`) and
-`apply` (`check --fix`: compute, verify by re-linting, write).
+edits), `edits` (helpers that build changes), `builders` (changes that several rules' fixes
+make) and `apply` (`check --fix`: compute, verify by re-linting, write). Each rule's own
+`fix_tlNNN` lives in its rule file.
 """
 
-from trainlint.fixes.builders import (
-    fix_tl101,
-    fix_tl102,
-    fix_tl105,
-    fix_tl106,
-    fix_tl107_scale,
-    fix_tl107_unscale,
-    fix_tl107_update,
-    fix_tl201,
-    fix_tl202,
-    fix_tl203,
-    fix_tl204,
-    fix_tl207,
-    fix_tl302,
-    fix_tl403_eval,
-    fix_tl403_restore,
-    fix_tl404,
-    fix_tl405,
-    fix_tl602,
-    fix_tl603,
-    fix_tl604,
-)
 from trainlint.fixes.core import SAFE, UNSAFE, EditError, FixBuilder, apply_edits, hook
 
 __all__ = [
@@ -49,24 +28,4 @@ __all__ = [
     "FixBuilder",
     "apply_edits",
     "hook",
-    "fix_tl101",
-    "fix_tl102",
-    "fix_tl105",
-    "fix_tl106",
-    "fix_tl107_scale",
-    "fix_tl107_unscale",
-    "fix_tl107_update",
-    "fix_tl201",
-    "fix_tl202",
-    "fix_tl203",
-    "fix_tl204",
-    "fix_tl207",
-    "fix_tl302",
-    "fix_tl403_eval",
-    "fix_tl403_restore",
-    "fix_tl404",
-    "fix_tl405",
-    "fix_tl602",
-    "fix_tl603",
-    "fix_tl604",
 ]

@@ -1,69 +1,45 @@
-"""Rule registry: each rule is a short function over a module's facts.
-
-    @rule("TL101")
-    def missing_zero_grad(ctx: RuleContext) -> Iterator[Finding]: ...
-
-Rule modules are imported by `load_rules()` so that registering happens in one place.
+"""The rules: one file per rule, `rules/<family>/tlNNN_<name>.py`, each ending with a `RULE`
+(see `base.py`). Families: `tool` (TL0xx), `loop` (TL1xx), `loss` (TL2xx), `data` (TL3xx),
+`model` (TL4xx), `hparams` (TL5xx), `graph` (TL6xx) and `runtime` (TL9xx, tracer only).
 """
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+import pkgutil
+import re
+from typing import Dict, Iterator, List
 
-import libcst as cst
+from trainlint.rules.base import Finding, Rule, RuleContext, RuleFunc
 
-from trainlint.analysis.facts import ModuleFacts
-from trainlint.analysis.loops import LoopAnalyzer
-from trainlint.analysis.project import Project
-from trainlint.analysis.symbols import Resolver
-from trainlint.diagnostics import Fix, Severity
+__all__ = ["Finding", "Rule", "RuleContext", "RuleFunc", "discover_rules", "load_rules"]
 
-
-@dataclass
-class Finding:
-    """A rule's report, still in terms of syntax nodes; the engine turns it into a Diagnostic."""
-
-    code: str
-    module: ModuleFacts
-    node: cst.CSTNode
-    message: str
-    related: List[Tuple[ModuleFacts, cst.CSTNode, str]] = field(default_factory=list)
-    severity: Optional[Severity] = None  # None: the rule's default
-    fix: Optional[Fix] = None
-    # Builds the fix lazily, given a position lookup (only when fixes are asked for).
-    fix_builder: Optional[Callable[..., Optional[Fix]]] = None
+FAMILIES = ("tool", "loop", "loss", "data", "model", "hparams", "graph", "runtime")
+_RULE_FILE = re.compile(r"^tl\d{3}_\w+$")
 
 
-@dataclass
-class RuleContext:
-    module: ModuleFacts
-    project: Project
-    resolver: Resolver
-    loops: LoopAnalyzer
-    options: Dict[str, Any]
+def rule_module_names() -> Iterator[str]:
+    """The import names of every rule file, family by family."""
+    for family in FAMILIES:
+        package = importlib.import_module(f"{__name__}.{family}")
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+            if _RULE_FILE.match(info.name):
+                yield f"{package.__name__}.{info.name}"
 
 
-RuleFunc = Callable[[RuleContext], Iterable[Finding]]
-REGISTRY: Dict[str, RuleFunc] = {}
-
-_RULE_MODULES = ("loop", "loss", "data", "model", "hparams", "graph")
-
-
-def rule(code: str) -> Callable[[RuleFunc], RuleFunc]:
-    def deco(fn: RuleFunc) -> RuleFunc:
-        REGISTRY[code] = fn
-        return fn
-
-    return deco
+def discover_rules() -> List[Rule]:
+    """Every rule, in code order: the `RULE` of each rule file."""
+    found: List[Rule] = []
+    for name in rule_module_names():
+        rule = getattr(importlib.import_module(name), "RULE", None)
+        if not isinstance(rule, Rule):
+            raise TypeError(f"{name} defines no `RULE = Rule(...)`")
+        found.append(rule)
+    return sorted(found, key=lambda r: r.code)
 
 
 def load_rules() -> Dict[str, RuleFunc]:
-    for name in _RULE_MODULES:
-        try:
-            importlib.import_module(f"trainlint.rules.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"trainlint.rules.{name}":
-                raise
-    return REGISTRY
+    """The check of every static rule, by code."""
+    from trainlint.registry import all_rules
+
+    return {r.code: r.check for r in all_rules() if r.check is not None}

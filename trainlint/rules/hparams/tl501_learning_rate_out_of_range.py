@@ -1,10 +1,4 @@
-"""TL5xx: hyperparameters (the learning rate of a resolved optimizer).
-
-A learning rate is judged only when every value that can reach the optimizer is known: a
-literal, a module constant, a parameter default no call site overrides, or the `default=`
-of an argparse option. A value computed at run time, read from a config file or swept in a
-loop is left alone.
-"""
+"""TL501 learning-rate-out-of-range: A literal learning rate far outside the usual range for its optimizer."""
 
 from __future__ import annotations
 
@@ -20,42 +14,56 @@ from trainlint.analysis import kinds as K
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.lr import LrResolver, LrValue, family
 from trainlint.analysis.names import dotted
-from trainlint.options import declare
-from trainlint.rules import Finding, RuleContext, rule
+from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
+
 
 # Ranges around each family's documented default (see rules/TL501-learning-rate-out-of-range.md).
 # The bounds sit beyond the extreme published, working settings, so that "far outside" is
 # really far: Adam-family rates from 5e-7 (DPO fine-tuning of 7B models) to 0.2 (SGC, a single
 # linear layer) are in use; SGD from about 1e-6 to 30 (AWD-LSTM, with gradient clipping).
-declare(
-    "TL501",
-    adam_min=3e-7,
-    adam_max=0.5,
-    sgd_min=1e-6,
-    sgd_max=50.0,
-    rmsprop_min=3e-7,
-    rmsprop_max=0.5,
-    adagrad_min=1e-5,
-    adagrad_max=1.0,
-)
+@dataclass(frozen=True)
+class Options:
+    adam_min: float = 3e-7
+    adam_max: float = 0.5
+    sgd_min: float = 1e-6
+    sgd_max: float = 50.0
+    rmsprop_min: float = 3e-7
+    rmsprop_max: float = 0.5
+    adagrad_min: float = 1e-5
+    adagrad_max: float = 1.0
+
 
 _FAMILY_TEXT = {"adam": "Adam-family", "sgd": "SGD", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
+
+
 _TYPICAL = {"adam": "1e-3 or 3e-4", "sgd": "0.1 to 0.01 (with momentum)", "rmsprop": "1e-3", "adagrad": "1e-2"}
+
+
 # Schedulers that replace or multiply the optimizer's lr by their own values, so the
 # constructor's lr is not the rate that is used (Noam-style LambdaLR, OneCycleLR, CyclicLR).
 _LR_OVERRIDING = {"LambdaLR", "MultiplicativeLR", "OneCycleLR", "CyclicLR"}
+
+
 # `group["lr"] = ...` sets the rate by hand (warm-up, custom schedules); `*=` only decays it.
 _RANGE_TEST = re.compile(r"\bLRFinder\b|\blr_find(?:er)?\b|\.range_test\(")
+
+
 _MANUAL_LR = re.compile(r"""\[\s*['"]lr['"]\s*\]\s*=(?!=)""")
+
+
 # A loss summed over elements (not averaged) scales the gradient by their number: a tiny rate
 # compensates for it (FCN's 1e-10 with a per-pixel summed loss).
 _SUMMED_LOSS = re.compile(r"""reduction\s*=\s*['"]sum['"]|size_average\s*=\s*False""")
+
+
 # Parameters frozen or handed to a parameter-efficient method: only a few tensors (a prompt,
 # LayerNorm gains, adapters) may train, and those take rates far above a weight matrix's.
 _PARTIAL_TRAINING = re.compile(
     r"requires_grad\s*=\s*False|requires_grad_\(\s*False\s*\)|\bget_peft_model\b|\bPromptTuning|\bPrefixTuning"
     r"|\bPromptEncoder|\bPromptLearning"
 )
+
+
 # Names of parameters that are not weight matrices: prompts and prefixes, norm gains and biases,
 # embeddings and latents optimised directly, temperatures and scales.
 _NOT_WEIGHTS = re.compile(
@@ -320,8 +328,18 @@ def _finding(
     )
 
 
-@rule("TL501")
 def learning_rate_out_of_range(ctx: RuleContext) -> Iterator[Finding]:
     for f in _findings(ctx):
         if f.module is ctx.module:
             yield f
+
+
+RULE = Rule(
+    code="TL501",
+    name="learning-rate-out-of-range",
+    family="hparams",
+    severity=WARNING,
+    summary="A literal learning rate far outside the usual range for its optimizer.",
+    options=Options,
+    check=learning_rate_out_of_range,
+)

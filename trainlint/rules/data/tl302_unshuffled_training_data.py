@@ -1,0 +1,164 @@
+"""TL302 unshuffled-training-data: A training DataLoader does not shuffle."""
+
+from __future__ import annotations
+
+from typing import Iterator, List, Optional, Tuple
+
+import libcst as cst
+
+from trainlint import fixes
+from trainlint.analysis import calls as C
+from trainlint.analysis import data as D
+from trainlint.analysis.facts import ModuleFacts
+from trainlint.diagnostics import Fix, Severity
+from trainlint.fixes.builders import add_keyword, in_lambda
+from trainlint.fixes.core import SAFE, UNSAFE, Locate, make_fix
+from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
+from trainlint.rules.data.common import cached_findings, in_module
+
+_PRESHUFFLE = ("shuffle", "permutation")
+
+
+def _dataset_facts(ctx: RuleContext, use: D.LoaderUse) -> str:
+    """Why the loader's order cannot matter ("silent"), or how its dataset is ordered: "split"
+    (a `random_split` subset: a random order fixed once), "" (stored order, unknown)."""
+    project = ctx.project
+    dataset = C.arg(use.call, 0, "dataset", skip_star=True)
+    origins = D.dataset_origins(project, dataset, use.scope)
+    if not origins:
+        return ""
+    batch = C.arg(use.call, 1, "batch_size", skip_star=True)
+    batch_size = 1.0 if batch is None else D.number(batch)
+    if batch_size is not None:
+        sizes = [D.dataset_length(project, o, sc) for o, sc in origins]
+        if all(n is not None and n <= batch_size for n in sizes):
+            return "silent"  # one batch per epoch: its order cannot matter
+    if all(D.synthetic_dataset(project, o, sc) for o, sc in origins):
+        return "silent"  # random tensors: i.i.d. draws, nothing in their order
+    if all(
+        isinstance(o, cst.Call) and isinstance(o.func, cst.Attribute) and o.func.attr.value in _PRESHUFFLE
+        for o, _ in origins
+    ):
+        return "silent"  # `dataset.shuffle(seed=...)`: already in random order
+    quals = [sc.module.qualify(o.func) if isinstance(o, cst.Call) else None for o, sc in origins]
+    if all((q or "").endswith("random_split") for q in quals):
+        return "split"
+    return ""
+
+
+def _tl302(ctx: RuleContext) -> List[Finding]:
+    project = ctx.project
+    out: List[Finding] = []
+    for use in D.training_loaders(project, ctx.loops):
+        call = use.call
+        if D.has_star_args(call):
+            continue  # `**loader_kwargs` may carry shuffle/sampler
+        shuffle = C.arg(call, 2, "shuffle", skip_star=True)
+        sampler = C.arg(call, 3, "sampler", skip_star=True)
+        batch_sampler = C.arg(call, 4, "batch_sampler", skip_star=True)
+        if any(s is not None and not D.is_false_or_none(s) for s in (sampler, batch_sampler)):
+            continue
+        if shuffle is not None and not D.is_false_or_none(shuffle):
+            continue  # shuffle=True, or a value decided at run time
+        if D.in_dead_code(use.scope, call):
+            continue  # the `else` of `if True:`: never runs
+        dataset = C.arg(call, 0, "dataset", skip_star=True)
+        iterable = D.dataset_is_iterable(project, dataset, use.scope)
+        if iterable:
+            continue  # an IterableDataset orders its own stream; shuffle=True would raise
+        if iterable is None and use.fit_call is not None and use.lightning_hook is None and not use.loops:
+            continue  # seen only through `Trainer.fit`: reported when the dataset is known map-style
+        order = _dataset_facts(ctx, use)
+        if order == "silent":
+            continue
+        explicit = shuffle is not None
+        once = (
+            use.lightning_hook is None
+            and use.fit_call is None
+            and bool(use.loops)
+            and all(D.single_pass(project, lf) for lf in use.loops)
+        )
+        if explicit and once:
+            # `shuffle=False` written out for a loader read in one single pass: a deliberate
+            # choice (every rank must see the same sample, a fixed benchmark), and with no
+            # second epoch there is no repeated order to warn about.
+            continue
+        related: List[Tuple[ModuleFacts, cst.CSTNode, str]]
+        if use.lightning_hook is not None:
+            where = "is returned by `train_dataloader()`"
+            related = [
+                (use.lightning_hook.module, use.lightning_hook.node, "the Lightning hook that serves it for training")
+            ]
+        elif use.fit_call is not None:
+            fit_scope, fit = use.fit_call
+            where = "is passed to Lightning's `Trainer.fit` as the training data"
+            related = [(fit_scope.module, fit, "the Trainer trains on it here")]
+        else:
+            lf = use.loops[0]
+            where = "is iterated by a training loop (one that calls `backward()`)"
+            head = lf.node.iter if isinstance(lf.node, cst.For) else lf.node
+            related = [(lf.scope.module, head, "the training loop that reads it")]
+        setting = "`shuffle=False`" if explicit else "no `shuffle=True` and no sampler"
+        unknown = (
+            "" if iterable is False else " (if the dataset is an `IterableDataset`, shuffle it in the stream instead)"
+        )
+        if order == "split":
+            effect = (
+                "the `random_split` subset keeps the random order it was drawn in once, so every epoch "
+                "repeats exactly the same batches; reshuffling each epoch gives the gradient noise SGD "
+                "relies on."
+            )
+        elif once:
+            effect = (
+                "the samples arrive in their stored order: if that order follows the class, the source or "
+                "time, consecutive batches are correlated and the gradient estimate is biased."
+            )
+        else:
+            effect = (
+                "every epoch visits the samples in the same stored order: if that order follows the class, "
+                "the source or time, consecutive batches are correlated and the gradient estimate is "
+                "biased, and even otherwise every epoch repeats the same batches."
+            )
+        out.append(
+            Finding(
+                "TL302",
+                use.module,
+                call,
+                f"this DataLoader {where} but has {setting}, so {effect} Pass `shuffle=True` (or a "
+                f"`sampler`, e.g. `DistributedSampler`){unknown}.",
+                related=related,
+                severity=None if iterable is False else Severity.INFO,
+                fix_builder=fixes.hook(fix_tl302, use.module, call, iterable is False),
+            )
+        )
+    return out
+
+
+def unshuffled_training_data(ctx: RuleContext) -> Iterator[Finding]:
+    yield from in_module(ctx, cached_findings(ctx, "TL302", _tl302))
+
+
+def fix_tl302(locate: Locate, module: ModuleFacts, call: cst.Call, known_map_style: bool) -> Optional[Fix]:
+    """`shuffle=True` on a training DataLoader: added when absent (safe for a map-style
+    dataset), or replacing an explicit `shuffle=False` (unsafe: it was written on purpose)."""
+    if in_lambda(module, call) or any(a.star for a in call.args):
+        return None
+    arg = C.arg_node(call, 2, "shuffle")
+    if arg is None:
+        new = add_keyword(module, call, "shuffle", "True")
+        return make_fix(
+            module, {call: new}, SAFE if known_map_style else UNSAFE, "Pass `shuffle=True` to the training DataLoader"
+        )
+    return make_fix(module, {arg.value: cst.Name("True")}, UNSAFE, "Set `shuffle=True` on the training DataLoader")
+
+
+RULE = Rule(
+    code="TL302",
+    name="unshuffled-training-data",
+    family="data",
+    severity=WARNING,
+    summary="A training DataLoader does not shuffle.",
+    fixable=True,
+    check=unshuffled_training_data,
+    fixes=(fix_tl302,),
+)

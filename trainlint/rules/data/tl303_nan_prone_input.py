@@ -1,0 +1,150 @@
+"""TL303 nan-prone-input: Tabular data becomes tensors without handling missing values."""
+
+from __future__ import annotations
+
+import re
+from typing import Dict, Iterator, List, Set, Tuple
+
+import libcst as cst
+
+from trainlint.analysis import calls as C
+from trainlint.analysis import data as D
+from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
+from trainlint.rules.data.common import cached_findings, in_module
+
+_TENSOR_FROM_DATA = {
+    "torch.tensor",
+    "torch.as_tensor",
+    "torch.from_numpy",
+    "torch.Tensor",
+    "torch.FloatTensor",
+    "torch.DoubleTensor",
+    "torch.asarray",
+    "torch.cuda.FloatTensor",
+}
+
+
+_READER_WORDS = ("read_csv", "read_table", "read_excel", "genfromtxt")
+
+
+# A column of class labels (or targets): integer codes, not features that may have gaps.
+_LABEL_KEY = re.compile(r"^(?:.*[_ ])?(?:labels?|targets?|class(?:es)?|category|categories|y)$", re.IGNORECASE)
+
+
+def _integer_conversions(module: ModuleFacts) -> Set[int]:
+    """Tensor conversions (ids) whose result is cast to an integer or bool type right away:
+    `torch.tensor(x).long()`, `torch.from_numpy(a).to(torch.int64)`."""
+    cached = module.cache.get("data.int_conversions")
+    if isinstance(cached, set):
+        return cached
+    out: Set[int] = set()
+    for scope in module.scopes:
+        for call in scope.calls:
+            func = call.func
+            if not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Call):
+                continue
+            m = func.attr.value
+            if m in D.INT_METHODS and not call.args:
+                out.add(id(func.value))
+            elif m in ("to", "type"):
+                dtype = C.arg(call, None, "dtype", skip_star=True) or (call.args[0].value if call.args else None)
+                if D.dtype_kind(dtype, module) in ("int", "uint8"):
+                    out.add(id(func.value))
+    module.cache["data.int_conversions"] = out
+    return out
+
+
+def _integer_tensor(call: cst.Call, qual: str, module: ModuleFacts) -> bool:
+    """The conversion makes an integer or bool tensor: it cannot hold NaN (labels, ids, indices,
+    token ids)."""
+    if qual in D.INT_CONVERTERS or D.dtype_kind(C.arg(call, None, "dtype", skip_star=True), module) in ("int", "uint8"):
+        return True
+    return id(call) in _integer_conversions(module)
+
+
+def _label_column(expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> bool:
+    """The converted data is one column selected by a label-like key (`df["label"].values`,
+    `row["target"]`), following simple names."""
+    node: cst.BaseExpression = expr
+    for _ in range(8):
+        if isinstance(node, cst.Attribute):
+            if node.attr.value not in ("values", "array", "iloc", "loc"):
+                return False
+            node = node.value
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            if node.func.attr.value not in ("to_numpy", "astype", "tolist", "to_list", "item", "squeeze", "reshape"):
+                return False
+            node = node.func.value
+        elif isinstance(node, cst.Subscript):
+            if len(node.slice) == 1:
+                idx = node.slice[0].slice
+                if isinstance(idx, cst.Index) and isinstance(idx.value, cst.SimpleString):
+                    key = idx.value.evaluated_value
+                    return isinstance(key, str) and bool(_LABEL_KEY.match(key))
+            return False
+        elif isinstance(node, cst.Name) and depth < 4:
+            defs, open_before = D.scope_index(scope).reaching(node.value, node)
+            if len(defs) != 1 or open_before or defs[0].how != "assign" or defs[0].path:
+                return False
+            return _label_column(defs[0].value, scope, depth + 1)
+        else:
+            return False
+    return False
+
+
+def _tl303(ctx: RuleContext) -> List[Finding]:
+    project = ctx.project
+    if not any(any(r in m.text for r in _READER_WORDS) for m in project.modules):
+        return []  # no table is read anywhere: nothing to trace
+    tracer = D.DataTracer(project, ctx.resolver, D.NAN)
+    by_source: Dict[int, Tuple[D.Hit, ModuleFacts, cst.Call]] = {}
+    order: List[int] = []
+    for m in project.modules:
+        for scope in m.scopes:
+            for call in scope.calls:
+                qual = m.qualify(call.func)
+                if qual not in _TENSOR_FROM_DATA or not call.args or call.args[0].star:
+                    continue
+                if _integer_tensor(call, qual, m):
+                    continue  # labels, ids, indices, token ids: an integer tensor holds no NaN
+                if _label_column(call.args[0].value, scope):
+                    continue  # a column of class labels, not features
+                for hit in tracer.sources(call.args[0].value, scope):
+                    if hit.kind != "nan-table" or id(hit.node) in by_source:
+                        continue
+                    if D.module_handles_nan(hit.module) or D.module_handles_nan(m):
+                        continue
+                    by_source[id(hit.node)] = (hit, m, call)
+                    order.append(id(hit.node))
+    out: List[Finding] = []
+    for key in order:
+        hit, conv_mod, conv = by_source[key]
+        out.append(
+            Finding(
+                "TL303",
+                conv_mod,
+                conv,
+                f"data read with `{hit.detail}` becomes a tensor here without "
+                "any handling of missing values; an empty cell turns into NaN, and a single NaN in a batch "
+                "makes the loss and every gradient NaN, which then spreads into all weights. Drop or fill "
+                "missing values first (`df.dropna()`, `df.fillna(...)`, `SimpleImputer`, or "
+                "`np.nan_to_num`).",
+                related=[(hit.module, hit.node, "where the data is read")],
+            )
+        )
+    return out
+
+
+def nan_prone_input(ctx: RuleContext) -> Iterator[Finding]:
+    yield from in_module(ctx, cached_findings(ctx, "TL303", _tl303))
+
+
+RULE = Rule(
+    code="TL303",
+    name="nan-prone-input",
+    family="data",
+    severity=WARNING,
+    summary="Tabular data becomes tensors without handling missing values.",
+    check=nan_prone_input,
+)

@@ -1,0 +1,190 @@
+"""TL601 detached-loss: `backward()` is called on a value cut from the autograd graph."""
+
+from __future__ import annotations
+
+from typing import Iterator, List, Set, Tuple
+
+import libcst as cst
+
+from trainlint.analysis import scopes as SC
+from trainlint.analysis.autograd import CUT, LIVE, GraphEval, GState, backward_calls
+from trainlint.analysis.facts import Scope
+from trainlint.analysis.gradmode import no_grad_nodes
+from trainlint.analysis.purpose import not_training
+from trainlint.analysis.symbols import is_none
+from trainlint.analysis.walk import walk
+from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
+from trainlint.rules.graph.common import compact_code, evaluator_for
+
+
+def detached_loss(ctx: RuleContext) -> Iterator[Finding]:
+    ev = evaluator_for(ctx)
+    for b in backward_calls(ctx.module):
+        if not_training(b.scope):
+            continue
+        st = ev.state(b.arg, b.scope)
+        if st.kind != CUT or st.node is None or st.module is None:
+            continue
+        what = compact_code(ctx.module, b.arg)
+        yield Finding(
+            "TL601",
+            ctx.module,
+            b.node,
+            f"`backward()` runs on `{what}`, which was cut from the autograd graph by {st.how}: "
+            "no gradient reaches the model's parameters (or autograd raises because nothing requires "
+            "grad), so the optimizer never changes them. Compute the loss directly from the model's "
+            "output tensor and call `backward()` on that; keep `.item()`/`.detach()` for logging only.",
+            related=[(st.module, st.node, "the value leaves the graph here")],
+        )
+    yield from _detached_terms(ctx)
+    yield from _loss_returned_without_grad(ctx)
+
+
+def _loss_returned_without_grad(ctx: RuleContext) -> Iterator[Finding]:
+    """`forward`/`__call__` of a loss class returning a value computed under `no_grad`: whoever
+    adds that loss gets no gradient from it."""
+    off = no_grad_nodes(ctx.module)
+    if not off:
+        return
+    for scope in ctx.module.scopes:
+        parts = scope.name.split(".")
+        if len(parts) < 2 or parts[-1] not in ("forward", "__call__") or not parts[-2].lower().endswith("loss"):
+            continue
+        if not_training(scope):
+            continue
+        for ret in walk(scope.node):
+            if not isinstance(ret, cst.Return) or ret.value is None or id(ret) not in off:
+                continue
+            if isinstance(ret.value, (cst.BaseNumber, cst.BaseString)) or is_none(ret.value):
+                continue
+            if SC.order(scope, ret) is None:
+                continue  # (a nested function's return)
+            yield Finding(
+                "TL601",
+                ctx.module,
+                ret,
+                f"`{parts[-2]}.{parts[-1]}` returns a loss computed under `torch.no_grad()`: the value carries no "
+                "autograd graph, so this loss sends no gradient to the model it should train (and `backward()` on it "
+                "alone raises). Compute the loss outside `no_grad`; to keep a part frozen, call "
+                "`requires_grad_(False)` on its parameters instead.",
+            )
+            break
+
+
+def _detached_terms(ctx: RuleContext) -> Iterator[Finding]:
+    """A term cut from the graph (`.detach()`, `.item()`) added into an otherwise live loss:
+    the loss value includes it, its gradient does not."""
+    ev = evaluator_for(ctx)
+    seen: Set[int] = set()
+    for b in backward_calls(ctx.module):
+        if not_training(b.scope) or ev.state(b.arg, b.scope).kind != LIVE:
+            continue  # a whole cut loss is the finding above
+        for total, scope in _sums_behind(b.arg, b.scope):
+            terms = [t for t in _cut_terms(ev, total, scope) if id(t) not in seen]
+            if not terms:
+                continue
+            seen.update(id(t) for t in terms)
+            texts = ", ".join(f"`{compact_code(scope.module, t)}`" for t in terms)
+            related = []
+            for t in terms:
+                where = _cut_point(ev, t, scope)
+                related.append(
+                    (
+                        where.module or scope.module,
+                        where.node or t,
+                        f"`{compact_code(scope.module, t)}` leaves the graph here",
+                    )
+                )
+            yield Finding(
+                "TL601",
+                ctx.module,
+                b.node,
+                f"the loss adds {texts}, cut from the autograd graph (`.detach()`/`.item()`): "
+                f"{'it changes' if len(terms) == 1 else 'they change'} the loss value but send{'s' if len(terms) == 1 else ''} "
+                "no gradient, so whatever those terms should train does not learn from them. Remove the cut, "
+                "or leave the term out of the loss if it is only for logging.",
+                related=related,
+            )
+
+
+def _cut_terms(ev: GraphEval, total: cst.BinaryOperation, scope: Scope) -> List[cst.BaseExpression]:
+    """The terms of a live sum that are cut from the graph, unless the sum also holds the live
+    value they were cut from (`y + x - x.detach()`: a straight-through estimator, on purpose)."""
+    terms = _terms(total)
+    state = {id(t): ev.state(t, scope) for t in terms}
+    cut = [t for t in terms if state[id(t)].kind == CUT or _cut_coefficient_product(ev, t, scope)]
+    live = [t for t in terms if t not in cut and state[id(t)].kind == LIVE]
+    if not live:
+        return []
+    out = []
+    for term in cut:
+        where = state[id(term)]
+        node = where.node
+        source = node.func.value if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) else None
+        source_text = (
+            compact_code(where.module, source)
+            if source is not None and where.module is not None
+            else compact_code(scope.module, term)
+        )
+        if not any(source_text in compact_code(scope.module, t) for t in live):
+            out.append(term)
+    return out
+
+
+def _cut_point(ev: GraphEval, term: cst.BaseExpression, scope: Scope) -> GState:
+    """Where a cut term leaves the graph (through `x.detach() * beta` to the `.detach()`)."""
+    st = ev.state(term, scope)
+    defined = _defined_as(term, scope)
+    if st.kind != CUT and isinstance(defined, cst.BinaryOperation):
+        for side in (defined.left, defined.right):
+            inner = ev.state(side, scope)
+            if inner.kind == CUT:
+                return inner
+    return st
+
+
+def _sums_behind(expr: cst.BaseExpression, scope: Scope, hops: int = 0) -> Iterator[Tuple[cst.BinaryOperation, Scope]]:
+    """The `a + b - c` sums a backward's argument may hold, through a few local names."""
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Subtract)):
+        yield expr, scope
+    elif isinstance(expr, cst.Name) and hops < 3:
+        owner, found = SC.visible(scope, expr)
+        for b in found:
+            if owner is not None and b.how == "assign" and b.index is None:
+                yield from _sums_behind(b.value, owner, hops + 1)
+
+
+def _defined_as(expr: cst.BaseExpression, scope: Scope) -> cst.BaseExpression:
+    """The one expression a local name is bound to (`at_loss = crit(a, b).detach() * beta`)."""
+    if isinstance(expr, cst.Name):
+        owner, found = SC.visible(scope, expr)
+        if owner is scope and len(found) == 1 and found[0].how == "assign" and found[0].index is None:
+            return found[0].value
+    return expr
+
+
+def _terms(expr: cst.BaseExpression) -> List[cst.BaseExpression]:
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Subtract)):
+        return _terms(expr.left) + _terms(expr.right)
+    return [expr]
+
+
+def _cut_coefficient_product(ev: GraphEval, term: cst.BaseExpression, scope: Scope) -> bool:
+    """`aux.detach() * beta`: a cut factor scaled by a plain coefficient (a name or a number)."""
+    term = _defined_as(term, scope)
+    if not (isinstance(term, cst.BinaryOperation) and isinstance(term.operator, (cst.Multiply, cst.Divide))):
+        return False
+    sides = [term.left, term.right]
+    cut = [x for x in sides if isinstance(x, cst.Call) and ev.state(x, scope).kind == CUT]
+    plain = [x for x in sides if isinstance(x, (cst.Name, cst.Attribute, cst.Integer, cst.Float))]
+    return len(cut) == 1 and len(plain) == 1
+
+
+RULE = Rule(
+    code="TL601",
+    name="detached-loss",
+    family="graph",
+    severity=ERROR,
+    summary="`backward()` is called on a value cut from the autograd graph.",
+    check=detached_loss,
+)

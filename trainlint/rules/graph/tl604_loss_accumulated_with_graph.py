@@ -1,0 +1,366 @@
+"""TL604 loss-accumulated-with-graph: A loss tensor is accumulated across iterations with its graph attached."""
+
+from __future__ import annotations
+
+from typing import Iterator, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from trainlint import fixes
+from trainlint.analysis import data as D
+from trainlint.analysis import kinds as K
+from trainlint.analysis import loops as L
+from trainlint.analysis import scopes as SC
+from trainlint.analysis.autograd import CUT, CUT_METHODS, LIVE, Backward, backward_calls
+from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.gradmode import no_grad_nodes, scope_disables_grad
+from trainlint.analysis.names import dotted
+from trainlint.analysis.purpose import training_loops
+from trainlint.analysis.walk import children, walk
+from trainlint.diagnostics import Fix
+from trainlint.fixes.builders import ATOMS, in_lambda
+from trainlint.fixes.core import SAFE, Locate, make_fix, parent_of
+from trainlint.fixes.edits import (
+    source_of,
+    statement_line,
+)
+from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
+from trainlint.rules.graph.common import compact_code, evaluator_for
+
+
+def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
+    # Only scopes that hold a training loop can accumulate a loss that carries a graph.
+    training = {id(lf.scope) for lf in training_loops(ctx.loops, ctx.module) if lf.has(L.BACKWARD)}
+    if not training:
+        return
+    no_grad = no_grad_nodes(ctx.module)
+    for scope in ctx.module.scopes:
+        if id(scope) not in training:
+            continue
+        idx = D.scope_index(scope)
+        backwards = [b for b in backward_calls(ctx.module) if b.scope is scope]
+        for node, acc, inc in _accumulations(scope, idx):
+            pos = idx.position(node)
+            if pos is None or id(node) in no_grad or scope_disables_grad(scope):
+                continue
+            if not acc.startswith("self.") and (
+                not pos.loops or not _initialised_outside(idx, acc, pos.loops[-1], node)
+            ):
+                continue
+            carrying = _graph_carrying(_names_in(inc), scope, idx, backwards, pos.loops, ctx, node)
+            if not carrying or not _bare_ref(inc, carrying):
+                continue  # `.item()`, `.detach()`, `float()`: no graph is kept
+            if _backwarded(acc, scope, backwards, ctx):
+                continue  # summed on purpose to differentiate once (multi-task, accumulation)
+            what = compact_code(ctx.module, inc)
+            appended = isinstance(node, cst.Call)
+            fix = f"`{acc}.append({what}.item())`" if appended else f"`{acc} += {what}.item()`"
+            yield Finding(
+                "TL604",
+                ctx.module,
+                node,
+                f"`{acc}` {'collects' if appended else 'accumulates'} `{what}`, a tensor that still carries its "
+                "autograd graph: every iteration's graph stays referenced from it, so memory grows step "
+                f"after step. Keep a number instead: {fix} (or `.detach()`).",
+                fix_builder=fixes.hook(fix_tl604, ctx.module, scope, node, acc, inc),
+            )
+
+
+def _accumulations(scope: Scope, idx: D.ScopeIndex) -> Iterator[Tuple[cst.CSTNode, str, cst.BaseExpression]]:
+    """`acc += x`, `acc = acc + x` and `acc.append(x)` statements of a scope."""
+    for name, defs in idx.defs.items():
+        for d in defs:
+            if d.path:
+                continue
+            if d.how == "aug" and isinstance(d.op, cst.AddAssign):
+                yield d.stmt, name, d.value
+            elif (
+                d.how == "assign" and isinstance(d.value, cst.BinaryOperation) and isinstance(d.value.operator, cst.Add)
+            ):
+                left, right = d.value.left, d.value.right
+                if _is_ref(left, name):
+                    yield d.stmt, name, right
+                elif _is_ref(right, name):
+                    yield d.stmt, name, left
+    for call in scope.calls:
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "append" and len(call.args) == 1:
+            key = dotted(func.value)
+            if key is not None and (key.count(".") == 0 or (key.startswith("self.") and key.count(".") == 1)):
+                yield call, key, call.args[0].value
+
+
+def _is_ref(expr: cst.BaseExpression, key: str) -> bool:
+    return dotted(expr) == key
+
+
+def _initialised_outside(idx: D.ScopeIndex, acc: str, loop_id: int, node: cst.CSTNode) -> bool:
+    """The accumulator is set up before the innermost loop around the accumulation."""
+    for d in idx.defs.get(acc, []):
+        if d.how == "assign" and d.stmt is not node and loop_id not in d.loops:
+            return True
+    return False
+
+
+def _names_in(expr: cst.BaseExpression) -> List[str]:
+    """Names (and `self.x` attributes) an expression reads."""
+    out: List[str] = []
+    stack: List[cst.CSTNode] = [expr]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Name):
+            out.append(n.value)
+            continue
+        if isinstance(n, cst.Attribute):
+            d = dotted(n)
+            if d is not None and d.startswith("self.") and d.count(".") == 1:
+                out.append(d)
+                continue
+            stack.append(n.value)  # not the attribute's own name
+            continue
+        stack.extend(children(n))
+    return out
+
+
+def _graph_carrying(
+    names: List[str],
+    scope: Scope,
+    idx: D.ScopeIndex,
+    backwards: List[Backward],
+    loops: Tuple[int, ...],
+    ctx: RuleContext,
+    node: cst.CSTNode,
+) -> Set[str]:
+    """Those of `names` that hold the very loss this loop differentiates, or a loss output."""
+    out: Set[str] = set()
+    if not loops:
+        return out
+    inner = loops[-1]  # the same iteration as the accumulation, not just a shared epoch loop
+    for b in backwards:
+        bpos = idx.position(b.node)
+        if bpos is None or inner not in bpos.loops:
+            continue
+        out.update(n for n in names if n in _names_in(b.arg))
+    if _in_training_loop(ctx, scope, (inner,)):
+        out.update(n for n in names if _is_loss_output(n, scope, idx, node, ctx))
+    return {n for n in out if not _cut_where_used(n, scope, idx, node, ctx) and not _cut_in_place(n, scope, node, ctx)}
+
+
+def _cut_in_place(name: str, scope: Scope, use: cst.CSTNode, ctx: RuleContext) -> bool:
+    """`out["loss"] = out["loss"].detach()` before `outputs.append(out)`: the graph-carrying
+    entry of a dict was replaced by a cut copy."""
+    ev = evaluator_for(ctx)
+    return any(
+        b.stmt is not None and SC.follows(scope, b.stmt, use) and ev.state(b.value, scope).kind == CUT
+        for b in scope.stores.get(name, [])
+    )
+
+
+def _cut_where_used(name: str, scope: Scope, idx: D.ScopeIndex, use: cst.CSTNode, ctx: RuleContext) -> bool:
+    """Every definition reaching the use leaves no graph (`loss = loss.detach().item()` after
+    its backward, or a plain number on the other path)."""
+    defs, open_before = idx.reaching(name, use)
+    if not defs or open_before:
+        return False
+    ev = evaluator_for(ctx)
+    return all(d.how == "assign" and not d.path and ev.state(d.value, scope).kind != LIVE for d in defs)
+
+
+def _bare_ref(expr: cst.BaseExpression, names: Set[str]) -> bool:
+    """`expr` uses one of `names` as a tensor (not through `.item()`, `.detach()`, `float()`...)."""
+    if isinstance(expr, cst.Name):
+        return expr.value in names
+    if isinstance(expr, cst.Attribute):
+        if expr.attr.value == "data":
+            return False
+        d = dotted(expr)
+        if d is not None and d in names:
+            return True
+        return _bare_ref(expr.value, names)
+    if isinstance(expr, cst.Call):
+        func = expr.func
+        if isinstance(func, cst.Name) and func.value in ("float", "int", "len", "str", "round"):
+            return False
+        if isinstance(func, cst.Attribute):
+            if func.attr.value in CUT_METHODS:
+                return False
+            if _bare_ref(func.value, names):
+                return True
+        return any(_bare_ref(a.value, names) for a in expr.args)
+    if isinstance(expr, cst.BinaryOperation):
+        return _bare_ref(expr.left, names) or _bare_ref(expr.right, names)
+    if isinstance(expr, cst.UnaryOperation):
+        return _bare_ref(expr.expression, names)
+    if isinstance(expr, cst.Subscript):
+        return _bare_ref(expr.value, names)
+    if isinstance(expr, cst.IfExp):
+        return _bare_ref(expr.body, names) or _bare_ref(expr.orelse, names)
+    if isinstance(expr, (cst.Tuple, cst.List)):
+        return any(_bare_ref(e.value, names) for e in expr.elements)
+    return False
+
+
+def _is_loss_output(name: str, scope: Scope, idx: D.ScopeIndex, use: cst.CSTNode, ctx: RuleContext) -> bool:
+    defs, _ = idx.reaching(name, use)
+    if not defs:
+        return False
+    for d in defs:
+        if d.how != "assign" or d.path or not isinstance(d.value, cst.Call):
+            return False
+        call = d.value
+        qual = scope.module.qualify(call.func)
+        if K.is_functional_loss(qual):
+            continue
+        if isinstance(call.func, (cst.Name, cst.Attribute)):
+            v = ctx.resolver.value_of(call.func, scope)
+            if v is not None and v.kind == K.LOSS:
+                continue
+        return False
+    return True
+
+
+def _in_training_loop(ctx: RuleContext, scope: Scope, loops: Tuple[int, ...]) -> bool:
+    for lf in ctx.loops.loops_of(scope.module):
+        if id(lf.node) in loops and lf.has(L.BACKWARD):
+            return True
+    return False
+
+
+def _backwarded(acc: str, scope: Scope, backwards: List[Backward], ctx: RuleContext) -> bool:
+    """The accumulated total is itself differentiated (here, or by a caller it is returned to)."""
+    for b in backwards:
+        if acc in _names_in(b.arg) or _derived_from(acc, b, ctx):
+            return True
+    for rv in D.return_values(scope):
+        if acc in _names_in(rv):
+            for caller, call in ctx.project.callers(scope):
+                for cb in backward_calls(caller.module):
+                    if cb.scope is caller and (
+                        _mentions_node(cb.arg, call) or _bound_name_backwarded(call, caller, cb)
+                    ):
+                        return True
+    return False
+
+
+def _derived_from(acc: str, b: Backward, ctx: RuleContext) -> bool:
+    """`loss = total / n; loss.backward()`: the backward target is built from the total."""
+    idx = D.scope_index(b.scope)
+    frontier = _names_in(b.arg)
+    seen: Set[str] = set()
+    while frontier:
+        n = frontier.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        if n == acc:
+            return True
+        defs, _ = idx.reaching(n, b.node)
+        for d in defs:
+            frontier.extend(_names_in(d.value))
+        if len(seen) > 40:
+            break
+    return False
+
+
+def _mentions_node(expr: cst.CSTNode, target: cst.CSTNode) -> bool:
+    return any(n is target for n in walk(expr))
+
+
+def _bound_name_backwarded(call: cst.Call, caller: Scope, cb: Backward) -> bool:
+    idx = D.scope_index(caller)
+    for name in _names_in(cb.arg):
+        defs, _ = idx.reaching(name, cb.node)
+        if any(d.value is call or _mentions_node(d.value, call) for d in defs):
+            return True
+    return False
+
+
+_NUMERIC_CONSUMERS = {"print", "float", "int", "round", "str", "format", "abs", "min", "max"}
+
+
+def fix_tl604(
+    locate: Locate, module: ModuleFacts, scope: Scope, node: cst.CSTNode, acc: str, inc: cst.BaseExpression
+) -> Optional[Fix]:
+    """Accumulate a number, not the graph: `total += loss.item()` when the total is a local
+    number that is only printed or computed with and `loss` is the scalar that was
+    backpropagated; otherwise `.detach()`, which keeps the total a tensor."""
+    if in_lambda(module, node) or statement_line(module, node) is None:
+        return None
+    method = "item" if _item_is_safe(module, scope, node, acc, inc) else "detach"
+    base = (
+        inc if isinstance(inc, ATOMS) or inc.lpar else inc.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    )  # type: ignore[attr-defined]
+    new = cst.Call(func=cst.Attribute(value=base, attr=cst.Name(method)))
+    return make_fix(module, {inc: new}, SAFE, f"Accumulate `{source_of(module, inc)}.{method}()`")
+
+
+def _item_is_safe(module: ModuleFacts, scope: Scope, node: cst.CSTNode, acc: str, inc: cst.BaseExpression) -> bool:
+    if not isinstance(node, (cst.AugAssign, cst.Assign)) or "." in acc or not isinstance(inc, cst.Name):
+        return False
+    # `.item()` needs a one-element tensor: the value `backward()` was called on without arguments.
+    scalar = any(
+        isinstance(c.func, cst.Attribute)
+        and c.func.attr.value == "backward"
+        and not c.args
+        and isinstance(c.func.value, cst.Name)
+        and c.func.value.value == inc.value
+        for c in scope.calls
+    )
+    inits = [b for b in scope.bindings.get(acc, []) if b.stmt is not node]
+    if not scalar or not inits or not all(isinstance(b.value, (cst.Integer, cst.Float)) for b in inits):
+        return False
+    owners = {id(b.stmt) for b in scope.bindings.get(acc, [])} | {id(node)}
+    body = scope.node.body if isinstance(scope.node, cst.FunctionDef) else scope.node
+    for n in walk(body):
+        if isinstance(n, cst.Name) and n.value == acc and not _numeric_use(module, n, owners):
+            return False
+    return True
+
+
+def _numeric_use(module: ModuleFacts, name: cst.Name, owners: set) -> bool:
+    """The total is read where a float does as well as a tensor: printed, formatted,
+    compared, combined arithmetically into something that is itself only read that way."""
+    cur: cst.CSTNode = name
+    while True:
+        parent = parent_of(module, cur)
+        if parent is None:
+            return False
+        if id(parent) in owners:
+            return True  # the accumulation or the initialisation itself
+        if isinstance(parent, cst.AssignTarget):
+            cur = parent
+            continue
+        if isinstance(
+            parent,
+            (
+                cst.BinaryOperation,
+                cst.UnaryOperation,
+                cst.Comparison,
+                cst.ComparisonTarget,
+                cst.FormattedStringExpression,
+            ),
+        ):
+            if isinstance(parent, cst.FormattedStringExpression):
+                return True
+            cur = parent
+            continue
+        if isinstance(parent, cst.Arg):
+            call = parent_of(module, parent)
+            return (
+                isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value in _NUMERIC_CONSUMERS
+            )
+        if isinstance(parent, (cst.If, cst.While, cst.IfExp)) and getattr(parent, "test", None) is cur:
+            return True
+        return False
+
+
+RULE = Rule(
+    code="TL604",
+    name="loss-accumulated-with-graph",
+    family="graph",
+    severity=WARNING,
+    summary="A loss tensor is accumulated across iterations with its graph attached.",
+    fixable=True,
+    check=loss_accumulated_with_graph,
+    fixes=(fix_tl604,),
+)

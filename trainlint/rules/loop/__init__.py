@@ -1,0 +1,1 @@
+"""TL1xx: the optimisation loop (zero_grad, backward, step, scheduler, clipping, AMP)."""

@@ -1,0 +1,71 @@
+"""Helpers shared by the loop rules (TL1xx)."""
+
+from __future__ import annotations
+
+from typing import Iterator, Optional, Set, Tuple
+
+import libcst as cst
+
+from trainlint.analysis import kinds as K
+from trainlint.analysis import loops as L
+from trainlint.analysis.loops import Event, LoopFacts
+from trainlint.analysis.purpose import training_loops
+from trainlint.diagnostics import Severity
+from trainlint.rules.base import RuleContext
+
+STEPS = (L.STEP, L.SCALER_STEP)
+
+
+def iterations(ctx: RuleContext) -> Iterator[LoopFacts]:
+    """Loops that are one training iteration: backward and step inside, and no inner loop
+    (lexical or in a helper) that is itself a whole iteration."""
+    for lf in training_loops(ctx.loops, ctx.module):
+        if not (lf.has(L.BACKWARD) and lf.has(*STEPS)):
+            continue
+        if _inner_iteration(lf):
+            continue
+        yield lf
+
+
+def _inner_iteration(lf: LoopFacts) -> bool:
+    return any(L.BACKWARD in ks and (L.STEP in ks or L.SCALER_STEP in ks) for ks in lf.inner_loop_kinds().values())
+
+
+def guessed(*events: Optional[Event]) -> bool:
+    return any(e is not None and e.receiver is not None and e.receiver.guess for e in events)
+
+
+def opt_name(e: Optional[Event]) -> str:
+    if e is None:
+        return "optimizer"
+    node = e.node
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        return e.module.tree.code_for_node(node.func.value)
+    return "optimizer"
+
+
+def nodes_of_loops_with(ctx: RuleContext, node_kinds: Tuple[str, ...], loop_kinds: Tuple[str, ...]) -> Set[int]:
+    """Ids of the event nodes of `node_kinds` in every loop of the project that also has an
+    event of `loop_kinds` (computed once per run for each pair)."""
+    key = f"loop.nodes:{node_kinds}:{loop_kinds}"
+    cached = ctx.project.cache.get(key)
+    if cached is None:
+        out: Set[int] = set()
+        for m in ctx.project.modules:
+            for lf in ctx.loops.loops_of(m):
+                if lf.has(*loop_kinds):
+                    out.update(id(e.node) for e in lf.events if e.kind in node_kinds)
+        ctx.project.cache[key] = cached = out
+    return cached  # type: ignore[return-value]
+
+
+def guess_severity(guess: bool) -> Optional[Severity]:
+    return Severity.WARNING if guess else None
+
+
+def optimizer_origin(step: Event) -> Optional[object]:
+    """The optimizer object a step updates (its constructor call), when resolved."""
+    r = step.receiver
+    if step.kind == L.SCALER_STEP:
+        return None
+    return r.origin if r is not None and r.kind == K.OPTIMIZER and not r.guess else None

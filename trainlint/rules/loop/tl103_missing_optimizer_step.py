@@ -1,0 +1,167 @@
+"""TL103 missing-optimizer-step: The loop computes gradients but never updates the parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Optional, Set
+
+from trainlint.analysis import kinds as K
+from trainlint.analysis import loops as L
+from trainlint.analysis import scopes as SC
+from trainlint.analysis.loops import Event, LoopFacts
+from trainlint.analysis.purpose import training_loops
+from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
+from trainlint.rules.loop.common import STEPS, nodes_of_loops_with, opt_name, optimizer_origin
+
+
+@dataclass(frozen=True)
+class Options:
+    """Thresholds of the tracer's verdict on this rule's findings."""
+
+    max_backward_without_step: int = 32
+
+
+def _stepped_nodes(ctx: RuleContext) -> Set[int]:
+    """Ids of backward nodes that some loop of the project follows with an optimizer step."""
+    return nodes_of_loops_with(ctx, (L.BACKWARD,), (L.STEP, L.SCALER_STEP, L.UNKNOWN_STEP, L.MANUAL_UPDATE))
+
+
+def missing_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
+    if not _project_has_optimizer(ctx):
+        return
+    stepped = _stepped_nodes(ctx)
+    seen: Set[int] = set()
+    for lf in training_loops(ctx.loops, ctx.module):
+        backward = lf.first(L.BACKWARD)
+        if backward is None or id(backward.node) in seen:
+            continue
+        if lf.has(L.STEP, L.SCALER_STEP, L.UNKNOWN_STEP, L.MANUAL_UPDATE, L.GRAD_READ):
+            yield from _cleared_never_stepped(lf, seen)
+            trailing = _trailing_backward(lf)
+            if trailing is not None and id(trailing.node) not in seen:
+                seen.add(id(trailing.node))
+                yield Finding("TL103", trailing.module, trailing.node, _TRAILING_BACKWARD)
+            continue
+        if any(id(e.node) in stepped for e in lf.events if e.kind == L.BACKWARD):
+            continue
+        if _stepped_after(ctx, lf) or not _trains_here(ctx, lf):
+            continue
+        seen.add(id(backward.node))
+        yield Finding("TL103", backward.module, backward.node, _NEVER_STEPPED)
+
+
+_TRAILING_BACKWARD = (
+    "this `backward()` is not followed by any optimizer step in the iteration, and the next iteration "
+    "clears the gradients first, so the parameters it reaches never learn (e.g. a GAN's second network). "
+    "Call that network's `optimizer.step()` after it."
+)
+
+
+_NEVER_STEPPED = (
+    "this loop computes gradients with `backward()` but never calls `optimizer.step()` (or updates the "
+    "parameters by hand), so the model does not learn. Call `optimizer.step()` after `backward()`."
+)
+
+
+_UPDATES = (L.STEP, L.SCALER_STEP, L.UNKNOWN_STEP, L.MANUAL_UPDATE)
+
+
+def _cleared_never_stepped(lf: LoopFacts, seen: Set[int]) -> Iterator[Finding]:
+    """A GAN-style iteration with one optimizer per network: `opt_d.zero_grad()` and a backward
+    after it, but only `opt_g.step()`, so the network behind `opt_d` never learns."""
+    if lf.has(L.UNKNOWN_STEP, L.MANUAL_UPDATE, L.SCALER_STEP):
+        return
+    stepped = {id(o) for e in lf.events if e.kind == L.STEP and (o := optimizer_origin(e)) is not None}
+    if not stepped or any(e.kind == L.STEP and optimizer_origin(e) is None for e in lf.events):
+        return
+    for i, clear in enumerate(lf.events):
+        r = clear.receiver
+        if (
+            clear.kind != L.ZERO_GRAD
+            or r is None
+            or r.guess
+            or r.kind != K.OPTIMIZER
+            or r.origin is None
+            or id(r.origin) in stepped
+        ):
+            continue
+        backward = next((e for e in lf.events[i + 1 :] if e.kind == L.BACKWARD), None)
+        if backward is None or id(backward.node) in seen:
+            continue
+        seen.add(id(backward.node))
+        name = opt_name(clear)
+        yield Finding(
+            "TL103",
+            backward.module,
+            backward.node,
+            f"`{name}.zero_grad()` clears this optimizer's gradients and this `backward()` fills them, but "
+            f"`{name}.step()` is never called in the iteration (only another optimizer steps), so the "
+            f"parameters of `{name}` never learn. Call `{name}.step()` after this `backward()`.",
+            related=[(clear.module, clear.node, f"`{name}` is cleared here")],
+        )
+
+
+def _stepped_after(ctx: RuleContext, lf: LoopFacts) -> bool:
+    """The function steps after the loop: micro-batches accumulated then applied once, or an
+    out-of-memory retry loop (`while True: try: ...backward(); break`)."""
+    for e in ctx.loops.body_events(lf.scope, 0):
+        anchor = e.via[0][1] if e.via else e.node
+        if e.kind in _UPDATES and SC.follows(lf.scope, lf.node, anchor):
+            return True
+    return False
+
+
+def _trains_here(ctx: RuleContext, lf: LoopFacts) -> bool:
+    """The loop's function works with an optimizer: it clears or steps one, or holds one.
+    A backward elsewhere (a profiler timing ops, a saliency map) is not a training step."""
+    for e in ctx.loops.body_events(lf.scope, 0):  # (the loop's own events among them)
+        if e.kind in _UPDATES or e.kind in (L.ZERO_GRAD, L.SCHED_STEP):
+            return True
+    scope, res = lf.scope, ctx.resolver
+    bindings = [b for binds in scope.bindings.values() for b in binds]
+    if scope.cls is not None:
+        bindings += [b for binds in scope.cls.attrs.values() for b in binds]
+    values = [res.binding_value(b) for b in bindings] + [res.param_value(scope, p) for p in scope.params]
+    return any(v is not None and v.kind in (K.OPTIMIZER, K.SCHEDULER) for v in values)
+
+
+def _trailing_backward(lf: LoopFacts) -> Optional[Event]:
+    """A backward after the iteration's last step whose gradients the next iteration clears
+    before any step, while an earlier backward of the same iteration is stepped normally."""
+    evs = [e for e in lf.events if e.kind in (L.BACKWARD, L.ZERO_GRAD) or e.kind in STEPS]
+    last_step = max((i for i, e in enumerate(evs) if e.kind in STEPS), default=None)
+    if last_step is None:
+        return None
+    if not any(e.kind == L.BACKWARD for e in evs[:last_step]):
+        return None
+    tail = [e for e in evs[last_step + 1 :] if e.kind == L.BACKWARD and not e.conds]
+    if not tail:
+        return None
+    head = next((e for e in evs if e.kind in STEPS or e.kind == L.ZERO_GRAD), None)
+    if head is None or head.kind != L.ZERO_GRAD:
+        return None
+    return tail[0]
+
+
+def _project_has_optimizer(ctx: RuleContext) -> bool:
+    cached = ctx.project.cache.get("loop.has_optimizer")
+    if cached is None:
+        cached = any(
+            K.kind_of_constructor(m.qualify(call.func)) == K.OPTIMIZER
+            for m in ctx.project.modules
+            for s in m.scopes
+            for call in s.calls
+        )
+        ctx.project.cache["loop.has_optimizer"] = cached
+    return bool(cached)
+
+
+RULE = Rule(
+    code="TL103",
+    name="missing-optimizer-step",
+    family="loop",
+    severity=ERROR,
+    summary="The loop computes gradients but never updates the parameters.",
+    options=Options,
+    check=missing_optimizer_step,
+)

@@ -1,0 +1,91 @@
+"""TL104 missing-backward: The optimizer steps but no gradients are ever computed."""
+
+from __future__ import annotations
+
+from typing import Iterator, Optional, Set
+
+import libcst as cst
+
+from trainlint.analysis import loops as L
+from trainlint.analysis.facts import Scope
+from trainlint.analysis.loops import Event, LoopFacts
+from trainlint.analysis.purpose import training_loops
+from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
+from trainlint.rules.loop.common import STEPS, guess_severity, guessed, nodes_of_loops_with, opt_name
+
+
+def _backwarded_steps(ctx: RuleContext) -> Set[int]:
+    """Ids of step nodes that some loop of the project precedes with a backward."""
+    return nodes_of_loops_with(ctx, STEPS, (L.BACKWARD, L.AUTOGRAD_GRAD))
+
+
+def missing_backward(ctx: RuleContext) -> Iterator[Finding]:
+    backwarded = _backwarded_steps(ctx)
+    seen: Set[int] = set()
+    for lf in training_loops(ctx.loops, ctx.module):
+        step = lf.first(L.STEP, L.SCALER_STEP)
+        if step is None:
+            continue
+        if lf.has(L.BACKWARD, L.AUTOGRAD_GRAD):
+            step = _step_after_clear(lf)
+            if step is None or id(step.node) in seen:
+                continue
+        elif id(step.node) in seen or id(step.node) in backwarded or not lf.has(L.LOSS):
+            continue
+        if _takes_a_loss(ctx, step):
+            continue
+        seen.add(id(step.node))
+        yield Finding(
+            "TL104",
+            step.module,
+            step.node,
+            f"`{opt_name(step)}.step()` runs but nothing in the loop calls `backward()`, so there are no "
+            "gradients to apply and the parameters never change. Call `loss.backward()` before `step()`.",
+            severity=guess_severity(guessed(step)),
+        )
+
+
+def _takes_a_loss(ctx: RuleContext, step: Event) -> bool:
+    """`diffopt.step(loss)`: a differentiable optimizer (higher, learn2learn) that takes the
+    loss and differentiates it itself. A torch optimizer's only argument is a closure."""
+    node = step.node
+    if not isinstance(node, cst.Call) or not node.args:
+        return False
+    arg = node.args[0].value
+    if isinstance(arg, cst.Lambda) or (node.args[0].keyword is not None and node.args[0].keyword.value == "closure"):
+        return False
+    return not isinstance(ctx.project.resolve_callee(arg, step.scope), Scope) if isinstance(arg, cst.Name) else True
+
+
+def _step_after_clear(lf: LoopFacts) -> Optional[Event]:
+    """A step whose optimizer was cleared, with no backward at all since the previous step
+    (looking back around the loop): e.g. a GAN's discriminator whose backward went missing.
+    A backward followed by the clear is TL102's case, not this one."""
+    evs = [e for e in lf.events if e.kind in (L.BACKWARD, L.AUTOGRAD_GRAD, L.ZERO_GRAD) or e.kind in STEPS]
+    n = len(evs)
+    for i, s in enumerate(evs):
+        if s.kind not in STEPS or s.receiver is None or s.receiver.guess or s.receiver.origin is None:
+            continue
+        cleared = backward = False
+        for k in range(1, n):
+            e = evs[(i - k) % n]
+            if e.kind in STEPS:
+                break
+            if e.kind in (L.BACKWARD, L.AUTOGRAD_GRAD):
+                backward = True
+                break
+            if e.kind == L.ZERO_GRAD and e.receiver is not None and e.receiver.origin is s.receiver.origin:
+                cleared = True
+        if cleared and not backward:
+            return s
+    return None
+
+
+RULE = Rule(
+    code="TL104",
+    name="missing-backward",
+    family="loop",
+    severity=ERROR,
+    summary="The optimizer steps but no gradients are ever computed.",
+    check=missing_backward,
+)

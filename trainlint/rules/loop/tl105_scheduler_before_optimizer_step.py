@@ -1,0 +1,71 @@
+"""TL105 scheduler-before-optimizer-step: The learning-rate scheduler steps before the optimizer in an iteration."""
+
+from __future__ import annotations
+
+from typing import Iterator, Optional
+
+from trainlint import fixes
+from trainlint.analysis import loops as L
+from trainlint.analysis.loops import Event
+from trainlint.analysis.purpose import training_loops
+from trainlint.diagnostics import Fix
+from trainlint.fixes.builders import move_stmt
+from trainlint.fixes.core import SAFE, Locate, make_fix
+from trainlint.fixes.edits import (
+    source_of,
+)
+from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
+from trainlint.rules.loop.common import STEPS, guess_severity, guessed
+
+
+def scheduler_before_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
+    for lf in training_loops(ctx.loops, ctx.module):
+        if not (lf.has(L.SCHED_STEP) and lf.has(*STEPS)):
+            continue
+        # The innermost loop holding both decides the order.
+        if any(L.SCHED_STEP in ks and (L.STEP in ks or L.SCALER_STEP in ks) for ks in lf.inner_loop_kinds().values()):
+            continue
+        first_step = lf.first(*STEPS)
+        for e in lf.events:
+            if e is first_step:
+                break
+            if e.kind != L.SCHED_STEP:
+                continue
+            if e.receiver is None or e.receiver.guess:
+                continue  # only a name says it is a scheduler: other libraries order steps differently
+            if (e.receiver.qual or "").endswith("ReduceLROnPlateau"):
+                continue
+            yield Finding(
+                "TL105",
+                e.module,
+                e.node,
+                "the learning-rate scheduler steps before `optimizer.step()` in this iteration, so the "
+                "first value of the schedule is skipped and every step uses the next one. Call "
+                "`scheduler.step()` after `optimizer.step()`.",
+                related=[(first_step.module, first_step.node, "the optimizer step that comes later")]
+                if first_step
+                else [],
+                severity=guess_severity(guessed(e)),
+                fix_builder=fixes.hook(fix_tl105, e, first_step) if first_step else None,
+            )
+            break
+
+
+def fix_tl105(locate: Locate, sched: Event, step: Event) -> Optional[Fix]:
+    """Move `scheduler.step()` to just after the statement that steps the optimizer."""
+    changes = move_stmt(sched, step, after=True)
+    return make_fix(
+        sched.module, changes, SAFE, f"Move `{source_of(sched.module, sched.node)}` after the optimizer step"
+    )
+
+
+RULE = Rule(
+    code="TL105",
+    name="scheduler-before-optimizer-step",
+    family="loop",
+    severity=WARNING,
+    summary="The learning-rate scheduler steps before the optimizer in an iteration.",
+    fixable=True,
+    check=scheduler_before_optimizer_step,
+    fixes=(fix_tl105,),
+)

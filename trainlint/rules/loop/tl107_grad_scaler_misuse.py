@@ -1,0 +1,168 @@
+"""TL107 grad-scaler-misuse: The AMP `GradScaler` recipe is broken (unscale, update or scaled backward missing)."""
+
+from __future__ import annotations
+
+from typing import Iterator, List, Optional, Set
+
+import libcst as cst
+
+from trainlint import fixes
+from trainlint.analysis import loops as L
+from trainlint.analysis.loops import Event
+from trainlint.analysis.purpose import not_training
+from trainlint.diagnostics import Fix
+from trainlint.fixes.builders import receiver_code, scaler_parts
+from trainlint.fixes.core import SAFE, Locate, make_fix
+from trainlint.fixes.edits import (
+    insert_after,
+    insert_before,
+    parse_expression,
+    parse_statement,
+    same_place,
+    source_of,
+    statement_line,
+)
+from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
+from trainlint.rules.loop.common import STEPS, iterations, nodes_of_loops_with
+
+
+def grad_scaler_misuse(ctx: RuleContext) -> Iterator[Finding]:
+    for lf in iterations(ctx):
+        sstep = lf.first(L.SCALER_STEP)
+        if sstep is None:
+            continue
+        evs = lf.events
+        yield from _clips_still_scaled(evs)
+        if not lf.has(L.SCALER_UPDATE):
+            yield Finding(
+                "TL107",
+                sstep.module,
+                sstep.node,
+                "`scaler.step()` is used without `scaler.update()`, so the loss scale never adapts "
+                "(skipped steps repeat on overflow). Call `scaler.update()` after `scaler.step(optimizer)`.",
+                fix_builder=fixes.hook(fix_tl107_update, sstep),
+            )
+        for i, plain in enumerate(evs):
+            if plain.kind != L.BACKWARD or plain.scaled or plain.engine or _scaled_name(ctx, plain):
+                continue
+            if any(x.kind == L.BACKWARD and x.scaled and set(x.conds) & set(plain.conds) for x in evs):
+                continue  # `if scaler is not None: scaler.scale(loss).backward() else: loss.backward()`
+            nxt = next((x for x in evs[i + 1 :] if x.kind in STEPS), None)
+            if nxt is not None and nxt.kind == L.SCALER_STEP:
+                yield Finding(
+                    "TL107",
+                    plain.module,
+                    plain.node,
+                    "`backward()` runs on the unscaled loss while `scaler.step()` unscales the gradients, "
+                    "so they end up divided by the scale factor (tiny updates). Call "
+                    "`scaler.scale(loss).backward()`.",
+                    related=[(sstep.module, sstep.node, "the scaler step")],
+                    fix_builder=fixes.hook(fix_tl107_scale, plain, sstep),
+                )
+    yield from _step_functions(ctx)
+
+
+def _clips_still_scaled(evs: List[Event], skip: Optional[Set[int]] = None) -> Iterator[Finding]:
+    """Clipping between a backward and a scaler step with no `scaler.unscale_` in between."""
+    for i, e in enumerate(evs):
+        if e.kind != L.CLIP or (skip is not None and id(e.node) in skip):
+            continue
+        # Only a clip that feeds a scaler step (not a plain step in a non-AMP branch).
+        nxt = next((x for x in evs[i + 1 :] if x.kind in STEPS), None)
+        if nxt is None or nxt.kind != L.SCALER_STEP:
+            continue
+        last_backward = max((j for j in range(i) if evs[j].kind == L.BACKWARD), default=None)
+        if last_backward is None or any(x.kind == L.SCALER_UNSCALE for x in evs[last_backward:i]):
+            continue
+        yield Finding(
+            "TL107",
+            e.module,
+            e.node,
+            "gradients are clipped while still multiplied by the GradScaler's scale factor, so the "
+            "threshold means nothing. Call `scaler.unscale_(optimizer)` before clipping.",
+            related=[(nxt.module, nxt.node, "the scaler step")],
+            fix_builder=fixes.hook(fix_tl107_unscale, e, nxt),
+        )
+
+
+def _step_functions(ctx: RuleContext) -> Iterator[Finding]:
+    """A function that holds the whole AMP step (`scaler.scale(loss).backward()` ... `scaler.step`),
+    called once per batch from a loop elsewhere (an optimizer wrapper's `step(loss)`): its clips
+    are judged like a loop's, unless a loop of the project already covers them."""
+    covered = nodes_of_loops_with(ctx, (L.CLIP,), (L.SCALER_STEP,))
+    for scope in ctx.module.scopes:
+        if scope.name == "<module>" or not_training(scope):
+            continue
+        evs = [e for e in ctx.loops.body_events(scope, 0) if not e.via]
+        if any(e.kind == L.BACKWARD and e.scaled for e in evs) and any(e.kind == L.SCALER_STEP for e in evs):
+            yield from _clips_still_scaled(evs, covered)
+
+
+def _scaled_name(ctx: RuleContext, backward: Event) -> bool:
+    """`scaled = scaler.scale(loss); scaled.backward()`."""
+    arg = backward.arg
+    if not isinstance(arg, cst.Name):
+        return False
+    for b in backward.scope.bindings.get(arg.value, []):
+        v = b.value
+        if isinstance(v, cst.Call) and isinstance(v.func, cst.Attribute) and v.func.attr.value == "scale":
+            return True
+    return False
+
+
+def fix_tl107_unscale(locate: Locate, clip: Event, sstep: Event) -> Optional[Fix]:
+    """`scaler.unscale_(opt)` before clipping, so the threshold applies to the true gradients."""
+    module = clip.module
+    parts = scaler_parts(module, sstep)
+    line = statement_line(module, clip.node)
+    if parts is None or line is None or not same_place(clip.scope, clip.via, sstep.scope, sstep.via):
+        return None
+    scaler, opt = parts
+    changes = insert_before(line, parse_statement(module, f"{scaler}.unscale_({opt})"))
+    return make_fix(module, changes, SAFE, f"Call `{scaler}.unscale_({opt})` before clipping")
+
+
+def fix_tl107_update(locate: Locate, sstep: Event) -> Optional[Fix]:
+    """`scaler.update()` right after `scaler.step(opt)`."""
+    module = sstep.module
+    scaler = receiver_code(module, sstep.node)
+    line = statement_line(module, sstep.node)
+    if scaler is None or line is None:
+        return None
+    changes = insert_after(line, parse_statement(module, f"{scaler}.update()"))
+    return make_fix(module, changes, SAFE, f"Call `{scaler}.update()` after `{scaler}.step(...)`")
+
+
+def fix_tl107_scale(locate: Locate, backward: Event, sstep: Event) -> Optional[Fix]:
+    """`loss.backward()` -> `scaler.scale(loss).backward()`."""
+    module = backward.module
+    scaler = receiver_code(module, sstep.node)
+    call = backward.node
+    if scaler is None or not same_place(backward.scope, backward.via, sstep.scope, sstep.via):
+        return None
+    if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute) or call.args:
+        return None
+    if statement_line(module, call) is None:
+        return None
+    loss = call.func.value
+    scaled = cst.Call(func=parse_expression(module, f"{scaler}.scale"), args=[cst.Arg(loss)])
+    new = call.with_changes(func=call.func.with_changes(value=scaled))
+    return make_fix(
+        module, {call: new}, SAFE, f"Scale the loss: `{scaler}.scale({source_of(module, loss)}).backward()`"
+    )
+
+
+RULE = Rule(
+    code="TL107",
+    name="grad-scaler-misuse",
+    family="loop",
+    severity=ERROR,
+    summary="The AMP `GradScaler` recipe is broken (unscale, update or scaled backward missing).",
+    fixable=True,
+    check=grad_scaler_misuse,
+    fixes=(
+        fix_tl107_unscale,
+        fix_tl107_update,
+        fix_tl107_scale,
+    ),
+)

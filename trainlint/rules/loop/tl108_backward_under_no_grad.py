@@ -1,0 +1,87 @@
+"""TL108 backward-under-no-grad: The training forward or `backward()` runs with gradients disabled."""
+
+from __future__ import annotations
+
+from typing import Iterator, List, Optional
+
+import libcst as cst
+
+from trainlint.analysis import kinds as K
+from trainlint.analysis import loops as L
+from trainlint.analysis import scopes as SC
+from trainlint.analysis.loops import Event, LoopFacts
+from trainlint.analysis.symbols import Value
+from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
+from trainlint.rules.loop.common import STEPS, iterations
+
+
+def backward_under_no_grad(ctx: RuleContext) -> Iterator[Finding]:
+    for lf in iterations(ctx):
+        for e in lf.events:
+            if e.kind == L.BACKWARD and e.no_grad and not _grad_checked(e):
+                yield Finding(
+                    "TL108",
+                    e.module,
+                    e.node,
+                    "`backward()` runs inside `torch.no_grad()`/`inference_mode()`; the loss has no graph, "
+                    "so it raises or computes nothing. Compute the training forward and backward with "
+                    "gradients enabled.",
+                )
+                break
+        # (`model.generate(...)` decodes under no_grad by design: never the training forward)
+        forwards: List[Event] = [e for e in lf.events if e.kind == L.FORWARD and not e.generates]
+        if not any(e.kind == L.BACKWARD and not e.no_grad for e in lf.events):
+            continue
+        culprit = _trained_forward_under_no_grad(ctx, lf, forwards)
+        if culprit is not None:
+            f = culprit
+            name = f.module.tree.code_for_node(f.callee)
+            yield Finding(
+                "TL108",
+                f.module,
+                f.node,
+                f"the forward pass of `{name}`, the model this loop trains, runs under `torch.no_grad()`, so "
+                "the loss carries no graph back to its parameters and `backward()` fails or trains nothing. "
+                f"Run `{name}`'s forward with gradients enabled (a frozen part may stay under `no_grad`).",
+            )
+
+
+def _grad_checked(e: Event) -> bool:
+    """`if loss.requires_grad: loss.backward()`: a helper shared by training and a `no_grad`
+    evaluation that only differentiates when there is a graph."""
+    for comp in SC.enclosing(e.scope, e.node):
+        if isinstance(comp, cst.If):
+            test = e.module.tree.code_for_node(comp.test)
+            if "requires_grad" in test or "is_grad_enabled" in test:
+                return True
+    return False
+
+
+def _trained_forward_under_no_grad(ctx: RuleContext, lf: LoopFacts, forwards: List[Event]) -> Optional[Event]:
+    """The forward of a model that the loop's optimizer trains, when every call of it is under
+    no_grad. A frozen encoder under no_grad while another model trains is fine; when no
+    optimizer's models are known, only a loop with a single model is judged."""
+    trained: List[Value] = []
+    for s in lf.events:
+        if s.kind in STEPS and s.receiver is not None and s.receiver.kind == K.OPTIMIZER:
+            trained += [m for m in ctx.resolver.trained_models(s.receiver) if m.origin is not None]
+    if trained:
+        for model in trained:
+            mine = [f for f in forwards if f.receiver is not None and f.receiver.origin is model.origin]
+            if mine and all(f.no_grad for f in mine):
+                return mine[0]
+        return None
+    origins = {id(f.receiver.origin) if f.receiver is not None else None for f in forwards}
+    if forwards and len(origins) == 1 and None not in origins and all(f.no_grad for f in forwards):
+        return forwards[0]
+    return None
+
+
+RULE = Rule(
+    code="TL108",
+    name="backward-under-no-grad",
+    family="loop",
+    severity=ERROR,
+    summary="The training forward or `backward()` runs with gradients disabled.",
+    check=backward_under_no_grad,
+)

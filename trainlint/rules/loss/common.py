@@ -1,0 +1,145 @@
+"""Helpers shared by the loss rules (TL2xx)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Iterator, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from trainlint.analysis import flow as FL
+from trainlint.analysis import module_facts as M
+from trainlint.analysis.facts import ModuleFacts
+from trainlint.analysis.flow import LossCall, Op
+from trainlint.rules.base import RuleContext
+
+Related = List[Tuple[ModuleFacts, cst.CSTNode, str]]
+
+
+_OP_WORDS = {
+    M.SOFTMAX: "softmax",
+    M.LOG_SOFTMAX: "log_softmax",
+    M.SIGMOID: "sigmoid",
+    M.TANH: "tanh",
+    M.RELU: "ReLU",
+    M.LINEAR: "a linear layer",
+}
+
+
+def traced_losses(ctx: RuleContext, family: str) -> Iterator[Tuple[LossCall, Op]]:
+    """Loss calls of `family` in this module whose input's last operation is known."""
+    tracer = FL.tracer_for(ctx.project, ctx.resolver)
+    for lc in FL.loss_calls(ctx.module, ctx.resolver):
+        if lc.family != family or lc.guess or lc.input is None:
+            continue
+        op = tracer.op(lc.input, lc.scope)
+        if op is None or op.kind == M.TUPLE:
+            continue
+        if op.kind == M.ALTERNATIVES:  # each model the code may build, judged on its own
+            yield from ((lc, alt) for alt in op.elements if alt is not None)
+            continue
+        yield lc, op
+
+
+def _inline(lc: LossCall, op: Op) -> bool:
+    assert lc.input is not None
+    return FL.strip_shape(lc.input, lc.module) is op.node
+
+
+def describe(
+    lc: LossCall, op: Op, others: Optional[Related] = None, at: Optional[cst.CSTNode] = None
+) -> Tuple[str, Related, str]:
+    """(where the operation comes from, related locations, what to change), for messages."""
+    related: Related = []
+    if op.owner is not None and op.module is lc.module:
+        related.append((lc.module, lc.node, f"`{lc.name}` is fed this model's output here"))
+    text = op.text()
+    if op.owner is not None and op.owner.startswith("nn."):
+        phrase = f"the model's last layer is `{text}` ({FL.where(op.module, op.node)})"
+        related.append((op.module, op.node, f"the model's last layer, `{text}`"))
+        fix = f"remove the final `{text}` from the model"
+    elif op.owner is not None:
+        assert op.owner_module is not None and op.owner_node is not None
+        returns = FL.where(op.owner_module, op.owner_node)
+        if op.owner_node is op.node:
+            phrase = f"`{op.owner}` ({returns}) already returns `{text}`"
+        else:
+            phrase = f"`{op.owner}` ({returns}) ends with `{text}` ({FL.where(op.module, op.node)})"
+        related.append((op.module, op.node, f"`{text}` is applied here, inside the model"))
+        fix = f"return the raw scores from `{op.owner}`"
+    elif _inline(lc, op):
+        phrase = f"its input is `{text}`"
+        fix = "pass the raw scores"
+    else:
+        phrase = f"its input comes from `{text}` ({FL.where(op.module, op.node)})"
+        related.append((op.module, op.node, f"`{text}` is applied here"))
+        fix = "pass the raw scores"
+    related.extend(others or [])
+    if lc.ctor is not None and lc.ctor_module is not None:
+        related.append((lc.ctor_module, lc.ctor, f"the `{lc.name}` is built here"))
+    return phrase, [r for r in related if r[1] is not at], fix
+
+
+def _node(lc: LossCall, op: Op) -> cst.CSTNode:
+    return op.node if _inline(lc, op) else lc.node
+
+
+@dataclass
+class _Site:
+    """One defect to report: the first loss call that sees it, the operation, where to report,
+    and the message parts `describe` makes of them."""
+
+    lc: LossCall
+    op: Op
+    node: cst.CSTNode
+    phrase: str
+    related: Related
+    fix: str
+
+
+def defects(ctx: RuleContext, family: str, kinds: Tuple[str, ...]) -> Iterator[_Site]:
+    """Each defect once, with the other loss calls of this module fed by the same operation as
+    related locations. A model's defect (its last layer, what its `forward` returns) is reported
+    at the model's layer when the model is in this module, else at the first loss call that sees
+    it; the training, validation and test steps are one defect."""
+    once = Once()
+    groups: List[Tuple[LossCall, Op, cst.CSTNode, Related]] = []
+    by_op: Dict[int, int] = {}  # id(operation node) -> its group
+    for lc, op in traced_losses(ctx, family):
+        if op.kind not in kinds:
+            continue
+        if op.owner is not None:
+            key = id(op.node)
+            if key in by_op:
+                others = groups[by_op[key]][3]
+                others.append((lc.module, lc.node, f"`{lc.name}` is fed this model's output here too"))
+                continue
+            node = op.node if op.module is ctx.module else lc.node
+            by_op[key] = len(groups)
+            once.first(node, lc, op)
+            groups.append((lc, op, node, []))
+            continue
+        node = _node(lc, op)
+        if once.first(node, lc, op):
+            groups.append((lc, op, node, []))
+    for lc, op, node, others in groups:  # described once every loss call is grouped
+        phrase, related, fix = describe(lc, op, others, node)
+        yield _Site(lc, op, node, phrase, related, fix)
+
+
+class Once:
+    """One finding per reported node, and one per cause and line: `(loss(D(real), y1) +
+    loss(D(fake), y0)) / 2` against a model ending in a sigmoid is one mistake, not two."""
+
+    def __init__(self) -> None:
+        self.seen: Set[object] = set()
+
+    def first(self, node: cst.CSTNode, lc: Optional[LossCall] = None, op: Optional[Op] = None) -> bool:
+        keys: List[object] = [id(node)]
+        if lc is not None and op is not None:
+            pos = FL.position(lc.module, lc.node)
+            keys.append((id(op.node), pos.start.line if pos is not None else id(lc.node)))
+        if any(k in self.seen for k in keys):
+            return False
+        self.seen.update(keys)
+        return True

@@ -1,0 +1,82 @@
+"""TL201 softmax-before-cross-entropy: Probabilities are fed to a cross-entropy loss that applies log_softmax itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Optional
+
+from trainlint import fixes
+from trainlint.analysis import flow as FL
+from trainlint.analysis import module_facts as M
+from trainlint.analysis.flow import LossCall, Op
+from trainlint.diagnostics import Fix, Severity
+from trainlint.fixes.builders import drop_activation, loss_fix_op, owner_phrase
+from trainlint.fixes.core import UNSAFE, Locate, make_fix
+from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
+from trainlint.rules.loss.common import defects
+
+
+@dataclass(frozen=True)
+class Options:
+    """Thresholds of the tracer's verdict on this rule's findings."""
+
+    row_sum_tolerance: float = 1e-3
+
+
+def softmax_before_cross_entropy(ctx: RuleContext) -> Iterator[Finding]:
+    for d in defects(ctx, FL.CROSS_ENTROPY, (M.SOFTMAX, M.LOG_SOFTMAX)):
+        lc, op, phrase, fix = d.lc, d.op, d.phrase, d.fix
+        if op.kind == M.SOFTMAX:
+            message = (
+                f"`{lc.name}` applies log_softmax itself, but {phrase}: the loss then sees probabilities "
+                "squashed a second time, its gradient shrinks as predictions get confident and training "
+                f"stalls. Feed raw logits: {fix} and apply softmax only for predictions."
+            )
+            severity = None
+        else:
+            message = (
+                f"`{lc.name}` applies log_softmax itself, but {phrase}: the log_softmax is applied twice "
+                "(same loss value, wasted work, and the model no longer says which loss it was built for). "
+                f"Feed raw logits ({fix}), or keep the log_softmax and use `nn.NLLLoss`."
+            )
+            severity = Severity.WARNING
+        yield Finding(
+            "TL201",
+            ctx.module,
+            d.node,
+            message,
+            related=d.related,
+            severity=severity,
+            fix_builder=fixes.hook(fix_tl201, lc, op),
+        )
+
+
+def fix_tl201(locate: Locate, lc: LossCall, op: Op) -> Optional[Fix]:
+    """Drop the softmax (or log_softmax) in front of a cross-entropy loss, wherever it is
+    applied in the same file: inline, earlier in the function, or in the model's `forward`."""
+    found = loss_fix_op(lc, op)
+    if found is None:
+        return None
+    module, node = found
+    log = op.kind == "log_softmax"
+    changes = drop_activation(module, node, ("softmax", "log_softmax") if log else ("softmax",))
+    what = "log_softmax" if log else "softmax"
+    return make_fix(
+        module,
+        changes,
+        UNSAFE,
+        f"Remove the {what}{owner_phrase(op)} and feed raw logits to the loss (model outputs change)",
+    )
+
+
+RULE = Rule(
+    code="TL201",
+    name="softmax-before-cross-entropy",
+    family="loss",
+    severity=ERROR,
+    summary="Probabilities are fed to a cross-entropy loss that applies log_softmax itself.",
+    fixable=True,
+    options=Options,
+    check=softmax_before_cross_entropy,
+    fixes=(fix_tl201,),
+)

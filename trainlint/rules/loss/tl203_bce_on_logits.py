@@ -1,0 +1,59 @@
+"""TL203 bce-on-logits: `BCELoss` gets raw logits instead of probabilities."""
+
+from __future__ import annotations
+
+from typing import Iterator, Optional
+
+from trainlint import fixes
+from trainlint.analysis import flow as FL
+from trainlint.analysis import module_facts as M
+from trainlint.analysis.flow import LossCall
+from trainlint.diagnostics import Fix
+from trainlint.fixes.builders import rename_loss
+from trainlint.fixes.core import UNSAFE, Locate, make_fix
+from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
+from trainlint.rules.loss.common import Once, describe, traced_losses
+
+
+def bce_on_logits(ctx: RuleContext) -> Iterator[Finding]:
+    once = Once()
+    for lc, op in traced_losses(ctx, FL.BCE):
+        if op.kind != M.LINEAR:
+            continue
+        if not once.first(lc.node, lc, op):
+            continue
+        phrase, related, _ = describe(lc, op)
+        phrase = phrase.replace("already returns", "returns")
+        yield Finding(
+            "TL203",
+            lc.module,
+            lc.node,
+            f"`{lc.name}` expects probabilities in [0, 1], but {phrase}, raw scores with no sigmoid: "
+            "torch raises on values outside [0, 1], or the loss is meaningless and unstable. Use "
+            "`nn.BCEWithLogitsLoss` (or `F.binary_cross_entropy_with_logits`) on the raw scores.",
+            related=related,
+            fix_builder=fixes.hook(fix_tl203, ctx, lc),
+        )
+
+
+def fix_tl203(locate: Locate, ctx: "RuleContext", lc: LossCall) -> Optional[Fix]:
+    """`nn.BCELoss` -> `nn.BCEWithLogitsLoss` (`F.binary_cross_entropy` -> `..._with_logits`)."""
+    renamed = rename_loss(
+        ctx, lc, {"BCELoss": "BCEWithLogitsLoss", "binary_cross_entropy": "binary_cross_entropy_with_logits"}
+    )
+    if renamed is None:
+        return None
+    module, changes, old, new = renamed
+    return make_fix(module, changes, UNSAFE, f"Use `{new}` instead of `{old}` on the raw scores")
+
+
+RULE = Rule(
+    code="TL203",
+    name="bce-on-logits",
+    family="loss",
+    severity=ERROR,
+    summary="`BCELoss` gets raw logits instead of probabilities.",
+    fixable=True,
+    check=bce_on_logits,
+    fixes=(fix_tl203,),
+)

@@ -1,0 +1,103 @@
+"""TL204 nll-without-log-softmax: `NLLLoss` gets values that are not log-probabilities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Optional
+
+import libcst as cst
+
+from trainlint import fixes
+from trainlint.analysis import flow as FL
+from trainlint.analysis import module_facts as M
+from trainlint.analysis.facts import ModuleFacts
+from trainlint.analysis.flow import LossCall, Op
+from trainlint.diagnostics import Fix
+from trainlint.fixes.builders import in_lambda, loss_fix_op, rename_callee, rename_loss
+from trainlint.fixes.core import UNSAFE, Locate, make_fix
+from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
+from trainlint.rules.loss.common import defects
+
+
+@dataclass(frozen=True)
+class Options:
+    """Thresholds of the tracer's verdict on this rule's findings."""
+
+    logsumexp_tolerance: float = 0.1
+
+
+def nll_without_log_softmax(ctx: RuleContext) -> Iterator[Finding]:
+    for d in defects(ctx, FL.NLL, (M.LINEAR, M.SOFTMAX)):
+        lc, op, phrase = d.lc, d.op, d.phrase
+        if op.kind == M.SOFTMAX:
+            what = (
+                "probabilities, not log-probabilities: the loss becomes -p[target], which is bounded and "
+                "barely penalises confident mistakes, so training crawls. Use `log_softmax` instead of "
+                "`softmax`, or `nn.CrossEntropyLoss` on the raw logits."
+            )
+        else:
+            phrase = phrase.replace("already returns", "returns")
+            what = (
+                "raw scores, not log-probabilities: the loss becomes -score[target], which is unbounded below, "
+                "so the model can lower it forever by inflating one score. Apply `F.log_softmax(x, dim=1)` "
+                "before `NLLLoss`, or use `nn.CrossEntropyLoss` on the raw scores."
+            )
+        yield Finding(
+            "TL204",
+            ctx.module,
+            d.node,
+            f"`{lc.name}` expects log-probabilities, but {phrase}: {what}",
+            related=d.related,
+            fix_builder=fixes.hook(fix_tl204, ctx, lc, op),
+        )
+
+
+def fix_tl204(locate: Locate, ctx: "RuleContext", lc: LossCall, op: Op) -> Optional[Fix]:
+    """`softmax` -> `log_softmax` before `NLLLoss`; on raw scores, `NLLLoss` -> `CrossEntropyLoss`."""
+    if op.kind == "softmax":
+        found = loss_fix_op(lc, op)
+        if found is None:
+            return None
+        module, node = found
+        log_call = _to_log_softmax(module, node)
+        if log_call is None:
+            return None
+        return make_fix(
+            module,
+            {node: log_call},
+            UNSAFE,
+            "Use `log_softmax` instead of `softmax` before the NLL loss (model outputs change)",
+        )
+    renamed = rename_loss(ctx, lc, {"NLLLoss": "CrossEntropyLoss", "nll_loss": "cross_entropy"})
+    if renamed is None:
+        return None
+    module, changes, old, new = renamed
+    return make_fix(module, changes, UNSAFE, f"Use `{new}` instead of `{old}` on the raw scores")
+
+
+def _to_log_softmax(module: ModuleFacts, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+    if not isinstance(node, cst.Call) or in_lambda(module, node):
+        return None
+    qual = module.qualify(node.func)
+    if qual in ("torch.nn.functional.softmax", "torch.softmax") or (
+        qual and qual.endswith((".Softmax",)) and qual.startswith("torch.nn.")
+    ):
+        last = qual.rsplit(".", 1)[-1]
+        new_func = rename_callee(module, node.func, last, "LogSoftmax" if last == "Softmax" else "log_softmax")
+        return node.with_changes(func=new_func) if new_func is not None else None
+    if qual is None and isinstance(node.func, cst.Attribute) and node.func.attr.value == "softmax":
+        return node.with_changes(func=node.func.with_changes(attr=cst.Name("log_softmax")))
+    return None
+
+
+RULE = Rule(
+    code="TL204",
+    name="nll-without-log-softmax",
+    family="loss",
+    severity=ERROR,
+    summary="`NLLLoss` gets values that are not log-probabilities.",
+    fixable=True,
+    options=Options,
+    check=nll_without_log_softmax,
+    fixes=(fix_tl204,),
+)

@@ -1,0 +1,132 @@
+"""TL205 regression-loss-for-classification: A regression loss is used on class labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Optional
+
+import libcst as cst
+
+from trainlint.analysis import flow as FL
+from trainlint.analysis.flow import LossCall
+from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
+from trainlint.rules.loss.common import Once, Related
+
+
+@dataclass(frozen=True)
+class Options:
+    """Thresholds of the tracer's verdict on this rule's findings."""
+
+    max_distinct: int = 20
+
+
+def regression_loss_for_classification(ctx: RuleContext) -> Iterator[Finding]:
+    labels = FL.LabelTracer(ctx.project, ctx.resolver)
+    once = Once()
+    for lc in FL.loss_calls(ctx.module, ctx.resolver):
+        if lc.family != FL.REGRESSION or lc.guess or lc.target is None or lc.input is None:
+            continue
+        if not once.first(lc.node):
+            continue
+        evidence = labels.evidence(lc.target, lc.scope)
+        related: Related = []
+        why: Optional[str] = None
+        if evidence is not None:
+            kind = "one-hot class labels" if evidence.kind == "one_hot" else "integer class ids"
+            why = f"the target holds {kind}, built by `{evidence.text()}` ({FL.where(evidence.module, evidence.node)})"
+            related.append((evidence.module, evidence.node, f"the class labels are built here ({kind})"))
+        else:
+            cmp = _accuracy_check(lc)
+            if cmp is not None:
+                why = f"the same outputs are scored as class predictions (`{FL.snippet(lc.module, cmp)}`)"
+                related.append((lc.module, cmp, "accuracy is computed on the same outputs"))
+        if why is None:
+            continue
+        if lc.ctor is not None and lc.ctor_module is not None:
+            related.append((lc.ctor_module, lc.ctor, f"the `{lc.name}` is built here"))
+        yield Finding(
+            "TL205",
+            lc.module,
+            lc.node,
+            f"`{lc.name}` is a regression loss, but {why}: regressing on classes treats them as "
+            "ordered numbers (class 2 lies 'between' 1 and 3) and gives weak gradients for confident "
+            "mistakes. Use `nn.CrossEntropyLoss` on raw logits (one output per class) with the integer "
+            "labels.",
+            related=related,
+        )
+
+
+_REDUCERS = frozenset({"argmax", "round", "max"})
+
+
+def _accuracy_check(lc: LossCall) -> Optional[cst.Comparison]:
+    """`(out.argmax(1) == y)` in the loss's scope, on the loss input `out` and target `y`."""
+    assert lc.input is not None and lc.target is not None
+    mod = lc.module
+    out = FL.strip_shape(lc.input, mod)
+    target = FL.strip_shape(lc.target, mod)
+    if isinstance(target, cst.Call) and mod.qualify(target.func) == "torch.nn.functional.one_hot" and target.args:
+        target = FL.strip_shape(target.args[0].value, mod)
+    if not isinstance(out, cst.Name) or not isinstance(target, cst.Name):
+        return None
+    for cmp in FL.equality_comparisons(lc.scope):
+        if len(cmp.comparisons) != 1:
+            continue
+        left, right = cmp.left, cmp.comparisons[0].comparator
+        for a, b in ((left, right), (right, left)):
+            if _predicted_from(a, out.value, lc) and _is_name(FL.strip_shape(b, mod), target.value):
+                return cmp
+    return None
+
+
+def _is_name(expr: cst.BaseExpression, name: str) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == name
+
+
+def _predicted_from(expr: cst.BaseExpression, name: str, lc: LossCall, hops: int = 0) -> bool:
+    """`name.argmax(1)`, `name.round().long()`, `torch.argmax(name, 1)`, `name.max(1)[1]`, or a
+    variable bound once to one of those."""
+    mod = lc.module
+    reduced = False
+    e = expr
+    while True:
+        if isinstance(e, cst.Call):
+            qual = mod.qualify(e.func)
+            if qual in ("torch.argmax", "torch.round", "torch.max") and e.args:
+                reduced, e = True, e.args[0].value
+                continue
+            func = e.func
+            if qual is None and isinstance(func, cst.Attribute):
+                attr = func.attr.value
+                if attr in _REDUCERS:
+                    reduced, e = True, func.value
+                    continue
+                if attr in FL.SHAPE_METHODS or attr in ("long", "int", "squeeze"):
+                    e = func.value
+                    continue
+            return False
+        if isinstance(e, cst.Subscript):
+            e = e.value
+            continue
+        if isinstance(e, cst.Attribute) and e.attr.value == "indices":
+            e = e.value
+            continue
+        if isinstance(e, cst.Name):
+            if e.value == name:
+                return reduced
+            bindings = lc.scope.bindings.get(e.value)
+            if hops == 0 and not reduced and bindings is not None and len(bindings) == 1 and bindings[0].index is None:
+                return _predicted_from(bindings[0].value, name, lc, hops + 1)
+            return False
+        return False
+
+
+RULE = Rule(
+    code="TL205",
+    name="regression-loss-for-classification",
+    family="loss",
+    severity=WARNING,
+    summary="A regression loss is used on class labels.",
+    options=Options,
+    check=regression_loss_for_classification,
+)

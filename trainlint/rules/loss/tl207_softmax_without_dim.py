@@ -1,0 +1,100 @@
+"""TL207 softmax-without-dim: `softmax`/`log_softmax` without an explicit `dim`."""
+
+from __future__ import annotations
+
+from typing import Iterator, Optional
+
+import libcst as cst
+
+from trainlint import fixes
+from trainlint.analysis import flow as FL
+from trainlint.analysis.facts import ModuleFacts
+from trainlint.diagnostics import Fix
+from trainlint.fixes.builders import add_keyword, in_lambda
+from trainlint.fixes.core import UNSAFE, Locate, make_fix
+from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
+
+# qualified name -> position of `dim`
+_SOFTMAX_DIM = {
+    "torch.nn.functional.softmax": 1,
+    "torch.nn.functional.log_softmax": 1,
+    "torch.nn.functional.softmin": 1,
+    "torch.softmax": 1,
+    "torch.log_softmax": 1,
+    "torch.nn.Softmax": 0,
+    "torch.nn.LogSoftmax": 0,
+    "torch.nn.Softmin": 0,
+    "torch.nn.modules.activation.Softmax": 0,
+    "torch.nn.modules.activation.LogSoftmax": 0,
+}
+
+
+def softmax_without_dim(ctx: RuleContext) -> Iterator[Finding]:
+    mod = ctx.module
+    for scope in mod.scopes:
+        for call in scope.calls:
+            qual = mod.qualify(call.func)
+            if qual in _SOFTMAX_DIM:
+                position = _SOFTMAX_DIM[qual]
+            elif (
+                qual is None
+                and isinstance(call.func, cst.Attribute)
+                and call.func.attr.value in ("softmax", "log_softmax")
+            ):
+                if isinstance(call.func.value, cst.Name) and call.func.value.value == "self":
+                    continue  # a layer attribute called `softmax`
+                position = 0
+            else:
+                continue
+            if _has_dim(call, position):
+                continue
+            text = FL.snippet(mod, call)
+            yield Finding(
+                "TL207",
+                mod,
+                call,
+                f"`{text}` has no `dim`: PyTorch then guesses the axis (dim 0 for 0-D, 1-D and 3-D inputs, "
+                "dim 1 otherwise), so for a single example or a batch of sequences it normalises across the "
+                "batch or the time steps instead of the classes. Pass `dim=` explicitly (usually `dim=-1`).",
+                fix_builder=fixes.hook(fix_tl207, mod, call),
+            )
+
+
+def _has_dim(call: cst.Call, position: int) -> bool:
+    positional = 0
+    for arg in call.args:
+        if arg.star:
+            return True  # *args / **kwargs may carry it
+        if arg.keyword is not None:
+            if arg.keyword.value == "dim":
+                return not (isinstance(arg.value, cst.Name) and arg.value.value == "None")
+            continue
+        if positional == position:
+            return not (isinstance(arg.value, cst.Name) and arg.value.value == "None")
+        positional += 1
+    return False
+
+
+def fix_tl207(locate: Locate, module: ModuleFacts, call: cst.Call) -> Optional[Fix]:
+    """Pass `dim=-1` explicitly: the class axis of `(batch, classes)` and `(batch, steps,
+    classes)` outputs (for `(N, C, H, W)` maps the class axis is 1: review)."""
+    if in_lambda(module, call) or any(a.star for a in call.args):
+        return None
+    return make_fix(
+        module,
+        {call: add_keyword(module, call, "dim", "-1")},
+        UNSAFE,
+        "Pass `dim=-1` (the last axis; for (N, C, H, W) outputs the class axis is `dim=1`)",
+    )
+
+
+RULE = Rule(
+    code="TL207",
+    name="softmax-without-dim",
+    family="loss",
+    severity=WARNING,
+    summary="`softmax`/`log_softmax` without an explicit `dim`.",
+    fixable=True,
+    check=softmax_without_dim,
+    fixes=(fix_tl207,),
+)

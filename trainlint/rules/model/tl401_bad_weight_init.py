@@ -1,0 +1,261 @@
+"""TL401 bad-weight-init: Weights initialised to a constant or at a far too large scale."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Optional, Set, Tuple
+
+import libcst as cst
+
+from trainlint.analysis import calls as C
+from trainlint.analysis import flow as FL
+from trainlint.analysis import module_facts as M
+from trainlint.analysis import scopes as SC
+from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.names import dotted
+from trainlint.analysis.project import enclosing_class
+from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
+
+
+@dataclass(frozen=True)
+class Options:
+    max_scale: float = 1.0
+
+
+@dataclass
+class _Init:
+    call: cst.Call
+    scope: Scope
+    layer: cst.BaseExpression  # `m` in `m.weight`
+    constant: Optional[float] = None  # zeros_/ones_/constant_/fill_
+    scale: Optional[float] = None  # std of normal_, bound of uniform_
+
+
+def _init_of(call: cst.Call, scope: Scope) -> Optional[_Init]:
+    """An initialiser applied to a `.weight`, with the constant or the scale it uses."""
+    mod = scope.module
+    qual = mod.qualify(call.func)
+    target: Optional[cst.BaseExpression]
+    constant: Optional[float] = None
+    scale: Optional[float] = None
+    if qual is not None and qual.startswith("torch.nn.init."):
+        fn = qual.rsplit(".", 1)[-1].rstrip("_")
+        target = C.arg(call, 0, "tensor")
+        if fn == "zeros":
+            constant = 0.0
+        elif fn == "ones":
+            constant = 1.0
+        elif fn == "constant":
+            constant = _literal(C.arg(call, 1, "val"))
+        elif fn in ("normal", "trunc_normal"):
+            scale = _literal(C.arg(call, 2, "std"), default=1.0)
+        elif fn == "uniform":
+            scale = _bound(C.arg(call, 1, "a"), C.arg(call, 2, "b"))
+        else:
+            return None
+    elif qual is None and isinstance(call.func, cst.Attribute):
+        meth = call.func.attr.value
+        target = call.func.value
+        if meth == "zero_" and not call.args:
+            constant = 0.0
+        elif meth == "fill_":
+            constant = _literal(C.arg(call, 0, "value"))
+        elif meth == "normal_":
+            scale = _literal(C.arg(call, 1, "std"), default=1.0)
+        elif meth == "uniform_":
+            scale = _bound(C.arg(call, 0, "from"), C.arg(call, 1, "to"))
+        else:
+            return None
+    else:
+        return None
+    if constant is None and scale is None or target is None:
+        return None
+    if isinstance(target, cst.Attribute) and target.attr.value == "data":
+        target = target.value
+    if not (isinstance(target, cst.Attribute) and target.attr.value == "weight"):
+        return None  # biases and other tensors: constants are fine there
+    return _Init(call, scope, target.value, constant, scale)
+
+
+def _literal(expr: Optional[cst.BaseExpression], default: Optional[float] = None) -> Optional[float]:
+    if expr is None:
+        return default
+    return M.number(expr)
+
+
+def _bound(a: Optional[cst.BaseExpression], b: Optional[cst.BaseExpression]) -> Optional[float]:
+    lo, hi = _literal(a, 0.0), _literal(b, 1.0)
+    if lo is None or hi is None:
+        return None
+    return max(abs(lo), abs(hi))
+
+
+def _weight_layer_types(init: _Init, ctx: RuleContext) -> Tuple[Optional[Set[str]], bool]:
+    """The layer types whose weight the call sets, and whether it sets many layers at once
+    (a loop over modules, an `apply` callback) rather than one named layer."""
+    expr, scope = init.layer, init.scope
+    project = ctx.project
+    d = dotted(expr)
+    if d is not None and d.startswith("self.") and d.count(".") == 1:
+        cls = enclosing_class(scope)
+        if cls is None or not M.is_module_class(cls, project):
+            return None, False
+        layer = M.class_facts(cls, project).layer(d[5:])
+        name = layer.type_name if layer is not None and layer.cls is None else None
+        return ({name} if name else None), False
+    if not isinstance(expr, cst.Name):
+        return None, False
+    name = expr.value
+    many = name in scope.params or any(b.how == "for" for b in scope.bindings.get(name, []))
+    guarded = _guard_types(init, name)
+    if guarded is not None:
+        return guarded, many
+    bindings = scope.bindings.get(name, [])
+    if len(bindings) != 1:
+        return None, many
+    b = bindings[0]
+    if b.how == "for" and b.index is None and isinstance(b.value, (cst.Tuple, cst.List)):
+        types: Set[str] = set()
+        for el in b.value.elements:
+            t = _layer_type(el.value, b.scope, ctx)
+            if t is None:
+                return None, True
+            types.add(t)
+        return types, True
+    if b.how == "assign" and b.index is None:
+        t = _layer_type(b.value, b.scope, ctx)
+        return ({t} if t else None), False
+    return None, many
+
+
+def _layer_type(expr: cst.BaseExpression, scope: Scope, ctx: RuleContext) -> Optional[str]:
+    d = dotted(expr)
+    if d is not None and d.startswith("self.") and d.count(".") == 1:
+        cls = enclosing_class(scope)
+        if cls is None or not M.is_module_class(cls, ctx.project):
+            return None
+        layer = M.class_facts(cls, ctx.project).layer(d[5:])
+    else:
+        layer = M.layer_from_expr("x", expr, scope, ctx.project)
+    if layer is None or layer.cls is not None:
+        return None
+    return layer.type_name
+
+
+def _guard_types(init: _Init, name: str) -> Optional[Set[str]]:
+    """`if isinstance(m, nn.Linear):` (or `elif`, `type(m) == ...`, `classname.find("Conv")`)
+    around the call."""
+    mod = init.scope.module
+    for comp in reversed(SC.enclosing(init.scope, init.call)):
+        if not isinstance(comp, cst.If) or not SC.inside(init.scope, comp.body, init.call):
+            continue
+        types = _test_types(comp.test, name, mod)
+        if types is not None:
+            return types
+    return None
+
+
+def _selected_by_name(init: _Init, ctx: RuleContext) -> bool:
+    """The init runs only under a condition other than a layer-type test, e.g.
+    `if name.startswith("head"):` in a per-module init callback: one chosen layer."""
+    name = init.layer.value if isinstance(init.layer, cst.Name) else ""
+    for comp in SC.enclosing(init.scope, init.call):
+        if isinstance(comp, cst.If) and SC.inside(init.scope, comp.body, init.call):
+            if _test_types(comp.test, name, init.scope.module) is None:
+                return True
+    return False
+
+
+def _test_types(test: cst.BaseExpression, name: str, mod: ModuleFacts) -> Optional[Set[str]]:
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _test_types(test.left, name, mod) or _test_types(test.right, name, mod)
+    if (
+        isinstance(test, cst.Call)
+        and isinstance(test.func, cst.Name)
+        and test.func.value == "isinstance"
+        and len(test.args) == 2
+    ):
+        subject, kinds = test.args[0].value, test.args[1].value
+        if not (isinstance(subject, cst.Name) and subject.value == name):
+            return None
+        elements = [el.value for el in kinds.elements] if isinstance(kinds, cst.Tuple) else [kinds]
+        out: Set[str] = set()
+        for el in elements:
+            t = M.nn_layer_name(mod.qualify(el))
+            out.add(t or "?")
+        return out
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        left, right = test.left, test.comparisons[0].comparator
+        op = test.comparisons[0].operator
+        if isinstance(op, (cst.Equal, cst.Is)) and isinstance(left, cst.Call) and dotted(left.func) == "type":
+            return {M.nn_layer_name(mod.qualify(right)) or "?"}
+        # DCGAN style: classname.find("Conv") != -1, or "Conv" in classname
+        word: Optional[str] = None
+        if (
+            isinstance(left, cst.Call)
+            and isinstance(left.func, cst.Attribute)
+            and left.func.attr.value == "find"
+            and left.args
+        ):
+            arg = left.args[0].value
+            if isinstance(arg, cst.SimpleString) and isinstance(
+                op, (cst.NotEqual, cst.GreaterThanEqual, cst.GreaterThan)
+            ):
+                word = str(arg.evaluated_value)
+        elif isinstance(left, cst.SimpleString) and isinstance(op, cst.In):
+            word = str(left.evaluated_value)
+        if word is not None:
+            if "Norm" in word:
+                return {"BatchNorm2d"}
+            if word.startswith(("Conv", "Linear")):
+                return {"Conv2d" if word.startswith("Conv") else "Linear"}
+            return {"?"}
+    return None
+
+
+def bad_weight_init(ctx: RuleContext) -> Iterator[Finding]:
+    max_scale = float(ctx.options.get("max_scale", 1.0))
+    mod = ctx.module
+    for scope in mod.scopes:
+        for call in scope.calls:
+            init = _init_of(call, scope)
+            if init is None:
+                continue
+            types, many = _weight_layer_types(init, ctx)
+            if not types or not types <= M.WEIGHT_LAYERS:
+                continue  # norm layers, embeddings, unknown tensors: not judged
+            kinds = "/".join(f"`{t}`" for t in sorted(types))
+            text = FL.snippet(mod, call)
+            if init.constant is not None:
+                if init.constant == 0 and (not many or _selected_by_name(init, ctx)):
+                    continue  # zero-initialising one chosen layer (an output or residual branch) is a known recipe
+                extra = " With zero weights no signal or gradient passes through at all." if init.constant == 0 else ""
+                message = (
+                    f"`{text}` sets every weight of the {kinds} layer{'s' if many else ''} to the same value "
+                    f"({init.constant:g}): all units of a layer then compute the same output and get the same "
+                    f"gradient, so they stay identical and the layer acts like a single unit.{extra} Keep the default "
+                    "init or use `nn.init.kaiming_normal_`/`nn.init.xavier_uniform_` for weights (constants are "
+                    "fine for biases and normalisation layers)."
+                )
+            else:
+                assert init.scale is not None
+                if init.scale < max_scale:
+                    continue
+                message = (
+                    f"`{text}` draws {kinds} weights at scale {init.scale:g}: each layer then multiplies the "
+                    "activation variance by about fan_in x scale², so activations and gradients explode (or "
+                    "saturate tanh/sigmoid) with depth. Use `nn.init.kaiming_normal_`/`nn.init.xavier_normal_` "
+                    "(std about 1/sqrt(fan_in)) or keep the default init."
+                )
+            yield Finding("TL401", mod, call, message)
+
+
+RULE = Rule(
+    code="TL401",
+    name="bad-weight-init",
+    family="model",
+    severity=ERROR,
+    summary="Weights initialised to a constant or at a far too large scale.",
+    options=Options,
+    check=bad_weight_init,
+)

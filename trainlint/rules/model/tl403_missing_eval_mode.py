@@ -1,0 +1,200 @@
+"""TL403 missing-eval-mode: Evaluation runs in training mode, or training resumes in eval mode."""
+
+from __future__ import annotations
+
+from typing import Iterator, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from trainlint import fixes
+from trainlint.analysis import flow as FL
+from trainlint.analysis import loops as L
+from trainlint.analysis import modes as MD
+from trainlint.analysis import module_facts as M
+from trainlint.analysis.facts import ModuleFacts
+from trainlint.analysis.loops import Event, LoopFacts
+from trainlint.analysis.names import dotted
+from trainlint.analysis.walk import walk
+from trainlint.diagnostics import Fix
+from trainlint.fixes.builders import pass_statement, root_name
+from trainlint.fixes.core import SAFE, Changes, Locate, make_fix
+from trainlint.fixes.edits import (
+    bound_before,
+    insert_before,
+    parse_statement,
+    source_of,
+)
+from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
+
+
+def missing_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
+    yield from _eval_without_eval_mode(ctx)
+    yield from _eval_never_restored(ctx)
+
+
+def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
+    for ep in MD.eval_passes(ctx):
+        if ep.mode_dependent is None:
+            continue
+        if not (MD.grad_disabled(ctx, ep) or MD.eval_named(ctx, ep)):
+            continue  # nothing says this loop evaluates
+        mode = MD.mode_at(ctx, ep.scope, MD.event_anchor(ep.forward), ep.model)
+        if mode.mode == "eval" or (mode.mode == "train" and not mode.trained_after):
+            continue  # eval mode set, or train mode chosen on purpose (e.g. recomputing BN statistics)
+        if mode.mode == "none" and (
+            not MD.has_weights(ctx, ep.model) or (_model_is_parameter(ep) and not ctx.project.callers(ep.scope))
+        ):
+            continue  # (a helper given its model: its caller decides the mode, and none is known)
+        name = FL.snippet(ep.forward.module, ep.forward.callee)
+        related: List[Tuple[ModuleFacts, cst.CSTNode, str]] = []
+        if ep.mode_layer is not None:
+            related.append(
+                (ep.mode_layer.module, ep.mode_layer.node, f"`{ep.mode_dependent}` acts differently in training mode")
+            )
+        if mode.node is not None and mode.module is not None:
+            related.append((mode.module, mode.node, "the model was last put in training mode here"))
+        yield Finding(
+            "TL403",
+            ep.forward.module,
+            ep.forward.node,
+            f"this evaluation loop runs `{name}` in training mode, and the model has {_layer_phrase(ep)}: "
+            f"{_mode_effect(ep)}, so the metrics are noisy and wrong. Call `{name}.eval()` before evaluating "
+            f"(and `{name}.train()` before training resumes).",
+            related=related,
+            fix_builder=fixes.hook(fix_tl403_eval, ep.loop, ep.forward),
+        )
+
+
+def _model_is_parameter(ep: MD.EvalPass) -> bool:
+    recv = ep.forward.callee
+    return isinstance(recv, cst.Name) and recv.value in ep.scope.params
+
+
+def _layer_phrase(ep: MD.EvalPass) -> str:
+    if ep.mode_layer is not None:
+        return f"`{ep.mode_dependent}` ({FL.where(ep.mode_layer.module, ep.mode_layer.node)})"
+    return f"{ep.mode_dependent}"
+
+
+def _mode_effect(ep: MD.EvalPass) -> str:
+    kind = ep.mode_layer.type_name if ep.mode_layer is not None else None
+    if kind in M.BATCHNORM_LAYERS:
+        return "batch norm normalises with each evaluation batch's statistics and overwrites its running averages with them"
+    if kind in M.DROPOUT_LAYERS:
+        return "dropout keeps zeroing random units during evaluation"
+    return "dropout/batch norm keep their training behaviour during evaluation"
+
+
+def _eval_never_restored(ctx: RuleContext) -> Iterator[Finding]:
+    seen: Set[int] = set()
+    for lf in ctx.loops.loops_of(ctx.module):
+        if not (lf.has(L.BACKWARD) and lf.has(L.STEP, L.SCALER_STEP, L.UNKNOWN_STEP)):
+            continue
+        evals = [e for e in lf.events if e.kind == L.EVAL_MODE]
+        if not evals or lf.has(L.TRAIN_MODE) or _has_textual_train(lf):
+            continue
+        ev = evals[0]
+        if id(ev.node) in seen:
+            continue
+        forward = next((e for e in lf.events if e.kind == L.FORWARD and MD.same_model(e.receiver, ev.receiver)), None)
+        facts = FL.facts_of_value(ev.receiver, ctx.project)
+        layer = facts.mode_dependent_layer() if facts is not None else None
+        if layer is None or forward is None:
+            continue
+        seen.add(id(ev.node))
+        name = (
+            FL.snippet(ev.module, ev.node.func.value)
+            if isinstance(ev.node, cst.Call) and isinstance(ev.node.func, cst.Attribute)
+            else "model"
+        )
+        yield Finding(
+            "TL403",
+            ev.module,
+            ev.node,
+            f"`{name}.eval()` runs inside the training loop and nothing in the loop calls `{name}.train()` "
+            f"again, so from the second pass on the model trains in eval mode: `{layer.text()}` "
+            f"({FL.where(layer.module, layer.node)}) then {'stops dropping units' if layer.type_name in M.DROPOUT_LAYERS else 'uses frozen running statistics'} "
+            f"while training. Call `{name}.train()` at the start of each epoch (or right after evaluating).",
+            related=[
+                (layer.module, layer.node, f"`{layer.text()}` acts differently in eval mode"),
+                (forward.module, forward.node, "this training forward then runs in eval mode"),
+            ],
+            fix_builder=fixes.hook(fix_tl403_restore, lf, forward),
+        )
+
+
+def _has_textual_train(lf: LoopFacts) -> bool:
+    """`x.train()` / `x.train(True)` written in the loop, whatever `x` resolves to."""
+    for node in walk(lf.node):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "train":
+            a = node.args
+            if not a or not (isinstance(a[0].value, cst.Name) and a[0].value.value == "False"):
+                return True
+    return False
+
+
+def _model_name(module: ModuleFacts, forward: Event) -> Optional[str]:
+    """`model` for `model(x)` / `model.forward(x)` / `self.net(x)`, if it is a plain name."""
+    node = forward.node
+    if not isinstance(node, cst.Call):
+        return None
+    func = node.func
+    if isinstance(func, cst.Attribute) and func.attr.value == "forward":
+        func = func.value
+    return source_of(module, func) if dotted(func) is not None else None
+
+
+def fix_tl403_eval(locate: Locate, loop: Optional[L.LoopFacts], forward: Event) -> Optional[Fix]:
+    """`model.eval()` before the evaluation pass and `model.train()` after it: the model
+    leaves the pass in the (training) mode it entered with."""
+    module = forward.module
+    scope = loop.scope if loop is not None else forward.scope
+    if forward.via or forward.scope is not scope:
+        return None
+    name = _model_name(module, forward)
+    stmt = pass_statement(module, loop, forward)
+    if name is None or stmt is None or not bound_before(locate, module, scope, root_name(name), stmt):
+        return None
+    changes: Changes = {
+        stmt: cst.FlattenSentinel(
+            [parse_statement(module, f"{name}.eval()"), stmt, parse_statement(module, f"{name}.train()")]
+        )
+    }  # type: ignore[list-item]
+    what = "loop" if loop is not None else "pass"
+    return make_fix(
+        module, changes, SAFE, f"Call `{name}.eval()` before the evaluation {what} and `{name}.train()` after it"
+    )
+
+
+def fix_tl403_restore(locate: Locate, loop: L.LoopFacts, forward: Event) -> Optional[Fix]:
+    """`model.train()` as the first statement of each iteration of the training loop that
+    also switches the model to eval mode."""
+    module = loop.scope.module
+    if forward.via or forward.scope is not loop.scope:
+        return None
+    name = _model_name(module, forward)
+    body = loop.node.body
+    if name is None or not isinstance(body, cst.IndentedBlock) or not body.body:
+        return None
+    first = body.body[0]
+    return make_fix(
+        module,
+        insert_before(first, parse_statement(module, f"{name}.train()")),
+        SAFE,
+        f"Call `{name}.train()` at the start of each iteration",
+    )
+
+
+RULE = Rule(
+    code="TL403",
+    name="missing-eval-mode",
+    family="model",
+    severity=WARNING,
+    summary="Evaluation runs in training mode, or training resumes in eval mode.",
+    fixable=True,
+    check=missing_eval_mode,
+    fixes=(
+        fix_tl403_eval,
+        fix_tl403_restore,
+    ),
+)

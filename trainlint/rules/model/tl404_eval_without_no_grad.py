@@ -1,0 +1,92 @@
+"""TL404 eval-without-no-grad: An evaluation pass builds an autograd graph it never uses."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator, Optional
+
+import libcst as cst
+
+from trainlint import fixes
+from trainlint.analysis import flow as FL
+from trainlint.analysis import loops as L
+from trainlint.analysis import modes as MD
+from trainlint.analysis.loops import Event
+from trainlint.diagnostics import Fix
+from trainlint.fixes.builders import pass_statement
+from trainlint.fixes.core import SAFE, Locate, make_fix
+from trainlint.fixes.edits import (
+    parse_expression,
+    torch_alias,
+)
+from trainlint.rules.base import INFO, Finding, Rule, RuleContext
+
+
+def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
+    for ep in MD.eval_passes(ctx):
+        if ep.loop is None or MD.grad_disabled(ctx, ep):
+            continue  # (a lone forward records one graph: nothing worth a finding)
+        mode = MD.mode_at(ctx, ep.scope, MD.event_anchor(ep.forward), ep.model)
+        if mode.mode != "eval" and (not MD.eval_named(ctx, ep) or not MD.has_weights(ctx, ep.model)):
+            continue  # nothing says this evaluates (a lone forward needs `model.eval()` before it)
+        name = FL.snippet(ep.forward.module, ep.forward.callee)
+        yield Finding(
+            "TL404",
+            ep.forward.module,
+            ep.forward.node,
+            f"this evaluation loop calls `{name}` with gradients enabled: autograd records every operation "
+            "and keeps the activations of each batch alive for a backward that never comes, which costs "
+            "memory and time. Wrap the loop in `with torch.no_grad():` (or `torch.inference_mode()`), or "
+            "decorate the function with `@torch.no_grad()`.",
+            fix_builder=fixes.hook(fix_tl404, ctx, ep.loop, ep.forward),
+        )
+
+
+_EVAL_WORDS = re.compile(
+    r"(^|_)(eval|evaluate|evaluation|val|valid|validate|validation|test|predict|inference|infer)(_|$)", re.I
+)
+
+
+_GRAD_KINDS = (L.BACKWARD, L.AUTOGRAD_GRAD, L.STEP, L.SCALER_STEP, L.MANUAL_UPDATE)
+
+
+def fix_tl404(locate: Locate, ctx: "RuleContext", loop: Optional[L.LoopFacts], forward: Event) -> Optional[Fix]:
+    """Evaluation without autograd: `@torch.no_grad()` on a function named for evaluation
+    that computes no gradient anywhere, else the pass (the loop, or the statement) wrapped in
+    `with torch.no_grad():` (with the module's own name for torch)."""
+    module = forward.module
+    scope = loop.scope if loop is not None else forward.scope
+    alias = torch_alias(module)
+    if alias is None or forward.via or forward.scope is not scope:
+        return None
+    fn = scope.node
+    if (
+        isinstance(fn, cst.FunctionDef)
+        and _EVAL_WORDS.search(fn.name.value)
+        and not any(e.kind in _GRAD_KINDS for e in ctx.loops.body_events(scope, 0))
+    ):
+        deco = cst.Decorator(decorator=parse_expression(module, f"{alias}.no_grad()"))
+        new_fn = fn.with_changes(decorators=[*fn.decorators, deco])
+        return make_fix(module, {fn: new_fn}, SAFE, f"Decorate `{fn.name.value}` with `@{alias}.no_grad()`")
+    stmt = pass_statement(module, loop, forward)
+    if not isinstance(stmt, (cst.BaseCompoundStatement, cst.SimpleStatementLine)):
+        return None
+    block = cst.With(
+        items=[cst.WithItem(item=parse_expression(module, f"{alias}.no_grad()"))],
+        body=cst.IndentedBlock(body=[stmt.with_changes(leading_lines=[])]),
+        leading_lines=stmt.leading_lines,
+    )
+    what = "loop" if loop is not None else "pass"
+    return make_fix(module, {stmt: block}, SAFE, f"Run the evaluation {what} under `with {alias}.no_grad():`")
+
+
+RULE = Rule(
+    code="TL404",
+    name="eval-without-no-grad",
+    family="model",
+    severity=INFO,
+    summary="An evaluation pass builds an autograd graph it never uses.",
+    fixable=True,
+    check=eval_without_no_grad,
+    fixes=(fix_tl404,),
+)

@@ -1,0 +1,107 @@
+"""TL405 functional-dropout-always-on: `F.dropout` in `forward` stays active at evaluation."""
+
+from __future__ import annotations
+
+from typing import Iterator, List, Optional
+
+import libcst as cst
+
+from trainlint import fixes
+from trainlint.analysis import calls as C
+from trainlint.analysis import flow as FL
+from trainlint.analysis import module_facts as M
+from trainlint.analysis import scopes as SC
+from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
+from trainlint.analysis.names import dotted
+from trainlint.analysis.walk import walk
+from trainlint.diagnostics import Fix
+from trainlint.fixes.builders import add_keyword, in_lambda
+from trainlint.fixes.core import SAFE, Locate, make_fix
+from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
+
+_FUNCTIONAL_DROPOUT = {
+    "torch.nn.functional.dropout": 2,
+    "torch.nn.functional.dropout1d": 2,
+    "torch.nn.functional.dropout2d": 2,
+    "torch.nn.functional.dropout3d": 2,
+    "torch.nn.functional.alpha_dropout": 2,
+    "torch.nn.functional.feature_alpha_dropout": 2,
+}
+
+
+def _mentions_training(expr: cst.BaseExpression, module: ModuleFacts) -> bool:
+    return "self.training" in module.tree.code_for_node(expr)
+
+
+def _under_training_check(method: Scope, call: cst.Call) -> bool:
+    """The call sits in the body of `if self.training ...:` or of `... if self.training else ...`."""
+    mod = method.module
+    for comp in SC.enclosing(method, call):
+        if isinstance(comp, cst.If) and SC.inside(method, comp.body, call) and _mentions_training(comp.test, mod):
+            return True
+    return any(
+        isinstance(node, cst.IfExp) and _mentions_training(node.test, mod) and SC.inside(method, node.body, call)
+        for node in walk(method.node)
+    )
+
+
+def _forward_methods(cls: ClassFacts) -> List[Scope]:
+    """`forward` and the methods it calls through `self.` (one level)."""
+    fwd = cls.methods.get("forward")
+    if fwd is None:
+        return []
+    out = [fwd]
+    for call in fwd.calls:
+        d = dotted(call.func)
+        if d is not None and d.startswith("self.") and d.count(".") == 1:
+            m = cls.methods.get(d[5:])
+            if m is not None and m is not fwd and m not in out:
+                out.append(m)
+    return out
+
+
+def functional_dropout_always_on(ctx: RuleContext) -> Iterator[Finding]:
+    mod = ctx.module
+    for cls in mod.classes.values():
+        if not M.is_module_class(cls, ctx.project):
+            continue
+        for method in _forward_methods(cls):
+            for call in method.calls:
+                qual = mod.qualify(call.func)
+                if qual not in _FUNCTIONAL_DROPOUT:
+                    continue
+                if C.arg(call, _FUNCTIONAL_DROPOUT[qual], "training") is not None or any(a.star for a in call.args):
+                    continue
+                if _under_training_check(method, call):
+                    continue  # `if self.training: x = F.dropout(x, p)` only runs in training mode
+                text = FL.snippet(mod, call)
+                yield Finding(
+                    "TL405",
+                    mod,
+                    call,
+                    f"`{text}` in `{cls.name}.{method.simple_name}` does not pass `training=`, and "
+                    "`F.dropout` defaults to `training=True`: it keeps dropping units after `model.eval()`, "
+                    "so evaluation and inference are random and degraded. Pass `training=self.training`, or "
+                    "use an `nn.Dropout` module, which follows `model.train()`/`model.eval()`.",
+                    fix_builder=fixes.hook(fix_tl405, mod, method, call),
+                )
+
+
+def fix_tl405(locate: Locate, module: ModuleFacts, method: Scope, call: cst.Call) -> Optional[Fix]:
+    """`F.dropout(x, p)` -> `F.dropout(x, p, training=self.training)` in a module method."""
+    if not method.params or method.params[0] != "self" or in_lambda(module, call) or any(a.star for a in call.args):
+        return None
+    new = add_keyword(module, call, "training", "self.training")
+    return make_fix(module, {call: new}, SAFE, "Pass `training=self.training`")
+
+
+RULE = Rule(
+    code="TL405",
+    name="functional-dropout-always-on",
+    family="model",
+    severity=WARNING,
+    summary="`F.dropout` in `forward` stays active at evaluation.",
+    fixable=True,
+    check=functional_dropout_always_on,
+    fixes=(fix_tl405,),
+)

@@ -1,0 +1,1 @@
+"""TL9xx: findings only a traced run can make (the tracer's checks live in `trainlint/runtime/`)."""
