@@ -23,11 +23,11 @@ except ImportError:  # Python < 3.11
     import tomli as tomllib  # type: ignore[no-redef]
 
 from tests.conftest import BUGGY, CLEAN
-from trainlint.rules.loop import tl101_missing_zero_grad as tl101
 from trainlint.cli import main
 from trainlint.config import Settings
 from trainlint.diagnostics import Edit, Fix
 from trainlint.fixes.apply import EditError, check_outside_unchanged, fix_paths, write_changes
+from trainlint.rules.loop import tl101_missing_zero_grad as tl101
 from trainlint.testing import lint_source
 
 FIXED = CLEAN.replace(
