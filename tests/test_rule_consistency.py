@@ -129,4 +129,3 @@ def test_static_rules_have_a_runtime_verdict_or_say_why_not(code: str) -> None:
     assert has_verdict != (code in verdicts.NO_RUNTIME_CHECK), f"{code}: a verdict, or a reason there is none"
     evidence = _section(_page(code), "Runtime evidence")
     assert evidence.strip(), f"{code}: the page's Runtime evidence section is empty"
-
