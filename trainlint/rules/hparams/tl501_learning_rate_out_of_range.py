@@ -151,42 +151,9 @@ def _params_kind(expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> str:
     if depth > 6:
         return _UNKNOWN
     if isinstance(expr, cst.Call):
-        func = expr.func
-        if isinstance(func, cst.Attribute) and func.attr.value in ("parameters", "named_parameters"):
-            recv = dotted(func.value) or ""
-            return _OTHER if _NOT_WEIGHTS.search(recv) else _WEIGHTS
-        fname = D.last_name(dotted(func))
-        if fname in ("list", "tuple", "chain", "from_iterable") and expr.args:
-            return _combine([_params_kind(a.value, scope, depth + 1) for a in expr.args if not a.star])
-        if fname == "filter" and len(expr.args) == 2:
-            return _params_kind(expr.args[1].value, scope, depth + 1)
-        return _UNKNOWN
+        return _call_params_kind(expr, scope, depth)
     if isinstance(expr, (cst.List, cst.Tuple)):
-        kinds: List[str] = []
-        for el in expr.elements:
-            v = el.value
-            if isinstance(el, cst.StarredElement):
-                kinds.append(_params_kind(v, scope, depth + 1))
-            elif isinstance(v, cst.Dict):
-                keys = {
-                    e.key.evaluated_value: e.value
-                    for e in v.elements
-                    if isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString)
-                }
-                if "lr" in keys:
-                    kinds.append(_OTHER)  # the group sets its own rate: the constructor's is unused there
-                elif "params" in keys:
-                    kinds.append(_params_kind(keys["params"], scope, depth + 1))
-                else:
-                    kinds.append(_UNKNOWN)
-            elif isinstance(v, cst.Call):
-                kinds.append(_params_kind(v, scope, depth + 1))
-            elif isinstance(v, (cst.Name, cst.Attribute, cst.Subscript)):
-                # a tensor optimised directly: a latent, a prompt, a single parameter
-                kinds.append(_OTHER)
-            else:
-                kinds.append(_UNKNOWN)
-        return _combine(kinds)
+        return _combine([_element_params_kind(el, scope, depth) for el in expr.elements])
     if isinstance(expr, (cst.ListComp, cst.GeneratorExp)):
         f = expr.for_in
         if f.inner_for_in is not None:
@@ -197,16 +164,55 @@ def _params_kind(expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> str:
                 return _OTHER  # a selection of the parameters (by name, by kind): which ones is unclear
         return _params_kind(f.iter, scope, depth + 1)
     if isinstance(expr, (cst.Name, cst.Attribute)):
-        text = dotted(expr) or ""
-        if _NOT_WEIGHTS.search(text):
-            return _OTHER
-        if isinstance(expr, cst.Name):
-            defs, open_before = D.scope_index(scope).reaching(expr.value, expr)
-            if len(defs) == 1 and not open_before and defs[0].how == "assign" and not defs[0].path:
-                return _params_kind(defs[0].value, scope, depth + 1)
-            if defs and all(d.how in ("assign", "aug") and not d.path for d in defs):
-                # `params = []` then `params += list(m.parameters())` / appends
-                return _combine([_params_kind(d.value, scope, depth + 1) for d in defs])
+        return _named_params_kind(expr, scope, depth)
+    return _UNKNOWN
+
+
+def _call_params_kind(expr: cst.Call, scope: Scope, depth: int) -> str:
+    func = expr.func
+    if isinstance(func, cst.Attribute) and func.attr.value in ("parameters", "named_parameters"):
+        recv = dotted(func.value) or ""
+        return _OTHER if _NOT_WEIGHTS.search(recv) else _WEIGHTS
+    fname = D.last_name(dotted(func))
+    if fname in ("list", "tuple", "chain", "from_iterable") and expr.args:
+        return _combine([_params_kind(a.value, scope, depth + 1) for a in expr.args if not a.star])
+    if fname == "filter" and len(expr.args) == 2:
+        return _params_kind(expr.args[1].value, scope, depth + 1)
+    return _UNKNOWN
+
+
+def _element_params_kind(el: cst.BaseElement, scope: Scope, depth: int) -> str:
+    """One element of a list of parameters or of param groups."""
+    v = el.value
+    if isinstance(el, cst.StarredElement) or isinstance(v, cst.Call):
+        return _params_kind(v, scope, depth + 1)
+    if isinstance(v, cst.Dict):
+        keys = {
+            e.key.evaluated_value: e.value
+            for e in v.elements
+            if isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString)
+        }
+        if "lr" in keys:
+            return _OTHER  # the group sets its own rate: the constructor's is unused there
+        if "params" in keys:
+            return _params_kind(keys["params"], scope, depth + 1)
+        return _UNKNOWN
+    if isinstance(v, (cst.Name, cst.Attribute, cst.Subscript)):
+        return _OTHER  # a tensor optimised directly: a latent, a prompt, a single parameter
+    return _UNKNOWN
+
+
+def _named_params_kind(expr: cst.BaseExpression, scope: Scope, depth: int) -> str:
+    text = dotted(expr) or ""
+    if _NOT_WEIGHTS.search(text):
+        return _OTHER
+    if isinstance(expr, cst.Name):
+        defs, open_before = D.scope_index(scope).reaching(expr.value, expr)
+        if len(defs) == 1 and not open_before and defs[0].how == "assign" and not defs[0].path:
+            return _params_kind(defs[0].value, scope, depth + 1)
+        if defs and all(d.how in ("assign", "aug") and not d.path for d in defs):
+            # `params = []` then `params += list(m.parameters())` / appends
+            return _combine([_params_kind(d.value, scope, depth + 1) for d in defs])
     return _UNKNOWN
 
 
@@ -225,9 +231,40 @@ def _findings(ctx: RuleContext) -> List[Finding]:
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     opts = ctx.options
-    resolver = LrResolver(ctx.project)
     scheds, blind = _schedulers_of(ctx)
     summed_loss = any(_SUMMED_LOSS.search(m.text) for m in ctx.project.modules)
+    built = _optimizers_with_literal_rates(ctx)
+    # A value written once (an option's default, a constant) that reaches optimizers of several
+    # families was chosen for one of them: which one runs is decided at run time.
+    families_of: Dict[int, Set[Optional[str]]] = {}
+    for b in built:
+        for v in b.values:
+            if v.source != "literal":
+                families_of.setdefault(id(v.node), set()).add(b.fam)
+    out: List[Finding] = []
+    reported: Set[int] = set()
+    for b in built:
+        fam, m = b.fam, b.scope.module
+        if fam is None:
+            continue
+        if scheds.get(id(b.call), set()) & _LR_OVERRIDING or id(m) in blind:
+            continue
+        if any(len(families_of.get(id(v.node), {fam})) > 1 for v in b.values):
+            continue
+        lo, hi = float(opts.get(f"{fam}_min", 0.0)), float(opts.get(f"{fam}_max", float("inf")))
+        if not _out_of_range(b, lo, hi, summed_loss):
+            continue
+        opt_name = b.qual.rsplit(".", 1)[-1] if b.qual else "optimizer"
+        if id(b.lr) not in reported:
+            reported.add(id(b.lr))
+            out.append(_finding(b.values, opt_name, fam, lo, hi, m, b.lr))
+    ctx.project.__dict__["_tl_lr_findings"] = out
+    return out
+
+
+def _optimizers_with_literal_rates(ctx: RuleContext) -> List[_Built]:
+    """Every optimizer constructor of the project whose `lr` resolves to numbers."""
+    resolver = LrResolver(ctx.project)
     built: List[_Built] = []
     for m in ctx.project.modules:
         # The module's optimizers are looked for first: that is much cheaper than the text searches.
@@ -252,43 +289,26 @@ def _findings(ctx: RuleContext) -> List[Finding]:
             values = resolver.values(lr, scope)
             if values:
                 built.append(_Built(scope, call, qual, family(qual), lr, values))
-    # A value written once (an option's default, a constant) that reaches optimizers of several
-    # families was chosen for one of them: which one runs is decided at run time.
-    families_of: Dict[int, Set[Optional[str]]] = {}
-    for b in built:
-        for v in b.values:
-            if v.source != "literal":
-                families_of.setdefault(id(v.node), set()).add(b.fam)
-    out: List[Finding] = []
-    reported: Set[int] = set()
-    for b in built:
-        fam, m = b.fam, b.scope.module
-        if fam is None:
-            continue
-        if scheds.get(id(b.call), set()) & _LR_OVERRIDING or id(m) in blind:
-            continue
-        if any(len(families_of.get(id(v.node), {fam})) > 1 for v in b.values):
-            continue
-        lo, hi = float(opts.get(f"{fam}_min", 0.0)), float(opts.get(f"{fam}_max", float("inf")))
-        high = all(v.value > hi for v in b.values)
-        # A rate of exactly 0 is a choice (an optimizer kept only to clear gradients, or whose
-        # rate a scheduler or a worker sets later), not a rate far too small.
-        low = all(0 < v.value < lo for v in b.values)
-        if not (high or low):
-            continue  # in range, or a sweep / several configurations, some in range
-        if low and summed_loss:
-            continue  # a summed loss scales the gradient up; a tiny rate is the usual answer
-        kind = _params_kind(b.call.args[0].value, b.scope) if b.call.args and not b.call.args[0].keyword else _UNKNOWN
-        if kind == _OTHER:
-            continue  # not weight matrices: prompts, latents, norm gains, groups with their own rate
-        if high and _PARTIAL_TRAINING.search(m.text):
-            continue  # most parameters frozen: the few that train may take a large rate
-        opt_name = b.qual.rsplit(".", 1)[-1] if b.qual else "optimizer"
-        if id(b.lr) not in reported:
-            reported.add(id(b.lr))
-            out.append(_finding(b.values, opt_name, fam, lo, hi, m, b.lr))
-    ctx.project.__dict__["_tl_lr_findings"] = out
-    return out
+    return built
+
+
+def _out_of_range(b: _Built, lo: float, hi: float, summed_loss: bool) -> bool:
+    """Every value of the rate is far outside [lo, hi], and nothing explains it."""
+    m = b.scope.module
+    high = all(v.value > hi for v in b.values)
+    # A rate of exactly 0 is a choice (an optimizer kept only to clear gradients, or whose
+    # rate a scheduler or a worker sets later), not a rate far too small.
+    low = all(0 < v.value < lo for v in b.values)
+    if not (high or low):
+        return False  # in range, or a sweep / several configurations, some in range
+    if low and summed_loss:
+        return False  # a summed loss scales the gradient up; a tiny rate is the usual answer
+    kind = _params_kind(b.call.args[0].value, b.scope) if b.call.args and not b.call.args[0].keyword else _UNKNOWN
+    if kind == _OTHER:
+        return False  # not weight matrices: prompts, latents, norm gains, groups with their own rate
+    if high and _PARTIAL_TRAINING.search(m.text):
+        return False  # most parameters frozen: the few that train may take a large rate
+    return True
 
 
 def _fmt(x: float) -> str:
