@@ -410,7 +410,26 @@ def _statement_end(text: str, pos: int, budget: int) -> int:
     return end
 
 
-def complexity_problem(
+def _indent_change(text: str, pos: int, indents: List[int]) -> int:
+    """How a new line at `pos` (top level) changes the block depth; updates `indents`."""
+    im = _INDENT.match(text, pos)
+    nxt = text[im.end() : im.end() + 1] if im else ""
+    if not (im and nxt and nxt not in "\r\n#\\"):
+        return 0  # a blank or comment line, or a continuation: no new block
+    change = 0
+    width = len(im.group().expandtabs(8).replace("\f", ""))
+    while width < indents[-1]:
+        indents.pop()
+        change -= 1
+    if width > indents[-1]:
+        indents.append(width)
+        change += 1
+    return change
+
+
+# One loop over the tokens, by design: it runs on every file before parsing, and a call per
+# token would cost more than the branches it saves.
+def complexity_problem(  # noqa: C901
     text: str, max_depth: Optional[int] = None, max_tokens: Optional[int] = None
 ) -> Optional[Tuple[str, int]]:
     """Why `text` is too deeply nested or too large to parse safely, and the line; else None."""
@@ -440,6 +459,12 @@ def complexity_problem(
         depth -= 1 + frame.depth
         return frame
 
+    def end_fstring() -> None:
+        # The end of the f-string (or of an unterminated one), and of an open spec.
+        while frames[-1].kind in (_SPEC, _FIELD, _FSTRING):
+            if pop().kind == _FSTRING:
+                break
+
     # Statements that cannot change the state are skipped (see `_statement_end`), only in a
     # file too short to hold more than `max_tokens` tokens: skipped tokens are not counted.
     skipping = end <= max_tokens
@@ -462,10 +487,7 @@ def complexity_problem(
             elif tok == "}" and top.kind == _SPEC:
                 pop()
             elif tok == top.quote or tok in ("\r", "\n"):
-                # The end of the f-string (or of an unterminated one), and of an open spec.
-                while frames[-1].kind in (_SPEC, _FIELD, _FSTRING):
-                    if pop().kind == _FSTRING:
-                        break
+                end_fstring()
                 after_atom = True
                 if tok in ("\r", "\n"):
                     pos = sm.start()
@@ -484,18 +506,8 @@ def complexity_problem(
             continue
         if group == "nl":
             if top.kind == _TOP:
-                depth -= top.reset()
+                depth += _indent_change(text, pos, indents) - top.reset()
                 after_atom = False
-                im = _INDENT.match(text, pos)
-                nxt = text[im.end() : im.end() + 1] if im else ""
-                if im and nxt and nxt not in "\r\n#\\":
-                    width = len(im.group().expandtabs(8).replace("\f", ""))
-                    while width < indents[-1]:
-                        indents.pop()
-                        depth -= 1
-                    if width > indents[-1]:
-                        indents.append(width)
-                        depth += 1
                 fresh_line = True
             continue
         if group == "op" or (group == "name" and tok in _OP_LEVEL):
