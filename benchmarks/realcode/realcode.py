@@ -174,22 +174,28 @@ def check_manifest(clean_path: str = CLEAN_TOML, bugs_dir: str = BUGS_DIR) -> Li
             problems.append(f"{where}: why must be a non-empty string")
     if not data.get("repo"):
         problems.append("clean.toml: no [[repo]] entries")
+    return problems + _bug_manifest_problems(bugs_dir)
 
+
+_BUG_FIELDS = {
+    "id",
+    "repo",
+    "fix_commit",
+    "path",
+    "buggy_path",
+    "context",
+    "rule",
+    "lines",
+    "window",
+    "source",
+    "summary",
+}
+_BUG_REQUIRED = {"id", "repo", "fix_commit", "path", "rule", "source", "summary"}
+
+
+def _bug_manifest_problems(bugs_dir: str) -> List[str]:
+    problems: List[str] = []
     ids: Dict[str, str] = {}
-    allowed_bug = {
-        "id",
-        "repo",
-        "fix_commit",
-        "path",
-        "buggy_path",
-        "context",
-        "rule",
-        "lines",
-        "window",
-        "source",
-        "summary",
-    }
-    required_bug = {"id", "repo", "fix_commit", "path", "rule", "source", "summary"}
     for path in bug_files(bugs_dir):
         fname = os.path.basename(path)
         try:
@@ -199,7 +205,7 @@ def check_manifest(clean_path: str = CLEAN_TOML, bugs_dir: str = BUGS_DIR) -> Li
             continue
         for i, e in enumerate(bdata.get("bug", [])):
             where = f"bugs/{fname} bug #{i + 1} ({e.get('id', '?')})"
-            problems += _field_problems(where, e, allowed_bug, required_bug)
+            problems += _field_problems(where, e, _BUG_FIELDS, _BUG_REQUIRED)
             bid = e.get("id", "")
             if not isinstance(bid, str) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", bid):
                 problems.append(f"{where}: id must be a short slug")
@@ -207,26 +213,32 @@ def check_manifest(clean_path: str = CLEAN_TOML, bugs_dir: str = BUGS_DIR) -> Li
                 problems.append(f"{where}: id also used in bugs/{ids[bid]}")
             else:
                 ids[bid] = fname
-            if not isinstance(e.get("repo"), str) or not REPO_NAME.match(e.get("repo", "")):
-                problems.append(f"{where}: repo must be 'owner/name'")
-            if not isinstance(e.get("fix_commit"), str) or not HEX40.match(e.get("fix_commit", "")):
-                problems.append(f"{where}: fix_commit must be 40 lowercase hex digits")
-            for key in ("path", "buggy_path"):
-                if key in e and not _check_rel_path(e[key]):
-                    problems.append(f"{where}: {key} must be a relative path")
-            ctx = e.get("context", [])
-            if not isinstance(ctx, list) or not all(_check_rel_path(c) for c in ctx):
-                problems.append(f"{where}: context must be a list of relative paths")
-            if not isinstance(e.get("rule"), str) or not RULE_CODE.match(e.get("rule", "")):
-                problems.append(f"{where}: rule must be a catalog code like TL101")
-            lines = e.get("lines", [])
-            if not isinstance(lines, list) or not all(isinstance(n, int) and n > 0 for n in lines):
-                problems.append(f"{where}: lines must be a list of positive integers")
-            if "window" in e and (not isinstance(e["window"], int) or e["window"] < 0):
-                problems.append(f"{where}: window must be a non-negative integer")
-            for key in ("source", "summary"):
-                if key in e and (not isinstance(e[key], str) or not e[key].strip()):
-                    problems.append(f"{where}: {key} must be a non-empty string")
+            problems += _bug_entry_problems(where, e)
+    return problems
+
+
+def _bug_entry_problems(where: str, e: Dict[str, Any]) -> List[str]:
+    problems: List[str] = []
+    if not isinstance(e.get("repo"), str) or not REPO_NAME.match(e.get("repo", "")):
+        problems.append(f"{where}: repo must be 'owner/name'")
+    if not isinstance(e.get("fix_commit"), str) or not HEX40.match(e.get("fix_commit", "")):
+        problems.append(f"{where}: fix_commit must be 40 lowercase hex digits")
+    for key in ("path", "buggy_path"):
+        if key in e and not _check_rel_path(e[key]):
+            problems.append(f"{where}: {key} must be a relative path")
+    ctx = e.get("context", [])
+    if not isinstance(ctx, list) or not all(_check_rel_path(c) for c in ctx):
+        problems.append(f"{where}: context must be a list of relative paths")
+    if not isinstance(e.get("rule"), str) or not RULE_CODE.match(e.get("rule", "")):
+        problems.append(f"{where}: rule must be a catalog code like TL101")
+    lines = e.get("lines", [])
+    if not isinstance(lines, list) or not all(isinstance(n, int) and n > 0 for n in lines):
+        problems.append(f"{where}: lines must be a list of positive integers")
+    if "window" in e and (not isinstance(e["window"], int) or e["window"] < 0):
+        problems.append(f"{where}: window must be a non-negative integer")
+    for key in ("source", "summary"):
+        if key in e and (not isinstance(e[key], str) or not e[key].strip()):
+            problems.append(f"{where}: {key} must be a non-empty string")
     return problems
 
 
