@@ -159,7 +159,7 @@ def _ensure_option_declarations() -> None:
 
     load_rules()
     try:
-        import trainlint.runtime.thresholds  # noqa: F401  (declares tracer thresholds; no torch)
+        import trainlint.runtime.judging.thresholds  # noqa: F401  (declares tracer thresholds; no torch)
     except ImportError:
         pass
 

@@ -238,7 +238,7 @@ def test_confirmed_saturating_stack_absorbs_the_saturation_finding(tmp_path):
     from tests.runtime.tracer_helpers import marker_line, settings
     from trainlint.diagnostics import Diagnostic, Span
     from trainlint.registry import RULES
-    from trainlint.runtime.report import merge
+    from trainlint.runtime.judging.merge import merge
 
     source = script(SATURATING_STACK.replace("STD", "1.0"))
     alone = trace_inline(tmp_path, source, steps=2, select=["TL905"])
