@@ -385,3 +385,20 @@ def test_large_update_of_a_weight_followed_by_batch_norm_is_not_reported(tmp_pat
 def test_large_update_of_a_plain_weight_is_still_reported(tmp_path):
     source = script(NORMED_LAYER.replace("NORM", ""))
     assert "TL909" in trace_inline(tmp_path, source, select=["TL909"]).codes()
+
+
+def test_a_loss_input_is_credited_to_a_layer_only_if_it_is_that_layers_output():
+    # Outputs are looked up by id; a freed output's id handed to a new tensor must not count.
+    import weakref
+
+    import torch
+
+    from trainlint.runtime.child.sinks import ListSink
+    from trainlint.runtime.child.tracer import Tracer
+
+    models = Tracer(ListSink()).models
+    out, other = torch.zeros(2), torch.ones(2)
+    models.producer[id(other)] = (weakref.ref(out), "Sequential.0", "Linear")  # as if `other` took the id
+    assert models.producer_of(other) is None
+    models.producer[id(out)] = (weakref.ref(out), "Sequential.0", "Linear")
+    assert models.producer_of(out) == ("Sequential.0", "Linear")

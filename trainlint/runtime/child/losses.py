@@ -76,7 +76,7 @@ class LossWatch:
             )
         if not full and not out_of_range:
             return None, args, kwargs
-        producer = tracer.models.producer.get(id(inp))
+        producer = tracer.models.producer_of(inp)
         tracer.emit(
             LossInputs(
                 fn=name,

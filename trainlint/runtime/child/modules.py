@@ -64,7 +64,9 @@ class ModelWatch:
         self.pnames: Dict[int, Tuple[str, str]] = {}  # id(param) -> (name, owning module name)
         self.pmodule: Dict[int, nn.Module] = {}
         self.layer_order: Dict[int, int] = {}  # id(weight param) -> forward order of its layer
-        self.producer: Dict[int, Tuple[str, str]] = {}  # id(output) -> (layer name, layer type)
+        # id(output) -> (the output, weakly; layer name, layer type). The output itself is checked:
+        # once it is freed, its id may be handed to an unrelated tensor.
+        self.producer: Dict[int, Tuple[Any, str, str]] = {}
         self.current_pass: Optional[ForwardPass] = None
         self.first_train_pass: Set[int] = set()
         self.first_root_args: Dict[int, Any] = {}  # overfit mode: each model's first inputs
@@ -77,6 +79,13 @@ class ModelWatch:
             return self.module_site.get(obj)
         except TypeError:
             return None
+
+    def producer_of(self, t: torch.Tensor) -> Optional[Tuple[str, str]]:
+        """(layer name, layer type) of the leaf layer that output `t` in this forward pass."""
+        entry = self.producer.get(id(t))
+        if entry is None or entry[0]() is not t:
+            return None
+        return entry[1], entry[2]
 
     def module_by_id(self, mid: int) -> Optional[nn.Module]:
         for m in self.mstack:
@@ -227,7 +236,7 @@ class ModelWatch:
             return
         tracer = self.tracer
         mid = id(module)
-        self.producer[id(t)] = (self.names.get(mid, type(module).__name__), type(module).__name__)
+        self.producer[id(t)] = (weakref.ref(t), self.names.get(mid, type(module).__name__), type(module).__name__)
         x = t.detach()
         if not tracer.nonfinite_reported:
             # A NaN or Inf anywhere makes the sum non-finite: one pass, no mask tensor.
