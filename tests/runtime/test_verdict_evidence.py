@@ -402,3 +402,14 @@ def test_a_loss_input_is_credited_to_a_layer_only_if_it_is_that_layers_output():
     assert models.producer_of(other) is None
     models.producer[id(out)] = (weakref.ref(out), "Sequential.0", "Linear")
     assert models.producer_of(out) == ("Sequential.0", "Linear")
+
+
+def test_a_crash_with_an_empty_message_still_confirms(tmp_path):
+    # `assert` and `raise E()` carry no message; the crash at the suspected line is the evidence.
+    body = script("""
+    model = nn.Linear(4, 2)
+    out = model(torch.randn(8, 4))
+    assert out.shape == (8, 3)  # <-
+    """)
+    d = judge_inline(tmp_path, body, "TL601")
+    assert d.status == C and d.evidence["observed"] == "the script failed here: AssertionError: "

@@ -20,8 +20,9 @@ def crash_verdict(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     frame = frames[-1]
     if not c.at(d, frame):
         return None
+    first_line = (str(out.message or "").splitlines() or [""])[0]  # `raise E()` has no message
     return confirmed(
-        observed=f"the script failed here: {out.error_type}: {str(out.message or '').splitlines()[0][:200]}",
+        observed=f"the script failed here: {out.error_type}: {first_line[:200]}",
         where=c.where(frame),
     )
 
