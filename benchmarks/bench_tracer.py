@@ -29,8 +29,8 @@ import torch.nn as nn
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from trainlint.runtime.child import FdSink  # noqa: E402
-from trainlint.runtime.hooks import Tracer  # noqa: E402
+from trainlint.runtime.child.sinks import FdSink  # noqa: E402
+from trainlint.runtime.child.tracer import Tracer  # noqa: E402
 
 
 def cnn() -> Tuple[nn.Module, torch.Tensor, torch.Tensor]:
@@ -118,7 +118,8 @@ import time, sys
 sys.path.insert(0, {root!r})
 import torch
 t0 = time.perf_counter()
-from trainlint.runtime.hooks import Tracer, ListSink
+from trainlint.runtime.child.sinks import ListSink
+from trainlint.runtime.child.tracer import Tracer
 tracer = Tracer(ListSink(), steps=2, mode="child")
 tracer.install()
 print(time.perf_counter() - t0)

@@ -374,7 +374,7 @@ def test_check_fix_editor_and_tracer_share_one_project_plan(tmp_path, monkeypatc
     raw = MODELS.replace("return F.softmax(self.fc(x), dim=1)", "return self.fc(x)")
     assert lint_text(path, train, {str(root / "models.py"): raw})[0] == []
 
-    from trainlint.runtime import static
+    from trainlint.runtime.parent import static
 
     files = static.project_files("train.py", Settings())
     assert sorted(files) == ["factory.py", "models.py", "train.py"]

@@ -122,7 +122,7 @@ def test_fixable_rules_have_a_fix_that_their_check_attaches(code: str) -> None:
 
 @pytest.mark.parametrize("code", [c for c in CODES if _rule(c).kind == "static"])
 def test_static_rules_have_a_runtime_verdict_or_say_why_not(code: str) -> None:
-    from trainlint.runtime import verdicts
+    from trainlint.runtime.judging import registry as verdicts
 
     rule = _rule(code)
     has_verdict = rule.verdict is not None or code in verdicts.VERDICTS

@@ -359,7 +359,7 @@ def explain(rule: str) -> None:
 
 def _register_optional() -> None:
     try:
-        from trainlint.runtime.command import trace
+        from trainlint.runtime.parent.command import trace
     except ImportError:
         pass
     else:

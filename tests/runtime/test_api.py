@@ -104,7 +104,7 @@ def test_trace_script_api_runs_a_child(tmp_path):
         """)
     report = trace_child(tmp_path, source, steps=3)
     assert report.outcome == "stopped" and report.steps_completed == 3
-    assert report.evidence.start["pid"] != __import__("os").getpid()
+    assert report.evidence.start is not None and report.evidence.start.pid != __import__("os").getpid()
     assert report.to_dict()["trace"]["steps_completed"] == 3
 
 
@@ -123,7 +123,7 @@ for i in range(0, 256, 16):
     opt.step()
 """
     report = trace_inline(tmp_path, body, overfit=12, select=["TL9"])
-    losses = [v for s in report.evidence.steps for v in s["losses"]]
+    losses = [v for s in report.evidence.steps for v in s.losses]
     assert len(losses) == 12
     assert losses[-1] < 0.7 * losses[0], "one batch repeated is quickly memorised"
     assert not report.find("TL912")
@@ -134,14 +134,15 @@ for i in range(0, 256, 16):
 
 def test_command_module_imports_without_torch():
     code = (
-        "import sys; import trainlint.runtime.command, trainlint.runtime.report, trainlint.runtime.thresholds; "
+        "import sys; import trainlint.runtime.parent.command, trainlint.runtime.judging.report, "
+        "trainlint.runtime.judging.thresholds; "
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
 
 
 def test_missing_torch_exits_2_with_install_hint(monkeypatch, tmp_path):
-    from trainlint.runtime import command
+    from trainlint.runtime.parent import command
 
     monkeypatch.setattr(command, "_torch_available", lambda: False)
     script = tmp_path / "train.py"

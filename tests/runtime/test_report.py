@@ -5,15 +5,27 @@ from __future__ import annotations
 import json
 import signal
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, List
 
 from trainlint.diagnostics import Diagnostic, Severity, Span, Status
-from trainlint.runtime.evidence import Evidence
-from trainlint.runtime.report import TraceReport, merge
-from trainlint.runtime.static import project_files
+from trainlint.runtime.judging.evidence import Evidence
+from trainlint.runtime.judging.merge import merge
+from trainlint.runtime.judging.report import TraceReport
+from trainlint.runtime.parent.static import project_files
+from trainlint.runtime.records import (
+    ExitStatus,
+    ParamStep,
+    Record,
+    RunEnd,
+    RunExit,
+    RunStart,
+    StartFailed,
+    StepRecord,
+    TracebackFrame,
+)
 
 
-def _evidence(records: List[Dict[str, Any]], **fields: Any) -> Evidence:
+def _evidence(records: List[Record], **fields: Any) -> Evidence:
     ev = Evidence()
     ev.extend(records)
     for key, value in fields.items():
@@ -21,19 +33,19 @@ def _evidence(records: List[Dict[str, Any]], **fields: Any) -> Evidence:
     return ev
 
 
-START = {"kind": "start", "pid": 1, "steps": 2}
-STEP = {
-    "kind": "step",
-    "step": 1,
-    "optimizer": 1,
-    "opt_step": 1,
-    "backwards": 1,
-    "grad_total": 0.5,
-    "params": [{"i": 0, "grad": 0.5, "received": True, "delta": 0.01, "w": 1.0}],
-    "stale": [],
-    "checked_clear": 0,
-    "losses": [1.1],
-}
+START = RunStart(pid=1, steps=2, overfit=0)
+STEP = StepRecord(
+    step=1,
+    optimizer=1,
+    opt_step=1,
+    backwards=1,
+    grad_total=0.5,
+    lr=[0.1],
+    params=[ParamStep(i=0, grad=0.5, received=True, delta=0.01, w=1.0)],
+    stale=[],
+    checked_clear=0,
+    losses=[1.1],
+)
 
 
 def _suspicion(code: str, path: str = "train.py", line: int = 3) -> Diagnostic:
@@ -55,15 +67,11 @@ def test_how_the_run_ended_becomes_tl003():
     assert "ended abruptly" in _tl003(abrupt).message
     timeout = _evidence([START], returncode=-signal.SIGKILL, timed_out=True)
     assert "did not reach 2 step(s) within 300 s" in _tl003(timeout).message
-    exited = _evidence([START, {"kind": "exit", "status": "exit", "code": 3}, {"kind": "end"}])
+    exited = _evidence([START, RunExit(status=ExitStatus.EXIT, code=3), RunEnd()])
     assert "status 3" in _tl003(exited).message
-    frames = [{"path": "/abs/train.py", "line": 12, "function": "<module>", "code": "raise"}]
+    frames = [TracebackFrame(path="/abs/train.py", line=12, function="<module>", code="raise")]
     raised = _evidence(
-        [
-            START,
-            {"kind": "exit", "status": "error", "type": "KeyError", "message": "'x'", "frames": frames},
-            {"kind": "end"},
-        ]
+        [START, RunExit(status=ExitStatus.ERROR, error_type="KeyError", message="'x'", frames=frames), RunEnd()]
     )
     d = _tl003(raised)
     assert "KeyError" in d.message and d.line == 12
@@ -71,14 +79,14 @@ def test_how_the_run_ended_becomes_tl003():
 
 def test_normal_end_and_requested_stop_are_not_errors():
     for status in ("stopped", "finished"):
-        ev = _evidence([START, STEP, {"kind": "exit", "status": status, "code": 0}, {"kind": "end"}])
+        ev = _evidence([START, STEP, RunExit(status=status, code=0), RunEnd()])
         assert not [d for d in merge([], ev, "train.py") if d.code == "TL003"]
 
 
 def test_exit_codes():
-    not_started = TraceReport(evidence=_evidence([{"kind": "fatal", "message": "SyntaxError"}]))
+    not_started = TraceReport(evidence=_evidence([StartFailed(message="SyntaxError")]))
     assert not_started.exit_code == 2
-    ok = _evidence([START, STEP, {"kind": "exit", "status": "stopped", "code": 0}, {"kind": "end"}])
+    ok = _evidence([START, STEP, RunExit(status=ExitStatus.STOPPED, code=0), RunEnd()])
     refuted = _suspicion("TL102")
     report = TraceReport(evidence=ok, diagnostics=merge([refuted], ok, "train.py"))
     assert [d.status for d in report.diagnostics] == [Status.REFUTED]
@@ -90,7 +98,7 @@ def test_exit_codes():
 
 
 def test_unreached_findings_stay_with_a_reason_and_json_keeps_the_contract():
-    ev = _evidence([START, {"kind": "exit", "status": "finished", "code": 0}, {"kind": "end"}])
+    ev = _evidence([START, RunExit(status=ExitStatus.FINISHED, code=0), RunEnd()])
     diags = merge([_suspicion("TL101"), _suspicion("TL207")], ev, "train.py")
     assert [d.status for d in diags] == [Status.UNVERIFIED, Status.UNVERIFIED]
     reasons = {d.code: d.evidence["reason"] for d in diags}

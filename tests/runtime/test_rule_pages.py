@@ -15,7 +15,7 @@ from tests.runtime.tracer_helpers import REPO, settings, write  # noqa: E402
 from trainlint import options  # noqa: E402
 from trainlint.diagnostics import Status  # noqa: E402
 from trainlint.registry import RULES  # noqa: E402
-from trainlint.runtime import thresholds  # noqa: E402,F401  (declares the options)
+from trainlint.runtime.judging import thresholds  # noqa: E402,F401  (declares the options)
 
 RULES_DIR = REPO / "rules"
 BLOCK = re.compile(r"```python (bad-runtime|good-runtime)\n(.*?)```", re.S)

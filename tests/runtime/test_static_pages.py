@@ -14,7 +14,7 @@ pytest.importorskip("torch")
 
 from tests.runtime.tracer_helpers import REPO, trace_inline  # noqa: E402
 from trainlint.diagnostics import Status  # noqa: E402
-from trainlint.runtime.verdicts import NO_RUNTIME_CHECK, VERDICTS  # noqa: E402
+from trainlint.runtime.judging.verdicts import NO_RUNTIME_CHECK, VERDICTS  # noqa: E402
 
 BLOCK = re.compile(r"```python (bad|good)\n(.*?)```", re.S)
 

@@ -238,7 +238,7 @@ def test_confirmed_saturating_stack_absorbs_the_saturation_finding(tmp_path):
     from tests.runtime.tracer_helpers import marker_line, settings
     from trainlint.diagnostics import Diagnostic, Span
     from trainlint.registry import RULES
-    from trainlint.runtime.report import merge
+    from trainlint.runtime.judging.merge import merge
 
     source = script(SATURATING_STACK.replace("STD", "1.0"))
     alone = trace_inline(tmp_path, source, steps=2, select=["TL905"])
@@ -385,3 +385,31 @@ def test_large_update_of_a_weight_followed_by_batch_norm_is_not_reported(tmp_pat
 def test_large_update_of_a_plain_weight_is_still_reported(tmp_path):
     source = script(NORMED_LAYER.replace("NORM", ""))
     assert "TL909" in trace_inline(tmp_path, source, select=["TL909"]).codes()
+
+
+def test_a_loss_input_is_credited_to_a_layer_only_if_it_is_that_layers_output():
+    # Outputs are looked up by id; a freed output's id handed to a new tensor must not count.
+    import weakref
+
+    import torch
+
+    from trainlint.runtime.child.sinks import ListSink
+    from trainlint.runtime.child.tracer import Tracer
+
+    models = Tracer(ListSink()).models
+    out, other = torch.zeros(2), torch.ones(2)
+    models.producer[id(other)] = (weakref.ref(out), "Sequential.0", "Linear")  # as if `other` took the id
+    assert models.producer_of(other) is None
+    models.producer[id(out)] = (weakref.ref(out), "Sequential.0", "Linear")
+    assert models.producer_of(out) == ("Sequential.0", "Linear")
+
+
+def test_a_crash_with_an_empty_message_still_confirms(tmp_path):
+    # `assert` and `raise E()` carry no message; the crash at the suspected line is the evidence.
+    body = script("""
+    model = nn.Linear(4, 2)
+    out = model(torch.randn(8, 4))
+    assert out.shape == (8, 3)  # <-
+    """)
+    d = judge_inline(tmp_path, body, "TL601")
+    assert d.status == C and d.evidence["observed"] == "the script failed here: AssertionError: "

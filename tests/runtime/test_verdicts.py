@@ -858,7 +858,7 @@ def test_confirmed_static_finding_absorbs_the_runtime_finding_it_explains(tmp_pa
     from trainlint.diagnostics import Diagnostic, Span
     from trainlint.registry import RULES
     from trainlint.runtime.api import tracing
-    from trainlint.runtime.report import merge
+    from trainlint.runtime.judging.merge import merge
 
     source = script(
         MLP

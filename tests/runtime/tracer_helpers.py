@@ -138,7 +138,7 @@ def judge_inline(tmp_path: Path, source: str, code: str, steps: int = 2, overfit
     from trainlint.diagnostics import Span
     from trainlint.registry import RULES
     from trainlint.runtime.api import tracing
-    from trainlint.runtime.report import merge
+    from trainlint.runtime.judging.merge import merge
 
     path = write(tmp_path, source)
     line = marker_line(source)

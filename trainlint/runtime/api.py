@@ -7,7 +7,8 @@
         train(model, loader)
     print(report.render("text"))
 
-Importing this module does not import torch; `tracing()` does.
+Importing this module does not import torch; `tracing()` does: it runs the traced side
+(`runtime/child`) in this process, where `trace_script` starts it in a child process.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import contextmanager
-from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence
+from typing import IO, Any, Callable, Iterable, Iterator, List, Optional, Sequence
 
-from trainlint.runtime import static, thresholds
-from trainlint.runtime.evidence import Evidence
-from trainlint.runtime.report import TraceReport, merge
-from trainlint.runtime.runner import Target, run_child
-from trainlint.runtime.verdicts import EVAL_WAIT_STEPS, NEEDS_EVAL_PASS
+from trainlint.runtime.judging import thresholds
+from trainlint.runtime.judging.evidence import Evidence
+from trainlint.runtime.judging.merge import merge
+from trainlint.runtime.judging.registry import EVAL_WAIT_STEPS, NEEDS_EVAL_PASS
+from trainlint.runtime.judging.report import TraceReport
+from trainlint.runtime.parent import static
+from trainlint.runtime.parent.runner import Target, run_child
+from trainlint.runtime.records import ChildConfig, ExitStatus, Record, RunEnd, RunExit, RunStart
 
 
 def _settings(settings: Any, select: Optional[Iterable[str]], ignore: Optional[Iterable[str]]) -> Any:
@@ -51,7 +55,7 @@ def run_trace(
     overfit: int = 0,
     settings: Any = None,
     run_static: bool = True,
-    on_record: Optional[Callable[[Dict[str, Any]], None]] = None,
+    on_record: Optional[Callable[[Record], None]] = None,
     stdout: Optional[IO[Any]] = None,
     stderr: Optional[IO[Any]] = None,
     on_static_done: Optional[Callable[[List[str]], None]] = None,
@@ -72,13 +76,13 @@ def run_trace(
     if on_static_done is not None:
         on_static_done(files)
     steps = overfit or steps
-    config = {
-        "steps": steps,
-        "overfit": overfit,
-        "options": thresholds.all_options(settings),
-        "eval_wait": eval_wait_for(diags, eval_wait),
-        "eval_wait_seconds": timeout / 2,
-    }
+    config = ChildConfig(
+        steps=steps,
+        overfit=overfit,
+        options=thresholds.all_options(settings),
+        eval_wait=eval_wait_for(diags, eval_wait),
+        eval_wait_seconds=timeout / 2,
+    )
     evidence = run_child(target, config, timeout, on_record=on_record, stdout=stdout, stderr=stderr)
     shown = target.script or f"-m {target.module}"
     report = TraceReport(evidence=evidence, target=shown, steps_requested=steps, timeout=timeout, files=len(files))
@@ -132,7 +136,8 @@ def tracing(
     statically and their findings judged against the run (default: the calling file).
     `eval_wait` is as for `run_trace`.
     """
-    from trainlint.runtime.hooks import ListSink, Tracer, TraceStop
+    from trainlint.runtime.child.sinks import ListSink
+    from trainlint.runtime.child.tracer import Tracer, TraceStop
 
     settings = _settings(settings, select, ignore)
     if paths is None:
@@ -155,35 +160,33 @@ def tracing(
 
     started = time.monotonic()
     tracer.install()
-    sink.emit({"kind": "start", "pid": os.getpid(), "steps": tracer.steps, "overfit": overfit, "in_process": True})
-    status = "finished"
+    sink.emit(RunStart(pid=os.getpid(), steps=tracer.steps, overfit=overfit, in_process=True))
+    status = ExitStatus.FINISHED
     try:
         yield report
     except TraceStop:
-        status = "stopped"
+        status = ExitStatus.STOPPED
     except SystemExit as exc:
-        status = "error"
+        status = ExitStatus.ERROR
         code = exc.code
         sink.emit(
-            {
-                "kind": "exit",
-                "status": "finished" if code in (None, 0) else "exit",
-                "code": code if isinstance(code, int) or code is None else str(code),
-            }
+            RunExit(
+                status=ExitStatus.FINISHED if code in (None, 0) else ExitStatus.EXIT,
+                code=code if isinstance(code, int) or code is None else str(code),
+            )
         )
         raise
     except BaseException as exc:
-        status = "error"
-        from trainlint.runtime.child import frames_of
+        status = ExitStatus.ERROR
+        from trainlint.runtime.child.sites import frames_of
 
         sink.emit(
-            {
-                "kind": "exit",
-                "status": "error",
-                "type": type(exc).__name__,
-                "message": str(exc)[:2000],
-                "frames": frames_of(exc.__traceback__),
-            }
+            RunExit(
+                status=ExitStatus.ERROR,
+                error_type=type(exc).__name__,
+                message=str(exc)[:2000],
+                frames=frames_of(exc.__traceback__),
+            )
         )
         raise
     finally:
@@ -191,9 +194,9 @@ def tracing(
             tracer.finish()
         finally:
             tracer.uninstall()
-        if status != "error":
-            sink.emit({"kind": "exit", "status": "stopped" if tracer.stopped else status, "code": 0})
-        sink.emit({"kind": "end"})
+        if status != ExitStatus.ERROR:
+            sink.emit(RunExit(status=ExitStatus.STOPPED if tracer.stopped else status, code=0))
+        sink.emit(RunEnd())
         evidence = Evidence()
         evidence.extend(sink.records)
         evidence.duration = time.monotonic() - started

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional, TypeVar
 
 from trainlint.diagnostics import Diagnostic, Status
-from trainlint.runtime import thresholds
-from trainlint.runtime.evidence import Evidence, display_path, finite
+from trainlint.runtime.judging import thresholds
+from trainlint.runtime.judging.evidence import Evidence, display_path, finite
+from trainlint.runtime.records import CallEvent, CodeSite, LossInputs, StepRecord
 
 T = TypeVar("T")
 
@@ -57,23 +58,23 @@ class Ctx:
     def opts(self, code: str) -> Dict[str, Any]:
         return thresholds.rule_options(code, self.settings)
 
-    def where(self, site: Optional[Dict[str, Any]]) -> Optional[str]:
-        if not site or not site.get("path"):
+    def where(self, site: Optional[CodeSite]) -> Optional[str]:
+        if site is None or not site.path:
             return None
-        return f"{display_path(site['path'], self.script)}:{site.get('line', 1)}"
+        return f"{display_path(site.path, self.script)}:{site.line}"
 
-    def path_of(self, site: Optional[Dict[str, Any]]) -> str:
-        if not site or not site.get("path"):
+    def path_of(self, site: Optional[CodeSite]) -> str:
+        if site is None or not site.path:
             return self.script or "<trace>"
-        return display_path(site["path"], self.script)
+        return display_path(site.path, self.script)
 
     @staticmethod
-    def at(d: Diagnostic, site: Optional[Dict[str, Any]]) -> bool:
+    def at(d: Diagnostic, site: Optional[CodeSite]) -> bool:
         """Is `site` (absolute path, line) the diagnostic's statement, or one of its related lines?"""
-        if not site or not site.get("path"):
+        if site is None or not site.path:
             return False
-        path = os.path.abspath(site["path"])
-        line = site.get("line", 0)
+        path = os.path.abspath(site.path)
+        line = site.line
         if os.path.abspath(d.path) == path:
             lo, hi = d.span.line, d.span.end_line
             if d.statement_lines:
@@ -82,21 +83,21 @@ class Ctx:
                 return True
         return any(os.path.abspath(r.path) == path and r.line == line for r in d.related)
 
-    def prefer(self, d: Diagnostic, items: Iterable[T], site: Callable[[T], Optional[Dict[str, Any]]]) -> List[T]:
+    def prefer(self, d: Diagnostic, items: Iterable[T], site: Callable[[T], Optional[CodeSite]]) -> List[T]:
         """Items recorded at the diagnostic's line when there are any, else all of them."""
         items = list(items)
         here = [i for i in items if self.at(d, site(i))]
         return here or items
 
-    def loss_records(self, d: Diagnostic, fns: Iterable[str]) -> List[Dict[str, Any]]:
+    def loss_records(self, d: Diagnostic, fns: Iterable[str]) -> List[LossInputs]:
         names = set(fns)
-        recs = [r for r in self.ev.losses if r.get("fn") in names and "input" in r]
-        return self.prefer(d, recs, lambda r: r.get("site"))
+        recs = [r for r in self.ev.losses if r.fn in names]
+        return self.prefer(d, recs, lambda r: r.site)
 
-    def step_after(self, event: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    def step_after(self, event: CallEvent) -> Optional[StepRecord]:
         """The optimizer step that followed an event."""
-        n = event.get("step", 0)
-        return next((s for s in self.ev.steps if s.get("step", 0) > n), None)
+        n = event.step
+        return next((s for s in self.ev.steps if s.step > n), None)
 
 
 def num(value: Any, default: float = float("nan")) -> float:

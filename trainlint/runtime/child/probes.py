@@ -7,9 +7,12 @@ step (`Deferred.resolve`), so tracing adds one synchronisation per step rather t
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import torch
+
+from trainlint.runtime.records import CLASS_LOSSES, RowStats, TargetStats, TensorStats
 
 _INT_DTYPES = (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)
 
@@ -49,6 +52,22 @@ def read_blocks(blocks: Sequence[torch.Tensor]) -> List[float]:
     if any(b.device != flat[0].device for b in flat):
         flat = [b.cpu() for b in flat]  # a model split over devices: one transfer per block
     return [float(x) for x in torch.cat(flat).tolist()]
+
+
+class Measure:
+    """What a deferred value measures: the first item of its key (the rest says of what)."""
+
+    FINITE = "finite"  # (tag, module id, step): sum of a layer's output, NaN/Inf if any is
+    ACT_STD = "act_std"  # (tag, module id, forward order)
+    LOSS_VALUE = "loss_value"  # (tag, "backward", path, line, step): the loss given to backward
+    LOSS = "loss"  # (tag,): a loss value, as handed to the step record
+    CLIP_NORM = "clip_norm"  # (tag,)
+    FRESH = "fresh"  # (tag, optimizer index, param id): .grad was cleared before backward
+    STALE = "stale"  # (tag, optimizer index, param id): norm of the gradient left over
+    INCOMING = "incoming"  # (tag, optimizer index, param id): norm of the new gradient
+    INIT_STD = "init_std"  # (tag, param position): first step, weight matrices
+    INIT_RANGE = "init_range"
+    ROWS_SAME = "rows_same"
 
 
 class Deferred:
@@ -99,11 +118,15 @@ def first_tensor(obj: Any) -> Optional[torch.Tensor]:
     return None
 
 
-def describe(t: torch.Tensor) -> Dict[str, Any]:
-    return {"shape": list(t.shape), "dtype": str(t.dtype).replace("torch.", "")}
+def describe(t: torch.Tensor) -> TensorStats:
+    return TensorStats(shape=list(t.shape), dtype=str(t.dtype).replace("torch.", ""))
 
 
-def summary(t: torch.Tensor) -> Dict[str, Any]:
+def target_shape(t: torch.Tensor) -> TargetStats:
+    return TargetStats(shape=list(t.shape), dtype=str(t.dtype).replace("torch.", ""))
+
+
+def summary(t: torch.Tensor) -> TensorStats:
     """min/max/mean/std/finite of a float tensor (one sync); shape and dtype otherwise."""
     out = describe(t)
     x = t.detach()
@@ -123,10 +146,10 @@ def summary(t: torch.Tensor) -> Dict[str, Any]:
             safe.std() if x.numel() > 1 else x.new_zeros(()),
         ]
         fin, mn, mx, mean, std = read(vals)
-        out.update(finite=bool(fin), min=number(mn), max=number(mx), mean=number(mean), std=number(std))
+        out.finite, out.min, out.max, out.mean, out.std = bool(fin), number(mn), number(mx), number(mean), number(std)
     elif x.dtype in _INT_DTYPES or x.dtype == torch.bool:
         mn, mx = read([x.min().float(), x.max().float()])
-        out.update(finite=True, min=mn, max=mx)
+        out.finite, out.min, out.max = True, mn, mx
     return out
 
 
@@ -134,14 +157,24 @@ def class_targets_ok(target: torch.Tensor) -> bool:
     return target.dtype in _INT_DTYPES
 
 
+@dataclass
+class LossStats:
+    """What a loss function was fed, as the loss record carries it."""
+
+    input: TensorStats
+    num_classes: Optional[int] = None
+    target: Optional[TargetStats] = None
+    rows: Optional[RowStats] = None
+
+
 def loss_stats(
     fn: str, inp: torch.Tensor, target: Optional[torch.Tensor], full: bool, ignore_index: int = -100
-) -> Dict[str, Any]:
+) -> LossStats:
     """What a loss function was fed: the evidence for the TL2xx verdicts and TL910/TL911.
 
     `full` adds the costlier numbers (distinct target values, ordering) used on first calls.
     """
-    out: Dict[str, Any] = {"input": describe(inp)}
+    out = LossStats(describe(inp))
     keys: List[str] = []
     vals: List[torch.Tensor] = []
     x = inp.detach()
@@ -149,17 +182,17 @@ def loss_stats(
         xf = x if x.dtype in (torch.float32, torch.float64) else x.float()
         keys += ["in_finite", "in_min", "in_max", "in_mean"]
         vals += [torch.isfinite(xf).all().float(), xf.min(), xf.max(), xf.mean()]
-        if fn in ("cross_entropy", "nll_loss") and xf.dim() >= 1:
+        if fn in CLASS_LOSSES and xf.dim() >= 1:
             dim = 1 if xf.dim() >= 2 else 0
             rows = xf.sum(dim=dim)
             lse = torch.logsumexp(xf, dim=dim)
             keys += ["row_sum_min", "row_sum_max", "lse_min", "lse_max"]
             vals += [rows.min(), rows.max(), lse.min(), lse.max()]
-    if fn in ("cross_entropy", "nll_loss") and x.dim() >= 1:
-        out["num_classes"] = int(x.shape[1 if x.dim() >= 2 else 0])
+    if fn in CLASS_LOSSES and x.dim() >= 1:
+        out.num_classes = int(x.shape[1 if x.dim() >= 2 else 0])
     t = target.detach() if isinstance(target, torch.Tensor) else None
     if t is not None and t.numel():
-        out["target"] = describe(t)
+        out.target = target_shape(t)
         lo, hi = torch.aminmax(t)
         keys += ["t_min", "t_max"]
         vals += [lo, hi]
@@ -180,31 +213,27 @@ def loss_stats(
             ]
     stats = dict(zip(keys, read(vals)))
     if "in_min" in stats:
-        out["input"].update(
-            finite=bool(stats["in_finite"]),
-            min=number(stats["in_min"]),
-            max=number(stats["in_max"]),
-            mean=number(stats["in_mean"]),
-        )
+        inp_stats = out.input
+        inp_stats.finite = bool(stats["in_finite"])
+        inp_stats.min, inp_stats.max = number(stats["in_min"]), number(stats["in_max"])
+        inp_stats.mean = number(stats["in_mean"])
     if "row_sum_min" in stats:
-        out["rows"] = {k: number(stats[k]) for k in ("row_sum_min", "row_sum_max", "lse_min", "lse_max")}
-    if "t_min" in stats and "target" in out:
-        tgt = out["target"]
-        tgt.update(min=number(stats["t_min"]), max=number(stats["t_max"]))
-        tgt["integer"] = (
+        out.rows = RowStats(*(number(stats[k]) for k in ("row_sum_min", "row_sum_max", "lse_min", "lse_max")))
+    if "t_min" in stats and out.target is not None:
+        tgt = out.target
+        tgt.min, tgt.max = number(stats["t_min"]), number(stats["t_max"])
+        tgt.integer = (
             bool(class_targets_ok(t))
             if t is not None and not t.is_floating_point()
             else bool(stats.get("t_integer", 0.0))
         )
         if "t_min_valid" in stats:
-            tgt["min_valid"] = number(stats["t_min_valid"])
+            tgt.min_valid = number(stats["t_min_valid"])
         elif class_targets_ok(t) if t is not None else False:
             # Later calls read only min/max; a negative minimum equal to ignore_index is fine.
             lo_v = stats["t_min"]
-            tgt["min_valid"] = number(lo_v) if lo_v != ignore_index else None
-            if tgt["min_valid"] is None:
-                del tgt["min_valid"]
+            tgt.min_valid = number(lo_v) if lo_v != ignore_index else None
         if "t_sorted" in stats:
-            tgt["sorted"] = bool(stats["t_sorted"])
-            tgt["distinct"] = int(stats["t_distinct"])
+            tgt.sorted = bool(stats["t_sorted"])
+            tgt.distinct = int(stats["t_distinct"])
     return out

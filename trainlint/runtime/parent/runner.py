@@ -7,7 +7,7 @@ stderr are the user's; evidence comes back on a separate pipe, line by line, as 
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import os
 import signal
 import subprocess
@@ -15,14 +15,25 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import IO, Any, Callable, Dict, List, Optional
+from typing import IO, Any, Callable, List, Optional
 
-from trainlint.runtime.child import CONFIG_ENV, FD_ENV, PATH_ENV
-from trainlint.runtime.evidence import Evidence
+from trainlint.runtime.judging.evidence import Evidence
+from trainlint.runtime.records import (
+    CONFIG_ENV,
+    FD_ENV,
+    PATH_ENV,
+    ChildConfig,
+    Record,
+    RunEnd,
+    StartFailed,
+    StopSwallowed,
+    decode,
+)
 
+# The child imports nothing of the parent side: only its entry point is named here.
 _BOOTSTRAP = (
     "import os, sys; sys.path.insert(0, os.environ['" + PATH_ENV + "']); "
-    "from trainlint.runtime.child import main; main()"
+    "from trainlint.runtime.child.main import main; main()"
 )
 # After the child says it is done, how long it may take to shut down (atexit, worker joins).
 _EXIT_GRACE = 5.0
@@ -79,7 +90,7 @@ def _kill_group(pgid: int, sig: int = signal.SIGKILL) -> None:
 def _reader(
     fd: int,
     evidence: Evidence,
-    on_record: Optional[Callable[[Dict[str, Any]], None]],
+    on_record: Optional[Callable[[Record], None]],
     done: threading.Event,
     last_end: List[float],
 ) -> None:
@@ -95,12 +106,11 @@ def _reader(
             buf += chunk
             while b"\n" in buf:
                 line, buf = buf.split(b"\n", 1)
-                try:
-                    rec = json.loads(line)
-                except ValueError:
+                rec = decode(line)
+                if rec is None:
                     continue
                 evidence.add(rec)
-                if rec.get("kind") in ("end", "stop_swallowed"):
+                if isinstance(rec, (RunEnd, StopSwallowed)):
                     last_end.append(time.monotonic())
                 if on_record is not None:
                     try:
@@ -112,19 +122,19 @@ def _reader(
 
 def run_child(
     target: Target,
-    config: Dict[str, Any],
+    config: ChildConfig,
     timeout: float,
-    on_record: Optional[Callable[[Dict[str, Any]], None]] = None,
+    on_record: Optional[Callable[[Record], None]] = None,
     stdout: Optional[IO[Any]] = None,
     stderr: Optional[IO[Any]] = None,
 ) -> Evidence:
     """Run `target` under the tracer; returns whatever evidence arrived, however it ended."""
     evidence = Evidence()
-    cfg = dict(config, script=target.script, module=target.module, argv=list(target.argv))
+    cfg = dataclasses.replace(config, script=target.script, module=target.module, argv=list(target.argv))
     read_fd, write_fd = os.pipe()
     env = dict(os.environ)
     env[FD_ENV] = str(write_fd)
-    env[CONFIG_ENV] = json.dumps(cfg)
+    env[CONFIG_ENV] = cfg.to_json()
     env[PATH_ENV] = _package_root()
     out_stream = stdout if stdout is not None else sys.stdout
     err_stream = stderr if stderr is not None else sys.stderr
@@ -142,7 +152,7 @@ def run_child(
     except OSError as exc:
         os.close(read_fd)
         os.close(write_fd)
-        evidence.fatal = {"kind": "fatal", "message": f"cannot start {sys.executable}: {exc}"}
+        evidence.fatal = StartFailed(message=f"cannot start {sys.executable}: {exc}")
         return evidence
     os.close(write_fd)
     pumps = []
@@ -187,12 +197,3 @@ def run_child(
     evidence.returncode = proc.returncode
     evidence.duration = time.monotonic() - started
     return evidence
-
-
-def signal_name(returncode: Optional[int]) -> Optional[str]:
-    if returncode is None or returncode >= 0:
-        return None
-    try:
-        return signal.Signals(-returncode).name
-    except ValueError:
-        return f"signal {-returncode}"

@@ -1,30 +1,16 @@
-"""Merge static suspicions with runtime evidence into one report (no torch)."""
+"""What a trace found: the findings with their status and evidence, and how the run went (no torch)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Set
+from typing import Any, Dict, List, Optional
 
 from trainlint.diagnostics import Diagnostic, Status
-from trainlint.runtime.context import Ctx
-from trainlint.runtime.evidence import Evidence
-from trainlint.runtime.findings import FINDINGS, script_error
-from trainlint.runtime.verdicts import NO_RUNTIME_CHECK, judge
+from trainlint.runtime.judging.evidence import Evidence
+from trainlint.runtime.judging.merge import ORDER
 
-# A confirmed static finding already explains these runtime observations; reporting both would
-# say the same thing twice.
-SUBSUMES: Dict[str, Set[str]] = {
-    "TL104": {"TL907"},
-    "TL108": {"TL907"},
-    "TL601": {"TL907"},
-    "TL402": {"TL902", "TL905"},
-    "TL303": {"TL901"},
-    "TL301": {"TL906"},
-    "TL501": {"TL909"},
-}
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_NOT_STARTED = 0, 1, 2
-ORDER = (Status.CONFIRMED, Status.SUSPECTED, Status.UNVERIFIED, Status.REFUTED)
 
 
 @dataclass
@@ -66,7 +52,7 @@ class TraceReport:
 
     def run_summary(self) -> Dict[str, Any]:
         ev = self.evidence
-        losses = [v for s in ev.steps for v in s.get("losses", [])]
+        losses = [v for s in ev.steps for v in s.losses]
         out: Dict[str, Any] = {
             "target": self.target,
             "outcome": self.outcome,
@@ -79,9 +65,9 @@ class TraceReport:
         if ev.returncode is not None:
             out["returncode"] = ev.returncode
         if ev.fatal:
-            out["error"] = ev.fatal.get("message")
+            out["error"] = ev.fatal.message
         if ev.internal:
-            out["tracer_errors"] = [f"{r.get('where')}: {r.get('error')}" for r in ev.internal[:5]]
+            out["tracer_errors"] = [f"{r.where}: {r.error}" for r in ev.internal[:5]]
         notes = self.all_notes()
         if notes:
             out["notes"] = notes
@@ -120,55 +106,6 @@ class TraceReport:
     def render(self, fmt: str = "text") -> str:
         if fmt == "json":
             return self.to_json()
-        from trainlint.runtime.render import render_text
+        from trainlint.report.trace_text import render_text
 
         return render_text(self)
-
-
-def merge(
-    static: Iterable[Diagnostic],
-    evidence: Evidence,
-    script: Optional[str],
-    settings: Any = None,
-    steps: int = 2,
-    timeout: float = 300.0,
-    enabled: Optional[Set[str]] = None,
-) -> List[Diagnostic]:
-    """Static findings with their verdicts, then the runtime-only findings, filtered by `enabled`."""
-    c = Ctx(evidence, script, settings)
-    out: List[Diagnostic] = []
-    confirmed: Set[str] = set()
-    started = evidence.started
-    for d in static:
-        if d.code.startswith("TL0"):
-            out.append(d)
-            continue
-        if not started:
-            d.status = Status.UNVERIFIED
-            d.evidence = {"reason": "the script could not be started"}
-        else:
-            v, reason = judge(c, d)
-            if v is None:
-                d.status = Status.UNVERIFIED
-                if not evidence.reached_training and d.code not in NO_RUNTIME_CHECK:
-                    reason = "the traced run never reached a training step"
-                d.evidence = {"reason": reason}
-            else:
-                d.status, d.evidence = v.status, v.evidence
-        if d.status == Status.CONFIRMED:
-            confirmed.add(d.code)
-        out.append(d)
-    if started:
-        hidden = set().union(*(SUBSUMES.get(code, set()) for code in confirmed)) if confirmed else set()
-        for code, fn in FINDINGS.items():
-            if code in hidden:
-                continue
-            try:
-                out.extend(fn(c))
-            except Exception as exc:  # a defect in one check must not lose the others
-                evidence.internal.append({"where": f"finding {code}", "error": f"{type(exc).__name__}: {exc}"})
-        out.extend(script_error(c, steps, timeout))
-    if enabled is not None:
-        out = [d for d in out if d.code in enabled]
-    out.sort(key=lambda d: (ORDER.index(d.status) if d.status in ORDER else 9, d.sort_key()))
-    return out

@@ -12,6 +12,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
+from trainlint.runtime.records import CodeSite, FunctionGradcheck
+
 _FULL_COPY_LIMIT = 4096
 
 
@@ -84,8 +86,8 @@ def _directional(fn: Any, xs: List[Any], eps: float) -> Tuple[float, float]:
 
 
 def check_function(
-    cls: Any, captured: Sequence[Any], kwargs: Dict[str, Any], options: Dict[str, Any]
-) -> Dict[str, Any]:
+    cls: Any, captured: Sequence[Any], kwargs: Dict[str, Any], options: Dict[str, Any], site: Optional[CodeSite]
+) -> FunctionGradcheck:
     eps = float(options.get("eps", 1e-6))
     atol = float(options.get("atol", 1e-5))
     rtol = float(options.get("rtol", 1e-3))
@@ -115,15 +117,23 @@ def check_function(
         except Exception as exc:  # the Function could not run on these inputs; try the next form
             last_error = f"{type(exc).__name__}: {str(exc)[:200]}"
             continue
-        return {
-            "checked": True,
-            "passed": passed,
-            "message": message,
-            "shapes": shapes,
-            "analytic": analytic,
-            "numeric": numeric,
-            "eps": eps,
-            "atol": atol,
-            "rtol": rtol,
-        }
-    return {"checked": False, "passed": None, "message": last_error or "no input copy small enough to check"}
+        return FunctionGradcheck(
+            name=cls.__qualname__,
+            site=site,
+            checked=True,
+            passed=passed,
+            message=message,
+            shapes=shapes,
+            analytic=analytic,
+            numeric=numeric,
+            eps=eps,
+            atol=atol,
+            rtol=rtol,
+        )
+    return FunctionGradcheck(
+        name=cls.__qualname__,
+        site=site,
+        checked=False,
+        passed=None,
+        message=last_error or "no input copy small enough to check",
+    )

@@ -11,8 +11,11 @@ from __future__ import annotations
 import os
 import sys
 import sysconfig
+import traceback
 from types import CodeType, FrameType
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
+
+from trainlint.runtime.records import CodeSite, TracebackFrame
 
 Site = Tuple[str, int]  # (absolute path, 1-based line)
 
@@ -28,6 +31,12 @@ def set_start_cwd(path: str) -> None:
     _start_cwd = path
 
 
+def reset_roots() -> None:
+    """Find the library folders again (torch may have been imported since)."""
+    global _library_roots
+    _library_roots = None
+
+
 def _roots() -> Tuple[str, ...]:
     global _library_roots
     if _library_roots is None:
@@ -36,7 +45,7 @@ def _roots() -> Tuple[str, ...]:
         for key in ("stdlib", "platstdlib", "purelib", "platlib"):
             if paths.get(key):
                 roots.add(os.path.realpath(paths[key]))
-        here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # trainlint/
+        here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # trainlint/
         roots.add(os.path.realpath(here))
         torch_mod = sys.modules.get("torch")
         if torch_mod is not None and getattr(torch_mod, "__file__", None):
@@ -90,7 +99,24 @@ def user_site(skip_self_of: Any = None, start: Optional[FrameType] = None) -> Op
     return None
 
 
-def site_json(site: Optional[Site]) -> Optional[Dict[str, Any]]:
+def code_site(site: Optional[Site]) -> Optional[CodeSite]:
     if site is None:
         return None
-    return {"path": site[0], "line": site[1]}
+    return CodeSite(site[0], site[1])
+
+
+def frames_of(tb: Any) -> List[TracebackFrame]:
+    """The user's frames of a traceback, innermost last (at most 8)."""
+    out = []
+    for frame in traceback.extract_tb(tb):
+        if frame.filename.startswith("<") or is_library_path(frame.filename):
+            continue
+        out.append(
+            TracebackFrame(
+                path=absolute(frame.filename),
+                line=frame.lineno,  # type: ignore[arg-type]  # None only for synthetic frames
+                function=frame.name,
+                code=(frame.line or "").strip()[:200],
+            )
+        )
+    return out[-8:]

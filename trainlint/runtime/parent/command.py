@@ -9,45 +9,15 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Optional, Tuple
 
 import click
 
-from trainlint.runtime.context import fmt
-from trainlint.runtime.verdicts import EVAL_WAIT_STEPS
+from trainlint.runtime.judging.context import fmt
+from trainlint.runtime.judging.registry import EVAL_WAIT_STEPS
+from trainlint.runtime.parent.progress import Progress
 
 EXIT_ERROR = 2
-
-
-class _Progress:
-    """One line per milestone on stderr: start, each step, stop."""
-
-    def __init__(self, steps: int, quiet: bool) -> None:
-        self.steps = steps
-        self.quiet = quiet
-
-    def say(self, text: str) -> None:
-        if not self.quiet:
-            click.echo(f"trainlint: {text}", err=True)
-
-    def __call__(self, rec: Dict[str, Any]) -> None:
-        kind = rec.get("kind")
-        if kind == "start":
-            self.say(f"script started (pid {rec.get('pid')}, torch {rec.get('torch')})")
-        elif kind == "step":
-            losses = rec.get("losses") or []
-            loss = f", loss {fmt(losses[-1])}" if losses else ""
-            norm = f", grad norm {fmt(rec.get('grad_total'))}" if rec.get("grad_total") is not None else ""
-            self.say(f"step {rec.get('step')}/{self.steps}{loss}{norm}")
-        elif kind == "manual":
-            self.say(f"backward pass {rec.get('backward')} (no optimizer: watching the trained tensors)")
-        elif kind == "wait":
-            self.say(
-                f"no evaluation pass in {rec.get('steps')} step(s): going on for up to {rec.get('max_steps')} more, "
-                "watching forward passes only"
-            )
-        elif kind == "stop":
-            self.say(f"stopping the script after {rec.get('steps')} step(s)")
 
 
 def _torch_available() -> bool:
@@ -143,11 +113,11 @@ def trace(
     settings = _load_settings(config, isolated, select, ignore, extend_select)
 
     from trainlint.runtime.api import run_trace
-    from trainlint.runtime.runner import Target
+    from trainlint.runtime.parent.runner import Target
 
     target = Target(script=script, module=module, argv=list(script_args))
     total = overfit or steps
-    progress = _Progress(total, quiet)
+    progress = Progress(total, quiet)
     shown = script or f"-m {module}"
 
     def static_done(files: Any) -> None:

@@ -1,14 +1,15 @@
-"""Text output of a trace: findings grouped by status, each with compact evidence."""
+"""Text output of `trainlint trace`: findings grouped by status, each with compact evidence."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, List
 
 from trainlint.diagnostics import Diagnostic, Status
-from trainlint.runtime.context import fmt
+from trainlint.runtime.judging.context import fmt
+from trainlint.runtime.records import StopReason
 
 if TYPE_CHECKING:
-    from trainlint.runtime.report import TraceReport
+    from trainlint.runtime.judging.report import TraceReport
 
 _TITLES = {
     Status.CONFIRMED: "confirmed by the run",
@@ -60,12 +61,12 @@ def render_text(report: "TraceReport") -> str:
     outcome = _OUTCOMES.get(report.outcome, report.outcome).format(
         done=report.steps_completed, steps=report.steps_requested
     )
-    stop = ev.stop or {}
-    if stop.get("reason") == "no-optimizer-step":
-        outcome = f"stopped after {stop.get('backwards')} backward passes without any optimizer step"
+    stop = ev.stop
+    if stop is not None and stop.reason == StopReason.NO_OPTIMIZER_STEP:
+        outcome = f"stopped after {stop.backwards} backward passes without any optimizer step"
     lines.append(f"trainlint trace {report.target}: {outcome} ({fmt(round(ev.duration, 1))} s)")
     if ev.fatal:
-        lines.append(f"  {ev.fatal.get('message')}")
+        lines.append(f"  {ev.fatal.message}")
     for status in (Status.CONFIRMED, Status.SUSPECTED, Status.UNVERIFIED, Status.REFUTED):
         group = report.by_status(status)
         if not group:
@@ -74,7 +75,7 @@ def render_text(report: "TraceReport") -> str:
         lines.append(f"{_TITLES[status]} ({len(group)})")
         for d in group:
             lines.extend(_one(d))
-    losses = [v for s in ev.steps for v in s.get("losses", [])]
+    losses = [v for s in ev.steps for v in s.losses]
     lines.append("")
     summary = f"{report.steps_completed} optimizer step(s), {ev.backwards} backward pass(es)"
     if losses:
@@ -86,5 +87,5 @@ def render_text(report: "TraceReport") -> str:
     for note in report.all_notes():
         lines.append(f"note: {note}")
     for rec in ev.internal[:3]:
-        lines.append(f"note: tracer problem in {rec.get('where')}: {rec.get('error')}")
+        lines.append(f"note: tracer problem in {rec.where}: {rec.error}")
     return "\n".join(lines) + "\n"

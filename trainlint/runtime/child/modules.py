@@ -1,0 +1,301 @@
+"""The models: global forward hooks, the names and build sites of modules and parameters, the
+first input batch, and each leaf layer's output (handed to the flow and activation watchers).
+
+A model is a module with parameters called outside any other module (depth 1). Its forward
+pass is a `ForwardPass`; the pass watcher later tells training from evaluation passes.
+"""
+
+from __future__ import annotations
+
+import functools
+import weakref
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple
+
+import torch
+import torch.nn as nn
+
+from trainlint.runtime.child import probes, sites
+from trainlint.runtime.child.flow import Flow
+from trainlint.runtime.child.layers import DROP_OR_NORM, WEIGHTED
+from trainlint.runtime.child.patching import Patcher
+from trainlint.runtime.child.probes import Measure
+from trainlint.runtime.records import CodeSite, InputBatch, ModelParam, ModelParams, PassKind, StopReason, TensorStats
+
+if TYPE_CHECKING:
+    from trainlint.runtime.child.tracer import Tracer
+
+MAX_PARAMS_REPORTED = 5000
+_MAX_PENDING = 4096  # deferred values before an early read-back
+
+
+@dataclass
+class RootInfo:
+    """A model, and its forward passes counted by (PassKind, training mode)."""
+
+    label: str
+    has_drop_or_norm: bool
+    input_reported: bool = False
+    passes: Dict[Tuple[str, bool], int] = field(default_factory=dict)
+    first: Dict[Tuple[str, bool], Optional[CodeSite]] = field(default_factory=dict)
+
+
+@dataclass
+class ForwardPass:
+    """The model forward pass under way."""
+
+    root: int  # id of the model
+    grad: bool  # gradients enabled
+    training: bool
+    first: bool  # the model's first pass with gradients on
+    order: int = 0  # weighted layers seen so far in a first pass
+    flow: Optional[Flow] = None
+
+
+class ModelWatch:
+    def __init__(self, tracer: Tracer) -> None:
+        self.tracer = tracer
+        self.depth = 0
+        self.mstack: List[nn.Module] = []
+        self.module_site: "weakref.WeakKeyDictionary[Any, Optional[sites.Site]]" = weakref.WeakKeyDictionary()
+        self.roots: Dict[int, RootInfo] = {}
+        self.root_refs: Dict[int, Any] = {}
+        self.names: Dict[int, str] = {}  # id(module) -> qualified name
+        self.pnames: Dict[int, Tuple[str, str]] = {}  # id(param) -> (name, owning module name)
+        self.pmodule: Dict[int, nn.Module] = {}
+        self.layer_order: Dict[int, int] = {}  # id(weight param) -> forward order of its layer
+        # id(output) -> (the output, weakly; layer name, layer type). The output itself is checked:
+        # once it is freed, its id may be handed to an unrelated tensor.
+        self.producer: Dict[int, Tuple[Any, str, str]] = {}
+        self.current_pass: Optional[ForwardPass] = None
+        self.first_train_pass: Set[int] = set()
+        self.first_root_args: Dict[int, Any] = {}  # overfit mode: each model's first inputs
+
+    def site_of(self, obj: Any) -> Optional[sites.Site]:
+        """Where a module was built (None when unknown, or for unhashable module classes)."""
+        if obj is None:
+            return None
+        try:
+            return self.module_site.get(obj)
+        except TypeError:
+            return None
+
+    def producer_of(self, t: torch.Tensor) -> Optional[Tuple[str, str]]:
+        """(layer name, layer type) of the leaf layer that output `t` in this forward pass."""
+        entry = self.producer.get(id(t))
+        if entry is None or entry[0]() is not t:
+            return None
+        return entry[1], entry[2]
+
+    def module_by_id(self, mid: int) -> Optional[nn.Module]:
+        for m in self.mstack:
+            if id(m) == mid:
+                return m
+        for owner in self.pmodule.values():
+            if id(owner) == mid:
+                return owner
+        for ref in self.root_refs.values():
+            root = ref()
+            if root is None:
+                continue
+            for m in root.modules():
+                if id(m) == mid:
+                    return m
+        return None
+
+    # ------------------------------------------------------------------ the global hooks
+    def pre_hook(self, module: nn.Module, args: Any) -> Any:
+        t = self.tracer
+        if not t.active:
+            return None
+        if t.stopped:
+            t.check_stopped()
+            return None
+        if t.waiting and self.depth == 0 and t.wait_expired():
+            t.stop(StopReason.STEPS)  # a long evaluation with no optimizer step must not run into the timeout
+            return None
+        self.depth += 1
+        self.mstack.append(module)
+        if self.depth == 1:
+            return t.guarded("root-pre", self._root_pre, module, args)
+        cur = self.current_pass
+        if cur is not None and cur.flow is not None and not module._modules:
+            t.guarded("flow-in", t.flow.enter, cur.flow, module, args)
+        return None
+
+    def post_hook(self, module: nn.Module, args: Any, output: Any) -> None:
+        t = self.tracer
+        if not t.active or self.depth == 0:
+            return
+        self.depth -= 1
+        if self.mstack:
+            self.mstack.pop()
+        if not module._modules and not t.waiting:
+            cur = self.current_pass
+            if cur is not None and cur.flow is not None:
+                t.guarded("flow-out", t.flow.leave, cur.flow, module, output)
+            t.guarded("leaf", self._leaf_post, module, output)
+        if self.depth == 0:
+            t.guarded("root-post", self._root_post, module, output)
+
+    # ------------------------------------------------------------------ models
+    def _is_model(self, module: nn.Module) -> bool:
+        if isinstance(module, nn.modules.loss._Loss):
+            return False
+        return next(module.parameters(), None) is not None
+
+    def _register_root(self, module: nn.Module) -> RootInfo:
+        label = type(module).__name__
+        info = RootInfo(label=label, has_drop_or_norm=any(isinstance(m, DROP_OR_NORM) for m in module.modules()))
+        self.roots[id(module)] = info
+        self.root_refs[id(module)] = weakref.ref(module)
+        for name, sub in module.named_modules():
+            self.names.setdefault(id(sub), f"{label}.{name}" if name else label)
+            for pname, p in sub.named_parameters(recurse=False):
+                pid = id(p)
+                if pid not in self.pnames:
+                    full = f"{label}.{name}.{pname}" if name else f"{label}.{pname}"
+                    self.pnames[pid] = (full, self.names[id(sub)])
+                    self.pmodule[pid] = sub
+                self.tracer.grads.watch(p)
+        params = [
+            ModelParam(
+                name=self.pnames[id(p)][0],
+                requires_grad=bool(p.requires_grad),
+                site=sites.code_site(self.site_of(self.pmodule.get(id(p)))),
+            )
+            for p in module.parameters()
+        ][:MAX_PARAMS_REPORTED]
+        self.tracer.emit(
+            ModelParams(
+                model=label,
+                params=params,
+                site=sites.code_site(self.site_of(module)),
+                has_drop_or_norm=info.has_drop_or_norm,
+            )
+        )
+        return info
+
+    def _root_pre(self, module: nn.Module, args: Any) -> Any:
+        t = self.tracer
+        if not self._is_model(module):
+            self.current_pass = None
+            return None
+        mid = id(module)
+        info = self.roots.get(mid) or self._register_root(module)
+        grad = torch.is_grad_enabled()
+        self.producer.clear()
+        cur = self.current_pass = ForwardPass(
+            root=mid, grad=grad, training=module.training, first=grad and mid not in self.first_train_pass
+        )
+        replaced = None
+        if t.overfit and grad and not t.loader_used:
+            replaced = self._overfit_args(mid, args)
+        if grad and not info.input_reported and not t.waiting:
+            info.input_reported = True
+            self._report_input(info, args)
+        if cur.first and not t.waiting:
+            # Follow, in this first training pass only, which layers take the model's input and
+            # which weighted layers feed a normalisation layer directly.
+            cur.flow = t.flow.start(args)
+        return replaced
+
+    def _overfit_args(self, mid: int, args: Any) -> Any:
+        first = self.first_root_args.get(mid)
+        if first is None:
+            self.first_root_args[mid] = args
+            return None
+        if _same_structure(first, args):
+            return first
+        return None
+
+    def _report_input(self, info: RootInfo, args: Any) -> None:
+        tensors: List[TensorStats] = []
+        for name, t in probes.tensors_in(args):
+            if len(tensors) >= 8:
+                break
+            entry = probes.summary(t)
+            entry.name = name
+            tensors.append(entry)
+        tracer = self.tracer
+        tracer.emit(
+            InputBatch(
+                model=info.label,
+                site=sites.code_site(sites.user_site()),
+                tensors=tensors,
+                step=tracer.total_steps,
+            )
+        )
+
+    def _leaf_post(self, module: nn.Module, output: Any) -> None:
+        cur = self.current_pass
+        if cur is None or not cur.grad:
+            return
+        t = output if isinstance(output, torch.Tensor) else probes.first_tensor(output)
+        if t is None or not t.is_floating_point() or t.numel() == 0:
+            return
+        tracer = self.tracer
+        mid = id(module)
+        self.producer[id(t)] = (weakref.ref(t), self.names.get(mid, type(module).__name__), type(module).__name__)
+        x = t.detach()
+        if not tracer.nonfinite_reported:
+            # A NaN or Inf anywhere makes the sum non-finite: one pass, no mask tensor.
+            tracer.deferred.add((Measure.FINITE, mid, tracer.total_steps + 1), x.sum(dtype=torch.float32))
+        tracer.acts.observe(module, x)
+        if cur.first and isinstance(module, WEIGHTED):
+            weight = getattr(module, "weight", None)
+            if isinstance(weight, torch.Tensor):
+                cur.order += 1
+                self.layer_order.setdefault(id(weight), cur.order)
+                tracer.acts.measure_std(mid, cur.order, x)
+        if len(tracer.deferred) > _MAX_PENDING:
+            tracer.resolve()
+
+    def _root_post(self, module: nn.Module, output: Any) -> None:
+        cur = self.current_pass
+        self.current_pass = None
+        if cur is None or cur.root != id(module):
+            return
+        t = self.tracer
+        mid = id(module)
+        info = self.roots[mid]
+        if cur.flow is not None:
+            t.flow.report(info.label, cur.flow)
+        if cur.first:
+            self.first_train_pass.add(mid)
+        out = probes.first_tensor(output)
+        grad_fn = out.grad_fn if isinstance(out, torch.Tensor) else None
+        if not cur.grad:
+            t.passes.count(info, PassKind.EVAL_NO_GRAD, module.training)  # can only be evaluation
+            return
+        if grad_fn is None:
+            return  # gradients on but no graph (frozen model, integer output): nothing to judge
+        t.passes.hold(mid, grad_fn, module.training, sites.user_site())
+
+
+def _same_structure(a: Any, b: Any) -> bool:
+    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
+        return a.shape == b.shape and a.dtype == b.dtype and a.device == b.device
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_same_structure(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_structure(a[k], b[k]) for k in a)
+    return type(a) is type(b)
+
+
+def install(tracer: Tracer, patcher: Patcher) -> None:
+    """Where each module is built: the finding about a layer points at that line."""
+
+    def module_init(original: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(original)
+        def init(self: nn.Module, *args: Any, **kwargs: Any) -> None:
+            original(self, *args, **kwargs)
+            if tracer.active:
+                try:
+                    tracer.models.module_site[self] = sites.user_site(skip_self_of=self)
+                except Exception:
+                    pass
+
+        return init
+
+    patcher.replace(nn.Module, "__init__", module_init)

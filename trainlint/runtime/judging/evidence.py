@@ -1,0 +1,222 @@
+"""The records of a traced run, filed by kind (parent side; no torch).
+
+The child streams records as it gathers them; `Evidence.add` files each one. Whatever arrived
+before a crash or a kill is all there is, and every verdict must cope with missing parts.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple, Type, TypeVar
+
+from trainlint.runtime.records import (
+    ActivationLayers,
+    ActivationStd,
+    BackwardCall,
+    CallEvent,
+    CodeSite,
+    EvalWait,
+    ExitStatus,
+    FirstNonFinite,
+    ForwardPasses,
+    FunctionGradcheck,
+    InputBatch,
+    LossInputs,
+    LossValue,
+    ManualUpdate,
+    ModelParams,
+    NoOptimizerStep,
+    OptimizerParams,
+    ParamInfo,
+    Record,
+    RunEnd,
+    RunExit,
+    RunStart,
+    StartFailed,
+    StepRecord,
+    StopSwallowed,
+    TracerError,
+    TracerStopped,
+)
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeGuard
+
+E = TypeVar("E", bound=CallEvent)
+LossKey = Tuple[str, int, str, int]  # (path, line, function, n-th call)
+
+
+def _loss_key(site: Optional[CodeSite], fn: str, call: int) -> LossKey:
+    return (site.path, site.line, fn, call) if site is not None else ("", 0, fn, call)
+
+
+@dataclass
+class Evidence:
+    start: Optional[RunStart] = None
+    outcome: Optional[RunExit] = None
+    ended: bool = False
+    stop: Optional[TracerStopped] = None
+    stop_swallowed: bool = False
+    fatal: Optional[StartFailed] = None
+    inputs: List[InputBatch] = field(default_factory=list)
+    losses: List[LossInputs] = field(default_factory=list)
+    loss_values: Dict[LossKey, Any] = field(default_factory=dict)
+    events: List[CallEvent] = field(default_factory=list)
+    optimizers: Dict[int, OptimizerParams] = field(default_factory=dict)
+    models: Dict[str, ModelParams] = field(default_factory=dict)
+    steps: List[StepRecord] = field(default_factory=list)
+    activations: Optional[ActivationLayers] = None
+    act_std: List[ActivationStd] = field(default_factory=list)
+    passes: Dict[str, ForwardPasses] = field(default_factory=dict)
+    nonfinite: Optional[FirstNonFinite] = None
+    functions: List[FunctionGradcheck] = field(default_factory=list)
+    manual: List[ManualUpdate] = field(default_factory=list)
+    no_step: Optional[NoOptimizerStep] = None
+    wait: Optional[EvalWait] = None
+    internal: List[TracerError] = field(default_factory=list)
+    # filled in by the runner
+    returncode: Optional[int] = None
+    timed_out: bool = False
+    duration: float = 0.0
+    records: int = 0
+
+    def add(self, rec: Record) -> None:
+        self.records += 1
+        if isinstance(rec, CallEvent):
+            self.events.append(rec)
+        elif isinstance(rec, RunStart):
+            self.start = rec
+        elif isinstance(rec, RunExit):
+            self.outcome = rec
+        elif isinstance(rec, RunEnd):
+            self.ended = True
+        elif isinstance(rec, TracerStopped):
+            self.stop = rec
+        elif isinstance(rec, StopSwallowed):
+            self.stop_swallowed = True
+        elif isinstance(rec, StartFailed):
+            self.fatal = rec
+        elif isinstance(rec, InputBatch):
+            self.inputs.append(rec)
+        elif isinstance(rec, LossInputs):
+            self.losses.append(rec)
+        elif isinstance(rec, LossValue):
+            self.loss_values[_loss_key(rec.site, rec.fn, rec.call)] = rec.value
+        elif isinstance(rec, OptimizerParams):
+            self.optimizers[rec.optimizer] = rec
+        elif isinstance(rec, ModelParams):
+            self.models[rec.model] = rec
+        elif isinstance(rec, StepRecord):
+            self.steps.append(rec)
+        elif isinstance(rec, ActivationLayers):
+            self.activations = rec
+        elif isinstance(rec, ActivationStd):
+            self.act_std.append(rec)
+        elif isinstance(rec, ForwardPasses):
+            self.passes[rec.model] = rec
+        elif isinstance(rec, FirstNonFinite):
+            if self.nonfinite is None:
+                self.nonfinite = rec
+        elif isinstance(rec, FunctionGradcheck):
+            self.functions.append(rec)
+        elif isinstance(rec, ManualUpdate):
+            self.manual.append(rec)
+        elif isinstance(rec, NoOptimizerStep):
+            self.no_step = rec
+        elif isinstance(rec, EvalWait):
+            self.wait = rec
+        elif isinstance(rec, TracerError):
+            if len(self.internal) < 50:
+                self.internal.append(rec)
+
+    def extend(self, records: Iterable[Record]) -> None:
+        for rec in records:
+            self.add(rec)
+
+    # ------------------------------------------------------------------ views
+    @property
+    def started(self) -> bool:
+        return self.start is not None
+
+    @property
+    def backwards(self) -> int:
+        return len(self.events_of(BackwardCall))
+
+    @property
+    def total_steps(self) -> int:
+        if self.steps:
+            return max(s.step for s in self.steps)
+        # Without an optimizer, each update by hand sits between two backward passes.
+        return max((m.backward - 1 for m in self.manual), default=0)
+
+    @property
+    def reached_training(self) -> bool:
+        return bool(self.steps or self.backwards or self.manual)
+
+    @property
+    def eval_passes(self) -> int:
+        """Forward passes counted as evaluation (no backward used them, or gradients were off)."""
+        return sum(pc.count for p in self.passes.values() for pc in p.counts if pc.is_eval)
+
+    def wait_note(self) -> Optional[str]:
+        """What became of the wait for an evaluation pass past the requested steps, if there was one."""
+        if self.wait is None:
+            return None
+        start = self.wait.steps
+        if self.stop is not None and self.stop.waited_steps is not None:
+            extra = self.stop.waited_steps
+            found = "until one ran" if self.stop.eval_seen else "without reaching one"
+            return (
+                f"no evaluation pass ran in the first {start} step(s): the run went on {extra} more "
+                f"step(s), watching forward passes only, {found}"
+            )
+        return (
+            f"no evaluation pass ran in the first {start} step(s): the run went on, watching forward "
+            "passes only, until the script ended"
+        )
+
+    def events_of(self, kind: Type[E]) -> List[E]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    def loss_value(self, rec: LossInputs) -> Any:
+        return self.loss_values.get(_loss_key(rec.site, rec.fn, rec.call))
+
+    def param(self, optimizer: int, index: int) -> ParamInfo:
+        opt = self.optimizers.get(optimizer)
+        params = opt.params if opt is not None else []
+        if 0 <= index < len(params):
+            return params[index]
+        return ParamInfo(i=index, name=f"param[{index}]")
+
+    def stop_reason(self) -> str:
+        """How the run ended: stopped, finished, exit, error, timeout, crashed, not-started."""
+        if self.fatal is not None or not self.started:
+            return "timeout" if self.timed_out and self.started else "not-started"
+        if self.outcome is not None:
+            return str(self.outcome.status)
+        if self.stop is not None and self.stop_swallowed:
+            return ExitStatus.STOPPED
+        if self.timed_out:
+            return "timeout"
+        return "crashed"
+
+
+def finite(value: Any) -> "TypeGuard[float]":
+    """A real, finite number (records spell NaN and infinities as strings)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def display_path(path: str, script: Optional[str] = None, cwd: Optional[str] = None) -> str:
+    """A path as users see it: the script as given, else relative to the working folder."""
+    if not path:
+        return script or ""
+    if script is not None and os.path.abspath(script) == os.path.abspath(path):
+        return script
+    base = cwd or os.getcwd()
+    try:
+        rel = os.path.relpath(path, base)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel

@@ -1,0 +1,38 @@
+"""`trainlint trace`'s progress lines on stderr, from the records as they arrive."""
+
+from __future__ import annotations
+
+import click
+
+from trainlint.runtime.judging.context import fmt
+from trainlint.runtime.records import EvalWait, ManualUpdate, Record, RunStart, StepRecord, TracerStopped
+
+
+class Progress:
+    """One line per milestone on stderr: start, each step, stop."""
+
+    def __init__(self, steps: int, quiet: bool) -> None:
+        self.steps = steps
+        self.quiet = quiet
+
+    def say(self, text: str) -> None:
+        if not self.quiet:
+            click.echo(f"trainlint: {text}", err=True)
+
+    def __call__(self, rec: Record) -> None:
+        if isinstance(rec, RunStart):
+            self.say(f"script started (pid {rec.pid}, torch {rec.torch})")
+        elif isinstance(rec, StepRecord):
+            losses = rec.losses or []
+            loss = f", loss {fmt(losses[-1])}" if losses else ""
+            norm = f", grad norm {fmt(rec.grad_total)}" if rec.grad_total is not None else ""
+            self.say(f"step {rec.step}/{self.steps}{loss}{norm}")
+        elif isinstance(rec, ManualUpdate):
+            self.say(f"backward pass {rec.backward} (no optimizer: watching the trained tensors)")
+        elif isinstance(rec, EvalWait):
+            self.say(
+                f"no evaluation pass in {rec.steps} step(s): going on for up to {rec.max_steps} more, "
+                "watching forward passes only"
+            )
+        elif isinstance(rec, TracerStopped):
+            self.say(f"stopping the script after {rec.steps} step(s)")
