@@ -122,10 +122,23 @@ def test_fixable_rules_have_a_fix_that_their_check_attaches(code: str) -> None:
 
 @pytest.mark.parametrize("code", [c for c in CODES if _rule(c).kind == "static"])
 def test_static_rules_have_a_runtime_verdict_or_say_why_not(code: str) -> None:
-    from trainlint.runtime.judging import registry as verdicts
-
     rule = _rule(code)
-    has_verdict = rule.verdict is not None or code in verdicts.VERDICTS
-    assert has_verdict != (code in verdicts.NO_RUNTIME_CHECK), f"{code}: a verdict, or a reason there is none"
+    assert (rule.verdict is not None) != bool(rule.no_runtime_check), f"{code}: a verdict, or a reason there is none"
+    if rule.verdict is not None:
+        assert rule.verdict.__name__ == f"verdict_{code.lower()}", rule.verdict.__name__
+        assert rule.verdict.__module__ == _module_of(rule), f"{code}: the verdict lives in the rule file"
     evidence = _section(_page(code), "Runtime evidence")
     assert evidence.strip(), f"{code}: the page's Runtime evidence section is empty"
+
+
+@pytest.mark.parametrize("code", [c for c in CODES if _rule(c).kind != "static"])
+def test_only_static_rules_carry_runtime_verdict_flags(code: str) -> None:
+    rule = _rule(code)
+    assert rule.verdict is None and not rule.confirmed_by_crash and not rule.needs_eval_pass
+
+
+def test_rule_files_of_static_rules_import_no_torch() -> None:
+    """A rule file may hold a verdict (judging code), but `check` never needs torch."""
+    for name in rule_module_names():
+        source = inspect.getsource(importlib.import_module(name))
+        assert not re.search(r"^\s*(import torch|from torch)", source, flags=re.M), name

@@ -14,7 +14,7 @@ pytest.importorskip("torch")
 
 from tests.runtime.tracer_helpers import REPO, trace_inline  # noqa: E402
 from trainlint.diagnostics import Status  # noqa: E402
-from trainlint.runtime.judging.verdicts import NO_RUNTIME_CHECK, VERDICTS  # noqa: E402
+from trainlint.registry import RULES  # noqa: E402
 
 BLOCK = re.compile(r"```python (bad|good)\n(.*?)```", re.S)
 
@@ -23,7 +23,7 @@ def examples() -> List[Tuple[str, str, int, str]]:
     out = []
     for page in sorted((REPO / "rules").glob("TL[1-6]*.md")):
         code = page.name[:5]
-        if code not in VERDICTS:
+        if RULES[code].verdict is None:
             continue
         for n, (kind, body) in enumerate(BLOCK.findall(page.read_text())):
             out.append((code, kind, n, body))
@@ -49,7 +49,7 @@ def test_static_example_verdict(tmp_path: Path, code: str, kind: str, n: int, bo
 
 
 def test_every_rule_with_a_runtime_check_is_confirmed_by_one_of_its_examples() -> None:
-    codes = {c for c, k, _, _ in examples() if k == "bad" and c not in NO_RUNTIME_CHECK}
+    codes = {c for c, k, _, _ in examples() if k == "bad" and not RULES[c].no_runtime_check}
     if len(CONFIRMED) == 0:
         pytest.skip("run together with test_static_example_verdict")
     # Examples that need missing packages or data files (pandas, torchvision, CSVs) cannot run

@@ -77,8 +77,15 @@ class Rule:
     check: Optional[RuleFunc] = None  # static rules only
     # The builders of its fixes (`fix_tlNNN`), attached to findings by `check`.
     fixes: Tuple[Callable[..., Optional[Fix]], ...] = ()
-    # Judges one of its static findings against the tracer's evidence (`runtime/`).
+    # Judges one of its static findings against the tracer's evidence (`runtime/judging/`):
+    # `verdict(ctx, diagnostic)` returns a confirmed or refuted verdict, or None (no evidence).
     verdict: Optional[Callable[..., Any]] = None
+    # Why a static rule has no verdict (its finding stays `unverified`, saying so).
+    no_runtime_check: str = ""
+    # Its bug typically makes torch raise at the reported line: the error confirms it.
+    confirmed_by_crash: bool = False
+    # Judged on an evaluation pass: the tracer waits for one (see `EVAL_WAIT_STEPS`).
+    needs_eval_pass: bool = False
 
     @property
     def slug(self) -> str:

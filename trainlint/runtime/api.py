@@ -21,7 +21,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, List, Optional, Sequen
 from trainlint.runtime.judging import thresholds
 from trainlint.runtime.judging.evidence import Evidence
 from trainlint.runtime.judging.merge import merge
-from trainlint.runtime.judging.registry import EVAL_WAIT_STEPS, NEEDS_EVAL_PASS
+from trainlint.runtime.judging.registry import EVAL_WAIT_STEPS, needs_eval_pass
 from trainlint.runtime.judging.report import TraceReport
 from trainlint.runtime.parent import static
 from trainlint.runtime.parent.runner import Target, run_child
@@ -45,7 +45,7 @@ def _enabled(settings: Any) -> Optional[set]:
 
 def eval_wait_for(diags: Iterable[Any], eval_wait: int) -> int:
     """Steps to wait for an evaluation pass: only when a static suspicion is judged on one."""
-    return eval_wait if any(d.code in NEEDS_EVAL_PASS for d in diags) else 0
+    return eval_wait if any(needs_eval_pass(d.code) for d in diags) else 0
 
 
 def run_trace(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator, List, Optional, Set
+from typing import Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -11,8 +11,12 @@ from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis.facts import Scope
 from trainlint.analysis.loops import Event
+from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
 from trainlint.rules.data.common import cached_findings, in_module
+from trainlint.runtime.judging.common import input_normaliser, input_scale_problem
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, refuted
+from trainlint.runtime.records import InputBatch, TensorStats
 
 
 def _frames(e: Event) -> List[D.CallFrame]:
@@ -154,6 +158,45 @@ def missing_input_normalization(ctx: RuleContext) -> Iterator[Finding]:
     yield from in_module(ctx, cached_findings(ctx, "TL301", _tl301))
 
 
+def _float_inputs(c: Ctx, d: Diagnostic) -> List[Tuple[InputBatch, TensorStats]]:
+    out = []
+    for rec in c.prefer(d, c.ev.inputs, lambda r: r.site):
+        for t in rec.tensors:
+            if str(t.dtype).startswith(("float", "bfloat")) and t.mean is not None:
+                out.append((rec, t))
+    return out
+
+
+def verdict_tl301(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    found = _float_inputs(c, d)
+    if not found:
+        return None
+    for rec, _ in found:
+        norm = input_normaliser(c, rec.model)
+        if norm is not None:
+            return refuted(
+                observed=f"the first batch fed to `{rec.model}` goes straight into `{norm[0]}` "
+                f"({norm[1]}), which normalises it",
+                where=c.where(rec.site),
+            )
+    for rec, t in found:
+        problem = input_scale_problem(c, t)
+        if problem:
+            return confirmed(
+                observed=f"the first batch fed to `{rec.model}`: {problem}; mean {fmt(t.mean)}, "
+                f"std {fmt(t.std)}, range [{fmt(t.min)}, {fmt(t.max)}]",
+                expected="roughly zero mean and unit scale",
+                where=c.where(rec.site),
+                shape=t.shape,
+            )
+    rec, t = found[0]
+    return refuted(
+        observed=f"the first batch fed to `{rec.model}` is already on a small scale: mean "
+        f"{fmt(t.mean)}, std {fmt(t.std)}, range [{fmt(t.min)}, {fmt(t.max)}]",
+        where=c.where(rec.site),
+    )
+
+
 RULE = Rule(
     code="TL301",
     name="missing-input-normalization",
@@ -161,4 +204,5 @@ RULE = Rule(
     severity=WARNING,
     summary="Inputs reach the model without being scaled or normalised.",
     check=missing_input_normalization,
+    verdict=verdict_tl301,
 )

@@ -10,11 +10,13 @@ from trainlint import fixes
 from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
 from trainlint.analysis.facts import ModuleFacts
-from trainlint.diagnostics import Fix, Severity
+from trainlint.diagnostics import Diagnostic, Fix, Severity
 from trainlint.fixes.builders import add_keyword, in_lambda
 from trainlint.fixes.core import SAFE, UNSAFE, Locate, make_fix
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
 from trainlint.rules.data.common import cached_findings, in_module
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, refuted, unverified
+from trainlint.runtime.records import LoaderIter, SamplerOrder
 
 _PRESHUFFLE = ("shuffle", "permutation")
 
@@ -152,6 +154,43 @@ def fix_tl302(locate: Locate, module: ModuleFacts, call: cst.Call, known_map_sty
     return make_fix(module, {arg.value: cst.Name("True")}, UNSAFE, "Set `shuffle=True` on the training DataLoader")
 
 
+def verdict_tl302(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    recs = [
+        r
+        for r in c.ev.losses
+        if r.call == 1 and r.target is not None and r.target.sorted is not None and (r.target.shape or [0])[0] >= 4
+    ]
+    # The loader the suspicion names: built at its line, or iterated there.
+    loaders = [e for e in c.ev.events_of(LoaderIter) if c.at(d, e.site) or c.at(d, e.iter_site)]
+    if loaders and all(e.order == SamplerOrder.RANDOM for e in loaders):
+        e = loaders[0]
+        return refuted(
+            observed=f"the DataLoader built here draws its samples in random order (`{e.sampler}`)",
+            where=c.where(e.site),
+        )
+    if not recs:
+        return None
+    r = recs[0]
+    t = r.target
+    assert t is not None  # (filtered above)
+    if t.distinct == 1 or t.sorted:
+        what = "all the same class" if t.distinct == 1 else f"sorted ({t.distinct} distinct values in order)"
+        return confirmed(
+            observed=f"the labels of the first batch are {what}",
+            expected="a mix of labels in random order",
+            where=c.where(r.site),
+            batch=t.shape,
+        )
+    # Mixed labels do not show that the loader shuffles: data stored interleaved (0, 1, 2, 3,
+    # 0, 1, ...) still comes in the same fixed order every epoch.
+    fixed = [e for e in loaders if e.order == SamplerOrder.SEQUENTIAL]
+    order = f"; the DataLoader built here iterates in a fixed order (`{fixed[0].sampler}`)" if fixed else ""
+    return unverified(
+        f"the labels of the first batch are mixed ({t.distinct} distinct values, not in order), "
+        f"so the run shows no harm from the data order in it{order}"
+    )
+
+
 RULE = Rule(
     code="TL302",
     name="unshuffled-training-data",
@@ -161,4 +200,5 @@ RULE = Rule(
     fixable=True,
     check=unshuffled_training_data,
     fixes=(fix_tl302,),
+    verdict=verdict_tl302,
 )

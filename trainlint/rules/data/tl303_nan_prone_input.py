@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
-from typing import Dict, Iterator, List, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
 from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
 from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
 from trainlint.rules.data.common import cached_findings, in_module
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, refuted
 
 _TENSOR_FROM_DATA = {
     "torch.tensor",
@@ -140,6 +142,23 @@ def nan_prone_input(ctx: RuleContext) -> Iterator[Finding]:
     yield from in_module(ctx, cached_findings(ctx, "TL303", _tl303))
 
 
+def verdict_tl303(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    recs = c.prefer(d, c.ev.inputs, lambda r: r.site)
+    tensors = [(r, t) for r in recs for t in r.tensors if t.finite is not None]
+    if not tensors:
+        return None
+    bad = [(r, t) for r, t in tensors if not t.finite]
+    if bad:
+        r, t = bad[0]
+        return confirmed(
+            observed=f"the first batch fed to `{r.model}` contains NaN or Inf (input {t.name})",
+            expected="finite inputs",
+            where=c.where(r.site),
+        )
+    r = recs[0]
+    return refuted(observed=f"the first batch fed to `{r.model}` is finite", where=c.where(r.site))
+
+
 RULE = Rule(
     code="TL303",
     name="nan-prone-input",
@@ -147,4 +166,5 @@ RULE = Rule(
     severity=WARNING,
     summary="Tabular data becomes tensors without handling missing values.",
     check=nan_prone_input,
+    verdict=verdict_tl303,
 )

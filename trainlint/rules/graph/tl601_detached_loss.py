@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator, List, Set, Tuple
+from typing import Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -13,8 +13,11 @@ from trainlint.analysis.gradmode import no_grad_nodes
 from trainlint.analysis.purpose import not_training
 from trainlint.analysis.symbols import is_none
 from trainlint.analysis.walk import walk
+from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
 from trainlint.rules.graph.common import compact_code, evaluator_for
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, refuted
+from trainlint.runtime.records import BackwardCall
 
 
 def detached_loss(ctx: RuleContext) -> Iterator[Finding]:
@@ -180,6 +183,31 @@ def _cut_coefficient_product(ev: GraphEval, term: cst.BaseExpression, scope: Sco
     return len(cut) == 1 and len(plain) == 1
 
 
+def verdict_tl601(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    backwards = c.prefer(d, c.ev.events_of(BackwardCall), lambda e: e.site)
+    if not backwards:
+        return None
+    cut = [e for e in backwards if not e.grad_fn]
+    if cut:
+        e = cut[0]
+        leaf = " (a fresh leaf tensor)" if e.is_leaf and e.requires_grad else ""
+        return confirmed(
+            observed=f"the tensor passed to `backward()` had no grad_fn{leaf}, so no gradient can reach "
+            "the model's parameters",
+            expected="a loss computed from the model's output",
+            where=c.where(e.site),
+        )
+    reached = [s for s in c.ev.steps if any(p.received for p in s.params)]
+    if c.ev.steps and not reached:
+        return confirmed(
+            observed="backward ran on a tensor with a graph, but no parameter of the optimizer received a gradient",
+            expected="gradients for the trained parameters",
+        )
+    s = reached[0] if reached else None
+    extra = f"; {sum(1 for p in s.params if p.received)} parameter(s) received gradients" if s else ""
+    return refuted(observed=f"the loss passed to `backward()` had a grad_fn{extra}", where=c.where(backwards[0].site))
+
+
 RULE = Rule(
     code="TL601",
     name="detached-loss",
@@ -187,4 +215,6 @@ RULE = Rule(
     severity=ERROR,
     summary="`backward()` is called on a value cut from the autograd graph.",
     check=detached_loss,
+    verdict=verdict_tl601,
+    confirmed_by_crash=True,
 )

@@ -16,7 +16,7 @@ from trainlint.analysis.facts import ModuleFacts
 from trainlint.analysis.gradmode import no_grad_nodes
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.walk import walk
-from trainlint.diagnostics import Fix
+from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import update_line
 from trainlint.fixes.core import UNSAFE, Changes, Locate, make_fix, parent_of
 from trainlint.fixes.edits import (
@@ -28,6 +28,7 @@ from trainlint.fixes.edits import (
 )
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
 from trainlint.rules.graph.common import compact_code, grad_owners, is_data_or_grad
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, num, refuted
 
 
 @dataclass
@@ -429,6 +430,34 @@ def fix_tl602(locate: Locate, problem: str, events: Sequence[Event]) -> Optional
     return None
 
 
+def verdict_tl602(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    pairs = [m for m in c.ev.manual if m.delta_dot_grad is not None]
+    if not pairs:
+        return None
+    for m in pairs:
+        if m.same_leaves is False:
+            return confirmed(
+                observed="the tensors trained by the next backward were different objects: the update "
+                "rebound the names instead of updating the leaves in place",
+                expected="in-place update under `torch.no_grad()`",
+                backward=m.backward,
+            )
+        if num(m.delta_dot_grad, 0.0) > 0:
+            return confirmed(
+                observed=f"the update moved the parameters along the gradient (update . gradient = "
+                f"{fmt(m.delta_dot_grad)} > 0): gradient ascent",
+                expected="update . gradient < 0",
+                backward=m.backward,
+            )
+    m = pairs[0]
+    if num(m.delta_dot_grad, 0.0) < 0:
+        return refuted(
+            observed=f"the update moved against the gradient (update . gradient = {fmt(m.delta_dot_grad)})",
+            backward=m.backward,
+        )
+    return None
+
+
 RULE = Rule(
     code="TL602",
     name="manual-update-wrong",
@@ -438,4 +467,6 @@ RULE = Rule(
     fixable=True,
     check=manual_update_wrong,
     fixes=(fix_tl602,),
+    verdict=verdict_tl602,
+    confirmed_by_crash=True,
 )

@@ -14,7 +14,7 @@ from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.purpose import training_loops
 from trainlint.analysis.walk import walk
-from trainlint.diagnostics import Fix
+from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import update_line
 from trainlint.fixes.core import UNSAFE, Changes, Locate, make_fix, parent_of
 from trainlint.fixes.edits import (
@@ -23,6 +23,7 @@ from trainlint.fixes.edits import (
 )
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
 from trainlint.rules.graph.common import compact_code, grad_owners, is_data_or_grad
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, num, refuted
 
 
 def manual_update_no_grad_reset(ctx: RuleContext) -> Iterator[Finding]:
@@ -162,6 +163,22 @@ def fix_tl603(locate: Locate, module: ModuleFacts, node: cst.CSTNode) -> Optiona
     return make_fix(module, changes, UNSAFE, f"Clear {names} after the update")
 
 
+def verdict_tl603(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    later = [m for m in c.ev.manual if m.backward >= 2 and m.stale_grad_norm is not None]
+    if not later:
+        return None
+    stale = [m for m in later if num(m.stale_grad_norm, 0.0) > 0 or isinstance(m.stale_grad_norm, str)]
+    if stale:
+        m = stale[0]
+        return confirmed(
+            observed=f"before backward #{m.backward}, the trained tensors still held the previous "
+            f"gradient (largest norm {fmt(m.stale_grad_norm)}), so the gradients accumulate",
+            expected="`.grad` cleared after each update",
+            backward=m.backward,
+        )
+    return refuted(observed=f"before backward #{later[0].backward} every trained tensor's gradient was cleared")
+
+
 RULE = Rule(
     code="TL603",
     name="manual-update-no-grad-reset",
@@ -171,4 +188,6 @@ RULE = Rule(
     fixable=True,
     check=manual_update_no_grad_reset,
     fixes=(fix_tl603,),
+    verdict=verdict_tl603,
+    confirmed_by_crash=True,
 )

@@ -363,4 +363,5 @@ RULE = Rule(
     fixable=True,
     check=loss_accumulated_with_graph,
     fixes=(fix_tl604,),
+    no_runtime_check="the tracer does not follow Python accumulators across iterations",
 )

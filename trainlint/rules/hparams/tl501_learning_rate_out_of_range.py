@@ -14,7 +14,10 @@ from trainlint.analysis import kinds as K
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.lr import LrResolver, LrValue, family
 from trainlint.analysis.names import dotted
+from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
+from trainlint.runtime.judging.common import update_ratios
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, refuted
 
 
 # Ranges around each family's documented default (see rules/TL501-learning-rate-out-of-range.md).
@@ -354,6 +357,29 @@ def learning_rate_out_of_range(ctx: RuleContext) -> Iterator[Finding]:
             yield f
 
 
+def verdict_tl501(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    opts = [o for o in c.ev.optimizers.values() if c.at(d, o.site)]
+    ratios = update_ratios(c, opts[0].optimizer if opts else None)
+    if not ratios:
+        return None
+    o = c.opts("TL909")
+    lo, hi = float(o.get("min_ratio", 1e-5)), float(o.get("max_ratio", 0.1))
+    worst = max(ratios.items(), key=lambda kv: max(kv[1][0] / hi, lo / kv[1][0]))
+    (opt, name), (ratio, _) = worst
+    found = c.ev.optimizers.get(opt)
+    lrs = found.lr if found is not None else None
+    text = f"update/weight ratio of `{name}` was {fmt(ratio)} per step (lr {', '.join(fmt(x) for x in lrs or [])})"
+    if ratio > hi or ratio < lo:
+        return confirmed(
+            observed=text, expected=f"about 1e-3, within [{fmt(lo)}, {fmt(hi)}]", parameter=name, ratio=ratio
+        )
+    return refuted(
+        observed=f"{text}; all {len(ratios)} weight matrices stayed within [{fmt(lo)}, {fmt(hi)}]",
+        parameter=name,
+        ratio=ratio,
+    )
+
+
 RULE = Rule(
     code="TL501",
     name="learning-rate-out-of-range",
@@ -362,4 +388,5 @@ RULE = Rule(
     summary="A literal learning rate far outside the usual range for its optimizer.",
     options=Options,
     check=learning_rate_out_of_range,
+    verdict=verdict_tl501,
 )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Iterator, List, Optional, Set
+from typing import Iterator, List, Optional, Set, Tuple
 
 from trainlint import fixes
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.symbols import Value
-from trainlint.diagnostics import Fix
+from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import root_name, stepped_optimizer
 from trainlint.fixes.core import SAFE, UNSAFE, Locate, make_fix
 from trainlint.fixes.edits import (
@@ -23,6 +23,10 @@ from trainlint.fixes.edits import (
 )
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
 from trainlint.rules.loop.common import STEPS, guess_severity, guessed, iterations, opt_name, optimizer_origin
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, num, refuted
+from trainlint.runtime.records import (
+    StepRecord,
+)
 
 
 def missing_zero_grad(ctx: RuleContext) -> Iterator[Finding]:
@@ -117,6 +121,54 @@ def fix_tl101(locate: Locate, backward: Event, step: Event) -> Optional[Fix]:
     return make_fix(module, changes, UNSAFE if guessed else SAFE, f"Call `{opt}.zero_grad()` {where}")
 
 
+def _param_name(c: Ctx, step: StepRecord, i: int) -> Tuple[str, Optional[str]]:
+    p = c.ev.param(step.optimizer, i)
+    return p.name, c.where(p.site)
+
+
+def verdict_tl101(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    for s in c.ev.steps:
+        for st in s.stale:
+            name, where = _param_name(c, s, st.i)
+            return confirmed(
+                observed=f"before the backward of step {s.opt_step}, `{name}.grad` still held the previous "
+                f"step's gradient (norm {fmt(st.stale_norm)}); backward added the new one "
+                f"(norm {fmt(st.new_norm)}) to it, so step {s.opt_step} used their sum",
+                expected="`.grad` cleared (None or zero) before each step's backward",
+                step=s.opt_step,
+                parameter=name,
+                stale_grad_norm=st.stale_norm,
+                new_grad_norm=st.new_norm,
+                where=where,
+            )
+    manual = [m for m in c.ev.manual if m.backward >= 2 and num(m.stale_grad_norm, 0.0) > 0]
+    if manual:
+        m = manual[0]
+        return confirmed(
+            observed=f"before backward #{m.backward}, {m.stale_grads} trained tensor(s) still "
+            f"held a gradient (largest norm {fmt(m.stale_grad_norm)}) from the previous pass",
+            expected="gradients cleared between updates",
+            backward=m.backward,
+            where=c.where(m.site),
+        )
+    cleared = [s for s in c.ev.steps if s.checked_clear > 0]
+    if cleared:
+        s = cleared[0]
+        return refuted(
+            observed=f"before the backward of step {s.opt_step}, the gradients of "
+            f"{s.checked_clear} sampled parameter(s) had been cleared",
+            expected="stale gradients from the previous step (not seen)",
+            step=s.opt_step,
+        )
+    clean = [m for m in c.ev.manual if m.backward >= 2 and m.stale_grad_norm == 0.0]
+    if clean:
+        return refuted(
+            observed=f"before backward #{clean[0].backward} every trained tensor's gradient was cleared",
+            backward=clean[0].backward,
+        )
+    return None
+
+
 RULE = Rule(
     code="TL101",
     name="missing-zero-grad",
@@ -126,4 +178,5 @@ RULE = Rule(
     fixable=True,
     check=missing_zero_grad,
     fixes=(fix_tl101,),
+    verdict=verdict_tl101,
 )

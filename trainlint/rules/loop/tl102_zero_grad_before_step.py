@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Tuple
 
 from trainlint import fixes
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis.loops import Event
-from trainlint.diagnostics import Fix
+from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import move_stmt
 from trainlint.fixes.core import SAFE, Locate, make_fix
 from trainlint.fixes.edits import (
@@ -16,6 +16,12 @@ from trainlint.fixes.edits import (
 )
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
 from trainlint.rules.loop.common import STEPS, iterations
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, refuted
+from trainlint.runtime.judging.evidence import finite
+from trainlint.runtime.records import (
+    StepRecord,
+    ZeroGradCall,
+)
 
 
 def zero_grad_before_step(ctx: RuleContext) -> Iterator[Finding]:
@@ -56,6 +62,38 @@ def fix_tl102(locate: Locate, zero: Event, step: Event) -> Optional[Fix]:
     return make_fix(zero.module, changes, SAFE, f"Move `{what}` after `{source_of(step.module, step.node)}`")
 
 
+def _grad_state(step: StepRecord) -> Tuple[int, int, int]:
+    """(parameters, parameters with a non-zero gradient, parameters that received one in backward)."""
+    params = step.params
+    nonzero = sum(1 for p in params if finite(p.grad) and p.grad > 0 or isinstance(p.grad, str))
+    received = sum(1 for p in params if p.received)
+    return len(params), nonzero, received
+
+
+def verdict_tl102(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    zero_events = c.prefer(d, c.ev.events_of(ZeroGradCall), lambda e: e.site)
+    for s in c.ev.steps:
+        n, nonzero, received = _grad_state(s)
+        if n and s.backwards > 0 and nonzero == 0:
+            z = next((e for e in zero_events if e.step == s.step - 1), None)
+            return confirmed(
+                observed=f"at step {s.opt_step} all {n} gradients were zero or None when `step()` ran, although "
+                f"backward had run ({received} parameter(s) received a gradient)",
+                expected="the gradients of the preceding backward",
+                step=s.opt_step,
+                where=c.where(z.site) if z else None,
+            )
+    for s in c.ev.steps:
+        n, nonzero, _ = _grad_state(s)
+        if nonzero:
+            return refuted(
+                observed=f"at step {s.opt_step}, {nonzero} of {n} parameters had non-zero gradients "
+                f"when `step()` ran (total norm {fmt(s.grad_total)})",
+                step=s.opt_step,
+            )
+    return None
+
+
 RULE = Rule(
     code="TL102",
     name="zero-grad-before-step",
@@ -65,4 +103,5 @@ RULE = Rule(
     fixable=True,
     check=zero_grad_before_step,
     fixes=(fix_tl102,),
+    verdict=verdict_tl102,
 )

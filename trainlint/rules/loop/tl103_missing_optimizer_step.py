@@ -10,8 +10,10 @@ from trainlint.analysis import loops as L
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.purpose import training_loops
+from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
 from trainlint.rules.loop.common import STEPS, nodes_of_loops_with, opt_name, optimizer_origin
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, num, refuted
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,47 @@ def _project_has_optimizer(ctx: RuleContext) -> bool:
     return bool(cached)
 
 
+def verdict_tl103(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    ns = c.ev.no_step
+    if ns is not None and not c.ev.steps:
+        if ns.changed == 0:
+            return confirmed(
+                observed=f"{ns.backwards} backward passes ran, `optimizer.step()` never did, and none of "
+                f"the {ns.params} parameters changed",
+                expected="parameters updated after backward",
+                backwards=ns.backwards,
+            )
+        return refuted(
+            observed=f"no optimizer step ran, but {ns.changed} parameter(s) changed "
+            f"(largest change {fmt(ns.max_delta)})"
+        )
+    moved = [s for s in c.ev.steps if any(num(p.delta, 0.0) > 0 for p in s.params)]
+    if moved:
+        s = moved[0]
+        return refuted(
+            observed=f"`step()` ran {len(c.ev.steps)} time(s); at step {s.opt_step} "
+            f"{sum(1 for p in s.params if num(p.delta, 0.0) > 0)} parameter(s) changed",
+            step=s.opt_step,
+        )
+    pairs = [m for m in c.ev.manual if m.delta_norm is not None]
+    if pairs:
+        if all(m.delta_norm == 0.0 for m in pairs):
+            return confirmed(
+                observed=f"between {len(pairs) + 1} backward passes the trained tensors never changed",
+                expected="an update after each backward",
+            )
+        return refuted(
+            observed=f"the trained tensors changed between backward passes (update norm "
+            f"{fmt(pairs[0].delta_norm)}): they are updated by hand"
+        )
+    if c.ev.steps:
+        return confirmed(
+            observed=f"`step()` ran {len(c.ev.steps)} time(s) but no parameter changed",
+            expected="parameters updated by the optimizer",
+        )
+    return None
+
+
 RULE = Rule(
     code="TL103",
     name="missing-optimizer-step",
@@ -164,4 +207,5 @@ RULE = Rule(
     summary="The loop computes gradients but never updates the parameters.",
     options=Options,
     check=missing_optimizer_step,
+    verdict=verdict_tl103,
 )

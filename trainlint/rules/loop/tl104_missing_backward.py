@@ -10,8 +10,14 @@ from trainlint.analysis import loops as L
 from trainlint.analysis.facts import Scope
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.purpose import training_loops
+from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
 from trainlint.rules.loop.common import STEPS, guess_severity, guessed, nodes_of_loops_with, opt_name
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, refuted
+from trainlint.runtime.records import (
+    AutogradGradCall,
+    BackwardCall,
+)
 
 
 def _backwarded_steps(ctx: RuleContext) -> Set[int]:
@@ -81,6 +87,27 @@ def _step_after_clear(lf: LoopFacts) -> Optional[Event]:
     return None
 
 
+def verdict_tl104(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    if not c.ev.steps:
+        return None
+    backwards = len(c.ev.events_of(BackwardCall)) + len(c.ev.events_of(AutogradGradCall))
+    with_grad = [s for s in c.ev.steps if any(p.grad is not None for p in s.params)]
+    if backwards == 0 and not with_grad:
+        s = c.ev.steps[0]
+        return confirmed(
+            observed=f"`step()` ran {len(c.ev.steps)} time(s) with every `.grad` None "
+            f"({len(s.params)} parameters); no `backward()` ran",
+            expected="gradients from a backward pass before each step",
+            steps=len(c.ev.steps),
+        )
+    s = with_grad[0] if with_grad else c.ev.steps[0]
+    return refuted(
+        observed=f"`backward()` ran {backwards} time(s); step {s.opt_step} saw gradients for "
+        f"{sum(1 for p in s.params if p.grad is not None)} parameter(s)",
+        step=s.opt_step,
+    )
+
+
 RULE = Rule(
     code="TL104",
     name="missing-backward",
@@ -88,4 +115,5 @@ RULE = Rule(
     severity=ERROR,
     summary="The optimizer steps but no gradients are ever computed.",
     check=missing_backward,
+    verdict=verdict_tl104,
 )

@@ -8,7 +8,7 @@ from trainlint import fixes
 from trainlint.analysis import loops as L
 from trainlint.analysis.loops import Event
 from trainlint.analysis.purpose import training_loops
-from trainlint.diagnostics import Fix
+from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import move_stmt
 from trainlint.fixes.core import SAFE, Locate, make_fix
 from trainlint.fixes.edits import (
@@ -16,6 +16,10 @@ from trainlint.fixes.edits import (
 )
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
 from trainlint.rules.loop.common import STEPS, guess_severity, guessed
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, refuted
+from trainlint.runtime.records import (
+    SchedulerStep,
+)
 
 
 def scheduler_before_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
@@ -59,6 +63,27 @@ def fix_tl105(locate: Locate, sched: Event, step: Event) -> Optional[Fix]:
     )
 
 
+def verdict_tl105(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    events = c.prefer(d, c.ev.events_of(SchedulerStep), lambda e: e.site)
+    if not events:
+        return None
+    early = [e for e in events if e.since == 0]
+    if early:
+        e = early[0]
+        return confirmed(
+            observed=f"`{e.scheduler}.step()` ran when its optimizer had made no step since the "
+            f"scheduler's previous step (optimizer steps so far: {e.opt_steps})",
+            expected="`optimizer.step()` before each `scheduler.step()`",
+            where=c.where(e.site),
+            optimizer_steps=e.opt_steps,
+        )
+    e = events[0]
+    return refuted(
+        observed=f"each of {len(events)} `scheduler.step()` call(s) came after an optimizer step",
+        where=c.where(e.site),
+    )
+
+
 RULE = Rule(
     code="TL105",
     name="scheduler-before-optimizer-step",
@@ -68,4 +93,5 @@ RULE = Rule(
     fixable=True,
     check=scheduler_before_optimizer_step,
     fixes=(fix_tl105,),
+    verdict=verdict_tl105,
 )

@@ -10,7 +10,7 @@ import libcst as cst
 from trainlint import fixes
 from trainlint.analysis import loops as L
 from trainlint.analysis.loops import Event
-from trainlint.diagnostics import Fix
+from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import move_stmt, scaler_parts
 from trainlint.fixes.core import SAFE, Locate, make_fix
 from trainlint.fixes.edits import (
@@ -18,6 +18,15 @@ from trainlint.fixes.edits import (
 )
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
 from trainlint.rules.loop.common import STEPS, iterations
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, refuted
+from trainlint.runtime.judging.evidence import finite
+from trainlint.runtime.records import (
+    CLIP_NORM,
+    BackwardCall,
+    CallEvent,
+    ClipCall,
+    OptimizerStepCall,
+)
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,53 @@ def fix_tl106(locate: Locate, clip: Event, step: Event, unscale: bool = False) -
     return make_fix(module, changes, SAFE, "Clip between `backward()` and the optimizer step")
 
 
+def _placement(c: Ctx, event: CallEvent) -> str:
+    """Where an event sits relative to backward and optimizer steps: between, before-backward, after-step."""
+    seq = event.seq
+    order = [e for e in c.ev.events if isinstance(e, (BackwardCall, OptimizerStepCall))]
+    prev = next((e for e in reversed(order) if e.seq < seq), None)
+    nxt = next((e for e in order if e.seq > seq), None)
+    if isinstance(prev, BackwardCall) and (nxt is None or isinstance(nxt, OptimizerStepCall)):
+        return "between"
+    if isinstance(prev, OptimizerStepCall):
+        return "after-step"
+    return "before-backward"
+
+
+def verdict_tl106(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    clips = c.prefer(d, c.ev.events_of(ClipCall), lambda e: e.site)
+    if not clips:
+        return None
+    tol = float(c.opts("TL106").get("tolerance", 1e-3))
+    for e in clips:
+        place = _placement(c, e)
+        s = c.step_after(e)
+        if place != "between":
+            text = "before `backward()`" if place == "before-backward" else "after `optimizer.step()`"
+            extra = ""
+            if s is not None and e.fn == CLIP_NORM and finite(s.grad_total) and finite(e.limit):
+                extra = f"; the next step saw gradient norm {fmt(s.grad_total)} (max_norm {fmt(e.limit)})"
+            return confirmed(
+                observed=f"`{e.fn}` ran {text}{extra}",
+                expected="clipping between backward and step",
+                where=c.where(e.site),
+                grad_norm_at_step=s.grad_total if s else None,
+                limit=e.limit,
+            )
+        if s is not None and e.fn == CLIP_NORM and finite(s.grad_total) and finite(e.limit):
+            if s.grad_total > e.limit * (1 + tol):
+                return confirmed(
+                    observed=f"step {s.opt_step} saw gradient norm {fmt(s.grad_total)} above max_norm {fmt(e.limit)}",
+                    expected=f"norm <= {fmt(e.limit)}",
+                    where=c.where(e.site),
+                    step=s.opt_step,
+                )
+    e = clips[0]
+    s = c.step_after(e)
+    norm = f" and step {s.opt_step} saw gradient norm {fmt(s.grad_total)}" if s else ""
+    return refuted(observed=f"`{e.fn}` ran between `backward()` and `step()`{norm}", where=c.where(e.site))
+
+
 RULE = Rule(
     code="TL106",
     name="clip-grad-misplaced",
@@ -96,4 +152,5 @@ RULE = Rule(
     options=Options,
     check=clip_grad_misplaced,
     fixes=(fix_tl106,),
+    verdict=verdict_tl106,
 )

@@ -10,7 +10,7 @@ from trainlint import fixes
 from trainlint.analysis import loops as L
 from trainlint.analysis.loops import Event
 from trainlint.analysis.purpose import not_training
-from trainlint.diagnostics import Fix
+from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import receiver_code, scaler_parts
 from trainlint.fixes.core import SAFE, Locate, make_fix
 from trainlint.fixes.edits import (
@@ -24,6 +24,14 @@ from trainlint.fixes.edits import (
 )
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
 from trainlint.rules.loop.common import STEPS, iterations, nodes_of_loops_with
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, refuted, unverified
+from trainlint.runtime.records import (
+    BackwardCall,
+    ClipCall,
+    OptimizerStepCall,
+    ScalerCall,
+    ScalerMethod,
+)
 
 
 def grad_scaler_misuse(ctx: RuleContext) -> Iterator[Finding]:
@@ -152,6 +160,79 @@ def fix_tl107_scale(locate: Locate, backward: Event, sstep: Event) -> Optional[F
     )
 
 
+def _scaler_kind(c: Ctx, d: Diagnostic) -> str:
+    for e in c.ev.events:
+        if c.at(d, e.site):
+            if isinstance(e, ClipCall):
+                return "clip"
+            if isinstance(e, BackwardCall):
+                return "unscaled"
+            if isinstance(e, (ScalerCall, OptimizerStepCall)):
+                return "update"
+    msg = d.message
+    if "unscale_" in msg and "clip" in msg:
+        return "clip"
+    if "update()" in msg:
+        return "update"
+    return "unscaled"
+
+
+def verdict_tl107(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    every = c.ev.events_of(ScalerCall)
+    scaler = [e for e in every if e.enabled]
+    if every and not scaler:
+        return unverified(
+            "the GradScaler is disabled in this run (enabled=False, e.g. no GPU), so its recipe has no effect here"
+        )
+    if not scaler:
+        return None
+    kind = _scaler_kind(c, d)
+    steps = [e for e in scaler if e.method == ScalerMethod.STEP]
+    updates = [e for e in scaler if e.method == ScalerMethod.UPDATE]
+    if kind == "update":
+        if updates:
+            return refuted(observed=f"`scaler.update()` ran {len(updates)} time(s) (scale {fmt(updates[-1].scale)})")
+        if len(steps) >= 2:
+            return confirmed(
+                observed=f"`scaler.step()` ran {len(steps)} times and `scaler.update()` never did, so the "
+                "loss scale cannot adapt",
+                expected="`scaler.update()` after each `scaler.step()`",
+                where=c.where(steps[0].site),
+            )
+        return None
+    if kind == "clip":
+        clips = c.prefer(d, c.ev.events_of(ClipCall), lambda e: e.site)
+        if not clips:
+            return None
+        for clip in clips:
+            back = [e for e in c.ev.events if isinstance(e, BackwardCall) and e.seq < clip.seq]
+            since = back[-1].seq if back else 0
+            unscaled = any(e.method == ScalerMethod.UNSCALE and since < e.seq < clip.seq for e in scaler)
+            if not unscaled:
+                s = c.step_after(clip)
+                norms = s.clip_norms if s else None
+                return confirmed(
+                    observed="gradients were clipped while still multiplied by the loss scale "
+                    f"(no `scaler.unscale_()` since the backward; norm seen by the clip: "
+                    f"{fmt(norms[0]) if norms else '?'})",
+                    expected="`scaler.unscale_(optimizer)` before clipping",
+                    where=c.where(clip.site),
+                )
+        return refuted(observed=f"`scaler.unscale_()` ran before each of {len(clips)} clip call(s)")
+    backwards = c.ev.events_of(BackwardCall)
+    if not backwards or not steps:
+        return None
+    plain = [e for e in backwards if not e.scaled]
+    if plain:
+        return confirmed(
+            observed=f"{len(plain)} of {len(backwards)} backward pass(es) ran on a loss that did not come "
+            "from `scaler.scale()` while `scaler.step()` unscaled the gradients",
+            expected="`scaler.scale(loss).backward()`",
+            where=c.where(plain[0].site),
+        )
+    return refuted(observed=f"all {len(backwards)} backward pass(es) ran on `scaler.scale(loss)`")
+
+
 RULE = Rule(
     code="TL107",
     name="grad-scaler-misuse",
@@ -165,4 +246,5 @@ RULE = Rule(
         fix_tl107_update,
         fix_tl107_scale,
     ),
+    verdict=verdict_tl107,
 )

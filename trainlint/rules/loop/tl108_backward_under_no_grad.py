@@ -11,8 +11,14 @@ from trainlint.analysis import loops as L
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.symbols import Value
+from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
 from trainlint.rules.loop.common import STEPS, iterations
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, refuted
+from trainlint.runtime.records import (
+    BackwardCall,
+    PassKind,
+)
 
 
 def backward_under_no_grad(ctx: RuleContext) -> Iterator[Finding]:
@@ -77,6 +83,37 @@ def _trained_forward_under_no_grad(ctx: RuleContext, lf: LoopFacts, forwards: Li
     return None
 
 
+def verdict_tl108(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    backwards = c.prefer(d, c.ev.events_of(BackwardCall), lambda e: e.site)
+    dead = [e for e in backwards if not e.grad_fn and not e.requires_grad]
+    if dead:
+        e = dead[0]
+        mode = "with gradients disabled" if not e.grad_enabled else "from a forward pass run under no_grad"
+        return confirmed(
+            observed=f"the tensor passed to `backward()` had no grad_fn and did not require grad (computed {mode})",
+            expected="a loss with a grad_fn",
+            where=c.where(e.site),
+        )
+    no_grad_forward = [
+        p
+        for p in c.ev.passes.values()
+        if any(pc.kind == PassKind.EVAL_NO_GRAD for pc in p.counts)
+        and not any(pc.kind == PassKind.TRAIN for pc in p.counts)
+    ]
+    if no_grad_forward and backwards:
+        return confirmed(
+            observed=f"model `{no_grad_forward[0].model}` only ever ran with gradients disabled, yet "
+            "backward was called",
+            expected="the training forward with gradients enabled",
+        )
+    if backwards:
+        return refuted(
+            observed=f"all {len(backwards)} loss(es) passed to `backward()` had a grad_fn",
+            where=c.where(backwards[0].site),
+        )
+    return None
+
+
 RULE = Rule(
     code="TL108",
     name="backward-under-no-grad",
@@ -84,4 +121,6 @@ RULE = Rule(
     severity=ERROR,
     summary="The training forward or `backward()` runs with gradients disabled.",
     check=backward_under_no_grad,
+    verdict=verdict_tl108,
+    confirmed_by_crash=True,
 )

@@ -9,11 +9,13 @@ from trainlint import fixes
 from trainlint.analysis import flow as FL
 from trainlint.analysis import module_facts as M
 from trainlint.analysis.flow import LossCall, Op
-from trainlint.diagnostics import Fix, Severity
+from trainlint.diagnostics import Diagnostic, Fix, Severity
 from trainlint.fixes.builders import drop_activation, loss_fix_op, owner_phrase
 from trainlint.fixes.core import UNSAFE, Locate, make_fix
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
 from trainlint.rules.loss.common import defects
+from trainlint.runtime.judging.common import loss_where, probabilities
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, refuted
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,33 @@ def fix_tl201(locate: Locate, lc: LossCall, op: Op) -> Optional[Fix]:
     )
 
 
+def verdict_tl201(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    recs = [r for r in c.loss_records(d, ("cross_entropy",)) if r.rows]
+    if not recs:
+        return None
+    for r in recs:
+        kind = probabilities(c, r)
+        rows = r.rows
+        if kind is not None and rows is not None:
+            return confirmed(
+                observed=f"the rows of the cross-entropy input are {kind}: values in "
+                f"[{fmt(r.input.min)}, {fmt(r.input.max)}], row sums in "
+                f"[{fmt(rows.row_sum_min)}, {fmt(rows.row_sum_max)}], logsumexp in "
+                f"[{fmt(rows.lse_min)}, {fmt(rows.lse_max)}]",
+                expected="raw logits (any real values)",
+                num_classes=r.num_classes,
+                **loss_where(c, r),
+            )
+    r = recs[0]
+    rows = r.rows
+    assert rows is not None  # (filtered above)
+    return refuted(
+        observed=f"the cross-entropy input looks like raw logits: values in [{fmt(r.input.min)}, "
+        f"{fmt(r.input.max)}], row sums in [{fmt(rows.row_sum_min)}, {fmt(rows.row_sum_max)}]",
+        **loss_where(c, r),
+    )
+
+
 RULE = Rule(
     code="TL201",
     name="softmax-before-cross-entropy",
@@ -79,4 +108,5 @@ RULE = Rule(
     options=Options,
     check=softmax_before_cross_entropy,
     fixes=(fix_tl201,),
+    verdict=verdict_tl201,
 )

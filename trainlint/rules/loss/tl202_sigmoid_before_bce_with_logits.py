@@ -8,11 +8,14 @@ from trainlint import fixes
 from trainlint.analysis import flow as FL
 from trainlint.analysis import module_facts as M
 from trainlint.analysis.flow import LossCall, Op
-from trainlint.diagnostics import Fix
+from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import drop_activation, loss_fix_op, owner_phrase
 from trainlint.fixes.core import UNSAFE, Locate, make_fix
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
 from trainlint.rules.loss.common import defects
+from trainlint.runtime.judging.common import loss_where
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, num, refuted
+from trainlint.runtime.judging.evidence import finite
 
 
 def sigmoid_before_bce_with_logits(ctx: RuleContext) -> Iterator[Finding]:
@@ -44,6 +47,27 @@ def fix_tl202(locate: Locate, lc: LossCall, op: Op) -> Optional[Fix]:
     )
 
 
+def verdict_tl202(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    recs = [r for r in c.loss_records(d, ("binary_cross_entropy_with_logits",)) if finite(r.input.min)]
+    if not recs:
+        return None
+    inside = [r for r in recs if num(r.input.min) >= 0 and num(r.input.max) <= 1]
+    if len(inside) == len(recs):
+        r = recs[0]
+        return confirmed(
+            observed=f"every input of the BCE-with-logits loss lies in [0, 1] "
+            f"(min {fmt(r.input.min)}, max {fmt(r.input.max)}): sigmoid outputs",
+            expected="raw logits",
+            **loss_where(c, r),
+        )
+    r = next(r for r in recs if r not in inside)
+    return refuted(
+        observed=f"the BCE-with-logits input leaves [0, 1] (min {fmt(r.input.min)}, max "
+        f"{fmt(r.input.max)}): raw logits",
+        **loss_where(c, r),
+    )
+
+
 RULE = Rule(
     code="TL202",
     name="sigmoid-before-bce-with-logits",
@@ -53,4 +77,5 @@ RULE = Rule(
     fixable=True,
     check=sigmoid_before_bce_with_logits,
     fixes=(fix_tl202,),
+    verdict=verdict_tl202,
 )

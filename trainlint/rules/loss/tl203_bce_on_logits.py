@@ -8,11 +8,14 @@ from trainlint import fixes
 from trainlint.analysis import flow as FL
 from trainlint.analysis import module_facts as M
 from trainlint.analysis.flow import LossCall
-from trainlint.diagnostics import Fix
+from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import rename_loss
 from trainlint.fixes.core import UNSAFE, Locate, make_fix
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
 from trainlint.rules.loss.common import Once, describe, traced_losses
+from trainlint.runtime.judging.common import loss_where
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, num, refuted
+from trainlint.runtime.judging.evidence import finite
 
 
 def bce_on_logits(ctx: RuleContext) -> Iterator[Finding]:
@@ -47,6 +50,26 @@ def fix_tl203(locate: Locate, ctx: "RuleContext", lc: LossCall) -> Optional[Fix]
     return make_fix(module, changes, UNSAFE, f"Use `{new}` instead of `{old}` on the raw scores")
 
 
+def verdict_tl203(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    recs = [r for r in c.loss_records(d, ("binary_cross_entropy",)) if finite(r.input.min)]
+    if not recs:
+        return None
+    outside = [r for r in recs if num(r.input.min) < 0 or num(r.input.max) > 1]
+    if outside:
+        r = outside[0]
+        return confirmed(
+            observed=f"the BCELoss input leaves [0, 1] (min {fmt(r.input.min)}, max "
+            f"{fmt(r.input.max)}): logits, not probabilities",
+            expected="probabilities in [0, 1]",
+            **loss_where(c, r),
+        )
+    r = recs[0]
+    return refuted(
+        observed=f"every BCELoss input lies in [0, 1] (min {fmt(r.input.min)}, max {fmt(r.input.max)})",
+        **loss_where(c, r),
+    )
+
+
 RULE = Rule(
     code="TL203",
     name="bce-on-logits",
@@ -56,4 +79,6 @@ RULE = Rule(
     fixable=True,
     check=bce_on_logits,
     fixes=(fix_tl203,),
+    verdict=verdict_tl203,
+    confirmed_by_crash=True,
 )

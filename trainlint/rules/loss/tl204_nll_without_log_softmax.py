@@ -12,11 +12,14 @@ from trainlint.analysis import flow as FL
 from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import ModuleFacts
 from trainlint.analysis.flow import LossCall, Op
-from trainlint.diagnostics import Fix
+from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import in_lambda, loss_fix_op, rename_callee, rename_loss
 from trainlint.fixes.core import UNSAFE, Locate, make_fix
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
 from trainlint.rules.loss.common import defects
+from trainlint.runtime.judging.common import loss_where, probabilities
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, num, refuted
+from trainlint.runtime.judging.evidence import finite
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,31 @@ def _to_log_softmax(module: ModuleFacts, node: cst.CSTNode) -> Optional[cst.CSTN
     return None
 
 
+def verdict_tl204(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    recs = [r for r in c.loss_records(d, ("nll_loss",)) if r.rows]
+    if not recs:
+        return None
+    tol = float(c.opts("TL204").get("logsumexp_tolerance", 0.1))
+    for r in recs:
+        rows = r.rows
+        assert rows is not None  # (filtered above)
+        worst = max(abs(num(rows.lse_min, 0.0)), abs(num(rows.lse_max, 0.0)))
+        if worst > tol or not finite(rows.lse_max):
+            kind = "softmax probabilities" if probabilities(c, r) == "probabilities" else "not log-probabilities"
+            return confirmed(
+                observed=f"logsumexp of the NLL input rows is in [{fmt(rows.lse_min)}, {fmt(rows.lse_max)}]: {kind}",
+                expected="logsumexp of each row = 0 (log_softmax output)",
+                **loss_where(c, r),
+            )
+    r = recs[0]
+    rows = r.rows
+    assert rows is not None
+    return refuted(
+        observed=f"the NLL input rows are log-probabilities (logsumexp in [{fmt(rows.lse_min)}, {fmt(rows.lse_max)}])",
+        **loss_where(c, r),
+    )
+
+
 RULE = Rule(
     code="TL204",
     name="nll-without-log-softmax",
@@ -100,4 +128,5 @@ RULE = Rule(
     options=Options,
     check=nll_without_log_softmax,
     fixes=(fix_tl204,),
+    verdict=verdict_tl204,
 )

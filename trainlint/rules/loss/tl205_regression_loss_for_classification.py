@@ -9,8 +9,12 @@ import libcst as cst
 
 from trainlint.analysis import flow as FL
 from trainlint.analysis.flow import LossCall
+from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
 from trainlint.rules.loss.common import Once, Related
+from trainlint.runtime.judging.common import loss_where
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, refuted
+from trainlint.runtime.records import REGRESSION_LOSSES
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,30 @@ def _predicted_from(expr: cst.BaseExpression, name: str, lc: LossCall, hops: int
         return False
 
 
+def verdict_tl205(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    recs = [r for r in c.loss_records(d, REGRESSION_LOSSES) if r.target]
+    if not recs:
+        return None
+    limit = int(c.opts("TL205").get("max_distinct", 20))
+    for r in recs:
+        t = r.target
+        if t is not None and t.integer and t.distinct is not None and t.distinct <= limit:
+            return confirmed(
+                observed=f"the regression loss's targets are whole numbers with {t.distinct} distinct "
+                f"value(s) in [{fmt(t.min)}, {fmt(t.max)}]: class labels",
+                expected="continuous targets",
+                **loss_where(c, r),
+            )
+    r = recs[0]
+    t = r.target
+    assert t is not None
+    what = "take fractional values" if not t.integer else f"take {t.distinct} distinct values"
+    return refuted(
+        observed=f"the regression loss's targets {what} (range [{fmt(t.min)}, {fmt(t.max)}])",
+        **loss_where(c, r),
+    )
+
+
 RULE = Rule(
     code="TL205",
     name="regression-loss-for-classification",
@@ -129,4 +157,6 @@ RULE = Rule(
     summary="A regression loss is used on class labels.",
     options=Options,
     check=regression_loss_for_classification,
+    verdict=verdict_tl205,
+    confirmed_by_crash=True,
 )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
 from trainlint.analysis import flow as FL
 from trainlint.analysis import module_facts as M
+from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
 from trainlint.rules.loss.common import defects
+from trainlint.runtime.judging.common import loss_where
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, num, refuted
+from trainlint.runtime.judging.evidence import finite
 
 _SQUASH_WHY = {
     M.RELU: "ReLU zeroes every negative score, so a wrong class can never be pushed below zero and its "
@@ -32,6 +36,50 @@ def activation_on_logits(ctx: RuleContext) -> Iterator[Finding]:
         )
 
 
+# Layers whose output is bounded on one side or both: not logits.
+SQUASHERS = {
+    "ReLU",
+    "ReLU6",
+    "Sigmoid",
+    "Tanh",
+    "Softmax",
+    "Hardtanh",
+    "Hardsigmoid",
+    "Softplus",
+    "ELU",
+    "GELU",
+    "SiLU",
+}
+
+
+def verdict_tl206(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    recs = [r for r in c.loss_records(d, ("cross_entropy",)) if finite(r.input.min)]
+    if not recs:
+        return None
+    for r in recs:
+        inp = r.input
+        producer = r.produced_by.layer_type if r.produced_by else None
+        if num(inp.min) >= 0:
+            return confirmed(
+                observed=f"every logit fed to cross-entropy is >= 0 (min {fmt(inp.min)}, max "
+                f"{fmt(inp.max)}){f', output of {producer}' if producer else ''}",
+                expected="unbounded logits from a final Linear layer",
+                **loss_where(c, r),
+            )
+        if producer in SQUASHERS:
+            return confirmed(
+                observed=f"the logits come straight out of a `{producer}` layer (range "
+                f"[{fmt(inp.min)}, {fmt(inp.max)}])",
+                expected="unbounded logits from a final Linear layer",
+                **loss_where(c, r),
+            )
+    r = recs[0]
+    return refuted(
+        observed=f"the logits are unbounded both ways (range [{fmt(r.input.min)}, {fmt(r.input.max)}])",
+        **loss_where(c, r),
+    )
+
+
 RULE = Rule(
     code="TL206",
     name="activation-on-logits",
@@ -39,4 +87,5 @@ RULE = Rule(
     severity=WARNING,
     summary="A classifier's last layer squashes the logits fed to cross-entropy.",
     check=activation_on_logits,
+    verdict=verdict_tl206,
 )

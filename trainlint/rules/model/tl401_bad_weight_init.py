@@ -14,7 +14,11 @@ from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import enclosing_class
+from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
+from trainlint.runtime.judging.common import weighted_layers
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, num, refuted
+from trainlint.runtime.judging.evidence import finite
 
 
 @dataclass(frozen=True)
@@ -250,6 +254,45 @@ def bad_weight_init(ctx: RuleContext) -> Iterator[Finding]:
             yield Finding("TL401", mod, call, message)
 
 
+def verdict_tl401(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    first = [s for s in c.ev.steps if s.opt_step == 1]
+    if not first:
+        return None
+    layers = [x for s in first for x in weighted_layers(c, s)]
+    init = [x for x in layers if x[3].init_std is not None]
+    if not init:
+        return None
+    for _, name, reg, entry in init:
+        if entry.init_range == 0.0:
+            same = " and its gradient rows were identical" if entry.rows_same == 1.0 else ""
+            return confirmed(
+                observed=f"`{name}` started with every entry equal{same}, so its units cannot differ",
+                expected="random init (kaiming/xavier or the layer default)",
+                parameter=name,
+                where=c.where(reg.site),
+            )
+        if num(entry.init_std, 0.0) >= 1.0:
+            return confirmed(
+                observed=f"`{name}` started with std {fmt(entry.init_std)}",
+                expected="std about 1/sqrt(fan_in)",
+                parameter=name,
+                where=c.where(reg.site),
+            )
+    stds = sorted(((r.order, r) for r in c.ev.act_std if finite(r.std)), key=lambda x: x[0])
+    if len(stds) >= 2:
+        a, b = stds[0][1], stds[-1][1]
+        if num(a.std) > 0 and not (1e-2 <= num(b.std) / num(a.std) <= 1e2):
+            return confirmed(
+                observed=f"activation std went from {fmt(a.std)} (`{a.module}`) to {fmt(b.std)} "
+                f"(`{b.module}`) through the network",
+                expected="a roughly constant scale with depth",
+            )
+    extent = ""
+    if len(stds) >= 2:
+        extent = f"; activation std {fmt(stds[0][1].std)} -> {fmt(stds[-1][1].std)} from first to last layer"
+    return refuted(observed=f"all {len(init)} weight matrices started non-constant with std below 1{extent}")
+
+
 RULE = Rule(
     code="TL401",
     name="bad-weight-init",
@@ -258,4 +301,5 @@ RULE = Rule(
     summary="Weights initialised to a constant or at a far too large scale.",
     options=Options,
     check=bad_weight_init,
+    verdict=verdict_tl401,
 )

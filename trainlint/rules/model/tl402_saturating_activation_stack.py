@@ -13,7 +13,12 @@ from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ClassFacts, ModuleFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.symbols import return_values
+from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
+from trainlint.runtime.judging.common import grad_ratio
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, num, refuted, unverified
+from trainlint.runtime.judging.evidence import finite
+from trainlint.runtime.records import Activation
 
 
 @dataclass(frozen=True)
@@ -233,6 +238,55 @@ def _stack_finding(
     )
 
 
+def verdict_tl402(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    found = grad_ratio(c)
+    limit = float(c.opts("TL902").get("ratio", 100.0))
+    if found is not None and found[3] > limit:
+        s, first, last, ratio = found
+        return confirmed(
+            observed=f"gradient norm of the first layer `{first[1]}` is {fmt(first[3].grad)}, of the last "
+            f"layer `{last[1]}` {fmt(last[3].grad)} (ratio {fmt(ratio)}) at step {s.opt_step}",
+            expected=f"ratio below {fmt(limit)}",
+            step=s.opt_step,
+        )
+    # The stack's other failure: units pinned at their bounds, where the derivative is ~0. With
+    # large weights the gradient need not shrink towards the input, but the units cannot learn.
+    o = c.opts("TL905")
+    sat_limit = float(o.get("max_saturated_fraction", 0.5))
+    acts = [
+        a
+        for a in (c.ev.activations.layers if c.ev.activations is not None else [])
+        if a.activation in (Activation.SIGMOID, Activation.TANH) and finite(a.saturated_fraction)
+    ]
+    acts = c.prefer(d, acts, lambda a: a.site)
+    saturated = [a for a in acts if num(a.saturated_fraction) > sat_limit]
+    if saturated:
+        worst = max(saturated, key=lambda a: num(a.saturated_fraction))
+        return confirmed(
+            observed=f"{len(saturated)} of the {len(acts)} {worst.activation} layer(s) had most outputs within "
+            f"{fmt(o.get('epsilon', 0.01))} of their bounds (up to {fmt(100 * num(worst.saturated_fraction))}% "
+            f"in `{worst.name}`), where their derivative is nearly zero",
+            expected=f"at most {fmt(100 * sat_limit)}% saturated outputs per layer",
+            where=c.where(worst.site),
+            saturated_fraction=worst.saturated_fraction,
+        )
+    if found is None:
+        return None
+    s, first, last, ratio = found
+    text = (
+        f"gradient norm of the first layer `{first[1]}` is {fmt(first[3].grad)}, of the last layer `{last[1]}` "
+        f"{fmt(last[3].grad)} (ratio {fmt(ratio)}) at step {s.opt_step}"
+    )
+    if ratio < 1 / limit:
+        return unverified(
+            f"{text}: the gradient grows towards the input instead of vanishing, which this check "
+            "does not judge (see TL903)"
+        )
+    if acts:
+        text += f"; at most {fmt(100 * max(num(a.saturated_fraction) for a in acts))}% of any activation layer's outputs saturated"
+    return refuted(observed=text, step=s.opt_step)
+
+
 RULE = Rule(
     code="TL402",
     name="saturating-activation-stack",
@@ -241,4 +295,5 @@ RULE = Rule(
     summary="A deep stack of sigmoid/tanh layers with no normalisation or residuals.",
     options=Options,
     check=saturating_activation_stack,
+    verdict=verdict_tl402,
 )

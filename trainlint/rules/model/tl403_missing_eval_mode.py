@@ -15,7 +15,7 @@ from trainlint.analysis.facts import ModuleFacts
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.walk import walk
-from trainlint.diagnostics import Fix
+from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import pass_statement, root_name
 from trainlint.fixes.core import SAFE, Changes, Locate, make_fix
 from trainlint.fixes.edits import (
@@ -25,6 +25,9 @@ from trainlint.fixes.edits import (
     source_of,
 )
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
+from trainlint.runtime.judging.common import no_eval_pass
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, refuted
+from trainlint.runtime.records import PassKind
 
 
 def missing_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
@@ -185,6 +188,32 @@ def fix_tl403_restore(locate: Locate, loop: L.LoopFacts, forward: Event) -> Opti
     )
 
 
+def verdict_tl403(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    evals = 0
+    for p in c.ev.passes.values():
+        if not p.has_drop_or_norm:
+            continue
+        for pc in p.counts:
+            if pc.is_eval:
+                evals += pc.count
+                if pc.training:
+                    return confirmed(
+                        observed=f"`{p.model}` (with dropout/batch-norm) ran {pc.count} evaluation pass(es) "
+                        "in training mode",
+                        expected="`model.eval()` before evaluation",
+                        where=c.where(pc.first),
+                    )
+            elif pc.kind == PassKind.TRAIN and not pc.training:
+                return confirmed(
+                    observed=f"`{p.model}` ran {pc.count} training pass(es) in eval mode (train() never restored)",
+                    expected="`model.train()` before training",
+                    where=c.where(pc.first),
+                )
+    if evals:
+        return refuted(observed=f"{evals} evaluation pass(es) ran in eval mode and training passes in training mode")
+    return no_eval_pass(c)
+
+
 RULE = Rule(
     code="TL403",
     name="missing-eval-mode",
@@ -197,4 +226,6 @@ RULE = Rule(
         fix_tl403_eval,
         fix_tl403_restore,
     ),
+    verdict=verdict_tl403,
+    needs_eval_pass=True,
 )

@@ -12,7 +12,7 @@ from trainlint.analysis import flow as FL
 from trainlint.analysis import loops as L
 from trainlint.analysis import modes as MD
 from trainlint.analysis.loops import Event
-from trainlint.diagnostics import Fix
+from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import pass_statement
 from trainlint.fixes.core import SAFE, Locate, make_fix
 from trainlint.fixes.edits import (
@@ -20,6 +20,9 @@ from trainlint.fixes.edits import (
     torch_alias,
 )
 from trainlint.rules.base import INFO, Finding, Rule, RuleContext
+from trainlint.runtime.judging.common import no_eval_pass
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, refuted
+from trainlint.runtime.records import PassKind
 
 
 def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
@@ -80,6 +83,24 @@ def fix_tl404(locate: Locate, ctx: "RuleContext", loop: Optional[L.LoopFacts], f
     return make_fix(module, {stmt: block}, SAFE, f"Run the evaluation {what} under `with {alias}.no_grad():`")
 
 
+def verdict_tl404(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    no_grad = 0
+    for p in c.ev.passes.values():
+        for pc in p.counts:
+            if pc.kind == PassKind.EVAL_GRAD:
+                return confirmed(
+                    observed=f"`{p.model}` ran {pc.count} pass(es) with no backward whose outputs carried a "
+                    "grad_fn (an autograd graph built and thrown away)",
+                    expected="evaluation under `torch.no_grad()`",
+                    where=c.where(pc.first),
+                )
+            if pc.kind == PassKind.EVAL_NO_GRAD:
+                no_grad += pc.count
+    if no_grad:
+        return refuted(observed=f"{no_grad} evaluation pass(es) ran with gradients disabled")
+    return no_eval_pass(c)
+
+
 RULE = Rule(
     code="TL404",
     name="eval-without-no-grad",
@@ -89,4 +110,6 @@ RULE = Rule(
     fixable=True,
     check=eval_without_no_grad,
     fixes=(fix_tl404,),
+    verdict=verdict_tl404,
+    needs_eval_pass=True,
 )

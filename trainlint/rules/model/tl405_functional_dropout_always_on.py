@@ -14,10 +14,13 @@ from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.names import dotted
 from trainlint.analysis.walk import walk
-from trainlint.diagnostics import Fix
+from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import add_keyword, in_lambda
 from trainlint.fixes.core import SAFE, Locate, make_fix
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
+from trainlint.runtime.judging.common import no_eval_pass
+from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, refuted
+from trainlint.runtime.records import DropoutState, FunctionalDropout
 
 _FUNCTIONAL_DROPOUT = {
     "torch.nn.functional.dropout": 2,
@@ -95,6 +98,24 @@ def fix_tl405(locate: Locate, module: ModuleFacts, method: Scope, call: cst.Call
     return make_fix(module, {call: new}, SAFE, "Pass `training=self.training`")
 
 
+def verdict_tl405(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
+    events = c.ev.events_of(FunctionalDropout)
+    on = [e for e in events if e.state == DropoutState.ACTIVE_IN_EVAL]
+    if on:
+        e = on[0]
+        return confirmed(
+            observed=f"`F.{e.fn}` was active inside `{e.module}` while the model was in eval mode",
+            expected="dropout off in eval mode",
+            where=c.where(e.site),
+        )
+    if events:
+        return refuted(
+            observed=f"`F.{events[0].fn}` was off while the model was in eval mode",
+            where=c.where(events[0].site),
+        )
+    return no_eval_pass(c)
+
+
 RULE = Rule(
     code="TL405",
     name="functional-dropout-always-on",
@@ -104,4 +125,6 @@ RULE = Rule(
     fixable=True,
     check=functional_dropout_always_on,
     fixes=(fix_tl405,),
+    verdict=verdict_tl405,
+    needs_eval_pass=True,
 )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import statistics
 from typing import Any, Dict, List, Optional, Tuple, cast
 
+from trainlint import registry
 from trainlint.diagnostics import Diagnostic, Severity, Span, Status
-from trainlint.registry import RULES
 from trainlint.runtime.judging.context import Ctx, Verdict, fmt, num, unverified
 from trainlint.runtime.judging.evidence import finite
 from trainlint.runtime.records import (
@@ -163,7 +163,7 @@ def runtime_finding(
     severity: Optional[Severity] = None,
 ) -> Diagnostic:
     """A confirmed runtime-only finding at the user's line `site` (the script's first line if none)."""
-    info = RULES[code]
+    info = registry.RULES[code]
     line = int(site.line or 1) if site is not None and site.path else 1
     ev = {k: v for k, v in evidence.items() if v is not None}
     if site is not None and site.path:

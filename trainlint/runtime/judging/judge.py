@@ -6,8 +6,7 @@ from typing import Optional, Tuple
 
 from trainlint.diagnostics import Diagnostic, Status
 from trainlint.runtime.judging.context import Ctx, Verdict, confirmed
-from trainlint.runtime.judging.registry import CONFIRMED_BY_CRASH, NO_RUNTIME_CHECK
-from trainlint.runtime.judging.verdicts import VERDICTS
+from trainlint.runtime.judging.registry import confirmed_by_crash, no_runtime_check, verdict_of
 from trainlint.runtime.records import ExitStatus
 
 
@@ -15,7 +14,7 @@ def crash_verdict(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     """The script failed at the suspected line with an autograd/loss error: that is the confirmation."""
     out = c.ev.outcome
     frames = out.frames if out is not None else []
-    if d.code not in CONFIRMED_BY_CRASH or out is None or out.status != ExitStatus.ERROR or not frames:
+    if not confirmed_by_crash(d.code) or out is None or out.status != ExitStatus.ERROR or not frames:
         return None
     frame = frames[-1]
     if not c.at(d, frame):
@@ -29,9 +28,10 @@ def crash_verdict(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
 
 def judge(c: Ctx, d: Diagnostic) -> Tuple[Optional[Verdict], Optional[str]]:
     """(verdict or None, reason when unverified)."""
-    if d.code in NO_RUNTIME_CHECK:
-        return None, f"no runtime check for this rule ({NO_RUNTIME_CHECK[d.code]})"
-    fn = VERDICTS.get(d.code)
+    why_not = no_runtime_check(d.code)
+    if why_not:
+        return None, f"no runtime check for this rule ({why_not})"
+    fn = verdict_of(d.code)
     if fn is None:
         return None, "no runtime check for this rule"
     v = fn(c, d)

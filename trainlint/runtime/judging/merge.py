@@ -9,7 +9,7 @@ from trainlint.runtime.judging.context import Ctx
 from trainlint.runtime.judging.evidence import Evidence
 from trainlint.runtime.judging.findings import FINDINGS, script_error
 from trainlint.runtime.judging.judge import judge
-from trainlint.runtime.judging.registry import NO_RUNTIME_CHECK
+from trainlint.runtime.judging.registry import no_runtime_check
 from trainlint.runtime.records import TracerError
 
 # A confirmed static finding already explains these runtime observations; reporting both would
@@ -51,7 +51,7 @@ def merge(
             v, reason = judge(c, d)
             if v is None:
                 d.status = Status.UNVERIFIED
-                if not evidence.reached_training and d.code not in NO_RUNTIME_CHECK:
+                if not evidence.reached_training and not no_runtime_check(d.code):
                     reason = "the traced run never reached a training step"
                 d.evidence = {"reason": reason}
             else:

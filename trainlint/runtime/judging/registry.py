@@ -1,40 +1,53 @@
-"""Where verdicts and runtime-only findings register, one function per rule code, and what is
-known about rules as a group (no runtime check, confirmed by a crash, judged on evaluation)."""
+"""The runtime side of the rules: each static rule's verdict (its `Rule.verdict`, in its rule
+file) and what its `Rule` says about judging it; runtime-only findings register here, one
+function per TL9xx code."""
 
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional
 
 from trainlint.diagnostics import Diagnostic
 from trainlint.runtime.judging.context import Ctx, Verdict
 
+if TYPE_CHECKING:
+    from trainlint.rules.base import Rule
+
 VerdictFn = Callable[[Ctx, Diagnostic], Optional[Verdict]]
 FindingFn = Callable[[Ctx], List[Diagnostic]]
-VERDICTS: Dict[str, VerdictFn] = {}
 FINDINGS: Dict[str, FindingFn] = {}
 
-# Rules with no runtime check: left `unverified`, saying so.
-NO_RUNTIME_CHECK = {
-    "TL207": "softmax's default dim is a matter of code, not of values",
-    "TL604": "the tracer does not follow Python accumulators across iterations",
-}
-# Rules whose bug typically makes torch raise at the reported line: the error confirms them.
-CONFIRMED_BY_CRASH = {"TL108", "TL203", "TL205", "TL601", "TL602", "TL603"}
-# Rules judged on an evaluation pass: when one is suspected and no evaluation ran within the
-# requested steps, the run goes on (watching forward passes only) for up to EVAL_WAIT_STEPS
-# more optimizer steps, since scripts often evaluate once per epoch.
-NEEDS_EVAL_PASS = {"TL403", "TL404", "TL405"}
+# When a rule judged on an evaluation pass is suspected and no evaluation ran within the
+# requested steps, the run goes on (watching forward passes only) for up to this many more
+# optimizer steps, since scripts often evaluate once per epoch.
 EVAL_WAIT_STEPS = 200
 
 
-def verdict(code: str) -> Callable[[VerdictFn], VerdictFn]:
-    """Register the verdict on a static `code` suspicion: confirmed, refuted, or None (no evidence)."""
+def _rule(code: str) -> Optional["Rule"]:
+    from trainlint import registry
 
-    def deco(fn: VerdictFn) -> VerdictFn:
-        VERDICTS[code] = fn
-        return fn
+    return registry.RULES.get(code)
 
-    return deco
+
+def verdict_of(code: str) -> Optional[VerdictFn]:
+    """The verdict on a static `code` suspicion: confirmed, refuted, or None (no evidence)."""
+    rule = _rule(code)
+    return rule.verdict if rule is not None else None
+
+
+def no_runtime_check(code: str) -> str:
+    """Why `code` has no runtime check ("" when it has one, or is not a static rule)."""
+    rule = _rule(code)
+    return rule.no_runtime_check if rule is not None else ""
+
+
+def confirmed_by_crash(code: str) -> bool:
+    rule = _rule(code)
+    return rule is not None and rule.confirmed_by_crash
+
+
+def needs_eval_pass(code: str) -> bool:
+    rule = _rule(code)
+    return rule is not None and rule.needs_eval_pass
 
 
 def finding(code: str) -> Callable[[FindingFn], FindingFn]:
