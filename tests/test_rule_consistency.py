@@ -137,6 +137,14 @@ def test_only_static_rules_carry_runtime_verdict_flags(code: str) -> None:
     assert rule.verdict is None and not rule.confirmed_by_crash and not rule.needs_eval_pass
 
 
+@pytest.mark.parametrize("code", CODES)
+def test_runtime_rules_have_their_check_in_their_file(code: str) -> None:
+    rule = _rule(code)
+    assert (rule.runtime_check is not None) == (rule.kind == "runtime"), code
+    if rule.runtime_check is not None:
+        assert rule.runtime_check.__module__ == _module_of(rule)
+
+
 def test_rule_files_of_static_rules_import_no_torch() -> None:
     """A rule file may hold a verdict (judging code), but `check` never needs torch."""
     for name in rule_module_names():

@@ -80,6 +80,8 @@ class Rule:
     # Judges one of its static findings against the tracer's evidence (`runtime/judging/`):
     # `verdict(ctx, diagnostic)` returns a confirmed or refuted verdict, or None (no evidence).
     verdict: Optional[Callable[..., Any]] = None
+    # A runtime-only rule's check: `runtime_check(ctx)` returns the findings a traced run shows.
+    runtime_check: Optional[Callable[..., Any]] = None
     # Why a static rule has no verdict (its finding stays `unverified`, saying so).
     no_runtime_check: str = ""
     # Its bug typically makes torch raise at the reported line: the error confirms it.

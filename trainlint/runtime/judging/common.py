@@ -10,6 +10,7 @@ from trainlint.diagnostics import Diagnostic, Severity, Span, Status
 from trainlint.runtime.judging.context import Ctx, Verdict, fmt, num, unverified
 from trainlint.runtime.judging.evidence import finite
 from trainlint.runtime.records import (
+    ActivationLayer,
     CodeSite,
     InputFlow,
     LossInputs,
@@ -178,3 +179,8 @@ def runtime_finding(
         status=Status.CONFIRMED,
         evidence=ev,
     )
+
+
+def act_layers(c: Ctx) -> List[ActivationLayer]:
+    """The activation layers the run watched (TL904 dead units, TL905 saturation)."""
+    return list(c.ev.activations.layers) if c.ev.activations is not None else []

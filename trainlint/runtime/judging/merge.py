@@ -7,9 +7,9 @@ from typing import Any, Dict, Iterable, List, Optional, Set
 from trainlint.diagnostics import Diagnostic, Status
 from trainlint.runtime.judging.context import Ctx
 from trainlint.runtime.judging.evidence import Evidence
-from trainlint.runtime.judging.findings import FINDINGS, script_error
+from trainlint.runtime.judging.findings import script_error
 from trainlint.runtime.judging.judge import judge
-from trainlint.runtime.judging.registry import no_runtime_check
+from trainlint.runtime.judging.registry import no_runtime_check, runtime_checks
 from trainlint.runtime.records import TracerError
 
 # A confirmed static finding already explains these runtime observations; reporting both would
@@ -61,7 +61,7 @@ def merge(
         out.append(d)
     if started:
         hidden = set().union(*(SUBSUMES.get(code, set()) for code in confirmed)) if confirmed else set()
-        for code, fn in sorted(FINDINGS.items()):
+        for code, fn in runtime_checks():
             if code in hidden:
                 continue
             try:

@@ -1,10 +1,9 @@
-"""The runtime side of the rules: each static rule's verdict (its `Rule.verdict`, in its rule
-file) and what its `Rule` says about judging it; runtime-only findings register here, one
-function per TL9xx code."""
+"""The runtime side of the rules, read from their `Rule`s: each static rule's verdict and what
+its rule says about judging it, and each runtime-only rule's check (all in the rule files)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Callable, List, Optional, Tuple
 
 from trainlint.diagnostics import Diagnostic
 from trainlint.runtime.judging.context import Ctx, Verdict
@@ -14,8 +13,6 @@ if TYPE_CHECKING:
 
 VerdictFn = Callable[[Ctx, Diagnostic], Optional[Verdict]]
 FindingFn = Callable[[Ctx], List[Diagnostic]]
-FINDINGS: Dict[str, FindingFn] = {}
-
 # When a rule judged on an evaluation pass is suspected and no evaluation ran within the
 # requested steps, the run goes on (watching forward passes only) for up to this many more
 # optimizer steps, since scripts often evaluate once per epoch.
@@ -26,6 +23,13 @@ def _rule(code: str) -> Optional["Rule"]:
     from trainlint import registry
 
     return registry.RULES.get(code)
+
+
+def runtime_checks() -> List[Tuple[str, FindingFn]]:
+    """(code, check) of every runtime-only rule, in code order."""
+    from trainlint import registry
+
+    return [(r.code, r.runtime_check) for r in registry.all_rules() if r.runtime_check is not None]
 
 
 def verdict_of(code: str) -> Optional[VerdictFn]:
@@ -48,13 +52,3 @@ def confirmed_by_crash(code: str) -> bool:
 def needs_eval_pass(code: str) -> bool:
     rule = _rule(code)
     return rule is not None and rule.needs_eval_pass
-
-
-def finding(code: str) -> Callable[[FindingFn], FindingFn]:
-    """Register a runtime-only check: the findings of `code` the run shows."""
-
-    def deco(fn: FindingFn) -> FindingFn:
-        FINDINGS[code] = fn
-        return fn
-
-    return deco

@@ -1,8 +1,6 @@
-"""Runtime-only findings (TL901-TL913), one function per code registered with
-`@finding("TLnnn")`, each located at the user's code; and TL003, how the run ended."""
+"""TL003: how the traced run ended. The runtime-only findings (TL901-TL913) are each in their
+rule's file (`Rule.runtime_check`)."""
 
-from trainlint.runtime.judging.findings import activations, functions, gradients, losses, parameters, values  # noqa: F401
 from trainlint.runtime.judging.findings.script import script_error
-from trainlint.runtime.judging.registry import FINDINGS
 
-__all__ = ["FINDINGS", "script_error"]
+__all__ = ["script_error"]
