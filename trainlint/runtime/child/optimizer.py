@@ -210,6 +210,34 @@ class OptimizerWatch:
                 per[i].w = probes.number(flat[n + i])
             for j, i in enumerate(dense):
                 per[i].grad = probes.number(flat[2 * n + j])
+        stale, fresh, losses, clip_norms = self._file_measures(values, info, per)
+        total = _total_norm([per[i].grad for i in per])
+        t.emit(
+            StepRecord(
+                step=t.total_steps,
+                optimizer=info.index,
+                opt_step=info.steps,
+                backwards=backwards,
+                grad_total=probes.number(total) if total is not None else None,
+                lr=[_lr(g) for g in opt.param_groups],
+                params=list(per.values())[:MAX_PARAMS_REPORTED],
+                stale=[s for s in stale if s.stale_norm != 0.0],
+                checked_clear=fresh + sum(1 for s in stale if s.stale_norm == 0.0),
+                losses=losses,
+                clip_norms=clip_norms,
+            )
+        )
+        if acts:
+            t.acts.emit(acts, flat[len(flat) - len(acts) :])
+        if not t.nonfinite_reported:
+            self._find_nonfinite_params(trainable, per)
+
+    @staticmethod
+    def _file_measures(
+        values: List[Tuple[Any, float]], info: OptInfo, per: Dict[int, ParamStep]
+    ) -> Tuple[List[StaleGrad], int, List[Number], List[Number]]:
+        """Files the deferred values read back after the step: per-parameter init statistics
+        (into `per`), then (stale gradients, fresh clears, losses, clip norms)."""
         stale: List[StaleGrad] = []
         fresh = 0
         losses: List[Number] = []
@@ -232,26 +260,7 @@ class OptimizerWatch:
                 losses.append(probes.number(val))
             elif tag == Measure.CLIP_NORM:
                 clip_norms.append(probes.number(val))
-        total = _total_norm([per[i].grad for i in per])
-        t.emit(
-            StepRecord(
-                step=t.total_steps,
-                optimizer=info.index,
-                opt_step=info.steps,
-                backwards=backwards,
-                grad_total=probes.number(total) if total is not None else None,
-                lr=[_lr(g) for g in opt.param_groups],
-                params=list(per.values())[:MAX_PARAMS_REPORTED],
-                stale=[s for s in stale if s.stale_norm != 0.0],
-                checked_clear=fresh + sum(1 for s in stale if s.stale_norm == 0.0),
-                losses=losses,
-                clip_norms=clip_norms,
-            )
-        )
-        if acts:
-            t.acts.emit(acts, flat[len(flat) - len(acts) :])
-        if not t.nonfinite_reported:
-            self._find_nonfinite_params(trainable, per)
+        return stale, fresh, losses, clip_norms
 
     def _find_nonfinite_params(self, trainable: List[torch.Tensor], per: Dict[int, ParamStep]) -> None:
         models = self.tracer.models

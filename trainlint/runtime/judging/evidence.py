@@ -84,9 +84,12 @@ class Evidence:
 
     def add(self, rec: Record) -> None:
         self.records += 1
-        if isinstance(rec, CallEvent):
-            self.events.append(rec)
-        elif isinstance(rec, RunStart):
+        if not self._file_run_record(rec):
+            self._file_measurement(rec)
+
+    def _file_run_record(self, rec: Record) -> bool:
+        """How the run started, waited, stopped and ended, and the tracer's own errors."""
+        if isinstance(rec, RunStart):
             self.start = rec
         elif isinstance(rec, RunExit):
             self.outcome = rec
@@ -98,6 +101,19 @@ class Evidence:
             self.stop_swallowed = True
         elif isinstance(rec, StartFailed):
             self.fatal = rec
+        elif isinstance(rec, EvalWait):
+            self.wait = rec
+        elif isinstance(rec, TracerError):
+            if len(self.internal) < 50:
+                self.internal.append(rec)
+        else:
+            return False
+        return True
+
+    def _file_measurement(self, rec: Record) -> None:
+        """What the script did and the values it produced."""
+        if isinstance(rec, CallEvent):
+            self.events.append(rec)
         elif isinstance(rec, InputBatch):
             self.inputs.append(rec)
         elif isinstance(rec, LossInputs):
@@ -125,11 +141,6 @@ class Evidence:
             self.manual.append(rec)
         elif isinstance(rec, NoOptimizerStep):
             self.no_step = rec
-        elif isinstance(rec, EvalWait):
-            self.wait = rec
-        elif isinstance(rec, TracerError):
-            if len(self.internal) < 50:
-                self.internal.append(rec)
 
     def extend(self, records: Iterable[Record]) -> None:
         for rec in records:
