@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Tuple
 
 from trainlint.rules.base import Finding, Rule, RuleContext, RuleFunc
 
@@ -18,22 +18,28 @@ FAMILIES = ("tool", "loop", "loss", "data", "model", "hparams", "graph", "runtim
 _RULE_FILE = re.compile(r"^tl\d{3}_\w+$")
 
 
-def rule_module_names() -> Iterator[str]:
-    """The import names of every rule file, family by family."""
+def _rule_files() -> Iterator[Tuple[str, str]]:
+    """(family, file stem) of every rule file, family by family."""
     for family in FAMILIES:
-        package = importlib.import_module(f"{__name__}.{family}")
+        package = importlib.import_module(f"trainlint.rules.{family}")
         for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
             if _RULE_FILE.match(info.name):
-                yield f"{package.__name__}.{info.name}"
+                yield family, info.name
+
+
+def rule_module_names() -> List[str]:
+    """The import names of every rule file."""
+    return [f"trainlint.rules.{family}.{stem}" for family, stem in _rule_files()]
 
 
 def discover_rules() -> List[Rule]:
     """Every rule, in code order: the `RULE` of each rule file."""
     found: List[Rule] = []
-    for name in rule_module_names():
-        rule = getattr(importlib.import_module(name), "RULE", None)
+    for family, stem in _rule_files():
+        module = importlib.import_module(f"trainlint.rules.{family}.{stem}")
+        rule = getattr(module, "RULE", None)
         if not isinstance(rule, Rule):
-            raise TypeError(f"{name} defines no `RULE = Rule(...)`")
+            raise TypeError(f"{module.__name__} defines no `RULE = Rule(...)`")
         found.append(rule)
     return sorted(found, key=lambda r: r.code)
 
