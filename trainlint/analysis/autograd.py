@@ -137,26 +137,14 @@ class GraphEval:
             if content.kind == CUT:
                 return content
             return _LIVE if requires_grad or qual == "torch.nn.Parameter" else content
-        if isinstance(func, cst.Name) and func.value in ("float", "int") and args:
-            inner = self._eval(args[0], scope, frames, depth, seen)
-            # A number made from a constant (`int(16 / 0.1)`) is no cut; one made from a tensor is.
-            return _NOGRAPH if inner.kind == NOGRAPH else GState(CUT, call, mod, f"`{func.value}()`")
-        if isinstance(func, cst.Name) and func.value in ("len", "range", "isinstance", "str", "enumerate"):
-            return _NOGRAPH
-        if isinstance(func, cst.Name) and func.value in ("sum", "max", "min", "abs") and args:
-            return _combine([self._eval(a, scope, frames, depth, seen) for a in args])
+        if isinstance(func, cst.Name):
+            got = self._builtin_call(call, func, args, scope, frames, depth, seen)
+            if got is not None:
+                return got
         if isinstance(func, cst.Attribute):
-            m = func.attr.value
-            if m in CUT_METHODS:
-                recv = self._eval(func.value, scope, frames, depth, seen)
-                return _NOGRAPH if recv.kind == NOGRAPH else GState(CUT, call, mod, CUT_METHODS[m])
-            if m == "requires_grad_":
-                recv = self._eval(func.value, scope, frames, depth, seen)
-                return recv if recv.kind == CUT else _LIVE
-            if m == "scale" and args:
-                recv_v = self.resolver.value_of(func.value, scope)
-                if recv_v is not None and recv_v.kind == K.SCALER:
-                    return self._eval(args[0], scope, frames, depth, seen)
+            got = self._method_call(call, func, args, scope, frames, depth, seen)
+            if got is not None:
+                return got
         callee = self.project.resolve_callee(func, scope)
         if isinstance(callee, Scope):
             if any(f.callee is callee for f in frames):
@@ -187,6 +175,52 @@ class GraphEval:
                 ]
             )
         return _LIVE
+
+    def _builtin_call(
+        self,
+        call: cst.Call,
+        func: cst.Name,
+        args: List[cst.BaseExpression],
+        scope: Scope,
+        frames: Tuple[_CallFrame, ...],
+        depth: int,
+        seen: frozenset,
+    ) -> Optional[GState]:
+        """`float(x)`, `int(x)`, `len(x)`, `sum(xs)`...; None for any other name."""
+        if func.value in ("float", "int") and args:
+            inner = self._eval(args[0], scope, frames, depth, seen)
+            # A number made from a constant (`int(16 / 0.1)`) is no cut; one made from a tensor is.
+            return _NOGRAPH if inner.kind == NOGRAPH else GState(CUT, call, scope.module, f"`{func.value}()`")
+        if func.value in ("len", "range", "isinstance", "str", "enumerate"):
+            return _NOGRAPH
+        if func.value in ("sum", "max", "min", "abs") and args:
+            return _combine([self._eval(a, scope, frames, depth, seen) for a in args])
+        return None
+
+    def _method_call(
+        self,
+        call: cst.Call,
+        func: cst.Attribute,
+        args: List[cst.BaseExpression],
+        scope: Scope,
+        frames: Tuple[_CallFrame, ...],
+        depth: int,
+        seen: frozenset,
+    ) -> Optional[GState]:
+        """Methods that cut the graph (`.item()`, `.detach()`...), `.requires_grad_()` and a
+        scaler's `.scale(loss)`; None for any other method."""
+        m = func.attr.value
+        if m in CUT_METHODS:
+            recv = self._eval(func.value, scope, frames, depth, seen)
+            return _NOGRAPH if recv.kind == NOGRAPH else GState(CUT, call, scope.module, CUT_METHODS[m])
+        if m == "requires_grad_":
+            recv = self._eval(func.value, scope, frames, depth, seen)
+            return recv if recv.kind == CUT else _LIVE
+        if m == "scale" and args:
+            recv_v = self.resolver.value_of(func.value, scope)
+            if recv_v is not None and recv_v.kind == K.SCALER:
+                return self._eval(args[0], scope, frames, depth, seen)
+        return None
 
     def _name(
         self, expr: cst.Name, scope: Scope, frames: Tuple[_CallFrame, ...], depth: int, seen: frozenset

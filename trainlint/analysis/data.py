@@ -52,6 +52,15 @@ def last_name(qual: Optional[str]) -> str:
     return qual.rsplit(".", 1)[-1] if qual else ""
 
 
+def _call_name(func: cst.BaseExpression, qual: Optional[str]) -> str:
+    """The called name: the last part of `qual`, else the bare attribute or name."""
+    if qual:
+        return last_name(qual)
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else ""
+
+
 def has_star_args(call: cst.Call) -> bool:
     return any(a.star for a in call.args)
 
@@ -543,45 +552,48 @@ class DataTracer:
         return None
 
     def _call(self, call: cst.Call, scope: Scope, st: _State, depth: int) -> None:
-        mod = scope.module
+        # Concerns in order; the first that claims the call ends the walk there.
         func = call.func
-        qual = mod.qualify(func)
-        name = (
-            last_name(qual)
-            if qual
-            else (
-                func.attr.value
-                if isinstance(func, cst.Attribute)
-                else (func.value if isinstance(func, cst.Name) else "")
-            )
-        )
+        qual = scope.module.qualify(func)
         nxt = depth + 1
-        pend = st.pending
+        if self._source_call(call, scope, st, qual):
+            return
+        if self._tensor_call(call, scope, st, qual, nxt):
+            return
+        if self._container_call(call, scope, st, qual, nxt):
+            return
+        if self._passthrough_call(call, scope, st, qual, nxt):
+            return
+        if isinstance(func, cst.Attribute) and self._method_call(call, func, scope, st, nxt):
+            return
+        self._project_call(call, scope, st, nxt)
 
-        # sources
+    def _source_call(self, call: cst.Call, scope: Scope, st: _State, qual: Optional[str]) -> bool:
+        """Table readers and raw-pixel readers: where the walk finds its data."""
         if qual in TABLE_READERS:
             if self.mode == SCALE:
                 self._hit("table", call, scope, st, qual)
             elif qual in NAN_READERS and not _reader_handles_nan(call):
                 self._hit("nan-table", call, scope, st, qual)
-            return
-        if self.mode == SCALE and self._raw_pixels(call, scope, qual, name, st):
-            return
+            return True
+        return self.mode == SCALE and self._raw_pixels(call, scope, qual, _call_name(call.func, qual), st)
 
-        # tensor construction and dtype conversion
+    def _tensor_call(self, call: cst.Call, scope: Scope, st: _State, qual: Optional[str], nxt: int) -> bool:
+        """Tensor construction and dtype conversion (`torch.tensor`, `np.float32`, `torch.cat`...)."""
+        mod = scope.module
         if qual in _TENSOR_CONVERTERS or qual in _FLOAT_CONVERTERS or qual in _INT_CONVERTERS:
             dtype = _dtype_kind(C.arg(call, None, "dtype", skip_star=True), mod)
             if qual in _INT_CONVERTERS or dtype == "int":
-                return
+                return True
             if not call.args:
-                return
+                return True
             st2 = _with(st, pending=())
             if qual.startswith("torch"):
                 st2 = _with(st2, tensorized=(mod, call))
             if qual in _FLOAT_CONVERTERS or dtype == "float":
                 st2 = _with(st2, floated=(mod, call))
             self._walk(call.args[0].value, scope, st2, nxt)
-            return
+            return True
         if qual in _CONCAT and call.args:
             first = call.args[0].value
             if isinstance(first, (cst.List, cst.Tuple)):
@@ -590,36 +602,44 @@ class DataTracer:
                         self._walk(el.value, scope, _with(st, pending=()), nxt)
             else:
                 self._walk(first, scope, _with(st, pending=("index",)), nxt)
-            return
+            return True
+        return False
 
-        # data containers
+    def _container_call(self, call: cst.Call, scope: Scope, st: _State, qual: Optional[str], nxt: int) -> bool:
+        """Data containers: loaders, tensor datasets, subsets and splits of the data."""
+        pend = st.pending
         if qual in ("torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"):
             ds = C.arg(call, 0, "dataset", skip_star=True)
             if ds is not None:
                 self._walk(ds, scope, st, nxt)
-            return
+            return True
         if qual in ("torch.utils.data.TensorDataset", "torch.utils.data.dataset.TensorDataset"):
             rest = pend[1:] if pend[:1] in (("item",), ("index",)) else pend
             if rest and isinstance(rest[0], int):
                 if rest[0] < len(call.args) and not call.args[rest[0]].star:
                     self._walk(call.args[rest[0]].value, scope, _with(st, pending=()), nxt)
-                return
+                return True
             for a in call.args:
                 if not a.star:
                     self._walk(a.value, scope, _with(st, pending=()), nxt)
-            return
+            return True
         if qual in ("torch.utils.data.Subset", "torch.utils.data.random_split", "torch.utils.data.dataset.Subset"):
             ds = C.arg(call, 0, "dataset", skip_star=True)
             if ds is not None:
                 keep = pend[1:] if qual.endswith("random_split") and pend and isinstance(pend[0], int) else pend
                 self._walk(ds, scope, _with(st, pending=keep), nxt)
-            return
+            return True
         if qual in ("sklearn.model_selection.train_test_split",):
             if pend and isinstance(pend[0], int):
                 k = pend[0] // 2
                 if k < len(call.args) and not call.args[k].star and call.args[k].keyword is None:
                     self._walk(call.args[k].value, scope, _with(st, pending=pend[1:]), nxt)
-            return
+            return True
+        return False
+
+    def _passthrough_call(self, call: cst.Call, scope: Scope, st: _State, qual: Optional[str], nxt: int) -> bool:
+        """Wrappers around data: builtins (`enumerate`, `zip`...), `tqdm`, torchvision datasets."""
+        func = call.func
         if isinstance(func, cst.Name) and func.value in (
             "enumerate",
             "zip",
@@ -631,72 +651,85 @@ class DataTracer:
             "sorted",
         ):
             self._builtin(func.value, call, scope, st, nxt)
-            return
+            return True
         if qual is not None and qual.startswith("tqdm") and call.args:
             self._walk(call.args[0].value, scope, st, nxt)
-            return
+            return True
         if qual is not None and qual.startswith("torchvision.datasets.") and self.mode == SCALE:
             tf = C.arg(call, None, "transform", skip_star=True)
             if tf is not None:
                 self._transform_object(tf, scope, st, nxt, None)
-            return
+            return True
+        return False
 
-        # methods
-        if isinstance(func, cst.Attribute):
-            m = func.attr.value
-            recv = func.value
-            if m in _FLOAT_METHODS:
-                self._walk(recv, scope, _with(st, pending=(), floated=(mod, call)), nxt)
-                return
-            if m in _INT_METHODS:
-                return
-            if m in ("astype", "type", "to"):
-                dtype = _dtype_kind(
-                    call.args[0].value if call.args else C.arg(call, None, "dtype", skip_star=True), mod
-                )
-                if m == "to":
-                    dtype = _dtype_kind(C.arg(call, None, "dtype", skip_star=True), mod) or _dtype_kind(
-                        call.args[0].value if call.args else None, mod
-                    )
-                if dtype == "int":
-                    return
-                if dtype == "uint8" and self.mode == SCALE:
-                    self._hit("uint8", call, scope, st, "uint8")
-                    return
-                st2 = _with(st, pending=())
-                if dtype == "float":
-                    st2 = _with(st2, floated=(mod, call))
-                self._walk(recv, scope, st2, nxt)
-                return
-            if m in ("dropna", "fillna", "interpolate", "ffill", "bfill", "nan_to_num"):
-                if self.mode == SCALE:
-                    self._walk(recv, scope, _with(st, pending=()), nxt)
-                return  # missing values handled: ends a nan walk
-            if m in _SAME_DATA_METHODS:
+    def _method_call(self, call: cst.Call, func: cst.Attribute, scope: Scope, st: _State, nxt: int) -> bool:
+        """`x.method(...)`: dtype conversions, cleaning, reshaping, indexing..."""
+        m = func.attr.value
+        recv = func.value
+        pend = st.pending
+        if self._dtype_method(call, func, scope, st, nxt):
+            return True
+        if m in ("dropna", "fillna", "interpolate", "ffill", "bfill", "nan_to_num"):
+            if self.mode == SCALE:
                 self._walk(recv, scope, _with(st, pending=()), nxt)
-                return
-            if m in ("fit_transform", "transform") and call.args and not _is_self_attr(func):
-                kind = self._estimator_kind(recv, scope)
-                if kind == "imputer" and self.mode == NAN:
-                    return
-                if kind == "scaler" and self.mode == NAN:
-                    self._walk(call.args[0].value, scope, _with(st, pending=()), nxt)
-                return  # scaling (or an unknown transform) ends a scale walk
-            if self.mode == NAN and m in ("replace", "where", "mask", "clip") and recv is not None:
-                return
-            if m == "__getitem__" and call.args:
-                self._walk(recv, scope, _with(st, pending=("index",) + pend), nxt)
-                return
-            if m == "prepare" and len(call.args) >= 1:
-                target = call.args[0].value
-                if pend and isinstance(pend[0], int) and len(call.args) > 1:
-                    if pend[0] < len(call.args):
-                        self._walk(call.args[pend[0]].value, scope, _with(st, pending=pend[1:]), nxt)
-                    return
-                self._walk(target, scope, st, nxt)
-                return
+            return True  # missing values handled: ends a nan walk
+        if m in _SAME_DATA_METHODS:
+            self._walk(recv, scope, _with(st, pending=()), nxt)
+            return True
+        if m in ("fit_transform", "transform") and call.args and not _is_self_attr(func):
+            kind = self._estimator_kind(recv, scope)
+            if kind == "imputer" and self.mode == NAN:
+                return True
+            if kind == "scaler" and self.mode == NAN:
+                self._walk(call.args[0].value, scope, _with(st, pending=()), nxt)
+            return True  # scaling (or an unknown transform) ends a scale walk
+        if self.mode == NAN and m in ("replace", "where", "mask", "clip") and recv is not None:
+            return True
+        if m == "__getitem__" and call.args:
+            self._walk(recv, scope, _with(st, pending=("index",) + pend), nxt)
+            return True
+        if m == "prepare" and len(call.args) >= 1:
+            target = call.args[0].value
+            if pend and isinstance(pend[0], int) and len(call.args) > 1:
+                if pend[0] < len(call.args):
+                    self._walk(call.args[pend[0]].value, scope, _with(st, pending=pend[1:]), nxt)
+                return True
+            self._walk(target, scope, st, nxt)
+            return True
+        return False
 
-        # project functions and classes
+    def _dtype_method(self, call: cst.Call, func: cst.Attribute, scope: Scope, st: _State, nxt: int) -> bool:
+        """`.float()`, `.long()`, `.astype(...)`, `.type(...)`, `.to(...)`."""
+        mod = scope.module
+        m = func.attr.value
+        recv = func.value
+        if m in _FLOAT_METHODS:
+            self._walk(recv, scope, _with(st, pending=(), floated=(mod, call)), nxt)
+            return True
+        if m in _INT_METHODS:
+            return True
+        if m in ("astype", "type", "to"):
+            dtype = _dtype_kind(call.args[0].value if call.args else C.arg(call, None, "dtype", skip_star=True), mod)
+            if m == "to":
+                dtype = _dtype_kind(C.arg(call, None, "dtype", skip_star=True), mod) or _dtype_kind(
+                    call.args[0].value if call.args else None, mod
+                )
+            if dtype == "int":
+                return True
+            if dtype == "uint8" and self.mode == SCALE:
+                self._hit("uint8", call, scope, st, "uint8")
+                return True
+            st2 = _with(st, pending=())
+            if dtype == "float":
+                st2 = _with(st2, floated=(mod, call))
+            self._walk(recv, scope, st2, nxt)
+            return True
+        return False
+
+    def _project_call(self, call: cst.Call, scope: Scope, st: _State, nxt: int) -> None:
+        """Project functions and classes, or an object being called (a transform pipeline...)."""
+        func = call.func
+        pend = st.pending
         callee = self.project.resolve_callee(func, scope)
         if isinstance(callee, Scope):
             if any(fr.callee is callee for fr in st.frames):
@@ -1213,49 +1246,10 @@ def _loader_walk(
     seen.add((id(expr), id(scope)))
     nxt = depth + 1
     if isinstance(expr, cst.Call):
-        qual = scope.module.qualify(expr.func)
-        if K.kind_of_constructor(qual) == K.DATALOADER:
-            out.append((expr, scope))
-            return
-        if isinstance(expr.func, cst.Name) and expr.func.value in ("enumerate", "iter", "zip", "list", "reversed"):
-            for a in expr.args[:1] if expr.func.value != "zip" else expr.args:
-                if not a.star:
-                    _loader_walk(project, a.value, scope, nxt, frames, out, seen)
-            return
-        if (qual or "").startswith(
-            ("tqdm", "itertools.islice", "itertools.cycle", "rich.progress.track")
-        ) and expr.args:
-            _loader_walk(project, expr.args[0].value, scope, nxt, frames, out, seen)
-            return
-        if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "prepare" and len(expr.args) == 1:
-            _loader_walk(project, expr.args[0].value, scope, nxt, frames, out, seen)
-            return
-        callee = project.resolve_callee(expr.func, scope)
-        if isinstance(callee, Scope):
-            fr = CallFrame(callee, expr, scope, isinstance(expr.func, cst.Attribute))
-            for rv in return_values(callee):
-                _loader_walk(project, rv, callee, nxt, frames + (fr,), out, seen)
+        _loader_walk_call(project, expr, scope, nxt, frames, out, seen)
         return
     if isinstance(expr, cst.Name):
-        for s, defs, open_before in reaching_outwards(scope, expr):
-            for d in defs:
-                if d.how == "assign" and not d.path:
-                    _loader_walk(project, d.value, s, nxt, frames, out, seen)
-                elif (
-                    d.how == "assign"
-                    and d.path
-                    and isinstance(d.value, cst.Call)
-                    and isinstance(d.value.func, cst.Attribute)
-                    and d.value.func.attr.value == "prepare"
-                ):
-                    i = d.path[0]
-                    if i < len(d.value.args):
-                        _loader_walk(project, d.value.args[i].value, s, nxt, frames, out, seen)
-                elif d.how == "assign" and d.path and len(d.path) == 1:
-                    # `train_loader, val_loader = make_loaders(...)`: that element of what it returns
-                    _element_walk(project, d.value, d.path[0], s, nxt, frames, out, seen)
-            if open_before and expr.value in s.params:
-                _loader_param(project, expr.value, s, nxt, frames, out, seen)
+        _loader_walk_name(project, expr, scope, nxt, frames, out, seen)
         return
     if isinstance(expr, cst.Subscript):
         index = M.int_index(expr)  # `make_loaders()[0]`
@@ -1263,16 +1257,92 @@ def _loader_walk(
             _element_walk(project, expr.value, index, scope, nxt, frames, out, seen)
         return
     if isinstance(expr, cst.Attribute):
-        key = dotted(expr)
-        cls = enclosing_class(scope)
-        if key is None or cls is None or not key.startswith("self.") or key.count(".") != 1:
+        _loader_walk_self_attr(project, expr, scope, nxt, frames, out, seen)
+
+
+def _loader_walk_call(
+    project: Project,
+    expr: cst.Call,
+    scope: Scope,
+    nxt: int,
+    frames: Tuple[CallFrame, ...],
+    out: List[Tuple[cst.Call, Scope]],
+    seen: Set[Tuple[int, int]],
+) -> None:
+    """A call: a `DataLoader(...)` itself, a wrapper around an iterable, or a project function."""
+    qual = scope.module.qualify(expr.func)
+    if K.kind_of_constructor(qual) == K.DATALOADER:
+        out.append((expr, scope))
+        return
+    if isinstance(expr.func, cst.Name) and expr.func.value in ("enumerate", "iter", "zip", "list", "reversed"):
+        for a in expr.args[:1] if expr.func.value != "zip" else expr.args:
+            if not a.star:
+                _loader_walk(project, a.value, scope, nxt, frames, out, seen)
+        return
+    if (qual or "").startswith(("tqdm", "itertools.islice", "itertools.cycle", "rich.progress.track")) and expr.args:
+        _loader_walk(project, expr.args[0].value, scope, nxt, frames, out, seen)
+        return
+    if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "prepare" and len(expr.args) == 1:
+        _loader_walk(project, expr.args[0].value, scope, nxt, frames, out, seen)
+        return
+    callee = project.resolve_callee(expr.func, scope)
+    if isinstance(callee, Scope):
+        fr = CallFrame(callee, expr, scope, isinstance(expr.func, cst.Attribute))
+        for rv in return_values(callee):
+            _loader_walk(project, rv, callee, nxt, frames + (fr,), out, seen)
+
+
+def _loader_walk_name(
+    project: Project,
+    expr: cst.Name,
+    scope: Scope,
+    nxt: int,
+    frames: Tuple[CallFrame, ...],
+    out: List[Tuple[cst.Call, Scope]],
+    seen: Set[Tuple[int, int]],
+) -> None:
+    """A name: what its reaching assignments bind, or the arguments given for a parameter."""
+    for s, defs, open_before in reaching_outwards(scope, expr):
+        for d in defs:
+            if d.how == "assign" and not d.path:
+                _loader_walk(project, d.value, s, nxt, frames, out, seen)
+            elif (
+                d.how == "assign"
+                and d.path
+                and isinstance(d.value, cst.Call)
+                and isinstance(d.value.func, cst.Attribute)
+                and d.value.func.attr.value == "prepare"
+            ):
+                i = d.path[0]
+                if i < len(d.value.args):
+                    _loader_walk(project, d.value.args[i].value, s, nxt, frames, out, seen)
+            elif d.how == "assign" and d.path and len(d.path) == 1:
+                # `train_loader, val_loader = make_loaders(...)`: that element of what it returns
+                _element_walk(project, d.value, d.path[0], s, nxt, frames, out, seen)
+        if open_before and expr.value in s.params:
+            _loader_param(project, expr.value, s, nxt, frames, out, seen)
+
+
+def _loader_walk_self_attr(
+    project: Project,
+    expr: cst.Attribute,
+    scope: Scope,
+    nxt: int,
+    frames: Tuple[CallFrame, ...],
+    out: List[Tuple[cst.Call, Scope]],
+    seen: Set[Tuple[int, int]],
+) -> None:
+    """`self.loader`: what the class (or a base class) assigns to it."""
+    key = dotted(expr)
+    cls = enclosing_class(scope)
+    if key is None or cls is None or not key.startswith("self.") or key.count(".") != 1:
+        return
+    for c in [cls, *project.base_classes(cls)]:
+        if key in c.attrs:
+            for b in c.attrs[key]:
+                if b.index is None:
+                    _loader_walk(project, b.value, b.scope, nxt, frames, out, seen)
             return
-        for c in [cls, *project.base_classes(cls)]:
-            if key in c.attrs:
-                for b in c.attrs[key]:
-                    if b.index is None:
-                        _loader_walk(project, b.value, b.scope, nxt, frames, out, seen)
-                return
 
 
 def _element_walk(
@@ -1425,80 +1495,9 @@ def dataset_is_iterable(
     if expr is None or depth > 8:
         return None
     if isinstance(expr, cst.Call):
-        qual = scope.module.qualify(expr.func) or ""
-        last = last_name(qual)
-        if qual.startswith("torch.utils.data."):
-            if last in ("IterableDataset", "ChainDataset"):
-                return True
-            if last in ("Subset", "random_split"):
-                return dataset_is_iterable(project, C.arg(expr, 0, "dataset", skip_star=True), scope, depth + 1)
-            return False
-        if qual.startswith(("webdataset", "torchdata", "wds.")) or last in ("WebDataset", "IterableWrapper"):
-            return True
-        if qual.startswith("datasets.") and last in ("load_dataset",):
-            streaming = C.arg(expr, None, "streaming", skip_star=True)
-            return (
-                True
-                if is_true(streaming)
-                else (None if streaming is not None and not is_false_or_none(streaming) else False)
-            )
-        if qual.startswith("torchvision.datasets."):
-            return False
-        if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "to_iterable_dataset":
-            return True
-        callee = project.resolve_callee(expr.func, scope)
-        if isinstance(callee, ClassFacts):
-            quals = project.base_quals(callee)
-            if any(q.endswith(("IterableDataset", "IterDataPipe")) for q in quals):
-                return True
-            if project.method_of(callee, "__getitem__") is not None:
-                return False
-            if project.method_of(callee, "__iter__") is not None:
-                return True
-            return None
-        if isinstance(callee, Scope):
-            vals = {dataset_is_iterable(project, rv, callee, depth + 1) for rv in return_values(callee)}
-            return vals.pop() if len(vals) == 1 else None
-        return None
+        return _call_dataset_is_iterable(project, expr, scope, depth)
     if isinstance(expr, cst.Name):
-        defs, open_before = scope_index(scope).reaching(expr.value, expr)
-        if open_before and expr.value in scope.params:
-            sites = (
-                instantiation_sites(project, scope.cls)
-                if scope.cls is not None and scope.simple_name == "__init__"
-                else project.callers(scope)
-            )
-            vals = set()
-            for caller, call in sites[:8]:
-                arg = C.bind_default(
-                    call, scope, expr.value, isinstance(call.func, cst.Attribute) or scope.simple_name == "__init__"
-                )
-                vals.add(dataset_is_iterable(project, arg, caller, depth + 1) if arg is not None else None)
-            return vals.pop() if len(vals) == 1 else None
-        if not defs and scope.parent is not None:
-            return dataset_is_iterable(project, expr, scope.parent, depth + 1)
-        vals = set()
-        for d in defs:
-            if d.how != "assign":
-                return None
-            if d.path:
-                if isinstance(d.value, cst.Call) and (scope.module.qualify(d.value.func) or "").endswith(
-                    "random_split"
-                ):
-                    vals.add(
-                        dataset_is_iterable(project, C.arg(d.value, 0, "dataset", skip_star=True), scope, depth + 1)
-                    )
-                    continue
-                if (
-                    isinstance(d.value, (cst.Tuple, cst.List))
-                    and len(d.path) == 1
-                    and d.path[0] < len(d.value.elements)
-                ):
-                    vals.add(dataset_is_iterable(project, d.value.elements[d.path[0]].value, scope, depth + 1))
-                    continue
-                return None
-            vals.add(dataset_is_iterable(project, d.value, scope, depth + 1))
-        return vals.pop() if len(vals) == 1 else None
+        return _name_dataset_is_iterable(project, expr, scope, depth)
     if isinstance(expr, cst.Attribute):
         key = dotted(expr)
         cls = enclosing_class(scope)
@@ -1510,6 +1509,84 @@ def dataset_is_iterable(
         # `load_dataset(...)["train"]`, `splits[0]`
         return dataset_is_iterable(project, expr.value, scope, depth + 1)
     return None
+
+
+def _call_dataset_is_iterable(project: Project, expr: cst.Call, scope: Scope, depth: int) -> Optional[bool]:
+    """A dataset constructed (or returned) by a call: torch, streaming libraries, project code."""
+    qual = scope.module.qualify(expr.func) or ""
+    last = last_name(qual)
+    if qual.startswith("torch.utils.data."):
+        if last in ("IterableDataset", "ChainDataset"):
+            return True
+        if last in ("Subset", "random_split"):
+            return dataset_is_iterable(project, C.arg(expr, 0, "dataset", skip_star=True), scope, depth + 1)
+        return False
+    if qual.startswith(("webdataset", "torchdata", "wds.")) or last in ("WebDataset", "IterableWrapper"):
+        return True
+    if qual.startswith("datasets.") and last in ("load_dataset",):
+        streaming = C.arg(expr, None, "streaming", skip_star=True)
+        return (
+            True
+            if is_true(streaming)
+            else (None if streaming is not None and not is_false_or_none(streaming) else False)
+        )
+    if qual.startswith("torchvision.datasets."):
+        return False
+    if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "to_iterable_dataset":
+        return True
+    callee = project.resolve_callee(expr.func, scope)
+    if isinstance(callee, ClassFacts):
+        return _class_dataset_is_iterable(project, callee)
+    if isinstance(callee, Scope):
+        vals = {dataset_is_iterable(project, rv, callee, depth + 1) for rv in return_values(callee)}
+        return vals.pop() if len(vals) == 1 else None
+    return None
+
+
+def _class_dataset_is_iterable(project: Project, cls: ClassFacts) -> Optional[bool]:
+    """A project dataset class: by its bases, else by whether it defines `__getitem__` or `__iter__`."""
+    quals = project.base_quals(cls)
+    if any(q.endswith(("IterableDataset", "IterDataPipe")) for q in quals):
+        return True
+    if project.method_of(cls, "__getitem__") is not None:
+        return False
+    if project.method_of(cls, "__iter__") is not None:
+        return True
+    return None
+
+
+def _name_dataset_is_iterable(project: Project, expr: cst.Name, scope: Scope, depth: int) -> Optional[bool]:
+    """A name: the arguments given for a parameter, else what its reaching assignments bind."""
+    defs, open_before = scope_index(scope).reaching(expr.value, expr)
+    if open_before and expr.value in scope.params:
+        sites = (
+            instantiation_sites(project, scope.cls)
+            if scope.cls is not None and scope.simple_name == "__init__"
+            else project.callers(scope)
+        )
+        vals = set()
+        for caller, call in sites[:8]:
+            arg = C.bind_default(
+                call, scope, expr.value, isinstance(call.func, cst.Attribute) or scope.simple_name == "__init__"
+            )
+            vals.add(dataset_is_iterable(project, arg, caller, depth + 1) if arg is not None else None)
+        return vals.pop() if len(vals) == 1 else None
+    if not defs and scope.parent is not None:
+        return dataset_is_iterable(project, expr, scope.parent, depth + 1)
+    vals = set()
+    for d in defs:
+        if d.how != "assign":
+            return None
+        if d.path:
+            if isinstance(d.value, cst.Call) and (scope.module.qualify(d.value.func) or "").endswith("random_split"):
+                vals.add(dataset_is_iterable(project, C.arg(d.value, 0, "dataset", skip_star=True), scope, depth + 1))
+                continue
+            if isinstance(d.value, (cst.Tuple, cst.List)) and len(d.path) == 1 and d.path[0] < len(d.value.elements):
+                vals.add(dataset_is_iterable(project, d.value.elements[d.path[0]].value, scope, depth + 1))
+                continue
+            return None
+        vals.add(dataset_is_iterable(project, d.value, scope, depth + 1))
+    return vals.pop() if len(vals) == 1 else None
 
 
 def iter_calls(module: ModuleFacts) -> Iterable[Tuple[Scope, cst.Call]]:
@@ -1605,68 +1682,102 @@ def _origins(
         out.append((expr, scope))
         return True
     if isinstance(expr, cst.Name):
-        for s, defs, open_before in reaching_outwards(scope, expr):
-            for d in defs:
-                if d.how != "assign":
-                    return False
-                if d.path:
-                    if isinstance(d.value, cst.Call):
-                        out.append((d.value, s))  # `train, val = random_split(...)`
-                        continue
-                    if (
-                        isinstance(d.value, (cst.Tuple, cst.List))
-                        and len(d.path) == 1
-                        and d.path[0] < len(d.value.elements)
-                    ):
-                        if not _origins(project, d.value.elements[d.path[0]].value, s, nxt, out, seen):
-                            return False
-                        continue
-                    return False
-                if not _origins(project, d.value, s, nxt, out, seen):
-                    return False
-            if not open_before:
-                return True
-            if expr.value in s.params:
-                if s.cls is not None and s.simple_name == "__init__":
-                    sites = instantiation_sites(project, s.cls)
-                else:
-                    sites = project.callers(s)
-                if not sites:
-                    return False
-                for caller, call in sites[:8]:
-                    arg = C.bind_default(
-                        call, s, expr.value, isinstance(call.func, cst.Attribute) or s.simple_name == "__init__"
-                    )
-                    if arg is None or not _origins(project, arg, caller, nxt, out, seen):
-                        return False
-                return True
-            if defs:
-                return False
-        return False
+        return _name_origins(project, expr, scope, nxt, out, seen)
     if isinstance(expr, cst.Attribute):
-        key = dotted(expr)
-        cls = enclosing_class(scope)
-        if key is None or cls is None or not key.startswith("self.") or key.count(".") != 1:
-            out.append((expr, scope))
-            return True
-        binds = cls.attrs.get(key, [])
-        if not binds:
-            return False
-        for b in binds:
-            if b.how != "assign":
-                return False
-            value = b.value
-            if b.index is not None:
-                if isinstance(value, cst.Call):
-                    out.append((value, b.scope))
-                    continue
-                if not isinstance(value, (cst.Tuple, cst.List)) or b.index >= len(value.elements):
-                    return False
-                value = value.elements[b.index].value
-            if not _origins(project, value, b.scope, nxt, out, seen):
-                return False
-        return True
+        return _attribute_origins(project, expr, scope, nxt, out, seen)
     out.append((expr, scope))
+    return True
+
+
+def _name_origins(
+    project: Project,
+    expr: cst.Name,
+    scope: Scope,
+    nxt: int,
+    out: List[Tuple[cst.BaseExpression, Scope]],
+    seen: Set[Tuple[int, int]],
+) -> bool:
+    """A name: what its reaching assignments bind, or the arguments given for a parameter."""
+    for s, defs, open_before in reaching_outwards(scope, expr):
+        for d in defs:
+            if d.how != "assign":
+                return False
+            if d.path:
+                if isinstance(d.value, cst.Call):
+                    out.append((d.value, s))  # `train, val = random_split(...)`
+                    continue
+                if (
+                    isinstance(d.value, (cst.Tuple, cst.List))
+                    and len(d.path) == 1
+                    and d.path[0] < len(d.value.elements)
+                ):
+                    if not _origins(project, d.value.elements[d.path[0]].value, s, nxt, out, seen):
+                        return False
+                    continue
+                return False
+            if not _origins(project, d.value, s, nxt, out, seen):
+                return False
+        if not open_before:
+            return True
+        if expr.value in s.params:
+            return _param_origins(project, expr.value, s, nxt, out, seen)
+        if defs:
+            return False
+    return False
+
+
+def _param_origins(
+    project: Project,
+    name: str,
+    s: Scope,
+    nxt: int,
+    out: List[Tuple[cst.BaseExpression, Scope]],
+    seen: Set[Tuple[int, int]],
+) -> bool:
+    """Parameter `name` of `s`: the arguments every call site (or instantiation) gives it."""
+    if s.cls is not None and s.simple_name == "__init__":
+        sites = instantiation_sites(project, s.cls)
+    else:
+        sites = project.callers(s)
+    if not sites:
+        return False
+    for caller, call in sites[:8]:
+        arg = C.bind_default(call, s, name, isinstance(call.func, cst.Attribute) or s.simple_name == "__init__")
+        if arg is None or not _origins(project, arg, caller, nxt, out, seen):
+            return False
+    return True
+
+
+def _attribute_origins(
+    project: Project,
+    expr: cst.Attribute,
+    scope: Scope,
+    nxt: int,
+    out: List[Tuple[cst.BaseExpression, Scope]],
+    seen: Set[Tuple[int, int]],
+) -> bool:
+    """`self.x`: what the class assigns to it; any other attribute is an origin itself."""
+    key = dotted(expr)
+    cls = enclosing_class(scope)
+    if key is None or cls is None or not key.startswith("self.") or key.count(".") != 1:
+        out.append((expr, scope))
+        return True
+    binds = cls.attrs.get(key, [])
+    if not binds:
+        return False
+    for b in binds:
+        if b.how != "assign":
+            return False
+        value = b.value
+        if b.index is not None:
+            if isinstance(value, cst.Call):
+                out.append((value, b.scope))
+                continue
+            if not isinstance(value, (cst.Tuple, cst.List)) or b.index >= len(value.elements):
+                return False
+            value = value.elements[b.index].value
+        if not _origins(project, value, b.scope, nxt, out, seen):
+            return False
     return True
 
 

@@ -247,9 +247,18 @@ class LoopAnalyzer:
     # calls ------------------------------------------------------------------------------
 
     def _call(self, call: cst.Call, scope: Scope, depth: int) -> List[Event]:
+        # Concerns in order; the first that recognises the call gives its events.
         func = call.func
-        res = self.resolver
         qual = scope.module.qualify(func)
+        out = self._library_call(call, scope, qual)
+        if out is None and isinstance(func, cst.Attribute):
+            out = self._method_call(call, func, scope, depth)
+        if out is None:
+            out = self._other_call(call, scope, qual, depth)
+        return out
+
+    def _library_call(self, call: cst.Call, scope: Scope, qual: Optional[str]) -> Optional[List[Event]]:
+        """torch's autograd functions, gradient clipping, torch_xla's optimizer step."""
         if qual == "torch.autograd.backward":
             return [Event(BACKWARD, call, scope, arg=call.args[0].value if call.args else None)]
         if qual in ("torch.autograd.grad", "torch.distributed.autograd.backward"):
@@ -264,41 +273,51 @@ class LoopAnalyzer:
             return [Event(CLIP, call, scope)]
         if qual is not None and qual.endswith(".optimizer_step") and qual.startswith("torch_xla"):
             return [Event(STEP, call, scope)]
-        if isinstance(func, cst.Attribute):
-            name = func.attr.value
-            recv = func.value
-            if name == "backward":
-                return [self._backward(call, recv, scope)]
-            if name == "manual_backward":
-                return [Event(BACKWARD, call, scope, arg=call.args[0].value if call.args else None, engine=True)]
-            if name == "zero_grad":
-                return [Event(ZERO_GRAD, call, scope, receiver=res.value_of(recv, scope))]
-            if name == "zero_" and _is_grad_attr(recv):
-                return [Event(ZERO_GRAD, call, scope)]
-            if name in _INPLACE_UPDATES and not _is_grad_attr(recv) and any(_mentions_grad(a.value) for a in call.args):
-                # `p.sub_(lr * p.grad)`, `p.data.add_(p.grad, alpha=-lr)`: a hand-written update
-                return [Event(MANUAL_UPDATE, call, scope, arg=recv)]
-            if name in ("clip_grad_norm_", "clip_grad_value_"):
-                return [Event(CLIP, call, scope)]
-            if name == "step" and not isinstance(res.project.resolve_callee(func, scope), Scope):
-                # (`self.step(batch)` of a trainer class is a helper to follow, not an optimizer)
-                return self._step(call, recv, scope, depth)
-            if name in ("scale", "unscale_", "update"):
-                v = res.value_of(recv, scope) or _guessed_value(recv)  # as `scaler.step()` is
-                if v is not None and v.kind == K.SCALER:
-                    kind = {"scale": SCALER_SCALE, "unscale_": SCALER_UNSCALE, "update": SCALER_UPDATE}[name]
-                    return [Event(kind, call, scope, receiver=v)]
-            if name == "generate":
-                v = res.value_of(recv, scope)  # `model.generate(x)`: forward passes of a library model
-                if v is not None and v.kind == K.MODEL:
-                    return [Event(FORWARD, call, scope, receiver=v)]
-            if name in ("eval", "train"):
-                v = res.value_of(recv, scope)
-                if v is not None and v.kind == K.MODEL:
-                    is_eval = name == "eval" or (
-                        call.args and isinstance(call.args[0].value, cst.Name) and call.args[0].value.value == "False"
-                    )
-                    return [Event(EVAL_MODE if is_eval else TRAIN_MODE, call, scope, receiver=v)]
+        return None
+
+    def _method_call(self, call: cst.Call, func: cst.Attribute, scope: Scope, depth: int) -> Optional[List[Event]]:
+        """`x.backward()`, `opt.zero_grad()`, `opt.step()`, `scaler.scale(...)`, `model.eval()`..."""
+        res = self.resolver
+        name = func.attr.value
+        recv = func.value
+        if name == "backward":
+            return [self._backward(call, recv, scope)]
+        if name == "manual_backward":
+            return [Event(BACKWARD, call, scope, arg=call.args[0].value if call.args else None, engine=True)]
+        if name == "zero_grad":
+            return [Event(ZERO_GRAD, call, scope, receiver=res.value_of(recv, scope))]
+        if name == "zero_" and _is_grad_attr(recv):
+            return [Event(ZERO_GRAD, call, scope)]
+        if name in _INPLACE_UPDATES and not _is_grad_attr(recv) and any(_mentions_grad(a.value) for a in call.args):
+            # `p.sub_(lr * p.grad)`, `p.data.add_(p.grad, alpha=-lr)`: a hand-written update
+            return [Event(MANUAL_UPDATE, call, scope, arg=recv)]
+        if name in ("clip_grad_norm_", "clip_grad_value_"):
+            return [Event(CLIP, call, scope)]
+        if name == "step" and not isinstance(res.project.resolve_callee(func, scope), Scope):
+            # (`self.step(batch)` of a trainer class is a helper to follow, not an optimizer)
+            return self._step(call, recv, scope, depth)
+        if name in ("scale", "unscale_", "update"):
+            v = res.value_of(recv, scope) or _guessed_value(recv)  # as `scaler.step()` is
+            if v is not None and v.kind == K.SCALER:
+                kind = {"scale": SCALER_SCALE, "unscale_": SCALER_UNSCALE, "update": SCALER_UPDATE}[name]
+                return [Event(kind, call, scope, receiver=v)]
+        if name == "generate":
+            v = res.value_of(recv, scope)  # `model.generate(x)`: forward passes of a library model
+            if v is not None and v.kind == K.MODEL:
+                return [Event(FORWARD, call, scope, receiver=v)]
+        if name in ("eval", "train"):
+            v = res.value_of(recv, scope)
+            if v is not None and v.kind == K.MODEL:
+                is_eval = name == "eval" or (
+                    call.args and isinstance(call.args[0].value, cst.Name) and call.args[0].value.value == "False"
+                )
+                return [Event(EVAL_MODE if is_eval else TRAIN_MODE, call, scope, receiver=v)]
+        return None
+
+    def _other_call(self, call: cst.Call, scope: Scope, qual: Optional[str], depth: int) -> List[Event]:
+        """A functional loss, a project function (its events, followed), or a called model or loss."""
+        func = call.func
+        res = self.resolver
         if K.is_functional_loss(qual):
             return [Event(LOSS, call, scope)]
         callee = res.project.resolve_callee(func, scope)

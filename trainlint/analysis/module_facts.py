@@ -377,56 +377,13 @@ def layer_from_expr(
 
 
 def _fill_container(layer: Layer, kind: str, call: cst.Call, scope: Scope, project: Project, depth: int) -> None:
-    elements: List[cst.BaseExpression] = []
-    args = list(call.args)
-    tail: Optional[int] = None
+    tail: Optional[int] = None  # how many trailing elements are known when the layer is dynamic
     if kind == "Sequential":
-        if len(args) == 1 and args[0].star == "" and _is_ordered_dict(args[0].value, scope):
-            elements = _dict_values(args[0].value)
-            if not elements:
-                layer.dynamic = True
-        else:
-            for arg in args:
-                if arg.star == "*":
-                    grown = _list_elements(arg.value, scope)
-                    if grown is None:
-                        layer.dynamic = True
-                        tail = None
-                        continue
-                    listed, dynamic, known = grown
-                    if dynamic:
-                        layer.dynamic, tail = True, known
-                    elif tail is not None:
-                        tail += len(listed)
-                    elements.extend(listed)
-                elif arg.star == "":
-                    elements.append(arg.value)
-                    if tail is not None:
-                        tail += 1
-                else:
-                    layer.dynamic = True
-                    tail = None
-        # `seq = nn.Sequential(); seq.add_module("fc", ...)`, `seq.append(...)`
-        name = _bound_name(call, scope)
-        if name is not None:
-            added, dynamic, known = _grown(name, call, scope)
-            if added:
-                elements.extend(added)
-                if dynamic or layer.dynamic:
-                    layer.dynamic = True
-                    tail = known if dynamic else (tail + len(added) if tail is not None else len(added))
-    elif args:
-        value = args[0].value
-        in_list = _list_literal(value, scope) if kind == "ModuleList" else None
-        if in_list is not None:
-            elements = in_list
-        elif isinstance(value, (cst.ListComp, cst.GeneratorExp)):
-            elements = [value.elt]  # one template element, repeated an unknown number of times
-            layer.dynamic = True
-        elif isinstance(value, cst.Dict) or _is_ordered_dict(value, scope):
-            elements = _dict_values(value)
-        else:
-            layer.dynamic = True
+        elements, tail = _sequential_elements(layer, call, scope)
+    elif call.args:
+        elements = _collection_elements(layer, kind, call.args[0].value, scope)
+    else:
+        elements = []
     for i, el in enumerate(elements):
         child = layer_from_expr(
             f"{layer.name}[{'*' if layer.dynamic and kind != 'Sequential' else i}]", el, scope, project, depth + 1
@@ -439,6 +396,64 @@ def _fill_container(layer: Layer, kind: str, call: cst.Call, scope: Scope, proje
         layer.children.append(child)
     if layer.dynamic and tail:
         layer.known_tail = min(tail, len(layer.children))
+
+
+def _sequential_elements(layer: Layer, call: cst.Call, scope: Scope) -> Tuple[List[cst.BaseExpression], Optional[int]]:
+    """The elements of `nn.Sequential(...)`, those added to it later included, and how many
+    trailing ones are known (marks `layer` dynamic where some are not)."""
+    elements: List[cst.BaseExpression] = []
+    args = list(call.args)
+    tail: Optional[int] = None
+    if len(args) == 1 and args[0].star == "" and _is_ordered_dict(args[0].value, scope):
+        elements = _dict_values(args[0].value)
+        if not elements:
+            layer.dynamic = True
+    else:
+        for arg in args:
+            if arg.star == "*":
+                grown = _list_elements(arg.value, scope)
+                if grown is None:
+                    layer.dynamic = True
+                    tail = None
+                    continue
+                listed, dynamic, known = grown
+                if dynamic:
+                    layer.dynamic, tail = True, known
+                elif tail is not None:
+                    tail += len(listed)
+                elements.extend(listed)
+            elif arg.star == "":
+                elements.append(arg.value)
+                if tail is not None:
+                    tail += 1
+            else:
+                layer.dynamic = True
+                tail = None
+    # `seq = nn.Sequential(); seq.add_module("fc", ...)`, `seq.append(...)`
+    name = _bound_name(call, scope)
+    if name is not None:
+        added, dynamic, known = _grown(name, call, scope)
+        if added:
+            elements.extend(added)
+            if dynamic or layer.dynamic:
+                layer.dynamic = True
+                tail = known if dynamic else (tail + len(added) if tail is not None else len(added))
+    return elements, tail
+
+
+def _collection_elements(layer: Layer, kind: str, value: cst.BaseExpression, scope: Scope) -> List[cst.BaseExpression]:
+    """The elements of `nn.ModuleList(value)` / `nn.ModuleDict(value)` (marks `layer` dynamic
+    where they are not all listed)."""
+    in_list = _list_literal(value, scope) if kind == "ModuleList" else None
+    if in_list is not None:
+        return in_list
+    if isinstance(value, (cst.ListComp, cst.GeneratorExp)):
+        layer.dynamic = True
+        return [value.elt]  # one template element, repeated an unknown number of times
+    if isinstance(value, cst.Dict) or _is_ordered_dict(value, scope):
+        return _dict_values(value)
+    layer.dynamic = True
+    return []
 
 
 def _is_ordered_dict(expr: cst.BaseExpression, scope: Scope) -> bool:

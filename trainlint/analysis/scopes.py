@@ -170,6 +170,63 @@ _IN, _OUT, _BLOCK, _LOOP_BODY, _PINNED = 0, 1, 2, 3, 4
 _LEAVE, _LEAVE_BLOCK, _LEAVE_LOOP_BODY, _LEAVE_PINNED = 5, 6, 7, 8
 
 
+class _BodyCursor:
+    """Statement numbering of the body, and the conditional blocks and loops open at this point."""
+
+    __slots__ = ("order", "blocks", "loops", "here", "loop_of", "pinned")
+
+    def __init__(self) -> None:
+        self.order = 0
+        self.blocks: List[int] = []
+        self.loops: List[int] = []
+        self.here: Optional[Position] = None  # shared by the nodes of one statement
+        self.loop_of: Dict[int, int] = {}  # loop body id -> loop id
+        self.pinned: Dict[int, Position] = {}  # `except` type id -> where its handler starts
+
+    def enter(self, key: int, mode: int) -> int:
+        """Entering a conditional block, a loop body or a pinned `except` type: how to leave it."""
+        if mode == _PINNED:
+            self.here = self.pinned.pop(key)
+            return _LEAVE_PINNED
+        self.blocks.append(key)
+        self.here = None
+        if mode == _LOOP_BODY:
+            self.loops.append(self.loop_of.pop(key))
+            return _LEAVE_LOOP_BODY
+        return _LEAVE_BLOCK
+
+    def leave(self, mode: int) -> None:
+        """Undoing what `enter` pushed."""
+        if mode == _LEAVE_LOOP_BODY:
+            self.loops.pop()
+        if mode != _LEAVE_PINNED:
+            self.blocks.pop()
+        self.here = None
+
+    def record(self, node: cst.CSTNode, t: type, key: int, kind: int, index: Index) -> Optional[Dict[int, int]]:
+        """A node of the body: its statement number, position and definitions; how its
+        children are entered where it has conditional blocks."""
+        if kind & _STATEMENT:
+            self.order += 1
+            self.here = None
+        if kind & _POSITION:
+            if self.here is None:
+                self.here = Position(self.order, tuple(self.blocks), tuple(self.loops))
+            index.pos[key] = self.here
+        if kind & _DEFINES:
+            if self.here is None:
+                self.here = Position(self.order, tuple(self.blocks), tuple(self.loops))
+            _define_from(node, self.here, index.defs)
+        if not kind & _SUITES:
+            return None
+        special = _suites(node, key, self.loop_of)
+        if t is cst.ExceptHandler or t is cst.ExceptStarHandler:
+            handler_type = node.type  # type: ignore[attr-defined]
+            if handler_type is not None:
+                self.pinned[id(handler_type)] = Position(self.order, tuple(self.blocks), tuple(self.loops))
+        return special
+
+
 def _build_index(root: cst.CSTNode, index: Index) -> None:
     counter = 0
     around: List[int] = []
@@ -177,14 +234,8 @@ def _build_index(root: cst.CSTNode, index: Index) -> None:
     # The same as tuples, rebuilt only when they change (shared by the nodes in between).
     around_t: Tuple[int, ...] = ()
     withs_t: Tuple[cst.With, ...] = ()
-    start, end, around_of, withs_of, pos = index.start, index.end, index.around, index.withs, index.pos
-    # Statement numbering of the body, and the conditional blocks and loops open at this point.
-    order = 0
-    blocks: List[int] = []
-    loops: List[int] = []
-    here: Optional[Position] = None  # shared by the nodes of one statement
-    loop_of: Dict[int, int] = {}  # loop body id -> loop id
-    pinned: Dict[int, Position] = {}  # `except` type id -> where its handler starts
+    start, end, around_of, withs_of = index.start, index.end, index.around, index.withs
+    body = _BodyCursor()
     # (node, mode) pairs; children pushed in reverse so they pop in source order
     todo: List[Tuple[cst.CSTNode, int]] = [(root, _OUT)]
     while todo:
@@ -200,11 +251,7 @@ def _build_index(root: cst.CSTNode, index: Index) -> None:
             end[key] = counter
             counter += 1
             if mode != _LEAVE:
-                if mode == _LEAVE_LOOP_BODY:
-                    loops.pop()
-                if mode != _LEAVE_PINNED:
-                    blocks.pop()
-                here = None
+                body.leave(mode)
             continue
         t = type(node)
         kind = _KINDS.get(t)
@@ -232,35 +279,9 @@ def _build_index(root: cst.CSTNode, index: Index) -> None:
         special: Optional[Dict[int, int]] = None  # child id -> how it is entered
         if mode != _OUT:
             if mode != _IN:
-                if mode == _PINNED:
-                    here = pinned.pop(key)
-                    leave = _LEAVE_PINNED
-                else:
-                    blocks.append(key)
-                    if mode == _LOOP_BODY:
-                        loops.append(loop_of.pop(key))
-                        leave = _LEAVE_LOOP_BODY
-                    else:
-                        leave = _LEAVE_BLOCK
-                    here = None
+                leave = body.enter(key, mode)
             if kind & _BODY:
-                if kind & _STATEMENT:
-                    order += 1
-                    here = None
-                if kind & _POSITION:
-                    if here is None:
-                        here = Position(order, tuple(blocks), tuple(loops))
-                    pos[key] = here
-                if kind & _DEFINES:
-                    if here is None:
-                        here = Position(order, tuple(blocks), tuple(loops))
-                    _define_from(node, here, index.defs)
-                if kind & _SUITES:
-                    special = _suites(node, key, loop_of)
-                    if t is cst.ExceptHandler or t is cst.ExceptStarHandler:
-                        handler_type = node.type  # type: ignore[attr-defined]
-                        if handler_type is not None:
-                            pinned[id(handler_type)] = Position(order, tuple(blocks), tuple(loops))
+                special = body.record(node, t, key, kind, index)
         elif node is root and t is cst.FunctionDef:
             special = {id(node.body): _IN}  # type: ignore[attr-defined]
         elif node is root:
