@@ -402,49 +402,12 @@ class OpTracer:
         return agree(ops)
 
     def _call(self, call: cst.Call, scope: Scope, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
-        mod = scope.module
+        # Each part answers (handled, op): a handled call ends the search even with no op.
+        for part in (self._library_call, self._method_call, self._self_call):
+            handled, op = part(call, scope, depth, stack)
+            if handled:
+                return op
         func = call.func
-        qual = mod.qualify(func)
-        first = call.args[0].value if call.args and call.args[0].star == "" else None
-        if qual is not None:
-            if qual in FUNC_OPS:
-                return Op(FUNC_OPS[qual], call, mod)
-            if qual in SHAPE_FUNCS:
-                return self._op(first, scope, depth + 1, stack) if first is not None else None
-            if qual == "torch.log" and first is not None:
-                return self._log_of(call, first, scope, depth, stack)
-            if qual == "torch.exp" and first is not None:
-                return self._exp_of(call, first, scope, depth, stack)
-            if qual.startswith("torch."):
-                return None
-        if isinstance(func, cst.Attribute) and qual is None:
-            meth = func.attr.value
-            recv = func.value
-            is_self = isinstance(recv, cst.Name) and recv.value == "self"
-            if not is_self:
-                if meth in METHOD_OPS:
-                    return Op(METHOD_OPS[meth], call, mod)
-                if meth in SHAPE_METHODS:
-                    return self._op(recv, scope, depth + 1, stack)
-                if meth == "log" and not call.args:
-                    return self._log_of(call, recv, scope, depth, stack)
-                if meth == "exp" and not call.args:
-                    return self._exp_of(call, recv, scope, depth, stack)
-            if meth == "forward" and is_self:
-                facts = self._self_facts(scope)  # `self.forward(x)` is `self(x)`
-                return facts.output(self.resolver) if facts is not None and facts is not self._current() else None
-            if meth == "forward":
-                return self._model_call(recv, call, scope, depth, stack)
-        if isinstance(func, cst.Name) and func.value == "self":
-            facts = self._self_facts(scope)
-            return facts.output(self.resolver) if facts is not None and facts is not self._current() else None
-        d = dotted(func)
-        if d is not None and d.startswith("self.") and d.count(".") == 1:
-            facts = self._self_facts(scope)
-            if facts is not None:
-                layer = facts.layer(d[5:])
-                if layer is not None:
-                    return self.layer_op(layer, depth + 1, stack)
         if isinstance(func, cst.Name):
             bindings = scope.bindings.get(func.value)
             if bindings is not None and len(bindings) == 1:
@@ -462,6 +425,68 @@ class OpTracer:
                 return None
             return agree([self._op(r, callee, depth + 1, stack) for r in rets])
         return None
+
+    def _library_call(
+        self, call: cst.Call, scope: Scope, depth: int, stack: FrozenSet[int]
+    ) -> Tuple[bool, Optional[Op]]:
+        """A torch function: an activation, a shape-only step, log/exp, or another op (unknown)."""
+        mod = scope.module
+        qual = mod.qualify(call.func)
+        if qual is None:
+            return False, None
+        first = call.args[0].value if call.args and call.args[0].star == "" else None
+        if qual in FUNC_OPS:
+            return True, Op(FUNC_OPS[qual], call, mod)
+        if qual in SHAPE_FUNCS:
+            return True, (self._op(first, scope, depth + 1, stack) if first is not None else None)
+        if qual == "torch.log" and first is not None:
+            return True, self._log_of(call, first, scope, depth, stack)
+        if qual == "torch.exp" and first is not None:
+            return True, self._exp_of(call, first, scope, depth, stack)
+        return qual.startswith("torch."), None
+
+    def _method_call(
+        self, call: cst.Call, scope: Scope, depth: int, stack: FrozenSet[int]
+    ) -> Tuple[bool, Optional[Op]]:
+        """A tensor method (`x.softmax(1)`, `x.view(...)`, `x.log()`) or a `.forward(...)` call."""
+        func = call.func
+        if not isinstance(func, cst.Attribute) or scope.module.qualify(func) is not None:
+            return False, None
+        meth = func.attr.value
+        recv = func.value
+        is_self = isinstance(recv, cst.Name) and recv.value == "self"
+        if not is_self:
+            if meth in METHOD_OPS:
+                return True, Op(METHOD_OPS[meth], call, scope.module)
+            if meth in SHAPE_METHODS:
+                return True, self._op(recv, scope, depth + 1, stack)
+            if meth == "log" and not call.args:
+                return True, self._log_of(call, recv, scope, depth, stack)
+            if meth == "exp" and not call.args:
+                return True, self._exp_of(call, recv, scope, depth, stack)
+        if meth == "forward" and is_self:
+            return True, self._self_output(scope)  # `self.forward(x)` is `self(x)`
+        if meth == "forward":
+            return True, self._model_call(recv, call, scope, depth, stack)
+        return False, None
+
+    def _self_call(self, call: cst.Call, scope: Scope, depth: int, stack: FrozenSet[int]) -> Tuple[bool, Optional[Op]]:
+        """`self(x)` inside a model, or one of its layers, `self.fc(x)`."""
+        func = call.func
+        if isinstance(func, cst.Name) and func.value == "self":
+            return True, self._self_output(scope)
+        d = dotted(func)
+        if d is not None and d.startswith("self.") and d.count(".") == 1:
+            facts = self._self_facts(scope)
+            if facts is not None:
+                layer = facts.layer(d[5:])
+                if layer is not None:
+                    return True, self.layer_op(layer, depth + 1, stack)
+        return False, None
+
+    def _self_output(self, scope: Scope) -> Optional[Op]:
+        facts = self._self_facts(scope)
+        return facts.output(self.resolver) if facts is not None and facts is not self._current() else None
 
     def _current(self) -> Optional[M.ModelFacts]:
         return self._self_stack[-1] if self._self_stack else None
