@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import libcst as cst
 
@@ -34,6 +34,10 @@ def attr_to_str(node: cst.BaseExpression) -> str:
     return ""
 
 
+# The conventional torch names a `*` import commonly brings along.
+_STAR_TORCH_NAMES = {"torch": "torch", "nn": "torch.nn", "F": "torch.nn.functional", "optim": "torch.optim"}
+
+
 class ImportTable:
     """Local name -> fully qualified dotted name, from every import in a module.
 
@@ -48,6 +52,8 @@ class ImportTable:
         # Conventional names a fragment uses without importing or binding them (`nn` for
         # `torch.nn`...), set by the engine; consulted only after the real imports.
         self.assumed: Dict[str, str] = {}
+        # Modules imported with `from x import *` (qualified), in import order.
+        self.stars: List[str] = []
 
     def add_import(self, node: cst.Import) -> None:
         for item in node.names:
@@ -67,6 +73,8 @@ class ImportTable:
                 pkg_parts = pkg_parts[: len(pkg_parts) - (depth - 1)] if depth - 1 <= len(pkg_parts) else []
             base = ".".join([p for p in pkg_parts if p] + ([base] if base else []))
         if isinstance(node.names, cst.ImportStar):
+            if base and base not in self.stars:
+                self.stars.append(base)
             return
         for item in node.names:
             name = attr_to_str(item.name)
@@ -86,6 +94,10 @@ class ImportTable:
         full = self.alias.get(head)
         if full is None:
             full = self.assumed.get(head)
+            if full is None and self.stars:
+                # `from .parts import *` where the parts module imports torch: `nn.Module`
+                # here is torch's (what else a star import could bind to `nn` is not seen).
+                full = _STAR_TORCH_NAMES.get(head)
             if full is None:
                 return None
         return f"{full}.{rest}" if rest else full

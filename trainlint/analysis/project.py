@@ -127,15 +127,40 @@ class Project:
                 return same_dir[0]
         return None  # ambiguous: know less rather than guess
 
-    def lookup(self, qual: str, near: Optional[ModuleFacts] = None) -> Optional[Symbol]:
-        """A class or function of the project for a qualified name like `models.Net`."""
+    def lookup(self, qual: str, near: Optional[ModuleFacts] = None, depth: int = 0) -> Optional[Symbol]:
+        """A class or function of the project for a qualified name like `models.Net`, also
+        through a module that re-exports it (`from .unet import UNet` in a package's
+        `__init__.py`, or a `from parts import *`)."""
         parts = qual.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             mod = self.find_module(".".join(parts[:cut]), near)
             if mod is None:
                 continue
             rest = parts[cut:]
-            return self._member(mod, rest)
+            found = self._member(mod, rest)
+            if found is None and depth < 4:
+                found = self._reexported(mod, rest, depth)
+            return found
+        return None
+
+    def _reexported(self, mod: ModuleFacts, rest: List[str], depth: int) -> Optional[Symbol]:
+        if rest[0] in mod.classes or rest[0] in mod.functions:
+            return None  # defined here (a method we do not know): not an import
+        target = mod.imports.alias.get(rest[0])
+        if target is not None:
+            return self.lookup(".".join([target, *rest[1:]]), mod, depth + 1)
+        for star in mod.imports.stars:
+            found = self.lookup(".".join([star, *rest]), mod, depth + 1)
+            if found is not None:
+                return found
+        return None
+
+    def from_star_import(self, name: str, mod: ModuleFacts) -> Optional[Symbol]:
+        """A class or function that `from x import *` brings into `mod` as `name`."""
+        for star in mod.imports.stars:
+            found = self.lookup(f"{star}.{name}", mod, 1)
+            if found is not None:
+                return found
         return None
 
     @staticmethod
@@ -173,6 +198,8 @@ class Project:
                 return mod.functions[name]
             if name in mod.classes:
                 return mod.classes[name]
+            if mod.imports.stars and mod.imports.qualify_dotted(name) is None and not _bound_in(scope, name):
+                return self.from_star_import(name, mod)
         d = dotted(func)
         if d is None:
             return None
@@ -308,3 +335,14 @@ def enclosing_class(scope: Scope) -> Optional[ClassFacts]:
             return s.cls
         s = s.parent
     return None
+
+
+def _bound_in(scope: Scope, name: str) -> bool:
+    """`name` is assigned or a parameter in `scope` or a scope around it (then a star import
+    does not give it)."""
+    s: Optional[Scope] = scope
+    while s is not None:
+        if name in s.bindings or name in s.params:
+            return True
+        s = s.parent
+    return False
