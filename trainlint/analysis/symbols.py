@@ -309,7 +309,10 @@ class Resolver:
         hops = 0
         while c is not None and hops < 6:
             if key in c.attrs:
-                return self._bindings_value(c.attrs[key], depth, seen)
+                found = self._bindings_value(c.attrs[key], depth, seen)
+                if found is None and _attr_used_as_model(c, key):
+                    return Value(K.MODEL, guess=True)
+                return found
             declared = _field_annotation(c, key[len("self.") :])
             if declared is not None:
                 return self.annotated(declared, c.module.toplevel)
@@ -450,8 +453,11 @@ class Resolver:
 
     @staticmethod
     def _usage_guess(fn: Scope, name: str) -> Optional[Value]:
-        """A model known only by what the function does with it (a guess)."""
-        return Value(K.MODEL, guess=True) if _used_as_model(fn, name) else None
+        """A model known only by what the function does with it (a guess): put in a mode, asked
+        for its parameters, or named as a model and called on data."""
+        if _used_as_model(fn, name) or (_model_name(name) and _called(fn, name)):
+            return Value(K.MODEL, guess=True)
+        return None
 
     def _instantiations(self, init: Scope) -> List[Tuple[Scope, cst.Call]]:
         """Calls that build an instance of a project class and so run its `__init__`."""
@@ -532,6 +538,35 @@ def _used_as_model(fn: Scope, name: str) -> bool:
         if any(b.scope is fn and isinstance(b.value, cst.Name) and b.value.value == name for b in bindings)
     ]
     return any(_calls_model_method(m, key) for key in kept for m in fn.cls.methods.values())
+
+
+# Calls that only a model answers, of those a trainer or a runner object does not have too
+# (`self.trainer.train()`).
+_STRICT_MODEL_METHODS = frozenset({"eval", "parameters", "named_parameters", "load_state_dict", "modules"})
+
+
+def _attr_used_as_model(cls: ClassFacts, key: str) -> bool:
+    """`self.module_` built by a factory or a config (no binding we can read), which the class's
+    methods put in eval mode or ask for its parameters: a model, by what is done with it."""
+    return any(
+        isinstance(c.func, cst.Attribute)
+        and c.func.attr.value in _STRICT_MODEL_METHODS
+        and (c.func.attr.value != "eval" or not c.args)
+        and dotted(c.func.value) == key
+        for m in cls.methods.values()
+        for c in m.calls
+    )
+
+
+def _model_name(name: str) -> bool:
+    """`model`, `net`, `task_model`, `seg_net`: a parameter named for the model it receives."""
+    low = name.lower()
+    return low in ("model", "net", "network") or low.endswith(("_model", "_net", "_network"))
+
+
+def _called(fn: Scope, name: str) -> bool:
+    """`name(...)` is called in the function (a forward pass, when `name` is a model)."""
+    return any(isinstance(c.func, cst.Name) and c.func.value == name for c in fn.calls)
 
 
 def _calls_model_method(fn: Scope, receiver: str) -> bool:

@@ -493,6 +493,7 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
             )
         if mode.node is not None and mode.module is not None:
             related.append((mode.module, mode.node, "the model was last put in training mode here"))
+        related += MD.path_to_forward(ep)
         yield Finding(
             "TL403",
             ep.forward.module,
@@ -590,6 +591,7 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
             "and keeps the activations of each batch alive for a backward that never comes, which costs "
             "memory and time. Wrap the loop in `with torch.no_grad():` (or `torch.inference_mode()`), or "
             "decorate the function with `@torch.no_grad()`.",
+            related=MD.path_to_forward(ep),
             fix_builder=fixes.hook(fixes.fix_tl404, ctx, ep.loop, ep.forward),
         )
 
