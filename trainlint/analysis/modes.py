@@ -423,6 +423,9 @@ def _no_grad_at_call(ctx: RuleContext, scope: Scope, depth: int = 0) -> bool:
         evs = [e for e in ctx.loops.body_events(cs, 0) if e.via and e.via[0][1] is call]
         if any(e.no_grad for e in evs) or _no_grad_at_call(ctx, cs, depth + 1):
             return True
+        # (a call the loop events do not follow, a base class's `self.step()`: its `with`)
+        if any(GM.disables_grad(item.item, cs.module) for w in SC.withs_around(cs, call) for item in w.items):
+            return True
     return False
 
 

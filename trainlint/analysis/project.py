@@ -285,7 +285,30 @@ class Project:
         found = self._callers.get(id(fn), [])
         if fn.cls is not None and fn.simple_name in self._typed:
             found = found + self._typed_callers(fn)
+        if fn.cls is not None:
+            found = found + self._template_callers(fn)
         return found
+
+    def _template_callers(self, fn: Scope) -> List[Tuple[Scope, cst.Call]]:
+        """`self.m()` calls in the methods of a base class that does not define `m` itself:
+        the base's algorithm calls the subclass's step (a trainer's `fit` calling
+        `self._valid_epoch()` that each subclass implements)."""
+        cls, name = fn.cls, fn.simple_name
+        assert cls is not None
+        out: List[Tuple[Scope, cst.Call]] = []
+        seen: Set[int] = {id(cls)}
+        todo = self.base_classes(cls)
+        while todo and len(seen) < 8:
+            base = todo.pop()
+            if id(base) in seen:
+                continue
+            seen.add(id(base))
+            if name in base.methods:
+                continue  # the base's own `m`: calls there resolve to it
+            for m in base.methods.values():
+                out += [(m, c) for c in m.calls if dotted(c.func) == f"self.{name}"]
+            todo += self.base_classes(base)
+        return out
 
     def _typed_callers(self, fn: Scope) -> List[Tuple[Scope, cst.Call]]:
         """`obj.method()` calls that reach `fn`, typed only when a method of that name is asked

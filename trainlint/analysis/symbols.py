@@ -307,10 +307,12 @@ class Resolver:
     def _attr_value(self, cls: ClassFacts, key: str, depth: int, seen: Set[int]) -> Optional[Value]:
         c: Optional[ClassFacts] = cls
         hops = 0
+        chain: List[ClassFacts] = []
         while c is not None and hops < 6:
+            chain.append(c)
             if key in c.attrs:
                 found = self._bindings_value(c.attrs[key], depth, seen)
-                if found is None and _attr_used_as_model(c, key):
+                if found is None and any(_attr_used_as_model(k, key) for k in chain):
                     return Value(K.MODEL, guess=True)
                 return found
             declared = _field_annotation(c, key[len("self.") :])
@@ -542,12 +544,13 @@ def _used_as_model(fn: Scope, name: str) -> bool:
 
 # Calls that only a model answers, of those a trainer or a runner object does not have too
 # (`self.trainer.train()`).
-_STRICT_MODEL_METHODS = frozenset({"eval", "parameters", "named_parameters", "load_state_dict", "modules"})
+_STRICT_MODEL_METHODS = frozenset({"eval", "parameters", "named_parameters", "modules"})
 
 
 def _attr_used_as_model(cls: ClassFacts, key: str) -> bool:
     """`self.module_` built by a factory or a config (no binding we can read), which the class's
-    methods put in eval mode or ask for its parameters: a model, by what is done with it."""
+    methods (a subclass's too, the class that reads it) put in eval mode or ask for its
+    parameters: a model, by what is done with it."""
     return any(
         isinstance(c.func, cst.Attribute)
         and c.func.attr.value in _STRICT_MODEL_METHODS
