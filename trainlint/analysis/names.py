@@ -34,10 +34,6 @@ def attr_to_str(node: cst.BaseExpression) -> str:
     return ""
 
 
-# The conventional torch names a `*` import commonly brings along.
-_STAR_TORCH_NAMES = {"torch": "torch", "nn": "torch.nn", "F": "torch.nn.functional", "optim": "torch.optim"}
-
-
 class ImportTable:
     """Local name -> fully qualified dotted name, from every import in a module.
 
@@ -94,10 +90,6 @@ class ImportTable:
         full = self.alias.get(head)
         if full is None:
             full = self.assumed.get(head)
-            if full is None and self.stars:
-                # `from .parts import *` where the parts module imports torch: `nn.Module`
-                # here is torch's (what else a star import could bind to `nn` is not seen).
-                full = _STAR_TORCH_NAMES.get(head)
             if full is None:
                 return None
         return f"{full}.{rest}" if rest else full

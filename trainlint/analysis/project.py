@@ -155,6 +155,20 @@ class Project:
                 return found
         return None
 
+    def star_qualify(self, mod: ModuleFacts, expr: cst.BaseExpression) -> Optional[str]:
+        """`nn.Module` in a module that has `nn` from `from .parts import *`, where the project
+        module `parts` imports `torch.nn as nn`: the name as that module qualifies it."""
+        d = dotted(expr)
+        if d is None or not mod.imports.stars:
+            return None
+        for star in mod.imports.stars:
+            src = self.find_module(star, mod)
+            if src is not None and src is not mod:
+                q = src.imports.qualify_dotted(d)
+                if q is not None:
+                    return q
+        return None
+
     def from_star_import(self, name: str, mod: ModuleFacts) -> Optional[Symbol]:
         """A class or function that `from x import *` brings into `mod` as `name`."""
         for star in mod.imports.stars:
@@ -265,7 +279,7 @@ class Project:
         """Qualified names of the external bases of a class and of its project ancestors."""
         out: List[str] = []
         for b in cls.bases:
-            q = cls.module.qualify(b)
+            q = cls.module.qualify(b) or self.star_qualify(cls.module, b)
             if q:
                 out.append(q)
         if depth < 5:
