@@ -413,7 +413,7 @@ class Resolver:
                 arg, caller_scope = default, fn
             v = self._value(arg, caller_scope, depth + 1, seen)
             if v is None:  # a caller passes something we cannot see
-                return self._declared(fn, idx) or self._usage_guess(fn, name)
+                return self._declared(fn, idx) or self._usage_guess(fn, name, by_name=False)
             values.append(v)
         agreed = _same(values)
         if agreed is not None:
@@ -454,10 +454,11 @@ class Resolver:
         return None
 
     @staticmethod
-    def _usage_guess(fn: Scope, name: str) -> Optional[Value]:
+    def _usage_guess(fn: Scope, name: str, by_name: bool = True) -> Optional[Value]:
         """A model known only by what the function does with it (a guess): put in a mode, asked
-        for its parameters, or named as a model and called on data."""
-        if _used_as_model(fn, name) or (_model_name(name) and _called(fn, name)):
+        for its parameters, or (`by_name`: a helper with no caller in sight, given its model by
+        its user) named as a model and called on data."""
+        if _used_as_model(fn, name) or (by_name and _model_name(name) and _called(fn, name)):
             return Value(K.MODEL, guess=True)
         return None
 
