@@ -217,8 +217,8 @@ def _make_pass(ctx: RuleContext, scope: Scope, lf: Optional[LoopFacts], fwd: Eve
     if layer is None and qual.startswith("transformers."):
         if _has_dropout_family(fwd.receiver):
             text = f"`{qual.rsplit('.', 1)[-1]}` (its pretrained configuration enables dropout)"
-    if facts is None and text is None:
-        text = _relied_on_mode(ctx, scope, fwd)
+    if facts is None and text is None and not qual.startswith(_LIBRARY_MODELS):
+        text = _relied_on_mode(ctx, scope, fwd)  # (a known library family says for itself)
     return EvalPass(scope, lf, fwd, fwd.receiver, text, layer)
 
 
