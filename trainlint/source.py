@@ -105,6 +105,11 @@ _WIDE_BOMS = (
 )
 
 
+# Source-transforming codecs installed as packages (`# -*- coding: future_fstrings -*-`
+# backports f-strings to old interpreters): on Python 3.6+ they read UTF-8 unchanged.
+_SOURCE_TRANSFORM_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*future[-_]fstrings\b", re.MULTILINE)
+
+
 def decode(data: bytes) -> SourceText:
     for mark, name in _WIDE_BOMS:  # UTF-32 first: its little-endian mark starts like UTF-16's
         if data.startswith(mark):
@@ -119,7 +124,9 @@ def decode(data: bytes) -> SourceText:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        raise SourceError(f"cannot determine the file's encoding: {exc}") from None
+        if not _SOURCE_TRANSFORM_COOKIE.search(data[:400]):
+            raise SourceError(f"cannot determine the file's encoding: {exc}") from None
+        encoding = "utf-8"
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:

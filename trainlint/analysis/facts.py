@@ -6,6 +6,7 @@ the tree for their own purposes.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
 
@@ -236,7 +237,12 @@ class _Builder:
 
 
 def build_facts(path: str, module_name: str, text: str, tree: cst.Module) -> ModuleFacts:
-    package = module_name.rsplit(".", 1)[0] if "." in module_name else ""
+    # A package's `__init__.py` is named for the package and is its own package for relative
+    # imports (`from .model import Net` there means `pkg.model`).
+    if os.path.basename(path) == "__init__.py":
+        package = module_name
+    else:
+        package = module_name.rsplit(".", 1)[0] if "." in module_name else ""
     facts = ModuleFacts(path=path, module_name=module_name, text=text, tree=tree, imports=ImportTable(package))
     facts.toplevel = Scope(name="<module>", node=tree, module=facts)
     facts.scopes.append(facts.toplevel)

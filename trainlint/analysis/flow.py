@@ -15,7 +15,7 @@ Also here: the loss calls of a module (`loss_calls`) and what a loss target is b
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import CodeRange
@@ -692,20 +692,43 @@ def _wrapped_loss_call(call: cst.Call, scope: Scope, cls: ClassFacts, resolver: 
     if len(inner_calls) != 1:
         return None  # several torch losses combined: no one input to judge
     inner = inner_calls[0]
-    if not isinstance(inner.input, cst.Name) or not isinstance(inner.target, cst.Name):
+    if inner.input is None or inner.target is None:
         return None
-    if reaching(forward, inner.input.value, inner.input) or reaching(forward, inner.target.value, inner.target):
-        return None  # the argument was transformed before the loss saw it
-    if inner.input.value not in params or inner.target.value not in params:
+    # The argument reaches the loss as it came, or only reshaped (`pred.permute(0, 2, 3, 1)`,
+    # `pred[mask].view(-1, c)`: a 2D criterion flattening its pixels); anything else
+    # transformed it before the loss saw it.
+    pin = _param_through_shape(forward, inner.input)
+    ptg = _param_through_shape(forward, inner.target)
+    if pin is None or ptg is None or pin not in params or ptg not in params:
         return None
-    i, t = params.index(inner.input.value), params.index(inner.target.value)
+    i, t = params.index(pin), params.index(ptg)
     return replace(
         inner,
         node=call,
         scope=scope,
-        input=C.arg(call, i, inner.input.value),
-        target=C.arg(call, t, inner.target.value),
+        input=C.arg(call, i, pin),
+        target=C.arg(call, t, ptg),
     )
+
+
+def _param_through_shape(fn: Scope, expr: cst.BaseExpression, depth: int = 0) -> Optional[str]:
+    """The parameter of `fn` whose value `expr` is, through shape-only steps and reassignments
+    made of them; None when anything else may have changed it."""
+    expr = strip_shape(expr, fn.module)
+    if not isinstance(expr, cst.Name) or depth > 8:
+        return None
+    defs = reaching(fn, expr.value, expr)
+    if not defs:
+        return expr.value if expr.value in fn.params else None
+    found: Set[str] = set()
+    for b in defs:
+        if b.how != "assign" or b.index is not None or b.scope is not fn:
+            return None
+        p = _param_through_shape(fn, b.value, depth + 1)
+        if p is None:
+            return None
+        found.add(p)
+    return found.pop() if len(found) == 1 else None
 
 
 # ---------------------------------------------------------------------------- class-label targets

@@ -22,6 +22,7 @@ from trainlint.analysis import module_facts as M
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.loops import Event, LoopAnalyzer, LoopFacts
+from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project
 from trainlint.analysis.purpose import not_training, words
 from trainlint.analysis.symbols import Resolver, Value
@@ -87,11 +88,16 @@ _TRAINED: "weakref.WeakKeyDictionary[object, Set[int]]" = weakref.WeakKeyDiction
 
 
 def _trained_forwards(ctx: RuleContext) -> Set[int]:
-    """Forward calls that some training loop of the project runs (directly or through helpers)."""
+    """Forward calls that some training loop of the project runs: the forward itself, or the
+    call of the helper that runs it (a `_forward_pass(batch)` helper shared by the training and
+    the validation loop is trained through the first call only)."""
     found = _TRAINED.get(ctx.project)
     if found is None:
         found = {
-            id(e.node) for lf in _training_iterations(ctx) for e in lf.events if e.kind == L.FORWARD and not e.loops
+            id(event_anchor(e))
+            for lf in _training_iterations(ctx)
+            for e in lf.events
+            if e.kind == L.FORWARD and not e.loops
         }
         _TRAINED[ctx.project] = found
     return found
@@ -147,9 +153,9 @@ def _find_eval_passes(ctx: RuleContext) -> List[EvalPass]:
         if any(e.kind in _TRAINING for e in lf.events):
             continue
         own = [e for e in lf.events if e.kind == L.FORWARD and not e.loops and e.receiver is not None]
-        if not own or id(own[0].node) in seen:
+        if not own or id(event_anchor(own[0])) in seen:
             continue
-        seen.update(id(e.node) for e in own)
+        seen.update(id(event_anchor(e)) for e in own)
         if _feeds_gradients(ctx, lf):
             continue
         ep = _make_pass(ctx, lf.scope, lf, own[0])
@@ -211,7 +217,30 @@ def _make_pass(ctx: RuleContext, scope: Scope, lf: Optional[LoopFacts], fwd: Eve
     if layer is None and qual.startswith("transformers."):
         if _has_dropout_family(fwd.receiver):
             text = f"`{qual.rsplit('.', 1)[-1]}` (its pretrained configuration enables dropout)"
+    if facts is None and text is None and not qual.startswith(_LIBRARY_MODELS):
+        text = _relied_on_mode(ctx, scope, fwd)  # (a known library family says for itself)
     return EvalPass(scope, lf, fwd, fwd.receiver, text, layer)
+
+
+def _relied_on_mode(ctx: RuleContext, scope: Scope, fwd: Event) -> Optional[str]:
+    """A model whose class is out of sight (built by a factory, a config or a library), which
+    the code itself puts in training mode with `.train()` before training it and before this
+    pass: its author relies on its training mode (dropout or batch norm inside), so the pass
+    runs with them in training behaviour."""
+    assert fwd.receiver is not None
+    mode = mode_at(ctx, scope, event_anchor(fwd), fwd.receiver)
+    node = mode.node
+    if mode.mode != "train" or not mode.trained_after or mode.module is None or not isinstance(node, cst.Call):
+        return None
+    if node.args or not isinstance(node.func, cst.Attribute):
+        return None  # `model.train(flag)`: a mode chosen at run time
+    callee = fwd.callee
+    if not isinstance(callee, cst.BaseExpression) or dotted(node.func.value) != dotted(callee):
+        return None  # another object's `train()` (the class being out of sight, only the name tells)
+    return (
+        f"a training mode its code relies on (`{FL.snippet(mode.module, node)}` before training; "
+        "its class is not in sight)"
+    )
 
 
 # transformers model families whose configurations default to dropout > 0 (hidden or
@@ -281,6 +310,12 @@ def _feeds_gradients(ctx: RuleContext, lf: LoopFacts) -> bool:
     return bool(inside) and any(e.kind in _GRADS and not e.loops for e in body[inside[-1] + 1 :])
 
 
+def path_to_forward(ep: EvalPass) -> List[Tuple[ModuleFacts, cst.CSTNode, str]]:
+    """Related locations for a pass whose forward runs in a helper: each call on the way from
+    the evaluation loop (or function) to the forward."""
+    return [(s.module, call, "the evaluation reaches the forward through this call") for s, call in ep.forward.via]
+
+
 def same_model(a: Optional[Value], b: Optional[Value]) -> bool:
     if a is None or b is None or a.origin is None or b.origin is None:
         return True
@@ -297,6 +332,22 @@ class Mode:
     trained_after: bool = False  # a backward ran after the last train() before the pass
     node: Optional[cst.CSTNode] = None
     module: Optional[ModuleFacts] = None
+
+
+def _mode_inside_call(ctx: RuleContext, scope: Scope, anchor: cst.CSTNode, model: Value) -> Optional[Mode]:
+    """When `anchor` calls a helper that runs the forward (`self.validation_step(batch)`), the
+    mode the helper itself sets before its first forward (`self.module_.eval()` there)."""
+    if not isinstance(anchor, cst.Call):
+        return None
+    found: Optional[Mode] = None
+    for e in ctx.loops.body_events(scope, 0):
+        if not e.via or e.via[0][1] is not anchor:
+            continue
+        if e.kind == L.FORWARD:
+            break
+        if e.kind in (L.EVAL_MODE, L.TRAIN_MODE) and same_model(e.receiver, model):
+            found = Mode("eval" if e.kind == L.EVAL_MODE else "train", node=e.node, module=e.module)
+    return found
 
 
 def _textual_modes(scope: Scope) -> List[Tuple[cst.Call, str]]:
@@ -320,6 +371,9 @@ def mode_at(ctx: RuleContext, scope: Scope, anchor: cst.CSTNode, model: Value, d
     limit = SC.order(scope, anchor)
     if limit is None:
         return Mode("none")
+    inside = _mode_inside_call(ctx, scope, anchor, model)
+    if inside is not None:
+        return inside
     marks: List[Tuple[int, int, str, cst.CSTNode]] = []
     counted: Set[int] = set()
     for i, e in enumerate(ctx.loops.body_events(scope, 0)):
@@ -369,6 +423,9 @@ def _no_grad_at_call(ctx: RuleContext, scope: Scope, depth: int = 0) -> bool:
         evs = [e for e in ctx.loops.body_events(cs, 0) if e.via and e.via[0][1] is call]
         if any(e.no_grad for e in evs) or _no_grad_at_call(ctx, cs, depth + 1):
             return True
+        # (a call the loop events do not follow, a base class's `self.step()`: its `with`)
+        if any(GM.disables_grad(item.item, cs.module) for w in SC.withs_around(cs, call) for item in w.items):
+            return True
     return False
 
 
@@ -382,15 +439,25 @@ def grad_disabled(ctx: RuleContext, ep: EvalPass) -> bool:
             return True
     if _no_grad_at_call(ctx, scope):
         return True
-    # torch.set_grad_enabled(False) as a statement, or frozen parameters
+    # torch.set_grad_enabled(False) as a statement, or frozen parameters (a call that can only
+    # turn gradients on, `set_grad_enabled(True)` or `requires_grad_()`, says nothing)
     for s in ep.scope.module.scopes:
         for call in s.calls:
             qual = s.module.qualify(call.func)
             if qual in ("torch.set_grad_enabled", "torch.autograd.set_grad_enabled") and call.args:
-                return True
+                if not _switches_on(call.args[0].value):
+                    return True
             if isinstance(call.func, cst.Attribute) and call.func.attr.value == "requires_grad_":
-                return True
+                if call.args and not _switches_on(call.args[0].value):
+                    return True
     return False
+
+
+def _switches_on(arg: cst.BaseExpression) -> bool:
+    """A literal `True` or `1`: the switch is turned on, never off."""
+    return (isinstance(arg, cst.Name) and arg.value == "True") or (
+        isinstance(arg, cst.Integer) and arg.value not in ("0",)
+    )
 
 
 def eval_named(ctx: RuleContext, ep: EvalPass) -> bool:

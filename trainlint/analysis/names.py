@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import libcst as cst
 
@@ -48,6 +48,8 @@ class ImportTable:
         # Conventional names a fragment uses without importing or binding them (`nn` for
         # `torch.nn`...), set by the engine; consulted only after the real imports.
         self.assumed: Dict[str, str] = {}
+        # Modules imported with `from x import *` (qualified), in import order.
+        self.stars: List[str] = []
 
     def add_import(self, node: cst.Import) -> None:
         for item in node.names:
@@ -67,6 +69,8 @@ class ImportTable:
                 pkg_parts = pkg_parts[: len(pkg_parts) - (depth - 1)] if depth - 1 <= len(pkg_parts) else []
             base = ".".join([p for p in pkg_parts if p] + ([base] if base else []))
         if isinstance(node.names, cst.ImportStar):
+            if base and base not in self.stars:
+                self.stars.append(base)
             return
         for item in node.names:
             name = attr_to_str(item.name)

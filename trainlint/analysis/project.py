@@ -127,15 +127,54 @@ class Project:
                 return same_dir[0]
         return None  # ambiguous: know less rather than guess
 
-    def lookup(self, qual: str, near: Optional[ModuleFacts] = None) -> Optional[Symbol]:
-        """A class or function of the project for a qualified name like `models.Net`."""
+    def lookup(self, qual: str, near: Optional[ModuleFacts] = None, depth: int = 0) -> Optional[Symbol]:
+        """A class or function of the project for a qualified name like `models.Net`, also
+        through a module that re-exports it (`from .unet import UNet` in a package's
+        `__init__.py`, or a `from parts import *`)."""
         parts = qual.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             mod = self.find_module(".".join(parts[:cut]), near)
             if mod is None:
                 continue
             rest = parts[cut:]
-            return self._member(mod, rest)
+            found = self._member(mod, rest)
+            if found is None and depth < 4:
+                found = self._reexported(mod, rest, depth)
+            return found
+        return None
+
+    def _reexported(self, mod: ModuleFacts, rest: List[str], depth: int) -> Optional[Symbol]:
+        if rest[0] in mod.classes or rest[0] in mod.functions:
+            return None  # defined here (a method we do not know): not an import
+        target = mod.imports.alias.get(rest[0])
+        if target is not None:
+            return self.lookup(".".join([target, *rest[1:]]), mod, depth + 1)
+        for star in mod.imports.stars:
+            found = self.lookup(".".join([star, *rest]), mod, depth + 1)
+            if found is not None:
+                return found
+        return None
+
+    def star_qualify(self, mod: ModuleFacts, expr: cst.BaseExpression) -> Optional[str]:
+        """`nn.Module` in a module that has `nn` from `from .parts import *`, where the project
+        module `parts` imports `torch.nn as nn`: the name as that module qualifies it."""
+        d = dotted(expr)
+        if d is None or not mod.imports.stars:
+            return None
+        for star in mod.imports.stars:
+            src = self.find_module(star, mod)
+            if src is not None and src is not mod:
+                q = src.imports.qualify_dotted(d)
+                if q is not None:
+                    return q
+        return None
+
+    def from_star_import(self, name: str, mod: ModuleFacts) -> Optional[Symbol]:
+        """A class or function that `from x import *` brings into `mod` as `name`."""
+        for star in mod.imports.stars:
+            found = self.lookup(f"{star}.{name}", mod, 1)
+            if found is not None:
+                return found
         return None
 
     @staticmethod
@@ -173,6 +212,8 @@ class Project:
                 return mod.functions[name]
             if name in mod.classes:
                 return mod.classes[name]
+            if mod.imports.stars and mod.imports.qualify_dotted(name) is None and not _bound_in(scope, name):
+                return self.from_star_import(name, mod)
         d = dotted(func)
         if d is None:
             return None
@@ -238,7 +279,7 @@ class Project:
         """Qualified names of the external bases of a class and of its project ancestors."""
         out: List[str] = []
         for b in cls.bases:
-            q = cls.module.qualify(b)
+            q = cls.module.qualify(b) or self.star_qualify(cls.module, b)
             if q:
                 out.append(q)
         if depth < 5:
@@ -258,7 +299,30 @@ class Project:
         found = self._callers.get(id(fn), [])
         if fn.cls is not None and fn.simple_name in self._typed:
             found = found + self._typed_callers(fn)
+        if fn.cls is not None:
+            found = found + self._template_callers(fn)
         return found
+
+    def _template_callers(self, fn: Scope) -> List[Tuple[Scope, cst.Call]]:
+        """`self.m()` calls in the methods of a base class that does not define `m` itself:
+        the base's algorithm calls the subclass's step (a trainer's `fit` calling
+        `self._valid_epoch()` that each subclass implements)."""
+        cls, name = fn.cls, fn.simple_name
+        assert cls is not None
+        out: List[Tuple[Scope, cst.Call]] = []
+        seen: Set[int] = {id(cls)}
+        todo = self.base_classes(cls)
+        while todo and len(seen) < 8:
+            base = todo.pop()
+            if id(base) in seen:
+                continue
+            seen.add(id(base))
+            if name in base.methods:
+                continue  # the base's own `m`: calls there resolve to it
+            for m in base.methods.values():
+                out += [(m, c) for c in m.calls if dotted(c.func) == f"self.{name}"]
+            todo += self.base_classes(base)
+        return out
 
     def _typed_callers(self, fn: Scope) -> List[Tuple[Scope, cst.Call]]:
         """`obj.method()` calls that reach `fn`, typed only when a method of that name is asked
@@ -308,3 +372,14 @@ def enclosing_class(scope: Scope) -> Optional[ClassFacts]:
             return s.cls
         s = s.parent
     return None
+
+
+def _bound_in(scope: Scope, name: str) -> bool:
+    """`name` is assigned or a parameter in `scope` or a scope around it (then a star import
+    does not give it)."""
+    s: Optional[Scope] = scope
+    while s is not None:
+        if name in s.bindings or name in s.params:
+            return True
+        s = s.parent
+    return False

@@ -307,9 +307,14 @@ class Resolver:
     def _attr_value(self, cls: ClassFacts, key: str, depth: int, seen: Set[int]) -> Optional[Value]:
         c: Optional[ClassFacts] = cls
         hops = 0
+        chain: List[ClassFacts] = []
         while c is not None and hops < 6:
+            chain.append(c)
             if key in c.attrs:
-                return self._bindings_value(c.attrs[key], depth, seen)
+                found = self._bindings_value(c.attrs[key], depth, seen)
+                if found is None and any(_attr_used_as_model(k, key) for k in chain):
+                    return Value(K.MODEL, guess=True)
+                return found
             declared = _field_annotation(c, key[len("self.") :])
             if declared is not None:
                 return self.annotated(declared, c.module.toplevel)
@@ -408,7 +413,7 @@ class Resolver:
                 arg, caller_scope = default, fn
             v = self._value(arg, caller_scope, depth + 1, seen)
             if v is None:  # a caller passes something we cannot see
-                return self._declared(fn, idx) or self._usage_guess(fn, name)
+                return self._declared(fn, idx) or self._usage_guess(fn, name, by_name=False)
             values.append(v)
         agreed = _same(values)
         if agreed is not None:
@@ -449,9 +454,13 @@ class Resolver:
         return None
 
     @staticmethod
-    def _usage_guess(fn: Scope, name: str) -> Optional[Value]:
-        """A model known only by what the function does with it (a guess)."""
-        return Value(K.MODEL, guess=True) if _used_as_model(fn, name) else None
+    def _usage_guess(fn: Scope, name: str, by_name: bool = True) -> Optional[Value]:
+        """A model known only by what the function does with it (a guess): put in a mode, asked
+        for its parameters, or (`by_name`: a helper with no caller in sight, given its model by
+        its user) named as a model and called on data."""
+        if _used_as_model(fn, name) or (by_name and _model_name(name) and _called(fn, name)):
+            return Value(K.MODEL, guess=True)
+        return None
 
     def _instantiations(self, init: Scope) -> List[Tuple[Scope, cst.Call]]:
         """Calls that build an instance of a project class and so run its `__init__`."""
@@ -532,6 +541,36 @@ def _used_as_model(fn: Scope, name: str) -> bool:
         if any(b.scope is fn and isinstance(b.value, cst.Name) and b.value.value == name for b in bindings)
     ]
     return any(_calls_model_method(m, key) for key in kept for m in fn.cls.methods.values())
+
+
+# Calls that only a model answers, of those a trainer or a runner object does not have too
+# (`self.trainer.train()`).
+_STRICT_MODEL_METHODS = frozenset({"eval", "parameters", "named_parameters", "modules"})
+
+
+def _attr_used_as_model(cls: ClassFacts, key: str) -> bool:
+    """`self.module_` built by a factory or a config (no binding we can read), which the class's
+    methods (a subclass's too, the class that reads it) put in eval mode or ask for its
+    parameters: a model, by what is done with it."""
+    return any(
+        isinstance(c.func, cst.Attribute)
+        and c.func.attr.value in _STRICT_MODEL_METHODS
+        and (c.func.attr.value != "eval" or not c.args)
+        and dotted(c.func.value) == key
+        for m in cls.methods.values()
+        for c in m.calls
+    )
+
+
+def _model_name(name: str) -> bool:
+    """`model`, `net`, `task_model`, `seg_net`: a parameter named for the model it receives."""
+    low = name.lower()
+    return low in ("model", "net", "network") or low.endswith(("_model", "_net", "_network"))
+
+
+def _called(fn: Scope, name: str) -> bool:
+    """`name(...)` is called in the function (a forward pass, when `name` is a model)."""
+    return any(isinstance(c.func, cst.Name) and c.func.value == name for c in fn.calls)
 
 
 def _calls_model_method(fn: Scope, receiver: str) -> bool:
