@@ -11,7 +11,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 import click
 
 from trainlint import __version__, registry
-from trainlint.config import ConfigError, Settings, apply_cli, load_settings, split_codes
+from trainlint.config import ConfigError, Settings, cli_settings
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -42,10 +42,7 @@ def _load(
     extend_select: Tuple[str, ...],
 ) -> Settings:
     try:
-        settings = load_settings(config=config, isolated=isolated)
-        return apply_cli(
-            settings, split_codes(select) or None, split_codes(ignore) or None, split_codes(extend_select) or None
-        )
+        return cli_settings(config, isolated, select, ignore, extend_select)
     except ConfigError as exc:
         click.echo(f"trainlint: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)

@@ -6,7 +6,7 @@ import fnmatch
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from trainlint import options as rule_options
 from trainlint import registry
@@ -243,8 +243,23 @@ def apply_cli(
     return s
 
 
-def split_codes(values: Tuple[str, ...]) -> List[str]:
+def split_codes(values: Sequence[str]) -> List[str]:
     out: List[str] = []
     for v in values:
         out.extend(p.strip() for p in v.split(",") if p.strip())
     return out
+
+
+def cli_settings(
+    config: Optional[str],
+    isolated: bool,
+    select: Sequence[str],
+    ignore: Sequence[str],
+    extend_select: Sequence[str],
+) -> Settings:
+    """The settings of a command: the configuration file (none when `isolated`), then the
+    command line's `--select`/`--ignore`/`--extend-select` on top. Raises ConfigError."""
+    settings = load_settings(config=config, isolated=isolated)
+    return apply_cli(
+        settings, split_codes(select) or None, split_codes(ignore) or None, split_codes(extend_select) or None
+    )

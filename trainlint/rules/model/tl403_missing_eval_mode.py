@@ -56,6 +56,7 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
             )
         if mode.node is not None and mode.module is not None:
             related.append((mode.module, mode.node, "the model was last put in training mode here"))
+        related += MD.path_to_forward(ep)
         yield Finding(
             "TL403",
             ep.forward.module,

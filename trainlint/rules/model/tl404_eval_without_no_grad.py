@@ -41,6 +41,7 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
             "and keeps the activations of each batch alive for a backward that never comes, which costs "
             "memory and time. Wrap the loop in `with torch.no_grad():` (or `torch.inference_mode()`), or "
             "decorate the function with `@torch.no_grad()`.",
+            related=MD.path_to_forward(ep),
             fix_builder=fixes.hook(fix_tl404, ctx, ep.loop, ep.forward),
         )
 

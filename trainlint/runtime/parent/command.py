@@ -153,15 +153,10 @@ def _load_settings(
     ignore: Tuple[str, ...],
     extend_select: Tuple[str, ...],
 ) -> Any:
+    from trainlint.config import ConfigError, cli_settings
+
     try:
-        from trainlint.config import ConfigError, apply_cli, load_settings, split_codes
-    except ImportError:
-        return None
-    try:
-        settings = load_settings(config=config, isolated=isolated)
-        return apply_cli(
-            settings, split_codes(select) or None, split_codes(ignore) or None, split_codes(extend_select) or None
-        )
+        return cli_settings(config, isolated, select, ignore, extend_select)
     except ConfigError as exc:
         click.echo(f"trainlint: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
