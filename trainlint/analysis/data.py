@@ -1227,180 +1227,174 @@ def loader_origins(
     project: Project, expr: cst.BaseExpression, scope: Scope, depth: int = 0, frames: Tuple[CallFrame, ...] = ()
 ) -> List[Tuple[cst.Call, Scope]]:
     """Every `DataLoader(...)` construction an iterable expression may be (empty if unknown)."""
-    out: List[Tuple[cst.Call, Scope]] = []
-    _loader_walk(project, expr, scope, depth, frames, out, set())
-    return out
+    search = _LoaderSearch(project)
+    search.walk(expr, scope, depth, frames)
+    return search.out
 
 
-def _loader_walk(
-    project: Project,
-    expr: cst.BaseExpression,
-    scope: Scope,
-    depth: int,
-    frames: Tuple[CallFrame, ...],
-    out: List[Tuple[cst.Call, Scope]],
-    seen: Set[Tuple[int, int]],
-) -> None:
-    if depth > 12 or (id(expr), id(scope)) in seen:
-        return
-    seen.add((id(expr), id(scope)))
-    nxt = depth + 1
-    if isinstance(expr, cst.Call):
-        _loader_walk_call(project, expr, scope, nxt, frames, out, seen)
-        return
-    if isinstance(expr, cst.Name):
-        _loader_walk_name(project, expr, scope, nxt, frames, out, seen)
-        return
-    if isinstance(expr, cst.Subscript):
-        index = M.int_index(expr)  # `make_loaders()[0]`
-        if index is not None and index >= 0:
-            _element_walk(project, expr.value, index, scope, nxt, frames, out, seen)
-        return
-    if isinstance(expr, cst.Attribute):
-        _loader_walk_self_attr(project, expr, scope, nxt, frames, out, seen)
+class _LoaderSearch:
+    """The `DataLoader(...)` constructions an expression may be, found by following names,
+    calls, tuple elements, `self.` attributes and parameters (to their callers' arguments)."""
 
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.out: List[Tuple[cst.Call, Scope]] = []
+        self.seen: Set[Tuple[int, int]] = set()
 
-def _loader_walk_call(
-    project: Project,
-    expr: cst.Call,
-    scope: Scope,
-    nxt: int,
-    frames: Tuple[CallFrame, ...],
-    out: List[Tuple[cst.Call, Scope]],
-    seen: Set[Tuple[int, int]],
-) -> None:
-    """A call: a `DataLoader(...)` itself, a wrapper around an iterable, or a project function."""
-    qual = scope.module.qualify(expr.func)
-    if K.kind_of_constructor(qual) == K.DATALOADER:
-        out.append((expr, scope))
-        return
-    if isinstance(expr.func, cst.Name) and expr.func.value in ("enumerate", "iter", "zip", "list", "reversed"):
-        for a in expr.args[:1] if expr.func.value != "zip" else expr.args:
-            if not a.star:
-                _loader_walk(project, a.value, scope, nxt, frames, out, seen)
-        return
-    if (qual or "").startswith(("tqdm", "itertools.islice", "itertools.cycle", "rich.progress.track")) and expr.args:
-        _loader_walk(project, expr.args[0].value, scope, nxt, frames, out, seen)
-        return
-    if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "prepare" and len(expr.args) == 1:
-        _loader_walk(project, expr.args[0].value, scope, nxt, frames, out, seen)
-        return
-    callee = project.resolve_callee(expr.func, scope)
-    if isinstance(callee, Scope):
-        fr = CallFrame(callee, expr, scope, isinstance(expr.func, cst.Attribute))
-        for rv in return_values(callee):
-            _loader_walk(project, rv, callee, nxt, frames + (fr,), out, seen)
-
-
-def _loader_walk_name(
-    project: Project,
-    expr: cst.Name,
-    scope: Scope,
-    nxt: int,
-    frames: Tuple[CallFrame, ...],
-    out: List[Tuple[cst.Call, Scope]],
-    seen: Set[Tuple[int, int]],
-) -> None:
-    """A name: what its reaching assignments bind, or the arguments given for a parameter."""
-    for s, defs, open_before in reaching_outwards(scope, expr):
-        for d in defs:
-            if d.how == "assign" and not d.path:
-                _loader_walk(project, d.value, s, nxt, frames, out, seen)
-            elif (
-                d.how == "assign"
-                and d.path
-                and isinstance(d.value, cst.Call)
-                and isinstance(d.value.func, cst.Attribute)
-                and d.value.func.attr.value == "prepare"
-            ):
-                i = d.path[0]
-                if i < len(d.value.args):
-                    _loader_walk(project, d.value.args[i].value, s, nxt, frames, out, seen)
-            elif d.how == "assign" and d.path and len(d.path) == 1:
-                # `train_loader, val_loader = make_loaders(...)`: that element of what it returns
-                _element_walk(project, d.value, d.path[0], s, nxt, frames, out, seen)
-        if open_before and expr.value in s.params:
-            _loader_param(project, expr.value, s, nxt, frames, out, seen)
-
-
-def _loader_walk_self_attr(
-    project: Project,
-    expr: cst.Attribute,
-    scope: Scope,
-    nxt: int,
-    frames: Tuple[CallFrame, ...],
-    out: List[Tuple[cst.Call, Scope]],
-    seen: Set[Tuple[int, int]],
-) -> None:
-    """`self.loader`: what the class (or a base class) assigns to it."""
-    key = dotted(expr)
-    cls = enclosing_class(scope)
-    if key is None or cls is None or not key.startswith("self.") or key.count(".") != 1:
-        return
-    for c in [cls, *project.base_classes(cls)]:
-        if key in c.attrs:
-            for b in c.attrs[key]:
-                if b.index is None:
-                    _loader_walk(project, b.value, b.scope, nxt, frames, out, seen)
+    def walk(
+        self,
+        expr: cst.BaseExpression,
+        scope: Scope,
+        depth: int,
+        frames: Tuple[CallFrame, ...],
+    ) -> None:
+        if depth > 12 or (id(expr), id(scope)) in self.seen:
             return
+        self.seen.add((id(expr), id(scope)))
+        nxt = depth + 1
+        if isinstance(expr, cst.Call):
+            self.walk_call(expr, scope, nxt, frames)
+            return
+        if isinstance(expr, cst.Name):
+            self.walk_name(expr, scope, nxt, frames)
+            return
+        if isinstance(expr, cst.Subscript):
+            index = M.int_index(expr)  # `make_loaders()[0]`
+            if index is not None and index >= 0:
+                self.element(expr.value, index, scope, nxt, frames)
+            return
+        if isinstance(expr, cst.Attribute):
+            self.walk_self_attr(expr, scope, nxt, frames)
 
-
-def _element_walk(
-    project: Project,
-    expr: cst.BaseExpression,
-    i: int,
-    scope: Scope,
-    depth: int,
-    frames: Tuple[CallFrame, ...],
-    out: List[Tuple[cst.Call, Scope]],
-    seen: Set[Tuple[int, int]],
-) -> None:
-    """The loaders element `i` of a tuple expression may be: a literal tuple, what a project
-    function returns in that place, or a name bound to either."""
-    if depth > 12:
-        return
-    if isinstance(expr, (cst.Tuple, cst.List)):
-        if i < len(expr.elements) and not any(isinstance(e, cst.StarredElement) for e in expr.elements[: i + 1]):
-            _loader_walk(project, expr.elements[i].value, scope, depth + 1, frames, out, seen)
-        return
-    if isinstance(expr, cst.Call):
-        callee = project.resolve_callee(expr.func, scope)
+    def walk_call(
+        self,
+        expr: cst.Call,
+        scope: Scope,
+        nxt: int,
+        frames: Tuple[CallFrame, ...],
+    ) -> None:
+        """A call: a `DataLoader(...)` itself, a wrapper around an iterable, or a project function."""
+        qual = scope.module.qualify(expr.func)
+        if K.kind_of_constructor(qual) == K.DATALOADER:
+            self.out.append((expr, scope))
+            return
+        if isinstance(expr.func, cst.Name) and expr.func.value in ("enumerate", "iter", "zip", "list", "reversed"):
+            for a in expr.args[:1] if expr.func.value != "zip" else expr.args:
+                if not a.star:
+                    self.walk(a.value, scope, nxt, frames)
+            return
+        if (qual or "").startswith(
+            ("tqdm", "itertools.islice", "itertools.cycle", "rich.progress.track")
+        ) and expr.args:
+            self.walk(expr.args[0].value, scope, nxt, frames)
+            return
+        if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "prepare" and len(expr.args) == 1:
+            self.walk(expr.args[0].value, scope, nxt, frames)
+            return
+        callee = self.project.resolve_callee(expr.func, scope)
         if isinstance(callee, Scope):
             fr = CallFrame(callee, expr, scope, isinstance(expr.func, cst.Attribute))
             for rv in return_values(callee):
-                _element_walk(project, rv, i, callee, depth + 1, frames + (fr,), out, seen)
-        return
-    if isinstance(expr, cst.Name):
-        for s, defs, _open in reaching_outwards(scope, expr):
+                self.walk(rv, callee, nxt, frames + (fr,))
+
+    def walk_name(
+        self,
+        expr: cst.Name,
+        scope: Scope,
+        nxt: int,
+        frames: Tuple[CallFrame, ...],
+    ) -> None:
+        """A name: what its reaching assignments bind, or the arguments given for a parameter."""
+        for s, defs, open_before in reaching_outwards(scope, expr):
             for d in defs:
                 if d.how == "assign" and not d.path:
-                    _element_walk(project, d.value, i, s, depth + 1, frames, out, seen)
+                    self.walk(d.value, s, nxt, frames)
+                elif (
+                    d.how == "assign"
+                    and d.path
+                    and isinstance(d.value, cst.Call)
+                    and isinstance(d.value.func, cst.Attribute)
+                    and d.value.func.attr.value == "prepare"
+                ):
+                    i = d.path[0]
+                    if i < len(d.value.args):
+                        self.walk(d.value.args[i].value, s, nxt, frames)
+                elif d.how == "assign" and d.path and len(d.path) == 1:
+                    # `train_loader, val_loader = make_loaders(...)`: that element of what it returns
+                    self.element(d.value, d.path[0], s, nxt, frames)
+            if open_before and expr.value in s.params:
+                self.param(expr.value, s, nxt, frames)
 
-
-def _loader_param(
-    project: Project,
-    name: str,
-    fn: Scope,
-    depth: int,
-    frames: Tuple[CallFrame, ...],
-    out: List[Tuple[cst.Call, Scope]],
-    seen: Set[Tuple[int, int]],
-) -> None:
-    for fr in reversed(frames):
-        if fr.callee is fn:
-            arg = C.bind_default(fr.call, fn, name, fr.bound_method)
-            if arg is not None:
-                _loader_walk(project, arg, fr.caller, depth, frames[: frames.index(fr)], out, seen)
+    def walk_self_attr(
+        self,
+        expr: cst.Attribute,
+        scope: Scope,
+        nxt: int,
+        frames: Tuple[CallFrame, ...],
+    ) -> None:
+        """`self.loader`: what the class (or a base class) assigns to it."""
+        key = dotted(expr)
+        cls = enclosing_class(scope)
+        if key is None or cls is None or not key.startswith("self.") or key.count(".") != 1:
             return
-    if fn.cls is not None and fn.simple_name == "__init__":
-        sites = instantiation_sites(project, fn.cls)
-    else:
-        sites = project.callers(fn)
-    for caller, call in sites[:12]:
-        bound = isinstance(call.func, cst.Attribute) or fn.simple_name == "__init__"
-        arg = C.bind_default(call, fn, name, bound)
-        if arg is not None:
-            _loader_walk(project, arg, caller, depth, frames, out, seen)
+        for c in [cls, *self.project.base_classes(cls)]:
+            if key in c.attrs:
+                for b in c.attrs[key]:
+                    if b.index is None:
+                        self.walk(b.value, b.scope, nxt, frames)
+                return
+
+    def element(
+        self,
+        expr: cst.BaseExpression,
+        i: int,
+        scope: Scope,
+        depth: int,
+        frames: Tuple[CallFrame, ...],
+    ) -> None:
+        """The loaders element `i` of a tuple expression may be: a literal tuple, what a project
+        function returns in that place, or a name bound to either."""
+        if depth > 12:
+            return
+        if isinstance(expr, (cst.Tuple, cst.List)):
+            if i < len(expr.elements) and not any(isinstance(e, cst.StarredElement) for e in expr.elements[: i + 1]):
+                self.walk(expr.elements[i].value, scope, depth + 1, frames)
+            return
+        if isinstance(expr, cst.Call):
+            callee = self.project.resolve_callee(expr.func, scope)
+            if isinstance(callee, Scope):
+                fr = CallFrame(callee, expr, scope, isinstance(expr.func, cst.Attribute))
+                for rv in return_values(callee):
+                    self.element(rv, i, callee, depth + 1, frames + (fr,))
+            return
+        if isinstance(expr, cst.Name):
+            for s, defs, _open in reaching_outwards(scope, expr):
+                for d in defs:
+                    if d.how == "assign" and not d.path:
+                        self.element(d.value, i, s, depth + 1, frames)
+
+    def param(
+        self,
+        name: str,
+        fn: Scope,
+        depth: int,
+        frames: Tuple[CallFrame, ...],
+    ) -> None:
+        for fr in reversed(frames):
+            if fr.callee is fn:
+                arg = C.bind_default(fr.call, fn, name, fr.bound_method)
+                if arg is not None:
+                    self.walk(arg, fr.caller, depth, frames[: frames.index(fr)])
+                return
+        if fn.cls is not None and fn.simple_name == "__init__":
+            sites = instantiation_sites(self.project, fn.cls)
+        else:
+            sites = self.project.callers(fn)
+        for caller, call in sites[:12]:
+            bound = isinstance(call.func, cst.Attribute) or fn.simple_name == "__init__"
+            arg = C.bind_default(call, fn, name, bound)
+            if arg is not None:
+                self.walk(arg, caller, depth, frames)
 
 
 def training_loaders(project: Project, loops: LoopAnalyzer) -> List[LoaderUse]:
