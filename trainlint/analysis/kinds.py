@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Optional
 
+# Methods that move or cast a module or tensor and return it (`model.to(device)`, `.half()`).
+MOVE_METHODS = frozenset({"to", "cuda", "cpu", "float", "double", "half", "bfloat16"})
+
 OPTIMIZER = "optimizer"
 SCHEDULER = "scheduler"
 LOSS = "loss"  # a loss module instance (nn.CrossEntropyLoss())

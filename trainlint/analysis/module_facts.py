@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
+from trainlint.analysis import kinds as K
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.names import dotted
@@ -355,14 +356,7 @@ def layer_from_expr(
     qual = mod.qualify(expr.func)
     if qual is not None and qual.endswith((".to", ".cuda")):
         qual = None
-    if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in (
-        "to",
-        "cuda",
-        "cpu",
-        "float",
-        "double",
-        "half",
-    ):
+    if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in K.MOVE_METHODS:
         return layer_from_expr(name, expr.func.value, scope, project, depth + 1)
     layer_name = nn_layer_name(qual)
     if layer_name is not None:

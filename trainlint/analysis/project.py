@@ -8,6 +8,7 @@ from typing import Callable, Dict, List, Optional, Set, Tuple, TypeVar, Union
 
 import libcst as cst
 
+from trainlint.analysis import kinds as K
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.names import dotted
 
@@ -30,16 +31,9 @@ def module_name_for(path: str) -> str:
 T = TypeVar("T")
 
 # Methods of `nn.Module` and tensors that classes override and code calls everywhere.
-_MODULE_API = frozenset(
+_MODULE_API = K.MOVE_METHODS | frozenset(
     {
         "forward",
-        "to",
-        "cuda",
-        "cpu",
-        "float",
-        "double",
-        "half",
-        "bfloat16",
         "type",
         "train",
         "eval",

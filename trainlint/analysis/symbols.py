@@ -22,19 +22,7 @@ from trainlint.analysis.scopes import visible
 from trainlint.analysis.walk import children
 
 # Methods that return their receiver (or an equivalent object of the same kind).
-_PASSTHROUGH_METHODS = {
-    "to",
-    "cuda",
-    "cpu",
-    "float",
-    "double",
-    "half",
-    "bfloat16",
-    "train",
-    "eval",
-    "requires_grad_",
-    "share_memory",
-}
+_PASSTHROUGH_METHODS = K.MOVE_METHODS | {"train", "eval", "requires_grad_", "share_memory"}
 # Wrappers whose first argument is the object that matters.
 _WRAPPERS = {"torch.compile", "torch.nn.DataParallel", "torch.nn.parallel.DistributedDataParallel", "torch.jit.script"}
 _MAX_DEPTH = 8
