@@ -135,7 +135,9 @@ def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResu
         if opts.timings is not None:
             opts.timings.workers = jobs
     else:
-        for task in todo:
+        # Smallest first: the garbage of the small ones is collected before the big ones (see
+        # `pool.COLLECT_EVERY_BYTES`), and that of the largest, last, goes with the process.
+        for task in reversed(todo):
             paths, key, report = task
             # In this process the bytes read above are reused.
             out = pool.analyse(

@@ -10,7 +10,7 @@ results are the same.
 
 A worker's memory stays near that of the component it is checking: a component's facts hold
 reference cycles, which a full collection frees once enough source has been analysed
-(`_collect_after`).
+(`_collect_if_due`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ MIN_FILES_FOR_WORKERS = 16
 # Components are dealt into about this many tasks per worker: enough to even out the load,
 # few enough that the round trips between processes do not add up.
 TASKS_PER_WORKER = 4
-# See `_collect_after`: about 25,000 lines, some 60 MB of syntax trees and facts.
+# See `_collect_if_due`: about 25,000 lines, some 60 MB of syntax trees and facts.
 COLLECT_EVERY_BYTES = 1 << 20
 # ProcessPoolExecutor's limit on Windows.
 MAX_WORKERS = 61 if sys.platform == "win32" else 1 << 16
@@ -60,6 +60,7 @@ def analyse(
     files loaded so far. `report`: the files reported on (None: all; the others are context)."""
     timings = Timings() if profile else None
     data = contents if contents is not None else [None] * len(paths)
+    _collect_if_due()
     with fewer_gc_passes(), settled_heap() as settle:
         loaded = []
         step = counting(settle, loaded_count)
@@ -67,10 +68,8 @@ def analyse(
             loaded.append(load_file(p, d) if timings is None else load_file(p, d, timings=timings))
             step()
         result = check_files(loaded, settings, timings=timings, report=report)
-    out = outcome(result, timings)
-    del loaded, result
-    _collect_after(sum(len(d or b"") for d in data))
-    return out
+    _garbage[0] += sum(len(d or b"") for d in data)
+    return outcome(result, timings)
 
 
 def analyse_batch(
@@ -126,12 +125,12 @@ def settled_heap() -> Iterator[Callable[[], None]]:
 _garbage = [0]  # source bytes analysed in this process since the last full collection
 
 
-def _collect_after(size: int) -> None:
+def _collect_if_due() -> None:
     """A component's facts hold reference cycles (scopes and their modules): they are freed by
-    a full collection, which costs a pass over every live object. One runs once about
-    COLLECT_EVERY_BYTES of source have been analysed, so that a process's memory stays near
-    one component's, and hundreds of small components do not pay a pass each."""
-    _garbage[0] += size
+    a full collection, which costs a pass over every object. One runs before a component once
+    the components analysed since the last one hold COLLECT_EVERY_BYTES of source, so that a
+    process's memory stays near one component's, hundreds of small components do not pay a
+    pass each, and the last component of a process (whose memory goes at its exit) none."""
     if _garbage[0] >= COLLECT_EVERY_BYTES:
         _garbage[0] = 0
         gc.collect()

@@ -11,8 +11,8 @@ main process), and the main process loads them through `tree_transfer`.
 
 libcst's trees are Python objects: pickling one costs about 0.4 of parsing it and
 unpickling about 0.3 (`tree_transfer`), which is why the main process parses what it can
-itself. The trees
-are the ones the main process would have parsed, so the findings are the same.
+itself. The trees are the ones the main process would have parsed, so the findings are
+the same.
 
 Anything a worker does not deliver (it died, it could not write, a tree too deep to
 pickle, a file with a problem) is parsed by the main process, which also reports the
