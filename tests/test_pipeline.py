@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BUGGY, CLEAN
-from trainlint import engine, pipeline, split
-from trainlint.analysis.depgraph import components, imported_modules
+from trainlint import engine, pipeline, pool, split
+from trainlint.analysis.depgraph import import_statements
 from trainlint.config import Settings
 from trainlint.pipeline import RunOptions, check_paths
+from trainlint.plan import group_files
 
 QUALITY = Path(__file__).resolve().parent.parent / "benchmarks" / "quality" / "cases"
 
@@ -51,14 +52,19 @@ def keys(result):
 
 def test_imports_are_found_without_parsing():
     text = "import a.b as c\nfrom .models import Net, build\nfrom .. import utils\n    from x import (y,\n z)\n"
-    mods = imported_modules(text, "pkg.sub.train")
-    assert {"a.b", "pkg.sub.models", "pkg.sub.models.Net", "pkg.utils", "x.y", "x.z"} <= mods
+    assert list(import_statements(text)) == [
+        (0, "a.b", []),
+        (1, "models", ["Net", "build"]),
+        (2, "", ["utils"]),
+        (0, "x", ["y", "z"]),
+    ]
 
 
-def test_components_follow_imports_in_both_directions():
+def test_components_follow_imports_in_both_directions(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the project root of these (unwritten) files
     paths = ["p/train.py", "p/models.py", "p/utils.py", "q/other.py", "q/lonely.py"]
     texts = ["from models import Net\nimport utils", "", "", "from p import models", ""]
-    assert components(paths, texts) == [[0, 1, 2, 3], [4]]
+    assert group_files(paths, [t.encode() for t in texts]) == [[0, 1, 2, 3], [4]]
 
 
 def _count_loads(monkeypatch):
@@ -69,7 +75,7 @@ def _count_loads(monkeypatch):
         calls.append(path)
         return real(path, data)
 
-    monkeypatch.setattr(pipeline, "load_file", counting)
+    monkeypatch.setattr(pool, "load_file", counting)
     return calls
 
 
@@ -164,13 +170,13 @@ def test_a_split_component_gives_the_same_findings_as_one_process(tmp_path, monk
     """Cross-file findings, syntax errors, undecodable bytes and notebooks in a component
     whose files are parsed partly by workers (their trees sent back pickled)."""
     split_sizes = []
-    real = pipeline.analyse_split
+    real = split.analyse_split
 
     def spy(paths, *args, **kwargs):
         split_sizes.append(len(paths))
         return real(paths, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "analyse_split", spy)
+    monkeypatch.setattr(split, "analyse_split", spy)
     (tmp_path / "models.py").write_text(MODELS.format(ret="F.softmax(self.fc(x), dim=1)"))
     (tmp_path / "train.py").write_text(TRAIN)
     for i in range(12):
@@ -185,9 +191,9 @@ def test_a_split_component_gives_the_same_findings_as_one_process(tmp_path, monk
     codes = {d.code for d in one.diagnostics}
     assert {"TL201", "TL001"} <= codes, codes
     for jobs in (2, 3):
-        split = check_paths([str(tmp_path)], Settings(), options=RunOptions(jobs=jobs, use_cache=False, split=True))
-        assert keys(split) == keys(one), jobs
-        assert split.internal_errors == 0
+        two = check_paths([str(tmp_path)], Settings(), options=RunOptions(jobs=jobs, use_cache=False, split=True))
+        assert keys(two) == keys(one), jobs
+        assert two.internal_errors == 0
     assert split_sizes == [17, 17]  # the whole component, both times
 
 
@@ -214,6 +220,46 @@ def test_torch_sources_give_the_same_findings_when_split():
     assert base.files > 100
     assert keys(split) == keys(base)
     assert sorted(d.to_json()["path"] for d in split.suppressed) == sorted(d.to_json()["path"] for d in base.suppressed)
+
+
+def test_a_component_over_the_threshold_is_split_and_gives_the_same_findings(tmp_path, monkeypatch):
+    """Not forced: with the thresholds lowered, a project whose files all import each other
+    (plus a few scripts of their own) has its component split across the processes, and the
+    diagnostics are those of one process, whatever the number of jobs."""
+    (tmp_path / "models.py").write_text(MODELS.format(ret="F.softmax(self.fc(x), dim=1)"))
+    (tmp_path / "train.py").write_text(TRAIN)
+    for i in range(24):
+        (tmp_path / f"layer{i}.py").write_text(
+            f"import models\nimport layer{(i + 1) % 24}\n\ndef f{i}(x):\n    return models.Net()(x)\n"
+        )
+    for i in range(4):
+        (tmp_path / f"script{i}.py").write_text(BUGGY if i % 2 else CLEAN)
+    (tmp_path / "train.py").write_text(TRAIN + "import layer0\n")
+    base = check_paths([str(tmp_path)], Settings(), options=RunOptions(jobs=1, use_cache=False))
+    assert {d.code for d in base.diagnostics} >= {"TL201", "TL101"}
+    split_sizes = []
+    real = split.analyse_split
+
+    def spy(paths, *args, **kwargs):
+        split_sizes.append(len(paths))
+        return real(paths, *args, **kwargs)
+
+    monkeypatch.setattr(split, "analyse_split", spy)
+    monkeypatch.setattr(pipeline, "SPLIT_MIN_BYTES", 1)
+    for jobs in (2, 3):
+        sharded = check_paths([str(tmp_path)], Settings(), options=RunOptions(jobs=jobs, use_cache=False))
+        assert [d.to_json() for d in sharded.diagnostics] == [d.to_json() for d in base.diagnostics], jobs
+        assert [d.to_json() for d in sharded.suppressed] == [d.to_json() for d in base.suppressed], jobs
+    assert split_sizes == [26, 26]
+
+
+def test_components_are_dealt_to_the_workers_by_size():
+    size = {"big.py": 900, "mid.py": 500, "a.py": 300, "b.py": 100, "c.py": 100}
+    todo = [(["big.py"], None, None), (["mid.py"], None, None), (["a.py"], None, None)]
+    todo += [(["b.py"], None, None), (["c.py"], None, None)]
+    tasks = pool.deal(todo, size, 2)
+    assert [[t[0][0] for t in task] for task in tasks] == [["big.py", "c.py"], ["mid.py", "a.py", "b.py"]]
+    assert pool.deal(todo, size, 10) == [[t] for t in todo]  # no more tasks than components
 
 
 def test_big_components_are_split_only_with_several_jobs_and_a_fair_share_exceeded():
@@ -296,7 +342,7 @@ def test_without_a_temporary_folder_the_component_is_checked_whole(tmp_path, mon
     def no_room(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(pipeline.tempfile, "mkdtemp", no_room)
+    monkeypatch.setattr(split.tempfile, "mkdtemp", no_room)
     two = check_paths([str(tmp_path)], Settings(), options=RunOptions(jobs=2, use_cache=False, split=True))
     assert keys(two) == keys(one) and any(d.code == "TL201" for d in one.diagnostics)
 
@@ -314,13 +360,13 @@ def test_a_slice_whose_worker_failed_is_parsed_by_the_main_process(tmp_path):
     failed: concurrent.futures.Future = concurrent.futures.Future()
     failed.set_running_or_notify_cancel()
     failed.set_exception(RuntimeError("worker killed"))
-    diags, _, internal, _ = pipeline.analyse_split(paths, data, [([0, 1], failed)], str(spool), Settings())
+    diags, _, internal, _ = split.analyse_split(paths, data, [([0, 1], failed)], str(spool), Settings())
     assert internal == 0 and any(d["code"] == "TL201" for d in diags)
 
 
 DEATH = """\
 import os, sys, time
-from trainlint import pipeline, split
+from trainlint import pool, split
 from trainlint.config import Settings
 from trainlint.pipeline import check_paths
 from trainlint.pipeline import RunOptions
@@ -338,17 +384,17 @@ def or_die(real):
 
 
 split.parse_tree = or_die(split.parse_tree)
-pipeline.load_file = or_die(pipeline.load_file)
+pool.load_file = or_die(pool.load_file)
 split.MAIN_TAKES_SLICES = False
 if sys.argv[5] == "late":
     # The workers die while tasks are still being handed out: submit itself then fails.
-    real_batches = pipeline._batches
+    real_deal = pool.deal
 
-    def slow_batches(*args):
+    def slow_deal(*args):
         time.sleep(1)
-        return real_batches(*args)
+        return real_deal(*args)
 
-    pipeline._batches = slow_batches
+    pool.deal = slow_deal
 opts = RunOptions(jobs=int(sys.argv[2]), use_cache=False, split=sys.argv[3] == "split")
 res = check_paths([sys.argv[1]], Settings(), options=opts)
 print(sorted((d.path, d.line, d.code) for d in res.diagnostics))

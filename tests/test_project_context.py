@@ -12,7 +12,7 @@ from typing import List, Sequence, Tuple
 
 import pytest
 
-from trainlint import context, pipeline
+from trainlint import context, pool
 from trainlint.config import Settings
 from trainlint.fixes.apply import fix_paths
 from trainlint.pipeline import RunOptions, check_paths
@@ -136,13 +136,13 @@ def test_editing_a_context_file_invalidates_the_cached_result(tmp_path, monkeypa
     first = check_paths([train], Settings(), options=opts)
     assert [d.code for d in first.diagnostics] == ["TL201"]
     loads: List[str] = []
-    real = pipeline.load_file
+    real = pool.load_file
 
     def counting(path, data=None, **kwargs):
         loads.append(os.path.basename(path))
         return real(path, data, **kwargs)
 
-    monkeypatch.setattr(pipeline, "load_file", counting)
+    monkeypatch.setattr(pool, "load_file", counting)
     again = check_paths([train], Settings(), options=opts)
     assert loads == [] and [d.code for d in again.diagnostics] == ["TL201"]  # from the cache
     (root / "models.py").write_text(MODELS.replace("F.softmax(self.fc(x), dim=1)", "self.fc(x)"))
@@ -380,3 +380,41 @@ def test_check_fix_editor_and_tracer_share_one_project_plan(tmp_path, monkeypatc
     assert sorted(files) == ["factory.py", "models.py", "train.py"]
     traced = static.check(files, Settings())
     assert sorted((d.code, d.path, d.line) for d in traced) == expected
+
+
+# ---------------------------------------------------------------------------- import components
+
+
+def test_checkouts_side_by_side_are_separate_components(tmp_path, monkeypatch):
+    """A folder holding several projects without markers (copies of repositories): each one's
+    `nets.models` is its own, so each is analysed alone (not as one project with the others,
+    where the name would be ambiguous), and a run over the folder reports what a run in each
+    project reports."""
+    from trainlint.plan import group_files
+
+    fixed = MODELS.replace("return F.softmax(self.fc(x), dim=1)", "return self.fc(x)")
+    train = TRAIN.replace("from models import Net", "from nets.models import Net")
+    for name, models in (("a", MODELS), ("b", fixed), ("c", MODELS)):
+        (tmp_path / name / "nets").mkdir(parents=True)
+        (tmp_path / name / "nets" / "models.py").write_text(models)
+        (tmp_path / name / "train.py").write_text(train)
+    monkeypatch.chdir(tmp_path)
+    paths = [f"{n}/{f}" for n in "abc" for f in ("nets/models.py", "train.py")]
+    assert group_files(paths, [Path(p).read_bytes() for p in paths]) == [[0, 1], [2, 3], [4, 5]]
+    whole = api(["."])
+    assert whole == [("TL201", "a/train.py", 10), ("TL201", "c/train.py", 10)]
+    for name in "abc":
+        monkeypatch.chdir(tmp_path / name)
+        alone = [(c, f"{name}/{p}", line) for c, p, line in api(["."])]
+        assert alone == [k for k in whole if k[1].startswith(name + "/")]
+
+
+def test_a_standard_library_name_is_not_a_project_module(tmp_path, monkeypatch):
+    """`import random` is Python's own module, even where one project file ends with that name
+    (as `utils/random.py` does): the two files are not linked."""
+    from trainlint.plan import group_files
+
+    root = project(tmp_path, {"utils/random.py": "def seed(n):\n    pass\n", "train.py": "import random\n"})
+    monkeypatch.chdir(root)
+    paths = ["utils/random.py", "train.py"]
+    assert group_files(paths, [Path(p).read_bytes() for p in paths]) == [[0], [1]]

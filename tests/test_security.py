@@ -487,6 +487,16 @@ def test_syntax_trees_from_workers_cannot_carry_code(tmp_path: Path) -> None:
         payload = b"\x80\x04" + text(module) + text(name) + pickle.STACK_GLOBAL + args + pickle.REDUCE + pickle.STOP
         with pytest.raises(pickle.UnpicklingError):
             tree_transfer.load(payload)
+    # The node builder only fills in the fields of a libcst node class, all of them.
+    node = text("trainlint.tree_transfer") + text("_node") + pickle.STACK_GLOBAL
+    for cls, values in [
+        (text("libcst._maybe_sentinel") + text("MaybeSentinel"), pickle.EMPTY_TUPLE),
+        (text("libcst._nodes.expression") + text("Name"), text("x") + pickle.TUPLE1),
+        (text("libcst._nodes.expression") + text("Name"), text("x") + pickle.EMPTY_LIST + pickle.TUPLE2),
+    ]:
+        payload = b"\x80\x04" + node + cls + pickle.STACK_GLOBAL + values + pickle.TUPLE2 + pickle.REDUCE
+        with pytest.raises(pickle.UnpicklingError):
+            tree_transfer.load(payload + pickle.STOP)
     assert not marker.exists()
 
 

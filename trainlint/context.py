@@ -2,7 +2,7 @@
 
 Cross-file findings (a softmax in models.py fed to a `CrossEntropyLoss` in train.py, a helper
 whose arguments come from its callers) need the files linked to the checked file by imports
-(its import component, see `analysis/depgraph.py`). `trainlint check train.py` (pre-commit
+(its import component, see `plan.py`). `trainlint check train.py` (pre-commit
 passes only the changed files) therefore also loads, as *context*, the project files linked
 to train.py by imports in either direction: the files it imports, the files that import it,
 theirs, and so on. They are parsed and analysed with the checked files, but only the files
@@ -19,13 +19,15 @@ Finding them never imports or runs anything:
 2. The project's `*.py` and `*.ipynb` files, skipping the configured excludes (virtual
    environments, `build`, ...), nearest folders first: at most `MAX_SCAN_FILES` files in
    `MAX_SCAN_FOLDERS` folders, and `MAX_SCAN_BYTES` bytes read.
-3. Their imports, read with the regular expression of the import components (only in files
+3. Their imports, read with a regular expression (`analysis/depgraph.py`; only in files
    whose bytes contain `import`; a notebook's through its code cells), resolved the way
    Python would find the modules: relative imports against the file's package; absolute ones
    under the file's folder, the folder holding its top package, the project root, or
    `src/`. A name found in none of these (a `sys.path` insertion, a namespace package) is
-   linked to the project module whose dotted name (from its path, as the import components
-   name modules) ends with it, when there is exactly one.
+   linked to the project module whose dotted name (from its path, as the analysis names
+   modules) ends with it, when there is exactly one and the name is not one of the standard
+   library's. The import components of the plan are made of the same links
+   (`import_links`), so a file is analysed with the same files however it is selected.
 4. From the checked files, the files linked by these imports (a file's imports first, then
    the files importing it), breadth first, until `MAX_CONTEXT_FILES` files or
    `MAX_CONTEXT_BYTES` bytes of context. Past these bounds (a repository whose hundreds of
@@ -36,6 +38,7 @@ Finding them never imports or runs anything:
 from __future__ import annotations
 
 import os
+import sys
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
@@ -55,6 +58,7 @@ MAX_SCAN_FOLDERS = 10000
 # ... and how much of it is loaded as context (parsing costs about a second per MiB).
 MAX_CONTEXT_FILES = 256
 MAX_CONTEXT_BYTES = 4 << 20
+_STDLIB: frozenset = getattr(sys, "stdlib_module_names", frozenset())
 
 
 @dataclass
@@ -132,6 +136,26 @@ def find_context(
     return out
 
 
+def import_links(paths: Sequence[str], contents: Sequence[Optional[bytes]]) -> List[Set[int]]:
+    """For each of `paths` (whose bytes are `contents`), the indices of those of `paths` it
+    imports, resolved as above among these files only (no other file is looked for): the
+    links of the import components (`plan.py`). Files of different projects are never linked."""
+    out: List[Set[int]] = [set() for _ in paths]
+    roots: Dict[str, str] = {}  # folder -> its project root
+    by_root: Dict[str, List[int]] = {}
+    for i, p in enumerate(paths):
+        folder = os.path.dirname(os.path.abspath(p))
+        root = roots.get(folder)
+        if root is None:
+            root = roots[folder] = project_root(p)
+        by_root.setdefault(root, []).append(i)
+    for root, members in by_root.items():
+        project = _Project(root, [paths[i] for i in members], [contents[i] for i in members], set(), None)
+        for j, i in enumerate(members):
+            out[i] = {members[k] for k in project.imports_of(j)}
+    return out
+
+
 _READS: Dict[str, Tuple[int, int, Optional[bytes]]] = {}  # path -> (size, mtime_ns, bytes)
 
 
@@ -178,9 +202,11 @@ class _Project:
         files: List[str],
         contents: List[Optional[bytes]],
         taken: Set[str],
-        settings: Settings,
+        settings: Optional[Settings],
         read: Callable[[str], Optional[bytes]] = read_bytes_or_none,
     ) -> None:
+        """`settings`: the excludes of the walk listing the project's other files; None: no
+        walk, `files` are the only files known."""
         self.root = root
         self.read = read
         self.asked = len(files)
@@ -190,7 +216,7 @@ class _Project:
             near = root
         if not (near == root or near.startswith(root.rstrip(os.sep) + os.sep)):
             near = root
-        listed = _listing(root, near, settings, MAX_SCAN_FILES)
+        listed = _listing(root, near, settings, MAX_SCAN_FILES) if settings is not None else []
         asked_at = {_real(p): j for j, p in enumerate(files)}
         # A checked file the walk reaches under another name (a symbolic link): the same file.
         same = {p: asked_at[r] for p in listed for r in (_real(p),) if r in asked_at}
@@ -262,8 +288,9 @@ class _Project:
                     out.update(self._under(where, d))
                 else:
                     # Not where Python would look (a `sys.path` insertion): the one project
-                    # module of that name, if there is exactly one.
-                    cands = self.by_suffix(d)
+                    # module of that name, if there is exactly one. A standard library name
+                    # (`random`, `logging`) is what Python finds, whatever project file ends so.
+                    cands = self.by_suffix(d) if top not in _STDLIB else []
                     if len(cands) == 1:
                         out.update(cands)
         out.discard(j)

@@ -5,8 +5,10 @@ file gets the same cross-file findings through each of them:
 
 1. the files asked for, plus their *context* (`context.py`: the project files linked to them
    by imports in either direction, analysed but never reported on);
-2. the import components of those files (`analysis/depgraph.py`): each component is analysed
-   as one project; a component holding none of the files asked for is left out.
+2. the import components of those files: groups linked by imports in either direction, the
+   imports resolved as `context.py` resolves them, among these files only (files of different
+   projects are never linked). Each component is analysed as one project; a component holding
+   none of the files asked for is left out.
 
 Nothing is imported or executed: imports are read from the files' text.
 """
@@ -17,9 +19,8 @@ import ast
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
-from trainlint.analysis.depgraph import components
 from trainlint.config import Settings
-from trainlint.context import find_context, scan_text
+from trainlint.context import find_context, import_links
 
 # A file none of whose bytes contain one of these cannot produce a finding: every rule needs
 # torch (imported or used), an optimizer, a loss, a DataLoader, gradients or a data reader.
@@ -106,8 +107,24 @@ def make_plan(
 
 
 def group_files(paths: Sequence[str], data: Sequence[Optional[bytes]]) -> List[List[int]]:
-    """The import components of `paths`: lists of indices."""
-    return components(paths, [scan_text(p, d) for p, d in zip(paths, data)])
+    """The import components of `paths`: lists of indices, each sorted, in order of first file."""
+    parent = list(range(len(paths)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, targets in enumerate(import_links(paths, data)):
+        for j in targets:
+            ri, rj = find(i), find(j)
+            if ri != rj:
+                parent[max(ri, rj)] = min(ri, rj)
+    groups: Dict[int, List[int]] = {}
+    for i in range(len(paths)):
+        groups.setdefault(find(i), []).append(i)
+    return sorted(groups.values(), key=lambda g: g[0])
 
 
 def is_relevant(data: bytes) -> bool:

@@ -9,9 +9,10 @@ folder first parses it (`O_EXCL`: exactly one wins). A worker pickles its trees 
 spool folder (a few megabytes; sent through the pool's pipe they would wait on the busy
 main process), and the main process loads them through `tree_transfer`.
 
-libcst's trees are Python objects: pickling one costs about 0.7 of parsing it and
-unpickling about 0.27, which is why the main process parses what it can itself. The trees
-are the ones the main process would have parsed, so the findings are the same.
+libcst's trees are Python objects: pickling one costs about 0.4 of parsing it and
+unpickling about 0.3 (`tree_transfer`), which is why the main process parses what it can
+itself. The trees are the ones the main process would have parsed, so the findings are
+the same.
 
 Anything a worker does not deliver (it died, it could not write, a tree too deep to
 pickle, a file with a problem) is parsed by the main process, which also reports the
@@ -24,12 +25,15 @@ import concurrent.futures
 import contextlib
 import gc
 import os
+import shutil
+import tempfile
 import time
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Callable, List, Optional, Sequence, Tuple, TypeVar
+from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
 from trainlint import tree_transfer
-from trainlint.engine import LoadedFile, fewer_gc_passes, load_file, parse_tree
+from trainlint.config import Settings
+from trainlint.engine import LoadedFile, check_files, fewer_gc_passes, load_file, parse_tree
+from trainlint.pool import Outcome, counting, outcome, settled_heap, submit_or_failed
 from trainlint.timing import Timings
 
 # Slices offered per worker: small enough that the main process can take back, from the
@@ -39,7 +43,6 @@ SLICES_PER_WORKER = 24
 # from a worker).
 MAIN_TAKES_SLICES = True
 
-T = TypeVar("T")
 SliceResult = Optional[Tuple[List[int], float]]
 Slices = List[Tuple[List[int], "concurrent.futures.Future[SliceResult]"]]
 
@@ -112,18 +115,40 @@ def submit(
     ]
 
 
-def submit_or_failed(
-    pool: concurrent.futures.Executor, fn: Callable[..., T], *args: Any
-) -> "concurrent.futures.Future[T]":
-    """`pool.submit`, or a future already failed when the pool broke (a worker died while
-    tasks were still being handed out): the callers' fallbacks then do the work here."""
+def spool_folder() -> Optional[str]:
+    """A private temporary folder for the trees workers send back; None where none can be made
+    (the component is then checked whole in one worker)."""
     try:
-        return pool.submit(fn, *args)
-    except BrokenProcessPool as exc:
-        failed: "concurrent.futures.Future[T]" = concurrent.futures.Future()
-        failed.set_running_or_notify_cancel()
-        failed.set_exception(exc)
-        return failed
+        return tempfile.mkdtemp(prefix="trainlint-")
+    except OSError:
+        return None
+
+
+@contextlib.contextmanager
+def removed_at_exit(folder: Optional[str]) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def analyse_split(
+    paths: Sequence[str],
+    contents: Sequence[Optional[bytes]],
+    slices: Slices,
+    spool: str,
+    settings: Settings,
+    profile: bool = False,
+    loaded_count: Optional[Callable[[int], None]] = None,
+    report: Optional[Sequence[str]] = None,
+) -> Outcome:
+    """One component, parsed by the workers (`submit`) and this process together, checked here."""
+    timings = Timings() if profile else None
+    with fewer_gc_passes(), settled_heap() as settle:
+        loaded = load_split(paths, contents, slices, spool, counting(settle, loaded_count), timings)
+        result = check_files(loaded, settings, timings=timings, report=report)
+    return outcome(result, timings)
 
 
 def load_split(
