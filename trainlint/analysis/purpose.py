@@ -48,7 +48,17 @@ def is_test_code(scope: Scope) -> bool:
 # `def test(model, loader)` in a training script evaluates the model on the test split (the
 # PyTorch MNIST example's shape); pytest collects such names only from test files.
 _EVALUATION_NAMES = frozenset(
-    {"test", "testing", "test_epoch", "test_one_epoch", "test_step", "test_loop", "test_net", "test_model", "test_network"}
+    {
+        "test",
+        "testing",
+        "test_epoch",
+        "test_one_epoch",
+        "test_step",
+        "test_loop",
+        "test_net",
+        "test_model",
+        "test_network",
+    }
 )
 
 
