@@ -37,7 +37,6 @@ from trainlint.discover import discover
 from trainlint.engine import Progress
 from trainlint.plan import make_plan, skippable
 from trainlint.pool import Outcome, Task
-from trainlint.rules import load_rules
 from trainlint.source import read_bytes_or_none
 from trainlint.timing import Timings
 
@@ -75,8 +74,6 @@ def run(files: Sequence[str], settings: Settings, opts: RunOptions) -> CheckResu
     plan = make_plan(files, contents, settings, context=opts.context)
     t2 = time.perf_counter()
     cache = Cache(opts.cache_dir or default_dir(settings)) if opts.use_cache else None
-    if cache is not None:
-        load_rules()  # rule modules declare their options on import: the fingerprint needs them
     fingerprint = settings_fingerprint(settings) if cache else ""
 
     todo: List[Task] = []
