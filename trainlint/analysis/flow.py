@@ -149,6 +149,8 @@ class Op:
     owner_node: Optional[cst.CSTNode] = None
     owner_module: Optional[ModuleFacts] = None
     elements: Tuple[Optional["Op"], ...] = ()
+    # For a log-softmax: the operation behind its input (a ReLU there clamps the scores).
+    input: Optional["Op"] = None
 
     def text(self) -> str:
         return snippet(self.module, self.node)
@@ -436,7 +438,7 @@ class OpTracer:
             return False, None
         first = call.args[0].value if call.args and call.args[0].star == "" else None
         if qual in FUNC_OPS:
-            return True, Op(FUNC_OPS[qual], call, mod)
+            return True, self._activation(FUNC_OPS[qual], call, first, scope, depth, stack)
         if qual in SHAPE_FUNCS:
             return True, (self._op(first, scope, depth + 1, stack) if first is not None else None)
         if qual == "torch.log" and first is not None:
@@ -457,7 +459,7 @@ class OpTracer:
         is_self = isinstance(recv, cst.Name) and recv.value == "self"
         if not is_self:
             if meth in METHOD_OPS:
-                return True, Op(METHOD_OPS[meth], call, scope.module)
+                return True, self._activation(METHOD_OPS[meth], call, recv, scope, depth, stack)
             if meth in SHAPE_METHODS:
                 return True, self._op(recv, scope, depth + 1, stack)
             if meth == "log" and not call.args:
@@ -512,6 +514,19 @@ class OpTracer:
         if facts is None or facts in self._self_stack:
             return None
         return facts.output(self.resolver)
+
+    def _activation(
+        self,
+        kind: str,
+        call: cst.Call,
+        inner: Optional[cst.BaseExpression],
+        scope: Scope,
+        depth: int,
+        stack: FrozenSet[int],
+    ) -> Op:
+        if kind != M.LOG_SOFTMAX or inner is None:
+            return Op(kind, call, scope.module)
+        return Op(kind, call, scope.module, input=self._op(inner, scope, depth + 1, stack))
 
     def _log_of(
         self, call: cst.Call, inner: cst.BaseExpression, scope: Scope, depth: int, stack: FrozenSet[int]

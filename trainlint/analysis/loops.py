@@ -55,6 +55,9 @@ class Event:
     receiver: Optional[Value] = None
     # Relative to the loop being analysed: the `if`/`try` nodes and inner loops around the event.
     conds: Tuple[int, ...] = ()
+    # The branch taken at each choice around the event: (the `if`/`match`/`try` node, arm).
+    # Two events on different arms of one choice never run in the same iteration.
+    arms: Tuple[Tuple[int, int], ...] = ()
     loops: Tuple[int, ...] = ()
     no_grad: bool = False
     # Call sites (scope, call) through which the event was reached from the loop.
@@ -67,6 +70,11 @@ class Event:
     @property
     def module(self) -> ModuleFacts:
         return self.scope.module
+
+    def exclusive_with(self, other: "Event") -> bool:
+        """On another arm of an `if`/`else`, `match` or `except` than `other`."""
+        mine = dict(self.arms)
+        return any(node in mine and mine[node] != arm for node, arm in other.arms)
 
     @property
     def is_step(self) -> bool:
@@ -171,12 +179,12 @@ class LoopAnalyzer:
             return out
         if isinstance(stmt, cst.If):
             out = self._expr(stmt.test, scope, depth)
-            out += _tag(self._block(_suite(stmt.body), scope, depth), cond=id(stmt))
+            out += _tag(self._block(_suite(stmt.body), scope, depth), cond=id(stmt), arm=0)
             if stmt.orelse is not None:
                 if isinstance(stmt.orelse, cst.If):
-                    out += _tag(self._statement(stmt.orelse, scope, depth), cond=id(stmt))
+                    out += _tag(self._statement(stmt.orelse, scope, depth), cond=id(stmt), arm=1)
                 else:
-                    out += _tag(self._block(_suite(stmt.orelse.body), scope, depth), cond=id(stmt))
+                    out += _tag(self._block(_suite(stmt.orelse.body), scope, depth), cond=id(stmt), arm=1)
             return out
         if isinstance(stmt, (cst.For, cst.While)):
             head = stmt.iter if isinstance(stmt, cst.For) else stmt.test
@@ -200,8 +208,8 @@ class LoopAnalyzer:
             return out + body
         if isinstance(stmt, cst.Try):
             out = self._block(_suite(stmt.body), scope, depth)
-            for h in stmt.handlers:
-                out += _tag(self._block(_suite(h.body), scope, depth), cond=id(h))
+            for i, h in enumerate(stmt.handlers):
+                out += _tag(self._block(_suite(h.body), scope, depth), cond=id(h), choice=id(stmt), arm=i)
             if stmt.orelse is not None:
                 out += self._block(_suite(stmt.orelse.body), scope, depth)
             if stmt.finalbody is not None:
@@ -209,8 +217,8 @@ class LoopAnalyzer:
             return out
         if isinstance(stmt, cst.Match):
             out = self._expr(stmt.subject, scope, depth)
-            for case in stmt.cases:
-                out += _tag(self._block(_suite(case.body), scope, depth), cond=id(case))
+            for i, case in enumerate(stmt.cases):
+                out += _tag(self._block(_suite(case.body), scope, depth), cond=id(case), choice=id(stmt), arm=i)
             return out
         return []  # defs and classes do not run their bodies here
 
@@ -399,7 +407,16 @@ def _guessed_value(recv: cst.BaseExpression) -> Optional[Value]:
     return Value(guess, guess=True) if guess else None
 
 
-def _tag(events: List[Event], cond: Optional[int] = None, loop: Optional[int] = None) -> List[Event]:
+def _tag(
+    events: List[Event],
+    cond: Optional[int] = None,
+    loop: Optional[int] = None,
+    arm: Optional[int] = None,
+    choice: Optional[int] = None,
+) -> List[Event]:
+    if cond is not None and arm is not None:
+        where = ((cond if choice is None else choice, arm),)
+        return [replace(e, conds=(cond,) + e.conds, arms=where + e.arms) for e in events]
     if cond is not None:
         return [replace(e, conds=(cond,) + e.conds) for e in events]
     if loop is not None:

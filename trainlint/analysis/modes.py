@@ -14,6 +14,7 @@ from typing import Iterator, List, Optional, Protocol, Set, Tuple
 
 import libcst as cst
 
+from trainlint.analysis import calls as C
 from trainlint.analysis import flow as FL
 from trainlint.analysis import gradmode as GM
 from trainlint.analysis import kinds as K
@@ -26,6 +27,7 @@ from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project
 from trainlint.analysis.purpose import not_training, words
 from trainlint.analysis.symbols import Resolver, Value
+from trainlint.analysis.walk import walk
 
 
 class RuleContext(Protocol):
@@ -82,6 +84,10 @@ class EvalPass:
     model: Value
     mode_dependent: Optional[str]  # text of a dropout/batch-norm layer, if the model has one
     mode_layer: Optional[M.Layer]
+    held_out: bool = False  # a batch drawn from held-out data inside a training loop
+    # The parameter that turns a shared train/evaluate loop into this evaluation when false:
+    # a fix must not change what the loop does when it is true.
+    flag: Optional[str] = None
 
 
 _TRAINED: "weakref.WeakKeyDictionary[object, Set[int]]" = weakref.WeakKeyDictionary()
@@ -151,6 +157,13 @@ def _find_eval_passes(ctx: RuleContext) -> List[EvalPass]:
     seen: Set[int] = set(_trained_forwards(ctx))
     for lf in ctx.loops.loops_of(ctx.module):
         if any(e.kind in _TRAINING for e in lf.events):
+            flag, flagged = _forwards_when_flag_off(ctx, lf)  # (trained forwards too, on the other calls)
+            if flag is not None and flagged:
+                seen.update(id(e.node) for e in flagged)
+                ep = _make_pass(ctx, lf.scope, lf, flagged[0])
+                if ep is not None:
+                    ep.flag = flag
+                    out.append(ep)
             continue
         own = [e for e in lf.events if e.kind == L.FORWARD and not e.loops and e.receiver is not None]
         if not own or id(event_anchor(own[0])) in seen:
@@ -161,6 +174,7 @@ def _find_eval_passes(ctx: RuleContext) -> List[EvalPass]:
         ep = _make_pass(ctx, lf.scope, lf, own[0])
         if ep is not None:
             out.append(ep)
+    out += _periodic_eval_passes(ctx, seen)
     for scope in ctx.module.scopes:
         if not _may_call_model(ctx, scope):
             continue  # no forward pass of its own: its events cannot add a pass
@@ -175,6 +189,107 @@ def _find_eval_passes(ctx: RuleContext) -> List[EvalPass]:
             if ep is not None:
                 out.append(ep)
     return out
+
+
+# Names of held-out data, in the batch that a periodic check inside a training loop draws:
+# whole words, or the start of a run-together name (`testdataloader`).
+_HELD_OUT_WORDS = frozenset({"val", "dev"})
+_HELD_OUT_PREFIXES = ("eval", "valid", "test", "holdout")
+
+
+def _periodic_eval_passes(ctx: RuleContext, seen: Set[int]) -> List[EvalPass]:
+    """`if i % 10 == 0: x, y = next(iter(test_loader)); pred = model(x)` inside a training
+    loop: a forward on a held-out batch in a branch that does not train."""
+    out: List[EvalPass] = []
+    for lf in ctx.loops.loops_of(ctx.module):
+        if not any(e.kind in _TRAINING and not e.loops for e in lf.events):
+            continue
+        for e in lf.events:
+            # (a forward here is among the trained ones: this loop trains)
+            if e.kind != L.FORWARD or not e.conds or e.loops or e.via or e.receiver is None:
+                continue
+            block = e.conds[-1]
+            if any(x.kind in _TRAINING for x in lf.events if block in x.conds):
+                continue
+            branch = _node_by_id(lf.node, block)
+            if not isinstance(branch, cst.If) or not _draws_held_out_batch(branch, lf.scope.module):
+                continue
+            seen.add(id(e.node))
+            ep = _make_pass(ctx, lf.scope, None, e)
+            if ep is not None:
+                ep.held_out = True
+                out.append(ep)
+    return out
+
+
+def _forwards_when_flag_off(ctx: RuleContext, lf: LoopFacts) -> Tuple[Optional[str], List[Event]]:
+    """`def run_epoch(model, loader, is_train)`, whose loop trains only under `if is_train:`,
+    and a call `run_epoch(model, val_loader, False)`: for that call the loop evaluates. The
+    flag and the loop's own forwards outside the guarded branches, when some caller turns
+    the flag off."""
+    scope = lf.scope
+    none: Tuple[Optional[str], List[Event]] = (None, [])
+    if not scope.params:
+        return none
+    guards: Set[str] = set()
+    for e in lf.events:
+        if e.kind in _TRAINING:
+            flag = _flag_guard(lf, e, scope)
+            if flag is None or e.via:
+                return none
+            guards.add(flag)
+    if len(guards) != 1:
+        return none
+    (flag,) = guards
+    callers = ctx.project.callers(scope)
+    if not any(_falsy(C.bind(call, scope, flag, isinstance(call.func, cst.Attribute))) for _, call in callers):
+        return none
+    return flag, [
+        e
+        for e in lf.events
+        if e.kind == L.FORWARD and not e.loops and e.receiver is not None and _flag_guard(lf, e, scope) is None
+    ]
+
+
+def _flag_guard(lf: LoopFacts, e: Event, scope: Scope) -> Optional[str]:
+    """The parameter whose truth lets `e` run: `e` sits in the body of `if flag:` (or in the
+    `else` of `if not flag:`)."""
+    for node_id, arm in e.arms:
+        branch = _node_by_id(lf.node, node_id)
+        if not isinstance(branch, cst.If):
+            continue
+        test, want = branch.test, 0
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, want = test.expression, 1
+        if arm == want and isinstance(test, cst.Name) and test.value in scope.params:
+            return test.value
+    return None
+
+
+def _falsy(arg: Optional[cst.BaseExpression]) -> bool:
+    return (isinstance(arg, cst.Name) and arg.value in ("False", "None")) or (
+        isinstance(arg, cst.Integer) and arg.value == "0"
+    )
+
+
+def _node_by_id(root: cst.CSTNode, wanted: int) -> Optional[cst.CSTNode]:
+    stack: List[cst.CSTNode] = [root]
+    while stack:
+        n = stack.pop()
+        if id(n) == wanted:
+            return n
+        stack.extend(n.children)
+    return None
+
+
+def _draws_held_out_batch(branch: cst.If, module: ModuleFacts) -> bool:
+    """The branch takes a batch with `next(...)` from data named as held out."""
+    for n in walk(branch.body):
+        if isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value == "next" and n.args:
+            found = words(module.tree.code_for_node(n.args[0].value))
+            if found & _HELD_OUT_WORDS or any(w.startswith(_HELD_OUT_PREFIXES) for w in found):
+                return True
+    return False
 
 
 _LIBRARY_MODELS = ("torchvision.models.", "timm.", "transformers.")
@@ -421,7 +536,8 @@ def _no_grad_at_call(ctx: RuleContext, scope: Scope, depth: int = 0) -> bool:
         return False
     for cs, call in ctx.project.callers(scope):
         evs = [e for e in ctx.loops.body_events(cs, 0) if e.via and e.via[0][1] is call]
-        if any(e.no_grad for e in evs) or _no_grad_at_call(ctx, cs, depth + 1):
+        # (every event the call reaches: a `no_grad` block inside the callee is not the caller's)
+        if (evs and all(e.no_grad or e.grad_on for e in evs)) or _no_grad_at_call(ctx, cs, depth + 1):
             return True
         # (a call the loop events do not follow, a base class's `self.step()`: its `with`)
         if any(GM.disables_grad(item.item, cs.module) for w in SC.withs_around(cs, call) for item in w.items):
@@ -462,6 +578,8 @@ def _switches_on(arg: cst.BaseExpression) -> bool:
 
 def eval_named(ctx: RuleContext, ep: EvalPass) -> bool:
     """The function holding the loop, or the data it iterates, is named for evaluation."""
+    if ep.held_out or ep.flag is not None:
+        return True  # a held-out batch, or a caller that turns the loop's training off
     scope = ep.scope
     if scope.name != "<module>" and words(scope.simple_name) & _EVAL_WORDS:
         return True

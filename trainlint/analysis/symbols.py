@@ -23,8 +23,15 @@ from trainlint.analysis.walk import children
 
 # Methods that return their receiver (or an equivalent object of the same kind).
 _PASSTHROUGH_METHODS = K.MOVE_METHODS | {"train", "eval", "requires_grad_", "share_memory"}
-# Wrappers whose first argument is the object that matters.
-_WRAPPERS = {"torch.compile", "torch.nn.DataParallel", "torch.nn.parallel.DistributedDataParallel", "torch.jit.script"}
+# Calls that give back their first argument, or an object that behaves like it (a copy, a wrapper).
+_WRAPPERS = {
+    "torch.compile",
+    "torch.nn.DataParallel",
+    "torch.nn.parallel.DistributedDataParallel",
+    "torch.jit.script",
+    "copy.deepcopy",
+    "copy.copy",
+}
 _MAX_DEPTH = 8
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator, List, Optional, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -143,6 +143,9 @@ def _graph_carrying(
         out.update(n for n in names if n in _names_in(b.arg))
     if _in_training_loop(ctx, scope, (inner,)):
         out.update(n for n in names if _is_loss_output(n, scope, idx, node, ctx))
+        helpers = _calls_returning_their_loss(scope, inner, ctx)
+        if helpers:
+            out.update(n for n in names if _comes_from(n, helpers, idx, node))
     return {n for n in out if not _cut_where_used(n, scope, idx, node, ctx) and not _cut_in_place(n, scope, node, ctx)}
 
 
@@ -215,6 +218,51 @@ def _is_loss_output(name: str, scope: Scope, idx: D.ScopeIndex, use: cst.CSTNode
             v = ctx.resolver.value_of(call.func, scope)
             if v is not None and v.kind == K.LOSS:
                 continue
+        return False
+    return True
+
+
+# For each call: None when the whole result is the loss, else the tuple positions that are.
+_Returned = Dict[int, Optional[Set[int]]]
+
+
+def _calls_returning_their_loss(scope: Scope, loop: int, ctx: RuleContext) -> _Returned:
+    """The calls in the loop `loop` of `scope` to a project function that calls `backward()`
+    on a loss and returns it (`losses = trainer.train_step(batch)`), not a number made from it."""
+    out: _Returned = {}
+    for lf in ctx.loops.loops_of(scope.module):
+        if id(lf.node) != loop:
+            continue
+        for e in lf.events:
+            if e.kind != L.BACKWARD or len(e.via) != 1 or e.via[0][0] is not scope or e.arg is None:
+                continue
+            target = set(_names_in(e.arg))
+            for rv in D.return_values(e.scope):
+                if isinstance(rv, cst.Tuple):
+                    at = {i for i, el in enumerate(rv.elements) if _bare_ref(el.value, target)}
+                    if at:
+                        out[id(e.via[0][1])] = at
+                elif _bare_ref(rv, target):
+                    out[id(e.via[0][1])] = None
+    return out
+
+
+def _comes_from(name: str, calls: _Returned, idx: D.ScopeIndex, use: cst.CSTNode, hops: int = 3) -> bool:
+    """Every definition of `name` reaching `use` is the loss one of `calls` returned,
+    unpacked or aliased (`a, b, total = losses`)."""
+    defs, _ = idx.reaching(name, use)
+    if not defs:
+        return False
+    for d in defs:
+        if d.how != "assign":
+            return False
+        if id(d.value) in calls:
+            at = calls[id(d.value)]
+            if at is None or (d.path and d.path[0] in at):
+                continue
+            return False
+        if hops and isinstance(d.value, cst.Name) and _comes_from(d.value.value, calls, idx, d.stmt, hops - 1):
+            continue  # an alias of the result, or an unpacking of a returned loss structure
         return False
     return True
 

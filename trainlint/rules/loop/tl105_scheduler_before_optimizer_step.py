@@ -29,16 +29,20 @@ def scheduler_before_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
         # The innermost loop holding both decides the order.
         if any(L.SCHED_STEP in ks and (L.STEP in ks or L.SCALER_STEP in ks) for ks in lf.inner_loop_kinds().values()):
             continue
-        first_step = lf.first(*STEPS)
-        for e in lf.events:
-            if e is first_step:
-                break
+        steps = [(i, e) for i, e in enumerate(lf.events) if e.kind in STEPS]
+        for i, e in enumerate(lf.events):
             if e.kind != L.SCHED_STEP:
                 continue
             if e.receiver is None or e.receiver.guess:
                 continue  # only a name says it is a scheduler: other libraries order steps differently
             if (e.receiver.qual or "").endswith("ReduceLROnPlateau"):
                 continue
+            # Only the steps that can run in the same iteration as this one (not on another
+            # arm of an `if`/`else`) order it.
+            on_path = [(j, s) for j, s in steps if not s.exclusive_with(e)]
+            if not on_path or on_path[0][0] < i:
+                continue
+            first_step = on_path[0][1]
             yield Finding(
                 "TL105",
                 e.module,
@@ -46,11 +50,9 @@ def scheduler_before_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
                 "the learning-rate scheduler steps before `optimizer.step()` in this iteration, so the "
                 "first value of the schedule is skipped and every step uses the next one. Call "
                 "`scheduler.step()` after `optimizer.step()`.",
-                related=[(first_step.module, first_step.node, "the optimizer step that comes later")]
-                if first_step
-                else [],
+                related=[(first_step.module, first_step.node, "the optimizer step that comes later")],
                 severity=guess_severity(guessed(e)),
-                fix_builder=fixes.hook(fix_tl105, e, first_step) if first_step else None,
+                fix_builder=fixes.hook(fix_tl105, e, first_step),
             )
             break
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
@@ -26,19 +26,31 @@ _OP_WORDS = {
 }
 
 
-def traced_losses(ctx: RuleContext, family: str) -> Iterator[Tuple[LossCall, Op]]:
-    """Loss calls of `family` in this module whose input's last operation is known."""
+def traced_losses(ctx: RuleContext, family: str, behind_log_softmax: bool = False) -> Iterator[Tuple[LossCall, Op]]:
+    """Loss calls of `family` in this module whose input's last operation is known; with
+    `behind_log_softmax`, the operation before a log-softmax that feeds the loss instead."""
     tracer = FL.tracer_for(ctx.project, ctx.resolver)
     for lc in FL.loss_calls(ctx.module, ctx.resolver):
         if lc.family != family or lc.guess or lc.input is None:
             continue
         op = tracer.op(lc.input, lc.scope)
+        if op is not None and behind_log_softmax:
+            op = _before_log_softmax(op)
         if op is None or op.kind == M.TUPLE:
             continue
         if op.kind == M.ALTERNATIVES:  # each model the code may build, judged on its own
             yield from ((lc, alt) for alt in op.elements if alt is not None)
             continue
         yield lc, op
+
+
+def _before_log_softmax(op: Op) -> Optional[Op]:
+    if op.kind != M.LOG_SOFTMAX or op.input is None or op.input.kind in (M.TUPLE, M.ALTERNATIVES):
+        return None
+    if op.owner is None:
+        return op.input
+    # Still the model's output: its `forward` ends with the pair.
+    return replace(op.input, owner=op.owner, owner_node=op.owner_node, owner_module=op.owner_module)
 
 
 def _inline(lc: LossCall, op: Op) -> bool:
@@ -97,7 +109,7 @@ class _Site:
     fix: str
 
 
-def defects(ctx: RuleContext, family: str, kinds: Tuple[str, ...]) -> Iterator[_Site]:
+def defects(ctx: RuleContext, family: str, kinds: Tuple[str, ...], behind_log_softmax: bool = False) -> Iterator[_Site]:
     """Each defect once, with the other loss calls of this module fed by the same operation as
     related locations. A model's defect (its last layer, what its `forward` returns) is reported
     at the model's layer when the model is in this module, else at the first loss call that sees
@@ -105,7 +117,7 @@ def defects(ctx: RuleContext, family: str, kinds: Tuple[str, ...]) -> Iterator[_
     once = Once()
     groups: List[Tuple[LossCall, Op, cst.CSTNode, Related]] = []
     by_op: Dict[int, int] = {}  # id(operation node) -> its group
-    for lc, op in traced_losses(ctx, family):
+    for lc, op in traced_losses(ctx, family, behind_log_softmax):
         if op.kind not in kinds:
             continue
         if op.owner is not None:

@@ -34,6 +34,18 @@ def activation_on_logits(ctx: RuleContext) -> Iterator[Finding]:
             f"classifier with a plain `nn.Linear` ({d.fix}).",
             related=d.related,
         )
+    # `nll_loss(log_softmax(relu(scores)))` is cross-entropy on squashed scores as well.
+    for d in defects(ctx, FL.NLL, tuple(_SQUASH_WHY), behind_log_softmax=True):
+        phrase = d.phrase.replace("already returns", "returns")
+        yield Finding(
+            "TL206",
+            ctx.module,
+            d.node,
+            f"`{d.lc.name}` after `log_softmax` is cross-entropy, which expects unbounded scores, but "
+            f"{phrase} before the `log_softmax`: {_SQUASH_WHY[d.op.kind]}. Drop that activation so that "
+            "`log_softmax` gets the raw output of the final `nn.Linear`.",
+            related=d.related,
+        )
 
 
 # Layers whose output is bounded on one side or both: not logits.

@@ -61,12 +61,24 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
             "TL403",
             ep.forward.module,
             ep.forward.node,
-            f"this evaluation loop runs `{name}` in training mode, and the model has {_layer_phrase(ep)}: "
-            f"{_mode_effect(ep)}, so the metrics are noisy and wrong. Call `{name}.eval()` before evaluating "
-            f"(and `{name}.train()` before training resumes).",
+            f"{_what_evaluates(ep)} runs `{name}` in training mode, and the model has {_layer_phrase(ep)}: "
+            f"{_mode_effect(ep)}, so the metrics are noisy and wrong. {_how_to_switch(ep, name)}",
             related=related,
-            fix_builder=fixes.hook(fix_tl403_eval, ep.loop, ep.forward),
+            # (a loop that also trains gets no fix: `.eval()` around it would stop its training)
+            fix_builder=fixes.hook(fix_tl403_eval, ep.loop, ep.forward) if ep.flag is None else None,
         )
+
+
+def _what_evaluates(ep: MD.EvalPass) -> str:
+    if ep.flag is not None:
+        return f"when `{ep.flag}` is false (as a caller passes it) this loop only evaluates, yet it"
+    return "this evaluation loop" if ep.loop is not None else "this evaluation pass"
+
+
+def _how_to_switch(ep: MD.EvalPass, name: str) -> str:
+    if ep.flag is not None:
+        return f"Call `{name}.train({ep.flag})` before the loop."
+    return f"Call `{name}.eval()` before evaluating (and `{name}.train()` before training resumes)."
 
 
 def _model_is_parameter(ep: MD.EvalPass) -> bool:

@@ -33,6 +33,19 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
         if mode.mode != "eval" and (not MD.eval_named(ctx, ep) or not MD.has_weights(ctx, ep.model)):
             continue  # nothing says this evaluates (a lone forward needs `model.eval()` before it)
         name = FL.snippet(ep.forward.module, ep.forward.callee)
+        if ep.flag is not None:
+            yield Finding(
+                "TL404",
+                ep.forward.module,
+                ep.forward.node,
+                f"when `{ep.flag}` is false (as a caller passes it) this loop only evaluates, yet it calls "
+                f"`{name}` with gradients enabled: autograd records every operation and keeps the "
+                "activations of each batch alive for a backward that never comes, which costs memory and "
+                f"time. Run the forward under `with torch.set_grad_enabled({ep.flag}):`.",
+                related=MD.path_to_forward(ep),
+                fix_builder=fixes.hook(fix_tl404_flag, ep.forward, ep.flag),
+            )
+            continue
         yield Finding(
             "TL404",
             ep.forward.module,
@@ -84,6 +97,24 @@ def fix_tl404(locate: Locate, ctx: "RuleContext", loop: Optional[L.LoopFacts], f
     return make_fix(module, {stmt: block}, SAFE, f"Run the evaluation {what} under `with {alias}.no_grad():`")
 
 
+def fix_tl404_flag(locate: Locate, forward: Event, flag: str) -> Optional[Fix]:
+    """A loop shared by training and evaluation: only its forward statement goes under
+    `with torch.set_grad_enabled(flag):`, which changes nothing when the flag is true."""
+    module = forward.module
+    alias = torch_alias(module)
+    if alias is None or forward.via:
+        return None
+    stmt = pass_statement(module, None, forward)
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return None
+    block = cst.With(
+        items=[cst.WithItem(item=parse_expression(module, f"{alias}.set_grad_enabled({flag})"))],
+        body=cst.IndentedBlock(body=[stmt.with_changes(leading_lines=[])]),
+        leading_lines=stmt.leading_lines,
+    )
+    return make_fix(module, {stmt: block}, SAFE, f"Run the forward under `with {alias}.set_grad_enabled({flag}):`")
+
+
 def verdict_tl404(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     no_grad = 0
     for p in c.ev.passes.values():
@@ -110,7 +141,7 @@ RULE = Rule(
     summary="An evaluation pass builds an autograd graph it never uses.",
     fixable=True,
     check=eval_without_no_grad,
-    fixes=(fix_tl404,),
+    fixes=(fix_tl404, fix_tl404_flag),
     verdict=verdict_tl404,
     needs_eval_pass=True,
 )

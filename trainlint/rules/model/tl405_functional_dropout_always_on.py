@@ -63,12 +63,20 @@ def _forward_methods(cls: ClassFacts) -> List[Scope]:
     return out
 
 
+# Dropout modules: one built inside `forward` is a fresh module, in training mode, at every call.
+_DROPOUT_MODULES = frozenset(
+    f"torch.nn.{name}"
+    for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")
+)
+
+
 def functional_dropout_always_on(ctx: RuleContext) -> Iterator[Finding]:
     mod = ctx.module
     for cls in mod.classes.values():
         if not M.is_module_class(cls, ctx.project):
             continue
         for method in _forward_methods(cls):
+            yield from _fresh_dropout_modules(cls, method)
             for call in method.calls:
                 qual = mod.qualify(call.func)
                 if qual not in _FUNCTIONAL_DROPOUT:
@@ -88,6 +96,26 @@ def functional_dropout_always_on(ctx: RuleContext) -> Iterator[Finding]:
                     "use an `nn.Dropout` module, which follows `model.train()`/`model.eval()`.",
                     fix_builder=fixes.hook(fix_tl405, mod, method, call),
                 )
+
+
+def _fresh_dropout_modules(cls: ClassFacts, method: Scope) -> Iterator[Finding]:
+    """`nn.Dropout(0.5)(x)` in `forward`: the module is built there, so `model.eval()` never
+    reaches it and it drops units in every mode."""
+    mod = method.module
+    for call in method.calls:
+        inner = call.func
+        if not isinstance(inner, cst.Call) or mod.qualify(inner.func) not in _DROPOUT_MODULES:
+            continue
+        text = FL.snippet(mod, inner)
+        yield Finding(
+            "TL405",
+            mod,
+            call,
+            f"`{text}` is built inside `{cls.name}.{method.simple_name}` and applied at once: it is a new "
+            "module, in training mode, at every call, which `model.eval()` never reaches, so evaluation "
+            "and inference keep dropping units. Build it once in `__init__` (`self.dropout = "
+            f"{text}`) and call `self.dropout(x)` in `{method.simple_name}`.",
+        )
 
 
 def fix_tl405(locate: Locate, module: ModuleFacts, method: Scope, call: cst.Call) -> Optional[Fix]:
