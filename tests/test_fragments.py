@@ -272,3 +272,23 @@ def test_an_indented_notebook_cell(tmp_path):
     cell = f"{tmp_path / 'nb.ipynb'}:cell 2"
     assert (cell, 2, 12) in [(r.path, r.line, r.column) for r in d.related]  # where the loss is built
     assert cells[1].splitlines()[1][11:].startswith("nn.CrossEntropyLoss()")
+
+
+def test_a_fragment_without_findings_is_checked_once(monkeypatch):
+    # The run without the assumed names only sorts findings into guesses and sure ones:
+    # with no finding there is nothing to sort, and the component is not checked twice.
+    from trainlint import engine
+
+    runs = []
+    real = engine._run_rules
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        runs.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "_run_rules", counting)
+    quiet = "model = nn.Sequential(nn.Linear(4, 3))\nprint(model(x).shape)\n"
+    assert not check_sources({"cell.py": quiet}, Settings()).diagnostics
+    assert len(runs) == 1
+    assert check_sources({"cell.py": FRAGMENT}, Settings()).diagnostics
+    assert len(runs) == 3

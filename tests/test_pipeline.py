@@ -428,3 +428,15 @@ def test_a_worker_that_dies_neither_hangs_nor_changes_the_findings(tmp_path, how
         outs.append(proc.stdout)
     assert died.exists()  # a worker did die
     assert outs[0] == outs[1] and "TL201" in outs[0] and "TL101" in outs[0]
+
+
+def test_dropping_scope_indexes_after_each_module_changes_no_finding(monkeypatch):
+    # Big components drop each module's scope indexes once its rules have run (memory);
+    # another module that asks about those scopes later gets them rebuilt, with equal answers.
+    paths = _corpus()
+    opts = RunOptions(jobs=1, use_cache=False)
+    monkeypatch.setattr(engine, "RELEASE_INDEXES_FROM", 10**9)
+    kept = check_paths(paths, Settings(), options=opts)
+    monkeypatch.setattr(engine, "RELEASE_INDEXES_FROM", 1)
+    dropped = check_paths(paths, Settings(), options=opts)
+    assert keys(kept) and keys(dropped) == keys(kept)

@@ -18,6 +18,7 @@ from libcst import CSTNode
 from libcst.metadata import CodeRange
 
 from trainlint import registry, suppressions
+from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ModuleFacts, build_facts
 from trainlint.analysis.loops import LoopAnalyzer
 from trainlint.analysis.names import dotted
@@ -253,6 +254,11 @@ class _Positions:
 Progress = Callable[[str, int, int], None]
 
 
+# Components of at least this many modules drop each module's scope indexes once its rules
+# have run: a little recomputation for a peak memory that no longer holds every index.
+RELEASE_INDEXES_FROM = 100
+
+
 def _run_rules(
     loaded: List[LoadedFile],
     rules: Dict[str, Callable[[RuleContext], Iterable[Finding]]],
@@ -267,6 +273,7 @@ def _run_rules(
     (TL001) and the rules' failures (TL002, counted in `result`) included."""
     modules = [lf.facts for lf in loaded if lf.facts is not None]
     by_module = {id(lf.facts): lf for lf in loaded if lf.facts is not None}
+    release = len(modules) >= RELEASE_INDEXES_FROM
     project = Project(modules)
     resolver = Resolver(project)
     loops = LoopAnalyzer(resolver)
@@ -309,6 +316,10 @@ def _run_rules(
                 continue
             raw.extend(placed)
             mark("positions")
+        if release:
+            # Done with this module's own rules: its scopes' indexes are rebuilt on demand when
+            # another module asks about them, instead of being kept for the whole component.
+            lf.facts.cache.pop(SC.INDEX_CACHE, None)
     return raw
 
 
@@ -439,7 +450,7 @@ def check_files(
     assumed = _assume_conventional_names(loaded)
     mark("facts")
     raw = _run_rules(loaded, rules, options, asked, result, progress, timings, mark)
-    if assumed:
+    if assumed and any(registry.RULES[d.code].kind != "tool" for d in raw):
         # Which findings rest on an assumed name: those that a run without the assumptions
         # (fresh facts over the same trees) does not report.
         plain = [_without_assumptions(lf) for lf in loaded]

@@ -378,9 +378,13 @@ def _def_key(target: cst.BaseExpression) -> Optional[str]:
     return None
 
 
+# The key of the scope indexes in a module's cache (the engine may drop them to save memory).
+INDEX_CACHE = "scope_index"
+
+
 def scope_index(scope: Scope) -> Index:
     """The index of a scope, built on first use and kept with its module's facts."""
-    cache = scope.module.cache.setdefault("scope_index", {})
+    cache = scope.module.cache.setdefault(INDEX_CACHE, {})
     assert isinstance(cache, dict)
     idx = cache.get(id(scope))
     if idx is None:

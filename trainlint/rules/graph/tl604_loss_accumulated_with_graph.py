@@ -7,6 +7,7 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 import libcst as cst
 
 from trainlint import fixes
+from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
@@ -39,7 +40,7 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
             continue
         idx = D.scope_index(scope)
         backwards = [b for b in backward_calls(ctx.module) if b.scope is scope]
-        for node, acc, inc in _accumulations(scope, idx):
+        for node, acc, inc in [*_accumulations(scope, idx), *_meter_updates(scope, ctx)]:
             pos = idx.position(node)
             if pos is None or id(node) in no_grad or scope_disables_grad(scope):
                 continue
@@ -53,15 +54,13 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
             if _backwarded(acc, scope, backwards, ctx):
                 continue  # summed on purpose to differentiate once (multi-task, accumulation)
             what = compact_code(ctx.module, inc)
-            appended = isinstance(node, cst.Call)
-            fix = f"`{acc}.append({what}.item())`" if appended else f"`{acc} += {what}.item()`"
             yield Finding(
                 "TL604",
                 ctx.module,
                 node,
-                f"`{acc}` {'collects' if appended else 'accumulates'} `{what}`, a tensor that still carries its "
-                "autograd graph: every iteration's graph stays referenced from it, so memory grows step "
-                f"after step. Keep a number instead: {fix} (or `.detach()`).",
+                f"{_how_kept(node, acc, what)} `{what}`, a tensor that still carries its autograd graph: every "
+                "iteration's graph stays referenced from it, so memory grows step after step. Keep a number "
+                f"instead: {_kept_as_number(node, acc, what)} (or `.detach()`).",
                 fix_builder=fixes.hook(fix_tl604, ctx.module, scope, node, acc, inc),
             )
 
@@ -88,6 +87,59 @@ def _accumulations(scope: Scope, idx: D.ScopeIndex) -> Iterator[Tuple[cst.CSTNod
             key = dotted(func.value)
             if key is not None and (key.count(".") == 0 or (key.startswith("self.") and key.count(".") == 1)):
                 yield call, key, call.args[0].value
+
+
+def _how_kept(node: cst.CSTNode, acc: str, what: str) -> str:
+    if not isinstance(node, cst.Call):
+        return f"`{acc}` accumulates"
+    method = node.func.attr.value if isinstance(node.func, cst.Attribute) else "append"
+    if method == "append":
+        return f"`{acc}` collects"
+    return f"`{acc}.{method}(...)` keeps a running sum of"
+
+
+def _kept_as_number(node: cst.CSTNode, acc: str, what: str) -> str:
+    if not isinstance(node, cst.Call):
+        return f"`{acc} += {what}.item()`"
+    method = node.func.attr.value if isinstance(node.func, cst.Attribute) else "append"
+    return f"`{acc}.{method}({what}.item())`" if method == "append" else f"pass `{what}.item()`"
+
+
+def _meter_updates(scope: Scope, ctx: RuleContext) -> Iterator[Tuple[cst.CSTNode, str, cst.BaseExpression]]:
+    """`meter.update(loss, n)` where the project method adds that argument to a running total
+    of the object (`self.sum += val * n`): the meter keeps what it is given."""
+    for call in scope.calls:
+        func = call.func
+        if not isinstance(func, cst.Attribute) or func.attr.value == "append":
+            continue
+        key = dotted(func.value)
+        if key is None or key.count(".") > 1 or (key.count(".") == 1 and not key.startswith("self.")):
+            continue
+        callee = ctx.project.resolve_callee(func, scope)
+        if not isinstance(callee, Scope) or callee.cls is None:
+            continue
+        for name in _summed_into_self(callee):
+            arg = C.bind(call, callee, name, True)
+            if arg is not None:
+                yield call, key, arg
+
+
+def _summed_into_self(fn: Scope) -> List[str]:
+    """Parameters of a method that it adds as they are to an attribute of the object
+    (`self.sum += val`, `self.sum += val * n`, `self.total[i] += v`)."""
+    params = set(fn.params[1:])
+    out: List[str] = []
+    for node in walk(fn.node.body if isinstance(fn.node, cst.FunctionDef) else fn.node):
+        if not isinstance(node, cst.AugAssign) or not isinstance(node.operator, cst.AddAssign):
+            continue
+        target = node.target.value if isinstance(node.target, cst.Subscript) else node.target
+        d = dotted(target)
+        if d is None or not d.startswith("self."):
+            continue
+        used = [n for n in _names_in(node.value) if n in params]
+        if used and _bare_ref(node.value, set(used)):
+            out.extend(n for n in used if n not in out)
+    return out
 
 
 def _is_ref(expr: cst.BaseExpression, key: str) -> bool:

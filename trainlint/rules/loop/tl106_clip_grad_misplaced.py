@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Set
 
 import libcst as cst
 
@@ -37,6 +37,7 @@ class Options:
 
 
 def clip_grad_misplaced(ctx: RuleContext) -> Iterator[Finding]:
+    reported: Set[int] = set()
     for lf in iterations(ctx):
         evs = [e for e in lf.events if e.kind in (L.BACKWARD, L.CLIP) or e.kind in STEPS]
         for i, c in enumerate(evs):
@@ -48,6 +49,7 @@ def clip_grad_misplaced(ctx: RuleContext) -> Iterator[Finding]:
             after_step = prev is not None and prev.kind in STEPS and (nxt is None or nxt.kind == L.BACKWARD)
             if not (before_backward or after_step) or _measures_only(c):
                 continue
+            reported.add(id(c.node))
             where = "before `backward()`" if before_backward and not after_step else "after `optimizer.step()`"
             # The step the clip belongs before: the one after the backward, or the one it follows.
             target = prev if after_step else next((e for e in evs[i + 1 :] if e.kind in STEPS), None)
@@ -60,6 +62,37 @@ def clip_grad_misplaced(ctx: RuleContext) -> Iterator[Finding]:
                 "Clip between `backward()` and `optimizer.step()`.",
                 fix_builder=fixes.hook(fix_tl106, c, target, unscale) if target is not None else None,
             )
+    yield from _clip_then_backward_in_helper(ctx, reported)
+
+
+def _clip_then_backward_in_helper(ctx: RuleContext, reported: Set[int]) -> Iterator[Finding]:
+    """A function with no loop of its own that clips and then calls `backward()` (a
+    multi-task weighting's `backward(losses)` method): the clip sees the previous gradients
+    and the new ones are never clipped, whoever calls it."""
+    for scope in ctx.module.scopes:
+        if scope.name == "<module>":
+            continue
+        evs = [
+            e
+            for e in ctx.loops.body_events(scope, 0)
+            if (e.kind in (L.BACKWARD, L.CLIP) or e.kind in STEPS) and not e.loops and not e.via
+        ]
+        first = evs[0] if evs else None
+        if first is None or first.kind != L.CLIP or _measures_only(first) or id(first.node) in reported:
+            continue
+        after = next((e for e in evs if e.kind != L.CLIP), None)
+        if after is None or after.kind != L.BACKWARD or after.exclusive_with(first):
+            continue
+        yield Finding(
+            "TL106",
+            first.module,
+            first.node,
+            "gradient clipping runs before `backward()` in this function, so it clips the previous "
+            "gradients and the ones this backward computes reach the optimizer unclipped. Clip after "
+            "`backward()`, just before the optimizer step.",
+            related=[(after.module, after.node, "the backward that comes later")],
+            fix_builder=fixes.hook(fix_tl106_after_backward, first, after),
+        )
 
 
 def _measures_only(clip: Event) -> bool:
@@ -93,6 +126,12 @@ def fix_tl106(locate: Locate, clip: Event, step: Event, unscale: bool = False) -
     # a different computation from clipping every micro-batch.
     changes = move_stmt(clip, step, after=False, allow_assign=True, same_block_only=True, lead=lead)
     return make_fix(module, changes, SAFE, "Clip between `backward()` and the optimizer step")
+
+
+def fix_tl106_after_backward(locate: Locate, clip: Event, backward: Event) -> Optional[Fix]:
+    """Move the clipping statement to just after the `backward()` that follows it."""
+    changes = move_stmt(clip, backward, after=True, allow_assign=True, same_block_only=True)
+    return make_fix(clip.module, changes, SAFE, "Clip after `backward()`")
 
 
 def _placement(c: Ctx, event: CallEvent) -> str:
@@ -151,6 +190,6 @@ RULE = Rule(
     fixable=True,
     options=Options,
     check=clip_grad_misplaced,
-    fixes=(fix_tl106,),
+    fixes=(fix_tl106, fix_tl106_after_backward),
     verdict=verdict_tl106,
 )
