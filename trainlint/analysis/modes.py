@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Protocol, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Protocol, Set, Tuple
 
 import libcst as cst
 
@@ -204,6 +204,7 @@ def _periodic_eval_passes(ctx: RuleContext, seen: Set[int]) -> List[EvalPass]:
     for lf in ctx.loops.loops_of(ctx.module):
         if not any(e.kind in _TRAINING and not e.loops for e in lf.events):
             continue
+        ifs: Optional[Dict[int, cst.If]] = None
         for e in lf.events:
             # (a forward here is among the trained ones: this loop trains)
             if e.kind != L.FORWARD or not e.conds or e.loops or e.via or e.receiver is None:
@@ -211,8 +212,9 @@ def _periodic_eval_passes(ctx: RuleContext, seen: Set[int]) -> List[EvalPass]:
             block = e.conds[-1]
             if any(x.kind in _TRAINING for x in lf.events if block in x.conds):
                 continue
-            branch = _node_by_id(lf.node, block)
-            if not isinstance(branch, cst.If) or not _draws_held_out_batch(branch, lf.scope.module):
+            ifs = _ifs_in(lf) if ifs is None else ifs
+            branch = ifs.get(block)
+            if branch is None or not _draws_held_out_batch(branch, lf.scope.module):
                 continue
             seen.add(id(e.node))
             ep = _make_pass(ctx, lf.scope, None, e)
@@ -231,13 +233,16 @@ def _forwards_when_flag_off(ctx: RuleContext, lf: LoopFacts) -> Tuple[Optional[s
     none: Tuple[Optional[str], List[Event]] = (None, [])
     if not scope.params:
         return none
+    training = [e for e in lf.events if e.kind in _TRAINING]
+    if any(not e.arms or e.via for e in training):
+        return none  # (the common case, decided without looking at the branches)
+    ifs = _ifs_in(lf)
     guards: Set[str] = set()
-    for e in lf.events:
-        if e.kind in _TRAINING:
-            flag = _flag_guard(lf, e, scope)
-            if flag is None or e.via:
-                return none
-            guards.add(flag)
+    for e in training:
+        flag = _flag_guard(ifs, e, scope)
+        if flag is None:
+            return none
+        guards.add(flag)
     if len(guards) != 1:
         return none
     (flag,) = guards
@@ -247,16 +252,16 @@ def _forwards_when_flag_off(ctx: RuleContext, lf: LoopFacts) -> Tuple[Optional[s
     return flag, [
         e
         for e in lf.events
-        if e.kind == L.FORWARD and not e.loops and e.receiver is not None and _flag_guard(lf, e, scope) is None
+        if e.kind == L.FORWARD and not e.loops and e.receiver is not None and _flag_guard(ifs, e, scope) is None
     ]
 
 
-def _flag_guard(lf: LoopFacts, e: Event, scope: Scope) -> Optional[str]:
+def _flag_guard(ifs: Dict[int, cst.If], e: Event, scope: Scope) -> Optional[str]:
     """The parameter whose truth lets `e` run: `e` sits in the body of `if flag:` (or in the
     `else` of `if not flag:`)."""
     for node_id, arm in e.arms:
-        branch = _node_by_id(lf.node, node_id)
-        if not isinstance(branch, cst.If):
+        branch = ifs.get(node_id)
+        if branch is None:
             continue
         test, want = branch.test, 0
         if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
@@ -272,14 +277,9 @@ def _falsy(arg: Optional[cst.BaseExpression]) -> bool:
     )
 
 
-def _node_by_id(root: cst.CSTNode, wanted: int) -> Optional[cst.CSTNode]:
-    stack: List[cst.CSTNode] = [root]
-    while stack:
-        n = stack.pop()
-        if id(n) == wanted:
-            return n
-        stack.extend(n.children)
-    return None
+def _ifs_in(lf: LoopFacts) -> Dict[int, cst.If]:
+    """The `if` statements of the loop's own body, by id (as events name their branches)."""
+    return {id(n): n for n in walk(lf.node) if isinstance(n, cst.If)}
 
 
 def _draws_held_out_batch(branch: cst.If, module: ModuleFacts) -> bool:
