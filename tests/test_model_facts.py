@@ -303,3 +303,88 @@ def test_label_evidence_through_a_data_loader() -> None:
     assert lc.target is not None
     ev = FL.LabelTracer(project, resolver).evidence(lc.target, lc.scope)
     assert ev is not None and ev.kind == "class_ids" and "randint" in ev.text()
+
+
+def test_inherited_step_is_read_for_each_subclass() -> None:
+    base = HEADER + textwrap.dedent(
+        """
+        class Base(nn.Module):
+            def step(self, x, y):
+                return self.criterion(self(x), y)
+        """
+    )
+    subs = HEADER + textwrap.dedent(
+        """
+        from base import Base
+
+        class Soft(Base):
+            def __init__(self):
+                super().__init__()
+                self.criterion = nn.CrossEntropyLoss()
+                self.fc = nn.Linear(4, 2)
+
+            def forward(self, x):
+                return self.fc(x).softmax(dim=1)
+
+        class Own(Base):
+            def __init__(self):
+                super().__init__()
+                self.criterion = nn.MSELoss()
+                self.fc = nn.Linear(4, 2)
+
+            def forward(self, x):
+                return torch.sigmoid(self.fc(x))
+
+            def step(self, x, y):
+                return self.criterion(self.fc(x), y)
+        """
+    )
+    project, resolver, mods = build({"base.py": base, "subs.py": subs})
+    assert FL.loss_calls(mods["base.py"], resolver) == []  # the base alone: no criterion
+    tracer = FL.tracer_for(project, resolver)
+    found = FL.inherited_loss_calls(mods["subs.py"], resolver)
+    assert [(lc.receiver.name if lc.receiver else None, lc.name) for lc in found] == [("Soft", "CrossEntropyLoss")]
+    (lc,) = found
+    assert lc.input is not None and lc.module is mods["base.py"]
+    op = tracer.op(lc.input, lc.scope, lc.receiver)
+    assert op is not None and op.kind == M.SOFTMAX and op.owner == "Soft.forward"
+    assert tracer.op(lc.input, lc.scope) is None  # read for the base itself: no forward
+
+
+def test_loss_attribute_chosen_by_the_same_test_as_the_call() -> None:
+    src = HEADER + textwrap.dedent(
+        """
+        class Head(nn.Module):
+            def __init__(self, discrete, mode):
+                super().__init__()
+                self.discrete = discrete
+                self.mode = mode
+                if self.discrete:
+                    self.loss = nn.CrossEntropyLoss()
+                else:
+                    self.loss = nn.MSELoss()
+
+            def forward(self, h, a):
+                if self.discrete:
+                    first = self.loss(h, a)
+                else:
+                    second = self.loss(h, a)
+                if self.mode == "x":
+                    third = self.loss(h, a)
+                return self.loss(h, a)
+
+            def set_mode(self, mode):
+                self.mode = mode
+        """
+    )
+    _, resolver, mods = build({"head.py": src})
+    mod = mods["head.py"]
+    lines = src.splitlines()
+    found = {}
+    for lc in FL.loss_calls(mod, resolver):
+        pos = FL.position(mod, lc.node)
+        assert pos is not None
+        found[lines[pos.start.line - 1].split("=")[0].strip()] = lc.name
+    # the arms of the `__init__` test only: `self.mode` changes after `__init__`, and the
+    # unguarded call may see either loss
+    assert found == {"first": "CrossEntropyLoss", "second": "MSELoss"}

@@ -8,8 +8,10 @@ value-changing operation (`Op`): softmax, log_softmax, sigmoid, tanh, relu, a li
 layer, or a tuple of those. Anything else, or definitions that disagree, give None: rules
 only report what the facts establish.
 
-Also here: the loss calls of a module (`loss_calls`) and what a loss target is built from
-(`label_evidence`), both read by the loss rules.
+Also here: the loss calls of a module (`loss_calls`; a `self.` loss attribute assigned in the
+arms of an `if` is the arm the same test picks around the call), those of the base-class
+methods its models inherit (`inherited_loss_calls`, traced with the subclass as `self`), and
+what a loss target is built from (`label_evidence`), all read by the loss rules.
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.names import dotted
 from trainlint.analysis.positions import positions
 from trainlint.analysis.project import Project, enclosing_class
-from trainlint.analysis.scopes import reaching, visible
-from trainlint.analysis.symbols import Resolver, Value, return_values
-from trainlint.analysis.walk import walk
+from trainlint.analysis.scopes import enclosing, inside, reaching, visible
+from trainlint.analysis.symbols import Resolver, Value, return_values, uninformative
+from trainlint.analysis.walk import children, walk
 
 MAX_DEPTH = 14
 
@@ -226,7 +228,7 @@ def facts_of_value(value: Optional[Value], project: Project) -> Optional[M.Model
     return None
 
 
-_Key = Tuple[int, int, int]
+_Key = Tuple[int, int, int, int]
 
 
 class OpTracer:
@@ -237,11 +239,22 @@ class OpTracer:
         # The model whose forward is being traced: `self.fc` in an inherited forward means the
         # subclass's layer.
         self._self_stack: List[M.ModelFacts] = []
+        # The instance an inherited method is read for (`op(..., receiver=)`): `self(x)` in a
+        # base class's training step is the subclass's forward.
+        self._bound: List[M.ModelFacts] = []
 
     # public ---------------------------------------------------------------------------
 
-    def op(self, expr: cst.BaseExpression, scope: Scope) -> Optional[Op]:
-        return self._op(expr, scope, 0, frozenset())
+    def op(self, expr: cst.BaseExpression, scope: Scope, receiver: Optional[ClassFacts] = None) -> Optional[Op]:
+        """The last operation behind `expr`; with `receiver`, `self` in `scope` (a method the
+        receiver's class inherits) is an instance of that class."""
+        if receiver is None or not M.is_module_class(receiver, self.project):
+            return self._op(expr, scope, 0, frozenset())
+        self._bound.append(M.class_facts(receiver, self.project))
+        try:
+            return self._op(expr, scope, 0, frozenset())
+        finally:
+            self._bound.pop()
 
     def model_output(self, facts: M.ModelFacts) -> Optional[Op]:
         if facts.root is not None:
@@ -296,15 +309,15 @@ class OpTracer:
         cls = enclosing_class(scope)
         if cls is None or not M.is_module_class(cls, self.project):
             return None
-        if self._self_stack:
-            top = self._self_stack[-1]
-            if top.cls is cls or (top.cls is not None and _inherits(top.cls, cls, self.project)):
-                return top
+        for facts in self._self_stack[-1:] + self._bound[-1:]:
+            if facts.cls is cls or (facts.cls is not None and _inherits(facts.cls, cls, self.project)):
+                return facts
         return M.class_facts(cls, self.project)
 
     def _op(self, expr: cst.BaseExpression, scope: Scope, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
         top = id(self._self_stack[-1]) if self._self_stack else 0
-        key = (id(expr), id(scope), top)
+        bound = id(self._bound[-1]) if self._bound else 0
+        key = (id(expr), id(scope), top, bound)
         if key in self._memo:
             return self._memo[key]
         if depth > MAX_DEPTH or id(expr) in stack:
@@ -636,6 +649,9 @@ class LossCall:
     ctor: Optional[cst.CSTNode] = None  # where the loss module was built
     ctor_module: Optional[ModuleFacts] = None
     guess: bool = False  # the loss object is known only from its variable's name
+    # A call in a method inherited from a base class, read for an instance of this class (its
+    # `self.criterion` and `self(x)` are the subclass's).
+    receiver: Optional[ClassFacts] = None
 
     @property
     def module(self) -> ModuleFacts:
@@ -656,7 +672,176 @@ def loss_calls(module: ModuleFacts, resolver: Resolver) -> List[LossCall]:
     )
 
 
-def _loss_call(call: cst.Call, scope: Scope, resolver: Resolver) -> Optional[LossCall]:
+def inherited_loss_calls(module: ModuleFacts, resolver: Resolver) -> List[LossCall]:
+    """The loss calls of methods that the nn.Module classes of a module inherit from project
+    base classes (a base class's training step calling `self.criterion(self(x), y)`), each read
+    for an instance of the subclass: its `receiver`."""
+    project = resolver.project
+
+    def build() -> List[LossCall]:
+        out: List[LossCall] = []
+        for cls in module.classes.values():
+            if not M.is_module_class(cls, project):
+                continue
+            for method in _inherited_methods(cls, project):
+                for call in _loss_candidates(method):
+                    lc = _loss_call(call, method, resolver, receiver=cls)
+                    if lc is not None:
+                        out.append(lc)
+        return out
+
+    return project.memo(inherited_loss_calls, module, build)
+
+
+def _loss_candidates(method: Scope) -> List[cst.Call]:
+    """The calls of a method that may be a loss once `self` is known: `self.<attr>(...)` (or its
+    `.forward`) for an attribute that is no method of the class, and the functional losses."""
+    cache = method.module.cache.setdefault("loss_candidates", {})
+    assert isinstance(cache, dict)
+    if id(method) in cache:
+        return cache[id(method)]  # type: ignore[no-any-return]
+    out: List[cst.Call] = []
+    for call in method.calls:
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "forward":
+            func = func.value
+        d = dotted(func)
+        if d is not None and d.startswith("self.") and d.count(".") == 1:
+            if method.cls is None or d[5:] not in method.cls.methods:
+                out.append(call)
+            continue
+        qual = method.module.qualify(call.func)
+        if qual is not None and qual.startswith("torch.nn.functional.") and qual.rsplit(".", 1)[-1] in LOSS_FAMILIES:
+            out.append(call)
+    cache[id(method)] = out
+    return out
+
+
+def _inherited_methods(cls: ClassFacts, project: Project) -> List[Scope]:
+    """The methods an instance of `cls` runs that a project base class defines."""
+    names: Set[str] = set()
+    todo, seen = list(project.base_classes(cls)), {id(cls)}
+    while todo and len(seen) < 12:
+        base = todo.pop()
+        if id(base) in seen:
+            continue
+        seen.add(id(base))
+        names.update(base.methods)
+        todo.extend(project.base_classes(base))
+    out: List[Scope] = []
+    for name in sorted(names - set(cls.methods)):
+        m = project.method_of(cls, name)
+        if m is not None and m.cls is not cls:
+            out.append(m)
+    return out
+
+
+def _loss_value(
+    func: cst.BaseExpression, call: cst.Call, scope: Scope, resolver: Resolver, receiver: Optional[ClassFacts]
+) -> Optional[Value]:
+    """What the called object is: `self.criterion` of the receiver's class when the method is
+    read for a subclass; a loss assigned in exclusive branches chosen by a test on `self`, the
+    branch the same test selects around the call."""
+    d = dotted(func)
+    if d is None or not d.startswith("self.") or d.count(".") != 1:
+        return resolver.value_of(func, scope)
+    cls = receiver if receiver is not None else enclosing_class(scope)
+    value = resolver.attr_value(receiver, d) if receiver is not None else resolver.value_of(func, scope)
+    if cls is not None and (value is None or (value.kind == K.LOSS and value.qual is None)):
+        guarded = _guarded_attr_value(cls, d, call, scope, resolver)
+        if guarded is not None:
+            return guarded
+    return value
+
+
+def _guarded_attr_value(cls: ClassFacts, key: str, call: cst.Call, scope: Scope, resolver: Resolver) -> Optional[Value]:
+    """`if self.discrete: self.loss = CrossEntropyLoss() else: self.loss = MSELoss()` in
+    `__init__`, then `if self.discrete: ... self.loss(out, a)`: the same test, over attributes
+    only `__init__` sets, picks the same branch in both places. Every assignment must sit under
+    a test the call shares, and those on the call's side must agree."""
+    use = dict(_guards(scope, call, cls, resolver))
+    if not use:
+        return None
+    kept: List[Binding] = []
+    for b in resolver.attr_bindings(cls, key):
+        if uninformative(b):
+            continue
+        shared = [(test, arm) for test, arm in _guards(b.scope, b.value, cls, resolver) if test in use]
+        if not shared:
+            return None  # set whatever the test says: it may hold either
+        if all(use[test] == arm for test, arm in shared):
+            kept.append(b)
+    values = [resolver.binding_value(b) for b in kept]
+    if not values or any(v is None for v in values):
+        return None
+    first = values[0]
+    assert first is not None
+    if any(v is None or v.qual != first.qual or v.kind != first.kind for v in values):
+        return None
+    return first
+
+
+def _guards(scope: Scope, node: cst.CSTNode, cls: ClassFacts, resolver: Resolver) -> List[Tuple[str, bool]]:
+    """The `if` tests around a node that read only `self` attributes set in `__init__` (as
+    normalised text), each with the arm the node is in (True: the body)."""
+    out: List[Tuple[str, bool]] = []
+    for c in enclosing(scope, node):
+        if isinstance(c, cst.If) and _fixed_test(c.test, cls, resolver):
+            text = " ".join(scope.module.tree.code_for_node(c.test).split())
+            out.append((text, inside(scope, c.body, node)))
+    return out
+
+
+_TEST_NODES = (
+    cst.Comparison,
+    cst.ComparisonTarget,
+    cst.BooleanOperation,
+    cst.UnaryOperation,
+    cst.SimpleString,
+    cst.Integer,
+    cst.Float,
+    cst.BaseCompOp,
+    cst.BaseBooleanOp,
+    cst.Not,
+    cst.LeftParen,
+    cst.RightParen,
+    cst.BaseParenthesizableWhitespace,
+    cst.Comment,
+    cst.Newline,
+    cst.EmptyLine,
+    cst.TrailingWhitespace,
+)
+
+
+def _fixed_test(test: cst.BaseExpression, cls: ClassFacts, resolver: Resolver) -> bool:
+    """A test of constants and `self.<attr>` values that only `__init__` assigns (the answer
+    stays the same for the object's life)."""
+    attrs = 0
+    todo: List[cst.CSTNode] = [test]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, cst.Attribute):
+            d = dotted(n)
+            if d is None or not d.startswith("self.") or d.count(".") != 1:
+                return False
+            bindings = resolver.attr_bindings(cls, d)
+            if not bindings or any(b.scope.simple_name != "__init__" for b in bindings):
+                return False
+            attrs += 1
+            continue
+        if isinstance(n, cst.Name):
+            if n.value not in ("True", "False", "None"):
+                return False
+            continue
+        if not isinstance(n, _TEST_NODES):
+            return False
+        todo.extend(children(n))
+    return attrs > 0
+
+
+def _loss_call(
+    call: cst.Call, scope: Scope, resolver: Resolver, receiver: Optional[ClassFacts] = None
+) -> Optional[LossCall]:
     mod = scope.module
     func = call.func
     qual = mod.qualify(func)
@@ -676,9 +861,11 @@ def _loss_call(call: cst.Call, scope: Scope, resolver: Resolver) -> Optional[Los
             return None
         if isinstance(func, cst.Attribute) and func.attr.value == "forward":
             func = func.value  # `criterion.forward(out, y)` is `criterion(out, y)`
-        value = resolver.value_of(func, scope)
+        value = _loss_value(func, call, scope, resolver, receiver)
         if value is None or not value.qual:
             return None
+        if receiver is not None and value.kind == K.MODEL:
+            return None  # a project loss module called from an inherited method: not followed
         if value.kind == K.MODEL and value.cls is not None:
             return _wrapped_loss_call(call, scope, value.cls, resolver)
         last = value.qual.rsplit(".", 1)[-1]
@@ -691,7 +878,16 @@ def _loss_call(call: cst.Call, scope: Scope, resolver: Resolver) -> Optional[Los
     if family is None:
         return None
     return LossCall(
-        call, scope, family, name, C.arg(call, 0, "input"), C.arg(call, 1, "target"), ctor, ctor_module, guess
+        call,
+        scope,
+        family,
+        name,
+        C.arg(call, 0, "input"),
+        C.arg(call, 1, "target"),
+        ctor,
+        ctor_module,
+        guess,
+        receiver,
     )
 
 

@@ -103,6 +103,24 @@ class Resolver:
         """What a parameter holds, from the function's call sites (None for `self`)."""
         return self._param_value(fn, name, 0, set()) if name in fn.params else None
 
+    def attr_value(self, cls: ClassFacts, key: str) -> Optional[Value]:
+        """What `self.<attr>` (`key`) holds on an instance of `cls`: the first class of its chain
+        that assigns or declares it decides (a subclass's own assignment before its base's)."""
+        return self._attr_value(cls, key, 0, set())
+
+    def attr_bindings(self, cls: ClassFacts, key: str) -> List[Binding]:
+        """The assignments of `self.<attr>` that an instance of `cls` sees: those of the first
+        class of its chain that assigns it."""
+        c: Optional[ClassFacts] = cls
+        for _ in range(6):
+            if c is None:
+                break
+            if key in c.attrs:
+                return list(c.attrs[key])
+            bases = self.project.base_classes(c)
+            c = bases[0] if bases else None
+        return []
+
     def trained_models(self, optimizer: Value) -> List[Value]:
         """The models whose `.parameters()` an optimizer was built from (also through
         `list(a.parameters()) + list(b.parameters())`, `itertools.chain(...)` and param groups)."""
@@ -322,7 +340,7 @@ class Resolver:
         values: List[Value] = []
         # `x = None` beside real definitions (an optional object) and a model reloaded from
         # a checkpoint after training say nothing about what the name held while it was used.
-        informative = [b for b in bindings if not _uninformative(b)]
+        informative = [b for b in bindings if not uninformative(b)]
         for b in informative or bindings:
             v = self._binding_value(b, depth, seen)
             if v is None:
@@ -507,7 +525,7 @@ def is_none(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "None"
 
 
-def _uninformative(b: Binding) -> bool:
+def uninformative(b: Binding) -> bool:
     if b.how != "assign" or b.index is not None:
         return False
     if is_none(b.value):

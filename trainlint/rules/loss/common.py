@@ -26,22 +26,35 @@ _OP_WORDS = {
 }
 
 
-def traced_losses(ctx: RuleContext, family: str, behind_log_softmax: bool = False) -> Iterator[Tuple[LossCall, Op]]:
+def traced_losses(
+    ctx: RuleContext, family: str, behind_log_softmax: bool = False, inherited: bool = False
+) -> Iterator[Tuple[LossCall, Op]]:
     """Loss calls of `family` in this module whose input's last operation is known; with
-    `behind_log_softmax`, the operation before a log-softmax that feeds the loss instead."""
+    `behind_log_softmax`, the operation before a log-softmax that feeds the loss instead. With
+    `inherited`, also the loss calls of base-class methods that this module's models inherit,
+    when what feeds them is this module's model (its `forward`, where the defect is reported)."""
     tracer = FL.tracer_for(ctx.project, ctx.resolver)
-    for lc in FL.loss_calls(ctx.module, ctx.resolver):
+    calls = FL.loss_calls(ctx.module, ctx.resolver)
+    if inherited:
+        calls = calls + FL.inherited_loss_calls(ctx.module, ctx.resolver)
+    for lc in calls:
         if lc.family != family or lc.guess or lc.input is None:
             continue
-        op = tracer.op(lc.input, lc.scope)
+        op = tracer.op(lc.input, lc.scope, lc.receiver)
         if op is not None and behind_log_softmax:
             op = _before_log_softmax(op)
         if op is None or op.kind == M.TUPLE:
             continue
-        if op.kind == M.ALTERNATIVES:  # each model the code may build, judged on its own
-            yield from ((lc, alt) for alt in op.elements if alt is not None)
-            continue
-        yield lc, op
+        ops = op.elements if op.kind == M.ALTERNATIVES else (op,)  # each model the code may build
+        for one in ops:
+            if one is not None and (lc.receiver is None or _in_subclass_model(ctx, one)):
+                yield lc, one
+
+
+def _in_subclass_model(ctx: RuleContext, op: Op) -> bool:
+    """An inherited loss call is this module's business when its input is a model's output
+    made by an operation written here (the subclass's `forward`, or a layer it builds)."""
+    return op.owner is not None and op.module is ctx.module
 
 
 def _before_log_softmax(op: Op) -> Optional[Op]:
@@ -63,7 +76,10 @@ def describe(
 ) -> Tuple[str, Related, str]:
     """(where the operation comes from, related locations, what to change), for messages."""
     related: Related = []
-    if op.owner is not None and op.module is lc.module:
+    if op.owner is not None and lc.receiver is not None:
+        base = lc.scope.name
+        related.append((lc.module, lc.node, f"`{lc.name}` is fed this model's output here, in the inherited `{base}`"))
+    elif op.owner is not None and op.module is lc.module:
         related.append((lc.module, lc.node, f"`{lc.name}` is fed this model's output here"))
     text = op.text()
     if op.owner is not None and op.owner.startswith("nn."):
@@ -117,7 +133,7 @@ def defects(ctx: RuleContext, family: str, kinds: Tuple[str, ...], behind_log_so
     once = Once()
     groups: List[Tuple[LossCall, Op, cst.CSTNode, Related]] = []
     by_op: Dict[int, int] = {}  # id(operation node) -> its group
-    for lc, op in traced_losses(ctx, family, behind_log_softmax):
+    for lc, op in traced_losses(ctx, family, behind_log_softmax, inherited=True):
         if op.kind not in kinds:
             continue
         if op.owner is not None:
