@@ -137,7 +137,7 @@ def tracing(
     `eval_wait` is as for `run_trace`.
     """
     from trainlint.runtime.child.sinks import ListSink
-    from trainlint.runtime.child.tracer import Tracer, TraceStop
+    from trainlint.runtime.child.tracer import TraceMode, Tracer, TraceStop
 
     settings = _settings(settings, select, ignore)
     if paths is None:
@@ -150,7 +150,7 @@ def tracing(
         steps=steps,
         overfit=overfit,
         options=thresholds.all_options(settings),
-        mode="api" if stop else "api_passive",
+        mode=TraceMode.API if stop else TraceMode.API_PASSIVE,
         eval_wait=eval_wait_for(diags, eval_wait),
     )
     report = TraceReport(

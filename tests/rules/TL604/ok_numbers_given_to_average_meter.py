@@ -1,6 +1,6 @@
-"""AverageMeters fed numbers: `loss.item()`, an accuracy computed with `.item()`, and a meter
-whose `update` takes the number itself (`val.item()` inside) are all fine; a logger whose
-`update` only stores the last value keeps no history."""
+"""AverageMeters fed numbers: `loss.item()`, an accuracy computed with `.item()`, and meters
+that take the number themselves (`val.item()` inside, or `v = v.data.sum()` before adding)
+are all fine; a logger whose `update` only stores the last value keeps no history."""
 
 import torch
 import torch.nn as nn
@@ -25,6 +25,17 @@ class ItemMeter:
         self.sum += val.item()
 
 
+class Averager:
+    def __init__(self):
+        self.sum = 0
+        self.count = 0
+
+    def add(self, v):
+        self.count += v.data.numel()
+        v = v.data.sum()
+        self.sum += v
+
+
 class LastValue:
     def update(self, val):
         self.last = val
@@ -33,6 +44,7 @@ class LastValue:
 model = nn.Linear(16, 4)
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 losses, accuracy, items, last = AverageMeter(), AverageMeter(), ItemMeter(), LastValue()
+averager = Averager()
 for step in range(20):
     x, y = torch.randn(8, 16), torch.randint(0, 4, (8,))
     out = model(x)
@@ -44,4 +56,5 @@ for step in range(20):
     accuracy.update((out.argmax(1) == y).float().mean().item(), x.size(0))
     items.update(loss)
     last.update(loss)
+    averager.add(loss)
 print(losses.sum / losses.count)

@@ -127,7 +127,9 @@ def _meter_updates(scope: Scope, ctx: RuleContext) -> Iterator[Tuple[cst.CSTNode
 def _summed_into_self(fn: Scope) -> List[str]:
     """Parameters of a method that it adds as they are to an attribute of the object
     (`self.sum += val`, `self.sum += val * n`, `self.total[i] += v`)."""
-    params = set(fn.params[1:])
+    # (a parameter the method rebinds first, `v = v.data.sum()`, is not what it sums)
+    rebound = D.scope_index(fn).defs
+    params = {p for p in fn.params[1:] if p not in rebound}
     out: List[str] = []
     for node in walk(fn.node.body if isinstance(fn.node, cst.FunctionDef) else fn.node):
         if not isinstance(node, cst.AugAssign) or not isinstance(node.operator, cst.AddAssign):

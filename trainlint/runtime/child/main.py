@@ -110,14 +110,14 @@ def run(config: ChildConfig, sink: FdSink) -> int:
             return 2
         sys.argv = [spec.origin or module or ""] + argv
 
-    from trainlint.runtime.child.tracer import Tracer, TraceStop
+    from trainlint.runtime.child.tracer import TraceMode, Tracer, TraceStop
 
     tracer = Tracer(
         sink,
         steps=config.steps,
         overfit=config.overfit,
         options=config.options,
-        mode="child",
+        mode=TraceMode.CHILD,
         eval_wait=config.eval_wait,
         eval_wait_seconds=config.eval_wait_seconds,
     )

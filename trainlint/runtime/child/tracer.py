@@ -11,6 +11,7 @@ hook and original function.
 
 from __future__ import annotations
 
+import enum
 import math
 import os
 import threading
@@ -62,6 +63,14 @@ class TraceStop(BaseException):
     """
 
 
+class TraceMode(enum.Enum):
+    """What happens when the tracer has seen enough steps."""
+
+    CHILD = "child"  # a traced script in its own process: a swallowed stop ends the process
+    API = "api"  # `trainlint.trace()` in the user's process: stop the script, then go passive
+    API_PASSIVE = "api_passive"  # the same, but never stop the script: only stop watching
+
+
 class Tracer:
     def __init__(
         self,
@@ -69,7 +78,7 @@ class Tracer:
         steps: int = 2,
         overfit: int = 0,
         options: Optional[Dict[str, Dict[str, Any]]] = None,
-        mode: str = "api",
+        mode: TraceMode = TraceMode.API,
         eval_wait: int = 0,
         eval_wait_seconds: Optional[float] = None,
     ) -> None:
@@ -77,7 +86,7 @@ class Tracer:
         self.overfit = overfit
         self.steps = overfit if overfit else steps
         self.options = options or {}
-        self.mode = mode  # "child": a stop swallowed by the script ends the process; "api": go passive
+        self.mode = mode
         self.active = False
         self.stopped = False
         self.finished = False
@@ -163,7 +172,7 @@ class Tracer:
         """The script caught the stop and kept going: end it (child) or stop watching (API)."""
         if not self.stopped:
             return
-        if self.mode == "child":
+        if self.mode is TraceMode.CHILD:
             self.emit(StopSwallowed())
             import sys
 
@@ -314,7 +323,7 @@ class Tracer:
         if self.waiting:
             rec.waited_steps, rec.eval_seen = self.wait_steps, self.eval_seen
         self.emit(rec)
-        if self.mode == "api_passive":
+        if self.mode is TraceMode.API_PASSIVE:
             self.active = False
             return
         raise TraceStop(f"trainlint: stopping after {self.total_steps} optimizer step(s)")
