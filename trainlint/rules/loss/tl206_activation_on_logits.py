@@ -24,28 +24,23 @@ _SQUASH_WHY = {
 
 
 def activation_on_logits(ctx: RuleContext) -> Iterator[Finding]:
-    for d in defects(ctx, FL.CROSS_ENTROPY, tuple(_SQUASH_WHY)):
-        phrase = d.phrase.replace("already returns", "returns")
-        yield Finding(
-            "TL206",
-            ctx.module,
-            d.node,
-            f"`{d.lc.name}` expects unbounded logits, but {phrase}: {_SQUASH_WHY[d.op.kind]}. End the "
-            f"classifier with a plain `nn.Linear` ({d.fix}).",
-            related=d.related,
-        )
     # `nll_loss(log_softmax(relu(scores)))` is cross-entropy on squashed scores as well.
-    for d in defects(ctx, FL.NLL, tuple(_SQUASH_WHY), behind_log_softmax=True):
-        phrase = d.phrase.replace("already returns", "returns")
-        yield Finding(
-            "TL206",
-            ctx.module,
-            d.node,
-            f"`{d.lc.name}` after `log_softmax` is cross-entropy, which expects unbounded scores, but "
-            f"{phrase} before the `log_softmax`: {_SQUASH_WHY[d.op.kind]}. Drop that activation so that "
-            "`log_softmax` gets the raw output of the final `nn.Linear`.",
-            related=d.related,
-        )
+    for family, behind in ((FL.CROSS_ENTROPY, False), (FL.NLL, True)):
+        for d in defects(ctx, family, tuple(_SQUASH_WHY), behind_log_softmax=behind):
+            phrase = d.phrase.replace("already returns", "returns")
+            why = _SQUASH_WHY[d.op.kind]
+            if behind:
+                message = (
+                    f"`{d.lc.name}` after `log_softmax` is cross-entropy, which expects unbounded scores, but "
+                    f"{phrase} before the `log_softmax`: {why}. Drop that activation so that `log_softmax` "
+                    "gets the raw output of the final `nn.Linear`."
+                )
+            else:
+                message = (
+                    f"`{d.lc.name}` expects unbounded logits, but {phrase}: {why}. End the classifier with a "
+                    f"plain `nn.Linear` ({d.fix})."
+                )
+            yield Finding("TL206", ctx.module, d.node, message, related=d.related)
 
 
 # Layers whose output is bounded on one side or both: not logits.
