@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 # Methods that move or cast a module or tensor and return it (`model.to(device)`, `.half()`).
@@ -77,6 +78,10 @@ FUNCTIONAL_LOSSES = {
 }
 
 
+_WARMUP_SCHEDULE_PACKAGES = ("pytorch_transformers.", "transformers.")
+_WARMUP_SCHEDULE = re.compile(r"(Warmup\w*|ConstantLR)Schedule")
+
+
 def kind_of_constructor(qual: Optional[str]) -> Optional[str]:
     """The kind of object that calling `qual` returns, or None when unknown."""
     if not qual:
@@ -86,6 +91,8 @@ def kind_of_constructor(qual: Optional[str]) -> Optional[str]:
         return SCHEDULER
     if qual.startswith("transformers.optimization.get_") and "schedule" in qual:
         return SCHEDULER
+    if qual.startswith(_WARMUP_SCHEDULE_PACKAGES) and _WARMUP_SCHEDULE.fullmatch(last):
+        return SCHEDULER  # `WarmupLinearSchedule(opt, ...)`: the older Hugging Face LambdaLR classes
     if qual.startswith("torch.optim.") and last[:1].isupper() and last not in ("Optimizer",):
         return OPTIMIZER
     if qual.startswith(_OTHER_OPTIMIZER_PREFIXES) or qual == "timm.optim.create_optimizer_v2":
