@@ -331,6 +331,8 @@ def _in_training_loop(ctx: RuleContext, scope: Scope, loops: Tuple[int, ...]) ->
 def _backwarded(acc: str, scope: Scope, backwards: List[Backward], ctx: RuleContext) -> bool:
     """The accumulated total is itself differentiated (here, or by a caller it is returned to)."""
     for b in backwards:
+        if _newest_entry(b.arg, acc):
+            continue  # `history[-1].backward()`: one entry is differentiated, the others are kept
         if acc in _names_in(b.arg) or _derived_from(acc, b, ctx):
             return True
     for rv in D.return_values(scope):
@@ -342,6 +344,16 @@ def _backwarded(acc: str, scope: Scope, backwards: List[Backward], ctx: RuleCont
                     ):
                         return True
     return False
+
+
+def _newest_entry(arg: Optional[cst.BaseExpression], acc: str) -> bool:
+    return (
+        isinstance(arg, cst.Subscript)
+        and _is_ref(arg.value, acc)
+        and len(arg.slice) == 1
+        and isinstance(arg.slice[0].slice, cst.Index)
+        and isinstance(arg.slice[0].slice.value, (cst.UnaryOperation, cst.Integer))
+    )
 
 
 def _derived_from(acc: str, b: Backward, ctx: RuleContext) -> bool:
