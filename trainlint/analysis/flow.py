@@ -759,13 +759,14 @@ def _guarded_attr_value(cls: ClassFacts, key: str, call: cst.Call, scope: Scope,
     `__init__`, then `if self.discrete: ... self.loss(out, a)`: the same test, over attributes
     only `__init__` sets, picks the same branch in both places. Every assignment must sit under
     a test the call shares, and those on the call's side must agree."""
+    bindings = [b for b in resolver.attr_bindings(cls, key) if not uninformative(b)]
+    if not any((v := resolver.binding_value(b)) is not None and v.kind == K.LOSS for b in bindings):
+        return None  # (most attributes: no loss is ever assigned, and no test needs reading)
     use = dict(_guards(scope, call, cls, resolver))
     if not use:
         return None
     kept: List[Binding] = []
-    for b in resolver.attr_bindings(cls, key):
-        if uninformative(b):
-            continue
+    for b in bindings:
         shared = [(test, arm) for test, arm in _guards(b.scope, b.value, cls, resolver) if test in use]
         if not shared:
             return None  # set whatever the test says: it may hold either

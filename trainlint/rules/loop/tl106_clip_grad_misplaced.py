@@ -9,6 +9,7 @@ import libcst as cst
 
 from trainlint import fixes
 from trainlint.analysis import loops as L
+from trainlint.analysis.facts import Scope
 from trainlint.analysis.loops import Event
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import move_stmt, scaler_parts
@@ -70,8 +71,8 @@ def _clip_then_backward_in_helper(ctx: RuleContext, reported: Set[int]) -> Itera
     multi-task weighting's `backward(losses)` method): the clip sees the previous gradients
     and the new ones are never clipped, whoever calls it."""
     for scope in ctx.module.scopes:
-        if scope.name == "<module>":
-            continue
+        if scope.name == "<module>" or not _clips_and_backwards(scope):
+            continue  # (most functions: decided on their own calls, without following any)
         evs = [
             e
             for e in ctx.loops.body_events(scope, 0)
@@ -126,6 +127,17 @@ def fix_tl106(locate: Locate, clip: Event, step: Event, unscale: bool = False) -
     # a different computation from clipping every micro-batch.
     changes = move_stmt(clip, step, after=False, allow_assign=True, same_block_only=True, lead=lead)
     return make_fix(module, changes, SAFE, "Clip between `backward()` and the optimizer step")
+
+
+def _clips_and_backwards(scope: Scope) -> bool:
+    """The function's own calls include a clipping and a `backward()`, by their names."""
+    names = {
+        c.func.attr.value if isinstance(c.func, cst.Attribute) else getattr(c.func, "value", None) for c in scope.calls
+    }
+    return bool(names & _CLIPS) and "backward" in names
+
+
+_CLIPS = frozenset({"clip_grad_norm_", "clip_grad_value_", "clip_grad_norm"})
 
 
 def fix_tl106_after_backward(locate: Locate, clip: Event, backward: Event) -> Optional[Fix]:
