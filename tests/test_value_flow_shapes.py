@@ -183,6 +183,93 @@ def test_each_model_of_a_run_time_choice_meets_the_loss_on_its_own() -> None:
     assert codes(src, TRAIN.replace("nn.CrossEntropyLoss()", "nn.NLLLoss()")) == ["TL204"]
 
 
+CHOSEN_MODELS = """
+import sys
+
+class RNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.cell = nn.GRU(4, 4)
+        self.decoder = nn.Linear(4, 3)
+
+    def forward(self, x, hidden):
+        out, hidden = self.cell(x, hidden)
+        return self.decoder(out), hidden
+
+class Transformer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.decoder = nn.Linear(4, 3)
+
+    def forward(self, x, has_mask=True):
+        return F.log_softmax(self.decoder(x), dim=-1)
+
+if sys.argv[1] == "transformer":
+    model = Transformer()
+else:
+    model = RNN()
+criterion = nn.CrossEntropyLoss()
+hidden = None
+for x, y in loader:
+    if sys.argv[1] == "transformer":
+        output = model(x)
+    else:
+        output, hidden = model(x, hidden)
+    loss = criterion(output.view(-1, 3), y)
+    loss.backward()
+"""
+
+
+def test_a_loop_that_calls_each_chosen_model_its_own_way() -> None:
+    """The same script, its loop calling the Transformer with the tokens only and the RNN with
+    its hidden state, unpacking the pair it returns: `model(x)` can only be the Transformer
+    (the RNN needs `hidden`), and the unpacked `output` only the RNN's scores."""
+    assert codes(CHOSEN_MODELS) == ["TL201"]
+    assert codes(CHOSEN_MODELS.replace("nn.CrossEntropyLoss()", "nn.NLLLoss()")) == ["TL204"]
+    both_log = CHOSEN_MODELS.replace(
+        "return self.decoder(out), hidden", "return F.log_softmax(self.decoder(out), 1), hidden"
+    )
+    assert codes(both_log.replace("nn.CrossEntropyLoss()", "nn.NLLLoss()")) == []
+    # Two models held by two variables, one per branch: not one choice, so not judged.
+    two_vars = CHOSEN_MODELS.replace("    model = Transformer()", "    tmodel = Transformer()").replace(
+        "output = model(x)\n", "output = tmodel(x)\n"
+    )
+    assert "TL201" not in codes(two_vars)
+    # A `**kwargs` forward takes any call: the RNN stays possible for `model(x)`, the
+    # definitions disagree, nothing is known.
+    assert (
+        codes(CHOSEN_MODELS.replace("def forward(self, x, hidden):", "def forward(self, x, hidden=None, **kw):")) == []
+    )
+
+
+def test_a_library_fed_the_model_and_a_criterion() -> None:
+    src = """
+    from skorch import NeuralNet
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 3)
+
+        def forward(self, X):
+            return F.softmax(self.fc(X), dim=-1)
+
+    net = NeuralNet(Net, criterion=nn.CrossEntropyLoss)
+    """
+    assert codes(src) == ["TL201"]
+    assert codes(src.replace("criterion=nn.CrossEntropyLoss", "criterion=nn.CrossEntropyLoss()")) == ["TL201"]
+    assert codes(src.replace("NeuralNet(Net,", "NeuralNet(module=Net(),")) == ["TL201"]
+    # skorch takes the log of the output itself for an NLL criterion.
+    assert codes(src.replace("nn.CrossEntropyLoss", "nn.NLLLoss")) == []
+    assert codes(src.replace("criterion=nn.CrossEntropyLoss", "max_epochs=3")) == []
+    # A project trainer is traced where it calls the loss, not guessed from its arguments.
+    project = src.replace(
+        "from skorch import NeuralNet",
+        "class NeuralNet:\n        def __init__(self, m, criterion):\n            pass\n",
+    )
+    assert codes(project) == []
+
+
 # -- losses reached indirectly --------------------------------------------------------------
 
 SIGMOID_MODEL = (

@@ -6,12 +6,16 @@ definitions that reach the use), tuple unpacking, shape-only steps (`.view`, `.s
 files), helper functions of the project and call-site arguments, and answers with the last
 value-changing operation (`Op`): softmax, log_softmax, sigmoid, tanh, relu, a linear/conv
 layer, or a tuple of those. Anything else, or definitions that disagree, give None: rules
-only report what the facts establish.
+only report what the facts establish. One exception: a variable holding one of several models
+(`model = A() if t else B()`) gives each model's output (alternatives), and a call of it only
+those of the models it can reach (by its arguments, or by how its result is unpacked), so the
+branches of a loop that call each model its own way give the same alternatives.
 
 Also here: the loss calls of a module (`loss_calls`; a `self.` loss attribute assigned in the
 arms of an `if` is the arm the same test picks around the call), those of the base-class
-methods its models inherit (`inherited_loss_calls`, traced with the subclass as `self`), and
-what a loss target is built from (`label_evidence`), all read by the loss rules.
+methods its models inherit (`inherited_loss_calls`, traced with the subclass as `self`), the
+library calls given a model and a `criterion=` (`library_loss_calls`), and what a loss target
+is built from (`label_evidence`), all read by the loss rules.
 """
 
 from __future__ import annotations
@@ -153,6 +157,11 @@ class Op:
     elements: Tuple[Optional["Op"], ...] = ()
     # For a log-softmax: the operation behind its input (a ReLU there clamps the scores).
     input: Optional["Op"] = None
+    # The output of one of several models a variable may hold (`model = A() if t else B()`),
+    # the one a call can reach (by its arguments, or by how its result is unpacked): the
+    # identity of that set of models. Branches that call each model their own way give one
+    # such output each, and the value after them is any of them.
+    among: Tuple[int, ...] = ()
 
     def text(self) -> str:
         return snippet(self.module, self.node)
@@ -364,7 +373,8 @@ class OpTracer:
         if name in owner.stores and all(_allocates(b) for b in found):
             # `outs = torch.zeros(T, B, C); outs[t] = model(x[t])`: what was stored
             return agree([self._op(b.value, b.scope, depth + 1, stack) for b in owner.stores[name]])
-        return agree([self._binding(b, depth + 1, stack) for b in found])
+        ops = [self._binding(b, depth + 1, stack) for b in found]
+        return agree(ops) or _chosen_models(ops)
 
     def _binding(self, b: Binding, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
         if b.how == "for":
@@ -378,6 +388,12 @@ class OpTracer:
             if b.index < len(value.elements) and not isinstance(value.elements[b.index], cst.StarredElement):
                 return self._op(value.elements[b.index].value, b.scope, depth, stack)
             return None
+        if isinstance(value, cst.Call) and isinstance(value.func, (cst.Name, cst.Attribute)):
+            # `out, hidden = model(x, h)` with a model chosen among several: the ones that
+            # return a tuple
+            handled, op = self._chosen_model_call(value.func, value, b.scope, b.index)
+            if handled:
+                return op
         whole = self._op(value, b.scope, depth, stack)
         if whole is None or whole.kind != M.TUPLE or b.index >= len(whole.elements):
             return None
@@ -511,22 +527,51 @@ class OpTracer:
     ) -> Optional[Op]:
         if not isinstance(target, (cst.Name, cst.Attribute)):
             return None
+        handled, op = self._chosen_model_call(target, call, scope, None)
+        if handled:
+            return op
         value = self.resolver.value_of(target, scope)
-        if value is not None and value.alts:
-            # `model = A() if big else B()`: when each alternative's output is known, all of them
-            # (a rule judges each path on its own)
-            outs: List[Optional[Op]] = []
-            for alt in value.alts:
-                facts = facts_of_value(alt, self.project)
-                outs.append(None if facts is None or facts in self._self_stack else facts.output(self.resolver))
-            known = [o for o in outs if o is not None and o.kind != M.TUPLE]
-            if len(known) == len(outs) and len({id(o.node) for o in known}) > 1:
-                return Op(M.ALTERNATIVES, call, scope.module, elements=tuple(known))
-            return agree(outs)
         facts = facts_of_value(value, self.project)
         if facts is None or facts in self._self_stack:
             return None
         return facts.output(self.resolver)
+
+    def _chosen_model_call(
+        self, target: cst.BaseExpression, call: cst.Call, scope: Scope, unpack: Optional[int]
+    ) -> Tuple[bool, Optional[Op]]:
+        """A call of a variable that holds one of several models (`model = A() if big else
+        B()`). The models whose `forward` cannot take the call's arguments are not the one
+        called there; with `unpack` (`out, h = model(x, h)`: element `unpack` of the result),
+        neither are those that return a single tensor while others return a tuple. When each
+        remaining model's output is known: that output (one model), or all of them (a rule
+        judges each path on its own). (handled, op); not handled: no choice of models."""
+        if not isinstance(target, (cst.Name, cst.Attribute)):
+            return False, None
+        value = self.resolver.value_of(target, scope)
+        if value is None or not value.alts:
+            return False, None
+        among = tuple(sorted(id(a.origin if a.origin is not None else a.cls) for a in value.alts))
+        outs: List[Optional[Op]] = []
+        for alt in value.alts:
+            facts = facts_of_value(alt, self.project)
+            if facts is not None and not _accepts(facts, call):
+                continue
+            outs.append(None if facts is None or facts in self._self_stack else facts.output(self.resolver))
+        if unpack is not None:
+            if any(o is not None and o.kind == M.TUPLE for o in outs):
+                outs = [o for o in outs if o is None or o.kind == M.TUPLE]
+            outs = [
+                o.elements[unpack] if o is not None and o.kind == M.TUPLE and unpack < len(o.elements) else None
+                for o in outs
+            ]
+        known = [o for o in outs if o is not None and o.kind not in (M.TUPLE, M.ALTERNATIVES)]
+        if not outs or len(known) != len(outs):
+            return True, agree(outs) if unpack is None else None
+        if len(known) == 1 and len(value.alts) > 1:
+            return True, replace(known[0], among=among)
+        if len({id(o.node) for o in known}) > 1:
+            return True, Op(M.ALTERNATIVES, call, scope.module, elements=tuple(known))
+        return True, known[0]
 
     def _activation(
         self,
@@ -601,6 +646,43 @@ def _allocates(b: Binding) -> bool:
     return False
 
 
+def _chosen_models(ops: Sequence[Optional[Op]]) -> Optional[Op]:
+    """Definitions that disagree, each the output of a different model chosen among the same
+    ones (`if transformer: out = model(x)` / `else: out, h = model(x, h)`): any of them."""
+    if len(ops) < 2 or any(o is None or not o.among or o.owner_node is None for o in ops):
+        return None
+    first = ops[0]
+    assert first is not None
+    if any(o.among != first.among for o in ops if o is not None):
+        return None
+    if len({id(o.owner_node) for o in ops if o is not None}) != len(ops):
+        return None
+    return Op(M.ALTERNATIVES, first.node, first.module, elements=tuple(ops))
+
+
+def _accepts(facts: M.ModelFacts, call: cst.Call) -> bool:
+    """Whether the model's `forward` can be called with the call's arguments (True when a
+    `*args` or `**kwargs` on either side leaves it open)."""
+    fwd = facts.forward
+    if facts.root is not None or fwd is None or not isinstance(fwd.node, cst.FunctionDef):
+        return True
+    if any(a.star for a in call.args):
+        return True
+    ps = fwd.node.params
+    positional = list(ps.posonly_params) + list(ps.params)
+    if C.is_method(fwd) and positional:
+        positional = positional[1:]
+    npos = sum(1 for a in call.args if a.keyword is None)
+    keywords = {a.keyword.value for a in call.args if a.keyword is not None}
+    if npos > len(positional) and not isinstance(ps.star_arg, cst.Param):
+        return False
+    names = {p.name.value for p in positional[npos:]} | {p.name.value for p in ps.kwonly_params}
+    if not isinstance(ps.star_kwarg, cst.Param) and keywords - names:
+        return False
+    required = [p for p in positional[npos:] if p.default is None] + [p for p in ps.kwonly_params if p.default is None]
+    return all(p.name.value in keywords for p in required)
+
+
 def _inherits(cls: ClassFacts, base: ClassFacts, project: Project, depth: int = 0) -> bool:
     if depth > 5:
         return False
@@ -652,6 +734,10 @@ class LossCall:
     # A call in a method inherited from a base class, read for an instance of this class (its
     # `self.criterion` and `self(x)` are the subclass's).
     receiver: Optional[ClassFacts] = None
+    # A library call given both the model and the criterion (`NeuralNet(Net, criterion=
+    # nn.CrossEntropyLoss)`): the loss is fed this model's output; `node` is that call and
+    # `input` the model argument.
+    model: Optional[M.ModelFacts] = None
 
     @property
     def module(self) -> ModuleFacts:
@@ -691,6 +777,82 @@ def inherited_loss_calls(module: ModuleFacts, resolver: Resolver) -> List[LossCa
         return out
 
     return project.memo(inherited_loss_calls, module, build)
+
+
+# The keywords that name the model in a library call that trains it with a `criterion=`.
+_MODEL_KEYWORDS = ("module", "model", "net", "network")
+
+
+def library_loss_calls(module: ModuleFacts, resolver: Resolver) -> List[LossCall]:
+    """Calls of a library (not torch, not the project) that are given a model and a torch
+    loss as `criterion=` and feed the one's output to the other (skorch's `NeuralNet(Net,
+    criterion=nn.CrossEntropyLoss)`, trainer classes alike). Only the cross-entropy family: a
+    library may turn probabilities into log-probabilities for an NLL loss (skorch does), but
+    none softmaxes the scores it hands a loss that normalises them itself."""
+    return resolver.project.memo(
+        library_loss_calls,
+        module,
+        lambda: [
+            lc
+            for scope in module.scopes
+            for call in scope.calls
+            if (lc := _library_loss_call(call, scope, resolver)) is not None
+        ],
+    )
+
+
+def _library_loss_call(call: cst.Call, scope: Scope, resolver: Resolver) -> Optional[LossCall]:
+    crit = C.arg(call, None, "criterion")
+    if crit is None:
+        return None
+    mod = scope.module
+    qual = mod.qualify(call.func)
+    if qual is not None and qual.startswith("torch."):
+        return None  # torch's own API
+    if resolver.project.resolve_callee(call.func, scope) is not None:
+        return None  # project code: traced where it calls the loss
+    loss = _criterion_class(crit, scope, resolver)
+    if loss is None or LOSS_FAMILIES[loss] != CROSS_ENTROPY:
+        return None
+    model_expr = C.arg(call, 0, None)
+    for kw in _MODEL_KEYWORDS:
+        model_expr = model_expr or C.arg(call, None, kw)
+    if model_expr is None:
+        return None
+    facts = _model_argument(model_expr, scope, resolver)
+    if facts is None:
+        return None
+    return LossCall(call, scope, CROSS_ENTROPY, loss, model_expr, None, crit, mod, model=facts)
+
+
+def _criterion_class(expr: cst.BaseExpression, scope: Scope, resolver: Resolver) -> Optional[str]:
+    """The torch.nn loss class a `criterion=` argument names or builds (`nn.CrossEntropyLoss`,
+    `nn.CrossEntropyLoss()`, a variable holding one)."""
+    qual = scope.module.qualify(expr)
+    if qual is None and isinstance(expr, (cst.Name, cst.Attribute)):
+        value = resolver.value_of(expr, scope)
+        if value is None or value.kind != K.LOSS or value.guess or not value.qual:
+            return None
+        qual = value.qual
+    elif qual is None and isinstance(expr, cst.Call):
+        qual = scope.module.qualify(expr.func)
+    if qual is None or not qual.startswith("torch.nn."):
+        return None
+    last = qual.rsplit(".", 1)[-1]
+    return last if last in LOSS_FAMILIES and last[:1].isupper() else None
+
+
+def _model_argument(expr: cst.BaseExpression, scope: Scope, resolver: Resolver) -> Optional[M.ModelFacts]:
+    """The model a library call is given: a project nn.Module class (it builds the instance
+    itself) or an instance of one."""
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        sym = resolver.project.resolve_callee(expr, scope)
+        if isinstance(sym, ClassFacts):
+            return M.class_facts(sym, resolver.project) if M.is_module_class(sym, resolver.project) else None
+    value = resolver.value_of(expr, scope)
+    if value is None or value.guess or value.alts:
+        return None
+    return facts_of_value(value, resolver.project)
 
 
 def _loss_candidates(method: Scope) -> List[cst.Call]:

@@ -37,10 +37,14 @@ def traced_losses(
     calls = FL.loss_calls(ctx.module, ctx.resolver)
     if inherited:
         calls = calls + FL.inherited_loss_calls(ctx.module, ctx.resolver)
+    calls = calls + FL.library_loss_calls(ctx.module, ctx.resolver)
     for lc in calls:
         if lc.family != family or lc.guess or lc.input is None:
             continue
-        op = tracer.op(lc.input, lc.scope, lc.receiver)
+        if lc.model is not None:
+            op = lc.model.output(ctx.resolver)
+        else:
+            op = tracer.op(lc.input, lc.scope, lc.receiver)
         if op is not None and behind_log_softmax:
             op = _before_log_softmax(op)
         if op is None or op.kind == M.TUPLE:
@@ -79,6 +83,8 @@ def describe(
     if op.owner is not None and lc.receiver is not None:
         base = lc.scope.name
         related.append((lc.module, lc.node, f"`{lc.name}` is fed this model's output here, in the inherited `{base}`"))
+    elif op.owner is not None and lc.model is not None:
+        related.append((lc.module, lc.node, f"this call feeds the model's output to `{lc.name}`"))
     elif op.owner is not None and op.module is lc.module:
         related.append((lc.module, lc.node, f"`{lc.name}` is fed this model's output here"))
     text = op.text()
