@@ -21,7 +21,7 @@ is built from (`label_evidence`), all read by the loss rules.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 from libcst.metadata import CodeRange
@@ -746,14 +746,21 @@ class LossCall:
 
 def loss_calls(module: ModuleFacts, resolver: Resolver) -> List[LossCall]:
     """Every call of a recognised loss in a module (nn loss instances resolved by what built them)."""
+    return _each_call(loss_calls, module, resolver, _loss_call)
+
+
+def _each_call(
+    key: Callable[..., object],
+    module: ModuleFacts,
+    resolver: Resolver,
+    read: Callable[[cst.Call, Scope, Resolver], Optional["LossCall"]],
+) -> List["LossCall"]:
+    """What `read` makes of each call of the module, once per run (memoised under `key`)."""
     return resolver.project.memo(
-        loss_calls,
+        key,
         module,
         lambda: [
-            lc
-            for scope in module.scopes
-            for call in scope.calls
-            if (lc := _loss_call(call, scope, resolver)) is not None
+            lc for scope in module.scopes for call in scope.calls if (lc := read(call, scope, resolver)) is not None
         ],
     )
 
@@ -789,16 +796,7 @@ def library_loss_calls(module: ModuleFacts, resolver: Resolver) -> List[LossCall
     criterion=nn.CrossEntropyLoss)`, trainer classes alike). Only the cross-entropy family: a
     library may turn probabilities into log-probabilities for an NLL loss (skorch does), but
     none softmaxes the scores it hands a loss that normalises them itself."""
-    return resolver.project.memo(
-        library_loss_calls,
-        module,
-        lambda: [
-            lc
-            for scope in module.scopes
-            for call in scope.calls
-            if (lc := _library_loss_call(call, scope, resolver)) is not None
-        ],
-    )
+    return _each_call(library_loss_calls, module, resolver, _library_loss_call)
 
 
 def _library_loss_call(call: cst.Call, scope: Scope, resolver: Resolver) -> Optional[LossCall]:
