@@ -11,7 +11,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 import click
 
 from trainlint import __version__, registry
-from trainlint.config import ConfigError, Settings, cli_settings
+from trainlint.config import Settings, cli_settings_or_exit
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -32,20 +32,6 @@ def main() -> None:
 
     `trainlint PATH...` is short for `trainlint check PATH...`.
     """
-
-
-def _load(
-    config: Optional[str],
-    isolated: bool,
-    select: Tuple[str, ...],
-    ignore: Tuple[str, ...],
-    extend_select: Tuple[str, ...],
-) -> Settings:
-    try:
-        return cli_settings(config, isolated, select, ignore, extend_select)
-    except ConfigError as exc:
-        click.echo(f"trainlint: error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
 
 
 def selection_options(fn: Any) -> Any:
@@ -153,7 +139,7 @@ def check(
     fmts = formatters()
     if output_format not in fmts:
         raise click.UsageError(f"unknown output format {output_format!r}; choose from {', '.join(sorted(fmts))}")
-    settings = _load(config, isolated, select, ignore, extend_select)
+    settings = cli_settings_or_exit(config, isolated, select, ignore, extend_select, EXIT_ERROR)
     progress = for_stderr()
     if fix or diff:
         if profile:

@@ -8,6 +8,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+import click
+
 from trainlint import options as rule_options
 from trainlint import registry
 
@@ -263,3 +265,20 @@ def cli_settings(
     return apply_cli(
         settings, split_codes(select) or None, split_codes(ignore) or None, split_codes(extend_select) or None
     )
+
+
+def cli_settings_or_exit(
+    config: Optional[str],
+    isolated: bool,
+    select: Sequence[str],
+    ignore: Sequence[str],
+    extend_select: Sequence[str],
+    status: int,
+) -> Settings:
+    """`cli_settings` for a command: a bad configuration is the command's error message on
+    stderr and exit status `status`."""
+    try:
+        return cli_settings(config, isolated, select, ignore, extend_select)
+    except ConfigError as exc:
+        click.echo(f"trainlint: error: {exc}", err=True)
+        sys.exit(status)

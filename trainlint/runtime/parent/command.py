@@ -110,7 +110,9 @@ def trace(
     if script is not None and not os.path.isfile(script):
         click.echo(f"trainlint: error: no such script: {script}", err=True)
         sys.exit(EXIT_ERROR)
-    settings = _load_settings(config, isolated, select, ignore, extend_select)
+    from trainlint.config import cli_settings_or_exit
+
+    settings = cli_settings_or_exit(config, isolated, select, ignore, extend_select, EXIT_ERROR)
 
     from trainlint.runtime.api import run_trace
     from trainlint.runtime.parent.runner import Target
@@ -144,19 +146,3 @@ def trace(
         sys.exit(130)
     click.echo(report.render(output_format), nl=False)
     sys.exit(report.exit_code)
-
-
-def _load_settings(
-    config: Optional[str],
-    isolated: bool,
-    select: Tuple[str, ...],
-    ignore: Tuple[str, ...],
-    extend_select: Tuple[str, ...],
-) -> Any:
-    from trainlint.config import ConfigError, cli_settings
-
-    try:
-        return cli_settings(config, isolated, select, ignore, extend_select)
-    except ConfigError as exc:
-        click.echo(f"trainlint: error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
