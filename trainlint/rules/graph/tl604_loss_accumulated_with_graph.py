@@ -54,13 +54,14 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
             if _backwarded(acc, scope, backwards, ctx):
                 continue  # summed on purpose to differentiate once (multi-task, accumulation)
             what = compact_code(ctx.module, inc)
+            kept, number = _wording(node, acc, what)
             yield Finding(
                 "TL604",
                 ctx.module,
                 node,
-                f"{_how_kept(node, acc, what)} `{what}`, a tensor that still carries its autograd graph: every "
-                "iteration's graph stays referenced from it, so memory grows step after step. Keep a number "
-                f"instead: {_kept_as_number(node, acc, what)} (or `.detach()`).",
+                f"{kept} `{what}`, a tensor that still carries its autograd graph: every iteration's graph "
+                f"stays referenced from it, so memory grows step after step. Keep a number instead: {number} "
+                "(or `.detach()`).",
                 fix_builder=fixes.hook(fix_tl604, ctx.module, scope, node, acc, inc),
             )
 
@@ -89,20 +90,15 @@ def _accumulations(scope: Scope, idx: D.ScopeIndex) -> Iterator[Tuple[cst.CSTNod
                 yield call, key, call.args[0].value
 
 
-def _how_kept(node: cst.CSTNode, acc: str, what: str) -> str:
+def _wording(node: cst.CSTNode, acc: str, what: str) -> Tuple[str, str]:
+    """(how `acc` keeps `what`, how to keep a number instead) for `acc += x`, `acc.append(x)`
+    and `meter.update(x)`."""
     if not isinstance(node, cst.Call):
-        return f"`{acc}` accumulates"
+        return f"`{acc}` accumulates", f"`{acc} += {what}.item()`"
     method = node.func.attr.value if isinstance(node.func, cst.Attribute) else "append"
     if method == "append":
-        return f"`{acc}` collects"
-    return f"`{acc}.{method}(...)` keeps a running sum of"
-
-
-def _kept_as_number(node: cst.CSTNode, acc: str, what: str) -> str:
-    if not isinstance(node, cst.Call):
-        return f"`{acc} += {what}.item()`"
-    method = node.func.attr.value if isinstance(node.func, cst.Attribute) else "append"
-    return f"`{acc}.{method}({what}.item())`" if method == "append" else f"pass `{what}.item()`"
+        return f"`{acc}` collects", f"`{acc}.append({what}.item())`"
+    return f"`{acc}.{method}(...)` keeps a running sum of", f"pass `{what}.item()`"
 
 
 def _meter_updates(scope: Scope, ctx: RuleContext) -> Iterator[Tuple[cst.CSTNode, str, cst.BaseExpression]]:
