@@ -10,6 +10,7 @@ from trainlint import fixes
 from trainlint.analysis import loops as L
 from trainlint.analysis.loops import Event
 from trainlint.analysis.purpose import not_training
+from trainlint.analysis.facts import Scope
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import receiver_code, scaler_parts
 from trainlint.fixes.core import SAFE, Locate, make_fix
@@ -97,13 +98,21 @@ def _step_functions(ctx: RuleContext) -> Iterator[Finding]:
     """A function that holds the whole AMP step (`scaler.scale(loss).backward()` ... `scaler.step`),
     called once per batch from a loop elsewhere (an optimizer wrapper's `step(loss)`): its clips
     are judged like a loop's, unless a loop of the project already covers them."""
-    covered = nodes_of_loops_with(ctx, (L.CLIP,), (L.SCALER_STEP,))
+    covered: Optional[Set[int]] = None
     for scope in ctx.module.scopes:
-        if scope.name == "<module>" or not_training(scope):
-            continue
+        if scope.name == "<module>" or not _scales_and_steps(scope) or not_training(scope):
+            continue  # (most functions: decided on their own calls' names, without following any)
         evs = [e for e in ctx.loops.body_events(scope, 0) if not e.via]
         if any(e.kind == L.BACKWARD and e.scaled for e in evs) and any(e.kind == L.SCALER_STEP for e in evs):
+            if covered is None:
+                covered = nodes_of_loops_with(ctx, (L.CLIP,), (L.SCALER_STEP,))
             yield from _clips_still_scaled(evs, covered)
+
+
+def _scales_and_steps(scope: Scope) -> bool:
+    """The function's own calls include `x.scale(...)` and `x.step(...)`, by their names."""
+    names = {c.func.attr.value for c in scope.calls if isinstance(c.func, cst.Attribute)}
+    return "scale" in names and "step" in names
 
 
 def _scaled_name(ctx: RuleContext, backward: Event) -> bool:
