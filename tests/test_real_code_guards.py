@@ -182,6 +182,16 @@ def test_unit_tests_and_fixtures_are_not_training_runs() -> None:
     assert lint_source(HEADER + fixture, path="helpers.py", select=["TL101"]) == []
 
 
+def test_a_training_script_named_like_a_test_module_is_still_training() -> None:
+    # Some projects name their experiment scripts `copymem_test.py`: without a test in it
+    # (no `test*` function, no `Test*` class, no pytest/unittest import) it is a script.
+    assert lint_source(HEADER + ONE_STEP, path="copy_memory/copymem_test.py", select=["TL101"])
+    assert lint_source(HEADER + ONE_STEP, path="test_mnist.py", select=["TL101"])
+    body = textwrap.indent(ONE_STEP, "    ")
+    assert lint_source(HEADER + "def test_one_step():\n" + body, path="model_test.py", select=["TL101"]) == []
+    assert lint_source("import unittest\n" + HEADER + ONE_STEP, path="smoke_test.py", select=["TL101"]) == []
+
+
 def test_throughput_probes_are_not_training_runs() -> None:
     body = textwrap.indent(ONE_STEP, "    ")
     assert lint_source(HEADER + "def benchmark_step():\n" + body, path="perf.py", select=["TL101"]) == []

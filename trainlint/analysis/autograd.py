@@ -50,6 +50,11 @@ _FRESH = {
     "torch.scalar_tensor",
     "torch.DoubleTensor",
 }
+# Constructors that copy their content into a new tensor (`torch.as_tensor` keeps a tensor
+# argument as it is, with its graph).
+_COPIES = {"torch.tensor", "torch.Tensor", "torch.FloatTensor", "torch.DoubleTensor"}
+# Tensor methods whose result hangs on the graph through the receiver alone.
+_SAME_GRAPH_METHODS = {"to", "cuda", "cpu", "float", "double", "half", "type", "view", "reshape", "contiguous"}
 _ENGINE_NAMES = {"accelerator", "fabric", "engine", "model_engine", "deepspeed_engine", "trainer"}
 
 
@@ -136,7 +141,12 @@ class GraphEval:
             content = self._eval(args[0], scope, frames, depth, seen) if args else _NOGRAPH
             if content.kind == CUT:
                 return content
-            return _LIVE if requires_grad or qual == "torch.nn.Parameter" else content
+            if requires_grad or qual == "torch.nn.Parameter":
+                return _LIVE
+            if qual in _COPIES and args and self._computed_tensors(args[0], scope, frames, depth, seen):
+                # `torch.tensor(losses)` over a list of graph tensors: a copy of their values.
+                return GState(CUT, call, mod, f"`{dotted(func) or qual}(...)` (a copy of the values, without their history)")
+            return content
         if isinstance(func, cst.Name):
             got = self._builtin_call(call, func, args, scope, frames, depth, seen)
             if got is not None:
@@ -213,6 +223,9 @@ class GraphEval:
         if m in CUT_METHODS:
             recv = self._eval(func.value, scope, frames, depth, seen)
             return _NOGRAPH if recv.kind == NOGRAPH else GState(CUT, call, scope.module, CUT_METHODS[m])
+        if m in _SAME_GRAPH_METHODS:
+            # (`t.to(self.device)`: the arguments say where or how, they add no graph)
+            return self._eval(func.value, scope, frames, depth, seen)
         if m == "requires_grad_":
             recv = self._eval(func.value, scope, frames, depth, seen)
             return recv if recv.kind == CUT else _LIVE
@@ -295,6 +308,48 @@ class GraphEval:
             default = fn.param_nodes[fn.params.index(name)].default
             states.append(self._eval(arg, fn if arg is default else caller, (), depth, seen))
         return _combine(states)
+
+
+    def _computed_tensors(
+        self, expr: cst.BaseExpression, scope: Scope, frames: Tuple[_CallFrame, ...], depth: int, seen: frozenset
+    ) -> bool:
+        """A list whose elements are computed by torch (or by a loss or model of the project)
+        from values that still carry the graph: `[a.mean(), b.mean()]`, or a name bound to
+        `[]` in this function and filled with `.append(torch.mean(...))`."""
+        elements: List[cst.BaseExpression] = []
+        if isinstance(expr, (cst.List, cst.Tuple)):
+            elements = [e.value for e in expr.elements if not isinstance(e, cst.StarredElement)]
+        elif isinstance(expr, cst.ListComp):
+            elements = [expr.elt]
+        elif isinstance(expr, cst.Name):
+            defs, open_before = D.scope_index(scope).reaching(expr.value, expr)
+            if open_before or not defs or not all(isinstance(d.value, cst.List) and not d.path for d in defs):
+                return False
+            elements = [e.value for d in defs for e in d.value.elements if not isinstance(e, cst.StarredElement)]  # type: ignore[attr-defined]
+            elements += [
+                c.args[0].value
+                for c in scope.calls
+                if isinstance(c.func, cst.Attribute)
+                and c.func.attr.value == "append"
+                and isinstance(c.func.value, cst.Name)
+                and c.func.value.value == expr.value
+                and c.args
+            ]
+        return bool(elements) and all(
+            self._tensor_op(e, scope) and self._eval(e, scope, frames, depth, seen).kind == LIVE for e in elements
+        )
+
+    def _tensor_op(self, expr: cst.BaseExpression, scope: Scope) -> bool:
+        """A call whose result is a tensor computed by torch, a torch loss or a model."""
+        if not isinstance(expr, cst.Call):
+            return False
+        qual = scope.module.qualify(expr.func)
+        if qual is not None and qual.startswith("torch.") and qual not in _FRESH and qual not in _COPIES:
+            return True
+        if isinstance(expr.func, (cst.Name, cst.Attribute)):
+            v = self.resolver.value_of(expr.func, scope)
+            return v is not None and v.kind in (K.LOSS, K.MODEL)
+        return False
 
 
 def _is_self_attr(expr: cst.BaseExpression) -> bool:

@@ -1265,6 +1265,10 @@ class _LoaderSearch:
             return
         if isinstance(expr, cst.Attribute):
             self.walk_self_attr(expr, scope, nxt, frames)
+            return
+        if isinstance(expr, cst.IfExp):  # `tqdm(loader) if verbose else loader`
+            self.walk(expr.body, scope, nxt, frames)
+            self.walk(expr.orelse, scope, nxt, frames)
 
     def walk_call(
         self,

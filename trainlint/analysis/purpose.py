@@ -29,7 +29,7 @@ def is_test_code(scope: Scope) -> bool:
     `test*` functions and methods, and pytest fixtures."""
     path = scope.module.path.replace("\\", "/")
     base = os.path.basename(path)
-    if base.startswith("test_") or base.endswith("_test.py") or base == "conftest.py":
+    if base == "conftest.py" or ((base.startswith("test_") or base.endswith("_test.py")) and _has_tests(scope.module)):
         return True
     if _TEST_DIRS & set(path.split("/")[-3:-1]):
         return True  # `tests/unit/test_x.py`; a folder higher up says nothing about the project
@@ -43,6 +43,21 @@ def is_test_code(scope: Scope) -> bool:
             return True
         s = s.parent
     return False
+
+
+def _has_tests(module: ModuleFacts) -> bool:
+    """A file named like a test module that holds tests (`test*` functions, `Test*` classes, a
+    test framework import). Some projects name their training scripts `copymem_test.py`."""
+    known = module.cache.get("purpose.has_tests")
+    if known is None:
+        heads = {q.split(".", 1)[0] for q in module.imports.alias.values()}
+        known = (
+            bool(heads & {"pytest", "unittest"})
+            or any(c.startswith("Test") for c in module.classes)
+            or any(sc.simple_name.startswith("test") and sc.simple_name not in _EVALUATION_NAMES for sc in module.scopes)
+        )
+        module.cache["purpose.has_tests"] = known
+    return bool(known)
 
 
 # `def test(model, loader)` in a training script evaluates the model on the test split (the

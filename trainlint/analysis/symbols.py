@@ -254,6 +254,15 @@ class Resolver:
                     return self._value(call.args[0].value, scope, depth + 1, seen)
         if isinstance(func, cst.Subscript):
             return self._registry_value(func, scope)
+        if isinstance(func, cst.Call) and _optimizer_by_name(func, mod):
+            return Value(K.OPTIMIZER, qual="torch.optim.Optimizer", origin=call, module=mod)
+        if isinstance(func, cst.Name):
+            # `Net = MODELS[name]; Net(...)`
+            owner, found = visible(scope, func)
+            if owner is not None and len(found) == 1 and found[0].how == "assign" and found[0].index is None:
+                picked = found[0].value
+                if isinstance(picked, cst.Subscript):
+                    return self._registry_value(picked, owner)
         callee = self.project.resolve_callee(func, scope)
         if isinstance(callee, ClassFacts):
             if self.is_module_class(callee):
@@ -519,6 +528,16 @@ def _field_annotation(cls: ClassFacts, name: str) -> Optional[cst.BaseExpression
                 ):
                     return small.annotation.annotation
     return None
+
+
+def _optimizer_by_name(call: cst.Call, mod: ModuleFacts) -> bool:
+    """`getattr(torch.optim, args.optim)`: an optimizer class chosen by its name."""
+    return (
+        isinstance(call.func, cst.Name)
+        and call.func.value == "getattr"
+        and len(call.args) >= 2
+        and mod.qualify(call.args[0].value) in ("torch.optim", "optim")
+    )
 
 
 def is_none(expr: cst.BaseExpression) -> bool:

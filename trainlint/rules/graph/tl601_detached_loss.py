@@ -6,12 +6,13 @@ from typing import Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
+from trainlint.analysis import kinds as K
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.autograd import CUT, LIVE, GraphEval, GState, backward_calls
 from trainlint.analysis.facts import Scope
 from trainlint.analysis.gradmode import no_grad_nodes
 from trainlint.analysis.purpose import not_training
-from trainlint.analysis.symbols import is_none
+from trainlint.analysis.symbols import is_none, return_values
 from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
@@ -82,15 +83,18 @@ def _detached_terms(ctx: RuleContext) -> Iterator[Finding]:
     for b in backward_calls(ctx.module):
         if not_training(b.scope) or ev.state(b.arg, b.scope).kind != LIVE:
             continue  # a whole cut loss is the finding above
-        for total, scope in _sums_behind(b.arg, b.scope):
+        for total, scope in _sums_behind(ev, b.arg, b.scope):
             terms = [t for t in _cut_terms(ev, total, scope) if id(t) not in seen]
             if not terms:
                 continue
             seen.update(id(t) for t in terms)
             texts = ", ".join(f"`{compact_code(scope.module, t)}`" for t in terms)
             related = []
+            hows: List[str] = []
             for t in terms:
                 where = _cut_point(ev, t, scope)
+                if where.how and where.how not in hows:
+                    hows.append(where.how)
                 related.append(
                     (
                         where.module or scope.module,
@@ -98,14 +102,21 @@ def _detached_terms(ctx: RuleContext) -> Iterator[Finding]:
                         f"`{compact_code(scope.module, t)}` leaves the graph here",
                     )
                 )
+            if scope.module is not ctx.module or scope is not b.scope:
+                related.append((scope.module, total, "the loss is summed here"))
             yield Finding(
                 "TL601",
                 ctx.module,
                 b.node,
-                f"the loss adds {texts}, cut from the autograd graph (`.detach()`/`.item()`): "
+                f"the loss adds {texts}, cut from the autograd graph by {' and '.join(hows) or '`.detach()`/`.item()`'}: "
                 f"{'it changes' if len(terms) == 1 else 'they change'} the loss value but send{'s' if len(terms) == 1 else ''} "
-                "no gradient, so whatever those terms should train does not learn from them. Remove the cut, "
-                "or leave the term out of the loss if it is only for logging.",
+                "no gradient, so whatever those terms should train does not learn from them. "
+                + (
+                    "Combine the tensors with `torch.stack(...)` instead of copying them into a new tensor"
+                    if any("a copy of the values" in h for h in hows)
+                    else "Remove the cut"
+                )
+                + ", or leave the term out of the loss if it is only for logging.",
                 related=related,
             )
 
@@ -123,7 +134,9 @@ def _cut_terms(ev: GraphEval, total: cst.BinaryOperation, scope: Scope) -> List[
     for term in cut:
         where = state[id(term)]
         node = where.node
-        source = node.func.value if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) else None
+        # (the value a method cut from: `x` of `x.detach()`; a copy `torch.tensor(xs)` has none)
+        method_cut = isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and not where.how.startswith("`torch")
+        source = node.func.value if method_cut else None  # type: ignore[union-attr]
         source_text = (
             compact_code(where.module, source)
             if source is not None and where.module is not None
@@ -146,15 +159,38 @@ def _cut_point(ev: GraphEval, term: cst.BaseExpression, scope: Scope) -> GState:
     return st
 
 
-def _sums_behind(expr: cst.BaseExpression, scope: Scope, hops: int = 0) -> Iterator[Tuple[cst.BinaryOperation, Scope]]:
-    """The `a + b - c` sums a backward's argument may hold, through a few local names."""
+def _sums_behind(
+    ev: GraphEval, expr: cst.BaseExpression, scope: Scope, hops: int = 0
+) -> Iterator[Tuple[cst.BinaryOperation, Scope]]:
+    """The `a + b - c` sums a backward's argument may hold, through a few local names and
+    the function or model whose returned tuple it was unpacked from (`out, loss = net(x)`)."""
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Subtract)):
         yield expr, scope
     elif isinstance(expr, cst.Name) and hops < 3:
         owner, found = SC.visible(scope, expr)
         for b in found:
-            if owner is not None and b.how == "assign" and b.index is None:
-                yield from _sums_behind(b.value, owner, hops + 1)
+            if owner is None or b.how != "assign":
+                continue
+            if b.index is None:
+                yield from _sums_behind(ev, b.value, owner, hops + 1)
+            elif isinstance(b.value, cst.Call):
+                for callee in _callees(ev, b.value, owner):
+                    for r in return_values(callee):
+                        if isinstance(r, cst.Tuple) and b.index < len(r.elements):
+                            yield from _sums_behind(ev, r.elements[b.index].value, callee, hops + 1)
+
+
+def _callees(ev: GraphEval, call: cst.Call, scope: Scope) -> List[Scope]:
+    """The project functions a call may run: a function or method, or a model's `forward`
+    (each model's, when it is chosen at run time)."""
+    found = ev.project.resolve_callee(call.func, scope)
+    if isinstance(found, Scope):
+        return [found]
+    v = ev.resolver.value_of(call.func, scope)
+    if v is None or v.kind != K.MODEL:
+        return []
+    forwards = [ev.project.method_of(a.cls, "forward") for a in (v.alts or (v,)) if a.cls is not None]
+    return [f for f in forwards if f is not None]
 
 
 def _defined_as(expr: cst.BaseExpression, scope: Scope) -> cst.BaseExpression:
@@ -178,8 +214,8 @@ def _cut_coefficient_product(ev: GraphEval, term: cst.BaseExpression, scope: Sco
     if not (isinstance(term, cst.BinaryOperation) and isinstance(term.operator, (cst.Multiply, cst.Divide))):
         return False
     sides = [term.left, term.right]
-    cut = [x for x in sides if isinstance(x, cst.Call) and ev.state(x, scope).kind == CUT]
-    plain = [x for x in sides if isinstance(x, (cst.Name, cst.Attribute, cst.Integer, cst.Float))]
+    cut = [x for x in sides if isinstance(x, (cst.Call, cst.Name)) and ev.state(x, scope).kind == CUT]
+    plain = [x for x in sides if x not in cut and isinstance(x, (cst.Name, cst.Attribute, cst.Integer, cst.Float))]
     return len(cut) == 1 and len(plain) == 1
 
 

@@ -48,9 +48,14 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
                 not pos.loops or not _initialised_outside(idx, acc, pos.loops[-1], node)
             ):
                 continue
-            carrying = _graph_carrying(_names_in(inc), scope, idx, backwards, pos.loops, ctx, node)
-            if not carrying or not _bare_ref(inc, carrying):
-                continue  # `.item()`, `.detach()`, `float()`: no graph is kept
+            if isinstance(inc, cst.Call) and isinstance(ctx.project.resolve_callee(inc.func, scope), Scope):
+                # A project function's result is what it returns, not its arguments.
+                if not _returned_loss(inc, scope, pos.loops, ctx):
+                    continue
+            else:
+                carrying = _graph_carrying(_names_in(inc), scope, idx, backwards, pos.loops, ctx, node)
+                if not carrying or not _bare_ref(inc, carrying):
+                    continue  # `.item()`, `.detach()`, `float()`: no graph is kept
             if _backwarded(acc, scope, backwards, ctx):
                 continue  # summed on purpose to differentiate once (multi-task, accumulation)
             what = compact_code(ctx.module, inc)
@@ -191,6 +196,7 @@ def _graph_carrying(
         if bpos is None or inner not in bpos.loops:
             continue
         out.update(n for n in names if n in _names_in(b.arg))
+    out.update(n for n in names if n in _backwarded_by_helpers(scope, inner, ctx))
     if _in_training_loop(ctx, scope, (inner,)):
         out.update(n for n in names if _is_loss_output(n, scope, idx, node, ctx))
         helpers = _calls_returning_their_loss(scope, inner, ctx)
@@ -294,6 +300,35 @@ def _calls_returning_their_loss(scope: Scope, loop: int, ctx: RuleContext) -> _R
                         out[id(e.via[0][1])] = at
                 elif _bare_ref(rv, target):
                     out[id(e.via[0][1])] = None
+    return out
+
+
+def _returned_loss(inc: cst.BaseExpression, scope: Scope, loops: Tuple[int, ...], ctx: RuleContext) -> bool:
+    """`total += self.backward_step(loss)`: the increment is the call of a helper that
+    differentiates a loss and returns it whole."""
+    if not isinstance(inc, cst.Call) or not loops or not _in_training_loop(ctx, scope, (loops[-1],)):
+        return False
+    returned = _calls_returning_their_loss(scope, loops[-1], ctx)
+    return id(inc) in returned and returned[id(inc)] is None
+
+
+def _backwarded_by_helpers(scope: Scope, loop: int, ctx: RuleContext) -> Set[str]:
+    """Names of `scope` passed, in the loop `loop`, to a helper that calls `backward()` on
+    that parameter (`self._backward(loss, opt)`)."""
+    out: Set[str] = set()
+    for lf in ctx.loops.loops_of(scope.module):
+        if id(lf.node) != loop:
+            continue
+        for e in lf.events:
+            if e.kind != L.BACKWARD or len(e.via) != 1 or e.via[0][0] is not scope or e.arg is None:
+                continue
+            call = e.via[0][1]
+            for name in _names_in(e.arg):
+                if name not in e.scope.params or not isinstance(call, cst.Call):
+                    continue
+                arg = C.bind(call, e.scope, name, isinstance(call.func, cst.Attribute))
+                if isinstance(arg, cst.Name):
+                    out.add(arg.value)
     return out
 
 
