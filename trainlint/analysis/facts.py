@@ -99,6 +99,12 @@ class ModuleFacts:
         if hit is not None and hit[0] is expr:
             return hit[1]
         qual = self.imports.qualify(expr)
+        if qual is None and self.imports.stars:
+            # `torch` brought in by `from utils import *`, where the project's `utils` imports it.
+            project = self.project
+            if project is None:
+                return None  # (not kept: once in a project, the star's module can tell)
+            qual = project.star_qualify(self, expr)
         self._qualified[id(expr)] = (expr, qual)
         return qual
 

@@ -1336,3 +1336,104 @@ def equality_comparisons(scope: Scope) -> List[cst.Comparison]:
     ]
     cache[id(scope)] = out
     return out
+
+
+# ------------------------------------------------------------ branches chosen by one setting
+
+
+def guarded_op(tracer: "OpTracer", lc: "LossCall") -> Optional[Op]:
+    """The operation feeding a loss call that sits under a test of a setting of its object
+    (`if self.method == "multiclass": return F.cross_entropy(y_pred, y)`), when the value comes
+    from a method of the same object whose returns are chosen by the same setting
+    (`if self.method == "multiclass": return F.softmax(x, 1)`): only the returns whose tests
+    agree with the loss call's can reach it. None unless those all give one known operation."""
+    assert lc.input is not None
+    cls = lc.scope.cls
+    tests = _setting_tests(lc.scope, lc.node)
+    if cls is None or not tests:
+        return None
+    ops: List[Optional[Op]] = []
+    for call, scope in _producing_calls(tracer.project, strip_shape(lc.input, lc.module), lc.scope):
+        callee = tracer.project.resolve_callee(call.func, scope)
+        if not isinstance(callee, Scope) or callee.cls is not cls:
+            return None
+        kept = [r for r in return_values(callee) if _compatible(_setting_tests(callee, r), tests)]
+        if not kept:
+            return None
+        ops += [tracer.op(r, callee) for r in kept]
+    return agree(ops) if ops else None
+
+
+def _producing_calls(project: Project, expr: cst.BaseExpression, scope: Scope) -> List[Tuple[cst.Call, Scope]]:
+    """The calls whose result `expr` is: itself, the one value of a local name, or what every
+    caller passes for a parameter (one hop)."""
+    if isinstance(expr, cst.Call):
+        return [(expr, scope)]
+    if not isinstance(expr, cst.Name):
+        return []
+    if expr.value in scope.params:
+        fn = scope
+        out: List[Tuple[cst.Call, Scope]] = []
+        callers = project.callers(fn)
+        for caller, call in callers[:8]:
+            arg = C.bind(call, fn, expr.value, isinstance(call.func, cst.Attribute))
+            found = _producing_calls(project, arg, caller) if isinstance(arg, (cst.Call, cst.Name)) and not (
+                isinstance(arg, cst.Name) and arg.value in caller.params
+            ) else []
+            if not found:
+                return []
+            out += found
+        return out
+    found = reaching(scope, expr.value, expr)
+    if len(found) != 1 or found[0].how != "assign" or found[0].index is not None:
+        return []
+    value = found[0].value
+    return [(value, scope)] if isinstance(value, cst.Call) else []
+
+
+# (setting, value or None for a truth test, the arm taken: True for the body)
+_Test = Tuple[str, Optional[str], bool]
+
+
+def _setting_tests(scope: Scope, node: cst.CSTNode) -> List[_Test]:
+    """The `if self.x == <literal>:` / `if self.x:` tests around a node, with the arm it is in."""
+    out: List[_Test] = []
+    for c in enclosing(scope, node):
+        if not isinstance(c, cst.If):
+            continue
+        test, arm = c.test, inside(scope, c.body, node)
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, arm = test.expression, not arm
+        if _self_attr(test) is not None:
+            out.append((_self_attr(test) or "", None, arm))
+        elif (
+            isinstance(test, cst.Comparison)
+            and len(test.comparisons) == 1
+            and isinstance(test.comparisons[0].operator, (cst.Equal, cst.NotEqual))
+            and _self_attr(test.left) is not None
+            and isinstance(test.comparisons[0].comparator, (cst.SimpleString, cst.Integer, cst.Name))
+        ):
+            comp = test.comparisons[0].comparator
+            value = comp.evaluated_value if isinstance(comp, cst.SimpleString) else getattr(comp, "value", None)
+            if isinstance(test.comparisons[0].operator, cst.NotEqual):
+                arm = not arm
+            out.append((_self_attr(test.left) or "", repr(value), arm))
+    return out
+
+
+def _self_attr(expr: cst.BaseExpression) -> Optional[str]:
+    d = dotted(expr)
+    return d if d is not None and d.startswith("self.") and d.count(".") == 1 else None
+
+
+def _compatible(a: List[_Test], b: List[_Test]) -> bool:
+    """No setting is both equal to one value and to another (or to a value and not to it)."""
+    for sa, va, arm_a in a:
+        for sb, vb, arm_b in b:
+            if sa != sb:
+                continue
+            if va == vb and arm_a != arm_b:
+                return False
+            if va is not None and vb is not None and va != vb and arm_a and arm_b:
+                return False
+    return True

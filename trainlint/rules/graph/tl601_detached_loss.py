@@ -95,19 +95,17 @@ def _detached_terms(ctx: RuleContext) -> Iterator[Finding]:
                 where = _cut_point(ev, t, scope)
                 if where.how and where.how not in hows:
                     hows.append(where.how)
-                related.append(
-                    (
-                        where.module or scope.module,
-                        where.node or t,
-                        f"`{compact_code(scope.module, t)}` leaves the graph here",
-                    )
-                )
-            if scope.module is not ctx.module or scope is not b.scope:
-                related.append((scope.module, total, "the loss is summed here"))
+                at_module, at = (where.module, where.node) if where.module and where.node else (scope.module, t)
+                related.append((at_module, at, f"`{compact_code(at_module, at)}` leaves the graph here"))
+            # A loss summed in another function (a model's `forward` returning it) is reported
+            # where it is summed: that is the code to change.
+            elsewhere = scope is not b.scope
+            if elsewhere:
+                related.append((ctx.module, b.node, "the backward this loss reaches"))
             yield Finding(
                 "TL601",
-                ctx.module,
-                b.node,
+                scope.module if elsewhere else ctx.module,
+                total if elsewhere else b.node,
                 f"the loss adds {texts}, cut from the autograd graph by {' and '.join(hows) or '`.detach()`/`.item()`'}: "
                 f"{'it changes' if len(terms) == 1 else 'they change'} the loss value but send{'s' if len(terms) == 1 else ''} "
                 "no gradient, so whatever those terms should train does not learn from them. "

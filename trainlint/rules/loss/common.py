@@ -44,7 +44,7 @@ def traced_losses(
         if lc.model is not None:
             op = lc.model.output(ctx.resolver)
         else:
-            op = tracer.op(lc.input, lc.scope, lc.receiver)
+            op = tracer.op(lc.input, lc.scope, lc.receiver) or FL.guarded_op(tracer, lc)
         if op is not None and behind_log_softmax:
             op = _before_log_softmax(op)
         if op is None or op.kind == M.TUPLE:

@@ -22,5 +22,5 @@ class Net(nn.Module):
             penalties.append(torch.mean(torch.abs(h)))
         penalty = torch.mean(torch.tensor(penalties).to(x.device))
         out = self.head(h)
-        loss = F.mse_loss(out, y) + self.beta * penalty
+        loss = F.mse_loss(out, y) + self.beta * penalty  # TL601
         return out, loss

@@ -8,5 +8,5 @@ for step in range(10):
     x, y = torch.randn(16, 8), torch.randn(16, 1)
     optimizer.zero_grad()
     out, loss = net(x, y)
-    loss.backward()  # TL601
+    loss.backward()
     optimizer.step()
