@@ -237,6 +237,22 @@ def facts_of_value(value: Optional[Value], project: Project) -> Optional[M.Model
     return None
 
 
+def mode_dependent_layer_of(value: Optional[Value], project: Project) -> Optional[M.Layer]:
+    """A dropout/batch-norm layer of the model `value` holds; for a value that is one of several
+    models (a trainer class given a different model by each script), the first model's layer
+    when every one of them has such a layer."""
+    if value is None:
+        return None
+    layers = []
+    for one in value.alts or (value,):
+        facts = facts_of_value(one, project)
+        layer = facts.mode_dependent_layer() if facts is not None else None
+        if layer is None:
+            return None
+        layers.append(layer)
+    return layers[0]
+
+
 _Key = Tuple[int, int, int, int]
 
 

@@ -319,13 +319,15 @@ def _make_pass(ctx: RuleContext, scope: Scope, lf: Optional[LoopFacts], fwd: Eve
         return None  # unit tests call models to check shapes and modes, benchmarks to time them
     qual = fwd.receiver.qual or ""
     facts = FL.facts_of_value(fwd.receiver, ctx.project)
+    chosen = FL.mode_dependent_layer_of(fwd.receiver, ctx.project) if fwd.receiver.alts else None
     if (
         facts is None
+        and chosen is None
         and not qual.startswith(_LIBRARY_MODELS)
         and not (fwd.receiver.guess and fwd.receiver.kind == K.MODEL)
     ):
         return None  # (a model known only by what is done with it counts for TL404 alone: no layers known)
-    layer = facts.mode_dependent_layer() if facts is not None else None
+    layer = facts.mode_dependent_layer() if facts is not None else chosen
     text = layer.text() if layer is not None else None
     if layer is None and qual.startswith("torchvision.models."):
         text = f"`{qual}` (batch norm / dropout inside)"
