@@ -145,7 +145,9 @@ class GraphEval:
                 return _LIVE
             if qual in _COPIES and args and self._computed_tensors(args[0], scope, frames, depth, seen):
                 # `torch.tensor(losses)` over a list of graph tensors: a copy of their values.
-                return GState(CUT, call, mod, f"`{dotted(func) or qual}(...)` (a copy of the values, without their history)")
+                return GState(
+                    CUT, call, mod, f"`{dotted(func) or qual}(...)` (a copy of the values, without their history)"
+                )
             return content
         if isinstance(func, cst.Name):
             got = self._builtin_call(call, func, args, scope, frames, depth, seen)
@@ -308,7 +310,6 @@ class GraphEval:
             default = fn.param_nodes[fn.params.index(name)].default
             states.append(self._eval(arg, fn if arg is default else caller, (), depth, seen))
         return _combine(states)
-
 
     def _computed_tensors(
         self, expr: cst.BaseExpression, scope: Scope, frames: Tuple[_CallFrame, ...], depth: int, seen: frozenset

@@ -1393,17 +1393,20 @@ def _producing_calls(project: Project, expr: cst.BaseExpression, scope: Scope) -
         callers = project.callers(fn)
         for caller, call in callers[:8]:
             arg = C.bind(call, fn, expr.value, isinstance(call.func, cst.Attribute))
-            found = _producing_calls(project, arg, caller) if isinstance(arg, (cst.Call, cst.Name)) and not (
-                isinstance(arg, cst.Name) and arg.value in caller.params
-            ) else []
+            found = (
+                _producing_calls(project, arg, caller)
+                if isinstance(arg, (cst.Call, cst.Name))
+                and not (isinstance(arg, cst.Name) and arg.value in caller.params)
+                else []
+            )
             if not found:
                 return []
             out += found
         return out
-    found = reaching(scope, expr.value, expr)
-    if len(found) != 1 or found[0].how != "assign" or found[0].index is not None:
+    bound = reaching(scope, expr.value, expr)
+    if len(bound) != 1 or bound[0].how != "assign" or bound[0].index is not None:
         return []
-    value = found[0].value
+    value = bound[0].value
     return [(value, scope)] if isinstance(value, cst.Call) else []
 
 

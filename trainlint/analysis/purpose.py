@@ -54,7 +54,9 @@ def _has_tests(module: ModuleFacts) -> bool:
         known = (
             bool(heads & {"pytest", "unittest"})
             or any(c.startswith("Test") for c in module.classes)
-            or any(sc.simple_name.startswith("test") and sc.simple_name not in _EVALUATION_NAMES for sc in module.scopes)
+            or any(
+                sc.simple_name.startswith("test") and sc.simple_name not in _EVALUATION_NAMES for sc in module.scopes
+            )
         )
         module.cache["purpose.has_tests"] = known
     return bool(known)

@@ -254,15 +254,9 @@ class Resolver:
                     return self._value(call.args[0].value, scope, depth + 1, seen)
         if isinstance(func, cst.Subscript):
             return self._registry_value(func, scope)
-        if isinstance(func, cst.Call) and _optimizer_by_name(func, mod):
-            return Value(K.OPTIMIZER, qual="torch.optim.Optimizer", origin=call, module=mod)
-        if isinstance(func, cst.Name):
-            # `Net = MODELS[name]; Net(...)`
-            owner, found = visible(scope, func)
-            if owner is not None and len(found) == 1 and found[0].how == "assign" and found[0].index is None:
-                picked = found[0].value
-                if isinstance(picked, cst.Subscript):
-                    return self._registry_value(picked, owner)
+        picked = self._picked_class_value(call, scope)
+        if picked is not None:
+            return picked
         callee = self.project.resolve_callee(func, scope)
         if isinstance(callee, ClassFacts):
             if self.is_module_class(callee):
@@ -278,6 +272,19 @@ class Resolver:
             return Value(K.TENSOR, qual="model-output", origin=call, module=mod, cls=recv_val.cls)
         if recv_val is not None and recv_val.kind == K.LOSS:
             return Value(K.TENSOR, qual="loss-output", origin=call, module=mod)
+        return None
+
+    def _picked_class_value(self, call: cst.Call, scope: Scope) -> Optional[Value]:
+        """An instance of a class picked at run time: `Net = MODELS[name]; Net(...)` from a
+        registry of model classes, `getattr(torch.optim, name)(...)`."""
+        func = call.func
+        if isinstance(func, cst.Call) and _optimizer_by_name(func, scope.module):
+            return Value(K.OPTIMIZER, qual="torch.optim.Optimizer", origin=call, module=scope.module)
+        if isinstance(func, cst.Name):
+            owner, found = visible(scope, func)
+            if owner is not None and len(found) == 1 and found[0].how == "assign" and found[0].index is None:
+                if isinstance(found[0].value, cst.Subscript):
+                    return self._registry_value(found[0].value, owner)
         return None
 
     def _registry_value(self, func: cst.Subscript, scope: Scope) -> Optional[Value]:

@@ -133,7 +133,9 @@ def _cut_terms(ev: GraphEval, total: cst.BinaryOperation, scope: Scope) -> List[
         where = state[id(term)]
         node = where.node
         # (the value a method cut from: `x` of `x.detach()`; a copy `torch.tensor(xs)` has none)
-        method_cut = isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and not where.how.startswith("`torch")
+        method_cut = (
+            isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and not where.how.startswith("`torch")
+        )
         source = node.func.value if method_cut else None  # type: ignore[union-attr]
         source_text = (
             compact_code(where.module, source)

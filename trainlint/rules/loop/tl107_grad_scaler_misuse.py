@@ -8,9 +8,9 @@ import libcst as cst
 
 from trainlint import fixes
 from trainlint.analysis import loops as L
+from trainlint.analysis.facts import Scope
 from trainlint.analysis.loops import Event
 from trainlint.analysis.purpose import not_training
-from trainlint.analysis.facts import Scope
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import receiver_code, scaler_parts
 from trainlint.fixes.core import SAFE, Locate, make_fix

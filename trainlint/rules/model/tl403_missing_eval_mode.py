@@ -114,7 +114,9 @@ def _eval_never_restored(ctx: RuleContext) -> Iterator[Finding]:
             continue
         forwards = [e for e in lf.events if e.kind == L.FORWARD and MD.same_model(e.receiver, ev.receiver)]
         # (the training forward: not one of the evaluation helper that calls `.eval()`)
-        forward = next((e for e in forwards if not ev.via or e.via[:1] != ev.via[:1]), forwards[0] if forwards else None)
+        forward = next(
+            (e for e in forwards if not ev.via or e.via[:1] != ev.via[:1]), forwards[0] if forwards else None
+        )
         layer = FL.mode_dependent_layer_of(ev.receiver, ctx.project)
         if layer is None or forward is None:
             continue

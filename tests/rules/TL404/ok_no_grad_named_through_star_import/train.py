@@ -1,5 +1,6 @@
 """The script never imports torch itself: `torch` and `nn` come from `from utils import *`,
 where the project's `utils` imports them. Its evaluation runs under `torch.no_grad()`."""
+# ruff: noqa: F403, F405
 
 from utils import *
 

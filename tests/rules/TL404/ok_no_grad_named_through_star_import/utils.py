@@ -1,5 +1,7 @@
-import torch
-import torch.nn as nn
+"""Helpers; `from utils import *` also hands out the modules imported here."""
+
+import torch  # noqa: F401
+import torch.nn as nn  # noqa: F401
 
 
 def batches(data, size):

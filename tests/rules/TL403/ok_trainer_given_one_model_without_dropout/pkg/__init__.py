@@ -1,2 +1,4 @@
-from .trainer import Trainer
 from . import models
+from .trainer import Trainer
+
+__all__ = ["Trainer", "models"]
