@@ -1279,7 +1279,7 @@ class _LoaderSearch:
     ) -> None:
         """A call: a `DataLoader(...)` itself, a wrapper around an iterable, or a project function."""
         qual = scope.module.qualify(expr.func)
-        if K.kind_of_constructor(qual) == K.DATALOADER:
+        if K.kind_of_constructor(qual) == K.DATALOADER or self.loader_class(expr.func, scope):
             self.out.append((expr, scope))
             return
         if isinstance(expr.func, cst.Name) and expr.func.value in ("enumerate", "iter", "zip", "list", "reversed"):
@@ -1300,6 +1300,25 @@ class _LoaderSearch:
             fr = CallFrame(callee, expr, scope, isinstance(expr.func, cst.Attribute))
             for rv in return_values(callee):
                 self.walk(rv, callee, nxt, frames + (fr,))
+
+    def loader_class(self, func: cst.BaseExpression, scope: Scope, hops: int = 0) -> bool:
+        """`func` names a `DataLoader` class: a project subclass of it, or a name bound to one of
+        several (`loader = DataLoader if weighted else InfiniteDataLoader`)."""
+        if isinstance(func, cst.IfExp):
+            return self.loader_class(func.body, scope, hops) and self.loader_class(func.orelse, scope, hops)
+        if K.kind_of_constructor(scope.module.qualify(func)) == K.DATALOADER:
+            return True
+        cls = self.project.resolve_callee(func, scope)
+        if isinstance(cls, ClassFacts):
+            return any(K.kind_of_constructor(q) == K.DATALOADER for q in self.project.base_quals(cls))
+        if isinstance(func, cst.Name) and hops < 2:
+            defs, open_before = scope_index(scope).reaching(func.value, func)
+            return (
+                bool(defs)
+                and not open_before
+                and all(d.how == "assign" and not d.path and self.loader_class(d.value, scope, hops + 1) for d in defs)
+            )
+        return False
 
     def walk_name(
         self,

@@ -12,6 +12,7 @@ import libcst as cst
 
 from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
+from trainlint.analysis.cli_options import dest_of
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project
@@ -218,7 +219,7 @@ class LrResolver:
                 for call in scope.calls:
                     if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "add_argument"):
                         continue
-                    if _dest_of(call) != dest:
+                    if dest_of(call) != dest:
                         continue
                     default = C.arg(call, None, "default", skip_star=True)
                     value = D.number(default) if default is not None else None
@@ -266,17 +267,3 @@ class LrResolver:
             ):
                 return [LrValue(v.value, v.node, v.module, "constant") for v in self._values(el.value, s, depth, seen)]
         raise _Unknown
-
-
-def _dest_of(call: cst.Call) -> Optional[str]:
-    dest = C.arg(call, None, "dest", skip_star=True)
-    if isinstance(dest, cst.SimpleString):
-        v = dest.evaluated_value
-        return v if isinstance(v, str) else None
-    names = [a.value.evaluated_value for a in call.args if a.keyword is None and isinstance(a.value, cst.SimpleString)]
-    strs = [n for n in names if isinstance(n, str)]
-    longs = [n for n in strs if n.startswith("--")]
-    pick = longs[0] if longs else (strs[0] if strs else None)
-    if pick is None:
-        return None
-    return pick.lstrip("-").replace("-", "_")

@@ -261,7 +261,11 @@ class Resolver:
         if isinstance(callee, ClassFacts):
             if self.is_module_class(callee):
                 return Value(K.MODEL, qual=callee.name, origin=call, module=mod, cls=callee, scope=scope)
-            if any(q.startswith("torch.optim.") for q in self.project.base_quals(callee)):
+            bases = self.project.base_quals(callee)
+            if any(q.startswith(("torch.optim.lr_scheduler.", "transformers.optimization.")) for q in bases):
+                # (a warm-up schedule written in the project: `class WarmupLR(_LRScheduler)`)
+                return Value(K.SCHEDULER, qual=callee.name, origin=call, module=mod)
+            if any(q.startswith("torch.optim.") for q in bases):
                 return Value(K.OPTIMIZER, qual=callee.name, origin=call, module=mod)
             return Value(K.OBJECT, qual=callee.name, origin=call, module=mod, cls=callee, scope=scope)
         if isinstance(callee, Scope):

@@ -9,7 +9,9 @@ import libcst as cst
 from trainlint import fixes
 from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
-from trainlint.analysis.facts import ModuleFacts
+from trainlint.analysis.cli_options import off_unless_given
+from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.project import Project
 from trainlint.diagnostics import Diagnostic, Fix, Severity
 from trainlint.fixes.builders import add_keyword, in_lambda
 from trainlint.fixes.core import SAFE, UNSAFE, Locate, make_fix
@@ -58,9 +60,11 @@ def _tl302(ctx: RuleContext) -> List[Finding]:
         shuffle = C.arg(call, 2, "shuffle", skip_star=True)
         sampler = C.arg(call, 3, "sampler", skip_star=True)
         batch_sampler = C.arg(call, 4, "batch_sampler", skip_star=True)
-        if any(s is not None and not D.is_false_or_none(s) for s in (sampler, batch_sampler)):
+        optional_sampler = sampler is not None and shuffle is None and _none_on_some_path(sampler, use.scope)
+        if any(s is not None and not D.is_false_or_none(s) for s in (sampler, batch_sampler)) and not optional_sampler:
             continue
-        if shuffle is not None and not D.is_false_or_none(shuffle):
+        flag = _off_unless_flag(shuffle, use.scope, project) if shuffle is not None else None
+        if shuffle is not None and not D.is_false_or_none(shuffle) and flag is None:
             continue  # shuffle=True, or a value decided at run time
         if D.in_dead_code(use.scope, call):
             continue  # the `else` of `if True:`: never runs
@@ -100,7 +104,14 @@ def _tl302(ctx: RuleContext) -> List[Finding]:
             where = "is iterated by a training loop (one that calls `backward()`)"
             head = lf.node.iter if isinstance(lf.node, cst.For) else lf.node
             related = [(lf.scope.module, head, "the training loop that reads it")]
-        setting = "`shuffle=False`" if explicit else "no `shuffle=True` and no sampler"
+        if optional_sampler:
+            setting = (
+                "a `sampler` that is `None` on some runs (e.g. without distributed training) and no `shuffle=True`"
+            )
+        elif flag is not None:
+            setting = f"`shuffle` off unless the command line passes `{flag}` (a `store_true` flag)"
+        else:
+            setting = "`shuffle=False`" if explicit else "no `shuffle=True` and no sampler"
         unknown = (
             "" if iterable is False else " (if the dataset is an `IterableDataset`, shuffle it in the stream instead)"
         )
@@ -134,6 +145,37 @@ def _tl302(ctx: RuleContext) -> List[Finding]:
             )
         )
     return out
+
+
+def _off_unless_flag(expr: cst.BaseExpression, scope: Scope, project: Project, depth: int = 0) -> Optional[str]:
+    """`shuffle=args.s` where `-s` is declared `action="store_true"` (false by default), also
+    through a parameter every caller fills so: the option that turns shuffling on."""
+    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+        return off_unless_given(expr.attr.value, scope.module)
+    if not isinstance(expr, cst.Name) or expr.value not in scope.params or depth > 2:
+        return None
+    flags = set()
+    for caller, call in project.callers(scope)[:8]:
+        arg = C.bind_default(call, scope, expr.value, isinstance(call.func, cst.Attribute))
+        flag = _off_unless_flag(arg, caller, project, depth + 1) if arg is not None else None
+        if flag is None:
+            return None  # a caller passes something else (or keeps the default)
+        flags.add(flag)
+    return flags.pop() if len(flags) == 1 else None
+
+
+def _none_on_some_path(sampler: cst.BaseExpression, scope: Scope) -> bool:
+    """`sampler=DistributedSampler(ds) if distributed else None` (or a name bound so): on the
+    runs where it is `None`, the loader keeps the stored order unless `shuffle` says otherwise."""
+    if isinstance(sampler, cst.IfExp):
+        return D.is_false_or_none(sampler.body) or D.is_false_or_none(sampler.orelse)
+    if isinstance(sampler, cst.Name):
+        defs, _ = D.scope_index(scope).reaching(sampler.value, sampler)
+        return any(
+            d.how == "assign" and not d.path and (D.is_false_or_none(d.value) or _none_on_some_path(d.value, scope))
+            for d in defs
+        )
+    return False
 
 
 def unshuffled_training_data(ctx: RuleContext) -> Iterator[Finding]:
