@@ -3,7 +3,7 @@ from the calls that declare them: their destination name and what they default t
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Iterator, Optional
 
 import libcst as cst
 
@@ -27,21 +27,28 @@ def dest_of(call: cst.Call) -> Optional[str]:
     return pick.lstrip("-").replace("-", "_")
 
 
+def declarations_of(dest: str, module: ModuleFacts) -> Iterator[cst.Call]:
+    """The `add_argument(...)` calls of `module` that fill `dest`."""
+    for scope in module.scopes:
+        for call in scope.calls:
+            if (
+                isinstance(call.func, cst.Attribute)
+                and call.func.attr.value == "add_argument"
+                and dest_of(call) == dest
+            ):
+                yield call
+
+
 def off_unless_given(dest: str, module: ModuleFacts) -> Optional[str]:
     """The option (`-s`, `--shuffle`) of a flag that `module` declares with
     `action="store_true"` and no `default=True`: false unless the command line names it."""
-    for scope in module.scopes:
-        for call in scope.calls:
-            if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "add_argument"):
-                continue
-            if dest_of(call) != dest:
-                continue
-            action = C.arg(call, None, "action", skip_star=True)
-            default = C.arg(call, None, "default", skip_star=True)
-            if not (isinstance(action, cst.SimpleString) and action.evaluated_value == "store_true"):
-                return None
-            if default is not None and not (isinstance(default, cst.Name) and default.value == "False"):
-                return None
-            first = call.args[0].value if call.args else None
-            return str(first.evaluated_value) if isinstance(first, cst.SimpleString) else dest
+    for call in declarations_of(dest, module):
+        action = C.arg(call, None, "action", skip_star=True)
+        default = C.arg(call, None, "default", skip_star=True)
+        if not (isinstance(action, cst.SimpleString) and action.evaluated_value == "store_true"):
+            return None
+        if default is not None and not (isinstance(default, cst.Name) and default.value == "False"):
+            return None
+        first = call.args[0].value if call.args else None
+        return str(first.evaluated_value) if isinstance(first, cst.SimpleString) else dest
     return None

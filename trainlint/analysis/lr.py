@@ -12,7 +12,7 @@ import libcst as cst
 
 from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
-from trainlint.analysis.cli_options import dest_of
+from trainlint.analysis.cli_options import declarations_of
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project
@@ -215,22 +215,17 @@ class LrResolver:
     def _argparse_default(self, dest: str, near: ModuleFacts) -> List[LrValue]:
         found: List[LrValue] = []
         for m in [near, *[x for x in self.project.modules if x is not near]]:
-            for scope in m.scopes:
-                for call in scope.calls:
-                    if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "add_argument"):
-                        continue
-                    if dest_of(call) != dest:
-                        continue
-                    default = C.arg(call, None, "default", skip_star=True)
-                    value = D.number(default) if default is not None else None
-                    if value is None and isinstance(default, cst.SimpleString):
-                        try:
-                            value = float(str(default.evaluated_value))
-                        except ValueError:
-                            value = None
-                    if default is None or value is None:
-                        raise _Unknown
-                    found.append(LrValue(value, default, m, "argparse"))
+            for call in declarations_of(dest, m):
+                default = C.arg(call, None, "default", skip_star=True)
+                value = D.number(default) if default is not None else None
+                if value is None and isinstance(default, cst.SimpleString):
+                    try:
+                        value = float(str(default.evaluated_value))
+                    except ValueError:
+                        value = None
+                if default is None or value is None:
+                    raise _Unknown
+                found.append(LrValue(value, default, m, "argparse"))
             if found:
                 return found
         raise _Unknown

@@ -286,21 +286,27 @@ def _calls_returning_their_loss(scope: Scope, loop: int, ctx: RuleContext) -> _R
     """The calls in the loop `loop` of `scope` to a project function that calls `backward()`
     on a loss and returns it (`losses = trainer.train_step(batch)`), not a number made from it."""
     out: _Returned = {}
+    for e, arg in _helper_backwards(scope, loop, ctx):
+        target = set(_names_in(arg))
+        for rv in D.return_values(e.scope):
+            if isinstance(rv, cst.Tuple):
+                at = {i for i, el in enumerate(rv.elements) if _bare_ref(el.value, target)}
+                if at:
+                    out[id(e.via[0][1])] = at
+            elif _bare_ref(rv, target):
+                out[id(e.via[0][1])] = None
+    return out
+
+
+def _helper_backwards(scope: Scope, loop: int, ctx: RuleContext) -> Iterator[Tuple[L.Event, cst.BaseExpression]]:
+    """The `backward()` calls, with their argument, of the helpers that the loop `loop` of
+    `scope` calls directly."""
     for lf in ctx.loops.loops_of(scope.module):
         if id(lf.node) != loop:
             continue
         for e in lf.events:
-            if e.kind != L.BACKWARD or len(e.via) != 1 or e.via[0][0] is not scope or e.arg is None:
-                continue
-            target = set(_names_in(e.arg))
-            for rv in D.return_values(e.scope):
-                if isinstance(rv, cst.Tuple):
-                    at = {i for i, el in enumerate(rv.elements) if _bare_ref(el.value, target)}
-                    if at:
-                        out[id(e.via[0][1])] = at
-                elif _bare_ref(rv, target):
-                    out[id(e.via[0][1])] = None
-    return out
+            if e.kind == L.BACKWARD and len(e.via) == 1 and e.via[0][0] is scope and e.arg is not None:
+                yield e, e.arg
 
 
 def _returned_loss(inc: cst.BaseExpression, scope: Scope, loops: Tuple[int, ...], ctx: RuleContext) -> bool:
@@ -316,19 +322,14 @@ def _backwarded_by_helpers(scope: Scope, loop: int, ctx: RuleContext) -> Set[str
     """Names of `scope` passed, in the loop `loop`, to a helper that calls `backward()` on
     that parameter (`self._backward(loss, opt)`)."""
     out: Set[str] = set()
-    for lf in ctx.loops.loops_of(scope.module):
-        if id(lf.node) != loop:
-            continue
-        for e in lf.events:
-            if e.kind != L.BACKWARD or len(e.via) != 1 or e.via[0][0] is not scope or e.arg is None:
+    for e, backwarded in _helper_backwards(scope, loop, ctx):
+        call = e.via[0][1]
+        for name in _names_in(backwarded):
+            if name not in e.scope.params or not isinstance(call, cst.Call):
                 continue
-            call = e.via[0][1]
-            for name in _names_in(e.arg):
-                if name not in e.scope.params or not isinstance(call, cst.Call):
-                    continue
-                arg = C.bind(call, e.scope, name, isinstance(call.func, cst.Attribute))
-                if isinstance(arg, cst.Name):
-                    out.add(arg.value)
+            arg = C.bind(call, e.scope, name, isinstance(call.func, cst.Attribute))
+            if isinstance(arg, cst.Name):
+                out.add(arg.value)
     return out
 
 
