@@ -69,6 +69,22 @@ def test_tl302_reports_the_loader_and_names_the_loop() -> None:
     assert "shuffle=True" in diags[0].message
 
 
+def test_tl302_names_the_call_that_builds_a_loader_in_a_helper() -> None:
+    # The loader is made in `create_dataloader`; its options are chosen at that call.
+    text = fixture_source("TL302", "unshuffled_when_the_sampler_is_optional")
+    (diag,) = _diags(text, "TL302")
+    src = text.splitlines()
+    assert "sampler=sampler" in src[diag.line - 1]
+    assert "`None` on some runs" in diag.message
+    made = [r for r in diag.related if "builds this training loader" in r.message]
+    assert [src[r.line - 1].strip() for r in made] == ['train_loader, _ = create_dataloader("train.pt", 32)']
+
+
+def test_tl302_store_true_flag_names_the_option() -> None:
+    (diag,) = _diags(fixture_source("TL302", "shuffle_behind_a_store_true_flag"), "TL302")
+    assert "unless the command line passes `-s`" in diag.message
+
+
 def test_tl302_unknown_dataset_is_reported_at_lower_severity() -> None:
     src = (
         HEAD

@@ -1211,6 +1211,9 @@ class LoaderUse:
     call: cst.Call
     scope: Scope
     loops: List[LoopFacts] = field(default_factory=list)
+    # The call of a project function that built it and handed it back (`create_dataloader(...)`
+    # in the training script), where the loader's options are often chosen.
+    made_by: Optional[Tuple[Scope, cst.Call]] = None
     lightning_hook: Optional[Scope] = None  # `train_dataloader()` of a Lightning module
     fit_call: Optional[Tuple[Scope, cst.Call]] = None  # Lightning `trainer.fit(model, loader)`
 
@@ -1232,6 +1235,12 @@ def loader_origins(
     return search.out
 
 
+def _loader_search(project: Project, expr: cst.BaseExpression, scope: Scope) -> "_LoaderSearch":
+    search = _LoaderSearch(project)
+    search.walk(expr, scope, 0, ())
+    return search
+
+
 class _LoaderSearch:
     """The `DataLoader(...)` constructions an expression may be, found by following names,
     calls, tuple elements, `self.` attributes and parameters (to their callers' arguments)."""
@@ -1240,6 +1249,8 @@ class _LoaderSearch:
         self.project = project
         self.out: List[Tuple[cst.Call, Scope]] = []
         self.seen: Set[Tuple[int, int]] = set()
+        # id(construction) -> the outermost project call that returned it, when one did
+        self.made_by: Dict[int, Tuple[Scope, cst.Call]] = {}
 
     def walk(
         self,
@@ -1281,6 +1292,8 @@ class _LoaderSearch:
         qual = scope.module.qualify(expr.func)
         if K.kind_of_constructor(qual) == K.DATALOADER or self.loader_class(expr.func, scope):
             self.out.append((expr, scope))
+            if frames:
+                self.made_by.setdefault(id(expr), (frames[0].caller, frames[0].call))
             return
         if isinstance(expr.func, cst.Name) and expr.func.value in ("enumerate", "iter", "zip", "list", "reversed"):
             for a in expr.args[:1] if expr.func.value != "zip" else expr.args:
@@ -1431,13 +1444,16 @@ def training_loaders(project: Project, loops: LoopAnalyzer) -> List[LoaderUse]:
         for lf in loops.loops_of(m):
             if not isinstance(lf.node, cst.For) or not is_training_loop(lf):
                 continue
-            origins = loader_origins(project, lf.node.iter, lf.scope)
+            search = _loader_search(project, lf.node.iter, lf.scope)
+            origins = search.out
             if len(origins) > 1 and all(e.conds for e in lf.events if e.kind == L.BACKWARD):
                 # One loop for training and evaluation (`if train: loss.backward()`): which
                 # loader is the training one is decided at run time.
                 continue
             for call, scope in origins:
                 use = uses.setdefault(id(call), LoaderUse(call, scope))
+                if use.made_by is None:
+                    use.made_by = search.made_by.get(id(call))
                 if all(x is not lf for x in use.loops):
                     use.loops.append(lf)
         for scope, call, loader in _lightning_fit_loaders(m):

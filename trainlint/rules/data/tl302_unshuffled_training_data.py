@@ -104,6 +104,9 @@ def _tl302(ctx: RuleContext) -> List[Finding]:
             where = "is iterated by a training loop (one that calls `backward()`)"
             head = lf.node.iter if isinstance(lf.node, cst.For) else lf.node
             related = [(lf.scope.module, head, "the training loop that reads it")]
+            if use.made_by is not None:
+                maker_scope, maker = use.made_by
+                related.insert(0, (maker_scope.module, maker, "the call that builds this training loader"))
         if optional_sampler:
             setting = (
                 "a `sampler` that is `None` on some runs (e.g. without distributed training) and no `shuffle=True`"
