@@ -309,8 +309,10 @@ class LoopAnalyzer:
             if v is not None and v.kind == K.SCALER:
                 kind = {"scale": SCALER_SCALE, "unscale_": SCALER_UNSCALE, "update": SCALER_UPDATE}[name]
                 return [Event(kind, call, scope, receiver=v)]
-        if name == "generate":
-            v = res.value_of(recv, scope)  # `model.generate(x)`: forward passes of a library model
+        if name == "generate" or (name == "forward" and not (isinstance(recv, cst.Name) and recv.value == "self")):
+            # `model.generate(x)`, `model.forward(x)`: forward passes (of a library model, or
+            # calling `forward` directly, hooks skipped)
+            v = res.value_of(recv, scope)
             if v is not None and v.kind == K.MODEL:
                 return [Event(FORWARD, call, scope, receiver=v)]
         if name in ("eval", "train"):

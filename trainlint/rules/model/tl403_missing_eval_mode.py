@@ -14,7 +14,7 @@ from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import ModuleFacts
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.names import dotted
-from trainlint.analysis.walk import walk
+from trainlint.analysis.walk import children, walk
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import pass_statement, root_name
 from trainlint.fixes.core import SAFE, Changes, Locate, make_fix
@@ -42,8 +42,8 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
         if not (MD.grad_disabled(ctx, ep) or MD.eval_named(ctx, ep)):
             continue  # nothing says this loop evaluates
         mode = MD.mode_at(ctx, ep.scope, MD.event_anchor(ep.forward), ep.model)
-        if mode.mode == "eval" or (mode.mode == "train" and not mode.trained_after):
-            continue  # eval mode set, or train mode chosen on purpose (e.g. recomputing BN statistics)
+        if mode.mode == "eval" or (mode.mode == "train" and not mode.trained_after and _sampling_or_recalibrating(ep)):
+            continue  # eval mode set, or train mode chosen on purpose (Monte-Carlo dropout, BN statistics)
         if mode.mode == "none" and (
             not MD.has_weights(ctx, ep.model) or (_model_is_parameter(ep) and not ctx.project.callers(ep.scope))
         ):
@@ -67,6 +67,48 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
             # (a loop that also trains gets no fix: `.eval()` around it would stop its training)
             fix_builder=fixes.hook(fix_tl403_eval, ep.loop, ep.forward) if ep.flag is None else None,
         )
+
+
+def _sampling_or_recalibrating(ep: MD.EvalPass) -> bool:
+    """What `model.train()` before a gradient-free pass is for, when it is on purpose: the
+    pass's output is dropped (`model(x)` recomputing batch-norm statistics), or the model runs
+    several times on the same input (`[model(x) for _ in range(20)]`, Monte-Carlo dropout).
+    A pass whose predictions are used once each is an evaluation in the wrong mode."""
+    call = ep.forward.node
+    ancestors = _ancestors(ep.forward.scope.node, call)
+    if ancestors is None:
+        return True  # (not found where expected: keep the old benefit of the doubt)
+    if ancestors and isinstance(ancestors[-1], cst.Expr):
+        return True
+    used = {n.value for a in getattr(call, "args", ()) for n in walk(a.value) if isinstance(n, cst.Name)}
+    for node in ancestors:
+        loops: List[Tuple[cst.BaseExpression, cst.BaseExpression]] = []
+        if isinstance(node, cst.For):
+            loops.append((node.target, node.iter))
+        elif isinstance(node, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+            loops.append((node.for_in.target, node.for_in.iter))
+        for target, it in loops:
+            counted = isinstance(it, cst.Call) and dotted(it.func) in ("range", "trange", "tqdm.trange")
+            names = {n.value for n in walk(target) if isinstance(n, cst.Name)}
+            if counted and not names & used:
+                return True
+    return False
+
+
+def _ancestors(root: cst.CSTNode, target: cst.CSTNode) -> Optional[List[cst.CSTNode]]:
+    """The nodes from `root` down to `target`'s parent, or None when `target` is not inside."""
+    path: List[cst.CSTNode] = []
+
+    def down(node: cst.CSTNode) -> bool:
+        if node is target:
+            return True
+        path.append(node)
+        if any(down(c) for c in children(node)):
+            return True
+        path.pop()
+        return False
+
+    return path if down(root) else None
 
 
 def _what_evaluates(ep: MD.EvalPass) -> str:
