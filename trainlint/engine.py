@@ -275,7 +275,6 @@ def _run_rules(
     by_module = {id(lf.facts): lf for lf in loaded if lf.facts is not None}
     release = len(modules) >= RELEASE_INDEXES_FROM
     project = Project(modules)
-    project.reported = asked
     resolver = Resolver(project)
     loops = LoopAnalyzer(resolver)
     positions = _Positions()

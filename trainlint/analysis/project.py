@@ -97,9 +97,6 @@ class Project:
         # `obj.method()` calls by method name, and those already typed (callee id -> sites).
         self._typed: Dict[str, List[Tuple[Scope, cst.Call]]] = {}
         self._typed_done: Dict[str, Dict[int, List[Tuple[Scope, cst.Call]]]] = {}
-        # Whether findings in a file are reported (set by the engine: the others are context
-        # files, analysed for what the reported ones use).
-        self.reported: Callable[[str], bool] = lambda path: True
 
     def memo(self, key: Callable[..., object], module: ModuleFacts, build: Callable[[], T]) -> T:
         """`build()` once per run for `module`. Facts that depend on the whole project (what a

@@ -48,14 +48,8 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
                 not pos.loops or not _initialised_outside(idx, acc, pos.loops[-1], node)
             ):
                 continue
-            if isinstance(inc, cst.Call) and isinstance(ctx.project.resolve_callee(inc.func, scope), Scope):
-                # A project function's result is what it returns, not its arguments.
-                if not _returned_loss(inc, scope, pos.loops, ctx):
-                    continue
-            else:
-                carrying = _graph_carrying(_names_in(inc), scope, idx, backwards, pos.loops, ctx, node)
-                if not carrying or not _bare_ref(inc, carrying):
-                    continue  # `.item()`, `.detach()`, `float()`: no graph is kept
+            if not _keeps_graph(node, acc, inc, scope, idx, backwards, pos.loops, ctx):
+                continue  # `.item()`, `.detach()`, `float()`: no graph is kept
             if _backwarded(acc, scope, backwards, ctx):
                 continue  # summed on purpose to differentiate once (multi-task, accumulation)
             what = compact_code(ctx.module, inc)
@@ -69,6 +63,35 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
                 "(or `.detach()`).",
                 fix_builder=fixes.hook(fix_tl604, ctx.module, scope, node, acc, inc),
             )
+
+
+def _keeps_graph(
+    node: cst.CSTNode,
+    acc: str,
+    inc: cst.BaseExpression,
+    scope: Scope,
+    idx: D.ScopeIndex,
+    backwards: List[Backward],
+    loops: Tuple[int, ...],
+    ctx: RuleContext,
+) -> bool:
+    """The added value is a loss that still carries its graph."""
+    if isinstance(node, cst.Call) and loops and _history_differentiated(acc, idx, backwards, loops[-1]):
+        return True  # `losses.append(total)`, then `losses[-1].backward()`: the entry is the loss
+    if isinstance(inc, cst.Call) and isinstance(ctx.project.resolve_callee(inc.func, scope), Scope):
+        # A project function's result is what it returns, not its arguments.
+        return _returned_loss(inc, scope, loops, ctx)
+    carrying = _graph_carrying(_names_in(inc), scope, idx, backwards, loops, ctx, node)
+    return bool(carrying) and _bare_ref(inc, carrying)
+
+
+def _history_differentiated(acc: str, idx: D.ScopeIndex, backwards: List[Backward], loop: int) -> bool:
+    """The same iteration calls `backward()` on the newest entry of the list `acc`."""
+    for b in backwards:
+        pos = idx.position(b.node)
+        if pos is not None and loop in pos.loops and _newest_entry(b.arg, acc):
+            return True
+    return False
 
 
 def _accumulations(scope: Scope, idx: D.ScopeIndex) -> Iterator[Tuple[cst.CSTNode, str, cst.BaseExpression]]:

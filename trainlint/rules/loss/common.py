@@ -85,7 +85,7 @@ def describe(
         related.append((lc.module, lc.node, f"`{lc.name}` is fed this model's output here, in the inherited `{base}`"))
     elif op.owner is not None and lc.model is not None:
         related.append((lc.module, lc.node, f"this call feeds the model's output to `{lc.name}`"))
-    elif op.owner is not None:
+    elif op.owner is not None and op.module is lc.module:
         related.append((lc.module, lc.node, f"`{lc.name}` is fed this model's output here"))
     text = op.text()
     if op.owner is not None and op.owner.startswith("nn."):
@@ -126,7 +126,6 @@ class _Site:
     lc: LossCall
     op: Op
     node: cst.CSTNode
-    module: ModuleFacts  # where `node` is: the model's file for a defect of the model
     phrase: str
     related: Related
     fix: str
@@ -135,10 +134,10 @@ class _Site:
 def defects(ctx: RuleContext, family: str, kinds: Tuple[str, ...], behind_log_softmax: bool = False) -> Iterator[_Site]:
     """Each defect once, with the other loss calls of this module fed by the same operation as
     related locations. A model's defect (its last layer, what its `forward` returns) is reported
-    at the model's layer (at the first loss call that sees it when the model's file is only
-    context, not reported); the training, validation and test steps are one defect."""
+    at the model's layer when the model is in this module, else at the first loss call that sees
+    it; the training, validation and test steps are one defect."""
     once = Once()
-    groups: List[Tuple[LossCall, Op, cst.CSTNode, ModuleFacts, Related]] = []
+    groups: List[Tuple[LossCall, Op, cst.CSTNode, Related]] = []
     by_op: Dict[int, int] = {}  # id(operation node) -> its group
     for lc, op in traced_losses(ctx, family, behind_log_softmax, inherited=True):
         if op.kind not in kinds:
@@ -146,23 +145,20 @@ def defects(ctx: RuleContext, family: str, kinds: Tuple[str, ...], behind_log_so
         if op.owner is not None:
             key = id(op.node)
             if key in by_op:
-                others = groups[by_op[key]][4]
+                others = groups[by_op[key]][3]
                 others.append((lc.module, lc.node, f"`{lc.name}` is fed this model's output here too"))
                 continue
-            # At the model's layer, unless only the loss's file is reported (the model's file
-            # is context): then at the loss call, so that the defect is not lost.
-            at_model = op.module is ctx.module or ctx.project.reported(op.module.path)
-            node, module = (op.node, op.module) if at_model else (lc.node, ctx.module)
+            node = op.node if op.module is ctx.module else lc.node
             by_op[key] = len(groups)
             once.first(node, lc, op)
-            groups.append((lc, op, node, module, []))
+            groups.append((lc, op, node, []))
             continue
         node = _node(lc, op)
         if once.first(node, lc, op):
-            groups.append((lc, op, node, ctx.module, []))
-    for lc, op, node, module, others in groups:  # described once every loss call is grouped
+            groups.append((lc, op, node, []))
+    for lc, op, node, others in groups:  # described once every loss call is grouped
         phrase, related, fix = describe(lc, op, others, node)
-        yield _Site(lc, op, node, module, phrase, related, fix)
+        yield _Site(lc, op, node, phrase, related, fix)
 
 
 class Once:

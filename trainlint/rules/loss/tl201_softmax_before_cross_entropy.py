@@ -44,7 +44,7 @@ def softmax_before_cross_entropy(ctx: RuleContext) -> Iterator[Finding]:
             severity = Severity.WARNING
         yield Finding(
             "TL201",
-            d.module,
+            ctx.module,
             d.node,
             message,
             related=d.related,

@@ -22,7 +22,7 @@ def sigmoid_before_bce_with_logits(ctx: RuleContext) -> Iterator[Finding]:
     for d in defects(ctx, FL.BCE_LOGITS, (M.SIGMOID,)):
         yield Finding(
             "TL202",
-            d.module,
+            ctx.module,
             d.node,
             f"`{d.lc.name}` applies sigmoid itself, but {d.phrase}: the loss sees sigmoid(sigmoid(x)), which "
             "stays between 0.5 and 0.73, so predictions can never be confident and gradients nearly vanish. "

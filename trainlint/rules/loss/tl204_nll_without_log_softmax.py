@@ -47,7 +47,7 @@ def nll_without_log_softmax(ctx: RuleContext) -> Iterator[Finding]:
             )
         yield Finding(
             "TL204",
-            d.module,
+            ctx.module,
             d.node,
             f"`{lc.name}` expects log-probabilities, but {phrase}: {what}",
             related=d.related,

@@ -40,7 +40,7 @@ def activation_on_logits(ctx: RuleContext) -> Iterator[Finding]:
                     f"`{d.lc.name}` expects unbounded logits, but {phrase}: {why}. End the classifier with a "
                     f"plain `nn.Linear` ({d.fix})."
                 )
-            yield Finding("TL206", d.module, d.node, message, related=d.related)
+            yield Finding("TL206", ctx.module, d.node, message, related=d.related)
 
 
 # Layers whose output is bounded on one side or both: not logits.

@@ -8,4 +8,4 @@ class FraudNet(nn.Module):
         self.out = nn.Linear(16, 1)
 
     def forward(self, x):
-        return torch.sigmoid(self.out(self.hidden(x)))  # TL202
+        return torch.sigmoid(self.out(self.hidden(x)))

@@ -13,7 +13,7 @@ optimizer = torch.optim.Adam(model.parameters())
 for step in range(3):
     x, y = torch.randn(8, 10), torch.rand(8, 1).round()
     scores = model(x)
-    loss = criterion(scores, y)
+    loss = criterion(scores, y)  # TL202
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()

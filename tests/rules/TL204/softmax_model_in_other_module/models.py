@@ -9,4 +9,4 @@ class Net(nn.Module):
 
     def forward(self, x):
         h = F.relu(self.hidden(x))
-        return F.softmax(self.out(h), dim=1)  # TL204
+        return F.softmax(self.out(h), dim=1)

@@ -12,7 +12,7 @@ def train_one_epoch(model, loader, optimizer, criterion):
     for x, y in loader:
         optimizer.zero_grad()
         outputs = model(x)
-        loss = criterion(outputs, y)
+        loss = criterion(outputs, y)  # TL204
         loss.backward()
         optimizer.step()
 

@@ -9,4 +9,4 @@ from models import Tagger
 
 model = Tagger()
 s, t = torch.randn(4, 16, 20), torch.randint(0, 6, (4,))
-loss = F.cross_entropy(model(s), t)
+loss = F.cross_entropy(model(s), t)  # TL206
