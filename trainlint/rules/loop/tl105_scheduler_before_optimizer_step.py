@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
+import libcst as cst
+
 from trainlint import fixes
 from trainlint.analysis import loops as L
+from trainlint.analysis.facts import Scope
 from trainlint.analysis.loops import Event
-from trainlint.analysis.purpose import training_loops
+from trainlint.analysis.names import dotted
+from trainlint.analysis.purpose import not_training, training_loops
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import move_stmt
 from trainlint.fixes.core import SAFE, Locate, make_fix
@@ -23,6 +27,61 @@ from trainlint.runtime.records import (
 
 
 def scheduler_before_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
+    yield from _in_loops(ctx)
+    yield from _in_step_functions(ctx)
+
+
+def _finding(sched: Event, first_step: Event) -> Finding:
+    return Finding(
+        "TL105",
+        sched.module,
+        sched.node,
+        "the learning-rate scheduler steps before `optimizer.step()` in this iteration, so the "
+        "first value of the schedule is skipped and every step uses the next one. Call "
+        "`scheduler.step()` after `optimizer.step()`.",
+        related=[(first_step.module, first_step.node, "the optimizer step that comes later")],
+        severity=guess_severity(guessed(sched)),
+        fix_builder=fixes.hook(fix_tl105, sched, first_step),
+    )
+
+
+def _known_scheduler(e: Event) -> bool:
+    # (only a name says it is a scheduler: other libraries order their steps differently)
+    return e.receiver is not None and not e.receiver.guess and not (e.receiver.qual or "").endswith("ReduceLROnPlateau")
+
+
+def _in_step_functions(ctx: RuleContext) -> Iterator[Finding]:
+    """A function that steps a scheduler and then an optimizer, outside any loop of its own
+    (an `OptimizerScheduler.step()` wrapper called once per iteration): wherever it is called
+    from, the scheduler goes first."""
+    for scope in ctx.module.scopes:
+        if scope.name == "<module>" or not _steps_twice(scope) or not_training(scope):
+            continue
+        evs = [e for e in ctx.loops.body_events(scope, 0) if not e.via and not e.loops]
+        sched = next((e for e in evs if e.kind == L.SCHED_STEP and _known_scheduler(e)), None)
+        first_step = next((e for e in evs if _optimizer_step(e)), None)
+        if sched is None or first_step is None or evs.index(first_step) < evs.index(sched):
+            continue
+        if first_step.exclusive_with(sched):
+            continue
+        yield _finding(sched, first_step)
+
+
+def _optimizer_step(e: Event) -> bool:
+    """An optimizer's step: resolved, or on a receiver named for one (`self.optimizer.step()`
+    where the optimizer class comes from a module out of sight)."""
+    if e.kind in STEPS:
+        return e.receiver is not None
+    func = getattr(e.node, "func", None)
+    return e.kind == L.UNKNOWN_STEP and isinstance(func, cst.Attribute) and "optim" in (dotted(func.value) or "")
+
+
+def _steps_twice(scope: Scope) -> bool:
+    """The function's own calls include two `.step()` calls, by their names."""
+    return sum(1 for c in scope.calls if isinstance(c.func, cst.Attribute) and c.func.attr.value == "step") >= 2
+
+
+def _in_loops(ctx: RuleContext) -> Iterator[Finding]:
     for lf in training_loops(ctx.loops, ctx.module):
         if not (lf.has(L.SCHED_STEP) and lf.has(*STEPS)):
             continue
@@ -33,27 +92,14 @@ def scheduler_before_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
         for i, e in enumerate(lf.events):
             if e.kind != L.SCHED_STEP:
                 continue
-            if e.receiver is None or e.receiver.guess:
-                continue  # only a name says it is a scheduler: other libraries order steps differently
-            if (e.receiver.qual or "").endswith("ReduceLROnPlateau"):
+            if not _known_scheduler(e):
                 continue
             # Only the steps that can run in the same iteration as this one (not on another
             # arm of an `if`/`else`) order it.
             on_path = [(j, s) for j, s in steps if not s.exclusive_with(e)]
             if not on_path or on_path[0][0] < i:
                 continue
-            first_step = on_path[0][1]
-            yield Finding(
-                "TL105",
-                e.module,
-                e.node,
-                "the learning-rate scheduler steps before `optimizer.step()` in this iteration, so the "
-                "first value of the schedule is skipped and every step uses the next one. Call "
-                "`scheduler.step()` after `optimizer.step()`.",
-                related=[(first_step.module, first_step.node, "the optimizer step that comes later")],
-                severity=guess_severity(guessed(e)),
-                fix_builder=fixes.hook(fix_tl105, e, first_step),
-            )
+            yield _finding(e, on_path[0][1])
             break
 
 
