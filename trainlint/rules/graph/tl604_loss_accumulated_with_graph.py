@@ -54,14 +54,24 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
                 continue  # summed on purpose to differentiate once (multi-task, accumulation)
             what = compact_code(ctx.module, inc)
             kept, number = _wording(node, acc, what)
+            terms = _summed_terms(inc, backwards, idx)  # (maybe a tuple of terms: no `.item()` on it)
             yield Finding(
                 "TL604",
                 ctx.module,
                 node,
-                f"{kept} `{what}`, a tensor that still carries its autograd graph: every iteration's graph "
-                f"stays referenced from it, so memory grows step after step. Keep a number instead: {number} "
-                "(or `.detach()`).",
-                fix_builder=fixes.hook(fix_tl604, ctx.module, scope, node, acc, inc),
+                f"{kept} `{what}`, "
+                + (
+                    "the loss terms the differentiated loss sums, which still carry their autograd graph: "
+                    if terms
+                    else "a tensor that still carries its autograd graph: "
+                )
+                + "every iteration's graph stays referenced from it, so memory grows step after step. "
+                + (
+                    f"Keep numbers instead (`.item()` of each term, e.g. `[t.item() for t in {what}]` for a tuple)."
+                    if terms
+                    else f"Keep a number instead: {number} (or `.detach()`)."
+                ),
+                fix_builder=None if terms else fixes.hook(fix_tl604, ctx.module, scope, node, acc, inc),
             )
 
 
@@ -219,6 +229,7 @@ def _graph_carrying(
         if bpos is None or inner not in bpos.loops:
             continue
         out.update(n for n in names if n in _names_in(b.arg))
+        out.update(n for n in names if _aggregated_into(n, b, idx))
     out.update(n for n in names if n in _backwarded_by_helpers(scope, inner, ctx))
     if _in_training_loop(ctx, scope, (inner,)):
         out.update(n for n in names if _is_loss_output(n, scope, idx, node, ctx))
@@ -226,6 +237,46 @@ def _graph_carrying(
         if helpers:
             out.update(n for n in names if _comes_from(n, helpers, idx, node))
     return {n for n in out if not _cut_where_used(n, scope, idx, node, ctx) and not _cut_in_place(n, scope, node, ctx)}
+
+
+def _aggregated_into(name: str, b: Backward, idx: D.ScopeIndex) -> bool:
+    """The differentiated loss is `name` itself or its sum, by every definition reaching the
+    backward (`loss = sum(losses) if isinstance(losses, tuple) else losses`): `name` holds
+    the loss terms, graph and all."""
+    if not isinstance(b.arg, cst.Name):
+        return False
+    defs, open_before = idx.reaching(b.arg.value, b.node)
+    return (
+        bool(defs)
+        and not open_before
+        and all(d.how == "assign" and not d.path and _sum_of(d.value, name) for d in defs)
+    )
+
+
+def _summed_terms(inc: cst.BaseExpression, backwards: List[Backward], idx: D.ScopeIndex) -> bool:
+    """`inc` is a name that a differentiated loss is the `sum()` of (a collection of terms)."""
+    return isinstance(inc, cst.Name) and any(
+        _aggregated_into(inc.value, b, idx) and not (isinstance(b.arg, cst.Name) and b.arg.value == inc.value)
+        for b in backwards
+    )
+
+
+def _sum_of(expr: cst.BaseExpression, name: str) -> bool:
+    """`name`, `sum(name)`, `name.sum()`, `torch.stack(name).sum()`, or either arm of an `if`."""
+    if isinstance(expr, cst.IfExp):
+        return _sum_of(expr.body, name) and _sum_of(expr.orelse, name)
+    if isinstance(expr, cst.Name):
+        return expr.value == name
+    if isinstance(expr, cst.Call) and expr.args:
+        func = expr.func
+        if isinstance(func, cst.Name) and func.value == "sum":
+            return _sum_of(expr.args[0].value, name)
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("sum", "mean"):
+        inner = expr.func.value
+        if isinstance(inner, cst.Call) and dotted(inner.func) in ("torch.stack", "torch.cat") and inner.args:
+            inner = inner.args[0].value
+        return _sum_of(inner, name)
+    return False
 
 
 def _cut_in_place(name: str, scope: Scope, use: cst.CSTNode, ctx: RuleContext) -> bool:
