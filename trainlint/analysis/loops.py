@@ -374,6 +374,10 @@ class LoopAnalyzer:
         kind = UNKNOWN_STEP
         if v is not None:
             kind = {K.OPTIMIZER: STEP, K.SCHEDULER: SCHED_STEP, K.SCALER: SCALER_STEP}.get(v.kind or "", UNKNOWN_STEP)
+        elif sum(1 for a in call.args if a.keyword is None and not a.star) >= 2:
+            # `ap_calculator.step(preds, targets)`: an optimizer or scheduler step takes one
+            # argument at most (a closure, a metric); this is some other object's method.
+            return []
         out: List[Event] = []
         if kind in (STEP, SCALER_STEP, UNKNOWN_STEP):
             out += self._closure_events(call, scope, depth)

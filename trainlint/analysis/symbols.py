@@ -334,7 +334,10 @@ class Resolver:
         if owner is None:
             return None
         if found:
-            return self._bindings_value(found, depth, seen)
+            value = self._bindings_value(found, depth, seen)
+            if value is None and owner.name == "<module>" and _global_used_as_model(owner.module, node.value, found):
+                return Value(K.MODEL, guess=True)
+            return value
         return self._param_value(owner, node.value, depth, seen)
 
     def _attr_value(self, cls: ClassFacts, key: str, depth: int, seen: Set[int]) -> Optional[Value]:
@@ -614,6 +617,21 @@ def _model_name(name: str) -> bool:
 def _called(fn: Scope, name: str) -> bool:
     """`name(...)` is called in the function (a forward pass, when `name` is a model)."""
     return any(isinstance(c.func, cst.Name) and c.func.value == name for c in fn.calls)
+
+
+def _global_used_as_model(module: ModuleFacts, name: str, bindings: List[Binding]) -> bool:
+    """A module-level name built by a call we cannot resolve (`net = Detector(...)` with the
+    class picked from a module imported by name) that the module's code puts in eval mode or
+    asks for its parameters: a model, by what is done with it (a guess)."""
+    if not all(b.how == "assign" and isinstance(b.value, cst.Call) for b in bindings):
+        return False
+    return any(
+        isinstance(c.func, cst.Attribute)
+        and c.func.attr.value in _STRICT_MODEL_METHODS
+        and dotted(c.func.value) == name
+        for sc in module.scopes
+        for c in sc.calls
+    )
 
 
 def _calls_model_method(fn: Scope, receiver: str) -> bool:
