@@ -434,9 +434,18 @@ def path_to_forward(ep: EvalPass) -> List[Tuple[ModuleFacts, cst.CSTNode, str]]:
 
 
 def same_model(a: Optional[Value], b: Optional[Value]) -> bool:
-    if a is None or b is None or a.origin is None or b.origin is None:
+    if a is None or b is None:
         return True
+    if a.origin is None or b.origin is None:
+        # (one of several models, `GCN() if gcn else SAGE()`: not the same as a model of
+        # another class, `LinkPredictor()`)
+        ca, cb = _classes(a), _classes(b)
+        return not (ca and cb and not ca & cb)
     return a.origin is b.origin
+
+
+def _classes(v: Value) -> Set[int]:
+    return {id(x.cls) for x in (v.alts or (v,)) if x.cls is not None}
 
 
 def event_anchor(e: Event) -> cst.CSTNode:

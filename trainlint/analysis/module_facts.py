@@ -180,10 +180,21 @@ class ModelFacts:
         yield from _walk(self.top_layers(), self.project, seen, 0)
 
     def mode_dependent_layer(self) -> Optional[Layer]:
-        """A layer that behaves differently in train and eval mode (dropout, batch norm), if any."""
-        for layer in self.walk():
+        """A layer that behaves differently in train and eval mode (dropout, batch norm), if any;
+        else a functional dropout that follows the mode (`F.dropout(x, p, training=self.training)`)
+        in the model's `forward` or a project submodule's."""
+        layers = list(self.walk())
+        for layer in layers:
             if _is_mode_dependent(layer):
                 return layer
+        forwards = [self.forward] + [self.project.method_of(x.cls, "forward") for x in layers if x.cls is not None]
+        for fwd in forwards:
+            if fwd is None:
+                continue
+            for call in fwd.calls:
+                if _mode_following_dropout(call, fwd):
+                    name = fwd.module.tree.code_for_node(call.func)
+                    return Layer(name, call, fwd.module, fwd, qual="torch.nn.Dropout")
         return None
 
     def output(self, resolver: "Resolver") -> Optional["Op"]:
@@ -206,6 +217,22 @@ def _walk(layers: List[Layer], project: Project, seen: Set[int], depth: int) -> 
         if layer.cls is not None and depth < 4 and id(layer.cls) not in seen:
             seen.add(id(layer.cls))
             yield from _walk(class_facts(layer.cls, project).top_layers(), project, seen, depth + 1)
+
+
+_FUNCTIONAL_DROPOUTS = {
+    "torch.nn.functional.dropout",
+    "torch.nn.functional.dropout2d",
+    "torch.nn.functional.dropout3d",
+    "torch.nn.functional.alpha_dropout",
+}
+
+
+def _mode_following_dropout(call: cst.Call, fn: Scope) -> bool:
+    """`F.dropout(x, p=..., training=self.training)`: on in training mode only."""
+    if fn.module.qualify(call.func) not in _FUNCTIONAL_DROPOUTS:
+        return False
+    training = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "training"), None)
+    return training is not None and dotted(training) == "self.training"
 
 
 def _is_mode_dependent(layer: Layer) -> bool:

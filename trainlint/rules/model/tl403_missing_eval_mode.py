@@ -36,8 +36,12 @@ def missing_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
+    reported: Set[Tuple[int, str]] = set()  # (function, model): one finding for its passes
     for ep in MD.eval_passes(ctx):
         if ep.mode_dependent is None:
+            continue
+        key = (id(ep.scope), FL.snippet(ep.forward.module, ep.forward.callee))
+        if key in reported:
             continue
         if not (MD.grad_disabled(ctx, ep) or MD.eval_named(ctx, ep)):
             continue  # nothing says this loop evaluates
@@ -57,6 +61,7 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
         if mode.node is not None and mode.module is not None:
             related.append((mode.module, mode.node, "the model was last put in training mode here"))
         related += MD.path_to_forward(ep)
+        reported.add(key)
         yield Finding(
             "TL403",
             ep.forward.module,
