@@ -226,6 +226,31 @@ for x, y in loader:
 """
 
 
+def test_tl108_model_known_only_by_its_use_trained_through_a_loss_method() -> None:
+    # A library model trained through `model.loss(...)` and called (its forward) only in a
+    # periodic `@torch.no_grad()` test: the forward under no_grad is not the trained one.
+    src = """
+    from torch_geometric.nn import MetaPath2Vec
+
+    model = MetaPath2Vec(edges, embedding_dim=128)
+    optimizer = torch.optim.SparseAdam(list(model.parameters()), lr=0.01)
+
+    @torch.no_grad()
+    def test():
+        model.eval()
+        return model("author").mean()
+
+    for i, (pos_rw, neg_rw) in enumerate(loader):
+        optimizer.zero_grad()
+        loss = model.loss(pos_rw, neg_rw)
+        loss.backward()
+        optimizer.step()
+        if i % 100 == 0:
+            test()
+    """
+    assert codes(src, "TL108") == []
+
+
 def test_tl108_frozen_encoder_under_no_grad_is_fine() -> None:
     assert codes(FROZEN, "TL108") == []
 

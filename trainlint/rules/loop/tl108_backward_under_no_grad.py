@@ -77,7 +77,10 @@ def _trained_forward_under_no_grad(ctx: RuleContext, lf: LoopFacts, forwards: Li
             if mine and all(f.no_grad for f in mine):
                 return mine[0]
         return None
-    origins = {id(f.receiver.origin) if f.receiver is not None else None for f in forwards}
+    # (a model known only by its use has no construction to tell it from another)
+    origins = {
+        id(f.receiver.origin) if f.receiver is not None and f.receiver.origin is not None else None for f in forwards
+    }
     if forwards and len(origins) == 1 and None not in origins and all(f.no_grad for f in forwards):
         return forwards[0]
     return None
