@@ -625,13 +625,16 @@ def _global_used_as_model(module: ModuleFacts, name: str, bindings: List[Binding
     asks for its parameters: a model, by what is done with it (a guess)."""
     if not all(b.how == "assign" and isinstance(b.value, cst.Call) for b in bindings):
         return False
-    return any(
-        isinstance(c.func, cst.Attribute)
-        and c.func.attr.value in _STRICT_MODEL_METHODS
-        and dotted(c.func.value) == name
-        for sc in module.scopes
-        for c in sc.calls
-    )
+    used = module.cache.get("symbols.model_receivers")
+    if used is None:  # (once per module: every name that gets `.eval()`/`.parameters()`...)
+        used = {
+            dotted(c.func.value)
+            for sc in module.scopes
+            for c in sc.calls
+            if isinstance(c.func, cst.Attribute) and c.func.attr.value in _STRICT_MODEL_METHODS
+        }
+        module.cache["symbols.model_receivers"] = used
+    return name in used  # type: ignore[operator]
 
 
 def _calls_model_method(fn: Scope, receiver: str) -> bool:
