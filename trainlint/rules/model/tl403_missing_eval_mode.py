@@ -14,11 +14,12 @@ from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import ModuleFacts
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.names import dotted
-from trainlint.analysis.walk import children, walk
+from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import pass_statement, root_name
 from trainlint.fixes.core import SAFE, Changes, Locate, make_fix
 from trainlint.fixes.edits import (
+    ancestors,
     bound_before,
     insert_before,
     parse_statement,
@@ -80,13 +81,15 @@ def _sampling_or_recalibrating(ep: MD.EvalPass) -> bool:
     several times on the same input (`[model(x) for _ in range(20)]`, Monte-Carlo dropout).
     A pass whose predictions are used once each is an evaluation in the wrong mode."""
     call = ep.forward.node
-    ancestors = _ancestors(ep.forward.scope.node, call)
-    if ancestors is None:
+    up = ancestors(ep.forward.module, call)  # nearest first
+    end = next((i for i, n in enumerate(up) if n is ep.forward.scope.node), None)
+    if end is None:
         return True  # (not found where expected: keep the old benefit of the doubt)
-    if ancestors and isinstance(ancestors[-1], cst.Expr):
+    inside = up[:end]  # within the pass's own function
+    if inside and isinstance(inside[0], cst.Expr):
         return True
     used = {n.value for a in getattr(call, "args", ()) for n in walk(a.value) if isinstance(n, cst.Name)}
-    for node in ancestors:
+    for node in inside:
         loops: List[Tuple[cst.BaseExpression, cst.BaseExpression]] = []
         if isinstance(node, cst.For):
             loops.append((node.target, node.iter))
@@ -98,22 +101,6 @@ def _sampling_or_recalibrating(ep: MD.EvalPass) -> bool:
             if counted and not names & used:
                 return True
     return False
-
-
-def _ancestors(root: cst.CSTNode, target: cst.CSTNode) -> Optional[List[cst.CSTNode]]:
-    """The nodes from `root` down to `target`'s parent, or None when `target` is not inside."""
-    path: List[cst.CSTNode] = []
-
-    def down(node: cst.CSTNode) -> bool:
-        if node is target:
-            return True
-        path.append(node)
-        if any(down(c) for c in children(node)):
-            return True
-        path.pop()
-        return False
-
-    return path if down(root) else None
 
 
 def _what_evaluates(ep: MD.EvalPass) -> str:
