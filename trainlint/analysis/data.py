@@ -1230,14 +1230,15 @@ def loader_origins(
     project: Project, expr: cst.BaseExpression, scope: Scope, depth: int = 0, frames: Tuple[CallFrame, ...] = ()
 ) -> List[Tuple[cst.Call, Scope]]:
     """Every `DataLoader(...)` construction an iterable expression may be (empty if unknown)."""
+    return _loader_search(project, expr, scope, depth, frames).out
+
+
+def _loader_search(
+    project: Project, expr: cst.BaseExpression, scope: Scope, depth: int = 0, frames: Tuple[CallFrame, ...] = ()
+) -> "_LoaderSearch":
+    """The search behind `loader_origins`, with what it learnt on the way (`made_by`)."""
     search = _LoaderSearch(project)
     search.walk(expr, scope, depth, frames)
-    return search.out
-
-
-def _loader_search(project: Project, expr: cst.BaseExpression, scope: Scope) -> "_LoaderSearch":
-    search = _LoaderSearch(project)
-    search.walk(expr, scope, 0, ())
     return search
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Iterator, Optional, Set, Tuple
 
 import libcst as cst
 
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
+from trainlint.analysis.facts import Scope
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.purpose import training_loops
 from trainlint.diagnostics import Severity
@@ -29,6 +31,22 @@ def iterations(ctx: RuleContext) -> Iterator[LoopFacts]:
 
 def _inner_iteration(lf: LoopFacts) -> bool:
     return any(L.BACKWARD in ks and (L.STEP in ks or L.SCALER_STEP in ks) for ks in lf.inner_loop_kinds().values())
+
+
+def called_names(scope: Scope) -> "Counter[str]":
+    """How often the function's own calls name each method or function (`x.step()` and
+    `step()` both count as `step`): a cheap filter before following any call. Kept per
+    module, since several rules ask about the same functions."""
+    known = scope.module.cache.setdefault("loop.called_names", {})
+    assert isinstance(known, dict)
+    names: Optional[Counter[str]] = known.get(id(scope))
+    if names is None:
+        names = known[id(scope)] = Counter(
+            c.func.attr.value if isinstance(c.func, cst.Attribute) else c.func.value
+            for c in scope.calls
+            if isinstance(c.func, (cst.Attribute, cst.Name))
+        )
+    return names
 
 
 def guessed(*events: Optional[Event]) -> bool:

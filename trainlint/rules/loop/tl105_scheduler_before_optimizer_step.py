@@ -19,7 +19,7 @@ from trainlint.fixes.edits import (
     source_of,
 )
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
-from trainlint.rules.loop.common import STEPS, guess_severity, guessed
+from trainlint.rules.loop.common import STEPS, called_names, guess_severity, guessed
 from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, refuted
 from trainlint.runtime.records import (
     SchedulerStep,
@@ -78,7 +78,7 @@ def _optimizer_step(e: Event) -> bool:
 
 def _steps_twice(scope: Scope) -> bool:
     """The function's own calls include two `.step()` calls, by their names."""
-    return sum(1 for c in scope.calls if isinstance(c.func, cst.Attribute) and c.func.attr.value == "step") >= 2
+    return called_names(scope)["step"] >= 2
 
 
 def _in_loops(ctx: RuleContext) -> Iterator[Finding]:

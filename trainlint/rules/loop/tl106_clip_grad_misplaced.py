@@ -18,7 +18,7 @@ from trainlint.fixes.edits import (
     parse_statement,
 )
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
-from trainlint.rules.loop.common import STEPS, iterations
+from trainlint.rules.loop.common import STEPS, called_names, iterations
 from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, refuted
 from trainlint.runtime.judging.evidence import finite
 from trainlint.runtime.records import (
@@ -131,10 +131,8 @@ def fix_tl106(locate: Locate, clip: Event, step: Event, unscale: bool = False) -
 
 def _clips_and_backwards(scope: Scope) -> bool:
     """The function's own calls include a clipping and a `backward()`, by their names."""
-    names = {
-        c.func.attr.value if isinstance(c.func, cst.Attribute) else getattr(c.func, "value", None) for c in scope.calls
-    }
-    return bool(names & _CLIPS) and "backward" in names
+    names = called_names(scope)
+    return any(names[c] for c in _CLIPS) and names["backward"] > 0
 
 
 _CLIPS = frozenset({"clip_grad_norm_", "clip_grad_value_", "clip_grad_norm"})

@@ -24,7 +24,7 @@ from trainlint.fixes.edits import (
     statement_line,
 )
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
-from trainlint.rules.loop.common import STEPS, iterations, nodes_of_loops_with
+from trainlint.rules.loop.common import STEPS, called_names, iterations, nodes_of_loops_with
 from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, refuted, unverified
 from trainlint.runtime.records import (
     BackwardCall,
@@ -111,8 +111,8 @@ def _step_functions(ctx: RuleContext) -> Iterator[Finding]:
 
 def _scales_and_steps(scope: Scope) -> bool:
     """The function's own calls include `x.scale(...)` and `x.step(...)`, by their names."""
-    names = {c.func.attr.value for c in scope.calls if isinstance(c.func, cst.Attribute)}
-    return "scale" in names and "step" in names
+    names = called_names(scope)
+    return names["scale"] > 0 and names["step"] > 0
 
 
 def _scaled_name(ctx: RuleContext, backward: Event) -> bool:
