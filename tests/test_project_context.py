@@ -99,7 +99,10 @@ def api(paths: Sequence[str], **opts) -> List[Key]:
 
 def test_the_same_findings_whichever_files_are_passed(tmp_path):
     root = project(tmp_path, {"models.py": MODELS, "train.py": TRAIN})
-    runs = {args: cli(root, *args, "--no-cache") for args in (("train.py",), (".",), ("models.py", "train.py"))}
+    runs = {
+        args: cli(root, *args, "--no-cache")
+        for args in (("train.py",), (".",), ("models.py", "train.py"), ("models.py",))
+    }
     expected = [("TL201", "train.py", 10)]
     for args, (rc, diags) in runs.items():
         assert keys(diags) == expected, args
@@ -107,9 +110,8 @@ def test_the_same_findings_whichever_files_are_passed(tmp_path):
     # The related location in models.py is named as a whole-folder run names it.
     related = {(r["path"], r["line"]) for r in runs[("train.py",)][1][0]["related"]}
     assert ("models.py", 11) in related
-    # models.py alone: nothing of its own to report, and not train.py's finding either.
-    rc, diags = cli(root, "models.py", "--no-cache")
-    assert rc == 0 and diags == []
+    # models.py alone (a pre-commit run after editing the model) gets the finding too: its
+    # softmax is the defect, named as a related location.
 
 
 def test_without_the_context_the_cross_file_finding_is_missed(tmp_path):
@@ -119,14 +121,16 @@ def test_without_the_context_the_cross_file_finding_is_missed(tmp_path):
     assert api([str(root / "train.py")]) == [("TL201", str(root / "train.py"), 10)]
 
 
-def test_a_finding_in_a_context_file_is_never_reported(tmp_path):
+def test_a_finding_in_a_context_file_is_reported_only_when_it_points_into_a_checked_one(tmp_path):
     root = project(tmp_path, {"models.py": MODELS_WITH_LOOP, "train.py": TRAIN})
     _, whole = cli(root, ".", "--no-cache")
-    assert ("TL101", "models.py", 18) in keys(whole)  # models.py's own finding
+    assert keys(whole) == [("TL101", "models.py", 18), ("TL201", "train.py", 10)]
+    # train.py alone: not models.py's own TL101, which has nothing in train.py.
     _, alone = cli(root, "train.py", "--no-cache")
-    assert keys(alone) == [k for k in keys(whole) if k[1] == "train.py"] == [("TL201", "train.py", 10)]
+    assert keys(alone) == [("TL201", "train.py", 10)]
+    # models.py alone: its TL101, and train.py's TL201 whose softmax is in models.py.
     _, other = cli(root, "models.py", "--no-cache")
-    assert keys(other) == [k for k in keys(whole) if k[1] == "models.py"]
+    assert keys(other) == keys(whole)
 
 
 def test_editing_a_context_file_invalidates_the_cached_result(tmp_path, monkeypatch):
@@ -208,8 +212,10 @@ def test_a_helper_checked_alone_sees_its_callers(tmp_path):
     _, alone = cli(root, "engine.py", "--no-cache")
     assert keys(alone) == keys(whole)
     assert {r["path"] for r in alone[0]["related"]} == {"models.py", "train.py"}
+    # The softmax of models.py and the loss of train.py are part of the finding: checked
+    # alone, each file reports it too.
     for name in ("models.py", "train.py"):
-        assert cli(root, name, "--no-cache") == (0, [])
+        assert keys(cli(root, name, "--no-cache")[1]) == keys(whole)
     assert api([str(root / "engine.py")], context=False) == []
 
 
@@ -250,8 +256,10 @@ def test_a_notebook_importing_a_project_module(tmp_path):
     _, alone = cli(root, "explore.ipynb", "--no-cache")
     assert keys(alone) == keys(whole) == [("TL201", "explore.ipynb", 6)]
     assert alone[0]["cell"] == 2
-    # models.py alone, with the notebook (which imports it) as context: nothing to report.
-    assert cli(root, "models.py", "--no-cache") == (0, [])
+    # models.py alone, with the notebook (which imports it) as context: the notebook's
+    # finding names the softmax in models.py, so it is reported, placed in its cell.
+    _, other = cli(root, "models.py", "--no-cache")
+    assert keys(other) == keys(whole) and other[0]["cell"] == 2
 
 
 def test_context_files_are_found_nearest_first_and_bounded(tmp_path, monkeypatch):
@@ -418,3 +426,37 @@ def test_a_standard_library_name_is_not_a_project_module(tmp_path, monkeypatch):
     monkeypatch.chdir(root)
     paths = ["utils/random.py", "train.py"]
     assert group_files(paths, [Path(p).read_bytes() for p in paths]) == [[0], [1]]
+
+
+STEPS = """\
+def apply(opt):
+    opt.step()
+    opt.zero_grad()
+"""
+TRAIN_WITH_HELPER = """\
+import torch
+import torch.nn as nn
+from steps import apply
+
+model = nn.Linear(4, 3)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+sched = torch.optim.lr_scheduler.StepLR(opt, 10)
+for step in range(3):
+    sched.step()
+    loss = nn.functional.cross_entropy(model(torch.randn(8, 4)), torch.randint(0, 3, (8,)))
+    loss.backward()
+    apply(opt)
+"""
+
+
+def test_a_finding_pointing_into_a_checked_file_is_reported_without_its_fix(tmp_path):
+    """steps.py's step is part of train.py's TL105 (the scheduler stepped before it):
+    checking steps.py alone reports it, and `--fix` leaves train.py (not asked for) as it was."""
+    root = project(tmp_path, {"steps.py": STEPS, "train.py": TRAIN_WITH_HELPER})
+    _, whole = cli(root, ".", "--no-cache")
+    assert keys(whole) == [("TL105", "train.py", 9)] and whole[0]["fix"] is not None
+    _, alone = cli(root, "steps.py", "--no-cache")
+    assert keys(alone) == keys(whole) and alone[0]["fix"] is None
+    before = (root / "train.py").read_bytes()
+    run = fix_paths([str(root / "steps.py")], Settings())
+    assert run.applied == [] and (root / "train.py").read_bytes() == before

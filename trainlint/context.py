@@ -7,8 +7,9 @@ passes only the changed files) therefore also loads, as *context*, the project f
 to train.py by imports in either direction: the files it imports, the files that import it,
 theirs, and so on. They are parsed and analysed with the checked files, but only the files
 asked for are reported on (findings, syntax errors, rule failures), and `--fix` never edits
-them. So a file has the same findings whether it is checked alone, with others, or in a
-whole-repository run.
+them; a finding located in a context file is reported when one of its related locations is
+in a checked file (the loss in train.py of a softmax in the checked models.py). So a file has
+the same findings whether it is checked alone, with others, or in a whole-repository run.
 
 Finding them never imports or runs anything:
 

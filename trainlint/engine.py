@@ -434,8 +434,8 @@ def check_files(
 ) -> CheckResult:
     """Check `loaded` as one project. `report`: the paths reported on (None: all); the other
     files are context (see `context.py`): analysed with the others, rules included (a rule
-    run on one module can report in another), but their findings, syntax errors and rule
-    failures are left out."""
+    run on one module can report in another), but their syntax errors and rule failures are
+    left out, and so are their findings unless one points into a reported file."""
     mark = _Marks(timings)
     rules = load_rules()
     enabled = settings.enabled_codes()
@@ -466,8 +466,16 @@ def check_files(
     text_of = {lf.path: lf.source.text for lf in loaded if lf.source is not None}
     for d in sorted(raw, key=Diagnostic.sort_key):
         key = (d.code, d.path, d.cell, d.span)
-        if key in seen or not asked(d.path):
+        if key in seen:
             continue
+        if not asked(d.path):
+            # A finding in a context file that points into a checked one (a softmax in the
+            # checked models.py fed to a loss in train.py) concerns the checked file too: it
+            # is reported, so that a file has the findings that touch it however it is
+            # selected. A context file is never edited, so it comes without its fix.
+            if not any(asked(_file_of(r.path)) for r in d.related):
+                continue
+            d.fix = None
         seen.add(key)
         if d.code != "TL002" and d.code in settings.ignored_for(d.path):
             continue
@@ -486,6 +494,12 @@ def check_files(
         result.diagnostics.append(d)
     mark("suppressions")
     return result
+
+
+def _file_of(related_path: str) -> str:
+    """The file of a related location's path (a notebook's names its cell: `nb.ipynb:cell 3`)."""
+    head, sep, tail = related_path.rpartition(":cell ")
+    return head if sep and tail.isdigit() else related_path
 
 
 def _to_diagnostic(f: Finding, positions: _Positions, by_module: Dict[int, LoadedFile]) -> Diagnostic:
