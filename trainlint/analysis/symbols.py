@@ -447,6 +447,10 @@ class Resolver:
                 if default is None:
                     return None
                 arg, caller_scope = default, fn
+            if is_none(arg):
+                # `resume(path, model)` leaving `scheduler=None`: says nothing about what the
+                # other callers pass (as `x = None` beside a real binding)
+                continue
             v = self._value(arg, caller_scope, depth + 1, seen)
             if v is None:  # a caller passes something we cannot see
                 return self._declared(fn, idx) or self._usage_guess(fn, name, by_name=False)
