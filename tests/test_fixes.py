@@ -105,6 +105,23 @@ def test_tl101_with_a_grad_scaler_clears_the_optimizer_it_steps():
     assert_fix(before, after, "TL101")
 
 
+def test_tl101_clears_before_the_first_of_the_backwards_a_step_sums():
+    """`real.backward(); fake.backward(); step()`: clearing between the two would drop the
+    first one's gradient."""
+    before = src(
+        """
+        for x, y in [(torch.randn(8, 4), torch.randint(0, 2, (8,)))]:
+            real = crit(model(x), y)
+            real.backward()
+            fake = crit(model(-x), y)
+            fake.backward()
+            opt.step()
+        """
+    )
+    after = before.replace("    real.backward()\n", "    opt.zero_grad()\n    real.backward()\n")
+    assert_fix(before, after, "TL101")
+
+
 def test_tl101_no_fix_when_the_loop_body_is_on_the_header_line():
     code = src(
         """

@@ -199,9 +199,21 @@ class _Builder:
                 if key:
                     self._record(key, Binding(value, self.scope, index=i, how=how, stmt=stmt))
             return
-        key = _target_keys(target)
+        key = _target_keys(target) or self._param_attr_key(target)
         if key:
             self._record(key, Binding(value, self.scope, how=how, stmt=stmt))
+
+    def _param_attr_key(self, target: cst.BaseExpression) -> Optional[str]:
+        """`pl_module.probe = ...` on a method's parameter (not `self`): kept, since the other
+        methods of the class that are handed the same object may read it."""
+        if (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and self.scope.cls is not None
+            and target.value.value in self.scope.params[1:]
+        ):
+            return f"{target.value.value}.{target.attr.value}"
+        return None
 
     def _record(self, key: str, binding: Binding) -> None:
         container = self.containers[-1]

@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 import libcst as cst
 
 from trainlint.analysis import kinds as K
-from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.gradmode import disables_grad, enables_grad, function_disables_grad
 from trainlint.analysis.names import dotted
 from trainlint.analysis.symbols import Resolver, Value
@@ -335,7 +335,12 @@ class LoopAnalyzer:
             if depth >= MAX_CALL_DEPTH:
                 return []
             inner = self.body_events(callee, depth + 1)
-            return [replace(e, via=((scope, call),) + e.via) for e in inner]
+            out = [replace(e, via=((scope, call),) + e.via) for e in inner]
+            forward = self._model_method_forward(call, scope)
+            return [forward, *out] if forward is not None else out
+        forward = self._model_method_forward(call, scope)
+        if forward is not None:
+            return [forward]
         if isinstance(func, (cst.Name, cst.Attribute)):
             v = res.value_of(func, scope)
             if (
@@ -350,6 +355,33 @@ class LoopAnalyzer:
             if v is not None and v.kind == K.LOSS:
                 return [Event(LOSS, call, scope, receiver=v)]
         return []
+
+    def _model_method_forward(self, call: cst.Call, scope: Scope) -> Optional[Event]:
+        """`model.calculate_objective(x, y)`: a method of the model's class that runs the
+        model's own forward (`self.forward(x)` or `self(x)`) is a forward pass of `model`
+        (of each class the model may be, when it is chosen at run time)."""
+        func = call.func
+        if not isinstance(func, cst.Attribute) or _is_self(func.value) or func.attr.value in _NOT_FORWARD:
+            return None
+        v = self.resolver.value_of(func.value, scope)
+        if v is None or v.kind != K.MODEL:
+            return None
+        classes = [a.cls for a in (v.alts or (v,))]
+        if not classes or any(c is None or not self._runs_forward(c, func.attr.value) for c in classes):
+            return None
+        return Event(FORWARD, call, scope, receiver=v)
+
+    def _runs_forward(self, cls: ClassFacts, name: str) -> bool:
+        c: Optional[ClassFacts] = cls
+        for _ in range(4):
+            if c is None:
+                return False
+            method = c.methods.get(name)
+            if method is not None:
+                return any(_calls_own_forward(x) for x in method.calls)
+            bases = self.resolver.project.base_classes(c)
+            c = bases[0] if bases else None
+        return False
 
     def _backward(self, call: cst.Call, recv: cst.BaseExpression, scope: Scope) -> Event:
         if call.args:
@@ -404,6 +436,20 @@ def _is_loss_class(name: str, bases: List[str]) -> bool:
     return name.endswith(("Loss", "Criterion")) or any(
         b.rsplit(".", 1)[-1] in ("_Loss", "_WeightedLoss") for b in bases
     )
+
+
+# Model methods that are not forward passes even when they call `self(...)`.
+_NOT_FORWARD = frozenset({"train", "eval", "forward", "generate", "zero_grad", "step", "backward"})
+
+
+def _is_self(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "self"
+
+
+def _calls_own_forward(call: cst.Call) -> bool:
+    """`self(x)` or `self.forward(x)`."""
+    f = call.func
+    return _is_self(f) or (isinstance(f, cst.Attribute) and f.attr.value == "forward" and _is_self(f.value))
 
 
 def _guessed_value(recv: cst.BaseExpression) -> Optional[Value]:

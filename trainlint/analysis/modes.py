@@ -325,8 +325,11 @@ def _make_pass(ctx: RuleContext, scope: Scope, lf: Optional[LoopFacts], fwd: Eve
         and chosen is None
         and not qual.startswith(_LIBRARY_MODELS)
         and not (fwd.receiver.guess and fwd.receiver.kind == K.MODEL)
+        and not (fwd.receiver.alts and all(a.cls is not None for a in fwd.receiver.alts))
     ):
-        return None  # (a model known only by what is done with it counts for TL404 alone: no layers known)
+        # (a model known only by what is done with it, or one of several project classes
+        # none of which has a mode-dependent layer, counts for TL404 alone)
+        return None
     layer = facts.mode_dependent_layer() if facts is not None else chosen
     text = layer.text() if layer is not None else None
     if layer is None and qual.startswith("torchvision.models."):

@@ -140,6 +140,12 @@ class Resolver:
             func = expr.func
             if isinstance(func, cst.Attribute) and func.attr.value in ("parameters", "named_parameters"):
                 v = self.value_of(func.value, scope)
+                if v is None and isinstance(func.value, cst.Name) and func.value.value == "self":
+                    # `self.optimizer = Adam(self.parameters())` in a model's own method: an
+                    # instance of that class, whichever one
+                    cls = enclosing_class(scope)
+                    if cls is not None and self.is_module_class(cls):
+                        v = Value(K.MODEL, qual=cls.name, module=scope.module, cls=cls, scope=scope)
                 if v is not None and v.kind == K.MODEL:
                     out.append(v)
                 return
@@ -202,6 +208,8 @@ class Resolver:
                 owner = self._value(expr.value, scope, depth + 1, seen)
                 if owner is not None and owner.cls is not None and owner.kind in (K.OBJECT, K.MODEL):
                     return self._attr_value(owner.cls, f"self.{expr.attr.value}", depth + 1, seen)
+                if (owner is None or owner.cls is None) and isinstance(expr.value, cst.Name) and d is not None:
+                    return self._param_attr_value(scope, expr.value.value, d, depth + 1, seen)
             return None
         if isinstance(expr, cst.Subscript):
             # `opts[1]` of `opts = [Adam(...), Adam(...)]`
@@ -339,6 +347,16 @@ class Resolver:
                 return Value(K.MODEL, guess=True)
             return value
         return self._param_value(owner, node.value, depth, seen)
+
+    def _param_attr_value(self, scope: Scope, name: str, key: str, depth: int, seen: Set[int]) -> Optional[Value]:
+        """`pl_module.probe` read in one method, set in another method of the same class on a
+        parameter of the same name (`pl_module.probe = Probe()` in a Lightning callback's setup
+        hook, read in its batch hooks): the object those methods are all handed."""
+        cls = scope.cls
+        if cls is None or name not in scope.params or name == "self":
+            return None
+        binds = [b for m in cls.methods.values() if name in m.params for b in m.bindings.get(key, [])]
+        return self._bindings_value(binds, depth, seen) if binds else None
 
     def _attr_value(self, cls: ClassFacts, key: str, depth: int, seen: Set[int]) -> Optional[Value]:
         c: Optional[ClassFacts] = cls

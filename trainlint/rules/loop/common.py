@@ -57,6 +57,8 @@ def opt_name(e: Optional[Event]) -> str:
     if e is None:
         return "optimizer"
     node = e.node
+    if e.kind == L.SCALER_STEP and isinstance(node, cst.Call) and node.args:
+        return e.module.tree.code_for_node(node.args[0].value)  # `scaler.step(opt)` steps `opt`
     if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
         return e.module.tree.code_for_node(node.func.value)
     return "optimizer"

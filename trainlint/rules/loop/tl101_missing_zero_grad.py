@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Iterator, List, Optional, Set, Tuple
 
+import libcst as cst
+
 from trainlint import fixes
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
-from trainlint.analysis.loops import Event, LoopFacts
+from trainlint.analysis.loops import Event
+from trainlint.analysis.purpose import not_training
 from trainlint.analysis.symbols import Value
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import root_name, stepped_optimizer
@@ -22,7 +25,15 @@ from trainlint.fixes.edits import (
     statement_line,
 )
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
-from trainlint.rules.loop.common import STEPS, guess_severity, guessed, iterations, opt_name, optimizer_origin
+from trainlint.rules.loop.common import (
+    STEPS,
+    called_names,
+    guess_severity,
+    guessed,
+    iterations,
+    opt_name,
+    optimizer_origin,
+)
 from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, num, refuted
 from trainlint.runtime.records import (
     StepRecord,
@@ -31,44 +42,88 @@ from trainlint.runtime.records import (
 
 def missing_zero_grad(ctx: RuleContext) -> Iterator[Finding]:
     for lf in iterations(ctx):
-        for step in _uncleared_steps(ctx, lf):
-            backward = _backward_before(lf, step)
-            if backward is None:
-                continue
-            opt = opt_name(step)
-            yield Finding(
-                "TL101",
-                backward.module,
-                backward.node,
-                f"gradients are never cleared in this training loop: each `backward()` adds to `.grad`, so "
-                f"`{opt}.step()` applies the sum of every step so far. Call `{opt}.zero_grad()` once per "
-                f"iteration, before `backward()` (or after `step()`).",
-                related=[(step.module, step.node, "the optimizer step that uses the accumulated gradients")],
-                severity=guess_severity(guessed(step)),
-                fix_builder=fixes.hook(fix_tl101, backward, step),
-            )
+        for step in _uncleared_steps(ctx, lf.events):
+            finding = _finding(lf.events, step, "this training loop")
+            if finding is not None:
+                yield finding
+    yield from _in_step_functions(ctx)
 
 
-def _uncleared_steps(ctx: RuleContext, lf: LoopFacts) -> List[Event]:
+def _finding(events: List[Event], step: Event, where: str) -> Optional[Finding]:
+    backward = _backward_before(events, step)
+    if backward is None:
+        return None
+    opt = opt_name(step)
+    return Finding(
+        "TL101",
+        backward.module,
+        backward.node,
+        f"gradients are never cleared in {where}{_on_this_path(events, step)}: each "
+        f"`backward()` adds to `.grad`, so `{_call_text(step)}` applies the sum of every step so far. "
+        f"Call `{opt}.zero_grad()` once per iteration, before `backward()` (or after `step()`).",
+        related=[(step.module, step.node, "the optimizer step that uses the accumulated gradients")],
+        severity=guess_severity(guessed(step)),
+        fix_builder=fixes.hook(fix_tl101, backward, step),
+    )
+
+
+def _on_this_path(events: List[Event], step: Event) -> str:
+    """Said when the only clears are on other arms of an `if` than the step."""
+    return " on this path" if any(e.kind == L.ZERO_GRAD and e.exclusive_with(step) for e in events) else ""
+
+
+def _call_text(step: Event) -> str:
+    node = step.node
+    if step.kind == L.SCALER_STEP and isinstance(node, cst.Call) and len(node.args) == 1:
+        return step.module.tree.code_for_node(node).strip()
+    return f"{opt_name(step)}.step()"
+
+
+def _in_step_functions(ctx: RuleContext) -> Iterator[Finding]:
+    """A function that is one whole training step of several optimizers (a GAN's
+    `step(batch)`, called by a runner out of sight), with no loop of its own and no caller in
+    the project: it clears some of its optimizers' gradients, so it owns the clearing, and an
+    optimizer it steps without clearing accumulates from call to call."""
+    for scope in ctx.module.scopes:
+        names = called_names(scope)
+        if scope.name == "<module>" or names["zero_grad"] == 0 or names["step"] < 2 or names["backward"] == 0:
+            continue
+        if not_training(scope) or ctx.project.callers(scope):
+            continue
+        events = ctx.loops.body_events(scope, 0)
+        if any(e.loops for e in events):
+            continue  # a loop of its own: judged as a loop
+        if len({id(optimizer_origin(e)) for e in events if e.kind in STEPS}) < 2:
+            continue
+        for step in _uncleared_steps(ctx, events):
+            finding = _finding(events, step, "this training step (called once per batch)")
+            if finding is not None:
+                yield finding
+
+
+def _uncleared_steps(ctx: RuleContext, events: List[Event]) -> List[Event]:
     """Optimizer steps of the iteration whose gradients nothing in the iteration clears.
 
     With one optimizer any `zero_grad()` counts; with several (a GAN), a clear counts for an
     optimizer when it is that optimizer's, or its model's, or of unknown reach (`p.grad = None`).
+    Only a clear that can run in the same iteration as the step counts: one on the other arm
+    of an `if`/`else` (`if not amp: opt.zero_grad(); ...; opt.step()` / `else: scaler.step(opt)`)
+    does not.
     """
-    steps = [e for e in lf.events if e.kind in STEPS]
-    clears = [e for e in lf.events if e.kind == L.ZERO_GRAD]
+    steps = [e for e in events if e.kind in STEPS]
+    clears = [e for e in events if e.kind == L.ZERO_GRAD]
     origins = {id(optimizer_origin(s)) for s in steps if optimizer_origin(s) is not None}
     if len(origins) <= 1 or any(optimizer_origin(s) is None for s in steps):
-        return [] if clears else steps[:1]
+        return [s for s in steps if all(c.exclusive_with(s) for c in clears)][:1]
     out: List[Event] = []
     seen: Set[int] = set()
     for s in steps:
         o = optimizer_origin(s)
         if id(o) in seen:
             continue
-        seen.add(id(o))
         models = ctx.resolver.trained_models(s.receiver) if s.receiver is not None else []
-        if not any(_clears(c, o, models) for c in clears):
+        if not any(_clears(c, o, models) and not c.exclusive_with(s) for c in clears):
+            seen.add(id(o))
             out.append(s)
     return out
 
@@ -80,18 +135,32 @@ def _clears(clear: Event, optimizer: object, models: List[Value]) -> bool:
     if r.kind == K.OPTIMIZER:
         return r.origin is optimizer
     if r.kind == K.MODEL:
-        return not models or any(m.origin is None or r.origin is m.origin for m in models)
+        return not models or any(_same_model(r, m) for m in models)
     return True
 
 
-def _backward_before(lf: LoopFacts, step: Event) -> Optional[Event]:
-    before = None
-    for e in lf.events:
+def _same_model(cleared: Value, trained: Value) -> bool:
+    if trained.origin is None:
+        # (an instance of a class, known by the class alone: `self.parameters()` in its method)
+        return trained.cls is None or cleared.cls is None or cleared.cls is trained.cls
+    return cleared.origin is trained.origin
+
+
+def _backward_before(events: List[Event], step: Event) -> Optional[Event]:
+    """The first backward since the previous optimizer step: with `real.backward();
+    fake.backward(); opt.step()` both add to the gradients the step uses, so clearing
+    belongs before the first."""
+    first = None
+    for e in events:
         if e is step:
             break
-        if e.kind == L.BACKWARD:
-            before = e
-    return before or lf.first(L.BACKWARD)
+        if e.exclusive_with(step):
+            continue
+        if e.kind in STEPS:
+            first = None
+        elif e.kind == L.BACKWARD and first is None:
+            first = e
+    return first or next((e for e in events if e.kind == L.BACKWARD and not e.exclusive_with(step)), None)
 
 
 def fix_tl101(locate: Locate, backward: Event, step: Event) -> Optional[Fix]:

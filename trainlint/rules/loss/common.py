@@ -11,6 +11,8 @@ from trainlint.analysis import flow as FL
 from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import ModuleFacts
 from trainlint.analysis.flow import LossCall, Op
+from trainlint.analysis.frameworks import lightning_evaluation_hook
+from trainlint.analysis.gradmode import no_grad_nodes, scope_disables_grad
 from trainlint.rules.base import RuleContext
 
 Related = List[Tuple[ModuleFacts, cst.CSTNode, str]]
@@ -139,6 +141,7 @@ def defects(ctx: RuleContext, family: str, kinds: Tuple[str, ...], behind_log_so
     once = Once()
     groups: List[Tuple[LossCall, Op, cst.CSTNode, Related]] = []
     by_op: Dict[int, int] = {}  # id(operation node) -> its group
+    trained: Set[int] = set()  # groups with a loss call that can be trained on
     for lc, op in traced_losses(ctx, family, behind_log_softmax, inherited=True):
         if op.kind not in kinds:
             continue
@@ -147,18 +150,33 @@ def defects(ctx: RuleContext, family: str, kinds: Tuple[str, ...], behind_log_so
             if key in by_op:
                 others = groups[by_op[key]][3]
                 others.append((lc.module, lc.node, f"`{lc.name}` is fed this model's output here too"))
+                if not evaluation_only(lc):
+                    trained.add(by_op[key])
                 continue
             node = op.node if op.module is ctx.module else lc.node
             by_op[key] = len(groups)
             once.first(node, lc, op)
-            groups.append((lc, op, node, []))
-            continue
-        node = _node(lc, op)
-        if once.first(node, lc, op):
-            groups.append((lc, op, node, []))
-    for lc, op, node, others in groups:  # described once every loss call is grouped
+        else:
+            node = _node(lc, op)
+            if not once.first(node, lc, op):
+                continue
+        if not evaluation_only(lc):
+            trained.add(len(groups))
+        groups.append((lc, op, node, []))
+    for i, (lc, op, node, others) in enumerate(groups):  # described once every loss call is grouped
+        if i not in trained:
+            continue  # a validation loss only: a wrong metric, not a model that cannot learn
         phrase, related, fix = describe(lc, op, others, node)
         yield _Site(lc, op, node, phrase, related, fix)
+
+
+def evaluation_only(lc: LossCall) -> bool:
+    """A loss computed where nothing trains on it: under `torch.no_grad()` or
+    `inference_mode` (a block, or a decorated function), or in a LightningModule's
+    validation, test or predict step."""
+    if id(lc.node) in no_grad_nodes(lc.module) or scope_disables_grad(lc.scope):
+        return True
+    return lightning_evaluation_hook(lc.scope)
 
 
 class Once:

@@ -1,0 +1,23 @@
+"""Full precision and mixed precision take separate branches of the step; only the
+full-precision one clears the gradients, so with AMP on they pile up."""
+
+import torch
+import torch.nn as nn
+
+use_amp = torch.cuda.is_available()
+model = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 2))
+opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+data = [(torch.randn(8, 10), torch.randint(0, 2, (8,))) for _ in range(4)]
+
+for x, y in data:
+    with torch.autocast("cuda", enabled=use_amp):
+        loss = nn.functional.cross_entropy(model(x), y)
+    if not use_amp:
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    else:
+        scaler.scale(loss).backward()  # TL101
+        scaler.step(opt)
+        scaler.update()

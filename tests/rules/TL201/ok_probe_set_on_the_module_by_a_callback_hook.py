@@ -1,0 +1,37 @@
+"""A training callback attaches a linear probe to the module it is handed in one hook and
+trains it in another on raw scores; the softmax is applied for the accuracy only."""
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Probe(nn.Module):
+    def __init__(self, n_in, n_classes):
+        super().__init__()
+        self.head = nn.Linear(n_in, n_classes)
+
+    def forward(self, x):
+        return self.head(x)
+
+
+class OnlineProbe:
+    def __init__(self, n_in, n_classes):
+        self.n_in = n_in
+        self.n_classes = n_classes
+
+    def on_fit_start(self, trainer, pl_module):
+        pl_module.probe = Probe(self.n_in, self.n_classes)
+        self.optimizer = torch.optim.Adam(pl_module.probe.parameters(), lr=1e-4)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        x, y = batch
+        with torch.no_grad():
+            feats = pl_module(x).flatten(1)
+        scores = pl_module.probe(feats)
+        loss = F.cross_entropy(scores, y)
+        acc = (F.softmax(scores, dim=1).argmax(1) == y).float().mean()
+        loss.backward()
+        self.optimizer.step()
+        self.optimizer.zero_grad()
+        return acc

@@ -1,0 +1,34 @@
+"""What the training frameworks do on the user's behalf, as data the rules consult.
+
+PyTorch Lightning calls a LightningModule's hooks itself: `training_step` is the iteration
+(its returned loss is backpropagated and stepped by the Trainer, unless the module turns
+`automatic_optimization` off), while `validation_step`, `test_step` and `predict_step` run in
+eval mode under `torch.no_grad()`: nothing computed there is trained on.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from trainlint.analysis.facts import ClassFacts, Scope
+
+# Hooks Lightning runs with the model in eval mode and gradients off.
+LIGHTNING_EVALUATION_HOOKS = frozenset({"validation_step", "test_step", "predict_step"})
+
+
+def is_lightning_module(cls: ClassFacts) -> bool:
+    """A subclass of Lightning's `LightningModule` (`pl.LightningModule`, `L.LightningModule`,
+    through project base classes too)."""
+    project = cls.module.project
+    quals = project.base_quals(cls) if project is not None else []
+    return any(q.rsplit(".", 1)[-1] == "LightningModule" for q in quals)
+
+
+def lightning_evaluation_hook(scope: Scope) -> bool:
+    """The scope is, or is nested in, a LightningModule's validation, test or predict step."""
+    s: Optional[Scope] = scope
+    while s is not None:
+        if s.cls is not None and s.simple_name in LIGHTNING_EVALUATION_HOOKS:
+            return is_lightning_module(s.cls)
+        s = s.parent
+    return False
