@@ -89,6 +89,21 @@ def test_tl201_log_softmax_before_cross_entropy_is_a_warning() -> None:
     assert found.severity == Severity.WARNING
 
 
+@pytest.mark.parametrize(
+    "fixture_id",
+    ["TL201/lightning_softmax_only_in_validation_loss", "TL201/softmax_model_cross_entropy_only_under_no_grad"],
+)
+def test_tl201_a_loss_nothing_trains_on_is_a_warning_about_the_reported_figure(fixture_id: str) -> None:
+    _, found = _the_finding(fixture_id)
+    assert found.severity == Severity.WARNING
+    assert "validation loss you monitor" in found.message and "training stalls" not in found.message
+
+
+def test_tl201_a_training_loss_on_the_same_softmax_keeps_the_error() -> None:
+    _, found = _the_finding("TL201/training_step_calls_softmax_forward")
+    assert found.severity == Severity.ERROR and "training stalls" in found.message
+
+
 def test_tl202_related_location_is_in_the_model_module() -> None:
     _, found = _the_finding("TL202/sigmoid_model_in_other_module")
     assert any(r.path == "models.py" for r in found.related)

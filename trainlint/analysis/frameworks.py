@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+import libcst as cst
+
 from trainlint.analysis.facts import ClassFacts, Scope
 
 # Hooks Lightning runs with the model in eval mode and gradients off.
@@ -32,3 +34,26 @@ def lightning_evaluation_hook(scope: Scope) -> bool:
             return is_lightning_module(s.cls)
         s = s.parent
     return False
+
+
+def manual_optimization(cls: ClassFacts) -> bool:
+    """A LightningModule that sets `automatic_optimization = False` (in `__init__` or in the
+    class body): its `training_step` then clears, backpropagates and steps by itself."""
+    if not is_lightning_module(cls):
+        return False
+    bindings = cls.attrs.get("self.automatic_optimization", [])
+    return any(isinstance(b.value, cst.Name) and b.value.value == "False" for b in bindings)
+
+
+def lightning_optimizers_call(call: cst.Call, scope: Scope) -> bool:
+    """`self.optimizers()` in a LightningModule's method: the optimizers that
+    `configure_optimizers` returned, wrapped by Lightning (one, or a list of several)."""
+    func = call.func
+    return (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "optimizers"
+        and isinstance(func.value, cst.Name)
+        and func.value.value == "self"
+        and scope.cls is not None
+        and is_lightning_module(scope.cls)
+    )

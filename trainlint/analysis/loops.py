@@ -363,6 +363,8 @@ class LoopAnalyzer:
         func = call.func
         if not isinstance(func, cst.Attribute) or _is_self(func.value) or func.attr.value in _NOT_FORWARD:
             return None
+        if scope.cls is not None and self.resolver.is_module_class(scope.cls):
+            return None  # a submodule's method inside a model's own code: part of its computation
         v = self.resolver.value_of(func.value, scope)
         if v is None or v.kind != K.MODEL:
             return None

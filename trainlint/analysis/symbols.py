@@ -16,6 +16,7 @@ from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
 from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
+from trainlint.analysis.frameworks import lightning_optimizers_call
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project, enclosing_class
 from trainlint.analysis.scopes import visible
@@ -46,6 +47,11 @@ class Value:
     scope: Optional[Scope] = None  # where `origin` is evaluated
     # Models of different classes chosen at run time (`A() if x else B()`): each alternative.
     alts: Tuple["Value", ...] = ()
+
+
+# What Lightning's `self.optimizers()` hands back: an optimizer whose construction is out of
+# sight (`configure_optimizers` built it), so not told apart from the module's other ones.
+_LIGHTNING_OPTIMIZER = Value(K.OPTIMIZER, qual="lightning.pytorch.core.optimizer.LightningOptimizer")
 
 
 def _same(values: List[Value]) -> Optional[Value]:
@@ -262,6 +268,8 @@ class Resolver:
                     return self._value(call.args[0].value, scope, depth + 1, seen)
         if isinstance(func, cst.Subscript):
             return self._registry_value(func, scope)
+        if lightning_optimizers_call(call, scope):
+            return _LIGHTNING_OPTIMIZER
         picked = self._picked_class_value(call, scope)
         if picked is not None:
             return picked
@@ -430,6 +438,8 @@ class Resolver:
         ):
             if b.index < len(value.args):
                 return self._value(value.args[b.index].value, b.scope, depth + 1, seen)
+        if isinstance(value, cst.Call) and lightning_optimizers_call(value, b.scope):
+            return _LIGHTNING_OPTIMIZER  # `opt_g, opt_d = self.optimizers()`
         if isinstance(value, cst.Call):
             callee = self.project.resolve_callee(value.func, b.scope)
             if isinstance(callee, Scope):

@@ -9,6 +9,7 @@ import libcst as cst
 from trainlint import fixes
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
+from trainlint.analysis.frameworks import manual_optimization
 from trainlint.analysis.loops import Event
 from trainlint.analysis.purpose import not_training
 from trainlint.analysis.symbols import Value
@@ -47,6 +48,23 @@ def missing_zero_grad(ctx: RuleContext) -> Iterator[Finding]:
             if finding is not None:
                 yield finding
     yield from _in_step_functions(ctx)
+    yield from _in_lightning_manual_steps(ctx)
+
+
+def _in_lightning_manual_steps(ctx: RuleContext) -> Iterator[Finding]:
+    """A LightningModule with `automatic_optimization = False`: Lightning calls its
+    `training_step` once per batch and leaves clearing, backward and step to it."""
+    for cls in ctx.module.classes.values():
+        step_fn = cls.methods.get("training_step")
+        if step_fn is None or not manual_optimization(cls):
+            continue
+        events = [e for e in ctx.loops.body_events(step_fn, 0) if not e.loops]
+        if not any(e.kind == L.BACKWARD for e in events):
+            continue
+        for step in _uncleared_steps(ctx, events):
+            finding = _finding(events, step, "this manual-optimization `training_step` (run once per batch)")
+            if finding is not None:
+                yield finding
 
 
 def _finding(events: List[Event], step: Event, where: str) -> Optional[Finding]:

@@ -131,9 +131,18 @@ class _Site:
     phrase: str
     related: Related
     fix: str
+    # Every loss call that sees it is one nothing trains on (a validation loss): the figure
+    # is wrong, the training is not.
+    evaluation: bool = False
 
 
-def defects(ctx: RuleContext, family: str, kinds: Tuple[str, ...], behind_log_softmax: bool = False) -> Iterator[_Site]:
+def defects(
+    ctx: RuleContext,
+    family: str,
+    kinds: Tuple[str, ...],
+    behind_log_softmax: bool = False,
+    evaluation: bool = False,
+) -> Iterator[_Site]:
     """Each defect once, with the other loss calls of this module fed by the same operation as
     related locations. A model's defect (its last layer, what its `forward` returns) is reported
     at the model's layer when the model is in this module, else at the first loss call that sees
@@ -164,10 +173,10 @@ def defects(ctx: RuleContext, family: str, kinds: Tuple[str, ...], behind_log_so
             trained.add(len(groups))
         groups.append((lc, op, node, []))
     for i, (lc, op, node, others) in enumerate(groups):  # described once every loss call is grouped
-        if i not in trained:
+        if i not in trained and not evaluation:
             continue  # a validation loss only: a wrong metric, not a model that cannot learn
         phrase, related, fix = describe(lc, op, others, node)
-        yield _Site(lc, op, node, phrase, related, fix)
+        yield _Site(lc, op, node, phrase, related, fix, evaluation=i not in trained)
 
 
 def evaluation_only(lc: LossCall) -> bool:

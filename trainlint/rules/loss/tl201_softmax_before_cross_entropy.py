@@ -26,9 +26,20 @@ class Options:
 
 
 def softmax_before_cross_entropy(ctx: RuleContext) -> Iterator[Finding]:
-    for d in defects(ctx, FL.CROSS_ENTROPY, (M.SOFTMAX, M.LOG_SOFTMAX)):
+    for d in defects(ctx, FL.CROSS_ENTROPY, (M.SOFTMAX, M.LOG_SOFTMAX), evaluation=True):
         lc, op, phrase, fix = d.lc, d.op, d.phrase, d.fix
-        if op.kind == M.SOFTMAX:
+        if d.evaluation and op.kind != M.SOFTMAX:
+            continue  # a log_softmax twice gives the same value: nothing wrong to report
+        if d.evaluation:
+            message = (
+                f"`{lc.name}` applies log_softmax itself, but {phrase}: this loss is computed only "
+                "for evaluation (nothing is trained on it), and on probabilities squashed a second "
+                "time it is not the model's cross-entropy, so the validation loss you monitor (for "
+                f"early stopping or picking a checkpoint) is wrong. Feed raw logits: {fix} and apply "
+                "softmax only for predictions."
+            )
+            severity: Optional[Severity] = Severity.WARNING
+        elif op.kind == M.SOFTMAX:
             message = (
                 f"`{lc.name}` applies log_softmax itself, but {phrase}: the loss then sees probabilities "
                 "squashed a second time, its gradient shrinks as predictions get confident and training "
