@@ -317,6 +317,14 @@ class EvalWait(Record):
 
 
 @dataclass
+class RunNote(Record):
+    """Something the tracer changed about the run, for the report's notes."""
+
+    KIND: ClassVar[str] = "note"
+    message: str
+
+
+@dataclass
 class TracerError(Record):
     """A defect of the tracer, reported instead of raised into the script."""
 

@@ -26,6 +26,7 @@ from torch.optim import optimizer as optim_hooks
 from trainlint.runtime.child import (
     activations,
     backward,
+    compiled,
     data,
     flow,
     functions,
@@ -210,6 +211,7 @@ class Tracer:
             passes.install,
             functions.install,
             data.install,
+            compiled.install,
         ):
             install(self, self.patcher)
         if not self._fork_registered:

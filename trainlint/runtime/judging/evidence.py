@@ -33,6 +33,7 @@ from trainlint.runtime.records import (
     Record,
     RunEnd,
     RunExit,
+    RunNote,
     RunStart,
     StartFailed,
     StepRecord,
@@ -76,6 +77,7 @@ class Evidence:
     no_step: Optional[NoOptimizerStep] = None
     wait: Optional[EvalWait] = None
     internal: List[TracerError] = field(default_factory=list)
+    notes: List[str] = field(default_factory=list)
     # filled in by the runner
     returncode: Optional[int] = None
     timed_out: bool = False
@@ -106,6 +108,9 @@ class Evidence:
         elif isinstance(rec, TracerError):
             if len(self.internal) < 50:
                 self.internal.append(rec)
+        elif isinstance(rec, RunNote):
+            if rec.message not in self.notes:
+                self.notes.append(rec.message)
         else:
             return False
         return True

@@ -76,7 +76,7 @@ class TraceReport:
     def all_notes(self) -> List[str]:
         """The report's notes, with what became of a wait for an evaluation pass."""
         wait = self.evidence.wait_note()
-        return list(self.notes) + ([wait] if wait else [])
+        return list(self.notes) + list(self.evidence.notes) + ([wait] if wait else [])
 
     def to_dict(self) -> Dict[str, Any]:
         try:
