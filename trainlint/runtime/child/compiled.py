@@ -11,7 +11,7 @@ report says compilation was skipped.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, List
 
 from trainlint.runtime.child.patching import Patcher
 from trainlint.runtime.records import RunNote
@@ -28,7 +28,7 @@ NOTE = (
 def install(tracer: Tracer, patcher: Patcher) -> None:
     import torch
 
-    said = []
+    said: List[bool] = []
 
     def note() -> None:
         if not said:
