@@ -47,6 +47,7 @@ RELEVANT_TOKENS: Tuple[bytes, ...] = (
     b"Accelerator",
     b"fabric",
     b"lr",
+    b"learning_rate",  # Hugging Face `TrainingArguments(learning_rate=...)` (TL501)
 )
 
 

@@ -258,6 +258,8 @@ def _findings(ctx: RuleContext) -> List[Finding]:
         if not _out_of_range(b, lo, hi, summed_loss):
             continue
         opt_name = b.qual.rsplit(".", 1)[-1] if b.qual else "optimizer"
+        if _training_arguments(b.qual):
+            opt_name = "AdamW"  # what the Trainer builds from `TrainingArguments(learning_rate=...)`
         if id(b.lr) not in reported:
             reported.add(id(b.lr))
             out.append(_finding(b.values, opt_name, fam, lo, hi, m, b.lr))
@@ -275,7 +277,7 @@ def _optimizers_with_literal_rates(ctx: RuleContext) -> List[_Built]:
             (scope, call, qual)
             for scope in m.scopes
             for call in scope.calls
-            if K.kind_of_constructor(qual := m.qualify(call.func)) == K.OPTIMIZER
+            if K.kind_of_constructor(qual := m.qualify(call.func)) == K.OPTIMIZER or _training_arguments(qual)
         ]
         if not calls:
             continue
@@ -286,13 +288,35 @@ def _optimizers_with_literal_rates(ctx: RuleContext) -> List[_Built]:
         for scope, call, qual in calls:
             if D.has_star_args(call):
                 continue
-            lr = C.arg(call, 1, "lr", skip_star=True)
+            if _training_arguments(qual):
+                # Hugging Face's Trainer builds the optimizer from `learning_rate=`: AdamW unless
+                # `optim=` names another one
+                lr = C.arg(call, None, "learning_rate", skip_star=True)
+                fam: Optional[str] = "adam" if _trainer_optimizer_is_adam(call) else None
+                qual = "transformers.TrainingArguments"
+            else:
+                lr = C.arg(call, 1, "lr", skip_star=True)
+                fam = family(qual)
             if lr is None:
                 continue  # the library default
             values = resolver.values(lr, scope)
             if values:
-                built.append(_Built(scope, call, qual, family(qual), lr, values))
+                built.append(_Built(scope, call, qual, fam, lr, values))
     return built
+
+
+_TRAINING_ARGUMENTS = ("TrainingArguments", "Seq2SeqTrainingArguments")
+
+
+def _training_arguments(qual: Optional[str]) -> bool:
+    return qual is not None and qual.startswith("transformers.") and qual.rsplit(".", 1)[-1] in _TRAINING_ARGUMENTS
+
+
+def _trainer_optimizer_is_adam(call: cst.Call) -> bool:
+    optim = C.arg(call, None, "optim", skip_star=True)
+    if optim is None:
+        return True  # the default, AdamW
+    return isinstance(optim, cst.SimpleString) and "adam" in optim.evaluated_value.lower()
 
 
 def _out_of_range(b: _Built, lo: float, hi: float, summed_loss: bool) -> bool:
