@@ -363,6 +363,57 @@ def test_small_gradient_of_the_input_layer_is_still_reported(tmp_path):
     assert "TL902" in trace_inline(tmp_path, source, select=["TL902"]).codes()
 
 
+# ---------------------------------------------------------------------- TL902: repeated blocks
+BLOCKS = """
+X = torch.randn(64, 16)
+y = torch.randint(0, 3, (64,))
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 16)
+        self.act = nn.Sigmoid()
+
+    def forward(self, h):
+        return RESIDUAL
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList([Block() for _ in range(12)])
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, h):
+        for block in self.blocks:
+            h = block(h)
+        return self.head(HEAD_INPUT)
+
+
+model = Net()
+opt = torch.optim.SGD(model.parameters(), lr=0.05)
+for i in range(5):
+    opt.zero_grad()
+    F.cross_entropy(model(X), y).backward()
+    opt.step()
+"""
+
+
+def test_a_sigmoid_stack_of_blocks_is_judged_block_against_block(tmp_path):
+    """The first block's weight against the same weight twelve blocks deeper: the gradient fades."""
+    source = script(BLOCKS.replace("RESIDUAL", "self.act(self.fc(h))").replace("HEAD_INPUT", "h"))
+    assert "TL902" in trace_inline(tmp_path, source, select=["TL902"]).codes()
+
+
+def test_residual_blocks_with_a_scaled_down_stream_are_not_a_vanishing_gradient(tmp_path):
+    """Residual blocks keep the gradient level over depth; the head sees the stream scaled down
+    by 1e-3 (as a normalised transformer's pooler and head differ from its blocks), so its
+    gradient dwarfs every block's. Block against block, nothing fades."""
+    source = script(BLOCKS.replace("RESIDUAL", "h + self.act(self.fc(h))").replace("HEAD_INPUT", "1e3 * h"))
+    assert "TL902" not in trace_inline(tmp_path, source, select=["TL902"]).codes()
+
+
 # ---------------------------------------------------------------------- TL909: scale-invariant weights
 NORMED_LAYER = """
 X = torch.randn(64, 8)

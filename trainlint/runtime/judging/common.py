@@ -70,7 +70,7 @@ def grad_ratio(c: Ctx) -> Optional[Tuple[StepRecord, WeightedLayer, WeightedLaye
     for s in c.ev.steps:
         layers = [x for x in weighted_layers(c, s) if finite(x[3].grad)]
         if len(layers) >= 2:
-            first, last = layers[0], layers[-1]
+            first, last = layers[0], _deepest_of_same_role(layers) or layers[-1]
             module = str(first[2].module)
             flow = seen.get(module.split(".")[0])
             takers = flow.input if flow is not None else []
@@ -79,6 +79,32 @@ def grad_ratio(c: Ctx) -> Optional[Tuple[StepRecord, WeightedLayer, WeightedLaye
             g0, g1 = cast(float, first[3].grad), cast(float, last[3].grad)  # finite, as filtered
             ratio = float("inf") if g0 == 0 and g1 > 0 else (g1 / g0 if g0 else 1.0)
             return s, first, last, ratio
+    return None
+
+
+def _deepest_of_same_role(layers: List[WeightedLayer]) -> Optional[WeightedLayer]:
+    """When the first layer sits in a stack of repeated blocks (`encoder.layer.0.attention.
+    self.query.weight`), the same weight in the deepest block (`encoder.layer.11.attention.
+    self.query.weight`). Gradients that fade with depth show there; a head past the stack
+    differs from the stack's weights for other reasons (a transformer's attention projections
+    get tiny gradients at initialisation in every block, and its normalised residual stream
+    keeps them level over depth)."""
+    parts = layers[0][1].split(".")
+    for k in range(len(parts) - 1, -1, -1):
+        if not parts[k].isdigit():
+            continue
+        deepest: Optional[Tuple[int, WeightedLayer]] = None
+        for layer in layers[1:]:
+            other = layer[1].split(".")
+            if len(other) == len(parts) and other[:k] == parts[:k] and other[k + 1 :] == parts[k + 1 :]:
+                if (
+                    other[k].isdigit()
+                    and int(other[k]) > int(parts[k])
+                    and (deepest is None or int(other[k]) > deepest[0])
+                ):
+                    deepest = (int(other[k]), layer)
+        if deepest is not None:
+            return deepest[1]
     return None
 
 
