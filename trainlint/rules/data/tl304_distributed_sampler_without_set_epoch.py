@@ -1,0 +1,108 @@
+"""TL304 distributed-sampler-without-set-epoch: A shuffling DistributedSampler is never told the epoch, so every epoch repeats one order."""
+
+from __future__ import annotations
+
+from typing import List, Optional, Tuple
+
+import libcst as cst
+
+from trainlint.analysis import calls as C
+from trainlint.analysis import data as D
+from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.scopes import visible
+from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
+from trainlint.rules.data.common import cached_findings, in_module
+
+_SAMPLERS = ("torch.utils.data.distributed.DistributedSampler", "torch.utils.data.DistributedSampler")
+# Wrappers that take the loader over and set the sampler's epoch themselves.
+_TAKE_OVER = ("prepare", "prepare_data_loader", "setup_dataloaders")
+
+
+def _tl304(ctx: RuleContext) -> List[Finding]:
+    project = ctx.project
+    if not any("DistributedSampler" in m.text for m in project.modules):
+        return []
+    if any(_calls_set_epoch(m) for m in project.modules):
+        return []  # the project tells a sampler its epoch somewhere: trust it (one per project)
+    out: List[Finding] = []
+    for use in D.training_loaders(project, ctx.loops):
+        if use.lightning_hook is not None or use.fit_call is not None or not use.loops:
+            continue  # Lightning's loop sets the epoch itself
+        if all(D.single_pass(project, lf) for lf in use.loops):
+            continue  # one epoch: nothing to repeat
+        sampler = _distributed_sampler(C.arg(use.call, 3, "sampler", skip_star=True), use.scope)
+        if sampler is None or _taken_over(use.module):
+            continue
+        call, scope = sampler
+        shuffle = C.arg(call, None, "shuffle", skip_star=True)
+        if shuffle is not None and D.is_false_or_none(shuffle):
+            continue  # no shuffling: the same order is what was asked for
+        lf = use.loops[0]
+        head = lf.node.iter if isinstance(lf.node, cst.For) else lf.node
+        related: List[Tuple[ModuleFacts, cst.CSTNode, str]] = [
+            (use.module, use.call, "the training DataLoader it samples for"),
+            (lf.scope.module, head, "the training loop, run once per epoch, that reads it"),
+        ]
+        out.append(
+            Finding(
+                "TL304",
+                scope.module,
+                call,
+                "this `DistributedSampler` shuffles with a seed made from its epoch, and nothing in the "
+                "project calls its `set_epoch()`: the epoch stays 0, so every epoch visits the samples in "
+                "the same order on every rank and the per-epoch reshuffle SGD relies on is lost. Call "
+                "`sampler.set_epoch(epoch)` at the start of each epoch, before iterating the loader.",
+                related=related,
+            )
+        )
+    return out
+
+
+def _distributed_sampler(expr: Optional[cst.BaseExpression], scope: Scope) -> Optional[Tuple[cst.Call, Scope]]:
+    """The `DistributedSampler(...)` call a `sampler=` argument is: written inline, in a
+    conditional (`DistributedSampler(ds) if distributed else None`), or bound to a name."""
+    if expr is None:
+        return None
+    if isinstance(expr, cst.IfExp):
+        return _distributed_sampler(expr.body, scope) or _distributed_sampler(expr.orelse, scope)
+    if isinstance(expr, cst.Call):
+        return (expr, scope) if scope.module.qualify(expr.func) in _SAMPLERS else None
+    if isinstance(expr, cst.Name):
+        owner, found = visible(scope, expr)
+        if owner is None:
+            return None
+        for b in found:
+            if b.how == "assign" and b.index is None:
+                hit = _distributed_sampler(b.value, b.scope)
+                if hit is not None:
+                    return hit
+    return None
+
+
+def _calls_set_epoch(module: ModuleFacts) -> bool:
+    if "set_epoch" not in module.text:
+        return False
+    return any(
+        isinstance(c.func, cst.Attribute) and c.func.attr.value == "set_epoch" for s in module.scopes for c in s.calls
+    )
+
+
+def _taken_over(module: ModuleFacts) -> bool:
+    """The loader goes through Accelerate's `prepare` or Fabric's `setup_dataloaders`, which
+    set the epoch of the sampler they wrap."""
+    return any(f".{name}(" in module.text for name in _TAKE_OVER)
+
+
+def distributed_sampler_without_set_epoch(ctx: RuleContext) -> List[Finding]:
+    return list(in_module(ctx, cached_findings(ctx, "TL304", _tl304)))
+
+
+RULE = Rule(
+    code="TL304",
+    name="distributed-sampler-without-set-epoch",
+    family="data",
+    severity=WARNING,
+    summary="A shuffling DistributedSampler is never told the epoch, so every epoch repeats one order.",
+    check=distributed_sampler_without_set_epoch,
+    no_runtime_check="a traced run stops within the first epoch, before a second one could repeat its order",
+)
