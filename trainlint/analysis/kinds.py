@@ -15,6 +15,7 @@ LOSS_FN = "loss_fn"  # a functional loss (F.cross_entropy)
 SCALER = "scaler"
 DATALOADER = "dataloader"
 ACCELERATOR = "accelerator"
+SAMPLER = "sampler"  # a DistributedSampler (its epoch is set by hand)
 MODEL = "model"
 TENSOR = "tensor"
 OBJECT = "object"  # an instance of a project class that is neither a model nor an optimizer
@@ -82,6 +83,12 @@ _WARMUP_SCHEDULE_PACKAGES = ("pytorch_transformers.", "transformers.")
 _WARMUP_SCHEDULE = re.compile(r"(Warmup\w*|ConstantLR)Schedule")
 
 
+DISTRIBUTED_SAMPLERS = (
+    "torch.utils.data.distributed.DistributedSampler",
+    "torch.utils.data.DistributedSampler",
+)
+
+
 def kind_of_constructor(qual: Optional[str]) -> Optional[str]:
     """The kind of object that calling `qual` returns, or None when unknown."""
     if not qual:
@@ -103,6 +110,8 @@ def kind_of_constructor(qual: Optional[str]) -> Optional[str]:
         return SCALER
     if qual in ("torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"):
         return DATALOADER
+    if qual in DISTRIBUTED_SAMPLERS:
+        return SAMPLER
     if qual in ("accelerate.Accelerator", "accelerate.accelerator.Accelerator") or qual in FABRICS:
         return ACCELERATOR
     if qual.startswith(_TORCH_NN_PREFIXES) and (last.endswith("Loss") or last.endswith("Loss2d")):

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import List, Tuple
 
 import libcst as cst
 
 from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
-from trainlint.analysis.facts import ModuleFacts, Scope
-from trainlint.analysis.scopes import visible
+from trainlint.analysis import kinds as K
+from trainlint.analysis.facts import ModuleFacts
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
 from trainlint.rules.data.common import cached_findings, in_module
 
-_SAMPLERS = ("torch.utils.data.distributed.DistributedSampler", "torch.utils.data.DistributedSampler")
 # Wrappers that take the loader over and set the sampler's epoch themselves.
 _TAKE_OVER = ("prepare", "prepare_data_loader", "setup_dataloaders")
 
@@ -30,10 +29,14 @@ def _tl304(ctx: RuleContext) -> List[Finding]:
             continue  # Lightning's loop sets the epoch itself
         if all(D.single_pass(project, lf) for lf in use.loops):
             continue  # one epoch: nothing to repeat
-        sampler = _distributed_sampler(C.arg(use.call, 3, "sampler", skip_star=True), use.scope)
-        if sampler is None or _taken_over(use.module):
+        expr = C.arg(use.call, 3, "sampler", skip_star=True)
+        # (bound to a name, written inline, or `DistributedSampler(ds) if distributed else None`)
+        sampler = ctx.resolver.value_of(expr, use.scope) if expr is not None else None
+        if sampler is None or sampler.kind != K.SAMPLER or not isinstance(sampler.origin, cst.Call):
             continue
-        call, scope = sampler
+        if _taken_over(use.module):
+            continue
+        call, module = sampler.origin, sampler.module or use.module
         shuffle = C.arg(call, None, "shuffle", skip_star=True)
         if shuffle is not None and D.is_false_or_none(shuffle):
             continue  # no shuffling: the same order is what was asked for
@@ -46,7 +49,7 @@ def _tl304(ctx: RuleContext) -> List[Finding]:
         out.append(
             Finding(
                 "TL304",
-                scope.module,
+                module,
                 call,
                 "this `DistributedSampler` shuffles with a seed made from its epoch, and nothing in the "
                 "project calls its `set_epoch()`: the epoch stays 0, so every epoch visits the samples in "
@@ -56,27 +59,6 @@ def _tl304(ctx: RuleContext) -> List[Finding]:
             )
         )
     return out
-
-
-def _distributed_sampler(expr: Optional[cst.BaseExpression], scope: Scope) -> Optional[Tuple[cst.Call, Scope]]:
-    """The `DistributedSampler(...)` call a `sampler=` argument is: written inline, in a
-    conditional (`DistributedSampler(ds) if distributed else None`), or bound to a name."""
-    if expr is None:
-        return None
-    if isinstance(expr, cst.IfExp):
-        return _distributed_sampler(expr.body, scope) or _distributed_sampler(expr.orelse, scope)
-    if isinstance(expr, cst.Call):
-        return (expr, scope) if scope.module.qualify(expr.func) in _SAMPLERS else None
-    if isinstance(expr, cst.Name):
-        owner, found = visible(scope, expr)
-        if owner is None:
-            return None
-        for b in found:
-            if b.how == "assign" and b.index is None:
-                hit = _distributed_sampler(b.value, b.scope)
-                if hit is not None:
-                    return hit
-    return None
 
 
 def _calls_set_epoch(module: ModuleFacts) -> bool:
