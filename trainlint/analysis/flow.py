@@ -809,18 +809,33 @@ _MODEL_KEYWORDS = ("module", "model", "net", "network")
 def library_loss_calls(module: ModuleFacts, resolver: Resolver) -> List[LossCall]:
     """Calls of a library (not torch, not the project) that are given a model and a torch
     loss as `criterion=` and feed the one's output to the other (skorch's `NeuralNet(Net,
-    criterion=nn.CrossEntropyLoss)`, trainer classes alike). Only the cross-entropy family: a
+    criterion=nn.CrossEntropyLoss)`, trainer classes alike, and ignite's
+    `create_supervised_trainer(model, optimizer, loss_fn)`). Only the cross-entropy family: a
     library may turn probabilities into log-probabilities for an NLL loss (skorch does), but
     none softmaxes the scores it hands a loss that normalises them itself."""
     return _each_call(library_loss_calls, module, resolver, _library_loss_call)
 
 
+# Library trainers that take the loss as a positional argument: (qualified name, the
+# position of the model, the position of the loss).
+_TRAINER_FACTORIES = {
+    "ignite.engine.create_supervised_trainer": (0, 2),
+    "ignite.engine.engine.create_supervised_trainer": (0, 2),
+}
+
+
 def _library_loss_call(call: cst.Call, scope: Scope, resolver: Resolver) -> Optional[LossCall]:
-    crit = C.arg(call, None, "criterion")
-    if crit is None:
-        return None
     mod = scope.module
     qual = mod.qualify(call.func)
+    positions = _TRAINER_FACTORIES.get(qual or "")
+    if positions is not None:
+        # ignite's `create_supervised_trainer(model, optimizer, loss_fn)`: each step feeds the
+        # model's output to `loss_fn`
+        crit = C.arg(call, positions[1], "loss_fn")
+    else:
+        crit = C.arg(call, None, "criterion")
+    if crit is None:
+        return None
     if qual is not None and qual.startswith("torch."):
         return None  # torch's own API
     if resolver.project.resolve_callee(call.func, scope) is not None:
@@ -828,7 +843,7 @@ def _library_loss_call(call: cst.Call, scope: Scope, resolver: Resolver) -> Opti
     loss = _criterion_class(crit, scope, resolver)
     if loss is None or LOSS_FAMILIES[loss] != CROSS_ENTROPY:
         return None
-    model_expr = C.arg(call, 0, None)
+    model_expr = C.arg(call, 0, "model" if positions is not None else None)
     for kw in _MODEL_KEYWORDS:
         model_expr = model_expr or C.arg(call, None, kw)
     if model_expr is None:
