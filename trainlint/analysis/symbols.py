@@ -49,6 +49,10 @@ class Value:
     alts: Tuple["Value", ...] = ()
 
 
+# Where DataParallel/DistributedDataParallel (`.module`) and `torch.compile` (`._orig_mod`) keep
+# the model they wrap; the wrappers themselves resolve to that model.
+_WRAPPED_MODEL_ATTRS = frozenset({"module", "_orig_mod"})
+
 # What Lightning's `self.optimizers()` hands back: an optimizer whose construction is out of
 # sight (`configure_optimizers` built it), so not told apart from the module's other ones.
 _LIGHTNING_OPTIMIZER = Value(K.OPTIMIZER, qual="lightning.pytorch.core.optimizer.LightningOptimizer")
@@ -213,7 +217,10 @@ class Resolver:
                 # `context.model` of a project object: the attribute its class sets or declares
                 owner = self._value(expr.value, scope, depth + 1, seen)
                 if owner is not None and owner.cls is not None and owner.kind in (K.OBJECT, K.MODEL):
-                    return self._attr_value(owner.cls, f"self.{expr.attr.value}", depth + 1, seen)
+                    found = self._attr_value(owner.cls, f"self.{expr.attr.value}", depth + 1, seen)
+                    if found is None and owner.kind == K.MODEL and expr.attr.value in _WRAPPED_MODEL_ATTRS:
+                        return owner  # `ddp_model.module`: the model the wrapper was given
+                    return found
                 if (owner is None or owner.cls is None) and isinstance(expr.value, cst.Name) and d is not None:
                     return self._param_attr_value(scope, expr.value.value, d, depth + 1, seen)
             return None
