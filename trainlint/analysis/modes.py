@@ -21,7 +21,7 @@ from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis import module_facts as M
 from trainlint.analysis import scopes as SC
-from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.loops import Event, LoopAnalyzer, LoopFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project
@@ -88,6 +88,9 @@ class EvalPass:
     # The parameter that turns a shared train/evaluate loop into this evaluation when false:
     # a fix must not change what the loop does when it is true.
     flag: Optional[str] = None
+    # The function beside this one that trains the model it is given after `model.train()`:
+    # what says the model's mode matters when its layers and callers are out of sight.
+    sibling: Optional[Scope] = None
 
 
 _TRAINED: "weakref.WeakKeyDictionary[object, Set[int]]" = weakref.WeakKeyDictionary()
@@ -337,30 +340,149 @@ def _make_pass(ctx: RuleContext, scope: Scope, lf: Optional[LoopFacts], fwd: Eve
     if layer is None and qual.startswith("transformers."):
         if _has_dropout_family(fwd.receiver):
             text = f"`{qual.rsplit('.', 1)[-1]}` (its pretrained configuration enables dropout)"
-    if facts is None and text is None and not qual.startswith(_LIBRARY_MODELS):
+    sibling: Optional[Scope] = None
+    if text is None and not qual.startswith(_LIBRARY_MODELS) and (facts is None or given_parts(facts)):
         text = _relied_on_mode(ctx, scope, fwd)  # (a known library family says for itself)
-    return EvalPass(scope, lf, fwd, fwd.receiver, text, layer)
+        if text is None:
+            sibling = _sibling_trainer(ctx, scope, fwd)
+            if sibling is not None:
+                text = (
+                    f"a training mode the module's own training function relies on (`{sibling.simple_name}` "
+                    "calls `.train()` on the model it is given; its layers are not in sight)"
+                )
+    ep = EvalPass(scope, lf, fwd, fwd.receiver, text, layer)
+    ep.sibling = sibling
+    return ep
+
+
+def _sibling_trainer(ctx: RuleContext, scope: Scope, fwd: Event) -> Optional[Scope]:
+    """`def test_model(loader, model)`, called nowhere in the project, beside a
+    `def train_model(loader, model, ...)` of the same module (or class) that calls
+    `model.train()` on the model it is given and then trains it: the module's functions set
+    the mode of the model they are handed, and a model coming out of training is in training
+    mode, so this evaluation, which sets none, runs in it. Only a function named for
+    evaluation (`generate(model, ...)` beside it may be run either way)."""
+    callee = fwd.callee
+    if not isinstance(callee, cst.Name) or callee.value not in scope.params or ctx.project.callers(scope):
+        return None
+    if scope.name == "<module>" or not words(scope.simple_name) & _EVAL_WORDS:
+        return None
+    siblings = list(scope.cls.methods.values()) if scope.cls is not None else list(scope.module.functions.values())
+    for other in siblings:
+        if other is scope or callee.value not in other.params or not_training(other):
+            continue
+        ends_in_eval = any(
+            mode == "eval" and dotted(call.func.value) == callee.value  # type: ignore[attr-defined]
+            for call, mode in _textual_modes(other)
+        )
+        if not ends_in_eval and trains_after(ctx, other, train_calls(other, callee)):
+            return other  # (and leaves the model in training mode)
+    return None
 
 
 def _relied_on_mode(ctx: RuleContext, scope: Scope, fwd: Event) -> Optional[str]:
-    """A model whose class is out of sight (built by a factory, a config or a library), which
-    the code itself puts in training mode with `.train()` before training it and before this
-    pass: its author relies on its training mode (dropout or batch norm inside), so the pass
-    runs with them in training behaviour."""
+    """A model whose layers are out of sight (its class built by a factory, a config or a
+    library, or handed its submodules by its caller), which the code itself puts in training
+    mode with `.train()` before training it: its author relies on its training mode (dropout
+    or batch norm inside). The pass runs in that mode when the last `.train()` before it came
+    before training, or came after training, right before the pass (`model.train()` where
+    `model.eval()` was meant)."""
     assert fwd.receiver is not None
     mode = mode_at(ctx, scope, event_anchor(fwd), fwd.receiver)
     node = mode.node
-    if mode.mode != "train" or not mode.trained_after or mode.module is None or not isinstance(node, cst.Call):
+    if mode.mode != "train" or mode.module is None or not isinstance(node, cst.Call):
         return None
     if node.args or not isinstance(node.func, cst.Attribute):
         return None  # `model.train(flag)`: a mode chosen at run time
     callee = fwd.callee
     if not isinstance(callee, cst.BaseExpression) or dotted(node.func.value) != dotted(callee):
         return None  # another object's `train()` (the class being out of sight, only the name tells)
-    return (
-        f"a training mode its code relies on (`{FL.snippet(mode.module, node)}` before training; "
-        "its class is not in sight)"
-    )
+    if mode.trained_after:
+        where = f"`{FL.snippet(mode.module, node)}` before training"
+    else:
+        # (the mode set for this pass: reliance shows where the same call precedes training)
+        before = [c for c in train_calls(scope, callee) if c is not node]
+        if not trains_after(ctx, scope, before):
+            return None
+        where = f"`{FL.snippet(mode.module, node)}` before training, and again before this pass"
+    return f"a training mode its code relies on ({where}; its layers are not in sight)"
+
+
+def train_calls(scope: Scope, receiver: cst.BaseExpression) -> List[cst.Call]:
+    """The scope's `x.train()` calls with no argument on the receiver written as `receiver`."""
+    name = dotted(receiver)
+    if name is None:
+        return []
+    return [
+        c
+        for c in scope.calls
+        if isinstance(c.func, cst.Attribute)
+        and c.func.attr.value == "train"
+        and not c.args
+        and dotted(c.func.value) == name
+    ]
+
+
+def trains_after(ctx: RuleContext, scope: Scope, calls: List[cst.Call]) -> bool:
+    """A backward of the scope (or of a helper it calls) runs after one of `calls`."""
+    starts = [o for o in (SC.order(scope, c) for c in calls) if o is not None]
+    if not starts:
+        return False
+    first = min(starts)
+    for e in ctx.loops.body_events(scope, 0):
+        if e.kind in _GRADS:
+            o = SC.order(scope, event_anchor(e))
+            if o is not None and o > first:
+                return True
+    return False
+
+
+def out_of_sight(ctx: RuleContext, model: Optional[Value]) -> bool:
+    """A model whose layers the run cannot read: its class is in no file of the project (built
+    by a module left out, a factory, a config), or it is a project class handed its
+    submodules by its caller. Library models (torchvision, timm, transformers) say for themselves."""
+    if model is None or model.kind != K.MODEL or model.alts:
+        return False
+    facts = FL.facts_of_value(model, ctx.project)
+    if facts is not None:
+        return given_parts(facts)
+    return model.cls is None and not (model.qual or "").startswith(_LIBRARY_MODELS + ("torch.",))
+
+
+def given_parts(facts: M.ModelFacts) -> bool:
+    """A project model class whose constructor is handed submodules that its methods call
+    (`self.encoder = encoder`, `self.blocks = nn.ModuleList(blocks)`): what they hold is decided
+    by the caller, out of the class's sight."""
+    cls = facts.cls
+    if cls is None:
+        return False
+    for c in [cls] + facts.project.base_classes(cls):
+        for key, bindings in c.attrs.items():
+            if any(b.how == "assign" and b.index is None and _handed_in(b.value, b.scope) for b in bindings):
+                if _called_as_module(facts.project, cls, key):
+                    return True
+    return False
+
+
+def _handed_in(value: cst.BaseExpression, scope: Scope) -> bool:
+    """A parameter of the method, or a torch.nn container of one (`nn.ModuleList(layers)`)."""
+    if isinstance(value, cst.Call) and value.args:
+        if M.nn_layer_name(scope.module.qualify(value.func)) in M.CONTAINERS:
+            value = value.args[0].value
+    return isinstance(value, cst.Name) and value.value in scope.params[1:]
+
+
+def _called_as_module(project: Project, cls: ClassFacts, key: str) -> bool:
+    """`self.head(x)` or `self.blocks[i](x)` in a method of the class (or of its bases)."""
+    for c in [cls] + project.base_classes(cls):
+        for method in c.methods.values():
+            for call in method.calls:
+                f = call.func
+                while isinstance(f, cst.Subscript):
+                    f = f.value
+                if dotted(f) == key:
+                    return True
+    return False
 
 
 # transformers model families whose configurations default to dropout > 0 (hidden or

@@ -11,6 +11,7 @@ from trainlint.analysis import flow as FL
 from trainlint.analysis import loops as L
 from trainlint.analysis import modes as MD
 from trainlint.analysis import module_facts as M
+from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ModuleFacts
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.names import dotted
@@ -50,7 +51,8 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
         if mode.mode == "eval" or (mode.mode == "train" and not mode.trained_after and _sampling_or_recalibrating(ep)):
             continue  # eval mode set, or train mode chosen on purpose (Monte-Carlo dropout, BN statistics)
         if mode.mode == "none" and (
-            not MD.has_weights(ctx, ep.model) or (_model_is_parameter(ep) and not ctx.project.callers(ep.scope))
+            not MD.has_weights(ctx, ep.model)
+            or (_model_is_parameter(ep) and not ctx.project.callers(ep.scope) and ep.sibling is None)
         ):
             continue  # (a helper given its model: its caller decides the mode, and none is known)
         name = FL.snippet(ep.forward.module, ep.forward.callee)
@@ -100,6 +102,8 @@ def _sampling_or_recalibrating(ep: MD.EvalPass) -> bool:
             names = {n.value for n in walk(target) if isinstance(n, cst.Name)}
             if counted and not names & used:
                 return True
+            if not counted:
+                return False  # a loop over the data: one around it repeats epochs, not one input
     return False
 
 
@@ -151,8 +155,11 @@ def _eval_never_restored(ctx: RuleContext) -> Iterator[Finding]:
         forward = next(
             (e for e in forwards if not ev.via or e.via[:1] != ev.via[:1]), forwards[0] if forwards else None
         )
+        if forward is None:
+            continue
         layer = FL.mode_dependent_layer_of(ev.receiver, ctx.project)
-        if layer is None or forward is None:
+        relied = _relied_training_mode(ctx, lf, forward, ev) if layer is None else None
+        if layer is None and relied is None:
             continue
         seen.add(id(ev.node))
         name = (
@@ -160,20 +167,65 @@ def _eval_never_restored(ctx: RuleContext) -> Iterator[Finding]:
             if isinstance(ev.node, cst.Call) and isinstance(ev.node.func, cst.Attribute)
             else "model"
         )
+        related: List[Tuple[ModuleFacts, cst.CSTNode, str]] = []
+        if layer is not None:
+            effect = (
+                f"`{layer.text()}` ({FL.where(layer.module, layer.node)}) then "
+                f"{'stops dropping units' if layer.type_name in M.DROPOUT_LAYERS else 'uses frozen running statistics'} "
+                "while training"
+            )
+            related.append((layer.module, layer.node, f"`{layer.text()}` acts differently in eval mode"))
+        else:
+            assert relied is not None
+            train = FL.snippet(lf.scope.module, relied)
+            effect = (
+                f"the code relies on its training mode (`{train}` before the loop; its layers are not in sight), "
+                "which later passes no longer get"
+            )
+            related.append((lf.scope.module, relied, "the model is put in training mode only here, before the loop"))
+        related.append((forward.module, forward.node, "this training forward then runs in eval mode"))
         yield Finding(
             "TL403",
             ev.module,
             ev.node,
             f"`{name}.eval()` runs inside the training loop and nothing in the loop calls `{name}.train()` "
-            f"again, so from the second pass on the model trains in eval mode: `{layer.text()}` "
-            f"({FL.where(layer.module, layer.node)}) then {'stops dropping units' if layer.type_name in M.DROPOUT_LAYERS else 'uses frozen running statistics'} "
-            f"while training. Call `{name}.train()` at the start of each epoch (or right after evaluating).",
-            related=[
-                (layer.module, layer.node, f"`{layer.text()}` acts differently in eval mode"),
-                (forward.module, forward.node, "this training forward then runs in eval mode"),
-            ],
+            f"again, so from the second pass on the model trains in eval mode: {effect}. "
+            f"Call `{name}.train()` at the start of each epoch (or right after evaluating).",
+            related=related,
             fix_builder=fixes.hook(fix_tl403_restore, lf, forward),
         )
+
+
+def _relied_training_mode(ctx: RuleContext, lf: LoopFacts, forward: Event, ev: Event) -> Optional[cst.Call]:
+    """For a model whose layers are out of sight: the `model.train()` that the loop's function
+    calls before the loop, on the model its training forward runs (its author relies on the
+    training mode, which the `.eval()` inside the loop takes away)."""
+    callee = forward.callee
+    if forward.via or forward.scope is not lf.scope or not isinstance(callee, cst.BaseExpression):
+        return None
+    if not (MD.out_of_sight(ctx, forward.receiver) and MD.out_of_sight(ctx, ev.receiver)):
+        return None
+    if not _evaluates_same_object(ev, forward, callee):
+        return None
+    start = SC.order(lf.scope, lf.node)
+    if start is None:
+        return None
+    before = [c for c in MD.train_calls(lf.scope, callee) if (SC.order(lf.scope, c) or start) < start]
+    return before[-1] if before else None
+
+
+def _evaluates_same_object(ev: Event, forward: Event, callee: cst.BaseExpression) -> bool:
+    """The `.eval()` is on the object the training forward calls, as written: `net.eval()` beside
+    `net(x)`, `self.model.eval()` in a method of the same class beside `self.model(x)`, or
+    `model.eval()` in a helper the loop hands that object (`evaluate(net, loader)`)."""
+    name = dotted(callee)
+    node = ev.node
+    if name is None or not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
+        return False
+    if dotted(node.func.value) == name:
+        # (`self.model` of another class, an evaluator's, is another object)
+        return not name.startswith("self.") or ev.scope.cls is forward.scope.cls
+    return bool(ev.via) and any(dotted(a.value) == name for a in ev.via[0][1].args)
 
 
 def _has_textual_train(lf: LoopFacts) -> bool:
