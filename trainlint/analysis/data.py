@@ -1443,7 +1443,15 @@ def training_loaders(project: Project, loops: LoopAnalyzer) -> List[LoaderUse]:
     uses: Dict[int, LoaderUse] = {}
     for m in project.modules:
         for lf in loops.loops_of(m):
-            if not isinstance(lf.node, cst.For) or not is_training_loop(lf):
+            if not is_training_loop(lf):
+                continue
+            for source in _drawn_loaders(lf):
+                # `batch = next(train_iter)` of `train_iter = iter(train_loader)`
+                for call, scope in loader_origins(project, source, lf.scope):
+                    use = uses.setdefault(id(call), LoaderUse(call, scope))
+                    if all(x is not lf for x in use.loops):
+                        use.loops.append(lf)
+            if not isinstance(lf.node, cst.For):
                 continue
             search = _loader_search(project, lf.node.iter, lf.scope)
             origins = search.out
@@ -1472,6 +1480,32 @@ def training_loaders(project: Project, loops: LoopAnalyzer) -> List[LoaderUse]:
                     use.lightning_hook = hook
     out = list(uses.values())
     project.__dict__["_tl_training_loaders"] = out
+    return out
+
+
+def _drawn_loaders(lf: LoopFacts) -> List[cst.BaseExpression]:
+    """What a training loop draws batches from with `next(it)` (or `it.next()`,
+    `it.__next__()`) where `it = iter(loader)`: the `loader` expressions. Only for loops that
+    name `next` at all (the text test keeps the walk off every other module)."""
+    if "next" not in lf.scope.module.text:
+        return []
+    out: List[cst.BaseExpression] = []
+    for node in walk(lf.node):
+        if not isinstance(node, cst.Call):
+            continue
+        func = node.func
+        it: Optional[cst.BaseExpression] = None
+        if isinstance(func, cst.Name) and func.value == "next" and node.args:
+            it = node.args[0].value
+        elif isinstance(func, cst.Attribute) and func.attr.value in ("next", "__next__") and not node.args:
+            it = func.value
+        if not isinstance(it, cst.Name):
+            continue
+        for _, defs, _ in reaching_outwards(lf.scope, it):
+            for d in defs:
+                value = d.value
+                if isinstance(value, cst.Call) and dotted(value.func) == "iter" and value.args:
+                    out.append(value.args[0].value)
     return out
 
 

@@ -312,7 +312,25 @@ class Resolver:
             if owner is not None and len(found) == 1 and found[0].how == "assign" and found[0].index is None:
                 if isinstance(found[0].value, cst.Subscript):
                     return self._registry_value(found[0].value, owner)
+                if isinstance(found[0].value, cst.IfExp):
+                    return self._chosen_class_value(found[0].value, found[0].scope, call, scope)
         return None
+
+    def _chosen_class_value(self, choice: cst.IfExp, where: Scope, call: cst.Call, scope: Scope) -> Optional[Value]:
+        """`Sampler = RandomSampler if local else DistributedSampler; Sampler(ds)`: an instance
+        of a library class chosen by a condition. The alternatives of one known kind (the
+        others' kinds unknown to the analysis) are what the object is when it is one."""
+        kinds = set()
+        quals = []
+        for branch in (choice.body, choice.orelse):
+            qual = where.module.qualify(branch) if isinstance(branch, (cst.Name, cst.Attribute)) else None
+            kind = K.kind_of_constructor(qual)
+            if kind is not None:
+                kinds.add(kind)
+                quals.append(qual)
+        if len(kinds) != 1:
+            return None
+        return Value(kinds.pop(), qual=quals[0], origin=call, module=scope.module, scope=scope)
 
     def _registry_value(self, func: cst.Subscript, scope: Scope) -> Optional[Value]:
         """`MODELS[name](...)` of a registry written as one dict literal of model classes: each
