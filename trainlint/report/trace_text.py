@@ -24,6 +24,7 @@ _OUTCOMES = {
     "error": "the script raised after {done} of {steps} step(s)",
     "timeout": "timed out after {done} of {steps} step(s)",
     "crashed": "the script died after {done} of {steps} step(s)",
+    "aborted": "stopped after {done} of {steps} step(s), when another rank had ended",
     "not-started": "the script could not be started",
 }
 

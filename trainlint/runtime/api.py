@@ -21,10 +21,11 @@ from typing import IO, Any, Callable, Iterable, Iterator, List, Optional, Sequen
 from trainlint.runtime.judging import thresholds
 from trainlint.runtime.judging.evidence import Evidence
 from trainlint.runtime.judging.merge import merge
+from trainlint.runtime.judging.ranks import merge_ranks
 from trainlint.runtime.judging.registry import EVAL_WAIT_STEPS, needs_eval_pass
 from trainlint.runtime.judging.report import TraceReport
 from trainlint.runtime.parent import static
-from trainlint.runtime.parent.runner import Target, run_child
+from trainlint.runtime.parent.runner import Target, run_child, run_ranks
 from trainlint.runtime.records import ChildConfig, ExitStatus, Record, RunEnd, RunExit, RunStart
 
 
@@ -60,8 +61,11 @@ def run_trace(
     stderr: Optional[IO[Any]] = None,
     on_static_done: Optional[Callable[[List[str]], None]] = None,
     eval_wait: int = EVAL_WAIT_STEPS,
+    nproc: int = 1,
 ) -> TraceReport:
-    """Static check, then the instrumented run in a child process, then the merge.
+    """Static check, then the instrumented run in a child process, then the merge. With
+    `nproc` > 1, that many ranks run at once, each with the environment torchrun gives a
+    worker, and their verdicts are merged into one report.
 
     When a static suspicion can only be judged on an evaluation pass (TL403-TL405) and none ran
     within `steps`, the run goes on for up to `eval_wait` more optimizer steps (and half the
@@ -83,10 +87,25 @@ def run_trace(
         eval_wait=eval_wait_for(diags, eval_wait),
         eval_wait_seconds=timeout / 2,
     )
-    evidence = run_child(target, config, timeout, on_record=on_record, stdout=stdout, stderr=stderr)
     shown = target.script or f"-m {target.module}"
+    script = target.script or entry
+    if nproc > 1:
+        evidences = run_ranks(target, config, timeout, nproc, on_record=on_record, stdout=stdout, stderr=stderr)
+        report = TraceReport(
+            evidence=evidences[0], target=shown, steps_requested=steps, timeout=timeout, files=len(files)
+        )
+        per_rank = [merge(diags, ev, script, settings, steps, timeout, _enabled(settings)) for ev in evidences]
+        report.diagnostics = merge_ranks(per_rank)
+        report.ranks = [ev.stop_reason() for ev in evidences]
+        report.notes.append(
+            f"{nproc} ranks traced on this machine, each with the environment torchrun gives a worker "
+            "(RANK, WORLD_SIZE, MASTER_ADDR...); the figures above are rank 0's, the findings are "
+            "merged across ranks"
+        )
+        return report
+    evidence = run_child(target, config, timeout, on_record=on_record, stdout=stdout, stderr=stderr)
     report = TraceReport(evidence=evidence, target=shown, steps_requested=steps, timeout=timeout, files=len(files))
-    report.diagnostics = merge(diags, evidence, target.script or entry, settings, steps, timeout, _enabled(settings))
+    report.diagnostics = merge(diags, evidence, script, settings, steps, timeout, _enabled(settings))
     if run_static and settings is None:
         report.notes.append("static checks skipped (no settings)")
     return report

@@ -81,6 +81,7 @@ class Evidence:
     # filled in by the runner
     returncode: Optional[int] = None
     timed_out: bool = False
+    aborted: bool = False  # another rank of a distributed trace ended, and this one was stopped
     duration: float = 0.0
     records: int = 0
 
@@ -207,7 +208,8 @@ class Evidence:
         return ParamInfo(i=index, name=f"param[{index}]")
 
     def stop_reason(self) -> str:
-        """How the run ended: stopped, finished, exit, error, timeout, crashed, not-started."""
+        """How the run ended: stopped, finished, exit, error, timeout, aborted (another rank
+        ended first), crashed, not-started."""
         if self.fatal is not None or not self.started:
             return "timeout" if self.timed_out and self.started else "not-started"
         if self.outcome is not None:
@@ -216,6 +218,8 @@ class Evidence:
             return ExitStatus.STOPPED
         if self.timed_out:
             return "timeout"
+        if self.aborted:
+            return "aborted"
         return "crashed"
 
 

@@ -24,6 +24,7 @@ class TraceReport:
     timeout: float = 300.0
     files: int = 0
     notes: List[str] = field(default_factory=list)
+    ranks: List[str] = field(default_factory=list)  # how each rank ended, in a distributed trace
 
     @property
     def outcome(self) -> str:
@@ -64,6 +65,8 @@ class TraceReport:
         }
         if ev.returncode is not None:
             out["returncode"] = ev.returncode
+        if self.ranks:
+            out["ranks"] = list(self.ranks)
         if ev.fatal:
             out["error"] = ev.fatal.message
         if ev.internal:

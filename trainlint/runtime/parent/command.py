@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-from typing import Any, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import click
 
@@ -18,6 +18,80 @@ from trainlint.runtime.judging.registry import EVAL_WAIT_STEPS
 from trainlint.runtime.parent.progress import Progress
 
 EXIT_ERROR = 2
+
+
+# `python -m torch.distributed.run` (torchrun) and the older `torch.distributed.launch`.
+_LAUNCHER_MODULES = ("torch.distributed.run", "torch.distributed.launch")
+
+
+def _is_launcher(script: Optional[str], module: Optional[str]) -> bool:
+    if module is not None:
+        return module in _LAUNCHER_MODULES
+    return script is not None and os.path.basename(script) in ("torchrun", "torchrun.py")
+
+
+# torchrun options that take a value as the next argument (the others are flags).
+_LAUNCHER_VALUED = {
+    "--nproc-per-node",
+    "--nproc_per_node",
+    "--nnodes",
+    "--node-rank",
+    "--node_rank",
+    "--master-addr",
+    "--master_addr",
+    "--master-port",
+    "--master_port",
+    "--rdzv-backend",
+    "--rdzv_backend",
+    "--rdzv-endpoint",
+    "--rdzv_endpoint",
+    "--rdzv-id",
+    "--rdzv_id",
+    "--rdzv-conf",
+    "--rdzv_conf",
+    "--max-restarts",
+    "--max_restarts",
+    "--monitor-interval",
+    "--monitor_interval",
+    "--start-method",
+    "--start_method",
+    "--role",
+    "--log-dir",
+    "--log_dir",
+    "-r",
+    "--redirects",
+    "-t",
+    "--tee",
+    "--local-addr",
+    "--local_addr",
+}
+
+
+def _launched(args: Tuple[str, ...], nproc: int) -> Tuple[Optional[str], Optional[str], Tuple[str, ...], int]:
+    """(script, module, script arguments, ranks) of a torchrun command line's worker."""
+    i = 0
+    options: Dict[str, str] = {}
+    while i < len(args) and args[i].startswith("-") and args[i] != "-m":
+        name, eq, value = args[i].partition("=")
+        if not eq and name in _LAUNCHER_VALUED and i + 1 < len(args):
+            value = args[i + 1]
+            i += 1
+        options[name.replace("_", "-")] = value
+        i += 1
+    nodes = options.get("--nnodes", "1")
+    if nodes.split(":")[-1] != "1":
+        raise ValueError(f"only single-node runs can be traced (--nnodes={nodes})")
+    per_node = options.get("--nproc-per-node", str(nproc))
+    if not per_node.isdigit() or int(per_node) < 1:
+        raise ValueError(f"--nproc-per-node must be a number of processes here, not {per_node!r}")
+    rest = args[i:]
+    if rest[:1] == ("-m",) and len(rest) >= 2:
+        return None, rest[1], rest[2:], int(per_node)
+    if not rest:
+        raise ValueError("the launcher's command line names no script to run")
+    if not os.path.isfile(rest[0]):
+        raise ValueError(f"no such script: {rest[0]}")
+    return rest[0], None, rest[1:], int(per_node)
 
 
 def _torch_available() -> bool:
@@ -69,6 +143,16 @@ def _torch_available() -> bool:
 @click.option("--config", type=click.Path(dir_okay=False), default=None, help="Read this TOML file for settings.")
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--no-static", is_flag=True, help="Skip the static checks; report runtime findings only.")
+@click.option(
+    "--nproc-per-node",
+    "nproc",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Run this many ranks at once, each with the environment torchrun gives a worker "
+    "(RANK, WORLD_SIZE, MASTER_ADDR, ...), and merge their findings into one report. "
+    "`-m torch.distributed.run -- --nproc_per_node=N SCRIPT` is read the same way.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 def trace(
     script: Optional[str],
@@ -85,6 +169,7 @@ def trace(
     config: Optional[str],
     isolated: bool,
     no_static: bool,
+    nproc: int,
     quiet: bool,
 ) -> None:
     """Run SCRIPT for a few instrumented optimizer steps and confirm or refute each finding.
@@ -92,6 +177,7 @@ def trace(
     \b
     trainlint trace train.py --steps 2 -- --epochs 1 --lr 0.1
     trainlint trace -m mypackage.train -- --config small.yaml
+    trainlint trace --nproc-per-node 2 train_ddp.py
 
     The script runs unmodified in a child process (same interpreter, arguments and working
     folder), is stopped after --steps optimizer steps, and its static findings come back
@@ -104,6 +190,14 @@ def trace(
         script = None
     if module is None and script is None:
         raise click.UsageError("give a SCRIPT to trace, or -m MODULE")
+    if _is_launcher(script, module):
+        # Traced as is, the launcher itself would run and its workers (other processes) would
+        # go unseen: the ranks are started here instead, as the launcher would start them.
+        try:
+            script, module, script_args, nproc = _launched(tuple(script_args), nproc)
+        except ValueError as exc:
+            click.echo(f"trainlint: error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
     if not _torch_available():
         click.echo("trainlint: error: `trainlint trace` needs PyTorch: install trainlint[trace]", err=True)
         sys.exit(EXIT_ERROR)
@@ -140,6 +234,7 @@ def trace(
             eval_wait=eval_wait,
             # JSON goes to stdout, so the script's own prints go to stderr.
             stdout=sys.stderr if output_format == "json" else None,
+            nproc=nproc,
         )
     except KeyboardInterrupt:
         click.echo("trainlint: interrupted", err=True)

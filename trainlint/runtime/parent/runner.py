@@ -10,12 +10,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import IO, Any, Callable, List, Optional
+from typing import IO, Any, Callable, Dict, List, Optional
 
 from trainlint.runtime.judging.evidence import Evidence
 from trainlint.runtime.records import (
@@ -120,6 +121,25 @@ def _reader(
     done.set()
 
 
+class Abort:
+    """Shared by the ranks of one distributed trace: once one rank has ended, the others get
+    `grace` seconds to end too (they may be blocked in a collective waiting for it), then are
+    killed, as torchrun does."""
+
+    def __init__(self, grace: float) -> None:
+        self.grace = grace
+        self._at: Optional[float] = None
+        self._lock = threading.Lock()
+
+    def one_ended(self) -> None:
+        with self._lock:
+            if self._at is None:
+                self._at = time.monotonic()
+
+    def due(self, now: float) -> bool:
+        return self._at is not None and now - self._at > self.grace
+
+
 def run_child(
     target: Target,
     config: ChildConfig,
@@ -127,12 +147,17 @@ def run_child(
     on_record: Optional[Callable[[Record], None]] = None,
     stdout: Optional[IO[Any]] = None,
     stderr: Optional[IO[Any]] = None,
+    env_extra: Optional[Dict[str, str]] = None,
+    abort: Optional[Abort] = None,
 ) -> Evidence:
-    """Run `target` under the tracer; returns whatever evidence arrived, however it ended."""
+    """Run `target` under the tracer; returns whatever evidence arrived, however it ended.
+    `env_extra` is added to the child's environment (a rank's `RANK`, `WORLD_SIZE`...), and
+    `abort` ends it some seconds after another rank of the same run ended."""
     evidence = Evidence()
     cfg = dataclasses.replace(config, script=target.script, module=target.module, argv=list(target.argv))
     read_fd, write_fd = os.pipe()
     env = dict(os.environ)
+    env.update(env_extra or {})
     env[FD_ENV] = str(write_fd)
     env[CONFIG_ENV] = cfg.to_json()
     env[PATH_ENV] = _package_root()
@@ -176,6 +201,14 @@ def run_child(
             now = time.monotonic()
             if last_end and now - last_end[0] > _EXIT_GRACE:
                 break  # finished its work but does not exit (a stuck thread or atexit handler)
+            if abort is not None and abort.due(now):
+                evidence.aborted = True
+                _kill_group(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=1.0)
+                except subprocess.TimeoutExpired:
+                    pass
+                break
             if now > deadline:
                 evidence.timed_out = True
                 _kill_group(proc.pid, signal.SIGTERM)
@@ -196,4 +229,73 @@ def run_child(
         t.join(timeout=5)
     evidence.returncode = proc.returncode
     evidence.duration = time.monotonic() - started
+    if abort is not None:
+        abort.one_ended()
     return evidence
+
+
+# The environment torchrun gives each worker of a single-node run.
+def rank_environment(rank: int, world: int, port: int) -> Dict[str, str]:
+    env = {
+        "RANK": str(rank),
+        "LOCAL_RANK": str(rank),
+        "WORLD_SIZE": str(world),
+        "LOCAL_WORLD_SIZE": str(world),
+        "GROUP_RANK": "0",
+        "GROUP_WORLD_SIZE": "1",
+        "ROLE_RANK": str(rank),
+        "ROLE_WORLD_SIZE": str(world),
+        "ROLE_NAME": "default",
+        "MASTER_ADDR": "127.0.0.1",
+        "MASTER_PORT": str(port),
+        "TORCHELASTIC_RUN_ID": "trainlint",
+    }
+    if "OMP_NUM_THREADS" not in os.environ:
+        env["OMP_NUM_THREADS"] = "1"  # as torchrun sets it: N ranks on one machine
+    return env
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# After one rank ended, how long the others may take to end by themselves.
+RANK_GRACE = 15.0
+
+
+def run_ranks(
+    target: Target,
+    config: ChildConfig,
+    timeout: float,
+    nproc: int,
+    on_record: Optional[Callable[[Record], None]] = None,
+    stdout: Optional[IO[Any]] = None,
+    stderr: Optional[IO[Any]] = None,
+) -> List[Evidence]:
+    """Run `nproc` ranks of `target` at once, each a traced child with the environment
+    torchrun would give it (no launcher in between, so each rank's evidence comes back on its
+    own pipe and each rank's processes die with it). Progress is shown for rank 0."""
+    port = free_port()
+    abort = Abort(RANK_GRACE)
+    results: List[Optional[Evidence]] = [None] * nproc
+
+    def one(rank: int) -> None:
+        results[rank] = run_child(
+            target,
+            config,
+            timeout,
+            on_record=on_record if rank == 0 else None,
+            stdout=stdout,
+            stderr=stderr,
+            env_extra=rank_environment(rank, nproc, port),
+            abort=abort,
+        )
+
+    threads = [threading.Thread(target=one, args=(r,), daemon=True) for r in range(nproc)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return [r if r is not None else Evidence() for r in results]
