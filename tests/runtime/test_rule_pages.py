@@ -3,6 +3,7 @@ rule when traced, each `good-runtime` script does not, and each page documents i
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import List, Tuple
@@ -46,11 +47,31 @@ def examples() -> List[Tuple[str, str, int, str]]:
     return out
 
 
-def _trace_options(body: str) -> Tuple[int, int]:
+def _trace_options(body: str) -> Tuple[int, int, int]:
     first = body.splitlines()[0]
     steps = re.search(r"--steps (\d+)", first)
     overfit = re.search(r"--overfit-batch (\d+)", first)
-    return (int(steps.group(1)) if steps else 2, int(overfit.group(1)) if overfit else 0)
+    nproc = re.search(r"--nproc-per-node (\d+)", first)
+    return (
+        int(steps.group(1)) if steps else 2,
+        int(overfit.group(1)) if overfit else 0,
+        int(nproc.group(1)) if nproc else 1,
+    )
+
+
+def _trace_ranks(path: Path, steps: int, nproc: int):
+    """A distributed example: its ranks traced as `trace --nproc-per-node` runs them."""
+    from trainlint.runtime.api import run_trace
+    from trainlint.runtime.parent.runner import Target
+
+    cwd = os.getcwd()
+    os.chdir(path.parent)
+    try:
+        return run_trace(
+            Target(script=path.name), steps=steps, timeout=120, settings=settings(), run_static=False, nproc=nproc
+        )
+    finally:
+        os.chdir(cwd)
 
 
 @pytest.mark.parametrize(
@@ -61,21 +82,24 @@ def _trace_options(body: str) -> Tuple[int, int]:
 def test_runtime_example(tmp_path, code, kind, n, body):
     from trainlint.runtime.api import tracing
 
-    steps, overfit = _trace_options(body)
+    steps, overfit, nproc = _trace_options(body)
     path = write(tmp_path, body)
-    compiled = compile(body, str(path), "exec")
-    try:
-        # paths=[]: runtime findings only, so no static finding can stand in for the rule.
-        with tracing(steps=steps, overfit=overfit, paths=[], settings=settings()) as report:
-            exec(compiled, {"__name__": "__main__", "__file__": str(path)})
-    except Exception:
-        pass  # a failing script is TL003's own example; the report keeps its evidence
+    if nproc > 1:
+        report = _trace_ranks(path, steps, nproc)
+    else:
+        compiled = compile(body, str(path), "exec")
+        try:
+            # paths=[]: runtime findings only, so no static finding can stand in for the rule.
+            with tracing(steps=steps, overfit=overfit, paths=[], settings=settings()) as report:
+                exec(compiled, {"__name__": "__main__", "__file__": str(path)})
+        except Exception:
+            pass  # a failing script is TL003's own example; the report keeps its evidence
     found = [d for d in report.diagnostics if d.code == code]
     if kind == "bad-runtime":
         assert found, f"{code} not reported; got {[(d.code, d.message) for d in report.diagnostics]}"
         assert all(d.status == Status.CONFIRMED for d in found)
         assert all(d.evidence and d.evidence.get("observed") for d in found)
-        assert any(d.path == str(path) and d.line > 1 for d in found), "located at the script's code"
+        assert any(os.path.basename(d.path) == path.name and d.line > 1 for d in found), "located at the script's code"
     else:
         assert not found, [d.message for d in found]
         assert report.outcome == "stopped", report.outcome

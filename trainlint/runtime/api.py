@@ -94,6 +94,8 @@ def run_trace(
         report = TraceReport(
             evidence=evidences[0], target=shown, steps_requested=steps, timeout=timeout, files=len(files)
         )
+        for rank, ev in enumerate(evidences):
+            ev.peers = [other for j, other in enumerate(evidences) if j != rank]
         per_rank = [merge(diags, ev, script, settings, steps, timeout, _enabled(settings)) for ev in evidences]
         report.diagnostics = merge_ranks(per_rank)
         report.ranks = [ev.stop_reason() for ev in evidences]

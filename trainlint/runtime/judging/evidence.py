@@ -78,6 +78,8 @@ class Evidence:
     wait: Optional[EvalWait] = None
     internal: List[TracerError] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
+    # In a distributed trace: the evidence of the other ranks of the same run.
+    peers: List["Evidence"] = field(default_factory=list)
     # filled in by the runner
     returncode: Optional[int] = None
     timed_out: bool = False
