@@ -202,21 +202,17 @@ def run_child(
             if last_end and now - last_end[0] > _EXIT_GRACE:
                 break  # finished its work but does not exit (a stuck thread or atexit handler)
             if abort is not None and abort.due(now):
-                evidence.aborted = True
-                _kill_group(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=1.0)
-                except subprocess.TimeoutExpired:
-                    pass
-                break
-            if now > deadline:
+                evidence.aborted = True  # another rank ended long ago: this one waits for it
+            elif now > deadline:
                 evidence.timed_out = True
-                _kill_group(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=1.0)
-                except subprocess.TimeoutExpired:
-                    pass
-                break
+            else:
+                continue
+            _kill_group(proc.pid, signal.SIGTERM)  # a chance to flush, before the SIGKILL below
+            try:
+                proc.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                pass
+            break
     finally:
         # Whatever happened, nothing the script started outlives the trace.
         _kill_group(proc.pid)
