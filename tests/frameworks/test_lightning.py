@@ -3,6 +3,7 @@ it): a LightningModule's own loop is checked and traced like a plain one."""
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
@@ -98,3 +99,40 @@ def test_clean_modules_are_silent_in_check_and_trace(tmp_path, step, manual):
     (tmp_path / "train.py").write_text(source)
     proc = run_cli(tmp_path, ["train.py", "--steps", "2", "--output-format", "json"], timeout=180)
     assert proc.returncode == 0, proc.stdout.decode()[-2000:] + proc.stderr.decode()[-2000:]
+
+
+FABRIC = textwrap.dedent(
+    """\
+    import lightning as L
+    import torch
+    import torch.nn as nn
+    from torch.utils.data import DataLoader, TensorDataset
+
+    torch.manual_seed(0)
+    fabric = L.Fabric(accelerator="cpu", devices=1)
+    fabric.launch()
+    model = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 4)HEAD)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model, optimizer = fabric.setup(model, optimizer)
+    data = TensorDataset(torch.randn(128, 10), torch.randint(0, 4, (128,)))
+    loader = fabric.setup_dataloaders(DataLoader(data, batch_size=16, shuffle=True))
+    criterion = nn.CrossEntropyLoss()
+    for epoch in range(2):
+        for x, y in loader:
+            optimizer.zero_grad()
+            loss = criterion(model(x), y)
+            fabric.backward(loss)
+            optimizer.step()
+    """
+)
+
+
+@pytest.mark.parametrize("head, expected", [(", nn.Softmax(dim=1)", [("TL201", "confirmed")]), ("", [])])
+def test_fabric_scripts_are_checked_and_traced(tmp_path, head, expected):
+    source = FABRIC.replace("HEAD", head)
+    assert [c for c, _ in codes(source)] == [c for c, _ in expected]
+    (tmp_path / "train.py").write_text(source)
+    proc = run_cli(tmp_path, ["--output-format", "json", "-q", "train.py", "--steps", "2"], timeout=180)
+    out = json.loads(proc.stdout)
+    assert [(d["code"], d["status"]) for d in out["diagnostics"]] == expected
+    assert proc.returncode == (1 if expected else 0) and out["trace"]["steps_completed"] == 2
