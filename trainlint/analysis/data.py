@@ -1445,26 +1445,21 @@ def training_loaders(project: Project, loops: LoopAnalyzer) -> List[LoaderUse]:
         for lf in loops.loops_of(m):
             if not is_training_loop(lf):
                 continue
-            for source in _drawn_loaders(lf):
-                # `batch = next(train_iter)` of `train_iter = iter(train_loader)`
-                for call, scope in loader_origins(project, source, lf.scope):
+            # What the loop iterates, and what it draws batches from with `next(it)` of
+            # `it = iter(train_loader)`.
+            head = [lf.node.iter] if isinstance(lf.node, cst.For) else []
+            for i, source in enumerate(head + _drawn_loaders(lf)):
+                search = _loader_search(project, source, lf.scope)
+                if i < len(head) and len(search.out) > 1 and all(e.conds for e in lf.events if e.kind == L.BACKWARD):
+                    # One loop for training and evaluation (`if train: loss.backward()`): which
+                    # loader is the training one is decided at run time.
+                    continue
+                for call, scope in search.out:
                     use = uses.setdefault(id(call), LoaderUse(call, scope))
+                    if use.made_by is None:
+                        use.made_by = search.made_by.get(id(call))
                     if all(x is not lf for x in use.loops):
                         use.loops.append(lf)
-            if not isinstance(lf.node, cst.For):
-                continue
-            search = _loader_search(project, lf.node.iter, lf.scope)
-            origins = search.out
-            if len(origins) > 1 and all(e.conds for e in lf.events if e.kind == L.BACKWARD):
-                # One loop for training and evaluation (`if train: loss.backward()`): which
-                # loader is the training one is decided at run time.
-                continue
-            for call, scope in origins:
-                use = uses.setdefault(id(call), LoaderUse(call, scope))
-                if use.made_by is None:
-                    use.made_by = search.made_by.get(id(call))
-                if all(x is not lf for x in use.loops):
-                    use.loops.append(lf)
         for scope, call, loader in _lightning_fit_loaders(m):
             for lcall, lscope in loader_origins(project, loader, scope):
                 use = uses.setdefault(id(lcall), LoaderUse(lcall, lscope))

@@ -843,7 +843,7 @@ def _library_loss_call(call: cst.Call, scope: Scope, resolver: Resolver) -> Opti
     loss = _criterion_class(crit, scope, resolver)
     if loss is None or LOSS_FAMILIES[loss] != CROSS_ENTROPY:
         return None
-    model_expr = C.arg(call, 0, "model" if positions is not None else None)
+    model_expr = C.arg(call, positions[0], "model") if positions is not None else C.arg(call, 0, None)
     for kw in _MODEL_KEYWORDS:
         model_expr = model_expr or C.arg(call, None, kw)
     if model_expr is None:

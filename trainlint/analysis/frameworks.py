@@ -13,6 +13,7 @@ from typing import Optional
 import libcst as cst
 
 from trainlint.analysis.facts import ClassFacts, Scope
+from trainlint.analysis.names import is_self
 
 # Hooks Lightning runs with the model in eval mode and gradients off.
 LIGHTNING_EVALUATION_HOOKS = frozenset({"validation_step", "test_step", "predict_step"})
@@ -52,8 +53,7 @@ def lightning_optimizers_call(call: cst.Call, scope: Scope) -> bool:
     return (
         isinstance(func, cst.Attribute)
         and func.attr.value == "optimizers"
-        and isinstance(func.value, cst.Name)
-        and func.value.value == "self"
+        and is_self(func.value)
         and scope.cls is not None
         and is_lightning_module(scope.cls)
     )

@@ -17,7 +17,7 @@ import libcst as cst
 from trainlint.analysis import kinds as K
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.gradmode import disables_grad, enables_grad, function_disables_grad
-from trainlint.analysis.names import dotted
+from trainlint.analysis.names import dotted, is_self
 from trainlint.analysis.symbols import Resolver, Value
 from trainlint.analysis.walk import calls_in_evaluation_order
 
@@ -309,7 +309,7 @@ class LoopAnalyzer:
             if v is not None and v.kind == K.SCALER:
                 kind = {"scale": SCALER_SCALE, "unscale_": SCALER_UNSCALE, "update": SCALER_UPDATE}[name]
                 return [Event(kind, call, scope, receiver=v)]
-        if name == "generate" or (name == "forward" and not (isinstance(recv, cst.Name) and recv.value == "self")):
+        if name == "generate" or (name == "forward" and not is_self(recv)):
             # `model.generate(x)`, `model.forward(x)`: forward passes (of a library model, or
             # calling `forward` directly, hooks skipped)
             v = res.value_of(recv, scope)
@@ -361,7 +361,7 @@ class LoopAnalyzer:
         model's own forward (`self.forward(x)` or `self(x)`) is a forward pass of `model`
         (of each class the model may be, when it is chosen at run time)."""
         func = call.func
-        if not isinstance(func, cst.Attribute) or _is_self(func.value) or func.attr.value in _NOT_FORWARD:
+        if not isinstance(func, cst.Attribute) or is_self(func.value) or func.attr.value in _NOT_FORWARD:
             return None
         if scope.cls is not None and self.resolver.is_module_class(scope.cls):
             return None  # a submodule's method inside a model's own code: part of its computation
@@ -444,14 +444,10 @@ def _is_loss_class(name: str, bases: List[str]) -> bool:
 _NOT_FORWARD = frozenset({"train", "eval", "forward", "generate", "zero_grad", "step", "backward"})
 
 
-def _is_self(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "self"
-
-
 def _calls_own_forward(call: cst.Call) -> bool:
     """`self(x)` or `self.forward(x)`."""
     f = call.func
-    return _is_self(f) or (isinstance(f, cst.Attribute) and f.attr.value == "forward" and _is_self(f.value))
+    return is_self(f) or (isinstance(f, cst.Attribute) and f.attr.value == "forward" and is_self(f.value))
 
 
 def _guessed_value(recv: cst.BaseExpression) -> Optional[Value]:

@@ -415,11 +415,8 @@ def train_calls(scope: Scope, receiver: cst.BaseExpression) -> List[cst.Call]:
         return []
     return [
         c
-        for c in scope.calls
-        if isinstance(c.func, cst.Attribute)
-        and c.func.attr.value == "train"
-        and not c.args
-        and dotted(c.func.value) == name
+        for c, mode in _textual_modes(scope)
+        if mode == "train" and not c.args and dotted(c.func.value) == name  # type: ignore[attr-defined]
     ]
 
 

@@ -26,6 +26,11 @@ def dotted(expr: cst.BaseExpression) -> Optional[str]:
     return None
 
 
+def is_self(expr: cst.BaseExpression) -> bool:
+    """The name `self`."""
+    return isinstance(expr, cst.Name) and expr.value == "self"
+
+
 def attr_to_str(node: cst.BaseExpression) -> str:
     if isinstance(node, cst.Attribute):
         return f"{attr_to_str(node.value)}.{node.attr.value}"

@@ -17,7 +17,7 @@ from trainlint.analysis import kinds as K
 from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.frameworks import lightning_optimizers_call
-from trainlint.analysis.names import dotted
+from trainlint.analysis.names import dotted, is_self
 from trainlint.analysis.project import Project, enclosing_class
 from trainlint.analysis.scopes import visible
 from trainlint.analysis.walk import children
@@ -150,7 +150,7 @@ class Resolver:
             func = expr.func
             if isinstance(func, cst.Attribute) and func.attr.value in ("parameters", "named_parameters"):
                 v = self.value_of(func.value, scope)
-                if v is None and isinstance(func.value, cst.Name) and func.value.value == "self":
+                if v is None and is_self(func.value):
                     # `self.optimizer = Adam(self.parameters())` in a model's own method: an
                     # instance of that class, whichever one
                     cls = enclosing_class(scope)
