@@ -112,3 +112,26 @@ def test_ranks_that_disagree_keep_the_strongest_verdict_and_say_so():
     assert "rank 0 refuted, rank 1 confirmed" in one.message
     only = merge_ranks([[], [_finding(Status.CONFIRMED, line=7)]])
     assert "rank 1 of 2 only" in only[0].message
+
+
+def test_a_ddp_model_with_an_unused_layer_is_reported_once_by_its_own_names(tmp_path):
+    # The reducer's error comes at the second forward and names nothing; the finding names the
+    # unused layer of the model inside the wrapper, and TL907 does not repeat it.
+    script = DDP_NO_ZERO_GRAD.replace("FAIL\n", "").replace(
+        "    loss.backward()", "    opt.zero_grad()\n    loss.backward()"
+    )
+    script = script.replace(
+        "model = DDP(nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 2)))",
+        "class Net(nn.Sequential):\n"
+        "    def forward(self, x):\n"
+        "        return self[0](x)\n"
+        "model = DDP(Net(nn.Linear(10, 2), nn.Linear(10, 2)))",
+    )
+    (tmp_path / "train_ddp.py").write_text(script)
+    proc = run_cli(tmp_path, ["--output-format", "json", "-q", "--nproc-per-node", "2", "train_ddp.py"], timeout=180)
+    out = json.loads(proc.stdout or b"{}")
+    codes = sorted(d["code"] for d in out["diagnostics"])
+    assert codes == ["TL003", "TL916"], proc.stderr.decode()[-2000:]
+    (finding,) = [d for d in out["diagnostics"] if d["code"] == "TL916"]
+    assert finding["evidence"]["parameters"] == ["Net.1.weight", "Net.1.bias"]
+    assert finding["line"] == 15 and leftovers(tmp_path) == []

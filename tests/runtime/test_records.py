@@ -60,3 +60,12 @@ def test_child_config_round_trips() -> None:
     config = ChildConfig(steps=3, options={"TL902": {"ratio": 50.0}}, eval_wait_seconds=1.5, argv=["--x"])
     assert ChildConfig.from_json(config.to_json()) == config
     assert ChildConfig.from_json("{}") == ChildConfig()
+
+
+def test_no_record_has_a_field_the_wire_format_uses_for_its_kind():
+    import dataclasses
+
+    from trainlint.runtime.records import RECORDS
+
+    clashing = [cls.__name__ for cls in RECORDS.values() if "kind" in {f.name for f in dataclasses.fields(cls)}]
+    assert clashing == []

@@ -342,6 +342,11 @@ class ModelParams(Record):
     params: List[ModelParam]
     site: Optional[CodeSite]
     has_drop_or_norm: bool
+    # A data-parallel wrapper around the model ("DistributedDataParallel", "DataParallel"), and
+    # DDP's settings for parameters a forward leaves unused.
+    wrapper: str = ""
+    find_unused_parameters: bool = False
+    static_graph: bool = False
 
 
 @dataclass
@@ -434,6 +439,20 @@ class ActivationStd(Record):
     module: str
     order: int
     std: Number
+
+
+@dataclass
+class NormBatch(Record):
+    """A BatchNorm layer in training mode and the largest batch it normalised over (sent again
+    when a larger one comes)."""
+
+    KIND: ClassVar[str] = "norm_batch"
+    layer: str
+    layer_type: str  # the layer's class
+    batch: int
+    synced: bool  # SyncBatchNorm: the statistics span every rank's batch
+    world_size: int  # ranks in the default process group (1 outside a distributed run)
+    site: Optional[CodeSite]
 
 
 @dataclass

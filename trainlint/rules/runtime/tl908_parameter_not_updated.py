@@ -7,7 +7,7 @@ from typing import Dict, List
 from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import WARNING, Rule
 from trainlint.runtime.judging.common import runtime_finding
-from trainlint.runtime.judging.context import Ctx, fmt, num
+from trainlint.runtime.judging.context import Ctx, fmt, names_shown, num
 from trainlint.runtime.judging.evidence import finite
 from trainlint.runtime.records import PassKind
 
@@ -24,7 +24,7 @@ def findings_tl908(c: Ctx) -> List[Diagnostic]:
         missing = [p for p in model.params if p.requires_grad and p.name not in held]
         if missing:
             names = [p.name for p in missing]
-            shown = ", ".join(f"`{n}`" for n in names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+            shown = names_shown(names)
             out.append(
                 runtime_finding(
                     c,

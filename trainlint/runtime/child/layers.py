@@ -15,7 +15,8 @@ ACTIVATIONS: Tuple[Tuple[type, str], ...] = (
     (nn.Tanh, Activation.TANH),
 )
 WEIGHTED = (nn.Linear, nn.Bilinear, nn.modules.conv._ConvNd)
-DROP_OR_NORM = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm)
+BATCH_NORM = nn.modules.batchnorm._BatchNorm  # SyncBatchNorm too
+DROP_OR_NORM = (nn.modules.dropout._DropoutNd, BATCH_NORM)
 # Layers that normalise what they are given (batch, layer, group, instance, RMS norms).
 NORMS: Tuple[type, ...] = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm) + (
     (nn.RMSNorm,) if hasattr(nn, "RMSNorm") else ()

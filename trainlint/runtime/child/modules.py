@@ -17,16 +17,28 @@ import torch.nn as nn
 
 from trainlint.runtime.child import probes, sites
 from trainlint.runtime.child.flow import Flow
-from trainlint.runtime.child.layers import DROP_OR_NORM, WEIGHTED
+from trainlint.runtime.child.layers import BATCH_NORM, DROP_OR_NORM, WEIGHTED
 from trainlint.runtime.child.patching import Patcher
 from trainlint.runtime.child.probes import Measure
-from trainlint.runtime.records import CodeSite, InputBatch, ModelParam, ModelParams, PassKind, StopReason, TensorStats
+from trainlint.runtime.records import (
+    CodeSite,
+    InputBatch,
+    ModelParam,
+    ModelParams,
+    NormBatch,
+    PassKind,
+    StopReason,
+    TensorStats,
+)
 
 if TYPE_CHECKING:
     from trainlint.runtime.child.tracer import Tracer
 
 MAX_PARAMS_REPORTED = 5000
 _MAX_PENDING = 4096  # deferred values before an early read-back
+
+# Wrappers that run a copy of the model per device or per process.
+DATA_PARALLEL = ("DistributedDataParallel", "DataParallel")
 
 
 @dataclass
@@ -64,6 +76,7 @@ class ModelWatch:
         self.pnames: Dict[int, Tuple[str, str]] = {}  # id(param) -> (name, owning module name)
         self.pmodule: Dict[int, nn.Module] = {}
         self.layer_order: Dict[int, int] = {}  # id(weight param) -> forward order of its layer
+        self.norm_batch: Dict[int, int] = {}  # id(BatchNorm layer) -> largest training batch seen
         # id(output) -> (the output, weakly; layer name, layer type). The output itself is checked:
         # once it is freed, its id may be handed to an unrelated tensor.
         self.producer: Dict[int, Tuple[Any, str, str]] = {}
@@ -145,11 +158,17 @@ class ModelWatch:
         return next(module.parameters(), None) is not None
 
     def _register_root(self, module: nn.Module) -> RootInfo:
-        label = type(module).__name__
+        # A data-parallel wrapper is named after the model it holds, and so are its layers
+        # (`head.weight`, not `DistributedDataParallel.module.head.weight`).
+        wrapper = type(module).__name__ if type(module).__name__ in DATA_PARALLEL else ""
+        held = getattr(module, "module", None) if wrapper else None
+        inner: nn.Module = held if isinstance(held, nn.Module) else module
+        label = type(inner).__name__
         info = RootInfo(label=label, has_drop_or_norm=any(isinstance(m, DROP_OR_NORM) for m in module.modules()))
         self.roots[id(module)] = info
         self.root_refs[id(module)] = weakref.ref(module)
-        for name, sub in module.named_modules():
+        self.names.setdefault(id(module), label)
+        for name, sub in inner.named_modules():
             self.names.setdefault(id(sub), f"{label}.{name}" if name else label)
             for pname, p in sub.named_parameters(recurse=False):
                 pid = id(p)
@@ -172,6 +191,9 @@ class ModelWatch:
                 params=params,
                 site=sites.code_site(self.site_of(module)),
                 has_drop_or_norm=info.has_drop_or_norm,
+                wrapper=wrapper,
+                find_unused_parameters=bool(getattr(module, "find_unused_parameters", False)),
+                static_graph=bool(getattr(module, "static_graph", False)),
             )
         )
         return info
@@ -242,6 +264,8 @@ class ModelWatch:
             # A NaN or Inf anywhere makes the sum non-finite: one pass, no mask tensor.
             tracer.deferred.add((Measure.FINITE, mid, tracer.total_steps + 1), x.sum(dtype=torch.float32))
         tracer.acts.observe(module, x)
+        if module.training and isinstance(module, BATCH_NORM) and x.dim() >= 2:
+            self._norm_batch(module, int(x.shape[0]))
         if cur.first and isinstance(module, WEIGHTED):
             weight = getattr(module, "weight", None)
             if isinstance(weight, torch.Tensor):
@@ -250,6 +274,24 @@ class ModelWatch:
                 tracer.acts.measure_std(mid, cur.order, x)
         if len(tracer.deferred) > _MAX_PENDING:
             tracer.resolve()
+
+    def _norm_batch(self, module: nn.Module, batch: int) -> None:
+        mid = id(module)
+        if batch <= self.norm_batch.get(mid, 0):
+            return
+        self.norm_batch[mid] = batch
+        dist = torch.distributed
+        world = dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+        self.tracer.emit(
+            NormBatch(
+                layer=self.names.get(mid, type(module).__name__),
+                layer_type=type(module).__name__,
+                batch=batch,
+                synced=isinstance(module, nn.SyncBatchNorm),
+                world_size=world,
+                site=sites.code_site(self.site_of(module)),
+            )
+        )
 
     def _root_post(self, module: nn.Module, output: Any) -> None:
         cur = self.current_pass

@@ -34,6 +34,12 @@ def refuted(**evidence: Any) -> Verdict:
     return Verdict(Status.REFUTED, {k: v for k, v in evidence.items() if v is not None})
 
 
+def names_shown(names: List[str], most: int = 6) -> str:
+    """`a`, `b` and 3 more: a list of names for a message."""
+    shown = ", ".join(f"`{n}`" for n in names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
 def fmt(value: Any) -> str:
     """Numbers for messages: 3 significant digits, NaN/Inf spelled out."""
     if isinstance(value, str):

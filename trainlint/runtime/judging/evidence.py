@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple, Type, TypeVar
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Set, Tuple, Type, TypeVar
 
 from trainlint.runtime.records import (
     ActivationLayers,
@@ -28,6 +28,7 @@ from trainlint.runtime.records import (
     ManualUpdate,
     ModelParams,
     NoOptimizerStep,
+    NormBatch,
     OptimizerParams,
     ParamInfo,
     Record,
@@ -70,6 +71,7 @@ class Evidence:
     steps: List[StepRecord] = field(default_factory=list)
     activations: Optional[ActivationLayers] = None
     act_std: List[ActivationStd] = field(default_factory=list)
+    norm_batches: Dict[str, NormBatch] = field(default_factory=dict)  # by layer: the largest batch
     passes: Dict[str, ForwardPasses] = field(default_factory=dict)
     nonfinite: Optional[FirstNonFinite] = None
     functions: List[FunctionGradcheck] = field(default_factory=list)
@@ -138,6 +140,10 @@ class Evidence:
             self.activations = rec
         elif isinstance(rec, ActivationStd):
             self.act_std.append(rec)
+        elif isinstance(rec, NormBatch):
+            seen = self.norm_batches.get(rec.layer)
+            if seen is None or rec.batch > seen.batch:
+                self.norm_batches[rec.layer] = rec
         elif isinstance(rec, ForwardPasses):
             self.passes[rec.model] = rec
         elif isinstance(rec, FirstNonFinite):
@@ -208,6 +214,28 @@ class Evidence:
         if 0 <= index < len(params):
             return params[index]
         return ParamInfo(i=index, name=f"param[{index}]")
+
+    def params_without_gradient(self) -> List[Tuple[OptimizerParams, int, List[ParamInfo]]]:
+        """(optimizer, steps it took, its parameters that had no gradient at any of them)."""
+        out = []
+        for opt_index, opt in self.optimizers.items():
+            steps = [s for s in self.steps if s.optimizer == opt_index]
+            got = {p.i for s in steps for p in s.params if p.received or p.grad is not None}
+            seen = {p.i for s in steps for p in s.params}
+            missing = [opt.params[i] for i in sorted(seen - got) if 0 <= i < len(opt.params)]
+            if missing:
+                out.append((opt, len(steps), missing))
+        return out
+
+    def strict_ddp_params(self) -> Set[str]:
+        """The parameter names of models wrapped in DDP that must use every parameter in each
+        forward (no `find_unused_parameters`, no `static_graph`)."""
+        return {
+            p.name
+            for m in self.models.values()
+            if m.wrapper == "DistributedDataParallel" and not (m.find_unused_parameters or m.static_graph)
+            for p in m.params
+        }
 
     def stop_reason(self) -> str:
         """How the run ended: stopped, finished, exit, error, timeout, aborted (another rank
