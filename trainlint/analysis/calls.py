@@ -47,6 +47,7 @@ def bind(call: cst.Call, fn: Scope, name: str, bound: bool, use_default: bool = 
     """What `call` passes for parameter `name` of `fn`. `bound`: the call supplies the first
     parameter itself (`obj.method(x)`, `Class(x)` for `__init__`). With `use_default`, an
     omitted argument gives the parameter's default."""
+    bound = bound or fn.name == "__call__"  # `obj(x)` calls `obj.__call__(x)`
     idx = fn.params.index(name)
     found = arg(call, idx - 1 if bound and is_method(fn) else idx, name)
     if found is None and use_default and not any(a.star for a in call.args):

@@ -13,6 +13,9 @@ SCHEDULER = "scheduler"
 LOSS = "loss"  # a loss module instance (nn.CrossEntropyLoss())
 LOSS_FN = "loss_fn"  # a functional loss (F.cross_entropy)
 SCALER = "scaler"
+# timm's `NativeScaler`: `loss_scaler(loss, optimizer, clip_grad=...)` scales the loss, runs
+# backward, unscales, clips and steps the optimizer in one call (it does not zero gradients).
+LOSS_SCALER = "loss_scaler"
 DATALOADER = "dataloader"
 ACCELERATOR = "accelerator"
 SAMPLER = "sampler"  # a DistributedSampler (its epoch is set by hand)
@@ -83,10 +86,25 @@ _WARMUP_SCHEDULE_PACKAGES = ("pytorch_transformers.", "transformers.")
 _WARMUP_SCHEDULE = re.compile(r"(Warmup\w*|ConstantLR)Schedule")
 
 
+LOSS_SCALERS = (
+    "timm.utils.NativeScaler",
+    "timm.utils.cuda.NativeScaler",
+    "timm.utils.ApexScaler",
+    "timm.utils.cuda.ApexScaler",
+)
 DISTRIBUTED_SAMPLERS = (
     "torch.utils.data.distributed.DistributedSampler",
     "torch.utils.data.DistributedSampler",
 )
+
+
+# Constructors known by their exact name.
+_KIND_BY_NAME = {
+    **dict.fromkeys(LOSS_SCALERS, LOSS_SCALER),
+    **dict.fromkeys(("torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"), DATALOADER),
+    **dict.fromkeys(DISTRIBUTED_SAMPLERS, SAMPLER),
+    **dict.fromkeys(("accelerate.Accelerator", "accelerate.accelerator.Accelerator", *FABRICS), ACCELERATOR),
+}
 
 
 def kind_of_constructor(qual: Optional[str]) -> Optional[str]:
@@ -108,12 +126,8 @@ def kind_of_constructor(qual: Optional[str]) -> Optional[str]:
         ("torch.cuda.amp.", "torch.amp.", "torch.cpu.amp.", "torch.amp.grad_scaler.")
     ):
         return SCALER
-    if qual in ("torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"):
-        return DATALOADER
-    if qual in DISTRIBUTED_SAMPLERS:
-        return SAMPLER
-    if qual in ("accelerate.Accelerator", "accelerate.accelerator.Accelerator") or qual in FABRICS:
-        return ACCELERATOR
+    if qual in _KIND_BY_NAME:
+        return _KIND_BY_NAME[qual]
     if qual.startswith(_TORCH_NN_PREFIXES) and (last.endswith("Loss") or last.endswith("Loss2d")):
         return LOSS
     if last.endswith("Loss") and last[:1].isupper() and not qual.startswith("torch."):

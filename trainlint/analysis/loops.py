@@ -14,6 +14,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
+from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.gradmode import disables_grad, enables_grad, function_disables_grad
@@ -354,7 +355,22 @@ class LoopAnalyzer:
                 return [Event(FORWARD, call, scope, receiver=v)]
             if v is not None and v.kind == K.LOSS:
                 return [Event(LOSS, call, scope, receiver=v)]
+            if v is not None and v.kind == K.LOSS_SCALER:
+                return self._loss_scaler_call(call, scope)
         return []
+
+    def _loss_scaler_call(self, call: cst.Call, scope: Scope) -> List[Event]:
+        """`loss_scaler(loss, optimizer, clip_grad=1.0, parameters=...)`: backward, clipping
+        when asked, and the optimizer's step."""
+        loss = C.arg(call, 0, "loss")
+        opt = C.arg(call, 1, "optimizer")
+        out = [Event(BACKWARD, call, scope, arg=loss, engine=True)]
+        clip = C.arg(call, 2, "clip_grad")
+        if clip is not None and not (isinstance(clip, cst.Name) and clip.value == "None"):
+            out.append(Event(CLIP, call, scope))
+        receiver = self.resolver.value_of(opt, scope) if opt is not None else None
+        out.append(Event(STEP, call, scope, receiver=receiver or Value(K.OPTIMIZER, guess=True)))
+        return out
 
     def _model_method_forward(self, call: cst.Call, scope: Scope) -> Optional[Event]:
         """`model.calculate_objective(x, y)`: a method of the model's class that runs the

@@ -93,6 +93,7 @@ class Project:
         # `runner.apply()` reaches `Runner.apply`.
         self.instance_class: Optional[Callable[[cst.BaseExpression, Scope], Optional[ClassFacts]]] = None
         self._method_names: Optional[Set[str]] = None
+        self._call_classes: Optional[Set[str]] = None
         self._memo: Dict[Tuple[Callable[..., object], int], object] = {}
         # `obj.method()` calls by method name, and those already typed (callee id -> sites).
         self._typed: Dict[str, List[Tuple[Scope, cst.Call]]] = {}
@@ -227,7 +228,23 @@ class Project:
             cls = self.instance_class(func.value, scope)
             if cls is not None and not (func.attr.value in _MODULE_API and self.is_torch_module(cls)):
                 return self.method_of(cls, func.attr.value)
-        return None
+        return self._called_instance(func, scope)
+
+    def _called_instance(self, func: cst.BaseExpression, scope: Scope) -> Optional[Symbol]:
+        """`loss_scaler(loss, optimizer)`: an instance of a project class that is not a module
+        (a module's call is its forward), called through its `__call__`."""
+        if self.instance_class is None or not self._callable_classes():
+            return None
+        cls = self.instance_class(func, scope)
+        if cls is None or cls.name not in self._callable_classes() or self.is_torch_module(cls):
+            return None
+        return self.method_of(cls, "__call__")
+
+    def _callable_classes(self) -> Set[str]:
+        """Names of the project classes that define `__call__` (a cheap filter)."""
+        if self._call_classes is None:
+            self._call_classes = {c.name for m in self.modules for c in m.classes.values() if "__call__" in c.methods}
+        return self._call_classes
 
     def is_torch_module(self, cls: ClassFacts) -> bool:
         """A subclass of `nn.Module` (or of a Lightning module): its `train()` is the mode switch."""
