@@ -419,7 +419,7 @@ NORMED_LAYER = """
 X = torch.randn(64, 8)
 y = torch.randint(0, 3, (64,))
 model = nn.Sequential(nn.Linear(8, 32, bias=False), NORM nn.ReLU(), nn.Linear(32, 3))
-opt = torch.optim.SGD([{"params": model[0].parameters(), "lr": 3.0},
+opt = torch.optim.SGD([{"params": model[0].parameters(), "lr": 30.0},
                        {"params": model[-1].parameters(), "lr": 1e-3}])
 for i in range(5):
     opt.zero_grad()

@@ -222,6 +222,27 @@ def tracer_for(project: Project, resolver: Resolver) -> "OpTracer":
     return t
 
 
+def _logits_field(expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """What `x.logits`, `x["logits"]` or `x.get("logits")` reads the logits of."""
+    if isinstance(expr, cst.Attribute) and expr.attr.value == "logits":
+        return expr.value
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1:
+        index = expr.slice[0].slice
+        if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
+            if index.value.evaluated_value == "logits":
+                return expr.value
+    if (
+        isinstance(expr, cst.Call)
+        and isinstance(expr.func, cst.Attribute)
+        and expr.func.attr.value == "get"
+        and expr.args
+        and isinstance(expr.args[0].value, cst.SimpleString)
+        and expr.args[0].value.evaluated_value == "logits"
+    ):
+        return expr.func.value
+    return None
+
+
 def facts_of_value(value: Optional[Value], project: Project) -> Optional[M.ModelFacts]:
     """Model facts for a resolved model value: a project class instance, an nn.Sequential, or a
     single torch.nn layer used as the model."""
@@ -352,6 +373,11 @@ class OpTracer:
         return result
 
     def _compute(self, expr: cst.BaseExpression, scope: Scope, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
+        logits_of = _logits_field(expr)
+        if logits_of is not None and self._unseen_model_output(logits_of, scope):
+            # `outputs.logits` of a Hugging Face model (or any model whose forward is out of
+            # sight): the scores its linear head returns, before any softmax.
+            return Op(M.LINEAR, expr, scope.module)
         if isinstance(expr, cst.Call):
             return self._call(expr, scope, depth, stack)
         if isinstance(expr, cst.Name):
@@ -378,6 +404,23 @@ class OpTracer:
         if isinstance(expr, cst.Attribute) and expr.attr.value in SHAPE_ATTRS:
             return self._op(expr.value, scope, depth + 1, stack)
         return None
+
+    def _unseen_model_output(self, expr: cst.BaseExpression, scope: Scope) -> bool:
+        """`model(**inputs)`, or a name bound only to such calls, where `model` is a model
+        whose forward the analysis cannot read (a library model, a model parameter)."""
+        calls: List[cst.BaseExpression] = [expr]
+        if isinstance(expr, cst.Name):
+            owner, found = visible(scope, expr)
+            if owner is None or not found or any(b.how != "assign" or b.index is not None for b in found):
+                return False
+            calls = [b.value for b in found]
+        for call in calls:
+            if not isinstance(call, cst.Call) or not isinstance(call.func, (cst.Name, cst.Attribute)):
+                return False
+            value = self.resolver.value_of(call.func, scope)
+            if value is None or value.kind != K.MODEL or facts_of_value(value, self.project) is not None:
+                return False
+        return True
 
     def _name(self, node: cst.Name, scope: Scope, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
         name = node.value

@@ -46,14 +46,17 @@ def manual_optimization(cls: ClassFacts) -> bool:
     return any(isinstance(b.value, cst.Name) and b.value.value == "False" for b in bindings)
 
 
-def lightning_optimizers_call(call: cst.Call, scope: Scope) -> bool:
-    """`self.optimizers()` in a LightningModule's method: the optimizers that
-    `configure_optimizers` returned, wrapped by Lightning (one, or a list of several)."""
+def lightning_handles_call(call: cst.Call, scope: Scope) -> Optional[str]:
+    """`self.optimizers()` or `self.lr_schedulers()` in a LightningModule's method: the
+    optimizers or schedulers that `configure_optimizers` returned, as Lightning hands them back
+    (one, or a list of several). The answer is which of the two, or None."""
     func = call.func
-    return (
+    if (
         isinstance(func, cst.Attribute)
-        and func.attr.value == "optimizers"
+        and func.attr.value in ("optimizers", "lr_schedulers")
         and is_self(func.value)
         and scope.cls is not None
         and is_lightning_module(scope.cls)
-    )
+    ):
+        return func.attr.value
+    return None

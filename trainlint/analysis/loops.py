@@ -300,7 +300,8 @@ class LoopAnalyzer:
         if name in _INPLACE_UPDATES and not _is_grad_attr(recv) and any(_mentions_grad(a.value) for a in call.args):
             # `p.sub_(lr * p.grad)`, `p.data.add_(p.grad, alpha=-lr)`: a hand-written update
             return [Event(MANUAL_UPDATE, call, scope, arg=recv)]
-        if name in ("clip_grad_norm_", "clip_grad_value_"):
+        if name in ("clip_grad_norm_", "clip_grad_value_", "clip_gradients"):
+            # (`fabric.clip_gradients(model, opt, max_norm=...)`, Lightning's `self.clip_gradients`)
             return [Event(CLIP, call, scope)]
         if name == "step" and not isinstance(res.project.resolve_callee(func, scope), Scope):
             # (`self.step(batch)` of a trainer class is a helper to follow, not an optimizer)

@@ -16,7 +16,7 @@ from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
 from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
-from trainlint.analysis.frameworks import lightning_optimizers_call
+from trainlint.analysis.frameworks import lightning_handles_call
 from trainlint.analysis.names import dotted, is_self
 from trainlint.analysis.project import Project, enclosing_class
 from trainlint.analysis.scopes import visible
@@ -53,9 +53,13 @@ class Value:
 # the model they wrap; the wrappers themselves resolve to that model.
 _WRAPPED_MODEL_ATTRS = frozenset({"module", "_orig_mod"})
 
-# What Lightning's `self.optimizers()` hands back: an optimizer whose construction is out of
-# sight (`configure_optimizers` built it), so not told apart from the module's other ones.
-_LIGHTNING_OPTIMIZER = Value(K.OPTIMIZER, qual="lightning.pytorch.core.optimizer.LightningOptimizer")
+# What Lightning's `self.optimizers()` and `self.lr_schedulers()` hand back: objects whose
+# construction is out of sight (`configure_optimizers` built them), so not told apart from the
+# module's other ones.
+_LIGHTNING_HANDLES = {
+    "optimizers": Value(K.OPTIMIZER, qual="lightning.pytorch.core.optimizer.LightningOptimizer"),
+    "lr_schedulers": Value(K.SCHEDULER, qual="lightning.pytorch.LightningModule.lr_schedulers"),
+}
 
 
 def _same(values: List[Value]) -> Optional[Value]:
@@ -275,8 +279,9 @@ class Resolver:
                     return self._value(call.args[0].value, scope, depth + 1, seen)
         if isinstance(func, cst.Subscript):
             return self._registry_value(func, scope)
-        if lightning_optimizers_call(call, scope):
-            return _LIGHTNING_OPTIMIZER
+        handle = lightning_handles_call(call, scope)
+        if handle is not None:
+            return _LIGHTNING_HANDLES[handle]
         picked = self._picked_class_value(call, scope)
         if picked is not None:
             return picked
@@ -463,8 +468,9 @@ class Resolver:
         ):
             if b.index < len(value.args):
                 return self._value(value.args[b.index].value, b.scope, depth + 1, seen)
-        if isinstance(value, cst.Call) and lightning_optimizers_call(value, b.scope):
-            return _LIGHTNING_OPTIMIZER  # `opt_g, opt_d = self.optimizers()`
+        handle = lightning_handles_call(value, b.scope) if isinstance(value, cst.Call) else None
+        if handle is not None:
+            return _LIGHTNING_HANDLES[handle]  # `opt_g, opt_d = self.optimizers()`
         if isinstance(value, cst.Call):
             callee = self.project.resolve_callee(value.func, b.scope)
             if isinstance(callee, Scope):

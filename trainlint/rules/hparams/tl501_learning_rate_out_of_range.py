@@ -387,7 +387,7 @@ def verdict_tl501(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
     if not ratios:
         return None
     o = c.opts("TL909")
-    lo, hi = float(o.get("min_ratio", 1e-5)), float(o.get("max_ratio", 0.1))
+    lo, hi = float(o["min_ratio"]), float(o["max_ratio"])  # (TL909's thresholds)
     worst = max(ratios.items(), key=lambda kv: max(kv[1][0] / hi, lo / kv[1][0]))
     (opt, name), (ratio, _) = worst
     found = c.ev.optimizers.get(opt)

@@ -108,7 +108,9 @@ def describe(
         fix = "pass the raw scores"
     else:
         phrase = f"its input comes from `{text}` ({FL.where(op.module, op.node)})"
-        related.append((op.module, op.node, f"`{text}` is applied here"))
+        related.append(
+            (op.module, op.node, f"`{text}` " + ("gives raw scores here" if op.kind == M.LINEAR else "is applied here"))
+        )
         fix = "pass the raw scores"
     related.extend(others or [])
     if lc.ctor is not None and lc.ctor_module is not None:

@@ -16,12 +16,12 @@ class Options:
     """Thresholds of this tracer check."""
 
     min_ratio: float = 1e-5
-    max_ratio: float = 0.1
+    max_ratio: float = 0.5
 
 
 def findings_tl909(c: Ctx) -> List[Diagnostic]:
     o = c.opts("TL909")
-    lo, hi = float(o.get("min_ratio", 1e-5)), float(o.get("max_ratio", 0.1))
+    lo, hi = float(o["min_ratio"]), float(o["max_ratio"])
     out = []
     for opt_index, opt in c.ev.optimizers.items():
         ratios = update_ratios(c, opt_index)

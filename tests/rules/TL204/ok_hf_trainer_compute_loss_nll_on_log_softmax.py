@@ -1,0 +1,19 @@
+"""A Trainer subclass turns the model's raw `logits` into log-probabilities before its
+weighted `NLLLoss`."""
+
+import torch.nn.functional as F
+from torch import nn
+from transformers import Trainer
+
+
+class WeightedTrainer(Trainer):
+    def __init__(self, *args, class_weights=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.class_weights = class_weights
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        labels = inputs.pop("labels")
+        outputs = model(**inputs)
+        loss_fct = nn.NLLLoss(weight=self.class_weights)
+        loss = loss_fct(F.log_softmax(outputs.logits, dim=-1), labels)
+        return (loss, outputs) if return_outputs else loss
