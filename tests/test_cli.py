@@ -152,6 +152,13 @@ def test_noqa_suppresses_and_is_counted(write_tree):
     assert data["summary"]["suppressed"] == 1
     stats = run(["check", "--statistics", "train.py"], root)
     assert "TL101" in stats.output and "1 suppressed" in stats.output
+    assert stats.output.splitlines()[-1].split() == ["0", "problems", "in", "total", "(1", "suppressed)"]
+
+
+def test_statistics_end_with_the_total(write_tree):
+    root = write_tree({"train.py": BUGGY, "other.py": BUGGY})
+    lines = run(["check", "--statistics", "."], root).output.splitlines()
+    assert lines[-1].split() == ["2", "problems", "in", "total"]
 
 
 @pytest.mark.parametrize(
@@ -235,10 +242,11 @@ def test_empty_file_and_empty_folder(write_tree, tmp_path):
     assert run(["check", "nothing"], tmp_path).exit_code == 0
 
 
-def test_missing_path_is_reported(tmp_path):
-    res = run(["check", "nope.py"], tmp_path)
-    assert res.exit_code == 1
-    assert "nope.py" in res.output
+def test_a_missing_path_is_a_usage_error(tmp_path):
+    (tmp_path / "train.py").write_text(BUGGY)
+    res = run(["check", "train.py", "nope.py"], tmp_path)
+    assert res.exit_code == 2
+    assert "no such file or folder: nope.py" in res.output and "TL101" not in res.output
 
 
 def test_folder_of_2000_files(tmp_path):

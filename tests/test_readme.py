@@ -43,3 +43,24 @@ def test_every_cli_option_of_check_is_documented():
         for opt in param.opts:
             if opt.startswith("--"):
                 assert f"`{opt}" in README or f"{opt}`" in README or f"`{opt} " in README, opt
+
+
+def test_the_pre_commit_rev_is_a_release_in_the_changelog():
+    import subprocess
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    rev = re.search(r"rev: v(\S+)", (root / "README.md").read_text(encoding="utf-8"))
+    assert rev is not None
+    version = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    assert rev.group(1) == version
+    assert f"## {version} (" in (root / "CHANGELOG.md").read_text(encoding="utf-8")
+    # (a checkout without tags, such as a shallow clone, cannot say)
+    tags = subprocess.run(["git", "tag", "--list"], cwd=root, capture_output=True, text=True)
+    if tags.returncode == 0 and tags.stdout.split():
+        assert f"v{version}" in tags.stdout.split()

@@ -476,7 +476,7 @@ def test_unknown_codes_in_select_exit_2_with_a_message(tmp_path: Path, select: s
 
 def test_missing_path_and_missing_config(tmp_path: Path) -> None:
     proc = _cli(["check", "--isolated", "nowhere.py"], tmp_path)
-    assert proc.returncode == 1 and "no such file or directory" in proc.stdout
+    assert proc.returncode == 2 and "no such file or folder: nowhere.py" in proc.stderr and proc.stdout == ""
     proc = _cli(["check", "--config", "missing.toml", "."], tmp_path)
     assert proc.returncode == 2 and "no such config file" in proc.stderr and "Traceback" not in proc.stderr
 

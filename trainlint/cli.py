@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -140,6 +141,9 @@ def check(
     if output_format not in fmts:
         raise click.UsageError(f"unknown output format {output_format!r}; choose from {', '.join(sorted(fmts))}")
     settings = cli_settings_or_exit(config, isolated, select, ignore, extend_select, EXIT_ERROR)
+    missing = [p for p in paths if not (os.path.exists(p) or os.path.islink(p))]
+    if missing:
+        raise click.UsageError(f"no such file or folder: {', '.join(missing)}")
     progress = for_stderr()
     if fix or diff:
         if profile:
@@ -285,6 +289,9 @@ def _print_statistics(result: Any, output_format: str) -> None:
     for c in codes:
         extra = f"  ({suppressed[c]} suppressed)" if suppressed[c] else ""
         click.echo(f"{found[c]:5d}  {c}  {registry.RULES[c].name}{extra}")
+    total = sum(found.values())
+    extra = f"  ({sum(suppressed.values())} suppressed)" if suppressed else ""
+    click.echo(f"{total:5d}  problem{'' if total == 1 else 's'} in total{extra}")
 
 
 @main.command("rules")

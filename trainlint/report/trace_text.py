@@ -68,21 +68,33 @@ def render_text(report: "TraceReport") -> str:
     lines.append(f"trainlint trace {report.target}: {outcome} ({fmt(round(ev.duration, 1))} s)")
     if ev.fatal:
         lines.append(f"  {ev.fatal.message}")
+    # The script's own failures (TL003) and the tool's are about the run, not findings it confirmed.
+    run_problems = [d for d in report.diagnostics if _about_the_run(d)]
+    if run_problems:
+        lines.append("")
+        lines.append(f"problems with the run ({len(run_problems)})")
+        for d in run_problems:
+            lines.extend(_one(d))
+    findings = [d for d in report.diagnostics if not _about_the_run(d)]
     for status in (Status.CONFIRMED, Status.SUSPECTED, Status.UNVERIFIED, Status.REFUTED):
-        group = report.by_status(status)
+        group = [d for d in findings if d.status == status]
         if not group:
             continue
         lines.append("")
         lines.append(f"{_TITLES[status]} ({len(group)})")
         for d in group:
             lines.extend(_one(d))
+    if ev.started and not any(d.status != Status.REFUTED for d in report.diagnostics):
+        lines.append("")
+        lines.append(_nothing_found(report))
     losses = [v for s in ev.steps for v in s.losses]
     lines.append("")
-    summary = f"{report.steps_completed} optimizer step(s), {ev.backwards} backward pass(es)"
+    summary = f"{report.steps_completed} {_steps_noun(report)}, {ev.backwards} backward pass(es)"
     if losses:
         summary += f", loss {fmt(losses[0])} -> {fmt(losses[-1])}"
     counts = ", ".join(
-        f"{len(report.by_status(s))} {s.value}" for s in (Status.CONFIRMED, Status.UNVERIFIED, Status.REFUTED)
+        f"{sum(1 for d in findings if d.status == s)} {s.value}"
+        for s in (Status.CONFIRMED, Status.UNVERIFIED, Status.REFUTED)
     )
     lines.append(f"{summary}; {counts}")
     for note in report.all_notes():
@@ -90,3 +102,25 @@ def render_text(report: "TraceReport") -> str:
     for rec in ev.internal[:3]:
         lines.append(f"note: tracer problem in {rec.where}: {rec.error}")
     return "\n".join(lines) + "\n"
+
+
+def _about_the_run(d: Diagnostic) -> bool:
+    return d.code.startswith("TL0")
+
+
+def _nothing_found(report: "TraceReport") -> str:
+    """What a run without findings was checked for."""
+    ev = report.evidence
+    checked = report.checked
+    rules = f"{len(checked)} runtime checks ({checked[0]}-{checked[-1]})" if checked else "the runtime checks"
+    refuted = len(report.by_status(Status.REFUTED))
+    static = f", and the static suspicions were tested against it ({refuted} refuted)" if refuted else ""
+    return (
+        f"nothing found: {rules} watched {report.steps_completed} {_steps_noun(report)} and "
+        f"{ev.backwards} backward pass(es){static}"
+    )
+
+
+def _steps_noun(report: "TraceReport") -> str:
+    ev = report.evidence
+    return "update step(s) by hand" if not ev.steps and ev.manual else "optimizer step(s)"

@@ -22,7 +22,7 @@ from trainlint.runtime.judging import thresholds
 from trainlint.runtime.judging.evidence import Evidence
 from trainlint.runtime.judging.merge import merge
 from trainlint.runtime.judging.ranks import merge_ranks
-from trainlint.runtime.judging.registry import EVAL_WAIT_STEPS, needs_eval_pass
+from trainlint.runtime.judging.registry import EVAL_WAIT_STEPS, needs_eval_pass, runtime_checks
 from trainlint.runtime.judging.report import TraceReport
 from trainlint.runtime.parent import static
 from trainlint.runtime.parent.runner import Target, run_child, run_ranks
@@ -42,6 +42,11 @@ def _settings(settings: Any, select: Optional[Iterable[str]], ignore: Optional[I
 def _enabled(settings: Any) -> Optional[set]:
     fn = getattr(settings, "enabled_codes", None)
     return set(fn()) if fn is not None else None
+
+
+def _checked(settings: Any) -> List[str]:
+    enabled = _enabled(settings)
+    return [code for code, _ in runtime_checks() if enabled is None or code in enabled]
 
 
 def eval_wait_for(diags: Iterable[Any], eval_wait: int) -> int:
@@ -98,6 +103,7 @@ def run_trace(
             ev.peers = [other for j, other in enumerate(evidences) if j != rank]
         per_rank = [merge(diags, ev, script, settings, steps, timeout, _enabled(settings)) for ev in evidences]
         report.diagnostics = merge_ranks(per_rank)
+        report.checked = _checked(settings)
         report.ranks = [ev.stop_reason() for ev in evidences]
         report.notes.append(
             f"{nproc} ranks traced on this machine, each with the environment torchrun gives a worker "
@@ -108,6 +114,7 @@ def run_trace(
     evidence = run_child(target, config, timeout, on_record=on_record, stdout=stdout, stderr=stderr)
     report = TraceReport(evidence=evidence, target=shown, steps_requested=steps, timeout=timeout, files=len(files))
     report.diagnostics = merge(diags, evidence, script, settings, steps, timeout, _enabled(settings))
+    report.checked = _checked(settings)
     if run_static and settings is None:
         report.notes.append("static checks skipped (no settings)")
     return report

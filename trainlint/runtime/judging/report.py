@@ -25,6 +25,10 @@ class TraceReport:
     files: int = 0
     notes: List[str] = field(default_factory=list)
     ranks: List[str] = field(default_factory=list)  # how each rank ended, in a distributed trace
+    checked: List[str] = field(default_factory=list)  # the runtime-only rules that looked at the run
+
+    def __str__(self) -> str:
+        return self.render()
 
     @property
     def outcome(self) -> str:
