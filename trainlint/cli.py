@@ -132,6 +132,7 @@ def check(
     show_fixes: bool,
 ) -> None:
     """Lint Python files, folders and notebooks (default: the current folder)."""
+    from trainlint.fixes.apply import fix_paths, fixable_files, keep_verified_fixes
     from trainlint.pipeline import RunOptions, check_paths
     from trainlint.progress import for_stderr
     from trainlint.report import formatters
@@ -175,6 +176,9 @@ def check(
         result = check_paths(
             list(paths) or ["."], settings, force_exclude=force_exclude, progress=progress, options=options
         )
+        fixable = fixable_files(result)
+        if fixable:  # offer only the fixes that `--fix` would then apply
+            keep_verified_fixes(result, fix_paths(fixable, settings, unsafe=True, force_exclude=force_exclude))
     except Exception as exc:  # a defect of trainlint: say so, exit 2
         click.echo(f"trainlint: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(EXIT_ERROR)
@@ -249,7 +253,7 @@ def _fix(
         text = unified_diff(run)
         if text:
             click.echo(text, nl=False)
-        n = len(run.applied)
+        n = run.resolved
         if not quiet:
             click.echo(f"Would fix {n} problem{'s' if n != 1 else ''}." if n else "No fixes available.", err=True)
         return EXIT_FINDINGS if text else EXIT_CLEAN
@@ -268,7 +272,7 @@ def _fix(
         if out:
             click.echo(out, nl=False, color=output_format == "text" and use_color())
     if not quiet and output_format == "text" and not statistics:
-        n = len(run.applied) if not problems else 0
+        n = run.resolved if not problems else 0
         fixed = f"Fixed {n} problem{'s' if n != 1 else ''}. " if n else ""
         click.echo(fixed + summary_line(result), err=True)
     if result.internal_errors:

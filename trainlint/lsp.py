@@ -27,6 +27,7 @@ from trainlint import __version__, registry
 from trainlint.config import ConfigError, Settings, load_settings
 from trainlint.diagnostics import Diagnostic, Edit, Severity
 from trainlint.engine import check_files, load_file
+from trainlint.fixes.apply import fix_sources, fixable_files, keep_verified_fixes
 from trainlint.plan import make_plan
 
 DEBOUNCE_S = 0.3
@@ -72,7 +73,11 @@ def lint_text(path: str, text: str, open_texts: Dict[str, str]) -> Tuple[List[Di
     result = check_files(
         [load_file(p, d) if d is not None else load_file(p) for p, d in zip(group.paths, group.data)], settings
     )
-    return [d for d in result.diagnostics if d.path == path], config_error
+    result.diagnostics = [d for d in result.diagnostics if d.path == path]
+    if fixable_files(result):  # quick fixes only for what the fixer's own checks accept
+        context = {p: d for p, d in zip(group.paths, group.data) if p != path and d is not None}
+        keep_verified_fixes(result, fix_sources({path: text}, settings, unsafe=True, context=context))
+    return result.diagnostics, config_error
 
 
 def _by_display(texts: Dict[str, bytes]) -> Dict[str, bytes]:

@@ -61,6 +61,7 @@ class FixRecord:
     description: str
     applicability: str
     reason: str = ""  # why a fix was dropped
+    identity: Tuple[str, str, str, str] = ("", "", "", "")  # of the finding it fixes (`_identity`)
 
 
 @dataclass
@@ -73,6 +74,9 @@ class FixRun:
     problems: List[Diagnostic] = field(default_factory=list)
     # Context files (see `context.py`): analysed with the files to fix, never fixed.
     context: Dict[str, bytes] = field(default_factory=dict)
+    # Findings gone after the fixes: one fix may resolve several (a softmax layer removed
+    # resolves the finding at each loss it fed).
+    resolved: int = 0
 
     def changed_files(self) -> List[FileState]:
         return [f for f in self.files.values() if f.changed]
@@ -105,9 +109,28 @@ def fix_paths(
     return fix_states(run, settings, unsafe)
 
 
-def fix_sources(sources: Dict[str, str], settings: Settings, unsafe: bool = False) -> FixRun:
-    """The same on in-memory sources (tests, the editor): path -> text."""
-    run = FixRun()
+def keep_verified_fixes(result: CheckResult, run: FixRun) -> None:
+    """Take the fix off each finding of `result` whose fix `run` (the fixer on the same files,
+    unsafe fixes included) dropped: the counts, the JSON `fix` field and the editor's quick
+    fixes then offer only what `--fix` would apply."""
+    applied = {r.identity for r in run.applied}
+    dropped = {r.identity for r in run.dropped} - applied
+    for d in result.diagnostics:
+        if d.fix is not None and _identity(d) in dropped:
+            d.fix = None
+
+
+def fixable_files(result: CheckResult) -> List[str]:
+    """The files with a finding that carries a fix."""
+    return sorted({d.path for d in result.diagnostics if applicable(d.fix, unsafe=True)})
+
+
+def fix_sources(
+    sources: Dict[str, str], settings: Settings, unsafe: bool = False, context: Optional[Dict[str, bytes]] = None
+) -> FixRun:
+    """The same on in-memory sources (tests, the editor): path -> text, with the project files
+    linked to them (`context`, analysed, never edited)."""
+    run = FixRun(context=dict(context or {}))
     for p, text in sources.items():
         data = text.encode("utf-8")
         run.files[p] = FileState(p, data, data)
@@ -142,6 +165,7 @@ def _data(run: FixRun, path: str) -> bytes:
 def _fix_component(run: FixRun, members: Sequence[str], settings: Settings, unsafe: bool) -> CheckResult:
     loaded = {p: load_file(p, _data(run, p)) for p in members}
     result = _lint(loaded, settings, run)
+    before = len(result.diagnostics)
     refused: set = set()  # fixes already dropped: not retried in later passes
     for _ in range(MAX_PASSES):
         plan = _plan(result, unsafe, refused)
@@ -156,6 +180,7 @@ def _fix_component(run: FixRun, members: Sequence[str], settings: Settings, unsa
     else:
         if _plan(result, unsafe, refused):
             run.warnings.append(f"fixes did not settle after {MAX_PASSES} passes; some findings keep their fixes")
+    run.resolved += max(before - len(result.diagnostics), 0)
     return result
 
 
@@ -265,7 +290,7 @@ def _find_again(result: CheckResult, d: Diagnostic) -> Optional[Diagnostic]:
 def _drop(run: FixRun, d: Diagnostic, reason: str, refused: set) -> None:
     assert d.fix is not None
     refused.add(_identity(d))
-    run.dropped.append(FixRecord(d.path, d.code, d.name, d.fix.description, d.fix.applicability, reason))
+    run.dropped.append(FixRecord(d.path, d.code, d.name, d.fix.description, d.fix.applicability, reason, _identity(d)))
 
 
 def _commit(run: FixRun, new_data: Dict[str, bytes], fixed: Iterable[Diagnostic]) -> None:
@@ -273,7 +298,9 @@ def _commit(run: FixRun, new_data: Dict[str, bytes], fixed: Iterable[Diagnostic]
         run.files[path].data = data
     for d in fixed:
         assert d.fix is not None
-        run.applied.append(FixRecord(d.path, d.code, d.name, d.fix.description, d.fix.applicability))
+        run.applied.append(
+            FixRecord(d.path, d.code, d.name, d.fix.description, d.fix.applicability, identity=_identity(d))
+        )
 
 
 def _relint(
@@ -542,7 +569,7 @@ def describe_applied(run: FixRun) -> List[str]:
     total = len(run.applied)
     if not total:
         return ["No fixes applied."]
-    lines.append(f"Fixed {total} problem{'s' if total != 1 else ''}:")
+    lines.append(f"Applied {total} fix{'es' if total != 1 else ''}:")
     for path in sorted(by_file):
         lines.append(f"- {path}:")
         for (code, name), n in sorted(by_file[path].items()):

@@ -1,0 +1,68 @@
+"""The fix counts a report promises are what `--fix` then does: on the quality corpus, the "N
+fixable" hint equals the problems `--fix` resolves (and likewise with `--unsafe-fixes`), and a
+fix that resolves several findings counts each of them."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Tuple
+
+from click.testing import CliRunner
+
+from trainlint.cli import main
+
+CORPUS = Path(__file__).resolve().parent.parent / "benchmarks" / "quality" / "cases"
+
+
+def _cli(*args: str) -> Tuple[int, str]:
+    res = CliRunner().invoke(main, ["check", "--isolated", "--no-cache", *args])
+    return res.exit_code, res.stderr
+
+
+def _hint(stderr: str) -> Tuple[int, int]:
+    safe = re.search(r"(\d+) fixable with `--fix`", stderr)
+    more = re.search(r"(\d+) more with `--fix --unsafe-fixes`", stderr)
+    return (int(safe.group(1)) if safe else 0), (int(more.group(1)) if more else 0)
+
+
+def _fixed(stderr: str) -> int:
+    found = re.search(r"Fixed (\d+) problems?", stderr)
+    return int(found.group(1)) if found else 0
+
+
+def test_the_fixable_counts_are_what_fix_resolves(tmp_path: Path) -> None:
+    for name in ("check", "safe", "unsafe"):
+        shutil.copytree(CORPUS, tmp_path / name)
+    _, stderr = _cli(str(tmp_path / "check"))
+    safe, more = _hint(stderr)
+    assert safe > 0 and more > 0
+    assert _fixed(_cli("--fix", str(tmp_path / "safe"))[1]) == safe
+    assert _fixed(_cli("--fix", "--unsafe-fixes", str(tmp_path / "unsafe"))[1]) == safe + more
+
+
+# TL201 and TL207 on one layer: removing the softmax resolves both.
+SOFTMAX_WITHOUT_DIM = """\
+import torch
+import torch.nn as nn
+
+model = nn.Sequential(nn.Linear(4, 3), nn.Softmax())
+criterion = nn.CrossEntropyLoss()
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+data = [(torch.randn(8, 4), torch.randint(0, 3, (8,)))]
+for x, y in data:
+    opt.zero_grad()
+    loss = criterion(model(x), y)
+    loss.backward()
+    opt.step()
+"""
+
+
+def test_one_fix_for_two_findings_counts_both(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text(SOFTMAX_WITHOUT_DIM)
+    _, stderr = _cli(str(tmp_path))
+    findings = int(re.search(r"Found (\d+) problems?", stderr).group(1))  # type: ignore[union-attr]
+    assert findings == 2 and sum(_hint(stderr)) == findings
+    _, stderr = _cli("--fix", "--unsafe-fixes", str(tmp_path))
+    assert _fixed(stderr) == findings and "All checks passed" in stderr
