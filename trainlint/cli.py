@@ -176,8 +176,11 @@ def check(
         result = check_paths(
             list(paths) or ["."], settings, force_exclude=force_exclude, progress=progress, options=options
         )
-        fixable = fixable_files(result)
-        if fixable:  # offer only the fixes that `--fix` would then apply
+        # Offer only the fixes that `--fix` would then apply, where fixes are shown: the text
+        # hint, the JSON `fix` field, SARIF's `fixes`.
+        shows_fixes = output_format in ("json", "sarif") or (output_format == "text" and not quiet and not statistics)
+        fixable = fixable_files(result) if shows_fixes else []
+        if fixable:
             keep_verified_fixes(result, fix_paths(fixable, settings, unsafe=True, force_exclude=force_exclude))
     except Exception as exc:  # a defect of trainlint: say so, exit 2
         click.echo(f"trainlint: internal error: {type(exc).__name__}: {exc}", err=True)
