@@ -72,9 +72,24 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
             f"{_what_evaluates(ep)} runs `{name}` in training mode, and the model has {_layer_phrase(ep)}: "
             f"{_mode_effect(ep)}, so the metrics are noisy and wrong. {_how_to_switch(ep, name)}",
             related=related,
-            # (a loop that also trains gets no fix: `.eval()` around it would stop its training)
-            fix_builder=fixes.hook(fix_tl403_eval, ep.loop, ep.forward) if ep.flag is None else None,
+            fix_builder=fixes.hook(fix_tl403_eval, ep.loop, ep.forward) if _fix_is_safe(ctx, ep) else None,
         )
+
+
+def _fix_is_safe(ctx: RuleContext, ep: MD.EvalPass) -> bool:
+    """Whether `.eval()`/`.train()` around the pass changes nothing but the evaluation."""
+    if ep.flag is not None:
+        return False  # a loop that also trains: `.eval()` around it would stop its training
+    if ep.loop is not None:
+        return True
+    # A pass on its own in a function: the edit goes into that function, so every call of it
+    # must be an evaluation (a step helper that training calls too would train in eval mode).
+    if not MD.eval_named(ctx, ep):
+        return False
+    training = (L.BACKWARD, L.STEP, L.SCALER_STEP, L.MANUAL_UPDATE)
+    return not any(
+        e.kind in training for caller, _ in ctx.project.callers(ep.scope) for e in ctx.loops.body_events(caller, 0)
+    )
 
 
 def _sampling_or_recalibrating(ep: MD.EvalPass) -> bool:
@@ -260,6 +275,8 @@ def fix_tl403_eval(locate: Locate, loop: Optional[L.LoopFacts], forward: Event) 
     stmt = pass_statement(module, loop, forward)
     if name is None or stmt is None or not bound_before(locate, module, scope, root_name(name), stmt):
         return None
+    if _leaves_the_block(stmt):
+        return None  # `return model(x)`: a `.train()` after it would never run
     changes: Changes = {
         stmt: cst.FlattenSentinel(
             [parse_statement(module, f"{name}.eval()"), stmt, parse_statement(module, f"{name}.train()")]
@@ -268,6 +285,13 @@ def fix_tl403_eval(locate: Locate, loop: Optional[L.LoopFacts], forward: Event) 
     what = "loop" if loop is not None else "pass"
     return make_fix(
         module, changes, SAFE, f"Call `{name}.eval()` before the evaluation {what} and `{name}.train()` after it"
+    )
+
+
+def _leaves_the_block(stmt: cst.CSTNode) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and any(
+        isinstance(small, (cst.Return, cst.Raise)) or isinstance(getattr(small, "value", None), cst.Yield)
+        for small in stmt.body
     )
 
 
