@@ -322,7 +322,8 @@ def test_fixed_corpus_cases_still_run(fixed_corpus):
 
 def test_notebook_fix_over_an_ipython_line_is_refused(tmp_path: Path):
     setup = "import torch\nimport torch.nn as nn\nnet = nn.Sequential(nn.Linear(4, 2), nn.Dropout(0.5))\ncrit = nn.CrossEntropyLoss()\ndata = [(torch.randn(8, 4), torch.randint(0, 2, (8,)))]\n"
-    evaluation = "net.eval()\nfor x, y in data:\n    !nvidia-smi\n    print(crit(net(x), y).item())\n"
+    # (the forward shares its line, so the fix would wrap the whole loop, IPython line included)
+    evaluation = "net.eval()\nfor x, y in data:\n    !nvidia-smi\n    out = net(x); print(crit(out, y).item())\n"
     f = tmp_path / "nb.ipynb"
     f.write_text(_notebook([_code_cell(setup, "a"), _code_cell(evaluation, "b")]), encoding="utf-8")
     before = f.read_bytes()

@@ -618,7 +618,7 @@ def evaluate(loader):
     assert_fix(before, before.replace("def evaluate(loader):", "@torch.no_grad()\ndef evaluate(loader):"), "TL404")
 
 
-def test_tl404_wraps_the_loop_with_the_module_alias_for_torch():
+def test_tl404_wraps_the_forward_with_the_module_alias_for_torch():
     before = textwrap.dedent(
         """\
         import torch as tt
@@ -642,12 +642,31 @@ def test_tl404_wraps_the_loop_with_the_module_alias_for_torch():
             net.train()
         """
     )
-    body = "    # held-out pass\n    for x, y in data:\n        print(crit(net(x), y).item())\n"
+    # The smallest edit: the forward's statement, not the whole loop.
+    body = "    for x, y in data:\n        print(crit(net(x), y).item())\n"
     after = before.replace(
         body,
-        "    # held-out pass\n    with tt.no_grad():\n        for x, y in data:\n            print(crit(net(x), y).item())\n",
+        "    for x, y in data:\n        with tt.no_grad():\n            print(crit(net(x), y).item())\n",
     )
     assert_fix(before, after, "TL404")
+
+
+def test_tl404_wraps_a_long_loop_only_as_an_unsafe_fix():
+    # The forward shares its line with another statement, so the loop is what gets wrapped,
+    # and a loop of more than 15 lines is re-indented only with --unsafe-fixes.
+    logging = "".join(f"            print('batch', {i})\n" for i in range(16))
+    before = src(
+        f"""
+        net = nn.Sequential(nn.Linear(4, 2), nn.Dropout(0.5))
+        data = [(torch.randn(8, 4), torch.randint(0, 2, (8,)))]
+        net.eval()
+        for x, y in data:
+            out = net(x); print(out.argmax(1))
+{logging}        """
+    )
+    (finding,) = [d for d in lint_source(before) if d.code == "TL404"]
+    assert finding.fix is not None and finding.fix.applicability == "unsafe"
+    assert "re-indents 18 lines" in finding.fix.description
 
 
 def test_tl405_passes_training_flag():

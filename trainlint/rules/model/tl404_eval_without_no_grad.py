@@ -11,10 +11,11 @@ from trainlint import fixes
 from trainlint.analysis import flow as FL
 from trainlint.analysis import loops as L
 from trainlint.analysis import modes as MD
+from trainlint.analysis.facts import ModuleFacts
 from trainlint.analysis.loops import Event
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import pass_statement
-from trainlint.fixes.core import SAFE, Locate, make_fix
+from trainlint.fixes.core import SAFE, UNSAFE, Locate, make_fix
 from trainlint.fixes.edits import (
     parse_expression,
     torch_alias,
@@ -85,16 +86,38 @@ def fix_tl404(locate: Locate, ctx: "RuleContext", loop: Optional[L.LoopFacts], f
         deco = cst.Decorator(decorator=parse_expression(module, f"{alias}.no_grad()"))
         new_fn = fn.with_changes(decorators=[*fn.decorators, deco])
         return make_fix(module, {fn: new_fn}, SAFE, f"Decorate `{fn.name.value}` with `@{alias}.no_grad()`")
+    # The smallest edit first: the forward's own statement (what it returns then carries no
+    # graph, so nothing computed from it does either); else the whole loop, which is marked
+    # unsafe when it re-indents more than a screenful, to be reviewed.
+    line = pass_statement(module, None, forward)
+    if isinstance(line, cst.SimpleStatementLine):
+        return make_fix(
+            module, {line: _under(module, alias, line)}, SAFE, f"Run the forward under `with {alias}.no_grad():`"
+        )
     stmt = pass_statement(module, loop, forward)
     if not isinstance(stmt, (cst.BaseCompoundStatement, cst.SimpleStatementLine)):
         return None
-    block = cst.With(
+    lines = len(module.tree.code_for_node(stmt).strip().splitlines())
+    what = "loop" if loop is not None else "pass"
+    return make_fix(
+        module,
+        {stmt: _under(module, alias, stmt)},
+        SAFE if lines <= MAX_SAFE_REINDENT else UNSAFE,
+        f"Run the evaluation {what} under `with {alias}.no_grad():`"
+        + (f" (re-indents {lines} lines)" if lines > MAX_SAFE_REINDENT else ""),
+    )
+
+
+# A fix that re-indents more lines than this is left for review (`--unsafe-fixes`).
+MAX_SAFE_REINDENT = 15
+
+
+def _under(module: ModuleFacts, alias: str, stmt: "cst.SimpleStatementLine | cst.BaseCompoundStatement") -> cst.With:
+    return cst.With(
         items=[cst.WithItem(item=parse_expression(module, f"{alias}.no_grad()"))],
         body=cst.IndentedBlock(body=[stmt.with_changes(leading_lines=[])]),
         leading_lines=stmt.leading_lines,
     )
-    what = "loop" if loop is not None else "pass"
-    return make_fix(module, {stmt: block}, SAFE, f"Run the evaluation {what} under `with {alias}.no_grad():`")
 
 
 def fix_tl404_flag(locate: Locate, forward: Event, flag: str) -> Optional[Fix]:
