@@ -121,3 +121,39 @@ def test_local_imports_are_found_without_importing(tmp_path: Path, monkeypatch):
     files = project_files("train.py")
     assert files[0] == "train.py"
     assert set(files) == {"train.py", "models.py", "pkg/__init__.py", "pkg/layers.py", "pkg/blocks.py"}
+
+
+def test_parameters_held_by_no_optimizer_are_not_claimed_after_a_wait_for_evaluation():
+    # A pretraining loop's optimizer was seen; the model trained afterwards, while the run was
+    # only watching forward passes for an evaluation, has an optimizer the run never saw.
+    from trainlint.rules.runtime.tl908_parameter_not_updated import findings_tl908
+    from trainlint.runtime.judging.context import Ctx
+    from trainlint.runtime.records import (
+        EvalWait,
+        ForwardPasses,
+        ModelParam,
+        ModelParams,
+        OptimizerParams,
+        ParamInfo,
+        PassCount,
+    )
+
+    def evidence(waited: bool) -> Evidence:
+        records: List[Record] = [
+            START,
+            OptimizerParams(optimizer=1, name="Adam", site=None, lr=[1e-3], params=[ParamInfo(i=0, name="Teacher.w")]),
+            STEP,
+            ModelParams(model="Student", params=[ModelParam("Student.w", True)], site=None, has_drop_or_norm=False),
+            ForwardPasses(
+                model="Student", has_drop_or_norm=False, counts=[PassCount(kind="train", training=True, count=3)]
+            ),
+        ]
+        if waited:
+            records.insert(3, EvalWait(steps=2, max_steps=200))
+        return _evidence(records)
+
+    unseen = [d for d in findings_tl908(Ctx(evidence(waited=False), "train.py")) if "held by no optimizer" in d.message]
+    assert len(unseen) == 1 and "Student.w" in unseen[0].message
+    assert not [
+        d for d in findings_tl908(Ctx(evidence(waited=True), "train.py")) if "held by no optimizer" in d.message
+    ]

@@ -27,6 +27,21 @@ def is_lightning_module(cls: ClassFacts) -> bool:
     return any(q.rsplit(".", 1)[-1] == "LightningModule" for q in quals)
 
 
+# Hooks the Trainer runs before each epoch's or batch's `training_step`, after it has put the
+# whole module in training mode: where a frozen submodule is put back in eval mode.
+LIGHTNING_TRAIN_START_HOOKS = ("on_train_epoch_start", "on_train_batch_start")
+
+
+def lightning_hook(scope: Scope) -> Optional[Scope]:
+    """The LightningModule method that is, or holds, `scope`."""
+    s: Optional[Scope] = scope
+    while s is not None:
+        if s.cls is not None:
+            return s if is_lightning_module(s.cls) else None
+        s = s.parent
+    return None
+
+
 def lightning_evaluation_hook(scope: Scope) -> bool:
     """The scope is, or is nested in, a LightningModule's validation, test or predict step."""
     s: Optional[Scope] = scope

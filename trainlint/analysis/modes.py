@@ -22,6 +22,7 @@ from trainlint.analysis import loops as L
 from trainlint.analysis import module_facts as M
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
+from trainlint.analysis.frameworks import LIGHTNING_EVALUATION_HOOKS, LIGHTNING_TRAIN_START_HOOKS, lightning_hook
 from trainlint.analysis.loops import Event, LoopAnalyzer, LoopFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project
@@ -651,6 +652,9 @@ def mode_at(ctx: RuleContext, scope: Scope, anchor: cst.CSTNode, model: Value, d
             state = Mode(kind, node=node, module=scope.module)
     if state is not None:
         return state
+    framework = _lightning_mode(ctx, scope, model)
+    if framework is not None:
+        return framework
     if depth >= 3:
         return Mode("none")
     found = [mode_at(ctx, cs, call, model, depth + 1) for cs, call in ctx.project.callers(scope)]
@@ -659,6 +663,28 @@ def mode_at(ctx: RuleContext, scope: Scope, anchor: cst.CSTNode, model: Value, d
         if hits:
             return next((m for m in hits if m.trained_after), hits[0])
     return Mode("none")
+
+
+def _lightning_mode(ctx: RuleContext, scope: Scope, model: Value) -> Optional[Mode]:
+    """The mode Lightning's Trainer leaves the module in when it calls one of its hooks: eval
+    in `validation_step`, `test_step` and `predict_step`; in `training_step`, eval for a
+    submodule that `on_train_epoch_start` or `on_train_batch_start` switches back to eval (the
+    frozen teacher of a distillation)."""
+    hook = lightning_hook(scope)
+    if hook is None or hook.cls is None:
+        return None
+    if hook.simple_name in LIGHTNING_EVALUATION_HOOKS:
+        return Mode("eval", node=hook.node, module=hook.module)
+    if hook.simple_name != "training_step":
+        return None
+    for name in LIGHTNING_TRAIN_START_HOOKS:
+        start = ctx.project.method_of(hook.cls, name)
+        if start is None:
+            continue
+        for e in ctx.loops.body_events(start, 0):
+            if e.kind == L.EVAL_MODE and same_model(e.receiver, model):
+                return Mode("eval", node=e.node, module=start.module)
+    return None
 
 
 def _no_grad_at_call(ctx: RuleContext, scope: Scope, depth: int = 0) -> bool:

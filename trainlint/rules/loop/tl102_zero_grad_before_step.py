@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Optional, Tuple
+from typing import Iterator, Optional, Sequence, Tuple
 
 from trainlint import fixes
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
+from trainlint.analysis.facts import Scope
 from trainlint.analysis.loops import Event
+from trainlint.analysis.purpose import not_training
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import move_stmt
 from trainlint.fixes.core import SAFE, Locate, make_fix
@@ -15,7 +17,7 @@ from trainlint.fixes.edits import (
     source_of,
 )
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
-from trainlint.rules.loop.common import STEPS, iterations
+from trainlint.rules.loop.common import STEPS, called_names, iterations
 from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, refuted
 from trainlint.runtime.judging.evidence import finite
 from trainlint.runtime.records import (
@@ -26,33 +28,54 @@ from trainlint.runtime.records import (
 
 def zero_grad_before_step(ctx: RuleContext) -> Iterator[Finding]:
     for lf in iterations(ctx):
-        evs = [e for e in lf.events if e.kind in (L.BACKWARD, L.ZERO_GRAD) or e.kind in STEPS]
-        for i, z in enumerate(evs):
-            if z.kind != L.ZERO_GRAD or i == 0:
-                continue
-            prev = evs[i - 1]
-            nxt = next((e for e in evs[i + 1 :] if e.kind != L.ZERO_GRAD), None)
-            if prev.kind != L.BACKWARD or nxt is None or nxt.kind not in STEPS:
-                continue
-            if z.conds and z.conds != nxt.conds[: len(z.conds)]:
-                continue  # a clear on a branch the step is not on (e.g. skipping a bad batch)
-            zr, sr = z.receiver, nxt.receiver
-            if zr is not None and sr is not None and zr.kind == K.OPTIMIZER and sr.kind == K.OPTIMIZER:
-                if zr.origin is not None and sr.origin is not None and zr.origin is not sr.origin:
-                    continue  # another optimizer's gradients (e.g. a GAN's other network)
-            yield Finding(
-                "TL102",
-                z.module,
-                z.node,
-                "`zero_grad()` runs after `backward()` and before `step()`, so the optimizer steps on "
-                "cleared gradients and the parameters never change. Move `zero_grad()` before "
-                "`backward()` (start of the iteration) or after `step()`.",
-                related=[
-                    (prev.module, prev.node, "the backward whose gradients are cleared"),
-                    (nxt.module, nxt.node, "the step that then sees no gradient"),
-                ],
-                fix_builder=fixes.hook(fix_tl102, z, nxt),
-            )
+        yield from _cleared_before_step(lf.events)
+    for scope in _step_functions(ctx):
+        yield from _cleared_before_step(ctx.loops.body_events(scope, 0))
+
+
+def _step_functions(ctx: RuleContext) -> Iterator[Scope]:
+    """Functions that are one whole training step with no loop of their own, called once per
+    batch from out of sight: a Lightning `training_step` under manual optimization, a GAN's
+    `step(batch)` that no project code calls."""
+    for scope in ctx.module.scopes:
+        names = called_names(scope)
+        if scope.name == "<module>" or not names["zero_grad"] or not names["step"]:
+            continue
+        if not (names["backward"] or names["manual_backward"]) or not_training(scope):
+            continue
+        if ctx.project.callers(scope) or any(e.loops for e in ctx.loops.body_events(scope, 0)):
+            continue  # called from a loop in sight, or a loop of its own: judged as a loop
+        yield scope
+
+
+def _cleared_before_step(events: Sequence[Event]) -> Iterator[Finding]:
+    evs = [e for e in events if e.kind in (L.BACKWARD, L.ZERO_GRAD) or e.kind in STEPS]
+    for i, z in enumerate(evs):
+        if z.kind != L.ZERO_GRAD or i == 0:
+            continue
+        prev = evs[i - 1]
+        nxt = next((e for e in evs[i + 1 :] if e.kind != L.ZERO_GRAD), None)
+        if prev.kind != L.BACKWARD or nxt is None or nxt.kind not in STEPS:
+            continue
+        if z.conds and z.conds != nxt.conds[: len(z.conds)]:
+            continue  # a clear on a branch the step is not on (e.g. skipping a bad batch)
+        zr, sr = z.receiver, nxt.receiver
+        if zr is not None and sr is not None and zr.kind == K.OPTIMIZER and sr.kind == K.OPTIMIZER:
+            if zr.origin is not None and sr.origin is not None and zr.origin is not sr.origin:
+                continue  # another optimizer's gradients (e.g. a GAN's other network)
+        yield Finding(
+            "TL102",
+            z.module,
+            z.node,
+            "`zero_grad()` runs after `backward()` and before `step()`, so the optimizer steps on "
+            "cleared gradients and the parameters never change. Move `zero_grad()` before "
+            "`backward()` (start of the iteration) or after `step()`.",
+            related=[
+                (prev.module, prev.node, "the backward whose gradients are cleared"),
+                (nxt.module, nxt.node, "the step that then sees no gradient"),
+            ],
+            fix_builder=fixes.hook(fix_tl102, z, nxt),
+        )
 
 
 def fix_tl102(locate: Locate, zero: Event, step: Event) -> Optional[Fix]:

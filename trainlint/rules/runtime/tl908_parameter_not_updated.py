@@ -17,7 +17,10 @@ def findings_tl908(c: Ctx) -> List[Diagnostic]:
         return []
     out = []
     held = {p.name for o in c.ev.optimizers.values() for p in o.params}
-    for name, model in c.ev.models.items():
+    # While the run waits for an evaluation pass it watches forward passes only: an optimizer
+    # built then (a second stage, a Lightning fit after a pretraining loop) is not seen.
+    models = c.ev.models.items() if c.ev.wait is None else []
+    for name, model in models:
         passes = c.ev.passes.get(name)
         if passes is None or not any(pc.kind == PassKind.TRAIN for pc in passes.counts):
             continue

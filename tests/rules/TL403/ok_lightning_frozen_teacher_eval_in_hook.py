@@ -1,0 +1,35 @@
+"""Distillation in Lightning: the Trainer puts the whole module in training mode at each epoch,
+and `on_train_epoch_start` puts the frozen teacher back in eval mode; validation runs in eval
+mode anyway."""
+
+import lightning as L
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Distill(L.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.teacher = nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Dropout(0.3), nn.Linear(64, 5))
+        self.student = nn.Sequential(nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 5))
+        self.teacher.load_state_dict(torch.load("teacher.pt"))
+        self.teacher.requires_grad_(False)
+
+    def on_train_epoch_start(self):
+        self.teacher.eval()
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        with torch.no_grad():
+            soft = self.teacher(x)
+        logits = self.student(x)
+        kd = F.kl_div(F.log_softmax(logits, dim=-1), F.log_softmax(soft, dim=-1), reduction="batchmean", log_target=True)
+        return kd + F.cross_entropy(logits, y)
+
+    def validation_step(self, batch, batch_idx):
+        x, y = batch
+        self.log("teacher_acc", (self.teacher(x).argmax(-1) == y).float().mean())
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.student.parameters(), lr=1e-3)
