@@ -269,8 +269,8 @@ def test_an_indented_notebook_cell(tmp_path):
     [d] = result.diagnostics
     assert (d.code, d.cell, d.line, d.severity) == ("TL201", 2, 1, Severity.ERROR)
     assert cells[1].splitlines()[0][d.column - 1 :].startswith("nn.Softmax(dim=1)")
-    cell = f"{tmp_path / 'nb.ipynb'}:cell 2"
-    assert (cell, 2, 12) in [(r.path, r.line, r.column) for r in d.related]  # where the loss is built
+    where = (str(tmp_path / "nb.ipynb"), 2, 2, 12)
+    assert where in [(r.path, r.cell, r.line, r.column) for r in d.related]  # where the loss is built
     assert cells[1].splitlines()[1][11:].startswith("nn.CrossEntropyLoss()")
 
 

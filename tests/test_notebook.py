@@ -72,7 +72,7 @@ def test_cross_cell_finding_gets_the_loops_cell_and_line(tmp_path: Path) -> None
     (d,) = check(nb).diagnostics
     assert d.code == "TL101" and d.cell == 3
     assert (d.span.line, d.span.column) == (4, 5)  # `loss.backward()` is line 4 of cell 3
-    assert [(r.path, r.line) for r in d.related] == [(f"{nb}:cell 3", 5)]
+    assert [(r.path, r.cell, r.line) for r in d.related] == [(str(nb), 3, 5)]
 
 
 def test_text_output_names_the_cell(tmp_path: Path) -> None:
@@ -221,3 +221,47 @@ def test_every_program_line_maps_back_to_the_same_text_in_its_cell(cells: List[A
             assert line == original[: len(original) - len(original.lstrip())] + "pass"
         else:
             assert line == original
+
+
+def test_every_format_places_a_notebook_finding_on_its_cell_line_in_the_ipynb_text(tmp_path: Path) -> None:
+    """JSON gives the cell and the line within it (for related locations too); SARIF and
+    GitHub annotations give the line and column in the `.ipynb` file's own text, which is
+    what a viewer opens: there they land on the cell's source, at the finding's code."""
+    write(tmp_path, notebook(code(as_lines(SETUP_CELL)), markdown("# Training\nThe loop."), code(as_lines(LOOP_CELL))))
+    raw = (tmp_path / "nb.ipynb").read_text().splitlines()
+
+    def cli(fmt: str) -> str:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "trainlint",
+                "check",
+                "--isolated",
+                "--no-cache",
+                "--output-format",
+                fmt,
+                "nb.ipynb",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return proc.stdout
+
+    (d,) = json.loads(cli("json"))["diagnostics"]
+    assert (d["path"], d["cell"], d["line"], d["column"]) == ("nb.ipynb", 3, 4, 5)
+    assert [(r["path"], r["cell"], r["line"]) for r in d["related"]] == [("nb.ipynb", 3, 5)]
+    cell_line = LOOP_CELL.splitlines()[3]
+    (res,) = json.loads(cli("sarif"))["runs"][0]["results"]
+    region = res["locations"][0]["physicalLocation"]["region"]
+    at = raw[region["startLine"] - 1]
+    assert cell_line.strip() in at and at[region["startColumn"] - 1 :].startswith("loss.backward()")
+    assert region["properties"] == {"cell": 3, "cellLine": 4, "cellColumn": 5}
+    related = res["relatedLocations"][0]["physicalLocation"]["region"]
+    assert raw[related["startLine"] - 1][related["startColumn"] - 1 :].startswith(LOOP_CELL.splitlines()[4].strip())
+    annotation = cli("github")
+    line = int(annotation.split(",line=")[1].split(",")[0])
+    col = int(annotation.split(",col=")[1].split(",")[0])
+    assert raw[line - 1][col - 1 :].startswith("loss.backward()")

@@ -126,11 +126,14 @@ def test_result_location_level_and_related(project: Path) -> None:
 def test_notebook_results_name_their_cell(project: Path) -> None:
     (res,) = sarif.as_dict(_run(["nb.ipynb"]))["runs"][0]["results"]
     region = res["locations"][0]["physicalLocation"]["region"]
-    assert region["startLine"] == 4 and region["properties"] == {"cell": 3}
+    # The region is in the notebook's JSON text (here all on one line); the cell position is kept.
+    raw = (project / "nb.ipynb").read_text().splitlines()
+    assert raw[region["startLine"] - 1][region["startColumn"] - 1 :].startswith("loss.backward()")
+    assert region["properties"] == {"cell": 3, "cellLine": 4, "cellColumn": 5}
     assert res["properties"]["cell"] == 3
     assert "cell 3" in res["message"]["text"]
     rel_region = res["relatedLocations"][0]["physicalLocation"]
-    assert rel_region["artifactLocation"]["uri"] == "nb.ipynb" and rel_region["region"]["properties"] == {"cell": 3}
+    assert rel_region["artifactLocation"]["uri"] == "nb.ipynb" and rel_region["region"]["properties"]["cell"] == 3
 
 
 def test_fix_becomes_a_sarif_fix_with_the_same_edits(project: Path) -> None:
@@ -206,13 +209,16 @@ def test_paths_become_uri_references(tmp_path: Path) -> None:
     assert locs[1] == {"uri": (tmp_path / "x.py").as_uri()}
 
 
-def test_related_location_in_a_notebook_cell_is_split() -> None:
-    d = Diagnostic("TL101", "missing-zero-grad", Severity.ERROR, "m", "nb.ipynb", Span(2, 1, 2, 3), cell=4)
-    d.related = [Related("nb.ipynb:cell 1", 3, 1, "the optimizer")]
-    (res,) = sarif.as_dict(CheckResult(diagnostics=[d]))["runs"][0]["results"]
+def test_a_notebook_position_that_cannot_be_found_keeps_its_cell_and_no_region() -> None:
+    # (the notebook is not on disk: no region is better than a cell line read as a file line)
+    d = Diagnostic("TL101", "missing-zero-grad", Severity.ERROR, "m", "missing.ipynb", Span(2, 1, 2, 3), cell=4)
+    d.related = [Related("missing.ipynb", 3, 1, "the optimizer", cell=1)]
+    doc = sarif.as_dict(CheckResult(diagnostics=[d]))
+    _validate(doc)
+    (res,) = doc["runs"][0]["results"]
     phys = res["relatedLocations"][0]["physicalLocation"]
-    assert phys["artifactLocation"]["uri"] == "nb.ipynb"
-    assert phys["region"]["startLine"] == 3 and phys["region"]["properties"] == {"cell": 1}
+    assert phys["artifactLocation"]["uri"] == "missing.ipynb" and "region" not in phys
+    assert phys["properties"] == {"cell": 1, "cellLine": 3, "cellColumn": 1}
 
 
 def _cli_fingerprints(*paths: str) -> Dict[str, str]:
@@ -226,7 +232,8 @@ def _cli_fingerprints(*paths: str) -> Dict[str, str]:
     out = {}
     for r in results:
         region = r["locations"][0]["physicalLocation"]["region"]
-        out[f"{region.get('properties', {}).get('cell')}:{region['startLine']}"] = r["partialFingerprints"][
+        in_cell = region.get("properties", {})
+        out[f"{in_cell.get('cell')}:{in_cell.get('cellLine', region['startLine'])}"] = r["partialFingerprints"][
             sarif.FINGERPRINT_KEY
         ]
     return out

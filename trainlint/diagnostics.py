@@ -38,9 +38,14 @@ class Related:
     line: int
     column: int
     message: str
+    # Notebook cell (1-based) when the file is a notebook; the line is then within the cell.
+    cell: Optional[int] = None
 
     def to_json(self) -> Dict[str, Any]:
-        return {"path": self.path, "line": self.line, "column": self.column, "message": self.message}
+        out: Dict[str, Any] = {"path": self.path, "line": self.line, "column": self.column, "message": self.message}
+        if self.cell is not None:
+            out["cell"] = self.cell
+        return out
 
 
 @dataclass
@@ -151,7 +156,9 @@ def diagnostic_from_json(data: Dict[str, Any]) -> Diagnostic:
         path=data["path"],
         span=Span(data["line"], data["column"], data["end_line"], data["end_column"]),
         status=Status(data.get("status", "suspected")),
-        related=[Related(r["path"], r["line"], r["column"], r["message"]) for r in data.get("related", [])],
+        related=[
+            Related(r["path"], r["line"], r["column"], r["message"], r.get("cell")) for r in data.get("related", [])
+        ],
         fix=fix,
         evidence=data.get("evidence"),
         cell=data.get("cell"),

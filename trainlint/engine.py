@@ -473,7 +473,7 @@ def check_files(
             # checked models.py fed to a loss in train.py) concerns the checked file too: it
             # is reported, so that a file has the findings that touch it however it is
             # selected. A context file is never edited, so it comes without its fix.
-            if not any(asked(_file_of(r.path)) for r in d.related):
+            if not any(asked(r.path) for r in d.related):
                 continue
             d.fix = None
         seen.add(key)
@@ -496,12 +496,6 @@ def check_files(
     return result
 
 
-def _file_of(related_path: str) -> str:
-    """The file of a related location's path (a notebook's names its cell: `nb.ipynb:cell 3`)."""
-    head, sep, tail = related_path.rpartition(":cell ")
-    return head if sep and tail.isdigit() else related_path
-
-
 def _to_diagnostic(f: Finding, positions: _Positions, by_module: Dict[int, LoadedFile]) -> Diagnostic:
     info = registry.RULES[f.code]
     r = positions.of(f.module, f.node)
@@ -518,8 +512,7 @@ def _to_diagnostic(f: Finding, positions: _Positions, by_module: Dict[int, Loade
         rr = positions.of(mod, node)
         rel_lf = by_module.get(id(mod))
         cell, line = _map_line(rel_lf, rr.start.line) if rel_lf else (None, rr.start.line)
-        path = mod.path if cell is None else f"{mod.path}:cell {cell}"
-        related.append(Related(path, line, _column(rel_lf, rr.start.line, rr.start.column + 1), msg))
+        related.append(Related(mod.path, line, _column(rel_lf, rr.start.line, rr.start.column + 1), msg, cell))
     d = Diagnostic(
         code=f.code,
         name=info.name,

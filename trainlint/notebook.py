@@ -253,3 +253,161 @@ def _make_map(starts: List[int], cell_ids: List[int]) -> LineMap:
         return cell_ids[k], max(line, 1) - starts[k] + 1
 
     return line_map
+
+
+# ---------------------------------------------------------------------------- raw positions
+# Viewers that open a notebook as text (SARIF viewers, GitHub annotations) need positions in
+# the `.ipynb` file's JSON text. Each cell's `source` is a JSON string or a list of them; a
+# position in a cell is found by walking the raw string tokens and their escapes.
+
+RawLocator = Callable[[int, int, int], Optional[Tuple[int, int]]]
+
+
+def raw_locator(data: bytes) -> RawLocator:
+    """(cell, line in cell, column) -> (line, column) in the notebook's JSON text, all 1-based;
+    None where the position cannot be found (an unusual layout, a line past the cell's end)."""
+    try:
+        text = data.decode("utf-8-sig")
+        sources = _raw_sources(text)
+    except (UnicodeDecodeError, ValueError, IndexError):
+        sources = {}
+    line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)] if sources else [0]
+
+    def locate(cell: int, line: int, column: int) -> Optional[Tuple[int, int]]:
+        offset = _raw_offset(text, sources.get(cell, []), line, column)
+        if offset is None:
+            return None
+        row = bisect.bisect_right(line_starts, offset) - 1
+        return row + 1, offset - line_starts[row] + 1
+
+    return locate
+
+
+def _raw_sources(text: str) -> Dict[int, List[int]]:
+    """Cell index (1-based) -> raw offsets of the opening quotes of its `source` strings."""
+    out: Dict[int, List[int]] = {}
+    scan = _JsonScan(text)
+    scan.ws()
+    for key in scan.object_keys():
+        if key != "cells":
+            scan.skip_value()
+            continue
+        for index in scan.array_items(start=1):
+            found: List[int] = []
+            if scan.peek() != "{":
+                scan.skip_value()
+                continue
+            for cell_key in scan.object_keys():
+                if cell_key != "source":
+                    scan.skip_value()
+                elif scan.peek() == '"':
+                    found.append(scan.pos)
+                    scan.skip_value()
+                else:
+                    for _ in scan.array_items(start=0):
+                        if scan.peek() == '"':
+                            found.append(scan.pos)
+                        scan.skip_value()
+            out[index] = found
+    return out
+
+
+def _raw_offset(text: str, strings: List[int], line: int, column: int) -> Optional[int]:
+    """Offset in `text` of the character at (line, column) of the cell whose source strings
+    open at `strings`."""
+    current_line, current_column = 1, 1
+    for start in strings:
+        i = start + 1
+        while i < len(text) and text[i] != '"':
+            if (current_line, current_column) == (line, column):
+                return i
+            if text[i] == "\\":
+                escape = text[i + 1]
+                width = 6 if escape == "u" else 2
+                char = "\n" if escape == "n" else ("\r" if escape == "r" else "x")
+            else:
+                width, char = 1, text[i]
+            if char == "\n":
+                if current_line == line:  # the column is past the line's end: its end
+                    return i
+                current_line, current_column = current_line + 1, 1
+            else:
+                current_column += 1
+            i += width
+    return None
+
+
+class _JsonScan:
+    """A cursor over JSON text that walks objects and arrays and skips values."""
+
+    _SCALAR = re.compile(r"-?\d[\d.eE+-]*|true|false|null")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def ws(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos] in " \t\r\n":
+            self.pos += 1
+
+    def peek(self) -> str:
+        self.ws()
+        return self.text[self.pos]
+
+    def expect(self, char: str) -> None:
+        if self.peek() != char:
+            raise ValueError(f"expected {char!r} at {self.pos}")
+        self.pos += 1
+
+    def string(self) -> str:
+        self.ws()
+        value, self.pos = json.decoder.scanstring(self.text, self.pos + 1)  # type: ignore[attr-defined]
+        return str(value)
+
+    def object_keys(self) -> "Any":
+        self.expect("{")
+        if self.peek() == "}":
+            self.pos += 1
+            return
+        while True:
+            key = self.string()
+            self.expect(":")
+            self.ws()
+            yield key
+            if self.peek() == ",":
+                self.pos += 1
+                continue
+            self.expect("}")
+            return
+
+    def array_items(self, start: int) -> "Any":
+        self.expect("[")
+        if self.peek() == "]":
+            self.pos += 1
+            return
+        index = start
+        while True:
+            self.ws()
+            yield index
+            index += 1
+            if self.peek() == ",":
+                self.pos += 1
+                continue
+            self.expect("]")
+            return
+
+    def skip_value(self) -> None:
+        char = self.peek()
+        if char == '"':
+            self.string()
+        elif char == "{":
+            for _ in self.object_keys():
+                self.skip_value()
+        elif char == "[":
+            for _ in self.array_items(0):
+                self.skip_value()
+        else:
+            m = self._SCALAR.match(self.text, self.pos)
+            if m is None:
+                raise ValueError(f"unexpected {char!r} at {self.pos}")
+            self.pos = m.end()

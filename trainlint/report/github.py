@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import List
 
 from trainlint.diagnostics import CheckResult, Diagnostic, Severity
+from trainlint.report.positions import in_notebook_text
 from trainlint.report.printable import printable
+from trainlint.report.text import place
 
 _COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -38,12 +40,16 @@ def format_diagnostic(d: Diagnostic) -> str:
             ("endColumn", str(d.span.end_column)),
         ]
     else:
+        # The annotation goes on the cell's line in the `.ipynb` file's text.
+        at = in_notebook_text(d.path, d.cell, d.span.line, d.span.column)
+        if at is not None:
+            props += [("line", str(at[0])), ("col", str(at[1]))]
         message = f"cell {d.cell}, line {d.span.line}, column {d.span.column}: {message}"
     props.append(("title", f"trainlint ({d.code})"))
     if d.status.value != "suspected":
         message += f" ({d.status.value})"
     for r in d.related:
-        message += f"\n  {r.path}:{r.line}:{r.column}: {r.message}"
+        message += f"\n  {place(r.path, r.cell, r.line, r.column)}: {r.message}"
     head = ",".join(f"{key}={escape_property(value)}" for key, value in props)
     return printable(f"::{_COMMANDS.get(d.severity, 'error')} {head}::{escape_data(message)}")
 

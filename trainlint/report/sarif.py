@@ -23,12 +23,12 @@ from urllib.parse import quote
 
 from trainlint import __version__, registry
 from trainlint.diagnostics import CheckResult, Diagnostic, Edit, Fix, Related, Severity, Span
+from trainlint.report.positions import in_notebook_text
 from trainlint.report.printable import dumps, raw_bytes
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "trainlint/v1"
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
-_CELL_SUFFIX = re.compile(r"^(?P<path>.*\.ipynb):cell (?P<cell>\d+)$")
 _SRCROOT = "%SRCROOT%"
 
 
@@ -104,26 +104,24 @@ def _region(line: int, column: int, end_line: int, end_column: int, cell: Option
     return region
 
 
-def _split_cell(path: str) -> Tuple[str, Optional[int]]:
-    """`nb.ipynb:cell 3` (how related locations in notebooks are named) -> (`nb.ipynb`, 3)."""
-    m = _CELL_SUFFIX.match(path)
-    if m is None:
-        return path, None
-    return m.group("path"), int(m.group("cell"))
-
-
 def _location(path: str, span: Span, cell: Optional[int]) -> Dict[str, Any]:
-    return {
-        "physicalLocation": {
-            "artifactLocation": _artifact(path),
-            "region": _region(span.line, span.column, span.end_line, span.end_column, cell),
-        }
-    }
+    if cell is None:
+        region = _region(span.line, span.column, span.end_line, span.end_column, None)
+        return {"physicalLocation": {"artifactLocation": _artifact(path), "region": region}}
+    # A notebook: the region is in the `.ipynb` file's JSON text, where a viewer opens it; the
+    # cell and the position within it stay as properties.
+    in_cell = {"cell": cell, "cellLine": span.line, "cellColumn": span.column}
+    start = in_notebook_text(path, cell, span.line, span.column)
+    if start is None:
+        return {"physicalLocation": {"artifactLocation": _artifact(path), "properties": in_cell}}
+    end = in_notebook_text(path, cell, span.end_line, span.end_column) or start
+    region = _region(start[0], start[1], end[0], end[1], None)
+    region["properties"] = in_cell
+    return {"physicalLocation": {"artifactLocation": _artifact(path), "region": region}}
 
 
 def _related(index: int, r: Related) -> Dict[str, Any]:
-    path, cell = _split_cell(r.path)
-    loc = _location(path, Span(r.line, r.column, r.line, r.column), cell)
+    loc = _location(r.path, Span(r.line, r.column, r.line, r.column), r.cell)
     loc["id"] = index
     loc["message"] = {"text": r.message}
     return loc

@@ -23,9 +23,12 @@ def use_color(stream: Optional[TextIO] = None) -> bool:
 
 
 def location(d: Diagnostic) -> str:
-    if d.cell is not None:
-        return f"{d.path}:cell {d.cell}:{d.span.line}:{d.span.column}"
-    return f"{d.path}:{d.span.line}:{d.span.column}"
+    return place(d.path, d.cell, d.span.line, d.span.column)
+
+
+def place(path: str, cell: Optional[int], line: int, column: int) -> str:
+    """`train.py:12:5`, or `nb.ipynb:cell 3:2:5` in a notebook (the line within the cell)."""
+    return f"{path}:cell {cell}:{line}:{column}" if cell is not None else f"{path}:{line}:{column}"
 
 
 def _clean(text: str) -> str:
@@ -44,7 +47,7 @@ def format_diagnostic(d: Diagnostic, color: bool = False) -> List[str]:
     status = "" if d.status.value == "suspected" else f" ({d.status.value})"
     lines = [f"{loc}: {code}{status} {_clean(d.message)}"]
     for r in d.related:
-        text = f"    {_clean(r.path)}:{r.line}:{r.column}: {_clean(r.message)}"
+        text = f"    {_clean(place(r.path, r.cell, r.line, r.column))}: {_clean(r.message)}"
         lines.append(f"{_DIM}{text}{_RESET}" if color else text)
     return lines
 
