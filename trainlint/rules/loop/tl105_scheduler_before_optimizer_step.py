@@ -46,8 +46,19 @@ def _finding(sched: Event, first_step: Event) -> Finding:
 
 
 def _known_scheduler(e: Event) -> bool:
-    # (only a name says it is a scheduler: other libraries order their steps differently)
-    return e.receiver is not None and not e.receiver.guess and not (e.receiver.qual or "").endswith("ReduceLROnPlateau")
+    if e.receiver is None or (e.receiver.qual or "").endswith("ReduceLROnPlateau"):
+        return False
+    if not e.receiver.guess:
+        return True
+    # Only a name says it is a scheduler: enough when the name is plainly one
+    # (`scheduler.step()`, `lr_scheduler.step()`) and the step takes no argument, as torch's
+    # do; other libraries' schedulers are stepped with the epoch or the update count.
+    func = getattr(e.node, "func", None)
+    name = (dotted(func.value) or "").rsplit(".", 1)[-1] if isinstance(func, cst.Attribute) else ""
+    return name in _SCHEDULER_NAMES and not getattr(e.node, "args", ())
+
+
+_SCHEDULER_NAMES = frozenset({"scheduler", "lr_scheduler", "lr_sched", "sched"})
 
 
 def _in_step_functions(ctx: RuleContext) -> Iterator[Finding]:
