@@ -66,3 +66,16 @@ def test_one_fix_for_two_findings_counts_both(tmp_path: Path) -> None:
     assert findings == 2 and sum(_hint(stderr)) == findings
     _, stderr = _cli("--fix", "--unsafe-fixes", str(tmp_path))
     assert _fixed(stderr) == findings and "All checks passed" in stderr
+
+
+def test_a_failure_while_verifying_fixes_leaves_the_findings_and_the_exit_code(tmp_path: Path, monkeypatch) -> None:
+    import trainlint.fixes.apply as apply
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("verifier defect")
+
+    monkeypatch.setattr(apply, "fix_paths", broken)
+    (tmp_path / "train.py").write_text(SOFTMAX_WITHOUT_DIM)
+    code, stderr = _cli(str(tmp_path))
+    assert code == 1 and "Found 2 problems" in stderr
+    assert "fixes not verified (RuntimeError: verifier defect)" in stderr

@@ -181,7 +181,10 @@ def check(
         shows_fixes = output_format in ("json", "sarif") or (output_format == "text" and not quiet and not statistics)
         fixable = fixable_files(result) if shows_fixes else []
         if fixable:
-            keep_verified_fixes(result, fix_paths(fixable, settings, unsafe=True, force_exclude=force_exclude))
+            try:
+                keep_verified_fixes(result, fix_paths(fixable, settings, unsafe=True, force_exclude=force_exclude))
+            except Exception as exc:  # the findings stand; only the fix offers go unverified
+                click.echo(f"trainlint: warning: fixes not verified ({type(exc).__name__}: {exc})", err=True)
     except Exception as exc:  # a defect of trainlint: say so, exit 2
         click.echo(f"trainlint: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(EXIT_ERROR)
