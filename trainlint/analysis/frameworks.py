@@ -36,20 +36,16 @@ def lightning_hook(scope: Scope) -> Optional[Scope]:
     """The LightningModule method that is, or holds, `scope`."""
     s: Optional[Scope] = scope
     while s is not None:
-        if s.cls is not None:
-            return s if is_lightning_module(s.cls) else None
+        if s.cls is not None and is_lightning_module(s.cls):
+            return s
         s = s.parent
     return None
 
 
 def lightning_evaluation_hook(scope: Scope) -> bool:
     """The scope is, or is nested in, a LightningModule's validation, test or predict step."""
-    s: Optional[Scope] = scope
-    while s is not None:
-        if s.cls is not None and s.simple_name in LIGHTNING_EVALUATION_HOOKS:
-            return is_lightning_module(s.cls)
-        s = s.parent
-    return False
+    hook = lightning_hook(scope)
+    return hook is not None and hook.simple_name in LIGHTNING_EVALUATION_HOOKS
 
 
 def manual_optimization(cls: ClassFacts) -> bool:

@@ -94,19 +94,16 @@ def _artifact(path: str) -> Dict[str, Any]:
     return {"uri": quote(raw_bytes(path.replace(os.sep, "/"))), "uriBaseId": _SRCROOT}
 
 
-def _region(line: int, column: int, end_line: int, end_column: int, cell: Optional[int]) -> Dict[str, Any]:
+def _region(line: int, column: int, end_line: int, end_column: int) -> Dict[str, Any]:
     line, column = max(line, 1), max(column, 1)
     end_line = max(end_line, line)
     end_column = max(end_column, 1) if end_line > line else max(end_column, column)
-    region: Dict[str, Any] = {"startLine": line, "startColumn": column, "endLine": end_line, "endColumn": end_column}
-    if cell is not None:
-        region["properties"] = {"cell": cell}
-    return region
+    return {"startLine": line, "startColumn": column, "endLine": end_line, "endColumn": end_column}
 
 
 def _location(path: str, span: Span, cell: Optional[int]) -> Dict[str, Any]:
     if cell is None:
-        region = _region(span.line, span.column, span.end_line, span.end_column, None)
+        region = _region(span.line, span.column, span.end_line, span.end_column)
         return {"physicalLocation": {"artifactLocation": _artifact(path), "region": region}}
     # A notebook: the region is in the `.ipynb` file's JSON text, where a viewer opens it; the
     # cell and the position within it stay as properties.
@@ -115,7 +112,7 @@ def _location(path: str, span: Span, cell: Optional[int]) -> Dict[str, Any]:
     if start is None:
         return {"physicalLocation": {"artifactLocation": _artifact(path), "properties": in_cell}}
     end = in_notebook_text(path, cell, span.end_line, span.end_column) or start
-    region = _region(start[0], start[1], end[0], end[1], None)
+    region = _region(start[0], start[1], end[0], end[1])
     region["properties"] = in_cell
     return {"physicalLocation": {"artifactLocation": _artifact(path), "region": region}}
 
@@ -141,7 +138,7 @@ def _fix(path: str, fix: Fix) -> Dict[str, Any]:
 
 def _replacement(e: Edit) -> Dict[str, Any]:
     return {
-        "deletedRegion": _region(e.line, e.column, e.end_line, e.end_column, None),
+        "deletedRegion": _region(e.line, e.column, e.end_line, e.end_column),
         "insertedContent": {"text": e.content},
     }
 

@@ -507,6 +507,11 @@ class ManualUpdate(Record):
     stale_grad_norm: Optional[Number] = None
     stale_grads: Optional[int] = None
 
+    @property
+    def updates_done(self) -> int:
+        """Updates by hand before this backward: each sits between two backward passes."""
+        return self.backward - 1
+
 
 @dataclass
 class NoOptimizerStep(Record):

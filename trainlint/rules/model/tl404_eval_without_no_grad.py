@@ -92,7 +92,10 @@ def fix_tl404(locate: Locate, ctx: "RuleContext", loop: Optional[L.LoopFacts], f
     line = pass_statement(module, None, forward)
     if isinstance(line, cst.SimpleStatementLine):
         return make_fix(
-            module, {line: _under(module, alias, line)}, SAFE, f"Run the forward under `with {alias}.no_grad():`"
+            module,
+            {line: _under(module, f"{alias}.no_grad()", line)},
+            SAFE,
+            f"Run the forward under `with {alias}.no_grad():`",
         )
     stmt = pass_statement(module, loop, forward)
     if not isinstance(stmt, (cst.BaseCompoundStatement, cst.SimpleStatementLine)):
@@ -101,7 +104,7 @@ def fix_tl404(locate: Locate, ctx: "RuleContext", loop: Optional[L.LoopFacts], f
     what = "loop" if loop is not None else "pass"
     return make_fix(
         module,
-        {stmt: _under(module, alias, stmt)},
+        {stmt: _under(module, f"{alias}.no_grad()", stmt)},
         SAFE if lines <= MAX_SAFE_REINDENT else UNSAFE,
         f"Run the evaluation {what} under `with {alias}.no_grad():`"
         + (f" (re-indents {lines} lines)" if lines > MAX_SAFE_REINDENT else ""),
@@ -112,9 +115,10 @@ def fix_tl404(locate: Locate, ctx: "RuleContext", loop: Optional[L.LoopFacts], f
 MAX_SAFE_REINDENT = 15
 
 
-def _under(module: ModuleFacts, alias: str, stmt: "cst.SimpleStatementLine | cst.BaseCompoundStatement") -> cst.With:
+def _under(module: ModuleFacts, context: str, stmt: "cst.SimpleStatementLine | cst.BaseCompoundStatement") -> cst.With:
+    """`stmt` moved into `with <context>:`, keeping the comments above it above the block."""
     return cst.With(
-        items=[cst.WithItem(item=parse_expression(module, f"{alias}.no_grad()"))],
+        items=[cst.WithItem(item=parse_expression(module, context))],
         body=cst.IndentedBlock(body=[stmt.with_changes(leading_lines=[])]),
         leading_lines=stmt.leading_lines,
     )
@@ -130,11 +134,7 @@ def fix_tl404_flag(locate: Locate, forward: Event, flag: str) -> Optional[Fix]:
     stmt = pass_statement(module, None, forward)
     if not isinstance(stmt, cst.SimpleStatementLine):
         return None
-    block = cst.With(
-        items=[cst.WithItem(item=parse_expression(module, f"{alias}.set_grad_enabled({flag})"))],
-        body=cst.IndentedBlock(body=[stmt.with_changes(leading_lines=[])]),
-        leading_lines=stmt.leading_lines,
-    )
+    block = _under(module, f"{alias}.set_grad_enabled({flag})", stmt)
     return make_fix(module, {stmt: block}, SAFE, f"Run the forward under `with {alias}.set_grad_enabled({flag}):`")
 
 

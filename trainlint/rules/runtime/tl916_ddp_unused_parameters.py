@@ -11,17 +11,14 @@ from trainlint.runtime.judging.context import Ctx, names_shown
 
 
 def findings_tl916(c: Ctx) -> List[Diagnostic]:
-    strict = [
-        m
-        for m in c.ev.models.values()
-        if m.wrapper == "DistributedDataParallel" and not (m.find_unused_parameters or m.static_graph)
-    ]
+    strict = c.ev.strict_ddp_models()
     if not strict or not c.ev.steps:
         return []
+    without = [p.name for _, _, missing in c.ev.params_without_gradient() for p in missing]
     out = []
     for model in strict:
         own = {p.name for p in model.params}
-        unused = [p.name for _, _, missing in c.ev.params_without_gradient() for p in missing if p.name in own]
+        unused = [name for name in without if name in own]
         if not unused:
             continue
         out.append(

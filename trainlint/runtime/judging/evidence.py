@@ -173,8 +173,7 @@ class Evidence:
     def total_steps(self) -> int:
         if self.steps:
             return max(s.step for s in self.steps)
-        # Without an optimizer, each update by hand sits between two backward passes.
-        return max((m.backward - 1 for m in self.manual), default=0)
+        return max((m.updates_done for m in self.manual), default=0)
 
     @property
     def reached_training(self) -> bool:
@@ -227,15 +226,18 @@ class Evidence:
                 out.append((opt, len(steps), missing))
         return out
 
-    def strict_ddp_params(self) -> Set[str]:
-        """The parameter names of models wrapped in DDP that must use every parameter in each
-        forward (no `find_unused_parameters`, no `static_graph`)."""
-        return {
-            p.name
+    def strict_ddp_models(self) -> List[ModelParams]:
+        """Models wrapped in DDP that must use every parameter in each forward (no
+        `find_unused_parameters`, no `static_graph`)."""
+        return [
+            m
             for m in self.models.values()
             if m.wrapper == "DistributedDataParallel" and not (m.find_unused_parameters or m.static_graph)
-            for p in m.params
-        }
+        ]
+
+    def strict_ddp_params(self) -> Set[str]:
+        """The parameter names of the `strict_ddp_models`."""
+        return {p.name for m in self.strict_ddp_models() for p in m.params}
 
     def stop_reason(self) -> str:
         """How the run ended: stopped, finished, exit, error, timeout, aborted (another rank

@@ -14,7 +14,7 @@ class Progress:
     def __init__(self, steps: int, quiet: bool) -> None:
         self.steps = steps
         self.quiet = quiet
-        self.updates_by_hand = 0  # without an optimizer: each update sits between two backward passes
+        self.updates_by_hand = 0  # without an optimizer
 
     def say(self, text: str) -> None:
         if not self.quiet:
@@ -29,7 +29,7 @@ class Progress:
             norm = f", grad norm {fmt(rec.grad_total)}" if rec.grad_total is not None else ""
             self.say(f"step {rec.step}/{self.steps}{loss}{norm}")
         elif isinstance(rec, ManualUpdate):
-            self.updates_by_hand = max(self.updates_by_hand, rec.backward - 1)
+            self.updates_by_hand = max(self.updates_by_hand, rec.updates_done)
             self.say(f"backward pass {rec.backward} (no optimizer: watching the trained tensors)")
         elif isinstance(rec, EvalWait):
             self.say(
