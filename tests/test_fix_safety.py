@@ -83,7 +83,7 @@ def test_without_fix_the_hint_and_json_carry_the_fix(tmp_path: Path):
     fix = out["diagnostics"][0]["fix"]
     assert fix["applicability"] == "safe"
     assert fix["edits"] == [
-        {"line": 10, "column": 1, "end_line": 10, "end_column": 1, "content": "    opt.zero_grad()\n"}
+        {"path": str(f), "line": 10, "column": 1, "end_line": 10, "end_column": 1, "content": "    opt.zero_grad()\n"}
     ]
     assert f.read_text(encoding="utf-8") == BUGGY
 
@@ -318,6 +318,33 @@ def test_fixed_corpus_cases_still_run(fixed_corpus):
         flags = list(pool.map(broken, jobs))
     broken_cases = [name for (name, _), bad in zip(jobs, flags) if bad]
     assert not broken_cases, f"cases that ran before the fixes and fail after them: {broken_cases}"
+
+
+@pytest.mark.parametrize(
+    "content,before_line,reason",
+    [
+        ("    opt.zero_grad(\n", "    loss.backward()", "would not parse"),
+        ("    # nothing\n", "    loss.backward()", "still reports TL101"),
+        ("    opt.zero_grad()\n", "    opt.step()", "new finding: TL102"),
+    ],
+)
+def test_a_notebook_fix_failing_a_check_is_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str, before_line: str, reason: str
+):
+    """Notebook fixes go through the same checks as a file's: re-parsed, re-linted."""
+    from trainlint.notebook import notebook_source
+
+    setup, loop = BUGGY.split("for step")
+    f = tmp_path / "nb.ipynb"
+    f.write_text(_notebook([_code_cell(setup, "a1"), _code_cell("for step" + loop, "b2")]), encoding="utf-8")
+    before = f.read_bytes()
+    program, _ = notebook_source(before)
+    line = program.splitlines().index(before_line) + 1  # fixes are built in program lines
+    _patch_tl101(monkeypatch, [Edit(line, 1, line, 1, content)])
+    res = run_cli("--fix", str(f))
+    assert res.exit_code == 1
+    assert f.read_bytes() == before
+    assert "fix for TL101 not applied (a broken fix)" in res.stderr and reason in res.stderr
 
 
 def test_notebook_fix_over_an_ipython_line_is_refused(tmp_path: Path):

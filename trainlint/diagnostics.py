@@ -59,9 +59,14 @@ class Edit:
     content: str
     # Notebook cell (1-based) when the file is a notebook; the positions are then within the cell.
     cell: Optional[int] = None
+    # The file the edit applies to; None for the finding's own file. A fix may edit several
+    # files (a softmax dropped in `models.py` for a loss in `train.py`); reported findings
+    # carry it on every edit.
+    path: Optional[str] = None
 
     def to_json(self) -> Dict[str, Any]:
         out: Dict[str, Any] = {
+            "path": self.path,
             "line": self.line,
             "column": self.column,
             "end_line": self.end_line,
@@ -85,6 +90,14 @@ class Fix:
             "description": self.description,
             "edits": [e.to_json() for e in self.edits],
         }
+
+    def paths(self, own: str) -> List[str]:
+        """The files the fix edits (`own`: the finding's file, for edits that name none)."""
+        out: List[str] = []
+        for e in self.edits:
+            if (e.path or own) not in out:
+                out.append(e.path or own)
+        return out
 
 
 @dataclass
@@ -175,6 +188,8 @@ class CheckResult:
     suppressed: List[Diagnostic] = field(default_factory=list)
     files: int = 0
     internal_errors: int = 0
+    # The files checked, where the caller knows them (`check_paths`): what `--fix` may edit.
+    checked: Optional[List[str]] = None
 
 
 def count_errors(diags: Iterable[Diagnostic]) -> int:

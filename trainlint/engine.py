@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import gc
 import os
 import re
@@ -472,10 +473,12 @@ def check_files(
             # A finding in a context file that points into a checked one (a softmax in the
             # checked models.py fed to a loss in train.py) concerns the checked file too: it
             # is reported, so that a file has the findings that touch it however it is
-            # selected. A context file is never edited, so it comes without its fix.
+            # selected. A context file is never edited: the finding keeps its fix only if
+            # the fix edits checked files alone (the softmax dropped in models.py).
             if not any(asked(r.path) for r in d.related):
                 continue
-            d.fix = None
+            if d.fix is not None and not all(asked(p) for p in d.fix.paths(d.path)):
+                d.fix = None
         seen.add(key)
         if d.code != "TL002" and d.code in settings.ignored_for(d.path):
             continue
@@ -521,7 +524,7 @@ def _to_diagnostic(f: Finding, positions: _Positions, by_module: Dict[int, Loade
         path=f.module.path,
         span=span,
         related=related,
-        fix=_build_fix(f, positions, lf),
+        fix=_build_fix(f, positions, by_module),
         program_line=span.line,
         statement_lines=(first, last),
     )
@@ -533,21 +536,36 @@ def _to_diagnostic(f: Finding, positions: _Positions, by_module: Dict[int, Loade
     return d
 
 
-def _build_fix(f: Finding, positions: _Positions, lf: Optional[LoadedFile]) -> Optional[Fix]:
-    """The finding's fix in the file's own positions (cells for a notebook)."""
+def _build_fix(f: Finding, positions: _Positions, by_module: Dict[int, LoadedFile]) -> Optional[Fix]:
+    """The finding's fix in each edited file's own positions (cells for a notebook), with
+    the file named on every edit."""
     fix = f.fix
     if fix is None and f.fix_builder is not None:
         try:
             fix = f.fix_builder(positions.of)
         except Exception:  # a fix that cannot be built is not offered; the finding stands
             fix = None
-    if fix is not None and lf is not None and lf.dedent is not None:
-        fix = _reindented(fix, lf.dedent)
-    if fix is not None and lf is not None and lf.line_map is not None and lf.source is not None:
-        from trainlint.fixes.core import to_cells
+    if fix is None:
+        return None
+    by_path = {lf.path: lf for lf in by_module.values()}
+    own = f.module.path
+    edits: List[Edit] = []
+    for path in fix.paths(own):
+        lf = by_path.get(path)
+        if lf is None:
+            return None  # a file the run did not load: its text is unknown
+        part = Fix(fix.applicability, fix.description, [e for e in fix.edits if (e.path or own) == path])
+        if lf.dedent is not None:
+            part = _reindented(part, lf.dedent)
+        if lf.line_map is not None and lf.source is not None:
+            from trainlint.fixes.core import to_cells
 
-        fix = to_cells(fix, lf.line_map, lf.source.text)
-    return fix
+            in_cells = to_cells(part, lf.line_map, lf.source.text)
+            if in_cells is None:
+                return None  # an edit would cross cells
+            part = in_cells
+        edits.extend(dataclasses.replace(e, path=path) for e in part.edits)
+    return Fix(fix.applicability, fix.description, edits)
 
 
 def _column(lf: Optional[LoadedFile], line: int, column: int) -> int:
@@ -579,6 +597,7 @@ def _reindented(fix: Fix, dedent: Dedent) -> Fix:
                 dedent.column(e.end_line, e.end_column),
                 content,
                 cell=e.cell,
+                path=e.path,
             )
         )
     return Fix(fix.applicability, fix.description, edits)

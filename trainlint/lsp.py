@@ -16,7 +16,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from lsprotocol import types as lsp
 from pygls.server import LanguageServer
@@ -76,7 +76,8 @@ def lint_text(path: str, text: str, open_texts: Dict[str, str]) -> Tuple[List[Di
     result.diagnostics = [d for d in result.diagnostics if d.path == path]
     if fixable_files(result):  # quick fixes only for what the fixer's own checks accept
         context = {p: d for p, d in zip(group.paths, group.data) if p != path and d is not None}
-        keep_verified_fixes(result, fix_sources({path: text}, settings, unsafe=True, context=context))
+        fixer = fix_sources({path: text}, settings, unsafe=True, context=context, edit_context=True)
+        keep_verified_fixes(result, fixer)
     return result.diagnostics, config_error
 
 
@@ -243,7 +244,28 @@ def _overlaps(a: lsp.Range, b: lsp.Range) -> bool:
     )
 
 
-def code_actions(doc: TextDocument, pub: Published, uri: str, wanted: lsp.Range) -> List[lsp.CodeAction]:
+def workspace_edit(
+    doc: TextDocument, uri: str, d: Diagnostic, document: Callable[[str], TextDocument]
+) -> lsp.WorkspaceEdit:
+    """The fix as one workspace edit: a fix may edit other files than the document (the
+    model's `forward` for a loss in the training script); `document` gives their text."""
+    assert d.fix is not None
+    changes: Dict[str, List[lsp.TextEdit]] = {}
+    for e in d.fix.edits:
+        in_doc = e.path is None or e.path == d.path
+        target_uri = uri if in_doc else from_fs_path(os.path.abspath(e.path or ""))
+        target = doc if in_doc else document(target_uri)
+        changes.setdefault(target_uri, []).append(_text_edit(target, e))
+    return lsp.WorkspaceEdit(changes=changes)
+
+
+def code_actions(
+    doc: TextDocument,
+    pub: Published,
+    uri: str,
+    wanted: lsp.Range,
+    document: Optional[Callable[[str], TextDocument]] = None,
+) -> List[lsp.CodeAction]:
     # Editors ask for the cursor's position or line; offer what is on those lines.
     lines_wanted = lsp.Range(
         start=lsp.Position(line=wanted.start.line, character=0), end=lsp.Position(line=wanted.end.line + 1, character=0)
@@ -259,7 +281,7 @@ def code_actions(doc: TextDocument, pub: Published, uri: str, wanted: lsp.Range)
                     kind=lsp.CodeActionKind.QuickFix,
                     diagnostics=[ld],
                     is_preferred=d.fix.applicability == "safe",
-                    edit=lsp.WorkspaceEdit(changes={uri: [_text_edit(doc, e) for e in d.fix.edits]}),
+                    edit=workspace_edit(doc, uri, d, document or TextDocument),
                 )
             )
         edit = noqa_edit(d, doc.lines)
@@ -307,7 +329,7 @@ def create_server() -> TrainlintServer:
         state = ls.current(uri)
         if state is None:
             return None
-        return code_actions(state[0], state[1], uri, params.range) or None
+        return code_actions(state[0], state[1], uri, params.range, ls.workspace.get_text_document) or None
 
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
     def hover(ls: TrainlintServer, params: lsp.HoverParams) -> Optional[lsp.Hover]:

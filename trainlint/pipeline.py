@@ -214,4 +214,5 @@ def check_paths(
         opts.timings.add("discover", time.perf_counter() - t0)
     result = run(files, settings, opts)
     result.diagnostics = sorted(problems + result.diagnostics, key=Diagnostic.sort_key)
+    result.checked = list(files)
     return result

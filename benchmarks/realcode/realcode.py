@@ -16,6 +16,7 @@ outside it (default /tmp/realcode).
     python benchmarks/realcode/realcode.py check-manifest
     python benchmarks/realcode/realcode.py materialize [--out DIR] [--mirror DIR]
     python benchmarks/realcode/realcode.py score [--out DIR] [--json FILE] [--trainlint CMD]
+    python benchmarks/realcode/realcode.py fixes [--out DIR] [--diffs DIR] [--trainlint CMD]
 
 Standard library only; trainlint runs as a subprocess.
 """
@@ -721,6 +722,87 @@ def print_report(clean: Dict[str, Any], bugs: Dict[str, Any]) -> None:
             print(f"{r['id']}: {r['rule']} {r['repo']}:{r['path']} lines {r['lines']}{near} -- {r['summary']}")
 
 
+# --------------------------------------------------------------------------- fix counts
+
+_SAFE_HINT = re.compile(r"(\d+) fixable with `--fix`")
+_UNSAFE_HINT = re.compile(r"(\d+) more with `--fix --unsafe-fixes`")
+_FIXED = re.compile(r"(?:Fixed|Would fix) (\d+) problems?")
+_NOT_APPLIED = re.compile(r"fix for (TL\d+) not applied \((.*?)\): (.*)")
+
+
+def _check_stderr(cmd: Sequence[str], folder: str, *args: str) -> Tuple[str, str]:
+    proc = subprocess.run(
+        [*cmd, "check", ".", "--no-cache", "--isolated", *args], cwd=folder, capture_output=True, text=True
+    )
+    return proc.stdout, proc.stderr
+
+
+def _count(pattern: "re.Pattern[str]", text: str) -> int:
+    found = pattern.search(text)
+    return int(found.group(1)) if found else 0
+
+
+def fix_counts(folder: str, cmd: Sequence[str]) -> Dict[str, Any]:
+    """The hint's counts against what `--fix` (and `--fix --unsafe-fixes`) resolve, on a copy
+    of `folder` each; the unsafe diff is kept for reading."""
+    _, hint = _check_stderr(cmd, folder)
+    row: Dict[str, Any] = {"safe_hint": _count(_SAFE_HINT, hint), "unsafe_hint": _count(_UNSAFE_HINT, hint)}
+    for name, extra in (("safe", ()), ("unsafe", ("--unsafe-fixes",))):
+        work = folder.rstrip("/") + f".fix-{name}"
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copytree(folder, work)
+        try:
+            _, err = _check_stderr(cmd, work, "--fix", *extra)
+            row[f"{name}_fixed"] = _count(_FIXED, err)
+            row[f"{name}_dropped"] = [m.groups() for m in _NOT_APPLIED.finditer(err)]
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    row["diff"], _ = _check_stderr(cmd, folder, "--diff", "--unsafe-fixes")
+    row["agree"] = (
+        row["safe_fixed"] == row["safe_hint"] and row["unsafe_fixed"] == row["safe_hint"] + row["unsafe_hint"]
+    )
+    return row
+
+
+def fixes(out: str, cmd: Sequence[str], diffs: Optional[str], jobs: int) -> int:
+    """`fixes`: on every clean repository and every bug's buggy files, does `--fix` resolve what
+    the "N fixable" hint promised? Prints the figures and writes each diff to `diffs`."""
+    env_path = os.environ.get("PYTHONPATH", "")
+    if REPO_ROOT not in env_path.split(os.pathsep):
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (REPO_ROOT, env_path) if p)
+    folders = sorted(glob.glob(os.path.join(out, "clean", "*")))
+    folders += sorted(glob.glob(os.path.join(out, "bugs", "*", "buggy")))
+    folders = [f for f in folders if os.path.isdir(f) and ".fix-" not in f]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        rows = list(pool.map(lambda f: fix_counts(f, cmd), folders))
+    totals = {k: 0 for k in ("safe_hint", "unsafe_hint", "safe_fixed", "unsafe_fixed")}
+    print(f"{'folder':60} {'hint safe+unsafe':>17} {'fixed safe':>10} {'fixed all':>10}")
+    for folder, row in zip(folders, rows):
+        for k in totals:
+            totals[k] += row[k]
+        name = os.path.relpath(folder, out)
+        if row["safe_hint"] or row["unsafe_hint"] or row["safe_fixed"] or row["unsafe_fixed"]:
+            mark = "" if row["agree"] else "  MISMATCH"
+            hint = f"{row['safe_hint']}+{row['unsafe_hint']}"
+            print(f"{name:60} {hint:>17} {row['safe_fixed']:>10} {row['unsafe_fixed']:>10}{mark}")
+        for code, what, why in row["unsafe_dropped"]:
+            print(f"    dropped {code} ({what}): {why}")
+        if diffs and row["diff"]:
+            path = os.path.join(diffs, name.replace("/", "+") + ".diff")
+            os.makedirs(diffs, exist_ok=True)
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(row["diff"])
+    agree = sum(1 for r in rows if r["agree"])
+    print(
+        f"\n{len(rows)} folders; the hints promised {totals['safe_hint']} safe + {totals['unsafe_hint']} unsafe "
+        f"fixes; --fix resolved {totals['safe_fixed']}, --fix --unsafe-fixes {totals['unsafe_fixed']}; "
+        f"counts agree in {agree} of {len(rows)} folders"
+    )
+    if diffs:
+        print(f"diffs of --fix --unsafe-fixes written to {diffs}")
+    return 0
+
+
 def trainlint_command(arg: Optional[str]) -> List[str]:
     if arg:
         return shlex.split(arg)
@@ -758,6 +840,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sc.add_argument("--json", dest="json_path", metavar="FILE")
     sc.add_argument("--trainlint", metavar="CMD", help="command that runs trainlint (default: python -m trainlint)")
     sc.add_argument("--jobs", type=int, default=2, help="trainlint runs at once (each uses every CPU itself)")
+    fx = sub.add_parser("fixes", help="compare the fixable counts with what --fix resolves; keep the diffs")
+    fx.add_argument("--out", default=DEFAULT_OUT)
+    fx.add_argument("--diffs", metavar="DIR", help="write each folder's --fix --unsafe-fixes diff here")
+    fx.add_argument("--trainlint", metavar="CMD", help="command that runs trainlint (default: python -m trainlint)")
+    fx.add_argument("--jobs", type=int, default=2, help="folders at once")
     sub.add_parser("check-manifest", help="validate clean.toml and bugs/*.toml")
     args = parser.parse_args(argv)
 
@@ -765,6 +852,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return materialize(args.out, args.mirror)
     if args.command == "score":
         return score(args.out, args.json_path, trainlint_command(args.trainlint), args.jobs)
+    if args.command == "fixes":
+        return fixes(args.out, trainlint_command(args.trainlint), args.diffs, args.jobs)
     problems = check_manifest()
     for p in problems:
         print(p)

@@ -1661,7 +1661,7 @@ def iter_calls(module: ModuleFacts) -> Iterable[Tuple[Scope, cst.Call]]:
 # ------------------------------------------------------------------------------ loader facts (TL302)
 
 
-def _literal_truth(test: cst.BaseExpression) -> Optional[bool]:
+def literal_truth(test: cst.BaseExpression) -> Optional[bool]:
     """The truth of a constant `if` test (`if 1:`, `if True:`, `if 0:`), None otherwise."""
     if isinstance(test, cst.Integer):
         try:
@@ -1689,7 +1689,7 @@ def _dead_blocks(scope: Scope) -> Set[int]:
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             continue
         if isinstance(node, cst.If):
-            truth = _literal_truth(node.test)
+            truth = literal_truth(node.test)
             if truth is False:
                 out.add(id(node.body))
             elif truth is True and node.orelse is not None:

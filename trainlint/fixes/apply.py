@@ -20,7 +20,7 @@ import stat
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from trainlint.config import Settings
 from trainlint.diagnostics import CheckResult, Diagnostic, Edit, Fix
@@ -62,6 +62,8 @@ class FixRecord:
     applicability: str
     reason: str = ""  # why a fix was dropped
     identity: Tuple[str, str, str, str] = ("", "", "", "")  # of the finding it fixes (`_identity`)
+    # Every file the fix edits: written together or not at all.
+    paths: Tuple[str, ...] = ()
 
 
 @dataclass
@@ -77,6 +79,9 @@ class FixRun:
     # Findings gone after the fixes: one fix may resolve several (a softmax layer removed
     # resolves the finding at each loss it fed).
     resolved: int = 0
+    # The files whose findings are fixed; None: every file of `files`. The others may only
+    # receive the edits of a fix that spans several files.
+    targets: Optional[Set[str]] = None
 
     def changed_files(self) -> List[FileState]:
         return [f for f in self.files.values() if f.changed]
@@ -121,19 +126,37 @@ def keep_verified_fixes(result: CheckResult, run: FixRun) -> None:
 
 
 def fixable_files(result: CheckResult) -> List[str]:
-    """The files with a finding that carries a fix."""
-    return sorted({d.path for d in result.diagnostics if applicable(d.fix, unsafe=True)})
+    """The files with a finding that carries a fix, and the other checked files those fixes
+    edit (a file known only as context is never edited: such a fix is not offered)."""
+    out: set = set()
+    for d in result.diagnostics:
+        if d.fix is not None and applicable(d.fix, unsafe=True):
+            out.update(p for p in [d.path, *d.fix.paths(d.path)] if result.checked is None or p in result.checked)
+    return sorted(out)
 
 
 def fix_sources(
-    sources: Dict[str, str], settings: Settings, unsafe: bool = False, context: Optional[Dict[str, bytes]] = None
+    sources: Dict[str, str],
+    settings: Settings,
+    unsafe: bool = False,
+    context: Optional[Dict[str, bytes]] = None,
+    edit_context: bool = False,
 ) -> FixRun:
     """The same on in-memory sources (tests, the editor): path -> text, with the project files
-    linked to them (`context`, analysed, never edited)."""
-    run = FixRun(context=dict(context or {}))
+    linked to them (`context`, analysed; edited only with `edit_context`, and then only by a
+    fix of a source's finding that spans several files: the editor's quick fix edits the
+    workspace)."""
+    run = FixRun()
     for p, text in sources.items():
         data = text.encode("utf-8")
         run.files[p] = FileState(p, data, data)
+    for p, data in (context or {}).items():
+        if edit_context:
+            run.files.setdefault(p, FileState(p, data, data))
+        else:
+            run.context[p] = data
+    if edit_context:
+        run.targets = set(sources)
     return fix_states(run, settings, unsafe)
 
 
@@ -168,7 +191,7 @@ def _fix_component(run: FixRun, members: Sequence[str], settings: Settings, unsa
     before = len(result.diagnostics)
     refused: set = set()  # fixes already dropped: not retried in later passes
     for _ in range(MAX_PASSES):
-        plan = _plan(result, unsafe, refused)
+        plan = _plan(result, unsafe, refused, run.targets)
         if not plan:
             break
         accepted = _try_batch(run, loaded, result, plan, settings)
@@ -178,7 +201,7 @@ def _fix_component(run: FixRun, members: Sequence[str], settings: Settings, unsa
             break
         loaded, result = accepted
     else:
-        if _plan(result, unsafe, refused):
+        if _plan(result, unsafe, refused, run.targets):
             run.warnings.append(f"fixes did not settle after {MAX_PASSES} passes; some findings keep their fixes")
     run.resolved += max(before - len(result.diagnostics), 0)
     return result
@@ -192,20 +215,26 @@ def _lint(loaded: Dict[str, LoadedFile], settings: Settings, run: FixRun) -> Che
     return check_files(list(loaded.values()), settings, report=run.files.keys())
 
 
-def _plan(result: CheckResult, unsafe: bool, refused: set) -> Dict[str, List[Diagnostic]]:
-    """Per file, the fixes to try in this pass: applicable, not refused, not overlapping."""
-    plan: Dict[str, List[Diagnostic]] = {}
+def _plan(result: CheckResult, unsafe: bool, refused: set, targets: Optional[Set[str]] = None) -> List[Diagnostic]:
+    """The fixes to try in this pass: applicable, not refused, of a target file, not
+    overlapping (in any of the files they edit)."""
+    plan: List[Diagnostic] = []
     taken: Dict[str, List[Tuple[Tuple[int, int, int], Tuple[int, int, int]]]] = {}
     for d in result.diagnostics:
         if not applicable(d.fix, unsafe) or _identity(d) in refused:
             continue
+        if targets is not None and d.path not in targets:
+            continue
         assert d.fix is not None
-        spans = [((e.cell or 0, e.line, e.column), (e.cell or 0, e.end_line, e.end_column)) for e in d.fix.edits]
-        mine = taken.setdefault(d.path, [])
-        if any(_overlap(a, b) for a in spans for b in mine):
+        spans = [
+            (e.path or d.path, (e.cell or 0, e.line, e.column), (e.cell or 0, e.end_line, e.end_column))
+            for e in d.fix.edits
+        ]
+        if any(_overlap((a, b), span) for path, a, b in spans for span in taken.get(path, ())):
             continue  # next pass, against the text this pass produces
-        mine.extend(spans)
-        plan.setdefault(d.path, []).append(d)
+        for path, a, b in spans:
+            taken.setdefault(path, []).append((a, b))
+        plan.append(d)
     return plan
 
 
@@ -230,21 +259,17 @@ def _try_batch(
     run: FixRun,
     loaded: Dict[str, LoadedFile],
     result: CheckResult,
-    plan: Dict[str, List[Diagnostic]],
+    plan: List[Diagnostic],
     settings: Settings,
 ) -> Optional[Tuple[Dict[str, LoadedFile], CheckResult]]:
     """Every planned fix at once; None if anything fails (then they are tried one by one)."""
-    new_data: Dict[str, bytes] = {}
-    for path, diags in plan.items():
-        data, _ = _apply(run.files[path], [d.fix for d in diags if d.fix is not None])
-        if data is None:
-            return None
-        new_data[path] = data
-    fixed = [d for diags in plan.values() for d in diags]
-    outcome = _relint(loaded, new_data, settings, run)
-    if _verdict(result, outcome[1], fixed) is not None:
+    new_data, _ = _apply_fixes(run, plan)
+    if new_data is None:
         return None
-    _commit(run, new_data, fixed)
+    outcome = _relint(loaded, new_data, settings, run)
+    if _verdict(result, outcome[1], plan) is not None:
+        return None
+    _commit(run, new_data, plan)
     return outcome
 
 
@@ -252,30 +277,29 @@ def _try_one_by_one(
     run: FixRun,
     loaded: Dict[str, LoadedFile],
     result: CheckResult,
-    plan: Dict[str, List[Diagnostic]],
+    plan: List[Diagnostic],
     settings: Settings,
     refused: set,
 ) -> Optional[Tuple[Dict[str, LoadedFile], CheckResult]]:
     current: Optional[Tuple[Dict[str, LoadedFile], CheckResult]] = None
-    for path, diags in plan.items():
-        for d in diags:
-            assert d.fix is not None
-            base_loaded, base_result = current if current is not None else (loaded, result)
-            # Positions of later fixes refer to the text before this pass: re-find the finding.
-            live = _find_again(base_result, d) if current is not None else d
-            if live is None or live.fix is None:
-                continue  # gone with an earlier fix, or now overlapping: next pass
-            data, reason = _apply(run.files[path], [live.fix])
-            if data is None:
-                _drop(run, live, reason or "the edits could not be applied", refused)
-                continue
-            outcome = _relint(base_loaded, {path: data}, settings, run)
-            reason = _verdict(base_result, outcome[1], [live])
-            if reason is not None:
-                _drop(run, live, reason, refused)
-                continue
-            _commit(run, {path: data}, [live])
-            current = outcome
+    for d in plan:
+        assert d.fix is not None
+        base_loaded, base_result = current if current is not None else (loaded, result)
+        # Positions of later fixes refer to the text before this pass: re-find the finding.
+        live = _find_again(base_result, d) if current is not None else d
+        if live is None or live.fix is None:
+            continue  # gone with an earlier fix, or now overlapping: next pass
+        data, reason = _apply_fixes(run, [live])
+        if data is None:
+            _drop(run, live, reason or "the edits could not be applied", refused)
+            continue
+        outcome = _relint(base_loaded, data, settings, run)
+        reason = _verdict(base_result, outcome[1], [live])
+        if reason is not None:
+            _drop(run, live, reason, refused)
+            continue
+        _commit(run, data, [live])
+        current = outcome
     return current
 
 
@@ -290,7 +314,9 @@ def _find_again(result: CheckResult, d: Diagnostic) -> Optional[Diagnostic]:
 def _drop(run: FixRun, d: Diagnostic, reason: str, refused: set) -> None:
     assert d.fix is not None
     refused.add(_identity(d))
-    run.dropped.append(FixRecord(d.path, d.code, d.name, d.fix.description, d.fix.applicability, reason, _identity(d)))
+    run.dropped.append(
+        FixRecord(d.path, d.code, d.name, d.fix.description, d.fix.applicability, reason, _identity(d), _paths(d))
+    )
 
 
 def _commit(run: FixRun, new_data: Dict[str, bytes], fixed: Iterable[Diagnostic]) -> None:
@@ -299,8 +325,14 @@ def _commit(run: FixRun, new_data: Dict[str, bytes], fixed: Iterable[Diagnostic]
     for d in fixed:
         assert d.fix is not None
         run.applied.append(
-            FixRecord(d.path, d.code, d.name, d.fix.description, d.fix.applicability, identity=_identity(d))
+            FixRecord(
+                d.path, d.code, d.name, d.fix.description, d.fix.applicability, identity=_identity(d), paths=_paths(d)
+            )
         )
+
+
+def _paths(d: Diagnostic) -> Tuple[str, ...]:
+    return tuple(d.fix.paths(d.path)) if d.fix is not None else (d.path,)
 
 
 def _relint(
@@ -333,9 +365,28 @@ def _verdict(before: CheckResult, after: CheckResult, fixed: Sequence[Diagnostic
 # ---------------------------------------------------------------------------- one file
 
 
-def _apply(state: FileState, fixes: Sequence[Fix]) -> Tuple[Optional[bytes], Optional[str]]:
-    """The file's bytes with `fixes` applied and checked, or (None, why not)."""
-    edits = [e for f in fixes for e in f.edits]
+def _apply_fixes(run: FixRun, diags: Sequence[Diagnostic]) -> Tuple[Optional[Dict[str, bytes]], Optional[str]]:
+    """The new bytes of every file the findings' fixes edit, all applied and checked, or
+    (None, why not): a fix that edits several files is applied to all of them or to none."""
+    by_file: Dict[str, List[Edit]] = {}
+    for d in diags:
+        assert d.fix is not None
+        for e in d.fix.edits:
+            by_file.setdefault(e.path or d.path, []).append(e)
+    out: Dict[str, bytes] = {}
+    for path, edits in by_file.items():
+        state = run.files.get(path)
+        if state is None:
+            return None, f"it edits {printable(path)}, which is not among the files being fixed"
+        data, reason = _apply(state, edits)
+        if data is None:
+            return None, reason if len(by_file) == 1 else f"{printable(path)}: {reason}"
+        out[path] = data
+    return out, None
+
+
+def _apply(state: FileState, edits: Sequence[Edit]) -> Tuple[Optional[bytes], Optional[str]]:
+    """The file's bytes with `edits` applied and checked, or (None, why not)."""
     try:
         if state.is_notebook:
             return _apply_notebook(state.data, edits), None
@@ -498,13 +549,41 @@ def _dump(nb: Any, layout: Dict[str, Any]) -> str:
 
 
 def write_changes(run: FixRun) -> List[str]:
-    """Write every changed file; returns warnings for files left untouched."""
+    """Write every changed file; returns warnings for files left untouched. Files that one
+    fix edits together are written together: if one of them changed on disk since it was
+    read, none of them is written."""
     warnings: List[str] = []
+    held = {s.path for s in run.changed_files() if _changed_on_disk(s)}
+    grown = True
+    while grown:
+        grown = False
+        for rec in run.applied:
+            if len(rec.paths) > 1 and held.intersection(rec.paths) and not held.issuperset(rec.paths):
+                held.update(rec.paths)
+                grown = True
     for state in run.changed_files():
+        if state.path in held:
+            why = (
+                "changed on disk while fixing" if _changed_on_disk(state) else "fixed with a file that changed on disk"
+            )
+            warnings.append(f"{state.path}: {why}; not written")
+            continue
         problem = write_atomic(state)
         if problem is not None:
             warnings.append(problem)
     return warnings
+
+
+def _changed_on_disk(state: FileState) -> bool:
+    try:
+        target = os.path.realpath(state.path)
+        st = os.stat(target)
+        on_disk = read_bytes(target)
+    except (OSError, SourceError):
+        return False  # `write_atomic` reports why it cannot write
+    if state.mtime_ns is not None and (st.st_mtime_ns, st.st_size) != (state.mtime_ns, state.size):
+        return True
+    return on_disk != state.original
 
 
 def write_atomic(state: FileState) -> Optional[str]:

@@ -301,9 +301,8 @@ def _drop_layer(module: ModuleFacts, layer: cst.Call) -> Optional[Changes]:
 
 
 def loss_fix_op(lc: LossCall, op: Op) -> Optional[Tuple[ModuleFacts, cst.CSTNode]]:
-    """The op's module and node, when the op can be edited in the finding's own file."""
-    if op.module is not lc.module:
-        return None
+    """The op's module and node: in the loss's file or in another file of the project (the
+    model's `forward` in `models.py`); the fix then edits that file."""
     return op.module, op.node
 
 

@@ -261,7 +261,7 @@ def edits_for(module: ModuleFacts, changes: Changes) -> Optional[List[Edit]]:
     for start, end, content in spans:
         line, col = offset_to_position(starts, start)
         end_line, end_col = offset_to_position(starts, end)
-        out.append(Edit(line, col, end_line, end_col, content))
+        out.append(Edit(line, col, end_line, end_col, content, path=module.path))
     return out or None
 
 
@@ -276,7 +276,11 @@ def _toplevel_of(module: ModuleFacts, node: cst.CSTNode) -> Optional[cst.CSTNode
 
 
 def make_fix(module: ModuleFacts, changes: Optional[Changes], applicability: str, description: str) -> Optional[Fix]:
+    """The fix for `changes`; None when there is none, or when it would edit code that never
+    runs (its edit would fix nothing and hide the finding's real place)."""
     if not changes:
+        return None
+    if any(unreachable(module, node) or _inserts_dead(repl) for node, repl in changes.items()):
         return None
     edits = edits_for(module, changes)
     if not edits:
@@ -300,8 +304,43 @@ def to_cells(fix: Fix, line_map: Callable[[int], Tuple[Optional[int], int]], tex
             end_cell, cell_end_line = line_map(end_line)
         if end_cell != cell:
             return None
-        edits.append(Edit(line, e.column, cell_end_line, end_col, content, cell=cell))
+        edits.append(Edit(line, e.column, cell_end_line, end_col, content, cell=cell, path=e.path))
     return Fix(fix.applicability, fix.description, edits)
+
+
+def unreachable(module: ModuleFacts, node: cst.CSTNode) -> bool:
+    """`node` sits where the program never gets: a branch of a constant `if` that is never
+    taken (`if False:`, the `else` of `if True:`), or after a `return`, `raise`, `break` or
+    `continue` of its block."""
+    from trainlint.analysis.data import literal_truth
+
+    child, parent = node, parent_of(module, node)
+    while parent is not None:
+        if isinstance(parent, cst.If):
+            truth = literal_truth(parent.test)
+            if (truth is False and child is parent.body) or (truth is True and child is parent.orelse):
+                return True
+        if isinstance(parent, (cst.IndentedBlock, cst.Module)):
+            for stmt in parent.body:
+                if stmt is child:
+                    break
+                if _ends_flow(stmt):
+                    return True
+        child, parent = parent, parent_of(module, parent)
+    return False
+
+
+def _ends_flow(stmt: cst.CSTNode) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and any(
+        isinstance(s, (cst.Return, cst.Raise, cst.Break, cst.Continue)) for s in stmt.body
+    )
+
+
+def _inserts_dead(repl: Replacement) -> bool:
+    """Statements inserted after one that ends the block's flow would never run."""
+    if not isinstance(repl, cst.FlattenSentinel):
+        return False
+    return any(_ends_flow(stmt) for stmt in list(repl.nodes)[:-1])
 
 
 # ---------------------------------------------------------------------------- applying edits

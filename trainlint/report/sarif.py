@@ -125,13 +125,16 @@ def _related(index: int, r: Related) -> Dict[str, Any]:
 
 
 def _fix(path: str, fix: Fix) -> Dict[str, Any]:
+    """One `artifactChange` per file the fix edits (a fix may edit another file than the
+    finding's: the model's `forward` for a loss in the training script)."""
     return {
         "description": {"text": fix.description},
         "artifactChanges": [
             {
-                "artifactLocation": _artifact(path),
-                "replacements": [_replacement(e) for e in fix.edits],
+                "artifactLocation": _artifact(file),
+                "replacements": [_replacement(e) for e in fix.edits if (e.path or path) == file],
             }
+            for file in fix.paths(path)
         ],
     }
 
@@ -210,7 +213,8 @@ def _result(d: Diagnostic, rule_index: int, fingerprint: str) -> Dict[str, Any]:
     }
     if d.related:
         result["relatedLocations"] = [_related(i, r) for i, r in enumerate(d.related, start=1)]
-    if d.fix is not None and d.fix.edits and d.cell is None:
+    if d.fix is not None and d.fix.edits and all(e.cell is None for e in d.fix.edits):
+        # (a notebook's edits are in cell positions, which SARIF's replacements cannot state)
         result["fixes"] = [_fix(d.path, d.fix)]
     props: Dict[str, Any] = {"name": d.name, "status": d.status.value}
     if d.cell is not None:

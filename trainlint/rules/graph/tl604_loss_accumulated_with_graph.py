@@ -10,7 +10,9 @@ from trainlint import fixes
 from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
 from trainlint.analysis import kinds as K
+from trainlint.analysis import flow as FL
 from trainlint.analysis import loops as L
+from trainlint.analysis import modes as MD
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.autograd import CUT, CUT_METHODS, LIVE, Backward, backward_calls
 from trainlint.analysis.facts import ModuleFacts, Scope
@@ -30,7 +32,8 @@ from trainlint.rules.graph.common import compact_code, evaluator_for
 
 
 def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
-    # Only scopes that hold a training loop can accumulate a loss that carries a graph.
+    yield from _in_evaluation_loops(ctx)
+    # Otherwise only scopes that hold a training loop accumulate a loss that carries a graph.
     training = {id(lf.scope) for lf in training_loops(ctx.loops, ctx.module) if lf.has(L.BACKWARD)}
     if not training:
         return
@@ -73,6 +76,67 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
                 ),
                 fix_builder=None if terms else fixes.hook(fix_tl604, ctx.module, scope, node, acc, inc),
             )
+
+
+def _in_evaluation_loops(ctx: RuleContext) -> Iterator[Finding]:
+    """An evaluation loop run with gradients enabled (what TL404 reports) that sums the
+    model's outputs, or a loss of them, across batches: every batch's graph stays referenced."""
+    for ep in MD.eval_passes(ctx):
+        lf = ep.loop
+        if lf is None or ep.flag is not None or ep.forward.via or lf.scope.module is not ctx.module:
+            continue
+        if MD.grad_disabled(ctx, ep) or lf.has(L.BACKWARD):
+            continue
+        mode = MD.mode_at(ctx, ep.scope, MD.event_anchor(ep.forward), ep.model)
+        if mode.mode != "eval" and (not MD.eval_named(ctx, ep) or not MD.has_weights(ctx, ep.model)):
+            continue  # (the conditions under which TL404 says this pass evaluates)
+        scope = lf.scope
+        idx = D.scope_index(scope)
+        for node, acc, inc in _accumulations(scope, idx):
+            pos = idx.position(node)
+            if pos is None or id(lf.node) not in pos.loops or not pos.loops:
+                continue
+            if not acc.startswith("self.") and not _initialised_outside(idx, acc, pos.loops[-1], node):
+                continue
+            outputs = {n for n in _names_in(inc) if _from_forward(n, ep.forward.node, scope, idx, node, ctx)}
+            if not outputs or not _bare_ref(inc, outputs):
+                continue
+            what = compact_code(ctx.module, inc)
+            kept, number = _wording(node, acc, what)
+            yield Finding(
+                "TL604",
+                ctx.module,
+                node,
+                f"{kept} `{what}`, computed from `{FL.snippet(ctx.module, ep.forward.node)}` in an evaluation "
+                "loop that runs with gradients enabled: it carries the batch's autograd graph, and every "
+                f"batch's graph stays referenced from `{acc}`, so memory grows batch after batch. Keep a "
+                f"number instead: {number} (and run the loop under `torch.no_grad()`).",
+                fix_builder=fixes.hook(fix_tl604, ctx.module, scope, node, acc, inc),
+            )
+
+
+def _from_forward(
+    name: str, forward: cst.CSTNode, scope: Scope, idx: D.ScopeIndex, use: cst.CSTNode, ctx: RuleContext
+) -> bool:
+    """Every definition of `name` reaching `use` is the forward's output (`out = model(x)`,
+    `kld, nll = model(x)`) or a loss computed on it (`loss = crit(model(x), y)`)."""
+    defs, open_before = idx.reaching(name, use)
+    if not defs or open_before:
+        return False
+    for d in defs:
+        if d.how != "assign" or not isinstance(d.value, cst.Call):
+            return False
+        if d.value is forward:
+            continue
+        if d.path or not _is_loss_output(name, scope, idx, use, ctx):
+            return False
+        if not any(forward is n for n in walk(d.value)) and not any(
+            _from_forward(n, forward, scope, idx, d.stmt or d.value, ctx)
+            for n in _names_in(d.value)
+            if n != name
+        ):
+            return False
+    return True
 
 
 def _keeps_graph(

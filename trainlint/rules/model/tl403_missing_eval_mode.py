@@ -214,9 +214,17 @@ def _eval_never_restored(ctx: RuleContext) -> Iterator[Finding]:
 def _relied_training_mode(ctx: RuleContext, lf: LoopFacts, forward: Event, ev: Event) -> Optional[cst.Call]:
     """For a model whose layers are out of sight: the `model.train()` that the loop's function
     calls before the loop, on the model its training forward runs (its author relies on the
-    training mode, which the `.eval()` inside the loop takes away)."""
+    training mode, which the `.eval()` inside the loop takes away). The training forward may
+    be in a step helper of the same object (`self._train_batch(...)` running `self.model(x)`),
+    and the `train()` in the method that calls the loop's, before that call."""
     callee = forward.callee
-    if forward.via or forward.scope is not lf.scope or not isinstance(callee, cst.BaseExpression):
+    if not isinstance(callee, cst.BaseExpression):
+        return None
+    if forward.via:
+        name = dotted(callee) or ""
+        if not (name.startswith("self.") and forward.scope.cls is not None and forward.scope.cls is lf.scope.cls):
+            return None  # a helper's forward on an object of its own
+    elif forward.scope is not lf.scope:
         return None
     if not (MD.out_of_sight(ctx, forward.receiver) and MD.out_of_sight(ctx, ev.receiver)):
         return None
@@ -226,7 +234,19 @@ def _relied_training_mode(ctx: RuleContext, lf: LoopFacts, forward: Event, ev: E
     if start is None:
         return None
     before = [c for c in MD.train_calls(lf.scope, callee) if (SC.order(lf.scope, c) or start) < start]
-    return before[-1] if before else None
+    if before:
+        return before[-1]
+    if not (dotted(callee) or "").startswith("self."):
+        return None
+    for caller, call in ctx.project.callers(lf.scope)[:4]:
+        # (the same object: a method of the class calling `self.<loop method>(...)`)
+        if caller.cls is not lf.scope.cls or SC.order(caller, call) is None:
+            continue
+        at = SC.order(caller, call) or 0
+        earlier = [c for c in MD.train_calls(caller, callee) if (SC.order(caller, c) or at) < at]
+        if earlier:
+            return earlier[-1]
+    return None
 
 
 def _evaluates_same_object(ev: Event, forward: Event, callee: cst.BaseExpression) -> bool:
