@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -88,14 +90,16 @@ def _make_repo(path: Path, hook_repo: Tuple[Path, str], hook_id: str, files: Dic
     return path
 
 
-def _run(repo: Path, home: Path) -> subprocess.CompletedProcess:
+def _run(repo: Path, home: Path, all_files: bool = True) -> subprocess.CompletedProcess:
+    """`pre-commit run`: on every file, or (as at a commit) on the staged ones."""
     cmd = _pre_commit()
     assert cmd is not None
     env = _git_env()
     env.update(PRE_COMMIT_HOME=str(home), PIP_DISABLE_PIP_VERSION_CHECK="1", NO_COLOR="1")
     env.pop("VIRTUAL_ENV", None)
+    which = ["--all-files"] if all_files else []
     return subprocess.run(
-        [*cmd, "run", "--all-files", "--color", "never"], cwd=repo, env=env, capture_output=True, text=True, timeout=600
+        [*cmd, "run", *which, "--color", "never"], cwd=repo, env=env, capture_output=True, text=True, timeout=600
     )
 
 
@@ -198,3 +202,108 @@ def test_fix_hook_rewrites_the_file(tmp_path: Path, hook_repo: Tuple[Path, str],
     _git("add", "-A", cwd=repo)
     second = _run(repo, pre_commit_home)
     assert second.returncode == 0, second.stdout + second.stderr
+
+
+# ---------------------------------------------------------------------------- the baseline
+
+BASELINE = "trainlint-baseline.json"
+# Code inserted above the recorded finding, and a second loop whose finding's line reads the same.
+PREAMBLE = '"""Train a tiny model."""\nimport os\n\nprint(os.getcwd())\n'
+SECOND_LOOP = """\
+for epoch in range(2):
+    loss = model(torch.randn(8, 4)).sum()
+    loss.backward()
+    optimizer.step()
+"""
+_FINDING = re.compile(r"^\S+:\d+:\d+: TL\d{3} ", re.MULTILINE)
+
+
+def _local_hook_config() -> str:
+    """The `trainlint` hook of .pre-commit-hooks.yaml as a local hook that runs this checkout
+    with this interpreter: real pre-commit, but no hook environment to build, so no package
+    index (the config is JSON, which YAML reads)."""
+    yaml = pytest.importorskip("yaml")
+    hook = next(h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text()) if h["id"] == "trainlint")
+    entry = hook["entry"].split()
+    assert entry[0] == "trainlint"
+    command = " ".join([shlex.quote(sys.executable), "-m", "trainlint", *entry[1:]])
+    local = {**hook, "entry": command, "language": "system", "args": ["--baseline", BASELINE]}
+    return json.dumps({"repos": [{"repo": "local", "hooks": [local]}]}, indent=2)
+
+
+def _commit(repo: Path) -> None:
+    _git("add", "-A", cwd=repo)
+    _git("-c", "user.name=trainlint", "-c", "user.email=trainlint@example.com", "commit", "-q", "-m", "x", cwd=repo)
+
+
+def _baseline_round_trip(repo: Path, home: Path) -> None:
+    (repo / "train.py").write_text(BUGGY)
+    recorded = subprocess.run(
+        [sys.executable, "-m", "trainlint", "check", "--baseline", BASELINE, "--update-baseline"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert recorded.returncode == 0, recorded.stderr
+    _commit(repo)
+    passed = _run(repo, home)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+
+    # Code edited above the finding: the hook, given only the changed file, still passes.
+    (repo / "train.py").write_text(PREAMBLE + BUGGY)
+    _git("add", "-A", cwd=repo)
+    edited = _run(repo, home, all_files=False)
+    assert edited.returncode == 0, edited.stdout + edited.stderr
+    assert "Passed" in edited.stdout
+    assert _git("status", "--porcelain", BASELINE, cwd=repo) == ""
+    _commit(repo)
+
+    # A new bug: exactly one finding fails the hook; the baselined one stays hidden.
+    (repo / "train.py").write_text(PREAMBLE + BUGGY + SECOND_LOOP)
+    _git("add", "-A", cwd=repo)
+    failed = _run(repo, home, all_files=False)
+    out = failed.stdout + failed.stderr
+    assert failed.returncode == 1, out
+    assert _FINDING.findall(out) == ["train.py:16:5: TL101 "], out
+    assert "1 finding in the baseline not shown" in out
+
+    # Both fixed: the hook drops the stale entry, which pre-commit reports as a modified file
+    # (stage it with the fix); then it passes.
+    (repo / "train.py").write_text(PREAMBLE + CLEAN)
+    _git("add", "-A", cwd=repo)
+    shrunk = _run(repo, home, all_files=False)
+    assert shrunk.returncode == 1 and "1 entry removed" in shrunk.stdout, shrunk.stdout + shrunk.stderr
+    assert json.loads((repo / BASELINE).read_text())["findings"] == []
+    _git("add", "-A", cwd=repo)
+    again = _run(repo, home, all_files=False)
+    assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_baseline_round_trip_under_pre_commit(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Real `pre-commit run`, offline: the manifest's hook as a local hook of this checkout."""
+    if shutil.which("git") is None or _pre_commit() is None:
+        pytest.skip("git or pre-commit is not installed")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git("init", "--quiet", cwd=repo)
+    (repo / ".pre-commit-config.yaml").write_text(_local_hook_config())
+    _baseline_round_trip(repo, tmp_path_factory.mktemp("pre-commit-home"))
+
+
+@pytest.mark.slow
+def test_baseline_round_trip_with_the_published_hook(
+    tmp_path: Path, hook_repo: Tuple[Path, str], pre_commit_home: Path
+) -> None:
+    """The same through the hook repository (installed by pre-commit from the committed HEAD)."""
+    clone, rev = hook_repo
+    if "--update-baseline" not in (clone / "trainlint" / "cli.py").read_text(encoding="utf-8"):
+        pytest.skip("the committed HEAD has no `check --baseline` yet")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git("init", "--quiet", cwd=repo)
+    hooks = [{"id": "trainlint", "args": ["--baseline", BASELINE]}]
+    (repo / ".pre-commit-config.yaml").write_text(
+        json.dumps({"repos": [{"repo": str(clone), "rev": rev, "hooks": hooks}]})
+    )
+    _baseline_round_trip(repo, pre_commit_home)

@@ -7,12 +7,16 @@ import os
 import sys
 import time
 from collections import Counter
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple
 
 import click
 
 from trainlint import __version__, registry
 from trainlint.config import Settings, cli_settings_or_exit
+
+if TYPE_CHECKING:
+    from trainlint.baseline import Baseline, Outcome
+    from trainlint.diagnostics import CheckResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -68,7 +72,9 @@ def selection_options(fn: Any) -> Any:
     help="text, json, sarif or github.",
 )
 @click.option(
-    "--statistics", is_flag=True, help="Print the number of findings per rule (suppressed ones counted apart)."
+    "--statistics",
+    is_flag=True,
+    help="Print the number of findings per rule (suppressed and baselined ones counted apart).",
 )
 @click.option(
     "--profile",
@@ -109,6 +115,30 @@ def selection_options(fn: Any) -> Any:
     "--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing (exit 1 if there is a diff)."
 )
 @click.option("--show-fixes", is_flag=True, help="With --fix, list the fixes that were applied.")
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Hide the findings recorded in this baseline file; fail only on new ones (default: the configuration's `baseline`).",
+)
+@click.option(
+    "--update-baseline",
+    is_flag=True,
+    help="Record the current findings in the baseline file (created if missing), then exit 0.",
+)
+@click.option(
+    "--no-shrink-baseline",
+    is_flag=True,
+    help="Leave the baseline file as it is (read-only CI); by default entries whose finding is gone are dropped.",
+)
+@click.option("--no-baseline", is_flag=True, help="Ignore the configured baseline: report every finding.")
+@click.option(
+    "--add-noqa",
+    is_flag=True,
+    help="Add a `# noqa: CODE` comment for every finding (those in the baseline excepted), then exit.",
+)
 def check(
     paths: Sequence[str],
     select: Tuple[str, ...],
@@ -130,6 +160,11 @@ def check(
     unsafe_fixes: bool,
     diff: bool,
     show_fixes: bool,
+    baseline_file: Optional[str],
+    update_baseline: bool,
+    no_shrink_baseline: bool,
+    no_baseline: bool,
+    add_noqa: bool,
 ) -> None:
     """Lint Python files, folders and notebooks (default: the current folder)."""
     from trainlint.fixes.apply import fix_paths, fixable_files, keep_verified_fixes
@@ -145,6 +180,8 @@ def check(
     missing = [p for p in paths if not (os.path.exists(p) or os.path.islink(p))]
     if missing:
         raise click.UsageError(f"no such file or folder: {', '.join(missing)}")
+    baseline = _load_baseline(settings, baseline_file, no_baseline, update_baseline, add_noqa, fix or diff)
+    shrink = not no_shrink_baseline
     progress = for_stderr()
     if fix or diff:
         if profile:
@@ -161,6 +198,8 @@ def check(
                 statistics,
                 exit_zero,
                 quiet,
+                baseline,
+                shrink,
             )
         )
     timings = None
@@ -176,10 +215,15 @@ def check(
         result = check_paths(
             list(paths) or ["."], settings, force_exclude=force_exclude, progress=progress, options=options
         )
+        outcome = (
+            _reconcile(result, baseline, paths, settings, force_exclude, update_baseline)
+            if baseline is not None
+            else None
+        )
         # Offer only the fixes that `--fix` would then apply, where fixes are shown: the text
         # hint, the JSON `fix` field, SARIF's `fixes`.
         shows_fixes = output_format in ("json", "sarif") or (output_format == "text" and not quiet and not statistics)
-        fixable = fixable_files(result) if shows_fixes else []
+        fixable = fixable_files(result) if shows_fixes and not (add_noqa or update_baseline) else []
         if fixable:
             try:
                 keep_verified_fixes(result, fix_paths(fixable, settings, unsafe=True, force_exclude=force_exclude))
@@ -191,6 +235,10 @@ def check(
     finally:
         if progress is not None:
             progress.close()
+    if baseline is not None and outcome is not None:
+        _save_baseline(baseline, outcome, update_baseline, shrink, quiet)
+    if add_noqa or update_baseline:
+        sys.exit(_add_noqa(result, paths, settings, force_exclude, quiet) if add_noqa else _status(result, True))
     output_started = time.perf_counter()
     if statistics:
         _print_statistics(result, output_format)
@@ -207,9 +255,116 @@ def check(
         now = time.perf_counter()
         timings.add("output", now - output_started)
         click.echo(timings.render(elapsed=now - started), err=True, nl=False)
+    sys.exit(_status(result, exit_zero))
+
+
+def _status(result: Any, exit_zero: bool) -> int:
     if result.internal_errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if result.diagnostics and not exit_zero else EXIT_CLEAN
+
+
+def _load_baseline(
+    settings: Settings,
+    cli_path: Optional[str],
+    ignore_config: bool,
+    update: bool,
+    add_noqa: bool,
+    fixing: bool,
+) -> Optional[Baseline]:
+    """The baseline file in use (`--baseline`, else the configuration's), read; None without one.
+    A combination of options that makes no sense is a usage error; an unreadable file exits 2."""
+    from trainlint import baseline
+
+    if cli_path is not None and ignore_config:
+        raise click.UsageError("--baseline and --no-baseline contradict each other")
+    path = cli_path or (None if ignore_config else settings.baseline)
+    if update and path is None:
+        raise click.UsageError(
+            "--update-baseline needs a baseline file: --baseline FILE, or `baseline` in the configuration"
+        )
+    if update and (fixing or add_noqa):
+        raise click.UsageError("--update-baseline cannot be combined with --fix, --diff or --add-noqa")
+    if add_noqa and fixing:
+        raise click.UsageError("--add-noqa cannot be combined with --fix or --diff")
+    if path is None:
+        return None
+    try:
+        return baseline.load(path, missing_ok=update)
+    except baseline.BaselineError as exc:
+        click.echo(f"trainlint: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_FINDINGS if result.diagnostics and not exit_zero else EXIT_CLEAN)
+
+
+def _reconcile(
+    result: CheckResult,
+    loaded: Baseline,
+    paths: Sequence[str],
+    settings: Settings,
+    force_exclude: bool,
+    update: bool,
+) -> Outcome:
+    """Move the baselined findings out of those reported; what the baseline should now hold."""
+    from trainlint import baseline
+    from trainlint.discover import discover
+
+    checked, _ = discover(list(paths) or ["."], settings, force_exclude)
+    return baseline.reconcile(result, loaded, checked, settings, update=update)
+
+
+def _save_baseline(loaded: Baseline, outcome: Outcome, update: bool, shrink: bool, quiet: bool) -> None:
+    """Write the recorded findings (`--update-baseline`), or drop the entries whose finding is
+    gone (unless `--no-shrink-baseline`)."""
+    from trainlint import baseline
+
+    changed = outcome.entries != loaded.entries or (update and loaded.raw is None)
+    if not (update or (shrink and changed)):
+        return
+    if changed:
+        try:
+            baseline.write(loaded, outcome.entries)
+        except baseline.BaselineError as exc:
+            click.echo(f"trainlint: {'error' if update else 'warning'}: {exc}", err=True)
+            if update:
+                sys.exit(EXIT_ERROR)
+            return
+    if quiet:
+        return
+    if update:
+        n = len(outcome.entries)
+        click.echo(
+            f"Baseline {loaded.path}: {n} finding{_s(n)} recorded ({outcome.added} added, {outcome.removed} removed).",
+            err=True,
+        )
+    else:
+        n = outcome.removed
+        click.echo(
+            f"Baseline {loaded.path}: {n} entr{'y' if n == 1 else 'ies'} removed (their findings are gone).", err=True
+        )
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
+def _add_noqa(result: CheckResult, paths: Sequence[str], settings: Settings, force_exclude: bool, quiet: bool) -> int:
+    """`--add-noqa`: comment every finding shown; say what was added and what was left."""
+    from trainlint.add_noqa import add_noqa
+    from trainlint.discover import discover
+    from trainlint.report.text import location
+
+    checked, _ = discover(list(paths) or ["."], settings, force_exclude)
+    report = add_noqa(result.diagnostics, checked)
+    for warning in report.warnings:
+        click.echo(f"trainlint: warning: {warning}", err=True)
+    for d, why in report.left:
+        click.echo(f"trainlint: warning: {location(d)}: {d.code} left without a noqa comment: {why}", err=True)
+    if not quiet:
+        n, files = report.added, report.files
+        click.echo(f"Added {n} noqa directive{_s(n)} to {files} file{_s(files)}.", err=True)
+    if result.internal_errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if report.left else EXIT_CLEAN
 
 
 def _fix_hint(diagnostics: Sequence[Any], unsafe: bool) -> str:
@@ -236,8 +391,11 @@ def _fix(
     statistics: bool,
     exit_zero: bool,
     quiet: bool,
+    baseline: Optional[Baseline] = None,
+    shrink: bool = True,
 ) -> int:
-    """`--fix` / `--diff`: fix in memory, check every fix, then write (or print the diff)."""
+    """`--fix` / `--diff`: fix in memory, check every fix, then write (or print the diff). The
+    baseline hides findings from what `--fix` reports; `--diff` reports none."""
     from trainlint.fixes.apply import describe_applied, fix_paths, unified_diff, write_changes
     from trainlint.pipeline import check_paths
     from trainlint.report import formatters
@@ -269,6 +427,10 @@ def _fix(
     result = run.result
     if problems:  # what is on disk is not what was fixed in memory: report from the disk
         result = check_paths(paths, settings, force_exclude=force_exclude)
+    if baseline is not None:
+        _save_baseline(
+            baseline, _reconcile(result, baseline, paths, settings, force_exclude, False), False, shrink, quiet
+        )
     if show_fixes:
         click.echo("\n".join(describe_applied(run)), err=True)
     if statistics:
@@ -289,19 +451,32 @@ def _fix(
 def _print_statistics(result: Any, output_format: str) -> None:
     found = Counter(d.code for d in result.diagnostics)
     suppressed = Counter(d.code for d in result.suppressed)
-    codes = sorted(set(found) | set(suppressed))
+    baselined = Counter(d.code for d in result.baselined)
+    codes = sorted(set(found) | set(suppressed) | set(baselined))
     if output_format == "json":
         rows = [
-            {"code": c, "name": registry.RULES[c].name, "count": found[c], "suppressed": suppressed[c]} for c in codes
+            {
+                "code": c,
+                "name": registry.RULES[c].name,
+                "count": found[c],
+                "suppressed": suppressed[c],
+                "baselined": baselined[c],
+            }
+            for c in codes
         ]
         click.echo(json.dumps(rows, indent=2))
         return
     for c in codes:
-        extra = f"  ({suppressed[c]} suppressed)" if suppressed[c] else ""
-        click.echo(f"{found[c]:5d}  {c}  {registry.RULES[c].name}{extra}")
+        click.echo(f"{found[c]:5d}  {c}  {registry.RULES[c].name}{_set_apart(suppressed[c], baselined[c])}")
     total = sum(found.values())
-    extra = f"  ({sum(suppressed.values())} suppressed)" if suppressed else ""
+    extra = _set_apart(sum(suppressed.values()), sum(baselined.values()))
     click.echo(f"{total:5d}  problem{'' if total == 1 else 's'} in total{extra}")
+
+
+def _set_apart(suppressed: int, baselined: int) -> str:
+    parts = [f"{suppressed} suppressed"] if suppressed else []
+    parts += [f"{baselined} in the baseline"] if baselined else []
+    return f"  ({', '.join(parts)})" if parts else ""
 
 
 @main.command("rules")

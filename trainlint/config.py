@@ -58,6 +58,8 @@ class Settings:
     options: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     config_path: Optional[str] = None
     root: str = "."
+    # The baseline file (`baseline.py`) named by the configuration, relative to it.
+    baseline: Optional[str] = None
 
     def enabled_codes(self) -> set:
         """Codes in force, the most specific selector winning (ruff's convention)."""
@@ -168,6 +170,10 @@ def settings_from_table(table: Dict[str, Any], path: str) -> Settings:
                 s.exclude = list(value)
             else:
                 setattr(s, attr, list(value))
+        elif key == "baseline":
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{path}: `baseline` must be the path of a file (a string)")
+            s.baseline = os.path.join(s.root, value)
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"{path}: `per-file-ignores` must be a table of glob = [codes]")

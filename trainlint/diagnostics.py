@@ -181,11 +181,13 @@ def diagnostic_from_json(data: Dict[str, Any]) -> Diagnostic:
 
 @dataclass
 class CheckResult:
-    """What a check found: the findings reported, those suppressed by `# noqa`, how many files
-    were checked and how many rule failures happened."""
+    """What a check found: the findings reported, those suppressed by `# noqa`, those recorded
+    in the baseline file (not reported), how many files were checked and how many rule
+    failures happened."""
 
     diagnostics: List[Diagnostic] = field(default_factory=list)
     suppressed: List[Diagnostic] = field(default_factory=list)
+    baselined: List[Diagnostic] = field(default_factory=list)
     files: int = 0
     internal_errors: int = 0
     # The files checked, where the caller knows them (`check_paths`): what `--fix` may edit.

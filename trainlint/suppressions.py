@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Dict, Optional, Set
+from typing import Dict, Iterable, Optional, Set, Tuple
 
 from trainlint import registry
 
@@ -65,3 +65,20 @@ def parse(text: str) -> Suppressions:
         else:
             sup.lines[i] = ALL
     return sup
+
+
+def noqa_insertion(line: str, comment_at: Optional[int], codes: Iterable[str]) -> Optional[Tuple[int, str]]:
+    """What to insert in `line` (a line of code, without its newline) so that its noqa comment
+    covers `codes`, and at which index: the missing codes after those of the noqa comment in
+    the line's comment (which starts at index `comment_at`), or a new `  # noqa: CODES` at the
+    end of the line. None when the comment already covers them (a bare noqa covers all)."""
+    wanted = sorted({c.upper() for c in codes})
+    if comment_at is not None:
+        m = _NOQA.search(line, comment_at)
+        if m is not None:
+            if m.group("codes") is None:
+                return None
+            have = {c.strip().upper() for c in m.group("codes").split(",")}
+            missing = [c for c in wanted if c not in have]
+            return (m.end("codes"), ", " + ", ".join(missing)) if missing else None
+    return len(line.rstrip()), "  # noqa: " + ", ".join(wanted)

@@ -18,6 +18,7 @@ def as_dict(result: CheckResult) -> Dict[str, Any]:
             "diagnostics": len(result.diagnostics),
             "errors": count_errors(result.diagnostics),
             "suppressed": len(result.suppressed),
+            "baselined": len(result.baselined),
         },
     }
 

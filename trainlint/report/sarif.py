@@ -9,20 +9,20 @@ Notes on the mapping:
   out for notebooks: their edits address the cell's code, not the notebook's JSON.
 - `partialFingerprints` hash the rule, the path, the reported line's text (whitespace
   normalised) and the occurrence of that text, never the line number, so an alert survives
-  code inserted above it.
+  code inserted above it (`fingerprints.py`, shared with the baseline file).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 from urllib.parse import quote
 
 from trainlint import __version__, registry
 from trainlint.diagnostics import CheckResult, Diagnostic, Edit, Fix, Related, Severity, Span
+from trainlint.fingerprints import digest, identities
 from trainlint.report.positions import in_notebook_text
 from trainlint.report.printable import dumps, raw_bytes
 
@@ -149,51 +149,8 @@ def _replacement(e: Edit) -> Dict[str, Any]:
 # ---------------------------------------------------------------------------- fingerprints
 
 
-class _Lines:
-    """The reported lines' text, read once per file; a file that cannot be read gives ''."""
-
-    def __init__(self) -> None:
-        # path -> {cell: lines}; plain files are stored as cell 0.
-        self._files: Dict[str, Dict[int, List[str]]] = {}
-
-    def text(self, d: Diagnostic) -> str:
-        if d.path not in self._files:
-            self._files[d.path] = _read_lines(d.path)
-        lines = self._files[d.path].get(d.cell or 0, [])
-        line = d.span.line
-        return lines[line - 1] if 1 <= line <= len(lines) else ""
-
-
-def _read_lines(path: str) -> Dict[int, List[str]]:
-    from trainlint.source import SourceError, decode, read_bytes
-
-    try:
-        data = read_bytes(path)  # never blocks on a FIFO; refuses what the checker refused
-    except (OSError, SourceError):
-        return {}
-    try:
-        if path.endswith(".ipynb"):
-            from trainlint.notebook import cell_lines
-
-            return cell_lines(data)
-        return {0: decode(data).text.splitlines()}
-    except (SourceError, ImportError):
-        return {}
-
-
 def fingerprints(diagnostics: List[Diagnostic]) -> List[str]:
-    lines = _Lines()
-    seen: Dict[Tuple[str, str, str], int] = {}
-    out: List[str] = []
-    for d in diagnostics:
-        text = " ".join(lines.text(d).split())
-        key = (d.code, d.path.replace(os.sep, "/"), text)
-        occurrence = seen.get(key, 0)
-        seen[key] = occurrence + 1
-        # A file name's undecodable bytes are hashed as they are on disk.
-        digest = hashlib.sha256(raw_bytes("\0".join([*key, str(occurrence)]))).hexdigest()
-        out.append(digest[:32])
-    return out
+    return [digest(i) for i in identities(diagnostics)]
 
 
 # ---------------------------------------------------------------------------- results

@@ -66,6 +66,9 @@ def summary_line(result: CheckResult) -> str:
     parts = [f"Found {n} problem{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''}"]
     if result.suppressed:
         parts.append(f"{len(result.suppressed)} suppressed")
+    if result.baselined:
+        k = len(result.baselined)
+        parts.append(f"{k} finding{'s' if k != 1 else ''} in the baseline not shown")
     if n == 0:
         parts[0] = f"All checks passed ({files} file{'s' if files != 1 else ''})"
     return "; ".join(parts) + "."
