@@ -1,18 +1,20 @@
 """Safe fixes change nothing but the buggy path: the fixed program is run beside the original
 and what it computes elsewhere is compared (here: the mode each forward pass runs in), and
-fixes that would change a path the finding is not about are not offered."""
+fixes that would change a path the finding is not about are not offered. The other fixable
+rules' programs are in tests/fix_behaviour/, one module per family; the last test here holds
+every fixable rule to having one."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
-from typing import List
 
 import pytest
 from click.testing import CliRunner
 
+from tests.fix_behaviour import test_data_model, test_graph, test_loop, test_loss
+from tests.fix_behaviour.common import Program, Runs, fix_and_run
+from trainlint import registry
 from trainlint.cli import main
 
 pytest.importorskip("torch")
@@ -108,9 +110,119 @@ print(predict(torch.randn(8, 4)))
 """
 
 
-def _modes(path: Path) -> List[List]:
-    out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120, check=True)
-    return json.loads(out.stdout.splitlines()[-1])
+# The evaluation loop can return from inside: the model would stay in eval mode on that path.
+RETURN_INSIDE = """\
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 2))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+data = [(torch.randn(8, 4), torch.randint(0, 2, (8,))) for _ in range(3)]
+
+
+def evaluate(batches):
+    total = 0.0
+    with torch.no_grad():
+        for x, y in batches:
+            if not torch.isfinite(x).all():
+                return float("nan")
+            total += F.cross_entropy(model(x), y).item()
+    return total
+
+
+for epoch in range(2):
+    for x, y in data:
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    print(evaluate(data))
+"""
+
+# `.eval()` inside the training loop (in the evaluation helper), never undone (TL403).
+NEVER_RESTORED = """\
+import json
+import torch
+import torch.nn as nn
+
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 2))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+phase = ["train"]
+seen = []
+model.register_forward_pre_hook(lambda m, a: seen.append((phase[0], m.training)))
+data = [(torch.randn(8, 4), torch.randint(0, 2, (8,))) for _ in range(3)]
+
+
+def evaluate(batches):
+    model.eval()
+    phase[0] = "eval"
+    with torch.no_grad():
+        total = sum(nn.functional.cross_entropy(model(x), y).item() for x, y in batches)
+    phase[0] = "train"
+    return total
+
+
+for epoch in range(2):
+    for x, y in data:
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    evaluate(data)
+print(json.dumps(seen))
+"""
+
+# The same, with the batch norm frozen on purpose while fine-tuning: every forward records
+# (phase, batch norm's mode, dropout's mode).
+FROZEN_PART = """\
+import json
+import torch
+import torch.nn as nn
+
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(4, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 2))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+phase = ["train"]
+seen = []
+model.register_forward_pre_hook(lambda m, a: seen.append((phase[0], m[1].training, m[3].training)))
+data = [(torch.randn(8, 4), torch.randint(0, 2, (8,))) for _ in range(3)]
+
+
+def freeze_batch_norm(net):
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm1d):
+            m.eval()
+
+
+def evaluate(batches):
+    model.eval()
+    phase[0] = "eval"
+    with torch.no_grad():
+        total = sum(nn.functional.cross_entropy(model(x), y).item() for x, y in batches)
+    phase[0] = "train"
+    return total
+
+
+model.train()
+freeze_batch_norm(model)
+for epoch in range(2):
+    for x, y in data:
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    evaluate(data)
+print(json.dumps(seen))
+"""
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
+    programs = {
+        "eval-loop": Program("TL403", EVAL_LOOP),
+        "never-restored": Program("TL403", NEVER_RESTORED),
+        "frozen-part": Program("TL403", FROZEN_PART, unsafe=True),
+    }
+    return fix_and_run(tmp_path_factory.mktemp("tl403"), programs)
 
 
 def _fix(path: Path) -> str:
@@ -118,19 +230,40 @@ def _fix(path: Path) -> str:
     return res.stderr
 
 
-def test_the_tl403_fix_puts_evaluation_in_eval_mode_and_leaves_training_as_it_was(tmp_path: Path) -> None:
-    original, fixed = tmp_path / "original.py", tmp_path / "fixed.py"
-    original.write_text(EVAL_LOOP)
-    fixed.write_text(EVAL_LOOP)
-    assert "Fixed 1 problem" in _fix(fixed)
-    before, after = _modes(original), _modes(fixed)
+def test_the_tl403_fix_puts_evaluation_in_eval_mode_and_leaves_training_as_it_was(runs: Runs) -> None:
+    before, after = runs["eval-loop"].original, runs["eval-loop"].fixed
     assert len(before) == len(after) == 12
     assert [m for m in before if m[0] == "train"] == [m for m in after if m[0] == "train"] == [["train", True]] * 6
     assert [m for m in before if m[0] == "eval"] == [["eval", True]] * 6
     assert [m for m in after if m[0] == "eval"] == [["eval", False]] * 6
 
 
-@pytest.mark.parametrize("source", [SHARED_HELPER, RETURNED_PASS], ids=["shared-helper", "returned-pass"])
+def test_the_tl403_fix_puts_training_back_in_training_mode_after_evaluating(runs: Runs) -> None:
+    before, after = runs["never-restored"].original, runs["never-restored"].fixed
+    # (a) The first epoch's training and every evaluation run in the modes they ran in.
+    assert after[:6] == before[:6] == [["train", True]] * 3 + [["eval", False]] * 3
+    assert after[9:] == before[9:] == [["eval", False]] * 3
+    # (b) The second epoch trained in eval mode; fixed, in training mode.
+    assert before[6:9] == [["train", False]] * 3
+    assert after[6:9] == [["train", True]] * 3
+
+
+def test_the_tl403_fix_is_unsafe_where_part_of_the_model_is_frozen(runs: Runs) -> None:
+    before, after = runs["frozen-part"].original, runs["frozen-part"].fixed
+    train = [i for i, m in enumerate(before) if m[0] == "train"]
+    # (a) The evaluations are unchanged (all in eval mode).
+    assert [m for m in after if m[0] == "eval"] == [m for m in before if m[0] == "eval"] == [["eval", False, False]] * 6
+    # (b) Dropout trains in training mode in every epoch (it was off from the second on).
+    assert [before[i][2] for i in train] == [True] * 3 + [False] * 3
+    assert [after[i][2] for i in train] == [True] * 6
+    # Beyond the bug (why the fix is unsafe): `model.train()` also unfreezes the batch norm.
+    assert [before[i][1] for i in train] == [False] * 6
+    assert [after[i][1] for i in train] == [True] * 6
+
+
+@pytest.mark.parametrize(
+    "source", [SHARED_HELPER, RETURNED_PASS, RETURN_INSIDE], ids=["shared-helper", "returned-pass", "return-inside"]
+)
 def test_no_tl403_fix_where_it_would_change_training_or_never_restore(tmp_path: Path, source: str) -> None:
     path = tmp_path / "train.py"
     path.write_text(source)
@@ -139,3 +272,10 @@ def test_no_tl403_fix_where_it_would_change_training_or_never_restore(tmp_path: 
     assert found and all(d["fix"] is None for d in found)
     _fix(path)
     assert path.read_text() == source
+
+
+def test_every_fixable_rule_has_its_fixed_program_run() -> None:
+    families = (test_loop, test_loss, test_data_model, test_graph)
+    covered = {"TL403"} | {p.rule for family in families for p in family.PROGRAMS.values()}
+    fixable = {r.code for r in registry.all_rules() if r.fixable}
+    assert fixable <= covered, f"fixable rules with no behaviour test: {sorted(fixable - covered)}"

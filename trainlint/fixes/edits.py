@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
 import libcst as cst
 
 from trainlint.analysis.facts import ModuleFacts, Scope
-from trainlint.analysis.walk import walk
+from trainlint.analysis.walk import children, walk
 from trainlint.fixes.core import Changes, Locate, parent_of
 
 if TYPE_CHECKING:
@@ -192,3 +192,36 @@ def move(
             return None  # already just before the anchor
         changes[anchor] = cst.FlattenSentinel([*moved, anchor_new])  # type: ignore[list-item]
     return changes
+
+
+def leaves_early(stmt: cst.CSTNode, in_loop: bool = False) -> bool:
+    """Whether the rest of the block can be skipped from `stmt`: a `return` or `raise` in it,
+    or a `break` or `continue` outside the loops it holds (nested definitions aside)."""
+    if isinstance(stmt, (cst.Return, cst.Raise)):
+        return True
+    if isinstance(stmt, (cst.Break, cst.Continue)):
+        return not in_loop
+    if isinstance(stmt, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        return False
+    inner = in_loop or isinstance(stmt, (cst.For, cst.While))
+    return any(leaves_early(c, inner) for c in children(stmt))
+
+
+def moved_past_exit(module: ModuleFacts, changes: Optional[Changes], after: bool) -> bool:
+    """Whether a move (the changes `move` makes) carries its statement past a statement that
+    can leave the block early (`if skip: continue`): the statement would then run on another
+    set of paths (a skipped batch would no longer clear its gradients, or would advance the
+    schedule), a change beyond the one the move is for."""
+    if not changes:
+        return False
+    moved = next((k for k, v in changes.items() if isinstance(v, cst.RemovalSentinel)), None)
+    anchor = next((k for k, v in changes.items() if isinstance(v, cst.FlattenSentinel)), None)
+    block = parent_of(module, moved) if moved is not None else None
+    if moved is None or anchor is None or block is None:
+        return False
+    body = list(block_body(block))
+    if moved not in body or anchor not in body:
+        return False
+    i, j = body.index(moved), body.index(anchor)
+    passed = body[i + 1 : j + 1] if after else (body[i + 1 : j] if i < j else body[j:i])
+    return any(leaves_early(s) for s in passed)

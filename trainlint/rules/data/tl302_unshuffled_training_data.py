@@ -11,10 +11,13 @@ from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
 from trainlint.analysis.cli_options import off_unless_given
 from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project
+from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic, Fix, Severity
 from trainlint.fixes.builders import add_keyword, in_lambda
-from trainlint.fixes.core import SAFE, UNSAFE, Locate, make_fix
+from trainlint.fixes.core import SAFE, UNSAFE, Locate, make_fix, parent_of
+from trainlint.fixes.edits import source_of
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
 from trainlint.rules.data.common import cached_findings, in_module
 from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, refuted, unverified
@@ -144,10 +147,34 @@ def _tl302(ctx: RuleContext) -> List[Finding]:
                 f"`sampler`, e.g. `DistributedSampler`){unknown}.",
                 related=related,
                 severity=None if iterable is False else Severity.INFO,
-                fix_builder=fixes.hook(fix_tl302, use.module, call, iterable is False),
+                fix_builder=fixes.hook(
+                    fix_tl302, use.module, call, iterable is False and not _serves_others(project, use)
+                ),
             )
         )
     return out
+
+
+def _serves_others(project: Project, use: D.LoaderUse) -> bool:
+    """The DataLoader call may build loaders that are not only read by its training loops:
+    it is in a function called from several places (`make_loader(train_set)` and
+    `make_loader(val_set)`), or the loader it is bound to is also iterated elsewhere (an
+    evaluation pass over the training data). `shuffle=True` would reorder those too, and an
+    evaluation that lines its predictions up with the dataset would then be wrong."""
+    if use.made_by is not None and len(project.callers(use.scope)) > 1:
+        return True  # (a function that hands the loader back, called from several places)
+    parent = parent_of(use.module, use.call)
+    if not isinstance(parent, cst.Assign) or len(parent.targets) != 1:
+        return False
+    target = parent.targets[0].target
+    if not isinstance(target, cst.Name):
+        return False
+    training = {id(lf.node) for lf in use.loops}
+    for node in walk(use.scope.node):
+        if isinstance(node, (cst.For, cst.CompFor)) and id(node) not in training:
+            if any(isinstance(n, cst.Name) and n.value == target.value for n in walk(node.iter)):
+                return True
+    return False
 
 
 def _off_unless_flag(expr: cst.BaseExpression, scope: Scope, project: Project, depth: int = 0) -> Optional[str]:
@@ -185,16 +212,25 @@ def unshuffled_training_data(ctx: RuleContext) -> Iterator[Finding]:
     yield from in_module(ctx, cached_findings(ctx, "TL302", _tl302))
 
 
-def fix_tl302(locate: Locate, module: ModuleFacts, call: cst.Call, known_map_style: bool) -> Optional[Fix]:
+def fix_tl302(locate: Locate, module: ModuleFacts, call: cst.Call, safe: bool) -> Optional[Fix]:
     """`shuffle=True` on a training DataLoader: added when absent (safe for a map-style
-    dataset), or replacing an explicit `shuffle=False` (unsafe: it was written on purpose)."""
+    dataset whose loader only training reads), or replacing an explicit `shuffle=False`
+    (unsafe: it was written on purpose).
+    With a sampler that is `None` on some runs, `shuffle=<sampler> is None`: DataLoader
+    refuses `shuffle=True` beside a sampler, and the runs with one keep their order."""
     if in_lambda(module, call) or any(a.star for a in call.args):
         return None
     arg = C.arg_node(call, 2, "shuffle")
     if arg is None:
-        new = add_keyword(module, call, "shuffle", "True")
+        value = "True"
+        sampler = C.arg_node(call, 3, "sampler")
+        if sampler is not None and not D.is_false_or_none(sampler.value):
+            if dotted(sampler.value) is None:
+                return None  # (a sampler built in the call: nothing to test for None)
+            value = f"{source_of(module, sampler.value)} is None"
+        new = add_keyword(module, call, "shuffle", value)
         return make_fix(
-            module, {call: new}, SAFE if known_map_style else UNSAFE, "Pass `shuffle=True` to the training DataLoader"
+            module, {call: new}, SAFE if safe else UNSAFE, f"Pass `shuffle={value}` to the training DataLoader"
         )
     return make_fix(module, {arg.value: cst.Name("True")}, UNSAFE, "Set `shuffle=True` on the training DataLoader")
 

@@ -9,19 +9,21 @@ import libcst as cst
 from trainlint import fixes
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
+from trainlint.analysis.facts import ModuleFacts
 from trainlint.analysis.frameworks import manual_optimization
 from trainlint.analysis.loops import Event
 from trainlint.analysis.purpose import not_training
 from trainlint.analysis.symbols import Value
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import root_name, stepped_optimizer
-from trainlint.fixes.core import SAFE, UNSAFE, Locate, make_fix
+from trainlint.fixes.core import SAFE, UNSAFE, Locate, make_fix, parent_of
 from trainlint.fixes.edits import (
     bound_before,
     insert_after,
     insert_before,
     parse_statement,
     same_place,
+    sibling_in,
     source_of,
     statement_line,
 )
@@ -183,7 +185,9 @@ def _backward_before(events: List[Event], step: Event) -> Optional[Event]:
 
 def fix_tl101(locate: Locate, backward: Event, step: Event) -> Optional[Fix]:
     """Clear the gradients once per iteration: `opt.zero_grad()` before the backward's statement,
-    or, when the step is conditional (gradient accumulation), right after the step."""
+    or, when the step is conditional (gradient accumulation), right after the step. A backward
+    in a loop of its own that the step is not in (micro-batches summed into one step) gets the
+    clear before that loop, so the step still sums them."""
     module = backward.module
     if not same_place(backward.scope, backward.via, step.scope, step.via):
         return None
@@ -200,12 +204,25 @@ def fix_tl101(locate: Locate, backward: Event, step: Event) -> Optional[Fix]:
         changes = insert_after(line, call_stmt)
         where = f"after `{source_of(module, step.node)}`, once per real step"
     else:
-        line = statement_line(module, backward.node)
-        if line is None or not bound_before(locate, module, backward.scope, root_name(opt), line):
+        point = _clear_point(module, backward, step)
+        if point is None or not bound_before(locate, module, backward.scope, root_name(opt), point):
             return None
-        changes = insert_before(line, call_stmt)
-        where = "before `backward()`"
+        changes = insert_before(point, call_stmt)
+        where = (
+            "before `backward()`" if point is statement_line(module, backward.node) else "before the micro-batch loop"
+        )
     return make_fix(module, changes, UNSAFE if guessed else SAFE, f"Call `{opt}.zero_grad()` {where}")
+
+
+def _clear_point(module: ModuleFacts, backward: Event, step: Event) -> Optional[cst.CSTNode]:
+    """The statement to clear before: the backward's own, or, when the backward runs in an
+    inner loop that the step is not in, the statement of the step's block that holds it."""
+    line = statement_line(module, backward.node)
+    if line is None or set(backward.loops) <= set(step.loops):
+        return line
+    step_line = statement_line(module, step.node)
+    block = parent_of(module, step_line) if step_line is not None else None
+    return sibling_in(module, backward.node, block) if block is not None else None
 
 
 def _param_name(c: Ctx, step: StepRecord, i: int) -> Tuple[str, Optional[str]]:

@@ -13,7 +13,7 @@ from trainlint.analysis.loops import Event
 from trainlint.analysis.purpose import not_training
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import receiver_code, scaler_parts
-from trainlint.fixes.core import SAFE, Locate, make_fix
+from trainlint.fixes.core import SAFE, Locate, make_fix, parent_of
 from trainlint.fixes.edits import (
     insert_after,
     insert_before,
@@ -43,13 +43,14 @@ def grad_scaler_misuse(ctx: RuleContext) -> Iterator[Finding]:
         evs = lf.events
         yield from _clips_still_scaled(evs)
         if not lf.has(L.SCALER_UPDATE):
+            last = _last_scaler_step(evs, sstep)
             yield Finding(
                 "TL107",
                 sstep.module,
                 sstep.node,
                 "`scaler.step()` is used without `scaler.update()`, so the loss scale never adapts "
                 "(skipped steps repeat on overflow). Call `scaler.update()` after `scaler.step(optimizer)`.",
-                fix_builder=fixes.hook(fix_tl107_update, sstep),
+                fix_builder=fixes.hook(fix_tl107_update, last) if last is not None else None,
             )
         for i, plain in enumerate(evs):
             if plain.kind != L.BACKWARD or plain.scaled or plain.engine or _scaled_name(ctx, plain):
@@ -58,6 +59,7 @@ def grad_scaler_misuse(ctx: RuleContext) -> Iterator[Finding]:
                 continue  # `if scaler is not None: scaler.scale(loss).backward() else: loss.backward()`
             nxt = next((x for x in evs[i + 1 :] if x.kind in STEPS), None)
             if nxt is not None and nxt.kind == L.SCALER_STEP:
+                scalable = not _plain_step_after(evs, i)
                 yield Finding(
                     "TL107",
                     plain.module,
@@ -66,7 +68,7 @@ def grad_scaler_misuse(ctx: RuleContext) -> Iterator[Finding]:
                     "so they end up divided by the scale factor (tiny updates). Call "
                     "`scaler.scale(loss).backward()`.",
                     related=[(sstep.module, sstep.node, "the scaler step")],
-                    fix_builder=fixes.hook(fix_tl107_scale, plain, sstep),
+                    fix_builder=fixes.hook(fix_tl107_scale, plain, sstep) if scalable else None,
                 )
     yield from _step_functions(ctx)
 
@@ -90,8 +92,57 @@ def _clips_still_scaled(evs: List[Event], skip: Optional[Set[int]] = None) -> It
             "gradients are clipped while still multiplied by the GradScaler's scale factor, so the "
             "threshold means nothing. Call `scaler.unscale_(optimizer)` before clipping.",
             related=[(nxt.module, nxt.node, "the scaler step")],
-            fix_builder=fixes.hook(fix_tl107_unscale, e, nxt),
+            fix_builder=fixes.hook(fix_tl107_unscale, e, nxt) if _unscale_fits(evs, i, nxt) else None,
         )
+
+
+def _unscale_fits(evs: List[Event], i: int, sstep: Event) -> bool:
+    """`unscale_` before the clip at `evs[i]` runs once per scaler step: the clip is in no loop
+    and under no condition that the step is not (a clip on each micro-batch of an accumulation
+    would unscale twice before one step, and mix unscaled gradients with scaled ones), and no
+    `unscale_` follows it before the step."""
+    clip = evs[i]
+    if set(clip.loops) != set(sstep.loops) or not set(sstep.conds) <= set(clip.conds):
+        return False
+    if clip.exclusive_with(sstep):
+        return False
+    j = evs.index(sstep)
+    return not any(x.kind == L.SCALER_UNSCALE and not x.exclusive_with(clip) for x in evs[i + 1 : j])
+
+
+def _last_scaler_step(evs: List[Event], first: Event) -> Optional[Event]:
+    """Where `update()` goes: after the iteration's last step through the same scaler (one
+    update after all optimizers have stepped), when every such step is in one block and in
+    no inner loop; an update between two steps would unscale the second optimizer's gradients
+    by a scale they were not multiplied by."""
+    scaler = receiver_code(first.module, first.node)
+    steps = [
+        e
+        for e in evs
+        if e.kind == L.SCALER_STEP
+        and not e.exclusive_with(first)
+        and e.module is first.module
+        and receiver_code(e.module, e.node) == scaler
+    ]
+    lines = [statement_line(e.module, e.node) for e in steps]
+    if any(e.loops != first.loops or not same_place(e.scope, e.via, first.scope, first.via) for e in steps):
+        return None
+    if None in lines:
+        return None
+    if len({id(parent_of(first.module, ln)) for ln in lines if ln is not None}) != 1:
+        return None
+    return steps[-1]
+
+
+def _plain_step_after(evs: List[Event], i: int) -> bool:
+    """A plain `opt.step()` also uses the gradients of the backward at `evs[i]` (before the next
+    backward): scaling that backward would hand it scaled gradients."""
+    for x in evs[i + 1 :]:
+        if x.kind == L.BACKWARD:
+            return False
+        if x.kind == L.STEP and not x.exclusive_with(evs[i]):
+            return True
+    return False
 
 
 def _step_functions(ctx: RuleContext) -> Iterator[Finding]:

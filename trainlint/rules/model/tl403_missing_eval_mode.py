@@ -18,11 +18,12 @@ from trainlint.analysis.names import dotted
 from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import pass_statement, root_name
-from trainlint.fixes.core import SAFE, Changes, Locate, make_fix
+from trainlint.fixes.core import SAFE, UNSAFE, Changes, Locate, make_fix
 from trainlint.fixes.edits import (
     ancestors,
     bound_before,
     insert_before,
+    leaves_early,
     parse_statement,
     source_of,
 )
@@ -72,7 +73,11 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
             f"{_what_evaluates(ep)} runs `{name}` in training mode, and the model has {_layer_phrase(ep)}: "
             f"{_mode_effect(ep)}, so the metrics are noisy and wrong. {_how_to_switch(ep, name)}",
             related=related,
-            fix_builder=fixes.hook(fix_tl403_eval, ep.loop, ep.forward) if _fix_is_safe(ctx, ep) else None,
+            fix_builder=(
+                fixes.hook(fix_tl403_eval, ep.loop, ep.forward, _resets_parts(ep.forward))
+                if _fix_is_safe(ctx, ep)
+                else None
+            ),
         )
 
 
@@ -207,7 +212,7 @@ def _eval_never_restored(ctx: RuleContext) -> Iterator[Finding]:
             f"again, so from the second pass on the model trains in eval mode: {effect}. "
             f"Call `{name}.train()` at the start of each epoch (or right after evaluating).",
             related=related,
-            fix_builder=fixes.hook(fix_tl403_restore, lf, forward),
+            fix_builder=fixes.hook(fix_tl403_restore, lf, forward, _resets_parts(forward)),
         )
 
 
@@ -284,9 +289,12 @@ def _model_name(module: ModuleFacts, forward: Event) -> Optional[str]:
     return source_of(module, func) if dotted(func) is not None else None
 
 
-def fix_tl403_eval(locate: Locate, loop: Optional[L.LoopFacts], forward: Event) -> Optional[Fix]:
+def fix_tl403_eval(
+    locate: Locate, loop: Optional[L.LoopFacts], forward: Event, resets_parts: bool = False
+) -> Optional[Fix]:
     """`model.eval()` before the evaluation pass and `model.train()` after it: the model
-    leaves the pass in the (training) mode it entered with."""
+    leaves the pass in the (training) mode it entered with. Unsafe when the file sets the
+    mode of a part of a model on its own, which that `.train()` would reset."""
     module = forward.module
     scope = loop.scope if loop is not None else forward.scope
     if forward.via or forward.scope is not scope:
@@ -296,7 +304,7 @@ def fix_tl403_eval(locate: Locate, loop: Optional[L.LoopFacts], forward: Event) 
     if name is None or stmt is None or not bound_before(locate, module, scope, root_name(name), stmt):
         return None
     if _leaves_the_block(stmt):
-        return None  # `return model(x)`: a `.train()` after it would never run
+        return None  # `return model(x)`, or a loop that can return: a `.train()` after it would not run
     changes: Changes = {
         stmt: cst.FlattenSentinel(
             [parse_statement(module, f"{name}.eval()"), stmt, parse_statement(module, f"{name}.train()")]
@@ -304,20 +312,77 @@ def fix_tl403_eval(locate: Locate, loop: Optional[L.LoopFacts], forward: Event) 
     }  # type: ignore[list-item]
     what = "loop" if loop is not None else "pass"
     return make_fix(
-        module, changes, SAFE, f"Call `{name}.eval()` before the evaluation {what} and `{name}.train()` after it"
+        module,
+        changes,
+        UNSAFE if resets_parts else SAFE,
+        f"Call `{name}.eval()` before the evaluation {what} and `{name}.train()` after it"
+        + _RESETS_PARTS[resets_parts],
     )
+
+
+_RESETS_PARTS = {False: "", True: " (this also resets the modes set on parts of the model)"}
 
 
 def _leaves_the_block(stmt: cst.CSTNode) -> bool:
-    return isinstance(stmt, cst.SimpleStatementLine) and any(
-        isinstance(small, (cst.Return, cst.Raise)) or isinstance(getattr(small, "value", None), cst.Yield)
-        for small in stmt.body
-    )
+    if isinstance(stmt, cst.SimpleStatementLine) and any(
+        isinstance(getattr(small, "value", None), cst.Yield) for small in stmt.body
+    ):
+        return True
+    return leaves_early(stmt)
 
 
-def fix_tl403_restore(locate: Locate, loop: L.LoopFacts, forward: Event) -> Optional[Fix]:
+_PART_ITERATORS = frozenset({"modules", "children", "named_modules", "named_children"})
+
+
+def _resets_parts(forward: Event) -> bool:
+    """Whether a `model.train()` added for the pass's model could undo a mode that the file
+    sets on part of a model on its own (a batch norm frozen while fine-tuning):
+    `model.backbone.eval()`, `m.eval()` over `model.modules()`, or in a function given to
+    `model.apply(...)`. `model.train()` puts every submodule in training mode."""
+    module = forward.module
+    name = _model_name(module, forward) or ""
+    cached = module.cache.get("tl403.part_modes")
+    if not isinstance(cached, tuple):
+        cached = module.cache["tl403.part_modes"] = _part_modes(module)
+    receivers: List[str] = cached[0]
+    return bool(cached[1]) or any(r.startswith((name + ".", name + "[")) for r in receivers)
+
+
+def _part_modes(module: ModuleFacts) -> Tuple[List[str], bool]:
+    """The receivers of the file's `.eval()` / `.train(...)` calls, and whether one of them
+    is a submodule met by iterating a model's modules or handed over by `.apply()`."""
+    calls = [n for n in walk(module.tree) if isinstance(n, cst.Call)]
+    applied = {
+        a.value.value
+        for c in calls
+        if isinstance(c.func, cst.Attribute) and c.func.attr.value == "apply"
+        for a in c.args[:1]
+        if isinstance(a.value, cst.Name)
+    }
+    part_vars: Set[str] = set()
+    for n in walk(module.tree):
+        if isinstance(n, (cst.For, cst.CompFor)) and isinstance(n.iter, cst.Call):
+            func = n.iter.func
+            if isinstance(func, cst.Attribute) and func.attr.value in _PART_ITERATORS:
+                part_vars |= {t.value for t in walk(n.target) if isinstance(t, cst.Name)}
+    for fn in walk(module.tree):
+        if isinstance(fn, cst.FunctionDef) and fn.name.value in applied:
+            part_vars |= {p.name.value for p in fn.params.params}
+    receivers: List[str] = []
+    any_model = False
+    for c in calls:
+        if isinstance(c.func, cst.Attribute) and c.func.attr.value in ("eval", "train"):
+            receiver = c.func.value
+            if isinstance(receiver, cst.Name) and receiver.value in part_vars:
+                any_model = True
+            receivers.append(source_of(module, receiver))
+    return receivers, any_model
+
+
+def fix_tl403_restore(locate: Locate, loop: L.LoopFacts, forward: Event, resets_parts: bool = False) -> Optional[Fix]:
     """`model.train()` as the first statement of each iteration of the training loop that
-    also switches the model to eval mode."""
+    also switches the model to eval mode. Unsafe when the file sets the mode of a part of a
+    model on its own, which that `.train()` would reset from the first iteration on."""
     module = loop.scope.module
     if forward.via or forward.scope is not loop.scope:
         return None
@@ -329,8 +394,8 @@ def fix_tl403_restore(locate: Locate, loop: L.LoopFacts, forward: Event) -> Opti
     return make_fix(
         module,
         insert_before(first, parse_statement(module, f"{name}.train()")),
-        SAFE,
-        f"Call `{name}.train()` at the start of each iteration",
+        UNSAFE if resets_parts else SAFE,
+        f"Call `{name}.train()` at the start of each iteration" + _RESETS_PARTS[resets_parts],
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator, Optional
+from typing import Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -11,8 +11,11 @@ from trainlint import fixes
 from trainlint.analysis import flow as FL
 from trainlint.analysis import loops as L
 from trainlint.analysis import modes as MD
-from trainlint.analysis.facts import ModuleFacts
+from trainlint.analysis.autograd import backward_calls
+from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.loops import Event
+from trainlint.analysis.names import dotted
+from trainlint.analysis.walk import children
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import pass_statement
 from trainlint.fixes.core import SAFE, UNSAFE, Locate, make_fix
@@ -77,6 +80,8 @@ def fix_tl404(locate: Locate, ctx: "RuleContext", loop: Optional[L.LoopFacts], f
     alias = torch_alias(module)
     if alias is None or forward.via or forward.scope is not scope:
         return None
+    if _differentiated(ctx, scope, forward.node):
+        return None  # what the pass computes is trained on: without a graph, that backward fails
     fn = scope.node
     if (
         isinstance(fn, cst.FunctionDef)
@@ -136,6 +141,91 @@ def fix_tl404_flag(locate: Locate, forward: Event, flag: str) -> Optional[Fix]:
         return None
     block = _under(module, f"{alias}.set_grad_enabled({flag})", stmt)
     return make_fix(module, {stmt: block}, SAFE, f"Run the forward under `with {alias}.set_grad_enabled({flag}):`")
+
+
+# Calls whose result is a number or a tensor cut from the graph: nothing after them carries one.
+_CUTS = frozenset({"item", "detach", "tolist", "numpy", "float", "int"})
+_MUTATORS = frozenset({"append", "extend", "insert", "add", "update"})
+
+
+def _differentiated(ctx: "RuleContext", scope: Scope, node: cst.CSTNode, depth: int = 0) -> bool:
+    """Whether a backward (in `scope`, or in a caller through what the function returns) is
+    called on something computed from `node`: `losses.append(loss_fn(model(x), y))` in a
+    function whose result the training loop backpropagates (`loss = evaluate(batch);
+    loss.backward()`). The pass then trains too, and no-grad would break that backward."""
+    seeds = {id(node)}
+    names = _derived_names(scope, seeds)
+    if any(b.scope is scope and _mentions(b.arg, seeds, names) for b in backward_calls(scope.module)):
+        return True
+    if depth >= 2 or not isinstance(scope.node, cst.FunctionDef):
+        return False
+    if not any(
+        isinstance(n, cst.Return) and n.value is not None and _mentions(n.value, seeds, names)
+        for n in _own_nodes(scope.node)
+    ):
+        return False
+    return any(_differentiated(ctx, caller, call, depth + 1) for caller, call in ctx.project.callers(scope))
+
+
+def _own_nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The nodes of a function's own body (not those of functions or classes defined in it)."""
+    stack = list(children(node))
+    while stack:
+        n = stack.pop()
+        yield n
+        if not isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            stack.extend(children(n))
+
+
+def _key(target: cst.BaseExpression) -> Optional[str]:
+    if isinstance(target, cst.Subscript):
+        return _key(target.value)
+    return dotted(target)
+
+
+def _derived_names(scope: Scope, seeds: Set[int]) -> Set[str]:
+    """The names (and attribute chains) that hold values computed from the seed nodes."""
+    flows: List[Tuple[List[str], cst.CSTNode]] = []
+    for n in _own_nodes(scope.node):
+        if isinstance(n, cst.Assign):
+            flows.append(([k for t in n.targets for k in _target_keys(t.target)], n.value))
+        elif isinstance(n, (cst.AugAssign, cst.AnnAssign)) and n.value is not None:
+            flows.append((_target_keys(n.target), n.value))
+        elif isinstance(n, (cst.For, cst.CompFor)):
+            flows.append((_target_keys(n.target), n.iter))
+        elif isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in _MUTATORS:
+            key = _key(n.func.value)
+            if key is not None:
+                flows.append(([key], cst.Tuple([cst.Element(a.value) for a in n.args])))
+    names: Set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for targets, value in flows:
+            if targets and not set(targets) <= names and _mentions(value, seeds, names):
+                names.update(targets)
+                changed = True
+    return names
+
+
+def _target_keys(target: cst.BaseExpression) -> List[str]:
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [k for e in target.elements for k in _target_keys(e.value)]
+    key = _key(target)
+    return [key] if key is not None else []
+
+
+def _mentions(expr: cst.CSTNode, seeds: Set[int], names: Set[str]) -> bool:
+    if id(expr) in seeds:
+        return True
+    if isinstance(expr, (cst.Name, cst.Attribute)) and dotted(expr) in names:
+        return True
+    if isinstance(expr, cst.Call):
+        f = expr.func
+        cut = f.attr.value if isinstance(f, cst.Attribute) else f.value if isinstance(f, cst.Name) else None
+        if cut in _CUTS:
+            return False  # (a number, or a tensor cut from the graph)
+    return any(_mentions(c, seeds, names) for c in children(expr))
 
 
 def verdict_tl404(c: Ctx, d: Diagnostic) -> Optional[Verdict]:

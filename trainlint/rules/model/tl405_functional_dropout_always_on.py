@@ -16,7 +16,7 @@ from trainlint.analysis.names import dotted
 from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import add_keyword, in_lambda
-from trainlint.fixes.core import SAFE, Locate, make_fix
+from trainlint.fixes.core import SAFE, UNSAFE, Locate, make_fix
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
 from trainlint.runtime.judging.common import no_eval_pass
 from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, refuted
@@ -118,11 +118,25 @@ def _fresh_dropout_modules(cls: ClassFacts, method: Scope) -> Iterator[Finding]:
         )
 
 
+# Functional dropouts whose `training` defaults to False: off in every mode, so passing
+# `training=self.training` turns them on in training, not off in evaluation.
+_OFF_BY_DEFAULT = frozenset({"torch.nn.functional.alpha_dropout", "torch.nn.functional.feature_alpha_dropout"})
+
+
 def fix_tl405(locate: Locate, module: ModuleFacts, method: Scope, call: cst.Call) -> Optional[Fix]:
-    """`F.dropout(x, p)` -> `F.dropout(x, p, training=self.training)` in a module method."""
+    """`F.dropout(x, p)` -> `F.dropout(x, p, training=self.training)` in a module method:
+    safe where `training` defaults to True (evaluation changes, training does not); unsafe for
+    the alpha dropouts, whose default is False, since training then changes."""
     if not method.params or method.params[0] != "self" or in_lambda(module, call) or any(a.star for a in call.args):
         return None
     new = add_keyword(module, call, "training", "self.training")
+    if module.qualify(call.func) in _OFF_BY_DEFAULT:
+        return make_fix(
+            module,
+            {call: new},
+            UNSAFE,
+            "Pass `training=self.training` (this turns it on in training: it is off by default)",
+        )
     return make_fix(module, {call: new}, SAFE, "Pass `training=self.training`")
 
 
