@@ -328,3 +328,29 @@ def test_tl405_cross_file_and_imported_alias() -> None:
     """
     (d,) = run("TL405", {"models.py": models, "train.py": "from models import TextCNN\nTextCNN()\n"})
     assert d.path == "models.py" and "TextCNN.forward" in d.message
+
+
+# ---------------------------------------------------------------------------- TL405 messages
+
+
+@pytest.mark.parametrize(
+    "call,says",
+    [
+        ("F.dropout(h, 0.2)", "keeps dropping units after `model.eval()`"),
+        ("F.alpha_dropout(h, 0.2)", "never drops anything, not even while training"),
+        ("F.feature_alpha_dropout(h, 0.2)", "never drops anything, not even while training"),
+    ],
+)
+def test_tl405_message_says_which_way_the_default_is_wrong(call: str, says: str) -> None:
+    src = f"""
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+
+        def forward(self, x):
+            h = self.fc(x)
+            return {call}
+    """
+    (d,) = run("TL405", src)
+    assert says in d.message

@@ -155,6 +155,7 @@ class Op:
     owner_node: Optional[cst.CSTNode] = None
     owner_module: Optional[ModuleFacts] = None
     elements: Tuple[Optional["Op"], ...] = ()
+    keys: Tuple[str, ...] = ()  # of a DICT, one per element
     # For a log-softmax: the operation behind its input (a ReLU there clamps the scores).
     input: Optional["Op"] = None
     # The output of one of several models a variable may hold (`model = A() if t else B()`),
@@ -220,6 +221,15 @@ def tracer_for(project: Project, resolver: Resolver) -> "OpTracer":
         t = OpTracer(project, resolver)
         project.cache["flow_tracer"] = t
     return t
+
+
+def _str_index(sub: cst.Subscript) -> Optional[str]:
+    """The literal string key of `x["scores"]`."""
+    if len(sub.slice) != 1 or not isinstance(sub.slice[0].slice, cst.Index):
+        return None
+    value = sub.slice[0].slice.value
+    key = value.evaluated_value if isinstance(value, cst.SimpleString) else None
+    return key if isinstance(key, str) else None
 
 
 def _logits_field(expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
@@ -391,6 +401,9 @@ class OpTracer:
                 if i is None or not -len(base.elements) <= i < len(base.elements):
                     return None
                 return base.elements[i]
+            if base.kind == M.DICT:
+                key = _str_index(expr)
+                return base.elements[base.keys.index(key)] if key in base.keys else None
             return base
         if isinstance(expr, (cst.Tuple, cst.List)):
             elements = []
@@ -399,6 +412,19 @@ class OpTracer:
                     return None
                 elements.append(self._op(el.value, scope, depth + 1, stack))
             return Op(M.TUPLE, expr, scope.module, elements=tuple(elements))
+        if isinstance(expr, cst.Dict):
+            # `return {"scores": s, "features": h}`: read back by `out["scores"]`
+            keys: List[str] = []
+            values: List[Optional[Op]] = []
+            for item in expr.elements:
+                if not isinstance(item, cst.DictElement) or not isinstance(item.key, cst.SimpleString):
+                    return None
+                entry = item.key.evaluated_value
+                if not isinstance(entry, str) or entry in keys:
+                    return None
+                keys.append(entry)
+                values.append(self._op(item.value, scope, depth + 1, stack))
+            return Op(M.DICT, expr, scope.module, elements=tuple(values), keys=tuple(keys))
         if isinstance(expr, cst.IfExp):
             return agree([self._op(expr.body, scope, depth + 1, stack), self._op(expr.orelse, scope, depth + 1, stack)])
         if isinstance(expr, cst.Attribute) and expr.attr.value in SHAPE_ATTRS:

@@ -27,6 +27,19 @@ def is_lightning_module(cls: ClassFacts) -> bool:
     return any(q.rsplit(".", 1)[-1] == "LightningModule" for q in quals)
 
 
+# Methods of a Hugging Face `Trainer` subclass that the Trainer calls with its own model as the
+# `model` argument: the model given to the subclass's constructor.
+HF_TRAINER_MODEL_HOOKS = frozenset({"compute_loss", "training_step", "prediction_step"})
+
+
+def is_hf_trainer(cls: ClassFacts) -> bool:
+    """A subclass of the Hugging Face `Trainer` (`Seq2SeqTrainer` too), through project base
+    classes."""
+    project = cls.module.project
+    quals = project.base_quals(cls) if project is not None else []
+    return any(q.startswith("transformers") and q.rsplit(".", 1)[-1] in ("Trainer", "Seq2SeqTrainer") for q in quals)
+
+
 # Hooks the Trainer runs before each epoch's or batch's `training_step`, after it has put the
 # whole module in training mode: where a frozen submodule is put back in eval mode.
 LIGHTNING_TRAIN_START_HOOKS = ("on_train_epoch_start", "on_train_batch_start")

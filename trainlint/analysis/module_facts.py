@@ -36,6 +36,8 @@ TANH = "tanh"
 RELU = "relu"
 LINEAR = "linear"  # a Linear/Conv layer or F.linear: raw scores
 TUPLE = "tuple"
+# A dict literal (`return {"scores": s}`): `elements` in the order of `keys`.
+DICT = "dict"
 # A model chosen at run time among classes whose outputs differ: `elements` holds each one.
 ALTERNATIVES = "alternatives"
 

@@ -16,7 +16,7 @@ from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
 from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
-from trainlint.analysis.frameworks import lightning_handles_call
+from trainlint.analysis.frameworks import HF_TRAINER_MODEL_HOOKS, is_hf_trainer, lightning_handles_call
 from trainlint.analysis.names import dotted, is_self
 from trainlint.analysis.project import Project, enclosing_class
 from trainlint.analysis.scopes import visible
@@ -491,6 +491,10 @@ class Resolver:
         is_method = C.is_method(fn)
         if is_method and idx == 0:
             return None
+        if is_method and idx == 1 and name == "model" and fn.simple_name in HF_TRAINER_MODEL_HOOKS:
+            given = self._hf_trainer_model(fn, depth, seen)
+            if given is not None:
+                return given
         values: List[Value] = []
         callers = self.project.callers(fn)
         made = self._instantiations(fn) if is_method and fn.simple_name == "__init__" else []
@@ -560,6 +564,23 @@ class Resolver:
         if _used_as_model(fn, name) or (by_name and _model_name(name) and _called(fn, name)):
             return Value(K.MODEL, guess=True)
         return None
+
+    def _hf_trainer_model(self, fn: Scope, depth: int, seen: Set[int]) -> Optional[Value]:
+        """`compute_loss(self, model, inputs)` of a Hugging Face `Trainer` subclass: the Trainer
+        passes the model it was built with (`MyTrainer(model=net, ...)`), by every construction."""
+        cls = fn.cls
+        if cls is None or not is_hf_trainer(cls):
+            return None
+        values: List[Value] = []
+        for s, call, callee in self.project.resolved_calls():
+            if callee is not cls:
+                continue
+            arg = C.arg(call, 0, "model")
+            v = self._value(arg, s, depth + 1, seen) if arg is not None else None
+            if v is None:
+                return None
+            values.append(v)
+        return _same(values)
 
     def _instantiations(self, init: Scope) -> List[Tuple[Scope, cst.Call]]:
         """Calls that build an instance of a project class and so run its `__init__`."""

@@ -9,8 +9,8 @@ import libcst as cst
 from trainlint import fixes
 from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
-from trainlint.analysis import kinds as K
 from trainlint.analysis import flow as FL
+from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis import modes as MD
 from trainlint.analysis import scopes as SC
@@ -131,9 +131,7 @@ def _from_forward(
         if d.path or not _is_loss_output(name, scope, idx, use, ctx):
             return False
         if not any(forward is n for n in walk(d.value)) and not any(
-            _from_forward(n, forward, scope, idx, d.stmt or d.value, ctx)
-            for n in _names_in(d.value)
-            if n != name
+            _from_forward(n, forward, scope, idx, d.stmt or d.value, ctx) for n in _names_in(d.value) if n != name
         ):
             return False
     return True

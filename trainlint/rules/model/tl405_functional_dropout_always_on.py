@@ -86,14 +86,21 @@ def functional_dropout_always_on(ctx: RuleContext) -> Iterator[Finding]:
                 if _under_training_check(method, call):
                     continue  # `if self.training: x = F.dropout(x, p)` only runs in training mode
                 text = FL.snippet(mod, call)
+                name = qual.rsplit(".", 1)[-1]
+                effect = (
+                    f"`F.{name}` defaults to `training=False`: it never drops anything, not even while "
+                    "training, so the regularisation it was written for does not happen"
+                    if qual in _OFF_BY_DEFAULT
+                    else f"`F.{name}` defaults to `training=True`: it keeps dropping units after `model.eval()`, "
+                    "so evaluation and inference are random and degraded"
+                )
                 yield Finding(
                     "TL405",
                     mod,
                     call,
-                    f"`{text}` in `{cls.name}.{method.simple_name}` does not pass `training=`, and "
-                    "`F.dropout` defaults to `training=True`: it keeps dropping units after `model.eval()`, "
-                    "so evaluation and inference are random and degraded. Pass `training=self.training`, or "
-                    "use an `nn.Dropout` module, which follows `model.train()`/`model.eval()`.",
+                    f"`{text}` in `{cls.name}.{method.simple_name}` does not pass `training=`, and {effect}. "
+                    "Pass `training=self.training`, or use an `nn.Dropout` module, which follows "
+                    "`model.train()`/`model.eval()`.",
                     fix_builder=fixes.hook(fix_tl405, mod, method, call),
                 )
 

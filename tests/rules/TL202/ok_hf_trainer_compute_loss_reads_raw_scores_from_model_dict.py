@@ -1,0 +1,31 @@
+"""The same trainer, but the model returns its raw scores under "scores" and the sigmoid only
+under "probs": the loss reads the raw scores."""
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from transformers import Trainer, TrainingArguments
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(16, 32)
+        self.head = nn.Linear(32, 5)
+
+    def forward(self, features, labels=None):
+        hidden = torch.relu(self.body(features))
+        scores = self.head(hidden)
+        return {"scores": scores, "probs": torch.sigmoid(scores)}
+
+
+class TaggingTrainer(Trainer):
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        labels = inputs.pop("labels")
+        outputs = model(**inputs)
+        loss = F.binary_cross_entropy_with_logits(outputs["scores"], labels)  # ok: the "scores" entry is raw
+        return (loss, outputs) if return_outputs else loss
+
+
+trainer = TaggingTrainer(model=Tagger(), args=TrainingArguments(output_dir="out"), train_dataset=[])
+trainer.train()
