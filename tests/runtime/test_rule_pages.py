@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import pytest
 
@@ -17,6 +17,7 @@ from trainlint import options  # noqa: E402
 from trainlint.diagnostics import Status  # noqa: E402
 from trainlint.registry import RULES  # noqa: E402
 from trainlint.runtime.judging import thresholds  # noqa: E402,F401  (declares the options)
+from trainlint.runtime.records import LrFindSettings  # noqa: E402
 
 RULES_DIR = REPO / "rules"
 BLOCK = re.compile(r"```python (bad-runtime|good-runtime)\n(.*?)```", re.S)
@@ -59,6 +60,20 @@ def _trace_options(body: str) -> Tuple[int, int, int]:
     )
 
 
+def _range_test(body: str) -> Optional[LrFindSettings]:
+    """`--lr-find [--lr-min A --lr-max B --steps N]` on the example's first line: a range test."""
+    first = body.splitlines()[0]
+    if "--lr-find" not in first:
+        return None
+    found = {k: re.search(rf"--{k} (\S+)", first) for k in ("lr-min", "lr-max", "steps")}
+    default = LrFindSettings()
+    return LrFindSettings(
+        min_lr=float(found["lr-min"].group(1)) if found["lr-min"] else default.min_lr,
+        max_lr=float(found["lr-max"].group(1)) if found["lr-max"] else default.max_lr,
+        steps=int(found["steps"].group(1)) if found["steps"] else default.steps,
+    )
+
+
 def _trace_ranks(path: Path, steps: int, nproc: int):
     """A distributed example: its ranks traced as `trace --nproc-per-node` runs them."""
     from trainlint.runtime.api import run_trace
@@ -90,7 +105,9 @@ def test_runtime_example(tmp_path, code, kind, n, body):
         compiled = compile(body, str(path), "exec")
         try:
             # paths=[]: runtime findings only, so no static finding can stand in for the rule.
-            with tracing(steps=steps, overfit=overfit, paths=[], settings=settings()) as report:
+            with tracing(
+                steps=steps, overfit=overfit, paths=[], settings=settings(), lr_find=_range_test(body)
+            ) as report:
                 exec(compiled, {"__name__": "__main__", "__file__": str(path)})
         except Exception:
             pass  # a failing script is TL003's own example; the report keeps its evidence

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Dict, List
 
 from trainlint.diagnostics import Diagnostic, Status
 from trainlint.runtime.judging.context import fmt
+from trainlint.runtime.judging.lr_find import text_lines
 from trainlint.runtime.records import StopReason
 
 if TYPE_CHECKING:
@@ -65,6 +66,11 @@ def render_text(report: "TraceReport") -> str:
     stop = ev.stop
     if stop is not None and stop.reason == StopReason.NO_OPTIMIZER_STEP:
         outcome = f"stopped after {stop.backwards} backward passes without any optimizer step"
+    if stop is not None and stop.reason == StopReason.DIVERGED and report.outcome == "stopped":
+        outcome = (
+            f"the range test stopped when the loss diverged, after {report.steps_completed} of "
+            f"{report.steps_requested} step(s)"
+        )
     lines.append(f"trainlint trace {report.target}: {outcome} ({fmt(round(ev.duration, 1))} s)")
     if ev.fatal:
         lines.append(f"  {ev.fatal.message}")
@@ -87,7 +93,10 @@ def render_text(report: "TraceReport") -> str:
     if ev.started and not any(d.status != Status.REFUTED for d in report.diagnostics):
         lines.append("")
         lines.append(_nothing_found(report))
-    losses = [v for s in ev.steps for v in s.losses]
+    if report.range_test is not None:
+        lines.append("")
+        lines.extend(text_lines(report.range_test, report.where, report.range_factor))
+    losses = report.losses()
     lines.append("")
     summary = f"{report.steps_completed} {_steps_noun(report)}, {ev.backwards} backward pass(es)"
     if losses:
@@ -112,7 +121,10 @@ def _nothing_found(report: "TraceReport") -> str:
     """What a run without findings was checked for."""
     ev = report.evidence
     checked = report.checked
-    rules = f"{len(checked)} runtime checks ({checked[0]}-{checked[-1]})" if checked else "the runtime checks"
+    if len(checked) == 1:
+        rules = f"the runtime check {checked[0]}"
+    else:
+        rules = f"{len(checked)} runtime checks ({checked[0]}-{checked[-1]})" if checked else "the runtime checks"
     refuted = len(report.by_status(Status.REFUTED))
     static = f", and the static suspicions were tested against it ({refuted} refuted)" if refuted else ""
     return (

@@ -7,6 +7,8 @@
         train(model, loader)
     print(report.render("text"))
 
+    report = trace_script("train.py", lr_find=LrFindSettings(1e-7, 10, 100))  # a range test
+
 Importing this module does not import torch; `tracing()` does: it runs the traced side
 (`runtime/child`) in this process, where `trace_script` starts it in a child process.
 """
@@ -16,8 +18,9 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import contextmanager
-from typing import IO, Any, Callable, Iterable, Iterator, List, Optional, Sequence
+from typing import IO, Any, Callable, Iterable, Iterator, List, Optional, Sequence, Union
 
+from trainlint.runtime.judging import lr_find as range_tests
 from trainlint.runtime.judging import thresholds
 from trainlint.runtime.judging.evidence import Evidence
 from trainlint.runtime.judging.merge import merge
@@ -26,7 +29,7 @@ from trainlint.runtime.judging.registry import EVAL_WAIT_STEPS, needs_eval_pass,
 from trainlint.runtime.judging.report import TraceReport
 from trainlint.runtime.parent import static
 from trainlint.runtime.parent.runner import Target, run_child, run_ranks
-from trainlint.runtime.records import ChildConfig, ExitStatus, Record, RunEnd, RunExit, RunStart
+from trainlint.runtime.records import ChildConfig, ExitStatus, LrFindSettings, Record, RunEnd, RunExit, RunStart
 
 
 def _settings(settings: Any, select: Optional[Iterable[str]], ignore: Optional[Iterable[str]]) -> Any:
@@ -44,9 +47,20 @@ def _enabled(settings: Any) -> Optional[set]:
     return set(fn()) if fn is not None else None
 
 
-def _checked(settings: Any) -> List[str]:
+def _checked(settings: Any, lr_find: bool = False) -> List[str]:
     enabled = _enabled(settings)
-    return [code for code, _ in runtime_checks() if enabled is None or code in enabled]
+    return [
+        code
+        for code, _ in runtime_checks()
+        if (enabled is None or code in enabled) and (not lr_find or code in range_tests.CHECKS)
+    ]
+
+
+def _read_range_test(report: TraceReport, settings: Any) -> None:
+    """A `--lr-find` run: the range test read back for the report's text and JSON."""
+    o = thresholds.rule_options("TL914", settings)
+    report.range_factor = float(o.get("outside_factor", range_tests.OUTSIDE_FACTOR))
+    report.range_test = range_tests.range_test(report.evidence, o)
 
 
 def eval_wait_for(diags: Iterable[Any], eval_wait: int) -> int:
@@ -67,10 +81,15 @@ def run_trace(
     on_static_done: Optional[Callable[[List[str]], None]] = None,
     eval_wait: int = EVAL_WAIT_STEPS,
     nproc: int = 1,
+    lr_find: Optional[LrFindSettings] = None,
 ) -> TraceReport:
     """Static check, then the instrumented run in a child process, then the merge. With
     `nproc` > 1, that many ranks run at once, each with the environment torchrun gives a
     worker, and their verdicts are merged into one report.
+
+    With `lr_find`, the child runs a learning-rate range test instead of the instrumented
+    steps (one process only): `lr_find.steps` steps, the report's `range_test` reads it back,
+    and TL914 compares the script's rate with it.
 
     When a static suspicion can only be judged on an evaluation pass (TL403-TL405) and none ran
     within `steps`, the run goes on for up to `eval_wait` more optimizer steps (and half the
@@ -85,12 +104,17 @@ def run_trace(
     if on_static_done is not None:
         on_static_done(files)
     steps = overfit or steps
+    if lr_find is not None:
+        if nproc > 1 or overfit:
+            raise ValueError("the range test runs one process on the script's own batches")
+        steps, eval_wait = lr_find.steps, 0
     config = ChildConfig(
         steps=steps,
         overfit=overfit,
         options=thresholds.all_options(settings),
         eval_wait=eval_wait_for(diags, eval_wait),
         eval_wait_seconds=timeout / 2,
+        lr_find=lr_find,
     )
     shown = target.script or f"-m {target.module}"
     script = target.script or entry
@@ -114,7 +138,9 @@ def run_trace(
     evidence = run_child(target, config, timeout, on_record=on_record, stdout=stdout, stderr=stderr)
     report = TraceReport(evidence=evidence, target=shown, steps_requested=steps, timeout=timeout, files=len(files))
     report.diagnostics = merge(diags, evidence, script, settings, steps, timeout, _enabled(settings))
-    report.checked = _checked(settings)
+    report.checked = _checked(settings, lr_find is not None)
+    if lr_find is not None:
+        _read_range_test(report, settings)
     if run_static and settings is None:
         report.notes.append("static checks skipped (no settings)")
     return report
@@ -132,8 +158,10 @@ def trace_script(
     module: bool = False,
     run_static: bool = True,
     eval_wait: int = EVAL_WAIT_STEPS,
+    lr_find: Optional[LrFindSettings] = None,
 ) -> TraceReport:
-    """Run a script (or, with `module=True`, a module) for `steps` optimizer steps under the tracer."""
+    """Run a script (or, with `module=True`, a module) for `steps` optimizer steps under the
+    tracer, or, with `lr_find`, for a learning-rate range test."""
     target = Target(module=path, argv=list(argv)) if module else Target(script=path, argv=list(argv))
     return run_trace(
         target,
@@ -143,6 +171,7 @@ def trace_script(
         settings=_settings(settings, select, ignore),
         run_static=run_static,
         eval_wait=eval_wait,
+        lr_find=lr_find,
     )
 
 
@@ -156,14 +185,18 @@ def tracing(
     ignore: Optional[Iterable[str]] = None,
     settings: Any = None,
     eval_wait: int = EVAL_WAIT_STEPS,
+    lr_find: Optional[LrFindSettings] = None,
 ) -> Iterator[TraceReport]:
     """Trace the code inside the `with` block, in this process.
 
     After `steps` optimizer steps the block is left (`stop=True`, the default) or tracing simply
     ends (`stop=False`). Every hook and wrapper is removed on exit. `paths` are checked
     statically and their findings judged against the run (default: the calling file).
-    `eval_wait` is as for `run_trace`.
+    `eval_wait` is as for `run_trace`. With `lr_find`, the block runs a learning-rate range
+    test instead (its steps are `lr_find.steps`); the model is left as the test left it,
+    trained at rising rates, so build a fresh one to train for real.
     """
+    from trainlint.runtime.child.lr_find import LrFinder
     from trainlint.runtime.child.sinks import ListSink
     from trainlint.runtime.child.tracer import TraceMode, Tracer, TraceStop
 
@@ -173,14 +206,19 @@ def tracing(
         paths = [caller] if os.path.isfile(caller) else []
     diags = static.check(list(paths), settings) if paths and settings is not None else []
     sink = ListSink()
-    tracer = Tracer(
-        sink,
-        steps=steps,
-        overfit=overfit,
-        options=thresholds.all_options(settings),
-        mode=TraceMode.API if stop else TraceMode.API_PASSIVE,
-        eval_wait=eval_wait_for(diags, eval_wait),
-    )
+    mode = TraceMode.API if stop else TraceMode.API_PASSIVE
+    tracer: Union[Tracer, LrFinder]
+    if lr_find is not None:
+        tracer = LrFinder(sink, lr_find, options=thresholds.all_options(settings), mode=mode)
+    else:
+        tracer = Tracer(
+            sink,
+            steps=steps,
+            overfit=overfit,
+            options=thresholds.all_options(settings),
+            mode=mode,
+            eval_wait=eval_wait_for(diags, eval_wait),
+        )
     report = TraceReport(
         target=", ".join(paths) if paths else "<in-process>", steps_requested=tracer.steps, files=len(paths)
     )
@@ -232,3 +270,6 @@ def tracing(
         report.diagnostics = merge(
             diags, evidence, paths[0] if paths else None, settings, tracer.steps, 0.0, _enabled(settings)
         )
+        if lr_find is not None:
+            report.checked = _checked(settings, lr_find=True)
+            _read_range_test(report, settings)

@@ -38,6 +38,7 @@ class ExitStatus:
 class StopReason:
     STEPS = "steps"
     NO_OPTIMIZER_STEP = "no-optimizer-step"
+    DIVERGED = "diverged"  # the learning-rate range test's loss diverged
 
 
 class PassKind:
@@ -236,6 +237,17 @@ class PassCount:
     @property
     def is_eval(self) -> bool:
         return self.kind != PassKind.TRAIN
+
+
+@dataclass
+class LrFindPoint:
+    """One step of the range test: the rate it set and the loss given to backward before it."""
+
+    step: int
+    lr: float
+    loss: Optional[Number]  # mean of the step's backward losses (None: no loss was seen)
+    smoothed: Optional[Number]
+    seconds: float  # since the previous step (the first step: since the test was installed)
 
 
 # ---------------------------------------------------------------------- records
@@ -524,6 +536,41 @@ class NoOptimizerStep(Record):
     max_delta: Number
 
 
+@dataclass
+class LrFindStart(Record):
+    """The learning-rate range test began: its schedule and how it smooths the loss."""
+
+    KIND: ClassVar[str] = "lr_find"
+    min_lr: float
+    max_lr: float
+    steps: int
+    beta: float  # of the bias-corrected exponential moving average of the loss
+    divergence_factor: float  # stop once the smoothed loss exceeds this many times its minimum
+
+
+@dataclass
+class LrFindOptimizer(Record):
+    """An optimizer at its first step under the range test, before its rates were replaced."""
+
+    KIND: ClassVar[str] = "lr_find_optimizer"
+    optimizer: int
+    name: str
+    site: Optional[CodeSite]
+    configured: List[Optional[Number]]  # each param group's lr at the first step
+    initial: List[Optional[Number]]  # each group's `initial_lr`, set by a scheduler ([] if none)
+    scale: List[Optional[Number]]  # each group's rate relative to the test's (reference) rate
+    reference: bool  # its first group's rate is the test's rate
+
+
+@dataclass
+class LrFindSteps(Record):
+    """Steps of the range test, sent in batches (one line per step would cost as much as the
+    rest of a small model's step)."""
+
+    KIND: ClassVar[str] = "lr_steps"
+    points: List[LrFindPoint]
+
+
 # ---------------------------------------------------------------------- call events
 @dataclass
 class CallEvent(Record):
@@ -619,6 +666,15 @@ class LoaderIter(CallEvent):
 
 # ---------------------------------------------------------------------- the child's configuration
 @dataclass
+class LrFindSettings:
+    """`trace --lr-find`: raise every rate exponentially from `min_lr` to `max_lr` over `steps`."""
+
+    min_lr: float = 1e-7
+    max_lr: float = 10.0
+    steps: int = 100
+
+
+@dataclass
 class ChildConfig:
     """What the parent tells the traced process (in the environment, as JSON)."""
 
@@ -630,6 +686,7 @@ class ChildConfig:
     script: Optional[str] = None
     module: Optional[str] = None
     argv: List[str] = field(default_factory=list)
+    lr_find: Optional[LrFindSettings] = None  # run the range test instead of the instrumented steps
 
     def to_json(self) -> str:
         return json.dumps(_plain(self))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import List, Optional
+from typing import List, Optional, Union
 
 from trainlint.runtime.child.sinks import FdSink
 from trainlint.runtime.records import (
@@ -110,17 +110,22 @@ def run(config: ChildConfig, sink: FdSink) -> int:
             return 2
         sys.argv = [spec.origin or module or ""] + argv
 
+    from trainlint.runtime.child.lr_find import LrFinder
     from trainlint.runtime.child.tracer import TraceMode, Tracer, TraceStop
 
-    tracer = Tracer(
-        sink,
-        steps=config.steps,
-        overfit=config.overfit,
-        options=config.options,
-        mode=TraceMode.CHILD,
-        eval_wait=config.eval_wait,
-        eval_wait_seconds=config.eval_wait_seconds,
-    )
+    tracer: Union[Tracer, LrFinder]
+    if config.lr_find is not None:
+        tracer = LrFinder(sink, config.lr_find, options=config.options, mode=TraceMode.CHILD)
+    else:
+        tracer = Tracer(
+            sink,
+            steps=config.steps,
+            overfit=config.overfit,
+            options=config.options,
+            mode=TraceMode.CHILD,
+            eval_wait=config.eval_wait,
+            eval_wait_seconds=config.eval_wait_seconds,
+        )
     tracer.install()
     import torch as _torch
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, List, Optional, TypeVar
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, TypeVar
 
 from trainlint.diagnostics import Diagnostic, Status
 from trainlint.runtime.judging import thresholds
@@ -56,10 +56,14 @@ def fmt(value: Any) -> str:
 
 
 class Ctx:
-    def __init__(self, evidence: Evidence, script: Optional[str], settings: Any = None) -> None:
+    def __init__(
+        self, evidence: Evidence, script: Optional[str], settings: Any = None, static: Sequence[Diagnostic] = ()
+    ) -> None:
         self.ev = evidence
         self.script = script
         self.settings = settings
+        # The static findings being judged: a runtime finding may say which of them it confirms.
+        self.static = list(static)
 
     def opts(self, code: str) -> Dict[str, Any]:
         return thresholds.rule_options(code, self.settings)

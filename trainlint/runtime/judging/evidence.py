@@ -25,6 +25,10 @@ from trainlint.runtime.records import (
     InputBatch,
     LossInputs,
     LossValue,
+    LrFindOptimizer,
+    LrFindPoint,
+    LrFindStart,
+    LrFindSteps,
     ManualUpdate,
     ModelParams,
     NoOptimizerStep,
@@ -78,6 +82,10 @@ class Evidence:
     manual: List[ManualUpdate] = field(default_factory=list)
     no_step: Optional[NoOptimizerStep] = None
     wait: Optional[EvalWait] = None
+    # `trace --lr-find`: the range test's schedule, the optimizers as configured, its steps.
+    lr_start: Optional[LrFindStart] = None
+    lr_optimizers: Dict[int, LrFindOptimizer] = field(default_factory=dict)
+    lr_points: List[LrFindPoint] = field(default_factory=list)
     internal: List[TracerError] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
     # In a distributed trace: the evidence of the other ranks of the same run.
@@ -91,7 +99,7 @@ class Evidence:
 
     def add(self, rec: Record) -> None:
         self.records += 1
-        if not self._file_run_record(rec):
+        if not self._file_run_record(rec) and not self._file_range_test(rec):
             self._file_measurement(rec)
 
     def _file_run_record(self, rec: Record) -> bool:
@@ -116,6 +124,18 @@ class Evidence:
         elif isinstance(rec, RunNote):
             if rec.message not in self.notes:
                 self.notes.append(rec.message)
+        else:
+            return False
+        return True
+
+    def _file_range_test(self, rec: Record) -> bool:
+        """The learning-rate range test's records (`trace --lr-find`)."""
+        if isinstance(rec, LrFindSteps):
+            self.lr_points.extend(rec.points)
+        elif isinstance(rec, LrFindOptimizer):
+            self.lr_optimizers[rec.optimizer] = rec
+        elif isinstance(rec, LrFindStart):
+            self.lr_start = rec
         else:
             return False
         return True
@@ -167,17 +187,29 @@ class Evidence:
 
     @property
     def backwards(self) -> int:
+        if self.lr_find:  # the range test records no call events, only its count
+            counted = self.outcome.backwards if self.outcome is not None else None
+            if counted is None and self.stop is not None:
+                counted = self.stop.backwards
+            return counted or 0
         return len(self.events_of(BackwardCall))
+
+    @property
+    def lr_find(self) -> bool:
+        """The run was a learning-rate range test (`trace --lr-find`), not the instrumented steps."""
+        return self.lr_start is not None
 
     @property
     def total_steps(self) -> int:
         if self.steps:
             return max(s.step for s in self.steps)
+        if self.lr_points:
+            return max(p.step for p in self.lr_points)
         return max((m.updates_done for m in self.manual), default=0)
 
     @property
     def reached_training(self) -> bool:
-        return bool(self.steps or self.backwards or self.manual)
+        return bool(self.steps or self.backwards or self.manual or self.lr_points)
 
     @property
     def eval_passes(self) -> int:

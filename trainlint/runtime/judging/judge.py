@@ -6,6 +6,7 @@ from typing import Optional, Tuple
 
 from trainlint.diagnostics import Diagnostic, Status
 from trainlint.runtime.judging.context import Ctx, Verdict, confirmed
+from trainlint.runtime.judging.lr_find import verdict_by_range_test
 from trainlint.runtime.judging.registry import confirmed_by_crash, no_runtime_check, verdict_of
 from trainlint.runtime.records import ExitStatus
 
@@ -28,6 +29,8 @@ def crash_verdict(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
 
 def judge(c: Ctx, d: Diagnostic) -> Tuple[Optional[Verdict], Optional[str]]:
     """(verdict or None, reason when unverified)."""
+    if c.ev.lr_find:
+        return verdict_by_range_test(c, d)
     why_not = no_runtime_check(d.code)
     if why_not:
         return None, f"no runtime check for this rule ({why_not})"

@@ -9,6 +9,7 @@ from trainlint.runtime.judging.context import Ctx
 from trainlint.runtime.judging.evidence import Evidence
 from trainlint.runtime.judging.findings import script_error
 from trainlint.runtime.judging.judge import judge
+from trainlint.runtime.judging.lr_find import CHECKS as RANGE_TEST_CHECKS
 from trainlint.runtime.judging.registry import no_runtime_check, runtime_checks
 from trainlint.runtime.records import TracerError
 
@@ -36,7 +37,8 @@ def merge(
     enabled: Optional[Set[str]] = None,
 ) -> List[Diagnostic]:
     """Static findings with their verdicts, then the runtime-only findings, filtered by `enabled`."""
-    c = Ctx(evidence, script, settings)
+    static = list(static)
+    c = Ctx(evidence, script, settings, static)
     out: List[Diagnostic] = []
     confirmed: Set[str] = set()
     started = evidence.started
@@ -62,7 +64,7 @@ def merge(
     if started:
         hidden = set().union(*(SUBSUMES.get(code, set()) for code in confirmed)) if confirmed else set()
         for code, fn in runtime_checks():
-            if code in hidden:
+            if code in hidden or (evidence.lr_find and code not in RANGE_TEST_CHECKS):
                 continue
             try:
                 out.extend(fn(c))

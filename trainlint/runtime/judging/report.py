@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from trainlint.diagnostics import Diagnostic, Status
-from trainlint.runtime.judging.evidence import Evidence
+from trainlint.runtime.judging import lr_find
+from trainlint.runtime.judging.evidence import Evidence, display_path
 from trainlint.runtime.judging.merge import ORDER
+from trainlint.runtime.records import CodeSite
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_NOT_STARTED = 0, 1, 2
 
@@ -26,6 +28,9 @@ class TraceReport:
     notes: List[str] = field(default_factory=list)
     ranks: List[str] = field(default_factory=list)  # how each rank ended, in a distributed trace
     checked: List[str] = field(default_factory=list)  # the runtime-only rules that looked at the run
+    # `trace --lr-find`: the range test read back, and how far outside its range a rate may be.
+    range_test: Optional[lr_find.RangeTest] = None
+    range_factor: float = lr_find.OUTSIDE_FACTOR
 
     def __str__(self) -> str:
         return self.render()
@@ -55,9 +60,22 @@ class TraceReport:
     def find(self, code: str) -> List[Diagnostic]:
         return [d for d in self.diagnostics if d.code == code]
 
+    def where(self, site: Optional[CodeSite]) -> Optional[str]:
+        """A line of the user's code as the report shows it."""
+        if site is None or not site.path:
+            return None
+        return f"{display_path(site.path, self.target)}:{site.line}"
+
+    def losses(self) -> List[Any]:
+        """The loss of each step (of each range-test step with `--lr-find`)."""
+        ev = self.evidence
+        if ev.lr_find:
+            return [p.loss for p in ev.lr_points if p.loss is not None]
+        return [v for s in ev.steps for v in s.losses]
+
     def run_summary(self) -> Dict[str, Any]:
         ev = self.evidence
-        losses = [v for s in ev.steps for v in s.losses]
+        losses = self.losses()
         out: Dict[str, Any] = {
             "target": self.target,
             "outcome": self.outcome,
@@ -78,12 +96,15 @@ class TraceReport:
         notes = self.all_notes()
         if notes:
             out["notes"] = notes
+        if self.range_test is not None:
+            out["lr_find"] = lr_find.to_json(self.range_test, self.where, self.range_factor)
         return out
 
     def all_notes(self) -> List[str]:
         """The report's notes, with what became of a wait for an evaluation pass."""
         wait = self.evidence.wait_note()
-        return list(self.notes) + list(self.evidence.notes) + ([wait] if wait else [])
+        tested = self.range_test.notes if self.range_test is not None else []
+        return list(self.notes) + list(self.evidence.notes) + ([wait] if wait else []) + tested
 
     def to_dict(self) -> Dict[str, Any]:
         try:

@@ -16,6 +16,7 @@ import click
 from trainlint.runtime.judging.context import fmt
 from trainlint.runtime.judging.registry import EVAL_WAIT_STEPS
 from trainlint.runtime.parent.progress import Progress
+from trainlint.runtime.records import LrFindSettings
 
 EXIT_ERROR = 2
 
@@ -105,7 +106,12 @@ def _torch_available() -> bool:
 @click.argument("script", required=False)
 @click.argument("script_args", nargs=-1, type=click.UNPROCESSED)
 @click.option("-m", "module", metavar="MODULE", default=None, help="Run a module as `python -m MODULE` does.")
-@click.option("--steps", type=click.IntRange(min=1), default=2, show_default=True, help="Optimizer steps to trace.")
+@click.option(
+    "--steps",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Optimizer steps to trace (default 2; with --lr-find, the range test's steps, default 100).",
+)
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0.1),
@@ -153,12 +159,37 @@ def _torch_available() -> bool:
     "(RANK, WORLD_SIZE, MASTER_ADDR, ...), and merge their findings into one report. "
     "`-m torch.distributed.run -- --nproc_per_node=N SCRIPT` is read the same way.",
 )
+@click.option(
+    "--lr-find",
+    "lr_find",
+    is_flag=True,
+    help="Run a learning-rate range test instead of the instrumented steps: every param group's "
+    "lr rises exponentially from --lr-min to --lr-max over --steps optimizer steps (set right "
+    "before each step, over any scheduler), stopping once the smoothed loss diverges; reports "
+    "the suggested range and compares the script's lr with it (TL914).",
+)
+@click.option(
+    "--lr-min",
+    "lr_min",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=LrFindSettings.min_lr,
+    show_default=True,
+    help="With --lr-find: the first rate tried.",
+)
+@click.option(
+    "--lr-max",
+    "lr_max",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=LrFindSettings.max_lr,
+    show_default=True,
+    help="With --lr-find: the last rate tried.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 def trace(
     script: Optional[str],
     script_args: Tuple[str, ...],
     module: Optional[str],
-    steps: int,
+    steps: Optional[int],
     timeout: float,
     eval_wait: int,
     overfit: int,
@@ -170,6 +201,9 @@ def trace(
     isolated: bool,
     no_static: bool,
     nproc: int,
+    lr_find: bool,
+    lr_min: float,
+    lr_max: float,
     quiet: bool,
 ) -> None:
     """Run SCRIPT for a few instrumented optimizer steps and confirm or refute each finding.
@@ -178,10 +212,13 @@ def trace(
     trainlint trace train.py --steps 2 -- --epochs 1 --lr 0.1
     trainlint trace -m mypackage.train -- --config small.yaml
     trainlint trace --nproc-per-node 2 train_ddp.py
+    trainlint trace --lr-find train.py --lr-min 1e-6 --lr-max 1 --steps 100
 
     The script runs unmodified in a child process (same interpreter, arguments and working
     folder), is stopped after --steps optimizer steps, and its static findings come back
-    confirmed, refuted or unverified, with the runtime-only findings TL901-TL913.
+    confirmed, refuted or unverified, with the runtime-only findings TL901-TL917. With
+    --lr-find the run is a learning-rate range test instead: it suggests a range of rates,
+    judges TL501 by it, and reports TL914 when the script's rate is far outside it.
     Exit status: 0 every suspicion refuted and nothing observed, 1 findings, 2 the script
     could not be started.
     """
@@ -198,6 +235,12 @@ def trace(
         except ValueError as exc:
             click.echo(f"trainlint: error: {exc}", err=True)
             sys.exit(EXIT_ERROR)
+    if lr_find and (overfit or nproc > 1):
+        raise click.UsageError(
+            "--lr-find runs one process on the script's own batches: drop --overfit-batch/--nproc-per-node"
+        )
+    if lr_find and lr_min >= lr_max:
+        raise click.UsageError(f"--lr-min ({lr_min:g}) must be below --lr-max ({lr_max:g})")
     if not _torch_available():
         click.echo("trainlint: error: `trainlint trace` needs PyTorch: install trainlint[trace]", err=True)
         sys.exit(EXIT_ERROR)
@@ -212,14 +255,22 @@ def trace(
     from trainlint.runtime.parent.runner import Target
 
     target = Target(script=script, module=module, argv=list(script_args))
-    total = overfit or steps
+    range_test = LrFindSettings(min_lr=lr_min, max_lr=lr_max, steps=steps or 100) if lr_find else None
+    steps = steps or 2
+    total = range_test.steps if range_test is not None else overfit or steps
     progress = Progress(total, quiet)
     shown = script or f"-m {module}"
 
     def static_done(files: Any) -> None:
         if files:
             progress.say(f"static checks done on {len(files)} file(s)")
-        progress.say(f"running {shown} under the tracer ({total} step(s), timeout {fmt(timeout)} s)")
+        if range_test is not None:
+            progress.say(
+                f"running {shown} for a learning-rate range test ({total} step(s), lr {fmt(lr_min)} -> "
+                f"{fmt(lr_max)}, timeout {fmt(timeout)} s)"
+            )
+        else:
+            progress.say(f"running {shown} under the tracer ({total} step(s), timeout {fmt(timeout)} s)")
 
     try:
         report = run_trace(
@@ -235,6 +286,7 @@ def trace(
             # JSON goes to stdout, so the script's own prints go to stderr.
             stdout=sys.stderr if output_format == "json" else None,
             nproc=nproc,
+            lr_find=range_test,
         )
     except KeyboardInterrupt:
         click.echo("trainlint: interrupted", err=True)

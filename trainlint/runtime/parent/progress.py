@@ -5,7 +5,19 @@ from __future__ import annotations
 import click
 
 from trainlint.runtime.judging.context import fmt
-from trainlint.runtime.records import EvalWait, ManualUpdate, Record, RunStart, StepRecord, TracerStopped
+from trainlint.runtime.records import (
+    EvalWait,
+    LrFindSteps,
+    ManualUpdate,
+    Record,
+    RunStart,
+    StepRecord,
+    StopReason,
+    TracerStopped,
+)
+
+# A range test has a hundred steps or so: a line every tenth of them.
+_RANGE_TEST_LINES = 10
 
 
 class Progress:
@@ -28,6 +40,11 @@ class Progress:
             loss = f", loss {fmt(losses[-1])}" if losses else ""
             norm = f", grad norm {fmt(rec.grad_total)}" if rec.grad_total is not None else ""
             self.say(f"step {rec.step}/{self.steps}{loss}{norm}")
+        elif isinstance(rec, LrFindSteps):
+            every = max(1, self.steps // _RANGE_TEST_LINES)
+            for p in rec.points:
+                if p.step % every == 0 or p.step == 1:
+                    self.say(f"range test step {p.step}/{self.steps}, lr {fmt(p.lr)}, loss {fmt(p.loss)}")
         elif isinstance(rec, ManualUpdate):
             self.updates_by_hand = max(self.updates_by_hand, rec.updates_done)
             self.say(f"backward pass {rec.backward} (no optimizer: watching the trained tensors)")
@@ -37,7 +54,9 @@ class Progress:
                 "watching forward passes only"
             )
         elif isinstance(rec, TracerStopped):
-            if rec.steps == 0 and self.updates_by_hand:
+            if rec.reason == StopReason.DIVERGED:
+                self.say(f"the loss diverged at range test step {rec.steps}: stopping the script")
+            elif rec.steps == 0 and self.updates_by_hand:
                 self.say(f"stopping the script after {self.updates_by_hand} update step(s) by hand")
             else:
                 self.say(f"stopping the script after {rec.steps} step(s)")
