@@ -55,6 +55,9 @@ _FRESH = {
 _COPIES = {"torch.tensor", "torch.Tensor", "torch.FloatTensor", "torch.DoubleTensor"}
 # Tensor methods whose result hangs on the graph through the receiver alone.
 _SAME_GRAPH_METHODS = {"to", "cuda", "cpu", "float", "double", "half", "type", "view", "reshape", "contiguous"}
+# What a tensor says about its shape or type: Python numbers and flags, never on a graph.
+_SHAPE_METHODS = {"size", "dim", "ndimension", "numel", "nelement", "element_size", "is_contiguous"}
+_SHAPE_ATTRS = {"shape", "ndim", "dtype", "device", "requires_grad", "is_leaf", "is_cuda"}
 _ENGINE_NAMES = {"accelerator", "fabric", "engine", "model_engine", "deepspeed_engine", "trainer"}
 
 
@@ -108,6 +111,8 @@ class GraphEval:
             if expr.attr.value == "data" and not _is_self_attr(expr):
                 recv = self._eval(expr.value, scope, frames, nxt, seen)
                 return _NOGRAPH if recv.kind == NOGRAPH else GState(CUT, expr, scope.module, "`.data`")
+            if expr.attr.value in _SHAPE_ATTRS:
+                return _NOGRAPH
             if _is_self_attr(expr):
                 return _LIVE
             return self._eval(expr.value, scope, frames, nxt, seen)
@@ -222,6 +227,8 @@ class GraphEval:
         """Methods that cut the graph (`.item()`, `.detach()`...), `.requires_grad_()` and a
         scaler's `.scale(loss)`; None for any other method."""
         m = func.attr.value
+        if m in _SHAPE_METHODS:
+            return _NOGRAPH
         if m in CUT_METHODS:
             recv = self._eval(func.value, scope, frames, depth, seen)
             return _NOGRAPH if recv.kind == NOGRAPH else GState(CUT, call, scope.module, CUT_METHODS[m])
@@ -275,6 +282,8 @@ class GraphEval:
                 return self._eval(value.elements[d.path[0]].value, scope, frames, depth, seen)
             if isinstance(value, cst.Call):
                 callee = self.project.resolve_callee(value.func, scope)
+                if not isinstance(callee, Scope):
+                    callee = self._forward_of(value.func, scope)  # `out, ratio = model(x)`
                 if isinstance(callee, Scope) and len(d.path) == 1:
                     fr = _CallFrame(callee, value, scope, isinstance(value.func, cst.Attribute))
                     states = []
@@ -286,6 +295,15 @@ class GraphEval:
                     return _combine(states)
             return _LIVE
         return self._eval(value, scope, frames, depth, seen)
+
+    def _forward_of(self, func: cst.BaseExpression, scope: Scope) -> Optional[Scope]:
+        """The `forward` that calling a project model instance runs."""
+        if not isinstance(func, (cst.Name, cst.Attribute)):
+            return None
+        v = self.resolver.value_of(func, scope)
+        if v is None or v.kind != K.MODEL or v.alts or not isinstance(v.cls, ClassFacts):
+            return None
+        return self.project.method_of(v.cls, "forward")
 
     def _param(self, name: str, fn: Scope, frames: Tuple[_CallFrame, ...], depth: int, seen: frozenset) -> GState:
         if fn.params and fn.params[0] in ("self", "cls") and fn.cls is not None and name == fn.params[0]:

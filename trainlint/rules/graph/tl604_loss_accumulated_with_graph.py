@@ -101,6 +101,8 @@ def _in_evaluation_loops(ctx: RuleContext) -> Iterator[Finding]:
             outputs = {n for n in _names_in(inc) if _from_forward(n, ep.forward.node, scope, idx, node, ctx)}
             if not outputs or not _bare_ref(inc, outputs):
                 continue
+            if evaluator_for(ctx).state(inc, scope).kind != LIVE:
+                continue  # a number the forward also returns (`ratio = out.size(0) / n`)
             what = compact_code(ctx.module, inc)
             kept, number = _wording(node, acc, what)
             yield Finding(
