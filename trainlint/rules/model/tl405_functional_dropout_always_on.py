@@ -8,6 +8,7 @@ import libcst as cst
 
 from trainlint import fixes
 from trainlint.analysis import calls as C
+from trainlint.analysis import data as D
 from trainlint.analysis import flow as FL
 from trainlint.analysis import module_facts as M
 from trainlint.analysis import scopes as SC
@@ -77,6 +78,7 @@ def functional_dropout_always_on(ctx: RuleContext) -> Iterator[Finding]:
             continue
         for method in _forward_methods(cls):
             yield from _fresh_dropout_modules(cls, method)
+            yield from _attention_dropout(cls, method)
             for call in method.calls:
                 qual = mod.qualify(call.func)
                 if qual not in _FUNCTIONAL_DROPOUT:
@@ -123,6 +125,45 @@ def _fresh_dropout_modules(cls: ClassFacts, method: Scope) -> Iterator[Finding]:
             "and inference keep dropping units. Build it once in `__init__` (`self.dropout = "
             f"{text}`) and call `self.dropout(x)` in `{method.simple_name}`.",
         )
+
+
+_ATTENTION = "torch.nn.functional.scaled_dot_product_attention"
+
+
+def _attention_dropout(cls: ClassFacts, method: Scope) -> Iterator[Finding]:
+    """`F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout)`: the function has no
+    `training` flag, so a `dropout_p` that does not depend on `self.training` drops attention
+    weights in eval mode too."""
+    mod = method.module
+    idx = D.scope_index(method)
+    for call in method.calls:
+        if mod.qualify(call.func) != _ATTENTION or any(a.star for a in call.args):
+            continue
+        arg = C.arg(call, 4, "dropout_p")
+        if arg is None or _is_zero(arg) or _mentions_training(arg, mod) or _under_training_check(method, call):
+            continue
+        if isinstance(arg, cst.Name):
+            defs, open_before = idx.reaching(arg.value, call)
+            if (
+                open_before
+                or not defs
+                or any(d.value is None or _is_zero(d.value) or _mentions_training(d.value, mod) for d in defs)
+            ):
+                continue  # (`p = self.p if self.training else 0.0`, or a parameter set by the caller)
+        text = FL.snippet(mod, arg)
+        yield Finding(
+            "TL405",
+            mod,
+            call,
+            f"`scaled_dot_product_attention` in `{cls.name}.{method.simple_name}` gets `dropout_p={text}` "
+            "whatever the mode: unlike `nn.Dropout`, the function has no `training` flag, so it keeps "
+            "dropping attention weights after `model.eval()` and evaluation and generation are random. "
+            f"Pass `dropout_p={text} if self.training else 0.0`.",
+        )
+
+
+def _is_zero(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, (cst.Integer, cst.Float)) and float(expr.value) == 0.0
 
 
 # Functional dropouts whose `training` defaults to False: off in every mode, so passing
