@@ -81,8 +81,8 @@ class ActivationWatch:
             self.tracer.deferred.add((Measure.ACT_STD, mid, order), std)
 
     def values(self) -> Tuple[List[ActInfo], Optional[torch.Tensor]]:
-        """Each activation layer's dead or saturated fraction, then each ReLU's zero fraction,
-        stacked, not yet read back."""
+        """Each activation layer's dead or saturated fraction, then each ReLU's count of active
+        outputs, stacked, not yet read back."""
         layers = []
         pending: List[torch.Tensor] = []
         zeros: List[torch.Tensor] = []
@@ -91,8 +91,9 @@ class ActivationWatch:
             if info.activation == Activation.RELU and info.active_counts is not None:
                 counts = info.active_counts
                 pending.append((counts < inactivity * max(info.samples, 1)).float().mean())
-                # The same counts give the fraction of zero outputs: one small sum per layer.
-                zeros.append(1.0 - counts.sum().float() / max(info.samples * counts.numel(), 1))
+                # The same counts give the fraction of zero outputs: one small sum per layer
+                # (divided on the Python side, where samples and units are known).
+                zeros.append(counts.sum(dtype=torch.float32))
             elif info.saturated_sum is not None:
                 pending.append(info.saturated_sum / max(info.calls, 1))
             else:
@@ -119,10 +120,11 @@ class ActivationWatch:
             )
             if info.activation == Activation.RELU:
                 entry.dead_fraction = probes.number(v)
-                zero = next(zeros, None)
-                entry.zero_fraction = probes.number(zero) if zero is not None else None
+                active = next(zeros, None)
                 entry.samples = info.samples
                 entry.units = int(info.active_counts.numel()) if info.active_counts is not None else 0
+                if active is not None and entry.samples * entry.units:
+                    entry.zero_fraction = probes.number(1.0 - active / (entry.samples * entry.units))
             else:
                 entry.saturated_fraction = probes.number(v)
             out.append(entry)
