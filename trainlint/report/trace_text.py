@@ -30,7 +30,7 @@ _OUTCOMES = {
 }
 
 
-def _evidence_lines(ev: Dict[str, Any]) -> List[str]:
+def evidence_lines(ev: Dict[str, Any]) -> List[str]:
     lines = []
     if "observed" in ev:
         lines.append(f"observed: {ev['observed']}")
@@ -52,13 +52,13 @@ def _evidence_lines(ev: Dict[str, Any]) -> List[str]:
 def _one(d: Diagnostic) -> List[str]:
     head = f"  {d.path}:{d.span.line}:{d.span.column}: {d.code} {d.name} {d.message}"
     out = [head]
-    for line in _evidence_lines(d.evidence or {}):
+    for line in evidence_lines(d.evidence or {}):
         out.append(f"      {line}")
     return out
 
 
-def render_text(report: "TraceReport") -> str:
-    lines: List[str] = []
+def outcome_line(report: "TraceReport") -> str:
+    """How the run went, in words: "stopped after 2 of 2 step(s) as requested"."""
     ev = report.evidence
     outcome = _OUTCOMES.get(report.outcome, report.outcome).format(
         done=report.steps_completed, steps=report.steps_requested
@@ -71,17 +71,23 @@ def render_text(report: "TraceReport") -> str:
             f"the range test stopped when the loss diverged, after {report.steps_completed} of "
             f"{report.steps_requested} step(s)"
         )
-    lines.append(f"trainlint trace {report.target}: {outcome} ({fmt(round(ev.duration, 1))} s)")
+    return outcome
+
+
+def render_text(report: "TraceReport") -> str:
+    lines: List[str] = []
+    ev = report.evidence
+    lines.append(f"trainlint trace {report.target}: {outcome_line(report)} ({fmt(round(ev.duration, 1))} s)")
     if ev.fatal:
         lines.append(f"  {ev.fatal.message}")
     # The script's own failures (TL003) and the tool's are about the run, not findings it confirmed.
-    run_problems = [d for d in report.diagnostics if _about_the_run(d)]
+    run_problems = [d for d in report.diagnostics if about_the_run(d)]
     if run_problems:
         lines.append("")
         lines.append(f"problems with the run ({len(run_problems)})")
         for d in run_problems:
             lines.extend(_one(d))
-    findings = [d for d in report.diagnostics if not _about_the_run(d)]
+    findings = [d for d in report.diagnostics if not about_the_run(d)]
     for status in (Status.CONFIRMED, Status.SUSPECTED, Status.UNVERIFIED, Status.REFUTED):
         group = [d for d in findings if d.status == status]
         if not group:
@@ -113,7 +119,7 @@ def render_text(report: "TraceReport") -> str:
     return "\n".join(lines) + "\n"
 
 
-def _about_the_run(d: Diagnostic) -> bool:
+def about_the_run(d: Diagnostic) -> bool:
     return d.code.startswith("TL0")
 
 

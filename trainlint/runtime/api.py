@@ -56,6 +56,12 @@ def _checked(settings: Any, lr_find: bool = False) -> List[str]:
     ]
 
 
+def _read_update_band(report: TraceReport, settings: Any) -> None:
+    o = thresholds.rule_options("TL909", settings)
+    low, high = report.update_band
+    report.update_band = (float(o.get("min_ratio", low)), float(o.get("max_ratio", high)))
+
+
 def _read_range_test(report: TraceReport, settings: Any) -> None:
     """A `--lr-find` run: the range test read back for the report's text and JSON."""
     o = thresholds.rule_options("TL914", settings)
@@ -128,6 +134,7 @@ def run_trace(
         per_rank = [merge(diags, ev, script, settings, steps, timeout, _enabled(settings)) for ev in evidences]
         report.diagnostics = merge_ranks(per_rank)
         report.checked = _checked(settings)
+        _read_update_band(report, settings)
         report.ranks = [ev.stop_reason() for ev in evidences]
         report.notes.append(
             f"{nproc} ranks traced on this machine, each with the environment torchrun gives a worker "
@@ -139,6 +146,7 @@ def run_trace(
     report = TraceReport(evidence=evidence, target=shown, steps_requested=steps, timeout=timeout, files=len(files))
     report.diagnostics = merge(diags, evidence, script, settings, steps, timeout, _enabled(settings))
     report.checked = _checked(settings, lr_find is not None)
+    _read_update_band(report, settings)
     if lr_find is not None:
         _read_range_test(report, settings)
     if run_static and settings is None:
@@ -270,6 +278,7 @@ def tracing(
         report.diagnostics = merge(
             diags, evidence, paths[0] if paths else None, settings, tracer.steps, 0.0, _enabled(settings)
         )
+        _read_update_band(report, settings)
         if lr_find is not None:
             report.checked = _checked(settings, lr_find=True)
             _read_range_test(report, settings)

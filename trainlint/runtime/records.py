@@ -220,6 +220,9 @@ class ActivationLayer:
     site: Optional[CodeSite]
     calls: int
     dead_fraction: Optional[Number] = None  # ReLU
+    # ReLU: the fraction of (sample, unit) pairs with a zero output (a conv channel is zero in
+    # a sample when its whole map is), read off the same per-unit counts as `dead_fraction`.
+    zero_fraction: Optional[Number] = None
     samples: Optional[int] = None
     units: Optional[int] = None
     saturated_fraction: Optional[Number] = None  # sigmoid, tanh
@@ -445,12 +448,13 @@ class ActivationLayers(Record):
 
 @dataclass
 class ActivationStd(Record):
-    """The std of a weighted layer's output in the first training pass."""
+    """The std (and mean) of a weighted layer's output in the first training pass."""
 
     KIND: ClassVar[str] = "act_std"
     module: str
     order: int
     std: Number
+    mean: Optional[Number] = None
 
 
 @dataclass

@@ -73,23 +73,33 @@ class ActivationWatch:
             info.saturated_sum = sat if info.saturated_sum is None else info.saturated_sum + sat
 
     def measure_std(self, mid: int, order: int, x: torch.Tensor) -> None:
-        """The std of a weighted layer's output in the first training pass (read back later)."""
+        """The std and mean of a weighted layer's output in the first training pass (read back
+        later). `std_mean` computes the mean on its way to the std: the mean costs nothing more."""
         if x.numel() > 1:
-            self.tracer.deferred.add((Measure.ACT_STD, mid, order), x.float().std())
+            std, mean = torch.std_mean(x.float())
+            self.tracer.deferred.add((Measure.ACT_MEAN, mid, order), mean)
+            self.tracer.deferred.add((Measure.ACT_STD, mid, order), std)
 
     def values(self) -> Tuple[List[ActInfo], Optional[torch.Tensor]]:
-        """Each activation layer's dead or saturated fraction, stacked, not yet read back."""
+        """Each activation layer's dead or saturated fraction, then each ReLU's count of active
+        outputs, stacked, not yet read back."""
         layers = []
         pending: List[torch.Tensor] = []
+        zeros: List[torch.Tensor] = []
         inactivity = float(self.tracer.opt("TL904", "inactivity", 0.01))
         for info in self.acts.values():
             if info.activation == Activation.RELU and info.active_counts is not None:
-                pending.append((info.active_counts < inactivity * max(info.samples, 1)).float().mean())
+                counts = info.active_counts
+                pending.append((counts < inactivity * max(info.samples, 1)).float().mean())
+                # The same counts give the fraction of zero outputs: one small sum per layer
+                # (divided on the Python side, where samples and units are known).
+                zeros.append(counts.sum(dtype=torch.float32))
             elif info.saturated_sum is not None:
                 pending.append(info.saturated_sum / max(info.calls, 1))
             else:
                 continue
             layers.append(info)
+        pending += zeros
         if not pending:
             return [], None
         if any(p.device != pending[0].device for p in pending):
@@ -103,14 +113,18 @@ class ActivationWatch:
         if not layers:
             return
         out = []
+        zeros = iter(values[len(layers) :])
         for info, v in zip(layers, values):
             entry = ActivationLayer(
                 name=info.name, activation=info.activation, site=sites.code_site(info.site), calls=info.calls
             )
             if info.activation == Activation.RELU:
                 entry.dead_fraction = probes.number(v)
+                active = next(zeros, None)
                 entry.samples = info.samples
                 entry.units = int(info.active_counts.numel()) if info.active_counts is not None else 0
+                if active is not None and entry.samples * entry.units:
+                    entry.zero_fraction = probes.number(1.0 - active / (entry.samples * entry.units))
             else:
                 entry.saturated_fraction = probes.number(v)
             out.append(entry)

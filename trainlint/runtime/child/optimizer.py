@@ -227,8 +227,8 @@ class OptimizerWatch:
                 clip_norms=clip_norms,
             )
         )
-        if acts:
-            t.acts.emit(acts, flat[len(flat) - len(acts) :])
+        if acts and act_values is not None:
+            t.acts.emit(acts, flat[len(flat) - act_values.numel() :])
         if not t.nonfinite_reported:
             self._find_nonfinite_params(trainable, per)
 

@@ -59,6 +59,7 @@ class Measure:
 
     FINITE = "finite"  # (tag, module id, step): sum of a layer's output, NaN/Inf if any is
     ACT_STD = "act_std"  # (tag, module id, forward order)
+    ACT_MEAN = "act_mean"  # (tag, module id, forward order): added just before its ACT_STD
     LOSS_VALUE = "loss_value"  # (tag, "backward", path, line, step): the loss given to backward
     LOSS = "loss"  # (tag,): a loss value, as handed to the step record
     CLIP_NORM = "clip_norm"  # (tag,)

@@ -250,6 +250,7 @@ class Tracer:
         head, tail = flat[:cut], flat[cut:]
         values = list(zip(keys, tail))
         rest: List[Tuple[Any, float]] = []
+        means: Dict[Tuple[int, int], float] = {}  # a layer's output mean, until its std comes
         for key, val in values:
             tag = key[0]
             if tag == Measure.FINITE:
@@ -261,9 +262,17 @@ class Tracer:
                         self.models.site_of(mod) if mod is not None else None,
                         step=key[2],
                     )
+            elif tag == Measure.ACT_MEAN:
+                means[(key[1], key[2])] = val
             elif tag == Measure.ACT_STD:
+                mean = means.pop((key[1], key[2]), None)
                 self.emit(
-                    ActivationStd(module=self.models.names.get(key[1], "?"), order=key[2], std=probes.number(val))
+                    ActivationStd(
+                        module=self.models.names.get(key[1], "?"),
+                        order=key[2],
+                        std=probes.number(val),
+                        mean=probes.number(mean) if mean is not None else None,
+                    )
                 )
             elif tag == Measure.LOSS_VALUE:
                 if not self.nonfinite_reported and isinstance(probes.number(val), str):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from trainlint.diagnostics import Diagnostic, Status
 from trainlint.runtime.judging import lr_find
@@ -31,6 +31,8 @@ class TraceReport:
     # `trace --lr-find`: the range test read back, and how far outside its range a rate may be.
     range_test: Optional[lr_find.RangeTest] = None
     range_factor: float = lr_find.OUTSIDE_FACTOR
+    # TL909's thresholds on ||dw||/||w||, for the HTML report's update-ratio plot.
+    update_band: Tuple[float, float] = (1e-5, 0.5)
 
     def __str__(self) -> str:
         return self.render()
@@ -132,8 +134,13 @@ class TraceReport:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
     def render(self, fmt: str = "text") -> str:
+        """The report as `text`, `json` or `html` (a self-contained page with its plots)."""
         if fmt == "json":
             return self.to_json()
+        if fmt == "html":
+            from trainlint.report.trace_html import render_html
+
+            return render_html(self)
         from trainlint.report.trace_text import render_text
 
         return render_text(self)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import tempfile
 from typing import Any, Dict, Optional, Tuple
 
 import click
@@ -184,6 +185,16 @@ def _torch_available() -> bool:
     show_default=True,
     help="With --lr-find: the last rate tried.",
 )
+@click.option(
+    "--report",
+    "report_path",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write the trace as a self-contained HTML page (loss per step, per-layer gradient "
+    "norms, activation statistics, update/weight ratios, the lr range test, each finding linked to "
+    "its plot). It is formatted after the run from what was collected: the traced steps cost the same.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 def trace(
     script: Optional[str],
@@ -204,6 +215,7 @@ def trace(
     lr_find: bool,
     lr_min: float,
     lr_max: float,
+    report_path: Optional[str],
     quiet: bool,
 ) -> None:
     """Run SCRIPT for a few instrumented optimizer steps and confirm or refute each finding.
@@ -213,6 +225,7 @@ def trace(
     trainlint trace -m mypackage.train -- --config small.yaml
     trainlint trace --nproc-per-node 2 train_ddp.py
     trainlint trace --lr-find train.py --lr-min 1e-6 --lr-max 1 --steps 100
+    trainlint trace train.py --steps 20 --report report.html
 
     The script runs unmodified in a child process (same interpreter, arguments and working
     folder), is stopped after --steps optimizer steps, and its static findings come back
@@ -241,6 +254,12 @@ def trace(
         )
     if lr_find and lr_min >= lr_max:
         raise click.UsageError(f"--lr-min ({lr_min:g}) must be below --lr-max ({lr_max:g})")
+    if report_path is not None:
+        # Checked before the run, which may take minutes, rather than after it.
+        problem = unwritable(report_path)
+        if problem:
+            click.echo(f"trainlint: error: cannot write the report {report_path}: {problem}", err=True)
+            sys.exit(EXIT_ERROR)
     if not _torch_available():
         click.echo("trainlint: error: `trainlint trace` needs PyTorch: install trainlint[trace]", err=True)
         sys.exit(EXIT_ERROR)
@@ -292,4 +311,45 @@ def trace(
         click.echo("trainlint: interrupted", err=True)
         sys.exit(130)
     click.echo(report.render(output_format), nl=False)
+    if report_path is not None:
+        try:
+            write_atomically(report_path, report.render("html"))
+        except OSError as exc:
+            click.echo(f"trainlint: error: cannot write the report {report_path}: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_ERROR)
+        # With JSON on stdout, the line goes to stderr so that stdout stays one JSON document.
+        click.echo(f"html report written to {report_path}", err=output_format == "json")
     sys.exit(report.exit_code)
+
+
+def unwritable(path: str) -> str:
+    """Why `path` cannot be written ("" when it can, as far as can be told before writing)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        return "it is a folder"
+    if not os.path.isdir(folder):
+        return f"no such folder: {folder}"
+    if not os.access(folder, os.W_OK):
+        return f"the folder {folder} is not writable"
+    return ""
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Write through a temporary file in the same folder, then rename it into place: a reader
+    never sees half a page, and a failed write leaves an existing file as it was."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".trainlint-report-", suffix=".tmp", dir=folder)
+    try:
+        # mkstemp makes the file private (0600); a report is as readable as any file written.
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
