@@ -43,6 +43,8 @@ class Scope:
     calls: List[cst.Call] = field(default_factory=list)
     # `outs[t] = o`: values stored into an element of a name (a preallocated buffer).
     stores: Dict[str, List[Binding]] = field(default_factory=dict)
+    # `obj.attr = value` for any receiver (`self.x` included): (target, value, statement).
+    attr_assigns: List[Tuple[cst.Attribute, cst.BaseExpression, cst.CSTNode]] = field(default_factory=list)
     decorators: List[str] = field(default_factory=list)
     parent: Optional[Scope] = None
 
@@ -229,6 +231,8 @@ class _Builder:
     def visit_Assign(self, node: cst.Assign) -> None:
         for t in node.targets:
             target = t.target
+            if type(target) is cst.Attribute:
+                self.scope.attr_assigns.append((target, node.value, node))
             if type(target) is cst.Subscript and type(target.value) is cst.Name:
                 self.scope.stores.setdefault(target.value.value, []).append(Binding(node.value, self.scope, stmt=node))
                 continue
@@ -236,6 +240,8 @@ class _Builder:
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
+            if type(node.target) is cst.Attribute:
+                self.scope.attr_assigns.append((node.target, node.value, node))  # type: ignore[arg-type]
             self._bind(node.target, node.value, "assign", node)
 
     def visit_For(self, node: cst.For) -> None:
