@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import math
 import os
-import sys
 import threading
 import time
 import weakref
@@ -30,7 +29,7 @@ from torch.optim import optimizer as optim_hooks
 from trainlint.runtime.child import probes, sites
 from trainlint.runtime.child.patching import Patcher
 from trainlint.runtime.child.sinks import Sink
-from trainlint.runtime.child.tracer import TraceMode, TraceStop
+from trainlint.runtime.child.tracer import TraceMode, TraceStop, end_after_swallowed_stop
 from trainlint.runtime.records import (
     LrFindOptimizer,
     LrFindPoint,
@@ -41,7 +40,6 @@ from trainlint.runtime.records import (
     Record,
     RunNote,
     StopReason,
-    StopSwallowed,
     TracerError,
     TracerStopped,
 )
@@ -156,13 +154,7 @@ class LrFinder:
     def check_stopped(self) -> None:
         """The script caught the stop and went on: end it (child) or stop watching (API)."""
         if self.mode is TraceMode.CHILD:
-            self.emit(StopSwallowed())
-            for stream in (sys.stdout, sys.stderr):
-                try:
-                    stream.flush()
-                except Exception:
-                    pass
-            os._exit(0)
+            end_after_swallowed_stop(self.emit)
         self.active = False
 
     # ------------------------------------------------------------------ install

@@ -174,15 +174,7 @@ class Tracer:
         if not self.stopped:
             return
         if self.mode is TraceMode.CHILD:
-            self.emit(StopSwallowed())
-            import sys
-
-            for stream in (sys.stdout, sys.stderr):
-                try:
-                    stream.flush()
-                except Exception:
-                    pass
-            os._exit(0)
+            end_after_swallowed_stop(self.emit)
         self.active = False
 
     def _after_fork(self) -> None:
@@ -359,3 +351,17 @@ class Tracer:
             self.functions.check()
         finally:
             self.active = was
+
+
+def end_after_swallowed_stop(emit: Callable[[Any], None]) -> None:
+    """The script caught the stop and went on: say so, flush what it printed, and end the
+    child process (what it would do next is not part of the trace)."""
+    import sys
+
+    emit(StopSwallowed())
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    os._exit(0)
