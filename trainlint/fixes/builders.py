@@ -18,6 +18,7 @@ from trainlint.fixes.edits import (
     ancestors,
     assigned_or_own_statement,
     block_body,
+    leaves_early,
     move,
     names_in,
     own_statement,
@@ -83,7 +84,10 @@ def move_stmt(
     lead: Optional[cst.BaseStatement] = None,
 ) -> Optional[Changes]:
     """Move the statement of `event` just after/before the statement (of the same block) that
-    holds `other`, or stands for it (the call of the helper that reaches it)."""
+    holds `other`, or stands for it (the call of the helper that reaches it). Never past a
+    statement that can leave the block early (`if skip: continue`): the moved statement would
+    then run on other paths (a skipped batch would stop clearing its gradients, or advancing
+    the schedule), a change beyond the one the move is for."""
     module = event.module
     if not isinstance(event.node, cst.Call):
         return None
@@ -110,6 +114,8 @@ def move_stmt(
     passed = body[i + 1 : j + 1] if after else (body[i + 1 : j] if i < j else body[j:i])
     if bound is not None and any(bound in names_in(s) for s in passed):
         return None  # the moved statement's result is read on the way
+    if any(leaves_early(s) for s in passed):
+        return None
     return move(module, line, anchor, after, lead)
 
 

@@ -205,23 +205,3 @@ def leaves_early(stmt: cst.CSTNode, in_loop: bool = False) -> bool:
         return False
     inner = in_loop or isinstance(stmt, (cst.For, cst.While))
     return any(leaves_early(c, inner) for c in children(stmt))
-
-
-def moved_past_exit(module: ModuleFacts, changes: Optional[Changes], after: bool) -> bool:
-    """Whether a move (the changes `move` makes) carries its statement past a statement that
-    can leave the block early (`if skip: continue`): the statement would then run on another
-    set of paths (a skipped batch would no longer clear its gradients, or would advance the
-    schedule), a change beyond the one the move is for."""
-    if not changes:
-        return False
-    moved = next((k for k, v in changes.items() if isinstance(v, cst.RemovalSentinel)), None)
-    anchor = next((k for k, v in changes.items() if isinstance(v, cst.FlattenSentinel)), None)
-    block = parent_of(module, moved) if moved is not None else None
-    if moved is None or anchor is None or block is None:
-        return False
-    body = list(block_body(block))
-    if moved not in body or anchor not in body:
-        return False
-    i, j = body.index(moved), body.index(anchor)
-    passed = body[i + 1 : j + 1] if after else (body[i + 1 : j] if i < j else body[j:i])
-    return any(leaves_early(s) for s in passed)

@@ -14,7 +14,6 @@ from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import move_stmt
 from trainlint.fixes.core import SAFE, Locate, make_fix
 from trainlint.fixes.edits import (
-    moved_past_exit,
     source_of,
 )
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
@@ -83,8 +82,6 @@ def fix_tl102(locate: Locate, zero: Event, step: Event) -> Optional[Fix]:
     """Move `zero_grad()` from between `backward()` and `step()` to just after the step; not
     past a `continue` (or any early exit) on the way, where the clear would stop running."""
     changes = move_stmt(zero, step, after=True)
-    if moved_past_exit(zero.module, changes, after=True):
-        return None
     what = source_of(zero.module, zero.node)
     return make_fix(zero.module, changes, SAFE, f"Move `{what}` after `{source_of(step.module, step.node)}`")
 

@@ -16,7 +16,6 @@ from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import move_stmt
 from trainlint.fixes.core import SAFE, Locate, make_fix
 from trainlint.fixes.edits import (
-    moved_past_exit,
     source_of,
 )
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
@@ -120,8 +119,6 @@ def fix_tl105(locate: Locate, sched: Event, step: Event) -> Optional[Fix]:
     a `continue` (or any early exit) on the way, where a skipped batch would stop advancing
     the schedule."""
     changes = move_stmt(sched, step, after=True)
-    if moved_past_exit(sched.module, changes, after=True):
-        return None
     return make_fix(
         sched.module, changes, SAFE, f"Move `{source_of(sched.module, sched.node)}` after the optimizer step"
     )

@@ -15,7 +15,6 @@ from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import move_stmt, scaler_parts
 from trainlint.fixes.core import SAFE, Locate, make_fix
 from trainlint.fixes.edits import (
-    moved_past_exit,
     parse_statement,
 )
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
@@ -127,8 +126,6 @@ def fix_tl106(locate: Locate, clip: Event, step: Event, unscale: bool = False) -
     # Only a step written in the clip's own block: clipping inside an accumulation branch is
     # a different computation from clipping every micro-batch.
     changes = move_stmt(clip, step, after=False, allow_assign=True, same_block_only=True, lead=lead)
-    if moved_past_exit(module, changes, after=False):
-        return None  # (the clip would run on other paths than it did)
     return make_fix(module, changes, SAFE, "Clip between `backward()` and the optimizer step")
 
 
@@ -144,8 +141,6 @@ _CLIPS = frozenset({"clip_grad_norm_", "clip_grad_value_", "clip_grad_norm"})
 def fix_tl106_after_backward(locate: Locate, clip: Event, backward: Event) -> Optional[Fix]:
     """Move the clipping statement to just after the `backward()` that follows it."""
     changes = move_stmt(clip, backward, after=True, allow_assign=True, same_block_only=True)
-    if moved_past_exit(clip.module, changes, after=True):
-        return None
     return make_fix(clip.module, changes, SAFE, "Clip after `backward()`")
 
 
