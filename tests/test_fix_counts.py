@@ -12,6 +12,7 @@ from typing import Tuple
 from click.testing import CliRunner
 
 from trainlint.cli import main
+from trainlint.diagnostics import CheckResult
 
 CORPUS = Path(__file__).resolve().parent.parent / "benchmarks" / "quality" / "cases"
 
@@ -79,3 +80,27 @@ def test_a_failure_while_verifying_fixes_leaves_the_findings_and_the_exit_code(t
     code, stderr = _cli(str(tmp_path))
     assert code == 1 and "Found 2 problems" in stderr
     assert "fixes not verified (RuntimeError: verifier defect)" in stderr
+
+
+def test_two_findings_with_one_message_keep_only_the_fix_that_was_applied() -> None:
+    """Two `nn.Softmax()` without `dim`, in two branches, give the same message; the fixer
+    applied the fix at one and dropped the other (seen on real code, where the dropped one
+    also changed a cross-file loss finding). Only the applied one is offered."""
+    from trainlint.diagnostics import Diagnostic, Edit, Fix, Severity, Span
+    from trainlint.fixes.apply import FixRecord, FixRun, _identity, keep_verified_fixes
+
+    def finding(line: int) -> Diagnostic:
+        fix = Fix("unsafe", "Pass `dim=-1`", [Edit(line, 30, line, 30, "dim=-1")])
+        return Diagnostic(
+            "TL207", "softmax-without-dim", Severity.WARNING, "no dim", "m.py", Span(line, 17, line, 29), fix=fix
+        )
+
+    first, second = finding(17), finding(29)
+    run = FixRun()
+    run.applied.append(FixRecord("m.py", "TL207", "n", "d", "unsafe", identity=_identity(second), where=(0, 29, 17)))
+    run.dropped.append(
+        FixRecord("m.py", "TL207", "n", "d", "unsafe", "new finding", _identity(first), where=(0, 17, 17))
+    )
+    result = CheckResult(diagnostics=[first, second])
+    keep_verified_fixes(result, run)
+    assert first.fix is None and second.fix is not None

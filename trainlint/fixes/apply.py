@@ -64,6 +64,9 @@ class FixRecord:
     identity: Tuple[str, str, str, str] = ("", "", "", "")  # of the finding it fixes (`_identity`)
     # Every file the fix edits: written together or not at all.
     paths: Tuple[str, ...] = ()
+    # Where its finding was (cell, line, column) when the fixer met it in the files as they
+    # were: two findings with one identity (the same message at two lines) are told apart.
+    where: Optional[Tuple[int, int, int]] = None
 
 
 @dataclass
@@ -82,6 +85,9 @@ class FixRun:
     # The files whose findings are fixed; None: every file of `files`. The others may only
     # receive the edits of a fix that spans several files.
     targets: Optional[Set[str]] = None
+    # The findings of the files as they were (kept alive, so their ids stay theirs).
+    first_seen: List[Diagnostic] = field(default_factory=list)
+    first_ids: Set[int] = field(default_factory=set)
 
     def changed_files(self) -> List[FileState]:
         return [f for f in self.files.values() if f.changed]
@@ -117,11 +123,24 @@ def fix_paths(
 def keep_verified_fixes(result: CheckResult, run: FixRun) -> None:
     """Take the fix off each finding of `result` whose fix `run` (the fixer on the same files,
     unsafe fixes included) dropped: the counts, the JSON `fix` field and the editor's quick
-    fixes then offer only what `--fix` would apply."""
-    applied = {r.identity for r in run.applied}
-    dropped = {r.identity for r in run.dropped} - applied
-    for d in result.diagnostics:
-        if d.fix is not None and _identity(d) in dropped:
+    fixes then offer only what `--fix` would apply. A finding is matched by its identity and
+    where it was; a fix applied or dropped in a later pass, where positions have moved, is
+    matched by identity alone, one finding per fix."""
+    applied_at = {(r.identity, r.where) for r in run.applied if r.where is not None}
+    dropped_at = {(r.identity, r.where) for r in run.dropped if r.where is not None}
+    applied_later = Counter(r.identity for r in run.applied if r.where is None)
+    dropped = {r.identity for r in run.dropped}
+    for d in sorted(result.diagnostics, key=Diagnostic.sort_key):
+        if d.fix is None:
+            continue
+        identity = _identity(d)
+        if (identity, _where(d)) in applied_at:
+            continue
+        if (identity, _where(d)) in dropped_at:
+            d.fix = None
+        elif applied_later[identity] > 0:
+            applied_later[identity] -= 1
+        elif identity in dropped:
             d.fix = None
 
 
@@ -188,6 +207,8 @@ def _data(run: FixRun, path: str) -> bytes:
 def _fix_component(run: FixRun, members: Sequence[str], settings: Settings, unsafe: bool) -> CheckResult:
     loaded = {p: load_file(p, _data(run, p)) for p in members}
     result = _lint(loaded, settings, run)
+    run.first_seen.extend(result.diagnostics)
+    run.first_ids.update(id(d) for d in result.diagnostics)
     before = len(result.diagnostics)
     refused: set = set()  # fixes already dropped: not retried in later passes
     for _ in range(MAX_PASSES):
@@ -315,7 +336,17 @@ def _drop(run: FixRun, d: Diagnostic, reason: str, refused: set) -> None:
     assert d.fix is not None
     refused.add(_identity(d))
     run.dropped.append(
-        FixRecord(d.path, d.code, d.name, d.fix.description, d.fix.applicability, reason, _identity(d), _paths(d))
+        FixRecord(
+            d.path,
+            d.code,
+            d.name,
+            d.fix.description,
+            d.fix.applicability,
+            reason,
+            _identity(d),
+            _paths(d),
+            _where(d) if id(d) in run.first_ids else None,
+        )
     )
 
 
@@ -326,9 +357,20 @@ def _commit(run: FixRun, new_data: Dict[str, bytes], fixed: Iterable[Diagnostic]
         assert d.fix is not None
         run.applied.append(
             FixRecord(
-                d.path, d.code, d.name, d.fix.description, d.fix.applicability, identity=_identity(d), paths=_paths(d)
+                d.path,
+                d.code,
+                d.name,
+                d.fix.description,
+                d.fix.applicability,
+                identity=_identity(d),
+                paths=_paths(d),
+                where=_where(d) if id(d) in run.first_ids else None,
             )
         )
+
+
+def _where(d: Diagnostic) -> Tuple[int, int, int]:
+    return (d.cell or 0, d.span.line, d.span.column)
 
 
 def _paths(d: Diagnostic) -> Tuple[str, ...]:
