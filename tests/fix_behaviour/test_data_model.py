@@ -268,6 +268,29 @@ for epoch in range(3):
 # `F.alpha_dropout`, whose `training` defaults to False: off in every mode (TL405).
 TL405_ALPHA = TL405_PROGRAM.replace("F.dropout(h, p=0.5)", "F.alpha_dropout(h, p=0.5)")
 
+# The whole module is saved, but the script restores weights with `load_state_dict` (TL406).
+TL406_PROGRAM = """\
+import json
+import os
+import tempfile
+
+import torch
+import torch.nn as nn
+
+torch.manual_seed(0)
+model = nn.Linear(4, 2)
+path = os.path.join(tempfile.mkdtemp(), "checkpoint.pt")
+torch.save(model, path)
+restored = nn.Linear(4, 2)
+try:
+    restored.load_state_dict(torch.load(path))
+    outcome = bool(torch.equal(restored.weight, model.weight))
+except Exception as exc:
+    outcome = type(exc).__name__
+print(json.dumps({"restored": outcome, "weights": model.weight.flatten().tolist()}))
+"""
+
+
 PROGRAMS: Dict[str, Program] = {
     "tl302": Program("TL302", TL302_PROGRAM),
     "tl302-optional-sampler": Program("TL302", TL302_OPTIONAL_SAMPLER),
@@ -275,6 +298,7 @@ PROGRAMS: Dict[str, Program] = {
     "tl404": Program("TL404", TL404_PROGRAM),
     "tl405": Program("TL405", TL405_PROGRAM),
     "tl405-alpha": Program("TL405", TL405_ALPHA, unsafe=True),
+    "tl406": Program("TL406", TL406_PROGRAM, unsafe=True),
 }
 
 
@@ -353,3 +377,11 @@ def test_tl405_alpha_dropout_is_an_unsafe_fix_that_turns_it_on_in_training(runs:
     # Beyond the rule's bug (why the fix is unsafe): it was off in training too, and is now on,
     # so training computes something else.
     assert run.fixed["train"]["losses"][0] != run.original["train"]["losses"][0]
+
+
+def test_tl406_the_saved_weights_load_back_and_the_model_is_unchanged(runs: Runs) -> None:
+    run = runs["tl406"]
+    assert run.original["weights"] == run.fixed["weights"]
+    # (b) The script's own loader fails on a pickled module and restores the state dict.
+    assert run.original["restored"] is not True
+    assert run.fixed["restored"] is True

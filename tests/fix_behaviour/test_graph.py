@@ -202,12 +202,39 @@ record["params"] = [p.detach().flatten().tolist() for p in model.parameters()]
 print(json.dumps(record))
 """
 
+# The first layer is meant to be frozen, but the flag is misspelt (TL605): it keeps training.
+TL605_PROGRAM = """\
+import json
+
+import torch
+import torch.nn as nn
+
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+for p in model[0].parameters():
+    p.require_grad = False
+opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+x, y = torch.randn(16, 4), torch.randint(0, 2, (16,))
+first = [p.detach().clone() for p in model[0].parameters()]
+losses = []
+for _ in range(3):
+    opt.zero_grad()
+    loss = nn.functional.cross_entropy(model(x), y)
+    losses.append(loss.item())
+    loss.backward()
+    opt.step()
+moved = [bool((p.detach() - f).abs().sum() > 0) for p, f in zip(model[0].parameters(), first)]
+print(json.dumps({"first_loss": losses[0], "first_layer_moved": moved}))
+"""
+
+
 PROGRAMS: Dict[str, Program] = {
     "tl602-ascent": Program("TL602", TL602_ASCENT, unsafe=True),
     "tl602-rebind": Program("TL602", TL602_REBIND, unsafe=True),
     "tl602-grad-enabled": Program("TL602", TL602_GRAD_ENABLED, unsafe=True),
     "tl603": Program("TL603", TL603_PROGRAM, unsafe=True),
     "tl604": Program("TL604", TL604_PROGRAM),
+    "tl605": Program("TL605", TL605_PROGRAM),
 }
 
 
@@ -283,3 +310,12 @@ def test_tl604_totals_keep_their_values_and_lose_the_graph(runs: Runs) -> None:
     assert "grad_fn" in run.original["printed"]["text"] and "grad_fn" not in run.fixed["printed"]["text"]
     assert run.original["returned"]["graph"] and not run.fixed["returned"]["graph"]
     assert run.original["history"]["graph"] and not run.fixed["history"]["graph"]
+
+
+def test_tl605_the_renamed_flag_freezes_the_layer_and_nothing_else_changes(runs: Runs) -> None:
+    run = runs["tl605"]
+    # (a) The first step computes the same loss from the same weights.
+    assert run.original["first_loss"] == run.fixed["first_loss"]
+    # (b) The layer meant to be frozen trained before the fix and stays put after it.
+    assert run.original["first_layer_moved"] == [True, True]
+    assert run.fixed["first_layer_moved"] == [False, False]
