@@ -306,10 +306,19 @@ def _reconcile(
 ) -> Outcome:
     """Move the baselined findings out of those reported; what the baseline should now hold."""
     from trainlint import baseline
+
+    checked = _checked_files(result, paths, settings, force_exclude)
+    return baseline.reconcile(result, loaded, checked, settings, update=update)
+
+
+def _checked_files(result: CheckResult, paths: Sequence[str], settings: Settings, force_exclude: bool) -> List[str]:
+    """The files the run checked: as `check_paths` recorded them, else found again (a result
+    that `--fix` made in memory does not record them)."""
+    if result.checked is not None:
+        return result.checked
     from trainlint.discover import discover
 
-    checked, _ = discover(list(paths) or ["."], settings, force_exclude)
-    return baseline.reconcile(result, loaded, checked, settings, update=update)
+    return discover(list(paths) or ["."], settings, force_exclude)[0]
 
 
 def _save_baseline(loaded: Baseline, outcome: Outcome, update: bool, shrink: bool, quiet: bool) -> None:
@@ -350,11 +359,9 @@ def _s(n: int) -> str:
 def _add_noqa(result: CheckResult, paths: Sequence[str], settings: Settings, force_exclude: bool, quiet: bool) -> int:
     """`--add-noqa`: comment every finding shown; say what was added and what was left."""
     from trainlint.add_noqa import add_noqa
-    from trainlint.discover import discover
     from trainlint.report.text import location
 
-    checked, _ = discover(list(paths) or ["."], settings, force_exclude)
-    report = add_noqa(result.diagnostics, checked)
+    report = add_noqa(result.diagnostics, _checked_files(result, paths, settings, force_exclude))
     for warning in report.warnings:
         click.echo(f"trainlint: warning: {warning}", err=True)
     for d, why in report.left:

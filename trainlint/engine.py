@@ -274,6 +274,7 @@ def _run_rules(
     (TL001) and the rules' failures (TL002, counted in `result`) included."""
     modules = [lf.facts for lf in loaded if lf.facts is not None]
     by_module = {id(lf.facts): lf for lf in loaded if lf.facts is not None}
+    by_path = {f.path: f for f in by_module.values()}
     release = len(modules) >= RELEASE_INDEXES_FROM
     project = Project(modules)
     resolver = Resolver(project)
@@ -299,7 +300,7 @@ def _run_rules(
                     mark("rules")
                 # Placing a finding can fail too (a node outside its module's tree): that is
                 # the rule's defect as well, and must not stop the run.
-                placed = [_to_diagnostic(f, positions, by_module) for f in findings]
+                placed = [_to_diagnostic(f, positions, by_module, by_path) for f in findings]
             except Exception as exc:  # a rule's defect must not hide the other rules' findings
                 if not asked(lf.path):
                     continue
@@ -499,7 +500,9 @@ def check_files(
     return result
 
 
-def _to_diagnostic(f: Finding, positions: _Positions, by_module: Dict[int, LoadedFile]) -> Diagnostic:
+def _to_diagnostic(
+    f: Finding, positions: _Positions, by_module: Dict[int, LoadedFile], by_path: Dict[str, LoadedFile]
+) -> Diagnostic:
     info = registry.RULES[f.code]
     r = positions.of(f.module, f.node)
     first, last = positions.statement_lines(f.module, f.node)
@@ -524,7 +527,7 @@ def _to_diagnostic(f: Finding, positions: _Positions, by_module: Dict[int, Loade
         path=f.module.path,
         span=span,
         related=related,
-        fix=_build_fix(f, positions, by_module),
+        fix=_build_fix(f, positions, by_path),
         program_line=span.line,
         statement_lines=(first, last),
     )
@@ -536,7 +539,7 @@ def _to_diagnostic(f: Finding, positions: _Positions, by_module: Dict[int, Loade
     return d
 
 
-def _build_fix(f: Finding, positions: _Positions, by_module: Dict[int, LoadedFile]) -> Optional[Fix]:
+def _build_fix(f: Finding, positions: _Positions, by_path: Dict[str, LoadedFile]) -> Optional[Fix]:
     """The finding's fix in each edited file's own positions (cells for a notebook), with
     the file named on every edit."""
     fix = f.fix
@@ -547,7 +550,6 @@ def _build_fix(f: Finding, positions: _Positions, by_module: Dict[int, LoadedFil
             fix = None
     if fix is None:
         return None
-    by_path = {lf.path: lf for lf in by_module.values()}
     own = f.module.path
     edits: List[Edit] = []
     for path in fix.paths(own):
