@@ -53,6 +53,23 @@ for epoch in range(2):
 print(json.dumps(seen))
 """
 
+# The same, and then a caller that puts the model in eval mode on purpose before a last
+# evaluation: the fixed helper must leave the model in the mode the caller chose.
+EVAL_ON_PURPOSE = EVAL_LOOP.replace(
+    "print(json.dumps(seen))",
+    """
+
+def report():
+    for m in model.modules():  # (eval mode set by hand, as some inference code does)
+        m.training = False
+    evaluate(data)
+    seen.append(["after", model.training])
+
+
+report()
+print(json.dumps(seen))""",
+)
+
 # The pass sits in a helper that training calls too: no fix may touch it.
 SHARED_HELPER = """\
 import torch
@@ -219,6 +236,7 @@ print(json.dumps(seen))
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     programs = {
         "eval-loop": Program("TL403", EVAL_LOOP),
+        "eval-on-purpose": Program("TL403", EVAL_ON_PURPOSE),
         "never-restored": Program("TL403", NEVER_RESTORED),
         "frozen-part": Program("TL403", FROZEN_PART, unsafe=True),
     }
@@ -236,6 +254,13 @@ def test_the_tl403_fix_puts_evaluation_in_eval_mode_and_leaves_training_as_it_wa
     assert [m for m in before if m[0] == "train"] == [m for m in after if m[0] == "train"] == [["train", True]] * 6
     assert [m for m in before if m[0] == "eval"] == [["eval", True]] * 6
     assert [m for m in after if m[0] == "eval"] == [["eval", False]] * 6
+
+
+def test_the_tl403_fix_leaves_the_model_in_the_mode_its_caller_chose(runs: Runs) -> None:
+    before, after = runs["eval-on-purpose"].original, runs["eval-on-purpose"].fixed
+    assert before[-1] == after[-1] == ["after", False]
+    assert [m for m in after if m[0] == "train"] == [["train", True]] * 6
+    assert [m for m in after if m[0] == "eval"] == [["eval", False]] * 9
 
 
 def test_the_tl403_fix_puts_training_back_in_training_mode_after_evaluating(runs: Runs) -> None:

@@ -553,7 +553,7 @@ val = [(torch.randn(8, 4), torch.randint(0, 2, (8,)))]
 """
 
 
-def test_tl403_eval_before_the_evaluation_loop_and_train_after():
+def test_tl403_evaluation_function_restores_the_mode_it_was_called_in():
     before = src(
         EVAL_MODEL
         + """
@@ -575,7 +575,31 @@ for epoch in range(2):
     )
     after = before.replace(
         "        for x, y in val:\n            correct += (net(x).argmax(1) == y).sum().item()\n",
-        "        net.eval()\n        for x, y in val:\n            correct += (net(x).argmax(1) == y).sum().item()\n        net.train()\n",
+        "        was_training = net.training\n        net.eval()\n        for x, y in val:\n"
+        "            correct += (net(x).argmax(1) == y).sum().item()\n        net.train(was_training)\n",
+    )
+    assert_fix(before, after, "TL403")
+
+
+def test_tl403_evaluation_inside_the_training_function_trains_again_after_it():
+    before = src(
+        EVAL_MODEL
+        + """
+for epoch in range(2):
+    for x, y in val:
+        optimizer.zero_grad()
+        crit(net(x), y).backward()
+        optimizer.step()
+    correct = 0
+    with torch.no_grad():
+        for x, y in val:
+            correct += (net(x).argmax(1) == y).sum().item()
+"""
+    )
+    after = before.replace(
+        "        for x, y in val:\n            correct += (net(x).argmax(1) == y).sum().item()\n",
+        "        net.eval()\n        for x, y in val:\n            correct += (net(x).argmax(1) == y).sum().item()\n"
+        "        net.train()\n",
     )
     assert_fix(before, after, "TL403")
 

@@ -13,6 +13,9 @@ from trainlint.analysis.facts import ModuleFacts
 from trainlint.analysis.flow import LossCall, Op
 from trainlint.analysis.loops import Event
 from trainlint.analysis.names import dotted
+from trainlint.analysis.project import Project
+from trainlint.analysis.scopes import scope_index, scope_of_node
+from trainlint.analysis.walk import walk
 from trainlint.fixes.core import Changes, parent_of
 from trainlint.fixes.edits import (
     ancestors,
@@ -306,10 +309,49 @@ def _drop_layer(module: ModuleFacts, layer: cst.Call) -> Optional[Changes]:
     return None
 
 
-def loss_fix_op(lc: LossCall, op: Op) -> Optional[Tuple[ModuleFacts, cst.CSTNode]]:
+def loss_fix_op(lc: LossCall, op: Op, project: Project) -> Optional[Tuple[ModuleFacts, cst.CSTNode]]:
     """The op's module and node: in the loss's file or in another file of the project (the
-    model's `forward` in `models.py`); the fix then edits that file."""
+    model's `forward` in `models.py`); the fix then edits that file. None when the activated
+    value also feeds something other than the loss: removing the activation would change
+    predictions, metrics or another branch of the model as well."""
+    if _read_twice(op.module, op.node) or _in_shared_helper(project, op.module, op.node, lc):
+        return None
     return op.module, op.node
+
+
+def _read_twice(module: ModuleFacts, node: cst.CSTNode) -> bool:
+    """`p = softmax(x)` whose `p` is read more than once after it (the loss, and a metric,
+    the returned predictions or another layer)."""
+    parent = parent_of(module, node)
+    if not isinstance(parent, cst.Assign) or len(parent.targets) != 1:
+        return False
+    target = parent.targets[0].target
+    scope = scope_of_node(module, node)
+    if not isinstance(target, cst.Name) or scope is None:
+        return False
+    stmt = statement_line(module, node)
+    idx = scope_index(scope)
+    reads = 0
+    for n in (x for st in scope.body for x in walk(st)):
+        if not isinstance(n, cst.Name) or n.value != target.value or n is target:
+            continue
+        if isinstance(parent_of(module, n), cst.AssignTarget):
+            continue
+        defs, _ = idx.reaching(n.value, n)
+        if any(d.stmt is parent or d.stmt is stmt for d in defs):
+            reads += 1
+    return reads > 1
+
+
+def _in_shared_helper(project: Project, module: ModuleFacts, node: cst.CSTNode, lc: LossCall) -> bool:
+    """The activation is in a helper function (not a model's `forward`, not the loss's own
+    function) that several places call: `predict()` reaches it as well as the loss."""
+    scope = scope_of_node(module, node)
+    if scope is None or not isinstance(scope.node, cst.FunctionDef) or scope is lc.scope:
+        return False
+    if scope.name in ("forward", "__call__"):
+        return False
+    return len(project.callers(scope)) > 1
 
 
 def owner_phrase(op: Op) -> str:

@@ -18,7 +18,9 @@ from trainlint.analysis.autograd import CUT, CUT_METHODS, LIVE, Backward, backwa
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.gradmode import no_grad_nodes, scope_disables_grad
 from trainlint.analysis.names import dotted
+from trainlint.analysis.project import Project
 from trainlint.analysis.purpose import training_loops
+from trainlint.analysis.symbols import return_values
 from trainlint.analysis.walk import children, walk
 from trainlint.diagnostics import Fix
 from trainlint.fixes.builders import ATOMS, in_lambda
@@ -74,7 +76,7 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
                     if terms
                     else f"Keep a number instead: {number} (or `.detach()`)."
                 ),
-                fix_builder=None if terms else fixes.hook(fix_tl604, ctx.module, scope, node, acc, inc),
+                fix_builder=None if terms else fixes.hook(fix_tl604, ctx.project, ctx.module, scope, node, acc, inc),
             )
 
 
@@ -113,7 +115,7 @@ def _in_evaluation_loops(ctx: RuleContext) -> Iterator[Finding]:
                 "loop that runs with gradients enabled: it carries the batch's autograd graph, and every "
                 f"batch's graph stays referenced from `{acc}`, so memory grows batch after batch. Keep a "
                 f"number instead: {number} (and run the loop under `torch.no_grad()`).",
-                fix_builder=fixes.hook(fix_tl604, ctx.module, scope, node, acc, inc),
+                fix_builder=fixes.hook(fix_tl604, ctx.project, ctx.module, scope, node, acc, inc),
             )
 
 
@@ -563,19 +565,89 @@ _NUMERIC_CONSUMERS = {"print", "float", "int", "round", "str", "format", "abs", 
 
 
 def fix_tl604(
-    locate: Locate, module: ModuleFacts, scope: Scope, node: cst.CSTNode, acc: str, inc: cst.BaseExpression
+    locate: Locate,
+    project: Project,
+    module: ModuleFacts,
+    scope: Scope,
+    node: cst.CSTNode,
+    acc: str,
+    inc: cst.BaseExpression,
 ) -> Optional[Fix]:
     """Accumulate a number, not the graph: `total += loss.item()` when the total is a local
     number that is only printed or computed with and `loss` is the scalar that was
     backpropagated; otherwise `.detach()`, which keeps the total a tensor."""
     if in_lambda(module, node) or statement_line(module, node) is None:
         return None
+    if _maybe_not_tensor(project, scope, inc, node, 2):
+        return None  # `.detach()` on an int or a dict would crash the path where it is one
     method = "item" if _item_is_safe(module, scope, node, acc, inc) else "detach"
     base = (
         inc if isinstance(inc, ATOMS) or inc.lpar else inc.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
     )  # type: ignore[attr-defined]
     new = cst.Call(func=cst.Attribute(value=base, attr=cst.Name(method)))
     return make_fix(module, {inc: new}, SAFE, f"Accumulate `{source_of(module, inc)}.{method}()`")
+
+
+_NOT_TENSOR_LITERALS = (
+    cst.Integer,
+    cst.Float,
+    cst.Imaginary,
+    cst.Dict,
+    cst.List,
+    cst.Tuple,
+    cst.Set,
+    cst.SimpleString,
+    cst.ConcatenatedString,
+    cst.FormattedString,
+    cst.DictComp,
+    cst.ListComp,
+    cst.SetComp,
+)
+
+
+def _maybe_not_tensor(project: Project, scope: Scope, expr: cst.BaseExpression, at: cst.CSTNode, hops: int) -> bool:
+    """Evidence that `expr` is not a tensor on some path: a number, `None` or a container
+    assigned to it (`loss = 0` before a branch that computes the loss), an entry read by a
+    string key (`out["n_exs"]`), a name read by string key elsewhere (a dict of outputs), or
+    a project function that returns such a value on one of its paths."""
+    if isinstance(expr, _NOT_TENSOR_LITERALS) or (isinstance(expr, cst.Name) and expr.value == "None"):
+        return True
+    if isinstance(expr, (cst.BinaryOperation, cst.UnaryOperation)):
+        parts = [expr.left, expr.right] if isinstance(expr, cst.BinaryOperation) else [expr.expression]
+        # `loss * n` is a tensor when one side is; numbers on the other side are fine.
+        return all(
+            _maybe_not_tensor(project, scope, p, at, hops) or isinstance(p, (cst.Integer, cst.Float)) for p in parts
+        )
+    if isinstance(expr, cst.Subscript):
+        return any(isinstance(e.slice, cst.Index) and isinstance(e.slice.value, cst.SimpleString) for e in expr.slice)
+    if isinstance(expr, cst.Call):
+        fn = project.resolve_callee(expr.func, scope)
+        if isinstance(fn, Scope) and hops > 0:
+            return any(_maybe_not_tensor(project, fn, rv, rv, hops - 1) for rv in return_values(fn))
+        return False
+    if isinstance(expr, cst.Name):
+        if _read_by_key(scope, expr.value):
+            return True
+        defs, _ = D.scope_index(scope).reaching(expr.value, at)
+        return any(
+            d.how == "assign"
+            and not d.path
+            and hops > 0
+            and _maybe_not_tensor(project, scope, d.value, d.stmt, hops - 1)
+            for d in defs
+        )
+    return False
+
+
+def _read_by_key(scope: Scope, name: str) -> bool:
+    body = scope.node.body if isinstance(scope.node, cst.FunctionDef) else scope.node
+    return any(
+        isinstance(n, cst.Subscript)
+        and isinstance(n.value, cst.Name)
+        and n.value.value == name
+        and any(isinstance(e.slice, cst.Index) and isinstance(e.slice.value, cst.SimpleString) for e in n.slice)
+        for n in walk(body)
+    )
 
 
 def _item_is_safe(module: ModuleFacts, scope: Scope, node: cst.CSTNode, acc: str, inc: cst.BaseExpression) -> bool:

@@ -14,6 +14,7 @@ from trainlint.analysis.frameworks import manual_optimization
 from trainlint.analysis.loops import Event
 from trainlint.analysis.purpose import not_training
 from trainlint.analysis.symbols import Value
+from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import root_name, stepped_optimizer
 from trainlint.fixes.core import SAFE, UNSAFE, Locate, make_fix, parent_of
@@ -83,8 +84,19 @@ def _finding(events: List[Event], step: Event, where: str) -> Optional[Finding]:
         f"Call `{opt}.zero_grad()` once per iteration, before `backward()` (or after `step()`).",
         related=[(step.module, step.node, "the optimizer step that uses the accumulated gradients")],
         severity=guess_severity(guessed(step)),
-        fix_builder=fixes.hook(fix_tl101, backward, step),
+        fix_builder=None if _grads_read_before(events, backward) else fixes.hook(fix_tl101, backward, step),
     )
+
+
+def _grads_read_before(events: List[Event], backward: Event) -> bool:
+    """A clip, unscale or `.grad` read runs before the backward in the iteration: clearing
+    right before the backward would make it act on gradients that are then thrown away."""
+    for e in events:
+        if e is backward:
+            return False
+        if e.kind in (L.CLIP, L.SCALER_UNSCALE, L.GRAD_READ) and not e.exclusive_with(backward):
+            return True
+    return False
 
 
 def _on_this_path(events: List[Event], step: Event) -> str:
@@ -196,7 +208,9 @@ def fix_tl101(locate: Locate, backward: Event, step: Event) -> Optional[Fix]:
         return None
     guessed = bool(getattr(step.receiver, "guess", False)) and step.kind != L.SCALER_STEP
     call_stmt = parse_statement(module, f"{opt}.zero_grad()")
-    accumulation = not set(step.conds) <= set(backward.conds)
+    # `if torch.isfinite(norm): opt.step()` is no accumulation: a clear inside that `if` would
+    # keep a bad gradient for good, so it goes before the backward like any other.
+    accumulation = not set(step.conds) <= set(backward.conds) and _counts_steps(module, step, backward)
     if accumulation:
         line = statement_line(module, step.node)
         if line is None:
@@ -212,6 +226,25 @@ def fix_tl101(locate: Locate, backward: Event, step: Event) -> Optional[Fix]:
             "before `backward()`" if point is statement_line(module, backward.node) else "before the micro-batch loop"
         )
     return make_fix(module, changes, UNSAFE if guessed else SAFE, f"Call `{opt}.zero_grad()` {where}")
+
+
+def _counts_steps(module: ModuleFacts, step: Event, backward: Event) -> bool:
+    """The condition that the step has and the backward has not counts micro-batches
+    (`if (i + 1) % accum == 0`, `if step % n == 0`): gradient accumulation, where the clear
+    belongs after the step. Other conditions (skipping a step on a non-finite norm) still need
+    the gradients cleared on every iteration, which an edit inside the `if` would not do."""
+    extra = set(step.conds) - set(backward.conds)
+    cur: Optional[cst.CSTNode] = step.node
+    while cur is not None:
+        if isinstance(cur, cst.If) and id(cur) in extra:
+            test = cur.test
+            counted = any(
+                isinstance(n, cst.BinaryOperation) and isinstance(n.operator, cst.Modulo) for n in walk(test)
+            ) or any(isinstance(n, cst.Name) and "accum" in n.value.lower() for n in walk(test))
+            if not counted:
+                return False
+        cur = parent_of(module, cur)
+    return True
 
 
 def _clear_point(module: ModuleFacts, backward: Event, step: Event) -> Optional[cst.CSTNode]:

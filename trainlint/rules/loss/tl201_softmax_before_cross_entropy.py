@@ -9,6 +9,7 @@ from trainlint import fixes
 from trainlint.analysis import flow as FL
 from trainlint.analysis import module_facts as M
 from trainlint.analysis.flow import LossCall, Op
+from trainlint.analysis.project import Project
 from trainlint.diagnostics import Diagnostic, Fix, Severity
 from trainlint.fixes.builders import drop_activation, loss_fix_op, owner_phrase
 from trainlint.fixes.core import UNSAFE, Locate, make_fix
@@ -60,14 +61,14 @@ def softmax_before_cross_entropy(ctx: RuleContext) -> Iterator[Finding]:
             message,
             related=d.related,
             severity=severity,
-            fix_builder=fixes.hook(fix_tl201, lc, op),
+            fix_builder=fixes.hook(fix_tl201, ctx.project, lc, op),
         )
 
 
-def fix_tl201(locate: Locate, lc: LossCall, op: Op) -> Optional[Fix]:
+def fix_tl201(locate: Locate, project: Project, lc: LossCall, op: Op) -> Optional[Fix]:
     """Drop the softmax (or log_softmax) in front of a cross-entropy loss, wherever it is
     applied in the same file: inline, earlier in the function, or in the model's `forward`."""
-    found = loss_fix_op(lc, op)
+    found = loss_fix_op(lc, op, project)
     if found is None:
         return None
     module, node = found

@@ -8,6 +8,7 @@ from trainlint import fixes
 from trainlint.analysis import flow as FL
 from trainlint.analysis import module_facts as M
 from trainlint.analysis.flow import LossCall, Op
+from trainlint.analysis.project import Project
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import drop_activation, loss_fix_op, owner_phrase
 from trainlint.fixes.core import UNSAFE, Locate, make_fix
@@ -28,13 +29,13 @@ def sigmoid_before_bce_with_logits(ctx: RuleContext) -> Iterator[Finding]:
             "stays between 0.5 and 0.73, so predictions can never be confident and gradients nearly vanish. "
             f"Feed raw logits: {d.fix} and apply sigmoid only for predictions.",
             related=d.related,
-            fix_builder=fixes.hook(fix_tl202, d.lc, d.op),
+            fix_builder=fixes.hook(fix_tl202, ctx.project, d.lc, d.op),
         )
 
 
-def fix_tl202(locate: Locate, lc: LossCall, op: Op) -> Optional[Fix]:
+def fix_tl202(locate: Locate, project: Project, lc: LossCall, op: Op) -> Optional[Fix]:
     """Drop the sigmoid in front of a BCE-with-logits loss."""
-    found = loss_fix_op(lc, op)
+    found = loss_fix_op(lc, op, project)
     if found is None:
         return None
     module, node = found

@@ -58,7 +58,7 @@ def nll_without_log_softmax(ctx: RuleContext) -> Iterator[Finding]:
 def fix_tl204(locate: Locate, ctx: "RuleContext", lc: LossCall, op: Op) -> Optional[Fix]:
     """`softmax` -> `log_softmax` before `NLLLoss`; on raw scores, `NLLLoss` -> `CrossEntropyLoss`."""
     if op.kind == "softmax":
-        found = loss_fix_op(lc, op)
+        found = loss_fix_op(lc, op, ctx.project)
         if found is None:
             return None
         module, node = found

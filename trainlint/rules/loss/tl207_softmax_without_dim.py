@@ -80,12 +80,53 @@ def fix_tl207(locate: Locate, module: ModuleFacts, call: cst.Call) -> Optional[F
     classes)` outputs (for `(N, C, H, W)` maps the class axis is 1: review)."""
     if in_lambda(module, call) or any(a.star for a in call.args):
         return None
+    rank = _input_rank(module, call)
+    if rank == 3:
+        return None  # `(batch, steps, classes)` or `(batch, classes, steps)`: the axis is the reader's call
+    if rank is not None and rank >= 4:
+        # PyTorch's guess for `(N, C, H, W)` maps was the class axis: keep it, now written out.
+        return make_fix(module, {call: add_keyword(module, call, "dim", "1")}, UNSAFE, "Pass `dim=1` (the class axis)")
     return make_fix(
         module,
         {call: add_keyword(module, call, "dim", "-1")},
         UNSAFE,
         "Pass `dim=-1` (the last axis; for (N, C, H, W) outputs the class axis is `dim=1`)",
     )
+
+
+def _input_rank(module: ModuleFacts, call: cst.Call) -> Optional[int]:
+    """The rank of a functional softmax's input when the function spells it out: unpacked
+    from its shape (`n, c, h, w = x.size()`) or reshaped in the call (`x.view(n, c, -1)`)."""
+    first = call.args[0].value if call.args and call.args[0].keyword is None else None
+    if first is None:
+        return None
+    if isinstance(first, cst.Call) and isinstance(first.func, cst.Attribute) and first.func.attr.value in _RESHAPES:
+        if first.args and not any(a.star for a in first.args) and not isinstance(first.args[0].value, cst.Tuple):
+            return len(first.args)
+        return None
+    if not isinstance(first, cst.Name):
+        return None
+    scope = next((sc for sc in module.scopes if any(c is call for c in sc.calls)), None)
+    if scope is None:
+        return None
+    for b in scope.bindings.values():
+        for binding in b:
+            stmt = binding.stmt
+            if not isinstance(stmt, cst.Assign) or len(stmt.targets) != 1:
+                continue
+            target, value = stmt.targets[0].target, stmt.value
+            if not isinstance(target, (cst.Tuple, cst.List)):
+                continue
+            if isinstance(value, cst.Call) and not value.args:
+                value = value.func  # `x.size()`
+            if isinstance(value, cst.Attribute) and value.attr.value in ("size", "shape"):
+                if isinstance(value.value, cst.Name) and value.value.value == first.value:
+                    if not any(isinstance(e, cst.StarredElement) for e in target.elements):
+                        return len(target.elements)
+    return None
+
+
+_RESHAPES = frozenset({"view", "reshape"})
 
 
 RULE = Rule(

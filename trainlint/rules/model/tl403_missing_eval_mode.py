@@ -7,12 +7,14 @@ from typing import Iterator, List, Optional, Set, Tuple
 import libcst as cst
 
 from trainlint import fixes
+from trainlint.analysis import calls as C
 from trainlint.analysis import flow as FL
+from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis import modes as MD
 from trainlint.analysis import module_facts as M
 from trainlint.analysis import scopes as SC
-from trainlint.analysis.facts import ModuleFacts
+from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.walk import walk
@@ -74,7 +76,7 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
             f"{_mode_effect(ep)}, so the metrics are noisy and wrong. {_how_to_switch(ep, name)}",
             related=related,
             fix_builder=(
-                fixes.hook(fix_tl403_eval, ep.loop, ep.forward, _resets_parts(ep.forward))
+                fixes.hook(fix_tl403_eval, ep.loop, ep.forward, _resets_parts(ep.forward), not _trains(ctx, ep))
                 if _fix_is_safe(ctx, ep)
                 else None
             ),
@@ -85,6 +87,8 @@ def _fix_is_safe(ctx: RuleContext, ep: MD.EvalPass) -> bool:
     """Whether `.eval()`/`.train()` around the pass changes nothing but the evaluation."""
     if ep.flag is not None:
         return False  # a loop that also trains: `.eval()` around it would stop its training
+    if not _surely_a_module(ctx, ep):
+        return False  # `net.eval()` on a helper's `net` that callers fill with a plain function
     if ep.loop is not None:
         return True
     # A pass on its own in a function: the edit goes into that function, so every call of it
@@ -95,6 +99,43 @@ def _fix_is_safe(ctx: RuleContext, ep: MD.EvalPass) -> bool:
     return not any(
         e.kind in training for caller, _ in ctx.project.callers(ep.scope) for e in ctx.loops.body_events(caller, 0)
     )
+
+
+# What only a module answers: using one of these on a parameter shows callers pass modules.
+_MODULE_API = frozenset(
+    {"parameters", "named_parameters", "modules", "named_modules", "children", "state_dict", "eval", "train"}
+    | {"load_state_dict", "apply", "zero_grad", "buffers", "to", "cuda", "requires_grad_", "training"}
+)
+
+
+def _surely_a_module(ctx: RuleContext, ep: MD.EvalPass) -> bool:
+    """A model that is a parameter of the pass's function is a module when the function uses
+    it as one, is annotated with a model class, or when every call site passes a model; helpers such as `evaluate(net, data)`
+    are also called with plain functions and lambdas, which have no `.eval()`."""
+    callee = ep.forward.callee
+    fn = ep.forward.scope
+    if not isinstance(callee, cst.Name) or callee.value not in fn.params:
+        return True
+    name = callee.value
+    annotation = fn.param_nodes[fn.params.index(name)].annotation
+    if annotation is not None:
+        typed = ctx.resolver.annotated(annotation.annotation, fn)
+        return typed is not None and typed.kind == K.MODEL
+    for n in (x for stmt in fn.body for x in walk(stmt)):
+        if isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name) and n.value.value == name:
+            if n.attr.value in _MODULE_API:
+                return True
+    sites = ctx.project.callers(fn)
+    if not sites:
+        return False
+    for caller, call in sites:
+        passed = C.bind(call, fn, name, isinstance(call.func, cst.Attribute))
+        if passed is None or isinstance(passed, cst.Lambda):
+            return False
+        value = ctx.resolver.value_of(passed, caller)
+        if value is None or value.kind != K.MODEL or value.guess:
+            return False
+    return True
 
 
 def _sampling_or_recalibrating(ep: MD.EvalPass) -> bool:
@@ -279,21 +320,25 @@ def _has_textual_train(lf: LoopFacts) -> bool:
 
 
 def _model_name(module: ModuleFacts, forward: Event) -> Optional[str]:
-    """`model` for `model(x)` / `model.forward(x)` / `self.net(x)`, if it is a plain name."""
-    node = forward.node
-    if not isinstance(node, cst.Call):
+    """`model` for `model(x)` / `model.forward(x)` / `model.generate(x)` / `self.net(x)`, if it
+    is a plain name."""
+    if not isinstance(forward.node, cst.Call):
         return None
-    func = node.func
-    if isinstance(func, cst.Attribute) and func.attr.value == "forward":
-        func = func.value
-    return source_of(module, func) if dotted(func) is not None else None
+    func = forward.callee
+    return source_of(module, func) if isinstance(func, cst.BaseExpression) and dotted(func) is not None else None
 
 
 def fix_tl403_eval(
-    locate: Locate, loop: Optional[L.LoopFacts], forward: Event, resets_parts: bool = False
+    locate: Locate,
+    loop: Optional[L.LoopFacts],
+    forward: Event,
+    resets_parts: bool = False,
+    keep_mode: bool = False,
 ) -> Optional[Fix]:
     """`model.eval()` before the evaluation pass and `model.train()` after it: the model
-    leaves the pass in the (training) mode it entered with. Unsafe when the file sets the
+    leaves the pass in the (training) mode it entered with. In a function that does not
+    train (`evaluate()`, `predict()`), the mode it entered with is restored instead, since a
+    caller may have put the model in eval mode on purpose. Unsafe when the file sets the
     mode of a part of a model on its own, which that `.train()` would reset."""
     module = forward.module
     scope = loop.scope if loop is not None else forward.scope
@@ -305,19 +350,33 @@ def fix_tl403_eval(
         return None
     if _leaves_the_block(stmt):
         return None  # `return model(x)`, or a loop that can return: a `.train()` after it would not run
-    changes: Changes = {
-        stmt: cst.FlattenSentinel(
-            [parse_statement(module, f"{name}.eval()"), stmt, parse_statement(module, f"{name}.train()")]
-        )
-    }  # type: ignore[list-item]
     what = "loop" if loop is not None else "pass"
-    return make_fix(
-        module,
-        changes,
-        UNSAFE if resets_parts else SAFE,
-        f"Call `{name}.eval()` before the evaluation {what} and `{name}.train()` after it"
-        + _RESETS_PARTS[resets_parts],
-    )
+    before = [parse_statement(module, f"{name}.eval()")]
+    after = parse_statement(module, f"{name}.train()")
+    title = f"Call `{name}.eval()` before the evaluation {what} and `{name}.train()` after it"
+    if keep_mode:
+        flag = _fresh_name(scope, "was_training")
+        before.insert(0, parse_statement(module, f"{flag} = {name}.training"))
+        after = parse_statement(module, f"{name}.train({flag})")
+        title = f"Call `{name}.eval()` before the evaluation {what} and restore the model's mode after it"
+    changes: Changes = {stmt: cst.FlattenSentinel([*before, stmt, after])}  # type: ignore[list-item]
+    return make_fix(module, changes, UNSAFE if resets_parts else SAFE, title + _RESETS_PARTS[resets_parts])
+
+
+def _trains(ctx: RuleContext, ep: MD.EvalPass) -> bool:
+    """The function around the pass also trains, so training resumes after it."""
+    scope = ep.loop.scope if ep.loop is not None else ep.forward.scope
+    training = (L.BACKWARD, L.STEP, L.SCALER_STEP, L.MANUAL_UPDATE)
+    return any(e.kind in training for e in ctx.loops.body_events(scope, 0))
+
+
+def _fresh_name(scope: Scope, base: str) -> str:
+    taken = set(scope.bindings) | set(scope.params)
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}{n}"
+    return name
 
 
 _RESETS_PARTS = {False: "", True: " (this also resets the modes set on parts of the model)"}
