@@ -45,6 +45,28 @@ def test_every_cli_option_of_check_is_documented():
                 assert f"`{opt}" in README or f"{opt}`" in README or f"`{opt} " in README, opt
 
 
+def test_every_cli_option_of_trace_is_documented():
+    from trainlint.cli import main
+
+    trace = main.commands["trace"]  # type: ignore[attr-defined]
+    for param in trace.params:
+        for opt in param.opts:
+            if opt.startswith("--"):
+                assert re.search(rf"(?<![\w-]){opt}(?![\w-])", README), opt
+
+
+def test_the_commands_in_the_docs_use_options_that_exist():
+    from trainlint.cli import main
+
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = page.read_text(encoding="utf-8")
+        for command, rest in re.findall(r"^trainlint (check|trace) (.*)$", text, re.M):
+            rest = rest.split(" -- ")[0]  # (what follows ` -- ` is the script's own)
+            known = {o for p in main.commands[command].params for o in p.opts}  # type: ignore[attr-defined]
+            for opt in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", rest):
+                assert opt in known, (page.name, command, opt)
+
+
 def test_the_pre_commit_rev_is_a_release_in_the_changelog():
     import subprocess
     import sys

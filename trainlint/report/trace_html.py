@@ -36,6 +36,7 @@ SECTIONS = (
     ("activations", "Activation statistics"),
     ("update-ratios", "Update / weight ratios"),
     ("lr-find", "Learning-rate range test"),
+    ("baseline", "Comparison with the baseline run"),
 )
 
 # The plot that shows each rule's evidence (rules absent here have no plot: their evidence is
@@ -101,6 +102,7 @@ def render_html(report: "TraceReport") -> str:
         _section("activations", _activations(report), shown_in),
         _section("update-ratios", _update_ratios(report), shown_in),
         _section("lr-find", _lr_find(report), shown_in),
+        _section("baseline", _baseline(report), shown_in),
     ]
     title = escape(f"trainlint trace {report.target}")
     return (
@@ -130,6 +132,8 @@ def _header(report: "TraceReport") -> str:
         f"{len(report.by_status(s))} {s.value}" for s in (Status.CONFIRMED, Status.UNVERIFIED, Status.REFUTED)
     )
     facts = f"{report.steps_completed} optimizer step(s), {ev.backwards} backward pass(es)"
+    seed = ev.start.seed if ev.start is not None else None
+    facts += f", seeded with {seed}" if seed is not None else ", not seeded by the tracer"
     if losses:
         facts += f", loss {fmt(losses[0])} → {fmt(losses[-1])}"
     nav = " ".join(f'<a href="#{sid}">{escape(title)}</a>' for sid, title in SECTIONS)
@@ -492,3 +496,34 @@ def _configured(rt: RangeTest, ref: Optional[LrFindOptimizer]) -> Optional[float
         return cmp.configured
     first = next((as_float(v) for v in ref.configured if v is not None), None)
     return first if first is not None and first > 0 else None
+
+
+# ---------------------------------------------------------------------- baseline
+def _baseline(report: "TraceReport") -> str:
+    c = report.comparison
+    if c is None:
+        return _not_collected("a comparison", "(trace with --baseline FILE, a run saved by --save)")
+    lines = "".join(f"<li>{escape(line.strip())}</li>" for line in c.lines()[1:])
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{escape(str(v))}</td>"
+            for v in (
+                "first pass" if d.step is None else d.step,
+                d.layer or "",
+                d.what,
+                fmt(d.value),
+                fmt(d.baseline),
+            )
+        )
+        + "</tr>"
+        for d in c.forward + c.losses + c.backward
+    )
+    table = (
+        '<table class="mono"><tr><th>step</th><th>layer</th><th>value</th><th>this run</th><th>baseline</th></tr>'
+        + rows
+        + "</table>"
+        if rows
+        else ""
+    )
+    return f"<p>Compared with <code>{escape(c.path)}</code>, aligned by layer name.</p><ul>{lines}</ul>{table}"

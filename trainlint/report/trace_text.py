@@ -102,6 +102,9 @@ def render_text(report: "TraceReport") -> str:
     if report.range_test is not None:
         lines.append("")
         lines.extend(text_lines(report.range_test, report.where, report.range_factor))
+    if report.comparison is not None:
+        lines.append("")
+        lines.extend(report.comparison.lines())
     losses = report.losses()
     lines.append("")
     summary = f"{report.steps_completed} {_steps_noun(report)}, {ev.backwards} backward pass(es)"

@@ -88,10 +88,14 @@ def run_trace(
     eval_wait: int = EVAL_WAIT_STEPS,
     nproc: int = 1,
     lr_find: Optional[LrFindSettings] = None,
+    seed: Optional[int] = 0,
 ) -> TraceReport:
     """Static check, then the instrumented run in a child process, then the merge. With
     `nproc` > 1, that many ranks run at once, each with the environment torchrun gives a
     worker, and their verdicts are merged into one report.
+
+    `seed` seeds `random`, numpy and torch in the child before the script starts (None: not
+    at all), so that two traces of a script can be compared (`--baseline`).
 
     With `lr_find`, the child runs a learning-rate range test instead of the instrumented
     steps (one process only): `lr_find.steps` steps, the report's `range_test` reads it back,
@@ -121,6 +125,7 @@ def run_trace(
         eval_wait=eval_wait_for(diags, eval_wait),
         eval_wait_seconds=timeout / 2,
         lr_find=lr_find,
+        seed=seed,
     )
     shown = target.script or f"-m {target.module}"
     script = target.script or entry
@@ -167,9 +172,10 @@ def trace_script(
     run_static: bool = True,
     eval_wait: int = EVAL_WAIT_STEPS,
     lr_find: Optional[LrFindSettings] = None,
+    seed: Optional[int] = 0,
 ) -> TraceReport:
     """Run a script (or, with `module=True`, a module) for `steps` optimizer steps under the
-    tracer, or, with `lr_find`, for a learning-rate range test."""
+    tracer, or, with `lr_find`, for a learning-rate range test; `seed` as in `run_trace`."""
     target = Target(module=path, argv=list(argv)) if module else Target(script=path, argv=list(argv))
     return run_trace(
         target,
@@ -180,6 +186,7 @@ def trace_script(
         run_static=run_static,
         eval_wait=eval_wait,
         lr_find=lr_find,
+        seed=seed,
     )
 
 

@@ -274,6 +274,7 @@ class RunStart(Record):
     module: Optional[str] = None
     argv: List[str] = field(default_factory=list)
     cwd: Optional[str] = None
+    seed: Optional[int] = None  # what the tracer seeded random, numpy and torch with
 
 
 @dataclass
@@ -691,6 +692,7 @@ class ChildConfig:
     module: Optional[str] = None
     argv: List[str] = field(default_factory=list)
     lr_find: Optional[LrFindSettings] = None  # run the range test instead of the instrumented steps
+    seed: Optional[int] = None  # seed random, numpy and torch before the script starts
 
     def to_json(self) -> str:
         return json.dumps(_plain(self))

@@ -63,6 +63,23 @@ def _exec_script(script: str, source: bytes) -> None:
     exec(compile(source, path, "exec"), main.__dict__)
 
 
+def _seed_everything(seed: int) -> None:
+    """Seed the generators a script draws from, so that two traces of it can be compared; a
+    script that seeds itself overrides this."""
+    import random
+
+    import torch
+
+    random.seed(seed)
+    torch.manual_seed(seed)  # (every CUDA device too)
+    try:
+        import numpy
+
+        numpy.random.seed(seed)
+    except ImportError:
+        pass
+
+
 def run(config: ChildConfig, sink: FdSink) -> int:
     from trainlint.runtime.child import sites
 
@@ -129,6 +146,9 @@ def run(config: ChildConfig, sink: FdSink) -> int:
     tracer.install()
     import torch as _torch
 
+    if config.seed is not None:
+        _seed_everything(config.seed)
+
     sink.emit(
         RunStart(
             pid=os.getpid(),
@@ -140,6 +160,7 @@ def run(config: ChildConfig, sink: FdSink) -> int:
             steps=tracer.steps,
             overfit=tracer.overfit,
             cwd=os.getcwd(),
+            seed=config.seed,
         )
     )
     import runpy

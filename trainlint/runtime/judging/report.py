@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from trainlint.diagnostics import Diagnostic, Status
-from trainlint.runtime.judging import lr_find
+from trainlint.runtime.judging import lr_find, run_compare
 from trainlint.runtime.judging.evidence import Evidence, display_path
 from trainlint.runtime.judging.merge import ORDER
 from trainlint.runtime.records import CodeSite
@@ -33,6 +33,19 @@ class TraceReport:
     range_factor: float = lr_find.OUTSIDE_FACTOR
     # TL909's thresholds on ||dw||/||w||, for the HTML report's update-ratio plot.
     update_band: Tuple[float, float] = (1e-5, 0.5)
+    # `trace --baseline run.json`: this run compared with a saved one, layer by layer.
+    comparison: Optional[run_compare.Comparison] = None
+
+    def saved_run(self) -> run_compare.SavedRun:
+        """What `--save` writes: the run's per-step, per-layer evidence."""
+        return run_compare.saved_run(self.evidence, self.target)
+
+    def saved_run_json(self) -> str:
+        return json.dumps(self.saved_run().to_json(), indent=1) + "\n"
+
+    def compare_with(self, baseline: run_compare.SavedRun, path: str) -> run_compare.Comparison:
+        self.comparison = run_compare.compare(self.saved_run(), baseline, path)
+        return self.comparison
 
     def __str__(self) -> str:
         return self.render()
@@ -100,6 +113,10 @@ class TraceReport:
             out["notes"] = notes
         if self.range_test is not None:
             out["lr_find"] = lr_find.to_json(self.range_test, self.where, self.range_factor)
+        seed = ev.start.seed if ev.start is not None else None
+        out["seed"] = seed
+        if self.comparison is not None:
+            out["baseline"] = self.comparison.to_json()
         return out
 
     def all_notes(self) -> List[str]:

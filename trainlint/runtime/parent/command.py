@@ -10,7 +10,7 @@ import importlib.util
 import os
 import sys
 import tempfile
-from typing import Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
 import click
 
@@ -18,6 +18,10 @@ from trainlint.runtime.judging.context import fmt
 from trainlint.runtime.judging.registry import EVAL_WAIT_STEPS
 from trainlint.runtime.parent.progress import Progress
 from trainlint.runtime.records import LrFindSettings
+
+if TYPE_CHECKING:
+    from trainlint.runtime.judging.report import TraceReport
+    from trainlint.runtime.judging.run_compare import SavedRun
 
 EXIT_ERROR = 2
 
@@ -195,6 +199,33 @@ def _torch_available() -> bool:
     "norms, activation statistics, update/weight ratios, the lr range test, each finding linked to "
     "its plot). It is formatted after the run from what was collected: the traced steps cost the same.",
 )
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed random, numpy and torch in the traced process before the script starts, so that "
+    "two traces can be compared (a script that seeds itself overrides it).",
+)
+@click.option("--no-seed", is_flag=True, help="Do not seed: the script draws what it would draw on its own.")
+@click.option(
+    "--save",
+    "save_path",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Save this run's per-step, per-layer evidence (loss, gradient norms, update ratios, "
+    "activation statistics) as JSON, to compare a later trace with it (--baseline).",
+)
+@click.option(
+    "--baseline",
+    "baseline_path",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Compare this run with one saved by --save, layer by layer (aligned by name) and step by "
+    "step, and report where they first diverge beyond noise.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 def trace(
     script: Optional[str],
@@ -216,6 +247,10 @@ def trace(
     lr_min: float,
     lr_max: float,
     report_path: Optional[str],
+    seed: int,
+    no_seed: bool,
+    save_path: Optional[str],
+    baseline_path: Optional[str],
     quiet: bool,
 ) -> None:
     """Run SCRIPT for a few instrumented optimizer steps and confirm or refute each finding.
@@ -226,6 +261,8 @@ def trace(
     trainlint trace --nproc-per-node 2 train_ddp.py
     trainlint trace --lr-find train.py --lr-min 1e-6 --lr-max 1 --steps 100
     trainlint trace train.py --steps 20 --report report.html
+    trainlint trace train.py --steps 5 --save good.json      (on a known-good commit)
+    trainlint trace train.py --steps 5 --baseline good.json  (after a change)
 
     The script runs unmodified in a child process (same interpreter, arguments and working
     folder), is stopped after --steps optimizer steps, and its static findings come back
@@ -254,12 +291,7 @@ def trace(
         )
     if lr_find and lr_min >= lr_max:
         raise click.UsageError(f"--lr-min ({lr_min:g}) must be below --lr-max ({lr_max:g})")
-    if report_path is not None:
-        # Checked before the run, which may take minutes, rather than after it.
-        problem = unwritable(report_path)
-        if problem:
-            click.echo(f"trainlint: error: cannot write the report {report_path}: {problem}", err=True)
-            sys.exit(EXIT_ERROR)
+    baseline = _files_before_the_run(report_path, save_path, baseline_path, lr_find)
     if not _torch_available():
         click.echo("trainlint: error: `trainlint trace` needs PyTorch: install trainlint[trace]", err=True)
         sys.exit(EXIT_ERROR)
@@ -306,20 +338,57 @@ def trace(
             stdout=sys.stderr if output_format == "json" else None,
             nproc=nproc,
             lr_find=range_test,
+            seed=None if no_seed else seed,
         )
     except KeyboardInterrupt:
         click.echo("trainlint: interrupted", err=True)
         sys.exit(130)
+    if baseline is not None and baseline_path is not None:
+        report.compare_with(baseline, baseline_path)
     click.echo(report.render(output_format), nl=False)
-    if report_path is not None:
-        try:
-            write_atomically(report_path, report.render("html"))
-        except OSError as exc:
-            click.echo(f"trainlint: error: cannot write the report {report_path}: {exc.strerror or exc}", err=True)
-            sys.exit(EXIT_ERROR)
-        # With JSON on stdout, the line goes to stderr so that stdout stays one JSON document.
-        click.echo(f"html report written to {report_path}", err=output_format == "json")
+    _files_after_the_run(report, output_format, report_path, save_path)
     sys.exit(report.exit_code)
+
+
+def _files_before_the_run(
+    report_path: Optional[str], save_path: Optional[str], baseline_path: Optional[str], lr_find: bool
+) -> Optional["SavedRun"]:
+    """Checked before the run, which may take minutes, rather than after it: the files to
+    write can be written, and the baseline to compare with reads as a saved run."""
+    for path, what in ((report_path, "the report"), (save_path, "the run")):
+        problem = unwritable(path) if path is not None else ""
+        if problem:
+            click.echo(f"trainlint: error: cannot write {what} {path}: {problem}", err=True)
+            sys.exit(EXIT_ERROR)
+    if baseline_path is None:
+        return None
+    from trainlint.runtime.judging import run_compare
+
+    if lr_find:
+        raise click.UsageError("--baseline compares instrumented steps: drop --lr-find")
+    try:
+        return run_compare.read(baseline_path)
+    except run_compare.RunFileError as exc:
+        click.echo(f"trainlint: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+def _files_after_the_run(
+    report: "TraceReport", output_format: str, report_path: Optional[str], save_path: Optional[str]
+) -> None:
+    # With JSON on stdout, the lines go to stderr so that stdout stays one JSON document.
+    for path, render, what in (
+        (report_path, lambda: report.render("html"), "html report written to"),
+        (save_path, lambda: report.saved_run_json(), "run saved to"),
+    ):
+        if path is None:
+            continue
+        try:
+            write_atomically(path, render())
+        except OSError as exc:
+            click.echo(f"trainlint: error: cannot write {path}: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_ERROR)
+        click.echo(f"{what} {path}", err=output_format == "json")
 
 
 def unwritable(path: str) -> str:
