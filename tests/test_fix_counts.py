@@ -104,3 +104,55 @@ def test_two_findings_with_one_message_keep_only_the_fix_that_was_applied() -> N
     result = CheckResult(diagnostics=[first, second])
     keep_verified_fixes(result, run)
     assert first.fix is None and second.fix is not None
+
+
+# A TL404 fix (`@torch.no_grad()` on the evaluation) also ends the graph that TL604 sees kept
+# in `total`, a finding with no fix of its own (`out["loss"]` may not be a tensor).
+EVAL_KEEPS_GRAPH = """\
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x, y):
+        logits = self.fc(x)
+        return {"loss": F.cross_entropy(logits, y), "logits": logits}
+
+
+model = Net()
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+data = [(torch.randn(8, 4), torch.randint(0, 2, (8,)))]
+
+
+def evaluate(loader):
+    model.eval()
+    total = 0.0
+    for x, y in loader:
+        out = model(x, y)
+        total += out["loss"]
+    model.train()
+    return total
+
+
+for epoch in range(2):
+    for x, y in data:
+        opt.zero_grad()
+        model(x, y)["loss"].backward()
+        opt.step()
+    print(evaluate(data))
+"""
+
+
+def test_a_fix_that_also_resolves_another_finding_says_how_many_fixes_it_applied(tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(EVAL_KEEPS_GRAPH)
+    _, stderr = _cli(str(path))
+    assert _hint(stderr) == (1, 0)
+    code, stderr = _cli("--fix", str(path))
+    assert "Fixed 2 problems (1 fix applied)." in stderr
+    assert code == 0

@@ -261,3 +261,71 @@ def test_tl201_still_removes_a_softmax_read_once():
     )
     after = before.replace("torch.softmax(model(x), dim=1)", "model(x)")
     assert_fix(before, after, "TL201", "unsafe")
+
+
+def test_tl201_removes_a_softmax_on_one_arm_whose_other_arm_reads_the_name():
+    before = src(
+        """
+        class Head(nn.Module):
+            def __init__(self, discrete):
+                super().__init__()
+                self.fc = nn.Linear(4, 3)
+                self.discrete = discrete
+
+            def forward(self, h, a):
+                if self.discrete:
+                    h = F.softmax(self.fc(h), dim=1)
+                    loss = F.cross_entropy(h, a)
+                else:
+                    h = self.fc(h)
+                    loss = F.mse_loss(h, a)
+                return loss
+        """
+    )
+    after = before.replace("h = F.softmax(self.fc(h), dim=1)", "h = self.fc(h)")
+    assert_fix(before, after, "TL201", "unsafe")
+
+
+def test_tl101_a_clip_for_the_other_optimizer_does_not_block_the_clear():
+    g_model = "g_model = nn.Linear(4, 4)\ng_opt = torch.optim.SGD(g_model.parameters(), lr=0.1)\n"
+    before = src(
+        g_model
+        + """
+for x, y in [(torch.randn(8, 4), torch.randint(0, 2, (8,)))]:
+    g_opt.zero_grad()
+    g_model(x).pow(2).mean().backward()
+    torch.nn.utils.clip_grad_norm_(g_model.parameters(), 1.0)
+    g_opt.step()
+    d_loss = crit(model(x), y)
+    d_loss.backward()
+    opt.step()
+"""
+    )
+    after = before.replace("    d_loss.backward()\n", "    opt.zero_grad()\n    d_loss.backward()\n")
+    assert_fix(before, after, "TL101")
+
+
+def test_tl403_a_model_handed_down_from_a_function_that_trains_it_is_switched():
+    before = src(
+        _DROPOUT_MODEL
+        + """
+def test(task_model):
+    correct = 0
+    with torch.no_grad():
+        for x, y in val:
+            correct += (task_model(x).argmax(1) == y).sum().item()
+    return correct
+
+
+def train(task_model):
+    task_model.train()
+    for x, y in val:
+        optimizer.zero_grad()
+        crit(task_model(x), y).backward()
+        optimizer.step()
+    return test(task_model)
+"""
+    )
+    fix = fix_of(before, "TL403")
+    assert fix is not None
+    assert "task_model.train(was_training)" in "".join(e.content for e in fix.edits)

@@ -426,7 +426,10 @@ def _fix(
             click.echo(text, nl=False)
         n = run.resolved
         if not quiet:
-            click.echo(f"Would fix {n} problem{'s' if n != 1 else ''}." if n else "No fixes available.", err=True)
+            click.echo(
+                f"Would fix {n} problem{'s' if n != 1 else ''}{_by_fixes(run)}." if n else "No fixes available.",
+                err=True,
+            )
         return EXIT_FINDINGS if text else EXIT_CLEAN
     problems = write_changes(run)
     for problem in problems:
@@ -448,11 +451,20 @@ def _fix(
             click.echo(out, nl=False, color=output_format == "text" and use_color())
     if not quiet and output_format == "text" and not statistics:
         n = run.resolved if not problems else 0
-        fixed = f"Fixed {n} problem{'s' if n != 1 else ''}. " if n else ""
+        fixed = f"Fixed {n} problem{'s' if n != 1 else ''}{_by_fixes(run)}. " if n else ""
         click.echo(fixed + summary_line(result), err=True)
     if result.internal_errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if result.diagnostics and not exit_zero else EXIT_CLEAN
+
+
+def _by_fixes(run: Any) -> str:
+    """When fixing one finding also resolves another (a `no_grad` that ends a graph kept in
+    the loop), the fixes applied are fewer than the problems gone: say both."""
+    applied = len(run.applied)
+    if applied == run.resolved:
+        return ""
+    return f" ({applied} fix{'es' if applied != 1 else ''} applied)"
 
 
 def _print_statistics(result: Any, output_format: str) -> None:

@@ -726,7 +726,8 @@ def print_report(clean: Dict[str, Any], bugs: Dict[str, Any]) -> None:
 
 _SAFE_HINT = re.compile(r"(\d+) fixable with `--fix`")
 _UNSAFE_HINT = re.compile(r"(\d+) more with `--fix --unsafe-fixes`")
-_FIXED = re.compile(r"(?:Fixed|Would fix) (\d+) problems?")
+# The fixes applied: "Fixed 2 problems (1 fix applied)" when one fix also resolved another finding.
+_FIXED = re.compile(r"(?:Fixed|Would fix) (\d+) problems?(?: \((\d+) fix(?:es)? applied\))?")
 _NOT_APPLIED = re.compile(r"fix for (TL\d+) not applied \((.*?)\): (.*)")
 
 
@@ -753,7 +754,8 @@ def fix_counts(folder: str, cmd: Sequence[str]) -> Dict[str, Any]:
         shutil.copytree(folder, work)
         try:
             _, err = _check_stderr(cmd, work, "--fix", *extra)
-            row[f"{name}_fixed"] = _count(_FIXED, err)
+            found = _FIXED.search(err)
+            row[f"{name}_fixed"] = int(found.group(2) or found.group(1)) if found else 0
             row[f"{name}_dropped"] = [m.groups() for m in _NOT_APPLIED.finditer(err)]
         finally:
             shutil.rmtree(work, ignore_errors=True)

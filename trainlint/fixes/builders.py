@@ -332,8 +332,14 @@ def _read_twice(module: ModuleFacts, node: cst.CSTNode) -> bool:
     stmt = statement_line(module, node)
     idx = scope_index(scope)
     reads = 0
+    after = False  # (reads before the assignment see an older value, or one around a loop)
+    own = {id(x) for x in walk(parent)}  # (`x = softmax(f(x))` reads the older `x`)
     for n in (x for st in scope.body for x in walk(st)):
-        if not isinstance(n, cst.Name) or n.value != target.value or n is target:
+        if n is parent or n is stmt:
+            after = True
+        if not after or id(n) in own or not isinstance(n, cst.Name) or n.value != target.value:
+            continue
+        if _other_arm(module, parent, n):
             continue
         if isinstance(parent_of(module, n), cst.AssignTarget):
             continue
@@ -341,6 +347,20 @@ def _read_twice(module: ModuleFacts, node: cst.CSTNode) -> bool:
         if any(d.stmt is parent or d.stmt is stmt for d in defs):
             reads += 1
     return reads > 1
+
+
+def _other_arm(module: ModuleFacts, a: cst.CSTNode, b: cst.CSTNode) -> bool:
+    """`a` and `b` sit in different arms of one `if`/`else`: they never run in one pass."""
+    path_b = {id(x): x for x in [b, *ancestors(module, b)]}
+    prev: cst.CSTNode = a
+    for up in ancestors(module, a):
+        if isinstance(up, cst.If) and id(up) in path_b:
+            arms = [up.body, up.orelse]
+            mine = next((k for k, arm in enumerate(arms) if arm is prev), None)
+            theirs = next((k for k, arm in enumerate(arms) if arm is not None and id(arm) in path_b), None)
+            return mine is not None and theirs is not None and mine != theirs
+        prev = up
+    return False
 
 
 def _in_shared_helper(project: Project, module: ModuleFacts, node: cst.CSTNode, lc: LossCall) -> bool:

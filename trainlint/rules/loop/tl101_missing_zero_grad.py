@@ -89,13 +89,16 @@ def _finding(events: List[Event], step: Event, where: str) -> Optional[Finding]:
 
 
 def _grads_read_before(events: List[Event], backward: Event) -> bool:
-    """A clip, unscale or `.grad` read runs before the backward in the iteration: clearing
-    right before the backward would make it act on gradients that are then thrown away."""
+    """A clip or an unscale runs before the backward, after the previous step or backward:
+    clearing right before the backward would make it act on gradients then thrown away."""
+    pending = False
     for e in events:
         if e is backward:
-            return False
-        if e.kind in (L.CLIP, L.SCALER_UNSCALE, L.GRAD_READ) and not e.exclusive_with(backward):
-            return True
+            return pending
+        if e.kind in (L.CLIP, L.SCALER_UNSCALE) and not e.exclusive_with(backward):
+            pending = True
+        elif e.kind in (L.BACKWARD, L.ZERO_GRAD, *STEPS):
+            pending = False
     return False
 
 

@@ -116,7 +116,10 @@ def _surely_a_module(ctx: RuleContext, ep: MD.EvalPass) -> bool:
     fn = ep.forward.scope
     if not isinstance(callee, cst.Name) or callee.value not in fn.params:
         return True
-    name = callee.value
+    return _module_parameter(ctx, fn, callee.value, 0)
+
+
+def _module_parameter(ctx: RuleContext, fn: Scope, name: str, depth: int) -> bool:
     annotation = fn.param_nodes[fn.params.index(name)].annotation
     if annotation is not None:
         typed = ctx.resolver.annotated(annotation.annotation, fn)
@@ -131,6 +134,10 @@ def _surely_a_module(ctx: RuleContext, ep: MD.EvalPass) -> bool:
     for caller, call in sites:
         passed = C.bind(call, fn, name, isinstance(call.func, cst.Attribute))
         if passed is None or isinstance(passed, cst.Lambda):
+            return False
+        if isinstance(passed, cst.Name) and passed.value in caller.params and depth < 2:
+            if _module_parameter(ctx, caller, passed.value, depth + 1):
+                continue  # `train(net)` that calls `evaluate(net)` and uses `net` as a module
             return False
         value = ctx.resolver.value_of(passed, caller)
         if value is None or value.kind != K.MODEL or value.guess:
