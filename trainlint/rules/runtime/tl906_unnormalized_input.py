@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import List
+from typing import List, Optional
 
 from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import WARNING, Rule
 from trainlint.runtime.judging.common import input_normaliser, input_scale_problem, runtime_finding
-from trainlint.runtime.judging.context import Ctx, fmt
+from trainlint.runtime.judging.context import Ctx, fmt, num
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ def findings_tl906(c: Ctx) -> List[Diagnostic]:
     for rec in c.ev.inputs:
         if input_normaliser(c, rec.model) is not None:
             continue  # the model's first layer normalises the batch itself
+        if _first_layer_sees_it_scaled(c, rec.model):
+            continue  # the model rescales it before its first layer (`log1p`, a fixed standardisation)
         for t in rec.tensors:
             if not str(t.dtype).startswith(("float", "bfloat")) or t.mean is None:
                 continue
@@ -46,6 +49,19 @@ def findings_tl906(c: Ctx) -> List[Diagnostic]:
                     )
                 ]
     return []
+
+
+def _first_layer_sees_it_scaled(c: Ctx, model: Optional[str]) -> bool:
+    """The first Linear/Conv layer of the first training pass puts out values of ordinary
+    scale: whatever the raw batch looks like, the model brought it to scale before any weight
+    met it. Raw pixels or counts fed straight to a layer give outputs hundreds of times larger."""
+    o = c.opts("TL906")
+    mine = [a for a in c.ev.act_std if model and a.module.startswith(f"{model}.")] or list(c.ev.act_std)
+    if not mine:
+        return False
+    first = min(mine, key=lambda a: a.order)
+    std, mean = num(first.std), num(first.mean, 0.0)
+    return math.isfinite(std) and std <= float(o["max_std"]) and abs(mean) <= float(o["max_abs_mean"])
 
 
 RULE = Rule(
