@@ -726,7 +726,7 @@ def print_report(clean: Dict[str, Any], bugs: Dict[str, Any]) -> None:
 
 _SAFE_HINT = re.compile(r"(\d+) fixable with `--fix`")
 _UNSAFE_HINT = re.compile(r"(\d+) more with `--fix --unsafe-fixes`")
-# The fixes applied: "Fixed 2 problems (1 fix applied)" when one fix also resolved another finding.
+# "Fixed 2 problems (1 fix applied)" when one fix also resolved another finding.
 _FIXED = re.compile(r"(?:Fixed|Would fix) (\d+) problems?(?: \((\d+) fix(?:es)? applied\))?")
 _NOT_APPLIED = re.compile(r"fix for (TL\d+) not applied \((.*?)\): (.*)")
 
@@ -754,8 +754,9 @@ def fix_counts(folder: str, cmd: Sequence[str]) -> Dict[str, Any]:
         shutil.copytree(folder, work)
         try:
             _, err = _check_stderr(cmd, work, "--fix", *extra)
-            found = _FIXED.search(err)
-            row[f"{name}_fixed"] = int(found.group(2) or found.group(1)) if found else 0
+            # The problems resolved: what the hint counts (a fix that resolves two findings
+            # on one line counts both), and more where a fix also ends a finding that has none.
+            row[f"{name}_fixed"] = _count(_FIXED, err)
             row[f"{name}_dropped"] = [m.groups() for m in _NOT_APPLIED.finditer(err)]
         finally:
             shutil.rmtree(work, ignore_errors=True)

@@ -96,6 +96,29 @@ print(json.dumps({"distributed": train(True), "single": train(False)}))
 """
 )
 
+# One DataLoader line for both splits, as some trainers write it (TL302).
+TL302_CHOSEN_DATASET = (
+    POINTS
+    + """\
+def run_epoch(model, opt, train_set, test_set, is_train):
+    data = train_set if is_train else test_set
+    loader = DataLoader(data, batch_size=4)
+    for x, y, i in loader:
+        loss = F.cross_entropy(model(x), y)
+        if is_train:
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+
+model = nn.Linear(4, 2)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for epoch in range(2):
+    run_epoch(model, opt, Points(32, 0.0), Points(16, 0.5), True)
+    run_epoch(model, opt, Points(32, 0.0), Points(16, 0.5), False)
+"""
+)
+
 # One loader factory for training and evaluation (TL302): `shuffle=True` in it would reorder
 # the evaluation loader too.
 TL302_SHARED_FACTORY = (
@@ -294,7 +317,6 @@ print(json.dumps({"restored": outcome, "weights": model.weight.flatten().tolist(
 PROGRAMS: Dict[str, Program] = {
     "tl302": Program("TL302", TL302_PROGRAM),
     "tl302-optional-sampler": Program("TL302", TL302_OPTIONAL_SAMPLER),
-    "tl302-shared-factory": Program("TL302", TL302_SHARED_FACTORY, unsafe=True),
     "tl404": Program("TL404", TL404_PROGRAM),
     "tl405": Program("TL405", TL405_PROGRAM),
     "tl405-alpha": Program("TL405", TL405_ALPHA, unsafe=True),
@@ -330,15 +352,13 @@ def test_tl302_with_a_sampler_on_some_runs_shuffles_only_the_runs_without(runs: 
     assert all(order != list(range(32)) for order in run.fixed["single"]["orders"])
 
 
-def test_tl302_in_a_loader_factory_is_unsafe_since_evaluation_reorders_too(runs: Runs) -> None:
-    run = runs["tl302-shared-factory"]
-    # (b) Training no longer repeats the stored order.
-    assert run.original["train_order"] == [list(range(32))] * 2
-    assert all(order != list(range(32)) for order in run.fixed["train_order"])
-    # Beyond the bug (why the fix is unsafe here): the evaluation loader comes from the same
-    # call, and is shuffled as well.
-    assert run.original["val_order"] == [list(range(16))] * 2
-    assert all(order != list(range(16)) for order in run.fixed["val_order"])
+def test_no_tl302_fix_in_a_loader_factory_that_evaluation_uses_too(tmp_path: Path) -> None:
+    # `shuffle=True` in the factory would reorder the evaluation loader as well.
+    assert_no_fix(tmp_path / "train.py", "TL302", TL302_SHARED_FACTORY)
+
+
+def test_no_tl302_fix_for_one_loader_line_over_a_dataset_chosen_at_run_time(tmp_path: Path) -> None:
+    assert_no_fix(tmp_path / "train.py", "TL302", TL302_CHOSEN_DATASET)
 
 
 def test_tl404_evaluation_outputs_lose_their_graph_and_nothing_else_changes(runs: Runs) -> None:

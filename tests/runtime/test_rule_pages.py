@@ -17,7 +17,7 @@ from trainlint import options  # noqa: E402
 from trainlint.diagnostics import Status  # noqa: E402
 from trainlint.registry import RULES  # noqa: E402
 from trainlint.runtime.judging import thresholds  # noqa: E402,F401  (declares the options)
-from trainlint.runtime.records import LrFindSettings  # noqa: E402
+from trainlint.runtime.records import LrFindSettings, WatchSettings  # noqa: E402
 
 RULES_DIR = REPO / "rules"
 BLOCK = re.compile(r"```python (bad-runtime|good-runtime)\n(.*?)```", re.S)
@@ -74,6 +74,15 @@ def _range_test(body: str) -> Optional[LrFindSettings]:
     )
 
 
+def _watch(body: str) -> Optional[WatchSettings]:
+    """`--watch [--audit-every N]` on the example's first line: the run watcher."""
+    first = body.splitlines()[0]
+    if "--watch" not in first:
+        return None
+    every = re.search(r"--audit-every (\d+)", first)
+    return WatchSettings(every=int(every.group(1)) if every else None)
+
+
 def _trace_ranks(path: Path, steps: int, nproc: int):
     """A distributed example: its ranks traced as `trace --nproc-per-node` runs them."""
     from trainlint.runtime.api import run_trace
@@ -106,7 +115,12 @@ def test_runtime_example(tmp_path, code, kind, n, body):
         try:
             # paths=[]: runtime findings only, so no static finding can stand in for the rule.
             with tracing(
-                steps=steps, overfit=overfit, paths=[], settings=settings(), lr_find=_range_test(body)
+                steps=steps,
+                overfit=overfit,
+                paths=[],
+                settings=settings(),
+                lr_find=_range_test(body),
+                watch=_watch(body),
             ) as report:
                 exec(compiled, {"__name__": "__main__", "__file__": str(path)})
         except Exception:
@@ -119,7 +133,7 @@ def test_runtime_example(tmp_path, code, kind, n, body):
         assert any(os.path.basename(d.path) == path.name and d.line > 1 for d in found), "located at the script's code"
     else:
         assert not found, [d.message for d in found]
-        assert report.outcome == "stopped", report.outcome
+        assert report.outcome == ("finished" if _watch(body) else "stopped"), report.outcome
 
 
 @pytest.mark.parametrize("code", RUNTIME_CODES)

@@ -30,6 +30,9 @@ _OUTCOMES = {
 }
 
 
+_WATCH_ENDS = {"finished": "the script finished", "exit": "the script exited early", "error": "the script raised"}
+
+
 def evidence_lines(ev: Dict[str, Any]) -> List[str]:
     lines = []
     if "observed" in ev:
@@ -66,6 +69,14 @@ def outcome_line(report: "TraceReport") -> str:
     stop = ev.stop
     if stop is not None and stop.reason == StopReason.NO_OPTIMIZER_STEP:
         outcome = f"stopped after {stop.backwards} backward passes without any optimizer step"
+    if ev.watching:
+        done = report.steps_completed
+        if stop is not None and stop.reason == StopReason.ALERT:
+            outcome = f"watched {done} step(s), then stopped at the first symptom (--stop-on)"
+        elif ev.interrupted or (stop is not None and stop.reason == StopReason.INTERRUPTED):
+            outcome = f"watched {done} step(s) until interrupted (Ctrl-C)"
+        elif report.outcome in _WATCH_ENDS:
+            outcome = f"watched the whole run: {_WATCH_ENDS[report.outcome]} after {done} step(s)"
     if stop is not None and stop.reason == StopReason.DIVERGED and report.outcome == "stopped":
         outcome = (
             f"the range test stopped when the loss diverged, after {report.steps_completed} of "

@@ -15,6 +15,7 @@ Importing this module does not import torch; `tracing()` does: it runs the trace
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from contextlib import contextmanager
@@ -29,7 +30,16 @@ from trainlint.runtime.judging.registry import EVAL_WAIT_STEPS, needs_eval_pass,
 from trainlint.runtime.judging.report import TraceReport
 from trainlint.runtime.parent import static
 from trainlint.runtime.parent.runner import Target, run_child, run_ranks
-from trainlint.runtime.records import ChildConfig, ExitStatus, LrFindSettings, Record, RunEnd, RunExit, RunStart
+from trainlint.runtime.records import (
+    ChildConfig,
+    ExitStatus,
+    LrFindSettings,
+    Record,
+    RunEnd,
+    RunExit,
+    RunStart,
+    WatchSettings,
+)
 
 
 def _settings(settings: Any, select: Optional[Iterable[str]], ignore: Optional[Iterable[str]]) -> Any:
@@ -47,12 +57,18 @@ def _enabled(settings: Any) -> Optional[set]:
     return set(fn()) if fn is not None else None
 
 
-def _checked(settings: Any, lr_find: bool = False) -> List[str]:
+# What the run watcher looks for (`trace --watch`).
+WATCH_CHECKS = ("TL901", "TL903", "TL912", "TL918")
+
+
+def _checked(settings: Any, lr_find: bool = False, watch: bool = False) -> List[str]:
     enabled = _enabled(settings)
     return [
         code
         for code, _ in runtime_checks()
-        if (enabled is None or code in enabled) and (not lr_find or code in range_tests.CHECKS)
+        if (enabled is None or code in enabled)
+        and (not lr_find or code in range_tests.CHECKS)
+        and (not watch or code in WATCH_CHECKS)
     ]
 
 
@@ -89,10 +105,15 @@ def run_trace(
     nproc: int = 1,
     lr_find: Optional[LrFindSettings] = None,
     seed: Optional[int] = 0,
+    watch: Optional[WatchSettings] = None,
 ) -> TraceReport:
     """Static check, then the instrumented run in a child process, then the merge. With
     `nproc` > 1, that many ranks run at once, each with the environment torchrun gives a
     worker, and their verdicts are merged into one report.
+
+    With `watch`, the script runs to its end (or until Ctrl-C, or the first alert of
+    `watch.stop_codes`) under the run watcher's sampled audits, and only what it saw is
+    reported.
 
     `seed` seeds `random`, numpy and torch in the child before the script starts (None: not
     at all), so that two traces of a script can be compared (`--baseline`).
@@ -114,6 +135,13 @@ def run_trace(
     if on_static_done is not None:
         on_static_done(files)
     steps = overfit or steps
+    if watch is not None:
+        if nproc > 1 or overfit or lr_find is not None:
+            raise ValueError("the watcher runs one process on the script's own batches, to its end")
+        steps, eval_wait = 0, 0
+        watch = dataclasses.replace(watch, stop_codes=list(watch.stop_codes))
+        o = thresholds.rule_options("TL918", settings)
+        watch.spike_factor = float(o.get("spike_factor", watch.spike_factor))
     if lr_find is not None:
         if nproc > 1 or overfit:
             raise ValueError("the range test runs one process on the script's own batches")
@@ -126,6 +154,7 @@ def run_trace(
         eval_wait_seconds=timeout / 2,
         lr_find=lr_find,
         seed=seed,
+        watch=watch,
     )
     shown = target.script or f"-m {target.module}"
     script = target.script or entry
@@ -150,7 +179,7 @@ def run_trace(
     evidence = run_child(target, config, timeout, on_record=on_record, stdout=stdout, stderr=stderr)
     report = TraceReport(evidence=evidence, target=shown, steps_requested=steps, timeout=timeout, files=len(files))
     report.diagnostics = merge(diags, evidence, script, settings, steps, timeout, _enabled(settings))
-    report.checked = _checked(settings, lr_find is not None)
+    report.checked = _checked(settings, lr_find is not None, watch is not None)
     _read_update_band(report, settings)
     if lr_find is not None:
         _read_range_test(report, settings)
@@ -201,6 +230,7 @@ def tracing(
     settings: Any = None,
     eval_wait: int = EVAL_WAIT_STEPS,
     lr_find: Optional[LrFindSettings] = None,
+    watch: Optional[WatchSettings] = None,
 ) -> Iterator[TraceReport]:
     """Trace the code inside the `with` block, in this process.
 
@@ -209,11 +239,13 @@ def tracing(
     statically and their findings judged against the run (default: the calling file).
     `eval_wait` is as for `run_trace`. With `lr_find`, the block runs a learning-rate range
     test instead (its steps are `lr_find.steps`); the model is left as the test left it,
-    trained at rising rates, so build a fresh one to train for real.
+    trained at rising rates, so build a fresh one to train for real. With `watch`, the block
+    runs to its end under the run watcher (as `trace --watch` does).
     """
     from trainlint.runtime.child.lr_find import LrFinder
     from trainlint.runtime.child.sinks import ListSink
     from trainlint.runtime.child.tracer import TraceMode, Tracer, TraceStop
+    from trainlint.runtime.child.watch import Watcher
 
     settings = _settings(settings, select, ignore)
     if paths is None:
@@ -222,8 +254,10 @@ def tracing(
     diags = static.check(list(paths), settings) if paths and settings is not None else []
     sink = ListSink()
     mode = TraceMode.API if stop else TraceMode.API_PASSIVE
-    tracer: Union[Tracer, LrFinder]
-    if lr_find is not None:
+    tracer: Union[Tracer, LrFinder, Watcher]
+    if watch is not None:
+        tracer = Watcher(sink, watch, mode=mode)
+    elif lr_find is not None:
         tracer = LrFinder(sink, lr_find, options=thresholds.all_options(settings), mode=mode)
     else:
         tracer = Tracer(
@@ -289,3 +323,5 @@ def tracing(
         if lr_find is not None:
             report.checked = _checked(settings, lr_find=True)
             _read_range_test(report, settings)
+        if watch is not None:
+            report.checked = _checked(settings, watch=True)

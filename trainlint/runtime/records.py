@@ -39,6 +39,8 @@ class StopReason:
     STEPS = "steps"
     NO_OPTIMIZER_STEP = "no-optimizer-step"
     DIVERGED = "diverged"  # the learning-rate range test's loss diverged
+    ALERT = "alert"  # `trace --watch --stop-on`: an alert of that severity
+    INTERRUPTED = "interrupted"  # `trace --watch`: the user pressed Ctrl-C
 
 
 class PassKind:
@@ -578,6 +580,44 @@ class LrFindSteps(Record):
 
 # ---------------------------------------------------------------------- call events
 @dataclass
+class WatchStart(Record):
+    """`trace --watch` began: its thresholds, and the audit interval if one was given."""
+
+    KIND: ClassVar[str] = "watch_start"
+    every: Optional[int]
+    spike_factor: float
+    explode_factor: float
+    stall_steps: int
+
+
+@dataclass
+class WatchAudit(Record):
+    """One audit of a watched run: the losses since the previous one, the gradient norm."""
+
+    KIND: ClassVar[str] = "watch_audit"
+    step: int
+    every: int  # the interval in force (it adapts to keep the overhead small)
+    loss: Optional[Number]  # the last step's
+    median: Optional[Number]  # of the finite losses seen so far (the last 100)
+    grad_norm: Optional[Number]  # the reference optimizer's parameters, before this step
+    step_seconds: Optional[float]  # a step's mean wall time since the previous audit
+    audit_seconds: float
+
+
+@dataclass
+class WatchAlert(Record):
+    """A symptom a watched run showed, as it happened."""
+
+    KIND: ClassVar[str] = "watch_alert"
+    code: str
+    step: int
+    message: str
+    value: Optional[Number] = None
+    reference: Optional[Number] = None  # what it was compared with (a median, the first losses)
+    site: Optional[CodeSite] = None
+
+
+@dataclass
 class CallEvent(Record):
     """A call whose order is evidence; the tracer numbers it (`seq`) and dates it."""
 
@@ -680,6 +720,17 @@ class LrFindSettings:
 
 
 @dataclass
+class WatchSettings:
+    """`trace --watch`: the whole run under sampled audits."""
+
+    every: Optional[int] = None  # audit every N steps (None: chosen to keep the overhead small)
+    stop_codes: List[str] = field(default_factory=list)  # end the run at the first alert of these
+    spike_factor: float = 5.0  # a loss this many times its running median
+    explode_factor: float = 100.0  # a gradient norm this many times the median of earlier audits
+    stall_steps: int = 200  # the loss has not fallen by 1% after this many steps
+
+
+@dataclass
 class ChildConfig:
     """What the parent tells the traced process (in the environment, as JSON)."""
 
@@ -693,6 +744,7 @@ class ChildConfig:
     argv: List[str] = field(default_factory=list)
     lr_find: Optional[LrFindSettings] = None  # run the range test instead of the instrumented steps
     seed: Optional[int] = None  # seed random, numpy and torch before the script starts
+    watch: Optional[WatchSettings] = None  # watch the whole run instead of the instrumented steps
 
     def to_json(self) -> str:
         return json.dumps(_plain(self))

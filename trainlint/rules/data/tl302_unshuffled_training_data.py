@@ -13,6 +13,7 @@ from trainlint.analysis.cli_options import off_unless_given
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project
+from trainlint.analysis.symbols import return_values
 from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic, Fix, Severity
 from trainlint.fixes.builders import add_keyword, in_lambda
@@ -147,9 +148,9 @@ def _tl302(ctx: RuleContext) -> List[Finding]:
                 f"`sampler`, e.g. `DistributedSampler`){unknown}.",
                 related=related,
                 severity=None if iterable is False else Severity.INFO,
-                fix_builder=fixes.hook(
-                    fix_tl302, use.module, call, iterable is False and not _serves_others(project, use)
-                ),
+                fix_builder=None
+                if _serves_others(project, use)
+                else fixes.hook(fix_tl302, use.module, call, iterable is False),
             )
         )
     return out
@@ -158,11 +159,20 @@ def _tl302(ctx: RuleContext) -> List[Finding]:
 def _serves_others(project: Project, use: D.LoaderUse) -> bool:
     """The DataLoader call may build loaders that are not only read by its training loops:
     it is in a function called from several places (`make_loader(train_set)` and
-    `make_loader(val_set)`), or the loader it is bound to is also iterated elsewhere (an
-    evaluation pass over the training data). `shuffle=True` would reorder those too, and an
-    evaluation that lines its predictions up with the dataset would then be wrong."""
-    if use.made_by is not None and len(project.callers(use.scope)) > 1:
-        return True  # (a function that hands the loader back, called from several places)
+    `make_loader(val_set)`), its dataset is chosen at run time (`train if is_train else
+    test`), or the loader it is bound to is also iterated elsewhere (an evaluation pass over
+    the training data). `shuffle=True` would reorder those too: an evaluation that lines its
+    predictions up with the dataset would then be wrong, and a loader that batches samples of
+    one shape together (rectangular batches) would fail. No fix is offered there."""
+    if _hands_back(use) and len(project.callers(use.scope)) > 1:
+        return True  # (a function that builds loaders for its callers, called from several places)
+    dataset = C.arg(use.call, 0, "dataset", skip_star=True)
+    if isinstance(dataset, cst.IfExp):
+        return True  # `DataLoader(train if is_train else test)`
+    if isinstance(dataset, cst.Name):
+        defs, _ = D.scope_index(use.scope).reaching(dataset.value, use.call)
+        if len(defs) > 1 or any(isinstance(d.value, cst.IfExp) for d in defs):
+            return True  # one loader line for several datasets, chosen at run time
     parent = parent_of(use.module, use.call)
     if not isinstance(parent, cst.Assign) or len(parent.targets) != 1:
         return False
@@ -174,6 +184,20 @@ def _serves_others(project: Project, use: D.LoaderUse) -> bool:
         if isinstance(node, (cst.For, cst.CompFor)) and id(node) not in training:
             if any(isinstance(n, cst.Name) and n.value == target.value for n in walk(node.iter)):
                 return True
+    return False
+
+
+def _hands_back(use: D.LoaderUse) -> bool:
+    """The loader leaves the function that builds it: returned, or built by a call that is."""
+    if use.made_by is not None:
+        return True
+    parent = parent_of(use.module, use.call)
+    names = set()
+    if isinstance(parent, cst.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name):
+        names.add(parent.targets[0].target.value)
+    for rv in return_values(use.scope):
+        if any(n is use.call for n in walk(rv)) or (isinstance(rv, cst.Name) and rv.value in names):
+            return True
     return False
 
 

@@ -22,7 +22,9 @@ from trainlint.runtime.records import (
     RunExit,
     RunStart,
     StartFailed,
+    StopReason,
     TracerError,
+    TracerStopped,
 )
 
 
@@ -129,9 +131,12 @@ def run(config: ChildConfig, sink: FdSink) -> int:
 
     from trainlint.runtime.child.lr_find import LrFinder
     from trainlint.runtime.child.tracer import TraceMode, Tracer, TraceStop
+    from trainlint.runtime.child.watch import Watcher
 
-    tracer: Union[Tracer, LrFinder]
-    if config.lr_find is not None:
+    tracer: Union[Tracer, LrFinder, Watcher]
+    if config.watch is not None:
+        tracer = Watcher(sink, config.watch, mode=TraceMode.CHILD)
+    elif config.lr_find is not None:
         tracer = LrFinder(sink, config.lr_find, options=config.options, mode=TraceMode.CHILD)
     else:
         tracer = Tracer(
@@ -180,6 +185,12 @@ def run(config: ChildConfig, sink: FdSink) -> int:
             code=code if isinstance(code, int) or code is None else str(code),
         )
     except BaseException as exc:  # the script's own failure: report it, keep the evidence
+        if isinstance(exc, KeyboardInterrupt) and config.watch is not None:
+            # `trace --watch` passed on the user's Ctrl-C: the run ends here, as asked.
+            sink.emit(
+                TracerStopped(reason=StopReason.INTERRUPTED, steps=tracer.total_steps, backwards=tracer.backward_count)
+            )
+            tracer.stopped = True
         outcome = RunExit(
             status=ExitStatus.ERROR,
             error_type=type(exc).__name__,

@@ -45,6 +45,9 @@ from trainlint.runtime.records import (
     StopSwallowed,
     TracerError,
     TracerStopped,
+    WatchAlert,
+    WatchAudit,
+    WatchStart,
 )
 
 if TYPE_CHECKING:
@@ -86,6 +89,10 @@ class Evidence:
     lr_start: Optional[LrFindStart] = None
     lr_optimizers: Dict[int, LrFindOptimizer] = field(default_factory=dict)
     lr_points: List[LrFindPoint] = field(default_factory=list)
+    # `trace --watch`: its thresholds, its audits (the last 1000) and what it saw.
+    watch_start: Optional[WatchStart] = None
+    watch_audits: List[WatchAudit] = field(default_factory=list)
+    watch_alerts: List[WatchAlert] = field(default_factory=list)
     internal: List[TracerError] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
     # In a distributed trace: the evidence of the other ranks of the same run.
@@ -94,6 +101,7 @@ class Evidence:
     returncode: Optional[int] = None
     timed_out: bool = False
     aborted: bool = False  # another rank of a distributed trace ended, and this one was stopped
+    interrupted: bool = False  # `trace --watch`: the user pressed Ctrl-C, passed on to the script
     duration: float = 0.0
     records: int = 0
 
@@ -129,8 +137,15 @@ class Evidence:
         return True
 
     def _file_range_test(self, rec: Record) -> bool:
-        """The learning-rate range test's records (`trace --lr-find`)."""
-        if isinstance(rec, LrFindSteps):
+        """The learning-rate range test's records (`trace --lr-find`), and the watcher's."""
+        if isinstance(rec, WatchAudit):
+            self.watch_audits.append(rec)
+            del self.watch_audits[:-1000]
+        elif isinstance(rec, WatchAlert):
+            self.watch_alerts.append(rec)
+        elif isinstance(rec, WatchStart):
+            self.watch_start = rec
+        elif isinstance(rec, LrFindSteps):
             self.lr_points.extend(rec.points)
         elif isinstance(rec, LrFindOptimizer):
             self.lr_optimizers[rec.optimizer] = rec
@@ -187,7 +202,7 @@ class Evidence:
 
     @property
     def backwards(self) -> int:
-        if self.lr_find:  # the range test records no call events, only its count
+        if self.lr_find or self.watching:  # no call events were recorded, only their count
             counted = self.outcome.backwards if self.outcome is not None else None
             if counted is None and self.stop is not None:
                 counted = self.stop.backwards
@@ -200,16 +215,24 @@ class Evidence:
         return self.lr_start is not None
 
     @property
+    def watching(self) -> bool:
+        """The run was watched to its end (`trace --watch`), not the instrumented steps."""
+        return self.watch_start is not None
+
+    @property
     def total_steps(self) -> int:
         if self.steps:
             return max(s.step for s in self.steps)
         if self.lr_points:
             return max(p.step for p in self.lr_points)
+        if self.watching:
+            counted = self.outcome.steps if self.outcome is not None else None
+            return counted or (self.watch_audits[-1].step if self.watch_audits else 0)
         return max((m.updates_done for m in self.manual), default=0)
 
     @property
     def reached_training(self) -> bool:
-        return bool(self.steps or self.backwards or self.manual or self.lr_points)
+        return bool(self.steps or self.backwards or self.manual or self.lr_points or self.watch_audits)
 
     @property
     def eval_passes(self) -> int:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Dict, Iterable, List, Optional, Set
 
 from trainlint.diagnostics import Diagnostic, Status
+from trainlint.runtime.judging import watch
 from trainlint.runtime.judging.context import Ctx
 from trainlint.runtime.judging.evidence import Evidence
 from trainlint.runtime.judging.findings import script_error
@@ -66,6 +68,8 @@ def merge(
         for code, fn in runtime_checks():
             if code in hidden or (evidence.lr_find and code not in RANGE_TEST_CHECKS):
                 continue
+            if evidence.watching:
+                fn = functools.partial(watch.findings, code=code)  # what the watcher saw, nothing else
             try:
                 out.extend(fn(c))
             except Exception as exc:  # a defect in one check must not lose the others

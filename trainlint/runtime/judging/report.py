@@ -117,7 +117,30 @@ class TraceReport:
         out["seed"] = seed
         if self.comparison is not None:
             out["baseline"] = self.comparison.to_json()
+        if ev.watching:
+            out["watch"] = self.watch_summary()
         return out
+
+    def watch_summary(self) -> Dict[str, Any]:
+        """`trace --watch`: how often it audited, what the audits cost, what it saw."""
+        ev = self.evidence
+        audits = ev.watch_audits
+        step_s = [a.step_seconds for a in audits[1:] if a.step_seconds]
+        audit_s = [a.audit_seconds for a in audits[1:]]
+        every = [a.every for a in audits[1:]]
+        cost = None
+        if step_s and every:
+            # Audit time over step time, per step: what the audits added to the run.
+            cost = sum(audit_s) / sum(s * e for s, e in zip(step_s, every))
+        return {
+            "audits": len(audits),
+            "every_last": audits[-1].every if audits else None,
+            "audit_overhead": round(cost, 4) if cost is not None else None,
+            "alerts": [
+                {"code": a.code, "step": a.step, "message": a.message, "value": a.value, "reference": a.reference}
+                for a in ev.watch_alerts
+            ],
+        }
 
     def all_notes(self) -> List[str]:
         """The report's notes, with what became of a wait for an evaluation pass."""

@@ -22,6 +22,7 @@ from trainlint.runtime.records import LrFindSettings
 if TYPE_CHECKING:
     from trainlint.runtime.judging.report import TraceReport
     from trainlint.runtime.judging.run_compare import SavedRun
+    from trainlint.runtime.records import WatchSettings
 
 EXIT_ERROR = 2
 
@@ -120,9 +121,8 @@ def _torch_available() -> bool:
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0.1),
-    default=300.0,
-    show_default=True,
-    help="Seconds before the script (and everything it started) is killed.",
+    default=None,
+    help="Seconds before the script (and everything it started) is killed.  [default: 300; none with --watch]",
 )
 @click.option(
     "--eval-wait",
@@ -226,13 +226,35 @@ def _torch_available() -> bool:
     help="Compare this run with one saved by --save, layer by layer (aligned by name) and step by "
     "step, and report where they first diverge beyond noise.",
 )
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Let the script run to its end (or until Ctrl-C) under sampled audits instead of the "
+    "instrumented steps, printing each symptom as it appears: a non-finite loss or gradient "
+    "(TL901), a loss spike (TL918), a gradient explosion (TL903), a stalled loss (TL912).",
+)
+@click.option(
+    "--audit-every",
+    "audit_every",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --watch: audit every N optimizer steps (default: chosen so that audits cost about 2% "
+    "of the steps' time, between every step and every 100th).",
+)
+@click.option(
+    "--stop-on",
+    "stop_on",
+    type=click.Choice(["error", "warning"]),
+    default=None,
+    help="With --watch: end the run at the first symptom of this severity or worse, and report.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 def trace(
     script: Optional[str],
     script_args: Tuple[str, ...],
     module: Optional[str],
     steps: Optional[int],
-    timeout: float,
+    timeout: Optional[float],
     eval_wait: int,
     overfit: int,
     output_format: str,
@@ -251,6 +273,9 @@ def trace(
     no_seed: bool,
     save_path: Optional[str],
     baseline_path: Optional[str],
+    watch: bool,
+    audit_every: Optional[int],
+    stop_on: Optional[str],
     quiet: bool,
 ) -> None:
     """Run SCRIPT for a few instrumented optimizer steps and confirm or refute each finding.
@@ -263,6 +288,7 @@ def trace(
     trainlint trace train.py --steps 20 --report report.html
     trainlint trace train.py --steps 5 --save good.json      (on a known-good commit)
     trainlint trace train.py --steps 5 --baseline good.json  (after a change)
+    trainlint trace train.py --watch --stop-on error
 
     The script runs unmodified in a child process (same interpreter, arguments and working
     folder), is stopped after --steps optimizer steps, and its static findings come back
@@ -291,6 +317,7 @@ def trace(
         )
     if lr_find and lr_min >= lr_max:
         raise click.UsageError(f"--lr-min ({lr_min:g}) must be below --lr-max ({lr_max:g})")
+    _check_watch_options(watch, audit_every, stop_on, lr_find or bool(overfit) or nproc > 1 or bool(baseline_path))
     baseline = _files_before_the_run(report_path, save_path, baseline_path, lr_find)
     if not _torch_available():
         click.echo("trainlint: error: `trainlint trace` needs PyTorch: install trainlint[trace]", err=True)
@@ -307,9 +334,12 @@ def trace(
 
     target = Target(script=script, module=module, argv=list(script_args))
     range_test = LrFindSettings(min_lr=lr_min, max_lr=lr_max, steps=steps or 100) if lr_find else None
+    watching = _watch_settings(audit_every, stop_on) if watch else None
     steps = steps or 2
     total = range_test.steps if range_test is not None else overfit or steps
-    progress = Progress(total, quiet)
+    progress = Progress(0 if watch else total, quiet)
+    if timeout is None:
+        timeout = NO_TIMEOUT if watch else DEFAULT_TIMEOUT
     shown = script or f"-m {module}"
 
     def static_done(files: Any) -> None:
@@ -320,6 +350,9 @@ def trace(
                 f"running {shown} for a learning-rate range test ({total} step(s), lr {fmt(lr_min)} -> "
                 f"{fmt(lr_max)}, timeout {fmt(timeout)} s)"
             )
+        elif watching is not None:
+            every = f"every {audit_every} step(s)" if audit_every else "at an interval that keeps them cheap"
+            progress.say(f"running {shown} to its end under the watcher (audits {every}; Ctrl-C stops it)")
         else:
             progress.say(f"running {shown} under the tracer ({total} step(s), timeout {fmt(timeout)} s)")
 
@@ -330,7 +363,7 @@ def trace(
             timeout=timeout,
             overfit=overfit,
             settings=settings,
-            run_static=not no_static,
+            run_static=not no_static and not watch,
             on_record=progress,
             on_static_done=static_done,
             eval_wait=eval_wait,
@@ -339,6 +372,7 @@ def trace(
             nproc=nproc,
             lr_find=range_test,
             seed=None if no_seed else seed,
+            watch=watching,
         )
     except KeyboardInterrupt:
         click.echo("trainlint: interrupted", err=True)
@@ -348,6 +382,29 @@ def trace(
     click.echo(report.render(output_format), nl=False)
     _files_after_the_run(report, output_format, report_path, save_path)
     sys.exit(report.exit_code)
+
+
+DEFAULT_TIMEOUT = 300.0
+NO_TIMEOUT = 10.0**9  # `--watch` runs as long as the script does
+
+
+def _check_watch_options(watch: bool, audit_every: Optional[int], stop_on: Optional[str], other_mode: bool) -> None:
+    if not watch and (audit_every is not None or stop_on is not None):
+        raise click.UsageError("--audit-every and --stop-on go with --watch")
+    if watch and other_mode:
+        raise click.UsageError(
+            "--watch runs one process to its end: drop --lr-find/--overfit-batch/--nproc-per-node/--baseline"
+        )
+
+
+def _watch_settings(audit_every: Optional[int], stop_on: Optional[str]) -> "WatchSettings":
+    from trainlint import registry
+    from trainlint.runtime.api import WATCH_CHECKS
+    from trainlint.runtime.records import WatchSettings
+
+    worst = {"error": ("error",), "warning": ("error", "warning")}.get(stop_on or "", ())
+    stop = [code for code in WATCH_CHECKS if registry.RULES[code].severity.value in worst]
+    return WatchSettings(every=audit_every, stop_codes=stop)
 
 
 def _files_before_the_run(

@@ -14,6 +14,8 @@ from trainlint.runtime.records import (
     StepRecord,
     StopReason,
     TracerStopped,
+    WatchAlert,
+    WatchAudit,
 )
 
 # A range test has a hundred steps or so: a line every tenth of them.
@@ -27,6 +29,8 @@ class Progress:
         self.steps = steps
         self.quiet = quiet
         self.updates_by_hand = 0  # without an optimizer
+        self.audits = 0  # `trace --watch`
+        self.next_line = 0
 
     def say(self, text: str) -> None:
         if not self.quiet:
@@ -53,8 +57,21 @@ class Progress:
                 f"no evaluation pass in {rec.steps} step(s): going on for up to {rec.max_steps} more, "
                 "watching forward passes only"
             )
+        elif isinstance(rec, WatchAlert):
+            # A symptom is a result, not progress: shown even with -q, as it happens.
+            click.echo(f"trainlint: watch: step {rec.step}: {rec.code} {rec.message}", err=True)
+        elif isinstance(rec, WatchAudit):
+            self.audits += 1
+            if self.audits == 1 or rec.step >= self.next_line:
+                self.next_line = rec.step * 2  # lines at steps ~10, 20, 40, 80...: few, however long the run
+                norm = f", grad norm {fmt(rec.grad_norm)}" if rec.grad_norm is not None else ""
+                self.say(f"watch: step {rec.step}, loss {fmt(rec.loss)}{norm} (audit every {rec.every} step(s))")
         elif isinstance(rec, TracerStopped):
-            if rec.reason == StopReason.DIVERGED:
+            if rec.reason == StopReason.ALERT:
+                self.say(f"stopping the script at step {rec.steps}, as --stop-on asks")
+            elif rec.reason == StopReason.INTERRUPTED:
+                self.say(f"the script was interrupted after {rec.steps} step(s)")
+            elif rec.reason == StopReason.DIVERGED:
                 self.say(f"the loss diverged at range test step {rec.steps}: stopping the script")
             elif rec.steps == 0 and self.updates_by_hand:
                 self.say(f"stopping the script after {self.updates_by_hand} update step(s) by hand")

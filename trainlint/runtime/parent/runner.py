@@ -140,6 +140,10 @@ class Abort:
         return self._at is not None and now - self._at > self.grace
 
 
+# After a Ctrl-C passed on to a watched script: the seconds it gets to end and report.
+_INTERRUPT_GRACE = 30.0
+
+
 def run_child(
     target: Target,
     config: ChildConfig,
@@ -198,6 +202,15 @@ def run_child(
                 break
             except subprocess.TimeoutExpired:
                 pass
+            except KeyboardInterrupt:
+                if config.watch is None or evidence.interrupted:
+                    raise
+                # `trace --watch` runs until the user stops it: pass the Ctrl-C on to the
+                # script (in its own session, it did not get it) and wait for its report.
+                evidence.interrupted = True
+                _kill_group(proc.pid, signal.SIGINT)
+                deadline = min(deadline, time.monotonic() + _INTERRUPT_GRACE)
+                continue
             now = time.monotonic()
             if last_end and now - last_end[0] > _EXIT_GRACE:
                 break  # finished its work but does not exit (a stuck thread or atexit handler)
