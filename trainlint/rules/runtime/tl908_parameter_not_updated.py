@@ -22,10 +22,14 @@ def findings_tl908(c: Ctx) -> List[Diagnostic]:
     models = c.ev.models.items() if c.ev.wait is None else []
     for name, model in models:
         passes = c.ev.passes.get(name)
-        if passes is None or not any(pc.kind == PassKind.TRAIN for pc in passes.counts):
+        if passes is None:
             continue
         missing = [p for p in model.params if p.requires_grad and p.name not in held]
-        if missing:
+        # A model trained directly, or one whose other parameters an optimizer holds (a GAN's
+        # generator, trained through the discriminator's loss): a frozen teacher, held by no
+        # optimizer at all, is left alone.
+        trained = any(pc.kind == PassKind.TRAIN for pc in passes.counts) or any(p.name in held for p in model.params)
+        if missing and trained:
             names = [p.name for p in missing]
             shown = names_shown(names)
             out.append(

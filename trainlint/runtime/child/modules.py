@@ -73,6 +73,7 @@ class ModelWatch:
         self.roots: Dict[int, RootInfo] = {}
         self.root_refs: Dict[int, Any] = {}
         self.names: Dict[int, str] = {}  # id(module) -> qualified name
+        self.labels: Dict[str, List[Any]] = {}  # class name -> the models named after it, weakly
         self.pnames: Dict[int, Tuple[str, str]] = {}  # id(param) -> (name, owning module name)
         self.pmodule: Dict[int, nn.Module] = {}
         self.layer_order: Dict[int, int] = {}  # id(weight param) -> forward order of its layer
@@ -157,13 +158,27 @@ class ModelWatch:
             return False
         return next(module.parameters(), None) is not None
 
+    def _unique_label(self, label: str, model: nn.Module) -> str:
+        """A model's name: its class, then `Sequential#2`, `Sequential#3`... for other models of
+        the same class (a GAN's generator and discriminator), so that their parameters are
+        told apart. A model that shares the first one's parameters (a slice of it) is not
+        another model."""
+        taken = self.labels.setdefault(label, [])
+        params = {id(p) for p in model.parameters()}
+        for k, ref in enumerate(taken):
+            other = ref()
+            if other is model or (other is not None and params & {id(p) for p in other.parameters()}):
+                return label if k == 0 else f"{label}#{k + 1}"
+        taken.append(weakref.ref(model))
+        return label if len(taken) == 1 else f"{label}#{len(taken)}"
+
     def _register_root(self, module: nn.Module) -> RootInfo:
         # A data-parallel wrapper is named after the model it holds, and so are its layers
         # (`head.weight`, not `DistributedDataParallel.module.head.weight`).
         wrapper = type(module).__name__ if type(module).__name__ in DATA_PARALLEL else ""
         held = getattr(module, "module", None) if wrapper else None
         inner: nn.Module = held if isinstance(held, nn.Module) else module
-        label = type(inner).__name__
+        label = self._unique_label(type(inner).__name__, inner)
         info = RootInfo(label=label, has_drop_or_norm=any(isinstance(m, DROP_OR_NORM) for m in module.modules()))
         self.roots[id(module)] = info
         self.root_refs[id(module)] = weakref.ref(module)
