@@ -7,7 +7,7 @@ from typing import List
 
 from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import WARNING, Rule
-from trainlint.runtime.judging.common import grad_ratio, runtime_finding
+from trainlint.runtime.judging.common import constant_input, grad_ratio, runtime_finding
 from trainlint.runtime.judging.context import Ctx, fmt, num
 
 
@@ -29,6 +29,8 @@ def findings_tl902(c: Ctx) -> List[Diagnostic]:
     g0, g1 = num(first[3].grad), num(last[3].grad)
     if not (ratio > limit or (g0 < min_norm and g1 >= min_norm)):
         return []
+    if g0 == 0 and any(constant_input(rec) is not None for rec in c.ev.inputs):
+        return []  # no signal at all: a constant input (TL919), not a gradient that faded
     return [
         runtime_finding(
             c,

@@ -12,6 +12,7 @@ from trainlint.runtime.judging.evidence import finite
 from trainlint.runtime.records import (
     ActivationLayer,
     CodeSite,
+    InputBatch,
     InputFlow,
     LossInputs,
     ParamInfo,
@@ -210,3 +211,18 @@ def runtime_finding(
 def act_layers(c: Ctx) -> List[ActivationLayer]:
     """The activation layers the run watched (TL904 dead units, TL905 saturation)."""
     return list(c.ev.activations.layers) if c.ev.activations is not None else []
+
+
+def constant_input(rec: InputBatch) -> Optional[TensorStats]:
+    """The model's first floating-point argument, when every one of its values is the same.
+    Only the first: a mask or a flag given beside the data may well be constant."""
+    for t in rec.tensors:
+        if not str(t.dtype).startswith(("float", "bfloat")):
+            continue
+        size = 1
+        for n in t.shape:
+            size *= n
+        if size > 1 and t.finite is not False and t.min is not None and num(t.min) == num(t.max):
+            return t
+        return None
+    return None
