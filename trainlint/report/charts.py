@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from html import escape
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from trainlint.runtime.judging.context import fmt
 
@@ -29,20 +29,6 @@ _VIRIDIS = (
 NON_FINITE = "#e0115f"  # NaN/Inf: a colour the scale never takes
 MISSING = "#d9d9d9"  # not measured (no gradient at that step)
 FONT = 'font-family="system-ui, sans-serif" font-size="11"'
-
-
-def as_float(value: Any) -> Optional[float]:
-    """A record's number as a float ("nan", "inf" spelled out become floats); None if absent."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
 
 
 def colour(t: float) -> str:

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from trainlint.diagnostics import Diagnostic, Status
 from trainlint.report import charts
-from trainlint.report.charts import Chart, Grid, Marker, RatioRow, Series, as_float
+from trainlint.report.charts import Chart, Grid, Marker, RatioRow, Series
 from trainlint.report.trace_text import about_the_run, evidence_lines, outcome_line
 from trainlint.runtime.judging.context import fmt
 from trainlint.runtime.judging.lr_find import RangeTest, compare, text_lines
-from trainlint.runtime.records import LrFindOptimizer, ParamInfo, StepRecord
+from trainlint.runtime.records import LrFindOptimizer, ParamInfo, StepRecord, as_float
 
 if TYPE_CHECKING:
     from trainlint.runtime.judging.report import TraceReport

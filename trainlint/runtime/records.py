@@ -25,6 +25,20 @@ CONFIG_ENV = "TRAINLINT_TRACE_CONFIG"
 PATH_ENV = "TRAINLINT_TRACE_PATH"
 
 
+def as_float(value: Any) -> Optional[float]:
+    """A record's number as a float ("nan", "inf" spelled out become floats); None if absent."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
 # ---------------------------------------------------------------------- vocabulary
 class ExitStatus:
     """How the script ended, as the child saw it (`RunExit.status`)."""

@@ -12,7 +12,7 @@ import torch
 
 from trainlint.runtime.child import probes, sites
 from trainlint.runtime.child.graph import graph_leaves
-from trainlint.runtime.child.patching import Patcher
+from trainlint.runtime.child.patching import Patcher, patch_backward
 from trainlint.runtime.child.probes import Measure
 from trainlint.runtime.records import AutogradGradCall, BackwardCall, ManualUpdate, NoOptimizerStep, StopReason
 
@@ -165,21 +165,6 @@ def install(tracer: Tracer, patcher: Patcher) -> None:
             if tracer.active:
                 tracer.guarded("after-backward", tracer.backward.after, loss)
 
-    def tensor_backward(original: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(original)
-        def backward(self: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
-            return run(original, self, (self,) + args, kwargs)
-
-        return backward
-
-    def autograd_backward(original: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(original)
-        def backward(tensors: Any, *args: Any, **kwargs: Any) -> Any:
-            first = tensors if isinstance(tensors, torch.Tensor) else probes.first_tensor(tensors)
-            return run(original, first, (tensors,) + args, kwargs)
-
-        return backward
-
     def autograd_grad(original: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(original)
         def grad(*args: Any, **kwargs: Any) -> Any:
@@ -189,6 +174,5 @@ def install(tracer: Tracer, patcher: Patcher) -> None:
 
         return grad
 
-    patcher.replace(torch.Tensor, "backward", tensor_backward)
-    patcher.replace(torch.autograd, "backward", autograd_backward)
+    patch_backward(patcher, run)
     patcher.replace(torch.autograd, "grad", autograd_grad)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, List, Tuple
+import functools
+from typing import Any, Callable, Dict, List, Tuple
 
 _MISSING = object()
 
@@ -25,3 +26,34 @@ class Patcher:
         while self._saved:
             owner, name, original = self._saved.pop()
             setattr(owner, name, original)
+
+
+# What wraps a backward pass: `around(original, loss, args, kwargs)` calls `original(*args,
+# **kwargs)` and returns its result; `loss` is the tensor backward runs from.
+Around = Callable[[Callable[..., Any], Any, Tuple[Any, ...], Dict[str, Any]], Any]
+
+
+def patch_backward(patcher: "Patcher", around: Around) -> None:
+    """Route `Tensor.backward` and `torch.autograd.backward` through `around` (the latter with
+    the first tensor it is given as the loss)."""
+    import torch
+
+    from trainlint.runtime.child import probes
+
+    def tensor_backward(original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def backward(loss: Any, *args: Any, **kwargs: Any) -> Any:
+            return around(original, loss, (loss,) + args, kwargs)
+
+        return backward
+
+    def autograd_backward(original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def backward(tensors: Any, *args: Any, **kwargs: Any) -> Any:
+            first = tensors if isinstance(tensors, torch.Tensor) else probes.first_tensor(tensors)
+            return around(original, first, (tensors,) + args, kwargs)
+
+        return backward
+
+    patcher.replace(torch.Tensor, "backward", tensor_backward)
+    patcher.replace(torch.autograd, "backward", autograd_backward)

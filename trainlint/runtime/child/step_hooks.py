@@ -18,8 +18,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import torch
 from torch.optim import optimizer as optim_hooks
 
-from trainlint.runtime.child import probes, sites
-from trainlint.runtime.child.patching import Patcher
+from trainlint.runtime.child import sites
+from trainlint.runtime.child.patching import Patcher, patch_backward
 from trainlint.runtime.child.sinks import Sink
 from trainlint.runtime.child.tracer import TraceMode, TraceStop, end_after_swallowed_stop
 from trainlint.runtime.records import Record, RunNote, TracerError, TracerStopped
@@ -162,23 +162,7 @@ class StepHooks:
             finally:
                 calls.on = False
 
-        def tensor_backward(original: Callable[..., Any]) -> Callable[..., Any]:
-            @functools.wraps(original)
-            def backward(loss: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
-                return run(original, loss, (loss,) + args, kwargs)
-
-            return backward
-
-        def autograd_backward(original: Callable[..., Any]) -> Callable[..., Any]:
-            @functools.wraps(original)
-            def backward(tensors: Any, *args: Any, **kwargs: Any) -> Any:
-                first = tensors if isinstance(tensors, torch.Tensor) else probes.first_tensor(tensors)
-                return run(original, first, (tensors,) + args, kwargs)
-
-            return backward
-
-        self.patcher.replace(torch.Tensor, "backward", tensor_backward)
-        self.patcher.replace(torch.autograd, "backward", autograd_backward)
+        patch_backward(self.patcher, run)
 
     def _patch_scaler(self) -> None:
         scaler_cls = getattr(getattr(torch, "amp", None), "GradScaler", None)

@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from trainlint.runtime.judging.context import fmt
 from trainlint.runtime.judging.evidence import Evidence
+from trainlint.runtime.records import as_float
 
 FORMAT = "trainlint-run"
 VERSION = 1
@@ -109,7 +110,7 @@ def saved_run(evidence: Evidence, target: str) -> SavedRun:
     layers: Dict[str, LayerRun] = {}
     losses: List[Optional[float]] = []
     for s in sorted(evidence.steps, key=lambda s: s.step):
-        vals = [_num(v) for v in s.losses]
+        vals = [as_float(v) for v in s.losses]
         finite = [v for v in vals if v is not None]
         losses.append(sum(finite) / len(finite) if finite and len(finite) == len(vals) else _first_bad(vals))
         for ps in s.params:
@@ -117,17 +118,17 @@ def saved_run(evidence: Evidence, target: str) -> SavedRun:
             if key is None:
                 continue
             lr = layers.setdefault(key[0], LayerRun(key[0], key[1]))
-            lr.grad.append(_num(ps.grad) if ps.received else None)
-            d, w = _num(ps.delta), _num(ps.w)
+            lr.grad.append(as_float(ps.grad) if ps.received else None)
+            d, w = as_float(ps.delta), as_float(ps.w)
             lr.update.append(d / w if d is not None and w is not None and w > 0 else None)
     acts: Dict[str, ActivationRun] = {}
     for a in evidence.act_std:
-        acts[a.module] = ActivationRun(a.module, a.order, _num(a.std), _num(a.mean))
+        acts[a.module] = ActivationRun(a.module, a.order, as_float(a.std), as_float(a.mean))
     if evidence.activations is not None:
         for layer in evidence.activations.layers:
             entry = acts.setdefault(layer.name, ActivationRun(layer.name))
-            entry.dead = _num(layer.dead_fraction)
-            entry.saturated = _num(layer.saturated_fraction)
+            entry.dead = as_float(layer.dead_fraction)
+            entry.saturated = as_float(layer.saturated_fraction)
             entry.kind = layer.activation
     return SavedRun(
         target=target,
@@ -155,7 +156,7 @@ def read(path: str) -> SavedRun:
     try:
         layers = {
             str(e["name"]): LayerRun(
-                str(e["name"]), e.get("order"), [_num(v) for v in e["grad"]], [_num(v) for v in e["update"]]
+                str(e["name"]), e.get("order"), [as_float(v) for v in e["grad"]], [as_float(v) for v in e["update"]]
             )
             for e in data["layers"]
         }
@@ -163,10 +164,10 @@ def read(path: str) -> SavedRun:
             str(e["name"]): ActivationRun(
                 str(e["name"]),
                 e.get("order"),
-                _num(e.get("std")),
-                _num(e.get("mean")),
-                _num(e.get("dead")),
-                _num(e.get("saturated")),
+                as_float(e.get("std")),
+                as_float(e.get("mean")),
+                as_float(e.get("dead")),
+                as_float(e.get("saturated")),
                 e.get("kind"),
             )
             for e in data["activations"]
@@ -175,7 +176,7 @@ def read(path: str) -> SavedRun:
             target=str(data.get("target", "")),
             seed=data.get("seed"),
             torch=data.get("torch"),
-            losses=[_num(v) for v in data["losses"]],
+            losses=[as_float(v) for v in data["losses"]],
             layers=layers,
             activations=acts,
         )
@@ -396,19 +397,6 @@ def _versus(value: Optional[float], base: Optional[float], what: str) -> str:
         how = f"{fmt(r)}× larger" if r >= 1 else f"{fmt(1 / r)}× smaller"
         return f"{fmt(value)}, {how} than the baseline's {fmt(base)}"
     return f"{fmt(value)} vs {fmt(base)} in the baseline"
-
-
-def _num(v: Any) -> Optional[float]:
-    if isinstance(v, bool) or v is None:
-        return None
-    if isinstance(v, (int, float)):
-        return float(v)
-    if isinstance(v, str):
-        try:
-            return float(v)
-        except ValueError:
-            return None
-    return None
 
 
 def _out(v: Optional[float]) -> Any:
