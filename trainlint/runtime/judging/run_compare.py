@@ -52,7 +52,7 @@ class ActivationRun:
     mean: Optional[float] = None
     dead: Optional[float] = None
     saturated: Optional[float] = None
-    kind: Optional[str] = None  # the activation function ("relu", "sigmoid"...)
+    function: Optional[str] = None  # the activation function ("relu", "sigmoid"...)
 
 
 @dataclass
@@ -89,7 +89,7 @@ class SavedRun:
                     "mean": _out(a.mean),
                     "dead": _out(a.dead),
                     "saturated": _out(a.saturated),
-                    "kind": a.kind,
+                    "function": a.function,
                 }
                 for a in self.activations.values()
             ],
@@ -129,7 +129,7 @@ def saved_run(evidence: Evidence, target: str) -> SavedRun:
             entry = acts.setdefault(layer.name, ActivationRun(layer.name))
             entry.dead = as_float(layer.dead_fraction)
             entry.saturated = as_float(layer.saturated_fraction)
-            entry.kind = layer.activation
+            entry.function = layer.activation
     return SavedRun(
         target=target,
         seed=getattr(start, "seed", None) if start is not None else None,
@@ -168,7 +168,7 @@ def read(path: str) -> SavedRun:
                 as_float(e.get("mean")),
                 as_float(e.get("dead")),
                 as_float(e.get("saturated")),
-                e.get("kind"),
+                e.get("function"),
             )
             for e in data["activations"]
         }
@@ -288,8 +288,8 @@ def compare(run: SavedRun, base: SavedRun, path: str) -> Comparison:
         b = base.activations.get(name)
         if b is None:
             continue
-        if a.kind and b.kind and a.kind != b.kind:
-            forward.append(Divergence("activation", name, None, None, None, a.order, f"{a.kind} vs {b.kind}"))
+        if a.function and b.function and a.function != b.function:
+            forward.append(Divergence("activation", name, None, None, None, a.order, f"{a.function} vs {b.function}"))
             continue  # (its dead and saturated fractions measure different things)
         for what, mine, theirs, ratio in (
             ("output std", a.std, b.std, True),
