@@ -67,3 +67,20 @@ def test_cross_file_constant() -> None:
     diags = [d for d in lint_files(files, select=["TL501"]) if d.code == "TL501"]
     assert [d.path for d in diags] == ["train.py"]
     assert [(r.path, r.line) for r in diags[0].related] == [("settings.py", 1)]
+
+
+ADAM_L2 = """\
+import torch
+
+model = torch.nn.Linear(4, 2)
+opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=5e-4)
+"""
+
+
+def test_tl502_is_off_by_default_and_on_when_selected() -> None:
+    off = check_sources({"train.py": ADAM_L2}, Settings()).diagnostics
+    assert [d.code for d in off] == []
+    on = check_sources({"train.py": ADAM_L2}, Settings(extend_select=["TL502"])).diagnostics
+    assert [d.code for d in on] == ["TL502"]
+    assert on[0].severity.value == "info"
+    assert "torch.optim.AdamW" in on[0].message
