@@ -292,9 +292,11 @@ def trace(
 
     The script runs unmodified in a child process (same interpreter, arguments and working
     folder), is stopped after --steps optimizer steps, and its static findings come back
-    confirmed, refuted or unverified, with the runtime-only findings TL901-TL917. With
+    confirmed, refuted or unverified, with the runtime-only findings TL901-TL919. With
     --lr-find the run is a learning-rate range test instead: it suggests a range of rates,
-    judges TL501 by it, and reports TL914 when the script's rate is far outside it.
+    judges TL501 by it, and reports TL914 when the script's rate is far outside it. With
+    --watch the script runs to its end under sampled audits, and each symptom is printed as
+    it appears.
     Exit status: 0 every suspicion refuted and nothing observed, 1 findings, 2 the script
     could not be started.
     """
