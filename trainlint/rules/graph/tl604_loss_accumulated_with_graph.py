@@ -619,7 +619,7 @@ def _maybe_not_tensor(project: Project, scope: Scope, expr: cst.BaseExpression, 
             _maybe_not_tensor(project, scope, p, at, hops) or isinstance(p, (cst.Integer, cst.Float)) for p in parts
         )
     if isinstance(expr, cst.Subscript):
-        return any(isinstance(e.slice, cst.Index) and isinstance(e.slice.value, cst.SimpleString) for e in expr.slice)
+        return _string_keyed(expr)
     if isinstance(expr, cst.Call):
         fn = project.resolve_callee(expr.func, scope)
         if isinstance(fn, Scope) and hops > 0:
@@ -642,12 +642,14 @@ def _maybe_not_tensor(project: Project, scope: Scope, expr: cst.BaseExpression, 
 def _read_by_key(scope: Scope, name: str) -> bool:
     body = scope.node.body if isinstance(scope.node, cst.FunctionDef) else scope.node
     return any(
-        isinstance(n, cst.Subscript)
-        and isinstance(n.value, cst.Name)
-        and n.value.value == name
-        and any(isinstance(e.slice, cst.Index) and isinstance(e.slice.value, cst.SimpleString) for e in n.slice)
+        isinstance(n, cst.Subscript) and isinstance(n.value, cst.Name) and n.value.value == name and _string_keyed(n)
         for n in walk(body)
     )
+
+
+def _string_keyed(sub: cst.Subscript) -> bool:
+    """`x["loss"]`: an entry of a dict (or of a model's output record), not a tensor index."""
+    return any(isinstance(e.slice, cst.Index) and isinstance(e.slice.value, cst.SimpleString) for e in sub.slice)
 
 
 def _item_is_safe(module: ModuleFacts, scope: Scope, node: cst.CSTNode, acc: str, inc: cst.BaseExpression) -> bool:

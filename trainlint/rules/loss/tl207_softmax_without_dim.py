@@ -9,6 +9,7 @@ import libcst as cst
 from trainlint import fixes
 from trainlint.analysis import flow as FL
 from trainlint.analysis.facts import ModuleFacts
+from trainlint.analysis.module_facts import scope_of_call
 from trainlint.diagnostics import Fix
 from trainlint.fixes.builders import add_keyword, in_lambda
 from trainlint.fixes.core import UNSAFE, Locate, make_fix
@@ -106,7 +107,7 @@ def _input_rank(module: ModuleFacts, call: cst.Call) -> Optional[int]:
         return None
     if not isinstance(first, cst.Name):
         return None
-    scope = next((sc for sc in module.scopes if any(c is call for c in sc.calls)), None)
+    scope = scope_of_call(module, call)
     if scope is None:
         return None
     for b in scope.bindings.values():

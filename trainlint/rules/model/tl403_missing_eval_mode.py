@@ -95,10 +95,7 @@ def _fix_is_safe(ctx: RuleContext, ep: MD.EvalPass) -> bool:
     # must be an evaluation (a step helper that training calls too would train in eval mode).
     if not MD.eval_named(ctx, ep):
         return False
-    training = (L.BACKWARD, L.STEP, L.SCALER_STEP, L.MANUAL_UPDATE)
-    return not any(
-        e.kind in training for caller, _ in ctx.project.callers(ep.scope) for e in ctx.loops.body_events(caller, 0)
-    )
+    return not any(_trains_in(ctx, caller) for caller, _ in ctx.project.callers(ep.scope))
 
 
 # What only a module answers: using one of these on a parameter shows callers pass modules.
@@ -372,9 +369,15 @@ def fix_tl403_eval(
 
 def _trains(ctx: RuleContext, ep: MD.EvalPass) -> bool:
     """The function around the pass also trains, so training resumes after it."""
-    scope = ep.loop.scope if ep.loop is not None else ep.forward.scope
-    training = (L.BACKWARD, L.STEP, L.SCALER_STEP, L.MANUAL_UPDATE)
-    return any(e.kind in training for e in ctx.loops.body_events(scope, 0))
+    return _trains_in(ctx, ep.loop.scope if ep.loop is not None else ep.forward.scope)
+
+
+_TRAINING = (L.BACKWARD, L.STEP, L.SCALER_STEP, L.MANUAL_UPDATE)
+
+
+def _trains_in(ctx: RuleContext, scope: Scope) -> bool:
+    """A backward pass or an update anywhere in the function's body (its loops included)."""
+    return any(e.kind in _TRAINING for e in ctx.loops.body_events(scope, 0))
 
 
 def _fresh_name(scope: Scope, base: str) -> str:

@@ -132,7 +132,7 @@ def saved_run(evidence: Evidence, target: str) -> SavedRun:
             entry.function = layer.activation
     return SavedRun(
         target=target,
-        seed=getattr(start, "seed", None) if start is not None else None,
+        seed=start.seed if start is not None else None,
         torch=start.torch if start is not None else None,
         losses=losses,
         layers=layers,
@@ -189,7 +189,7 @@ def read(path: str) -> SavedRun:
 class Divergence:
     """One value that differs from the baseline beyond noise."""
 
-    what: str  # "loss", "gradient norm", "update ratio", "output std", "output mean", "dead fraction", "saturated fraction"
+    what: str  # "loss", "gradient norm", "update ratio", "activation", "output std", "dead fraction", "saturated fraction"
     layer: Optional[str]
     step: Optional[int]  # optimizer step (1-based); None: the first training pass
     value: Optional[float]
@@ -231,7 +231,7 @@ class Comparison:
     @property
     def first(self) -> Optional[Divergence]:
         """Where the runs part: the forward pass comes before the loss, the loss before its gradients."""
-        firsts = [d for d in (self.forward[:1] + self.losses[:1] + self.backward[:1])]
+        firsts = self.forward[:1] + self.losses[:1] + self.backward[:1]
         return min(firsts, key=lambda d: (d.step or 0, _PHASE[d.what]), default=None)
 
     @property
@@ -272,7 +272,6 @@ class Comparison:
 _PHASE = {
     "activation": 0,
     "output std": 0,
-    "output mean": 0,
     "dead fraction": 0,
     "saturated fraction": 0,
     "loss": 1,
@@ -313,9 +312,9 @@ def compare(run: SavedRun, base: SavedRun, path: str) -> Comparison:
             ("gradient norm", lr.grad, b_lr.grad),
             ("update ratio", lr.update, b_lr.update),
         ):
+            if what == "update ratio" and any(d.layer == name for d in backward):
+                break  # (an update that follows a gradient already reported)
             for k, (mine, theirs) in enumerate(zip(mine_all, theirs_all)):
-                if what == "update ratio" and any(d.layer == name for d in backward):
-                    break  # (an update that follows a gradient already reported)
                 if _differs(mine, theirs, True):
                     backward.append(Divergence(what, name, k + 1, mine, theirs, lr.order))
                     break  # from this step on: the first one per layer is the one to report
