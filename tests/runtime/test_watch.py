@@ -136,3 +136,21 @@ def test_the_steps_after_the_last_audit_are_audited_when_the_script_ends(tmp_pat
     report, _ = watch(tmp_path, source, "--audit-every", "20")
     assert [d["code"] for d in report["diagnostics"]] == ["TL901"]
     assert report["diagnostics"][0]["evidence"]["step"] == 44
+
+
+def test_the_in_process_watcher_reads_the_configured_spike_factor(tmp_path: Path) -> None:
+    from trainlint.config import Settings
+    from trainlint.runtime.api import tracing
+    from trainlint.runtime.records import WatchSettings
+
+    source = loop(fault="if step == 200:\n    scale = 40.0")
+    code = compile(source, str(tmp_path / "train.py"), "exec")
+    reports = []
+    for factor in (5.0, 100.0):
+        with tracing(
+            paths=[], settings=Settings(options={"TL918": {"spike_factor": factor}}), watch=WatchSettings()
+        ) as r:
+            exec(code, {"__name__": "__main__"})
+        reports.append(r)
+    assert [d.code for d in reports[0].diagnostics] == ["TL918"]
+    assert reports[1].diagnostics == []  # a 40x jump is below a factor of 100

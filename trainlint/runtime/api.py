@@ -72,6 +72,12 @@ def _checked(settings: Any, lr_find: bool = False, watch: bool = False) -> List[
     ]
 
 
+def _watch_options(watch: WatchSettings, settings: Any) -> WatchSettings:
+    """The watcher's settings with the configured threshold of TL918 (`spike_factor`)."""
+    o = thresholds.rule_options("TL918", settings)
+    return dataclasses.replace(watch, spike_factor=float(o.get("spike_factor", watch.spike_factor)))
+
+
 def _read_update_band(report: TraceReport, settings: Any) -> None:
     o = thresholds.rule_options("TL909", settings)
     low, high = report.update_band
@@ -139,9 +145,7 @@ def run_trace(
         if nproc > 1 or overfit or lr_find is not None:
             raise ValueError("the watcher runs one process on the script's own batches, to its end")
         steps, eval_wait = 0, 0
-        watch = dataclasses.replace(watch, stop_codes=list(watch.stop_codes))
-        o = thresholds.rule_options("TL918", settings)
-        watch.spike_factor = float(o.get("spike_factor", watch.spike_factor))
+        watch = _watch_options(watch, settings)
     if lr_find is not None:
         if nproc > 1 or overfit:
             raise ValueError("the range test runs one process on the script's own batches")
@@ -256,7 +260,7 @@ def tracing(
     mode = TraceMode.API if stop else TraceMode.API_PASSIVE
     tracer: Union[Tracer, LrFinder, Watcher]
     if watch is not None:
-        tracer = Watcher(sink, watch, mode=mode)
+        tracer = Watcher(sink, _watch_options(watch, settings), mode=mode)
     elif lr_find is not None:
         tracer = LrFinder(sink, lr_find, options=thresholds.all_options(settings), mode=mode)
     else:

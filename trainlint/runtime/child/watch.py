@@ -49,9 +49,12 @@ class Watcher(StepHooks):
         super().__init__(sink, 0, mode)
         self.settings = settings
         self.every = settings.every or FIRST_EVERY
+        self.next_audit = self.every  # the step the next audit follows
+        self.audited_step = 0  # the step the last audit followed
         self.window: List[torch.Tensor] = []  # one loss per step since the last audit (a mean)
         self.window_steps: List[int] = []
         self.norm: Optional[torch.Tensor] = None
+        self.norm_seconds = 0.0
         self.history: Deque[float] = deque(maxlen=HISTORY)
         self.first: List[float] = []  # the first finite losses (for a stall)
         self.norms: List[float] = []
@@ -77,8 +80,10 @@ class Watcher(StepHooks):
 
     # ------------------------------------------------------------------ the steps
     def on_step_start(self, opt: Any) -> None:
-        if id(opt) == self.reference and (self.total_steps + 1) % self.every == 0:
+        if id(opt) == self.reference and self.total_steps + 1 == self.next_audit:
+            started = time.perf_counter()
             self.norm = _grad_norm(opt)
+            self.norm_seconds = time.perf_counter() - started  # (part of the audit's cost)
 
     def on_step_end(self, opt: Any) -> None:
         if id(opt) != self.reference:
@@ -88,7 +93,7 @@ class Watcher(StepHooks):
         if losses:
             self.window.append(losses[0] if len(losses) == 1 else torch.stack([x.float() for x in losses]).mean())
             self.window_steps.append(self.total_steps)
-        if self.total_steps % self.every == 0:
+        if self.total_steps == self.next_audit:
             self.guarded("audit", self.audit)
 
     def finish(self) -> None:
@@ -110,8 +115,8 @@ class Watcher(StepHooks):
             self._check_norm(norm)
         self._check_stall()
         median = statistics.median(self.history) if self.history else None
-        elapsed = started - self.last_audit
-        step_seconds = elapsed / self.every if self.every else None
+        steps = self.total_steps - self.audited_step  # (fewer than `every` in the script's last window)
+        step_seconds = (started - self.last_audit) / steps if steps > 0 else None
         audit_seconds = time.perf_counter() - started
         self.emit(
             WatchAudit(
@@ -124,12 +129,15 @@ class Watcher(StepHooks):
                 audit_seconds=audit_seconds,
             )
         )
-        spent = time.perf_counter() - started  # (sending the record included)
+        spent = time.perf_counter() - started + self.norm_seconds  # (the norm and the record included)
+        self.norm_seconds = 0.0
         if self.settings.every is None and step_seconds and self.audits > 0:
             # About AUDIT_SHARE of the steps' time on audits, within [1, MAX_EVERY]. (The
             # first window also holds the script's start-up: it measures nothing.)
             wanted = math.ceil(spent / (AUDIT_SHARE * step_seconds))
             self.every = max(1, min(MAX_EVERY, wanted))
+        self.next_audit = self.total_steps + self.every
+        self.audited_step = self.total_steps
         self.audits += 1
         self.last_audit = time.perf_counter()
 

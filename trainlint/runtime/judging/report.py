@@ -125,13 +125,13 @@ class TraceReport:
         """`trace --watch`: how often it audited, what the audits cost, what it saw."""
         ev = self.evidence
         audits = ev.watch_audits
-        step_s = [a.step_seconds for a in audits[1:] if a.step_seconds]
-        audit_s = [a.audit_seconds for a in audits[1:]]
-        every = [a.every for a in audits[1:]]
-        cost = None
-        if step_s and every:
-            # Audit time over step time, per step: what the audits added to the run.
-            cost = sum(audit_s) / sum(s * e for s, e in zip(step_s, every))
+        # Audit time over the steps' time since the first audit: what the audits added to the
+        # run (the first window also holds the script's start-up).
+        pairs = [
+            (b.audit_seconds, b.step_seconds * (b.step - a.step)) for a, b in zip(audits, audits[1:]) if b.step_seconds
+        ]
+        spent = sum(s for _, s in pairs)
+        cost = sum(a for a, _ in pairs) / spent if spent > 0 else None
         return {
             "audits": len(audits),
             "every_last": audits[-1].every if audits else None,
