@@ -29,8 +29,7 @@ class Progress:
         self.steps = steps
         self.quiet = quiet
         self.updates_by_hand = 0  # without an optimizer
-        self.audits = 0  # `trace --watch`
-        self.next_line = 0
+        self.next_line = 0  # `trace --watch`: the step after which the next audit line is shown
 
     def say(self, text: str) -> None:
         if not self.quiet:
@@ -61,8 +60,7 @@ class Progress:
             # A symptom is a result, not progress: shown even with -q, as it happens.
             click.echo(f"trainlint: watch: step {rec.step}: {rec.code} {rec.message}", err=True)
         elif isinstance(rec, WatchAudit):
-            self.audits += 1
-            if self.audits == 1 or rec.step >= self.next_line:
+            if rec.step >= self.next_line:
                 self.next_line = rec.step * 2  # lines at steps ~10, 20, 40, 80...: few, however long the run
                 norm = f", grad norm {fmt(rec.grad_norm)}" if rec.grad_norm is not None else ""
                 self.say(f"watch: step {rec.step}, loss {fmt(rec.loss)}{norm} (audit every {rec.every} step(s))")
