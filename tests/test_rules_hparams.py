@@ -84,3 +84,18 @@ def test_tl502_is_off_by_default_and_on_when_selected() -> None:
     assert [d.code for d in on] == ["TL502"]
     assert on[0].severity.value == "info"
     assert "torch.optim.AdamW" in on[0].message
+
+
+def test_tl503_names_the_layers_the_decay_reaches_and_the_fix() -> None:
+    src = load_fixture("TL503", RULES_DIR / "TL503" / "adamw_default_decay.py").files["train.py"]
+    (d,) = [d for d in lint_source(src, select=["TL503"]) if d.code == "TL503"]
+    assert "weight_decay=0.01 (AdamW's default)" in d.message
+    assert "`tok` (Embedding)" in d.message and "`norm` (LayerNorm)" in d.message
+    assert "weight_decay=0.0" in d.message and "parameter groups" in d.message
+
+
+def test_tl503_is_off_by_default_and_reads_a_sequential_by_the_name_the_code_uses() -> None:
+    src = load_fixture("TL503", RULES_DIR / "TL503" / "sgd_positional_decay_on_batchnorm.py").files["train.py"]
+    assert [d for d in lint_source(src) if d.code == "TL503"] == []
+    found = [d for d in lint_source(src, select=["TL503"]) if d.code == "TL503"]
+    assert len(found) == 2 and "`net[1]` (BatchNorm2d)" in found[0].message and "0.0005" in found[0].message
