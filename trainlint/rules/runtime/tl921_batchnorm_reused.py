@@ -24,10 +24,10 @@ def findings_tl921(c: Ctx) -> List[Diagnostic]:
                 "TL921",
                 f"`{r.layer}` ({r.layer_type}) is called {r.calls} times in one training forward pass of "
                 f"`{r.model}`, each call on a feature map computed from its previous output{again}: the "
-                "successive stages share one set of running statistics (a mix of both, so evaluation "
-                "normalises with the wrong mean and variance) and one scale and shift. Give each stage its own "
-                "BatchNorm layer (`self.bn1`, `self.bn2`, ...); for a recurrent cell, keep statistics per time "
-                "step.",
+                "successive stages share one set of running statistics (a mix of them, so evaluation "
+                "normalises each stage with the wrong mean and variance) and one scale and shift. Give each "
+                "stage its own BatchNorm layer (`self.bn1`, `self.bn2`, ...); for a recurrent cell, keep "
+                "statistics per time step.",
                 r.site or r.called_at,
                 {
                     "observed": f"`{r.layer}` applied {r.calls} times in a chain in one forward pass",

@@ -49,10 +49,6 @@ class ViewWatch:
         self.seen: Set[Tuple[str, int]] = set()
         self._saved: List[Tuple[Any, str, Any]] = []
 
-    @property
-    def on(self) -> bool:
-        return bool(self._saved)
-
     def start(self, model: str) -> None:
         """Wrap the calls for the pass of `model` that begins (a no-op if already wrapped)."""
         if self._saved or len(self.seen) >= _MAX_RECORDS or _compiling():
@@ -107,6 +103,8 @@ class ViewWatch:
 
     def _seen(self, fn: str, x: torch.Tensor, out: torch.Tensor, caller: Any) -> None:
         try:
+            if not self.tracer.recording:
+                return  # (the run was stopped while the pass ran: the wrappers go at uninstall)
             site = self._user_line(caller)
             if site is None or site in self.seen or len(self.seen) >= _MAX_RECORDS:
                 return
