@@ -489,6 +489,33 @@ class NormBatch(Record):
 
 
 @dataclass
+class NormReuse(Record):
+    """A BatchNorm layer (with running statistics) called again in one training forward pass on
+    an input computed from its own earlier output: two feature maps share its statistics."""
+
+    KIND: ClassVar[str] = "norm_reuse"
+    model: str
+    layer: str
+    layer_type: str
+    calls: int  # chained calls in the pass (the first one included)
+    site: Optional[CodeSite]  # where the layer was built
+    called_at: Optional[CodeSite] = None  # the user's line of the first chained repeat call
+
+
+@dataclass
+class ViewPermute(Record):
+    """A `view`/`reshape` in a model's first training pass whose output shape is a non-trivial
+    permutation of its input's: axes reinterpreted, not moved (a transpose was meant)."""
+
+    KIND: ClassVar[str] = "view_permute"
+    model: str
+    fn: str  # "view" | "reshape"
+    site: CodeSite  # the user's line of the call (a static TL407 finding is matched by it)
+    input_shape: List[int]
+    output_shape: List[int]
+
+
+@dataclass
 class ForwardPasses(Record):
     """A model's forward passes so far, by kind and mode (sent again when a new kind appears)."""
 

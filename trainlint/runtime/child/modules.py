@@ -26,6 +26,7 @@ from trainlint.runtime.records import (
     ModelParam,
     ModelParams,
     NormBatch,
+    NormReuse,
     PassKind,
     StopReason,
     TensorStats,
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from trainlint.runtime.child.tracer import Tracer
 
 MAX_PARAMS_REPORTED = 5000
+# Autograd nodes walked back from a BatchNorm call's input to find an earlier call's output.
+MAX_GRAPH_WALK = 5000
 _MAX_PENDING = 4096  # deferred values before an early read-back
 
 # Wrappers that run a copy of the model per device or per process.
@@ -62,6 +65,17 @@ class ForwardPass:
     first: bool  # the model's first pass with gradients on
     order: int = 0  # weighted layers seen so far in a first pass
     flow: Optional[Flow] = None
+    # First pass, BatchNorm layers in training mode: id(layer) -> the autograd nodes of its
+    # outputs so far (held until the pass ends), and the layers called again on their own output.
+    norm_outs: Dict[int, List[Any]] = field(default_factory=dict)
+    norm_chains: Dict[int, "NormChain"] = field(default_factory=dict)
+
+
+@dataclass
+class NormChain:
+    module: nn.Module
+    calls: int  # the first call, and each later call whose input depends on an earlier output
+    called_at: Optional[sites.Site]
 
 
 class ModelWatch:
@@ -148,7 +162,7 @@ class ModelWatch:
             cur = self.current_pass
             if cur is not None and cur.flow is not None:
                 t.guarded("flow-out", t.flow.leave, cur.flow, module, output)
-            t.guarded("leaf", self._leaf_post, module, output)
+            t.guarded("leaf", self._leaf_post, module, args, output)
         if self.depth == 0:
             t.guarded("root-post", self._root_post, module, output)
 
@@ -235,6 +249,7 @@ class ModelWatch:
             # Follow, in this first training pass only, which layers take the model's input and
             # which weighted layers feed a normalisation layer directly.
             cur.flow = t.flow.start(args)
+            t.views.start(info.label)
         return replaced
 
     def _overfit_args(self, mid: int, args: Any) -> Any:
@@ -264,7 +279,7 @@ class ModelWatch:
             )
         )
 
-    def _leaf_post(self, module: nn.Module, output: Any) -> None:
+    def _leaf_post(self, module: nn.Module, args: Any, output: Any) -> None:
         cur = self.current_pass
         if cur is None or not cur.grad:
             return
@@ -281,6 +296,8 @@ class ModelWatch:
         tracer.acts.observe(module, x)
         if module.training and isinstance(module, BATCH_NORM) and x.dim() >= 2:
             self._norm_batch(module, int(x.shape[0]))
+            if cur.first and getattr(module, "running_mean", None) is not None:
+                self._norm_reuse(cur, module, args, t)
         if cur.first and isinstance(module, WEIGHTED):
             weight = getattr(module, "weight", None)
             if isinstance(weight, torch.Tensor):
@@ -308,16 +325,49 @@ class ModelWatch:
             )
         )
 
+    def _norm_reuse(self, cur: ForwardPass, module: nn.Module, args: Any, out: torch.Tensor) -> None:
+        """A BatchNorm layer called again in the first pass: is its input computed from one of
+        its earlier outputs (one layer after conv1 and after conv2), or independent of them
+        (a siamese encoder on two inputs)? The autograd graph behind the input says."""
+        mid = id(module)
+        earlier = cur.norm_outs.setdefault(mid, [])
+        x = probes.first_tensor(args)
+        if earlier and x is not None and x.grad_fn is not None and _reaches(x.grad_fn, earlier):
+            chain = cur.norm_chains.get(mid)
+            if chain is None:
+                chain = cur.norm_chains[mid] = NormChain(module, 1, sites.user_site())
+            chain.calls += 1
+        if out.grad_fn is not None:
+            earlier.append(out.grad_fn)
+
+    def _report_norm_reuse(self, model: str, cur: ForwardPass) -> None:
+        for mid, chain in cur.norm_chains.items():
+            m = chain.module
+            self.tracer.emit(
+                NormReuse(
+                    model=model,
+                    layer=self.names.get(mid, type(m).__name__),
+                    layer_type=type(m).__name__,
+                    calls=chain.calls,
+                    site=sites.code_site(self.site_of(m)),
+                    called_at=sites.code_site(chain.called_at),
+                )
+            )
+
     def _root_post(self, module: nn.Module, output: Any) -> None:
         cur = self.current_pass
         self.current_pass = None
+        t = self.tracer
+        t.views.stop()
         if cur is None or cur.root != id(module):
             return
-        t = self.tracer
         mid = id(module)
         info = self.roots[mid]
         if cur.flow is not None:
             t.flow.report(info.label, cur.flow)
+        if cur.norm_chains:
+            self._report_norm_reuse(info.label, cur)
+        cur.norm_outs.clear()  # (the graph's nodes are not held past the pass)
         if cur.first:
             self.first_train_pass.add(mid)
         out = probes.first_tensor(output)
@@ -328,6 +378,23 @@ class ModelWatch:
         if grad_fn is None:
             return  # gradients on but no graph (frozen model, integer output): nothing to judge
         t.passes.hold(mid, grad_fn, module.training, sites.user_site())
+
+
+def _reaches(start: Any, targets: List[Any]) -> bool:
+    """Whether walking the autograd graph back from `start` (at most MAX_GRAPH_WALK nodes)
+    meets one of the `targets` nodes."""
+    wanted = {id(n) for n in targets}
+    seen = {id(start): start}  # (held, so that no id is handed to another node during the walk)
+    todo = [start]
+    while todo and len(seen) <= MAX_GRAPH_WALK:
+        node = todo.pop()
+        if id(node) in wanted:
+            return True
+        for nxt, _ in getattr(node, "next_functions", ()):
+            if nxt is not None and id(nxt) not in seen:
+                seen[id(nxt)] = nxt
+                todo.append(nxt)
+    return False
 
 
 def _same_structure(a: Any, b: Any) -> bool:

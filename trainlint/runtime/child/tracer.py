@@ -38,6 +38,7 @@ from trainlint.runtime.child import (
     passes,
     probes,
     sites,
+    views,
 )
 from trainlint.runtime.child.patching import Patcher
 from trainlint.runtime.child.probes import Deferred, Measure
@@ -125,6 +126,7 @@ class Tracer:
         self.losses = losses.LossWatch(self)
         self.loop_calls = loop_calls.LoopCallWatch(self)
         self.functions = functions.FunctionWatch(self)
+        self.views = views.ViewWatch(self)  # wraps view/reshape during first training passes only
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -226,6 +228,7 @@ class Tracer:
                 pass
         self.handles.clear()
         self.grad_handles.clear()
+        self.views.stop()
         self.patcher.restore()
 
     # ------------------------------------------------------------------ values read back

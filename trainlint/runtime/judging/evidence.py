@@ -33,6 +33,7 @@ from trainlint.runtime.records import (
     ModelParams,
     NoOptimizerStep,
     NormBatch,
+    NormReuse,
     OptimizerParams,
     ParamInfo,
     Record,
@@ -45,6 +46,7 @@ from trainlint.runtime.records import (
     StopSwallowed,
     TracerError,
     TracerStopped,
+    ViewPermute,
     WatchAlert,
     WatchAudit,
     WatchStart,
@@ -79,6 +81,8 @@ class Evidence:
     activations: Optional[ActivationLayers] = None
     act_std: List[ActivationStd] = field(default_factory=list)
     norm_batches: Dict[str, NormBatch] = field(default_factory=dict)  # by layer: the largest batch
+    norm_reuse: List[NormReuse] = field(default_factory=list)
+    views: List[ViewPermute] = field(default_factory=list)
     passes: Dict[str, ForwardPasses] = field(default_factory=dict)
     nonfinite: Optional[FirstNonFinite] = None
     functions: List[FunctionGradcheck] = field(default_factory=list)
@@ -179,6 +183,10 @@ class Evidence:
             seen = self.norm_batches.get(rec.layer)
             if seen is None or rec.batch > seen.batch:
                 self.norm_batches[rec.layer] = rec
+        elif isinstance(rec, NormReuse):
+            self.norm_reuse.append(rec)
+        elif isinstance(rec, ViewPermute):
+            self.views.append(rec)
         elif isinstance(rec, ForwardPasses):
             self.passes[rec.model] = rec
         elif isinstance(rec, FirstNonFinite):
