@@ -56,3 +56,27 @@ def test_tl602_messages_differ_by_problem() -> None:
 def test_tl604_message_says_to_take_item(fixture: Fixture) -> None:
     found = _findings(fixture)
     assert found and all(".item()" in f.message for f in found)
+
+
+def test_tl606_says_which_value_is_activated_and_the_fix() -> None:
+    _, found = _the_finding("TL606", "torch_without_autograd")
+    assert "`z` is the pre-activation fed to sigmoid" in found.message
+    assert "expects the sigmoid output" in found.message and "`sigmoid_grad(p)`" in found.message
+    fixture = load_fixture("TL606", RULES_DIR / "TL606" / "derivative_reapplies_sigmoid.py")
+    first = sorted(_findings(fixture), key=lambda d: d.span.line)[0]
+    assert "`a2` is already a sigmoid output" in first.message and "`a2 * (1 - a2)`" in first.message
+    lines = fixture.files["train.py"].splitlines()
+    assert [lines[r.line - 1].strip() for r in first.related] == ["a2 = sigmoid(z2)", "def sigmoid_derivative(x):"]
+
+
+def test_tl606_inline_tanh_message() -> None:
+    fixture = load_fixture("TL606", RULES_DIR / "TL606" / "inline_activation_of_output.py")
+    tanh = [d for d in _findings(fixture) if "tanh" in d.message]
+    assert len(tanh) == 1 and "`1 - h ** 2`" in tanh[0].message
+
+
+def test_tl606_numpy_only_files_are_not_skipped() -> None:
+    from trainlint.plan import skippable
+
+    source = b"import numpy as np\n\nh = np.tanh(np.ones(3))\nd = 1 - np.tanh(h) ** 2\n"
+    assert not skippable("net.py", source)

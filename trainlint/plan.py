@@ -37,6 +37,8 @@ RELEVANT_TOKENS: Tuple[bytes, ...] = (
     b"Loss",
     b"softmax",
     b"sigmoid",
+    b"tanh",  # hand-written NumPy backpropagation (TL606)
+    b"expit",
     b"dropout",
     b"read_csv",
     b"genfromtxt",
