@@ -17,6 +17,7 @@ from tests.test_rule_fixtures import RULES_DIR, load_fixture, run_fixture
 from trainlint.config import Settings
 from trainlint.diagnostics import Diagnostic
 from trainlint.engine import check_sources
+from trainlint.testing import lint_source
 
 HEADER = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
 
@@ -354,3 +355,17 @@ def test_tl405_message_says_which_way_the_default_is_wrong(call: str, says: str)
     """
     (d,) = run("TL405", src)
     assert says in d.message
+
+
+def test_tl407_names_both_orders_and_writes_the_transpose() -> None:
+    src = load_fixture("TL407", RULES_DIR / "TL407" / "view_swaps_time_and_channels.py").files["train.py"]
+    (d,) = [d for d in lint_source(src, select=["TL407"]) if d.code == "TL407"]
+    assert "sizes (batch, channels, steps)" in d.message and "read as (batch, steps, channels)" in d.message
+    assert "Use `x.transpose(1, 2)`" in d.message
+    assert [src.splitlines()[r.line - 1].strip() for r in d.related] == ["batch, steps, channels = x.size()"]
+
+
+def test_tl407_writes_a_permute_when_more_than_two_axes_move() -> None:
+    src = load_fixture("TL407", RULES_DIR / "TL407" / "reshape_channels_last.py").files["train.py"]
+    found = [d for d in lint_source(src, select=["TL407"]) if d.code == "TL407"]
+    assert len(found) == 2 and all("Use `feats.permute(0, 2, 3, 1)`" in d.message for d in found)

@@ -122,3 +122,30 @@ def test_a_batchnorm_applied_to_successive_stages_is_reported_and_a_siamese_enco
     assert d.evidence["layer"] == "Net.bn" and d.evidence["calls"] == 2
     assert "`Net.bn` (BatchNorm1d) is called 2 times in one training forward pass" in d.message
     assert "its own BatchNorm layer" in d.message
+
+
+STATIC_VIEW = script(
+    """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 8, 3, padding=1)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x):
+        b, t, c = x.shape
+        x = x.view(b, c, t)  # <- meant x.transpose(1, 2)
+        return self.head(self.conv(x).mean(-1))
+"""
+    + LOOP
+)
+
+
+def test_the_static_finding_is_confirmed_by_the_traced_reshape_and_not_reported_twice(tmp_path: Path) -> None:
+    report = trace_inline(tmp_path, STATIC_VIEW, steps=2)
+    (d,) = report.find("TL407")
+    assert d.line == marker_line(STATIC_VIEW)
+    assert d.status.value == "confirmed", d.evidence
+    assert "(8, 5, 4)" in d.evidence["observed"] and "(8, 4, 5)" in d.evidence["observed"]
+    assert d.evidence["runtime_finding"] == "TL920"
+    assert report.find("TL920") == []  # the same line, said once

@@ -1,4 +1,4 @@
-"""TL920 view-as-transpose: `view`/`reshape` turns a shape into a permutation of itself."""
+"""TL920 reshape-permutes-axes: `view`/`reshape` turns a shape into a permutation of itself."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ def findings_tl920(c: Ctx) -> List[Diagnostic]:
         key = (v.site.path, v.site.line)
         if key in done or noqa_at(v.site, "TL920"):
             continue
+        if any(d.code == "TL407" and c.at(d, v.site) for d in c.static):
+            continue  # the static TL407 names this line already, and its verdict cites this record
         done.add(key)
         before, after = tuple(v.input_shape), tuple(v.output_shape)
         use = _transpose_for(before, after)
@@ -60,7 +62,7 @@ def _transpose_for(before: Tuple[int, ...], after: Tuple[int, ...]) -> str:
 
 RULE = Rule(
     code="TL920",
-    name="view-as-transpose",
+    name="reshape-permutes-axes",
     family="runtime",
     severity=WARNING,
     summary="`view`/`reshape` reorders a tensor's sizes where a transpose or permute was meant.",
