@@ -14,6 +14,7 @@ import pytest
 
 from tests.test_rule_fixtures import FIXTURES, RULES_DIR, Fixture, expected_findings, load_fixture, run_fixture
 from trainlint.diagnostics import Diagnostic
+from trainlint.testing import lint_source
 
 
 def _findings(fixture: Fixture) -> List[Diagnostic]:
@@ -80,3 +81,22 @@ def test_tl606_numpy_only_files_are_not_skipped() -> None:
 
     source = b"import numpy as np\n\nh = np.tanh(np.ones(3))\nd = 1 - np.tanh(h) ** 2\n"
     assert not skippable("net.py", source)
+
+
+def test_tl607_names_what_is_written_the_window_and_the_fix() -> None:
+    src = load_fixture("TL607", RULES_DIR / "TL607" / "clip_between_forward_and_backward.py").files["train.py"]
+    (d,) = [d for d in lint_source(src, select=["TL607"]) if d.code == "TL607"]
+    assert "the parameters of `critic`" in d.message and "before `loss_c.backward()`" in d.message
+    assert "after `optimizer.step()`" in d.message and "torch.no_grad()" in d.message
+    lines = src.splitlines()
+    assert [lines[r.line - 1].strip() for r in d.related] == [
+        "loss_c = critic(fake).mean() - critic(real).mean()",
+        "loss_c.backward()",
+    ]
+
+
+def test_tl607_tells_an_output_write_to_use_an_operation_autograd_follows() -> None:
+    src = load_fixture("TL607", RULES_DIR / "TL607" / "output_and_weight_written.py").files["train.py"]
+    out, weight = [d for d in lint_source(src, select=["TL607"]) if d.code == "TL607"]
+    assert "the output `out` of `model`" in out.message and "masked_fill" in out.message
+    assert "the parameter `model.fc.weight` of `model`" in weight.message
