@@ -17,6 +17,27 @@ from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project
 
+# Where `weight_decay` sits among each torch.optim constructor's positional parameters.
+WEIGHT_DECAY_POSITION = {
+    "SGD": 4,
+    "Adam": 4,
+    "AdamW": 4,
+    "Adamax": 4,
+    "NAdam": 4,
+    "RAdam": 4,
+    "RMSprop": 4,
+    "Adadelta": 4,
+    "Adagrad": 3,
+}
+
+
+def torch_optimizer(qual: Optional[str]) -> Optional[str]:
+    """`Adam` for `torch.optim.Adam` / `torch.optim.adam.Adam`, when its decay position is known."""
+    if not qual or not qual.startswith("torch.optim."):
+        return None
+    last = qual.rsplit(".", 1)[-1]
+    return last if last in WEIGHT_DECAY_POSITION else None
+
 
 def family(qual: Optional[str]) -> Optional[str]:
     """The optimizer family a resolved constructor belongs to."""

@@ -6,35 +6,26 @@ from typing import Iterator
 
 from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
+from trainlint.analysis.lr import WEIGHT_DECAY_POSITION, torch_optimizer
 from trainlint.rules.base import INFO, Finding, Rule, RuleContext
 
-# position of `weight_decay` in each constructor
-_ADAM_FAMILY = {
-    "torch.optim.Adam": 4,
-    "torch.optim.adam.Adam": 4,
-    "torch.optim.Adamax": 4,
-    "torch.optim.adamax.Adamax": 4,
-    "torch.optim.NAdam": 4,
-    "torch.optim.nadam.NAdam": 4,
-    "torch.optim.RAdam": 4,
-    "torch.optim.radam.RAdam": 4,
-}
+# L2 inside the adaptive scaling (AdamW, and `decoupled_weight_decay=True`, decouple it).
+_ADAM_FAMILY = ("Adam", "Adamax", "NAdam", "RAdam")
 
 
 def adam_l2_weight_decay(ctx: RuleContext) -> Iterator[Finding]:
     mod = ctx.module
     for scope in mod.scopes:
         for call in scope.calls:
-            qual = mod.qualify(call.func)
-            if qual not in _ADAM_FAMILY or D.has_star_args(call):
+            name = torch_optimizer(mod.qualify(call.func))
+            if name not in _ADAM_FAMILY or D.has_star_args(call):
                 continue
-            decay = C.arg(call, _ADAM_FAMILY[qual], "weight_decay")
+            decay = C.arg(call, WEIGHT_DECAY_POSITION[name], "weight_decay")
             value = D.number(decay) if decay is not None else None
             if value is None or value <= 0:
                 continue  # absent, zero, or a value not known here
             if D.is_true(C.arg(call, 99, "decoupled_weight_decay")):
                 continue  # `decoupled_weight_decay=True`: AdamW's rule already
-            name = qual.rsplit(".", 1)[-1]
             yield Finding(
                 "TL502",
                 mod,

@@ -11,22 +11,10 @@ from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
 from trainlint.analysis.facts import Scope
 from trainlint.analysis.flow import facts_of_value
-from trainlint.analysis.lr import LrResolver
+from trainlint.analysis.lr import WEIGHT_DECAY_POSITION, LrResolver, torch_optimizer
 from trainlint.analysis.module_facts import Layer
 from trainlint.rules.base import INFO, Finding, Rule, RuleContext
 
-# position of `weight_decay` in each constructor
-_DECAY_POSITION = {
-    "SGD": 4,
-    "Adam": 4,
-    "AdamW": 4,
-    "Adamax": 4,
-    "NAdam": 4,
-    "RAdam": 4,
-    "RMSprop": 4,
-    "Adadelta": 4,
-    "Adagrad": 3,
-}
 # Below this a decay changes nothing a run could notice (UNet's RMSprop uses 1e-8).
 NEGLIGIBLE = 1e-6
 # AdamW decays by default; the others do not.
@@ -41,7 +29,7 @@ def weight_decay_on_norm_and_bias(ctx: RuleContext) -> Iterator[Finding]:
     decays = LrResolver(ctx.project)
     for scope in mod.scopes:
         for call in scope.calls:
-            name = _optimizer_name(mod.qualify(call.func))
+            name = torch_optimizer(mod.qualify(call.func))
             if name is None or D.has_star_args(call):
                 continue
             params = C.arg(call, 0, "params")
@@ -76,13 +64,6 @@ def _shown_name(layer: Layer, model: str) -> str:
     return model + layer.name[len("model") :] if layer.name.startswith("model[") else layer.name
 
 
-def _optimizer_name(qual: Optional[str]) -> Optional[str]:
-    if not qual or not qual.startswith("torch.optim."):
-        return None
-    last = qual.rsplit(".", 1)[-1]
-    return last if last in _DECAY_POSITION else None
-
-
 def _whole_model(params: Optional[cst.BaseExpression]) -> Optional[cst.BaseExpression]:
     """`m` when the optimizer is given `m.parameters()` (directly, or through `list(...)` /
     `filter(fn, ...)`, which keep every trainable parameter)."""
@@ -102,7 +83,7 @@ def _whole_model(params: Optional[cst.BaseExpression]) -> Optional[cst.BaseExpre
 
 def _decay(call: cst.Call, name: str, scope: Scope, decays: LrResolver) -> Optional[float]:
     """The weight decay every path gives the optimizer (the smallest, when several reach it)."""
-    expr = C.arg(call, _DECAY_POSITION[name], "weight_decay")
+    expr = C.arg(call, WEIGHT_DECAY_POSITION[name], "weight_decay")
     if expr is None:
         return _DEFAULT_DECAY.get(name)
     values = decays.values(expr, scope)
