@@ -14,6 +14,7 @@ import pytest
 
 from tests.test_rule_fixtures import FIXTURES, RULES_DIR, Fixture, expected_findings, load_fixture, run_fixture
 from trainlint.diagnostics import Diagnostic
+from trainlint.testing import lint_source
 
 LOOP_CODES = ["TL101", "TL102", "TL103", "TL104", "TL105", "TL106", "TL107", "TL108"]
 
@@ -40,6 +41,7 @@ TL107_FIX_WORDS: Dict[str, Words] = {
     "scaler_update_once_per_epoch_": (("update",),),
     "unscaled_backward_": (("scale(",),),
     "gan_amp_unscaled_generator_backward": (("scale(",),),
+    "update_skipped_with_the_step": (("update()",), ("step(optimizer)",)),
 }
 
 
@@ -82,3 +84,11 @@ def test_tl105_points_at_the_optimizer_step() -> None:
     [step_line] = [n for n, text in enumerate(lines, start=1) if text.strip() == "optimizer.step()"]
     [found] = _findings(fixture)
     assert step_line in {r.line for r in found.related}, found.related
+
+
+def test_tl107_an_update_skipped_with_the_step_names_the_condition_and_the_unscale() -> None:
+    src = load_fixture("TL107", RULES_DIR / "TL107" / "update_skipped_with_the_step.py").files["train.py"]
+    (d,) = [d for d in lint_source(src, select=["TL107"]) if d.code == "TL107"]
+    assert "only runs when `not skip`" in d.message and "next iteration's `unscale_()` raises" in d.message
+    assert "Skip only `scaler.step(optimizer)`" in d.message
+    assert [src.splitlines()[r.line - 1].strip() for r in d.related] == ["scaler.unscale_(optimizer)"]

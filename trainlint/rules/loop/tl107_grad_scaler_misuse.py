@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterator, List, Optional, Set
 
 import libcst as cst
 
 from trainlint import fixes
 from trainlint.analysis import loops as L
+from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import Scope
 from trainlint.analysis.loops import Event
 from trainlint.analysis.purpose import not_training
@@ -42,6 +44,7 @@ def grad_scaler_misuse(ctx: RuleContext) -> Iterator[Finding]:
             continue
         evs = lf.events
         yield from _clips_still_scaled(evs)
+        yield from _update_skipped_after_unscale(evs)
         if not lf.has(L.SCALER_UPDATE):
             last = _last_scaler_step(evs, sstep)
             yield Finding(
@@ -94,6 +97,59 @@ def _clips_still_scaled(evs: List[Event], skip: Optional[Set[int]] = None) -> It
             related=[(nxt.module, nxt.node, "the scaler step")],
             fix_builder=fixes.hook(fix_tl107_unscale, e, nxt) if _unscale_fits(evs, i, nxt) else None,
         )
+
+
+# Conditions that switch AMP itself on or off: an update skipped with them skips the unscale too.
+_AMP_SWITCH = re.compile(r"scaler|amp|fp16|half|enabled|mixed|precision|cuda|device", re.IGNORECASE)
+
+
+def _update_skipped_after_unscale(evs: List[Event]) -> Iterator[Finding]:
+    """`scaler.unscale_(opt)` runs, then `scaler.update()` sits under a condition the unscale
+    is not under (a step skipped when the gradient norm is too large): on that path the scaler
+    stays "unscaled" and the next iteration's `unscale_` raises."""
+    for u in evs:
+        if u.kind != L.SCALER_UNSCALE or u.via:
+            continue
+        updates = [x for x in evs if x.kind == L.SCALER_UPDATE and not x.exclusive_with(u) and not x.via]
+        updates = [x for x in updates if x.scope is u.scope and SC.follows(u.scope, u.node, x.node)]
+        if not updates or any(a.exclusive_with(b) for a in updates for b in updates):
+            continue  # none here, or one update on each arm of a choice
+        guards = [g for x in updates if (g := _extra_guards(u, x))]
+        if len(guards) < len(updates):
+            continue  # an update runs whenever the unscale did (or the shape is not followed)
+        tests = [u.module.tree.code_for_node(i.test) for g in guards for i in g]
+        if any(_AMP_SWITCH.search(t) for t in tests):
+            continue
+        x = updates[0]
+        yield Finding(
+            "TL107",
+            x.module,
+            x.node,
+            f"`scaler.update()` only runs when `{tests[0]}`, but `scaler.unscale_()` has already run "
+            "by then: on the other path the GradScaler stays in its unscaled state and the next "
+            "iteration's `unscale_()` raises (\"unscale_() has already been called on this optimizer "
+            'since the last update()"). Skip only `scaler.step(optimizer)` there and call '
+            "`scaler.update()` on every iteration that unscaled.",
+            related=[(u.module, u.node, "the gradients are unscaled here")],
+        )
+        return
+
+
+def _extra_guards(u: Event, update: Event) -> Optional[List[cst.If]]:
+    """The `if` statements around `update` that are not around `u` and not the same test
+    repeated (None when something other than an `if` stands between them)."""
+    around_u = SC.enclosing(u.scope, u.node)
+    own = {id(n) for n in around_u}
+    u_tests = {u.module.tree.code_for_node(n.test) for n in around_u if isinstance(n, cst.If)}
+    extra: List[cst.If] = []
+    for n in SC.enclosing(update.scope, update.node):
+        if id(n) in own:
+            continue
+        if not isinstance(n, cst.If):
+            return None
+        if u.module.tree.code_for_node(n.test) not in u_tests:
+            extra.append(n)
+    return extra
 
 
 def _unscale_fits(evs: List[Event], i: int, sstep: Event) -> bool:
