@@ -17,7 +17,7 @@ from tests.test_rule_fixtures import RULES_DIR, load_fixture, run_fixture
 from trainlint.config import Settings
 from trainlint.diagnostics import Diagnostic
 from trainlint.engine import check_sources
-from trainlint.testing import lint_source
+from trainlint.testing import lint_files, lint_source
 
 HEADER = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
 
@@ -369,3 +369,13 @@ def test_tl407_writes_a_permute_when_more_than_two_axes_move() -> None:
     src = load_fixture("TL407", RULES_DIR / "TL407" / "reshape_channels_last.py").files["train.py"]
     found = [d for d in lint_source(src, select=["TL407"]) if d.code == "TL407"]
     assert len(found) == 2 and all("Use `feats.permute(0, 2, 3, 1)`" in d.message for d in found)
+
+
+def test_tl403_asks_for_the_wrappers_own_train_method_again_and_offers_no_edit() -> None:
+    folder = RULES_DIR / "TL403" / "wrapper_methods_switch_modes"
+    files = {p.name: p.read_text() for p in folder.glob("*.py")}
+    (d,) = [d for d in lint_files(files, select=["TL403"]) if d.code == "TL403"]
+    assert d.path.endswith("model.py") and "`self.img_enc.eval()`" in d.message
+    assert "Call `model.train_start()` again right after evaluating" in d.message
+    assert d.fix is None
+    assert any(r.path.endswith("train.py") for r in d.related)

@@ -224,6 +224,9 @@ def _eval_never_restored(ctx: RuleContext) -> Iterator[Finding]:
             continue
         layer = FL.mode_dependent_layer_of(ev.receiver, ctx.project)
         relied = _relied_training_mode(ctx, lf, forward, ev) if layer is None else None
+        by_method = layer is None and relied is None
+        if by_method:
+            relied = _train_method_before_loop(ctx, lf, ev)
         if layer is None and relied is None:
             continue
         seen.add(id(ev.node))
@@ -255,9 +258,13 @@ def _eval_never_restored(ctx: RuleContext) -> Iterator[Finding]:
             ev.node,
             f"`{name}.eval()` runs inside the training loop and nothing in the loop calls `{name}.train()` "
             f"again, so from the second pass on the model trains in eval mode: {effect}. "
-            f"Call `{name}.train()` at the start of each epoch (or right after evaluating).",
+            + (
+                f"Call `{FL.snippet(lf.scope.module, relied)}` again right after evaluating (or at the start of each iteration)."
+                if by_method and relied is not None
+                else f"Call `{name}.train()` at the start of each epoch (or right after evaluating)."
+            ),
             related=related,
-            fix_builder=fixes.hook(fix_tl403_restore, lf, forward, _resets_parts(forward)),
+            fix_builder=None if by_method else fixes.hook(fix_tl403_restore, lf, forward, _resets_parts(forward)),
         )
 
 
@@ -296,6 +303,30 @@ def _relied_training_mode(ctx: RuleContext, lf: LoopFacts, forward: Event, ev: E
         earlier = [c for c in MD.train_calls(caller, callee) if (SC.order(caller, c) or at) < at]
         if earlier:
             return earlier[-1]
+    return None
+
+
+def _train_method_before_loop(ctx: RuleContext, lf: LoopFacts, ev: Event) -> Optional[cst.Call]:
+    """A call before the loop to a method that switches the very layers the loop's `.eval()`
+    switches (`model.train_start()` doing `self.img_enc.train()`, then `model.val_start()`
+    doing `self.img_enc.eval()` inside the loop): its author relies on the training mode."""
+    start = SC.order(lf.scope, lf.node)
+    node = ev.node
+    if start is None or ev.scope.cls is None or not isinstance(node, cst.Call):
+        return None
+    if not isinstance(node.func, cst.Attribute):
+        return None
+    target = dotted(node.func.value)
+    if target is None or not target.startswith("self."):
+        return None
+    for e in ctx.loops.body_events(lf.scope, 0):
+        if e.kind != L.TRAIN_MODE or not e.via or e.scope.cls is not ev.scope.cls:
+            continue
+        call = e.via[0][1]
+        at = SC.order(lf.scope, call)
+        f = e.node.func if isinstance(e.node, cst.Call) else None
+        if at is not None and at < start and isinstance(f, cst.Attribute) and dotted(f.value) == target:
+            return call
     return None
 
 
