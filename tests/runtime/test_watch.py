@@ -108,6 +108,10 @@ def test_options_that_do_not_go_with_watch_are_refused(tmp_path: Path, args: "li
     assert res.returncode == 2 and words in res.stderr.decode()
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_ends_the_run_and_still_reports(tmp_path: Path) -> None:
     write(tmp_path, loop(n=10**9))
     env = dict(os.environ, PYTHONPATH=str(REPO))
@@ -117,6 +121,9 @@ def test_ctrl_c_ends_the_run_and_still_reports(tmp_path: Path) -> None:
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # As from a terminal: an ignored SIGINT is inherited, and a library imported by an
+        # earlier test of this process may have set it so (Python then never raises Ctrl-C).
+        preexec_fn=_default_sigint,
     )
     deadline = time.monotonic() + 60
     assert proc.stderr is not None

@@ -142,7 +142,6 @@ class Abort:
 
 # After a Ctrl-C passed on to a watched script: the seconds it gets to end and report.
 _INTERRUPT_GRACE = 30.0
-_INTERRUPT_AGAIN = 3.0  # seconds before an unanswered Ctrl-C is passed on again
 
 
 def run_child(
@@ -196,7 +195,6 @@ def run_child(
     reader = threading.Thread(target=_reader, args=(read_fd, evidence, on_record, done, last_end), daemon=True)
     reader.start()
     deadline = started + timeout
-    again: Optional[float] = None  # when to pass the Ctrl-C on a second time
     try:
         while True:
             try:
@@ -212,14 +210,8 @@ def run_child(
                 evidence.interrupted = True
                 _kill_group(proc.pid, signal.SIGINT)
                 deadline = min(deadline, time.monotonic() + _INTERRUPT_GRACE)
-                again = time.monotonic() + _INTERRUPT_AGAIN
                 continue
             now = time.monotonic()
-            if again is not None and now > again:
-                # A KeyboardInterrupt can be lost in the script (raised inside a C++ callback or
-                # caught by its own handler): a second one ends it as a second Ctrl-C would.
-                again = None
-                _kill_group(proc.pid, signal.SIGINT)
             if last_end and now - last_end[0] > _EXIT_GRACE:
                 break  # finished its work but does not exit (a stuck thread or atexit handler)
             if abort is not None and abort.due(now):
