@@ -4,7 +4,7 @@ taken of the wrong value (the activation applied twice, or the output form on th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -73,10 +73,6 @@ class _State:
 _Skip = Optional[Tuple[Scope, cst.CSTNode]]
 
 
-def _num(expr: cst.BaseExpression) -> Optional[float]:
-    return D.number(expr)
-
-
 def _positional(call: cst.Call) -> Optional[cst.BaseExpression]:
     """The one argument of a one-argument call."""
     if len(call.args) != 1 or call.args[0].keyword is not None or call.args[0].star:
@@ -88,7 +84,7 @@ def _negated(expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
     """`x` of `-x` or `-1 * x`."""
     if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
         return expr.expression
-    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Multiply) and _num(expr.left) == -1:
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Multiply) and D.number(expr.left) == -1:
         return expr.right
     return None
 
@@ -97,16 +93,16 @@ def _inline_sigmoid(expr: cst.BaseExpression, mod: ModuleFacts) -> Optional[cst.
     """`x` of `1 / (1 + exp(-x))` (also `(1 + exp(-x)) ** -1`)."""
     if not isinstance(expr, cst.BinaryOperation):
         return None
-    if isinstance(expr.operator, cst.Divide) and _num(expr.left) == 1:
+    if isinstance(expr.operator, cst.Divide) and D.number(expr.left) == 1:
         denom = expr.right
-    elif isinstance(expr.operator, cst.Power) and _num(expr.right) == -1:
+    elif isinstance(expr.operator, cst.Power) and D.number(expr.right) == -1:
         denom = expr.left
     else:
         return None
     if not isinstance(denom, cst.BinaryOperation) or not isinstance(denom.operator, cst.Add):
         return None
     for one, e in ((denom.left, denom.right), (denom.right, denom.left)):
-        if _num(one) == 1 and isinstance(e, cst.Call) and mod.qualify(e.func) in _EXP:
+        if D.number(one) == 1 and isinstance(e, cst.Call) and mod.qualify(e.func) in _EXP:
             inner = _positional(e)
             return _negated(inner) if inner is not None else None
     return None
@@ -275,7 +271,7 @@ def _placeholder(b: Binding) -> bool:
     if b.scope.simple_name != "__init__":
         return False
     v = b.value
-    if (isinstance(v, cst.Name) and v.value == "None") or _num(v) is not None:
+    if (isinstance(v, cst.Name) and v.value == "None") or D.number(v) is not None:
         return True
     if isinstance(v, (cst.List, cst.Tuple)) and not v.elements:
         return True
@@ -365,14 +361,14 @@ def _factors(expr: cst.BaseExpression, mod: ModuleFacts) -> List[cst.BaseExpress
 
 
 def _one_minus(expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
-    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Subtract) and _num(expr.left) == 1:
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Subtract) and D.number(expr.left) == 1:
         return expr.right
     return None
 
 
 def _square_of(expr: cst.BaseExpression, mod: ModuleFacts) -> Optional[cst.BaseExpression]:
     if isinstance(expr, cst.BinaryOperation):
-        if isinstance(expr.operator, cst.Power) and _num(expr.right) == 2:
+        if isinstance(expr.operator, cst.Power) and D.number(expr.right) == 2:
             return expr.left
         if isinstance(expr.operator, cst.Multiply) and _same(expr.left, expr.right, mod):
             return expr.left
@@ -380,7 +376,7 @@ def _square_of(expr: cst.BaseExpression, mod: ModuleFacts) -> Optional[cst.BaseE
         q = mod.qualify(expr.func)
         if q in _SQUARE and len(expr.args) == 1:
             return expr.args[0].value
-        if q in _POWER and len(expr.args) == 2 and _num(expr.args[1].value) == 2:
+        if q in _POWER and len(expr.args) == 2 and D.number(expr.args[1].value) == 2:
             return expr.args[0].value
     return None
 
@@ -406,15 +402,11 @@ def _assigned_to(mod: ModuleFacts, node: cst.CSTNode) -> Optional[str]:
     return None
 
 
-def _line(mod: ModuleFacts, node: cst.CSTNode) -> str:
-    return compact_code(mod, node)
-
-
 def activation_derivative_of_activated_value(ctx: RuleContext) -> Iterator[Finding]:
     mod = ctx.module
     reader = _Reader(ctx)
     for scope in mod.scopes:
-        seen: set = set()
+        seen: Set[int] = set()
         for call in scope.calls:
             found = _called_derivative(reader, ctx, scope, call) or _inline_derivative(reader, scope, call)
             if found is None or id(found.node) in seen:
@@ -439,9 +431,9 @@ def _called_derivative(reader: _Reader, ctx: RuleContext, scope: Scope, call: cs
     if state is None or state.kind != kind or state.state == expects:
         return None
     mod = scope.module
-    v = _line(mod, value)
+    v = compact_code(mod, value)
     name = fn.simple_name
-    where = _line(state.module, state.where)
+    where = compact_code(state.module, state.where)
     if expects == PRE:
         message = (
             f"`{v}` is already a {kind} output (`{v} = {where}`), and `{name}` applies {kind} to its "
@@ -493,13 +485,13 @@ def _inline_derivative(reader: _Reader, scope: Scope, call: cst.Call) -> Optiona
     if state is None or state.state != POST or state.kind != act.kind:
         return None
     v = arg_code
-    where = _line(state.module, state.where)
+    where = compact_code(state.module, state.where)
     k = act.kind
     return Finding(
         "TL606",
         mod,
         node,
-        f"`{v}` is already a {k} output (`{v} = {where}`): `{_line(mod, node)}` applies {k} to it a second "
+        f"`{v}` is already a {k} output (`{v} = {where}`): `{compact_code(mod, node)}` applies {k} to it a second "
         f"time, so this is the derivative at {k}({k}(z)), not at z: the gradient is wrong ({_DOUBLED[k]}). The "
         f"derivative from the output is `{_CORRECT[k].format(a=v)}`.",
         related=[(state.module, state.where, f"`{v}` is this {k} output")],

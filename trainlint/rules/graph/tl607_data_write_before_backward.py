@@ -27,25 +27,26 @@ def data_write_before_backward(ctx: RuleContext) -> Iterator[Finding]:
         own = [e for e in loop.events if not e.via and e.scope is scope]
         forwards = [e for e in own if e.kind == L.FORWARD and not e.generates]
         backwards = [e for e in own if e.kind == L.BACKWARD]
+        # Each forward pass with the backward passes that may follow it in the same iteration.
+        windows = [
+            (f, [b for b in backwards if SC.follows(scope, f.node, b.node) and not b.exclusive_with(f)])
+            for f in forwards
+        ]
         for write, base in _data_writes(loop.node):
             if id(write) in reported:
                 continue
-            for f in forwards:
-                model = mod.tree.code_for_node(f.callee)
-                after = [b for b in backwards if SC.follows(scope, f.node, b.node) and not b.exclusive_with(f)]
-                if not SC.follows(scope, f.node, write):
+            for f, after in windows:
+                if not after or not SC.follows(scope, f.node, write):
                     continue
                 if any(not SC.follows(scope, write, b.node) for b in after):
                     continue  # a backward already ran on this forward's graph (WGAN clips after the critic's step)
-                later = [b for b in after if SC.follows(scope, write, b.node)]
-                if not later:
-                    continue
+                model = mod.tree.code_for_node(f.callee)
                 what = _written(base, model, f.node, scope, write, mod.tree.code_for_node)
                 if what is None:
                     continue
                 reported.add(id(write))
                 text = mod.tree.code_for_node(write).strip().splitlines()[0]
-                backward = mod.tree.code_for_node(later[0].node)
+                backward = mod.tree.code_for_node(after[0].node)
                 yield Finding(
                     "TL607",
                     mod,
@@ -53,7 +54,7 @@ def data_write_before_backward(ctx: RuleContext) -> Iterator[Finding]:
                     f"`{text}` writes {what} after the forward pass `{mod.tree.code_for_node(f.node)}` "
                     f"and before `{backward}`: autograd does not see writes through `.data`, so "
                     + (_OUTPUT_WHY if what.startswith("the output") else _PARAMETER_WHY),
-                    related=[(mod, f.node, "the forward pass"), (mod, later[0].node, "the backward pass")],
+                    related=[(mod, f.node, "the forward pass"), (mod, after[0].node, "the backward pass")],
                 )
                 break
 

@@ -10,6 +10,7 @@ from trainlint import fixes
 from trainlint.analysis import flow as FL
 from trainlint.analysis.facts import ModuleFacts
 from trainlint.analysis.module_facts import scope_of_call
+from trainlint.analysis.shapes import RESHAPES, shape_unpack
 from trainlint.diagnostics import Fix
 from trainlint.fixes.builders import add_keyword, in_lambda
 from trainlint.fixes.core import UNSAFE, Locate, make_fix
@@ -101,7 +102,7 @@ def _input_rank(module: ModuleFacts, call: cst.Call) -> Optional[int]:
     first = call.args[0].value if call.args and call.args[0].keyword is None else None
     if first is None:
         return None
-    if isinstance(first, cst.Call) and isinstance(first.func, cst.Attribute) and first.func.attr.value in _RESHAPES:
+    if isinstance(first, cst.Call) and isinstance(first.func, cst.Attribute) and first.func.attr.value in RESHAPES:
         if first.args and not any(a.star for a in first.args) and not isinstance(first.args[0].value, cst.Tuple):
             return len(first.args)
         return None
@@ -112,22 +113,10 @@ def _input_rank(module: ModuleFacts, call: cst.Call) -> Optional[int]:
         return None
     for b in scope.bindings.values():
         for binding in b:
-            stmt = binding.stmt
-            if not isinstance(stmt, cst.Assign) or len(stmt.targets) != 1:
-                continue
-            target, value = stmt.targets[0].target, stmt.value
-            if not isinstance(target, (cst.Tuple, cst.List)):
-                continue
-            if isinstance(value, cst.Call) and not value.args:
-                value = value.func  # `x.size()`
-            if isinstance(value, cst.Attribute) and value.attr.value in ("size", "shape"):
-                if isinstance(value.value, cst.Name) and value.value.value == first.value:
-                    if not any(isinstance(e, cst.StarredElement) for e in target.elements):
-                        return len(target.elements)
+            unpack = shape_unpack(binding.stmt)
+            if unpack is not None and unpack[0] == first.value:
+                return len(unpack[1])
     return None
-
-
-_RESHAPES = frozenset({"view", "reshape"})
 
 
 RULE = Rule(

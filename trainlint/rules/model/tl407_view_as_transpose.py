@@ -9,11 +9,10 @@ import libcst as cst
 
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import Binding, Scope
+from trainlint.analysis.shapes import RESHAPES, shape_unpack, swap_call
 from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
 from trainlint.runtime.judging.context import Ctx, Verdict, confirmed
-
-_RESHAPES = ("view", "reshape")
 
 
 def view_as_transpose(ctx: RuleContext) -> Iterator[Finding]:
@@ -38,7 +37,7 @@ def view_as_transpose(ctx: RuleContext) -> Iterator[Finding]:
                 f"({', '.join(names)}), but its shape was read as ({', '.join(read)}): a view "
                 "or reshape keeps the elements in memory order, so this relabels the axes instead "
                 "of swapping them and silently mixes values across samples, channels or time steps. "
-                f"Use `{tensor.value}.{_swap(order)}` (add `.contiguous()` before a later `.view`).",
+                f"Use `{tensor.value}.{swap_call(order)}` (add `.contiguous()` before a later `.view`).",
                 related=[(mod, unpack.stmt or unpack.value, "the shape is read here")],
             )
 
@@ -53,7 +52,7 @@ def _reshape(call: cst.Call, qual: Optional[str]) -> Optional[Tuple[cst.Name, Li
     if qual in ("torch.reshape",) and len(args) == 2:
         tensor: cst.BaseExpression = args[0].value
         sizes = [args[1].value]
-    elif isinstance(func, cst.Attribute) and func.attr.value in _RESHAPES:
+    elif isinstance(func, cst.Attribute) and func.attr.value in RESHAPES:
         tensor, sizes = func.value, [a.value for a in args]
     else:
         return None
@@ -83,9 +82,7 @@ def _permuted_unpack(
             return None
         unpack = defs[0]
         order.append(defs[0].index)
-    if unpack is None or order == sorted(order) or sorted(order) != list(range(_arity(unpack))):
-        return None
-    if _shape_source(unpack.value) != tensor.value:
+    if unpack is None or order == sorted(order) or sorted(order) != list(range(_arity(unpack, tensor.value))):
         return None
     # `tensor` must hold the same value at the unpack and at the reshape (no transpose between).
     then = {id(b) for b in SC.reaching(scope, tensor.value, unpack.value)}
@@ -95,29 +92,12 @@ def _permuted_unpack(
     return unpack, order
 
 
-def _arity(b: Binding) -> int:
-    stmt = b.stmt
-    if isinstance(stmt, cst.Assign) and len(stmt.targets) == 1:
-        target = stmt.targets[0].target
-        if isinstance(target, (cst.Tuple, cst.List)) and all(isinstance(e.value, cst.Name) for e in target.elements):
-            if not any(isinstance(e, cst.StarredElement) for e in target.elements):
-                return len(target.elements)
-    return -1
-
-
-def _shape_source(value: cst.BaseExpression) -> Optional[str]:
-    """`x` for `x.shape`, `x.size()`."""
-    if isinstance(value, cst.Attribute) and value.attr.value == "shape" and isinstance(value.value, cst.Name):
-        return value.value.value
-    if (
-        isinstance(value, cst.Call)
-        and not value.args
-        and isinstance(value.func, cst.Attribute)
-        and value.func.attr.value == "size"
-        and isinstance(value.func.value, cst.Name)
-    ):
-        return value.func.value.value
-    return None
+def _arity(b: Binding, tensor: str) -> int:
+    """How many names `b`'s statement unpacks `tensor`'s shape into (-1: not such an unpack)."""
+    unpack = shape_unpack(b.stmt)
+    if unpack is None or unpack[0] != tensor or not all(isinstance(e.value, cst.Name) for e in unpack[1]):
+        return -1
+    return len(unpack[1])
 
 
 def _transposed_in_place(scope: Scope, name: str) -> bool:
@@ -127,13 +107,6 @@ def _transposed_in_place(scope: Scope, name: str) -> bool:
             if f.attr.value in ("transpose_", "t_", "swapaxes_", "swapdims_", "resize_", "set_"):
                 return True
     return False
-
-
-def _swap(order: List[int]) -> str:
-    moved = [i for i, o in enumerate(order) if o != i]
-    if len(moved) == 2:
-        return f"transpose({moved[0]}, {moved[1]})"
-    return f"permute({', '.join(str(o) for o in order)})"
 
 
 def verdict_tl407(c: Ctx, d: Diagnostic) -> Optional[Verdict]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import List, Set, Tuple
 
+from trainlint.analysis.shapes import swap_call
 from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import WARNING, Rule
 from trainlint.runtime.judging.common import noqa_at, runtime_finding
@@ -52,12 +53,8 @@ def _shape(s: Tuple[int, ...]) -> str:
 def _transpose_for(before: Tuple[int, ...], after: Tuple[int, ...]) -> str:
     """The transpose or permute that gives `after` from `before` (the moved sizes are distinct)."""
     moved = [i for i, (b, a) in enumerate(zip(before, after)) if b != a]
-    order = list(range(len(before)))
-    for k in moved:
-        order[k] = next(i for i in moved if before[i] == after[k])
-    if len(moved) == 2:
-        return f".transpose({moved[0]}, {moved[1]})"
-    return f".permute({', '.join(str(i) for i in order)})"
+    order = [next(i for i in moved if before[i] == a) if k in moved else k for k, a in enumerate(after)]
+    return "." + swap_call(order)
 
 
 RULE = Rule(

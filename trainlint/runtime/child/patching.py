@@ -12,20 +12,37 @@ class Patcher:
     def __init__(self) -> None:
         self._saved: List[Tuple[Any, str, Any]] = []
 
-    def replace(self, owner: Any, name: str, make: Callable[[Any], Any]) -> bool:
-        """Set `owner.name = make(original)`; False when the attribute does not exist."""
+    def replace(self, owner: Any, name: str, make: Callable[[Any], Any], inherited: bool = False) -> bool:
+        """Set `owner.name = make(original)`; False when the attribute does not exist. With
+        `inherited`, a class attribute defined on a base class (`Tensor.view` comes from the C
+        base) is shadowed on `owner`, and `restore` removes the shadow again."""
         original = owner.__dict__.get(name, _MISSING) if isinstance(owner, type) else getattr(owner, name, _MISSING)
+        if original is _MISSING and inherited and isinstance(owner, type) and hasattr(owner, name):
+            setattr(owner, name, make(getattr(owner, name)))
+            self._saved.append((owner, name, _MISSING))
+            return True
         if original is _MISSING:
             return False
         setattr(owner, name, make(original))
         self._saved.append((owner, name, original))
         return True
 
+    @property
+    def active(self) -> bool:
+        """Something is replaced (and not restored yet)."""
+        return bool(self._saved)
+
     def restore(self) -> None:
         # Last in, first out, so an attribute patched twice ends at its true original.
         while self._saved:
             owner, name, original = self._saved.pop()
-            setattr(owner, name, original)
+            if original is _MISSING:
+                try:
+                    delattr(owner, name)  # the inherited attribute shows through again
+                except AttributeError:
+                    pass  # (already removed by someone else)
+            else:
+                setattr(owner, name, original)
 
 
 # What wraps a backward pass: `around(original, loss, args, kwargs)` calls `original(*args,

@@ -13,18 +13,18 @@ from __future__ import annotations
 
 import functools
 import sys
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Optional, Set, Tuple
 
 import torch
 
 from trainlint.runtime.child import sites
+from trainlint.runtime.child.patching import Patcher
 from trainlint.runtime.records import CodeSite, ViewPermute
 
 if TYPE_CHECKING:
     from trainlint.runtime.child.tracer import Tracer
 
 _MAX_RECORDS = 20
-_MISSING = object()
 
 
 def permuted(before: Tuple[int, ...], after: Tuple[int, ...]) -> bool:
@@ -47,35 +47,21 @@ class ViewWatch:
         self.tracer = tracer
         self.model = ""
         self.seen: Set[Tuple[str, int]] = set()
-        self._saved: List[Tuple[Any, str, Any]] = []
+        self.patcher = Patcher()  # its own: undone at the end of each pass, not at uninstall
 
     def start(self, model: str) -> None:
         """Wrap the calls for the pass of `model` that begins (a no-op if already wrapped)."""
-        if self._saved or len(self.seen) >= _MAX_RECORDS or _compiling():
+        if self.patcher.active or len(self.seen) >= _MAX_RECORDS or _compiling():
             return  # (TorchDynamo or TorchScript tracing the pass: their graphs stay free of wrappers)
         self.model = model
-        self._wrap(torch.Tensor, "view", self._method("view", torch.Tensor.view))
-        self._wrap(torch.Tensor, "reshape", self._method("reshape", torch.Tensor.reshape))
-        self._wrap(torch, "reshape", self._function(torch.reshape))
+        self.patcher.replace(torch.Tensor, "view", lambda o: self._method("view", o), inherited=True)
+        self.patcher.replace(torch.Tensor, "reshape", lambda o: self._method("reshape", o), inherited=True)
+        self.patcher.replace(torch, "reshape", self._function)
 
     def stop(self) -> None:
-        """Put the originals back (the class attributes that were not there are removed again)."""
-        while self._saved:
-            owner, name, before = self._saved.pop()
-            if before is _MISSING:
-                try:
-                    delattr(owner, name)
-                except AttributeError:
-                    pass
-            else:
-                setattr(owner, name, before)
-
-    def _wrap(self, owner: Any, name: str, wrapper: Callable[..., Any]) -> None:
-        # `view` and `reshape` are inherited from the C base class: the wrapper shadows them on
-        # `torch.Tensor` and `stop` deletes it, leaving the class as it was.
-        before = owner.__dict__.get(name, _MISSING) if isinstance(owner, type) else getattr(owner, name)
-        setattr(owner, name, wrapper)
-        self._saved.append((owner, name, before))
+        """Put the originals back (`view` and `reshape` are inherited from the C base class: the
+        shadows on `torch.Tensor` are removed, leaving the class as it was)."""
+        self.patcher.restore()
 
     def _method(self, fn: str, original: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(original)
