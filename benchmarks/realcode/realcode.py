@@ -111,13 +111,22 @@ def load_clean(path: str = CLEAN_TOML) -> List[CleanRepo]:
     ]
 
 
-def bug_files(bugs_dir: str = BUGS_DIR) -> List[str]:
-    return sorted(glob.glob(os.path.join(bugs_dir, "*.toml")))
+def bug_files(bugs_dir: str = BUGS_DIR, only: Optional[Sequence[str]] = None) -> List[str]:
+    """The bug manifests; `only` keeps those whose name without `.toml` is listed."""
+    files = sorted(glob.glob(os.path.join(bugs_dir, "*.toml")))
+    if only:
+        files = [f for f in files if os.path.basename(f)[: -len(".toml")] in only]
+    return files
 
 
-def load_bugs(bugs_dir: str = BUGS_DIR) -> List[Bug]:
+def unknown_manifests(only: Sequence[str], bugs_dir: str = BUGS_DIR) -> List[str]:
+    known = {os.path.basename(f)[: -len(".toml")] for f in bug_files(bugs_dir)}
+    return [name for name in only if name not in known]
+
+
+def load_bugs(bugs_dir: str = BUGS_DIR, only: Optional[Sequence[str]] = None) -> List[Bug]:
     bugs: List[Bug] = []
-    for path in bug_files(bugs_dir):
+    for path in bug_files(bugs_dir, only):
         for e in _load_toml(path).get("bug", []):
             bugs.append(
                 Bug(
@@ -329,10 +338,11 @@ def _snapshot(mirror: "Mirror", repo: str, commit: str, what: str) -> Optional[s
     return gd
 
 
-def materialize(out: str, mirror_root: str) -> int:
+def materialize(out: str, mirror_root: str, only: Optional[Sequence[str]] = None) -> int:
+    """Write the clean set and the bugs; with `only`, just the bugs of those manifests."""
     mirror = Mirror(mirror_root)
     written = skipped = 0
-    for repo in load_clean():
+    for repo in [] if only else load_clean():
         gd = _snapshot(mirror, repo.name, repo.commit, f"clean {repo.name}")
         if gd is None:
             skipped += 1
@@ -345,10 +355,11 @@ def materialize(out: str, mirror_root: str) -> int:
         for rel, content in mirror.read_blobs(gd, repo.commit, files).items():
             _write(dest, rel, content)
         written += 1
-    print(f"clean: {written} repositories written to {os.path.join(out, 'clean')}, {skipped} skipped")
+    if not only:
+        print(f"clean: {written} repositories written to {os.path.join(out, 'clean')}, {skipped} skipped")
 
     bwritten = bskipped = 0
-    for bug in load_bugs():
+    for bug in load_bugs(only=only):
         gd = _snapshot(mirror, bug.repo, bug.fix_commit, f"bug {bug.id}")
         if gd is None:
             bskipped += 1
@@ -564,12 +575,12 @@ def _judge(b: Bug, buggy: LintRun, fixed: LintRun) -> Dict[str, Any]:
     }
 
 
-def score_bugs(out: str, cmd: Sequence[str], jobs: int) -> Dict[str, Any]:
+def score_bugs(out: str, cmd: Sequence[str], jobs: int, only: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     """Each bug twice: its manifest files checked as one folder (`check .`), and its changed
     file checked inside the whole repository (`check PATH`, as pre-commit runs it), where
     trainlint itself picks the project files it needs. `found` is the first; `found_in_repo` the
     second (None when the repository copy was not materialised)."""
-    bugs = load_bugs()
+    bugs = load_bugs(only=only)
     present = [b for b in bugs if os.path.isdir(os.path.join(out, "bugs", b.id, "buggy"))]
     for b in bugs:
         if b not in present:
@@ -643,7 +654,13 @@ def _per_file(results: Sequence[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
     return out
 
 
-def print_report(clean: Dict[str, Any], bugs: Dict[str, Any]) -> None:
+def print_report(clean: Optional[Dict[str, Any]], bugs: Dict[str, Any]) -> None:
+    if clean is not None:
+        _print_clean(clean)
+    _print_bugs(bugs)
+
+
+def _print_clean(clean: Dict[str, Any]) -> None:
     print("\n== clean set ==")
     print(f"{'repository':50} {'lines':>7} {'found':>5} {'true':>4} {'false':>5} {'unj':>4} {'secs':>6}")
     for r in clean["repos"]:
@@ -675,6 +692,8 @@ def print_report(clean: Dict[str, Any], bugs: Dict[str, Any]) -> None:
         for s in clean["judged_but_not_reported"]:
             print(f"{s['repo']},{s['path']},{s['line']},{s['code']} (was {s['verdict']})")
 
+
+def _print_bugs(bugs: Dict[str, Any]) -> None:
     print("\n== bug set ==")
     if not bugs["bugs"]:
         print("no bugs materialised")
@@ -812,13 +831,16 @@ def trainlint_command(arg: Optional[str]) -> List[str]:
     return [sys.executable, "-m", "trainlint"]
 
 
-def score(out: str, json_path: Optional[str], cmd: Sequence[str], jobs: int) -> int:
+def score(
+    out: str, json_path: Optional[str], cmd: Sequence[str], jobs: int, only: Optional[Sequence[str]] = None
+) -> int:
+    """Score the clean set and the bugs; with `only`, just the bugs of those manifests."""
     env_path = os.environ.get("PYTHONPATH", "")
     if REPO_ROOT not in env_path.split(os.pathsep):
         os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (REPO_ROOT, env_path) if p)
     start = time.monotonic()
-    clean = score_clean(out, cmd, jobs)
-    bugs = score_bugs(out, cmd, jobs)
+    clean = None if only else score_clean(out, cmd, jobs)
+    bugs = score_bugs(out, cmd, jobs, only)
     print_report(clean, bugs)
     print(f"\n(scored in {time.monotonic() - start:.0f}s with: {' '.join(cmd)})")
     if json_path:
@@ -838,7 +860,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         default=os.environ.get("TRAINLINT_MIRROR", DEFAULT_MIRROR),
         help="folder of snapshots <owner>+<name>/repo (env TRAINLINT_MIRROR)",
     )
+    only_help = "only the bugs of this manifest (name without .toml, e.g. heldout15; repeatable); skips the clean set"
+    mat.add_argument("--bugs", action="append", metavar="NAME", help=only_help)
     sc = sub.add_parser("score", help="lint the materialised files and score the findings")
+    sc.add_argument("--bugs", action="append", metavar="NAME", help=only_help)
     sc.add_argument("--out", default=DEFAULT_OUT)
     sc.add_argument("--json", dest="json_path", metavar="FILE")
     sc.add_argument("--trainlint", metavar="CMD", help="command that runs trainlint (default: python -m trainlint)")
@@ -851,10 +876,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sub.add_parser("check-manifest", help="validate clean.toml and bugs/*.toml")
     args = parser.parse_args(argv)
 
+    only = getattr(args, "bugs", None)
+    unknown = unknown_manifests(only) if only else []
+    if unknown:
+        parser.error(f"no bug manifest {', '.join(map(repr, unknown))} under {BUGS_DIR}")
     if args.command == "materialize":
-        return materialize(args.out, args.mirror)
+        return materialize(args.out, args.mirror, only)
     if args.command == "score":
-        return score(args.out, args.json_path, trainlint_command(args.trainlint), args.jobs)
+        return score(args.out, args.json_path, trainlint_command(args.trainlint), args.jobs, only)
     if args.command == "fixes":
         return fixes(args.out, trainlint_command(args.trainlint), args.diffs, args.jobs)
     problems = check_manifest()
