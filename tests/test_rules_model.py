@@ -371,6 +371,17 @@ def test_tl407_writes_a_permute_when_more_than_two_axes_move() -> None:
     assert len(found) == 2 and all("Use `feats.permute(0, 2, 3, 1)`" in d.message for d in found)
 
 
+def test_tl407_moves_the_axes_before_a_merging_reshape() -> None:
+    src = load_fixture("TL407", RULES_DIR / "TL407" / "view_with_minus_one_or_merge.py").files["train.py"]
+    found = {d.line: d.message for d in lint_source(src, select=["TL407"]) if d.code == "TL407"}
+    lines = src.splitlines()
+    (merge,) = [m for n, m in found.items() if "heads.view" in lines[n - 1]]
+    assert "read as (self.n_heads, batch_size, length, self.value_dim)" in merge
+    assert "Use `heads.permute(1, 2, 0, 3).reshape(batch_size, length, -1)`" in merge
+    (minus_one,) = [m for n, m in found.items() if "queries.view" in lines[n - 1]]
+    assert "Use `queries.transpose(1, 2).reshape(B, H, L_Q, -1)`" in minus_one
+
+
 def test_tl403_asks_for_the_wrappers_own_train_method_again_and_offers_no_edit() -> None:
     folder = RULES_DIR / "TL403" / "wrapper_methods_switch_modes"
     files = {p.name: p.read_text() for p in folder.glob("*.py")}

@@ -1450,7 +1450,7 @@ def training_loaders(project: Project, loops: LoopAnalyzer) -> List[LoaderUse]:
             head = [lf.node.iter] if isinstance(lf.node, cst.For) else []
             for i, source in enumerate(head + _drawn_loaders(lf)):
                 search = _loader_search(project, source, lf.scope)
-                if i < len(head) and len(search.out) > 1 and all(e.conds for e in lf.events if e.kind == L.BACKWARD):
+                if i < len(head) and len(search.out) > 1 and _every_backward_guarded_here(lf):
                     # One loop for training and evaluation (`if train: loss.backward()`): which
                     # loader is the training one is decided at run time.
                     continue
@@ -1475,6 +1475,41 @@ def training_loaders(project: Project, loops: LoopAnalyzer) -> List[LoaderUse]:
                     use.lightning_hook = hook
     out = list(uses.values())
     project.__dict__["_tl_training_loaders"] = out
+    return out
+
+
+def _every_backward_guarded_here(lf: LoopFacts) -> bool:
+    """Each backward of the loop runs under a condition written in the loop itself (a test in
+    the helper it calls, `if self.grad_accum...`, says nothing about the loop's purpose)."""
+    backwards = [e for e in lf.events if e.kind == L.BACKWARD]
+    if not backwards or not all(e.conds for e in backwards):
+        return False
+    here = {id(n) for n in walk(lf.node)}
+    return all(any(c in here for c in e.conds) for e in backwards)
+
+
+def out_of_sight_training_loaders(project: Project, loops: LoopAnalyzer) -> List[LoaderUse]:
+    """Loaders named for training (`train_loader`, `self.train_dl`) iterated in a loop inside
+    another loop (an epoch loop) whose step is out of sight: `model.optimize_parameters()` of a
+    model built by a factory the analysis cannot follow, so no backward is seen. Only for
+    questions where the name is evidence enough (is this sampler told its epoch?)."""
+    out: List[LoaderUse] = []
+    for m in project.modules:
+        if "train" not in m.text:
+            continue
+        for lf in loops.loops_of(m):
+            if not isinstance(lf.node, cst.For) or is_training_loop(lf):
+                continue
+            it: cst.BaseExpression = lf.node.iter
+            while isinstance(it, cst.Call) and it.args:  # enumerate(...), tqdm(...)
+                it = it.args[0].value
+            name = dotted(it)
+            if name is None or "train" not in name.rsplit(".", 1)[-1].lower():
+                continue
+            if not scope_index(lf.scope).loops_around(lf.node):
+                continue
+            for call, scope in loader_origins(project, it, lf.scope):
+                out.append(LoaderUse(call, scope, loops=[lf]))
     return out
 
 

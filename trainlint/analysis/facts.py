@@ -15,6 +15,10 @@ import libcst as cst
 from trainlint.analysis.names import ImportTable, dotted
 from trainlint.analysis.walk import children
 
+# The key under which `self.add_module(name, layer)` records a layer whose name is computed
+# at run time: no attribute access can reach it, but it is one of the model's layers.
+DYNAMIC_SUBMODULE = "self.<add_module>"
+
 
 @dataclass
 class Binding:
@@ -258,6 +262,8 @@ class _Builder:
             first = node.args[0].value
             if isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
                 self._record(f"self.{first.evaluated_value}", Binding(node.args[1].value, self.scope, stmt=node))
+            else:  # a name computed at run time (`self.add_module(f"stage{i}", Block(...))`)
+                self._record(DYNAMIC_SUBMODULE, Binding(node.args[1].value, self.scope, stmt=node))
 
 
 def build_facts(path: str, module_name: str, text: str, tree: cst.Module) -> ModuleFacts:

@@ -62,6 +62,17 @@ _LIGHTNING_HANDLES = {
 }
 
 
+def _moves_itself(value: Optional[cst.BaseExpression], key: str) -> bool:
+    """`self.x.cuda()`, `self.x.to(dev).half()`: the object at `key` itself, moved or re-moded."""
+    while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+        if value.func.attr.value not in _PASSTHROUGH_METHODS:
+            return False
+        value = value.func.value
+        if dotted(value) == key:
+            return True
+    return False
+
+
 def _same(values: List[Value]) -> Optional[Value]:
     if not values:
         return None
@@ -381,7 +392,7 @@ class Resolver:
             return None
         if found:
             value = self._bindings_value(found, depth, seen)
-            if value is None and owner.name == "<module>" and _global_used_as_model(owner.module, node.value, found):
+            if value is None and _name_used_as_model(owner, node.value, found):
                 return Value(K.MODEL, guess=True)
             return value
         return self._param_value(owner, node.value, depth, seen)
@@ -403,7 +414,9 @@ class Resolver:
         while c is not None and hops < 6:
             chain.append(c)
             if key in c.attrs:
-                found = self._bindings_value(c.attrs[key], depth, seen)
+                # `self.loss = self.loss.cuda()` keeps what the other assignments made
+                bindings = [b for b in c.attrs[key] if not _moves_itself(b.value, key)] or c.attrs[key]
+                found = self._bindings_value(bindings, depth, seen)
                 if found is None and any(_attr_used_as_model(k, key) for k in chain):
                     return Value(K.MODEL, guess=True)
                 return found
@@ -703,12 +716,22 @@ def _called(fn: Scope, name: str) -> bool:
     return any(isinstance(c.func, cst.Name) and c.func.value == name for c in fn.calls)
 
 
-def _global_used_as_model(module: ModuleFacts, name: str, bindings: List[Binding]) -> bool:
-    """A module-level name built by a call we cannot resolve (`net = Detector(...)` with the
-    class picked from a module imported by name) that the module's code puts in eval mode or
-    asks for its parameters: a model, by what is done with it (a guess)."""
+def _name_used_as_model(owner: Scope, name: str, bindings: List[Binding]) -> bool:
+    """A name built by calls we cannot resolve (`net = Detector(...)` with the class picked from
+    a module imported by name, `model = build(cfg)` from a package out of sight) that its code
+    puts in eval mode or asks for its parameters: a model, by what is done with it (a guess).
+    A module-level name counts the whole module's code, a local one its function's."""
     if not all(b.how == "assign" and isinstance(b.value, cst.Call) for b in bindings):
         return False
+    if owner.name != "<module>":
+        return any(
+            isinstance(c.func, cst.Attribute)
+            and c.func.attr.value in _STRICT_MODEL_METHODS
+            and not c.args
+            and dotted(c.func.value) == name
+            for c in owner.calls
+        )
+    module = owner.module
     used = module.cache.get("symbols.model_receivers")
     if used is None:  # (once per module: every name that gets `.eval()`/`.parameters()`...)
         used = {

@@ -44,6 +44,17 @@ def in_place_transpose(x: torch.Tensor) -> torch.Tensor:
     return x.view(b, c, t)
 
 
-def partial_unpack(x: torch.Tensor) -> torch.Tensor:
-    b, t, _ = x.shape
-    return x.view(t, b, -1)
+
+def merge_in_order(x: torch.Tensor) -> torch.Tensor:
+    b, t, c = x.shape
+    return x.view(b, -1) + x.reshape(-1, c).sum() + x.view(b, t, -1).sum()
+
+
+def buffer_merged_in_order(batch: int, steps: int, dim: int) -> torch.Tensor:
+    buf = torch.zeros(batch, steps, dim)
+    return buf.view(batch, -1)
+
+
+def heads_moved_first(n_heads: int, batch: int, length: int, dim: int) -> torch.Tensor:
+    heads = torch.zeros(n_heads, batch, length, dim)
+    return heads.permute(1, 2, 0, 3).reshape(batch, length, -1)

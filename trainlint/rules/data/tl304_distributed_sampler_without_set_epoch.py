@@ -24,7 +24,10 @@ def _tl304(ctx: RuleContext) -> List[Finding]:
     if any(_calls_set_epoch(m) for m in project.modules):
         return []  # the project tells a sampler its epoch somewhere: trust it (one per project)
     out: List[Finding] = []
-    for use in D.training_loaders(project, ctx.loops):
+    uses = list(D.training_loaders(project, ctx.loops))  # (a copy: that list is cached)
+    seen = {id(u.call) for u in uses}
+    uses += [u for u in D.out_of_sight_training_loaders(project, ctx.loops) if id(u.call) not in seen]
+    for use in uses:
         if use.lightning_hook is not None or use.fit_call is not None or not use.loops:
             continue  # Lightning's loop sets the epoch itself
         if all(D.single_pass(project, lf) for lf in use.loops):

@@ -45,7 +45,8 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
             continue
         idx = D.scope_index(scope)
         backwards = [b for b in backward_calls(ctx.module) if b.scope is scope]
-        for node, acc, inc in [*_accumulations(scope, idx), *_meter_updates(scope, ctx)]:
+        found = [*_accumulations(scope, idx), *_meter_updates(scope, ctx), *_buffer_writes(scope, idx)]
+        for node, acc, inc in found:
             pos = idx.position(node)
             if pos is None or id(node) in no_grad or scope_disables_grad(scope):
                 continue
@@ -74,6 +75,8 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
                 + (
                     f"Keep numbers instead (`.item()` of each term, e.g. `[t.item() for t in {what}]` for a tuple)."
                     if terms
+                    else f"Write a copy cut from the graph instead: {number}."
+                    if isinstance(node, cst.Assign)
                     else f"Keep a number instead: {number} (or `.detach()`)."
                 ),
                 fix_builder=None if terms else fixes.hook(fix_tl604, ctx.project, ctx.module, scope, node, acc, inc),
@@ -194,9 +197,40 @@ def _accumulations(scope: Scope, idx: D.ScopeIndex) -> Iterator[Tuple[cst.CSTNod
                 yield call, key, call.args[0].value
 
 
+# Tensors made before a loop to receive one value per slot (`losses[i] = loss`).
+_BUFFERS = frozenset(
+    f"torch.{f}" for f in ("zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like")
+)
+
+
+def _buffer_writes(scope: Scope, idx: D.ScopeIndex) -> Iterator[Tuple[cst.CSTNode, str, cst.BaseExpression]]:
+    """`buf[i] = x` into a tensor made by `torch.zeros(...)`: the write is an autograd operation,
+    so a graph-carrying `x` makes the buffer part of that graph, and each later write extends it."""
+    if "[" not in scope.module.text:
+        return
+    for node in walk(scope.node):
+        if not isinstance(node, cst.Assign) or len(node.targets) != 1:
+            continue
+        target = node.targets[0].target
+        if not isinstance(target, cst.Subscript):
+            continue
+        key = dotted(target.value)
+        if key is None or not any(
+            d.how == "assign" and isinstance(d.value, cst.Call) and scope.module.qualify(d.value.func) in _BUFFERS
+            for d in idx.defs.get(key, [])
+        ):
+            continue
+        yield node, key, node.value
+
+
 def _wording(node: cst.CSTNode, acc: str, what: str) -> Tuple[str, str]:
-    """(how `acc` keeps `what`, how to keep a number instead) for `acc += x`, `acc.append(x)`
-    and `meter.update(x)`."""
+    """(how `acc` keeps `what`, how to keep a number instead) for `acc += x`, `acc.append(x)`,
+    `acc[i] = x` and `meter.update(x)`."""
+    if isinstance(node, cst.Assign):
+        return (
+            f"writing into the tensor `{acc}` (made before the loop) makes it part of the graph of",
+            f"`{acc}[...] = {what}.detach()`",
+        )
     if not isinstance(node, cst.Call):
         return f"`{acc}` accumulates", f"`{acc} += {what}.item()`"
     method = node.func.attr.value if isinstance(node.func, cst.Attribute) else "append"

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Optional, Set
+from typing import Iterator, List, Optional, Set, Tuple
+
+import libcst as cst
 
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis import scopes as SC
+from trainlint.analysis.facts import ModuleFacts
+from trainlint.analysis.idle import idle_optimizers
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.purpose import training_loops
 from trainlint.diagnostics import Diagnostic
@@ -29,8 +33,12 @@ def _stepped_nodes(ctx: RuleContext) -> Set[int]:
 
 
 def missing_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
-    if not _project_has_optimizer(ctx):
-        return
+    if _project_has_optimizer(ctx):
+        yield from _steps_missing(ctx)
+    yield from _idle_optimizers(ctx)
+
+
+def _steps_missing(ctx: RuleContext) -> Iterator[Finding]:
     stepped = _stepped_nodes(ctx)
     seen: Set[int] = set()
     for lf in training_loops(ctx.loops, ctx.module):
@@ -50,6 +58,38 @@ def missing_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
             continue
         seen.add(id(backward.node))
         yield Finding("TL103", backward.module, backward.node, _NEVER_STEPPED)
+
+
+def _idle_optimizers(ctx: RuleContext) -> Iterator[Finding]:
+    """A function that trains with one optimizer and builds another that nothing steps: the
+    parameters given to it never change (a GAN's discriminator branch with no update)."""
+    done: Set[int] = set()
+    for lf in training_loops(ctx.loops, ctx.module):
+        scope = lf.scope
+        if id(scope) in done or not any(e.kind == L.STEP and not e.via for e in lf.events):
+            continue
+        done.add(id(scope))
+        for idle in idle_optimizers(scope, ctx.resolver):
+            related: List[Tuple[ModuleFacts, cst.CSTNode, str]] = [
+                (ctx.module, lf.node, "the training loop, which steps only other optimizers")
+            ]
+            runs = next(  # (the last: where the network's own loss is usually computed)
+                (e for e in reversed(lf.events) if e.kind == L.FORWARD and idle.model and _named(e.callee, idle.model)),
+                None,
+            )
+            if runs is not None:
+                related.append((runs.module, runs.node, f"`{idle.model}` runs here; nothing updates it"))
+            whose = f" for `{idle.model}`'s parameters" if idle.model else ""
+            yield Finding(
+                "TL103",
+                ctx.module,
+                idle.made,
+                f"`{idle.name}` is built{whose} but never stepped: the training loop only clears it or "
+                "hands it to a scheduler, so the parameters it holds never change. Backpropagate that "
+                f"network's loss and call `{idle.name}.step()` (then `{idle.name}.zero_grad()`) in the "
+                "iteration that trains it.",
+                related=related,
+            )
 
 
 _TRAILING_BACKWARD = (
@@ -101,6 +141,10 @@ def _cleared_never_stepped(lf: LoopFacts, seen: Set[int]) -> Iterator[Finding]:
             f"parameters of `{name}` never learn. Call `{name}.step()` after this `backward()`.",
             related=[(clear.module, clear.node, f"`{name}` is cleared here")],
         )
+
+
+def _named(node: cst.CSTNode, name: str) -> bool:
+    return isinstance(node, cst.Name) and node.value == name
 
 
 def _stepped_after(ctx: RuleContext, lf: LoopFacts) -> bool:

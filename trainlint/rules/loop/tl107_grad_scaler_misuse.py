@@ -13,6 +13,7 @@ from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import Scope
 from trainlint.analysis.loops import Event
 from trainlint.analysis.purpose import not_training
+from trainlint.analysis.symbols import return_values
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import receiver_code, scaler_parts
 from trainlint.fixes.core import SAFE, Locate, make_fix, parent_of
@@ -207,13 +208,53 @@ def _step_functions(ctx: RuleContext) -> Iterator[Finding]:
     are judged like a loop's, unless a loop of the project already covers them."""
     covered: Optional[Set[int]] = None
     for scope in ctx.module.scopes:
-        if scope.name == "<module>" or not _scales_and_steps(scope) or not_training(scope):
-            continue  # (most functions: decided on their own calls' names, without following any)
-        evs = [e for e in ctx.loops.body_events(scope, 0) if not e.via]
-        if any(e.kind == L.BACKWARD and e.scaled for e in evs) and any(e.kind == L.SCALER_STEP for e in evs):
-            if covered is None:
-                covered = nodes_of_loops_with(ctx, (L.CLIP,), (L.SCALER_STEP,))
-            yield from _clips_still_scaled(evs, covered)
+        if scope.name == "<module>" or not_training(scope):
+            continue
+        if _scales_and_steps(scope):
+            evs = [e for e in ctx.loops.body_events(scope, 0) if not e.via]
+            if any(e.kind == L.BACKWARD and e.scaled for e in evs) and any(e.kind == L.SCALER_STEP for e in evs):
+                if covered is None:
+                    covered = nodes_of_loops_with(ctx, (L.CLIP,), (L.SCALER_STEP,))
+                yield from _clips_still_scaled(evs, covered)
+        elif _clips_and_steps(scope) and _scaled_nowhere_unscaled(ctx):
+            evs = [e for e in ctx.loops.body_events(scope, 0) if not e.via]
+            if not any(e.kind == L.BACKWARD for e in evs):
+                if covered is None:
+                    covered = nodes_of_loops_with(ctx, (L.CLIP,), (L.SCALER_STEP,))
+                yield from _clips_before_scaler_step(evs, covered)
+
+
+def _clips_and_steps(scope: Scope) -> bool:
+    names = called_names(scope)
+    return names["step"] > 0 and any(names[n] > 0 for n in ("clip_grad_norm_", "clip_grad_value_"))
+
+
+def _scaled_nowhere_unscaled(ctx: RuleContext) -> bool:
+    """The module scales a loss (`scaler.scale(loss)`) and no file of the project ever calls
+    `unscale_`: gradients reach any clip still multiplied by the scale."""
+    return ".scale(" in ctx.module.text and not any("unscale_" in m.text for m in ctx.project.modules)
+
+
+def _clips_before_scaler_step(evs: List[Event], skip: Set[int]) -> Iterator[Finding]:
+    """A trainer's `update()` that clips and then calls `scaler.step()`, its backward run by the
+    caller (`loss = trainer(x); loss.backward(); trainer.update()`)."""
+    for i, e in enumerate(evs):
+        if e.kind != L.CLIP or id(e.node) in skip:
+            continue
+        nxt = next((x for x in evs[i + 1 :] if x.kind in STEPS), None)
+        if nxt is None or nxt.kind != L.SCALER_STEP:
+            continue
+        yield Finding(
+            "TL107",
+            e.module,
+            e.node,
+            "gradients are clipped before `scaler.step()` and nothing in the project calls "
+            "`scaler.unscale_()`: the gradients of the scaled loss are still multiplied by the "
+            "GradScaler's scale factor here, so the threshold means nothing. Call "
+            "`scaler.unscale_(optimizer)` before clipping.",
+            related=[(nxt.module, nxt.node, "the scaler step")],
+            fix_builder=fixes.hook(fix_tl107_unscale, e, nxt) if _unscale_fits(evs, i, nxt) else None,
+        )
 
 
 def _scales_and_steps(scope: Scope) -> bool:
@@ -229,9 +270,26 @@ def _scaled_name(ctx: RuleContext, backward: Event) -> bool:
         return False
     for b in backward.scope.bindings.get(arg.value, []):
         v = b.value
-        if isinstance(v, cst.Call) and isinstance(v.func, cst.Attribute) and v.func.attr.value == "scale":
+        if _is_scale_call(v):
             return True
+        if isinstance(v, cst.Call) and _returns_scaled(ctx, v, backward.scope):
+            return True  # `loss = trainer(x)` whose forward returns `self.scaler.scale(loss)`
     return False
+
+
+def _is_scale_call(v: Optional[cst.BaseExpression]) -> bool:
+    return isinstance(v, cst.Call) and isinstance(v.func, cst.Attribute) and v.func.attr.value == "scale"
+
+
+def _returns_scaled(ctx: RuleContext, call: cst.Call, scope: Scope) -> bool:
+    """The project function or model called returns a scaler's `.scale(...)`."""
+    callee = ctx.project.resolve_callee(call.func, scope)
+    fn: Optional[Scope] = callee if isinstance(callee, Scope) else None
+    if callee is None:
+        v = ctx.resolver.value_of(call.func, scope)
+        if v is not None and v.cls is not None:
+            fn = ctx.project.method_of(v.cls, "forward")
+    return fn is not None and any(_is_scale_call(r) for r in return_values(fn))
 
 
 def fix_tl107_unscale(locate: Locate, clip: Event, sstep: Event) -> Optional[Fix]:
@@ -242,8 +300,20 @@ def fix_tl107_unscale(locate: Locate, clip: Event, sstep: Event) -> Optional[Fix
     if parts is None or line is None or not same_place(clip.scope, clip.via, sstep.scope, sstep.via):
         return None
     scaler, opt = parts
+    if not _bound_before(clip, scaler) or not _bound_before(clip, opt):
+        return None  # (`scaler = getattr(self, ...)` only after the clip: the call would fail)
     changes = insert_before(line, parse_statement(module, f"{scaler}.unscale_({opt})"))
     return make_fix(module, changes, SAFE, f"Call `{scaler}.unscale_({opt})` before clipping")
+
+
+def _bound_before(clip: Event, code: str) -> bool:
+    """The name `code` starts with holds a value where the clip runs (a local bound only after
+    it would make an inserted call fail)."""
+    root = re.split(r"[^\w]", code, maxsplit=1)[0]
+    if root not in clip.scope.bindings:
+        return True  # a parameter, a global, `self`
+    defs, open_before = SC.scope_index(clip.scope).reaching(root, clip.node)
+    return bool(defs) and not open_before
 
 
 def fix_tl107_update(locate: Locate, sstep: Event) -> Optional[Fix]:

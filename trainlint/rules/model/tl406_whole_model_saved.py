@@ -13,7 +13,7 @@ from trainlint.analysis import kinds as K
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.scopes import visible
 from trainlint.diagnostics import Fix
-from trainlint.fixes.core import UNSAFE, Locate, make_fix
+from trainlint.fixes.core import SAFE, UNSAFE, Locate, make_fix
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
 from trainlint.rules.graph.common import compact_code
 
@@ -110,6 +110,9 @@ def whole_model_saved(ctx: RuleContext) -> Iterator[Finding]:
             obj = C.arg(call, 0, "obj")
             if obj is None:
                 continue
+            if isinstance(obj, cst.Attribute) and obj.attr.value == "state_dict":
+                yield _uncalled_state_dict(mod, call, obj)
+                continue
             value = ctx.resolver.value_of(obj, scope)
             if value is None or value.kind != K.MODEL or value.guess or _scripted(obj, scope):
                 continue
@@ -149,6 +152,26 @@ def whole_model_saved(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
+def _uncalled_state_dict(mod: ModuleFacts, call: cst.Call, obj: cst.Attribute) -> Finding:
+    """`torch.save(model.state_dict, path)`: the bound method, not the dict it returns."""
+    text = compact_code(mod, obj)
+    return Finding(
+        "TL406",
+        mod,
+        call,
+        f"`{text}` is not called: `torch.save` pickles the bound method, and with it the whole "
+        f"`{compact_code(mod, obj.value)}` object, not its weights; the file loads only where that "
+        "code exists unchanged, `torch.load` refuses it by default, and `load_state_dict` cannot "
+        f"use it. Call it: `torch.save({text}(), ...)`.",
+        fix_builder=fixes.hook(fix_tl406_call, mod, obj),
+    )
+
+
+def fix_tl406_call(locate: Locate, module: ModuleFacts, obj: cst.Attribute) -> Optional[Fix]:
+    """`torch.save(m.state_dict, p)` -> `torch.save(m.state_dict(), p)`: what was meant."""
+    return make_fix(module, {obj: cst.Call(func=obj)}, SAFE, "Call `state_dict()`")
+
+
 def fix_tl406(locate: Locate, module: ModuleFacts, obj: cst.BaseExpression) -> Optional[Fix]:
     """`torch.save(model, p)` -> `torch.save(model.state_dict(), p)`: unsafe, since whatever
     loads the file must then build the model and call `load_state_dict`."""
@@ -168,6 +191,6 @@ RULE = Rule(
     summary="`torch.save(model)` pickles the whole module where its `state_dict()` was meant.",
     fixable=True,
     check=whole_model_saved,
-    fixes=(fix_tl406,),
+    fixes=(fix_tl406, fix_tl406_call),
     no_runtime_check="saving happens after the traced steps, and what a file holds is a matter of code",
 )
