@@ -880,3 +880,32 @@ for i in range(10):
     merged = merge([static], report.evidence, str(path), settings())
     codes = [d.code for d in merged]
     assert "TL301" in codes and "TL906" not in codes
+
+
+def test_noqa_at_its_line_silences_a_runtime_only_finding(tmp_path):
+    from tests.runtime.tracer_helpers import settings, write
+    from trainlint.runtime.api import tracing
+    from trainlint.runtime.judging.merge import merge
+
+    source = script(
+        MLP
+        + """
+images = torch.randint(0, 256, (32, 8)).float()
+for i in range(10):
+    opt.zero_grad()
+    crit(model(images), y).backward()
+    opt.step()
+"""
+    )
+    path = write(tmp_path, source)
+    with tracing(paths=[], settings=settings()) as report:
+        exec(compile(source, str(path), "exec"), {"__name__": "__main__"})
+    (found,) = [d for d in merge([], report.evidence, str(path), settings()) if d.code == "TL906"]
+    lines = source.splitlines()
+    lines[found.span.line - 1] += "  # noqa: TL906"
+    path.write_text("\n".join(lines) + "\n")
+    codes = [d.code for d in merge([], report.evidence, str(path), settings())]
+    assert "TL906" not in codes
+    lines[found.span.line - 1] = lines[found.span.line - 1].replace("TL906", "TL904")
+    path.write_text("\n".join(lines) + "\n")
+    assert "TL906" in [d.code for d in merge([], report.evidence, str(path), settings())], "another code's noqa"
