@@ -112,6 +112,7 @@ SHAPE_FUNCS = frozenset(
         "torch.permute",
         "torch.transpose",
         "torch.clone",
+        "einops.rearrange",  # (axes moved and merged by a pattern: the values stay what they were)
     }
 )
 SHAPE_ATTRS = frozenset({"T", "mT", "data"})
@@ -459,7 +460,7 @@ class OpTracer:
             # `outs = torch.zeros(T, B, C); outs[t] = model(x[t])`: what was stored
             return agree([self._op(b.value, b.scope, depth + 1, stack) for b in owner.stores[name]])
         ops = [self._binding(b, depth + 1, stack) for b in found]
-        return agree(ops) or _chosen_models(ops)
+        return agree(ops) or _chosen_models(ops) or _activated_on_a_path(ops)
 
     def _binding(self, b: Binding, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
         if b.how == "for":
@@ -729,6 +730,19 @@ def _allocates(b: Binding) -> bool:
             )
             return name in _ALLOCATIONS
     return False
+
+
+# Activations that leave their mark on a value whichever other path reaches the use: a softmax
+# applied in one branch (`if ids is not None: logits = logits.softmax(-1)`) still feeds the loss
+# after it on that path, while the other path's value is unknown.
+_PATH_ACTIVATIONS = frozenset({M.SOFTMAX, M.SIGMOID})
+
+
+def _activated_on_a_path(ops: Sequence[Optional[Op]]) -> Optional[Op]:
+    known = [o for o in ops if o is not None]
+    if not known or len(known) == len(ops) or any(o.kind != known[0].kind for o in known):
+        return None
+    return known[0] if known[0].kind in _PATH_ACTIVATIONS else None
 
 
 def _chosen_models(ops: Sequence[Optional[Op]]) -> Optional[Op]:

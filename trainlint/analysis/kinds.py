@@ -6,6 +6,9 @@ import re
 from typing import Optional
 
 # Methods that move or cast a module or tensor and return it (`model.to(device)`, `.half()`).
+# Library models (outside torchvision and timm) whose forward runs batch norm: a pass in
+# training mode uses the batch's statistics and updates the running ones.
+LIBRARY_BATCHNORM_MODELS = frozenset({"pytorch_fid.inception.InceptionV3"})
 MOVE_METHODS = frozenset({"to", "cuda", "cpu", "float", "double", "half", "bfloat16"})
 
 OPTIMIZER = "optimizer"
@@ -141,7 +144,7 @@ def kind_of_constructor(qual: Optional[str]) -> Optional[str]:
     ].isupper():
         if last not in _NOT_MODULES:
             return MODEL
-    if qual.startswith(("torchvision.models.", "timm.create_model")):
+    if qual.startswith(("torchvision.models.", "timm.create_model")) or qual in LIBRARY_BATCHNORM_MODELS:
         return MODEL
     if qual.startswith("transformers.") and (
         last.startswith(("Auto", "from_pretrained")) or _is_transformers_model(last)

@@ -128,8 +128,8 @@ _TRAINED_MODELS: "weakref.WeakKeyDictionary[object, Set[int]]" = weakref.WeakKey
 def has_weights(ctx: RuleContext, model: Value) -> bool:
     """Whether the model is trained somewhere in the project or loads a checkpoint: evaluating a
     freshly built model (a shape check in `def test():`) is not an evaluation pass."""
-    if model.origin is None:
-        return True
+    if model.origin is None or model.qual in K.LIBRARY_BATCHNORM_MODELS:
+        return True  # (such a library model loads its pretrained weights itself)
     found = _TRAINED_MODELS.get(ctx.project)
     if found is None:
         found = {
@@ -296,7 +296,7 @@ def _draws_held_out_batch(branch: cst.If, module: ModuleFacts) -> bool:
     return False
 
 
-_LIBRARY_MODELS = ("torchvision.models.", "timm.", "transformers.")
+_LIBRARY_MODELS = ("torchvision.models.", "timm.", "transformers.", *K.LIBRARY_BATCHNORM_MODELS)
 
 
 def _may_call_model(ctx: RuleContext, scope: Scope) -> bool:
@@ -338,6 +338,8 @@ def _make_pass(ctx: RuleContext, scope: Scope, lf: Optional[LoopFacts], fwd: Eve
     text = layer.text() if layer is not None else None
     if layer is None and qual.startswith("torchvision.models."):
         text = f"`{qual}` (batch norm / dropout inside)"
+    if layer is None and qual in K.LIBRARY_BATCHNORM_MODELS:
+        text = f"`{qual}` (batch norm inside)"
     if layer is None and qual.startswith("transformers."):
         if _has_dropout_family(fwd.receiver):
             text = f"`{qual.rsplit('.', 1)[-1]}` (its pretrained configuration enables dropout)"
@@ -655,6 +657,9 @@ def mode_at(ctx: RuleContext, scope: Scope, anchor: cst.CSTNode, model: Value, d
     framework = _lightning_mode(ctx, scope, model)
     if framework is not None:
         return framework
+    held = _held_in_eval_mode(ctx, scope, model)
+    if held is not None:
+        return held
     if depth >= 3:
         return Mode("none")
     found = [mode_at(ctx, cs, call, model, depth + 1) for cs, call in ctx.project.callers(scope)]
@@ -663,6 +668,56 @@ def mode_at(ctx: RuleContext, scope: Scope, anchor: cst.CSTNode, model: Value, d
         if hits:
             return next((m for m in hits if m.trained_after), hits[0])
     return Mode("none")
+
+
+def _held_in_eval_mode(ctx: RuleContext, scope: Scope, model: Value) -> Optional[Mode]:
+    """A model an object of a plain class (not an `nn.Module`, whose `.train()` would reach it)
+    holds in an attribute and puts in eval mode, when it is built (`InceptionV3().eval()`) or in
+    any method, and never back in training mode: a frozen feature extractor."""
+    cls = scope.cls
+    if cls is None or model.origin is None or ctx.resolver.is_module_class(cls):
+        return None
+    for key, bindings in cls.attrs.items():
+        if not any(b.value is not None and _built_from(b.value, model.origin) for b in bindings):
+            continue
+        modes = [
+            (c.func.attr.value, c)
+            for m in cls.methods.values()
+            for c in m.calls
+            if isinstance(c.func, cst.Attribute)
+            and c.func.attr.value in ("eval", "train")
+            and dotted(c.func.value) == key
+            and not _train_false(c)
+        ]
+        chained = [b.value for b in bindings if b.value is not None and _ends_in_eval(b.value)]
+        if any(name == "train" for name, _ in modes):
+            return None
+        node = chained[0] if chained else next((c for name, c in modes if name == "eval"), None)
+        return Mode("eval", node=node, module=cls.module) if node is not None else None
+    return None
+
+
+def _train_false(call: cst.Call) -> bool:
+    """`m.train(False)`: eval mode, written the other way."""
+    return bool(call.args) and isinstance(call.args[0].value, cst.Name) and call.args[0].value.value == "False"
+
+
+def _built_from(value: cst.BaseExpression, origin: cst.CSTNode) -> bool:
+    """`value` is `origin`, or `origin` moved and re-moded (`Net().to(dev).eval()`)."""
+    while True:
+        if value is origin:
+            return True
+        if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)):
+            return False
+        value = value.func.value
+
+
+def _ends_in_eval(value: cst.BaseExpression) -> bool:
+    while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+        if value.func.attr.value == "eval" and not value.args:
+            return True
+        value = value.func.value
+    return False
 
 
 def _lightning_mode(ctx: RuleContext, scope: Scope, model: Value) -> Optional[Mode]:

@@ -58,3 +58,11 @@ def buffer_merged_in_order(batch: int, steps: int, dim: int) -> torch.Tensor:
 def heads_moved_first(n_heads: int, batch: int, length: int, dim: int) -> torch.Tensor:
     heads = torch.zeros(n_heads, batch, length, dim)
     return heads.permute(1, 2, 0, 3).reshape(batch, length, -1)
+
+
+def sizes_read_one_by_one(encoded: torch.Tensor) -> torch.Tensor:
+    batch_size = encoded.size(0)
+    channels = encoded.shape[1]
+    num_pixels = encoded.shape[2] * encoded.shape[3]
+    flat = encoded.view(batch_size, channels, num_pixels)
+    return flat.permute(0, 2, 1) + encoded.view(batch_size, -1).sum()

@@ -34,3 +34,10 @@ class MultiHead(nn.Module):
             heads[i] = self.heads_fc[i](x)
         x = heads.view(batch_size, length, -1)  # TL407
         return self.fc_out(x)
+
+
+def pixels_first(encoded: torch.Tensor) -> torch.Tensor:
+    batch_size = encoded.shape[0]
+    features = encoded.shape[1]
+    num_pixels = encoded.shape[2] * encoded.shape[3]
+    return encoded.view(batch_size, num_pixels, features)  # TL407

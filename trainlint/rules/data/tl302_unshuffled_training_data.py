@@ -18,7 +18,7 @@ from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic, Fix, Severity
 from trainlint.fixes.builders import add_keyword, in_lambda
 from trainlint.fixes.core import SAFE, UNSAFE, Locate, make_fix, parent_of
-from trainlint.fixes.edits import source_of
+from trainlint.fixes.edits import parse_expression, source_of
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
 from trainlint.rules.data.common import cached_findings, in_module
 from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, refuted, unverified
@@ -64,7 +64,11 @@ def _tl302(ctx: RuleContext) -> List[Finding]:
         shuffle = C.arg(call, 2, "shuffle", skip_star=True)
         sampler = C.arg(call, 3, "sampler", skip_star=True)
         batch_sampler = C.arg(call, 4, "batch_sampler", skip_star=True)
-        optional_sampler = sampler is not None and shuffle is None and _none_on_some_path(sampler, use.scope)
+        optional_sampler = (
+            sampler is not None
+            and (shuffle is None or D.is_false_or_none(shuffle))
+            and _none_on_some_path(sampler, use.scope)
+        )
         if any(s is not None and not D.is_false_or_none(s) for s in (sampler, batch_sampler)) and not optional_sampler:
             continue
         flag = _off_unless_flag(shuffle, use.scope, project) if shuffle is not None else None
@@ -112,8 +116,8 @@ def _tl302(ctx: RuleContext) -> List[Finding]:
                 maker_scope, maker = use.made_by
                 related.insert(0, (maker_scope.module, maker, "the call that builds this training loader"))
         if optional_sampler:
-            setting = (
-                "a `sampler` that is `None` on some runs (e.g. without distributed training) and no `shuffle=True`"
+            setting = "a `sampler` that is `None` on some runs (e.g. without distributed training) and " + (
+                "`shuffle=False`" if explicit else "no `shuffle=True`"
             )
         elif flag is not None:
             setting = f"`shuffle` off unless the command line passes `{flag}` (a `store_true` flag)"
@@ -245,18 +249,19 @@ def fix_tl302(locate: Locate, module: ModuleFacts, call: cst.Call, safe: bool) -
     if in_lambda(module, call) or any(a.star for a in call.args):
         return None
     arg = C.arg_node(call, 2, "shuffle")
+    value = "True"
+    sampler = C.arg_node(call, 3, "sampler")
+    if sampler is not None and not D.is_false_or_none(sampler.value):
+        if dotted(sampler.value) is None:
+            return None  # (a sampler built in the call: nothing to test for None)
+        value = f"{source_of(module, sampler.value)} is None"
     if arg is None:
-        value = "True"
-        sampler = C.arg_node(call, 3, "sampler")
-        if sampler is not None and not D.is_false_or_none(sampler.value):
-            if dotted(sampler.value) is None:
-                return None  # (a sampler built in the call: nothing to test for None)
-            value = f"{source_of(module, sampler.value)} is None"
         new = add_keyword(module, call, "shuffle", value)
         return make_fix(
             module, {call: new}, SAFE if safe else UNSAFE, f"Pass `shuffle={value}` to the training DataLoader"
         )
-    return make_fix(module, {arg.value: cst.Name("True")}, UNSAFE, "Set `shuffle=True` on the training DataLoader")
+    new_value = parse_expression(module, value) if value != "True" else cst.Name("True")
+    return make_fix(module, {arg.value: new_value}, UNSAFE, f"Set `shuffle={value}` on the training DataLoader")
 
 
 def verdict_tl302(c: Ctx, d: Diagnostic) -> Optional[Verdict]:

@@ -59,7 +59,8 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
             if _backwarded(acc, scope, backwards, ctx):
                 continue  # summed on purpose to differentiate once (multi-task, accumulation)
             what = compact_code(ctx.module, inc)
-            kept, number = _wording(node, acc, what)
+            tensor_buffer = _buffer_kind(scope, idx, acc) == "tensor"
+            kept, number = _wording(node, acc, what, tensor_buffer)
             terms = _summed_terms(inc, backwards, idx)  # (maybe a tuple of terms: no `.item()` on it)
             yield Finding(
                 "TL604",
@@ -76,7 +77,7 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
                     f"Keep numbers instead (`.item()` of each term, e.g. `[t.item() for t in {what}]` for a tuple)."
                     if terms
                     else f"Write a copy cut from the graph instead: {number}."
-                    if isinstance(node, cst.Assign)
+                    if isinstance(node, cst.Assign) and tensor_buffer
                     else f"Keep a number instead: {number} (or `.detach()`)."
                 ),
                 fix_builder=None if terms else fixes.hook(fix_tl604, ctx.project, ctx.module, scope, node, acc, inc),
@@ -109,7 +110,8 @@ def _in_evaluation_loops(ctx: RuleContext) -> Iterator[Finding]:
             if evaluator_for(ctx).state(inc, scope).kind != LIVE:
                 continue  # a number the forward also returns (`ratio = out.size(0) / n`)
             what = compact_code(ctx.module, inc)
-            kept, number = _wording(node, acc, what)
+            tensor_buffer = _buffer_kind(scope, idx, acc) == "tensor"
+            kept, number = _wording(node, acc, what, tensor_buffer)
             yield Finding(
                 "TL604",
                 ctx.module,
@@ -215,17 +217,40 @@ def _buffer_writes(scope: Scope, idx: D.ScopeIndex) -> Iterator[Tuple[cst.CSTNod
         if not isinstance(target, cst.Subscript):
             continue
         key = dotted(target.value)
-        if key is None or not any(
-            d.how == "assign" and isinstance(d.value, cst.Call) and scope.module.qualify(d.value.func) in _BUFFERS
-            for d in idx.defs.get(key, [])
-        ):
+        kind = _buffer_kind(scope, idx, key) if key is not None else None
+        if key is None or kind is None:
             continue
+        if kind == "dict" and any(
+            isinstance(el.slice, cst.Index) and isinstance(el.slice.value, (cst.SimpleString, cst.Integer))
+            for el in target.slice
+        ):
+            continue  # `logs["loss"] = loss`: one entry, overwritten each step (no growth)
         yield node, key, node.value
 
 
-def _wording(node: cst.CSTNode, acc: str, what: str) -> Tuple[str, str]:
+def _buffer_kind(scope: Scope, idx: D.ScopeIndex, key: str) -> Optional[str]:
+    """ "tensor" for `torch.zeros(...)`, "dict" for `{}` / `dict()`: what `key` was made as."""
+    kinds = set()
+    for d in idx.defs.get(key, []):
+        if d.how != "assign":
+            return None
+        v = d.value
+        if isinstance(v, cst.Call) and scope.module.qualify(v.func) in _BUFFERS:
+            kinds.add("tensor")
+        elif (isinstance(v, cst.Dict) and not v.elements) or (
+            isinstance(v, cst.Call) and dotted(v.func) == "dict" and not v.args
+        ):
+            kinds.add("dict")
+        else:
+            return None
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def _wording(node: cst.CSTNode, acc: str, what: str, tensor_buffer: bool = True) -> Tuple[str, str]:
     """(how `acc` keeps `what`, how to keep a number instead) for `acc += x`, `acc.append(x)`,
     `acc[i] = x` and `meter.update(x)`."""
+    if isinstance(node, cst.Assign) and not tensor_buffer:
+        return f"`{acc}` keeps, one entry per step,", f"`{acc}[...] = {what}.item()`"
     if isinstance(node, cst.Assign):
         return (
             f"writing into the tensor `{acc}` (made before the loop) makes it part of the graph of",

@@ -3,7 +3,7 @@ reorders the sizes without moving the elements."""
 
 from __future__ import annotations
 
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -27,13 +27,13 @@ def view_as_transpose(ctx: RuleContext) -> Iterator[Finding]:
             source = _source_dims(scope, call, tensor, sizes)
             if source is None:
                 continue
-            anchor, dims = source
-            order = _axis_order(dims, sizes)
+            anchor, dims, axes = source
+            order = _axis_order(axes, sizes)
             if order is None or order == sorted(order):
                 continue
             names = [_text(s) for s in sizes]
             fix = f"{tensor.value}.{swap_call(order)}"
-            if len(sizes) != len(dims) or any(_is_minus_one(s) for s in sizes):
+            if len(sizes) != len(order) or any(_is_minus_one(s) for s in sizes):
                 fix = f"`{fix}.reshape({', '.join(names)})`"  # (a merge or a -1: reshape after the move)
             else:
                 fix = f"`{fix}` (add `.contiguous()` before a later `.view`)"
@@ -91,12 +91,17 @@ def _reshape(call: cst.Call, qual: Optional[str]) -> Optional[Tuple[cst.Name, Li
 _SIZED = frozenset({"torch.zeros", "torch.ones", "torch.empty", "torch.randn", "torch.rand"})
 
 
+# A tensor's axes as the code reads them: each name, the axes (in order) whose sizes it holds.
+Axes = Dict[str, Tuple[int, ...]]
+
+
 def _source_dims(
     scope: Scope, call: cst.Call, tensor: cst.Name, sizes: Sequence[cst.BaseExpression]
-) -> Optional[Tuple[cst.CSTNode, List[str]]]:
-    """Where `tensor`'s sizes are written out, and their names in order: the unpack
-    `a, b, c = tensor.shape` the reshape's names come from, or the constructor
-    `tensor = torch.zeros(a, b, c)`; None unless `tensor` still holds that tensor."""
+) -> Optional[Tuple[cst.CSTNode, List[str], Axes]]:
+    """Where `tensor`'s sizes are written out, their names in axis order, and the axes behind
+    each name: the unpack `a, b, c = tensor.shape` the reshape's names come from, the sizes
+    read one by one (`n = tensor.shape[0]`, `hw = tensor.shape[2] * tensor.shape[3]`), or the
+    constructor `tensor = torch.zeros(a, b, c)`; None unless `tensor` still holds that tensor."""
     named = [s for s in sizes if isinstance(s, cst.Name)]
     first = named[0] if named else None
     defs = SC.reaching(scope, first.value, call) if first is not None else []
@@ -111,7 +116,10 @@ def _source_dims(
                 return None
         if not _unchanged(scope, tensor.value, defs[0].value, call):
             return None
-        return defs[0].stmt or defs[0].value, dims
+        return defs[0].stmt or defs[0].value, dims, {d: (i,) for i, d in enumerate(dims)}
+    indexed = _indexed_dims(scope, call, tensor, named)
+    if indexed is not None:
+        return indexed
     made = SC.reaching(scope, tensor.value, call)
     if len(made) != 1 or made[0].index is not None or not isinstance(made[0].value, cst.Call):
         return None
@@ -123,7 +131,57 @@ def _source_dims(
         return None
     if _transposed_in_place(scope, tensor.value):
         return None
-    return ctor, [t for t in texts if t is not None]
+    dims = [t for t in texts if t is not None]
+    return ctor, dims, {d: (i,) for i, d in enumerate(dims)}
+
+
+def _indexed_dims(
+    scope: Scope, call: cst.Call, tensor: cst.Name, named: Sequence[cst.Name]
+) -> Optional[Tuple[cst.CSTNode, List[str], Axes]]:
+    """Every name a size read off `tensor` by index, and together they cover its axes
+    `0..k` with no gap: `b = x.shape[0]; c = x.shape[1]; hw = x.shape[2] * x.shape[3]`."""
+    axes: Axes = {}
+    anchor: Optional[cst.CSTNode] = None
+    for s in named:
+        d = SC.reaching(scope, s.value, call)
+        if len(d) != 1 or d[0].how != "assign" or d[0].index is not None or d[0].value is None:
+            return None
+        read = _axes_read(d[0].value, tensor.value)
+        if read is None or not _unchanged(scope, tensor.value, d[0].value, call):
+            return None
+        axes[s.value] = read
+        anchor = anchor or d[0].stmt or d[0].value
+    every = sorted(a for group in axes.values() for a in group)
+    if anchor is None or len(axes) < 2 or every != list(range(len(every))):
+        return None
+    return anchor, sorted(axes, key=lambda n: axes[n][0]), axes
+
+
+def _axes_read(value: cst.BaseExpression, tensor: str) -> Optional[Tuple[int, ...]]:
+    """(i,) of `tensor.shape[i]` / `tensor.size(i)`; (i, i + 1, ...) of their product over
+    consecutive axes."""
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Multiply):
+        left, right = _axes_read(value.left, tensor), _axes_read(value.right, tensor)
+        if left is None or right is None or right[0] != left[-1] + 1:
+            return None
+        return left + right
+    index: Optional[cst.BaseExpression] = None
+    owner: Optional[cst.BaseExpression] = None
+    if (
+        isinstance(value, cst.Subscript)
+        and isinstance(value.value, cst.Attribute)
+        and value.value.attr.value == "shape"
+    ):
+        owner = value.value.value
+        if len(value.slice) == 1 and isinstance(value.slice[0].slice, cst.Index):
+            index = value.slice[0].slice.value
+    elif isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "size":
+        owner = value.func.value
+        if len(value.args) == 1 and value.args[0].keyword is None:
+            index = value.args[0].value
+    if not isinstance(owner, cst.Name) or owner.value != tensor or not isinstance(index, cst.Integer):
+        return None
+    return (int(index.value),)
 
 
 def _unchanged(scope: Scope, name: str, unpack_value: cst.CSTNode, call: cst.Call) -> bool:
@@ -133,25 +191,27 @@ def _unchanged(scope: Scope, name: str, unpack_value: cst.CSTNode, call: cst.Cal
     return then == now and not _transposed_in_place(scope, name)
 
 
-def _axis_order(dims: Sequence[str], sizes: Sequence[cst.BaseExpression]) -> Optional[List[int]]:
-    """The source axis behind each place of the reshape, with a `-1` standing for the axes no
-    name takes (in their order); None when a size is not one of the source's names, or when
-    sizes are missing with no `-1` to absorb them."""
-    taken: List[Optional[int]] = []
+def _axis_order(axes: Axes, sizes: Sequence[cst.BaseExpression]) -> Optional[List[int]]:
+    """The source axes behind the reshape's sizes, in its order, with a `-1` standing for the
+    axes no name takes (in their order); None when a size is not one of the source's names, or
+    when axes are left over with no `-1` to take them."""
+    ndim = 1 + max(a for group in axes.values() for a in group)
+    taken: List[Optional[Tuple[int, ...]]] = []
     for s in sizes:
         if _is_minus_one(s):
             taken.append(None)
             continue
         text = dotted(s)
-        if text not in dims:
+        if text not in axes:
             return None
-        taken.append(dims.index(text))
-    rest = [i for i in range(len(dims)) if i not in taken]
+        taken.append(axes[text])
+    used = {a for group in taken if group is not None for a in group}
+    rest = [i for i in range(ndim) if i not in used]
     if None not in taken and rest:
         return None
     order: List[int] = []
-    for t in taken:
-        order += rest if t is None else [t]
+    for group in taken:
+        order += rest if group is None else list(group)
     return order
 
 
