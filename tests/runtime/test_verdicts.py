@@ -853,26 +853,37 @@ if os.environ.get("TRAINLINT_TEST_NEVER_SET"):
     assert "never reached" in d.evidence["reason"]
 
 
-def test_confirmed_static_finding_absorbs_the_runtime_finding_it_explains(tmp_path):
-    from tests.runtime.tracer_helpers import marker_line, settings, write
-    from trainlint.diagnostics import Diagnostic, Span
-    from trainlint.registry import RULES
-    from trainlint.runtime.api import tracing
-    from trainlint.runtime.judging.merge import merge
-
-    source = script(
-        MLP
-        + """
+# Raw 0-255 inputs: the run reports TL906 (unnormalised input) at the line marked `# <-`.
+RAW_INPUT = (
+    MLP
+    + """
 images = torch.randint(0, 256, (32, 8)).float()  # <-
 for i in range(10):
     opt.zero_grad()
     crit(model(images), y).backward()
     opt.step()
 """
-    )
+)
+
+
+def _traced_raw_input(tmp_path):
+    from tests.runtime.tracer_helpers import settings, write
+    from trainlint.runtime.api import tracing
+
+    source = script(RAW_INPUT)
     path = write(tmp_path, source)
     with tracing(paths=[], settings=settings()) as report:
         exec(compile(source, str(path), "exec"), {"__name__": "__main__"})
+    return source, path, report
+
+
+def test_confirmed_static_finding_absorbs_the_runtime_finding_it_explains(tmp_path):
+    from tests.runtime.tracer_helpers import marker_line, settings
+    from trainlint.diagnostics import Diagnostic, Span
+    from trainlint.registry import RULES
+    from trainlint.runtime.judging.merge import merge
+
+    source, path, report = _traced_raw_input(tmp_path)
     assert "TL906" in report.codes(), "alone, the run reports the raw-scale input"
     line = marker_line(source)
     info = RULES["TL301"]
@@ -883,23 +894,10 @@ for i in range(10):
 
 
 def test_noqa_at_its_line_silences_a_runtime_only_finding(tmp_path):
-    from tests.runtime.tracer_helpers import settings, write
-    from trainlint.runtime.api import tracing
+    from tests.runtime.tracer_helpers import settings
     from trainlint.runtime.judging.merge import merge
 
-    source = script(
-        MLP
-        + """
-images = torch.randint(0, 256, (32, 8)).float()
-for i in range(10):
-    opt.zero_grad()
-    crit(model(images), y).backward()
-    opt.step()
-"""
-    )
-    path = write(tmp_path, source)
-    with tracing(paths=[], settings=settings()) as report:
-        exec(compile(source, str(path), "exec"), {"__name__": "__main__"})
+    source, path, report = _traced_raw_input(tmp_path)
     (found,) = [d for d in merge([], report.evidence, str(path), settings()) if d.code == "TL906"]
     lines = source.splitlines()
     lines[found.span.line - 1] += "  # noqa: TL906"

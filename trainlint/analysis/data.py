@@ -16,7 +16,7 @@ of a name reach a use is `scopes.py`'s question, asked through `scope_index`):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
@@ -1216,6 +1216,8 @@ class LoaderUse:
     made_by: Optional[Tuple[Scope, cst.Call]] = None
     lightning_hook: Optional[Scope] = None  # `train_dataloader()` of a Lightning module
     fit_call: Optional[Tuple[Scope, cst.Call]] = None  # Lightning `trainer.fit(model, loader)`
+    # The `{"train": loader, ...}` dict that hands it to a runner (Catalyst's `loaders=`).
+    keyed: Optional[Tuple[Scope, cst.Dict]] = None
 
     @property
     def module(self) -> ModuleFacts:
@@ -1473,9 +1475,36 @@ def training_loaders(project: Project, loops: LoopAnalyzer) -> List[LoaderUse]:
                 for call, scope in loader_origins(project, rv, hook):
                     use = uses.setdefault(id(call), LoaderUse(call, scope))
                     use.lightning_hook = hook
+        for scope, entry, value in _train_keyed_entries(m):
+            for lcall, lscope in loader_origins(project, value, scope):
+                if id(lcall) not in uses:
+                    uses[id(lcall)] = LoaderUse(lcall, lscope, keyed=(scope, entry))
     out = list(uses.values())
     project.__dict__["_tl_training_loaders"] = out
     return out
+
+
+# Keys under which a dict of loaders hands over the training one (`loaders={"train": ...}`).
+_TRAIN_KEYS = frozenset({"train", "training"})
+
+
+def _train_keyed_entries(m: ModuleFacts) -> Iterator[Tuple[Scope, cst.Dict, cst.BaseExpression]]:
+    """(scope, dict, value) of the `"train"` entries of dict literals: a runner given
+    `loaders={"train": DataLoader(...), "valid": ...}` trains on that entry."""
+    if '"train' not in m.text and "'train" not in m.text:
+        return
+    for node in walk(m.tree):
+        if not isinstance(node, cst.Dict):
+            continue
+        for el in node.elements:
+            if (
+                isinstance(el, cst.DictElement)
+                and isinstance(el.key, cst.SimpleString)
+                and el.key.evaluated_value in _TRAIN_KEYS
+            ):
+                scope = scope_of_node(m, el.value)  # (a value is indexed: a call or a name)
+                if scope is not None:
+                    yield scope, node, el.value
 
 
 def _every_backward_guarded_here(lf: LoopFacts) -> bool:

@@ -107,6 +107,10 @@ def _tl302(ctx: RuleContext) -> List[Finding]:
             fit_scope, fit = use.fit_call
             where = "is passed to Lightning's `Trainer.fit` as the training data"
             related = [(fit_scope.module, fit, "the Trainer trains on it here")]
+        elif use.keyed is not None:
+            key_scope, entries = use.keyed
+            where = 'is the `"train"` entry of a dict of loaders (a runner trains on it)'
+            related = [(key_scope.module, entries, "the dict that hands it over for training")]
         else:
             lf = use.loops[0]
             where = "is iterated by a training loop (one that calls `backward()`)"
