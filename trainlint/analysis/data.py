@@ -15,6 +15,7 @@ of a name reach a use is `scopes.py`'s question, asked through `scope_index`):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
@@ -1486,12 +1487,13 @@ def training_loaders(project: Project, loops: LoopAnalyzer) -> List[LoaderUse]:
 
 # Keys under which a dict of loaders hands over the training one (`loaders={"train": ...}`).
 _TRAIN_KEYS = frozenset({"train", "training"})
+_TRAIN_KEY_TEXT = re.compile(r"""["']train(?:ing)?["']\s*:""")
 
 
 def _train_keyed_entries(m: ModuleFacts) -> Iterator[Tuple[Scope, cst.Dict, cst.BaseExpression]]:
     """(scope, dict, value) of the `"train"` entries of dict literals: a runner given
     `loaders={"train": DataLoader(...), "valid": ...}` trains on that entry."""
-    if '"train' not in m.text and "'train" not in m.text:
+    if not _TRAIN_KEY_TEXT.search(m.text):
         return
     for node in walk(m.tree):
         if not isinstance(node, cst.Dict):

@@ -723,25 +723,23 @@ def _name_used_as_model(owner: Scope, name: str, bindings: List[Binding]) -> boo
     A module-level name counts the whole module's code, a local one its function's."""
     if not all(b.how == "assign" and isinstance(b.value, cst.Call) for b in bindings):
         return False
-    if owner.name != "<module>":
-        return any(
-            isinstance(c.func, cst.Attribute)
-            and c.func.attr.value in _STRICT_MODEL_METHODS
-            and not c.args
-            and dotted(c.func.value) == name
-            for c in owner.calls
-        )
     module = owner.module
-    used = module.cache.get("symbols.model_receivers")
-    if used is None:  # (once per module: every name that gets `.eval()`/`.parameters()`...)
-        used = {
-            dotted(c.func.value)
-            for sc in module.scopes
-            for c in sc.calls
-            if isinstance(c.func, cst.Attribute) and c.func.attr.value in _STRICT_MODEL_METHODS
-        }
-        module.cache["symbols.model_receivers"] = used
-    return name in used  # type: ignore[operator]
+    found = module.cache.get("symbols.model_receivers")
+    if found is None:  # (once per module: every name that gets `.eval()`/`.parameters()`...)
+        whole: Set[Optional[str]] = set()
+        local: Dict[int, Set[Optional[str]]] = {}
+        for sc in module.scopes:
+            for c in sc.calls:
+                if isinstance(c.func, cst.Attribute) and c.func.attr.value in _STRICT_MODEL_METHODS:
+                    whole.add(dotted(c.func.value))
+                    if not c.args:
+                        local.setdefault(id(sc), set()).add(dotted(c.func.value))
+        found = (whole, local)
+        module.cache["symbols.model_receivers"] = found
+    whole, local = found  # type: ignore[misc]
+    if owner.name != "<module>":
+        return name in local.get(id(owner), ())
+    return name in whole
 
 
 def _calls_model_method(fn: Scope, receiver: str) -> bool:

@@ -208,8 +208,8 @@ _BUFFERS = frozenset(
 def _buffer_writes(scope: Scope, idx: D.ScopeIndex) -> Iterator[Tuple[cst.CSTNode, str, cst.BaseExpression]]:
     """`buf[i] = x` into a tensor made by `torch.zeros(...)`: the write is an autograd operation,
     so a graph-carrying `x` makes the buffer part of that graph, and each later write extends it."""
-    if "[" not in scope.module.text:
-        return
+    if "[" not in scope.module.text or not any(_buffer_kind(scope, idx, name) for name in idx.defs):
+        return  # (no tensor or dict made here to receive values: nothing to walk for)
     for node in walk(scope.node):
         if not isinstance(node, cst.Assign) or len(node.targets) != 1:
             continue
