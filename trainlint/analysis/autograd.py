@@ -283,7 +283,7 @@ class GraphEval:
             if isinstance(value, cst.Call):
                 callee = self.project.resolve_callee(value.func, scope)
                 if not isinstance(callee, Scope):
-                    callee = self._forward_of(value.func, scope)  # `out, ratio = model(x)`
+                    callee = self.resolver.forward_of(value.func, scope)  # `out, ratio = model(x)`
                 if isinstance(callee, Scope) and len(d.path) == 1:
                     fr = _CallFrame(callee, value, scope, isinstance(value.func, cst.Attribute))
                     states = []
@@ -295,15 +295,6 @@ class GraphEval:
                     return _combine(states)
             return _LIVE
         return self._eval(value, scope, frames, depth, seen)
-
-    def _forward_of(self, func: cst.BaseExpression, scope: Scope) -> Optional[Scope]:
-        """The `forward` that calling a project model instance runs."""
-        if not isinstance(func, (cst.Name, cst.Attribute)):
-            return None
-        v = self.resolver.value_of(func, scope)
-        if v is None or v.kind != K.MODEL or v.alts or not isinstance(v.cls, ClassFacts):
-            return None
-        return self.project.method_of(v.cls, "forward")
 
     def _param(self, name: str, fn: Scope, frames: Tuple[_CallFrame, ...], depth: int, seen: frozenset) -> GState:
         if fn.params and fn.params[0] in ("self", "cls") and fn.cls is not None and name == fn.params[0]:

@@ -14,7 +14,7 @@ from trainlint.analysis import kinds as K
 from trainlint.analysis.facts import Scope
 from trainlint.analysis.names import dotted
 from trainlint.analysis.symbols import Resolver
-from trainlint.analysis.walk import children
+from trainlint.analysis.walk import children, walk
 
 # Reading these off an optimizer updates nothing.
 _IDLE_ATTRS = frozenset({"zero_grad", "param_groups", "state_dict", "load_state_dict", "defaults", "state"})
@@ -104,11 +104,8 @@ def _model_of(scope: Scope, made: cst.Call) -> Optional[str]:
         if len(bound) != 1 or bound[0].value is None:
             return None
         first = bound[0].value
-    stack = [first]
-    while stack:
-        node = stack.pop()
+    for node in walk(first):
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
             if node.func.attr.value in ("parameters", "named_parameters") and isinstance(node.func.value, cst.Name):
                 return node.func.value.value
-        stack.extend(children(node))
     return None

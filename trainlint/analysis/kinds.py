@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-# Methods that move or cast a module or tensor and return it (`model.to(device)`, `.half()`).
 # Library models (outside torchvision and timm) whose forward runs batch norm: a pass in
 # training mode uses the batch's statistics and updates the running ones.
 LIBRARY_BATCHNORM_MODELS = frozenset({"pytorch_fid.inception.InceptionV3"})
+# Methods that move or cast a module or tensor and return it (`model.to(device)`, `.half()`).
 MOVE_METHODS = frozenset({"to", "cuda", "cpu", "float", "double", "half", "bfloat16"})
 
 OPTIMIZER = "optimizer"

@@ -702,22 +702,27 @@ def _train_false(call: cst.Call) -> bool:
     return bool(call.args) and isinstance(call.args[0].value, cst.Name) and call.args[0].value.value == "False"
 
 
+def _method_chain(value: cst.BaseExpression) -> Tuple[cst.BaseExpression, List[cst.Call]]:
+    """(`Net()`, the calls `.to(dev)`, `.eval()`) of `Net().to(dev).eval()`: what a chain of
+    method calls starts from, and the calls, outermost first."""
+    calls: List[cst.Call] = []
+    while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+        calls.append(value)
+        value = value.func.value
+    return value, calls
+
+
 def _built_from(value: cst.BaseExpression, origin: cst.CSTNode) -> bool:
     """`value` is `origin`, or `origin` moved and re-moded (`Net().to(dev).eval()`)."""
-    while True:
-        if value is origin:
-            return True
-        if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)):
-            return False
-        value = value.func.value
+    start, calls = _method_chain(value)
+    return start is origin or any(c is origin for c in calls)
 
 
 def _ends_in_eval(value: cst.BaseExpression) -> bool:
-    while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
-        if value.func.attr.value == "eval" and not value.args:
-            return True
-        value = value.func.value
-    return False
+    return any(
+        isinstance(c.func, cst.Attribute) and c.func.attr.value == "eval" and not c.args
+        for c in _method_chain(value)[1]
+    )
 
 
 def _lightning_mode(ctx: RuleContext, scope: Scope, model: Value) -> Optional[Mode]:

@@ -124,6 +124,15 @@ class Resolver:
         """What one assignment binds."""
         return self._binding_value(b, 0, set())
 
+    def forward_of(self, func: cst.BaseExpression, scope: Scope) -> Optional[Scope]:
+        """The `forward` that calling `func`, a project model instance, runs (one class only)."""
+        if not isinstance(func, (cst.Name, cst.Attribute)):
+            return None
+        v = self.value_of(func, scope)
+        if v is None or v.kind != K.MODEL or v.alts or not isinstance(v.cls, ClassFacts):
+            return None
+        return self.project.method_of(v.cls, "forward")
+
     def param_value(self, fn: Scope, name: str) -> Optional[Value]:
         """What a parameter holds, from the function's call sites (None for `self`)."""
         return self._param_value(fn, name, 0, set()) if name in fn.params else None

@@ -264,8 +264,12 @@ def fix_tl302(locate: Locate, module: ModuleFacts, call: cst.Call, safe: bool) -
         return make_fix(
             module, {call: new}, SAFE if safe else UNSAFE, f"Pass `shuffle={value}` to the training DataLoader"
         )
-    new_value = parse_expression(module, value) if value != "True" else cst.Name("True")
-    return make_fix(module, {arg.value: new_value}, UNSAFE, f"Set `shuffle={value}` on the training DataLoader")
+    return make_fix(
+        module,
+        {arg.value: parse_expression(module, value)},
+        UNSAFE,
+        f"Set `shuffle={value}` on the training DataLoader",
+    )
 
 
 def verdict_tl302(c: Ctx, d: Diagnostic) -> Optional[Verdict]:

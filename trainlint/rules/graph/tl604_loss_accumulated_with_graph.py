@@ -208,7 +208,10 @@ _BUFFERS = frozenset(
 def _buffer_writes(scope: Scope, idx: D.ScopeIndex) -> Iterator[Tuple[cst.CSTNode, str, cst.BaseExpression]]:
     """`buf[i] = x` into a tensor made by `torch.zeros(...)`: the write is an autograd operation,
     so a graph-carrying `x` makes the buffer part of that graph, and each later write extends it."""
-    if "[" not in scope.module.text or not any(_buffer_kind(scope, idx, name) for name in idx.defs):
+    if "[" not in scope.module.text:
+        return
+    buffers = {name: kind for name in idx.defs if (kind := _buffer_kind(scope, idx, name)) is not None}
+    if not buffers:
         return  # (no tensor or dict made here to receive values: nothing to walk for)
     for node in walk(scope.node):
         if not isinstance(node, cst.Assign) or len(node.targets) != 1:
@@ -217,7 +220,7 @@ def _buffer_writes(scope: Scope, idx: D.ScopeIndex) -> Iterator[Tuple[cst.CSTNod
         if not isinstance(target, cst.Subscript):
             continue
         key = dotted(target.value)
-        kind = _buffer_kind(scope, idx, key) if key is not None else None
+        kind = buffers.get(key) if key is not None else None
         if key is None or kind is None:
             continue
         if kind == "dict" and any(

@@ -284,11 +284,13 @@ def _is_scale_call(v: Optional[cst.BaseExpression]) -> bool:
 def _returns_scaled(ctx: RuleContext, call: cst.Call, scope: Scope) -> bool:
     """The project function or model called returns a scaler's `.scale(...)`."""
     callee = ctx.project.resolve_callee(call.func, scope)
-    fn: Optional[Scope] = callee if isinstance(callee, Scope) else None
-    if callee is None:
-        v = ctx.resolver.value_of(call.func, scope)
-        if v is not None and v.cls is not None:
-            fn = ctx.project.method_of(v.cls, "forward")
+    fn = (
+        callee
+        if isinstance(callee, Scope)
+        else None
+        if callee is not None
+        else ctx.resolver.forward_of(call.func, scope)
+    )
     return fn is not None and any(_is_scale_call(r) for r in return_values(fn))
 
 

@@ -7,7 +7,7 @@ from typing import List, Set, Tuple
 from trainlint.analysis.shapes import swap_call
 from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import WARNING, Rule
-from trainlint.runtime.judging.common import noqa_at, runtime_finding
+from trainlint.runtime.judging.common import runtime_finding
 from trainlint.runtime.judging.context import Ctx
 
 
@@ -16,7 +16,7 @@ def findings_tl920(c: Ctx) -> List[Diagnostic]:
     done: Set[Tuple[str, int]] = set()
     for v in c.ev.views:
         key = (v.site.path, v.site.line)
-        if key in done or noqa_at(v.site, "TL920"):
+        if key in done:
             continue
         if any(d.code == "TL407" and c.at(d, v.site) for d in c.static):
             continue  # the static TL407 names this line already, and its verdict cites this record

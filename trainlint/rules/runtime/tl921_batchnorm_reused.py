@@ -14,7 +14,9 @@ def findings_tl921(c: Ctx) -> List[Diagnostic]:
     out: List[Diagnostic] = []
     done: Set[str] = set()
     for r in c.ev.norm_reuse:
-        if r.layer in done or noqa_at(r.site, "TL921") or noqa_at(r.called_at, "TL921"):
+        # (a suppression comment at the reported line is applied with every runtime finding's;
+        # this rule also honours one at the line of the repeated call)
+        if r.layer in done or noqa_at(r.called_at, "TL921"):
             continue
         done.add(r.layer)
         again = f" (again at {c.where(r.called_at)})" if c.where(r.called_at) else ""
