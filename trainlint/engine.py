@@ -205,6 +205,17 @@ def parse_module(text: str) -> cst.Module:
     """`libcst.parse_module(text)`, without validating the nodes the parser builds."""
     if not _SKIP_VALIDATION:
         return cst.parse_module(text)
+    if threading.active_count() == 1:
+        # Alone, the parsing thread is the only one that can build nodes until the parse
+        # returns (only it could start another thread), so the hook can be a call that does
+        # nothing and costs no Python frame: `tuple()`, looked up unbound on the class.
+        with _patch_lock:
+            if not _parsing_threads:
+                setattr(CSTNode, _HOOK, tuple)
+                try:
+                    return cst.parse_module(text)
+                finally:
+                    setattr(CSTNode, _HOOK, _POST_INIT)
     me = threading.get_ident()
     with _patch_lock:
         _parsing_threads.add(me)

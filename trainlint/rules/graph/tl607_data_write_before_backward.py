@@ -32,6 +32,8 @@ def data_write_before_backward(ctx: RuleContext) -> Iterator[Finding]:
             (f, [b for b in backwards if SC.follows(scope, f.node, b.node) and not b.exclusive_with(f)])
             for f in forwards
         ]
+        if not any(after for _, after in windows):
+            continue  # no forward followed by a backward: no window to write into
         for write, base in _data_writes(loop.node):
             if id(write) in reported:
                 continue

@@ -6,7 +6,7 @@ from typing import List, Set
 
 from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import WARNING, Rule
-from trainlint.runtime.judging.common import noqa_at, runtime_finding
+from trainlint.runtime.judging.common import runtime_finding
 from trainlint.runtime.judging.context import Ctx
 
 
@@ -16,7 +16,7 @@ def findings_tl921(c: Ctx) -> List[Diagnostic]:
     for r in c.ev.norm_reuse:
         # (a suppression comment at the reported line is applied with every runtime finding's;
         # this rule also honours one at the line of the repeated call)
-        if r.layer in done or noqa_at(r.called_at, "TL921"):
+        if r.layer in done or c.noqa.at_site(r.called_at, "TL921"):
             continue
         done.add(r.layer)
         again = f" (again at {c.where(r.called_at)})" if c.where(r.called_at) else ""

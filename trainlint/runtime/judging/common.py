@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from typing import Any, Dict, List, Optional, Tuple, cast
 
-from trainlint import registry, suppressions
+from trainlint import registry
 from trainlint.diagnostics import Diagnostic, Severity, Span, Status
 from trainlint.runtime.judging.context import Ctx, Verdict, fmt, num, unverified
 from trainlint.runtime.judging.evidence import finite
@@ -226,16 +226,3 @@ def constant_input(rec: InputBatch) -> Optional[TensorStats]:
             return t
         return None
     return None
-
-
-def noqa_at(site: Optional[CodeSite], code: str) -> bool:
-    """A `# noqa: CODE` comment (or a file-wide one) at the user's line `site`: the runtime-only
-    finding that would point there is not reported."""
-    if site is None or not site.path:
-        return False
-    try:
-        with open(site.path, encoding="utf-8") as f:
-            text = f.read()
-    except (OSError, UnicodeDecodeError):
-        return False
-    return suppressions.parse(text).suppresses(code, site.line)

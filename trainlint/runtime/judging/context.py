@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, TypeVar
 
+from trainlint import suppressions
 from trainlint.diagnostics import Diagnostic, Status
 from trainlint.runtime.judging import thresholds
 from trainlint.runtime.judging.evidence import Evidence, display_path, finite
@@ -55,6 +56,36 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
+class NoqaComments:
+    """`# noqa: CODE` comments (and file-wide ones) of the files runtime-only findings point
+    into, each file read once: a finding at such a line is not reported, as a static one is not."""
+
+    def __init__(self) -> None:
+        self._files: Dict[str, Optional[suppressions.Suppressions]] = {}
+
+    def at(self, path: Optional[str], line: int, code: str) -> bool:
+        """Does a comment at `path:line` suppress `code`?"""
+        if not path:
+            return False
+        path = os.path.abspath(path)
+        if not path.endswith(".py"):
+            return False  # (a notebook's lines are not its JSON file's lines)
+        if path not in self._files:
+            try:
+                with open(path, encoding="utf-8") as f:
+                    self._files[path] = suppressions.parse(f.read())
+            except (OSError, UnicodeDecodeError, ValueError):
+                self._files[path] = None
+        found = self._files[path]
+        return found is not None and found.suppresses(code, line)
+
+    def suppresses(self, d: Diagnostic) -> bool:
+        return self.at(d.path, d.span.line, d.code)
+
+    def at_site(self, site: Optional[CodeSite], code: str) -> bool:
+        return site is not None and self.at(site.path, site.line, code)
+
+
 class Ctx:
     def __init__(
         self, evidence: Evidence, script: Optional[str], settings: Any = None, static: Sequence[Diagnostic] = ()
@@ -64,6 +95,7 @@ class Ctx:
         self.settings = settings
         # The static findings being judged: a runtime finding may say which of them it confirms.
         self.static = list(static)
+        self.noqa = NoqaComments()
 
     def opts(self, code: str) -> Dict[str, Any]:
         return thresholds.rule_options(code, self.settings)

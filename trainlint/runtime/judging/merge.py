@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import functools
-import os
 from typing import Any, Dict, Iterable, List, Optional, Set
 
-from trainlint import suppressions
 from trainlint.diagnostics import Diagnostic, Status
 from trainlint.runtime.judging import watch
 from trainlint.runtime.judging.context import Ctx
@@ -29,27 +27,6 @@ SUBSUMES: Dict[str, Set[str]] = {
     "TL501": {"TL909"},
 }
 ORDER = (Status.CONFIRMED, Status.SUSPECTED, Status.UNVERIFIED, Status.REFUTED)
-
-
-class _NoqaComments:
-    """`# noqa: CODE` comments (and file-wide ones) of the files runtime-only findings point
-    into: a finding at such a line is not reported, as a static one is not."""
-
-    def __init__(self) -> None:
-        self._files: Dict[str, Optional[suppressions.Suppressions]] = {}
-
-    def suppresses(self, d: Diagnostic) -> bool:
-        path = os.path.abspath(d.path)
-        if not path.endswith(".py"):
-            return False  # (a notebook's lines are not its JSON file's lines)
-        if path not in self._files:
-            try:
-                with open(path, encoding="utf-8") as f:
-                    self._files[path] = suppressions.parse(f.read())
-            except (OSError, UnicodeDecodeError, ValueError):
-                self._files[path] = None
-        found = self._files[path]
-        return found is not None and found.suppresses(d.code, d.span.line)
 
 
 def merge(
@@ -86,7 +63,6 @@ def merge(
         if d.status == Status.CONFIRMED:
             confirmed.add(d.code)
         out.append(d)
-    noqa = _NoqaComments()
     if started:
         hidden = set().union(*(SUBSUMES.get(code, set()) for code in confirmed)) if confirmed else set()
         for code, fn in runtime_checks():
@@ -95,7 +71,7 @@ def merge(
             if evidence.watching:
                 fn = functools.partial(watch.findings, code=code)  # what the watcher saw, nothing else
             try:
-                out.extend(d for d in fn(c) if not noqa.suppresses(d))
+                out.extend(d for d in fn(c) if not c.noqa.suppresses(d))
             except Exception as exc:  # a defect in one check must not lose the others
                 evidence.internal.append(TracerError(where=f"finding {code}", error=f"{type(exc).__name__}: {exc}"))
         out.extend(script_error(c, steps, timeout))
