@@ -201,6 +201,12 @@ def guess_kind_from_name(name: str) -> Optional[str]:
         return SCHEDULER
     if "scaler" in low:
         return SCALER
-    if low.startswith("opt") or low.endswith(("optimizer", "optim", "opt")):
+    if low.startswith("opt") or low.endswith(("optimizer", "optim", "opt")) or low in _OPTIMIZER_CLASS_NAMES:
         return OPTIMIZER
     return None
+
+
+# A variable named after its optimizer's class (`adam = optimizers.adam; adam.step()`).
+_OPTIMIZER_CLASS_NAMES = frozenset(
+    {"adam", "adamw", "sgd", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "radam", "lamb", "lion", "adafactor"}
+)

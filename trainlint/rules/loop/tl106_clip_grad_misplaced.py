@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Optional, Set
+from typing import Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -78,6 +78,20 @@ def _clip_then_backward_in_helper(ctx: RuleContext, reported: Set[int]) -> Itera
             for e in ctx.loops.body_events(scope, 0)
             if (e.kind in (L.BACKWARD, L.CLIP) or e.kind in STEPS) and not e.loops and not e.via
         ]
+        late = _clip_after_the_step(evs)
+        if late is not None and id(late[0].node) not in reported:
+            clip, step = late
+            yield Finding(
+                "TL106",
+                clip.module,
+                clip.node,
+                "gradient clipping runs after `optimizer.step()` in this function, so the update has already "
+                "used the unclipped gradients: clipping them afterwards changes nothing the optimizer uses. "
+                "Clip between `backward()` and `optimizer.step()`.",
+                related=[(step.module, step.node, "the optimizer step that comes first")],
+                fix_builder=fixes.hook(fix_tl106, clip, step),
+            )
+            continue
         first = evs[0] if evs else None
         if first is None or first.kind != L.CLIP or _measures_only(first) or id(first.node) in reported:
             continue
@@ -94,6 +108,19 @@ def _clip_then_backward_in_helper(ctx: RuleContext, reported: Set[int]) -> Itera
             related=[(after.module, after.node, "the backward that comes later")],
             fix_builder=fixes.hook(fix_tl106_after_backward, first, after),
         )
+
+
+def _clip_after_the_step(evs: List[Event]) -> Optional[Tuple[Event, Event]]:
+    """(clip, step) when the function's last events are backward, step, then a clip with
+    nothing after it (a per-batch step helper that clips once the update is made)."""
+    if len(evs) < 3 or evs[-1].kind != L.CLIP or _measures_only(evs[-1]):
+        return None
+    clip = evs[-1]
+    rest = [e for e in evs if e.kind != L.CLIP]
+    if len(rest) < 2 or rest[-1].kind not in STEPS or rest[-2].kind != L.BACKWARD:
+        return None
+    step = rest[-1]
+    return (clip, step) if not step.exclusive_with(clip) and not rest[-2].exclusive_with(step) else None
 
 
 def _measures_only(clip: Event) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Optional, Set, Tuple
+from typing import Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -159,6 +159,48 @@ def _guard_types(init: _Init, name: str) -> Optional[Set[str]]:
     return None
 
 
+_RANDOM_INITS = {
+    "normal",
+    "trunc_normal",
+    "uniform",
+    "xavier_normal",
+    "xavier_uniform",
+    "kaiming_normal",
+    "kaiming_uniform",
+    "orthogonal",
+}
+
+
+def _random_init_before(init: _Init) -> Optional[cst.Call]:
+    """A random init of the same `.weight` earlier in the same block, that the constant then
+    overwrites: `normal_(fc.weight, std=0.01)` followed by `constant_(fc.weight, 0)`, where the
+    constant was meant for the bias (a zero-initialised head is a recipe; a dead init is not)."""
+    scope, mod = init.scope, init.scope.module
+    idx = SC.scope_index(scope)
+    block = idx.around.get(id(init.call))
+    target = FL.snippet(mod, init.layer)
+    for call in scope.calls:
+        if call is init.call or not SC.follows(scope, call, init.call) or idx.around.get(id(call)) != block:
+            continue
+        qual = mod.qualify(call.func)
+        if qual is not None and qual.startswith("torch.nn.init."):
+            fn, tensor = qual.rsplit(".", 1)[-1].rstrip("_"), C.arg(call, 0, "tensor")
+        elif qual is None and isinstance(call.func, cst.Attribute):
+            fn, tensor = call.func.attr.value.rstrip("_"), call.func.value
+        else:
+            continue
+        if isinstance(tensor, cst.Attribute) and tensor.attr.value == "data":
+            tensor = tensor.value
+        if (
+            fn in _RANDOM_INITS
+            and isinstance(tensor, cst.Attribute)
+            and tensor.attr.value == "weight"
+            and FL.snippet(mod, tensor.value) == target
+        ):
+            return call
+    return None
+
+
 def _selected_by_name(init: _Init, ctx: RuleContext) -> bool:
     """The init runs only under a condition other than a layer-type test, e.g.
     `if name.startswith("head"):` in a per-module init callback: one chosen layer."""
@@ -230,17 +272,28 @@ def bad_weight_init(ctx: RuleContext) -> Iterator[Finding]:
                 continue  # norm layers, embeddings, unknown tensors: not judged
             kinds = "/".join(f"`{t}`" for t in sorted(types))
             text = FL.snippet(mod, call)
+            overwritten = _random_init_before(init) if init.constant is not None else None
             if init.constant is not None:
-                if init.constant == 0 and (not many or _selected_by_name(init, ctx)):
+                if init.constant == 0 and (not many or _selected_by_name(init, ctx)) and overwritten is None:
                     continue  # zero-initialising one chosen layer (an output or residual branch) is a known recipe
-                extra = " With zero weights no signal or gradient passes through at all." if init.constant == 0 else ""
-                message = (
-                    f"`{text}` sets every weight of the {kinds} layer{'s' if many else ''} to the same value "
-                    f"({init.constant:g}): all units of a layer then compute the same output and get the same "
-                    f"gradient, so they stay identical and the layer acts like a single unit.{extra} Keep the default "
-                    "init or use `nn.init.kaiming_normal_`/`nn.init.xavier_uniform_` for weights (constants are "
-                    "fine for biases and normalisation layers)."
-                )
+                if overwritten is not None:
+                    weight = FL.snippet(mod, init.layer)
+                    message = (
+                        f"`{text}` overwrites the random init `{FL.snippet(mod, overwritten)}` just before it: that "
+                        f"init does nothing, and every weight of the {kinds} layer starts at {init.constant:g}. The "
+                        f"constant was probably meant for the bias: write it to `{weight}.bias` (or delete it)."
+                    )
+                else:
+                    extra = (
+                        " With zero weights no signal or gradient passes through at all." if init.constant == 0 else ""
+                    )
+                    message = (
+                        f"`{text}` sets every weight of the {kinds} layer{'s' if many else ''} to the same value "
+                        f"({init.constant:g}): all units of a layer then compute the same output and get the same "
+                        f"gradient, so they stay identical and the layer acts like a single unit.{extra} Keep the "
+                        "default init or use `nn.init.kaiming_normal_`/`nn.init.xavier_uniform_` for weights "
+                        "(constants are fine for biases and normalisation layers)."
+                    )
             else:
                 assert init.scale is not None
                 if init.scale < max_scale:
@@ -251,7 +304,10 @@ def bad_weight_init(ctx: RuleContext) -> Iterator[Finding]:
                     "saturate tanh/sigmoid) with depth. Use `nn.init.kaiming_normal_`/`nn.init.xavier_normal_` "
                     "(std about 1/sqrt(fan_in)) or keep the default init."
                 )
-            yield Finding("TL401", mod, call, message)
+            related: List[Tuple[ModuleFacts, cst.CSTNode, str]] = (
+                [(mod, overwritten, "the random init it overwrites")] if overwritten is not None else []
+            )
+            yield Finding("TL401", mod, call, message, related=related)
 
 
 def verdict_tl401(c: Ctx, d: Diagnostic) -> Optional[Verdict]:

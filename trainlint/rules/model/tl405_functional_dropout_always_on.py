@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterator, List, Optional
 
 import libcst as cst
@@ -83,11 +84,14 @@ def functional_dropout_always_on(ctx: RuleContext) -> Iterator[Finding]:
                 qual = mod.qualify(call.func)
                 if qual not in _FUNCTIONAL_DROPOUT:
                     continue
-                if C.arg(call, _FUNCTIONAL_DROPOUT[qual], "training") is not None or any(a.star for a in call.args):
-                    continue
-                if _under_training_check(method, call):
+                if any(a.star for a in call.args) or _under_training_check(method, call):
                     continue  # `if self.training: x = F.dropout(x, p)` only runs in training mode
+                training = C.arg(call, _FUNCTIONAL_DROPOUT[qual], "training")
                 text = FL.snippet(mod, call)
+                if training is not None:
+                    if _always_true(training) and not _monte_carlo(cls, method):
+                        yield _forced_on(mod, cls, method, call, text)
+                    continue
                 name = qual.rsplit(".", 1)[-1]
                 effect = (
                     f"`F.{name}` defaults to `training=False`: it never drops anything, not even while "
@@ -105,6 +109,36 @@ def functional_dropout_always_on(ctx: RuleContext) -> Iterator[Finding]:
                     "`model.train()`/`model.eval()`.",
                     fix_builder=fixes.hook(fix_tl405, mod, method, call),
                 )
+
+
+def _always_true(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "True"
+
+
+# Dropout kept on at inference on purpose (Monte Carlo dropout, Bayesian approximations), as
+# the class's or method's name or a comment in the method says.
+_MC_WORDS = ("mc", "monte", "bayes", "uncertain", "stochastic")
+_MC_COMMENT = re.compile(r"#[^\n]*(?:monte|\bmc\b|mc[ _-]?dropout|bayes|uncertaint)", re.IGNORECASE)
+
+
+def _monte_carlo(cls: ClassFacts, method: Scope) -> bool:
+    names = f"{cls.name} {method.simple_name}".lower()
+    if any(w in names for w in _MC_WORDS):
+        return True
+    return _MC_COMMENT.search(method.module.tree.code_for_node(method.node)) is not None
+
+
+def _forced_on(mod: ModuleFacts, cls: ClassFacts, method: Scope, call: cst.Call, text: str) -> Finding:
+    return Finding(
+        "TL405",
+        mod,
+        call,
+        f"`{text}` in `{cls.name}.{method.simple_name}` passes `training=True`, so it keeps dropping units "
+        "after `model.eval()`: evaluation and inference are random and degraded. Pass "
+        "`training=self.training` (or use an `nn.Dropout` module, which follows `model.train()`/"
+        "`model.eval()`); if dropout at inference is intended (Monte Carlo dropout), mark the line "
+        "`# noqa: TL405`.",
+    )
 
 
 def _fresh_dropout_modules(cls: ClassFacts, method: Scope) -> Iterator[Finding]:
