@@ -9,9 +9,10 @@ import libcst as cst
 from trainlint import fixes
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
-from trainlint.analysis.facts import ModuleFacts
+from trainlint.analysis.facts import ClassFacts, ModuleFacts
 from trainlint.analysis.frameworks import manual_optimization
 from trainlint.analysis.loops import Event
+from trainlint.analysis.names import dotted
 from trainlint.analysis.purpose import not_training
 from trainlint.analysis.symbols import Value
 from trainlint.analysis.walk import walk
@@ -51,6 +52,7 @@ def missing_zero_grad(ctx: RuleContext) -> Iterator[Finding]:
             if finding is not None:
                 yield finding
     yield from _in_step_functions(ctx)
+    yield from _in_owned_optimizer_steps(ctx)
     yield from _in_lightning_manual_steps(ctx)
 
 
@@ -134,6 +136,69 @@ def _in_step_functions(ctx: RuleContext) -> Iterator[Finding]:
             finding = _finding(events, step, "this training step (called once per batch)")
             if finding is not None:
                 yield finding
+
+
+def _in_owned_optimizer_steps(ctx: RuleContext) -> Iterator[Finding]:
+    """A method with no loop of its own that runs `backward()` and steps an optimizer its own
+    class built (`self.optimizer = Adam(...)` in `__init__`; an agent's `learn()`, a replay
+    `training()` step), called by no loop in sight, when nothing clears that optimizer or its
+    model: not the class, and no `.zero_grad()` anywhere in the project on an attribute of that
+    name. Its owner is the only code that could clear it, and does not."""
+    for scope in ctx.module.scopes:
+        cls = scope.cls
+        names = called_names(scope)
+        if cls is None or names["zero_grad"] or not names["step"] or not names["backward"]:
+            continue
+        if not_training(scope) or ctx.project.callers(scope):
+            continue
+        events = ctx.loops.body_events(scope, 0)
+        if any(e.loops for e in events) or any(e.kind == L.ZERO_GRAD for e in events):
+            continue
+        steps = [e for e in events if e.kind == L.STEP and _owned_optimizer(e, cls) is not None]
+        if len(steps) != 1 or _backward_before(events, steps[0]) is None:
+            continue
+        attr = _owned_optimizer(steps[0], cls)
+        if attr is None or _cleared_anywhere(ctx, cls, attr):
+            continue
+        finding = _finding(
+            events, steps[0], f"`{cls.name}.{scope.simple_name}` (a training step of the class that owns `self.{attr}`)"
+        )
+        if finding is not None:
+            yield finding
+
+
+def _owned_optimizer(step: Event, cls: ClassFacts) -> Optional[str]:
+    """`opt` when the step is `self.opt.step()` on an optimizer built in the class's methods."""
+    node, r = step.node, step.receiver
+    if r is None or r.guess or r.origin is None or r.kind != K.OPTIMIZER:
+        return None
+    if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)):
+        return None
+    d = dotted(node.func.value)
+    if d is None or not d.startswith("self.") or d.count(".") != 1:
+        return None
+    built_here = r.scope is not None and r.scope.cls is cls
+    return d[5:] if built_here else None
+
+
+def _cleared_anywhere(ctx: RuleContext, cls: ClassFacts, attr: str) -> bool:
+    """A clear the class runs in any method, or a `.zero_grad()` elsewhere in the project on
+    an attribute named like one of the class's (`agent.optimizer.zero_grad()`,
+    `agent.model.zero_grad()`), or on a receiver that is not an attribute chain."""
+    for method in cls.methods.values():
+        if called_names(method)["zero_grad"] or any(e.kind == L.ZERO_GRAD for e in ctx.loops.body_events(method, 0)):
+            return True
+    own = {a.split(".", 1)[-1] for a in cls.attrs} | {attr}
+    for module in ctx.project.modules:
+        for sc in module.scopes:
+            if sc.cls is cls or not called_names(sc)["zero_grad"]:
+                continue
+            for call in sc.calls:
+                if isinstance(call.func, cst.Attribute) and call.func.attr.value == "zero_grad":
+                    d = dotted(call.func.value)
+                    if d is None or "." not in d or d.rsplit(".", 1)[-1] in own:
+                        return True  # (`opt.zero_grad()` on a local may be this optimizer too)
+    return False
 
 
 def _uncleared_steps(ctx: RuleContext, events: List[Event]) -> List[Event]:
