@@ -19,7 +19,7 @@ from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.frameworks import HF_TRAINER_MODEL_HOOKS, is_hf_trainer, lightning_handles_call
 from trainlint.analysis.names import dotted, is_self
 from trainlint.analysis.project import Project, enclosing_class
-from trainlint.analysis.scopes import visible
+from trainlint.analysis.scopes import enclosing, inside, visible
 from trainlint.analysis.walk import children
 
 # Methods that return their receiver (or an equivalent object of the same kind).
@@ -442,6 +442,10 @@ class Resolver:
         # `x = None` beside real definitions (an optional object) and a model reloaded from
         # a checkpoint after training say nothing about what the name held while it was used.
         informative = [b for b in bindings if not uninformative(b)]
+        if len(informative) > 1:
+            # `if model_name == "C3D": ... elif model_name == "R2Plus1D": ...` under a module
+            # constant `model_name = "C3D"`: only the arm the constant selects runs.
+            informative = [b for b in informative if not _in_dead_branch(b)] or informative
         for b in informative or bindings:
             v = self._binding_value(b, depth, seen)
             if v is None:
@@ -662,6 +666,41 @@ def _optimizer_by_name(call: cst.Call, mod: ModuleFacts) -> bool:
 
 def is_none(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "None"
+
+
+def _in_dead_branch(b: Binding) -> bool:
+    """The binding sits in an `if`/`elif` arm whose test compares a module-level constant
+    with a literal the constant does not hold."""
+    node = b.stmt if b.stmt is not None else b.value
+    for comp in enclosing(b.scope, node):
+        if (
+            isinstance(comp, cst.If)
+            and inside(b.scope, comp.body, node)
+            and _constant_test(comp.test, b.scope) is False
+        ):
+            return True
+    return False
+
+
+def _constant_test(test: cst.BaseExpression, scope: Scope) -> Optional[bool]:
+    """The value of `NAME == "literal"` (or `!=`) when NAME is a module-level name bound once,
+    to a literal; else None."""
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return None
+    op, right = test.comparisons[0].operator, test.comparisons[0].comparator
+    if not isinstance(op, (cst.Equal, cst.NotEqual)):
+        return None
+    name, literal = (test.left, right) if isinstance(test.left, cst.Name) else (right, test.left)
+    if not isinstance(name, cst.Name) or not isinstance(literal, (cst.SimpleString, cst.Integer)):
+        return None
+    owner, found = visible(scope, name)
+    if owner is None or owner.name != "<module>" or len(found) != 1 or found[0].how != "assign":
+        return None
+    held = found[0].value
+    if found[0].index is not None or not isinstance(held, (cst.SimpleString, cst.Integer)):
+        return None
+    same = held.evaluated_value == literal.evaluated_value
+    return same if isinstance(op, cst.Equal) else not same
 
 
 def uninformative(b: Binding) -> bool:
