@@ -299,6 +299,80 @@ def test_tl404_validation_loop_with_gradients() -> None:
     assert d.span.line == line_of(VAL_LOOP, "logits = model(") and "no_grad" in d.message
 
 
+SHARED_EPOCH = """
+import torch
+import torch.nn as nn
+
+model = nn.Sequential(nn.Linear(8, 16), nn.Dropout(0.2), nn.Linear(16, 2))
+criterion = nn.CrossEntropyLoss()
+opt = torch.optim.Adam(model.parameters())
+x, y = torch.randn(64, 8), torch.randint(0, 2, (64,))
+
+
+def run_epoch(compute):
+    total = 0.0
+    for i in range(0, 64, 16):
+        out = model(x[i:i + 16])
+        total += compute(out, y[i:i + 16])
+    return total
+
+
+def train_compute(out, target):
+    loss = criterion(out, target)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
+def val_compute(out, target):
+    return criterion(out, target).item()
+
+
+for epoch in range(3):
+    model.train()
+    run_epoch(train_compute)
+    model.eval()
+    val = run_epoch(val_compute)
+"""
+
+
+def test_tl404_a_shared_epoch_function_is_reported_at_its_evaluating_call() -> None:
+    # run_epoch also trains (through the callback), so no_grad belongs around the evaluating call
+    (d,) = run("TL404", SHARED_EPOCH)
+    assert d.span.line == line_of(SHARED_EPOCH, "val = run_epoch(")
+    assert "wrap this call in `with torch.no_grad():`" in d.message
+    assert [r.line for r in d.related] == [line_of(SHARED_EPOCH, "out = model(")]
+    fixed = SHARED_EPOCH.replace("    val = run_epoch(val_compute)", "    with torch.no_grad():\n        val = run_epoch(val_compute)")
+    assert fixed != SHARED_EPOCH and run("TL404", fixed) == []
+
+
+ONE_EVAL_CALLER = """
+import torch
+import torch.nn as nn
+
+model = nn.Sequential(nn.Linear(8, 16), nn.Dropout(0.2), nn.Linear(16, 2))
+x = torch.randn(64, 8)
+
+
+def score_all():
+    preds = []
+    for i in range(0, 64, 16):
+        preds.append(model(x[i:i + 16]).argmax(1))
+    return preds
+
+
+model.eval()
+preds = score_all()
+"""
+
+
+def test_tl404_a_function_run_only_for_evaluation_points_at_the_callers_eval() -> None:
+    (d,) = run("TL404", ONE_EVAL_CALLER)
+    assert d.span.line == line_of(ONE_EVAL_CALLER, "preds.append(model(")
+    assert [r.line for r in d.related] == [line_of(ONE_EVAL_CALLER, "model.eval()")]
+
+
 # ---------------------------------------------------------------------------- TL405
 
 

@@ -11,6 +11,7 @@ from trainlint import fixes
 from trainlint.analysis import flow as FL
 from trainlint.analysis import loops as L
 from trainlint.analysis import modes as MD
+from trainlint.analysis import scopes as SC
 from trainlint.analysis.autograd import backward_calls
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.loops import Event
@@ -37,6 +38,21 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
         if mode.mode != "eval" and (not MD.eval_named(ctx, ep) or not MD.has_weights(ctx, ep.model)):
             continue  # nothing says this evaluates (a lone forward needs `model.eval()` before it)
         name = FL.snippet(ep.forward.module, ep.forward.callee)
+        shared = _evaluating_call(ctx, ep, mode)
+        if shared is not None:
+            caller, call = shared
+            yield Finding(
+                "TL404",
+                caller.module,
+                call,
+                f"`{FL.snippet(caller.module, call)}` evaluates (the model is in eval mode here) with gradients "
+                f"enabled: the loop it runs calls `{name}`, and autograd records every operation and keeps "
+                "the activations of each batch alive for a backward that never comes. The same function also "
+                "trains, so it cannot turn gradients off itself: wrap this call in `with torch.no_grad():`.",
+                related=[(ep.forward.module, ep.forward.node, "the forward pass it runs"), *MD.path_to_forward(ep)],
+            )
+            continue
+        related = MD.path_to_forward(ep) + _eval_mode_of_caller(ep, mode)
         if ep.flag is not None:
             yield Finding(
                 "TL404",
@@ -46,7 +62,7 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
                 f"`{name}` with gradients enabled: autograd records every operation and keeps the "
                 "activations of each batch alive for a backward that never comes, which costs memory and "
                 f"time. Run the forward under `with torch.set_grad_enabled({ep.flag}):`.",
-                related=MD.path_to_forward(ep),
+                related=related,
                 fix_builder=fixes.hook(fix_tl404_flag, ep.forward, ep.flag),
             )
             continue
@@ -58,9 +74,30 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
             "and keeps the activations of each batch alive for a backward that never comes, which costs "
             "memory and time. Wrap the loop in `with torch.no_grad():` (or `torch.inference_mode()`), or "
             "decorate the function with `@torch.no_grad()`.",
-            related=MD.path_to_forward(ep),
+            related=related,
             fix_builder=fixes.hook(fix_tl404, ctx, ep.loop, ep.forward),
         )
+
+
+def _evaluating_call(ctx: RuleContext, ep: MD.EvalPass, mode: MD.Mode) -> Optional[Tuple[Scope, cst.Call]]:
+    """The call that runs a shared epoch function for evaluation, when its eval mode comes from
+    its callers and another caller runs it in training mode (`run_epoch(train_data, ...)` after
+    `model.train()`, `run_epoch(valid_data, ...)` after `model.eval()`): the gradients belong off
+    at that call, not in the function."""
+    if mode.mode != "eval" or mode.node is None or SC.order(ep.scope, mode.node) is not None:
+        return None
+    modes = [(cs, call, MD.mode_at(ctx, cs, call, ep.model)) for cs, call in ctx.project.callers(ep.scope)]
+    if not any(m.mode == "train" for _, _, m in modes):
+        return None
+    return next(((cs, call) for cs, call, m in modes if m.mode == "eval"), None)
+
+
+def _eval_mode_of_caller(ep: MD.EvalPass, mode: MD.Mode) -> List[Tuple[ModuleFacts, cst.CSTNode, str]]:
+    """The `model.eval()` of a caller, when that is what makes the loop an evaluation (a shared
+    `run_epoch` called after `model.eval()`): where the evaluating run starts."""
+    if mode.mode != "eval" or mode.node is None or mode.module is None or SC.order(ep.scope, mode.node) is not None:
+        return []
+    return [(mode.module, mode.node, "the model is put in eval mode here before this code runs")]
 
 
 _EVAL_WORDS = re.compile(
