@@ -7,9 +7,11 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
+from trainlint.analysis import module_facts as M
 from trainlint.analysis import scopes as SC
-from trainlint.analysis.facts import Scope
+from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.names import dotted
+from trainlint.analysis.project import enclosing_class
 from trainlint.analysis.shapes import RESHAPES, shape_unpack, swap_call
 from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
@@ -24,34 +26,88 @@ def view_as_transpose(ctx: RuleContext) -> Iterator[Finding]:
             if target is None:
                 continue
             tensor, sizes = target
-            source = _source_dims(scope, call, tensor, sizes)
+            source = _source_dims(scope, call, tensor, sizes) or _inline_dims(ctx, scope, call, tensor, sizes)
             if source is None:
                 continue
             anchor, dims, axes = source
-            order = _axis_order(axes, sizes)
+            order = _axis_order(axes, sizes) or _leading_axis_moved(axes, sizes)
             if order is None or order == sorted(order):
                 continue
-            names = [_text(s) for s in sizes]
+            names = [_text(s, mod) for s in sizes]
             fix = f"{tensor.value}.{swap_call(order)}"
             if len(sizes) != len(order) or any(_is_minus_one(s) for s in sizes):
                 fix = f"`{fix}.reshape({', '.join(names)})`"  # (a merge or a -1: reshape after the move)
             else:
                 fix = f"`{fix}` (add `.contiguous()` before a later `.view`)"
+            if anchor is call:  # sizes read inline
+                what = f"puts `{names[0]}`, the size of axis {order[0]} of `{tensor.value}`, first"
+                related = []
+            else:
+                what = f"gives `{tensor.value}` the sizes ({', '.join(names)}), but its shape was read as ({', '.join(dims)})"
+                related = [(mod, anchor, "the shape is read here")]
             yield Finding(
                 "TL407",
                 mod,
                 call,
-                f"`{mod.tree.code_for_node(call)}` gives `{tensor.value}` the sizes "
-                f"({', '.join(names)}), but its shape was read as ({', '.join(dims)}): a view "
+                f"`{mod.tree.code_for_node(call)}` {what}: a view "
                 "or reshape keeps the elements in memory order, so this relabels the axes instead "
                 "of moving them and silently mixes values across samples, channels or time steps. "
                 f"Use {fix}.",
-                related=[(mod, anchor, "the shape is read here")],
+                related=related,
             )
 
 
-def _text(size: cst.BaseExpression) -> str:
-    return "-1" if _is_minus_one(size) else dotted(size) or "?"
+def _text(size: cst.BaseExpression, mod: ModuleFacts) -> str:
+    return "-1" if _is_minus_one(size) else dotted(size) or mod.tree.code_for_node(size)
+
+
+def _inline_dims(
+    ctx: RuleContext, scope: Scope, call: cst.Call, tensor: cst.Name, sizes: Sequence[cst.BaseExpression]
+) -> Optional[Tuple[cst.CSTNode, List[str], Axes]]:
+    """Sizes read where they are used, off the tensor itself or off the token ids an embedding
+    layer turned into it (`embeds = self.embed(tokens)` keeps the axes of `tokens`):
+    `embeds.view(tokens.size(1), batch, -1)`."""
+    sources = {tensor.value}
+    made = SC.reaching(scope, tensor.value, call)
+    if len(made) == 1 and made[0].index is None and isinstance(made[0].value, cst.Call):
+        ids = _embedding_input(ctx, scope, made[0].value)
+        if ids is not None:
+            sources.add(ids)
+    axes: Axes = {}
+    for s in sizes:
+        read = _read_of(s)
+        if read is None or read[0] not in sources or not _unchanged(scope, read[0], call, call):
+            continue
+        axes[f"{read[0]}.shape[{read[1]}]"] = (read[1],)
+    if not axes:
+        return None
+    names = sorted(axes, key=lambda n: axes[n][0])
+    return call, names, axes
+
+
+def _embedding_input(ctx: RuleContext, scope: Scope, value: cst.Call) -> Optional[str]:
+    """`tokens` of `self.embed(tokens)` where `self.embed` is an `nn.Embedding` of the class."""
+    d = dotted(value.func)
+    if d is None or not d.startswith("self.") or d.count(".") != 1 or len(value.args) != 1:
+        return None
+    arg = value.args[0].value
+    cls = enclosing_class(scope)
+    if not isinstance(arg, cst.Name) or cls is None or not M.is_module_class(cls, ctx.project):
+        return None
+    layer = M.class_facts(cls, ctx.project).layer(d[5:])
+    return arg.value if layer is not None and layer.cls is None and layer.type_name == "Embedding" else None
+
+
+def _leading_axis_moved(axes: Axes, sizes: Sequence[cst.BaseExpression]) -> Optional[List[int]]:
+    """When other sizes are unknown (`self.batch_size`): a first new axis sized like a later
+    axis of the source (`x.view(x.size(1), batch, -1)`) relabels, since the source's first
+    axis can only be folded into it when it has size 1. The order a transpose would give."""
+    first = _inline_read(sizes[0]) or dotted(sizes[0])
+    group = axes.get(first or "")
+    if group is None or len(group) != 1 or group[0] == 0:
+        return None
+    k = group[0]
+    return [k] + [i for i in range(k + 1) if i != k]
 
 
 def _is_minus_one(size: cst.BaseExpression) -> bool:
@@ -81,10 +137,40 @@ def _reshape(call: cst.Call, qual: Optional[str]) -> Optional[Tuple[cst.Name, Li
         sizes = [e.value for e in sizes[0].elements if not isinstance(e, cst.StarredElement)]
     if not isinstance(tensor, cst.Name) or len(sizes) < 2 or sum(map(_is_minus_one, sizes)) > 1:
         return None
-    texts = [dotted(s) for s in sizes if not _is_minus_one(s)]
+    texts = [dotted(s) or _inline_read(s) for s in sizes if not _is_minus_one(s)]
     if any(t is None for t in texts) or len(set(texts)) != len(texts):
         return None
     return tensor, sizes
+
+
+def _inline_read(size: cst.BaseExpression) -> Optional[str]:
+    """A key for a size read where it is used (`x.size(1)`, `x.shape[1]`, `x.size()[1]`)."""
+    read = _read_of(size)
+    return f"{read[0]}.shape[{read[1]}]" if read is not None else None
+
+
+def _read_of(value: cst.BaseExpression) -> Optional[Tuple[str, int]]:
+    """(tensor name, axis) of `t.size(i)`, `t.shape[i]` or `t.size()[i]`."""
+    owner: Optional[cst.BaseExpression] = None
+    index: Optional[cst.BaseExpression] = None
+    if isinstance(value, cst.Subscript) and len(value.slice) == 1 and isinstance(value.slice[0].slice, cst.Index):
+        base, index = value.value, value.slice[0].slice.value
+        if isinstance(base, cst.Attribute) and base.attr.value == "shape":
+            owner = base.value
+        elif (
+            isinstance(base, cst.Call)
+            and isinstance(base.func, cst.Attribute)
+            and base.func.attr.value == "size"
+            and not base.args
+        ):
+            owner = base.func.value
+    elif isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "size":
+        owner = value.func.value
+        if len(value.args) == 1 and value.args[0].keyword is None:
+            index = value.args[0].value
+    if not isinstance(owner, cst.Name) or not isinstance(index, cst.Integer):
+        return None
+    return owner.value, int(index.value)
 
 
 # Constructors whose positional arguments are the new tensor's sizes.
@@ -201,7 +287,7 @@ def _axis_order(axes: Axes, sizes: Sequence[cst.BaseExpression]) -> Optional[Lis
         if _is_minus_one(s):
             taken.append(None)
             continue
-        text = dotted(s)
+        text = dotted(s) or _inline_read(s)
         if text not in axes:
             return None
         taken.append(axes[text])
