@@ -1219,6 +1219,12 @@ class LoaderUse:
     fit_call: Optional[Tuple[Scope, cst.Call]] = None  # Lightning `trainer.fit(model, loader)`
     # The `{"train": loader, ...}` dict that hands it to a runner (Catalyst's `loaders=`).
     keyed: Optional[Tuple[Scope, cst.Dict]] = None
+    # The name that says it is for training, when nothing in sight reads it (`train_loader`
+    # returned by `get_dataloaders()`, or the loader `get_train_loader()` returns).
+    named: Optional[str] = None
+    # A call inside an epoch loop that hands it to a training function out of sight
+    # (`fit_one_epoch(model, ..., train_loader, ...)` from a module the analysis lacks).
+    epoch_call: Optional[Tuple[Scope, cst.Call]] = None
 
     @property
     def module(self) -> ModuleFacts:
@@ -1541,6 +1547,88 @@ def out_of_sight_training_loaders(project: Project, loops: LoopAnalyzer) -> List
                 continue
             for call, scope in loader_origins(project, it, lf.scope):
                 out.append(LoaderUse(call, scope, loops=[lf]))
+    return out
+
+
+_NOT_TRAINING_WORDS = ("val", "test", "eval", "dev", "pred", "infer", "calib")
+
+
+def _names_training(name: str) -> bool:
+    low = name.lower()
+    return "train" in low and not any(w in low for w in _NOT_TRAINING_WORDS)
+
+
+def named_training_loaders(project: Project, loops: LoopAnalyzer) -> List[LoaderUse]:
+    """`DataLoader(...)` calls that a function hands back, named for training: bound to a name
+    such as `train_loader` and returned (with the other loaders), or returned by a function
+    such as `get_train_loader()`, when no loop in sight reads them. Their training loop is in
+    code the analysis lacks (a framework's `fit`, another repository's script)."""
+    out: List[LoaderUse] = []
+    for m in project.modules:
+        if "DataLoader" not in m.text or "train" not in m.text.lower():
+            continue
+        for scope in m.scopes:
+            if isinstance(scope.node, cst.Module):
+                continue
+            returned = return_values(scope)
+            if not returned:
+                continue
+            loaders = [c for c in scope.calls if K.kind_of_constructor(m.qualify(c.func)) == K.DATALOADER]
+            for call in loaders:
+                name = _returned_name(scope, call, returned)
+                if name is None and len(loaders) == 1 and any(r is call for r in returned):
+                    name = scope.simple_name if _names_training(scope.simple_name) else None
+                if name is not None and _names_training(name):
+                    out.append(LoaderUse(call, scope, named=name))
+    if out:
+        read = _loaders_read_by_loops(project, loops)
+        out = [u for u in out if id(u.call) not in read]
+    return out
+
+
+def _loaders_read_by_loops(project: Project, loops: LoopAnalyzer) -> Set[int]:
+    """Ids of the `DataLoader(...)` calls that some loop in sight iterates (feature extraction
+    over the training set, an evaluation pass): their use is known, not guessed from a name."""
+    read: Set[int] = set()
+    for m in project.modules:
+        for lf in loops.loops_of(m):
+            if isinstance(lf.node, cst.For):
+                read.update(id(c) for c, _ in loader_origins(project, lf.node.iter, lf.scope))
+    return read
+
+
+def _returned_name(scope: Scope, call: cst.Call, returned: List[cst.BaseExpression]) -> Optional[str]:
+    """The name `call` is bound to, when the function returns that name (alone or among others)."""
+    for name, bindings in scope.bindings.items():
+        if len(bindings) == 1 and bindings[0].value is call and bindings[0].index is None:
+            for rv in returned:
+                elements = [e.value for e in rv.elements] if isinstance(rv, (cst.Tuple, cst.List)) else [rv]
+                if any(isinstance(e, cst.Name) and e.value == name for e in elements):
+                    return name
+    return None
+
+
+def handed_to_training_each_epoch(project: Project) -> List[LoaderUse]:
+    """Loaders passed, inside a loop, to a function out of sight whose name says it trains
+    (`fit_one_epoch(..., gen, ...)`, `train_epoch(loader)`): that loop is the epoch loop and
+    the training loop is in the function. Only for questions where the name is evidence
+    enough (is this sampler told its epoch?)."""
+    out: List[LoaderUse] = []
+    for m in project.modules:
+        if "DataLoader" not in m.text:
+            continue
+        for scope in m.scopes:
+            index = scope_index(scope)
+            for call in scope.calls:
+                name = (dotted(call.func) or "").rsplit(".", 1)[-1].lower()
+                if not ("train" in name or name.startswith("fit")) or not index.loops_around(call):
+                    continue
+                if project.resolve_callee(call.func, scope) is not None:
+                    continue  # a project function: its own loops are judged
+                for arg in call.args:
+                    if isinstance(arg.value, (cst.Name, cst.Attribute)):
+                        for loader, where in loader_origins(project, arg.value, scope):
+                            out.append(LoaderUse(loader, where, epoch_call=(scope, call)))
     return out
 
 

@@ -57,7 +57,10 @@ def _dataset_facts(ctx: RuleContext, use: D.LoaderUse) -> str:
 def _tl302(ctx: RuleContext) -> List[Finding]:
     project = ctx.project
     out: List[Finding] = []
-    for use in D.training_loaders(project, ctx.loops):
+    uses = list(D.training_loaders(project, ctx.loops))  # (a copy: that list is cached)
+    seen = {id(u.call) for u in uses}
+    uses += [u for u in D.named_training_loaders(project, ctx.loops) if id(u.call) not in seen]
+    for use in uses:
         call = use.call
         if D.has_star_args(call):
             continue  # `**loader_kwargs` may carry shuffle/sampler
@@ -107,6 +110,14 @@ def _tl302(ctx: RuleContext) -> List[Finding]:
             fit_scope, fit = use.fit_call
             where = "is passed to Lightning's `Trainer.fit` as the training data"
             related = [(fit_scope.module, fit, "the Trainer trains on it here")]
+        elif use.named is not None:
+            handed = (
+                f"returned by `{use.named}()`"
+                if use.named == use.scope.simple_name
+                else f"handed back as `{use.named}`"
+            )
+            where = f"is {handed}, named for training and read by code out of sight,"
+            related = []
         elif use.keyed is not None:
             key_scope, entries = use.keyed
             where = 'is the `"train"` entry of a dict of loaders (a runner trains on it)'

@@ -27,10 +27,12 @@ def _tl304(ctx: RuleContext) -> List[Finding]:
     uses = list(D.training_loaders(project, ctx.loops))  # (a copy: that list is cached)
     seen = {id(u.call) for u in uses}
     uses += [u for u in D.out_of_sight_training_loaders(project, ctx.loops) if id(u.call) not in seen]
+    seen = {id(u.call) for u in uses}
+    uses += [u for u in D.handed_to_training_each_epoch(project) if id(u.call) not in seen]
     for use in uses:
-        if use.lightning_hook is not None or use.fit_call is not None or not use.loops:
+        if use.lightning_hook is not None or use.fit_call is not None or not (use.loops or use.epoch_call):
             continue  # Lightning's loop sets the epoch itself
-        if all(D.single_pass(project, lf) for lf in use.loops):
+        if use.loops and all(D.single_pass(project, lf) for lf in use.loops):
             continue  # one epoch: nothing to repeat
         expr = C.arg(use.call, 3, "sampler", skip_star=True)
         # (bound to a name, written inline, or `DistributedSampler(ds) if distributed else None`)
@@ -43,12 +45,16 @@ def _tl304(ctx: RuleContext) -> List[Finding]:
         shuffle = C.arg(call, None, "shuffle", skip_star=True)
         if shuffle is not None and D.is_false_or_none(shuffle):
             continue  # no shuffling: the same order is what was asked for
-        lf = use.loops[0]
-        head = lf.node.iter if isinstance(lf.node, cst.For) else lf.node
         related: List[Tuple[ModuleFacts, cst.CSTNode, str]] = [
             (use.module, use.call, "the training DataLoader it samples for"),
-            (lf.scope.module, head, "the training loop, run once per epoch, that reads it"),
         ]
+        if use.loops:
+            lf = use.loops[0]
+            head = lf.node.iter if isinstance(lf.node, cst.For) else lf.node
+            related.append((lf.scope.module, head, "the training loop, run once per epoch, that reads it"))
+        elif use.epoch_call is not None:
+            where, handed = use.epoch_call
+            related.append((where.module, handed, "the epoch loop hands the loader to its training function here"))
         out.append(
             Finding(
                 "TL304",
