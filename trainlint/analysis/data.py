@@ -1521,6 +1521,8 @@ def _every_backward_guarded_here(lf: LoopFacts) -> bool:
     backwards = [e for e in lf.events if e.kind == L.BACKWARD]
     if not backwards or not all(e.conds for e in backwards):
         return False
+    if any(a.exclusive_with(b) for i, a in enumerate(backwards) for b in backwards[i + 1 :]):
+        return False  # a backward on each arm (`if fp16: scaler.scale(loss).backward() else: ...`)
     here = {id(n) for n in walk(lf.node)}
     return all(any(c in here for c in e.conds) for e in backwards)
 
