@@ -107,3 +107,40 @@ def test_tl201_a_training_loss_on_the_same_softmax_keeps_the_error() -> None:
 def test_tl202_related_location_is_in_the_model_module() -> None:
     _, found = _the_finding("TL202/sigmoid_model_in_other_module")
     assert any(r.path == "models.py" for r in found.related)
+
+
+def test_tl201_names_where_forward_applies_a_softmax_layer_built_in_init() -> None:
+    from trainlint.testing import lint_files
+
+    models = (
+        "import torch.nn as nn\n"
+        "\n"
+        "\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.fc = nn.Linear(8, 3)\n"
+        "        self.softmax = nn.Softmax(dim=1)\n"
+        "\n"
+        "    def forward(self, x):\n"
+        "        logits = self.fc(x)\n"
+        "        probs = self.softmax(logits)\n"
+        "        return probs\n"
+    )
+    train = (
+        "import torch\n"
+        "import torch.nn as nn\n"
+        "from models import Net\n"
+        "\n"
+        "model = Net()\n"
+        "criterion = nn.CrossEntropyLoss()\n"
+        "opt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "for x, y in [(torch.randn(4, 8), torch.randint(0, 3, (4,)))]:\n"
+        "    opt.zero_grad()\n"
+        "    criterion(model(x), y).backward()\n"
+        "    opt.step()\n"
+    )
+    (d,) = [d for d in lint_files({"models.py": models, "train.py": train}, ["TL201"]) if d.code == "TL201"]
+    spots = {(r.path.rsplit("/", 1)[-1], r.line): r.message for r in d.related}
+    assert spots[("models.py", 8)] == "`nn.Softmax(dim=1)` is built here"
+    assert spots[("models.py", 12)] == "`self.softmax(logits)` applies it in the model's forward"

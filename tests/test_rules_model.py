@@ -343,7 +343,9 @@ def test_tl404_a_shared_epoch_function_is_reported_at_its_evaluating_call() -> N
     assert d.span.line == line_of(SHARED_EPOCH, "val = run_epoch(")
     assert "wrap this call in `with torch.no_grad():`" in d.message
     assert [r.line for r in d.related] == [line_of(SHARED_EPOCH, "out = model(")]
-    fixed = SHARED_EPOCH.replace("    val = run_epoch(val_compute)", "    with torch.no_grad():\n        val = run_epoch(val_compute)")
+    fixed = SHARED_EPOCH.replace(
+        "    val = run_epoch(val_compute)", "    with torch.no_grad():\n        val = run_epoch(val_compute)"
+    )
     assert fixed != SHARED_EPOCH and run("TL404", fixed) == []
 
 

@@ -164,6 +164,9 @@ class Op:
     # identity of that set of models. Branches that call each model their own way give one
     # such output each, and the value after them is any of them.
     among: Tuple[int, ...] = ()
+    # Where a layer built elsewhere (`self.softmax = nn.Softmax(1)`, the `node`) is applied:
+    # `self.softmax(logits)` in `forward`.
+    applied: Optional[cst.CSTNode] = None
 
     def text(self) -> str:
         return snippet(self.module, self.node)
@@ -598,7 +601,10 @@ class OpTracer:
             if facts is not None:
                 layer = facts.layer(d[5:])
                 if layer is not None:
-                    return True, self.layer_op(layer, depth + 1, stack)
+                    op = self.layer_op(layer, depth + 1, stack)
+                    if op is not None and op.node is layer.node and op.module is scope.module:
+                        op = replace(op, applied=call)
+                    return True, op
         return False, None
 
     def _self_output(self, scope: Scope) -> Optional[Op]:

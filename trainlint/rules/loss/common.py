@@ -101,7 +101,13 @@ def describe(
             phrase = f"`{op.owner}` ({returns}) already returns `{text}`"
         else:
             phrase = f"`{op.owner}` ({returns}) ends with `{text}` ({FL.where(op.module, op.node)})"
-        related.append((op.module, op.node, f"`{text}` is applied here, inside the model"))
+        if op.applied is not None:
+            related.append((op.module, op.node, f"`{text}` is built here"))
+            related.append(
+                (op.module, op.applied, f"`{FL.snippet(op.module, op.applied)}` applies it in the model's forward")
+            )
+        else:
+            related.append((op.module, op.node, f"`{text}` is applied here, inside the model"))
         fix = f"return the raw scores from `{op.owner}`"
     elif _inline(lc, op):
         phrase = f"its input is `{text}`"
