@@ -46,13 +46,15 @@ from trainlint.runtime.records import (
 
 
 def missing_zero_grad(ctx: RuleContext) -> Iterator[Finding]:
+    reported: Set[int] = set()
     for lf in iterations(ctx):
         for step in _uncleared_steps(ctx, lf.events):
             finding = _finding(lf.events, step, "this training loop")
             if finding is not None:
+                reported.add(id(finding.node))
                 yield finding
     yield from _in_step_functions(ctx)
-    yield from _in_owned_optimizer_steps(ctx)
+    yield from (f for f in _in_owned_optimizer_steps(ctx) if id(f.node) not in reported)
     yield from _in_lightning_manual_steps(ctx)
 
 
@@ -141,7 +143,7 @@ def _in_step_functions(ctx: RuleContext) -> Iterator[Finding]:
 def _in_owned_optimizer_steps(ctx: RuleContext) -> Iterator[Finding]:
     """A method with no loop of its own that runs `backward()` and steps an optimizer its own
     class built (`self.optimizer = Adam(...)` in `__init__`; an agent's `learn()`, a replay
-    `training()` step), called by no loop in sight, when nothing clears that optimizer or its
+    `training()` step), whoever calls it, when nothing clears that optimizer or its
     model: not the class, and no `.zero_grad()` anywhere in the project on an attribute of that
     name. Its owner is the only code that could clear it, and does not."""
     for scope in ctx.module.scopes:
@@ -149,8 +151,8 @@ def _in_owned_optimizer_steps(ctx: RuleContext) -> Iterator[Finding]:
         names = called_names(scope)
         if cls is None or names["zero_grad"] or not names["step"] or not names["backward"]:
             continue
-        if not_training(scope) or ctx.project.callers(scope):
-            continue
+        if not_training(scope):
+            continue  # (a loop that calls it and clears nothing is reported as that loop)
         events = ctx.loops.body_events(scope, 0)
         if any(e.loops for e in events) or any(e.kind == L.ZERO_GRAD for e in events):
             continue
