@@ -75,7 +75,7 @@ _DROPOUT_MODULES = frozenset(
 def functional_dropout_always_on(ctx: RuleContext) -> Iterator[Finding]:
     mod = ctx.module
     for cls in mod.classes.values():
-        if not M.is_module_class(cls, ctx.project):
+        if not M.is_module_class(cls, ctx.project) and not _module_by_its_layers(cls, ctx):
             continue
         for method in _forward_methods(cls):
             yield from _fresh_dropout_modules(cls, method)
@@ -109,6 +109,21 @@ def functional_dropout_always_on(ctx: RuleContext) -> Iterator[Finding]:
                     "`model.train()`/`model.eval()`.",
                     fix_builder=fixes.hook(fix_tl405, mod, method, call),
                 )
+
+
+def _module_by_its_layers(cls: ClassFacts, ctx: RuleContext) -> bool:
+    """A class built on a base the analysis lacks (`class AFM(ContextRecommender)`, imported
+    from a file out of sight) that defines `forward` and builds `torch.nn` layers: a module."""
+    if "forward" not in cls.methods or not cls.bases or ctx.project.base_classes(cls):
+        return False
+    mod = cls.module
+    quals = [
+        mod.qualify(b.value.func) or ""
+        for bindings in cls.attrs.values()
+        for b in bindings
+        if isinstance(b.value, cst.Call)
+    ]
+    return any(q.startswith("torch.nn.") and q.rsplit(".", 1)[-1][:1].isupper() for q in quals)
 
 
 def _always_true(expr: cst.BaseExpression) -> bool:
