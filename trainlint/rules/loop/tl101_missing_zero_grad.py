@@ -9,7 +9,7 @@ import libcst as cst
 from trainlint import fixes
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
-from trainlint.analysis.facts import ClassFacts, ModuleFacts
+from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.frameworks import manual_optimization
 from trainlint.analysis.loops import Event
 from trainlint.analysis.names import dotted
@@ -160,7 +160,7 @@ def _in_owned_optimizer_steps(ctx: RuleContext) -> Iterator[Finding]:
         if len(steps) != 1 or _backward_before(events, steps[0]) is None:
             continue
         attr = _owned_optimizer(steps[0], cls)
-        if attr is None or _cleared_anywhere(ctx, cls, attr):
+        if attr is None or _cleared_anywhere(ctx, cls, attr, steps[0].receiver):
             continue
         finding = _finding(
             events, steps[0], f"`{cls.name}.{scope.simple_name}` (a training step of the class that owns `self.{attr}`)"
@@ -183,10 +183,11 @@ def _owned_optimizer(step: Event, cls: ClassFacts) -> Optional[str]:
     return d[5:] if built_here else None
 
 
-def _cleared_anywhere(ctx: RuleContext, cls: ClassFacts, attr: str) -> bool:
+def _cleared_anywhere(ctx: RuleContext, cls: ClassFacts, attr: str, optimizer: Optional[Value]) -> bool:
     """A clear the class runs in any method, or a `.zero_grad()` elsewhere in the project on
     an attribute named like one of the class's (`agent.optimizer.zero_grad()`,
-    `agent.model.zero_grad()`), or on a receiver that is not an attribute chain."""
+    `agent.model.zero_grad()`), or on a receiver that is not an attribute chain and may hold
+    this optimizer (not one known to be another optimizer or a model of another class)."""
     for method in cls.methods.values():
         if called_names(method)["zero_grad"] or any(e.kind == L.ZERO_GRAD for e in ctx.loops.body_events(method, 0)):
             return True
@@ -198,8 +199,26 @@ def _cleared_anywhere(ctx: RuleContext, cls: ClassFacts, attr: str) -> bool:
             for call in sc.calls:
                 if isinstance(call.func, cst.Attribute) and call.func.attr.value == "zero_grad":
                     d = dotted(call.func.value)
-                    if d is None or "." not in d or d.rsplit(".", 1)[-1] in own:
+                    if d is not None and d.startswith("self.") and sc.cls is not None:
+                        continue  # another class's own optimizer or model
+                    if d is not None and "." in d and d.rsplit(".", 1)[-1] in own:
+                        return True
+                    if (d is None or "." not in d) and _may_be(ctx, call.func.value, sc, cls, optimizer):
                         return True  # (`opt.zero_grad()` on a local may be this optimizer too)
+    return False
+
+
+def _may_be(
+    ctx: RuleContext, receiver: cst.BaseExpression, scope: Scope, cls: ClassFacts, optimizer: Optional[Value]
+) -> bool:
+    """Whether a `.zero_grad()` receiver outside the class may be its optimizer or model."""
+    v = ctx.resolver.value_of(receiver, scope)
+    if v is None or v.guess or v.origin is None:
+        return v is None or v.kind is None or v.kind in (K.OPTIMIZER, K.MODEL)
+    if v.kind == K.OPTIMIZER:
+        return optimizer is None or v.origin is optimizer.origin
+    if v.kind == K.MODEL:
+        return v.cls is None or v.cls is cls
     return False
 
 
