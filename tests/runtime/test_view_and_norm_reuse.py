@@ -125,9 +125,7 @@ def test_a_batchnorm_applied_to_successive_stages_is_reported_and_a_siamese_enco
 
 
 def test_a_noqa_at_the_repeated_call_silences_the_batchnorm_reuse(tmp_path: Path) -> None:
-    marked = NORMS.replace(
-        "h = F.relu(self.bn(self.conv2(h)))", "h = F.relu(self.bn(self.conv2(h)))  # noqa: TL921", 1
-    )
+    marked = NORMS.replace("h = F.relu(self.bn(self.conv2(h)))", "h = F.relu(self.bn(self.conv2(h)))  # noqa: TL921", 1)
     assert marked != NORMS
     report = trace_inline(tmp_path, marked, steps=2)
     assert report.find("TL921") == [], [(d.code, d.line) for d in report.diagnostics]
