@@ -1572,11 +1572,9 @@ def named_training_loaders(project: Project, loops: LoopAnalyzer) -> List[Loader
         for scope in m.scopes:
             if isinstance(scope.node, cst.Module):
                 continue
-            returned = return_values(scope)
-            if not returned:
-                continue
             loaders = [c for c in scope.calls if K.kind_of_constructor(m.qualify(c.func)) == K.DATALOADER]
-            for call in loaders:
+            returned = return_values(scope) if loaders else []
+            for call in loaders if returned else []:
                 name = _returned_name(scope, call, returned)
                 if name is None and len(loaders) == 1 and any(r is call for r in returned):
                     name = scope.simple_name if _names_training(scope.simple_name) else None
@@ -1620,10 +1618,9 @@ def handed_to_training_each_epoch(project: Project) -> List[LoaderUse]:
         if "DataLoader" not in m.text:
             continue
         for scope in m.scopes:
-            index = scope_index(scope)
             for call in scope.calls:
                 name = (dotted(call.func) or "").rsplit(".", 1)[-1].lower()
-                if not ("train" in name or name.startswith("fit")) or not index.loops_around(call):
+                if not ("train" in name or name.startswith("fit")) or not scope_index(scope).loops_around(call):
                     continue
                 if project.resolve_callee(call.func, scope) is not None:
                     continue  # a project function: its own loops are judged

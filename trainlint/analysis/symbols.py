@@ -671,6 +671,8 @@ def is_none(expr: cst.BaseExpression) -> bool:
 def _in_dead_branch(b: Binding) -> bool:
     """The binding sits in an `if`/`elif` arm whose test compares a module-level constant
     with a literal the constant does not hold."""
+    if not _literal_constants(b.scope.module):
+        return False  # (most modules: no constant to test, no index to build)
     node = b.stmt if b.stmt is not None else b.value
     for comp in enclosing(b.scope, node):
         if (
@@ -680,6 +682,19 @@ def _in_dead_branch(b: Binding) -> bool:
         ):
             return True
     return False
+
+
+def _literal_constants(module: ModuleFacts) -> Set[str]:
+    """Module-level names bound once, to a string or integer literal."""
+    found = module.cache.get("symbols.literal_constants")
+    if found is None:
+        found = {
+            name
+            for name, bs in module.toplevel.bindings.items()
+            if len(bs) == 1 and bs[0].how == "assign" and isinstance(bs[0].value, (cst.SimpleString, cst.Integer))
+        }
+        module.cache["symbols.literal_constants"] = found
+    return found  # type: ignore[return-value]
 
 
 def _constant_test(test: cst.BaseExpression, scope: Scope) -> Optional[bool]:
