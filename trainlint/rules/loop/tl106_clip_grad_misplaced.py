@@ -79,35 +79,32 @@ def _clip_then_backward_in_helper(ctx: RuleContext, reported: Set[int]) -> Itera
             if (e.kind in (L.BACKWARD, L.CLIP) or e.kind in STEPS) and not e.loops and not e.via
         ]
         late = _clip_after_the_step(evs)
-        if late is not None and id(late[0].node) not in reported:
-            clip, step = late
-            yield Finding(
-                "TL106",
-                clip.module,
-                clip.node,
+        if late is not None:
+            clip, other = late
+            message = (
                 "gradient clipping runs after `optimizer.step()` in this function, so the update has already "
                 "used the unclipped gradients: clipping them afterwards changes nothing the optimizer uses. "
-                "Clip between `backward()` and `optimizer.step()`.",
-                related=[(step.module, step.node, "the optimizer step that comes first")],
-                fix_builder=fixes.hook(fix_tl106, clip, step),
+                "Clip between `backward()` and `optimizer.step()`."
             )
-            continue
-        first = evs[0] if evs else None
-        if first is None or first.kind != L.CLIP or _measures_only(first) or id(first.node) in reported:
-            continue
-        after = next((e for e in evs if e.kind != L.CLIP), None)
-        if after is None or after.kind != L.BACKWARD or after.exclusive_with(first):
-            continue
-        yield Finding(
-            "TL106",
-            first.module,
-            first.node,
-            "gradient clipping runs before `backward()` in this function, so it clips the previous "
-            "gradients and the ones this backward computes reach the optimizer unclipped. Clip after "
-            "`backward()`, just before the optimizer step.",
-            related=[(after.module, after.node, "the backward that comes later")],
-            fix_builder=fixes.hook(fix_tl106_after_backward, first, after),
-        )
+            label, fix = "the optimizer step that comes first", fixes.hook(fix_tl106, clip, other)
+        else:
+            first = evs[0] if evs else None
+            if first is None or first.kind != L.CLIP or _measures_only(first):
+                continue
+            after = next((e for e in evs if e.kind != L.CLIP), None)
+            if after is None or after.kind != L.BACKWARD or after.exclusive_with(first):
+                continue
+            clip, other = first, after
+            message = (
+                "gradient clipping runs before `backward()` in this function, so it clips the previous "
+                "gradients and the ones this backward computes reach the optimizer unclipped. Clip after "
+                "`backward()`, just before the optimizer step."
+            )
+            label, fix = "the backward that comes later", fixes.hook(fix_tl106_after_backward, first, after)
+        if id(clip.node) not in reported:
+            yield Finding(
+                "TL106", clip.module, clip.node, message, related=[(other.module, other.node, label)], fix_builder=fix
+            )
 
 
 def _clip_after_the_step(evs: List[Event]) -> Optional[Tuple[Event, Event]]:
