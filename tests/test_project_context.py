@@ -114,6 +114,77 @@ def test_the_same_findings_whichever_files_are_passed(tmp_path):
     # softmax is the defect, named as a related location.
 
 
+LOSS_COMPUTE = """
+class LossCompute:
+    def __init__(self, generator, criterion, opt=None):
+        self.generator = generator
+        self.criterion = criterion
+        self.opt = opt
+
+    def __call__(self, x, y):
+        loss = self.criterion(self.generator(x), y)
+        if self.opt is not None:
+            loss.backward()
+            self.opt.step()
+            self.opt.zero_grad()
+        return loss.item()
+"""
+
+NETS = """
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(8, 16), nn.Dropout(0.1))
+        self.generator = nn.Linear(16, 4)
+
+    def forward(self, x):
+        return self.body(x)
+
+
+def make_model():
+    return Net()
+"""
+
+SHARED_EPOCH = """
+import torch
+import torch.nn as nn
+from nets import *
+from losses import *
+
+
+def run_epoch(batches, model, loss_compute):
+    total = 0.0
+    for x, y in batches:
+        out = model.forward(x)
+        total += loss_compute(out, y)
+    return total
+
+
+model = make_model()
+criterion = nn.CrossEntropyLoss()
+opt = torch.optim.Adam(model.parameters())
+batches = [(torch.randn(4, 8), torch.randint(0, 4, (4,)))]
+for epoch in range(3):
+    model.train()
+    run_epoch(batches, model, LossCompute(model.generator, criterion, opt=opt))
+    model.eval()
+    run_epoch(batches, model, LossCompute(model.generator, criterion, opt=None))
+"""
+
+
+def test_a_call_resolved_under_nested_typing_does_not_depend_on_the_file_order(tmp_path):
+    # `loss_compute(out, y)` is first asked about while another receiver is being typed (when
+    # train.py is analysed after the files it imports): that cut-short "unknown" must not be
+    # kept, or a whole-folder run and `check train.py` see different training loops.
+    root = project(tmp_path, {"losses.py": LOSS_COMPUTE, "nets.py": NETS, "train.py": SHARED_EPOCH})
+    alone = keys(cli(root, "train.py", "--no-cache")[1])
+    assert keys(cli(root, ".", "--no-cache")[1]) == alone
+    assert keys(cli(root, "losses.py", "nets.py", "train.py", "--no-cache")[1]) == alone
+
+
 def test_without_the_context_the_cross_file_finding_is_missed(tmp_path):
     """What the context files are for (the behaviour before them)."""
     root = project(tmp_path, {"models.py": MODELS, "train.py": TRAIN})

@@ -86,6 +86,9 @@ class Project:
         self._callers: Optional[Dict[int, List[Tuple[Scope, cst.Call]]]] = None
         self._resolved: Optional[List[Tuple[Scope, cst.Call, Symbol]]] = None
         self._callee_memo: Dict[Tuple[int, int], Tuple[cst.BaseExpression, Optional[Symbol]]] = {}
+        # How many times typing a receiver was given up (nested typing): answers that saw it
+        # happen depend on the order of the questions and are not memoised.
+        self.cut_short = 0
         # Per-run memoised facts about the whole project (like `ModuleFacts.cache`): they live
         # and die with the project, where a module-level dictionary would keep them alive.
         self.cache: Dict[str, object] = {}
@@ -187,7 +190,13 @@ class Project:
         if hit is not None and hit[0] is func:
             return hit[1]
         self._callee_memo[key] = (func, None)  # re-entered while typing the receiver: unknown
+        before = self.cut_short
         found = self._resolve_callee(func, scope)
+        if self.cut_short != before and found is None:
+            # Unknown only because typing a receiver was cut short (nested in another typing):
+            # asked again from elsewhere, it may resolve, so the answer is not kept.
+            del self._callee_memo[key]
+            return None
         # The entry keeps `func` alive, so its id cannot be reused by another node.
         self._callee_memo[key] = (func, found)
         return found

@@ -107,6 +107,7 @@ class Resolver:
     def class_of(self, expr: cst.BaseExpression, scope: Scope) -> Optional[ClassFacts]:
         """The project class of the object `expr` holds, when known."""
         if self._typing >= 2:
+            self.project.cut_short += 1  # (what depends on this answer must not be memoised)
             return None  # typing a receiver while typing another: give up rather than recurse
         self._typing += 1
         try:
