@@ -32,7 +32,7 @@ from trainlint.analysis.project import Project, enclosing_class
 from trainlint.analysis.scopes import Def, Index, reaching_outwards, scope_index
 from trainlint.analysis.scopes import scope_of_node as scope_of_node
 from trainlint.analysis.symbols import Resolver, return_values
-from trainlint.analysis.walk import children, walk
+from trainlint.analysis.walk import walk
 
 # The rules and analyses reach the scope index through this module (`D.scope_index(s)`).
 ScopeIndex = Index
@@ -1812,56 +1812,6 @@ def iter_calls(module: ModuleFacts) -> Iterable[Tuple[Scope, cst.Call]]:
 
 
 # ------------------------------------------------------------------------------ loader facts (TL302)
-
-
-def literal_truth(test: cst.BaseExpression) -> Optional[bool]:
-    """The truth of a constant `if` test (`if 1:`, `if True:`, `if 0:`), None otherwise."""
-    if isinstance(test, cst.Integer):
-        try:
-            return int(test.value, 0) != 0
-        except ValueError:
-            return None
-    if isinstance(test, cst.Name) and test.value in ("True", "False"):
-        return test.value == "True"
-    return None
-
-
-def _dead_blocks(scope: Scope) -> Set[int]:
-    """Ids of the blocks (as `scopes.Position.blocks` holds them) that a constant `if` never
-    runs: the `else` of `if 1:`/`if True:`, the body of `if 0:`/`if False:`."""
-    cache = scope.module.cache.setdefault("data.dead_blocks", {})
-    assert isinstance(cache, dict)
-    got = cache.get(id(scope))
-    if got is not None:
-        return got  # type: ignore[no-any-return]
-    out: Set[int] = set()
-    root = scope.node
-    stack: List[cst.CSTNode] = list(root.body if isinstance(root, cst.Module) else [root.body])
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-            continue
-        if isinstance(node, cst.If):
-            truth = literal_truth(node.test)
-            if truth is False:
-                out.add(id(node.body))
-            elif truth is True and node.orelse is not None:
-                out.add(id(node.orelse) if isinstance(node.orelse, cst.If) else id(node.orelse.body))
-        if isinstance(
-            node, (cst.BaseCompoundStatement, cst.BaseSuite, cst.Else, cst.Finally, cst.ExceptHandler, cst.Module)
-        ):
-            stack.extend(children(node))
-    cache[id(scope)] = out
-    return out
-
-
-def in_dead_code(scope: Scope, node: cst.CSTNode) -> bool:
-    """`node` sits in a branch of a constant `if` that never runs."""
-    pos = scope_index(scope).position(node)
-    if pos is None:
-        return False
-    dead = _dead_blocks(scope)
-    return any(b in dead for b in pos.blocks)
 
 
 def dataset_origins(

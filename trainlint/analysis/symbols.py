@@ -15,11 +15,12 @@ import libcst as cst
 from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
 from trainlint.analysis import module_facts as M
+from trainlint.analysis.branches import in_dead_code
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.frameworks import HF_TRAINER_MODEL_HOOKS, is_hf_trainer, lightning_handles_call
 from trainlint.analysis.names import dotted, is_self
 from trainlint.analysis.project import Project, enclosing_class
-from trainlint.analysis.scopes import enclosing, inside, visible
+from trainlint.analysis.scopes import visible
 from trainlint.analysis.walk import children
 
 # Methods that return their receiver (or an equivalent object of the same kind).
@@ -444,9 +445,9 @@ class Resolver:
         # a checkpoint after training say nothing about what the name held while it was used.
         informative = [b for b in bindings if not uninformative(b)]
         if len(informative) > 1:
-            # `if model_name == "C3D": ... elif model_name == "R2Plus1D": ...` under a module
-            # constant `model_name = "C3D"`: only the arm the constant selects runs.
-            informative = [b for b in informative if not _in_dead_branch(b)] or informative
+            # Nor does one in an arm that never runs: `if False:`, or `elif model_name ==
+            # "R2Plus1D":` under a module constant `model_name = "C3D"` (`branches.py`).
+            informative = [b for b in informative if not in_dead_code(b.scope, b.stmt or b.value)] or informative
         for b in informative or bindings:
             v = self._binding_value(b, depth, seen)
             if v is None:
@@ -667,56 +668,6 @@ def _optimizer_by_name(call: cst.Call, mod: ModuleFacts) -> bool:
 
 def is_none(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "None"
-
-
-def _in_dead_branch(b: Binding) -> bool:
-    """The binding sits in an `if`/`elif` arm whose test compares a module-level constant
-    with a literal the constant does not hold."""
-    if not _literal_constants(b.scope.module):
-        return False  # (most modules: no constant to test, no index to build)
-    node = b.stmt if b.stmt is not None else b.value
-    for comp in enclosing(b.scope, node):
-        if (
-            isinstance(comp, cst.If)
-            and inside(b.scope, comp.body, node)
-            and _constant_test(comp.test, b.scope) is False
-        ):
-            return True
-    return False
-
-
-def _literal_constants(module: ModuleFacts) -> Set[str]:
-    """Module-level names bound once, to a string or integer literal."""
-    found = module.cache.get("symbols.literal_constants")
-    if found is None:
-        found = {
-            name
-            for name, bs in module.toplevel.bindings.items()
-            if len(bs) == 1 and bs[0].how == "assign" and isinstance(bs[0].value, (cst.SimpleString, cst.Integer))
-        }
-        module.cache["symbols.literal_constants"] = found
-    return found  # type: ignore[return-value]
-
-
-def _constant_test(test: cst.BaseExpression, scope: Scope) -> Optional[bool]:
-    """The value of `NAME == "literal"` (or `!=`) when NAME is a module-level name bound once,
-    to a literal; else None."""
-    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
-        return None
-    op, right = test.comparisons[0].operator, test.comparisons[0].comparator
-    if not isinstance(op, (cst.Equal, cst.NotEqual)):
-        return None
-    name, literal = (test.left, right) if isinstance(test.left, cst.Name) else (right, test.left)
-    if not isinstance(name, cst.Name) or not isinstance(literal, (cst.SimpleString, cst.Integer)):
-        return None
-    owner, found = visible(scope, name)
-    if owner is None or owner.name != "<module>" or len(found) != 1 or found[0].how != "assign":
-        return None
-    held = found[0].value
-    if found[0].index is not None or not isinstance(held, (cst.SimpleString, cst.Integer)):
-        return None
-    same = held.evaluated_value == literal.evaluated_value
-    return same if isinstance(op, cst.Equal) else not same
 
 
 def uninformative(b: Binding) -> bool:

@@ -312,7 +312,7 @@ def unreachable(module: ModuleFacts, node: cst.CSTNode) -> bool:
     """`node` sits where the program never gets: a branch of a constant `if` that is never
     taken (`if False:`, the `else` of `if True:`), or after a `return`, `raise`, `break` or
     `continue` of its block."""
-    from trainlint.analysis.data import literal_truth
+    from trainlint.analysis.branches import literal_truth
 
     child, parent = node, parent_of(module, node)
     while parent is not None:

@@ -9,6 +9,7 @@ import libcst as cst
 from trainlint import fixes
 from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
+from trainlint.analysis.branches import in_dead_code
 from trainlint.analysis.cli_options import off_unless_given
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.names import dotted
@@ -77,7 +78,7 @@ def _tl302(ctx: RuleContext) -> List[Finding]:
         flag = _off_unless_flag(shuffle, use.scope, project) if shuffle is not None else None
         if shuffle is not None and not D.is_false_or_none(shuffle) and flag is None:
             continue  # shuffle=True, or a value decided at run time
-        if D.in_dead_code(use.scope, call):
+        if in_dead_code(use.scope, call):
             continue  # the `else` of `if True:`: never runs
         dataset = C.arg(call, 0, "dataset", skip_star=True)
         iterable = D.dataset_is_iterable(project, dataset, use.scope)
