@@ -76,7 +76,7 @@ def _inline_dims(
     axes: Axes = {}
     for s in sizes:
         read = _read_of(s)
-        if read is None or read[0] not in sources or not _unchanged(scope, read[0], call, call):
+        if read is None or read[0] not in sources or _transposed_in_place(scope, read[0]):
             continue
         axes[f"{read[0]}.shape[{read[1]}]"] = (read[1],)
     if not axes:
@@ -244,30 +244,15 @@ def _indexed_dims(
 
 
 def _axes_read(value: cst.BaseExpression, tensor: str) -> Optional[Tuple[int, ...]]:
-    """(i,) of `tensor.shape[i]` / `tensor.size(i)`; (i, i + 1, ...) of their product over
+    """(i,) of a size read off `tensor` (`_read_of`); (i, i + 1, ...) of their product over
     consecutive axes."""
     if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Multiply):
         left, right = _axes_read(value.left, tensor), _axes_read(value.right, tensor)
         if left is None or right is None or right[0] != left[-1] + 1:
             return None
         return left + right
-    index: Optional[cst.BaseExpression] = None
-    owner: Optional[cst.BaseExpression] = None
-    if (
-        isinstance(value, cst.Subscript)
-        and isinstance(value.value, cst.Attribute)
-        and value.value.attr.value == "shape"
-    ):
-        owner = value.value.value
-        if len(value.slice) == 1 and isinstance(value.slice[0].slice, cst.Index):
-            index = value.slice[0].slice.value
-    elif isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "size":
-        owner = value.func.value
-        if len(value.args) == 1 and value.args[0].keyword is None:
-            index = value.args[0].value
-    if not isinstance(owner, cst.Name) or owner.value != tensor or not isinstance(index, cst.Integer):
-        return None
-    return (int(index.value),)
+    read = _read_of(value)
+    return (read[1],) if read is not None and read[0] == tensor else None
 
 
 def _unchanged(scope: Scope, name: str, unpack_value: cst.CSTNode, call: cst.Call) -> bool:
