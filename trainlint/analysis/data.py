@@ -1231,6 +1231,19 @@ class LoaderUse:
         return self.scope.module
 
 
+def with_guessed(uses: List[LoaderUse], *guessed: List[LoaderUse]) -> List[LoaderUse]:
+    """`uses` (the loaders seen read by training code) and, after them, the loaders of each
+    guessed list not already among them: a new list (`training_loaders` is cached)."""
+    out = list(uses)
+    seen = {id(u.call) for u in out}
+    for more in guessed:
+        for u in more:
+            if id(u.call) not in seen:
+                seen.add(id(u.call))
+                out.append(u)
+    return out
+
+
 def is_training_loop(lf: LoopFacts) -> bool:
     return lf.has(L.BACKWARD)
 

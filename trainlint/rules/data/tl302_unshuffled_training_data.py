@@ -58,9 +58,7 @@ def _dataset_facts(ctx: RuleContext, use: D.LoaderUse) -> str:
 def _tl302(ctx: RuleContext) -> List[Finding]:
     project = ctx.project
     out: List[Finding] = []
-    uses = list(D.training_loaders(project, ctx.loops))  # (a copy: that list is cached)
-    seen = {id(u.call) for u in uses}
-    uses += [u for u in D.named_training_loaders(project, ctx.loops) if id(u.call) not in seen]
+    uses = D.with_guessed(D.training_loaders(project, ctx.loops), D.named_training_loaders(project, ctx.loops))
     for use in uses:
         call = use.call
         if D.has_star_args(call):

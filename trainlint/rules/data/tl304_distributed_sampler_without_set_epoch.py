@@ -24,11 +24,11 @@ def _tl304(ctx: RuleContext) -> List[Finding]:
     if any(_calls_set_epoch(m) for m in project.modules):
         return []  # the project tells a sampler its epoch somewhere: trust it (one per project)
     out: List[Finding] = []
-    uses = list(D.training_loaders(project, ctx.loops))  # (a copy: that list is cached)
-    seen = {id(u.call) for u in uses}
-    uses += [u for u in D.out_of_sight_training_loaders(project, ctx.loops) if id(u.call) not in seen]
-    seen = {id(u.call) for u in uses}
-    uses += [u for u in D.handed_to_training_each_epoch(project) if id(u.call) not in seen]
+    uses = D.with_guessed(
+        D.training_loaders(project, ctx.loops),
+        D.out_of_sight_training_loaders(project, ctx.loops),
+        D.handed_to_training_each_epoch(project),
+    )
     for use in uses:
         if use.lightning_hook is not None or use.fit_call is not None or not (use.loops or use.epoch_call):
             continue  # Lightning's loop sets the epoch itself
