@@ -35,16 +35,32 @@ class _Init:
     scale: Optional[float] = None  # std of normal_, bound of uniform_
 
 
+def _init_call(call: cst.Call, mod: ModuleFacts) -> Optional[Tuple[str, bool, Optional[cst.BaseExpression]]]:
+    """(the initialiser's name without its trailing `_`, whether it is `torch.nn.init`'s
+    function rather than the tensor's method, the tensor it writes with `.data` left out) of
+    `nn.init.normal_(w, ...)` or `w.data.normal_(...)`."""
+    qual = mod.qualify(call.func)
+    tensor: Optional[cst.BaseExpression]
+    if qual is not None and qual.startswith("torch.nn.init."):
+        name, functional, tensor = qual.rsplit(".", 1)[-1], True, C.arg(call, 0, "tensor")
+    elif qual is None and isinstance(call.func, cst.Attribute):
+        name, functional, tensor = call.func.attr.value, False, call.func.value
+    else:
+        return None
+    if isinstance(tensor, cst.Attribute) and tensor.attr.value == "data":
+        tensor = tensor.value
+    return name.rstrip("_"), functional, tensor
+
+
 def _init_of(call: cst.Call, scope: Scope) -> Optional[_Init]:
     """An initialiser applied to a `.weight`, with the constant or the scale it uses."""
-    mod = scope.module
-    qual = mod.qualify(call.func)
-    target: Optional[cst.BaseExpression]
+    found = _init_call(call, scope.module)
+    if found is None:
+        return None
+    fn, functional, target = found
     constant: Optional[float] = None
     scale: Optional[float] = None
-    if qual is not None and qual.startswith("torch.nn.init."):
-        fn = qual.rsplit(".", 1)[-1].rstrip("_")
-        target = C.arg(call, 0, "tensor")
+    if functional:
         if fn == "zeros":
             constant = 0.0
         elif fn == "ones":
@@ -55,27 +71,16 @@ def _init_of(call: cst.Call, scope: Scope) -> Optional[_Init]:
             scale = _literal(C.arg(call, 2, "std"), default=1.0)
         elif fn == "uniform":
             scale = _bound(C.arg(call, 1, "a"), C.arg(call, 2, "b"))
-        else:
-            return None
-    elif qual is None and isinstance(call.func, cst.Attribute):
-        meth = call.func.attr.value
-        target = call.func.value
-        if meth == "zero_" and not call.args:
-            constant = 0.0
-        elif meth == "fill_":
-            constant = _literal(C.arg(call, 0, "value"))
-        elif meth == "normal_":
-            scale = _literal(C.arg(call, 1, "std"), default=1.0)
-        elif meth == "uniform_":
-            scale = _bound(C.arg(call, 0, "from"), C.arg(call, 1, "to"))
-        else:
-            return None
-    else:
-        return None
+    elif fn == "zero" and not call.args:
+        constant = 0.0
+    elif fn == "fill":
+        constant = _literal(C.arg(call, 0, "value"))
+    elif fn == "normal":
+        scale = _literal(C.arg(call, 1, "std"), default=1.0)
+    elif fn == "uniform":
+        scale = _bound(C.arg(call, 0, "from"), C.arg(call, 1, "to"))
     if constant is None and scale is None or target is None:
         return None
-    if isinstance(target, cst.Attribute) and target.attr.value == "data":
-        target = target.value
     if not (isinstance(target, cst.Attribute) and target.attr.value == "weight"):
         return None  # biases and other tensors: constants are fine there
     return _Init(call, scope, target.value, constant, scale)
@@ -182,15 +187,10 @@ def _random_init_before(init: _Init) -> Optional[cst.Call]:
     for call in scope.calls:
         if call is init.call or not SC.follows(scope, call, init.call) or idx.around.get(id(call)) != block:
             continue
-        qual = mod.qualify(call.func)
-        if qual is not None and qual.startswith("torch.nn.init."):
-            fn, tensor = qual.rsplit(".", 1)[-1].rstrip("_"), C.arg(call, 0, "tensor")
-        elif qual is None and isinstance(call.func, cst.Attribute):
-            fn, tensor = call.func.attr.value.rstrip("_"), call.func.value
-        else:
+        found = _init_call(call, mod)
+        if found is None:
             continue
-        if isinstance(tensor, cst.Attribute) and tensor.attr.value == "data":
-            tensor = tensor.value
+        fn, _, tensor = found
         if (
             fn in _RANDOM_INITS
             and isinstance(tensor, cst.Attribute)
