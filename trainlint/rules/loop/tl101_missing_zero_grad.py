@@ -156,14 +156,15 @@ def _in_owned_optimizer_steps(ctx: RuleContext) -> Iterator[Finding]:
         events = ctx.loops.body_events(scope, 0)
         if any(e.loops for e in events) or any(e.kind == L.ZERO_GRAD for e in events):
             continue
-        steps = [e for e in events if e.kind == L.STEP and _owned_optimizer(e, cls) is not None]
-        if len(steps) != 1 or _backward_before(events, steps[0]) is None:
+        steps = [(e, _owned_optimizer(e, cls)) for e in events if e.kind == L.STEP]
+        owned = [(e, attr) for e, attr in steps if attr is not None]
+        if len(owned) != 1:
             continue
-        attr = _owned_optimizer(steps[0], cls)
-        if attr is None or _cleared_anywhere(ctx, cls, attr, steps[0].receiver):
+        step, attr = owned[0]
+        if _backward_before(events, step) is None or _cleared_anywhere(ctx, cls, attr, step.receiver):
             continue
         finding = _finding(
-            events, steps[0], f"`{cls.name}.{scope.simple_name}` (a training step of the class that owns `self.{attr}`)"
+            events, step, f"`{cls.name}.{scope.simple_name}` (a training step of the class that owns `self.{attr}`)"
         )
         if finding is not None:
             yield finding
