@@ -283,15 +283,8 @@ def _is_scale_call(v: Optional[cst.BaseExpression]) -> bool:
 
 def _returns_scaled(ctx: RuleContext, call: cst.Call, scope: Scope) -> bool:
     """The project function or model called returns a scaler's `.scale(...)`."""
-    callee = ctx.project.resolve_callee(call.func, scope)
-    fn = (
-        callee
-        if isinstance(callee, Scope)
-        else None
-        if callee is not None
-        else ctx.resolver.forward_of(call.func, scope)
-    )
-    return fn is not None and any(_is_scale_call(r) for r in return_values(fn))
+    callee = ctx.project.resolve_callee(call.func, scope) or ctx.resolver.forward_of(call.func, scope)
+    return isinstance(callee, Scope) and any(_is_scale_call(r) for r in return_values(callee))
 
 
 def fix_tl107_unscale(locate: Locate, clip: Event, sstep: Event) -> Optional[Fix]:

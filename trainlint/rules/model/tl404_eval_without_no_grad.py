@@ -84,7 +84,7 @@ def _evaluating_call(ctx: RuleContext, ep: MD.EvalPass, mode: MD.Mode) -> Option
     its callers and another caller runs it in training mode (`run_epoch(train_data, ...)` after
     `model.train()`, `run_epoch(valid_data, ...)` after `model.eval()`): the gradients belong off
     at that call, not in the function."""
-    if mode.mode != "eval" or mode.node is None or SC.order(ep.scope, mode.node) is not None:
+    if not _eval_mode_from_a_caller(ep, mode):
         return None
     modes = [(cs, call, MD.mode_at(ctx, cs, call, ep.model)) for cs, call in ctx.project.callers(ep.scope)]
     if not any(m.mode == "train" for _, _, m in modes):
@@ -95,9 +95,14 @@ def _evaluating_call(ctx: RuleContext, ep: MD.EvalPass, mode: MD.Mode) -> Option
 def _eval_mode_of_caller(ep: MD.EvalPass, mode: MD.Mode) -> List[Tuple[ModuleFacts, cst.CSTNode, str]]:
     """The `model.eval()` of a caller, when that is what makes the loop an evaluation (a shared
     `run_epoch` called after `model.eval()`): where the evaluating run starts."""
-    if mode.mode != "eval" or mode.node is None or mode.module is None or SC.order(ep.scope, mode.node) is not None:
+    if not _eval_mode_from_a_caller(ep, mode) or mode.module is None or mode.node is None:
         return []
     return [(mode.module, mode.node, "the model is put in eval mode here before this code runs")]
+
+
+def _eval_mode_from_a_caller(ep: MD.EvalPass, mode: MD.Mode) -> bool:
+    """The pass is in eval mode because of a `model.eval()` outside its own function."""
+    return mode.mode == "eval" and mode.node is not None and SC.order(ep.scope, mode.node) is None
 
 
 _EVAL_WORDS = re.compile(
