@@ -73,6 +73,22 @@ def test_reloading_the_model_after_training_does_not_erase_what_it_was() -> None
     assert "TL201" in codes(SOFTMAX_NET, "model = Net()\n", TRAIN, "model = torch.load('best.pt')\n")
 
 
+def test_a_model_handed_to_a_function_out_of_sight_and_bound_back_keeps_its_class() -> None:
+    # `model = drop_layers(model, n)`: pruned, wrapped or patched, still the model
+    rebound = "from tools import drop_layers\nmodel = Net()\nmodel = drop_layers(model, 0)\n"
+    assert "TL201" in codes(SOFTMAX_NET, rebound, TRAIN)
+
+
+@pytest.mark.parametrize("loader", ["load_from_checkpoint", "from_pretrained"])
+def test_a_project_model_loaded_by_its_class_method_is_that_class(loader: str) -> None:
+    assert "TL201" in codes(SOFTMAX_NET, f"model = Net.{loader}('weights')\n", TRAIN)
+
+
+def test_a_result_bound_to_another_name_is_not_the_model() -> None:
+    other = "from tools import wrap\nnet = Net()\nmodel = wrap(net)\n"
+    assert "TL201" not in codes(SOFTMAX_NET, other, TRAIN)
+
+
 def test_a_rebound_model_of_another_class_is_not_the_softmax_model() -> None:
     assert "TL201" not in codes(SOFTMAX_NET, "model = Net()\nmodel = nn.Linear(4, 3)\n", TRAIN)
 

@@ -609,7 +609,7 @@ class DataTracer:
     def _container_call(self, call: cst.Call, scope: Scope, st: _State, qual: Optional[str], nxt: int) -> bool:
         """Data containers: loaders, tensor datasets, subsets and splits of the data."""
         pend = st.pending
-        if qual in ("torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"):
+        if qual in K.DATALOADERS:
             ds = C.arg(call, 0, "dataset", skip_star=True)
             if ds is not None:
                 self._walk(ds, scope, st, nxt)
@@ -1336,6 +1336,18 @@ class _LoaderSearch:
             fr = CallFrame(callee, expr, scope, isinstance(expr.func, cst.Attribute))
             for rv in return_values(callee):
                 self.walk(rv, callee, nxt, frames + (fr,))
+        elif (
+            callee is None
+            and (isinstance(expr.func, cst.Name) or qual is not None)
+            and expr.args
+            and expr.args[0].keyword is None
+            and not expr.args[0].star
+        ):
+            # `for data in iterate_tqdm(loader, verbosity)`: a function out of sight that
+            # is handed the loader first is taken to yield its batches (a progress bar, a
+            # prefetcher), as `tqdm(loader)` does. Not a method of an object (a framework's
+            # `fabric.setup_dataloaders(loader)` may replace the sampler).
+            self.walk(expr.args[0].value, scope, nxt, frames)
 
     def loader_class(self, func: cst.BaseExpression, scope: Scope, hops: int = 0) -> bool:
         """`func` names a `DataLoader` class: a project subclass of it, or a name bound to one of
@@ -1864,6 +1876,9 @@ def _origins(
         return _name_origins(project, expr, scope, nxt, out, seen)
     if isinstance(expr, cst.Attribute):
         return _attribute_origins(project, expr, scope, nxt, out, seen)
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Slice):
+        # `dataset[n:]`, a split by position: the order of the dataset it is cut from
+        return _origins(project, expr.value, scope, nxt, out, seen)
     out.append((expr, scope))
     return True
 

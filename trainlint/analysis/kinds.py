@@ -99,12 +99,21 @@ DISTRIBUTED_SAMPLERS = (
     "torch.utils.data.distributed.DistributedSampler",
     "torch.utils.data.DistributedSampler",
 )
+# torch's DataLoader, and the graph libraries' subclasses of it (same `shuffle` and `sampler`).
+DATALOADERS = (
+    "torch.utils.data.DataLoader",
+    "torch.utils.data.dataloader.DataLoader",
+    "torch_geometric.loader.DataLoader",
+    "torch_geometric.loader.dataloader.DataLoader",
+    "torch_geometric.data.DataLoader",
+    "dgl.dataloading.GraphDataLoader",
+)
 
 
 # Constructors known by their exact name.
 _KIND_BY_NAME = {
     **dict.fromkeys(LOSS_SCALERS, LOSS_SCALER),
-    **dict.fromkeys(("torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"), DATALOADER),
+    **dict.fromkeys(DATALOADERS, DATALOADER),
     **dict.fromkeys(DISTRIBUTED_SAMPLERS, SAMPLER),
     **dict.fromkeys(("accelerate.Accelerator", "accelerate.accelerator.Accelerator", *FABRICS), ACCELERATOR),
 }

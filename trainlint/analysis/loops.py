@@ -59,6 +59,10 @@ class Event:
     # The branch taken at each choice around the event: (the `if`/`match`/`try` node, arm).
     # Two events on different arms of one choice never run in the same iteration.
     arms: Tuple[Tuple[int, int], ...] = ()
+    # The same, by the text of a simple `if` test: two `if use_amp:` statements take the same
+    # arm in one iteration (`if amp: scaled backward / else: backward`, later `if amp:
+    # scaler.step / else: opt.step`), and `if not use_amp:` the other one.
+    tests: Tuple[Tuple[str, int], ...] = ()
     loops: Tuple[int, ...] = ()
     no_grad: bool = False
     # Call sites (scope, call) through which the event was reached from the loop.
@@ -75,7 +79,12 @@ class Event:
     def exclusive_with(self, other: "Event") -> bool:
         """On another arm of an `if`/`else`, `match` or `except` than `other`."""
         mine = dict(self.arms)
-        return any(node in mine and mine[node] != arm for node, arm in other.arms)
+        if any(node in mine and mine[node] != arm for node, arm in other.arms):
+            return True
+        if not (self.tests and other.tests):
+            return False
+        tested = dict(self.tests)
+        return any(key in tested and tested[key] != arm for key, arm in other.tests)
 
     @property
     def is_step(self) -> bool:
@@ -180,12 +189,13 @@ class LoopAnalyzer:
             return out
         if isinstance(stmt, cst.If):
             out = self._expr(stmt.test, scope, depth)
-            out += _tag(self._block(_suite(stmt.body), scope, depth), cond=id(stmt), arm=0)
+            test = test_key(stmt.test)
+            out += _tag(self._block(_suite(stmt.body), scope, depth), cond=id(stmt), arm=0, test=test)
             if stmt.orelse is not None:
                 if isinstance(stmt.orelse, cst.If):
-                    out += _tag(self._statement(stmt.orelse, scope, depth), cond=id(stmt), arm=1)
+                    out += _tag(self._statement(stmt.orelse, scope, depth), cond=id(stmt), arm=1, test=test)
                 else:
-                    out += _tag(self._block(_suite(stmt.orelse.body), scope, depth), cond=id(stmt), arm=1)
+                    out += _tag(self._block(_suite(stmt.orelse.body), scope, depth), cond=id(stmt), arm=1, test=test)
             return out
         if isinstance(stmt, (cst.For, cst.While)):
             head = stmt.iter if isinstance(stmt, cst.For) else stmt.test
@@ -474,15 +484,41 @@ def _guessed_value(recv: cst.BaseExpression) -> Optional[Value]:
     return Value(guess, guess=True) if guess else None
 
 
+def test_key(test: cst.BaseExpression) -> Optional[Tuple[str, bool]]:
+    """A simple `if` test as a key that other tests of the same text share, and whether it is
+    negated: `use_amp`, `self.scaler is not None`, `args.fp16` (negated: `not use_amp`,
+    `scaler is None`). None for anything that calls or computes (its value may change)."""
+    negated = False
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test, negated = test.expression, True
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        if not (isinstance(target.comparator, cst.Name) and target.comparator.value == "None"):
+            return None
+        if isinstance(target.operator, cst.IsNot):
+            pass
+        elif isinstance(target.operator, cst.Is):
+            negated = not negated
+        else:
+            return None
+        test = test.left
+    name = dotted(test)
+    return (name, negated) if name is not None and name not in ("True", "False", "None") else None
+
+
 def _tag(
     events: List[Event],
     cond: Optional[int] = None,
     loop: Optional[int] = None,
     arm: Optional[int] = None,
     choice: Optional[int] = None,
+    test: Optional[Tuple[str, bool]] = None,
 ) -> List[Event]:
     if cond is not None and arm is not None:
         where = ((cond if choice is None else choice, arm),)
+        if test is not None:
+            tested = ((test[0], arm ^ test[1]),)
+            return [replace(e, conds=(cond,) + e.conds, arms=where + e.arms, tests=tested + e.tests) for e in events]
         return [replace(e, conds=(cond,) + e.conds, arms=where + e.arms) for e in events]
     if cond is not None:
         return [replace(e, conds=(cond,) + e.conds) for e in events]

@@ -27,7 +27,7 @@ from trainlint.analysis.loops import Event, LoopAnalyzer, LoopFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project
 from trainlint.analysis.purpose import not_training, words
-from trainlint.analysis.symbols import Resolver, Value
+from trainlint.analysis.symbols import LOADING_CONSTRUCTORS, Resolver, Value
 from trainlint.analysis.walk import walk
 
 
@@ -67,6 +67,8 @@ _EVAL_WORDS = frozenset(
         "testing",
         "predict",
         "prediction",
+        "predictions",
+        "preds",
         "inference",
         "infer",
         "score",
@@ -130,6 +132,10 @@ def has_weights(ctx: RuleContext, model: Value) -> bool:
     freshly built model (a shape check in `def test():`) is not an evaluation pass."""
     if model.origin is None or model.qual in K.LIBRARY_BATCHNORM_MODELS:
         return True  # (such a library model loads its pretrained weights itself)
+    origin = model.origin
+    if isinstance(origin, cst.Call) and isinstance(origin.func, cst.Attribute):
+        if origin.func.attr.value in LOADING_CONSTRUCTORS:
+            return True  # `Net.load_from_checkpoint(path)`
     found = _TRAINED_MODELS.get(ctx.project)
     if found is None:
         found = {
@@ -141,13 +147,31 @@ def has_weights(ctx: RuleContext, model: Value) -> bool:
         for m in ctx.project.modules:
             for s in m.scopes:
                 for call in s.calls:
-                    f = call.func
-                    if isinstance(f, cst.Attribute) and f.attr.value == "load_state_dict":
-                        v = ctx.resolver.value_of(f.value, s)
-                        if v is not None and v.origin is not None:
+                    for handed in _loaded_or_fitted(call):
+                        v = ctx.resolver.value_of(handed, s)
+                        if v is not None and v.kind == K.MODEL and v.origin is not None:
                             found.add(id(v.origin))
         _TRAINED_MODELS[ctx.project] = found
     return id(model.origin) in found
+
+
+def _declared_only(v: Value) -> bool:
+    """A model known only from a type annotation naming no class of its own (`nn.Module`)."""
+    return v.origin is None and v.cls is None and not v.alts and K.is_module_base(v.qual)
+
+
+def _loaded_or_fitted(call: cst.Call) -> List[cst.BaseExpression]:
+    """The model a call gives weights: `m.load_state_dict(...)`, or a framework trainer's
+    `trainer.fit(model, ...)` / `Trainer(model=model, ...)` (Lightning, Hugging Face)."""
+    f = call.func
+    if isinstance(f, cst.Attribute) and f.attr.value == "load_state_dict":
+        return [f.value]
+    keyword = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "model"), None)
+    if isinstance(f, cst.Attribute) and f.attr.value == "fit":
+        first = call.args[0] if call.args and call.args[0].keyword is None and not call.args[0].star else None
+        return [first.value] if first is not None else [keyword] if keyword is not None else []
+    name = f.attr.value if isinstance(f, cst.Attribute) else f.value if isinstance(f, cst.Name) else ""
+    return [keyword] if keyword is not None and name.endswith("Trainer") else []
 
 
 def eval_passes(ctx: RuleContext) -> List[EvalPass]:
@@ -328,11 +352,12 @@ def _make_pass(ctx: RuleContext, scope: Scope, lf: Optional[LoopFacts], fwd: Eve
         facts is None
         and chosen is None
         and not qual.startswith(_LIBRARY_MODELS)
-        and not (fwd.receiver.guess and fwd.receiver.kind == K.MODEL)
+        and not (fwd.receiver.kind == K.MODEL and (fwd.receiver.guess or _declared_only(fwd.receiver)))
         and not (fwd.receiver.alts and all(a.cls is not None for a in fwd.receiver.alts))
     ):
-        # (a model known only by what is done with it, or one of several project classes
-        # none of which has a mode-dependent layer, counts for TL404 alone)
+        # (a model known only by what is done with it or by its annotation, `model: nn.Module`,
+        # or one of several project classes none of which has a mode-dependent layer, counts
+        # for TL404 alone)
         return None
     layer = facts.mode_dependent_layer() if facts is not None else chosen
     text = layer.text() if layer is not None else None

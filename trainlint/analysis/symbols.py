@@ -35,6 +35,8 @@ _WRAPPERS = {
     "copy.copy",
 }
 _MAX_DEPTH = 8
+# Class methods that build an instance and load its weights.
+LOADING_CONSTRUCTORS = frozenset({"load_from_checkpoint", "from_pretrained"})
 
 
 @dataclass(frozen=True)
@@ -304,7 +306,7 @@ class Resolver:
         handle = lightning_handles_call(call, scope)
         if handle is not None:
             return _LIGHTNING_HANDLES[handle]
-        picked = self._picked_class_value(call, scope)
+        picked = self._picked_class_value(call, scope) or self._loaded_instance(call, scope)
         if picked is not None:
             return picked
         callee = self.project.resolve_callee(func, scope)
@@ -328,11 +330,22 @@ class Resolver:
             return Value(K.TENSOR, qual="loss-output", origin=call, module=mod)
         return None
 
+    def _loaded_instance(self, call: cst.Call, scope: Scope) -> Optional[Value]:
+        """`Net.load_from_checkpoint(path)` (Lightning), `Net.from_pretrained(name)`: an instance
+        of the project's model class, with the weights it loads."""
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value in LOADING_CONSTRUCTORS):
+            return None
+        cls = self.project.resolve_callee(func.value, scope)
+        if isinstance(cls, ClassFacts) and self.is_module_class(cls):
+            return Value(K.MODEL, qual=cls.name, origin=call, module=scope.module, cls=cls, scope=scope)
+        return None
+
     def _picked_class_value(self, call: cst.Call, scope: Scope) -> Optional[Value]:
         """An instance of a class picked at run time: `Net = MODELS[name]; Net(...)` from a
         registry of model classes, `getattr(torch.optim, name)(...)`."""
         func = call.func
-        if isinstance(func, cst.Call) and _optimizer_by_name(func, scope.module):
+        if isinstance(func, cst.Call) and optimizer_by_name(func, scope.module):
             return Value(K.OPTIMIZER, qual="torch.optim.Optimizer", origin=call, module=scope.module)
         if isinstance(func, cst.Name):
             owner, found = visible(scope, func)
@@ -479,7 +492,10 @@ class Resolver:
             elements = self._elements(b.value, b.scope, depth + 1, seen) if b.index is None else []
             return _same(elements) if elements and all(elements) else None  # type: ignore[arg-type]
         if b.index is None:
-            return self._value(b.value, b.scope, depth + 1, seen)
+            v = self._value(b.value, b.scope, depth + 1, seen)
+            if v is None:
+                v = self._rebound_model(b, depth, seen)
+            return v
         value = b.value
         if isinstance(value, (cst.Tuple, cst.List)) and b.index < len(value.elements):
             el = value.elements[b.index].value
@@ -513,6 +529,24 @@ class Resolver:
                         return None
                 return _same(vals)
         return None
+
+    def _rebound_model(self, b: Binding, depth: int, seen: Set[int]) -> Optional[Value]:
+        """`model = drop_layers(model, n)`, `net = wrap(net)`: a model handed to a function whose
+        result is unknown and bound back to the model's own name is taken to be that model
+        (pruned, wrapped, patched), the same convention as `model = model.to(dev)`."""
+        value, stmt = b.value, b.stmt
+        if not (isinstance(value, cst.Call) and value.args and isinstance(stmt, cst.Assign)):
+            return None
+        first = value.args[0]
+        if first.keyword is not None or first.star or not isinstance(first.value, cst.Name):
+            return None
+        targets = stmt.targets
+        if len(targets) != 1 or not isinstance(targets[0].target, cst.Name):
+            return None
+        if targets[0].target.value != first.value.value:
+            return None
+        v = self._value(first.value, b.scope, depth + 1, seen)
+        return v if v is not None and v.kind == K.MODEL else None
 
     def _param_value(self, fn: Scope, name: str, depth: int, seen: Set[int]) -> Optional[Value]:
         idx = fn.params.index(name)
@@ -656,7 +690,7 @@ def _field_annotation(cls: ClassFacts, name: str) -> Optional[cst.BaseExpression
     return None
 
 
-def _optimizer_by_name(call: cst.Call, mod: ModuleFacts) -> bool:
+def optimizer_by_name(call: cst.Call, mod: ModuleFacts) -> bool:
     """`getattr(torch.optim, args.optim)`: an optimizer class chosen by its name."""
     return (
         isinstance(call.func, cst.Name)

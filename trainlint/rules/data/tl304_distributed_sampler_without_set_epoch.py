@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import libcst as cst
 
 from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
 from trainlint.analysis import kinds as K
-from trainlint.analysis.facts import ModuleFacts
+from trainlint.analysis import scopes as SC
+from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.project import Project
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
 from trainlint.rules.data.common import cached_findings, in_module
 
@@ -52,6 +54,9 @@ def _tl304(ctx: RuleContext) -> List[Finding]:
             lf = use.loops[0]
             head = lf.node.iter if isinstance(lf.node, cst.For) else lf.node
             related.append((lf.scope.module, head, "the training loop, run once per epoch, that reads it"))
+            epoch = _epoch_loop_calling(project, lf.scope)
+            if epoch is not None:
+                related.append((epoch[0].module, epoch[1], "the epoch loop that runs it, where `set_epoch` belongs"))
         elif use.epoch_call is not None:
             where, handed = use.epoch_call
             related.append((where.module, handed, "the epoch loop hands the loader to its training function here"))
@@ -68,6 +73,16 @@ def _tl304(ctx: RuleContext) -> List[Finding]:
             )
         )
     return out
+
+
+def _epoch_loop_calling(project: Project, fn: Scope) -> Optional[Tuple[Scope, cst.CSTNode]]:
+    """The loop of a caller that calls the function holding the training loop (one call
+    away), e.g. `for epoch in range(n): train(loader, model, opt)`."""
+    for caller, call in project.callers(fn):
+        loops = [c for c in SC.enclosing(caller, call) if isinstance(c, (cst.For, cst.While))]
+        if loops:
+            return caller, loops[-1]
+    return None
 
 
 def _calls_set_epoch(module: ModuleFacts) -> bool:

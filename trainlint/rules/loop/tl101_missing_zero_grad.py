@@ -9,6 +9,7 @@ import libcst as cst
 from trainlint import fixes
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
+from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.frameworks import manual_optimization
 from trainlint.analysis.loops import Event
@@ -79,14 +80,25 @@ def _finding(events: List[Event], step: Event, where: str) -> Optional[Finding]:
     if backward is None:
         return None
     opt = opt_name(step)
+    related: List[Tuple[ModuleFacts, cst.CSTNode, str]] = [
+        (step.module, step.node, "the optimizer step that uses the accumulated gradients")
+    ]
+    live = [e for e in events if e.kind == L.ZERO_GRAD and not e.exclusive_with(step)]
+    if live:
+        said = (
+            f"gradients are not cleared on every path of {where}: the only clear runs in one arm of an "
+            "`if`/`else`, and another arm computes the loss without clearing. On that path each"
+        )
+        related.append((live[0].module, live[0].node, "the clear, on one arm only"))
+    else:
+        said = f"gradients are never cleared in {where}{_on_this_path(events, step)}: each"
     return Finding(
         "TL101",
         backward.module,
         backward.node,
-        f"gradients are never cleared in {where}{_on_this_path(events, step)}: each "
-        f"`backward()` adds to `.grad`, so `{_call_text(step)}` applies the sum of every step so far. "
-        f"Call `{opt}.zero_grad()` once per iteration, before `backward()` (or after `step()`).",
-        related=[(step.module, step.node, "the optimizer step that uses the accumulated gradients")],
+        f"{said} `backward()` adds to `.grad`, so `{_call_text(step)}` applies the sum of every step so "
+        f"far. Call `{opt}.zero_grad()` once per iteration, before `backward()` (or after `step()`).",
+        related=related,
         severity=guess_severity(guessed(step)),
         fix_builder=None if _grads_read_before(events, backward) else fixes.hook(fix_tl101, backward, step),
     )
@@ -236,7 +248,7 @@ def _uncleared_steps(ctx: RuleContext, events: List[Event]) -> List[Event]:
     clears = [e for e in events if e.kind == L.ZERO_GRAD]
     origins = {id(optimizer_origin(s)) for s in steps if optimizer_origin(s) is not None}
     if len(origins) <= 1 or any(optimizer_origin(s) is None for s in steps):
-        return [s for s in steps if all(c.exclusive_with(s) for c in clears)][:1]
+        return [s for s in steps if _no_clear_on_some_path(events, s, clears)][:1]
     out: List[Event] = []
     seen: Set[int] = set()
     for s in steps:
@@ -248,6 +260,55 @@ def _uncleared_steps(ctx: RuleContext, events: List[Event]) -> List[Event]:
             seen.add(id(o))
             out.append(s)
     return out
+
+
+def _no_clear_on_some_path(events: List[Event], step: Event, clears: List[Event]) -> bool:
+    """No clear can run with the step, or every clear that can sits in one arm of an
+    `if`/`else` that the step follows, while another arm computes the loss its own way and
+    clears nothing (`if moe: loss = ...` / `else: opt.zero_grad(); loss = ...`; then
+    `loss.backward(); opt.step()`). An `if` with no other arm (`if i % k == 0: zero_grad()`,
+    gradient accumulation) leaves no such path."""
+    live = [c for c in clears if not c.exclusive_with(step)]
+    if not live:
+        return True
+    step_arms = dict(step.arms)
+    choices = {node for c in live for node, _ in c.arms if node not in step_arms}
+    for node in choices:
+        if any(dict(c.arms).get(node) is None for c in live):
+            continue  # a clear outside this choice runs on every arm of it
+        taken = {dict(c.arms)[node] for c in live}
+        others = [e for e in events if dict(e.arms).get(node) not in (None, *taken)]
+        if any(e.kind in (L.FORWARD, L.LOSS) for e in others) or _other_arm_binds_loss(events, step, live, node):
+            return True
+    return False
+
+
+def _other_arm_binds_loss(events: List[Event], step: Event, live: List[Event], choice: int) -> bool:
+    """The `if`/`else` holding the clears (in the loop's own body) has an arm without them
+    that assigns the name the later backward is called on (`loss = model.compute_loss(...)`,
+    a method of an object of unknown class)."""
+    clear = live[0]
+    if clear.via:
+        return False
+    stmt = next((n for n in SC.enclosing(clear.scope, clear.node) if id(n) == choice), None)
+    if not isinstance(stmt, cst.If) or stmt.orelse is None:
+        return False
+    names = {  # (backwards after the choice, on the step's path)
+        e.arg.value
+        for e in events
+        if e.kind == L.BACKWARD
+        and isinstance(e.arg, cst.Name)
+        and not e.via
+        and not e.exclusive_with(step)
+        and dict(e.arms).get(choice) is None
+    }
+    taken = {dict(c.arms).get(choice) for c in live}
+    if taken >= {0, 1}:
+        return False
+    arm: cst.CSTNode = stmt.orelse if 0 in taken else stmt.body
+    return any(
+        isinstance(n, cst.AssignTarget) and isinstance(n.target, cst.Name) and n.target.value in names for n in walk(arm)
+    )
 
 
 def _clears(clear: Event, optimizer: object, models: List[Value]) -> bool:

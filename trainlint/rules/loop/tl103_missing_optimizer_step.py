@@ -14,6 +14,7 @@ from trainlint.analysis.facts import ModuleFacts
 from trainlint.analysis.idle import idle_optimizers
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.purpose import training_loops
+from trainlint.analysis.symbols import optimizer_by_name
 from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
 from trainlint.rules.loop.common import STEPS, nodes_of_loops_with, opt_name, optimizer_origin
@@ -39,7 +40,6 @@ def missing_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _steps_missing(ctx: RuleContext) -> Iterator[Finding]:
-    stepped = _stepped_nodes(ctx)
     seen: Set[int] = set()
     for lf in training_loops(ctx.loops, ctx.module):
         backward = lf.first(L.BACKWARD)
@@ -52,7 +52,8 @@ def _steps_missing(ctx: RuleContext) -> Iterator[Finding]:
                 seen.add(id(trailing.node))
                 yield Finding("TL103", trailing.module, trailing.node, _TRAILING_BACKWARD)
             continue
-        if any(id(e.node) in stepped for e in lf.events if e.kind == L.BACKWARD):
+        # (the project-wide search only now: it follows every loop of every module)
+        if any(id(e.node) in _stepped_nodes(ctx) for e in lf.events if e.kind == L.BACKWARD):
             continue
         if _stepped_after(ctx, lf) or not _trains_here(ctx, lf):
             continue
@@ -192,8 +193,9 @@ def _trailing_backward(lf: LoopFacts) -> Optional[Event]:
 def _project_has_optimizer(ctx: RuleContext) -> bool:
     cached = ctx.project.cache.get("loop.has_optimizer")
     if cached is None:
-        cached = any(
+        cached = any(  # (`getattr(torch.optim, name)(...)` too)
             K.kind_of_constructor(m.qualify(call.func)) == K.OPTIMIZER
+            or (isinstance(call.func, cst.Call) and optimizer_by_name(call.func, m))
             for m in ctx.project.modules
             for s in m.scopes
             for call in s.calls

@@ -26,7 +26,6 @@ def _backwarded_steps(ctx: RuleContext) -> Set[int]:
 
 
 def missing_backward(ctx: RuleContext) -> Iterator[Finding]:
-    backwarded = _backwarded_steps(ctx)
     seen: Set[int] = set()
     for lf in training_loops(ctx.loops, ctx.module):
         step = lf.first(L.STEP, L.SCALER_STEP)
@@ -36,8 +35,8 @@ def missing_backward(ctx: RuleContext) -> Iterator[Finding]:
             step = _step_after_clear(lf)
             if step is None or id(step.node) in seen:
                 continue
-        elif id(step.node) in seen or id(step.node) in backwarded or not lf.has(L.LOSS):
-            continue
+        elif id(step.node) in seen or not lf.has(L.LOSS) or id(step.node) in _backwarded_steps(ctx):
+            continue  # (the project-wide search last: it follows every loop of every module)
         if _takes_a_loss(ctx, step):
             continue
         seen.add(id(step.node))

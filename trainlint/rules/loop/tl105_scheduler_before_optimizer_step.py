@@ -8,6 +8,7 @@ import libcst as cst
 
 from trainlint import fixes
 from trainlint.analysis import loops as L
+from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import Scope
 from trainlint.analysis.loops import Event
 from trainlint.analysis.names import dotted
@@ -103,7 +104,7 @@ def _in_loops(ctx: RuleContext) -> Iterator[Finding]:
         for i, e in enumerate(lf.events):
             if e.kind != L.SCHED_STEP:
                 continue
-            if not _known_scheduler(e):
+            if not _known_scheduler(e) or _deferred_to_next_iteration(lf.node, e):
                 continue
             # Only the steps that can run in the same iteration as this one (not on another
             # arm of an `if`/`else`) order it.
@@ -112,6 +113,34 @@ def _in_loops(ctx: RuleContext) -> Iterator[Finding]:
                 continue
             yield _finding(e, on_path[0][1])
             break
+
+
+def _deferred_to_next_iteration(loop: cst.CSTNode, sched: Event) -> bool:
+    """`for epoch in ...: if epoch > 0: scheduler.step()`: skipped on the first pass, the step
+    at the top of each later one closes the epoch before it, as a step at the end would."""
+    if not isinstance(loop, cst.For) or sched.via:
+        return False
+    target: cst.BaseExpression = loop.target
+    if isinstance(target, cst.Tuple) and target.elements:  # `for epoch, batch in enumerate(...)`
+        target = target.elements[0].value
+    if not isinstance(target, cst.Name):
+        return False
+    var = target.value
+    for node in SC.enclosing(sched.scope, sched.node):
+        if not isinstance(node, cst.If) or id(node) not in sched.conds:
+            continue
+        test = node.test
+        if isinstance(test, cst.Name) and test.value == var:
+            return True  # `if epoch:`
+        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+            left, comp = test.comparisons[0], test.left
+            if isinstance(comp, cst.Name) and comp.value == var:
+                op, right = left.operator, left.comparator
+                if isinstance(op, cst.GreaterThan) or (
+                    isinstance(op, cst.NotEqual) and isinstance(right, cst.Integer) and right.value == "0"
+                ):
+                    return True  # `if epoch > 0:`, `if epoch > start_epoch:`, `if epoch != 0:`
+    return False
 
 
 def fix_tl105(locate: Locate, sched: Event, step: Event) -> Optional[Fix]:

@@ -61,7 +61,7 @@ def grad_scaler_misuse(ctx: RuleContext) -> Iterator[Finding]:
                 continue
             if any(x.kind == L.BACKWARD and x.scaled and set(x.conds) & set(plain.conds) for x in evs):
                 continue  # `if scaler is not None: scaler.scale(loss).backward() else: loss.backward()`
-            nxt = next((x for x in evs[i + 1 :] if x.kind in STEPS), None)
+            nxt = next((x for x in evs[i + 1 :] if x.kind in STEPS and not x.exclusive_with(plain)), None)
             if nxt is not None and nxt.kind == L.SCALER_STEP:
                 scalable = not _plain_step_after(evs, i)
                 yield Finding(
@@ -83,7 +83,7 @@ def _clips_still_scaled(evs: List[Event], skip: Optional[Set[int]] = None) -> It
         if e.kind != L.CLIP or (skip is not None and id(e.node) in skip):
             continue
         # Only a clip that feeds a scaler step (not a plain step in a non-AMP branch).
-        nxt = next((x for x in evs[i + 1 :] if x.kind in STEPS), None)
+        nxt = next((x for x in evs[i + 1 :] if x.kind in STEPS and not x.exclusive_with(e)), None)
         if nxt is None or nxt.kind != L.SCALER_STEP:
             continue
         last_backward = max((j for j in range(i) if evs[j].kind == L.BACKWARD), default=None)
@@ -241,7 +241,7 @@ def _clips_before_scaler_step(evs: List[Event], skip: Set[int]) -> Iterator[Find
     for i, e in enumerate(evs):
         if e.kind != L.CLIP or id(e.node) in skip:
             continue
-        nxt = next((x for x in evs[i + 1 :] if x.kind in STEPS), None)
+        nxt = next((x for x in evs[i + 1 :] if x.kind in STEPS and not x.exclusive_with(e)), None)
         if nxt is None or nxt.kind != L.SCALER_STEP:
             continue
         yield Finding(

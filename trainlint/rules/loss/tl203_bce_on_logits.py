@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
+import libcst as cst
+
 from trainlint import fixes
 from trainlint.analysis import flow as FL
 from trainlint.analysis import module_facts as M
+from trainlint.analysis.facts import Scope
 from trainlint.analysis.flow import LossCall
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import rename_loss
@@ -19,6 +22,48 @@ from trainlint.runtime.judging.evidence import finite
 
 
 def bce_on_logits(ctx: RuleContext) -> Iterator[Finding]:
+    yield from _on_logits(ctx)
+    yield from _on_differences(ctx)
+
+
+def _on_differences(ctx: RuleContext) -> Iterator[Finding]:
+    """`BCELoss()(d_real - d_fake.mean(), ones)`: a difference of two scores (a relativistic
+    GAN's discriminator output) is no probability, even when each score went through a
+    sigmoid; the relativistic loss is meant for the raw scores, with the logits form."""
+    for lc in FL.loss_calls(ctx.module, ctx.resolver):
+        if lc.family != FL.BCE or lc.guess or lc.input is None:
+            continue
+        diff = _difference(lc.input, lc.scope)
+        if diff is None:
+            continue
+        text = FL.snippet(lc.module, diff)
+        yield Finding(
+            "TL203",
+            lc.module,
+            lc.node,
+            f"`{lc.name}` expects probabilities in [0, 1], but it is fed `{text}`, a difference of two "
+            "values, which lies anywhere in [-1, 1] even when both are probabilities: torch raises on the "
+            "negative values, or the loss is meaningless. For a relativistic GAN loss, compare the "
+            "discriminator's raw scores (no sigmoid) and use `nn.BCEWithLogitsLoss`.",
+        )
+
+
+def _difference(expr: cst.BaseExpression, scope: Scope) -> Optional[cst.BinaryOperation]:
+    """`a - b` of two computed values (not `1 - p`), written inline or bound to a name once."""
+    if isinstance(expr, cst.Name):
+        bindings = scope.bindings.get(expr.value, [])
+        if len(bindings) != 1 or bindings[0].index is not None or bindings[0].how != "assign":
+            return None
+        expr = bindings[0].value
+    if not (isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Subtract)):
+        return None
+    literal = (cst.Integer, cst.Float)
+    if isinstance(expr.left, literal) or isinstance(expr.right, literal):
+        return None
+    return expr
+
+
+def _on_logits(ctx: RuleContext) -> Iterator[Finding]:
     once = Once()
     for lc, op in traced_losses(ctx, FL.BCE):
         if op.kind != M.LINEAR:
