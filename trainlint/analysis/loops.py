@@ -461,7 +461,10 @@ class LoopAnalyzer:
 
 
 def _is_loss_class(name: str, bases: List[str]) -> bool:
-    """A project module that computes a loss: named so, or built on torch's `_Loss`."""
+    """A project module that computes a loss: named so, or built on torch's `_Loss`. A model
+    wrapped with its loss (`ModelWithLoss(model)`, whose forward runs the model) is a model."""
+    if name.endswith("WithLoss"):
+        return False
     return name.endswith(("Loss", "Criterion")) or any(
         b.rsplit(".", 1)[-1] in ("_Loss", "_WeightedLoss") for b in bases
     )

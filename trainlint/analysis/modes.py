@@ -27,7 +27,7 @@ from trainlint.analysis.loops import Event, LoopAnalyzer, LoopFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project
 from trainlint.analysis.purpose import not_training, words
-from trainlint.analysis.symbols import LOADING_CONSTRUCTORS, Resolver, Value
+from trainlint.analysis.symbols import Resolver, Value
 from trainlint.analysis.walk import walk
 
 
@@ -134,8 +134,10 @@ def has_weights(ctx: RuleContext, model: Value) -> bool:
         return True  # (such a library model loads its pretrained weights itself)
     origin = model.origin
     if isinstance(origin, cst.Call) and isinstance(origin.func, cst.Attribute):
-        if origin.func.attr.value in LOADING_CONSTRUCTORS:
-            return True  # `Net.load_from_checkpoint(path)`
+        # `Net.load_from_checkpoint(path)` (Lightning) comes back in training mode; a model
+        # from `from_pretrained` starts in eval mode, as Hugging Face loads it
+        if origin.func.attr.value == "load_from_checkpoint":
+            return True
     found = _TRAINED_MODELS.get(ctx.project)
     if found is None:
         found = {
