@@ -83,7 +83,7 @@ def _finding(events: List[Event], step: Event, where: str) -> Optional[Finding]:
     related: List[Tuple[ModuleFacts, cst.CSTNode, str]] = [
         (step.module, step.node, "the optimizer step that uses the accumulated gradients")
     ]
-    live = [e for e in events if e.kind == L.ZERO_GRAD and not e.exclusive_with(step)]
+    live = _live_clears(events, step)
     if live:
         said = (
             f"gradients are not cleared on every path of {where}: the only clear runs in one arm of an "
@@ -268,7 +268,7 @@ def _no_clear_on_some_path(events: List[Event], step: Event, clears: List[Event]
     clears nothing (`if moe: loss = ...` / `else: opt.zero_grad(); loss = ...`; then
     `loss.backward(); opt.step()`). An `if` with no other arm (`if i % k == 0: zero_grad()`,
     gradient accumulation) leaves no such path."""
-    live = [c for c in clears if not c.exclusive_with(step)]
+    live = _live_clears(clears, step)
     if not live:
         return True
     step_arms = dict(step.arms)
@@ -278,17 +278,21 @@ def _no_clear_on_some_path(events: List[Event], step: Event, clears: List[Event]
             continue  # a clear outside this choice runs on every arm of it
         taken = {dict(c.arms)[node] for c in live}
         others = [e for e in events if dict(e.arms).get(node) not in (None, *taken)]
-        if any(e.kind in (L.FORWARD, L.LOSS) for e in others) or _other_arm_binds_loss(events, step, live, node):
+        if any(e.kind in (L.FORWARD, L.LOSS) for e in others) or _other_arm_binds_loss(events, step, live[0], node, taken):
             return True
     return False
 
 
-def _other_arm_binds_loss(events: List[Event], step: Event, live: List[Event], choice: int) -> bool:
-    """The `if`/`else` holding the clears (in the loop's own body) has an arm without them
-    that assigns the name the later backward is called on (`loss = model.compute_loss(...)`,
-    a method of an object of unknown class)."""
-    clear = live[0]
-    if clear.via:
+def _live_clears(events: List[Event], step: Event) -> List[Event]:
+    """The clears among `events` that can run in the same iteration as `step`."""
+    return [e for e in events if e.kind == L.ZERO_GRAD and not e.exclusive_with(step)]
+
+
+def _other_arm_binds_loss(events: List[Event], step: Event, clear: Event, choice: int, taken: Set[int]) -> bool:
+    """The `if`/`else` holding the clears (`taken`: their arms; in the loop's own body) has an
+    arm without them that assigns the name the later backward is called on (`loss =
+    model.compute_loss(...)`, a method of an object of unknown class)."""
+    if clear.via or taken >= {0, 1}:
         return False
     stmt = next((n for n in SC.enclosing(clear.scope, clear.node) if id(n) == choice), None)
     if not isinstance(stmt, cst.If) or stmt.orelse is None:
@@ -302,9 +306,6 @@ def _other_arm_binds_loss(events: List[Event], step: Event, live: List[Event], c
         and not e.exclusive_with(step)
         and dict(e.arms).get(choice) is None
     }
-    taken = {dict(c.arms).get(choice) for c in live}
-    if taken >= {0, 1}:
-        return False
     arm: cst.CSTNode = stmt.orelse if 0 in taken else stmt.body
     return any(
         isinstance(n, cst.AssignTarget) and isinstance(n.target, cst.Name) and n.target.value in names for n in walk(arm)

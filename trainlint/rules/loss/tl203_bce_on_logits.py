@@ -11,6 +11,7 @@ from trainlint.analysis import flow as FL
 from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import Scope
 from trainlint.analysis.flow import LossCall
+from trainlint.analysis.scopes import visible
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import rename_loss
 from trainlint.fixes.core import UNSAFE, Locate, make_fix
@@ -49,10 +50,11 @@ def _on_differences(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _difference(expr: cst.BaseExpression, scope: Scope) -> Optional[cst.BinaryOperation]:
-    """`a - b` of two computed values (not `1 - p`), written inline or bound to a name once."""
+    """`a - b` of two computed values (not `1 - p`), written inline or bound, in the same
+    function, by the one assignment that reaches the loss call."""
     if isinstance(expr, cst.Name):
-        bindings = scope.bindings.get(expr.value, [])
-        if len(bindings) != 1 or bindings[0].index is not None or bindings[0].how != "assign":
+        owner, bindings = visible(scope, expr)
+        if owner is not scope or len(bindings) != 1 or bindings[0].index is not None or bindings[0].how != "assign":
             return None
         expr = bindings[0].value
     if not (isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Subtract)):
