@@ -389,6 +389,9 @@ def _statement_end(text: str, pos: int, budget: int) -> int:
     at the newline that ends it, when nothing in it can raise the estimate by more than
     `budget` (then the statement leaves the state as it found it); else `pos` itself. A
     statement with an f-string is not skipped: its fields nest."""
+    end = _simple_line_end(text, pos)
+    if end >= 0:
+        return _skip_if_within(text, pos, end, budget)
     level = 0
     end = len(text)
     for m in _STRUCTURE.finditer(text, pos):
@@ -409,12 +412,41 @@ def _statement_end(text: str, pos: int, budget: int) -> int:
                 return pos
     if level != 0:
         return pos
+    return _skip_if_within(text, pos, end, budget)
+
+
+def _skip_if_within(text: str, pos: int, end: int, budget: int) -> int:
+    """`end` when the statement `text[pos:end]` cannot raise the estimate by more than
+    `budget`, else `pos`."""
     segment = text[pos:end]
     if 2 * len(segment) > budget:
         raised = 2 * sum(segment.count(c) for c in "([{'\"") + sum(segment.count(c) for c in _OPERATOR_CHARS)
         if raised > budget or raised + len(_KEYWORD_OPS.findall(segment)) > budget:
             return pos
     return end
+
+
+# A line that needs the full scan: a string, a comment, a continuation or an old Mac newline.
+_NEEDS_SCAN = re.compile(r"['\"#\\\r]")
+_BRACKET_CHAR = re.compile(r"[()\[\]{}]")
+
+
+def _simple_line_end(text: str, pos: int) -> int:
+    """Where the statement at `pos` ends when it is one physical line with no string,
+    comment or continuation and its brackets balance without closing early (most lines:
+    then no token scan is needed); else -1."""
+    nl = text.find("\n", pos)
+    if nl < 0:
+        nl = len(text)
+    end = nl - 1 if nl > pos and text[nl - 1] == "\r" else nl
+    if _NEEDS_SCAN.search(text, pos, end):
+        return -1
+    level = 0
+    for b in _BRACKET_CHAR.findall(text, pos, end):
+        level += 1 if b in "([{" else -1
+        if level < 0:
+            return -1
+    return end if level == 0 else -1
 
 
 def _indent_change(text: str, pos: int, indents: List[int]) -> int:
