@@ -352,7 +352,7 @@ class OpTracer:
             return M.class_facts(layer.cls, self.project).output(self.resolver)
         name = layer.type_name
         if name is None:
-            return None
+            return _activation_argument_op(layer)
         if name in M.LAYER_OPS:
             return Op(M.LAYER_OPS[name], layer.node, layer.module)
         if name == "Sequential":
@@ -534,6 +534,9 @@ class OpTracer:
                 layer = M.layer_from_expr(func.value, func, scope, self.project)
                 if layer is not None and layer.cls is None and not layer.is_container:
                     return self.layer_op(layer, depth + 1, stack)
+                last = self._last_layer_iterated(bindings[0], scope)
+                if last is not None:
+                    return self.layer_op(last, depth + 1, stack)
         if isinstance(func, (cst.Name, cst.Attribute)):
             out = self._model_call(func, call, scope, depth, stack)
             if out is not None:
@@ -545,6 +548,25 @@ class OpTracer:
                 return None
             return agree([self._op(r, callee, depth + 1, stack) for r in rets])
         return None
+
+    def _last_layer_iterated(self, b: Binding, scope: Scope) -> Optional[M.Layer]:
+        """`for layer in self.layers: h = layer(h)`: the value left after the loop comes from
+        the container's last layer (`enumerate(self.layers)` too), when that one is known."""
+        if b.how != "for":
+            return None
+        iterable, index = b.value, b.index
+        if isinstance(iterable, cst.Call) and dotted(iterable.func) == "enumerate" and index == 1 and iterable.args:
+            iterable, index = iterable.args[0].value, None
+        d = dotted(iterable)
+        if index is not None or d is None or not d.startswith("self.") or d.count(".") != 1:
+            return None
+        facts = self._self_facts(scope)
+        container = facts.layer(d[5:]) if facts is not None else None
+        if container is None or container.type_name not in ("ModuleList", "Sequential") or not container.children:
+            return None
+        if container.dynamic and container.known_tail < 1:
+            return None
+        return container.children[-1]
 
     def _library_call(
         self, call: cst.Call, scope: Scope, depth: int, stack: FrozenSet[int]
@@ -1560,3 +1582,37 @@ def _compatible(a: List[_Test], b: List[_Test]) -> bool:
             if va is not None and vb is not None and va != vb and arm_a and arm_b:
                 return False
     return True
+
+
+# `activation="softmax"` of a library model (segmentation_models_pytorch's heads).
+_ACTIVATION_NAMES = {
+    "softmax": M.SOFTMAX,
+    "softmax2d": M.SOFTMAX,
+    "logsoftmax": M.LOG_SOFTMAX,
+    "log_softmax": M.LOG_SOFTMAX,
+    "sigmoid": M.SIGMOID,
+}
+
+
+def _activation_argument_op(layer: M.Layer) -> Optional[Op]:
+    """A layer of a library out of sight built with `activation=...` (DGL's graph convolutions
+    take `activation=F.relu`, segmentation models `activation="softmax"`): the activation it
+    applies to its output last. `functools.partial(F.softmax, dim=1)` is that function."""
+    node = layer.node
+    if not isinstance(node, cst.Call):
+        return None
+    act = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "activation"), None)
+    mod = layer.module
+    if isinstance(act, cst.Call) and mod.qualify(act.func) == "functools.partial" and act.args:
+        act = act.args[0].value
+    if act is None:
+        return None
+    kind: Optional[str]
+    if isinstance(act, cst.SimpleString):
+        kind = _ACTIVATION_NAMES.get(str(act.evaluated_value).lower())
+    elif isinstance(act, cst.Call):
+        name = M.nn_layer_name(mod.qualify(act.func))
+        kind = M.LAYER_OPS.get(name) if name is not None and name not in M.WEIGHT_LAYERS else None
+    else:
+        kind = FUNC_OPS.get(mod.qualify(act) or "")
+    return Op(kind, act, mod) if kind is not None else None

@@ -30,6 +30,7 @@ ZERO_GRAD = "zero_grad"  # opt.zero_grad(), model.zero_grad(), p.grad = None, p.
 STEP = "step"  # optimizer (or scaler/xla) step
 SCHED_STEP = "sched_step"
 UNKNOWN_STEP = "unknown_step"  # `.step()` on something we could not resolve
+ENV_STEP = "env_step"  # `env.step(action)`: an environment's step, no update of any weights
 CLIP = "clip"
 SCALER_SCALE = "scaler_scale"
 SCALER_UNSCALE = "scaler_unscale"
@@ -439,6 +440,8 @@ class LoopAnalyzer:
             # `ap_calculator.step(preds, targets)`: an optimizer or scheduler step takes one
             # argument at most (a closure, a metric); this is some other object's method.
             return []
+        if kind == UNKNOWN_STEP and call.args and _environment(recv):
+            return [Event(ENV_STEP, call, scope, receiver=v)]  # a reinforcement-learning rollout
         out: List[Event] = []
         if kind in (STEP, SCALER_STEP, UNKNOWN_STEP):
             out += self._closure_events(call, scope, depth)
@@ -458,6 +461,13 @@ class LoopAnalyzer:
                 if isinstance(callee, Scope) and depth < MAX_CALL_DEPTH:
                     return [replace(e, via=((scope, call),) + e.via) for e in self.body_events(callee, depth + 1)]
         return []
+
+
+def _environment(recv: cst.BaseExpression) -> bool:
+    """A receiver named for a reinforcement-learning environment (`env`, `self.train_env`,
+    `envs`, `environment`)."""
+    last = (dotted(recv) or "").rsplit(".", 1)[-1].lower()
+    return last.startswith("env") or last.endswith(("env", "envs"))
 
 
 def _is_loss_class(name: str, bases: List[str]) -> bool:

@@ -47,6 +47,7 @@ _TRAINING = frozenset(
         L.STEP,
         L.SCALER_STEP,
         L.UNKNOWN_STEP,
+        L.ENV_STEP,  # (a rollout interacts with its environment: not an evaluation pass)
         L.MANUAL_UPDATE,
         L.ZERO_GRAD,
         L.SCALER_SCALE,

@@ -396,6 +396,10 @@ def layer_from_expr(
     callee = project.resolve_callee(expr.func, scope)
     if isinstance(callee, ClassFacts) and is_module_class(callee, project):
         return Layer(name=name, node=expr, module=mod, scope=scope, cls=callee)
+    if callee is None and qual is not None and any(a.keyword and a.keyword.value == "activation" for a in expr.args):
+        # a library layer out of sight told its output activation (DGL's `GraphConv(...,
+        # activation=F.relu)`): known by that alone (`flow.OpTracer.layer_op`)
+        return Layer(name=name, node=expr, module=mod, scope=scope, qual=qual)
     return None
 
 
@@ -407,6 +411,15 @@ def _fill_container(layer: Layer, kind: str, call: cst.Call, scope: Scope, proje
         elements = _collection_elements(layer, kind, call.args[0].value, scope)
     else:
         elements = []
+    if kind == "ModuleList" and not layer.dynamic:
+        # `self.layers = nn.ModuleList(); self.layers.append(...)`, also in a loop: then only
+        # the elements appended after that loop are known in place
+        name = _bound_name(call, scope)
+        added, dynamic, known = _grown(name, call, scope) if name is not None else ([], False, 0)
+        elements = [*elements, *added]
+        if dynamic:
+            layer.dynamic = True
+            tail = known
     for i, el in enumerate(elements):
         child = layer_from_expr(
             f"{layer.name}[{'*' if layer.dynamic and kind != 'Sequential' else i}]", el, scope, project, depth + 1

@@ -76,6 +76,19 @@ def _moves_itself(value: Optional[cst.BaseExpression], key: str) -> bool:
     return False
 
 
+def _untracked_torch_call(expr: cst.BaseExpression, mod: ModuleFacts) -> bool:
+    """A call of a torch class the analysis gives no kind (`RandomSampler(ds)`)."""
+    if not isinstance(expr, cst.Call):
+        return False
+    qual = mod.qualify(expr.func)
+    return (
+        qual is not None
+        and qual.startswith("torch.")
+        and qual.rsplit(".", 1)[-1][:1].isupper()
+        and K.kind_of_constructor(qual) is None
+    )
+
+
 def _same(values: List[Value]) -> Optional[Value]:
     if not values:
         return None
@@ -267,7 +280,9 @@ class Resolver:
             return _same(elements) if all(elements) else None  # type: ignore[arg-type]
         if isinstance(expr, (cst.IfExp,)):
             # `GradScaler() if amp else None`: the object whenever it is used as one.
-            branches = [e for e in (expr.body, expr.orelse) if not is_none(e)]
+            # `RandomSampler(ds) if local else DistributedSampler(ds)`: a torch object the
+            # analysis has no kind for is another kind of object, so the other arm decides.
+            branches = [e for e in (expr.body, expr.orelse) if not is_none(e) and not _untracked_torch_call(e, mod)]
             vals = [self._value(e, scope, depth + 1, seen) for e in branches]
             return _same([v for v in vals if v is not None]) if vals and all(vals) else None
         del mod

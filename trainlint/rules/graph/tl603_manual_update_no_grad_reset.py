@@ -32,7 +32,7 @@ def manual_update_no_grad_reset(ctx: RuleContext) -> Iterator[Finding]:
         updates = [e for e in lf.events if _in_place_update(e)]
         if not updates or not lf.has(L.BACKWARD):
             continue
-        if lf.has(L.STEP, L.SCALER_STEP, L.UNKNOWN_STEP, L.ZERO_GRAD):
+        if lf.has(L.STEP, L.SCALER_STEP, L.UNKNOWN_STEP, L.ENV_STEP, L.ZERO_GRAD):
             continue
         # The innermost loop that both differentiates and updates is the iteration.
         inner = {lid for e in lf.events for lid in e.loops}

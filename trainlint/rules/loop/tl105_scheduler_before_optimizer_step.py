@@ -9,7 +9,7 @@ import libcst as cst
 from trainlint import fixes
 from trainlint.analysis import loops as L
 from trainlint.analysis import scopes as SC
-from trainlint.analysis.facts import Scope
+from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.loops import Event
 from trainlint.analysis.names import dotted
 from trainlint.analysis.purpose import not_training, training_loops
@@ -30,6 +30,7 @@ from trainlint.runtime.records import (
 def scheduler_before_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
     yield from _in_loops(ctx)
     yield from _in_step_functions(ctx)
+    yield from _in_start_handlers(ctx)
 
 
 def _finding(sched: Event, first_step: Event) -> Finding:
@@ -77,6 +78,68 @@ def _in_step_functions(ctx: RuleContext) -> Iterator[Finding]:
         if first_step.exclusive_with(sched):
             continue
         yield _finding(sched, first_step)
+
+
+# Ignite events that fire before the iteration's update runs.
+_BEFORE_UPDATE = {"EPOCH_STARTED": "EPOCH_COMPLETED", "ITERATION_STARTED": "ITERATION_COMPLETED"}
+
+
+def _in_start_handlers(ctx: RuleContext) -> Iterator[Finding]:
+    """`@trainer.on(Events.EPOCH_STARTED)` on a handler that steps the scheduler: Ignite runs
+    it before the epoch's first update, so on the first epoch the scheduler steps before the
+    optimizer ever has (and with `ITERATION_STARTED`, before every update)."""
+    mod = ctx.module
+    if "_STARTED" not in mod.text:
+        return
+    for scope in mod.scopes:
+        if not isinstance(scope.node, cst.FunctionDef):
+            continue
+        event = _start_event(scope)
+        if event is None:
+            continue
+        evs = [e for e in ctx.loops.body_events(scope, 0) if not e.via and not e.loops]
+        sched = next((e for e in evs if e.kind == L.SCHED_STEP and _known_scheduler(e)), None)
+        if sched is None or any(_optimizer_step(e) for e in evs):
+            continue
+        name = event.attr.value
+        yield Finding(
+            "TL105",
+            mod,
+            sched.node,
+            f"this handler runs on `Events.{name}`, before the update of the "
+            f"{'epoch' if name == 'EPOCH_STARTED' else 'iteration'}: the scheduler steps before "
+            "`optimizer.step()` (on the first epoch before the optimizer has stepped at all), so the "
+            "first value of the schedule is skipped. Attach it to "
+            f"`Events.{_BEFORE_UPDATE[name]}`.",
+            related=[(mod, event, "the event that runs the handler before the update")],
+            severity=guess_severity(guessed(sched)),
+            fix_builder=fixes.hook(fix_tl105_event, mod, event),
+        )
+
+
+def _start_event(scope: Scope) -> Optional[cst.Attribute]:
+    """`Events.EPOCH_STARTED` of a `@engine.on(Events.EPOCH_STARTED)` decorator (Ignite's
+    `Events`, also called with `(every=n)`)."""
+    node = scope.node
+    assert isinstance(node, cst.FunctionDef)
+    for dec in node.decorators:
+        call = dec.decorator
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "on"):
+            continue
+        arg = call.args[0].value if call.args else None
+        if isinstance(arg, cst.Call):
+            arg = arg.func
+        if isinstance(arg, cst.Attribute) and arg.attr.value in _BEFORE_UPDATE:
+            qual = scope.module.qualify(arg.value) or ""
+            if qual.startswith("ignite.") or dotted(arg.value) == "Events":
+                return arg
+    return None
+
+
+def fix_tl105_event(locate: Locate, module: ModuleFacts, event: cst.Attribute) -> Optional[Fix]:
+    """`Events.EPOCH_STARTED` -> `Events.EPOCH_COMPLETED`: the step closes the epoch instead."""
+    later = _BEFORE_UPDATE[event.attr.value]
+    return make_fix(module, {event: event.with_changes(attr=cst.Name(later))}, SAFE, f"Run the handler on `{later}`")
 
 
 def _optimizer_step(e: Event) -> bool:
@@ -182,6 +245,6 @@ RULE = Rule(
     summary="The learning-rate scheduler steps before the optimizer in an iteration.",
     fixable=True,
     check=scheduler_before_optimizer_step,
-    fixes=(fix_tl105,),
+    fixes=(fix_tl105, fix_tl105_event),
     verdict=verdict_tl105,
 )

@@ -15,8 +15,10 @@ from trainlint.analysis import modes as MD
 from trainlint.analysis import module_facts as M
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.frameworks import is_lightning_module
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.names import dotted
+from trainlint.analysis.project import enclosing_class
 from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import pass_statement, root_name
@@ -56,6 +58,7 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
         if mode.mode == "none" and (
             not MD.has_weights(ctx, ep.model)
             or (_model_is_parameter(ep) and not ctx.project.callers(ep.scope) and ep.sibling is None)
+            or _submodule_of_an_unused_wrapper(ctx, ep)
         ):
             continue  # (a helper given its model: its caller decides the mode, and none is known)
         name = FL.snippet(ep.forward.module, ep.forward.callee)
@@ -184,6 +187,27 @@ def _how_to_switch(ep: MD.EvalPass, name: str) -> str:
     return f"Call `{name}.eval()` before evaluating (and `{name}.train()` before training resumes)."
 
 
+def _submodule_of_an_unused_wrapper(ctx: RuleContext, ep: MD.EvalPass) -> bool:
+    """`self.model(x)` in a method of an `nn.Module` that holds the model (a diffusion wrapper's
+    `sample()`), reached only from the class's own methods, none called in sight: whoever uses
+    the wrapper sets its mode (`diffusion.eval()` reaches `self.model`)."""
+    callee = ep.forward.callee
+    cls = enclosing_class(ep.scope)
+    if not isinstance(callee, cst.Attribute) or not (dotted(callee) or "").startswith("self."):
+        return False
+    if cls is None or not ctx.resolver.is_module_class(cls) or is_lightning_module(cls):
+        return False  # (Lightning calls its module's hooks and sets the modes itself)
+    todo, seen = [ep.scope], {id(ep.scope)}
+    while todo:
+        for caller, _ in ctx.project.callers(todo.pop()):
+            if enclosing_class(caller) is not cls:
+                return False  # used from outside: the mode at that call decides
+            if id(caller) not in seen and len(seen) < 12:
+                seen.add(id(caller))
+                todo.append(caller)
+    return True
+
+
 def _model_is_parameter(ep: MD.EvalPass) -> bool:
     recv = ep.forward.callee
     return isinstance(recv, cst.Name) and recv.value in ep.scope.params
@@ -207,7 +231,7 @@ def _mode_effect(ep: MD.EvalPass) -> str:
 def _eval_never_restored(ctx: RuleContext) -> Iterator[Finding]:
     seen: Set[int] = set()
     for lf in ctx.loops.loops_of(ctx.module):
-        if not (lf.has(L.BACKWARD) and lf.has(L.STEP, L.SCALER_STEP, L.UNKNOWN_STEP)):
+        if not (lf.has(L.BACKWARD) and lf.has(L.STEP, L.SCALER_STEP, L.UNKNOWN_STEP, L.ENV_STEP)):
             continue
         evals = [e for e in lf.events if e.kind == L.EVAL_MODE]
         if not evals or lf.has(L.TRAIN_MODE) or _has_textual_train(lf):

@@ -32,6 +32,9 @@ def view_as_transpose(ctx: RuleContext) -> Iterator[Finding]:
             anchor, dims, axes = source
             order = _axis_order(axes, sizes) or _leading_axis_moved(axes, sizes)
             if order is None or order == sorted(order):
+                moved = _axis_moved_behind_rest(ctx, scope, call, axes, sizes) if anchor is call else None
+                if moved is not None:
+                    yield _moved_behind_rest_finding(mod, call, tensor.value, moved, sizes)
                 continue
             names = [_text(s, mod) for s in sizes]
             fix = f"{tensor.value}.{swap_call(order)}"
@@ -108,6 +111,51 @@ def _leading_axis_moved(axes: Axes, sizes: Sequence[cst.BaseExpression]) -> Opti
         return None
     k = group[0]
     return [k] + [i for i in range(k + 1) if i != k]
+
+
+def _axis_moved_behind_rest(
+    ctx: RuleContext, scope: Scope, call: cst.Call, axes: Axes, sizes: Sequence[cst.BaseExpression]
+) -> Optional[int]:
+    """`x.view(x.size(0), -1, x.size(1))` in a model with convolutions: the axis named after a
+    `-1` that sits between named sizes, when the named sizes are the leading axes in order.
+    The `-1` then takes the axes after them (the spatial axes of a feature map), so the named
+    axis is moved behind those; with two axes it would be 1, hence the convolutions asked for."""
+    minus = [i for i, s in enumerate(sizes) if _is_minus_one(s)]
+    if len(minus) != 1 or minus[0] in (0, len(sizes) - 1):
+        return None
+    groups = [axes.get(_inline_read(s) or "") for s in sizes]
+    if any(g is None for i, g in enumerate(groups) if i != minus[0]):
+        return None
+    after = [a for g in groups[minus[0] + 1 :] if g is not None for a in g]
+    named = [a for g in groups if g is not None for a in g]
+    if len(after) != 1 or named != list(range(len(named))):
+        return None
+    cls = enclosing_class(scope)
+    if cls is None or not M.is_module_class(cls, ctx.project):
+        return None
+    if not any(
+        (layer.type_name or "").startswith(("Conv", "ConvTranspose"))
+        for layer in M.class_facts(cls, ctx.project).walk()
+    ):
+        return None
+    return after[0]
+
+
+def _moved_behind_rest_finding(
+    mod: ModuleFacts, call: cst.Call, tensor: str, axis: int, sizes: Sequence[cst.BaseExpression]
+) -> Finding:
+    names = ", ".join(_text(s, mod) for s in sizes)
+    return Finding(
+        "TL407",
+        mod,
+        call,
+        f"`{mod.tree.code_for_node(call)}` gives axis {axis} of `{tensor}` the last place, behind the "
+        "axes the `-1` takes (the spatial axes of a convolution's output): a view or reshape keeps the "
+        "elements in memory order, so this relabels the axes instead of moving them and each "
+        "'vector' mixes channels and positions. "
+        f"Use `{tensor}.movedim({axis}, -1).reshape({names})` (for a feature map, "
+        f"`{tensor}.flatten(2).transpose(1, 2)`).",
+    )
 
 
 def _is_minus_one(size: cst.BaseExpression) -> bool:
