@@ -167,6 +167,8 @@ class Op:
     # Where a layer built elsewhere (`self.softmax = nn.Softmax(1)`, the `node`) is applied:
     # `self.softmax(logits)` in `forward`.
     applied: Optional[cst.CSTNode] = None
+    # Known only by its name: an out-of-sight value called `logits` (raw scores by convention).
+    named: bool = False
 
     def text(self) -> str:
         return snippet(self.module, self.node)
@@ -288,7 +290,7 @@ def mode_dependent_layer_of(value: Optional[Value], project: Project) -> Optiona
     return layers[0]
 
 
-_Key = Tuple[int, int, int, int]
+_Key = Tuple[int, int, int, int, int]
 
 
 class OpTracer:
@@ -302,6 +304,9 @@ class OpTracer:
         # The instance an inherited method is read for (`op(..., receiver=)`): `self(x)` in a
         # base class's training step is the subclass's forward.
         self._bound: List[M.ModelFacts] = []
+        # A project layer read for one construction (`GraphLayer(h, n, activation=F.softmax)`):
+        # `self.activation(h)` in its forward is the argument that call gives.
+        self._instance: List[Tuple[ClassFacts, cst.Call, Scope]] = []
 
     # public ---------------------------------------------------------------------------
 
@@ -349,7 +354,15 @@ class OpTracer:
         if layer.cls is not None:
             if not M.is_module_class(layer.cls, self.project):
                 return None
-            return M.class_facts(layer.cls, self.project).output(self.resolver)
+            facts = M.class_facts(layer.cls, self.project)
+            out = facts.output(self.resolver)
+            if out is None and isinstance(layer.node, cst.Call) and not self._instance and _configured(facts):
+                self._instance.append((layer.cls, layer.node, layer.scope))
+                try:
+                    out = self.model_output(facts)  # (this construction's own: not cached)
+                finally:
+                    self._instance.pop()
+            return out
         name = layer.type_name
         if name is None:
             return _activation_argument_op(layer)
@@ -377,7 +390,8 @@ class OpTracer:
     def _op(self, expr: cst.BaseExpression, scope: Scope, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
         top = id(self._self_stack[-1]) if self._self_stack else 0
         bound = id(self._bound[-1]) if self._bound else 0
-        key = (id(expr), id(scope), top, bound)
+        inst = id(self._instance[-1][1]) if self._instance else 0
+        key = (id(expr), id(scope), top, bound, inst)
         if key in self._memo:
             return self._memo[key]
         if depth > MAX_DEPTH or id(expr) in stack:
@@ -396,6 +410,10 @@ class OpTracer:
             return self._call(expr, scope, depth, stack)
         if isinstance(expr, cst.Name):
             return self._name(expr, scope, depth, stack)
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Divide, cst.Multiply)):
+            # `logits / self.temperature`: raw scores scaled by a number are raw scores
+            scaled = self._op(expr.left, scope, depth + 1, stack)
+            return scaled if scaled is not None and scaled.kind == M.LINEAR and _scalar(expr.right) else None
         if isinstance(expr, cst.Subscript):
             base = self._op(expr.value, scope, depth + 1, stack)
             if base is None:
@@ -458,7 +476,12 @@ class OpTracer:
         if owner is None:
             return None
         if not found:
-            return self._param(owner, name, depth + 1, stack) if name in owner.params else None
+            if name not in owner.params:
+                return None
+            out = self._param(owner, name, depth + 1, stack)
+            if out is None and not self.project.callers(owner):
+                out = _named_logits(node, owner)  # (callers in sight know better than a name)
+            return out
         if name in owner.stores and all(_allocates(b) for b in found):
             # `outs = torch.zeros(T, B, C); outs[t] = model(x[t])`: what was stored
             return agree([self._op(b.value, b.scope, depth + 1, stack) for b in owner.stores[name]])
@@ -627,7 +650,23 @@ class OpTracer:
                     if op is not None and op.node is layer.node and op.module is scope.module:
                         op = replace(op, applied=call)
                     return True, op
+                given = self._constructor_argument(facts, d)
+                if given is not None:
+                    return True, _activation_value_op(given[0], given[1].module)
         return False, None
+
+    def _constructor_argument(self, facts: M.ModelFacts, attr: str) -> Optional[Tuple[cst.BaseExpression, Scope]]:
+        """What the construction being read passes for the `__init__` parameter stored in
+        `self.<attr>` (`self.activation = activation`), and where that call is."""
+        if not self._instance or facts.cls is not self._instance[-1][0]:
+            return None
+        cls, ctor, where = self._instance[-1]
+        param = _stored_parameter(self.resolver, cls, attr)
+        init = self.project.method_of(cls, "__init__")
+        if param is None or init is None:
+            return None
+        given = C.bind(ctor, init, param, True)
+        return (given, where) if given is not None else None
 
     def _self_output(self, scope: Scope) -> Optional[Op]:
         facts = self._self_facts(scope)
@@ -767,7 +806,7 @@ _PATH_ACTIVATIONS = frozenset({M.SOFTMAX, M.SIGMOID})
 
 
 def _activated_on_a_path(ops: Sequence[Optional[Op]]) -> Optional[Op]:
-    known = [o for o in ops if o is not None]
+    known = [o for o in ops if o is not None and not o.named]  # (a name is no sign of a path)
     if not known or len(known) == len(ops) or any(o.kind != known[0].kind for o in known):
         return None
     return known[0] if known[0].kind in _PATH_ACTIVATIONS else None
@@ -1602,11 +1641,14 @@ def _activation_argument_op(layer: M.Layer) -> Optional[Op]:
     if not isinstance(node, cst.Call):
         return None
     act = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "activation"), None)
-    mod = layer.module
+    return _activation_value_op(act, layer.module) if act is not None else None
+
+
+def _activation_value_op(act: cst.BaseExpression, mod: ModuleFacts) -> Optional[Op]:
+    """The operation an activation given as a value applies: a function (`F.softmax`), a
+    layer (`nn.Softmax(dim=1)`), its name (`"softmax"`), or `functools.partial` of a function."""
     if isinstance(act, cst.Call) and mod.qualify(act.func) == "functools.partial" and act.args:
         act = act.args[0].value
-    if act is None:
-        return None
     kind: Optional[str]
     if isinstance(act, cst.SimpleString):
         kind = _ACTIVATION_NAMES.get(str(act.evaluated_value).lower())
@@ -1616,3 +1658,43 @@ def _activation_argument_op(layer: M.Layer) -> Optional[Op]:
     else:
         kind = FUNC_OPS.get(mod.qualify(act) or "")
     return Op(kind, act, mod) if kind is not None else None
+
+
+def _stored_parameter(resolver: Resolver, cls: ClassFacts, attr: str) -> Optional[str]:
+    """The `__init__` parameter that `self.<attr>` holds (`self.activation = activation`),
+    when that is its only assignment."""
+    bindings = resolver.attr_bindings(cls, attr)
+    if len(bindings) != 1 or bindings[0].how != "assign" or bindings[0].index is not None:
+        return None
+    b = bindings[0]
+    if not b.scope.name.endswith("__init__") or not isinstance(b.value, cst.Name) or b.value.value not in b.scope.params:
+        return None
+    return b.value.value
+
+
+def _configured(facts: M.ModelFacts) -> bool:
+    """A forward that calls `self.<attr>` where `<attr>` is no layer of the class: a callable
+    handed to `__init__` (an activation) may decide its output."""
+    fwd = facts.forward
+    if fwd is None or facts.cls is None:
+        return False
+    for call in fwd.calls:
+        d = dotted(call.func)
+        if d is not None and d.startswith("self.") and d.count(".") == 1 and facts.layer(d[5:]) is None:
+            if d in facts.cls.attrs:
+                return True
+    return False
+
+
+def _named_logits(node: cst.Name, fn: Scope) -> Optional[Op]:
+    """A parameter called `logits` (or `..._logits`) that no visible caller fills: raw scores
+    by the name's own convention."""
+    name = node.value
+    if name == "logits" or name.endswith("_logits"):
+        return Op(M.LINEAR, node, fn.module, named=True)
+    return None
+
+
+def _scalar(expr: cst.BaseExpression) -> bool:
+    """A number, or a plain name or attribute (`T`, `self.temperature`): what a temperature is."""
+    return isinstance(expr, (cst.Integer, cst.Float, cst.Name, cst.Attribute))

@@ -84,7 +84,15 @@ def _finding(events: List[Event], step: Event, where: str) -> Optional[Finding]:
         (step.module, step.node, "the optimizer step that uses the accumulated gradients")
     ]
     live = _live_clears(events, step)
-    if live:
+    guard = _cleared_only_under_an_extra_test(events, step, live) if live else None
+    if guard is not None:
+        test = step.module.tree.code_for_node(guard.test)
+        said = (
+            f"gradients are not cleared after every step of {where}: the only clear runs after "
+            f"`{_call_text(step)}` and only when `{test}` holds. When it does not, each"
+        )
+        related.append((live[0].module, live[0].node, f"the clear, only when `{test}`"))
+    elif live:
         said = (
             f"gradients are not cleared on every path of {where}: the only clear runs in one arm of an "
             "`if`/`else`, and another arm computes the loss without clearing. On that path each"
@@ -271,6 +279,8 @@ def _no_clear_on_some_path(events: List[Event], step: Event, clears: List[Event]
     live = _live_clears(clears, step)
     if not live:
         return True
+    if _cleared_only_under_an_extra_test(events, step, live) is not None:
+        return True
     step_arms = dict(step.arms)
     choices = {node for c in live for node, _ in c.arms if node not in step_arms}
     for node in choices:
@@ -281,6 +291,29 @@ def _no_clear_on_some_path(events: List[Event], step: Event, clears: List[Event]
         if any(e.kind in (L.FORWARD, L.LOSS) for e in others) or _other_arm_binds_loss(events, step, live[0], node, taken):
             return True
     return False
+
+
+def _cleared_only_under_an_extra_test(events: List[Event], step: Event, live: List[Event]) -> Optional[cst.If]:
+    """Every clear that can run with the step comes after it, under an `if` (with no `else`)
+    that the step is not under (`opt.step()` then `if cfg.update_interval > 1:
+    opt.zero_grad()`): when that test is false the step has run and nothing clears before the
+    next backward. That `if`."""
+    at = {id(e): k for k, e in enumerate(events)}
+    path = [id(call) for _, call in step.via]
+    if any(id(c) not in at or at[id(c)] < at[id(step)] or [id(call) for _, call in c.via] != path for c in live):
+        return None  # (a clear before the step, or in another function than the step's)
+    step_arms = dict(step.arms)
+    found: Optional[cst.If] = None
+    for c in live:
+        extra = {node for node, _ in c.arms if node not in step_arms}
+        guard = next(
+            (n for n in SC.enclosing(c.scope, c.node) if id(n) in extra and isinstance(n, cst.If) and n.orelse is None),
+            None,
+        )
+        if guard is None or "grad" in c.module.tree.code_for_node(guard.test):
+            return None  # (`if p.grad is not None: p.grad.zero_()` clears whatever exists)
+        found = found or guard
+    return found
 
 
 def _live_clears(events: List[Event], step: Event) -> List[Event]:

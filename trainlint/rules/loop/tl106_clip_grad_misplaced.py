@@ -11,6 +11,7 @@ from trainlint import fixes
 from trainlint.analysis import loops as L
 from trainlint.analysis.facts import Scope
 from trainlint.analysis.loops import Event
+from trainlint.analysis.purpose import training_loops
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import move_stmt, scaler_parts
 from trainlint.fixes.core import SAFE, Locate, make_fix
@@ -64,6 +65,37 @@ def clip_grad_misplaced(ctx: RuleContext) -> Iterator[Finding]:
                 fix_builder=fixes.hook(fix_tl106, c, target, unscale) if target is not None else None,
             )
     yield from _clip_then_backward_in_helper(ctx, reported)
+    yield from _clip_after_the_epochs_updates(ctx, reported)
+
+
+def _clip_after_the_epochs_updates(ctx: RuleContext, reported: Set[int]) -> Iterator[Finding]:
+    """An epoch loop whose inner loop (its own, or a training function's it calls) makes every
+    update, with a clip in the epoch loop's own body after it and no step of its own: the clip
+    only touches the gradients the epoch's last update already used."""
+    for lf in training_loops(ctx.loops, ctx.module):
+        if not any(L.BACKWARD in ks and (L.STEP in ks or L.SCALER_STEP in ks) for ks in lf.inner_loop_kinds().values()):
+            continue
+        evs = lf.events
+        if any(e.kind in STEPS and not e.loops and not e.via for e in evs):
+            continue  # (a step of the epoch loop itself: updates accumulated over the epoch)
+        for i, c in enumerate(evs):
+            if c.kind != L.CLIP or c.loops or c.via or id(c.node) in reported or _measures_only(c):
+                continue
+            update = next((e for e in reversed(evs[:i]) if e.kind in STEPS), None)
+            if update is None:
+                continue
+            reported.add(id(c.node))
+            where = update.via[0] if update.via else (update.scope, update.node)
+            yield Finding(
+                "TL106",
+                c.module,
+                c.node,
+                "gradient clipping runs in the epoch loop, after the training loop has made the epoch's "
+                "updates: it clips the gradients the last update already used, and every update ran "
+                "unclipped. Clip in the training step, between `backward()` and `optimizer.step()` "
+                "(after `scaler.unscale_(optimizer)` with a GradScaler).",
+                related=[(where[0].module, where[1], "the updates of the epoch, made before the clip")],
+            )
 
 
 def _clip_then_backward_in_helper(ctx: RuleContext, reported: Set[int]) -> Iterator[Finding]:

@@ -12,6 +12,7 @@ from trainlint.analysis import loops as L
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import Scope
 from trainlint.analysis.loops import Event
+from trainlint.analysis.names import dotted
 from trainlint.analysis.purpose import not_training
 from trainlint.analysis.symbols import return_values
 from trainlint.diagnostics import Diagnostic, Fix
@@ -42,6 +43,7 @@ def grad_scaler_misuse(ctx: RuleContext) -> Iterator[Finding]:
     for lf in iterations(ctx):
         sstep = lf.first(L.SCALER_STEP)
         if sstep is None:
+            yield from _plain_step_after_scaled_backward(lf.events)
             continue
         evs = lf.events
         yield from _clips_still_scaled(evs)
@@ -75,6 +77,40 @@ def grad_scaler_misuse(ctx: RuleContext) -> Iterator[Finding]:
                     fix_builder=fixes.hook(fix_tl107_scale, plain, sstep) if scalable else None,
                 )
     yield from _step_functions(ctx)
+
+
+def _plain_step_after_scaled_backward(evs: List[Event]) -> Iterator[Finding]:
+    """`scaler.scale(loss).backward()` and then `optimizer.step()`, with no scaler step or
+    unscale in the iteration: the update uses gradients still multiplied by the loss scale."""
+    if any(e.kind in (L.SCALER_STEP, L.SCALER_UNSCALE) for e in evs):
+        return
+    for i, b in enumerate(evs):
+        if b.kind != L.BACKWARD or not b.scaled:
+            continue
+        step = next((x for x in evs[i + 1 :] if x.kind == L.STEP and not x.exclusive_with(b)), None)
+        if step is None:
+            return
+        scaler = _scaler_text(b)
+        yield Finding(
+            "TL107",
+            step.module,
+            step.node,
+            f"the loss was scaled for backward (`{scaler}.scale(loss).backward()`), but this plain "
+            "`optimizer.step()` applies the gradients still multiplied by the loss scale (thousands of "
+            "times too large), never skips a step whose gradients overflowed, and the scale never "
+            f"adapts. Step through the scaler: `{scaler}.step(optimizer)` then `{scaler}.update()`.",
+            related=[(b.module, b.node, "the scaled backward")],
+        )
+        return
+
+
+def _scaler_text(backward: Event) -> str:
+    """`scaler` of `scaler.scale(loss).backward()`."""
+    func = getattr(backward.node, "func", None)
+    scale = func.value if isinstance(func, cst.Attribute) else None
+    if isinstance(scale, cst.Call) and isinstance(scale.func, cst.Attribute):
+        return dotted(scale.func.value) or "scaler"
+    return "scaler"
 
 
 def _clips_still_scaled(evs: List[Event], skip: Optional[Set[int]] = None) -> Iterator[Finding]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Iterator, List, Optional
+from typing import Iterator, List, Optional, Tuple
 
 import libcst as cst
 
+from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis import scopes as SC
+from trainlint.analysis.facts import Binding, Scope
+from trainlint.analysis.gradmode import enables_grad, no_grad_nodes
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.symbols import Value
 from trainlint.diagnostics import Diagnostic
@@ -38,6 +41,19 @@ def backward_under_no_grad(ctx: RuleContext) -> Iterator[Finding]:
         forwards: List[Event] = [e for e in lf.events if e.kind == L.FORWARD and not e.generates]
         if not any(e.kind == L.BACKWARD and not e.no_grad for e in lf.events):
             continue
+        made = _loss_made_under_no_grad(lf)
+        if made is not None:
+            binding, backward = made
+            yield Finding(
+                "TL108",
+                binding.scope.module,
+                binding.stmt or binding.value,
+                "this loss is computed under `torch.no_grad()`, so it has no graph: the `backward()` it is "
+                "handed to raises (\"element 0 of tensors does not require grad\") or, once forced to require "
+                "grad, trains nothing. Compute the loss with gradients enabled.",
+                related=[(backward.module, backward.node, "the backward of that loss")],
+            )
+            continue
         culprit = _trained_forward_under_no_grad(ctx, lf, forwards)
         if culprit is not None:
             f = culprit
@@ -50,6 +66,43 @@ def backward_under_no_grad(ctx: RuleContext) -> Iterator[Finding]:
                 "the loss carries no graph back to its parameters and `backward()` fails or trains nothing. "
                 f"Run `{name}`'s forward with gradients enabled (a frozen part may stay under `no_grad`).",
             )
+
+
+def _loss_made_under_no_grad(lf: LoopFacts) -> Optional[Tuple[Binding, Event]]:
+    """A backward (outside `no_grad`) on a name whose every assignment reaching it sits inside
+    a `no_grad` block, also through the parameter of a step helper the loop hands the loss to
+    (`with torch.no_grad(): loss = ...` then `net.training_step(loss=loss)`)."""
+    for e in lf.events:
+        if e.kind != L.BACKWARD or e.no_grad or e.engine or not isinstance(e.arg, cst.Name) or _grad_checked(e):
+            continue
+        scope, name, use = e.scope, e.arg.value, e.node
+        found = SC.reaching(scope, name, use)
+        if not found and name in scope.params and e.via:
+            caller, call = e.via[-1]
+            given = C.bind(call, scope, name, isinstance(call.func, cst.Attribute))
+            if not isinstance(given, cst.Name):
+                continue
+            scope, name, use = caller, given.value, call
+            found = SC.reaching(scope, name, use)
+        if not found or any(b.how != "assign" or b.stmt is None for b in found):
+            continue
+        inside = no_grad_nodes(scope.module)
+        if all(id(b.stmt) in inside and not _grad_enabled_around(b) for b in found) and not _grad_forced(scope, name):
+            return found[0], e
+    return None
+
+
+def _grad_enabled_around(b: Binding) -> bool:
+    """The assignment sits in `with torch.enable_grad():` inside the `no_grad` region."""
+    assert b.stmt is not None
+    return any(
+        enables_grad(item.item, b.scope.module) for w in SC.withs_around(b.scope, b.stmt) for item in w.items
+    )
+
+
+def _grad_forced(scope: Scope, name: str) -> bool:
+    """`loss.requires_grad_()` / `loss.requires_grad = True`: made to require grad (TL601's)."""
+    return f"{name}.requires_grad" in scope.module.tree.code_for_node(scope.node)
 
 
 def _grad_checked(e: Event) -> bool:

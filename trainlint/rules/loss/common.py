@@ -109,6 +109,9 @@ def describe(
         else:
             related.append((op.module, op.node, f"`{text}` is applied here, inside the model"))
         fix = f"return the raw scores from `{op.owner}`"
+    elif op.named:
+        phrase = f"its input is `{text}`, raw scores by their name (the caller is out of sight)"
+        fix = "pass the raw scores"
     elif _inline(lc, op):
         phrase = f"its input is `{text}`"
         fix = "pass the raw scores"
