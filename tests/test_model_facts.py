@@ -178,7 +178,8 @@ class Net(nn.Module):
         ("h = self.fc(x)\n        out = F.softmax(h, dim=1)\n        return out", M.SOFTMAX),
         ("x = self.fc(x)\n        x = torch.sigmoid(x)\n        return x", M.SIGMOID),
         ("return self.fc(x), x", M.TUPLE),
-        ("return self.fc(x) * 2", None),  # arithmetic: not judged
+        ("return self.fc(x) * 2", M.LINEAR),  # raw scores times a number: still raw scores
+        ("return self.fc(x) + x", None),  # other arithmetic: not judged
         ("return some_library(x)", None),
     ],
 )

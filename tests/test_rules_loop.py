@@ -42,6 +42,7 @@ TL107_FIX_WORDS: Dict[str, Words] = {
     "unscaled_backward_": (("scale(",),),
     "gan_amp_unscaled_generator_backward": (("scale(",),),
     "update_skipped_with_the_step": (("update()",), ("step(optimizer)",)),
+    "scaled_backward_then_plain_step": (("step(optimizer)",), ("update()",)),
 }
 
 

@@ -110,7 +110,7 @@ def _in_start_handlers(ctx: RuleContext) -> Iterator[Finding]:
             f"{'epoch' if name == 'EPOCH_STARTED' else 'iteration'}: the scheduler steps before "
             "`optimizer.step()` (on the first epoch before the optimizer has stepped at all), so the "
             "first value of the schedule is skipped. Attach it to "
-            f"`Events.{_BEFORE_UPDATE[name]}`.",
+            f"`Events.{_BEFORE_UPDATE[name]}`, after the update.",
             related=[(mod, event, "the event that runs the handler before the update")],
             severity=guess_severity(guessed(sched)),
             fix_builder=fixes.hook(fix_tl105_event, mod, event),
