@@ -1640,7 +1640,7 @@ def _activation_argument_op(layer: M.Layer) -> Optional[Op]:
     node = layer.node
     if not isinstance(node, cst.Call):
         return None
-    act = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "activation"), None)
+    act = C.arg(node, None, "activation", skip_star=True)
     return _activation_value_op(act, layer.module) if act is not None else None
 
 

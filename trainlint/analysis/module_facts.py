@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
+from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
@@ -396,7 +397,7 @@ def layer_from_expr(
     callee = project.resolve_callee(expr.func, scope)
     if isinstance(callee, ClassFacts) and is_module_class(callee, project):
         return Layer(name=name, node=expr, module=mod, scope=scope, cls=callee)
-    if callee is None and qual is not None and any(a.keyword and a.keyword.value == "activation" for a in expr.args):
+    if callee is None and qual is not None and C.arg(expr, None, "activation", skip_star=True) is not None:
         # a library layer out of sight told its output activation (DGL's `GraphConv(...,
         # activation=F.relu)`): known by that alone (`flow.OpTracer.layer_op`)
         return Layer(name=name, node=expr, module=mod, scope=scope, qual=qual)

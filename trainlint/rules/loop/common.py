@@ -24,12 +24,13 @@ def iterations(ctx: RuleContext) -> Iterator[LoopFacts]:
     for lf in training_loops(ctx.loops, ctx.module):
         if not (lf.has(L.BACKWARD) and lf.has(*STEPS)):
             continue
-        if _inner_iteration(lf):
+        if inner_iteration(lf):
             continue
         yield lf
 
 
-def _inner_iteration(lf: LoopFacts) -> bool:
+def inner_iteration(lf: LoopFacts) -> bool:
+    """A loop inside `lf` (lexical or in a helper) that is a whole iteration: backward and step."""
     return any(L.BACKWARD in ks and (L.STEP in ks or L.SCALER_STEP in ks) for ks in lf.inner_loop_kinds().values())
 
 

@@ -19,7 +19,7 @@ from trainlint.fixes.edits import (
     parse_statement,
 )
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
-from trainlint.rules.loop.common import STEPS, called_names, iterations
+from trainlint.rules.loop.common import STEPS, called_names, inner_iteration, iterations
 from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, refuted
 from trainlint.runtime.judging.evidence import finite
 from trainlint.runtime.records import (
@@ -73,7 +73,7 @@ def _clip_after_the_epochs_updates(ctx: RuleContext, reported: Set[int]) -> Iter
     update, with a clip in the epoch loop's own body after it and no step of its own: the clip
     only touches the gradients the epoch's last update already used."""
     for lf in training_loops(ctx.loops, ctx.module):
-        if not any(L.BACKWARD in ks and (L.STEP in ks or L.SCALER_STEP in ks) for ks in lf.inner_loop_kinds().values()):
+        if not inner_iteration(lf):
             continue
         evs = lf.events
         if any(e.kind in STEPS and not e.loops and not e.via for e in evs):

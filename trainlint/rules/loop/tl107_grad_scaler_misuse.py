@@ -12,7 +12,6 @@ from trainlint.analysis import loops as L
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import Scope
 from trainlint.analysis.loops import Event
-from trainlint.analysis.names import dotted
 from trainlint.analysis.purpose import not_training
 from trainlint.analysis.symbols import return_values
 from trainlint.diagnostics import Diagnostic, Fix
@@ -90,7 +89,9 @@ def _plain_step_after_scaled_backward(evs: List[Event]) -> Iterator[Finding]:
         step = next((x for x in evs[i + 1 :] if x.kind == L.STEP and not x.exclusive_with(b)), None)
         if step is None:
             return
-        scaler = _scaler_text(b)
+        func = b.node.func if isinstance(b.node, cst.Call) else None
+        scale = func.value if isinstance(func, cst.Attribute) else b.node  # (`scaler.scale(loss)`)
+        scaler = receiver_code(b.module, scale) or "scaler"
         yield Finding(
             "TL107",
             step.module,
@@ -102,15 +103,6 @@ def _plain_step_after_scaled_backward(evs: List[Event]) -> Iterator[Finding]:
             related=[(b.module, b.node, "the scaled backward")],
         )
         return
-
-
-def _scaler_text(backward: Event) -> str:
-    """`scaler` of `scaler.scale(loss).backward()`."""
-    func = getattr(backward.node, "func", None)
-    scale = func.value if isinstance(func, cst.Attribute) else None
-    if isinstance(scale, cst.Call) and isinstance(scale.func, cst.Attribute):
-        return dotted(scale.func.value) or "scaler"
-    return "scaler"
 
 
 def _clips_still_scaled(evs: List[Event], skip: Optional[Set[int]] = None) -> Iterator[Finding]:
