@@ -146,6 +146,12 @@ class GraphEval:
             content = self._eval(args[0], scope, frames, depth, seen) if args else _NOGRAPH
             if content.kind == CUT:
                 return content
+            if qual == "torch.autograd.Variable" and content.kind == LIVE and self._computed(args[0], scope):
+                # `Variable(loss, requires_grad=True)`: the legacy constructor makes a new leaf
+                # from the values, whatever `requires_grad` says.
+                return GState(
+                    CUT, call, mod, f"`{dotted(func) or qual}(...)` (a new leaf: the values, not their history)"
+                )
             if requires_grad or qual == "torch.nn.Parameter":
                 return _LIVE
             if qual in _COPIES and args and self._computed_tensors(args[0], scope, frames, depth, seen):
@@ -348,6 +354,24 @@ class GraphEval:
         return bool(elements) and all(
             self._tensor_op(e, scope) and self._eval(e, scope, frames, depth, seen).kind == LIVE for e in elements
         )
+
+    def _computed(self, expr: cst.BaseExpression, scope: Scope, hops: int = 3) -> bool:
+        """`expr` is a tensor this code computed with torch, a loss or a model (`model(x).loss /
+        k`, through names assigned in this function), not data that arrived from elsewhere."""
+        if isinstance(expr, cst.Call):
+            return self._tensor_op(expr, scope)
+        if isinstance(expr, cst.Attribute):
+            return isinstance(expr.value, cst.Call) and self._tensor_op(expr.value, scope)
+        if isinstance(expr, cst.BinaryOperation):
+            return self._computed(expr.left, scope, hops) or self._computed(expr.right, scope, hops)
+        if isinstance(expr, cst.Name) and hops > 0:
+            defs, open_before = D.scope_index(scope).reaching(expr.value, expr)
+            return (
+                bool(defs)
+                and not open_before
+                and all(d.how == "assign" and not d.path and self._computed(d.value, scope, hops - 1) for d in defs)
+            )
+        return False
 
     def _tensor_op(self, expr: cst.BaseExpression, scope: Scope) -> bool:
         """A call whose result is a tensor computed by torch, a torch loss or a model."""

@@ -142,6 +142,14 @@ LOSS_FAMILIES: Dict[str, str] = {
     "huber_loss": REGRESSION,
 }
 
+# torch.distributions classes whose `logits=` are normalised inside (a log_softmax, or a
+# log-sigmoid): like the loss of that family, they expect raw scores there.
+DISTRIBUTION_FAMILIES: Dict[str, str] = {
+    "Categorical": CROSS_ENTROPY,
+    "OneHotCategorical": CROSS_ENTROPY,
+    "Bernoulli": BCE_LOGITS,
+}
+
 
 @dataclass(frozen=True)
 class Op:
@@ -904,6 +912,8 @@ class LossCall:
     # nn.CrossEntropyLoss)`): the loss is fed this model's output; `node` is that call and
     # `input` the model argument.
     model: Optional[M.ModelFacts] = None
+    # `Categorical(logits=x)` and alike: no loss, but it normalises `x` as its family's loss does.
+    distribution: bool = False
 
     @property
     def module(self) -> ModuleFacts:
@@ -1196,6 +1206,8 @@ def _loss_call(
         last = qual.rsplit(".", 1)[-1]
         if qual.startswith("torch.nn.functional.") and last in LOSS_FAMILIES:
             family, name = LOSS_FAMILIES[last], f"F.{last}"
+        elif qual.startswith("torch.distributions.") and last in DISTRIBUTION_FAMILIES:
+            return _distribution_call(call, scope, last, receiver)
         else:
             return None
     elif isinstance(func, (cst.Name, cst.Attribute, cst.Call)):
@@ -1231,6 +1243,16 @@ def _loss_call(
         guess,
         receiver,
     )
+
+
+def _distribution_call(call: cst.Call, scope: Scope, cls: str, receiver: Optional[ClassFacts]) -> Optional[LossCall]:
+    """`Categorical(logits=x)`: `x` is normalised as cross-entropy normalises its input. Given
+    `probs=` (the first argument) instead, the distribution takes probabilities: nothing to check."""
+    logits = C.arg(call, 1, "logits")
+    if logits is None:
+        return None
+    family = DISTRIBUTION_FAMILIES[cls]
+    return LossCall(call, scope, family, f"{cls}(logits=...)", logits, None, receiver=receiver, distribution=True)
 
 
 def _wrapped_loss_call(call: cst.Call, scope: Scope, cls: ClassFacts, resolver: Resolver) -> Optional[LossCall]:
@@ -1667,7 +1689,11 @@ def _stored_parameter(resolver: Resolver, cls: ClassFacts, attr: str) -> Optiona
     if len(bindings) != 1 or bindings[0].how != "assign" or bindings[0].index is not None:
         return None
     b = bindings[0]
-    if not b.scope.name.endswith("__init__") or not isinstance(b.value, cst.Name) or b.value.value not in b.scope.params:
+    if (
+        not b.scope.name.endswith("__init__")
+        or not isinstance(b.value, cst.Name)
+        or b.value.value not in b.scope.params
+    ):
         return None
     return b.value.value
 

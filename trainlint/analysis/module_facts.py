@@ -441,10 +441,15 @@ def _sequential_elements(layer: Layer, call: cst.Call, scope: Scope) -> Tuple[Li
     elements: List[cst.BaseExpression] = []
     args = list(call.args)
     tail: Optional[int] = None
+    keyed = _keyed_elements(args[0].value, scope) if len(args) == 1 and args[0].star == "" else None
     if len(args) == 1 and args[0].star == "" and _is_ordered_dict(args[0].value, scope):
         elements = _dict_values(args[0].value)
         if not elements:
             layer.dynamic = True
+    elif keyed is not None:
+        elements, dynamic, known = keyed
+        if dynamic:
+            layer.dynamic, tail = True, known
     else:
         for arg in args:
             if arg.star == "*":
@@ -567,10 +572,28 @@ def _list_elements(expr: cst.BaseExpression, scope: Scope) -> Optional[Tuple[Lis
     return [*first, *added], dynamic, known if dynamic else len(first) + len(added)
 
 
-def _grown(name: str, origin: cst.CSTNode, scope: Scope) -> Tuple[List[cst.BaseExpression], bool, int]:
+def _keyed_elements(expr: cst.BaseExpression, scope: Scope) -> Optional[Tuple[List[cst.BaseExpression], bool, int]]:
+    """What an `OrderedDict` bound to a name holds once filled key by key (`layers =
+    OrderedDict(); layers["fc"] = nn.Linear(...); nn.Sequential(layers)`), as `_list_elements`."""
+    if not isinstance(expr, cst.Name):
+        return None
+    found = SC.reaching(scope, expr.value, expr)
+    if len(found) != 1 or found[0].index is not None or found[0].how != "assign" or found[0].stmt is None:
+        return None
+    if not _is_ordered_dict(found[0].value, scope):
+        return None
+    first = _dict_values(found[0].value)
+    added, dynamic, known = _grown(expr.value, found[0].stmt, scope, keyed=True)
+    return [*first, *added], dynamic, known if dynamic else len(first) + len(added)
+
+
+def _grown(
+    name: str, origin: cst.CSTNode, scope: Scope, keyed: bool = False
+) -> Tuple[List[cst.BaseExpression], bool, int]:
     """Elements added to the list or Sequential bound to `name` at `origin`, in source order;
     whether any was added in a loop or under a condition; how many of the last ones were
-    added unconditionally after every such addition."""
+    added unconditionally after every such addition. With `keyed`, `name` is a dict, and each
+    `name[key] = value` adds an element (in a list it replaces one: the order is then unknown)."""
     start = SC.order(scope, origin)
     if start is None:
         return [], False, 0
@@ -599,6 +622,11 @@ def _grown(name: str, origin: cst.CSTNode, scope: Scope) -> Tuple[List[cst.BaseE
             continue
         conditional = len(SC.enclosing(scope, call)) > base
         events.append((at, items or [], conditional or items is None))
+    for store in scope.stores.get(name, []):
+        at = SC.order(scope, store.stmt) if store.stmt is not None else None
+        if at is not None and at > start:
+            nested = len(SC.enclosing(scope, store.stmt)) > base if store.stmt is not None else True
+            events.append((at, [store.value] if keyed else [], nested or not keyed))
     for node in _augmentations(scope, name):
         at = SC.order(scope, node)
         if at is not None and at > start:

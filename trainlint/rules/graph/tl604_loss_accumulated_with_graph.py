@@ -489,7 +489,7 @@ def _calls_returning_their_loss(scope: Scope, loop: int, ctx: RuleContext) -> _R
     on a loss and returns it (`losses = trainer.train_step(batch)`), not a number made from it."""
     out: _Returned = {}
     for e, arg in _helper_backwards(scope, loop, ctx):
-        target = set(_names_in(arg))
+        target = set(_names_in(arg)) | _scaled_losses(arg, e)
         for rv in D.return_values(e.scope):
             if isinstance(rv, cst.Tuple):
                 at = {i for i, el in enumerate(rv.elements) if _bare_ref(el.value, target)}
@@ -498,6 +498,26 @@ def _calls_returning_their_loss(scope: Scope, loop: int, ctx: RuleContext) -> _R
             elif _bare_ref(rv, target):
                 out[id(e.via[0][1])] = None
     return out
+
+
+def _scaled_losses(arg: cst.BaseExpression, e: L.Event) -> Set[str]:
+    """The loss that the differentiated name is made from by scaling (`scaled = loss /
+    accumulation_steps; scaled.backward(); return loss`): it carries the same graph. Only a
+    name that says it is a loss, divided or multiplied by something else."""
+    if not isinstance(arg, cst.Name):
+        return set()
+    idx = D.scope_index(e.scope)
+    defs, open_before = idx.reaching(arg.value, e.node)
+    if len(defs) != 1 or open_before or defs[0].how != "assign":
+        return set()
+    value = defs[0].value
+    if not isinstance(value, cst.BinaryOperation) or not isinstance(value.operator, (cst.Divide, cst.Multiply)):
+        return set()
+    return {
+        side.value
+        for side in (value.left, value.right)
+        if isinstance(side, cst.Name) and "loss" in side.value.lower() and side.value != arg.value
+    }
 
 
 def _helper_backwards(scope: Scope, loop: int, ctx: RuleContext) -> Iterator[Tuple[L.Event, cst.BaseExpression]]:

@@ -193,7 +193,10 @@ def defects(
 def evaluation_only(lc: LossCall) -> bool:
     """A loss computed where nothing trains on it: under `torch.no_grad()` or
     `inference_mode` (a block, or a decorated function), or in a LightningModule's
-    validation, test or predict step."""
+    validation, test or predict step. A distribution is no loss: one built under `no_grad`
+    picks the actions (a rollout), and a wrong one there is as wrong as in training."""
+    if lc.distribution:
+        return False
     if id(lc.node) in no_grad_nodes(lc.module) or scope_disables_grad(lc.scope):
         return True
     return lightning_evaluation_hook(lc.scope)

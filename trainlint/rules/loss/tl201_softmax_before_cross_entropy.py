@@ -29,9 +29,17 @@ class Options:
 def softmax_before_cross_entropy(ctx: RuleContext) -> Iterator[Finding]:
     for d in defects(ctx, FL.CROSS_ENTROPY, (M.SOFTMAX, M.LOG_SOFTMAX), evaluation=True):
         lc, op, phrase, fix = d.lc, d.op, d.phrase, d.fix
-        if d.evaluation and op.kind != M.SOFTMAX:
+        if (d.evaluation or lc.distribution) and op.kind != M.SOFTMAX:
             continue  # a log_softmax twice gives the same value: nothing wrong to report
-        if d.evaluation:
+        if lc.distribution:
+            message = (
+                f"`{lc.name}` normalises its logits itself (a log_softmax), but {phrase}: probabilities "
+                "taken as logits give softmax(p) of values in [0, 1], close to uniform, so the "
+                "distribution can never become confident and the log-probabilities' gradients shrink. "
+                f"Pass raw scores as `logits=` ({fix}), or pass the probabilities as `probs=`."
+            )
+            severity: Optional[Severity] = None
+        elif d.evaluation:
             message = (
                 f"`{lc.name}` applies log_softmax itself, but {phrase}: this loss is computed only "
                 "for evaluation (nothing is trained on it), and on probabilities squashed a second "
@@ -39,7 +47,7 @@ def softmax_before_cross_entropy(ctx: RuleContext) -> Iterator[Finding]:
                 f"early stopping or picking a checkpoint) is wrong. Feed raw logits: {fix} and apply "
                 "softmax only for predictions."
             )
-            severity: Optional[Severity] = Severity.WARNING
+            severity = Severity.WARNING
         elif op.kind == M.SOFTMAX:
             message = (
                 f"`{lc.name}` applies log_softmax itself, but {phrase}: the loss then sees probabilities "

@@ -21,13 +21,24 @@ from trainlint.runtime.judging.evidence import finite
 
 def sigmoid_before_bce_with_logits(ctx: RuleContext) -> Iterator[Finding]:
     for d in defects(ctx, FL.BCE_LOGITS, (M.SIGMOID,)):
+        if d.lc.distribution:
+            message = (
+                f"`{d.lc.name}` applies sigmoid itself, but {d.phrase}: the distribution's probability is "
+                "sigmoid(sigmoid(x)), which stays between 0.5 and 0.73, so it can never become confident and "
+                f"the log-probabilities' gradients nearly vanish. Pass raw scores as `logits=` ({d.fix}), or "
+                "pass the sigmoid outputs as `probs=`."
+            )
+        else:
+            message = (
+                f"`{d.lc.name}` applies sigmoid itself, but {d.phrase}: the loss sees sigmoid(sigmoid(x)), which "
+                "stays between 0.5 and 0.73, so predictions can never be confident and gradients nearly vanish. "
+                f"Feed raw logits: {d.fix} and apply sigmoid only for predictions."
+            )
         yield Finding(
             "TL202",
             ctx.module,
             d.node,
-            f"`{d.lc.name}` applies sigmoid itself, but {d.phrase}: the loss sees sigmoid(sigmoid(x)), which "
-            "stays between 0.5 and 0.73, so predictions can never be confident and gradients nearly vanish. "
-            f"Feed raw logits: {d.fix} and apply sigmoid only for predictions.",
+            message,
             related=d.related,
             fix_builder=fixes.hook(fix_tl202, ctx.project, d.lc, d.op),
         )
