@@ -29,7 +29,7 @@ from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.loops import LoopAnalyzer, LoopFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project, enclosing_class
-from trainlint.analysis.scopes import Def, Index, reaching_outwards, scope_index
+from trainlint.analysis.scopes import Def, Index, reaching_outwards, scope_index, visible
 from trainlint.analysis.scopes import scope_of_node as scope_of_node
 from trainlint.analysis.symbols import Resolver, return_values
 from trainlint.analysis.walk import walk
@@ -64,6 +64,42 @@ def _call_name(func: cst.BaseExpression, qual: Optional[str]) -> str:
 
 def has_star_args(call: cst.Call) -> bool:
     return any(a.star for a in call.args)
+
+
+def star_args_may_set(call: cst.Call, scope: Scope, keys: Sequence[str]) -> bool:
+    """Whether the `*args`/`**kwargs` of a call may pass one of `keys`: not when each is a
+    `**name` bound only to dict literals (or a choice between them, `{...} if cuda else {}`)
+    that do not hold those keys and are never added to (`loader_kwargs = {"num_workers": 4,
+    "pin_memory": True}`)."""
+    for a in call.args:
+        if not a.star:
+            continue
+        if a.star != "**" or not isinstance(a.value, cst.Name):
+            return True
+        owner, bindings = visible(scope, a.value)
+        if owner is None or not bindings or a.value.value in owner.stores:
+            return True
+        if any(b.index is not None or not _dict_without(b.value, keys) for b in bindings):
+            return True
+        name = a.value.value
+        for c in owner.calls:
+            f = c.func
+            if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.value.value == name:
+                return True  # `kwargs.update(...)`, `kwargs.setdefault(...)`
+    return False
+
+
+def _dict_without(expr: cst.BaseExpression, keys: Sequence[str]) -> bool:
+    if isinstance(expr, cst.IfExp):
+        return _dict_without(expr.body, keys) and _dict_without(expr.orelse, keys)
+    if not isinstance(expr, cst.Dict):
+        return False
+    for el in expr.elements:
+        if not isinstance(el, cst.DictElement) or not isinstance(el.key, cst.SimpleString):
+            return False  # `**more` or a computed key
+        if el.key.evaluated_value in keys:
+            return False
+    return True
 
 
 def number(expr: Optional[cst.BaseExpression]) -> Optional[float]:

@@ -4,7 +4,7 @@ that wrap them (`@smart_inference_mode()` defined in the project's utils)."""
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Set
+from typing import Dict, List, Optional, Sequence, Set
 
 import libcst as cst
 
@@ -91,14 +91,39 @@ def _project_factory(target: cst.BaseExpression, module: ModuleFacts) -> bool:
 
 def no_grad_nodes(module: ModuleFacts) -> Set[int]:
     """Ids of statements and calls lexically inside `with torch.no_grad():` (or
-    `inference_mode`), and inside functions decorated with either."""
+    `inference_mode`), inside functions decorated with either, and after a statement that
+    switches gradients off in its block (`torch.set_grad_enabled(False)`,
+    `torch.no_grad().__enter__()`) up to one that switches them on again."""
     cached = module.cache.get("gradmode.nodes")
     if cached is not None:
         return cached  # type: ignore[return-value]
     out: Set[int] = set()
+    # A switch at the top level also covers the functions defined after it (an inference
+    # script), unless the module turns gradients on again somewhere.
+    into_functions = "enable_grad" not in module.text and "set_grad_enabled(True" not in module.text
+
+    def inside(node: cst.CSTNode) -> None:
+        kept = [x for x in walk(node) if isinstance(x, (cst.BaseSmallStatement, cst.Call, cst.BaseCompoundStatement))]
+        out.update(id(x) for x in kept)
+        for x in kept:  # `with torch.enable_grad():` inside turns them on again
+            if isinstance(x, cst.With) and any(enables_grad(item.item, module) for item in x.items):
+                out.difference_update(id(y) for y in walk(x.body))
+
     # Only statements are walked to find the blocks; expressions only inside those blocks.
-    stack: List[cst.CSTNode] = list(module.tree.body)
-    while stack:
+    stack: List[cst.CSTNode] = []
+    suites: List[Sequence[cst.CSTNode]] = [module.tree.body]
+    while suites or stack:
+        if suites:
+            switched = False
+            for n in suites.pop():
+                switch = _grad_switch(n, module)
+                if switch is not None:
+                    switched = switch is False
+                elif switched and (into_functions or not isinstance(n, cst.FunctionDef)):
+                    inside(n)
+                else:
+                    stack.append(n)
+            continue
         n = stack.pop()
         body: Optional[cst.CSTNode] = None
         if isinstance(n, cst.With) and any(disables_grad(item.item, module) for item in n.items):
@@ -106,16 +131,30 @@ def no_grad_nodes(module: ModuleFacts) -> Set[int]:
         elif isinstance(n, cst.FunctionDef) and function_disables_grad(n, module):
             body = n.body
         if body is not None:
-            out.update(
-                id(x)
-                for x in walk(body)
-                if isinstance(x, (cst.BaseSmallStatement, cst.Call, cst.BaseCompoundStatement))
-            )
+            inside(body)
             continue
-        if isinstance(n, cst.BaseCompoundStatement):
-            stack.extend(_sub_statements(n))
+        if isinstance(n, cst.FunctionDef) and isinstance(n.body, cst.IndentedBlock):
+            suites.append(n.body.body)
+        elif isinstance(n, cst.BaseCompoundStatement):
+            suites.append(_sub_statements(n))
     module.cache["gradmode.nodes"] = out
     return out
+
+
+def _grad_switch(stmt: cst.CSTNode, module: ModuleFacts) -> Optional[bool]:
+    """False for a statement that switches gradients off for what follows
+    (`torch.set_grad_enabled(False)`, `torch.no_grad().__enter__()`), True for one that
+    switches them on (`torch.set_grad_enabled(True)`), else None."""
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1 or not isinstance(stmt.body[0], cst.Expr):
+        return None
+    call = stmt.body[0].value
+    if not isinstance(call, cst.Call):
+        return None
+    if isinstance(call.func, cst.Attribute) and call.func.attr.value == "__enter__":
+        return False if disables_grad(call.func.value, module) else None
+    if module.qualify(call.func) in _SET_GRAD:
+        return False if disables_grad(call, module) else True if enables_grad(call, module) else None
+    return None
 
 
 def _sub_statements(n: cst.BaseCompoundStatement) -> List[cst.CSTNode]:

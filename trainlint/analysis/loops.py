@@ -17,7 +17,7 @@ import libcst as cst
 from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
-from trainlint.analysis.gradmode import disables_grad, enables_grad, function_disables_grad
+from trainlint.analysis.gradmode import disables_grad, enables_grad, function_disables_grad, no_grad_nodes
 from trainlint.analysis.names import dotted, is_self
 from trainlint.analysis.symbols import Resolver, Value
 from trainlint.analysis.walk import calls_in_evaluation_order
@@ -150,7 +150,7 @@ class LoopAnalyzer:
             for loop, no_grad in _loops_in(scope.body, module):
                 lf = LoopFacts(node=loop, scope=scope)
                 lf.events = self._block(_loop_body(loop), scope, depth=0)
-                if decorated or no_grad:
+                if decorated or no_grad or id(loop) in no_grad_nodes(module):
                     lf.events = [_no_grad(e) for e in lf.events]
                 out.append(lf)
         self._loops[id(module)] = out
@@ -178,8 +178,10 @@ class LoopAnalyzer:
 
     def _block(self, stmts: Sequence[cst.CSTNode], scope: Scope, depth: int) -> List[Event]:
         out: List[Event] = []
+        off = no_grad_nodes(scope.module)  # (also after `torch.set_grad_enabled(False)` in a block)
         for stmt in stmts:
-            out.extend(self._statement(stmt, scope, depth))
+            events = self._statement(stmt, scope, depth)
+            out.extend([_no_grad(e) for e in events] if id(stmt) in off else events)
         return out
 
     def _statement(self, stmt: cst.CSTNode, scope: Scope, depth: int) -> List[Event]:

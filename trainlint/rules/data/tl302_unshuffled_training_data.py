@@ -61,7 +61,7 @@ def _tl302(ctx: RuleContext) -> List[Finding]:
     uses = D.with_guessed(D.training_loaders(project, ctx.loops), D.named_training_loaders(project, ctx.loops))
     for use in uses:
         call = use.call
-        if D.has_star_args(call):
+        if D.star_args_may_set(call, use.scope, ("shuffle", "sampler", "batch_sampler")):
             continue  # `**loader_kwargs` may carry shuffle/sampler
         shuffle = C.arg(call, 2, "shuffle", skip_star=True)
         sampler = C.arg(call, 3, "sampler", skip_star=True)

@@ -7,6 +7,7 @@ from typing import Iterator, List, Optional, Set, Tuple
 import libcst as cst
 
 from trainlint import fixes
+from trainlint.analysis import flow as FL
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis import scopes as SC
@@ -49,14 +50,44 @@ from trainlint.runtime.records import (
 def missing_zero_grad(ctx: RuleContext) -> Iterator[Finding]:
     reported: Set[int] = set()
     for lf in iterations(ctx):
-        for step in _uncleared_steps(ctx, lf.events):
+        uncleared = _uncleared_steps(ctx, lf.events)
+        for step in uncleared:
             finding = _finding(lf.events, step, "this training loop")
             if finding is not None:
                 reported.add(id(finding.node))
                 yield finding
+        done = {id(o) for o in map(optimizer_origin, uncleared) if o is not None}
+        for step, previous in _restepped(ctx, lf.events, done):
+            yield _restep_finding(lf.events, step, previous)
     yield from _in_step_functions(ctx)
     yield from (f for f in _in_owned_optimizer_steps(ctx) if id(f.node) not in reported)
     yield from _in_lightning_manual_steps(ctx)
+
+
+def _restep_finding(events: List[Event], step: Event, previous: Event) -> Finding:
+    backward = _backward_before(events, step) or step
+    opt = opt_name(step)
+    return Finding(
+        "TL101",
+        backward.module,
+        backward.node,
+        f"`{opt}` steps twice per iteration but its gradients are cleared before only one of the "
+        f"steps: nothing clears them between `{_call_text(previous)}` ({_line(previous)}"
+        f"{', in the previous iteration' if events.index(previous) > events.index(step) else ''}) and "
+        f"`{_call_text(step)}` ({_line(step)}), so this "
+        "`backward()` adds to the gradients that step already applied, and they are applied again. "
+        f"Call `{opt}.zero_grad()` (or the model's) before this `backward()`, after the other step.",
+        related=[
+            (step.module, step.node, "the step that applies the old gradients again"),
+            (previous.module, previous.node, "the step whose gradients are not cleared"),
+        ],
+        severity=guess_severity(guessed(step)),
+    )
+
+
+def _line(e: Event) -> str:
+    pos = FL.position(e.module, e.node)
+    return f"line {pos.start.line}" if pos is not None else "later in the iteration"
 
 
 def _in_lightning_manual_steps(ctx: RuleContext) -> Iterator[Finding]:
@@ -270,6 +301,47 @@ def _uncleared_steps(ctx: RuleContext, events: List[Event]) -> List[Event]:
     return out
 
 
+def _restepped(ctx: RuleContext, events: List[Event], skip: Set[int]) -> Iterator[Tuple[Event, Event]]:
+    """(the step, the step before it) for each optimizer that an iteration steps twice with a
+    clear before only one of the steps (of the optimizers not in `skip`)."""
+    steps = [e for e in events if e.kind in STEPS]
+    seen: Set[int] = set(skip)
+    for s in steps:
+        o = optimizer_origin(s)
+        if o is None or id(o) in seen:
+            continue
+        seen.add(id(o))
+        models = ctx.resolver.trained_models(s.receiver) if s.receiver is not None else []
+        found = _stepped_again_uncleared(events, [t for t in steps if optimizer_origin(t) is o], o, models)
+        if found is not None:
+            yield found
+
+
+def _stepped_again_uncleared(
+    events: List[Event], own: List[Event], o: cst.CSTNode, models: List[Value]
+) -> Optional[Tuple[Event, Event]]:
+    """One optimizer stepped twice in an iteration (a GAN's generator: once for a VAE loss,
+    once for the adversarial loss) with its clear before only one of the steps: the other step
+    re-applies the gradients the previous step used, plus the new ones. (That step, the step
+    before it), when every step and clear of the optimizer runs on every iteration."""
+    clears = [e for e in events if e.kind == L.ZERO_GRAD and _clears(e, o, models)]
+    if len(own) < 2 or not clears or any(e.conds or e.via for e in [*own, *clears]):
+        return None
+    at = {id(e): k for k, e in enumerate(events)}
+    marks = sorted([(at[id(e)], e) for e in [*own, *clears]], key=lambda m: m[0])
+    for k, (pos, e) in enumerate(marks):
+        prev_pos, prev = marks[k - 1]  # (k == 0: the iteration's last mark, which runs before it next time)
+        if e.kind == L.ZERO_GRAD or prev.kind == L.ZERO_GRAD:
+            continue
+        if prev_pos < pos:
+            between = events[prev_pos + 1 : pos]
+        else:
+            between = events[prev_pos + 1 :] + events[:pos]
+        if any(x.kind == L.BACKWARD for x in between):
+            return e, prev
+    return None
+
+
 def _no_clear_on_some_path(events: List[Event], step: Event, clears: List[Event]) -> bool:
     """No clear can run with the step, or every clear that can sits in one arm of an
     `if`/`else` that the step follows, while another arm computes the loss its own way and
@@ -288,7 +360,9 @@ def _no_clear_on_some_path(events: List[Event], step: Event, clears: List[Event]
             continue  # a clear outside this choice runs on every arm of it
         taken = {dict(c.arms)[node] for c in live}
         others = [e for e in events if dict(e.arms).get(node) not in (None, *taken)]
-        if any(e.kind in (L.FORWARD, L.LOSS) for e in others) or _other_arm_binds_loss(events, step, live[0], node, taken):
+        if any(e.kind in (L.FORWARD, L.LOSS) for e in others) or _other_arm_binds_loss(
+            events, step, live[0], node, taken
+        ):
             return True
     return False
 
@@ -341,7 +415,8 @@ def _other_arm_binds_loss(events: List[Event], step: Event, clear: Event, choice
     }
     arm: cst.CSTNode = stmt.orelse if 0 in taken else stmt.body
     return any(
-        isinstance(n, cst.AssignTarget) and isinstance(n.target, cst.Name) and n.target.value in names for n in walk(arm)
+        isinstance(n, cst.AssignTarget) and isinstance(n.target, cst.Name) and n.target.value in names
+        for n in walk(arm)
     )
 
 

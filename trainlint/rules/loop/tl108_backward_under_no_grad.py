@@ -32,9 +32,9 @@ def backward_under_no_grad(ctx: RuleContext) -> Iterator[Finding]:
                     "TL108",
                     e.module,
                     e.node,
-                    "`backward()` runs inside `torch.no_grad()`/`inference_mode()`; the loss has no graph, "
-                    "so it raises or computes nothing. Compute the training forward and backward with "
-                    "gradients enabled.",
+                    "`backward()` runs with gradients disabled (inside `torch.no_grad()`/`inference_mode()`, "
+                    "or after `torch.set_grad_enabled(False)`); the loss has no graph, so it raises or computes "
+                    "nothing. Compute the training forward and backward with gradients enabled.",
                 )
                 break
         # (`model.generate(...)` decodes under no_grad by design: never the training forward)
@@ -49,7 +49,7 @@ def backward_under_no_grad(ctx: RuleContext) -> Iterator[Finding]:
                 binding.scope.module,
                 binding.stmt or binding.value,
                 "this loss is computed under `torch.no_grad()`, so it has no graph: the `backward()` it is "
-                "handed to raises (\"element 0 of tensors does not require grad\") or, once forced to require "
+                'handed to raises ("element 0 of tensors does not require grad") or, once forced to require '
                 "grad, trains nothing. Compute the loss with gradients enabled.",
                 related=[(backward.module, backward.node, "the backward of that loss")],
             )
@@ -95,9 +95,7 @@ def _loss_made_under_no_grad(lf: LoopFacts) -> Optional[Tuple[Binding, Event]]:
 def _grad_enabled_around(b: Binding) -> bool:
     """The assignment sits in `with torch.enable_grad():` inside the `no_grad` region."""
     assert b.stmt is not None
-    return any(
-        enables_grad(item.item, b.scope.module) for w in SC.withs_around(b.scope, b.stmt) for item in w.items
-    )
+    return any(enables_grad(item.item, b.scope.module) for w in SC.withs_around(b.scope, b.stmt) for item in w.items)
 
 
 def _grad_forced(scope: Scope, name: str) -> bool:

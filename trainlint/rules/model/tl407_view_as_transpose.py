@@ -19,6 +19,7 @@ from trainlint.runtime.judging.context import Ctx, Verdict, confirmed
 
 
 def view_as_transpose(ctx: RuleContext) -> Iterator[Finding]:
+    yield from _rnn_state_viewed_batch_first(ctx)
     mod = ctx.module
     for scope in mod.scopes:
         for call in scope.calls:
@@ -367,3 +368,132 @@ RULE = Rule(
     check=view_as_transpose,
     verdict=verdict_tl407,
 )
+
+
+# ------------------------------------------------------------------ an RNN's final state
+
+_RNNS = {"torch.nn.LSTM": (1, 0), "torch.nn.GRU": (1,), "torch.nn.RNN": (1,)}  # where h_n is in the result
+
+
+def _rnn_state_viewed_batch_first(ctx: RuleContext) -> Iterator[Finding]:
+    """`h_n[-2:].view(batch, -1)`: an LSTM/GRU's final hidden state is laid out (num_layers *
+    num_directions, batch, hidden) whatever `batch_first` says, so a view that puts the batch
+    first pairs rows of different sequences."""
+    mod = ctx.module
+    if "view" not in mod.text and "reshape" not in mod.text:
+        return
+    for scope in mod.scopes:
+        for call in scope.calls:
+            func = call.func
+            if not isinstance(func, cst.Attribute) or func.attr.value not in ("view", "reshape") or len(call.args) < 2:
+                continue
+            if any(a.star or a.keyword is not None for a in call.args) or not _batch_size(call.args[0].value):
+                continue
+            state, rows = _state_rows(func.value)
+            if state is None:
+                continue
+            layer = _rnn_of(scope, state, call)
+            if layer is None:
+                continue
+            qual, ctor = layer
+            if rows < 2 and not _several_rows(ctor):
+                continue
+            text = mod.tree.code_for_node(func.value)
+            size = mod.tree.code_for_node(call.args[0].value)
+            cls = qual.rsplit(".", 1)[-1]
+            yield Finding(
+                "TL407",
+                mod,
+                call,
+                f"`{mod.tree.code_for_node(call)}` puts `{size}` first, but `{text}` comes from the final "
+                f"hidden state of `nn.{cls}`, laid out (num_layers * num_directions, batch, hidden) even "
+                "with `batch_first=True`: the view keeps memory order, so each row mixes the states of "
+                f"different sequences instead of joining one sequence's directions or layers. Move the batch "
+                f"axis first: `{text}.transpose(0, 1).reshape({size}, -1)` (or `torch.cat([h[-2], h[-1]], "
+                "dim=1)`).",
+                related=[(mod, ctor, f"the `nn.{cls}` is built here")],
+            )
+
+
+def _batch_size(expr: cst.BaseExpression) -> bool:
+    """A size that names the batch: `batch_size`, `bs`, `B`, `self.batch_size`, or a size read
+    from another tensor (`x.size(0)`)."""
+    if _read_of(expr) is not None:
+        return True
+    d = dotted(expr)
+    if d is None:
+        return False
+    last = d.rsplit(".", 1)[-1]
+    return "batch" in last.lower() or last in ("bs", "B", "N")
+
+
+def _state_rows(expr: cst.BaseExpression) -> Tuple[Optional[str], int]:
+    """(the name viewed, how many leading rows are known to be there): `h` gives (h, 0), and
+    `h[-2:]` or `h[0:2]` gives (h, 2)."""
+    if isinstance(expr, cst.Name):
+        return expr.value, 0
+    if not (isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Name) and len(expr.slice) == 1):
+        return None, 0
+    sl = expr.slice[0].slice
+    if not isinstance(sl, cst.Slice) or sl.step is not None:
+        return None, 0
+    lower, upper = _int(sl.lower), _int(sl.upper)
+    if lower is not None and lower < 0 and sl.upper is None:
+        return expr.value.value, -lower
+    if lower is not None and upper is not None and lower >= 0 and upper > lower:
+        return expr.value.value, upper - lower
+    return None, 0
+
+
+def _int(expr: Optional[cst.BaseExpression]) -> Optional[int]:
+    if isinstance(expr, cst.Integer):
+        return int(expr.value)
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        inner = _int(expr.expression)
+        return -inner if inner is not None else None
+    return None
+
+
+def _rnn_of(scope: Scope, name: str, use: cst.CSTNode) -> Optional[Tuple[str, cst.Call]]:
+    """(the class, the constructor) of the recurrent layer whose final hidden state `name` holds:
+    `out, (h, c) = self.lstm(x)`, `out, h = self.gru(x)`."""
+    defs, open_before = SC.scope_index(scope).reaching(name, use)
+    if len(defs) != 1 or open_before or defs[0].how != "assign" or not isinstance(defs[0].value, cst.Call):
+        return None
+    layer = _layer_constructor(scope, defs[0].value.func)
+    if layer is None:
+        return None
+    qual, ctor = layer
+    return layer if defs[0].path == _RNNS[qual] else None
+
+
+def _layer_constructor(scope: Scope, func: cst.BaseExpression) -> Optional[Tuple[str, cst.Call]]:
+    """The `nn.LSTM(...)`/`nn.GRU(...)`/`nn.RNN(...)` call that `self.rnn` (or a local name) was built by."""
+    key = dotted(func)
+    if key is None:
+        return None
+    bindings = []
+    if key.startswith("self.") and key.count(".") == 1:
+        cls = enclosing_class(scope)
+        if cls is not None:
+            bindings = cls.attrs.get(key, [])
+    elif "." not in key:
+        bindings = SC.reaching(scope, key, func)
+    values = [b.value for b in bindings]
+    if len(values) != 1 or not isinstance(values[0], cst.Call):
+        return None
+    ctor = values[0]
+    qual = scope.module.qualify(ctor.func)
+    return (qual, ctor) if qual in _RNNS else None
+
+
+def _several_rows(ctor: cst.Call) -> bool:
+    """The layer is built bidirectional or with several layers (literally)."""
+    for a in ctor.args:
+        if a.keyword is None:
+            continue
+        if a.keyword.value == "bidirectional" and isinstance(a.value, cst.Name) and a.value.value == "True":
+            return True
+        if a.keyword.value == "num_layers" and (_int(a.value) or 0) >= 2:
+            return True
+    return False
