@@ -318,7 +318,7 @@ def _restepped(ctx: RuleContext, events: List[Event], skip: Set[int]) -> Iterato
 
 
 def _stepped_again_uncleared(
-    events: List[Event], own: List[Event], o: cst.CSTNode, models: List[Value]
+    events: List[Event], own: List[Event], o: object, models: List[Value]
 ) -> Optional[Tuple[Event, Event]]:
     """One optimizer stepped twice in an iteration (a GAN's generator: once for a VAE loss,
     once for the adversarial loss) with its clear before only one of the steps: the other step
