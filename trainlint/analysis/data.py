@@ -77,8 +77,8 @@ def star_args_may_set(call: cst.Call, scope: Scope, keys: Sequence[str]) -> bool
         if a.star != "**" or not isinstance(a.value, cst.Name):
             return True
         owner, bindings = visible(scope, a.value)
-        if owner is None or not bindings or a.value.value in owner.stores:
-            return True
+        if owner is None or not bindings or a.value.value in owner.stores or a.value.value in owner.params:
+            return True  # (a parameter: what callers pass is not in sight here)
         if any(b.index is not None or not _dict_without(b.value, keys) for b in bindings):
             return True
         name = a.value.value

@@ -1,5 +1,6 @@
-"""`shuffle=False` beside `**kwargs` that may carry a sampler: one dict gets a `sampler` key,
-another is filled later with `update`, a third is a parameter."""
+"""`shuffle=False` beside `**kwargs` that may carry a sampler (a `sampler` key, a dict filled later
+with `update`, a parameter, also one given a default in the body), and a saliency loop (a
+backward with no optimizer) over an unshuffled loader given `**kwargs`."""
 
 import torch
 import torch.nn as nn
@@ -30,3 +31,26 @@ def build(options):
 train(DataLoader(dataset, batch_size=16, shuffle=False, **sampled))
 train(DataLoader(dataset, batch_size=16, shuffle=False, **updated))
 train(build({"sampler": RandomSampler(dataset)}))
+
+
+def fit(loader_options=None):
+    if loader_options is None:
+        loader_options = {"batch_size": 16}
+    train(DataLoader(dataset, shuffle=False, **loader_options))
+
+
+fit({"batch_size": 8, "sampler": RandomSampler(dataset)})
+
+
+def saliency(loader):
+    """A backward for input gradients, no optimizer: not a training loop for this rule."""
+    net = nn.Linear(64, 2)
+    maps = []
+    for xb, yb in loader:
+        xb.requires_grad_(True)
+        net(xb)[0, 0].backward()
+        maps.append(xb.grad.abs())
+    return maps
+
+
+saliency(DataLoader(dataset, batch_size=16, shuffle=False, **{"num_workers": 0}))

@@ -9,6 +9,7 @@ import libcst as cst
 from trainlint import fixes
 from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
+from trainlint.analysis import loops as L
 from trainlint.analysis.branches import in_dead_code
 from trainlint.analysis.cli_options import off_unless_given
 from trainlint.analysis.facts import ModuleFacts, Scope
@@ -61,8 +62,11 @@ def _tl302(ctx: RuleContext) -> List[Finding]:
     uses = D.with_guessed(D.training_loaders(project, ctx.loops), D.named_training_loaders(project, ctx.loops))
     for use in uses:
         call = use.call
-        if D.star_args_may_set(call, use.scope, ("shuffle", "sampler", "batch_sampler")):
-            continue  # `**loader_kwargs` may carry shuffle/sampler
+        if D.has_star_args(call) and (
+            D.star_args_may_set(call, use.scope, ("shuffle", "sampler", "batch_sampler"))
+            or not any(lf.has(L.STEP, L.SCALER_STEP) for lf in use.loops)
+        ):
+            continue  # `**loader_kwargs` may carry shuffle/sampler (read only where an optimizer steps)
         shuffle = C.arg(call, 2, "shuffle", skip_star=True)
         sampler = C.arg(call, 3, "sampler", skip_star=True)
         batch_sampler = C.arg(call, 4, "batch_sampler", skip_star=True)
