@@ -50,6 +50,24 @@ def enables_grad(expr: cst.BaseExpression, module: ModuleFacts) -> bool:
     return False
 
 
+def may_switch_off(module: ModuleFacts) -> bool:
+    """The module calls `torch.set_grad_enabled` with anything but a literal `True` (`False`,
+    or a run-time flag such as `phase == "train"`): where that reaches cannot be told statically,
+    so a rule that needs gradients to be on stays silent on such a module."""
+    for s in module.scopes:
+        for call in s.calls:
+            if module.qualify(call.func) in _SET_GRAD and call.args and not literal_on(call.args[0].value):
+                return True
+    return False
+
+
+def literal_on(arg: cst.BaseExpression) -> bool:
+    """A literal `True` or a non-zero integer."""
+    return (isinstance(arg, cst.Name) and arg.value == "True") or (
+        isinstance(arg, cst.Integer) and arg.value != "0"
+    )
+
+
 def function_disables_grad(fn: cst.FunctionDef, module: ModuleFacts) -> bool:
     """The function is decorated with a no-grad decorator: `@torch.no_grad()`, `@torch.no_grad`,
     `@torch.inference_mode()`, or a project factory that returns one."""
@@ -100,10 +118,10 @@ def no_grad_nodes(module: ModuleFacts) -> Set[int]:
     out: Set[int] = set()
     # A switch at the top level also covers the functions defined after it (an inference
     # script), unless the module turns gradients on again somewhere.
-    into_functions = "enable_grad" not in module.text and "set_grad_enabled(True" not in module.text
+    into_functions = not any(enables_grad(call, module) for scope in module.scopes for call in scope.calls)
 
     def inside(node: cst.CSTNode) -> None:
-        kept = [x for x in walk(node) if isinstance(x, (cst.BaseSmallStatement, cst.Call, cst.BaseCompoundStatement))]
+        kept = [x for x in walk(node) if isinstance(x, (cst.BaseSmallStatement, cst.Call, cst.BaseStatement))]
         out.update(id(x) for x in kept)
         for x in kept:  # `with torch.enable_grad():` inside turns them on again
             if isinstance(x, cst.With) and any(enables_grad(item.item, module) for item in x.items):

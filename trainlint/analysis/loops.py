@@ -17,7 +17,7 @@ import libcst as cst
 from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
-from trainlint.analysis.gradmode import disables_grad, enables_grad, function_disables_grad, no_grad_nodes
+from trainlint.analysis.gradmode import enables_grad, no_grad_nodes
 from trainlint.analysis.names import dotted, is_self
 from trainlint.analysis.symbols import Resolver, Value
 from trainlint.analysis.walk import calls_in_evaluation_order
@@ -145,12 +145,12 @@ class LoopAnalyzer:
         if cached is not None:
             return cached
         out: List[LoopFacts] = []
+        off = no_grad_nodes(module)  # (inside `with torch.no_grad():`, a decorated function, ...)
         for scope in module.scopes:
-            decorated = _decorated_no_grad(scope)
-            for loop, no_grad in _loops_in(scope.body, module):
+            for loop in _loops_in(scope.body):
                 lf = LoopFacts(node=loop, scope=scope)
                 lf.events = self._block(_loop_body(loop), scope, depth=0)
-                if decorated or no_grad or id(loop) in no_grad_nodes(module):
+                if id(loop) in off:
                     lf.events = [_no_grad(e) for e in lf.events]
                 out.append(lf)
         self._loops[id(module)] = out
@@ -168,8 +168,6 @@ class LoopAnalyzer:
             events = self._block(fn.body, fn, depth)
         finally:
             self._in_progress.discard(key)
-        if _decorated_no_grad(fn):
-            events = [_no_grad(e) for e in events]
         if depth <= 1:
             self._body_cache[key] = events
         return events
@@ -209,16 +207,11 @@ class LoopAnalyzer:
             return out
         if isinstance(stmt, cst.With):
             out = []
-            no_grad = False
             for item in stmt.items:
                 out += self._expr(item.item, scope, depth)
-                if disables_grad(item.item, scope.module):
-                    no_grad = True
-            body = self._block(_suite(stmt.body), scope, depth)
+            body = self._block(_suite(stmt.body), scope, depth)  # (no_grad bodies: marked there)
             if any(enables_grad(item.item, scope.module) for item in stmt.items):
                 body = [replace(e, no_grad=False, grad_on=True) for e in body]
-            elif no_grad:
-                body = [_no_grad(e) for e in body]
             return out + body
         if isinstance(stmt, cst.Try):
             out = self._block(_suite(stmt.body), scope, depth)
@@ -554,49 +547,43 @@ def _loop_body(loop: Loop) -> Sequence[cst.CSTNode]:
     return _suite(loop.body)
 
 
-def _loops_in(stmts: Sequence[cst.CSTNode], module: ModuleFacts, no_grad: bool = False) -> List[Tuple[Loop, bool]]:
-    """Every loop of a body, nested ones too, but not those of nested defs/classes; with
-    whether it sits inside a `with torch.no_grad()` (or inference_mode) block."""
-    out: List[Tuple[Loop, bool]] = []
+def _loops_in(stmts: Sequence[cst.CSTNode]) -> List[Loop]:
+    """Every loop of a body, nested ones too, but not those of nested defs/classes."""
+    out: List[Loop] = []
     for stmt in stmts:
         if isinstance(stmt, (cst.For, cst.While)):
-            out.append((stmt, no_grad))
-            out += _loops_in(_loop_body(stmt), module, no_grad)
+            out.append(stmt)
+            out += _loops_in(_loop_body(stmt))
             if stmt.orelse is not None:
-                out += _loops_in(_suite(stmt.orelse.body), module, no_grad)
+                out += _loops_in(_suite(stmt.orelse.body))
         elif isinstance(stmt, cst.If):
-            out += _loops_in(_suite(stmt.body), module, no_grad)
+            out += _loops_in(_suite(stmt.body))
             orelse = stmt.orelse
             while orelse is not None:
                 if isinstance(orelse, cst.If):
-                    out += _loops_in(_suite(orelse.body), module, no_grad)
+                    out += _loops_in(_suite(orelse.body))
                     orelse = orelse.orelse
                 else:
-                    out += _loops_in(_suite(orelse.body), module, no_grad)
+                    out += _loops_in(_suite(orelse.body))
                     orelse = None
         elif isinstance(stmt, cst.With):
-            inner = no_grad or any(disables_grad(item.item, module) for item in stmt.items)
-            out += _loops_in(_suite(stmt.body), module, inner)
+            out += _loops_in(_suite(stmt.body))
         elif isinstance(stmt, cst.Try):
-            out += _loops_in(_suite(stmt.body), module, no_grad)
+            out += _loops_in(_suite(stmt.body))
             for h in stmt.handlers:
-                out += _loops_in(_suite(h.body), module, no_grad)
+                out += _loops_in(_suite(h.body))
             if stmt.orelse is not None:
-                out += _loops_in(_suite(stmt.orelse.body), module, no_grad)
+                out += _loops_in(_suite(stmt.orelse.body))
             if stmt.finalbody is not None:
-                out += _loops_in(_suite(stmt.finalbody.body), module, no_grad)
+                out += _loops_in(_suite(stmt.finalbody.body))
         elif isinstance(stmt, cst.Match):
             for case in stmt.cases:
-                out += _loops_in(_suite(case.body), module, no_grad)
+                out += _loops_in(_suite(case.body))
     return out
 
 
 def _no_grad(e: Event) -> Event:
     return e if e.grad_on else replace(e, no_grad=True)
-
-
-def _decorated_no_grad(fn: Scope) -> bool:
-    return isinstance(fn.node, cst.FunctionDef) and function_disables_grad(fn.node, fn.module)
 
 
 def _is_grad_attr(expr: cst.BaseExpression) -> bool:

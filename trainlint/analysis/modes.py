@@ -797,30 +797,17 @@ def grad_disabled(ctx: RuleContext, ep: EvalPass) -> bool:
         return True
     scope = ep.scope
     anchor = ep.loop.node if ep.loop is not None else ep.forward.node
-    for w in SC.withs_around(scope, anchor):
-        if any(GM.disables_grad(item.item, scope.module) for item in w.items):
-            return True
-    if _no_grad_at_call(ctx, scope):
+    if id(anchor) in GM.no_grad_nodes(scope.module) or _no_grad_at_call(ctx, scope):
         return True
-    # torch.set_grad_enabled(False) as a statement, or frozen parameters (a call that can only
-    # turn gradients on, `set_grad_enabled(True)` or `requires_grad_()`, says nothing)
-    for s in ep.scope.module.scopes:
+    if GM.may_switch_off(scope.module):
+        return True
+    # frozen parameters (`requires_grad_(False)`; a call that can only turn them on says nothing)
+    for s in scope.module.scopes:
         for call in s.calls:
-            qual = s.module.qualify(call.func)
-            if qual in ("torch.set_grad_enabled", "torch.autograd.set_grad_enabled") and call.args:
-                if not _switches_on(call.args[0].value):
-                    return True
             if isinstance(call.func, cst.Attribute) and call.func.attr.value == "requires_grad_":
-                if call.args and not _switches_on(call.args[0].value):
+                if call.args and not GM.literal_on(call.args[0].value):
                     return True
     return False
-
-
-def _switches_on(arg: cst.BaseExpression) -> bool:
-    """A literal `True` or `1`: the switch is turned on, never off."""
-    return (isinstance(arg, cst.Name) and arg.value == "True") or (
-        isinstance(arg, cst.Integer) and arg.value not in ("0",)
-    )
 
 
 def eval_named(ctx: RuleContext, ep: EvalPass) -> bool:

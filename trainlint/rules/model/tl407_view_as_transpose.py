@@ -7,6 +7,8 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
+from trainlint.analysis import calls
+from trainlint.analysis import data as D
 from trainlint.analysis import module_facts as M
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ModuleFacts, Scope
@@ -392,10 +394,10 @@ def _rnn_state_viewed_batch_first(ctx: RuleContext) -> Iterator[Finding]:
             state, rows = _state_rows(func.value)
             if state is None:
                 continue
-            layer = _rnn_of(scope, state, call)
+            layer = _rnn_of(ctx, scope, state, call)
             if layer is None:
                 continue
-            qual, ctor = layer
+            qual, ctor, home = layer
             if rows < 2 and not _several_rows(ctor):
                 continue
             text = mod.tree.code_for_node(func.value)
@@ -411,7 +413,7 @@ def _rnn_state_viewed_batch_first(ctx: RuleContext) -> Iterator[Finding]:
                 f"different sequences instead of joining one sequence's directions or layers. Move the batch "
                 f"axis first: `{text}.transpose(0, 1).reshape({size}, -1)` (or `torch.cat([h[-2], h[-1]], "
                 "dim=1)`).",
-                related=[(mod, ctor, f"the `nn.{cls}` is built here")],
+                related=[(home, ctor, f"the `nn.{cls}` is built here")],
             )
 
 
@@ -437,63 +439,29 @@ def _state_rows(expr: cst.BaseExpression) -> Tuple[Optional[str], int]:
     sl = expr.slice[0].slice
     if not isinstance(sl, cst.Slice) or sl.step is not None:
         return None, 0
-    lower, upper = _int(sl.lower), _int(sl.upper)
+    lower, upper = D.number(sl.lower), D.number(sl.upper)
     if lower is not None and lower < 0 and sl.upper is None:
-        return expr.value.value, -lower
+        return expr.value.value, int(-lower)
     if lower is not None and upper is not None and lower >= 0 and upper > lower:
-        return expr.value.value, upper - lower
+        return expr.value.value, int(upper - lower)
     return None, 0
 
 
-def _int(expr: Optional[cst.BaseExpression]) -> Optional[int]:
-    if isinstance(expr, cst.Integer):
-        return int(expr.value)
-    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
-        inner = _int(expr.expression)
-        return -inner if inner is not None else None
-    return None
-
-
-def _rnn_of(scope: Scope, name: str, use: cst.CSTNode) -> Optional[Tuple[str, cst.Call]]:
+def _rnn_of(
+    ctx: RuleContext, scope: Scope, name: str, use: cst.CSTNode
+) -> Optional[Tuple[str, cst.Call, ModuleFacts]]:
     """(the class, the constructor) of the recurrent layer whose final hidden state `name` holds:
     `out, (h, c) = self.lstm(x)`, `out, h = self.gru(x)`."""
     defs, open_before = SC.scope_index(scope).reaching(name, use)
     if len(defs) != 1 or open_before or defs[0].how != "assign" or not isinstance(defs[0].value, cst.Call):
         return None
-    layer = _layer_constructor(scope, defs[0].value.func)
-    if layer is None:
+    layer = ctx.resolver.value_of(defs[0].value.func, scope)
+    if layer is None or layer.qual not in _RNNS or not isinstance(layer.origin, cst.Call) or layer.module is None:
         return None
-    qual, ctor = layer
-    return layer if defs[0].path == _RNNS[qual] else None
-
-
-def _layer_constructor(scope: Scope, func: cst.BaseExpression) -> Optional[Tuple[str, cst.Call]]:
-    """The `nn.LSTM(...)`/`nn.GRU(...)`/`nn.RNN(...)` call that `self.rnn` (or a local name) was built by."""
-    key = dotted(func)
-    if key is None:
-        return None
-    bindings = []
-    if key.startswith("self.") and key.count(".") == 1:
-        cls = enclosing_class(scope)
-        if cls is not None:
-            bindings = cls.attrs.get(key, [])
-    elif "." not in key:
-        bindings = SC.reaching(scope, key, func)
-    values = [b.value for b in bindings]
-    if len(values) != 1 or not isinstance(values[0], cst.Call):
-        return None
-    ctor = values[0]
-    qual = scope.module.qualify(ctor.func)
-    return (qual, ctor) if qual in _RNNS else None
+    return (layer.qual, layer.origin, layer.module) if defs[0].path == _RNNS[layer.qual] else None
 
 
 def _several_rows(ctor: cst.Call) -> bool:
     """The layer is built bidirectional or with several layers (literally)."""
-    for a in ctor.args:
-        if a.keyword is None:
-            continue
-        if a.keyword.value == "bidirectional" and isinstance(a.value, cst.Name) and a.value.value == "True":
-            return True
-        if a.keyword.value == "num_layers" and (_int(a.value) or 0) >= 2:
-            return True
-    return False
+    layers = D.number(calls.arg(ctor, 2, "num_layers"))
+    return D.is_true(calls.arg(ctor, 6, "bidirectional")) or (layers is not None and layers >= 2)
