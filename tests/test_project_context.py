@@ -393,6 +393,27 @@ def test_without_a_marker_the_current_folder_is_the_root(tmp_path, monkeypatch):
     assert context.project_root(f) == str(tmp_path / "top")
 
 
+def test_a_current_folder_that_is_a_package_is_one_project(tmp_path, monkeypatch):
+    """Run in a folder that has an `__init__.py` and no project marker: files in its package
+    folders and in a folder without `__init__.py` get one root, so the model defined in the
+    latter is linked to the script that imports it by the full dotted name."""
+    root = tmp_path / "repo"
+    for rel, text in {
+        "__init__.py": "",
+        "src/__init__.py": "",
+        "src/main/__init__.py": "",
+        "src/nets/models.py": MODELS,  # `nets` has no __init__.py
+        "src/main/train.py": TRAIN.replace("from models import Net", "import src.nets.models as M").replace(
+            "model = Net()", "model = M.Net()"
+        ),
+    }.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    monkeypatch.chdir(root)
+    assert context.project_root("src/main/train.py") == context.project_root("src/nets/models.py")
+    assert [k for k in api(["."]) if k[0] == "TL201"] == [("TL201", "src/main/train.py", 10)]
+
+
 def test_a_namespace_package_and_a_sys_path_insertion(tmp_path, monkeypatch):
     """Imports Python would only resolve through a namespace package or a `sys.path` edit are
     linked to the one project module of that name."""
@@ -531,3 +552,83 @@ def test_a_finding_pointing_into_a_checked_file_is_reported_without_its_fix(tmp_
     before = (root / "train.py").read_bytes()
     run = fix_paths([str(root / "steps.py")], Settings())
     assert run.applied == [] and (root / "train.py").read_bytes() == before
+
+
+DATASET = """\
+import torchvision.transforms as transforms
+from torch.utils.data import Dataset
+
+
+class Images(Dataset):
+    def __init__(self, images, transform=None):
+        self.images = images
+        self.transform = transform
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        return self.transform(self.images[i])
+"""
+TRAIN_IMAGES = """\
+import torch
+import torch.nn as nn
+import torchvision.transforms as transforms
+from torch.utils.data import DataLoader
+
+from data import Images
+
+pipeline = transforms.Compose([transforms.Resize(32), transforms.ToTensor()])
+loader = DataLoader(Images(list(range(8)), transform=pipeline), batch_size=4, shuffle=True)
+model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 10))
+opt = torch.optim.SGD(model.parameters(), lr=0.01)
+for x in loader:
+    opt.zero_grad()
+    loss = model(x).pow(2).mean()
+    loss.backward()
+    opt.step()
+"""
+
+
+def test_a_pipeline_passed_to_a_dataset_in_another_file_is_reported_where_it_is_written(tmp_path):
+    """The dataset keeps `self.transform = transform`; the `Compose` without `Normalize` is
+    written in train.py, which is where the finding goes (not a rule failure in data.py)."""
+    root = project(tmp_path, {"data.py": DATASET, "train.py": TRAIN_IMAGES})
+    rc, diags = cli(root, ".", "--no-cache")
+    assert keys(diags) == [("TL301", "train.py", 8)]
+
+
+TRANSFORMS = """\
+from torchvision import transforms
+
+train_transform = transforms.Compose([transforms.RandomHorizontalFlip(), transforms.ToTensor()])
+"""
+TRAIN_CIFAR = """\
+import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader
+from torchvision import datasets
+
+import utils
+
+train_data = datasets.CIFAR10("data", train=True, transform=utils.train_transform)
+model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 10))
+opt = torch.optim.SGD(model.parameters(), lr=0.01)
+for x, y in DataLoader(train_data, batch_size=32, shuffle=True):
+    opt.zero_grad()
+    nn.functional.cross_entropy(model(x), y).backward()
+    opt.step()
+"""
+
+
+@pytest.mark.parametrize("imported", ["import utils", "from utils import train_transform"])
+def test_a_pipeline_imported_from_a_project_module_is_read_there(tmp_path, imported):
+    """`transform=utils.train_transform` (or the name imported): the `Compose` assigned in
+    utils.py is the pipeline, reported there with the model in train.py related."""
+    train = TRAIN_CIFAR.replace("import utils", imported)
+    if imported != "import utils":
+        train = train.replace("utils.train_transform", "train_transform")
+    root = project(tmp_path, {"utils.py": TRANSFORMS, "train.py": train})
+    for args in ((".",), ("train.py",)):
+        rc, diags = cli(root, *args, "--no-cache")
+        assert keys(diags) == [("TL301", "utils.py", 3)], args

@@ -15,8 +15,9 @@ Finding them never imports or runs anything:
 
 1. The project root of each checked file: the nearest folder above it holding
    `pyproject.toml`, `setup.py`, `setup.cfg`, `trainlint.toml`, `.git` or `.hg`; without
-   one, the current folder if the file is below it, else the folder above the top of its
-   package chain (folders with `__init__.py`).
+   one, the current folder if the file is below it (the folder above the current folder's
+   package chain, when the current folder is a package), else the folder above the top of
+   its package chain (folders with `__init__.py`).
 2. The project's `*.py` and `*.ipynb` files, skipping the configured excludes (virtual
    environments, `build`, ...), nearest folders first: at most `MAX_SCAN_FILES` files in
    `MAX_SCAN_FOLDERS` folders, and `MAX_SCAN_BYTES` bytes read.
@@ -86,8 +87,11 @@ def project_root(path: str) -> str:
         here = parent
     base = _package_base(start)
     cwd = os.getcwd()
-    if base != cwd and os.path.dirname(cwd) != cwd and base.startswith(cwd + os.sep):
-        return cwd  # the folder trainlint runs in (where `python` would run the file too)
+    if os.path.dirname(cwd) != cwd and (start == cwd or start.startswith(cwd + os.sep)):
+        # The folder trainlint runs in (where `python` would run the file too), or the folder
+        # above its package chain when it is itself a package: the same root for every file
+        # below it, whether its own folder is a package or not.
+        return _package_base(cwd)
     return base
 
 

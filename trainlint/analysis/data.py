@@ -27,7 +27,7 @@ from trainlint.analysis import loops as L
 from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.loops import LoopAnalyzer, LoopFacts
-from trainlint.analysis.names import dotted
+from trainlint.analysis.names import dotted, is_self
 from trainlint.analysis.project import Project, enclosing_class
 from trainlint.analysis.scopes import Def, Index, reaching_outwards, scope_index, visible
 from trainlint.analysis.scopes import scope_of_node as scope_of_node
@@ -147,6 +147,23 @@ def is_true(expr: Optional[cst.BaseExpression]) -> bool:
 
 def is_false_or_none(expr: Optional[cst.BaseExpression]) -> bool:
     return isinstance(expr, cst.Name) and expr.value in ("False", "None")
+
+
+def module_variable(project: Project, qual: str, near: ModuleFacts) -> Optional[List[Tuple[cst.BaseExpression, Scope]]]:
+    """What a project module's top-level variable is assigned, by qualified name
+    (`utils.train_transform`, from `import utils` or `from utils import train_transform`): its
+    assigned values, each with the module's top-level scope; None unless every binding is a
+    plain assignment."""
+    if "." not in qual:
+        return None
+    mod_name, attr = qual.rsplit(".", 1)
+    other = project.find_module(mod_name, near)
+    if other is None:
+        return None
+    defs = scope_index(other.toplevel).defs.get(attr, [])
+    if not defs or any(d.how != "assign" or d.path for d in defs):
+        return None
+    return [(d.value, other.toplevel) for d in defs]
 
 
 def instantiation_sites(project: Project, cls: ClassFacts) -> List[Tuple[Scope, cst.Call]]:
@@ -832,18 +849,22 @@ class DataTracer:
         pipeline = self._pipeline(obj, scope)
         if pipeline is None:
             return
-        _, elements = pipeline
-        names = [last_name(scope.module.qualify(e.func)) if isinstance(e, cst.Call) else "?" for e in elements]
+        _, elements, built = pipeline  # (`built`: where the pipeline is written, maybe a caller)
+        names = [last_name(built.module.qualify(e.func)) if isinstance(e, cst.Call) else "?" for e in elements]
         if any(n in ("Normalize", "Lambda", "?") or not n for n in names):
             return  # normalised, or a step we cannot see into
         to_tensor = next((e for e, n in zip(elements, names) if n in ("ToTensor",)), None)
         if to_tensor is not None:
-            self._hit("transform", to_tensor, scope, st, "ToTensor")
+            self._hit("transform", to_tensor, built, st, "ToTensor")
             return
         if arg is not None:
             self._walk(arg, scope, _with(st, pending=()), nxt)
 
-    def _pipeline(self, obj: cst.BaseExpression, scope: Scope) -> Optional[Tuple[cst.Call, List[cst.BaseExpression]]]:
+    def _pipeline(
+        self, obj: cst.BaseExpression, scope: Scope
+    ) -> Optional[Tuple[cst.Call, List[cst.BaseExpression], Scope]]:
+        """The `Compose([...])` (or lone `ToTensor()`) `obj` holds, its steps, and the scope
+        they are written in (a caller's, for `self.transform = transform`)."""
         expr: cst.BaseExpression = obj
         sc = scope
         for _ in range(6):
@@ -852,10 +873,14 @@ class DataTracer:
                 if qual and qual.startswith("torchvision.transforms") and last_name(qual) == "Compose" and expr.args:
                     first = expr.args[0].value
                     if isinstance(first, (cst.List, cst.Tuple)):
-                        return expr, [el.value for el in first.elements if not isinstance(el, cst.StarredElement)]
+                        return expr, [el.value for el in first.elements if not isinstance(el, cst.StarredElement)], sc
                 if qual and qual.startswith("torchvision.transforms") and last_name(qual) == "ToTensor":
-                    return expr, [expr]  # `transform=transforms.ToTensor()`: a one-step pipeline
+                    return expr, [expr], sc  # `transform=transforms.ToTensor()`: a one-step pipeline
                 return None
+            imported = self._imported_value(expr, sc)
+            if imported is not None:
+                expr, sc = imported
+                continue
             if isinstance(expr, cst.Name):
                 defs, _ = scope_index(sc).reaching(expr.value, expr)
                 if not defs and sc.parent is not None:
@@ -893,6 +918,19 @@ class DataTracer:
                 continue
             return None
         return None
+
+    def _imported_value(self, expr: cst.BaseExpression, scope: Scope) -> Optional[Tuple[cst.BaseExpression, Scope]]:
+        """`train_transform` imported from, or `utils.train_transform` read off, a project
+        module that assigns it once at its top level: that value, in that module."""
+        if not isinstance(expr, (cst.Name, cst.Attribute)) or is_self(
+            expr if isinstance(expr, cst.Name) else expr.value
+        ):
+            return None
+        if isinstance(expr, cst.Name) and expr.value not in scope.module.imports.alias:
+            return None
+        qual = scope.module.qualify(expr)
+        found = module_variable(self.project, qual, scope.module) if qual else None
+        return found[0] if found is not None and len(found) == 1 else None
 
     def _raw_pixels(self, call: cst.Call, scope: Scope, qual: Optional[str], name: str, st: _State) -> bool:
         """Sources of 0-255 integer pixel data."""

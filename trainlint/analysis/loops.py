@@ -16,6 +16,7 @@ import libcst as cst
 
 from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
+from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.gradmode import enables_grad, no_grad_nodes
 from trainlint.analysis.names import dotted, is_self
@@ -403,10 +404,23 @@ class LoopAnalyzer:
                 return False
             method = c.methods.get(name)
             if method is not None:
-                return any(_calls_own_forward(x) for x in method.calls)
+                return any(self.computes_with_model(c, x) for x in method.calls)
             bases = self.resolver.project.base_classes(c)
             c = bases[0] if bases else None
         return False
+
+    def computes_with_model(self, cls: ClassFacts, call: cst.Call) -> bool:
+        """A call in a method of the model class `cls` that runs the model's weights: its own
+        forward (`self(x)`, `self.forward(x)`) or one of its layers (`self.embed(g)`), as
+        `model.incremental_forward(x)` does."""
+        if _calls_own_forward(call):
+            return True
+        d = dotted(call.func)
+        if d is None or not d.startswith("self.") or d.count(".") != 1:
+            return False
+        if not self.resolver.is_module_class(cls) or id(call) in no_grad_nodes(cls.module):
+            return False  # (a method that runs its layers under `no_grad` itself is no forward pass)
+        return M.class_facts(cls, self.resolver.project).layer(d[5:]) is not None
 
     def _backward(self, call: cst.Call, recv: cst.BaseExpression, scope: Scope) -> Event:
         if call.args:

@@ -120,20 +120,13 @@ class LrResolver:
     def _imported(self, name: str, module: ModuleFacts, depth: int, seen: frozenset) -> List[LrValue]:
         """`from settings import LR`: the constant in the project module that defines it."""
         qual = module.imports.alias.get(name)
-        if not qual or "." not in qual:
-            raise _Unknown
-        mod_name, attr = qual.rsplit(".", 1)
-        other = self.project.find_module(mod_name, module)
-        if other is None:
-            raise _Unknown
-        defs = D.scope_index(other.toplevel).defs.get(attr, [])
-        if not defs or any(d.how != "assign" or d.path for d in defs):
+        found = D.module_variable(self.project, qual, module) if qual else None
+        if found is None:
             raise _Unknown
         out: List[LrValue] = []
-        for d in defs:
+        for value, top in found:
             out.extend(
-                LrValue(v.value, v.node, v.module, "constant")
-                for v in self._values(d.value, other.toplevel, depth + 1, seen)
+                LrValue(v.value, v.node, v.module, "constant") for v in self._values(value, top, depth + 1, seen)
             )
         return out
 

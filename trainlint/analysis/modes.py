@@ -339,6 +339,11 @@ def _may_call_model(ctx: RuleContext, scope: Scope) -> bool:
             v = ctx.resolver.value_of(func, scope)
             if v is not None and v.kind == K.MODEL:
                 return True
+        elif t is cst.Attribute and type(func.value) is cst.Name and func.value.value in scope.params:  # type: ignore[attr-defined]
+            # `model.incremental_forward(x)` on a model passed in: a method that may run it
+            v = ctx.resolver.value_of(func.value, scope)  # type: ignore[attr-defined]
+            if v is not None and v.kind == K.MODEL and v.cls is not None:
+                return True
     return False
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Optional, Sequence, Tuple
+from typing import Dict, Iterator, Optional, Sequence, Tuple
+
+import libcst as cst
 
 from trainlint import fixes
 from trainlint.analysis import kinds as K
@@ -10,6 +12,7 @@ from trainlint.analysis import loops as L
 from trainlint.analysis.facts import Scope
 from trainlint.analysis.loops import Event
 from trainlint.analysis.purpose import not_training
+from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import move_stmt
 from trainlint.fixes.core import SAFE, Locate, make_fix
@@ -29,8 +32,12 @@ from trainlint.runtime.records import (
 def zero_grad_before_step(ctx: RuleContext) -> Iterator[Finding]:
     for lf in iterations(ctx):
         yield from _cleared_before_step(lf.events)
+        yield from _cleared_every_micro_batch(lf.node, lf.events)
     for scope in _step_functions(ctx):
         yield from _cleared_before_step(ctx.loops.body_events(scope, 0))
+        yield from _cleared_every_micro_batch(scope.node, ctx.loops.body_events(scope, 0))
+    for scope in _accumulating_functions(ctx):
+        yield from _cleared_every_micro_batch(scope.node, ctx.loops.body_events(scope, 0))
 
 
 def _step_functions(ctx: RuleContext) -> Iterator[Scope]:
@@ -76,6 +83,97 @@ def _cleared_before_step(events: Sequence[Event]) -> Iterator[Finding]:
             ],
             fix_builder=fixes.hook(fix_tl102, z, nxt),
         )
+
+
+def _accumulating_functions(ctx: RuleContext) -> Iterator[Scope]:
+    """Functions that clear and step an optimizer themselves around a loop of their own that
+    backpropagates micro-batches (`for b in batches: opt.zero_grad(); backward(b)`, then
+    `opt.step()`): the loop is not an iteration (no step inside), so `iterations` misses it."""
+    for scope in ctx.module.scopes:
+        names = called_names(scope)
+        if scope.name == "<module>" or not names["zero_grad"] or not names["step"] or not_training(scope):
+            continue
+        events = ctx.loops.body_events(scope, 0)
+        if any(e.loops for e in events if e.kind == L.ZERO_GRAD):
+            yield scope
+
+
+def _cleared_every_micro_batch(root: cst.CSTNode, events: Sequence[Event]) -> Iterator[Finding]:
+    """`zero_grad()` that runs for every micro-batch while the step runs once for several:
+    inside an inner loop that backpropagates each micro-batch, with the step after that loop,
+    or every iteration while the step waits for an accumulation test (`if (i + 1) % k == 0:`).
+    Each clear wipes what the previous micro-batches accumulated, so the step sees the last
+    micro-batch only. (`root`: the loop or function the events are relative to.)"""
+    nodes: Optional[Dict[int, cst.CSTNode]] = None
+    for i, s in enumerate(events):
+        if s.kind not in STEPS or s.via:
+            continue
+        for j, z in enumerate(events[:i]):
+            if z.kind != L.ZERO_GRAD or z.exclusive_with(s) or not _same_optimizer(z, s):
+                continue
+            if any(e.kind == L.ZERO_GRAD and _same_optimizer(e, s) for e in events[j + 1 : i]):
+                continue  # a later clear is the one that matters
+            backward = next((b for b in events[j + 1 : i] if b.kind == L.BACKWARD), None)
+            if backward is None or backward.exclusive_with(z):
+                continue
+            nodes = nodes if nodes is not None else {id(n): n for n in walk(root)}
+            why = _more_often(z, backward, s, nodes)
+            if why is None:
+                continue
+            yield Finding(
+                "TL102",
+                z.module,
+                z.node,
+                f"`zero_grad()` runs {why}, and `step()` only once for several of them: each clear wipes "
+                "the gradients the previous micro-batches accumulated, so the step uses the last "
+                "micro-batch alone and gradient accumulation does nothing. Clear the gradients after "
+                "`step()` (or once before the micro-batches), next to the step.",
+                related=[
+                    (backward.module, backward.node, "the backward of each micro-batch"),
+                    (s.module, s.node, "the step that should see all of them"),
+                ],
+            )
+            break
+
+
+def _same_optimizer(clear: Event, step: Event) -> bool:
+    zr, sr = clear.receiver, step.receiver
+    if zr is not None and sr is not None and zr.kind == K.OPTIMIZER and sr.kind == K.OPTIMIZER:
+        return zr.origin is None or sr.origin is None or zr.origin is sr.origin
+    return zr is None or zr.kind in (K.OPTIMIZER, K.MODEL) or zr.guess
+
+
+def _more_often(z: Event, backward: Event, step: Event, nodes: Dict[int, cst.CSTNode]) -> Optional[str]:
+    """How the clear runs more often than the step, with the backward beside it; None when it
+    does not."""
+    inner = [x for x in z.loops if x not in step.loops]
+    if inner and step.loops == z.loops[: len(step.loops)]:
+        loop = nodes.get(inner[0])
+        if inner[0] not in backward.loops or not isinstance(loop, cst.For) or _reads_grads(loop):
+            return None  # (per-sample gradients read in the loop: the clear is wanted)
+        if any(isinstance(n, cst.Break) for n in walk(loop.body)):
+            return None  # a retry loop (`for attempt in ...: try: ...; break`), run once
+        return "for every micro-batch of the inner loop"
+    if z.loops != step.loops or z.conds != step.conds[: len(z.conds)] or backward.conds != z.conds:
+        return None
+    extra = [nodes.get(c) for c in step.conds[len(z.conds) :]]
+    if extra and all(isinstance(n, cst.If) and _accumulation_test(n.test) for n in extra[:1]):
+        return "before the backward of every iteration"
+    return None
+
+
+def _accumulation_test(test: cst.BaseExpression) -> bool:
+    """`(i + 1) % accum_steps == 0`, `step % k == 0`, `not is_grad_accumulation_step`."""
+    for n in walk(test):
+        if isinstance(n, cst.BinaryOperation) and isinstance(n.operator, cst.Modulo):
+            return True
+        if isinstance(n, cst.Name) and "accum" in n.value.lower():
+            return True
+    return False
+
+
+def _reads_grads(loop: cst.CSTNode) -> bool:
+    return any(isinstance(n, cst.Attribute) and n.attr.value in ("grad", "grad_sample") for n in walk(loop))
 
 
 def fix_tl102(locate: Locate, zero: Event, step: Event) -> Optional[Fix]:

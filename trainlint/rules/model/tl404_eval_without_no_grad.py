@@ -13,10 +13,10 @@ from trainlint.analysis import loops as L
 from trainlint.analysis import modes as MD
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.autograd import backward_calls
-from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.loops import Event
 from trainlint.analysis.names import dotted
-from trainlint.analysis.walk import children
+from trainlint.analysis.walk import children, walk
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import pass_statement
 from trainlint.fixes.core import SAFE, UNSAFE, Locate, make_fix
@@ -32,7 +32,7 @@ from trainlint.runtime.records import PassKind
 
 def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
     for ep in MD.eval_passes(ctx):
-        if ep.loop is None or MD.grad_disabled(ctx, ep):
+        if (ep.loop is None and not _generates(ctx, ep)) or MD.grad_disabled(ctx, ep):
             continue  # (a lone forward records one graph: nothing worth a finding)
         mode = MD.mode_at(ctx, ep.scope, MD.event_anchor(ep.forward), ep.model)
         if mode.mode != "eval" and (not MD.eval_named(ctx, ep) or not MD.has_weights(ctx, ep.model)):
@@ -66,17 +66,43 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
                 fix_builder=fixes.hook(fix_tl404_flag, ep.forward, ep.flag),
             )
             continue
+        what = (
+            f"this evaluation loop calls `{name}`"
+            if ep.loop is not None
+            else f"this evaluation calls `{name}`, which runs the model step after step in a loop,"
+        )
         yield Finding(
             "TL404",
             ep.forward.module,
             ep.forward.node,
-            f"this evaluation loop calls `{name}` with gradients enabled: autograd records every operation "
+            f"{what} with gradients enabled: autograd records every operation "
             "and keeps the activations of each batch alive for a backward that never comes, which costs "
-            "memory and time. Wrap the loop in `with torch.no_grad():` (or `torch.inference_mode()`), or "
+            f"memory and time. Wrap the {'loop' if ep.loop is not None else 'call'} in `with torch.no_grad():` "
+            "(or `torch.inference_mode()`), or "
             "decorate the function with `@torch.no_grad()`.",
             related=related,
             fix_builder=fixes.hook(fix_tl404, ctx, ep.loop, ep.forward),
         )
+
+
+def _generates(ctx: RuleContext, ep: MD.EvalPass) -> bool:
+    """A lone call of a model method that runs the model step after step (an autoregressive
+    `model.incremental_forward(x, T=length)`): each step's graph is kept, chained to the last."""
+    call = ep.forward.node
+    if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
+        return False
+    cls = ep.model.cls
+    if not isinstance(cls, ClassFacts) or call.func.attr.value in ("forward", "generate"):
+        return False  # (`generate` of a library model turns gradients off itself)
+    method = ctx.project.method_of(cls, call.func.attr.value)
+    if method is None or not isinstance(method.node, cst.FunctionDef):
+        return False
+    return any(
+        isinstance(c, cst.Call) and ctx.loops.computes_with_model(cls, c)
+        for loop in walk(method.node.body)
+        if isinstance(loop, (cst.For, cst.While))
+        for c in walk(loop.body)
+    )
 
 
 def _evaluating_call(ctx: RuleContext, ep: MD.EvalPass, mode: MD.Mode) -> Optional[Tuple[Scope, cst.Call]]:

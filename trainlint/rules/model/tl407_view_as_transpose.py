@@ -186,6 +186,13 @@ def _reshape(call: cst.Call, qual: Optional[str]) -> Optional[Tuple[cst.Name, Li
         return None
     if len(sizes) == 1 and isinstance(sizes[0], (cst.Tuple, cst.List)):
         sizes = [e.value for e in sizes[0].elements if not isinstance(e, cst.StarredElement)]
+    if (
+        isinstance(tensor, cst.Call)
+        and isinstance(tensor.func, cst.Attribute)
+        and tensor.func.attr.value == "contiguous"
+        and not tensor.args
+    ):
+        tensor = tensor.func.value  # (a copy in the same order: the view reads the same layout)
     if not isinstance(tensor, cst.Name) or len(sizes) < 2 or sum(map(_is_minus_one, sizes)) > 1:
         return None
     texts = [dotted(s) or _inline_read(s) for s in sizes if not _is_minus_one(s)]
