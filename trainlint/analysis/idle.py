@@ -6,18 +6,20 @@ computes its loss but never calls `disc_optimizer.step()` (nor its backward) is 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple, Union
 
 import libcst as cst
 
 from trainlint.analysis import kinds as K
-from trainlint.analysis.facts import Scope
-from trainlint.analysis.names import dotted
+from trainlint.analysis.facts import ClassFacts, Scope
+from trainlint.analysis.names import dotted, is_self
 from trainlint.analysis.symbols import Resolver
 from trainlint.analysis.walk import children, walk
 
 # Reading these off an optimizer updates nothing.
-_IDLE_ATTRS = frozenset({"zero_grad", "param_groups", "state_dict", "load_state_dict", "defaults", "state"})
+_IDLE_ATTRS = frozenset(
+    {"zero_grad", "param_groups", "state_dict", "load_state_dict", "defaults", "state", "scaler"}
+)
 
 
 @dataclass
@@ -47,6 +49,47 @@ def idle_optimizers(scope: Scope, resolver: Resolver) -> List[IdleOptimizer]:
     return out
 
 
+def idle_attribute_optimizers(cls: ClassFacts, resolver: Resolver) -> List[IdleOptimizer]:
+    """The optimizers a class keeps as `self.<name>` that nothing steps or hands on: every
+    mention in the class only clears it, checkpoints it, reads its scaler or prepares it, and
+    no other module of the project names the attribute."""
+    out: List[IdleOptimizer] = []
+    project = resolver.project
+    for key, bindings in cls.attrs.items():
+        attr = key[5:] if key.startswith("self.") else ""
+        if not attr or "." in attr:
+            continue
+        made = [b for b in bindings if isinstance(b.value, cst.Call) and b.index is None and not _prepared(b.value)]
+        if len(made) != 1:
+            continue
+        value = resolver.binding_value(made[0])
+        kind = value.kind if value is not None else K.guess_kind_from_name(attr)
+        if kind != K.OPTIMIZER or any(attr in m.text for m in project.modules if m is not cls.module):
+            continue
+        uses = [u for m in cls.methods.values() for u in _attr_loads(m.node, attr)]
+        if uses and all(_idle_use(made[0].scope, key, use, parents) for use, parents in uses):
+            assert isinstance(made[0].value, cst.Call)
+            out.append(IdleOptimizer(key, made[0].value, _model_of(made[0].scope, made[0].value)))
+    return out
+
+
+def _prepared(call: cst.Call) -> bool:
+    """`accelerator.prepare(self.opt)`: the same optimizer given back."""
+    return (dotted(call.func) or "").endswith(".prepare")
+
+
+def _attr_loads(root: cst.CSTNode, attr: str) -> Iterator[Tuple[cst.Attribute, Tuple[cst.CSTNode, ...]]]:
+    """Every `self.<attr>` under `root`, with its ancestors (nearest first)."""
+    stack: List[Tuple[cst.CSTNode, Tuple[cst.CSTNode, ...]]] = [(root, ())]
+    while stack:
+        node, parents = stack.pop()
+        if isinstance(node, cst.Attribute) and node.attr.value == attr and is_self(node.value):
+            yield node, parents
+            continue
+        below = (node, *parents[:3])
+        stack.extend((c, below) for c in children(node))
+
+
 def _loads(root: cst.CSTNode, name: str) -> Iterator[Tuple[cst.Name, Tuple[cst.CSTNode, ...]]]:
     """Every `Name` node spelling `name` under `root`, with its ancestors (nearest first).
     Assignment targets come too; `_idle_use` tells them apart."""
@@ -59,7 +102,9 @@ def _loads(root: cst.CSTNode, name: str) -> Iterator[Tuple[cst.Name, Tuple[cst.C
         stack.extend((c, below) for c in children(node))
 
 
-def _idle_use(scope: Scope, name: str, use: cst.Name, parents: Tuple[cst.CSTNode, ...]) -> bool:
+def _idle_use(
+    scope: Scope, name: str, use: Union[cst.Name, cst.Attribute], parents: Tuple[cst.CSTNode, ...]
+) -> bool:
     parent = parents[0] if parents else None
     if isinstance(parent, cst.FunctionDef) and parent.name is use:
         return False  # (a function of that name: not the local optimizer)
@@ -80,16 +125,14 @@ def _idle_use(scope: Scope, name: str, use: cst.Name, parents: Tuple[cst.CSTNode
 
 
 def _rebound_by(call: cst.Call, name: str, parents: Tuple[cst.CSTNode, ...]) -> bool:
-    """`a, opt = accelerator.prepare(m, opt)`: the prepared object comes back under `name`."""
+    """`a, opt = accelerator.prepare(m, opt)` (or `self.opt = accelerator.prepare(self.opt)`):
+    the prepared object comes back under `name`."""
     assign = next((p for p in parents if isinstance(p, cst.Assign)), None)
     if assign is None or assign.value is not call:
         return False
     targets = [t.target for t in assign.targets]
-    return any(
-        isinstance(e.value, cst.Name) and e.value.value == name
-        for t in targets
-        if isinstance(t, (cst.Tuple, cst.List))
-        for e in t.elements
+    return any(dotted(t) == name for t in targets) or any(
+        dotted(e.value) == name for t in targets if isinstance(t, (cst.Tuple, cst.List)) for e in t.elements
     )
 
 

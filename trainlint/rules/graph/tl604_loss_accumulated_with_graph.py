@@ -356,7 +356,7 @@ def _graph_carrying(
         bpos = idx.position(b.node)
         if bpos is None or inner not in bpos.loops:
             continue
-        out.update(n for n in names if n in _names_in(b.arg))
+        out.update(n for n in names if n in _names_in(b.arg) and not _plain_number(n, scope, idx, node))
         out.update(n for n in names if _aggregated_into(n, b, idx))
     out.update(n for n in names if n in _backwarded_by_helpers(scope, inner, ctx))
     if _in_training_loop(ctx, scope, (inner,)):
@@ -365,6 +365,16 @@ def _graph_carrying(
         if helpers:
             out.update(n for n in names if _comes_from(n, helpers, idx, node))
     return {n for n in out if not _cut_where_used(n, scope, idx, node, ctx) and not _cut_in_place(n, scope, node, ctx)}
+
+
+def _plain_number(name: str, scope: Scope, idx: D.ScopeIndex, use: cst.CSTNode) -> bool:
+    """A name that only ever holds a number literal (`grad_accum_every = 4`, or a parameter
+    with such a default that nothing rebinds), however the backward divides by it."""
+    defs, open_before = idx.reaching(name, use)
+    if name in scope.params and not defs:
+        default = scope.param_nodes[scope.params.index(name)].default
+        return D.number(default) is not None
+    return bool(defs) and not open_before and all(d.how == "assign" and D.number(d.value) is not None for d in defs)
 
 
 def _aggregated_into(name: str, b: Backward, idx: D.ScopeIndex) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Set, Tuple
+from typing import Iterator, List, Optional, Set, Tuple, cast
 
 import libcst as cst
 
@@ -11,8 +11,9 @@ from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ModuleFacts
-from trainlint.analysis.idle import idle_optimizers
+from trainlint.analysis.idle import idle_attribute_optimizers, idle_optimizers
 from trainlint.analysis.loops import Event, LoopFacts
+from trainlint.analysis.names import dotted, is_self
 from trainlint.analysis.purpose import training_loops
 from trainlint.analysis.symbols import optimizer_by_name
 from trainlint.diagnostics import Diagnostic
@@ -37,6 +38,7 @@ def missing_optimizer_step(ctx: RuleContext) -> Iterator[Finding]:
     if _project_has_optimizer(ctx):
         yield from _steps_missing(ctx)
     yield from _idle_optimizers(ctx)
+    yield from _idle_attribute_optimizers(ctx)
 
 
 def _steps_missing(ctx: RuleContext) -> Iterator[Finding]:
@@ -107,6 +109,35 @@ _NEVER_STEPPED = (
 
 
 _UPDATES = (L.STEP, L.SCALER_STEP, L.UNKNOWN_STEP, L.MANUAL_UPDATE)
+
+
+def _idle_attribute_optimizers(ctx: RuleContext) -> Iterator[Finding]:
+    """A trainer class that steps one optimizer it keeps (`self.D_opt.step()`) and builds
+    another that nothing steps (`self.VD_opt`, only cleared and checkpointed): the parameters
+    given to it never change."""
+    for cls in ctx.module.classes.values():
+        stepped = [
+            call
+            for m in cls.methods.values()
+            for call in m.calls
+            if isinstance(call.func, cst.Attribute)
+            and call.func.attr.value == "step"
+            and (dotted(call.func.value) or "").count(".") == 1
+            and is_self(cast(cst.Attribute, call.func.value).value)
+        ]
+        if not stepped:
+            continue
+        for idle in idle_attribute_optimizers(cls, ctx.resolver):
+            yield Finding(
+                "TL103",
+                ctx.module,
+                idle.made,
+                f"`{idle.name}` is built but never stepped: the class only clears it, checkpoints it or "
+                "prepares it, while it steps its other optimizers, so the parameters it holds never change. "
+                f"Call `{idle.name}.step()` (then `{idle.name}.zero_grad()`) where the loss of the network "
+                "it holds is backpropagated.",
+                related=[(ctx.module, stepped[0], "another optimizer of the class is stepped here")],
+            )
 
 
 def _cleared_never_stepped(lf: LoopFacts, seen: Set[int]) -> Iterator[Finding]:
