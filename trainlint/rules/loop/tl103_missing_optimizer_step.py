@@ -10,12 +10,13 @@ import libcst as cst
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis import scopes as SC
-from trainlint.analysis.facts import ModuleFacts
+from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.idle import idle_attribute_optimizers, idle_optimizers
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.names import dotted, is_self
 from trainlint.analysis.purpose import training_loops
 from trainlint.analysis.symbols import optimizer_by_name
+from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
 from trainlint.rules.loop.common import STEPS, nodes_of_loops_with, opt_name, optimizer_origin
@@ -124,9 +125,12 @@ def _idle_attribute_optimizers(ctx: RuleContext) -> Iterator[Finding]:
             and call.func.attr.value == "step"
             and (dotted(call.func.value) or "").count(".") == 1
             and is_self(cast(cst.Attribute, call.func.value).value)
+            and _is_optimizer(ctx, call.func.value, m)
         ]
-        if not stepped:
-            continue
+        if not stepped or any(
+            isinstance(n, cst.Attribute) and n.attr.value == "grad" for m in cls.methods.values() for n in walk(m.node)
+        ):
+            continue  # (gradients read by hand: an optimizer may only be there to clear them)
         for idle in idle_attribute_optimizers(cls, ctx.resolver):
             yield Finding(
                 "TL103",
@@ -138,6 +142,16 @@ def _idle_attribute_optimizers(ctx: RuleContext) -> Iterator[Finding]:
                 "it holds is backpropagated.",
                 related=[(ctx.module, stepped[0], "another optimizer of the class is stepped here")],
             )
+
+
+def _is_optimizer(ctx: RuleContext, expr: cst.BaseExpression, scope: Scope) -> bool:
+    """An optimizer, or a name that says so where its construction is out of sight
+    (`self.D_opt = get_optimizer(...)`): not an environment's or a scheduler's `step()`."""
+    v = ctx.resolver.value_of(expr, scope)
+    if v is not None and v.kind is not None:
+        return v.kind == K.OPTIMIZER
+    name = dotted(expr)
+    return name is not None and K.guess_kind_from_name(name) == K.OPTIMIZER
 
 
 def _cleared_never_stepped(lf: LoopFacts, seen: Set[int]) -> Iterator[Finding]:
