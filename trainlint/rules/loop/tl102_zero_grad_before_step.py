@@ -105,13 +105,14 @@ def _cleared_every_micro_batch(root: cst.CSTNode, events: Sequence[Event]) -> It
     Each clear wipes what the previous micro-batches accumulated, so the step sees the last
     micro-batch only. (`root`: the loop or function the events are relative to.)"""
     nodes: Optional[Dict[int, cst.CSTNode]] = None
+    one = len({_receiver_text(e) for e in events if e.kind in STEPS}) == 1
     for i, s in enumerate(events):
         if s.kind not in STEPS or s.via:
             continue
         for j, z in enumerate(events[:i]):
-            if z.kind != L.ZERO_GRAD or z.exclusive_with(s) or not _same_optimizer(z, s):
+            if z.kind != L.ZERO_GRAD or z.exclusive_with(s) or not _same_optimizer(z, s, one):
                 continue
-            if any(e.kind == L.ZERO_GRAD and _same_optimizer(e, s) for e in events[j + 1 : i]):
+            if any(e.kind == L.ZERO_GRAD and _same_optimizer(e, s, one) for e in events[j + 1 : i]):
                 continue  # a later clear is the one that matters
             backward = next((b for b in events[j + 1 : i] if b.kind == L.BACKWARD), None)
             if backward is None or backward.exclusive_with(z):
@@ -136,11 +137,28 @@ def _cleared_every_micro_batch(root: cst.CSTNode, events: Sequence[Event]) -> It
             break
 
 
-def _same_optimizer(clear: Event, step: Event) -> bool:
+def _same_optimizer(clear: Event, step: Event, one_optimizer: bool) -> bool:
+    """The clear is of the optimizer the step updates: the same constructed optimizer, else the
+    same spelling (`self.optimizer`, `minopts[name]` is not `feopt`); a model's `zero_grad()`
+    where the loop steps one optimizer only."""
     zr, sr = clear.receiver, step.receiver
     if zr is not None and sr is not None and zr.kind == K.OPTIMIZER and sr.kind == K.OPTIMIZER:
-        return zr.origin is None or sr.origin is None or zr.origin is sr.origin
-    return zr is None or zr.kind in (K.OPTIMIZER, K.MODEL) or zr.guess
+        if zr.origin is not None and sr.origin is not None:
+            return zr.origin is sr.origin
+    if zr is not None and zr.kind == K.MODEL:
+        return one_optimizer
+    mine, theirs = _receiver_text(clear), _receiver_text(step)
+    return mine is not None and mine == theirs
+
+
+def _receiver_text(e: Event) -> Optional[str]:
+    """`self.optimizer` of `self.optimizer.step()`; the optimizer of `scaler.step(opt)`."""
+    call = e.node
+    if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
+        return None
+    if e.kind == L.SCALER_STEP:
+        return e.module.tree.code_for_node(call.args[0].value) if call.args else None
+    return e.module.tree.code_for_node(call.func.value)
 
 
 def _more_often(z: Event, backward: Event, step: Event, nodes: Dict[int, cst.CSTNode]) -> Optional[str]:
