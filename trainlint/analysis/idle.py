@@ -12,7 +12,7 @@ import libcst as cst
 
 from trainlint.analysis import kinds as K
 from trainlint.analysis.facts import ClassFacts, Scope
-from trainlint.analysis.names import dotted, is_self
+from trainlint.analysis.names import dotted
 from trainlint.analysis.symbols import Resolver
 from trainlint.analysis.walk import children, walk
 
@@ -66,7 +66,7 @@ def idle_attribute_optimizers(cls: ClassFacts, resolver: Resolver) -> List[IdleO
         kind = value.kind if value is not None else K.guess_kind_from_name(attr)
         if kind != K.OPTIMIZER or any(attr in m.text for m in project.modules if m is not cls.module):
             continue
-        uses = [u for m in cls.methods.values() for u in _attr_loads(m.node, attr)]
+        uses = [u for m in cls.methods.values() for u in _loads(m.node, key)]
         if uses and all(_idle_use(made[0].scope, key, use, parents) for use, parents in uses):
             assert isinstance(made[0].value, cst.Call)
             out.append(IdleOptimizer(key, made[0].value, _model_of(made[0].scope, made[0].value)))
@@ -78,26 +78,17 @@ def _prepared(call: cst.Call) -> bool:
     return (dotted(call.func) or "").endswith(".prepare")
 
 
-def _attr_loads(root: cst.CSTNode, attr: str) -> Iterator[Tuple[cst.Attribute, Tuple[cst.CSTNode, ...]]]:
-    """Every `self.<attr>` under `root`, with its ancestors (nearest first)."""
+def _loads(
+    root: cst.CSTNode, name: str
+) -> Iterator[Tuple[Union[cst.Name, cst.Attribute], Tuple[cst.CSTNode, ...]]]:
+    """Every mention of `name` (`opt`, or `self.opt`) under `root`, with its ancestors (nearest
+    first). Assignment targets come too; `_idle_use` tells them apart."""
     stack: List[Tuple[cst.CSTNode, Tuple[cst.CSTNode, ...]]] = [(root, ())]
     while stack:
         node, parents = stack.pop()
-        if isinstance(node, cst.Attribute) and node.attr.value == attr and is_self(node.value):
+        if isinstance(node, (cst.Name, cst.Attribute)) and dotted(node) == name:
             yield node, parents
             continue
-        below = (node, *parents[:3])
-        stack.extend((c, below) for c in children(node))
-
-
-def _loads(root: cst.CSTNode, name: str) -> Iterator[Tuple[cst.Name, Tuple[cst.CSTNode, ...]]]:
-    """Every `Name` node spelling `name` under `root`, with its ancestors (nearest first).
-    Assignment targets come too; `_idle_use` tells them apart."""
-    stack: List[Tuple[cst.CSTNode, Tuple[cst.CSTNode, ...]]] = [(root, ())]
-    while stack:
-        node, parents = stack.pop()
-        if isinstance(node, cst.Name) and node.value == name:
-            yield node, parents
         below = (node, *parents[:3])
         stack.extend((c, below) for c in children(node))
 
