@@ -658,7 +658,7 @@ def mode_at(ctx: RuleContext, scope: Scope, anchor: cst.CSTNode, model: Value, d
     inside = _mode_inside_call(ctx, scope, anchor, model)
     if inside is not None:
         return inside
-    marks: List[Tuple[int, int, str, cst.CSTNode]] = []
+    marks: List[Tuple[int, int, str, cst.CSTNode, ModuleFacts]] = []
     counted: Set[int] = set()
     for i, e in enumerate(ctx.loops.body_events(scope, 0)):
         if e.kind not in (L.EVAL_MODE, L.TRAIN_MODE) + _GRADS:
@@ -670,21 +670,22 @@ def mode_at(ctx: RuleContext, scope: Scope, anchor: cst.CSTNode, model: Value, d
             counted.add(id(e.node))
             if not same_model(e.receiver, model):
                 continue
-            marks.append((o, i, "eval" if e.kind == L.EVAL_MODE else "train", e.node))
+            # (the event's own module: a `.train()` in a helper of another file)
+            marks.append((o, i, "eval" if e.kind == L.EVAL_MODE else "train", e.node, e.module))
         else:
-            marks.append((o, i, "grad", e.node))
+            marks.append((o, i, "grad", e.node, e.module))
     for call, mode in _textual_modes(scope):
         o = SC.order(scope, call)
         if id(call) not in counted and o is not None and o < limit:
-            marks.append((o, -1, mode, call))
+            marks.append((o, -1, mode, call, scope.module))
     marks.sort(key=lambda m: (m[0], m[1]))
     state: Optional[Mode] = None
-    for _, _, kind, node in marks:
+    for _, _, kind, node, module in marks:
         if kind == "grad":
             if state is not None and state.mode == "train":
                 state.trained_after = True
         else:
-            state = Mode(kind, node=node, module=scope.module)
+            state = Mode(kind, node=node, module=module)
     if state is not None:
         return state
     framework = _lightning_mode(ctx, scope, model)

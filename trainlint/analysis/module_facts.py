@@ -191,14 +191,32 @@ class ModelFacts:
             if _is_mode_dependent(layer):
                 return layer
         forwards = [self.forward] + [self.project.method_of(x.cls, "forward") for x in layers if x.cls is not None]
-        for fwd in forwards:
-            if fwd is None:
-                continue
+        for fwd in self._with_helpers([f for f in forwards if f is not None]):
             for call in fwd.calls:
                 if _mode_following_dropout(call, fwd):
                     name = fwd.module.tree.code_for_node(call.func)
                     return Layer(name, call, fwd.module, fwd, qual="torch.nn.Dropout")
         return None
+
+    def _with_helpers(self, forwards: List[Scope]) -> List[Scope]:
+        """The forwards and the methods of their own class they call (`self.conv_pass(x)`),
+        two calls deep: dropout often sits in such a helper."""
+        out: List[Scope] = []
+        todo = [(f, 0) for f in forwards]
+        while todo:
+            fn, depth = todo.pop()
+            if any(f is fn for f in out):
+                continue
+            out.append(fn)
+            if depth >= 2 or fn.cls is None:
+                continue
+            for call in fn.calls:
+                func = call.func
+                if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+                    helper = self.project.method_of(fn.cls, func.attr.value)
+                    if helper is not None:
+                        todo.append((helper, depth + 1))
+        return out
 
     def output(self, resolver: "Resolver") -> Optional["Op"]:
         """The last operation `forward` applies (None when unknown or when returns disagree)."""
