@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple, Union
 
 import libcst as cst
 
@@ -162,8 +162,30 @@ def _keeps_graph(
     if isinstance(inc, cst.Call) and isinstance(ctx.project.resolve_callee(inc.func, scope), Scope):
         # A project function's result is what it returns, not its arguments.
         return _returned_loss(inc, scope, loops, ctx)
+    if _returned_entry(inc, scope, idx, loops, ctx, node):
+        return True
     carrying = _graph_carrying(_names_in(inc), scope, idx, backwards, loops, ctx, node)
     return bool(carrying) and _bare_ref(inc, carrying)
+
+
+def _returned_entry(
+    inc: cst.BaseExpression, scope: Scope, idx: D.ScopeIndex, loops: Tuple[int, ...], ctx: RuleContext, node: cst.CSTNode
+) -> bool:
+    """`metrics = trainer.train_on_batch(x, y)`, then `history.append(metrics["loss"])`: the
+    entry of the dict the helper returns that holds the loss it differentiated."""
+    if not isinstance(inc, cst.Subscript) or not isinstance(inc.value, cst.Name) or len(inc.slice) != 1:
+        return False
+    key = inc.slice[0].slice
+    if not isinstance(key, cst.Index) or not isinstance(key.value, cst.SimpleString):
+        return False
+    text = key.value.evaluated_value
+    if not loops or not _in_training_loop(ctx, scope, (loops[-1],)):
+        return False
+    returned = _calls_returning_their_loss(scope, loops[-1], ctx)
+    defs, _ = idx.reaching(inc.value.value, node)
+    return bool(defs) and all(
+        d.how == "assign" and not d.path and text in (returned.get(id(d.value)) or ()) for d in defs
+    )
 
 
 def _history_differentiated(acc: str, idx: D.ScopeIndex, backwards: List[Backward], loop: int) -> bool:
@@ -490,8 +512,9 @@ def _is_loss_output(name: str, scope: Scope, idx: D.ScopeIndex, use: cst.CSTNode
     return True
 
 
-# For each call: None when the whole result is the loss, else the tuple positions that are.
-_Returned = Dict[int, Optional[Set[int]]]
+# For each call: None when the whole result is the loss, else the tuple positions (or the
+# string keys of a returned dict) that are.
+_Returned = Dict[int, Optional[Set[Union[int, str]]]]
 
 
 def _calls_returning_their_loss(scope: Scope, loop: int, ctx: RuleContext) -> _Returned:
@@ -502,9 +525,21 @@ def _calls_returning_their_loss(scope: Scope, loop: int, ctx: RuleContext) -> _R
         target = set(_names_in(arg)) | _scaled_losses(arg, e)
         for rv in D.return_values(e.scope):
             if isinstance(rv, cst.Tuple):
-                at = {i for i, el in enumerate(rv.elements) if _bare_ref(el.value, target)}
+                at: Set[Union[int, str]] = {i for i, el in enumerate(rv.elements) if _bare_ref(el.value, target)}
                 if at:
                     out[id(e.via[0][1])] = at
+            elif isinstance(rv, cst.Dict):
+                # `return {"loss": loss, "acc": acc}`: the entries that hold the loss
+                keys = {
+                    el.key.evaluated_value
+                    for el in rv.elements
+                    if isinstance(el, cst.DictElement)
+                    and isinstance(el.key, cst.SimpleString)
+                    and isinstance(el.key.evaluated_value, str)
+                    and _bare_ref(el.value, target)
+                }
+                if keys:
+                    out[id(e.via[0][1])] = set(keys)
             elif _bare_ref(rv, target):
                 out[id(e.via[0][1])] = None
     return out
