@@ -787,15 +787,38 @@ def _no_grad_at_call(ctx: RuleContext, scope: Scope, depth: int = 0) -> bool:
         return True
     if depth >= 3:
         return False
+    return any(_call_disables_grad(ctx, cs, call, depth) for cs, call in ctx.project.callers(scope))
+
+
+def _call_disables_grad(ctx: RuleContext, cs: Scope, call: cst.Call, depth: int = 0) -> bool:
+    evs = [e for e in ctx.loops.body_events(cs, 0) if e.via and e.via[0][1] is call]
+    # (every event the call reaches: a `no_grad` block inside the callee is not the caller's)
+    if (evs and all(e.no_grad or e.grad_on for e in evs)) or _no_grad_at_call(ctx, cs, depth + 1):
+        return True
+    # (a call the loop events do not follow, a base class's `self.step()`: its `with`)
+    return any(GM.disables_grad(item.item, cs.module) for w in SC.withs_around(cs, call) for item in w.items)
+
+
+def call_left_with_grad(ctx: RuleContext, ep: EvalPass) -> Optional[Tuple[Scope, cst.Call, Scope, cst.Call]]:
+    """`test()` calls `self.evaluate(...)` with gradients on while `validate()` calls the same
+    function under `torch.no_grad()`: gradients are off only because of some callers, and the
+    one left out (which trains nothing itself) is the bug. Returns that call and a guarded one."""
+    scope = ep.scope
+    anchor = ep.loop.node if ep.loop is not None else ep.forward.node
+    if ep.forward.no_grad or id(anchor) in GM.no_grad_nodes(scope.module) or GM.scope_disables_grad(scope):
+        return None
+    if GM.may_switch_off(scope.module):
+        return None
+    guarded: Optional[Tuple[Scope, cst.Call]] = None
+    open_call: Optional[Tuple[Scope, cst.Call]] = None
     for cs, call in ctx.project.callers(scope):
-        evs = [e for e in ctx.loops.body_events(cs, 0) if e.via and e.via[0][1] is call]
-        # (every event the call reaches: a `no_grad` block inside the callee is not the caller's)
-        if (evs and all(e.no_grad or e.grad_on for e in evs)) or _no_grad_at_call(ctx, cs, depth + 1):
-            return True
-        # (a call the loop events do not follow, a base class's `self.step()`: its `with`)
-        if any(GM.disables_grad(item.item, cs.module) for w in SC.withs_around(cs, call) for item in w.items):
-            return True
-    return False
+        if _call_disables_grad(ctx, cs, call):
+            guarded = guarded or (cs, call)
+        elif open_call is None and not any(e.kind in _GRADS for e in ctx.loops.body_events(cs, 0)):
+            open_call = (cs, call)
+    if guarded is None or open_call is None:
+        return None
+    return open_call[0], open_call[1], guarded[0], guarded[1]
 
 
 def grad_disabled(ctx: RuleContext, ep: EvalPass) -> bool:

@@ -326,7 +326,8 @@ class Project:
     def _template_callers(self, fn: Scope) -> List[Tuple[Scope, cst.Call]]:
         """`self.m()` calls in the methods of a base class that does not define `m` itself:
         the base's algorithm calls the subclass's step (a trainer's `fit` calling
-        `self._valid_epoch()` that each subclass implements)."""
+        `self._valid_epoch()` that each subclass implements, or that the base declares with a
+        stub body such as `raise NotImplementedError`)."""
         cls, name = fn.cls, fn.simple_name
         assert cls is not None
         out: List[Tuple[Scope, cst.Call]] = []
@@ -337,8 +338,8 @@ class Project:
             if id(base) in seen:
                 continue
             seen.add(id(base))
-            if name in base.methods:
-                continue  # the base's own `m`: calls there resolve to it
+            if name in base.methods and not _stub(base.methods[name]):
+                continue  # the base's own `m`: calls there resolve to it (unless it only marks the slot)
             for m in base.methods.values():
                 out += [(m, c) for c in m.calls if dotted(c.func) == f"self.{name}"]
             todo += self.base_classes(base)
@@ -403,3 +404,26 @@ def _bound_in(scope: Scope, name: str) -> bool:
             return True
         s = s.parent
     return False
+
+
+def _stub(fn: Scope) -> bool:
+    """A method whose body only marks a slot for subclasses: `pass`, `...`, a docstring, or a
+    `raise`/`return` of `NotImplementedError`."""
+    node = fn.node
+    if not isinstance(node, cst.FunctionDef) or not isinstance(node.body, cst.IndentedBlock):
+        return False
+    for stmt in node.body.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            return False
+        for small in stmt.body:
+            if isinstance(small, (cst.Pass, cst.Raise, cst.Return)):
+                if isinstance(small, cst.Pass):
+                    continue
+                value = small.exc if isinstance(small, cst.Raise) else small.value
+                if value is None or "NotImplemented" not in (dotted(value.func if isinstance(value, cst.Call) else value) or ""):
+                    return False
+            elif isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString, cst.Ellipsis)):
+                continue
+            else:
+                return False
+    return True

@@ -358,7 +358,7 @@ class Resolver:
 
     def _picked_class_value(self, call: cst.Call, scope: Scope) -> Optional[Value]:
         """An instance of a class picked at run time: `Net = MODELS[name]; Net(...)` from a
-        registry of model classes, `getattr(torch.optim, name)(...)`."""
+        registry of model classes, `getattr(torch.optim, name)(...)`, also through a name."""
         func = call.func
         if isinstance(func, cst.Call) and optimizer_by_name(func, scope.module):
             return Value(K.OPTIMIZER, qual="torch.optim.Optimizer", origin=call, module=scope.module)
@@ -369,6 +369,9 @@ class Resolver:
                     return self._registry_value(found[0].value, owner)
                 if isinstance(found[0].value, cst.IfExp):
                     return self._chosen_class_value(found[0].value, found[0].scope, call, scope)
+                if isinstance(found[0].value, cst.Call) and optimizer_by_name(found[0].value, owner.module):
+                    # `optimizer_class = getattr(optim, name); optimizer_class(params, **kw)`
+                    return Value(K.OPTIMIZER, qual="torch.optim.Optimizer", origin=call, module=scope.module)
         return None
 
     def _chosen_class_value(self, choice: cst.IfExp, where: Scope, call: cst.Call, scope: Scope) -> Optional[Value]:

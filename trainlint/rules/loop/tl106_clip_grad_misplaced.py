@@ -56,6 +56,23 @@ def clip_grad_misplaced(ctx: RuleContext) -> Iterator[Finding]:
             # The step the clip belongs before: the one after the backward, or the one it follows.
             target = prev if after_step else next((e for e in evs[i + 1 :] if e.kind in STEPS), None)
             unscale = target is not None and target.kind == L.SCALER_STEP and not lf.has(L.SCALER_UNSCALE)
+            utility = _clipping_utility(ctx, c)
+            if utility is not None:
+                # (a project's `clip_gradients(model, cfg)`: the utility is right, its call is misplaced)
+                caller, call = utility
+                if id(call) in reported:
+                    continue  # (a utility with a clip on each of its branches)
+                reported.add(id(call))
+                yield Finding(
+                    "TL106",
+                    caller.module,
+                    call,
+                    f"`{caller.module.tree.code_for_node(call.func)}(...)` clips the gradients {where}, so the "
+                    "gradients the optimizer uses are never clipped. Call it between `backward()` and "
+                    "`optimizer.step()`.",
+                    related=[(c.module, c.node, "the clipping it runs")],
+                )
+                continue
             yield Finding(
                 "TL106",
                 c.module,
@@ -66,6 +83,17 @@ def clip_grad_misplaced(ctx: RuleContext) -> Iterator[Finding]:
             )
     yield from _clip_then_backward_in_helper(ctx, reported)
     yield from _clip_after_the_epochs_updates(ctx, reported)
+
+
+def _clipping_utility(ctx: RuleContext, clip: Event) -> Optional[Tuple[Scope, cst.Call]]:
+    """The call of a function that only clips (`def clip_gradients(model, config)`), reached
+    from the loop through helpers: where its placement is decided."""
+    if not clip.via:
+        return None
+    caller, call = clip.via[-1]
+    if clip.scope.name == "<module>" or any(e.kind != L.CLIP for e in ctx.loops.body_events(clip.scope, 0)):
+        return None
+    return caller, call
 
 
 def _clip_after_the_epochs_updates(ctx: RuleContext, reported: Set[int]) -> Iterator[Finding]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Optional, Tuple
+from typing import Callable, Iterator, List, Optional, Tuple
 
 import libcst as cst
 
+from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
 from trainlint.analysis import flow as FL
 from trainlint.analysis import module_facts as M
@@ -24,6 +25,8 @@ _SQUASH = {
 _SQUASH_METHODS = {"softmax": "F.log_softmax", "sigmoid": "F.logsigmoid"}
 _LOGS = {"torch.log", "torch.special.log"}
 _TRACED = {M.SOFTMAX: "F.log_softmax", M.SIGMOID: "F.logsigmoid"}
+# (the softmax or sigmoid node, the log-space op to use instead, the module holding the node)
+_Found = Tuple[cst.CSTNode, str, ModuleFacts]
 
 
 def log_of_softmax(ctx: RuleContext) -> Iterator[Finding]:
@@ -34,19 +37,44 @@ def log_of_softmax(ctx: RuleContext) -> Iterator[Finding]:
             if inner is None:
                 continue
             found = _squash(mod, scope, inner, call) or _traced_squash(ctx, scope, inner)
-            if found is None:
+            if found is not None:
+                squash, better, home = found
+                what = "sigmoid" if "sigmoid" in better else "softmax"
+                yield Finding(
+                    "TL208",
+                    mod,
+                    call,
+                    f"`log` of a {what} output: the {what} rounds small probabilities to exactly 0 in float32 "
+                    f"(below about 1e-38, i.e. a logit gap of ~87), whose log is -inf, and its gradient is then "
+                    f"NaN; long before that it loses precision. `{better}` computes the same value in log space, "
+                    f"stably. Use `{better}` on the logits instead of `log({what}(...))`.",
+                    related=[(home, squash, f"the {what} whose log is taken")] if squash is not inner else [],
+                )
                 continue
-            squash, better, home = found
+            guard, core = _unguarded(mod, inner)
+            picked = _picked_probability(ctx, scope, core, call, 0)
+            if picked is None:
+                continue
+            squash, better, home = picked
             what = "sigmoid" if "sigmoid" in better else "softmax"
+            if guard is None:
+                effect = (
+                    f"the {what} rounds small probabilities to exactly 0 in float32 (below about 1e-38, a logit "
+                    "gap of ~87), whose log is -inf, and its gradient is then NaN"
+                )
+            else:
+                effect = (
+                    f"the {guard} keeps the log finite, but once the {what} rounds the picked probability to 0 "
+                    "(or below the epsilon) its gradient is 0, so the predictions that are most wrong stop "
+                    "being corrected"
+                )
             yield Finding(
                 "TL208",
                 mod,
                 call,
-                f"`log` of a {what} output: the {what} rounds small probabilities to exactly 0 in float32 "
-                f"(below about 1e-38, i.e. a logit gap of ~87), whose log is -inf, and its gradient is then NaN; "
-                f"long before that it loses precision. `{better}` computes the same value in log space, stably. "
-                f"Use `{better}` on the logits instead of `log({what}(...))`.",
-                related=[(home, squash, f"the {what} whose log is taken")] if squash is not inner else [],
+                f"`log` of the {what} probabilities picked for the targets (a log-likelihood): {effect}. "
+                f"Take `{better}` of the logits and pick from it (`{better}(logits, dim=-1).gather(-1, idx)`).",
+                related=[(home, squash, f"the {what} whose picked entries are logged")],
             )
 
 
@@ -95,6 +123,92 @@ def _traced_squash(
     if op is None or op.kind not in _TRACED or op.owner is None:
         return None  # (only a model's output: a direct call is read above)
     return op.applied or op.node, _TRACED[op.kind], op.module
+
+
+def _unguarded(mod: ModuleFacts, expr: cst.BaseExpression) -> Tuple[Optional[str], cst.BaseExpression]:
+    """`p.clamp(min=eps)`, `torch.clamp(p, min=eps)` or `p + eps` -> ("clamp" / "epsilon", p)."""
+    if isinstance(expr, cst.Call):
+        func = expr.func
+        qual = mod.qualify(func)
+        if qual in ("torch.clamp", "torch.clamp_min", "torch.clip") and expr.args and not expr.args[0].keyword:
+            return "clamp", expr.args[0].value
+        if qual is None and isinstance(func, cst.Attribute) and func.attr.value in ("clamp", "clamp_min", "clip"):
+            return "clamp", func.value
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+        for value, other in ((expr.left, expr.right), (expr.right, expr.left)):
+            if _small_constant(other):
+                return "epsilon", value
+    return None, expr
+
+
+def _small_constant(expr: cst.BaseExpression) -> bool:
+    """`1e-8`, or a name spelled like one (`eps`, `self.eps`, `EPSILON`)."""
+    if isinstance(expr, cst.Float):
+        return True
+    name = expr.attr.value if isinstance(expr, cst.Attribute) else expr.value if isinstance(expr, cst.Name) else ""
+    return name.lower().startswith("eps") or name.lower() in ("tiny", "delta")
+
+
+def _picked_probability(
+    ctx: RuleContext, scope: Scope, expr: cst.BaseExpression, at: cst.CSTNode, hops: int
+) -> Optional[Tuple[cst.CSTNode, str, ModuleFacts]]:
+    """The softmax or sigmoid whose entries `expr` picks for the targets: `p.gather(-1, idx)`,
+    `torch.gather(p, 1, idx)` or `p[rows, labels]`, through one assignment of a name or a
+    parameter bound the same way by every caller (`log_prob(prob, seq)`)."""
+    if hops > 3:
+        return None
+    if isinstance(expr, cst.Name):
+        defs, maybe_outer = D.scope_index(scope).reaching(expr.value, at)
+        if not defs and expr.value in scope.params:
+            return _from_callers(ctx, scope, expr.value, hops, _picked_probability)
+        if maybe_outer or len(defs) != 1 or defs[0].how != "assign" or defs[0].path:
+            return None
+        return _picked_probability(ctx, scope, defs[0].value, defs[0].stmt, hops + 1)
+    base = _picked_from(scope.module, expr)
+    return None if base is None else _probability(ctx, scope, base, at, hops + 1)
+
+
+def _probability(
+    ctx: RuleContext, scope: Scope, expr: cst.BaseExpression, at: cst.CSTNode, hops: int
+) -> Optional[Tuple[cst.CSTNode, str, ModuleFacts]]:
+    """The softmax or sigmoid `expr` is, also through a parameter every caller binds to one."""
+    if hops <= 3 and isinstance(expr, cst.Name) and expr.value in scope.params:
+        defs, _ = D.scope_index(scope).reaching(expr.value, at)
+        if not defs:
+            return _from_callers(ctx, scope, expr.value, hops, _probability)
+    return _squash(scope.module, scope, expr, at) or _traced_squash(ctx, scope, expr)
+
+
+def _from_callers(
+    ctx: RuleContext,
+    fn: Scope,
+    name: str,
+    hops: int,
+    follow: Callable[[RuleContext, Scope, cst.BaseExpression, cst.CSTNode, int], Optional[_Found]],
+) -> Optional[_Found]:
+    """What `follow` finds for the argument each caller passes to parameter `name`, when every
+    caller in sight agrees there is one."""
+    found: List[Optional[_Found]] = []
+    for caller, call in ctx.project.callers(fn)[:8]:
+        arg = C.bind(call, fn, name, isinstance(call.func, cst.Attribute))
+        found.append(None if arg is None else follow(ctx, caller, arg, call, hops + 1))
+    return found[0] if found and all(f is not None for f in found) else None
+
+
+def _picked_from(mod: ModuleFacts, expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """`p` of `p.gather(dim, idx)`, `torch.gather(p, dim, idx)` or `p[rows, idx]` (an index by
+    a tensor or a range, not a slice or a number)."""
+    if isinstance(expr, cst.Call):
+        if mod.qualify(expr.func) == "torch.gather" and expr.args and not expr.args[0].keyword:
+            return expr.args[0].value
+        if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "gather" and expr.args:
+            return expr.func.value
+        return None
+    if isinstance(expr, cst.Subscript):
+        indexes = [e.slice.value for e in expr.slice if isinstance(e.slice, cst.Index)]
+        if any(isinstance(i, (cst.Name, cst.Attribute, cst.Call)) for i in indexes):
+            return expr.value
+    return None
 
 
 RULE = Rule(

@@ -32,8 +32,14 @@ from trainlint.runtime.records import PassKind
 
 def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
     for ep in MD.eval_passes(ctx):
-        if (ep.loop is None and not _generates(ctx, ep)) or MD.grad_disabled(ctx, ep):
+        if ep.loop is None and not _generates(ctx, ep):
             continue  # (a lone forward records one graph: nothing worth a finding)
+        left = MD.call_left_with_grad(ctx, ep) if MD.eval_named(ctx, ep) else None
+        if left is not None:
+            yield _left_with_grad(ep, *left)
+            continue
+        if MD.grad_disabled(ctx, ep):
+            continue
         mode = MD.mode_at(ctx, ep.scope, MD.event_anchor(ep.forward), ep.model)
         if mode.mode != "eval" and (not MD.eval_named(ctx, ep) or not MD.has_weights(ctx, ep.model)):
             continue  # nothing says this evaluates (a lone forward needs `model.eval()` before it)
@@ -83,6 +89,23 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
             related=related,
             fix_builder=fixes.hook(fix_tl404, ctx, ep.loop, ep.forward),
         )
+
+
+def _left_with_grad(ep: MD.EvalPass, caller: Scope, call: cst.Call, other: Scope, guarded: cst.Call) -> Finding:
+    name = FL.snippet(ep.forward.module, ep.forward.callee)
+    return Finding(
+        "TL404",
+        caller.module,
+        call,
+        f"`{FL.snippet(caller.module, call)}` runs an evaluation with gradients enabled: the loop it "
+        f"reaches calls `{name}`, and autograd records every operation and keeps the activations of each "
+        f"batch alive for a backward that never comes. `{other.simple_name}` calls the same function under "
+        "`torch.no_grad()`; wrap this call in `with torch.no_grad():` too.",
+        related=[
+            (ep.forward.module, ep.forward.node, "the forward pass it runs"),
+            (other.module, guarded, "the same evaluation, called with gradients off"),
+        ],
+    )
 
 
 def _generates(ctx: RuleContext, ep: MD.EvalPass) -> bool:
