@@ -22,3 +22,9 @@ def confidence(logits, labels):
 def log_of_counts(counts, labels):
     # picked entries of something that is not a softmax
     return torch.log(counts.gather(1, labels) + 1e-8)
+
+
+def masked_entropy(logits, valid, eps=1e-8):
+    # the entropy of the valid rows: each log is weighed by its own probability
+    probs = F.softmax(logits, dim=1)
+    return -(probs[valid] * torch.log(probs[valid] + eps)).sum()

@@ -11,6 +11,8 @@ from trainlint.analysis import data as D
 from trainlint.analysis import flow as FL
 from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.walk import walk
+from trainlint.fixes.edits import ancestors
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
 
 # What squashes into (0, 1), and the op that gives its log directly.
@@ -53,8 +55,8 @@ def log_of_softmax(ctx: RuleContext) -> Iterator[Finding]:
                 continue
             guard, core = _unguarded(mod, inner)
             picked = _picked_probability(ctx, scope, core, call, 0)
-            if picked is None:
-                continue
+            if picked is None or (guard is not None and _weighs_its_own_log(mod, call, core)):
+                continue  # (`-(p[m] * torch.log(p[m] + eps)).sum()`: an entropy, each term weighed by p)
             squash, better, home = picked
             what = "sigmoid" if "sigmoid" in better else "softmax"
             if guard is None:
@@ -193,6 +195,21 @@ def _from_callers(
         arg = C.bind(call, fn, name, isinstance(call.func, cst.Attribute))
         found.append(None if arg is None else follow(ctx, caller, arg, call, hops + 1))
     return found[0] if found and all(f is not None for f in found) else None
+
+
+def _weighs_its_own_log(mod: ModuleFacts, log: cst.Call, picked: cst.BaseExpression) -> bool:
+    """The log is multiplied by the very probabilities it is taken of (an entropy term)."""
+    names = {n.value for n in walk(picked) if isinstance(n, cst.Name)}
+    inside: cst.CSTNode = log
+    for up in ancestors(mod, log):
+        if isinstance(up, cst.BaseStatement):
+            return False
+        if isinstance(up, cst.BinaryOperation) and isinstance(up.operator, cst.Multiply):
+            other = up.right if up.left is inside else up.left
+            if any(isinstance(n, cst.Name) and n.value in names for n in walk(other)):
+                return True
+        inside = up
+    return False
 
 
 def _picked_from(mod: ModuleFacts, expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
