@@ -355,6 +355,8 @@ def _make_pass(ctx: RuleContext, scope: Scope, lf: Optional[LoopFacts], fwd: Eve
         return None  # unit tests call models to check shapes and modes, benchmarks to time them
     qual = fwd.receiver.qual or ""
     facts = FL.facts_of_value(fwd.receiver, ctx.project)
+    if facts is None and _named_as_loss(fwd.callee):
+        return None  # `criterion: nn.Module` by its annotation: a loss module, not the model evaluated
     chosen = FL.mode_dependent_layer_of(fwd.receiver, ctx.project) if fwd.receiver.alts else None
     if (
         facts is None
@@ -389,6 +391,11 @@ def _make_pass(ctx: RuleContext, scope: Scope, lf: Optional[LoopFacts], fwd: Eve
     ep = EvalPass(scope, lf, fwd, fwd.receiver, text, layer)
     ep.sibling = sibling
     return ep
+
+
+def _named_as_loss(callee: object) -> bool:
+    name = dotted(callee) if isinstance(callee, cst.BaseExpression) else None
+    return name is not None and bool(words(name.rsplit(".", 1)[-1]) & {"criterion", "loss", "criteria"})
 
 
 def _sibling_trainer(ctx: RuleContext, scope: Scope, fwd: Event) -> Optional[Scope]:

@@ -11,6 +11,7 @@ from trainlint.analysis import data as D
 from trainlint.analysis import flow as FL
 from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.purpose import is_test_code
 from trainlint.analysis.walk import walk
 from trainlint.fixes.edits import ancestors
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
@@ -53,6 +54,8 @@ def log_of_softmax(ctx: RuleContext) -> Iterator[Finding]:
                     related=[(home, squash, f"the {what} whose log is taken")] if squash is not inner else [],
                 )
                 continue
+            if is_test_code(scope):
+                continue  # (a unit test computing a reference value by hand)
             guard, core = _unguarded(mod, inner)
             picked = _picked_probability(ctx, scope, core, call, 0)
             if picked is None or (guard is not None and _weighs_its_own_log(mod, call, core)):
