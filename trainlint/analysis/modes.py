@@ -811,10 +811,7 @@ def call_left_with_grad(ctx: RuleContext, ep: EvalPass) -> Optional[Tuple[Scope,
     function under `torch.no_grad()`: gradients are off only because of some callers, and the
     one left out (which trains nothing itself) is the bug. Returns that call and a guarded one."""
     scope = ep.scope
-    anchor = ep.loop.node if ep.loop is not None else ep.forward.node
-    if ep.forward.no_grad or id(anchor) in GM.no_grad_nodes(scope.module) or GM.scope_disables_grad(scope):
-        return None
-    if GM.may_switch_off(scope.module):
+    if _grad_off_in_function(ep):
         return None
     guarded: Optional[Tuple[Scope, cst.Call]] = None
     open_call: Optional[Tuple[Scope, cst.Call]] = None
@@ -828,14 +825,22 @@ def call_left_with_grad(ctx: RuleContext, ep: EvalPass) -> Optional[Tuple[Scope,
     return open_call[0], open_call[1], guarded[0], guarded[1]
 
 
-def grad_disabled(ctx: RuleContext, ep: EvalPass) -> bool:
-    if ep.forward.no_grad:
-        return True
+def _grad_off_in_function(ep: EvalPass) -> bool:
+    """Gradients are off for the pass by its own function: a `no_grad` around it, a decorator,
+    or a module that may switch them off at run time. Its callers are not asked."""
     scope = ep.scope
     anchor = ep.loop.node if ep.loop is not None else ep.forward.node
-    if id(anchor) in GM.no_grad_nodes(scope.module) or _no_grad_at_call(ctx, scope):
-        return True
-    if GM.may_switch_off(scope.module):
+    return (
+        ep.forward.no_grad
+        or id(anchor) in GM.no_grad_nodes(scope.module)
+        or GM.scope_disables_grad(scope)
+        or GM.may_switch_off(scope.module)
+    )
+
+
+def grad_disabled(ctx: RuleContext, ep: EvalPass) -> bool:
+    scope = ep.scope
+    if _grad_off_in_function(ep) or _no_grad_at_call(ctx, scope):
         return True
     # frozen parameters (`requires_grad_(False)`; a call that can only turn them on says nothing)
     for s in scope.module.scopes:
