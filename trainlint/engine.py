@@ -332,7 +332,7 @@ def _run_rules(
         if release:
             # Done with this module's own rules: its scopes' indexes are rebuilt on demand when
             # another module asks about them, instead of being kept for the whole component.
-            lf.facts.cache.pop(SC.INDEX_CACHE, None)
+            lf.facts.forget(SC.scope_index)
     return raw
 
 

@@ -14,6 +14,7 @@ import libcst as cst
 
 from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
+from trainlint.analysis import gradmode as GM
 from trainlint.analysis import kinds as K
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope, module_calls
 from trainlint.analysis.names import dotted
@@ -33,6 +34,8 @@ class GState:
     how: str = ""
 
 
+# How a value computed inside `torch.no_grad()` (or `inference_mode`) left the graph.
+NO_GRAD_CUT = "`torch.no_grad()` (computed with gradients off)"
 _LIVE = GState(LIVE)
 _NOGRAPH = GState(NOGRAPH)
 CUT_METHODS = {
@@ -130,6 +133,11 @@ class GraphEval:
             )
         if isinstance(expr, cst.Call):
             return self._call(expr, scope, frames, nxt, seen)
+        if isinstance(expr, (cst.Tuple, cst.List)) and expr.elements:
+            # `(8,)` as a size: what its elements are (a starred element may be anything)
+            if any(isinstance(e, cst.StarredElement) for e in expr.elements):
+                return _LIVE
+            return _combine([self._eval(e.value, scope, frames, nxt, seen) for e in expr.elements])
         return _LIVE
 
     def _call(
@@ -283,6 +291,15 @@ class GraphEval:
         value = d.value
         if isinstance(value, (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp, cst.GeneratorExp)):
             return _LIVE  # a container filled elsewhere
+        if (
+            d.how == "assign"
+            and isinstance(value, (cst.Call, cst.BinaryOperation))
+            and id(d.stmt) in GM.no_grad_nodes(scope.module)
+        ):
+            # Computed with gradients off: a result without history (a bare name or attribute
+            # there is only another reference to a tensor that may still require grad).
+            inner = self._eval(value, scope, frames, depth, seen)
+            return inner if inner.kind != LIVE else GState(CUT, d.stmt, scope.module, NO_GRAD_CUT)
         if d.path:
             if isinstance(value, (cst.Tuple, cst.List)) and len(d.path) == 1 and d.path[0] < len(value.elements):
                 return self._eval(value.elements[d.path[0]].value, scope, frames, depth, seen)
@@ -408,7 +425,7 @@ def backward_calls(module: ModuleFacts) -> List[Backward]:
         arg = _backward_arg(call, module)
         return Backward(call, arg, scope) if arg is not None else None
 
-    return module_calls(module, "autograd.backwards", pick)
+    return module_calls(module, backward_calls, pick)
 
 
 def _backward_arg(call: cst.Call, module: ModuleFacts) -> Optional[cst.BaseExpression]:
@@ -438,8 +455,5 @@ def _backward_arg(call: cst.Call, module: ModuleFacts) -> Optional[cst.BaseExpre
 
 def evaluator(project: Project, resolver: Resolver) -> GraphEval:
     """The run's evaluator (kept on the project: its memo follows the project's trees)."""
-    ev = project.cache.get("autograd.evaluator")
-    if not isinstance(ev, GraphEval) or ev.resolver is not resolver:
-        ev = GraphEval(project, resolver)
-        project.cache["autograd.evaluator"] = ev
-    return ev
+    ev = project.once(evaluator, lambda: GraphEval(project, resolver))
+    return ev if ev.resolver is resolver else GraphEval(project, resolver)

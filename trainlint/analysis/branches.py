@@ -7,7 +7,7 @@ runs; the others are dead code, whose definitions and calls say nothing about th
 
 from __future__ import annotations
 
-from typing import List, Optional, Set
+from typing import Dict, List, Optional, Set
 
 import libcst as cst
 
@@ -53,11 +53,10 @@ def _dead_blocks(scope: Scope) -> Set[int]:
     """Ids of the blocks (as `scopes.Position.blocks` holds them) that a constant `if` never
     runs: the `else` of `if 1:`/`if True:`, the body of `if 0:`/`if False:`, and the arms a
     module constant rules out."""
-    cache = scope.module.cache.setdefault("branches.dead_blocks", {})
-    assert isinstance(cache, dict)
+    cache: Dict[int, Set[int]] = scope.module.memo(_dead_blocks, dict)
     got = cache.get(id(scope))
     if got is not None:
-        return got  # type: ignore[no-any-return]
+        return got
     out: Set[int] = set()
     root = scope.node
     stack: List[cst.CSTNode] = list(root.body if isinstance(root, cst.Module) else [root.body])

@@ -166,21 +166,6 @@ def module_variable(project: Project, qual: str, near: ModuleFacts) -> Optional[
     return [(d.value, other.toplevel) for d in defs]
 
 
-def instantiation_sites(project: Project, cls: ClassFacts) -> List[Tuple[Scope, cst.Call]]:
-    """Every `Cls(...)` call of the project (cached per project)."""
-    cache = project.__dict__.setdefault("_tl_data_inst", None)
-    if cache is None:
-        cache = {}
-        for m in project.modules:
-            for s in m.scopes:
-                for call in s.calls:
-                    callee = project.resolve_callee(call.func, s)
-                    if isinstance(callee, ClassFacts):
-                        cache.setdefault(id(callee), []).append((s, call))
-        project.__dict__["_tl_data_inst"] = cache
-    return cache.get(id(cls), [])  # type: ignore[no-any-return]
-
-
 # ------------------------------------------------------------------------------ tracer
 
 # Pending selectors, applied from the front: "item" (an element of an iterable), an int (a
@@ -530,7 +515,7 @@ class DataTracer:
                     self._walk(arg, where, inner, depth + 1)
                 return
         if fn.cls is not None and fn.simple_name == "__init__":
-            sites = instantiation_sites(self.project, fn.cls)
+            sites = self.project.instantiation_sites(fn.cls)
             for caller, call in sites[:8]:
                 arg = C.bind_default(call, fn, name, True)
                 if arg is not None:
@@ -906,7 +891,7 @@ class DataTracer:
                     owner = enclosing_class(sc)
                     if owner is None:
                         return None
-                    for caller, call in instantiation_sites(self.project, owner)[:8]:
+                    for caller, call in self.project.instantiation_sites(owner)[:8]:
                         arg = C.bind_default(call, sc, expr.value, True)
                         if arg is None:
                             return None
@@ -1099,48 +1084,40 @@ def _numeric_dtype(expr: cst.BaseExpression) -> bool:
 
 def module_handles_nan(module: ModuleFacts) -> bool:
     """The module deals with missing values somewhere (cleaning, imputing or checking)."""
-    cached = module.cache.get("data.nan_aware")
-    if cached is None:
-        cached = False
-        for s in module.scopes:
-            for call in s.calls:
-                d = dotted(call.func)
-                last = (
-                    d.rsplit(".", 1)[-1]
-                    if d
-                    else (call.func.attr.value if isinstance(call.func, cst.Attribute) else "")
+    return module.memo(module_handles_nan, lambda: _handles_nan(module))
+
+
+def _handles_nan(module: ModuleFacts) -> bool:
+    for s in module.scopes:
+        for call in s.calls:
+            d = dotted(call.func)
+            last = d.rsplit(".", 1)[-1] if d else (call.func.attr.value if isinstance(call.func, cst.Attribute) else "")
+            if last in ("isnan", "isfinite"):
+                # A check on the loss or gradients is about training, not about the data.
+                arg = (
+                    call.args[0].value
+                    if call.args
+                    else (call.func.value if isinstance(call.func, cst.Attribute) else None)
                 )
-                if last in ("isnan", "isfinite"):
-                    # A check on the loss or gradients is about training, not about the data.
-                    arg = (
-                        call.args[0].value
-                        if call.args
-                        else (call.func.value if isinstance(call.func, cst.Attribute) else None)
-                    )
-                    text = module.tree.code_for_node(arg).lower() if arg is not None else ""
-                    if "loss" in text or "grad" in text:
-                        continue
-                if last in NAN_HANDLERS:
-                    cached = True
-                    break
-            if cached:
-                break
-        module.cache["data.nan_aware"] = cached
-    return bool(cached)
+                text = module.tree.code_for_node(arg).lower() if arg is not None else ""
+                if "loss" in text or "grad" in text:
+                    continue
+            if last in NAN_HANDLERS:
+                return True
+    return False
 
 
 def module_normalizes_images(module: ModuleFacts) -> bool:
     """The module builds a torchvision `Normalize` somewhere (another branch, another split)."""
-    cached = module.cache.get("data.normalize")
-    if cached is None:
-        cached = any(
+    return module.memo(
+        module_normalizes_images,
+        lambda: any(
             last_name(q) == "Normalize" and q.startswith("torchvision.transforms")
             for s in module.scopes
             for c in s.calls
             if (q := module.qualify(c.func)) is not None
-        )
-        module.cache["data.normalize"] = cached
-    return bool(cached)
+        ),
+    )
 
 
 # ------------------------------------------------------------------------------ model input
@@ -1532,7 +1509,7 @@ class _LoaderSearch:
                     self.walk(arg, fr.caller, depth, frames[: frames.index(fr)])
                 return
         if fn.cls is not None and fn.simple_name == "__init__":
-            sites = instantiation_sites(self.project, fn.cls)
+            sites = self.project.instantiation_sites(fn.cls)
         else:
             sites = self.project.callers(fn)
         for caller, call in sites[:12]:
@@ -1545,9 +1522,10 @@ class _LoaderSearch:
 def training_loaders(project: Project, loops: LoopAnalyzer) -> List[LoaderUse]:
     """`DataLoader(...)` constructions read by training loops, or returned by a Lightning
     `train_dataloader()` hook (cached per project)."""
-    cached = project.__dict__.get("_tl_training_loaders")
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
+    return project.once(training_loaders, lambda: _training_loaders(project, loops))
+
+
+def _training_loaders(project: Project, loops: LoopAnalyzer) -> List[LoaderUse]:
     uses: Dict[int, LoaderUse] = {}
     for m in project.modules:
         for lf in loops.loops_of(m):
@@ -1585,9 +1563,7 @@ def training_loaders(project: Project, loops: LoopAnalyzer) -> List[LoaderUse]:
             for lcall, lscope in loader_origins(project, value, scope):
                 if id(lcall) not in uses:
                     uses[id(lcall)] = LoaderUse(lcall, lscope, keyed=(scope, entry))
-    out = list(uses.values())
-    project.__dict__["_tl_training_loaders"] = out
-    return out
+    return list(uses.values())
 
 
 # Keys under which a dict of loaders hands over the training one (`loaders={"train": ...}`).
@@ -1875,7 +1851,7 @@ def _name_dataset_is_iterable(project: Project, expr: cst.Name, scope: Scope, de
     defs, open_before = scope_index(scope).reaching(expr.value, expr)
     if open_before and expr.value in scope.params:
         sites = (
-            instantiation_sites(project, scope.cls)
+            project.instantiation_sites(scope.cls)
             if scope.cls is not None and scope.simple_name == "__init__"
             else project.callers(scope)
         )
@@ -1908,145 +1884,6 @@ def iter_calls(module: ModuleFacts) -> Iterable[Tuple[Scope, cst.Call]]:
     for s in module.scopes:
         for c in s.calls:
             yield s, c
-
-
-# ------------------------------------------------------------------------------ loader facts (TL302)
-
-
-def dataset_origins(
-    project: Project, expr: Optional[cst.BaseExpression], scope: Scope, depth: int = 0
-) -> List[Tuple[cst.BaseExpression, Scope]]:
-    """The expressions a dataset argument is built from, through names, `self.` attributes,
-    helper returns and call-site arguments (calls, or whatever ends the search; empty if some
-    path is unknown)."""
-    out: List[Tuple[cst.BaseExpression, Scope]] = []
-    if expr is None or not _origins(project, expr, scope, depth, out, set()):
-        return []
-    return out
-
-
-def _origins(
-    project: Project,
-    expr: cst.BaseExpression,
-    scope: Scope,
-    depth: int,
-    out: List[Tuple[cst.BaseExpression, Scope]],
-    seen: Set[Tuple[int, int]],
-) -> bool:
-    if depth > 10 or len(out) > 16:
-        return False
-    if (id(expr), id(scope)) in seen:
-        return True
-    seen.add((id(expr), id(scope)))
-    nxt = depth + 1
-    if isinstance(expr, cst.Call):
-        callee = project.resolve_callee(expr.func, scope)
-        if isinstance(callee, Scope):
-            rets = return_values(callee)
-            return bool(rets) and all(_origins(project, rv, callee, nxt, out, seen) for rv in rets)
-        out.append((expr, scope))
-        return True
-    if isinstance(expr, cst.Name):
-        return _name_origins(project, expr, scope, nxt, out, seen)
-    if isinstance(expr, cst.Attribute):
-        return _attribute_origins(project, expr, scope, nxt, out, seen)
-    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Slice):
-        # `dataset[n:]`, a split by position: the order of the dataset it is cut from
-        return _origins(project, expr.value, scope, nxt, out, seen)
-    out.append((expr, scope))
-    return True
-
-
-def _name_origins(
-    project: Project,
-    expr: cst.Name,
-    scope: Scope,
-    nxt: int,
-    out: List[Tuple[cst.BaseExpression, Scope]],
-    seen: Set[Tuple[int, int]],
-) -> bool:
-    """A name: what its reaching assignments bind, or the arguments given for a parameter."""
-    for s, defs, open_before in reaching_outwards(scope, expr):
-        for d in defs:
-            if d.how != "assign":
-                return False
-            if d.path:
-                if isinstance(d.value, cst.Call):
-                    out.append((d.value, s))  # `train, val = random_split(...)`
-                    continue
-                if (
-                    isinstance(d.value, (cst.Tuple, cst.List))
-                    and len(d.path) == 1
-                    and d.path[0] < len(d.value.elements)
-                ):
-                    if not _origins(project, d.value.elements[d.path[0]].value, s, nxt, out, seen):
-                        return False
-                    continue
-                return False
-            if not _origins(project, d.value, s, nxt, out, seen):
-                return False
-        if not open_before:
-            return True
-        if expr.value in s.params:
-            return _param_origins(project, expr.value, s, nxt, out, seen)
-        if defs:
-            return False
-    return False
-
-
-def _param_origins(
-    project: Project,
-    name: str,
-    s: Scope,
-    nxt: int,
-    out: List[Tuple[cst.BaseExpression, Scope]],
-    seen: Set[Tuple[int, int]],
-) -> bool:
-    """Parameter `name` of `s`: the arguments every call site (or instantiation) gives it."""
-    if s.cls is not None and s.simple_name == "__init__":
-        sites = instantiation_sites(project, s.cls)
-    else:
-        sites = project.callers(s)
-    if not sites:
-        return False
-    for caller, call in sites[:8]:
-        arg = C.bind_default(call, s, name, isinstance(call.func, cst.Attribute) or s.simple_name == "__init__")
-        if arg is None or not _origins(project, arg, caller, nxt, out, seen):
-            return False
-    return True
-
-
-def _attribute_origins(
-    project: Project,
-    expr: cst.Attribute,
-    scope: Scope,
-    nxt: int,
-    out: List[Tuple[cst.BaseExpression, Scope]],
-    seen: Set[Tuple[int, int]],
-) -> bool:
-    """`self.x`: what the class assigns to it; any other attribute is an origin itself."""
-    key = dotted(expr)
-    cls = enclosing_class(scope)
-    if key is None or cls is None or not key.startswith("self.") or key.count(".") != 1:
-        out.append((expr, scope))
-        return True
-    binds = cls.attrs.get(key, [])
-    if not binds:
-        return False
-    for b in binds:
-        if b.how != "assign":
-            return False
-        value = b.value
-        if b.index is not None:
-            if isinstance(value, cst.Call):
-                out.append((value, b.scope))
-                continue
-            if not isinstance(value, (cst.Tuple, cst.List)) or b.index >= len(value.elements):
-                return False
-            value = value.elements[b.index].value
-        if not _origins(project, value, b.scope, nxt, out, seen):
-            return False
-    return True
 
 
 _RANDOM_DRAWS = {

@@ -15,6 +15,8 @@ import libcst as cst
 from trainlint.analysis.names import ImportTable, dotted
 from trainlint.analysis.walk import children
 
+T = TypeVar("T")
+
 # The key under which `self.add_module(name, layer)` records a layer whose name is computed
 # at run time: no attribute access can reach it, but it is one of the model's layers.
 DYNAMIC_SUBMODULE = "self.<add_module>"
@@ -88,8 +90,8 @@ class ModuleFacts:
     functions: Dict[str, Scope] = field(default_factory=dict)  # module-level functions
     classes: Dict[str, ClassFacts] = field(default_factory=dict)
     scopes: List[Scope] = field(default_factory=list)  # every scope, module first
-    # Per-rule scratch caches (e.g. loop events), so work is done once per module.
-    cache: Dict[str, object] = field(default_factory=dict)
+    # Facts of this module's own code, built once (`memo`), keyed by the function that asks.
+    _memo: Dict[Callable[..., object], object] = field(default_factory=dict, repr=False)
     # The project this module is analysed in (set by `Project`; weak, so no reference cycle).
     _project: Optional[Callable[[], Any]] = field(default=None, repr=False)
     # id(expression) -> (expression, qualified name): rules ask about the same calls many
@@ -99,6 +101,20 @@ class ModuleFacts:
     @property
     def project(self) -> Any:
         return self._project() if self._project is not None else None
+
+    def memo(self, key: Callable[..., object], build: Callable[[], T]) -> T:
+        """`build()` once for this module. Only facts of the module's own code belong here;
+        what depends on other files lives with the run's project (`Project.memo`)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]  # type: ignore[return-value]
+
+    def forget(self, key: Optional[Callable[..., object]] = None) -> None:
+        """Drop the facts `key` built, or all of them (after an edit, or to save memory)."""
+        if key is None:
+            self._memo.clear()
+        else:
+            self._memo.pop(key, None)
 
     def qualify(self, expr: cst.BaseExpression) -> Optional[str]:
         hit = self._qualified.get(id(expr))
@@ -317,14 +333,11 @@ def build_facts(path: str, module_name: str, text: str, tree: cst.Module) -> Mod
     return facts
 
 
-T = TypeVar("T")
-
-
-def module_calls(module: ModuleFacts, key: str, pick: Callable[[cst.Call, Scope], Optional[T]]) -> List[T]:
+def module_calls(
+    module: ModuleFacts, key: Callable[..., object], pick: Callable[[cst.Call, Scope], Optional[T]]
+) -> List[T]:
     """What `pick` makes of each call of the module, in scope order (the calls it answers None
-    for are left out); computed once per module and key."""
-    cached = module.cache.get(key)
-    if cached is None:
-        cached = [x for scope in module.scopes for call in scope.calls if (x := pick(call, scope)) is not None]
-        module.cache[key] = cached
-    return cached  # type: ignore[return-value]
+    for are left out); computed once per module and `key` (the function asking)."""
+    return module.memo(
+        key, lambda: [x for scope in module.scopes for call in scope.calls if (x := pick(call, scope)) is not None]
+    )

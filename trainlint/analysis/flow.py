@@ -30,7 +30,7 @@ from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
 from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
-from trainlint.analysis.names import dotted
+from trainlint.analysis.names import dotted, str_key
 from trainlint.analysis.positions import positions
 from trainlint.analysis.project import Project, enclosing_class
 from trainlint.analysis.scopes import enclosing, inside, reaching, visible
@@ -165,7 +165,7 @@ class Op:
     owner_module: Optional[ModuleFacts] = None
     elements: Tuple[Optional["Op"], ...] = ()
     keys: Tuple[str, ...] = ()  # of a DICT, one per element
-    # For a log-softmax: the operation behind its input (a ReLU there clamps the scores).
+    # For a (log-)softmax: the operation behind its input (a ReLU there clamps the scores).
     input: Optional["Op"] = None
     # The output of one of several models a variable may hold (`model = A() if t else B()`),
     # the one a call can reach (by its arguments, or by how its result is unpacked): the
@@ -230,20 +230,8 @@ def where(module: ModuleFacts, node: cst.CSTNode) -> str:
 def tracer_for(project: Project, resolver: Resolver) -> "OpTracer":
     # Kept on the project: a weak-keyed module dictionary would never let go of it, since
     # the tracer refers to its project.
-    t = project.cache.get("flow_tracer")
-    if not isinstance(t, OpTracer) or t.resolver is not resolver:
-        t = OpTracer(project, resolver)
-        project.cache["flow_tracer"] = t
-    return t
-
-
-def _str_index(sub: cst.Subscript) -> Optional[str]:
-    """The literal string key of `x["scores"]`."""
-    if len(sub.slice) != 1 or not isinstance(sub.slice[0].slice, cst.Index):
-        return None
-    value = sub.slice[0].slice.value
-    key = value.evaluated_value if isinstance(value, cst.SimpleString) else None
-    return key if isinstance(key, str) else None
+    t = project.once(tracer_for, lambda: OpTracer(project, resolver))
+    return t if t.resolver is resolver else OpTracer(project, resolver)
 
 
 def _logits_field(expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
@@ -432,7 +420,7 @@ class OpTracer:
                     return None
                 return base.elements[i]
             if base.kind == M.DICT:
-                key = _str_index(expr)
+                key = str_key(expr)
                 return base.elements[base.keys.index(key)] if key in base.keys else None
             return base
         if isinstance(expr, (cst.Tuple, cst.List)):
@@ -610,7 +598,7 @@ class OpTracer:
         first = call.args[0].value if call.args and call.args[0].star == "" else None
         if qual in FUNC_OPS:
             return True, self._activation(FUNC_OPS[qual], call, first, scope, depth, stack)
-        if qual in SHAPE_FUNCS:
+        if qual in SHAPE_FUNCS or qual in M.FUNCTIONAL_DROPOUTS:
             return True, (self._op(first, scope, depth + 1, stack) if first is not None else None)
         if qual == "torch.log" and first is not None:
             return True, self._log_of(call, first, scope, depth, stack)
@@ -653,6 +641,9 @@ class OpTracer:
             facts = self._self_facts(scope)
             if facts is not None:
                 layer = facts.layer(d[5:])
+                if layer is not None and layer.type_name in M.PASSTHROUGH_LAYERS and len(call.args) == 1:
+                    # `self.dropout(x)`: the values of `x`, some zeroed
+                    return True, self._op(call.args[0].value, scope, depth + 1, stack)
                 if layer is not None:
                     op = self.layer_op(layer, depth + 1, stack)
                     if op is not None and op.node is layer.node and op.module is scope.module:
@@ -743,7 +734,7 @@ class OpTracer:
         depth: int,
         stack: FrozenSet[int],
     ) -> Op:
-        if kind != M.LOG_SOFTMAX or inner is None:
+        if kind not in (M.LOG_SOFTMAX, M.SOFTMAX) or inner is None:
             return Op(kind, call, scope.module)
         return Op(kind, call, scope.module, input=self._op(inner, scope, depth + 1, stack))
 
@@ -1047,10 +1038,9 @@ def _model_argument(expr: cst.BaseExpression, scope: Scope, resolver: Resolver) 
 def _loss_candidates(method: Scope) -> List[cst.Call]:
     """The calls of a method that may be a loss once `self` is known: `self.<attr>(...)` (or its
     `.forward`) for an attribute that is no method of the class, and the functional losses."""
-    cache = method.module.cache.setdefault("loss_candidates", {})
-    assert isinstance(cache, dict)
+    cache: Dict[int, List[cst.Call]] = method.module.memo(_loss_candidates, dict)
     if id(method) in cache:
-        return cache[id(method)]  # type: ignore[no-any-return]
+        return cache[id(method)]
     out: List[cst.Call] = []
     for call in method.calls:
         func = call.func
@@ -1255,15 +1245,24 @@ def _distribution_call(call: cst.Call, scope: Scope, cls: str, receiver: Optiona
     return LossCall(call, scope, family, f"{cls}(logits=...)", logits, None, receiver=receiver, distribution=True)
 
 
+# The project loss classes whose `forward` is being read (a class that wraps itself, directly or
+# through another, would be unwrapped forever).
+_UNWRAPPING: Set[int] = set()
+
+
 def _wrapped_loss_call(call: cst.Call, scope: Scope, cls: ClassFacts, resolver: Resolver) -> Optional[LossCall]:
     """A call of a project loss module whose `forward` returns a torch loss of its own
     arguments (`MyLoss()(out, y)` with `return self.ce(out, y)`): the torch loss, with this
     call's arguments as its input and target."""
     forward = resolver.project.method_of(cls, "forward")
-    if forward is None or len(forward.params) < 3:
-        return None
+    if forward is None or len(forward.params) < 3 or id(cls) in _UNWRAPPING:
+        return None  # (a loss module whose forward calls itself again: no torch loss at the end)
     params = forward.params[1:]
-    inner_calls = [lc for c in forward.calls if (lc := _loss_call(c, forward, resolver)) is not None]
+    _UNWRAPPING.add(id(cls))
+    try:
+        inner_calls = [lc for c in forward.calls if (lc := _loss_call(c, forward, resolver)) is not None]
+    finally:
+        _UNWRAPPING.discard(id(cls))
     if len(inner_calls) != 1:
         return None  # several torch losses combined: no one input to judge
     inner = inner_calls[0]
@@ -1528,10 +1527,9 @@ def _dtype(call: cst.Call, module: ModuleFacts) -> Optional[str]:
 
 def equality_comparisons(scope: Scope) -> List[cst.Comparison]:
     """`a == b` comparisons written in a scope (accuracy computations)."""
-    cache = scope.module.cache.setdefault("eq_comparisons", {})
-    assert isinstance(cache, dict)
+    cache: Dict[int, List[cst.Comparison]] = scope.module.memo(equality_comparisons, dict)
     if id(scope) in cache:
-        return cache[id(scope)]  # type: ignore[no-any-return]
+        return cache[id(scope)]
     out = [
         node
         for node in walk(scope.node)

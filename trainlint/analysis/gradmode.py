@@ -63,9 +63,7 @@ def may_switch_off(module: ModuleFacts) -> bool:
 
 def literal_on(arg: cst.BaseExpression) -> bool:
     """A literal `True` or a non-zero integer."""
-    return (isinstance(arg, cst.Name) and arg.value == "True") or (
-        isinstance(arg, cst.Integer) and arg.value != "0"
-    )
+    return (isinstance(arg, cst.Name) and arg.value == "True") or (isinstance(arg, cst.Integer) and arg.value != "0")
 
 
 def function_disables_grad(fn: cst.FunctionDef, module: ModuleFacts) -> bool:
@@ -112,9 +110,10 @@ def no_grad_nodes(module: ModuleFacts) -> Set[int]:
     `inference_mode`), inside functions decorated with either, and after a statement that
     switches gradients off in its block (`torch.set_grad_enabled(False)`,
     `torch.no_grad().__enter__()`) up to one that switches them on again."""
-    cached = module.cache.get("gradmode.nodes")
-    if cached is not None:
-        return cached  # type: ignore[return-value]
+    return module.memo(no_grad_nodes, lambda: _no_grad_nodes(module))
+
+
+def _no_grad_nodes(module: ModuleFacts) -> Set[int]:
     out: Set[int] = set()
     # A switch at the top level also covers the functions defined after it (an inference
     # script), unless the module turns gradients on again somewhere.
@@ -155,7 +154,6 @@ def no_grad_nodes(module: ModuleFacts) -> Set[int]:
             suites.append(n.body.body)
         elif isinstance(n, cst.BaseCompoundStatement):
             suites.append(_sub_statements(n))
-    module.cache["gradmode.nodes"] = out
     return out
 
 

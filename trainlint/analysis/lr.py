@@ -5,6 +5,7 @@ argparse option), or nothing when any of them is computed at run time.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
@@ -13,7 +14,7 @@ import libcst as cst
 from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
 from trainlint.analysis.cli_options import declarations_of
-from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project
 
@@ -134,7 +135,7 @@ class LrResolver:
         idx = fn.params.index(name)
         default = fn.param_nodes[idx].default
         if fn.cls is not None and fn.simple_name == "__init__":
-            sites = D.instantiation_sites(self.project, fn.cls)
+            sites = self.project.instantiation_sites(fn.cls)
         else:
             sites = self.project.callers(fn)
         out: List[LrValue] = []
@@ -178,6 +179,9 @@ class LrResolver:
                     raise _Unknown
                 out.extend(self._values(df.value, method, depth, seen))
             return out
+        owner = self.project.resolve_callee(expr.value, scope)
+        if isinstance(owner, ClassFacts):
+            return self._class_constant(owner, expr.attr.value, depth, seen)
         # `args.lr` from argparse
         root = expr.value
         if not isinstance(root, cst.Name):
@@ -185,6 +189,25 @@ class LrResolver:
         if not self._is_parsed_args(root, scope, depth, seen):
             raise _Unknown
         return self._argparse_default(expr.attr.value, scope.module)
+
+    def _class_constant(self, cls: ClassFacts, attr: str, depth: int, seen: frozenset) -> List[LrValue]:
+        """`config.lr` for a settings class with `lr = 9e-1` in its body, when no code of the
+        project assigns an attribute of that name on another object (`config.lr = args.lr`)."""
+        values = [
+            small.value
+            for stmt in cls.node.body.body
+            if isinstance(stmt, cst.SimpleStatementLine)
+            for small in stmt.body
+            if isinstance(small, cst.Assign)
+            and len(small.targets) == 1
+            and isinstance(small.targets[0].target, cst.Name)
+            and small.targets[0].target.value == attr
+        ]
+        pattern = re.compile(rf"(?<!self)\.{re.escape(attr)}\s*=(?!=)|setattr\(")
+        if len(values) != 1 or any(pattern.search(m.text) for m in self.project.modules):
+            raise _Unknown
+        found = self._values(values[0], cls.module.toplevel, depth + 1, seen)
+        return [LrValue(v.value, v.node, v.module, "constant") for v in found]
 
     def _is_parsed_args(self, expr: cst.BaseExpression, scope: Scope, depth: int, seen: frozenset) -> bool:
         """`args` holds `parser.parse_args()` (directly, through a helper or a parameter)."""

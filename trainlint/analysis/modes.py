@@ -21,7 +21,7 @@ from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis import module_facts as M
 from trainlint.analysis import scopes as SC
-from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
+from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.frameworks import LIGHTNING_EVALUATION_HOOKS, LIGHTNING_TRAIN_START_HOOKS, lightning_hook
 from trainlint.analysis.loops import Event, LoopAnalyzer, LoopFacts
 from trainlint.analysis.names import dotted
@@ -216,10 +216,48 @@ def _find_eval_passes(ctx: RuleContext) -> List[EvalPass]:
             seen.add(id(e.node))
             if any(later.kind in _TRAINING for later in events[i + 1 :]):
                 continue  # e.g. a forward whose loss is backpropagated below
+            if _every_caller_trains_after(ctx, scope):
+                continue  # PPO's `evaluate(states, actions)`: log-probabilities for the loss
             ep = _make_pass(ctx, scope, None, e)
             if ep is not None:
                 out.append(ep)
     return out
+
+
+def _every_caller_trains_after(ctx: RuleContext, fn: Scope) -> bool:
+    """Each call of `fn` in sight is followed, in its caller, by a backward or a step: what
+    `fn` computes feeds training, whatever its name says."""
+    sites = ctx.project.callers(fn)
+    if not sites:
+        return False
+    for caller, call in sites[:8]:
+        events = ctx.loops.body_events(caller, 0)
+        at = next((i for i, e in enumerate(events) if any(c is call for _, c in e.via[:1])), None)
+        if at is None or not any(
+            e.kind == L.BACKWARD and e.arg is not None and not e.via and _built_from_call(caller, e.arg, call)
+            for e in events[at + 1 :]
+        ):
+            return False
+    return True
+
+
+def _built_from_call(scope: Scope, expr: cst.BaseExpression, call: cst.Call) -> bool:
+    """`loss` is computed (through a few local assignments) from what `call` returned."""
+    idx = SC.scope_index(scope)
+    todo = [n for n in walk(expr) if isinstance(n, cst.Name)]
+    seen: Set[str] = set()
+    while todo and len(seen) < 32:
+        name = todo.pop()
+        if name.value in seen:
+            continue
+        seen.add(name.value)
+        for d in idx.defs.get(name.value, []):
+            if d.how != "assign":
+                continue
+            if d.value is call:
+                return True
+            todo.extend(n for n in walk(d.value) if isinstance(n, cst.Name))
+    return False
 
 
 # Names of held-out data, in the batch that a periodic check inside a training loop draws:
@@ -715,26 +753,39 @@ def _held_in_eval_mode(ctx: RuleContext, scope: Scope, model: Value) -> Optional
     """A model an object of a plain class (not an `nn.Module`, whose `.train()` would reach it)
     holds in an attribute and puts in eval mode, when it is built (`InceptionV3().eval()`) or in
     any method, and never back in training mode: a frozen feature extractor."""
-    cls = scope.cls
+    # (a pass reaching the object's method from a script: the class that builds the model)
+    cls = scope.cls or (model.scope.cls if model.scope is not None else None)
     if cls is None or model.origin is None or ctx.resolver.is_module_class(cls):
         return None
-    for key, bindings in cls.attrs.items():
+    # (the class and its project bases: `FPS_YOLO(YOLO)` uses the `self.net` that `YOLO` builds)
+    family = [cls]
+    while len(family) < 6:
+        bases = ctx.project.base_classes(family[-1])
+        if not bases or any(b is c for b in bases for c in family):
+            break
+        family.append(bases[0])
+    attrs: Dict[str, List[Binding]] = {}
+    for c in reversed(family):
+        for key, found in c.attrs.items():
+            attrs.setdefault(key, []).extend(found)
+    methods = [m for c in family for m in c.methods.values()]
+    for key, bindings in attrs.items():
         if not any(b.value is not None and _built_from(b.value, model.origin) for b in bindings):
             continue
         modes = [
-            (c.func.attr.value, c)
-            for m in cls.methods.values()
+            (c.func.attr.value, c, m.module)
+            for m in methods
             for c in m.calls
             if isinstance(c.func, cst.Attribute)
             and c.func.attr.value in ("eval", "train")
             and dotted(c.func.value) == key
             and not _train_false(c)
         ]
-        chained = [b.value for b in bindings if b.value is not None and _ends_in_eval(b.value)]
-        if any(name == "train" for name, _ in modes):
+        chained = [(b.value, b.scope.module) for b in bindings if b.value is not None and _ends_in_eval(b.value)]
+        if any(name == "train" for name, _, _ in modes):
             return None
-        node = chained[0] if chained else next((c for name, c in modes if name == "eval"), None)
-        return Mode("eval", node=node, module=cls.module) if node is not None else None
+        where = chained[0] if chained else next(((c, m) for name, c, m in modes if name == "eval"), None)
+        return Mode("eval", node=where[0], module=where[1]) if where is not None else None
     return None
 
 
@@ -798,6 +849,12 @@ def _no_grad_at_call(ctx: RuleContext, scope: Scope, depth: int = 0) -> bool:
 
 
 def _call_disables_grad(ctx: RuleContext, cs: Scope, call: cst.Call, depth: int = 0) -> bool:
+    if depth == 0:  # (asked by both checks of a pass: answered once per call site and run)
+        return ctx.project.once((_call_disables_grad, id(call)), lambda: _disables_grad(ctx, cs, call, 0))
+    return _disables_grad(ctx, cs, call, depth)
+
+
+def _disables_grad(ctx: RuleContext, cs: Scope, call: cst.Call, depth: int) -> bool:
     evs = [e for e in ctx.loops.body_events(cs, 0) if e.via and e.via[0][1] is call]
     # (every event the call reaches: a `no_grad` block inside the callee is not the caller's)
     if (evs and all(e.no_grad or e.grad_on for e in evs)) or _no_grad_at_call(ctx, cs, depth + 1):

@@ -21,7 +21,7 @@ from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
-from trainlint.analysis.names import dotted
+from trainlint.analysis.names import dotted, is_self
 from trainlint.analysis.project import Project
 from trainlint.analysis.walk import walk
 
@@ -211,10 +211,9 @@ class ModelFacts:
             if depth >= 2 or fn.cls is None:
                 continue
             for call in fn.calls:
-                func = call.func
-                if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
-                    helper = self.project.method_of(fn.cls, func.attr.value)
-                    if helper is not None:
+                if isinstance(call.func, cst.Attribute) and is_self(call.func.value):
+                    helper = self.project.resolve_callee(call.func, fn)
+                    if isinstance(helper, Scope):
                         todo.append((helper, depth + 1))
         return out
 
@@ -240,17 +239,24 @@ def _walk(layers: List[Layer], project: Project, seen: Set[int], depth: int) -> 
             yield from _walk(class_facts(layer.cls, project).top_layers(), project, seen, depth + 1)
 
 
-_FUNCTIONAL_DROPOUTS = {
-    "torch.nn.functional.dropout",
-    "torch.nn.functional.dropout2d",
-    "torch.nn.functional.dropout3d",
-    "torch.nn.functional.alpha_dropout",
-}
+# Dropout zeroes and rescales entries: what a ReLU, sigmoid or softmax made stays as bounded
+# (`flow.OpTracer` looks through them).
+FUNCTIONAL_DROPOUTS = frozenset(
+    {
+        "torch.nn.functional.dropout",
+        "torch.nn.functional.dropout1d",
+        "torch.nn.functional.dropout2d",
+        "torch.nn.functional.dropout3d",
+        "torch.nn.functional.alpha_dropout",
+        "torch.nn.functional.feature_alpha_dropout",
+        "torch.dropout",
+    }
+)
 
 
 def _mode_following_dropout(call: cst.Call, fn: Scope) -> bool:
     """`F.dropout(x, p=..., training=self.training)`: on in training mode only."""
-    if fn.module.qualify(call.func) not in _FUNCTIONAL_DROPOUTS:
+    if fn.module.qualify(call.func) not in FUNCTIONAL_DROPOUTS:
         return False
     training = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "training"), None)
     return training is not None and dotted(training) == "self.training"
@@ -359,12 +365,8 @@ def sequential_facts(call: cst.Call, module: ModuleFacts, project: Project) -> O
 
 
 def scope_of_call(module: ModuleFacts, call: cst.Call) -> Optional[Scope]:
-    index = module.cache.get("call_scopes")
-    if index is None:
-        index = {id(c): s for s in module.scopes for c in s.calls}
-        module.cache["call_scopes"] = index
-    assert isinstance(index, dict)
-    return index.get(id(call))  # type: ignore[no-any-return]
+    index = module.memo(scope_of_call, lambda: {id(c): s for s in module.scopes for c in s.calls})
+    return index.get(id(call))
 
 
 def _cache(module: ModuleFacts, project: Project) -> Dict[int, ModelFacts]:
@@ -415,6 +417,12 @@ def layer_from_expr(
     callee = project.resolve_callee(expr.func, scope)
     if isinstance(callee, ClassFacts) and is_module_class(callee, project):
         return Layer(name=name, node=expr, module=mod, scope=scope, cls=callee)
+    if isinstance(callee, Scope):
+        # a factory (`self.conv_block = self.build_conv_block(...)`): the layer it returns
+        returned = [r for r in SC.return_values(callee) if not (isinstance(r, cst.Name) and r.value == "None")]
+        if len(returned) == 1:
+            return layer_from_expr(name, returned[0], callee, project, depth + 1)
+        return None
     if callee is None and qual is not None and C.arg(expr, None, "activation", skip_star=True) is not None:
         # a library layer out of sight told its output activation (DGL's `GraphConv(...,
         # activation=F.relu)`): known by that alone (`flow.OpTracer.layer_op`)

@@ -98,3 +98,12 @@ class ImportTable:
             if full is None:
                 return None
         return f"{full}.{rest}" if rest else full
+
+
+def str_key(sub: cst.Subscript) -> Optional[str]:
+    """The literal string key of `x["scores"]`."""
+    if len(sub.slice) != 1 or not isinstance(sub.slice[0].slice, cst.Index):
+        return None
+    value = sub.slice[0].slice.value
+    key = value.evaluated_value if isinstance(value, cst.SimpleString) else None
+    return key if isinstance(key, str) else None

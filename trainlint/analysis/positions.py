@@ -26,7 +26,6 @@ from trainlint.analysis.walk import children
 # libcst counts lines the way its tokenizer does: "\r\n", "\r" or "\n".
 _NEWLINE = re.compile(r"\r\n?|\n")
 _STATEMENTS = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
-_CACHE_KEY = "node_positions"
 Ranges = Dict[cst.CSTNode, CodeRange]
 
 
@@ -323,8 +322,5 @@ def _blocks(stmt: cst.CSTNode, node: ast.stmt) -> List[Tuple[cst.IndentedBlock, 
 
 
 def positions(module: ModuleFacts) -> ModulePositions:
-    """The module's position index (made once per module, kept in `module.cache`)."""
-    found = module.cache.get(_CACHE_KEY)
-    if found is None:
-        found = module.cache[_CACHE_KEY] = ModulePositions(module)
-    return found  # type: ignore[return-value]
+    """The module's position index (made once per module, kept with its facts)."""
+    return module.memo(positions, lambda: ModulePositions(module))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import weakref
-from typing import Callable, Dict, List, Optional, Set, Tuple, TypeVar, Union
+from typing import Callable, Dict, Hashable, List, Optional, Set, Tuple, TypeVar, Union
 
 import libcst as cst
 
@@ -89,18 +89,18 @@ class Project:
         # How many times typing a receiver was given up (nested typing): answers that saw it
         # happen depend on the order of the questions and are not memoised.
         self.cut_short = 0
-        # Per-run memoised facts about the whole project (like `ModuleFacts.cache`): they live
-        # and die with the project, where a module-level dictionary would keep them alive.
-        self.cache: Dict[str, object] = {}
         # Set by the resolver: the project class of the object an expression holds, so that
         # `runner.apply()` reaches `Runner.apply`.
         self.instance_class: Optional[Callable[[cst.BaseExpression, Scope], Optional[ClassFacts]]] = None
         self._method_names: Optional[Set[str]] = None
         self._call_classes: Optional[Set[str]] = None
-        self._memo: Dict[Tuple[Callable[..., object], int], object] = {}
+        # Per-run memoised facts (`memo`, `once`): they live and die with the project, where a
+        # module-level dictionary would keep them alive.
+        self._memo: Dict[Hashable, object] = {}
         # `obj.method()` calls by method name, and those already typed (callee id -> sites).
         self._typed: Dict[str, List[Tuple[Scope, cst.Call]]] = {}
         self._typed_done: Dict[str, Dict[int, List[Tuple[Scope, cst.Call]]]] = {}
+        self._instantiations: Optional[Dict[int, List[Tuple[Scope, cst.Call]]]] = None
 
     def memo(self, key: Callable[..., object], module: ModuleFacts, build: Callable[[], T]) -> T:
         """`build()` once per run for `module`. Facts that depend on the whole project (what a
@@ -111,6 +111,13 @@ class Project:
         if k not in self._memo:
             self._memo[k] = build()
         return self._memo[k]  # type: ignore[return-value]
+
+    def once(self, key: Hashable, build: Callable[[], T]) -> T:
+        """`build()` once per run, for facts about the whole project. `key` is the function that
+        computes them, in a tuple with its arguments where they vary."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]  # type: ignore[return-value]
 
     def find_module(self, dotted_name: str, near: Optional[ModuleFacts] = None) -> Optional[ModuleFacts]:
         cands = self._by_suffix.get(dotted_name)
@@ -360,6 +367,19 @@ class Project:
             self._typed_done[name] = done = resolved
         return done.get(id(fn), [])
 
+    def instantiation_sites(self, cls: ClassFacts) -> List[Tuple[Scope, cst.Call]]:
+        """Every `Cls(...)` call of the project (indexed once per run)."""
+        if self._instantiations is None:
+            index: Dict[int, List[Tuple[Scope, cst.Call]]] = {}
+            for m in self.modules:
+                for s in m.scopes:
+                    for call in s.calls:
+                        callee = self.resolve_callee(call.func, s)
+                        if isinstance(callee, ClassFacts):
+                            index.setdefault(id(callee), []).append((s, call))
+            self._instantiations = index
+        return self._instantiations.get(id(cls), [])
+
     def resolved_calls(self) -> List[Tuple[Scope, cst.Call, Symbol]]:
         """Every call site of the project whose callee is a project class or function, with
         that callee (each call resolved once per run, for all the indexes built from it).
@@ -420,9 +440,13 @@ def _stub(fn: Scope) -> bool:
                 if isinstance(small, cst.Pass):
                     continue
                 value = small.exc if isinstance(small, cst.Raise) else small.value
-                if value is None or "NotImplemented" not in (dotted(value.func if isinstance(value, cst.Call) else value) or ""):
+                if value is None or "NotImplemented" not in (
+                    dotted(value.func if isinstance(value, cst.Call) else value) or ""
+                ):
                     return False
-            elif isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString, cst.Ellipsis)):
+            elif isinstance(small, cst.Expr) and isinstance(
+                small.value, (cst.SimpleString, cst.ConcatenatedString, cst.Ellipsis)
+            ):
                 continue
             else:
                 return False

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Iterator, Optional, Set
+from typing import Dict, Iterator, Optional, Set
 
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.loops import LoopAnalyzer, LoopFacts
@@ -48,18 +48,17 @@ def is_test_code(scope: Scope) -> bool:
 def _has_tests(module: ModuleFacts) -> bool:
     """A file named like a test module that holds tests (`test*` functions, `Test*` classes, a
     test framework import). Some projects name their training scripts `copymem_test.py`."""
-    known = module.cache.get("purpose.has_tests")
-    if known is None:
-        heads = {q.split(".", 1)[0] for q in module.imports.alias.values()}
-        known = (
+    heads = {q.split(".", 1)[0] for q in module.imports.alias.values()}
+    return module.memo(
+        _has_tests,
+        lambda: (
             bool(heads & {"pytest", "unittest"})
             or any(c.startswith("Test") for c in module.classes)
             or any(
                 sc.simple_name.startswith("test") and sc.simple_name not in _EVALUATION_NAMES for sc in module.scopes
             )
-        )
-        module.cache["purpose.has_tests"] = known
-    return bool(known)
+        ),
+    )
 
 
 # `def test(model, loader)` in a training script evaluates the model on the test split (the
@@ -94,11 +93,10 @@ def is_probe(scope: Scope) -> bool:
 
 def not_training(scope: Scope) -> bool:
     """Test code or a probe (asked for every loop by several rules: kept per scope)."""
-    known = scope.module.cache.setdefault("purpose.not_training", {})
-    assert isinstance(known, dict)
+    known: Dict[int, bool] = scope.module.memo(not_training, dict)
     if id(scope) not in known:
         known[id(scope)] = is_test_code(scope) or is_probe(scope)
-    return bool(known[id(scope)])
+    return known[id(scope)]
 
 
 def training_loops(loops: LoopAnalyzer, module: ModuleFacts) -> Iterator[LoopFacts]:

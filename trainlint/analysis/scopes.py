@@ -378,14 +378,10 @@ def _def_key(target: cst.BaseExpression) -> Optional[str]:
     return None
 
 
-# The key of the scope indexes in a module's cache (the engine may drop them to save memory).
-INDEX_CACHE = "scope_index"
-
-
 def scope_index(scope: Scope) -> Index:
     """The index of a scope, built on first use and kept with its module's facts."""
-    cache = scope.module.cache.setdefault(INDEX_CACHE, {})
-    assert isinstance(cache, dict)
+    # (kept with the module's facts; the engine may drop them to save memory)
+    cache: Dict[int, Index] = scope.module.memo(scope_index, dict)
     idx = cache.get(id(scope))
     if idx is None:
         idx = Index()
@@ -511,3 +507,25 @@ def visible(scope: Scope, use: cst.Name) -> Tuple[Optional[Scope], List[Binding]
             return s, []
         s = s.parent
     return None, []
+
+
+def return_values(fn: Scope) -> List[cst.BaseExpression]:
+    """The values of `fn`'s own return statements (not those of nested defs)."""
+    cache: Dict[int, List[cst.BaseExpression]] = fn.module.memo(return_values, dict)
+    if id(fn) in cache:
+        return cache[id(fn)]
+    out: List[cst.BaseExpression] = []
+    stack: List[cst.CSTNode] = list(fn.body)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(n, cst.Return):
+            if n.value is not None:
+                out.append(n.value)
+            continue
+        if isinstance(n, cst.BaseExpression):
+            continue  # returns live in statements only
+        stack.extend(children(n))
+    cache[id(fn)] = out
+    return out

@@ -20,8 +20,8 @@ from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.frameworks import HF_TRAINER_MODEL_HOOKS, is_hf_trainer, lightning_handles_call
 from trainlint.analysis.names import dotted, is_self
 from trainlint.analysis.project import Project, enclosing_class
+from trainlint.analysis.scopes import return_values as return_values
 from trainlint.analysis.scopes import visible
-from trainlint.analysis.walk import children
 
 # Methods that return their receiver (or an equivalent object of the same kind).
 _PASSTHROUGH_METHODS = K.MOVE_METHODS | {"train", "eval", "requires_grad_", "share_memory"}
@@ -65,12 +65,16 @@ _LIGHTNING_HANDLES = {
 }
 
 
-def _moves_itself(value: Optional[cst.BaseExpression], key: str) -> bool:
-    """`self.x.cuda()`, `self.x.to(dev).half()`: the object at `key` itself, moved or re-moded."""
-    while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
-        if value.func.attr.value not in _PASSTHROUGH_METHODS:
+def _moves_itself(value: Optional[cst.BaseExpression], key: str, mod: ModuleFacts) -> bool:
+    """`self.x.cuda()`, `self.x.to(dev).half()`, `nn.DataParallel(self.x).to(dev)`: the object at
+    `key` itself, moved, re-moded or wrapped."""
+    while isinstance(value, cst.Call):
+        if isinstance(value.func, cst.Attribute) and value.func.attr.value in _PASSTHROUGH_METHODS:
+            value = value.func.value
+        elif mod.qualify(value.func) in _WRAPPERS and value.args and not value.args[0].keyword:
+            value = value.args[0].value
+        else:
             return False
-        value = value.func.value
         if dotted(value) == key:
             return True
     return False
@@ -457,7 +461,7 @@ class Resolver:
             chain.append(c)
             if key in c.attrs:
                 # `self.loss = self.loss.cuda()` keeps what the other assignments made
-                bindings = [b for b in c.attrs[key] if not _moves_itself(b.value, key)] or c.attrs[key]
+                bindings = [b for b in c.attrs[key] if not _moves_itself(b.value, key, b.scope.module)] or c.attrs[key]
                 found = self._bindings_value(bindings, depth, seen)
                 if found is None and any(_attr_used_as_model(k, key) for k in chain):
                     return Value(K.MODEL, guess=True)
@@ -475,6 +479,16 @@ class Resolver:
         # `x = None` beside real definitions (an optional object) and a model reloaded from
         # a checkpoint after training say nothing about what the name held while it was used.
         informative = [b for b in bindings if not uninformative(b)]
+        # `if distributed: sampler = DistributedSampler(ds) else: sampler = RandomSampler(ds)`: as
+        # for the arms of a conditional expression, a torch object with no kind is another kind
+        # of object, so the other assignments decide.
+        tracked = [
+            b
+            for b in informative
+            if not (b.how == "assign" and b.index is None and _untracked_torch_call(b.value, b.scope.module))
+        ]
+        if tracked:
+            informative = tracked
         if len(informative) > 1:
             # Nor does one in an arm that never runs: `if False:`, or `elif model_name ==
             # "R2Plus1D":` under a module constant `model_name = "C3D"` (`branches.py`).
@@ -791,22 +805,24 @@ def _name_used_as_model(owner: Scope, name: str, bindings: List[Binding]) -> boo
     if not all(b.how == "assign" and isinstance(b.value, cst.Call) for b in bindings):
         return False
     module = owner.module
-    found = module.cache.get("symbols.model_receivers")
-    if found is None:  # (once per module: every name that gets `.eval()`/`.parameters()`...)
-        whole: Set[Optional[str]] = set()
-        local: Dict[int, Set[Optional[str]]] = {}
-        for sc in module.scopes:
-            for c in sc.calls:
-                if isinstance(c.func, cst.Attribute) and c.func.attr.value in _STRICT_MODEL_METHODS:
-                    whole.add(dotted(c.func.value))
-                    if not c.args:
-                        local.setdefault(id(sc), set()).add(dotted(c.func.value))
-        found = (whole, local)
-        module.cache["symbols.model_receivers"] = found
-    whole, local = found  # type: ignore[misc]
+    whole, local = module.memo(_model_receivers, lambda: _model_receivers(module))
     if owner.name != "<module>":
         return name in local.get(id(owner), ())
     return name in whole
+
+
+def _model_receivers(module: ModuleFacts) -> Tuple[Set[Optional[str]], Dict[int, Set[Optional[str]]]]:
+    """Every name of the module that gets `.eval()`/`.parameters()`..., and per scope those that
+    get it without arguments."""
+    whole: Set[Optional[str]] = set()
+    local: Dict[int, Set[Optional[str]]] = {}
+    for sc in module.scopes:
+        for c in sc.calls:
+            if isinstance(c.func, cst.Attribute) and c.func.attr.value in _STRICT_MODEL_METHODS:
+                whole.add(dotted(c.func.value))
+                if not c.args:
+                    local.setdefault(id(sc), set()).add(dotted(c.func.value))
+    return whole, local
 
 
 def _calls_model_method(fn: Scope, receiver: str) -> bool:
@@ -814,26 +830,3 @@ def _calls_model_method(fn: Scope, receiver: str) -> bool:
         isinstance(c.func, cst.Attribute) and c.func.attr.value in _MODEL_METHODS and dotted(c.func.value) == receiver
         for c in fn.calls
     )
-
-
-def return_values(fn: Scope) -> List[cst.BaseExpression]:
-    """The values of `fn`'s own return statements (not those of nested defs)."""
-    cache = fn.module.cache.setdefault("returns", {})
-    assert isinstance(cache, dict)
-    if id(fn) in cache:
-        return cache[id(fn)]  # type: ignore[no-any-return]
-    out: List[cst.BaseExpression] = []
-    stack: List[cst.CSTNode] = list(fn.body)
-    while stack:
-        n = stack.pop()
-        if isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        if isinstance(n, cst.Return):
-            if n.value is not None:
-                out.append(n.value)
-            continue
-        if isinstance(n, cst.BaseExpression):
-            continue  # returns live in statements only
-        stack.extend(children(n))
-    cache[id(fn)] = out
-    return out

@@ -232,7 +232,7 @@ def _lint(loaded: Dict[str, LoadedFile], settings: Settings, run: FixRun) -> Che
     """The findings of the files to fix (the context files are analysed, never reported on)."""
     for lf in loaded.values():
         if lf.facts is not None:
-            lf.facts.cache.clear()  # cross-file facts must be recomputed against the new project
+            lf.facts.forget()  # cross-file facts must be recomputed against the new project
     return check_files(list(loaded.values()), settings, report=run.files.keys())
 
 

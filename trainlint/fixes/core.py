@@ -38,18 +38,18 @@ def hook(fn: Callable[..., Optional[Fix]], *args: object) -> FixBuilder:
 
 
 def parent_of(module: ModuleFacts, node: cst.CSTNode) -> Optional[cst.CSTNode]:
-    parents = module.cache.get("fix_parents")
-    if parents is None:
-        built: Dict[int, cst.CSTNode] = {}
-        stack: List[cst.CSTNode] = [module.tree]
-        while stack:
-            n = stack.pop()
-            for child in children(n):
-                built[id(child)] = n
-                stack.append(child)
-        module.cache["fix_parents"] = parents = built
-    assert isinstance(parents, dict)
-    return parents.get(id(node))
+    return module.memo(parent_of, lambda: _parents(module)).get(id(node))
+
+
+def _parents(module: ModuleFacts) -> Dict[int, cst.CSTNode]:
+    built: Dict[int, cst.CSTNode] = {}
+    stack: List[cst.CSTNode] = [module.tree]
+    while stack:
+        n = stack.pop()
+        for child in children(n):
+            built[id(child)] = n
+            stack.append(child)
+    return built
 
 
 # ---------------------------------------------------------------------------- edits
@@ -143,9 +143,10 @@ def _with_child(parent: cst.CSTNode, child: cst.CSTNode, new: Replacement) -> Op
 
 def _toplevel_offsets(module: ModuleFacts) -> Optional[Dict[int, Tuple[int, int]]]:
     """Where each top-level statement's text (with its leading lines) sits in the source."""
-    cached = module.cache.get("fix_toplevel")
-    if cached is not None:
-        return cached if isinstance(cached, dict) else None
+    return module.memo(_toplevel_offsets, lambda: _offsets(module))
+
+
+def _offsets(module: ModuleFacts) -> Dict[int, Tuple[int, int]]:
     tree = module.tree
     text = module.text
     pos = sum(len(tree.code_for_node(h)) for h in tree.header)
@@ -155,7 +156,6 @@ def _toplevel_offsets(module: ModuleFacts) -> Optional[Dict[int, Tuple[int, int]
         if text.startswith(code, pos):
             out[id(stmt)] = (pos, pos + len(code))
         pos += len(code)
-    module.cache["fix_toplevel"] = out
     return out
 
 

@@ -7,11 +7,9 @@ from typing import Callable, Iterator, List
 from trainlint.rules.base import Finding, RuleContext
 
 
-def cached_findings(ctx: RuleContext, key: str, build: Callable[[RuleContext], List[Finding]]) -> List[Finding]:
-    cache = ctx.project.__dict__.setdefault("_tl_data_findings", {})
-    if key not in cache:
-        cache[key] = build(ctx)
-    return cache[key]  # type: ignore[no-any-return]
+def cached_findings(ctx: RuleContext, build: Callable[[RuleContext], List[Finding]]) -> List[Finding]:
+    """The findings `build` makes for the whole project, once per run."""
+    return ctx.project.once(build, lambda: build(ctx))
 
 
 def in_module(ctx: RuleContext, findings: List[Finding]) -> Iterator[Finding]:

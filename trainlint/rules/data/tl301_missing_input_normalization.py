@@ -155,7 +155,7 @@ def _tl301_finding(hit: D.Hit, forward: Event) -> Optional[Finding]:
 
 
 def missing_input_normalization(ctx: RuleContext) -> Iterator[Finding]:
-    yield from in_module(ctx, cached_findings(ctx, "TL301", _tl301))
+    yield from in_module(ctx, cached_findings(ctx, _tl301))
 
 
 def _float_inputs(c: Ctx, d: Diagnostic) -> List[Tuple[InputBatch, TensorStats]]:

@@ -14,6 +14,7 @@ from trainlint.analysis.branches import in_dead_code
 from trainlint.analysis.cli_options import off_unless_given
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.names import dotted
+from trainlint.analysis.origins import value_origins
 from trainlint.analysis.project import Project
 from trainlint.analysis.symbols import return_values
 from trainlint.analysis.walk import walk
@@ -34,7 +35,7 @@ def _dataset_facts(ctx: RuleContext, use: D.LoaderUse) -> str:
     (a `random_split` subset: a random order fixed once), "" (stored order, unknown)."""
     project = ctx.project
     dataset = C.arg(use.call, 0, "dataset", skip_star=True)
-    origins = D.dataset_origins(project, dataset, use.scope)
+    origins = value_origins(project, dataset, use.scope)
     if not origins:
         return ""
     batch = C.arg(use.call, 1, "batch_size", skip_star=True)
@@ -255,7 +256,7 @@ def _none_on_some_path(sampler: cst.BaseExpression, scope: Scope) -> bool:
 
 
 def unshuffled_training_data(ctx: RuleContext) -> Iterator[Finding]:
-    yield from in_module(ctx, cached_findings(ctx, "TL302", _tl302))
+    yield from in_module(ctx, cached_findings(ctx, _tl302))
 
 
 def fix_tl302(locate: Locate, module: ModuleFacts, call: cst.Call, safe: bool) -> Optional[Fix]:

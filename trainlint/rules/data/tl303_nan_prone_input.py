@@ -37,9 +37,10 @@ _LABEL_KEY = re.compile(r"^(?:.*[_ ])?(?:labels?|targets?|class(?:es)?|category|
 def _integer_conversions(module: ModuleFacts) -> Set[int]:
     """Tensor conversions (ids) whose result is cast to an integer or bool type right away:
     `torch.tensor(x).long()`, `torch.from_numpy(a).to(torch.int64)`."""
-    cached = module.cache.get("data.int_conversions")
-    if isinstance(cached, set):
-        return cached
+    return module.memo(_integer_conversions, lambda: _integer_casts(module))
+
+
+def _integer_casts(module: ModuleFacts) -> Set[int]:
     out: Set[int] = set()
     for scope in module.scopes:
         for call in scope.calls:
@@ -53,7 +54,6 @@ def _integer_conversions(module: ModuleFacts) -> Set[int]:
                 dtype = C.arg(call, None, "dtype", skip_star=True) or (call.args[0].value if call.args else None)
                 if D.dtype_kind(dtype, module) in ("int", "uint8"):
                     out.add(id(func.value))
-    module.cache["data.int_conversions"] = out
     return out
 
 
@@ -139,7 +139,7 @@ def _tl303(ctx: RuleContext) -> List[Finding]:
 
 
 def nan_prone_input(ctx: RuleContext) -> Iterator[Finding]:
-    yield from in_module(ctx, cached_findings(ctx, "TL303", _tl303))
+    yield from in_module(ctx, cached_findings(ctx, _tl303))
 
 
 def verdict_tl303(c: Ctx, d: Diagnostic) -> Optional[Verdict]:

@@ -51,10 +51,13 @@ def _tl304(ctx: RuleContext) -> List[Finding]:
             (use.module, use.call, "the training DataLoader it samples for"),
         ]
         if use.loops:
-            lf = use.loops[0]
+            # (the loop an epoch loop runs, rather than a one-off pass such as a rate finder)
+            lf, epoch = next(
+                ((x, e) for x in use.loops if (e := _epoch_loop_calling(project, x.scope)) is not None),
+                (use.loops[0], None),
+            )
             head = lf.node.iter if isinstance(lf.node, cst.For) else lf.node
             related.append((lf.scope.module, head, "the training loop, run once per epoch, that reads it"))
-            epoch = _epoch_loop_calling(project, lf.scope)
             if epoch is not None:
                 related.append((epoch[0].module, epoch[1], "the epoch loop that runs it, where `set_epoch` belongs"))
         elif use.epoch_call is not None:
@@ -100,7 +103,7 @@ def _taken_over(module: ModuleFacts) -> bool:
 
 
 def distributed_sampler_without_set_epoch(ctx: RuleContext) -> List[Finding]:
-    return list(in_module(ctx, cached_findings(ctx, "TL304", _tl304)))
+    return list(in_module(ctx, cached_findings(ctx, _tl304)))
 
 
 RULE = Rule(

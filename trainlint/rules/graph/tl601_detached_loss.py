@@ -8,7 +8,7 @@ import libcst as cst
 
 from trainlint.analysis import kinds as K
 from trainlint.analysis import scopes as SC
-from trainlint.analysis.autograd import CUT, LIVE, GraphEval, GState, backward_calls
+from trainlint.analysis.autograd import CUT, LIVE, NO_GRAD_CUT, GraphEval, GState, backward_calls
 from trainlint.analysis.facts import Scope
 from trainlint.analysis.gradmode import no_grad_nodes
 from trainlint.analysis.purpose import not_training
@@ -27,8 +27,8 @@ def detached_loss(ctx: RuleContext) -> Iterator[Finding]:
         if not_training(b.scope):
             continue
         st = ev.state(b.arg, b.scope)
-        if st.kind != CUT or st.node is None or st.module is None:
-            continue
+        if st.kind != CUT or st.node is None or st.module is None or st.how == NO_GRAD_CUT:
+            continue  # (a loss computed with gradients off is TL108's)
         what = compact_code(ctx.module, b.arg)
         yield Finding(
             "TL601",

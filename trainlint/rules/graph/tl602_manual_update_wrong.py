@@ -39,9 +39,10 @@ class _Update:
 
 def _manual_updates(ctx: RuleContext) -> Dict[int, _Update]:
     """Every hand-written update reached from a loop of the project, with the loops it is in."""
-    cached = ctx.project.__dict__.get("_tl_manual_updates")
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
+    return ctx.project.once(_manual_updates, lambda: _find_manual_updates(ctx))
+
+
+def _find_manual_updates(ctx: RuleContext) -> Dict[int, _Update]:
     out: Dict[int, _Update] = {}
     for m in ctx.project.modules:
         for lf in ctx.loops.loops_of(m):
@@ -51,7 +52,6 @@ def _manual_updates(ctx: RuleContext) -> Dict[int, _Update]:
                     u.loops.append(lf)
                     if e.no_grad and not u.event.no_grad:
                         u.event = e
-    ctx.project.__dict__["_tl_manual_updates"] = out
     return out
 
 

@@ -17,7 +17,7 @@ from trainlint.analysis import scopes as SC
 from trainlint.analysis.autograd import CUT, CUT_METHODS, LIVE, Backward, backward_calls
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.gradmode import no_grad_nodes, scope_disables_grad
-from trainlint.analysis.names import dotted
+from trainlint.analysis.names import dotted, str_key
 from trainlint.analysis.project import Project
 from trainlint.analysis.purpose import training_loops
 from trainlint.analysis.symbols import return_values
@@ -169,17 +169,19 @@ def _keeps_graph(
 
 
 def _returned_entry(
-    inc: cst.BaseExpression, scope: Scope, idx: D.ScopeIndex, loops: Tuple[int, ...], ctx: RuleContext, node: cst.CSTNode
+    inc: cst.BaseExpression,
+    scope: Scope,
+    idx: D.ScopeIndex,
+    loops: Tuple[int, ...],
+    ctx: RuleContext,
+    node: cst.CSTNode,
 ) -> bool:
     """`metrics = trainer.train_on_batch(x, y)`, then `history.append(metrics["loss"])`: the
     entry of the dict the helper returns that holds the loss it differentiated."""
-    if not isinstance(inc, cst.Subscript) or not isinstance(inc.value, cst.Name) or len(inc.slice) != 1:
+    if not isinstance(inc, cst.Subscript) or not isinstance(inc.value, cst.Name):
         return False
-    key = inc.slice[0].slice
-    if not isinstance(key, cst.Index) or not isinstance(key.value, cst.SimpleString):
-        return False
-    text = key.value.evaluated_value
-    if not loops or not _in_training_loop(ctx, scope, (loops[-1],)):
+    text = str_key(inc)
+    if text is None or not loops or not _in_training_loop(ctx, scope, (loops[-1],)):
         return False
     returned = _calls_returning_their_loss(scope, loops[-1], ctx)
     defs, _ = idx.reaching(inc.value.value, node)

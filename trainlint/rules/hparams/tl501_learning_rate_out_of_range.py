@@ -79,9 +79,10 @@ def _schedulers_of(ctx: RuleContext) -> Tuple[Dict[int, Set[str]], Set[int]]:
     """Optimizer construction (id) -> names of the schedulers built on it; and the modules (ids)
     that build a rate-overriding scheduler on an optimizer the analysis cannot resolve (one per
     optimizer of a list, in a comprehension): which optimizer it drives is unknown there."""
-    cached = ctx.project.__dict__.get("_tl_lr_scheds")
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
+    return ctx.project.once(_schedulers_of, lambda: _find_schedulers(ctx))
+
+
+def _find_schedulers(ctx: RuleContext) -> Tuple[Dict[int, Set[str]], Set[int]]:
     out: Dict[int, Set[str]] = {}
     blind: Set[int] = set()
     for m in ctx.project.modules:
@@ -101,9 +102,7 @@ def _schedulers_of(ctx: RuleContext) -> Tuple[Dict[int, Set[str]], Set[int]]:
                     blind.add(id(m))
                 for origin in origins:
                     out.setdefault(id(origin), set()).add(name)
-    result = (out, blind)
-    ctx.project.__dict__["_tl_lr_scheds"] = result
-    return result
+    return out, blind
 
 
 def _optimizer_origins(ctx: RuleContext, expr: cst.BaseExpression, scope: Scope, depth: int) -> List[cst.CSTNode]:
@@ -230,9 +229,10 @@ class _Built:
 
 
 def _findings(ctx: RuleContext) -> List[Finding]:
-    cached = ctx.project.__dict__.get("_tl_lr_findings")
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
+    return ctx.project.once(_findings, lambda: _find_all(ctx))
+
+
+def _find_all(ctx: RuleContext) -> List[Finding]:
     opts = ctx.options
     scheds, blind = _schedulers_of(ctx)
     summed_loss = any(_SUMMED_LOSS.search(m.text) for m in ctx.project.modules)
@@ -263,7 +263,6 @@ def _findings(ctx: RuleContext) -> List[Finding]:
         if id(b.lr) not in reported:
             reported.add(id(b.lr))
             out.append(_finding(b.values, opt_name, fam, lo, hi, m, b.lr))
-    ctx.project.__dict__["_tl_lr_findings"] = out
     return out
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterator, Optional, Set, Tuple
+from typing import Dict, Iterator, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -38,8 +38,7 @@ def called_names(scope: Scope) -> "Counter[str]":
     """How often the function's own calls name each method or function (`x.step()` and
     `step()` both count as `step`): a cheap filter before following any call. Kept per
     module, since several rules ask about the same functions."""
-    known = scope.module.cache.setdefault("loop.called_names", {})
-    assert isinstance(known, dict)
+    known: Dict[int, Counter[str]] = scope.module.memo(called_names, dict)
     names: Optional[Counter[str]] = known.get(id(scope))
     if names is None:
         names = known[id(scope)] = Counter(
@@ -68,16 +67,16 @@ def opt_name(e: Optional[Event]) -> str:
 def nodes_of_loops_with(ctx: RuleContext, node_kinds: Tuple[str, ...], loop_kinds: Tuple[str, ...]) -> Set[int]:
     """Ids of the event nodes of `node_kinds` in every loop of the project that also has an
     event of `loop_kinds` (computed once per run for each pair)."""
-    key = f"loop.nodes:{node_kinds}:{loop_kinds}"
-    cached = ctx.project.cache.get(key)
-    if cached is None:
+
+    def build() -> Set[int]:
         out: Set[int] = set()
         for m in ctx.project.modules:
             for lf in ctx.loops.loops_of(m):
                 if lf.has(*loop_kinds):
                     out.update(id(e.node) for e in lf.events if e.kind in node_kinds)
-        ctx.project.cache[key] = cached = out
-    return cached  # type: ignore[return-value]
+        return out
+
+    return ctx.project.once((nodes_of_loops_with, node_kinds, loop_kinds), build)
 
 
 def guess_severity(guess: bool) -> Optional[Severity]:

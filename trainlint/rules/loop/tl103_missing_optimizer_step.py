@@ -236,17 +236,16 @@ def _trailing_backward(lf: LoopFacts) -> Optional[Event]:
 
 
 def _project_has_optimizer(ctx: RuleContext) -> bool:
-    cached = ctx.project.cache.get("loop.has_optimizer")
-    if cached is None:
-        cached = any(  # (`getattr(torch.optim, name)(...)` too)
+    return ctx.project.once(
+        _project_has_optimizer,
+        lambda: any(  # (`getattr(torch.optim, name)(...)` too)
             K.kind_of_constructor(m.qualify(call.func)) == K.OPTIMIZER
             or (isinstance(call.func, cst.Call) and optimizer_by_name(call.func, m))
             for m in ctx.project.modules
             for s in m.scopes
             for call in s.calls
-        )
-        ctx.project.cache["loop.has_optimizer"] = cached
-    return bool(cached)
+        ),
+    )
 
 
 def verdict_tl103(c: Ctx, d: Diagnostic) -> Optional[Verdict]:

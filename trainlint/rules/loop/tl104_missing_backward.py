@@ -10,6 +10,7 @@ from trainlint.analysis import loops as L
 from trainlint.analysis.facts import Scope
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.purpose import training_loops
+from trainlint.analysis.scopes import scope_index
 from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
 from trainlint.rules.loop.common import STEPS, guess_severity, guessed, nodes_of_loops_with, opt_name
@@ -35,7 +36,7 @@ def missing_backward(ctx: RuleContext) -> Iterator[Finding]:
             step = _step_after_clear(lf)
             if step is None or id(step.node) in seen:
                 continue
-        elif id(step.node) in seen or not lf.has(L.LOSS) or id(step.node) in _backwarded_steps(ctx):
+        elif id(step.node) in seen or not _computes_a_loss(lf) or id(step.node) in _backwarded_steps(ctx):
             continue  # (the project-wide search last: it follows every loop of every module)
         if _takes_a_loss(ctx, step):
             continue
@@ -44,18 +45,45 @@ def missing_backward(ctx: RuleContext) -> Iterator[Finding]:
             "TL104",
             step.module,
             step.node,
-            f"`{opt_name(step)}.step()` runs but nothing in the loop calls `backward()`, so there are no "
-            "gradients to apply and the parameters never change. Call `loss.backward()` before `step()`.",
+            f"`{_step_text(step)}` runs but nothing in the loop calls `backward()`, so there are no "
+            f"gradients to apply and the parameters never change. Call {_backward_text(lf)} before `step()`.",
             severity=guess_severity(guessed(step)),
         )
+
+
+def _step_text(step: Event) -> str:
+    if step.kind == L.SCALER_STEP and isinstance(step.node, cst.Call):
+        return step.module.tree.code_for_node(step.node)  # `scaler.step(optimizer)`
+    return f"{opt_name(step)}.step()"
+
+
+def _backward_text(lf: LoopFacts) -> str:
+    scaled = lf.first(L.SCALER_SCALE)
+    if scaled is not None and isinstance(scaled.node, cst.Call):
+        # `scaler.scale(loss)` alone only multiplies the loss: its result must be backpropagated
+        return f"`{scaled.module.tree.code_for_node(scaled.node)}.backward()`"
+    return "`loss.backward()`"
+
+
+def _computes_a_loss(lf: LoopFacts) -> bool:
+    """A loss made in the loop: a loss call, a loss scaled for mixed precision
+    (`scaler.scale(loss)`), or a model that returns its loss (`loss = model(x, labels=y)`)."""
+    if lf.has(L.LOSS, L.SCALER_SCALE):
+        return True
+    for e in lf.events:
+        if e.kind == L.FORWARD and not e.via:
+            for name, defs in scope_index(e.scope).defs.items():
+                if "loss" in name.lower() and any(d.value is e.node and not d.path for d in defs):
+                    return True
+    return False
 
 
 def _takes_a_loss(ctx: RuleContext, step: Event) -> bool:
     """`diffopt.step(loss)`: a differentiable optimizer (higher, learn2learn) that takes the
     loss and differentiates it itself. A torch optimizer's only argument is a closure."""
     node = step.node
-    if not isinstance(node, cst.Call) or not node.args:
-        return False
+    if step.kind != L.STEP or not isinstance(node, cst.Call) or not node.args:
+        return False  # (`scaler.step(optimizer)` takes the optimizer)
     arg = node.args[0].value
     if isinstance(arg, cst.Lambda) or (node.args[0].keyword is not None and node.args[0].keyword.value == "closure"):
         return False

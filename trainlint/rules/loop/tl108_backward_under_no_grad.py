@@ -10,6 +10,7 @@ from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis import scopes as SC
+from trainlint.analysis.autograd import CUT, NO_GRAD_CUT, GState, evaluator
 from trainlint.analysis.facts import Binding, Scope
 from trainlint.analysis.gradmode import enables_grad, no_grad_nodes
 from trainlint.analysis.loops import Event, LoopFacts
@@ -54,6 +55,22 @@ def backward_under_no_grad(ctx: RuleContext) -> Iterator[Finding]:
                 related=[(backward.module, backward.node, "the backward of that loss")],
             )
             continue
+        cut = _loss_built_under_no_grad(ctx, lf)
+        if cut is not None:
+            state, backward = cut
+            assert state.module is not None and state.node is not None
+            yield Finding(
+                "TL108",
+                state.module,
+                state.node,
+                "this value is computed under `torch.no_grad()`, and the loss that `backward()` differentiates "
+                'is built from it with nothing else that carries a graph: autograd raises ("element 0 of '
+                'tensors does not require grad") or, once the loss is forced to require grad, nothing is '
+                "trained. Compute it with gradients enabled; to keep a model frozen, call "
+                "`requires_grad_(False)` on its parameters instead of wrapping its forward in `no_grad`.",
+                related=[(backward.module, backward.node, "the backward of that loss")],
+            )
+            continue
         culprit = _trained_forward_under_no_grad(ctx, lf, forwards)
         if culprit is not None:
             f = culprit
@@ -89,6 +106,21 @@ def _loss_made_under_no_grad(lf: LoopFacts) -> Optional[Tuple[Binding, Event]]:
         inside = no_grad_nodes(scope.module)
         if all(id(b.stmt) in inside and not _grad_enabled_around(b) for b in found) and not _grad_forced(scope, name):
             return found[0], e
+    return None
+
+
+def _loss_built_under_no_grad(ctx: RuleContext, lf: LoopFacts) -> Optional[Tuple[GState, Event]]:
+    """A backward (outside `no_grad`) on a loss whose only graph-carrying inputs were computed
+    under `no_grad`: `with torch.no_grad(): out = llm(inputs_embeds=bridge(x))`, then
+    `loss = F.cross_entropy(out.logits, y)` and `loss.backward()` (the frozen model cuts the path
+    back to the trained one before it)."""
+    ev = evaluator(ctx.project, ctx.resolver)
+    for e in lf.events:
+        if e.kind != L.BACKWARD or e.no_grad or e.arg is None or _grad_checked(e):
+            continue
+        state = ev.state(e.arg, e.scope)
+        if state.kind == CUT and state.how == NO_GRAD_CUT and state.node is not None and state.module is not None:
+            return state, e
     return None
 
 

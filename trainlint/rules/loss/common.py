@@ -29,10 +29,10 @@ _OP_WORDS = {
 
 
 def traced_losses(
-    ctx: RuleContext, family: str, behind_log_softmax: bool = False, inherited: bool = False
+    ctx: RuleContext, family: str, behind: Optional[str] = None, inherited: bool = False
 ) -> Iterator[Tuple[LossCall, Op]]:
     """Loss calls of `family` in this module whose input's last operation is known; with
-    `behind_log_softmax`, the operation before a log-softmax that feeds the loss instead. With
+    `behind` (a log-softmax or a softmax), the operation before that normaliser instead. With
     `inherited`, also the loss calls of base-class methods that this module's models inherit,
     when what feeds them is this module's model (its `forward`, where the defect is reported)."""
     tracer = FL.tracer_for(ctx.project, ctx.resolver)
@@ -47,8 +47,8 @@ def traced_losses(
             op = lc.model.output(ctx.resolver)
         else:
             op = tracer.op(lc.input, lc.scope, lc.receiver) or FL.guarded_op(tracer, lc)
-        if op is not None and behind_log_softmax:
-            op = _before_log_softmax(op)
+        if op is not None and behind is not None:
+            op = _before(op, behind)
         if op is None or op.kind == M.TUPLE:
             continue
         ops = op.elements if op.kind == M.ALTERNATIVES else (op,)  # each model the code may build
@@ -63,8 +63,8 @@ def _in_subclass_model(ctx: RuleContext, op: Op) -> bool:
     return op.owner is not None and op.module is ctx.module
 
 
-def _before_log_softmax(op: Op) -> Optional[Op]:
-    if op.kind != M.LOG_SOFTMAX or op.input is None or op.input.kind in (M.TUPLE, M.ALTERNATIVES):
+def _before(op: Op, normaliser: str) -> Optional[Op]:
+    if op.kind != normaliser or op.input is None or op.input.kind in (M.TUPLE, M.ALTERNATIVES):
         return None
     if op.owner is None:
         return op.input
@@ -151,7 +151,7 @@ def defects(
     ctx: RuleContext,
     family: str,
     kinds: Tuple[str, ...],
-    behind_log_softmax: bool = False,
+    behind: Optional[str] = None,
     evaluation: bool = False,
 ) -> Iterator[_Site]:
     """Each defect once, with the other loss calls of this module fed by the same operation as
@@ -162,7 +162,7 @@ def defects(
     groups: List[Tuple[LossCall, Op, cst.CSTNode, Related]] = []
     by_op: Dict[int, int] = {}  # id(operation node) -> its group
     trained: Set[int] = set()  # groups with a loss call that can be trained on
-    for lc, op in traced_losses(ctx, family, behind_log_softmax, inherited=True):
+    for lc, op in traced_losses(ctx, family, behind, inherited=True):
         if op.kind not in kinds:
             continue
         if op.owner is not None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from dataclasses import replace
+from typing import Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -11,7 +12,7 @@ from trainlint.analysis import flow as FL
 from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import Scope
 from trainlint.analysis.flow import LossCall
-from trainlint.analysis.scopes import visible
+from trainlint.analysis.scopes import Def, scope_index, visible
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import rename_loss
 from trainlint.fixes.core import UNSAFE, Locate, make_fix
@@ -23,8 +24,67 @@ from trainlint.runtime.judging.evidence import finite
 
 
 def bce_on_logits(ctx: RuleContext) -> Iterator[Finding]:
-    yield from _on_logits(ctx)
+    # A loss class that squashes its own input is reported inside, where the fix goes, and
+    # not again where a caller feeds it a linear layer's output.
+    inside = _squashing_losses(ctx)
+    yield from _on_logits(ctx, {id(lc.ctor) for lc, _ in _squashing_losses_of_project(ctx) if lc.ctor is not None})
     yield from _on_differences(ctx)
+    for lc, squashed in inside:
+        name = lc.input.value if isinstance(lc.input, cst.Name) else "input"
+        yield Finding(
+            "TL203",
+            lc.module,
+            lc.node,
+            f"`{lc.name}` expects probabilities in [0, 1], but `{name}` holds logits: this function also takes "
+            f"`{FL.snippet(lc.module, squashed)}` of the same value. Torch raises on values outside [0, 1], "
+            "or the loss is meaningless. Use `nn.BCEWithLogitsLoss` (or "
+            f"`F.binary_cross_entropy_with_logits`) on `{name}`.",
+            related=[(lc.module, squashed, f"the sigmoid of the same `{name}`")],
+            fix_builder=fixes.hook(fix_tl203, ctx, lc),
+        )
+
+
+def _squashing_losses(ctx: RuleContext) -> List[Tuple[LossCall, cst.Call]]:
+    """`loss = bce(input, target)` in a function that also takes `torch.sigmoid(input)` of the
+    very same value (a focal weight, a prediction): the function itself treats it as logits."""
+    out: List[Tuple[LossCall, cst.Call]] = []
+    for lc in FL.loss_calls(ctx.module, ctx.resolver):
+        if lc.family == FL.BCE and not lc.guess and isinstance(lc.input, cst.Name):
+            squashed = _sigmoid_of_same(lc.input, lc.scope, lc.node)
+            if squashed is not None:
+                out.append((lc, squashed))
+    return out
+
+
+def _squashing_losses_of_project(ctx: RuleContext) -> List[Tuple[LossCall, cst.Call]]:
+    def build() -> List[Tuple[LossCall, cst.Call]]:
+        return [x for m in ctx.project.modules for x in _squashing_losses(replace(ctx, module=m))]
+
+    return ctx.project.once(_squashing_losses_of_project, build)
+
+
+def _sigmoid_of_same(value: cst.Name, scope: Scope, at: cst.CSTNode) -> Optional[cst.Call]:
+    """A `torch.sigmoid(x)` / `x.sigmoid()` call of the scope on the value `x` holds at `at`."""
+    idx = scope_index(scope)
+    here = idx.reaching(value.value, at)
+    for call in scope.calls:
+        qual = scope.module.qualify(call.func)
+        if qual in _SIGMOIDS and call.args and not call.args[0].keyword and not call.args[0].star:
+            arg = call.args[0].value
+        elif qual is None and isinstance(call.func, cst.Attribute) and call.func.attr.value == "sigmoid":
+            arg = call.func.value
+        else:
+            continue
+        if isinstance(arg, cst.Name) and arg.value == value.value and _same(idx.reaching(arg.value, call), here):
+            return call
+    return None
+
+
+def _same(a: Tuple[List[Def], bool], b: Tuple[List[Def], bool]) -> bool:
+    return a[1] == b[1] and len(a[0]) == len(b[0]) and all(x is y for x, y in zip(a[0], b[0]))
+
+
+_SIGMOIDS = {"torch.sigmoid", "torch.nn.functional.sigmoid", "torch.special.expit"}
 
 
 def _on_differences(ctx: RuleContext) -> Iterator[Finding]:
@@ -65,10 +125,10 @@ def _difference(expr: cst.BaseExpression, scope: Scope) -> Optional[cst.BinaryOp
     return expr
 
 
-def _on_logits(ctx: RuleContext) -> Iterator[Finding]:
+def _on_logits(ctx: RuleContext, reported_inside: Set[int]) -> Iterator[Finding]:
     once = Once()
     for lc, op in traced_losses(ctx, FL.BCE):
-        if op.kind != M.LINEAR:
+        if op.kind != M.LINEAR or id(lc.ctor) in reported_inside:
             continue
         if not once.first(lc.node, lc, op):
             continue

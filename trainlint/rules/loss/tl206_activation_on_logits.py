@@ -24,16 +24,20 @@ _SQUASH_WHY = {
 
 
 def activation_on_logits(ctx: RuleContext) -> Iterator[Finding]:
-    # `nll_loss(log_softmax(relu(scores)))` is cross-entropy on squashed scores as well.
-    for family, behind in ((FL.CROSS_ENTROPY, False), (FL.NLL, True)):
-        for d in defects(ctx, family, tuple(_SQUASH_WHY), behind_log_softmax=behind):
+    # `nll_loss(log_softmax(relu(scores)))` is cross-entropy on squashed scores as well, and so
+    # is `cross_entropy(softmax(relu(scores)))`, whose softmax is TL201's defect on its own.
+    checks = ((FL.CROSS_ENTROPY, None), (FL.NLL, M.LOG_SOFTMAX), (FL.CROSS_ENTROPY, M.SOFTMAX))
+    for family, behind in checks:
+        for d in defects(ctx, family, tuple(_SQUASH_WHY), behind=behind):
             phrase = d.phrase.replace("already returns", "returns")
             why = _SQUASH_WHY[d.op.kind]
-            if behind:
+            if behind is not None:
+                norm = "log_softmax" if behind == M.LOG_SOFTMAX else "softmax"
                 message = (
-                    f"`{d.lc.name}` after `log_softmax` is cross-entropy, which expects unbounded scores, but "
-                    f"{phrase} before the `log_softmax`: {why}. Drop that activation so that `log_softmax` "
-                    "gets the raw output of the final `nn.Linear`."
+                    f"`{d.lc.name}` {'after `log_softmax` is cross-entropy, which ' if behind == M.LOG_SOFTMAX else ''}"
+                    f"expects unbounded scores, but {phrase} before the `{norm}`: {why}. Drop that "
+                    f"activation so that the `{norm}` gets the raw output of the final `nn.Linear`"
+                    + (" (and drop the softmax too: the loss applies its own)." if behind == M.SOFTMAX else ".")
                 )
             else:
                 message = (

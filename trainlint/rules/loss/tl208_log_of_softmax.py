@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import libcst as cst
 
-from trainlint.analysis import calls as C
-from trainlint.analysis import data as D
 from trainlint.analysis import flow as FL
 from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.origins import value_origins
 from trainlint.analysis.purpose import is_test_code
 from trainlint.analysis.walk import walk
 from trainlint.fixes.edits import ancestors
@@ -39,7 +38,7 @@ def log_of_softmax(ctx: RuleContext) -> Iterator[Finding]:
             inner = _log_argument(mod, call)
             if inner is None:
                 continue
-            found = _squash(mod, scope, inner, call) or _traced_squash(ctx, scope, inner)
+            found = _softmax_of(ctx, scope, inner)
             if found is not None:
                 squash, better, home = found
                 what = "sigmoid" if "sigmoid" in better else "softmax"
@@ -57,7 +56,7 @@ def log_of_softmax(ctx: RuleContext) -> Iterator[Finding]:
             if is_test_code(scope):
                 continue  # (a unit test computing a reference value by hand)
             guard, core = _unguarded(mod, inner)
-            picked = _picked_probability(ctx, scope, core, call, 0)
+            picked = _picked_probability(ctx, scope, core)
             if picked is None or (guard is not None and _weighs_its_own_log(mod, call, core)):
                 continue  # (`-(p[m] * torch.log(p[m] + eps)).sum()`: an entropy, each term weighed by p)
             squash, better, home = picked
@@ -93,26 +92,31 @@ def _log_argument(mod: ModuleFacts, call: cst.Call) -> Optional[cst.BaseExpressi
     return None
 
 
-def _squash(
-    mod: ModuleFacts, scope: Scope, expr: cst.BaseExpression, at: cst.CSTNode
-) -> Optional[Tuple[cst.CSTNode, str, ModuleFacts]]:
-    """The softmax or sigmoid call `expr` is, directly or through the one assignment of a name
-    (`p = F.softmax(x, dim=1)` then `torch.log(p)`). An epsilon or a clamp in between keeps the
-    log finite: no finding."""
-    if isinstance(expr, cst.Name):
-        defs, maybe_outer = D.scope_index(scope).reaching(expr.value, at)
-        if maybe_outer or len(defs) != 1 or defs[0].how != "assign" or defs[0].path:
-            return None
-        expr = defs[0].value
+def _softmax_of(ctx: RuleContext, scope: Scope, expr: cst.BaseExpression) -> Optional[_Found]:
+    """The softmax or sigmoid `expr` holds on every path: a call of one, reached through names,
+    helper returns and parameters every caller binds to one (`p = F.softmax(x, dim=1)` then
+    `torch.log(p)`), or a model's output that ends in one. An epsilon or a clamp in between
+    keeps the log finite: no finding."""
+    hits: List[Optional[_Found]] = []
+    for origin, where in value_origins(ctx.project, expr, scope):
+        better = _squash(where.module, origin)
+        hits.append(None if better is None else (origin, better, where.module))
+    if hits and all(h is not None for h in hits):
+        return hits[0]
+    return _traced_squash(ctx, scope, expr)
+
+
+def _squash(mod: ModuleFacts, expr: cst.BaseExpression) -> Optional[str]:
+    """The log-space op for the softmax or sigmoid call `expr` is, if it is one."""
     if not isinstance(expr, cst.Call):
         return None
     qual = mod.qualify(expr.func)
     if qual in _SQUASH:
-        return expr, _SQUASH[qual], mod
+        return _SQUASH[qual]
     if qual is None and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _SQUASH_METHODS:
         if isinstance(expr.func.value, cst.Name) and expr.func.value.value == "self":
             return None  # a layer attribute named `softmax`
-        return expr, _SQUASH_METHODS[expr.func.attr.value], mod
+        return _SQUASH_METHODS[expr.func.attr.value]
     return None
 
 
@@ -154,50 +158,15 @@ def _small_constant(expr: cst.BaseExpression) -> bool:
     return name.lower().startswith("eps") or name.lower() in ("tiny", "delta")
 
 
-def _picked_probability(
-    ctx: RuleContext, scope: Scope, expr: cst.BaseExpression, at: cst.CSTNode, hops: int
-) -> Optional[Tuple[cst.CSTNode, str, ModuleFacts]]:
-    """The softmax or sigmoid whose entries `expr` picks for the targets: `p.gather(-1, idx)`,
-    `torch.gather(p, 1, idx)` or `p[rows, labels]`, through one assignment of a name or a
-    parameter bound the same way by every caller (`log_prob(prob, seq)`)."""
-    if hops > 3:
-        return None
-    if isinstance(expr, cst.Name):
-        defs, maybe_outer = D.scope_index(scope).reaching(expr.value, at)
-        if not defs and expr.value in scope.params:
-            return _from_callers(ctx, scope, expr.value, hops, _picked_probability)
-        if maybe_outer or len(defs) != 1 or defs[0].how != "assign" or defs[0].path:
-            return None
-        return _picked_probability(ctx, scope, defs[0].value, defs[0].stmt, hops + 1)
-    base = _picked_from(scope.module, expr)
-    return None if base is None else _probability(ctx, scope, base, at, hops + 1)
-
-
-def _probability(
-    ctx: RuleContext, scope: Scope, expr: cst.BaseExpression, at: cst.CSTNode, hops: int
-) -> Optional[Tuple[cst.CSTNode, str, ModuleFacts]]:
-    """The softmax or sigmoid `expr` is, also through a parameter every caller binds to one."""
-    if hops <= 3 and isinstance(expr, cst.Name) and expr.value in scope.params:
-        defs, _ = D.scope_index(scope).reaching(expr.value, at)
-        if not defs:
-            return _from_callers(ctx, scope, expr.value, hops, _probability)
-    return _squash(scope.module, scope, expr, at) or _traced_squash(ctx, scope, expr)
-
-
-def _from_callers(
-    ctx: RuleContext,
-    fn: Scope,
-    name: str,
-    hops: int,
-    follow: Callable[[RuleContext, Scope, cst.BaseExpression, cst.CSTNode, int], Optional[_Found]],
-) -> Optional[_Found]:
-    """What `follow` finds for the argument each caller passes to parameter `name`, when every
-    caller in sight agrees there is one."""
-    found: List[Optional[_Found]] = []
-    for caller, call in ctx.project.callers(fn)[:8]:
-        arg = C.bind(call, fn, name, isinstance(call.func, cst.Attribute))
-        found.append(None if arg is None else follow(ctx, caller, arg, call, hops + 1))
-    return found[0] if found and all(f is not None for f in found) else None
+def _picked_probability(ctx: RuleContext, scope: Scope, expr: cst.BaseExpression) -> Optional[_Found]:
+    """The softmax or sigmoid whose entries `expr` picks for the targets on every path:
+    `p.gather(-1, idx)`, `torch.gather(p, 1, idx)` or `p[rows, labels]`, also through names and
+    helper parameters (`log_prob(prob, seq)`)."""
+    hits: List[Optional[_Found]] = []
+    for origin, where in value_origins(ctx.project, expr, scope):
+        base = _picked_from(where.module, origin)
+        hits.append(None if base is None else _softmax_of(ctx, where, base))
+    return hits[0] if hits and all(h is not None for h in hits) else None
 
 
 def _weighs_its_own_log(mod: ModuleFacts, log: cst.Call, picked: cst.BaseExpression) -> bool:

@@ -465,11 +465,8 @@ def _resets_parts(forward: Event) -> bool:
     `model.apply(...)`. `model.train()` puts every submodule in training mode."""
     module = forward.module
     name = _model_name(module, forward) or ""
-    cached = module.cache.get("tl403.part_modes")
-    if not isinstance(cached, tuple):
-        cached = module.cache["tl403.part_modes"] = _part_modes(module)
-    receivers: List[str] = cached[0]
-    return bool(cached[1]) or any(r.startswith((name + ".", name + "[")) for r in receivers)
+    receivers, by_apply = module.memo(_part_modes, lambda: _part_modes(module))
+    return by_apply or any(r.startswith((name + ".", name + "[")) for r in receivers)
 
 
 def _part_modes(module: ModuleFacts) -> Tuple[List[str], bool]:
