@@ -52,6 +52,8 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
             continue
         if not (MD.grad_disabled(ctx, ep) or MD.eval_named(ctx, ep)):
             continue  # nothing says this loop evaluates
+        if _picks_actions(ep):
+            continue  # a rollout acts with the policy being trained, dropout and all
         mode = MD.mode_at(ctx, ep.scope, MD.event_anchor(ep.forward), ep.model)
         if mode.mode == "eval" or (mode.mode == "train" and not mode.trained_after and _sampling_or_recalibrating(ep)):
             continue  # eval mode set, or train mode chosen on purpose (Monte-Carlo dropout, BN statistics)
@@ -84,6 +86,20 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
                 else None
             ),
         )
+
+
+_ACTING_NAMES = frozenset({"act", "get_action", "select_action", "choose_action", "sample_action", "take_action"})
+
+
+def _picks_actions(ep: MD.EvalPass) -> bool:
+    """The pass is a function that samples an action (a reinforcement-learning rollout): it
+    builds a `torch.distributions` object, or is named for acting (`act`, `select_action`)."""
+    fn = ep.forward.scope
+    if fn is not ep.scope:
+        return False  # (an evaluation loop that calls `agent.act(state)` evaluates)
+    if fn.simple_name in _ACTING_NAMES:
+        return True
+    return any((fn.module.qualify(c.func) or "").startswith("torch.distributions.") for c in fn.calls)
 
 
 def _fix_is_safe(ctx: RuleContext, ep: MD.EvalPass) -> bool:
