@@ -224,6 +224,15 @@ def _find_eval_passes(ctx: RuleContext) -> List[EvalPass]:
     return out
 
 
+def _after_a_raise(scope: Scope, node: cst.CSTNode) -> bool:
+    """`node` sits in a statement of the function's own body that follows a `raise` there."""
+    body = scope.body
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine) and any(isinstance(s, cst.Raise) for s in stmt.body):
+            return any(node is n for later in body[body.index(stmt) + 1 :] for n in walk(later))
+    return False
+
+
 def _every_caller_trains_after(ctx: RuleContext, fn: Scope) -> bool:
     """Each call of `fn` in sight is followed, in its caller, by a backward or a step: what
     `fn` computes feeds training, whatever its name says."""
@@ -391,6 +400,8 @@ def _make_pass(ctx: RuleContext, scope: Scope, lf: Optional[LoopFacts], fwd: Eve
     assert fwd.receiver is not None
     if not_training(scope):
         return None  # unit tests call models to check shapes and modes, benchmarks to time them
+    if _after_a_raise(fwd.scope, event_anchor(fwd)):
+        return None  # `raise NotImplementedError(...)` first: the rest of the function never runs
     qual = fwd.receiver.qual or ""
     facts = FL.facts_of_value(fwd.receiver, ctx.project)
     if facts is None and _named_as_loss(fwd.callee):

@@ -48,12 +48,23 @@ def _squashing_losses(ctx: RuleContext) -> List[Tuple[LossCall, cst.Call]]:
     """`loss = bce(input, target)` in a function that also takes `torch.sigmoid(input)` of the
     very same value (a focal weight, a prediction): the function itself treats it as logits."""
     out: List[Tuple[LossCall, cst.Call]] = []
+    tracer = FL.tracer_for(ctx.project, ctx.resolver)
     for lc in FL.loss_calls(ctx.module, ctx.resolver):
-        if lc.family == FL.BCE and not lc.guess and isinstance(lc.input, cst.Name):
+        if lc.family == FL.BCE and not lc.guess and isinstance(lc.input, cst.Name) and _loss_code(lc.scope):
             squashed = _sigmoid_of_same(lc.input, lc.scope, lc.node)
-            if squashed is not None:
-                out.append((lc, squashed))
+            if squashed is None:
+                continue
+            op = tracer.op(lc.input, lc.scope)
+            if op is not None and op.kind in (M.SIGMOID, M.SOFTMAX):
+                continue  # probabilities after all: the other sigmoid is the bug (a metric), not the loss
+            out.append((lc, squashed))
     return out
+
+
+def _loss_code(scope: Scope) -> bool:
+    """A loss written by hand: a method of a class named like a loss, or a function named so.
+    (Elsewhere a sigmoid beside the loss may be a metric's, wrong itself: `sigmoid(probs) > 0.5`.)"""
+    return any("loss" in part.lower() for part in scope.name.split(".")[-2:])
 
 
 def _squashing_losses_of_project(ctx: RuleContext) -> List[Tuple[LossCall, cst.Call]]:

@@ -60,6 +60,7 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
         if mode.mode == "none" and (
             not MD.has_weights(ctx, ep.model)
             or (_model_is_parameter(ep) and not ctx.project.callers(ep.scope) and ep.sibling is None)
+            or _model_of_an_object_never_built(ctx, ep)
             or _submodule_of_an_unused_wrapper(ctx, ep)
         ):
             continue  # (a helper given its model: its caller decides the mode, and none is known)
@@ -227,6 +228,23 @@ def _submodule_of_an_unused_wrapper(ctx: RuleContext, ep: MD.EvalPass) -> bool:
 def _model_is_parameter(ep: MD.EvalPass) -> bool:
     recv = ep.forward.callee
     return isinstance(recv, cst.Name) and recv.value in ep.scope.params
+
+
+def _model_of_an_object_never_built(ctx: RuleContext, ep: MD.EvalPass) -> bool:
+    """`self.model` that `__init__` keeps from its parameter, in a class no code in sight
+    instantiates: whoever builds the object decides the model's mode (as for a function given
+    its model)."""
+    recv = ep.forward.callee
+    cls = ep.scope.cls
+    init = cls.methods.get("__init__") if cls is not None else None
+    key = dotted(recv) if isinstance(recv, cst.Attribute) else None
+    if cls is None or init is None or key is None or not key.startswith("self.") or key.count(".") != 1:
+        return False
+    bindings = cls.attrs.get(key, [])
+    kept = bool(bindings) and all(
+        b.scope is init and isinstance(b.value, cst.Name) and b.value.value in init.params for b in bindings
+    )
+    return kept and not ctx.project.instantiation_sites(cls)
 
 
 def _layer_phrase(ep: MD.EvalPass) -> str:
