@@ -66,13 +66,10 @@ _LIGHTNING_HANDLES = {
 
 
 def _moves_itself(value: Optional[cst.BaseExpression], key: str, mod: ModuleFacts) -> bool:
-    """`self.x.cuda()`, `self.x.to(dev).half()`, `nn.DataParallel(self.x).to(dev)`: the object at
-    `key` itself, moved, re-moded or wrapped."""
+    """`self.x.cuda()`, `self.x.to(dev).half()`: the object at `key` itself, moved or re-moded."""
     while isinstance(value, cst.Call):
         if isinstance(value.func, cst.Attribute) and value.func.attr.value in _PASSTHROUGH_METHODS:
             value = value.func.value
-        elif mod.qualify(value.func) in _WRAPPERS and value.args and not value.args[0].keyword:
-            value = value.args[0].value
         else:
             return False
         if dotted(value) == key:

@@ -44,7 +44,6 @@ class Trainer:
 
     def setup(self) -> None:
         self.net = Reconstructor()
-        self.net = nn.DataParallel(self.net).to("cpu")
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=1e-3)
 
     def update(self, image, target):

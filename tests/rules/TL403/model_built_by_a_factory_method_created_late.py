@@ -1,5 +1,5 @@
 """A reconstruction network whose residual blocks are built by a factory method (the dropout
-sits in the Sequential it returns), created late by the trainer and wrapped in DataParallel;
+sits in the Sequential it returns), created late by the trainer (an attribute first set to `None`);
 the validation step runs it under `no_grad` but in training mode."""
 
 import torch
@@ -45,7 +45,6 @@ class Trainer:
 
     def setup(self) -> None:
         self.net = Reconstructor()
-        self.net = nn.DataParallel(self.net).to("cpu")
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=1e-3)
 
     def update(self, image, target):
