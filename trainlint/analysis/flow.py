@@ -1182,7 +1182,11 @@ def _fixed_test(test: cst.BaseExpression, cls: ClassFacts, resolver: Resolver) -
 
 
 def _loss_call(
-    call: cst.Call, scope: Scope, resolver: Resolver, receiver: Optional[ClassFacts] = None
+    call: cst.Call,
+    scope: Scope,
+    resolver: Resolver,
+    receiver: Optional[ClassFacts] = None,
+    unwrapping: FrozenSet[int] = frozenset(),
 ) -> Optional[LossCall]:
     mod = scope.module
     func = call.func
@@ -1211,7 +1215,7 @@ def _loss_call(
         if receiver is not None and value.kind == K.MODEL:
             return None  # a project loss module called from an inherited method: not followed
         if value.kind == K.MODEL and value.cls is not None:
-            return _wrapped_loss_call(call, scope, value.cls, resolver)
+            return _wrapped_loss_call(call, scope, value.cls, resolver, unwrapping)
         last = value.qual.rsplit(".", 1)[-1]
         if value.kind == K.LOSS_FN and last in LOSS_FAMILIES:
             family, name, ctor, ctor_module = LOSS_FAMILIES[last], f"F.{last}", value.origin, value.module
@@ -1245,24 +1249,18 @@ def _distribution_call(call: cst.Call, scope: Scope, cls: str, receiver: Optiona
     return LossCall(call, scope, family, f"{cls}(logits=...)", logits, None, receiver=receiver, distribution=True)
 
 
-# The project loss classes whose `forward` is being read (a class that wraps itself, directly or
-# through another, would be unwrapped forever).
-_UNWRAPPING: Set[int] = set()
-
-
-def _wrapped_loss_call(call: cst.Call, scope: Scope, cls: ClassFacts, resolver: Resolver) -> Optional[LossCall]:
+def _wrapped_loss_call(
+    call: cst.Call, scope: Scope, cls: ClassFacts, resolver: Resolver, unwrapping: FrozenSet[int]
+) -> Optional[LossCall]:
     """A call of a project loss module whose `forward` returns a torch loss of its own
     arguments (`MyLoss()(out, y)` with `return self.ce(out, y)`): the torch loss, with this
     call's arguments as its input and target."""
     forward = resolver.project.method_of(cls, "forward")
-    if forward is None or len(forward.params) < 3 or id(cls) in _UNWRAPPING:
-        return None  # (a loss module whose forward calls itself again: no torch loss at the end)
+    if forward is None or len(forward.params) < 3 or id(cls) in unwrapping:
+        return None  # (a module that wraps itself: `unwrapping` holds the classes being read)
     params = forward.params[1:]
-    _UNWRAPPING.add(id(cls))
-    try:
-        inner_calls = [lc for c in forward.calls if (lc := _loss_call(c, forward, resolver)) is not None]
-    finally:
-        _UNWRAPPING.discard(id(cls))
+    inside = unwrapping | {id(cls)}
+    inner_calls = [lc for c in forward.calls if (lc := _loss_call(c, forward, resolver, None, inside)) is not None]
     if len(inner_calls) != 1:
         return None  # several torch losses combined: no one input to judge
     inner = inner_calls[0]

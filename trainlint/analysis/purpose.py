@@ -48,16 +48,15 @@ def is_test_code(scope: Scope) -> bool:
 def _has_tests(module: ModuleFacts) -> bool:
     """A file named like a test module that holds tests (`test*` functions, `Test*` classes, a
     test framework import). Some projects name their training scripts `copymem_test.py`."""
+    return module.memo(_has_tests, lambda: _holds_tests(module))
+
+
+def _holds_tests(module: ModuleFacts) -> bool:
     heads = {q.split(".", 1)[0] for q in module.imports.alias.values()}
-    return module.memo(
-        _has_tests,
-        lambda: (
-            bool(heads & {"pytest", "unittest"})
-            or any(c.startswith("Test") for c in module.classes)
-            or any(
-                sc.simple_name.startswith("test") and sc.simple_name not in _EVALUATION_NAMES for sc in module.scopes
-            )
-        ),
+    return (
+        bool(heads & {"pytest", "unittest"})
+        or any(c.startswith("Test") for c in module.classes)
+        or any(sc.simple_name.startswith("test") and sc.simple_name not in _EVALUATION_NAMES for sc in module.scopes)
     )
 
 

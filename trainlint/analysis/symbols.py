@@ -65,13 +65,12 @@ _LIGHTNING_HANDLES = {
 }
 
 
-def _moves_itself(value: Optional[cst.BaseExpression], key: str, mod: ModuleFacts) -> bool:
+def _moves_itself(value: Optional[cst.BaseExpression], key: str) -> bool:
     """`self.x.cuda()`, `self.x.to(dev).half()`: the object at `key` itself, moved or re-moded."""
-    while isinstance(value, cst.Call):
-        if isinstance(value.func, cst.Attribute) and value.func.attr.value in _PASSTHROUGH_METHODS:
-            value = value.func.value
-        else:
+    while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+        if value.func.attr.value not in _PASSTHROUGH_METHODS:
             return False
+        value = value.func.value
         if dotted(value) == key:
             return True
     return False
@@ -458,7 +457,7 @@ class Resolver:
             chain.append(c)
             if key in c.attrs:
                 # `self.loss = self.loss.cuda()` keeps what the other assignments made
-                bindings = [b for b in c.attrs[key] if not _moves_itself(b.value, key, b.scope.module)] or c.attrs[key]
+                bindings = [b for b in c.attrs[key] if not _moves_itself(b.value, key)] or c.attrs[key]
                 found = self._bindings_value(bindings, depth, seen)
                 if found is None and any(_attr_used_as_model(k, key) for k in chain):
                     return Value(K.MODEL, guess=True)

@@ -26,8 +26,9 @@ from trainlint.runtime.judging.evidence import finite
 def bce_on_logits(ctx: RuleContext) -> Iterator[Finding]:
     # A loss class that squashes its own input is reported inside, where the fix goes, and
     # not again where a caller feeds it a linear layer's output.
-    inside = _squashing_losses(ctx)
-    yield from _on_logits(ctx, {id(lc.ctor) for lc, _ in _squashing_losses_of_project(ctx) if lc.ctor is not None})
+    squashing = _squashing_losses_of_project(ctx)
+    inside = [(lc, squashed) for lc, squashed in squashing if lc.module is ctx.module]
+    yield from _on_logits(ctx, {id(lc.ctor) for lc, _ in squashing if lc.ctor is not None})
     yield from _on_differences(ctx)
     for lc, squashed in inside:
         name = lc.input.value if isinstance(lc.input, cst.Name) else "input"
@@ -80,7 +81,13 @@ def _sigmoid_of_same(value: cst.Name, scope: Scope, at: cst.CSTNode) -> Optional
     here = idx.reaching(value.value, at)
     for call in scope.calls:
         qual = scope.module.qualify(call.func)
-        if qual in _SIGMOIDS and call.args and not call.args[0].keyword and not call.args[0].star:
+        if (
+            qual is not None
+            and FL.FUNC_OPS.get(qual) == M.SIGMOID
+            and call.args
+            and not call.args[0].keyword
+            and not call.args[0].star
+        ):
             arg = call.args[0].value
         elif qual is None and isinstance(call.func, cst.Attribute) and call.func.attr.value == "sigmoid":
             arg = call.func.value
@@ -93,9 +100,6 @@ def _sigmoid_of_same(value: cst.Name, scope: Scope, at: cst.CSTNode) -> Optional
 
 def _same(a: Tuple[List[Def], bool], b: Tuple[List[Def], bool]) -> bool:
     return a[1] == b[1] and len(a[0]) == len(b[0]) and all(x is y for x, y in zip(a[0], b[0]))
-
-
-_SIGMOIDS = {"torch.sigmoid", "torch.nn.functional.sigmoid", "torch.special.expit"}
 
 
 def _on_differences(ctx: RuleContext) -> Iterator[Finding]:
