@@ -1,4 +1,5 @@
-"""Branches that never run: the arm of an `if` whose test is a constant.
+"""Branches that never run: the arm of an `if` whose test is a constant, or a flag that
+every construction of the class turns off.
 
 A literal test (`if True:`, `if 0:`) or a module-level constant compared with a literal
 (`MODEL = "C3D"` ... `if MODEL == "C3D": ... elif MODEL == "R2Plus1D": ...`) decides which arm
@@ -7,13 +8,17 @@ runs; the others are dead code, whose definitions and calls say nothing about th
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Set
+from typing import TYPE_CHECKING, Dict, List, Optional, Set
 
 import libcst as cst
 
-from trainlint.analysis.facts import Scope
-from trainlint.analysis.scopes import scope_index, visible
+from trainlint.analysis.calls import bind_default
+from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
+from trainlint.analysis.scopes import enclosing, inside, scope_index, scope_of_node, visible
 from trainlint.analysis.walk import children
+
+if TYPE_CHECKING:
+    from trainlint.analysis.project import Project
 
 
 def literal_truth(test: cst.BaseExpression) -> Optional[bool]:
@@ -87,3 +92,56 @@ def in_dead_code(scope: Scope, node: cst.CSTNode) -> bool:
         return False
     dead = _dead_blocks(scope)
     return any(b in dead for b in pos.blocks)
+
+
+def off_for_every_instance(project: "Project", module: ModuleFacts, node: cst.CSTNode) -> bool:
+    """`node` runs only under `if self.flag:` in a method whose class takes `flag` as a
+    constructor argument, and every construction in the project passes `False` (a literal,
+    or a name only ever assigned `False`): `CombinedLoss(..., sigmoid_predictions=False)` never
+    takes the `if self.sigmoid_predictions:` branch of its `forward`."""
+    scope = scope_of_node(module, node)
+    if scope is None or scope.cls is None:
+        return False
+    init = scope.cls.methods.get("__init__")
+    if init is None:
+        return False
+    for stmt in enclosing(scope, node):
+        if not isinstance(stmt, cst.If) or not isinstance(stmt.body, cst.IndentedBlock):
+            continue
+        if not any(inside(scope, s, node) for s in stmt.body.body):
+            continue  # (in the `else`)
+        test = stmt.test
+        if isinstance(test, cst.Attribute) and isinstance(test.value, cst.Name) and test.value.value == "self":
+            param = _init_param_of(scope.cls.attrs.get(f"self.{test.attr.value}", []), init)
+            if param is not None and _false_at_every_site(project, scope.cls, init, param):
+                return True
+    return False
+
+
+def _init_param_of(bindings: List[Binding], init: Scope) -> Optional[str]:
+    """The `__init__` parameter that is the attribute's only value (`self.flag = flag`)."""
+    values = {b.value.value for b in bindings if isinstance(b.value, cst.Name) and b.scope is init}
+    if len(values) != 1 or len(bindings) != 1:
+        return None
+    name = values.pop()
+    return name if name in init.params else None
+
+
+def _false_at_every_site(project: "Project", cls: ClassFacts, init: Scope, param: str) -> bool:
+    sites = project.instantiation_sites(cls)
+    if not sites or len(sites) > 16:
+        return False
+    for scope, call in sites:
+        arg = bind_default(call, init, param, True)
+        if arg is None or not _is_false(arg, scope):
+            return False
+    return True
+
+
+def _is_false(expr: cst.BaseExpression, scope: Scope) -> bool:
+    if literal_truth(expr) is False:
+        return True
+    if not isinstance(expr, cst.Name):
+        return False
+    _, found = visible(scope, expr)
+    return bool(found) and all(b.how == "assign" and b.index is None and literal_truth(b.value) is False for b in found)

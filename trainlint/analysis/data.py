@@ -1387,6 +1387,8 @@ class _LoaderSearch:
             fr = CallFrame(callee, expr, scope, isinstance(expr.func, cst.Attribute))
             for rv in return_values(callee):
                 self.walk(rv, callee, nxt, frames + (fr,))
+            if _yields_from_first_param(callee) and expr.args and not expr.args[0].star:
+                self.walk(expr.args[0].value, scope, nxt, frames)  # `def cycle(dl): ... for b in dl: yield b`
         elif (
             callee is None
             and (isinstance(expr.func, cst.Name) or qual is not None)
@@ -1706,6 +1708,24 @@ def handed_to_training_each_epoch(project: Project) -> List[LoaderUse]:
     return out
 
 
+def _yields_from_first_param(fn: Scope) -> bool:
+    """A generator that yields the items of its first parameter (`def cycle(dl): while True:
+    for batch in dl: yield batch`): what it yields are that iterable's batches."""
+    if not fn.params or not isinstance(fn.node, cst.FunctionDef):
+        return False
+    first = fn.params[1] if fn.cls is not None and len(fn.params) > 1 and fn.params[0] == "self" else fn.params[0]
+    nodes = list(walk(fn.node.body))
+    if any(isinstance(n, cst.Yield) and isinstance(n.value, cst.From) and _names(n.value.item, first) for n in nodes):
+        return True  # `yield from dl`
+    return any(isinstance(n, cst.Yield) for n in nodes) and any(
+        isinstance(n, cst.For) and _names(n.iter, first) for n in nodes
+    )
+
+
+def _names(expr: cst.BaseExpression, name: str) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == name
+
+
 def _drawn_loaders(lf: LoopFacts) -> List[cst.BaseExpression]:
     """What a training loop draws batches from with `next(it)` (or `it.next()`,
     `it.__next__()`) where `it = iter(loader)`: the `loader` expressions. Only for loops that
@@ -1729,6 +1749,8 @@ def _drawn_loaders(lf: LoopFacts) -> List[cst.BaseExpression]:
                 value = d.value
                 if isinstance(value, cst.Call) and dotted(value.func) == "iter" and value.args:
                     out.append(value.args[0].value)
+                elif isinstance(value, cst.Call) and value.args:
+                    out.append(value)  # `dl = cycle(train_loader)`: the search follows the call
     return out
 
 

@@ -1181,6 +1181,39 @@ def _fixed_test(test: cst.BaseExpression, cls: ClassFacts, resolver: Resolver) -
     return attrs > 0
 
 
+# Methods of containers, strings and modules that never call a loss object (`state.get(k)`,
+# `kwargs.update(...)`, `self.register_buffer(...)`): not worth resolving their receiver.
+_NOT_A_LOSS_CALL = frozenset(
+    {
+        "get",
+        "update",
+        "append",
+        "extend",
+        "insert",
+        "pop",
+        "setdefault",
+        "items",
+        "keys",
+        "values",
+        "add",
+        "remove",
+        "discard",
+        "format",
+        "join",
+        "split",
+        "replace",
+        "startswith",
+        "endswith",
+        "register_parameter",
+        "register_buffer",
+        "add_module",
+        "add_argument",
+        "load_state_dict",
+        "state_dict",
+    }
+)
+
+
 def _loss_call(
     call: cst.Call,
     scope: Scope,
@@ -1205,10 +1238,16 @@ def _loss_call(
         else:
             return None
     elif isinstance(func, (cst.Name, cst.Attribute, cst.Call)):
-        if isinstance(func, cst.Attribute) and (func.attr.value in METHOD_OPS or func.attr.value in SHAPE_METHODS):
+        if not call.args:
+            return None  # (a loss is called on its input: `self.reset()`, `super().__init__()`)
+        if isinstance(func, cst.Attribute) and (
+            func.attr.value in METHOD_OPS or func.attr.value in SHAPE_METHODS or func.attr.value in _NOT_A_LOSS_CALL
+        ):
             return None
         if isinstance(func, cst.Attribute) and func.attr.value == "forward":
             func = func.value  # `criterion.forward(out, y)` is `criterion(out, y)`
+        if isinstance(func, cst.Name) and resolver.project.resolve_callee(func, scope) is not None:
+            return None  # a project function or class by its name: a call of it is no loss object's
         value = _loss_value(func, call, scope, resolver, receiver)
         if value is None or not value.qual:
             return None

@@ -113,11 +113,24 @@ def no_grad_nodes(module: ModuleFacts) -> Set[int]:
     return module.memo(no_grad_nodes, lambda: _no_grad_nodes(module))
 
 
+# Words without which a module's own code cannot switch gradients off (a project decorator
+# factory still can: decorated functions are asked about separately).
+_SWITCH_WORDS = ("no_grad", "inference_mode", "set_grad_enabled", "__enter__")
+
+
 def _no_grad_nodes(module: ModuleFacts) -> Set[int]:
     out: Set[int] = set()
+    text = module.text
+    if not any(w in text for w in _SWITCH_WORDS) and not any(
+        isinstance(s.node, cst.FunctionDef) and s.node.decorators and function_disables_grad(s.node, module)
+        for s in module.scopes
+    ):
+        return out  # (most modules: nothing to walk)
     # A switch at the top level also covers the functions defined after it (an inference
     # script), unless the module turns gradients on again somewhere.
-    into_functions = not any(enables_grad(call, module) for scope in module.scopes for call in scope.calls)
+    into_functions = ("enable_grad" not in text and "set_grad_enabled" not in text) or not any(
+        enables_grad(call, module) for scope in module.scopes for call in scope.calls
+    )
 
     def inside(node: cst.CSTNode) -> None:
         kept = [x for x in walk(node) if isinstance(x, (cst.BaseSmallStatement, cst.Call, cst.BaseStatement))]

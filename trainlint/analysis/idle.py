@@ -17,9 +17,7 @@ from trainlint.analysis.symbols import Resolver
 from trainlint.analysis.walk import children, walk
 
 # Reading these off an optimizer updates nothing.
-_IDLE_ATTRS = frozenset(
-    {"zero_grad", "param_groups", "state_dict", "load_state_dict", "defaults", "state", "scaler"}
-)
+_IDLE_ATTRS = frozenset({"zero_grad", "param_groups", "state_dict", "load_state_dict", "defaults", "state", "scaler"})
 
 
 @dataclass
@@ -78,9 +76,7 @@ def _prepared(call: cst.Call) -> bool:
     return (dotted(call.func) or "").endswith(".prepare")
 
 
-def _loads(
-    root: cst.CSTNode, name: str
-) -> Iterator[Tuple[Union[cst.Name, cst.Attribute], Tuple[cst.CSTNode, ...]]]:
+def _loads(root: cst.CSTNode, name: str) -> Iterator[Tuple[Union[cst.Name, cst.Attribute], Tuple[cst.CSTNode, ...]]]:
     """Every mention of `name` (`opt`, or `self.opt`) under `root`, with its ancestors (nearest
     first). Assignment targets come too; `_idle_use` tells them apart."""
     stack: List[Tuple[cst.CSTNode, Tuple[cst.CSTNode, ...]]] = [(root, ())]
@@ -93,9 +89,7 @@ def _loads(
         stack.extend((c, below) for c in children(node))
 
 
-def _idle_use(
-    scope: Scope, name: str, use: Union[cst.Name, cst.Attribute], parents: Tuple[cst.CSTNode, ...]
-) -> bool:
+def _idle_use(scope: Scope, name: str, use: Union[cst.Name, cst.Attribute], parents: Tuple[cst.CSTNode, ...]) -> bool:
     parent = parents[0] if parents else None
     if isinstance(parent, cst.FunctionDef) and parent.name is use:
         return False  # (a function of that name: not the local optimizer)

@@ -200,7 +200,7 @@ def _find_eval_passes(ctx: RuleContext) -> List[EvalPass]:
         if not own or id(event_anchor(own[0])) in seen:
             continue
         seen.update(id(event_anchor(e)) for e in own)
-        if _feeds_gradients(ctx, lf):
+        if _feeds_gradients(ctx, lf) or _some_caller_trains_after(ctx, lf.scope):
             continue
         ep = _make_pass(ctx, lf.scope, lf, own[0])
         if ep is not None:
@@ -237,17 +237,23 @@ def _every_caller_trains_after(ctx: RuleContext, fn: Scope) -> bool:
     """Each call of `fn` in sight is followed, in its caller, by a backward or a step: what
     `fn` computes feeds training, whatever its name says."""
     sites = ctx.project.callers(fn)
-    if not sites:
-        return False
-    for caller, call in sites[:8]:
-        events = ctx.loops.body_events(caller, 0)
-        at = next((i for i, e in enumerate(events) if any(c is call for _, c in e.via[:1])), None)
-        if at is None or not any(
-            e.kind == L.BACKWARD and e.arg is not None and not e.via and _built_from_call(caller, e.arg, call)
-            for e in events[at + 1 :]
-        ):
-            return False
-    return True
+    return bool(sites) and all(_trains_after(ctx, caller, call) for caller, call in sites[:8])
+
+
+def _some_caller_trains_after(ctx: RuleContext, fn: Scope) -> bool:
+    """A call of `fn` is followed by a backward of what it returned (a meta-learning task
+    loss summed over a loop, then `meta_loss.backward()`): turning its gradients off would
+    break that backward."""
+    return any(_trains_after(ctx, caller, call) for caller, call in ctx.project.callers(fn)[:8])
+
+
+def _trains_after(ctx: RuleContext, caller: Scope, call: cst.Call) -> bool:
+    events = ctx.loops.body_events(caller, 0)
+    at = next((i for i, e in enumerate(events) if any(c is call for _, c in e.via[:1])), None)
+    return at is not None and any(
+        e.kind == L.BACKWARD and e.arg is not None and not e.via and _built_from_call(caller, e.arg, call)
+        for e in events[at + 1 :]
+    )
 
 
 def _built_from_call(scope: Scope, expr: cst.BaseExpression, call: cst.Call) -> bool:
@@ -261,7 +267,7 @@ def _built_from_call(scope: Scope, expr: cst.BaseExpression, call: cst.Call) -> 
             continue
         seen.add(name.value)
         for d in idx.defs.get(name.value, []):
-            if d.how != "assign":
+            if d.how not in ("assign", "aug"):  # (`total += loss_of(batch)` is built from it too)
                 continue
             if d.value is call:
                 return True
@@ -706,8 +712,12 @@ def _textual_modes(scope: Scope) -> List[Tuple[cst.Call, str]]:
     return out
 
 
-def mode_at(ctx: RuleContext, scope: Scope, anchor: cst.CSTNode, model: Value, depth: int = 0) -> Mode:
-    """The mode `model` is in when `anchor` (a node of `scope`) runs."""
+def mode_at(
+    ctx: RuleContext, scope: Scope, anchor: cst.CSTNode, model: Value, depth: int = 0, within: Optional[Scope] = None
+) -> Mode:
+    """The mode `model` is in when `anchor` (a node of `scope`) runs. (`within`: the function
+    the question started from, when it climbs to callers.)"""
+    within = within or scope
     limit = SC.order(scope, anchor)
     if limit is None:
         return Mode("none")
@@ -724,7 +734,7 @@ def mode_at(ctx: RuleContext, scope: Scope, anchor: cst.CSTNode, model: Value, d
             continue
         if e.kind in (L.EVAL_MODE, L.TRAIN_MODE):
             counted.add(id(e.node))
-            if not same_model(e.receiver, model):
+            if not same_model(e.receiver, model) and not _holds_submodule(ctx, e.receiver, model, within):
                 continue
             # (the event's own module: a `.train()` in a helper of another file)
             marks.append((o, i, "eval" if e.kind == L.EVAL_MODE else "train", e.node, e.module))
@@ -752,12 +762,24 @@ def mode_at(ctx: RuleContext, scope: Scope, anchor: cst.CSTNode, model: Value, d
         return held
     if depth >= 3:
         return Mode("none")
-    found = [mode_at(ctx, cs, call, model, depth + 1) for cs, call in ctx.project.callers(scope)]
+    found = [mode_at(ctx, cs, call, model, depth + 1, within) for cs, call in ctx.project.callers(scope)]
     for mode in ("eval", "train"):
         hits = [m for m in found if m.mode == mode]
         if hits:
             return next((m for m in hits if m.trained_after), hits[0])
     return Mode("none")
+
+
+def _holds_submodule(ctx: RuleContext, outer: Optional[Value], inner: Value, within: Scope) -> bool:
+    """`outer` is a project module that stores `inner` as a submodule (`self.GE =
+    Generator(...)`): `gan.eval()` puts `gan.GE` in eval mode too. Not asked for the layers a
+    module's own method runs (`self.conv(x)` in its generation loop): that pass is the method's
+    call, judged where it is made."""
+    if outer is None or outer.cls is None or within.cls is outer.cls or not ctx.resolver.is_module_class(outer.cls):
+        return False
+    held = {id(b.value) for bindings in outer.cls.attrs.values() for b in bindings}
+    origins = [v.origin for v in (inner.alts or (inner,))]  # (`self.G` or `self.GE`: both of them)
+    return all(o is not None and id(o) in held for o in origins)
 
 
 def _held_in_eval_mode(ctx: RuleContext, scope: Scope, model: Value) -> Optional[Mode]:

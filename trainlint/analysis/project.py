@@ -94,6 +94,7 @@ class Project:
         self.instance_class: Optional[Callable[[cst.BaseExpression, Scope], Optional[ClassFacts]]] = None
         self._method_names: Optional[Set[str]] = None
         self._call_classes: Optional[Set[str]] = None
+        self._call_attrs: Optional[Set[str]] = None
         # Per-run memoised facts (`memo`, `once`): they live and die with the project, where a
         # module-level dictionary would keep them alive.
         self._memo: Dict[Hashable, object] = {}
@@ -251,6 +252,8 @@ class Project:
         (a module's call is its forward), called through its `__call__`."""
         if self.instance_class is None or not self._callable_classes():
             return None
+        if isinstance(func, cst.Attribute) and func.attr.value not in self._callable_attrs():
+            return None  # (`x.dim()`: no attribute of that name is built from a callable class)
         cls = self.instance_class(func, scope)
         if cls is None or cls.name not in self._callable_classes() or self.is_torch_module(cls):
             return None
@@ -261,6 +264,24 @@ class Project:
         if self._call_classes is None:
             self._call_classes = {c.name for m in self.modules for c in m.classes.values() if "__call__" in c.methods}
         return self._call_classes
+
+    def _callable_attrs(self) -> Set[str]:
+        """Names of the attributes that some class of the project sets to an instance of a
+        class with `__call__` (`self.scaler = NativeScaler()`): the only attributes whose call
+        (`trainer.scaler(loss, opt)`) can run such an instance."""
+        if self._call_attrs is None:
+            names = self._callable_classes()
+            self._call_attrs = {
+                key.rsplit(".", 1)[-1]
+                for m in self.modules
+                for c in m.classes.values()
+                for key, bindings in c.attrs.items()
+                if any(
+                    isinstance(b.value, cst.Call) and (dotted(b.value.func) or "").rsplit(".", 1)[-1] in names
+                    for b in bindings
+                )
+            }
+        return self._call_attrs
 
     def is_torch_module(self, cls: ClassFacts) -> bool:
         """A subclass of `nn.Module` (or of a Lightning module): its `train()` is the mode switch."""

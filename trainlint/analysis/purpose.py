@@ -14,7 +14,7 @@ from trainlint.analysis.loops import LoopAnalyzer, LoopFacts
 
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _PROBE_WORDS = frozenset(
-    {"benchmark", "benchmarks", "bench", "profile", "profiler", "profiling", "throughput", "timing", "speedtest"}
+    {"benchmark", "benchmarks", "bench", "profile", "profiler", "profiling", "throughput", "timing", "speedtest", "oom"}
 )
 _TEST_DIRS = frozenset({"tests", "test", "testing"})
 
@@ -78,7 +78,8 @@ _EVALUATION_NAMES = frozenset(
 
 
 def is_probe(scope: Scope) -> bool:
-    """A throughput or profiling probe: a function (or the file) named for benchmarking."""
+    """A throughput, profiling or out-of-memory probe: a function (or the file) named for
+    benchmarking (`scan_batches_for_oom` runs backward on the largest batches and clears)."""
     base = os.path.splitext(os.path.basename(scope.module.path))[0]
     if words(base) & _PROBE_WORDS:
         return True

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import repeat
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -406,6 +406,48 @@ def order(scope: Scope, node: cst.CSTNode) -> Optional[int]:
 def inside(scope: Scope, outer: cst.CSTNode, node: cst.CSTNode) -> bool:
     idx = scope_index(scope)
     a, b, n = idx.start.get(id(outer)), idx.end.get(id(outer)), idx.start.get(id(node))
+    return a is not None and b is not None and n is not None and a <= n <= b
+
+
+def _blocks(compound: cst.CSTNode) -> List[cst.BaseSuite]:
+    """The suites of an if/for/while/try/match statement (an `elif` is an `If` of its own)."""
+    out: List[cst.BaseSuite] = []
+    for name in ("body", "orelse", "finalbody"):
+        part = getattr(compound, name, None)
+        if isinstance(part, cst.BaseSuite):
+            out.append(part)
+        elif isinstance(part, (cst.Else, cst.Finally)):
+            out.append(part.body)
+    out += [h.body for h in getattr(compound, "handlers", ())]
+    out += [c.body for c in getattr(compound, "cases", ())]
+    return out
+
+
+def _ends_flow(stmt: cst.BaseStatement) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and any(
+        isinstance(s, (cst.Return, cst.Raise, cst.Break, cst.Continue)) for s in stmt.body
+    )
+
+
+def leaves_iteration(scope: Scope, node: cst.CSTNode, loop: cst.CSTNode) -> bool:
+    """A block around `node` inside `loop` ends with `break`, `continue`, `return` or `raise`
+    (`except StopIteration: opt.step(); break`): once `node` has run, nothing that follows
+    that block runs in the same iteration."""
+    chain = enclosing(scope, node)
+    ids = [id(c) for c in chain]
+    if id(loop) not in ids:
+        return False
+    for compound in chain[ids.index(id(loop)) + 1 :]:
+        for block in _blocks(compound):
+            body = block.body if isinstance(block, cst.IndentedBlock) else ()
+            if body and _between(scope, body, node) and _ends_flow(body[-1]):
+                return True
+    return False
+
+
+def _between(scope: Scope, body: Sequence[cst.BaseStatement], node: cst.CSTNode) -> bool:
+    idx = scope_index(scope)
+    a, b, n = idx.start.get(id(body[0])), idx.end.get(id(body[-1])), idx.start.get(id(node))
     return a is not None and b is not None and n is not None and a <= n <= b
 
 

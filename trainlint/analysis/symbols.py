@@ -23,8 +23,9 @@ from trainlint.analysis.project import Project, enclosing_class
 from trainlint.analysis.scopes import return_values as return_values
 from trainlint.analysis.scopes import visible
 
-# Methods that return their receiver (or an equivalent object of the same kind).
-_PASSTHROUGH_METHODS = K.MOVE_METHODS | {"train", "eval", "requires_grad_", "share_memory"}
+# Methods that return their receiver (or an equivalent object of the same kind); `clone()`
+# (and `new()`, its older name) are how learn2learn's MAML hands out a copy of the model.
+_PASSTHROUGH_METHODS = K.MOVE_METHODS | {"train", "eval", "requires_grad_", "share_memory", "clone", "new"}
 # Calls that give back their first argument, or an object that behaves like it (a copy, a wrapper).
 _WRAPPERS = {
     "torch.compile",
@@ -33,6 +34,9 @@ _WRAPPERS = {
     "torch.jit.script",
     "copy.deepcopy",
     "copy.copy",
+    "learn2learn.MAML",
+    "learn2learn.algorithms.MAML",
+    "learn2learn.algorithms.MetaSGD",
 }
 _MAX_DEPTH = 8
 # Class methods that build an instance and load its weights.

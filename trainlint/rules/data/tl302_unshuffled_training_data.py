@@ -16,6 +16,7 @@ from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.names import dotted
 from trainlint.analysis.origins import value_origins
 from trainlint.analysis.project import Project
+from trainlint.analysis.scopes import visible
 from trainlint.analysis.symbols import return_values
 from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic, Fix, Severity
@@ -69,6 +70,8 @@ def _tl302(ctx: RuleContext) -> List[Finding]:
         ):
             continue  # `**loader_kwargs` may carry shuffle/sampler (read only where an optimizer steps)
         shuffle = C.arg(call, 2, "shuffle", skip_star=True)
+        if shuffle is not None and _assigned_false(shuffle, use.scope):
+            shuffle = cst.Name("False")  # `shuffle = False` at the top of the script
         sampler = C.arg(call, 3, "sampler", skip_star=True)
         batch_sampler = C.arg(call, 4, "batch_sampler", skip_star=True)
         optional_sampler = (
@@ -239,6 +242,18 @@ def _off_unless_flag(expr: cst.BaseExpression, scope: Scope, project: Project, d
             return None  # a caller passes something else (or keeps the default)
         flags.add(flag)
     return flags.pop() if len(flags) == 1 else None
+
+
+def _assigned_false(expr: cst.BaseExpression, scope: Scope) -> bool:
+    """`shuffle = False` written once at the top of a script, then `shuffle=shuffle`: every
+    assignment of the name in sight is the literal `False` (not a value decided at run time)."""
+    if not isinstance(expr, cst.Name):
+        return False
+    _, bindings = visible(scope, expr)
+    return bool(bindings) and all(
+        b.how == "assign" and b.index is None and isinstance(b.value, cst.Name) and b.value.value == "False"
+        for b in bindings
+    )
 
 
 def _none_on_some_path(sampler: cst.BaseExpression, scope: Scope) -> bool:

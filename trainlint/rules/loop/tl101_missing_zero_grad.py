@@ -51,12 +51,12 @@ def missing_zero_grad(ctx: RuleContext) -> Iterator[Finding]:
     reported: Set[int] = set()
     for lf in iterations(ctx):
         uncleared = _uncleared_steps(ctx, lf.events)
-        for step in uncleared:
-            finding = _finding(lf.events, step, "this training loop")
+        for step, live in uncleared:
+            finding = _finding(lf.events, step, live, "this training loop")
             if finding is not None:
                 reported.add(id(finding.node))
                 yield finding
-        done = {id(o) for o in map(optimizer_origin, uncleared) if o is not None}
+        done = {id(o) for o in (optimizer_origin(s) for s, _ in uncleared) if o is not None}
         for step, previous in _restepped(ctx, lf.events, done):
             yield _restep_finding(lf.events, step, previous)
     yield from _in_step_functions(ctx)
@@ -100,13 +100,13 @@ def _in_lightning_manual_steps(ctx: RuleContext) -> Iterator[Finding]:
         events = [e for e in ctx.loops.body_events(step_fn, 0) if not e.loops]
         if not any(e.kind == L.BACKWARD for e in events):
             continue
-        for step in _uncleared_steps(ctx, events):
-            finding = _finding(events, step, "this manual-optimization `training_step` (run once per batch)")
+        for step, live in _uncleared_steps(ctx, events):
+            finding = _finding(events, step, live, "this manual-optimization `training_step` (run once per batch)")
             if finding is not None:
                 yield finding
 
 
-def _finding(events: List[Event], step: Event, where: str) -> Optional[Finding]:
+def _finding(events: List[Event], step: Event, live: List[Event], where: str) -> Optional[Finding]:
     backward = _backward_before(events, step)
     if backward is None:
         return None
@@ -114,13 +114,15 @@ def _finding(events: List[Event], step: Event, where: str) -> Optional[Finding]:
     related: List[Tuple[ModuleFacts, cst.CSTNode, str]] = [
         (step.module, step.node, "the optimizer step that uses the accumulated gradients")
     ]
-    live = _live_clears(events, step)
     guard = _cleared_only_under_an_extra_test(events, step, live) if live else None
     if guard is not None:
-        test = step.module.tree.code_for_node(guard.test)
-        said = (
-            f"gradients are not cleared after every step of {where}: the only clear runs after "
-            f"`{_call_text(step)}` and only when `{test}` holds. When it does not, each"
+        test = live[0].module.tree.code_for_node(guard.test)
+        after = events.index(live[0]) > events.index(step)
+        said = f"gradients are not cleared after every step of {where}: " + (
+            f"the only clear runs after `{_call_text(step)}` and only when `{test}` holds. When it does not, each"
+            if after
+            else f"`{_call_text(step)}` runs on every iteration but the only clear runs only when `{test}` "
+            "holds. When it does not, each"
         )
         related.append((live[0].module, live[0].node, f"the clear, only when `{test}`"))
     elif live:
@@ -185,8 +187,8 @@ def _in_step_functions(ctx: RuleContext) -> Iterator[Finding]:
             continue  # a loop of its own: judged as a loop
         if len({id(optimizer_origin(e)) for e in events if e.kind in STEPS}) < 2:
             continue
-        for step in _uncleared_steps(ctx, events):
-            finding = _finding(events, step, "this training step (called once per batch)")
+        for step, live in _uncleared_steps(ctx, events):
+            finding = _finding(events, step, live, "this training step (called once per batch)")
             if finding is not None:
                 yield finding
 
@@ -215,7 +217,7 @@ def _in_owned_optimizer_steps(ctx: RuleContext) -> Iterator[Finding]:
         if _backward_before(events, step) is None or _cleared_anywhere(ctx, cls, attr, step.receiver):
             continue
         finding = _finding(
-            events, step, f"`{cls.name}.{scope.simple_name}` (a training step of the class that owns `self.{attr}`)"
+            events, step, [], f"`{cls.name}.{scope.simple_name}` (a training step of the class that owns `self.{attr}`)"
         )
         if finding is not None:
             yield finding
@@ -274,8 +276,9 @@ def _may_be(
     return False
 
 
-def _uncleared_steps(ctx: RuleContext, events: List[Event]) -> List[Event]:
-    """Optimizer steps of the iteration whose gradients nothing in the iteration clears.
+def _uncleared_steps(ctx: RuleContext, events: List[Event]) -> List[Tuple[Event, List[Event]]]:
+    """Optimizer steps of the iteration whose gradients nothing in the iteration clears on
+    every path, each with the clears of its optimizer that can run with it.
 
     With one optimizer any `zero_grad()` counts; with several (a GAN), a clear counts for an
     optimizer when it is that optimizer's, or its model's, or of unknown reach (`p.grad = None`).
@@ -287,17 +290,18 @@ def _uncleared_steps(ctx: RuleContext, events: List[Event]) -> List[Event]:
     clears = [e for e in events if e.kind == L.ZERO_GRAD]
     origins = {id(optimizer_origin(s)) for s in steps if optimizer_origin(s) is not None}
     if len(origins) <= 1 or any(optimizer_origin(s) is None for s in steps):
-        return [s for s in steps if _no_clear_on_some_path(events, s, clears)][:1]
-    out: List[Event] = []
+        return [(s, _live_clears(clears, s)) for s in steps if _no_clear_on_some_path(events, s, clears)][:1]
+    out: List[Tuple[Event, List[Event]]] = []
     seen: Set[int] = set()
     for s in steps:
         o = optimizer_origin(s)
         if id(o) in seen:
             continue
         models = ctx.resolver.trained_models(s.receiver) if s.receiver is not None else []
-        if not any(_clears(c, o, models) and not c.exclusive_with(s) for c in clears):
+        own = [c for c in _live_clears(clears, s) if _clears(c, o, models)]
+        if not own or _cleared_only_under_an_extra_test(events, s, own) is not None:
             seen.add(id(o))
-            out.append(s)
+            out.append((s, own))
     return out
 
 
@@ -368,15 +372,21 @@ def _no_clear_on_some_path(events: List[Event], step: Event, clears: List[Event]
 
 
 def _cleared_only_under_an_extra_test(events: List[Event], step: Event, live: List[Event]) -> Optional[cst.If]:
-    """Every clear that can run with the step comes after it, under an `if` (with no `else`)
-    that the step is not under (`opt.step()` then `if cfg.update_interval > 1:
-    opt.zero_grad()`): when that test is false the step has run and nothing clears before the
-    next backward. That `if`."""
+    """Every clear that can run with the step sits under an `if` (with no `else`) that the
+    step is not under, so when that test is false the step has run and nothing clears the
+    gradients before the next backward. Either the clears come after the step (`opt.step()`
+    then `if cfg.update_interval > 1: opt.zero_grad()`), or they come before it while the step
+    runs on every iteration and a backward runs outside the test (`if steps > warmup:
+    opt_g.zero_grad()`, then `loss.backward(); opt_g.step()`). That `if`."""
     at = {id(e): k for k, e in enumerate(events)}
     path = [id(call) for _, call in step.via]
-    if any(id(c) not in at or at[id(c)] < at[id(step)] or [id(call) for _, call in c.via] != path for c in live):
-        return None  # (a clear before the step, or in another function than the step's)
+    if any(id(c) not in at or [id(call) for _, call in c.via] != path for c in live):
+        return None  # (a clear in another function than the step's)
+    before = any(at[id(c)] < at[id(step)] for c in live)
+    if before and (step.conds or len(path) > 0):
+        return None  # (a conditional step with a conditional clear: gradient accumulation)
     step_arms = dict(step.arms)
+    opt = opt_name(step)
     found: Optional[cst.If] = None
     for c in live:
         extra = {node for node, _ in c.arms if node not in step_arms}
@@ -384,8 +394,15 @@ def _cleared_only_under_an_extra_test(events: List[Event], step: Event, live: Li
             (n for n in SC.enclosing(c.scope, c.node) if id(n) in extra and isinstance(n, cst.If) and n.orelse is None),
             None,
         )
-        if guard is None or "grad" in c.module.tree.code_for_node(guard.test):
-            return None  # (`if p.grad is not None: p.grad.zero_()` clears whatever exists)
+        if guard is None:
+            return None
+        test = c.module.tree.code_for_node(guard.test)
+        if "grad" in test or (before and opt in test):
+            return None  # (`if p.grad is not None: p.grad.zero_()`; `if opt is not None: opt.zero_grad()`)
+        if before and not any(
+            e.kind == L.BACKWARD and id(guard) not in e.conds and not e.exclusive_with(step) for e in events
+        ):
+            return None  # (the backward runs under the same test: skipped with the clear)
         found = found or guard
     return found
 

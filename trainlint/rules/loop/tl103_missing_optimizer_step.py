@@ -206,15 +206,23 @@ def _stepped_after(ctx: RuleContext, lf: LoopFacts) -> bool:
 def _trains_here(ctx: RuleContext, lf: LoopFacts) -> bool:
     """The loop's function works with an optimizer: it clears or steps one, or holds one.
     A backward elsewhere (a profiler timing ops, a saliency map) is not a training step."""
-    for e in ctx.loops.body_events(lf.scope, 0):  # (the loop's own events among them)
-        if e.kind in _UPDATES or e.kind in (L.ZERO_GRAD, L.SCHED_STEP):
+    events = ctx.loops.body_events(lf.scope, 0)  # (the loop's own events among them)
+    for e in events:
+        if e.kind in _UPDATES or e.kind == L.SCHED_STEP:
             return True
+        if e.kind == L.ZERO_GRAD and (_clears_optimizer(e) or any(x.kind == L.LOSS for x in lf.events)):
+            return True  # (`model.zero_grad()` before a Grad-CAM backward of a class score trains nothing)
     scope, res = lf.scope, ctx.resolver
     bindings = [b for binds in scope.bindings.values() for b in binds]
     if scope.cls is not None:
         bindings += [b for binds in scope.cls.attrs.values() for b in binds]
     values = [res.binding_value(b) for b in bindings] + [res.param_value(scope, p) for p in scope.params]
     return any(v is not None and v.kind in (K.OPTIMIZER, K.SCHEDULER) for v in values)
+
+
+def _clears_optimizer(e: Event) -> bool:
+    r = e.receiver
+    return r is None or r.kind != K.MODEL
 
 
 def _trailing_backward(lf: LoopFacts) -> Optional[Event]:

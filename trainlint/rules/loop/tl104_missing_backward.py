@@ -107,8 +107,13 @@ def _step_after_clear(lf: LoopFacts) -> Optional[Event]:
             if e.kind in (L.BACKWARD, L.AUTOGRAD_GRAD):
                 backward = True
                 break
-            if e.kind == L.ZERO_GRAD and e.receiver is not None and e.receiver.origin is s.receiver.origin:
-                cleared = True
+            if (
+                e.kind == L.ZERO_GRAD
+                and e.receiver is not None
+                and e.receiver.origin is s.receiver.origin
+                and set(e.conds) <= set(s.conds)
+            ):
+                cleared = True  # (a clear under a test the step is not under may be skipped)
         if cleared and not backward:
             return s
     return None

@@ -171,11 +171,17 @@ def _in_loops(ctx: RuleContext) -> Iterator[Finding]:
                 continue
             # Only the steps that can run in the same iteration as this one (not on another
             # arm of an `if`/`else`) order it.
-            on_path = [(j, s) for j, s in steps if not s.exclusive_with(e)]
+            on_path = [(j, s) for j, s in steps if not s.exclusive_with(e) and not _before_leaving(lf.node, s, e)]
             if not on_path or on_path[0][0] < i:
                 continue
             yield _finding(e, on_path[0][1])
             break
+
+
+def _before_leaving(loop: cst.CSTNode, step: Event, sched: Event) -> bool:
+    """A step before the scheduler's in a block that then leaves the iteration (`except
+    StopIteration: opt.step(); break`): it never runs before that scheduler step."""
+    return not step.via and step.scope is sched.scope and SC.leaves_iteration(step.scope, step.node, loop)
 
 
 def _deferred_to_next_iteration(loop: cst.CSTNode, sched: Event) -> bool:

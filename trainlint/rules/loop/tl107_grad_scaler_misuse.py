@@ -247,14 +247,13 @@ def _step_functions(ctx: RuleContext) -> Iterator[Finding]:
         elif _clips_and_steps(scope) and _scaled_nowhere_unscaled(ctx):
             evs = [e for e in ctx.loops.body_events(scope, 0) if not e.via]
             if not any(e.kind == L.BACKWARD for e in evs):
-                if covered is None:
-                    covered = nodes_of_loops_with(ctx, (L.CLIP,), (L.SCALER_STEP,))
-                yield from _clips_before_scaler_step(evs, covered)
+                # (a loop of its own over the optimizers, with no backward, judges nothing)
+                yield from _clips_before_scaler_step(evs, nodes_of_loops_with(ctx, (L.CLIP,), (L.BACKWARD,)))
 
 
 def _clips_and_steps(scope: Scope) -> bool:
     names = called_names(scope)
-    return names["step"] > 0 and any(names[n] > 0 for n in ("clip_grad_norm_", "clip_grad_value_"))
+    return names["step"] > 0 and any(names[n] > 0 for n in ("clip_grad_norm_", "clip_grad_value_", "clip_grad_norm"))
 
 
 def _scaled_nowhere_unscaled(ctx: RuleContext) -> bool:

@@ -9,6 +9,7 @@ import libcst as cst
 
 from trainlint.analysis import flow as FL
 from trainlint.analysis import module_facts as M
+from trainlint.analysis.branches import off_for_every_instance
 from trainlint.analysis.facts import ModuleFacts
 from trainlint.analysis.flow import LossCall, Op
 from trainlint.analysis.frameworks import lightning_evaluation_hook
@@ -163,7 +164,7 @@ def defects(
     by_op: Dict[int, int] = {}  # id(operation node) -> its group
     trained: Set[int] = set()  # groups with a loss call that can be trained on
     for lc, op in traced_losses(ctx, family, behind, inherited=True):
-        if op.kind not in kinds:
+        if op.kind not in kinds or off_for_every_instance(ctx.project, op.module, op.node):
             continue
         if op.owner is not None:
             key = id(op.node)

@@ -11,6 +11,7 @@ from trainlint import fixes
 from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
 from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.names import dotted
 from trainlint.analysis.scopes import visible
 from trainlint.diagnostics import Fix
 from trainlint.fixes.core import SAFE, UNSAFE, Locate, make_fix
@@ -88,6 +89,22 @@ def _project_loads(ctx: RuleContext) -> _Loads:
     return ctx.project.memo(_project_loads, ctx.project.modules[0], build)
 
 
+def _used_as_a_module_here(scope: Scope, obj: cst.BaseExpression) -> bool:
+    """The saved object is used as a module in the function that saves it: called on data,
+    or asked for what only a module answers (`model.train()`, `model.parameters()`,
+    `model.state_dict()`), by the same name or attribute chain."""
+    key = dotted(obj)
+    if key is None:
+        return False
+    for c in scope.calls:
+        func = c.func
+        if dotted(func) == key:
+            return True
+        if isinstance(func, cst.Attribute) and dotted(func.value) == key and func.attr.value in _MODULE_USES | {"state_dict"}:
+            return True
+    return False
+
+
 def _scripted(arg: cst.BaseExpression, scope: Scope) -> bool:
     """`scripted = torch.jit.script(model)`: a TorchScript module, saved with `torch.jit.save`."""
     if not isinstance(arg, cst.Name):
@@ -114,8 +131,10 @@ def whole_model_saved(ctx: RuleContext) -> Iterator[Finding]:
                 yield _uncalled_state_dict(mod, call, obj)
                 continue
             value = ctx.resolver.value_of(obj, scope)
-            if value is None or value.kind != K.MODEL or value.guess or _scripted(obj, scope):
+            if value is None or value.kind != K.MODEL or _scripted(obj, scope):
                 continue
+            if value.guess and not _used_as_a_module_here(scope, obj):
+                continue  # (a name alone says too little about what is pickled)
             loads = _project_loads(ctx)
             if loads.as_module:
                 continue  # the project loads a whole module back and uses it: saving one is deliberate
@@ -124,7 +143,9 @@ def whole_model_saved(ctx: RuleContext) -> Iterator[Finding]:
             if path_text is not None and path_text in loads.paths:
                 continue  # the same file is loaded back whole
             if not loads.into_state_dict:
-                continue  # no loader in sight: a script elsewhere may load the module whole
+                # No loader in sight: official examples pair a whole-module save with an
+                # inference script, not linked by imports, that loads it whole on purpose.
+                continue
             text = compact_code(mod, obj)
             same = [(m, load) for m, load, p in loads.into_state_dict if p == path_text]
             related: List[Tuple[ModuleFacts, cst.CSTNode, str]]

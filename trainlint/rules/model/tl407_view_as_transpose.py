@@ -454,9 +454,7 @@ def _state_rows(expr: cst.BaseExpression) -> Tuple[Optional[str], int]:
     return None, 0
 
 
-def _rnn_of(
-    ctx: RuleContext, scope: Scope, name: str, use: cst.CSTNode
-) -> Optional[Tuple[str, cst.Call, ModuleFacts]]:
+def _rnn_of(ctx: RuleContext, scope: Scope, name: str, use: cst.CSTNode) -> Optional[Tuple[str, cst.Call, ModuleFacts]]:
     """(the class, the constructor) of the recurrent layer whose final hidden state `name` holds:
     `out, (h, c) = self.lstm(x)`, `out, h = self.gru(x)`."""
     defs, open_before = SC.scope_index(scope).reaching(name, use)
