@@ -36,6 +36,7 @@ FIX_WORDS: Dict[str, Words] = {
 # ending in `_` covers every shape of a case).
 TL107_FIX_WORDS: Dict[str, Words] = {
     "clip_without_unscale_": (("unscale_",),),
+    "clip_per_optimizer_in_step_method": (("unscale_",),),
     "legacy_cuda_amp_clip_without_unscale": (("unscale_",),),
     "scaler_step_without_update_": (("update",),),
     "scaler_update_once_per_epoch_": (("update",),),

@@ -200,7 +200,9 @@ def _find_eval_passes(ctx: RuleContext) -> List[EvalPass]:
         if not own or id(event_anchor(own[0])) in seen:
             continue
         seen.update(id(event_anchor(e)) for e in own)
-        if _feeds_gradients(ctx, lf) or _some_caller_trains_after(ctx, lf.scope):
+        if _feeds_gradients(ctx, lf) or (
+            _some_caller_trains_after(ctx, lf.scope) and not _some_caller_evaluates(ctx, lf.scope, own[0].receiver)
+        ):
             continue
         ep = _make_pass(ctx, lf.scope, lf, own[0])
         if ep is not None:
@@ -245,6 +247,20 @@ def _some_caller_trains_after(ctx: RuleContext, fn: Scope) -> bool:
     loss summed over a loop, then `meta_loss.backward()`): turning its gradients off would
     break that backward."""
     return any(_trains_after(ctx, caller, call) for caller, call in ctx.project.callers(fn)[:8])
+
+
+def _some_caller_evaluates(ctx: RuleContext, fn: Scope, model: Optional[Value]) -> bool:
+    """A call of `fn` follows `model.eval()` in its caller: a function shared by training and
+    evaluation, whose evaluating call is judged where it is made."""
+    for caller, call in ctx.project.callers(fn)[:8]:
+        events = ctx.loops.body_events(caller, 0)
+        at = next((i for i, e in enumerate(events) if any(c is call for _, c in e.via[:1])), None)
+        if at is not None and any(
+            e.kind == L.EVAL_MODE and e.receiver is not None and not e.receiver.guess and same_model(e.receiver, model)
+            for e in events[:at]
+        ):
+            return True
+    return False
 
 
 def _trains_after(ctx: RuleContext, caller: Scope, call: cst.Call) -> bool:
