@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Set
 import libcst as cst
 
 from trainlint.analysis.calls import bind_default
-from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
-from trainlint.analysis.scopes import enclosing, inside, scope_index, scope_of_node, visible
+from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
+from trainlint.analysis.scopes import enclosing, in_statements, only_assigned, scope_index, scope_of_node, visible
 from trainlint.analysis.walk import children
 
 if TYPE_CHECKING:
@@ -108,23 +108,14 @@ def off_for_every_instance(project: "Project", module: ModuleFacts, node: cst.CS
     for stmt in enclosing(scope, node):
         if not isinstance(stmt, cst.If) or not isinstance(stmt.body, cst.IndentedBlock):
             continue
-        if not any(inside(scope, s, node) for s in stmt.body.body):
+        if not in_statements(scope, stmt.body.body, node):
             continue  # (in the `else`)
         test = stmt.test
         if isinstance(test, cst.Attribute) and isinstance(test.value, cst.Name) and test.value.value == "self":
-            param = _init_param_of(scope.cls.attrs.get(f"self.{test.attr.value}", []), init)
-            if param is not None and _false_at_every_site(project, scope.cls, init, param):
+            params = scope.cls.init_params_of(f"self.{test.attr.value}")  # (`self.flag = flag`, once)
+            if params is not None and len(params) == 1 and _false_at_every_site(project, scope.cls, init, params[0]):
                 return True
     return False
-
-
-def _init_param_of(bindings: List[Binding], init: Scope) -> Optional[str]:
-    """The `__init__` parameter that is the attribute's only value (`self.flag = flag`)."""
-    values = {b.value.value for b in bindings if isinstance(b.value, cst.Name) and b.scope is init}
-    if len(values) != 1 or len(bindings) != 1:
-        return None
-    name = values.pop()
-    return name if name in init.params else None
 
 
 def _false_at_every_site(project: "Project", cls: ClassFacts, init: Scope, param: str) -> bool:
@@ -139,9 +130,4 @@ def _false_at_every_site(project: "Project", cls: ClassFacts, init: Scope, param
 
 
 def _is_false(expr: cst.BaseExpression, scope: Scope) -> bool:
-    if literal_truth(expr) is False:
-        return True
-    if not isinstance(expr, cst.Name):
-        return False
-    _, found = visible(scope, expr)
-    return bool(found) and all(b.how == "assign" and b.index is None and literal_truth(b.value) is False for b in found)
+    return literal_truth(expr) is False or only_assigned(scope, expr, lambda v: literal_truth(v) is False)

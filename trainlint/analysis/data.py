@@ -1715,15 +1715,11 @@ def _yields_from_first_param(fn: Scope) -> bool:
         return False
     first = fn.params[1] if fn.cls is not None and len(fn.params) > 1 and fn.params[0] == "self" else fn.params[0]
     nodes = list(walk(fn.node.body))
-    if any(isinstance(n, cst.Yield) and isinstance(n.value, cst.From) and _names(n.value.item, first) for n in nodes):
+    if any(isinstance(n, cst.Yield) and isinstance(n.value, cst.From) and dotted(n.value.item) == first for n in nodes):
         return True  # `yield from dl`
     return any(isinstance(n, cst.Yield) for n in nodes) and any(
-        isinstance(n, cst.For) and _names(n.iter, first) for n in nodes
+        isinstance(n, cst.For) and dotted(n.iter) == first for n in nodes
     )
-
-
-def _names(expr: cst.BaseExpression, name: str) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == name
 
 
 def _drawn_loaders(lf: LoopFacts) -> List[cst.BaseExpression]:

@@ -78,6 +78,16 @@ class ClassFacts:
     # "self.x" assignments from every method of the class.
     attrs: Dict[str, List[Binding]] = field(default_factory=dict)
 
+    def init_params_of(self, key: str) -> Optional[List[str]]:
+        """The `__init__` parameters that each assignment of the attribute `key` ("self.x")
+        stores (`self.flag = flag`), one per assignment; None unless every assignment is such."""
+        init = self.methods.get("__init__")
+        bindings = self.attrs.get(key, [])
+        if init is None or not bindings:
+            return None
+        params = [b.value.value for b in bindings if b.scope is init and isinstance(b.value, cst.Name)]
+        return params if len(params) == len(bindings) and all(p in init.params for p in params) else None
+
 
 @dataclass(eq=False)
 class ModuleFacts:

@@ -253,8 +253,7 @@ def _some_caller_evaluates(ctx: RuleContext, fn: Scope, model: Optional[Value]) 
     """A call of `fn` follows `model.eval()` in its caller: a function shared by training and
     evaluation, whose evaluating call is judged where it is made."""
     for caller, call in ctx.project.callers(fn)[:8]:
-        events = ctx.loops.body_events(caller, 0)
-        at = next((i for i, e in enumerate(events) if any(c is call for _, c in e.via[:1])), None)
+        events, at = _events_at_call(ctx, caller, call)
         if at is not None and any(
             e.kind == L.EVAL_MODE and e.receiver is not None and not e.receiver.guess and same_model(e.receiver, model)
             for e in events[:at]
@@ -263,9 +262,15 @@ def _some_caller_evaluates(ctx: RuleContext, fn: Scope, model: Optional[Value]) 
     return False
 
 
-def _trains_after(ctx: RuleContext, caller: Scope, call: cst.Call) -> bool:
+def _events_at_call(ctx: RuleContext, caller: Scope, call: cst.Call) -> Tuple[List[Event], Optional[int]]:
+    """The caller's events, and the index of the first one reached through `call` (None when
+    the call reaches none)."""
     events = ctx.loops.body_events(caller, 0)
-    at = next((i for i, e in enumerate(events) if any(c is call for _, c in e.via[:1])), None)
+    return events, next((i for i, e in enumerate(events) if any(c is call for _, c in e.via[:1])), None)
+
+
+def _trains_after(ctx: RuleContext, caller: Scope, call: cst.Call) -> bool:
+    events, at = _events_at_call(ctx, caller, call)
     return at is not None and any(
         e.kind == L.BACKWARD and e.arg is not None and not e.via and _built_from_call(caller, e.arg, call)
         for e in events[at + 1 :]

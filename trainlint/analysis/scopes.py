@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import repeat
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -423,7 +423,8 @@ def _blocks(compound: cst.CSTNode) -> List[cst.BaseSuite]:
     return out
 
 
-def _ends_flow(stmt: cst.BaseStatement) -> bool:
+def ends_flow(stmt: cst.CSTNode) -> bool:
+    """A statement line that ends its block's flow: `return`, `raise`, `break` or `continue`."""
     return isinstance(stmt, cst.SimpleStatementLine) and any(
         isinstance(s, (cst.Return, cst.Raise, cst.Break, cst.Continue)) for s in stmt.body
     )
@@ -440,12 +441,13 @@ def leaves_iteration(scope: Scope, node: cst.CSTNode, loop: cst.CSTNode) -> bool
     for compound in chain[ids.index(id(loop)) + 1 :]:
         for block in _blocks(compound):
             body = block.body if isinstance(block, cst.IndentedBlock) else ()
-            if body and _between(scope, body, node) and _ends_flow(body[-1]):
+            if body and in_statements(scope, body, node) and ends_flow(body[-1]):
                 return True
     return False
 
 
-def _between(scope: Scope, body: Sequence[cst.BaseStatement], node: cst.CSTNode) -> bool:
+def in_statements(scope: Scope, body: Sequence[cst.BaseStatement], node: cst.CSTNode) -> bool:
+    """`node` lies within the statements `body` (a block's, in `scope`)."""
     idx = scope_index(scope)
     a, b, n = idx.start.get(id(body[0])), idx.end.get(id(body[-1])), idx.start.get(id(node))
     return a is not None and b is not None and n is not None and a <= n <= b
@@ -549,6 +551,15 @@ def visible(scope: Scope, use: cst.Name) -> Tuple[Optional[Scope], List[Binding]
             return s, []
         s = s.parent
     return None, []
+
+
+def only_assigned(scope: Scope, expr: cst.BaseExpression, test: Callable[[cst.BaseExpression], bool]) -> bool:
+    """`expr` is a name whose every binding in sight is a plain assignment of a value that
+    passes `test` (`shuffle = False` among a script's settings)."""
+    if not isinstance(expr, cst.Name):
+        return False
+    _, found = visible(scope, expr)
+    return bool(found) and all(b.how == "assign" and b.index is None and test(b.value) for b in found)
 
 
 def return_values(fn: Scope) -> List[cst.BaseExpression]:

@@ -14,6 +14,7 @@ from libcst.metadata import CodeRange
 
 from trainlint.analysis.facts import ModuleFacts
 from trainlint.analysis.positions import positions
+from trainlint.analysis.scopes import ends_flow
 from trainlint.analysis.walk import children
 from trainlint.diagnostics import Edit, Fix
 
@@ -324,23 +325,17 @@ def unreachable(module: ModuleFacts, node: cst.CSTNode) -> bool:
             for stmt in parent.body:
                 if stmt is child:
                     break
-                if _ends_flow(stmt):
+                if ends_flow(stmt):
                     return True
         child, parent = parent, parent_of(module, parent)
     return False
-
-
-def _ends_flow(stmt: cst.CSTNode) -> bool:
-    return isinstance(stmt, cst.SimpleStatementLine) and any(
-        isinstance(s, (cst.Return, cst.Raise, cst.Break, cst.Continue)) for s in stmt.body
-    )
 
 
 def _inserts_dead(repl: Replacement) -> bool:
     """Statements inserted after one that ends the block's flow would never run."""
     if not isinstance(repl, cst.FlattenSentinel):
         return False
-    return any(_ends_flow(stmt) for stmt in list(repl.nodes)[:-1])
+    return any(ends_flow(stmt) for stmt in list(repl.nodes)[:-1])
 
 
 # ---------------------------------------------------------------------------- applying edits

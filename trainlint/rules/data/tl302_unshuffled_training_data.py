@@ -16,7 +16,7 @@ from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.names import dotted
 from trainlint.analysis.origins import value_origins
 from trainlint.analysis.project import Project
-from trainlint.analysis.scopes import visible
+from trainlint.analysis.scopes import only_assigned
 from trainlint.analysis.symbols import return_values
 from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic, Fix, Severity
@@ -247,13 +247,7 @@ def _off_unless_flag(expr: cst.BaseExpression, scope: Scope, project: Project, d
 def _assigned_false(expr: cst.BaseExpression, scope: Scope) -> bool:
     """`shuffle = False` written once at the top of a script, then `shuffle=shuffle`: every
     assignment of the name in sight is the literal `False` (not a value decided at run time)."""
-    if not isinstance(expr, cst.Name):
-        return False
-    _, bindings = visible(scope, expr)
-    return bool(bindings) and all(
-        b.how == "assign" and b.index is None and isinstance(b.value, cst.Name) and b.value.value == "False"
-        for b in bindings
-    )
+    return only_assigned(scope, expr, lambda v: isinstance(v, cst.Name) and v.value == "False")
 
 
 def _none_on_some_path(sampler: cst.BaseExpression, scope: Scope) -> bool:

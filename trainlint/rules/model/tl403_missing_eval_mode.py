@@ -236,15 +236,10 @@ def _model_of_an_object_never_built(ctx: RuleContext, ep: MD.EvalPass) -> bool:
     its model)."""
     recv = ep.forward.callee
     cls = ep.scope.cls
-    init = cls.methods.get("__init__") if cls is not None else None
     key = dotted(recv) if isinstance(recv, cst.Attribute) else None
-    if cls is None or init is None or key is None or not key.startswith("self.") or key.count(".") != 1:
+    if cls is None or key is None or not key.startswith("self.") or key.count(".") != 1:
         return False
-    bindings = cls.attrs.get(key, [])
-    kept = bool(bindings) and all(
-        b.scope is init and isinstance(b.value, cst.Name) and b.value.value in init.params for b in bindings
-    )
-    return kept and not ctx.project.instantiation_sites(cls)
+    return cls.init_params_of(key) is not None and not ctx.project.instantiation_sites(cls)
 
 
 def _layer_phrase(ep: MD.EvalPass) -> str:

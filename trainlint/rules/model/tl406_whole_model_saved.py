@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, List, Optional, Set, Tuple
+from typing import AbstractSet, Callable, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -23,6 +23,10 @@ _MODULE_USES = frozenset(
     {"eval", "train", "parameters", "named_parameters", "modules", "children", "forward", "cuda", "to", "half"}
 )
 
+# What the saving function may ask of the object it saves (`model.state_dict()` for a
+# checkpoint beside the whole-module save counts too).
+_SAVED_MODULE_USES = _MODULE_USES | {"state_dict"}
+
 
 @dataclass
 class _Loads:
@@ -41,15 +45,28 @@ def _bound_names(scope: Scope, call: cst.Call) -> List[str]:
     return [n for n, bs in scope.bindings.items() if any(b.value is call and b.index is None for b in bs)]
 
 
-def _used_as_module(scope: Scope, load: cst.Call, names: List[str]) -> bool:
+def _used_as_module(
+    scope: Scope, mentions: Callable[[cst.BaseExpression], bool], uses: AbstractSet[str] = _MODULE_USES
+) -> bool:
+    """The object that `mentions` recognises is called in `scope` (`net(x)`) or asked for one
+    of `uses` (`net.eval()`, `torch.load(p).to(device)`): only a module answers so."""
     for c in scope.calls:
         func = c.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _MODULE_USES:
-            if func.value is load or (isinstance(func.value, cst.Name) and func.value.value in names):
-                return True  # `torch.load(p).eval()`, `net = torch.load(p); net.to(device)`
-        if isinstance(func, cst.Name) and func.value in names:
-            return True  # `net = torch.load(p); net(x)`
+        if isinstance(func, cst.Attribute) and func.attr.value in uses and mentions(func.value):
+            return True
+        if mentions(func):
+            return True
     return False
+
+
+def _the_load(load: cst.Call, names: List[str]) -> Callable[[cst.BaseExpression], bool]:
+    """Recognises the loaded object: the `torch.load(...)` call itself or a name bound to it."""
+    return lambda e: e is load or (isinstance(e, cst.Name) and e.value in names)
+
+
+def _chain(key: str) -> Callable[[cst.BaseExpression], bool]:
+    """Recognises a name or attribute chain by its text (`model`, `self.model`)."""
+    return lambda e: dotted(e) == key
 
 
 def _into_state_dict(scope: Scope, load: cst.Call, names: List[str]) -> bool:
@@ -78,7 +95,7 @@ def _project_loads(ctx: RuleContext) -> _Loads:
                     names = _bound_names(scope, call)
                     path = C.arg(call, 0, "f")
                     text = compact_code(m, path) if path is not None else ""
-                    if _used_as_module(scope, call, names):
+                    if _used_as_module(scope, _the_load(call, names)):
                         out.as_module = True
                     elif _into_state_dict(scope, call, names):
                         out.into_state_dict.append((m, call, text))
@@ -87,22 +104,6 @@ def _project_loads(ctx: RuleContext) -> _Loads:
         return out
 
     return ctx.project.memo(_project_loads, ctx.project.modules[0], build)
-
-
-def _used_as_a_module_here(scope: Scope, obj: cst.BaseExpression) -> bool:
-    """The saved object is used as a module in the function that saves it: called on data,
-    or asked for what only a module answers (`model.train()`, `model.parameters()`,
-    `model.state_dict()`), by the same name or attribute chain."""
-    key = dotted(obj)
-    if key is None:
-        return False
-    for c in scope.calls:
-        func = c.func
-        if dotted(func) == key:
-            return True
-        if isinstance(func, cst.Attribute) and dotted(func.value) == key and func.attr.value in _MODULE_USES | {"state_dict"}:
-            return True
-    return False
 
 
 def _scripted(arg: cst.BaseExpression, scope: Scope) -> bool:
@@ -133,8 +134,9 @@ def whole_model_saved(ctx: RuleContext) -> Iterator[Finding]:
             value = ctx.resolver.value_of(obj, scope)
             if value is None or value.kind != K.MODEL or _scripted(obj, scope):
                 continue
-            if value.guess and not _used_as_a_module_here(scope, obj):
-                continue  # (a name alone says too little about what is pickled)
+            key = dotted(obj)
+            if value.guess and (key is None or not _used_as_module(scope, _chain(key), _SAVED_MODULE_USES)):
+                continue  # (a name alone says too little about what is pickled: its use here must say module)
             loads = _project_loads(ctx)
             if loads.as_module:
                 continue  # the project loads a whole module back and uses it: saving one is deliberate
