@@ -37,6 +37,7 @@ FIX_WORDS: Dict[str, Words] = {
 TL107_FIX_WORDS: Dict[str, Words] = {
     "clip_without_unscale_": (("unscale_",),),
     "clip_per_optimizer_in_step_method": (("unscale_",),),
+    "step_helper_clips_the_named_scaled_loss": (("unscale_",),),
     "legacy_cuda_amp_clip_without_unscale": (("unscale_",),),
     "scaler_step_without_update_": (("update",),),
     "scaler_update_once_per_epoch_": (("update",),),
@@ -94,3 +95,12 @@ def test_tl107_an_update_skipped_with_the_step_names_the_condition_and_the_unsca
     assert "only runs when `not skip`" in d.message and "next iteration's `unscale_()` raises" in d.message
     assert "Skip only `scaler.step(optimizer)`" in d.message
     assert [src.splitlines()[r.line - 1].strip() for r in d.related] == ["scaler.unscale_(optimizer)"]
+
+
+def test_tl101_a_step_helper_in_another_file_points_at_the_loop_that_runs_it() -> None:
+    fixture = load_fixture("TL101", RULES_DIR / "TL101" / "step_helper_in_a_shared_engine_module")
+    [found] = _findings(fixture)
+    assert found.path.endswith("engine.py")
+    lines = fixture.files["train.py"].splitlines()
+    [call_line] = [n for n, text in enumerate(lines, start=1) if "engine.step(" in text]
+    assert (call_line, "train.py") in {(r.line, r.path.rsplit("/", 1)[-1]) for r in found.related}, found.related

@@ -34,6 +34,8 @@ class GState:
     how: str = ""
 
 
+# How a tensor rebuilt from graph values left the graph.
+NEW_LEAF = "(a new leaf: the values, not their history)"
 # How a value computed inside `torch.no_grad()` (or `inference_mode`) left the graph.
 NO_GRAD_CUT = "`torch.no_grad()` (computed with gradients off)"
 _LIVE = GState(LIVE)
@@ -128,9 +130,10 @@ class GraphEval:
         if isinstance(expr, cst.UnaryOperation):
             return self._eval(expr.expression, scope, frames, nxt, seen)
         if isinstance(expr, cst.IfExp):
-            return _combine(
-                [self._eval(expr.body, scope, frames, nxt, seen), self._eval(expr.orelse, scope, frames, nxt, seen)]
-            )
+            arms = [self._eval(expr.body, scope, frames, nxt, seen), self._eval(expr.orelse, scope, frames, nxt, seen)]
+            # (a new leaf made from the values on one arm cuts that path: nobody freezes that way)
+            leaf = next((a for a in arms if a.kind == CUT and a.how.endswith(NEW_LEAF)), None)
+            return leaf or _combine(arms)
         if isinstance(expr, cst.Call):
             return self._call(expr, scope, frames, nxt, seen)
         if isinstance(expr, (cst.Tuple, cst.List)) and expr.elements:
@@ -154,12 +157,15 @@ class GraphEval:
             content = self._eval(args[0], scope, frames, depth, seen) if args else _NOGRAPH
             if content.kind == CUT:
                 return content
-            if qual == "torch.autograd.Variable" and content.kind == LIVE and self._computed(args[0], scope):
+            if (
+                (qual == "torch.autograd.Variable" or (requires_grad and qual in _COPIES))
+                and content.kind == LIVE
+                and (self._computed(args[0], scope) or self._computed_tensors(args[0], scope, frames, depth, seen))
+            ):
                 # `Variable(loss, requires_grad=True)`: the legacy constructor makes a new leaf
-                # from the values, whatever `requires_grad` says.
-                return GState(
-                    CUT, call, mod, f"`{dotted(func) or qual}(...)` (a new leaf: the values, not their history)"
-                )
+                # from the values, whatever `requires_grad` says; so does `torch.tensor(losses,
+                # requires_grad=True)`, the usual way to silence "does not require grad".
+                return GState(CUT, call, mod, f"`{dotted(func) or qual}(...)` {NEW_LEAF}")
             if requires_grad or qual == "torch.nn.Parameter":
                 return _LIVE
             if qual in _COPIES and args and self._computed_tensors(args[0], scope, frames, depth, seen):
@@ -374,9 +380,12 @@ class GraphEval:
 
     def _computed(self, expr: cst.BaseExpression, scope: Scope, hops: int = 3) -> bool:
         """`expr` is a tensor this code computed with torch, a loss or a model (`model(x).loss /
-        k`, through names assigned in this function), not data that arrived from elsewhere."""
+        k`, through names assigned in this function), not data that arrived from elsewhere. A
+        call of a function out of sight on such a tensor counts too (`loss_fn(model(x), y)`)."""
         if isinstance(expr, cst.Call):
-            return self._tensor_op(expr, scope)
+            return self._tensor_op(expr, scope) or (
+                hops > 0 and any(self._computed(a.value, scope, hops - 1) for a in expr.args if a.keyword is None)
+            )
         if isinstance(expr, cst.Attribute):
             return isinstance(expr.value, cst.Call) and self._tensor_op(expr.value, scope)
         if isinstance(expr, cst.BinaryOperation):

@@ -47,7 +47,9 @@ def bind(call: cst.Call, fn: Scope, name: str, bound: bool, use_default: bool = 
     """What `call` passes for parameter `name` of `fn`. `bound`: the call supplies the first
     parameter itself (`obj.method(x)`, `Class(x)` for `__init__`). With `use_default`, an
     omitted argument gives the parameter's default."""
-    bound = bound or fn.name == "__call__"  # `obj(x)` calls `obj.__call__(x)`
+    # `obj(x)` calls `obj.__call__(x)`; `step(loss)` with a method handed over as `self._step`
+    # calls it bound
+    bound = bound or fn.name == "__call__" or (is_method(fn) and isinstance(call.func, cst.Name))
     idx = fn.params.index(name)
     found = arg(call, idx - 1 if bound and is_method(fn) else idx, name)
     if found is None and use_default and not any(a.star for a in call.args):

@@ -447,7 +447,19 @@ class OpTracer:
             return agree([self._op(expr.body, scope, depth + 1, stack), self._op(expr.orelse, scope, depth + 1, stack)])
         if isinstance(expr, cst.Attribute) and expr.attr.value in SHAPE_ATTRS:
             return self._op(expr.value, scope, depth + 1, stack)
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
+            return self._kept_on_self(expr.attr.value, scope, depth, stack)
         return None
+
+    def _kept_on_self(self, attr: str, scope: Scope, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
+        """`self.pred = F.log_softmax(out, dim=1)` in one method, read by the loss in another
+        (`self.criterion(self.pred, y)`): what every method of the class assigns it, when none
+        of them is the constructor (where attributes hold layers, not outputs)."""
+        cls = scope.cls
+        found = cls.attrs.get(f"self.{attr}", []) if cls is not None else []
+        if not found or any(b.how != "assign" or b.scope.simple_name == "__init__" for b in found):
+            return None
+        return agree([self._binding(b, depth + 1, stack) for b in found])
 
     def _unseen_model_output(self, expr: cst.BaseExpression, scope: Scope) -> bool:
         """`model(**inputs)`, or a name bound only to such calls, where `model` is a model

@@ -16,6 +16,9 @@ NO_GRAD_CONTEXTS = (
     "torch.inference_mode",
     "torch.autograd.no_grad",
     "torch.autograd.grad_mode.no_grad",
+    # MONAI's `with eval_mode(net):` puts the nets in eval mode and runs the block under no_grad
+    "monai.networks.eval_mode",
+    "monai.networks.utils.eval_mode",
 )
 _ENABLE_GRAD = ("torch.enable_grad", "torch.autograd.enable_grad")
 _SET_GRAD = ("torch.set_grad_enabled", "torch.autograd.set_grad_enabled")
@@ -115,7 +118,7 @@ def no_grad_nodes(module: ModuleFacts) -> Set[int]:
 
 # Words without which a module's own code cannot switch gradients off (a project decorator
 # factory still can: decorated functions are asked about separately).
-_SWITCH_WORDS = ("no_grad", "inference_mode", "set_grad_enabled", "__enter__")
+_SWITCH_WORDS = ("no_grad", "inference_mode", "set_grad_enabled", "__enter__", "eval_mode")
 
 
 def _no_grad_nodes(module: ModuleFacts) -> Set[int]:

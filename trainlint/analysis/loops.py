@@ -333,13 +333,31 @@ class LoopAnalyzer:
                 return [Event(EVAL_MODE if is_eval else TRAIN_MODE, call, scope, receiver=v)]
         return None
 
+    def _passed_function(self, func: cst.BaseExpression, scope: Scope) -> Optional[Scope]:
+        """`backprop(loss)` where `backprop` is a parameter that every caller in sight passes
+        the same project function or method (`self._train_epoch_impl(progress,
+        self._backprop)`): that function."""
+        if not isinstance(func, cst.Name) or func.value not in scope.params or func.value in scope.bindings:
+            return None
+        project = self.resolver.project
+        found: Optional[Scope] = None
+        for caller, call in project.callers(scope)[:8]:
+            given = C.bind(call, scope, func.value, isinstance(call.func, cst.Attribute))
+            if not isinstance(given, (cst.Name, cst.Attribute)):
+                return None
+            target = project.resolve_callee(given, caller)
+            if not isinstance(target, Scope) or (found is not None and target is not found):
+                return None
+            found = target
+        return found
+
     def _other_call(self, call: cst.Call, scope: Scope, qual: Optional[str], depth: int) -> List[Event]:
         """A functional loss, a project function (its events, followed), or a called model or loss."""
         func = call.func
         res = self.resolver
         if K.is_functional_loss(qual):
             return [Event(LOSS, call, scope)]
-        callee = res.project.resolve_callee(func, scope)
+        callee = res.project.resolve_callee(func, scope) or self._passed_function(func, scope)
         if isinstance(callee, Scope):
             if depth >= MAX_CALL_DEPTH:
                 return []
@@ -435,9 +453,9 @@ class LoopAnalyzer:
                 return Event(
                     BACKWARD, call, scope, arg=first.value, engine=True, receiver=self.resolver.value_of(recv, scope)
                 )
-        scaled = False
-        if isinstance(recv, cst.Call) and isinstance(recv.func, cst.Attribute) and recv.func.attr.value == "scale":
-            scaled = True
+        # `scaler.scale(loss).backward()`, or `scaled = scaler.scale(loss); scaled.backward()`
+        found = scope.bindings.get(recv.value, []) if isinstance(recv, cst.Name) else []
+        scaled = is_scale_call(recv) or (bool(found) and all(is_scale_call(b.value) for b in found))
         return Event(BACKWARD, call, scope, arg=recv, scaled=scaled)
 
     def _step(self, call: cst.Call, recv: cst.BaseExpression, scope: Scope, depth: int) -> List[Event]:
@@ -611,3 +629,8 @@ def _is_grad_attr(expr: cst.BaseExpression) -> bool:
 
 def _mentions_grad(expr: cst.BaseExpression) -> bool:
     return bool(calls_in_evaluation_order(expr)[1])
+
+
+def is_scale_call(v: Optional[cst.BaseExpression]) -> bool:
+    """`scaler.scale(loss)`."""
+    return isinstance(v, cst.Call) and isinstance(v.func, cst.Attribute) and v.func.attr.value == "scale"

@@ -8,6 +8,7 @@ in its callers.
 
 from __future__ import annotations
 
+import re
 import weakref
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Protocol, Set, Tuple
@@ -174,7 +175,15 @@ def _loaded_or_fitted(call: cst.Call) -> List[cst.BaseExpression]:
         first = call.args[0] if call.args and call.args[0].keyword is None and not call.args[0].star else None
         return [first.value] if first is not None else [keyword] if keyword is not None else []
     name = f.attr.value if isinstance(f, cst.Attribute) else f.value if isinstance(f, cst.Name) else ""
+    if _LOADER_NAME.search(name):
+        # `restore_checkpoint("tts", paths, model, optimizer)`, `load_weights(model, path)`: the
+        # models among the arguments (the caller keeps those) get their weights from a file
+        return [a.value for a in call.args if not a.star]
     return [keyword] if keyword is not None and name.endswith("Trainer") else []
+
+
+# A function named for loading weights into what it is handed.
+_LOADER_NAME = re.compile(r"(?i)checkpoint|ckpt|^(load|restore|resume)_?(model|weights|state|pretrained|from)")
 
 
 def eval_passes(ctx: RuleContext) -> List[EvalPass]:

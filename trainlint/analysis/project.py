@@ -173,7 +173,9 @@ class Project:
                 q = src.imports.qualify_dotted(d)
                 if q is not None:
                     return q
-        return None
+        # (`torch.no_grad()` with no `import torch` in the module: a star import out of sight,
+        # or one that re-exports what it imported itself, is the only way it can be there)
+        return d if d.split(".", 1)[0] == "torch" and "." in d else None
 
     def from_star_import(self, name: str, mod: ModuleFacts) -> Optional[Symbol]:
         """A class or function that `from x import *` brings into `mod` as `name`."""

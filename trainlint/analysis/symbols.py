@@ -800,15 +800,32 @@ def _called(fn: Scope, name: str) -> bool:
 def _name_used_as_model(owner: Scope, name: str, bindings: List[Binding]) -> bool:
     """A name built by calls we cannot resolve (`net = Detector(...)` with the class picked from
     a module imported by name, `model = build(cfg)` from a package out of sight) that its code
-    puts in eval mode or asks for its parameters: a model, by what is done with it (a guess).
-    A module-level name counts the whole module's code, a local one its function's."""
+    puts in eval mode or asks for its parameters, or that is named for a model and called: a
+    model, by what is done with it (a guess). A module-level name counts the whole module's
+    code, a local one its function's."""
     if not all(b.how == "assign" and isinstance(b.value, cst.Call) for b in bindings):
         return False
     module = owner.module
     whole, local = module.memo(_model_receivers, lambda: _model_receivers(module))
+    # (`model = build(cfg)`, then `model(batch)`: named for a model and called on data; `Model =
+    # registry[name]` is a class, called to build one)
+    named = _model_name(name) and not name[:1].isupper() and _imports_torch(module)
     if owner.name != "<module>":
-        return name in local.get(id(owner), ())
-    return name in whole
+        return name in local.get(id(owner), ()) or (named and _called(owner, name))
+    return name in whole or (named and name in module.memo(_called_names, lambda: _called_names(module)))
+
+
+def _imports_torch(module: ModuleFacts) -> bool:
+    """The module imports torch, or names it (brought by a star import): a `model` called in
+    a TensorFlow or MXNet script is none of ours."""
+    return any(q == "torch" or q.startswith("torch.") for q in module.imports.alias.values()) or (
+        bool(module.imports.stars) and "torch." in module.text
+    )
+
+
+def _called_names(module: ModuleFacts) -> Set[str]:
+    """The plain names called anywhere in the module (`model(x)`)."""
+    return {c.func.value for sc in module.scopes for c in sc.calls if isinstance(c.func, cst.Name)}
 
 
 def _model_receivers(module: ModuleFacts) -> Tuple[Set[Optional[str]], Dict[int, Set[Optional[str]]]]:

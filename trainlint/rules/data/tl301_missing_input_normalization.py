@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
 from trainlint.analysis import data as D
+from trainlint.analysis import flow as FL
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
-from trainlint.analysis.facts import Scope
+from trainlint.analysis import scopes as SC
+from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.loops import Event
+from trainlint.analysis.names import dotted
+from trainlint.analysis.symbols import return_values
+from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
 from trainlint.rules.data.common import cached_findings, in_module
@@ -156,6 +162,127 @@ def _tl301_finding(hit: D.Hit, forward: Event) -> Optional[Finding]:
 
 def missing_input_normalization(ctx: RuleContext) -> Iterator[Finding]:
     yield from in_module(ctx, cached_findings(ctx, _tl301))
+    if "255" in ctx.module.text:
+        yield from _paths_scaled_differently(ctx)
+    if "uint8" in ctx.module.text and not any(_SCALES_BY_255.search(m.text) for m in ctx.project.modules):
+        # (a Q-network that divides by 255 in its `forward` scales what the buffer hands out)
+        yield from _frames_returned_as_floats(ctx)
+
+
+def _paths_scaled_differently(ctx: RuleContext) -> Iterator[Finding]:
+    """A function with one return that divides by 255 and another that only turns its value
+    into floats (`return self.frames[i - 3 : i + 1].float()` beside `return state / 255.0`,
+    a replay buffer's fast path): on that path the model sees values 255 times larger."""
+    for scope in ctx.module.scopes:
+        if scope.name == "<module>":
+            continue
+        values = return_values(scope)
+        scaled = [v for v in values if _divides_by_255(v)]
+        if not scaled or _chosen_by_kind(scope, scaled[0]):
+            continue
+        for v in values:
+            if _floated(v) and not _divides_by_255(v) and not _chosen_by_kind(scope, v):
+                pos = FL.position(ctx.module, scaled[0])
+                where = f" (line {pos.start.line})" if pos is not None else ""
+                yield Finding(
+                    "TL301",
+                    ctx.module,
+                    v,
+                    f"this return of `{scope.simple_name}` turns the values into floats without scaling them, "
+                    f"while another return of the same function divides by 255{where}: whenever this path "
+                    "runs, the model gets raw 0-255 values, 255 times larger than on the other path, and "
+                    "the network trains on two scales at once. Divide by 255 here as well "
+                    "(`x.float() / 255.0`).",
+                    related=[(ctx.module, scaled[0], "the path that scales by 255")],
+                )
+
+
+_SCALES_BY_255 = re.compile(r"(/|\bdiv_?\(|\bmul_?\(1\s*/)\s*255")
+
+
+def _frames_returned_as_floats(ctx: RuleContext) -> Iterator[Finding]:
+    """A method that returns a slice of a uint8 image buffer of its class cast to float
+    (`return self.frames[start:end].type(torch.float)`, the buffer made by `torch.zeros((n,) +
+    frame_shape, dtype=torch.uint8)`) with nothing dividing by 255: raw pixels, as floats."""
+    for scope in ctx.module.scopes:
+        cls = scope.cls
+        if cls is None:
+            continue
+        for v in return_values(scope):
+            if not _floated(v) or _divides_by_255(v):
+                continue
+            assert isinstance(v, cst.Call) and isinstance(v.func, cst.Attribute)
+            base = v.func.value
+            while isinstance(base, cst.Subscript):
+                base = base.value
+            key = dotted(base)
+            made = [b.value for b in cls.attrs.get(key or "", [])] if key and key.startswith("self.") else []
+            frame = next((m for m in made if _image_buffer(ctx.module, m)), None)
+            if frame is None:
+                continue
+            yield Finding(
+                "TL301",
+                ctx.module,
+                v,
+                f"`{scope.simple_name}` returns frames of `{key}`, an 8-bit image buffer (0-255), cast to floats "
+                "without scaling: the network gets raw pixel values, and its activations and gradients come "
+                "out hundreds of times larger than with inputs in [0, 1], so training diverges or needs a tiny "
+                "learning rate. Divide by 255 (`x.float() / 255.0`).",
+                related=[(ctx.module, frame, "the uint8 buffer")],
+            )
+
+
+def _image_buffer(module: ModuleFacts, value: cst.BaseExpression) -> bool:
+    """`torch.zeros((n,) + shape, dtype=torch.uint8)` / `np.zeros((n, 84, 84), np.uint8)`: a
+    buffer of 8-bit values with more than one dimension (a 1-D one holds flags)."""
+    if not isinstance(value, cst.Call) or not (module.qualify(value.func) or "").endswith(("zeros", "empty", "full")):
+        return False
+    if not any("uint8" in (dotted(a.value) or "") for a in value.args):
+        return False
+    shape = value.args[0].value if value.args and value.args[0].keyword is None else None
+    return (isinstance(shape, cst.Tuple) and len(shape.elements) > 1) or (
+        isinstance(shape, cst.BinaryOperation) and isinstance(shape.operator, cst.Add)
+    )
+
+
+# Words of a test that picks a path by the kind of data (`if normalize_images and
+# is_image_space(space)`, `isinstance(space, spaces.Box)`): each path then gets other data.
+_KIND_TEST = re.compile(r"(?i)image|img|pixel|normali|scale|isinstance|dtype|uint8|rgb|visual|type\(")
+
+
+def _chosen_by_kind(scope: Scope, node: cst.CSTNode) -> bool:
+    """An `if` around the return tests what kind of data it has."""
+    return any(
+        isinstance(c, cst.If) and _KIND_TEST.search(scope.module.tree.code_for_node(c.test))
+        for c in SC.enclosing(scope, node)
+    )
+
+
+def _divides_by_255(expr: cst.CSTNode) -> bool:
+    return any(
+        isinstance(n, cst.BinaryOperation)
+        and isinstance(n.operator, cst.Divide)
+        and isinstance(n.right, (cst.Integer, cst.Float))
+        and _number(n.right.value) == 255
+        for n in walk(expr)
+    )
+
+
+def _number(text: str) -> Optional[float]:
+    try:
+        return float(text.replace("_", ""))
+    except ValueError:
+        return None
+
+
+def _floated(expr: cst.BaseExpression) -> bool:
+    """`x.float()`, `x.to(torch.float32)`, `x.type(torch.float)`: a cast to floating point."""
+    if not isinstance(expr, cst.Call) or not isinstance(expr.func, cst.Attribute):
+        return False
+    name = expr.func.attr.value
+    if name in ("float", "double", "half") and not expr.args:
+        return True
+    return name in ("to", "type") and any("float" in (dotted(a.value) or "") for a in expr.args)
 
 
 def _float_inputs(c: Ctx, d: Diagnostic) -> List[Tuple[InputBatch, TensorStats]]:

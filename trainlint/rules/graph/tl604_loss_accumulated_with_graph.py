@@ -35,6 +35,7 @@ from trainlint.rules.graph.common import compact_code, evaluator_for
 
 def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
     yield from _in_evaluation_loops(ctx)
+    yield from _added_in_place(ctx)
     # Otherwise only scopes that hold a training loop accumulate a loss that carries a graph.
     training = {id(lf.scope) for lf in training_loops(ctx.loops, ctx.module) if lf.has(L.BACKWARD)}
     if not training:
@@ -82,6 +83,48 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
                 ),
                 fix_builder=None if terms else fixes.hook(fix_tl604, ctx.project, ctx.module, scope, node, acc, inc),
             )
+
+
+def _added_in_place(ctx: RuleContext) -> Iterator[Finding]:
+    """`stats.device_stat("loss").add_(loss)` beside `loss.backward()`: a tensor that outlives
+    the call (not a name made in it) takes the differentiated loss in place, and becomes part
+    of every step's graph from then on."""
+    no_grad = no_grad_nodes(ctx.module)
+    reported: Set[int] = set()
+    for b in backward_calls(ctx.module):
+        if not isinstance(b.arg, cst.Name) or scope_disables_grad(b.scope):
+            continue
+        loss = b.arg.value
+        for call in b.scope.calls:
+            func = call.func
+            if (
+                id(call) not in reported
+                and isinstance(func, cst.Attribute)
+                and func.attr.value == "add_"
+                and len(call.args) == 1
+                and isinstance(call.args[0].value, cst.Name)
+                and call.args[0].value.value == loss
+                and id(call) not in no_grad
+                and not _made_here(func.value, b.scope)
+            ):
+                reported.add(id(call))
+                acc = compact_code(ctx.module, func.value)
+                yield Finding(
+                    "TL604",
+                    ctx.module,
+                    call,
+                    f"`{acc}` takes `{loss}`, the loss this function differentiates, in place: adding a tensor "
+                    "that carries a graph makes the running total part of that graph, and every later step "
+                    f"chains onto it, so each iteration's graph stays referenced and memory grows step after "
+                    f"step. Add a number instead: `{acc}.add_({loss}.item())` (or `{loss}.detach()`).",
+                    related=[(ctx.module, b.node, "the backward of that loss")],
+                )
+
+
+def _made_here(recv: cst.BaseExpression, scope: Scope) -> bool:
+    """The receiver is a name bound in the function (a fresh per-call tensor), not an object
+    that outlives it (an attribute, a parameter, a global, what a call hands back)."""
+    return isinstance(recv, cst.Name) and recv.value in scope.bindings
 
 
 def _in_evaluation_loops(ctx: RuleContext) -> Iterator[Finding]:
@@ -133,6 +176,12 @@ def _from_forward(
     if not defs or open_before:
         return False
     for d in defs:
+        part = d.value.value if isinstance(d.value, (cst.Subscript, cst.Attribute)) else None
+        if d.how == "assign" and not d.path and isinstance(part, cst.Name) and (d.stmt or d.value) is not use:
+            # `out = out[1]` (an Inception model's main logits), `out = out.logits`: a part of it
+            if _from_forward(part.value, forward, scope, idx, d.stmt or d.value, ctx):
+                continue
+            return False
         if d.how != "assign" or not isinstance(d.value, cst.Call):
             return False
         if d.value is forward:

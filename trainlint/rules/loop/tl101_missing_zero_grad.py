@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator, List, Optional, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -116,15 +116,21 @@ def _finding(events: List[Event], step: Event, live: List[Event], where: str) ->
     ]
     guard = _cleared_only_under_an_extra_test(events, step, live) if live else None
     if guard is not None:
-        test = live[0].module.tree.code_for_node(guard.test)
-        after = events.index(live[0]) > events.index(step)
+        clear = next((c for c in live if any(n is guard for n in SC.enclosing(c.scope, c.node))), live[0])
+        test = clear.module.tree.code_for_node(guard.test)
+        after = events.index(clear) > events.index(step)
+        only = (
+            "the only clear after the first iteration"
+            if any(_first_iteration_only(c, dict(step.arms)) for c in live)
+            else "the only clear"
+        )
         said = f"gradients are not cleared after every step of {where}: " + (
-            f"the only clear runs after `{_call_text(step)}` and only when `{test}` holds. When it does not, each"
+            f"{only} runs after `{_call_text(step)}` and only when `{test}` holds. When it does not, each"
             if after
-            else f"`{_call_text(step)}` runs on every iteration but the only clear runs only when `{test}` "
+            else f"`{_call_text(step)}` runs on every iteration but {only} runs only when `{test}` "
             "holds. When it does not, each"
         )
-        related.append((live[0].module, live[0].node, f"the clear, only when `{test}`"))
+        related.append((clear.module, clear.node, f"the clear, only when `{test}`"))
     elif live:
         said = (
             f"gradients are not cleared on every path of {where}: the only clear runs in one arm of an "
@@ -133,6 +139,10 @@ def _finding(events: List[Event], step: Event, live: List[Event], where: str) ->
         related.append((live[0].module, live[0].node, "the clear, on one arm only"))
     else:
         said = f"gradients are never cleared in {where}{_on_this_path(events, step)}: each"
+    if backward.via and backward.via[0][0].module is not backward.module:
+        # (the step lives in a shared helper of another file: show the loop that runs it)
+        caller, call = backward.via[0]
+        related.append((caller.module, call, "the call in the training loop that runs this step"))
     return Finding(
         "TL101",
         backward.module,
@@ -382,18 +392,17 @@ def _cleared_only_under_an_extra_test(events: List[Event], step: Event, live: Li
     path = [id(call) for _, call in step.via]
     if any(id(c) not in at or [id(call) for _, call in c.via] != path for c in live):
         return None  # (a clear in another function than the step's)
+    step_arms = dict(step.arms)
+    live = [c for c in live if not _first_iteration_only(c, step_arms)]
+    if not live:
+        return None
     before = any(at[id(c)] < at[id(step)] for c in live)
     if before and (step.conds or len(path) > 0):
         return None  # (a conditional step with a conditional clear: gradient accumulation)
-    step_arms = dict(step.arms)
     opt = opt_name(step)
     found: Optional[cst.If] = None
     for c in live:
-        extra = {node for node, _ in c.arms if node not in step_arms}
-        guard = next(
-            (n for n in SC.enclosing(c.scope, c.node) if id(n) in extra and isinstance(n, cst.If) and n.orelse is None),
-            None,
-        )
+        guard = next((n for n in _extra_tests(c, step_arms) if not _all_but_the_first(n.test)), None)
         if guard is None:
             return None
         test = c.module.tree.code_for_node(guard.test)
@@ -405,6 +414,53 @@ def _cleared_only_under_an_extra_test(events: List[Event], step: Event, live: Li
             return None  # (the backward runs under the same test: skipped with the clear)
         found = found or guard
     return found
+
+
+def _extra_tests(clear: Event, step_arms: Dict[int, int]) -> List[cst.If]:
+    """The `if` statements (with no `else`) around a clear that the step is not under,
+    outermost first."""
+    extra = {node for node, _ in clear.arms if node not in step_arms}
+    return [
+        n
+        for n in SC.enclosing(clear.scope, clear.node)
+        if id(n) in extra and isinstance(n, cst.If) and n.orelse is None
+    ]
+
+
+def _first_iteration_only(clear: Event, step_arms: Dict[int, int]) -> bool:
+    """The clear runs under `if batch_index == 0` (alone or in an `and`): on the first
+    iteration only, so it says nothing about the later ones. (`i % k == 0` is periodic.)"""
+    for guard in _extra_tests(clear, step_arms):
+        test = guard.test
+        parts = [test] if not isinstance(test, cst.BooleanOperation) else _conjuncts(test)
+        if any(_compares_counter(p, (cst.Equal,), "0") for p in parts):
+            return True
+    return False
+
+
+def _all_but_the_first(test: cst.BaseExpression) -> bool:
+    """`batch_index > 0`, `!= 0` or `>= 1`: holds on every iteration but the first, when
+    nothing has been accumulated yet."""
+    return _compares_counter(test, (cst.GreaterThan, cst.NotEqual), "0") or _compares_counter(
+        test, (cst.GreaterThanEqual,), "1"
+    )
+
+
+def _compares_counter(test: cst.BaseExpression, ops: Tuple[type, ...], value: str) -> bool:
+    return (
+        isinstance(test, cst.Comparison)
+        and isinstance(test.left, (cst.Name, cst.Attribute))
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, ops)
+        and isinstance(test.comparisons[0].comparator, cst.Integer)
+        and test.comparisons[0].comparator.value == value
+    )
+
+
+def _conjuncts(test: cst.BaseExpression) -> List[cst.BaseExpression]:
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return [*_conjuncts(test.left), *_conjuncts(test.right)]
+    return [test]
 
 
 def _live_clears(events: List[Event], step: Event) -> List[Event]:

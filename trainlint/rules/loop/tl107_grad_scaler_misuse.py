@@ -297,21 +297,17 @@ def _scaled_name(ctx: RuleContext, backward: Event) -> bool:
         return False
     for b in backward.scope.bindings.get(arg.value, []):
         v = b.value
-        if _is_scale_call(v):
+        if L.is_scale_call(v):
             return True
         if isinstance(v, cst.Call) and _returns_scaled(ctx, v, backward.scope):
             return True  # `loss = trainer(x)` whose forward returns `self.scaler.scale(loss)`
     return False
 
 
-def _is_scale_call(v: Optional[cst.BaseExpression]) -> bool:
-    return isinstance(v, cst.Call) and isinstance(v.func, cst.Attribute) and v.func.attr.value == "scale"
-
-
 def _returns_scaled(ctx: RuleContext, call: cst.Call, scope: Scope) -> bool:
     """The project function or model called returns a scaler's `.scale(...)`."""
     callee = ctx.project.resolve_callee(call.func, scope) or ctx.resolver.forward_of(call.func, scope)
-    return isinstance(callee, Scope) and any(_is_scale_call(r) for r in return_values(callee))
+    return isinstance(callee, Scope) and any(L.is_scale_call(r) for r in return_values(callee))
 
 
 def fix_tl107_unscale(locate: Locate, clip: Event, sstep: Event) -> Optional[Fix]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
 from trainlint.analysis import calls as C
+from trainlint.analysis import derived as DV
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis import scopes as SC
@@ -71,6 +72,26 @@ def backward_under_no_grad(ctx: RuleContext) -> Iterator[Finding]:
                 related=[(backward.module, backward.node, "the backward of that loss")],
             )
             continue
+        scored = _output_scored_under_no_grad(ctx, lf)
+        if scored is not None:
+            critic, trained, backward = scored
+            name = critic.module.tree.code_for_node(critic.callee)
+            gen = trained.module.tree.code_for_node(trained.callee)
+            yield Finding(
+                "TL108",
+                critic.module,
+                critic.node,
+                f"`{name}` scores the output of `{gen}`, the model this loss trains, under "
+                "`torch.no_grad()`: the term of the loss built from that score carries no gradient back "
+                f"to `{gen}`, so it trains on the rest of the loss alone and this term only shifts the "
+                f"number that is logged. Run `{name}` with gradients enabled (its own parameters are not "
+                "stepped by this optimizer; call `requires_grad_(False)` on them to keep it frozen).",
+                related=[
+                    (trained.module, trained.node, "the trained model's forward"),
+                    (backward.module, backward.node, "the backward of the loss that term is added to"),
+                ],
+            )
+            continue
         culprit = _trained_forward_under_no_grad(ctx, lf, forwards)
         if culprit is not None:
             f = culprit
@@ -122,6 +143,55 @@ def _loss_built_under_no_grad(ctx: RuleContext, lf: LoopFacts) -> Optional[Tuple
         if state.kind == CUT and state.how == NO_GRAD_CUT and state.node is not None and state.module is not None:
             return state, e
     return None
+
+
+def _output_scored_under_no_grad(ctx: RuleContext, lf: LoopFacts) -> Optional[Tuple[Event, Event, Event]]:
+    """A term of the loss computed under `no_grad` by another network from the trained model's
+    output: `fake = G(z)`, then `with torch.no_grad(): score = D(fake)`, and `g_loss = l1 +
+    adversarial(score)`; `g_loss.backward(); opt_g.step()`. The other terms keep the loss on
+    the graph, so nothing raises. (That forward, the trained forward, the backward.)"""
+    events = lf.events
+    start = 0
+    for i, b in enumerate(events):
+        if b.kind in STEPS:
+            start = i + 1
+        if b.kind != L.BACKWARD or b.no_grad or not isinstance(b.arg, cst.Name) or _grad_checked(b):
+            continue
+        window, start = events[start:i], i + 1
+        step = next((s for s in events[i + 1 :] if s.kind in STEPS), None)
+        if step is None or step.receiver is None or step.receiver.kind != K.OPTIMIZER:
+            continue
+        trained = {id(m.origin) for m in ctx.resolver.trained_models(step.receiver) if m.origin is not None}
+        mine = [f for f in window if f.kind == L.FORWARD and f.scope is b.scope and f.via == b.via]
+        for f in mine:
+            made = _first_target(f) if not f.no_grad and _origin_in(f, trained) else None
+            if made is None:
+                continue
+            for critic in mine[mine.index(f) + 1 :]:
+                if critic.no_grad and not _origin_in(critic, trained) and _first_argument_is(critic, made):
+                    if b.arg.value in DV.derived_names(b.scope, {id(critic.node)}):
+                        return critic, f, b
+    return None
+
+
+def _origin_in(e: Event, origins: Set[int]) -> bool:
+    return e.receiver is not None and e.receiver.origin is not None and id(e.receiver.origin) in origins
+
+
+def _first_target(e: Event) -> Optional[str]:
+    """The name a forward's output is bound to (`fake = G(z)`; `fake, _ = G(z)`: the first)."""
+    for name, bindings in e.scope.bindings.items():
+        if any(b.value is e.node and b.how == "assign" and b.index in (None, 0) for b in bindings):
+            return name
+    return None
+
+
+def _first_argument_is(e: Event, name: str) -> bool:
+    call = e.node
+    if not isinstance(call, cst.Call) or not call.args or call.args[0].keyword is not None:
+        return False
+    arg = call.args[0].value
+    return isinstance(arg, cst.Name) and arg.value == name
 
 
 def _grad_enabled_around(b: Binding) -> bool:

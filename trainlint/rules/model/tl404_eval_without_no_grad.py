@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator, List, Optional, Set, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import libcst as cst
 
 from trainlint import fixes
+from trainlint.analysis import derived as DV
 from trainlint.analysis import flow as FL
 from trainlint.analysis import loops as L
 from trainlint.analysis import modes as MD
@@ -16,7 +17,7 @@ from trainlint.analysis.autograd import backward_calls
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.loops import Event
 from trainlint.analysis.names import dotted
-from trainlint.analysis.walk import children, walk
+from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import pass_statement
 from trainlint.fixes.core import SAFE, UNSAFE, Locate, make_fix
@@ -32,6 +33,9 @@ from trainlint.runtime.records import PassKind
 
 def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
     for ep in MD.eval_passes(ctx):
+        if ep.loop is None and _inference_entry(ctx, ep):
+            yield _inference_entry_finding(ctx, ep)
+            continue
         if ep.loop is None and not _generates(ctx, ep):
             continue  # (a lone forward records one graph: nothing worth a finding)
         left = MD.call_left_with_grad(ctx, ep) if MD.eval_named(ctx, ep) else None
@@ -105,6 +109,50 @@ def _left_with_grad(ep: MD.EvalPass, caller: Scope, call: cst.Call, other: Scope
             (ep.forward.module, ep.forward.node, "the forward pass it runs"),
             (other.module, guarded, "the same evaluation, called with gradients off"),
         ],
+    )
+
+
+_INFERENCE_NAMES = frozenset({"__call__", "predict", "infer", "inference", "detect", "run_inference"})
+
+
+def _inference_entry(ctx: RuleContext, ep: MD.EvalPass) -> bool:
+    """The forward runs in the inference method of a predictor class (`Detector.__call__`,
+    `Model.predict`, not a module's `forward`) whose own code puts that model in eval mode and
+    never trains it: its users call it once per image or request, so the lone forward is the
+    inner step of their loop."""
+    fn, cls = ep.scope, ep.scope.cls
+    if cls is None or fn.simple_name not in _INFERENCE_NAMES or ctx.resolver.is_module_class(cls):
+        return False
+    if MD.grad_disabled(ctx, ep) or not isinstance(ep.forward.callee, cst.Attribute):
+        return False
+    held = FL.snippet(ep.forward.module, ep.forward.callee)
+    if not held.startswith("self."):
+        return False
+    calls = [c for m in cls.methods.values() for c in m.calls]
+    switched = any(
+        isinstance(c.func, cst.Attribute) and c.func.attr.value == "eval" and dotted(c.func.value) == held
+        for c in calls
+    )
+    trains = any(
+        isinstance(c.func, cst.Attribute) and c.func.attr.value in ("backward", "step", "train", "zero_grad")
+        for c in calls
+    )
+    return switched and not trains
+
+
+def _inference_entry_finding(ctx: RuleContext, ep: MD.EvalPass) -> Finding:
+    name = FL.snippet(ep.forward.module, ep.forward.callee)
+    method = ep.scope.simple_name
+    return Finding(
+        "TL404",
+        ep.forward.module,
+        ep.forward.node,
+        f"`{method}` runs `{name}` (put in eval mode by this class) with gradients enabled: every call, "
+        "once per input its users feed it, records the forward's autograd graph and keeps its activations "
+        "for a backward that never comes, which costs memory and time. Wrap the call in `with "
+        f"torch.no_grad():` (or `torch.inference_mode()`), or decorate `{method}` with `@torch.no_grad()`.",
+        related=MD.path_to_forward(ep),
+        fix_builder=fixes.hook(fix_tl404, ctx, None, ep.forward),
     )
 
 
@@ -234,89 +282,23 @@ def fix_tl404_flag(locate: Locate, forward: Event, flag: str) -> Optional[Fix]:
     return make_fix(module, {stmt: block}, SAFE, f"Run the forward under `with {alias}.set_grad_enabled({flag}):`")
 
 
-# Calls whose result is a number or a tensor cut from the graph: nothing after them carries one.
-_CUTS = frozenset({"item", "detach", "tolist", "numpy", "float", "int"})
-_MUTATORS = frozenset({"append", "extend", "insert", "add", "update"})
-
-
 def _differentiated(ctx: "RuleContext", scope: Scope, node: cst.CSTNode, depth: int = 0) -> bool:
     """Whether a backward (in `scope`, or in a caller through what the function returns) is
     called on something computed from `node`: `losses.append(loss_fn(model(x), y))` in a
     function whose result the training loop backpropagates (`loss = evaluate(batch);
     loss.backward()`). The pass then trains too, and no-grad would break that backward."""
     seeds = {id(node)}
-    names = _derived_names(scope, seeds)
-    if any(b.scope is scope and _mentions(b.arg, seeds, names) for b in backward_calls(scope.module)):
+    names = DV.derived_names(scope, seeds)
+    if any(b.scope is scope and DV.mentions(b.arg, seeds, names) for b in backward_calls(scope.module)):
         return True
     if depth >= 2 or not isinstance(scope.node, cst.FunctionDef):
         return False
     if not any(
-        isinstance(n, cst.Return) and n.value is not None and _mentions(n.value, seeds, names)
-        for n in _own_nodes(scope.node)
+        isinstance(n, cst.Return) and n.value is not None and DV.mentions(n.value, seeds, names)
+        for n in DV.own_nodes(scope.node)
     ):
         return False
     return any(_differentiated(ctx, caller, call, depth + 1) for caller, call in ctx.project.callers(scope))
-
-
-def _own_nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """The nodes of a function's own body (not those of functions or classes defined in it)."""
-    stack = list(children(node))
-    while stack:
-        n = stack.pop()
-        yield n
-        if not isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            stack.extend(children(n))
-
-
-def _key(target: cst.BaseExpression) -> Optional[str]:
-    if isinstance(target, cst.Subscript):
-        return _key(target.value)
-    return dotted(target)
-
-
-def _derived_names(scope: Scope, seeds: Set[int]) -> Set[str]:
-    """The names (and attribute chains) that hold values computed from the seed nodes."""
-    flows: List[Tuple[List[str], cst.CSTNode]] = []
-    for n in _own_nodes(scope.node):
-        if isinstance(n, cst.Assign):
-            flows.append(([k for t in n.targets for k in _target_keys(t.target)], n.value))
-        elif isinstance(n, (cst.AugAssign, cst.AnnAssign)) and n.value is not None:
-            flows.append((_target_keys(n.target), n.value))
-        elif isinstance(n, (cst.For, cst.CompFor)):
-            flows.append((_target_keys(n.target), n.iter))
-        elif isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in _MUTATORS:
-            key = _key(n.func.value)
-            if key is not None:
-                flows.append(([key], cst.Tuple([cst.Element(a.value) for a in n.args])))
-    names: Set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for targets, value in flows:
-            if targets and not set(targets) <= names and _mentions(value, seeds, names):
-                names.update(targets)
-                changed = True
-    return names
-
-
-def _target_keys(target: cst.BaseExpression) -> List[str]:
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [k for e in target.elements for k in _target_keys(e.value)]
-    key = _key(target)
-    return [key] if key is not None else []
-
-
-def _mentions(expr: cst.CSTNode, seeds: Set[int], names: Set[str]) -> bool:
-    if id(expr) in seeds:
-        return True
-    if isinstance(expr, (cst.Name, cst.Attribute)) and dotted(expr) in names:
-        return True
-    if isinstance(expr, cst.Call):
-        f = expr.func
-        cut = f.attr.value if isinstance(f, cst.Attribute) else f.value if isinstance(f, cst.Name) else None
-        if cut in _CUTS:
-            return False  # (a number, or a tensor cut from the graph)
-    return any(_mentions(c, seeds, names) for c in children(expr))
 
 
 def verdict_tl404(c: Ctx, d: Diagnostic) -> Optional[Verdict]:
