@@ -164,9 +164,16 @@ def missing_input_normalization(ctx: RuleContext) -> Iterator[Finding]:
     yield from in_module(ctx, cached_findings(ctx, _tl301))
     if "255" in ctx.module.text:
         yield from _paths_scaled_differently(ctx)
-    if "uint8" in ctx.module.text and not any(_SCALES_BY_255.search(m.text) for m in ctx.project.modules):
+    if "uint8" in ctx.module.text and not _project_scales_by_255(ctx):
         # (a Q-network that divides by 255 in its `forward` scales what the buffer hands out)
         yield from _frames_returned_as_floats(ctx)
+
+
+def _project_scales_by_255(ctx: RuleContext) -> bool:
+    modules = ctx.project.modules
+    return ctx.project.once(
+        _project_scales_by_255, lambda: any("255" in m.text and _SCALES_BY_255.search(m.text) for m in modules)
+    )
 
 
 def _paths_scaled_differently(ctx: RuleContext) -> Iterator[Finding]:
