@@ -430,12 +430,11 @@ def _extra_tests(clear: Event, step_arms: Dict[int, int]) -> List[cst.If]:
 def _first_iteration_only(clear: Event, step_arms: Dict[int, int]) -> bool:
     """The clear runs under `if batch_index == 0` (alone or in an `and`): on the first
     iteration only, so it says nothing about the later ones. (`i % k == 0` is periodic.)"""
-    for guard in _extra_tests(clear, step_arms):
-        test = guard.test
-        parts = [test] if not isinstance(test, cst.BooleanOperation) else _conjuncts(test)
-        if any(_compares_counter(p, (cst.Equal,), "0") for p in parts):
-            return True
-    return False
+    return any(
+        _compares_counter(part, (cst.Equal,), "0")
+        for guard in _extra_tests(clear, step_arms)
+        for part in _conjuncts(guard.test)
+    )
 
 
 def _all_but_the_first(test: cst.BaseExpression) -> bool:
