@@ -135,6 +135,36 @@ def test_loop_carried_definitions_differ_between_the_two_questions() -> None:
     assert _reaching(scope, "h") == (["assign:None"], False)
 
 
+def test_a_definition_in_both_arms_of_an_if_else_hides_the_loop_carried_one() -> None:
+    scope = _scope(
+        _facts(
+            """
+            def f(loader, masked):
+                for x in loader:
+                    if masked:
+                        out = x[:, 0]
+                    else:
+                        out = x
+                    use(out)
+                    out = out.sigmoid()
+                for y in loader:
+                    if masked:
+                        z = y
+                    use(z)
+                    z = z.sigmoid()
+            """
+        ),
+        "f",
+    )
+
+    def reaching(name: str) -> List[str]:
+        return sorted(cst.Module([]).code_for_node(b.value) for b in SC.reaching(scope, name, _uses(scope, name)[0]))
+
+    # Both arms rebind `out` before the use on every pass; one arm alone leaves the carried value.
+    assert reaching("out") == ["x", "x[:, 0]"]
+    assert reaching("z") == ["y", "z.sigmoid()"]
+
+
 def test_reaching_outwards_stops_at_the_scope_that_defines_the_name() -> None:
     facts = _facts(
         """

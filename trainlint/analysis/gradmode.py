@@ -9,6 +9,7 @@ from typing import Dict, List, Optional, Sequence, Set
 import libcst as cst
 
 from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.scopes import blocks
 from trainlint.analysis.walk import walk
 
 NO_GRAD_CONTEXTS = (
@@ -169,7 +170,11 @@ def _no_grad_nodes(module: ModuleFacts) -> Set[int]:
         if isinstance(n, cst.FunctionDef) and isinstance(n.body, cst.IndentedBlock):
             suites.append(n.body.body)
         elif isinstance(n, cst.BaseCompoundStatement):
-            suites.append(_sub_statements(n))
+            # Each block keeps its own switch state: one set in an `if` body ends with it.
+            orelse = getattr(n, "orelse", None)
+            if isinstance(orelse, cst.If):
+                stack.append(orelse)
+            suites.extend(b.body for b in blocks(n) if isinstance(b, cst.IndentedBlock))
     return out
 
 
@@ -187,24 +192,3 @@ def _grad_switch(stmt: cst.CSTNode, module: ModuleFacts) -> Optional[bool]:
     if module.qualify(call.func) in _SET_GRAD:
         return False if disables_grad(call, module) else True if enables_grad(call, module) else None
     return None
-
-
-def _sub_statements(n: cst.BaseCompoundStatement) -> List[cst.CSTNode]:
-    out: List[cst.CSTNode] = []
-    suites: List[Optional[cst.BaseSuite]] = [getattr(n, "body", None)]  # `match` has only cases
-    orelse = getattr(n, "orelse", None)
-    if isinstance(orelse, cst.If):
-        out.append(orelse)
-    elif orelse is not None:
-        suites.append(orelse.body)
-    for h in getattr(n, "handlers", ()):
-        suites.append(h.body)
-    final = getattr(n, "finalbody", None)
-    if final is not None:
-        suites.append(final.body)
-    for case in getattr(n, "cases", ()):
-        suites.append(case.body)
-    for suite in suites:
-        if isinstance(suite, cst.IndentedBlock):
-            out.extend(suite.body)
-    return out

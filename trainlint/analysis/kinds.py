@@ -200,6 +200,9 @@ def is_module_base(qual: Optional[str]) -> bool:
         "pytorch_lightning.LightningModule",
         "lightning.LightningModule",
         "lightning.pytorch.LightningModule",
+        # (a Hugging Face model class is an `nn.Module`: `class MyModel(PreTrainedModel)`)
+        "transformers.PreTrainedModel",
+        "transformers.modeling_utils.PreTrainedModel",
     )
 
 

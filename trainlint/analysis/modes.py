@@ -8,6 +8,7 @@ in its callers.
 
 from __future__ import annotations
 
+import os
 import re
 import weakref
 from dataclasses import dataclass
@@ -820,36 +821,47 @@ def _held_in_eval_mode(ctx: RuleContext, scope: Scope, model: Value) -> Optional
     cls = scope.cls or (model.scope.cls if model.scope is not None else None)
     if cls is None or model.origin is None or ctx.resolver.is_module_class(cls):
         return None
-    # (the class and its project bases: `FPS_YOLO(YOLO)` uses the `self.net` that `YOLO` builds)
-    family = [cls]
-    while len(family) < 6:
-        bases = ctx.project.base_classes(family[-1])
-        if not bases or any(b is c for b in bases for c in family):
-            break
-        family.append(bases[0])
+    family = _class_family(ctx, cls)
     attrs: Dict[str, List[Binding]] = {}
     for c in reversed(family):
         for key, found in c.attrs.items():
             attrs.setdefault(key, []).extend(found)
-    methods = [m for c in family for m in c.methods.values()]
     for key, bindings in attrs.items():
         if not any(b.value is not None and _built_from(b.value, model.origin) for b in bindings):
             continue
-        modes = [
-            (c.func.attr.value, c, m.module)
-            for m in methods
-            for c in m.calls
-            if isinstance(c.func, cst.Attribute)
-            and c.func.attr.value in ("eval", "train")
-            and dotted(c.func.value) == key
-            and not _train_false(c)
-        ]
+        modes = attr_mode_calls(ctx, cls, key)
         chained = [(b.value, b.scope.module) for b in bindings if b.value is not None and _ends_in_eval(b.value)]
         if any(name == "train" for name, _, _ in modes):
             return None
         where = chained[0] if chained else next(((c, m) for name, c, m in modes if name == "eval"), None)
         return Mode("eval", node=where[0], module=where[1]) if where is not None else None
     return None
+
+
+def _class_family(ctx: RuleContext, cls: ClassFacts) -> List[ClassFacts]:
+    """The class and its project bases (`FPS_YOLO(YOLO)` uses the `self.net` that `YOLO` builds)."""
+    family = [cls]
+    while len(family) < 6:
+        bases = ctx.project.base_classes(family[-1])
+        if not bases or any(b is c for b in bases for c in family):
+            break
+        family.append(bases[0])
+    return family
+
+
+def attr_mode_calls(ctx: RuleContext, cls: ClassFacts, key: str) -> List[Tuple[str, cst.Call, ModuleFacts]]:
+    """Every `key.eval()` / `key.train()` (`key` like `self.net`; not `.train(False)`) in the
+    methods of `cls` and its project bases: (method name, call, module)."""
+    return [
+        (c.func.attr.value, c, m.module)
+        for k in _class_family(ctx, cls)
+        for m in k.methods.values()
+        for c in m.calls
+        if isinstance(c.func, cst.Attribute)
+        and c.func.attr.value in ("eval", "train")
+        and dotted(c.func.value) == key
+        and not _train_false(c)
+    ]
 
 
 def _train_false(call: cst.Call) -> bool:
@@ -971,6 +983,10 @@ def grad_disabled(ctx: RuleContext, ep: EvalPass) -> bool:
     return False
 
 
+def _file_stem(module: ModuleFacts) -> str:
+    return os.path.splitext(os.path.basename(module.path))[0]
+
+
 def eval_named(ctx: RuleContext, ep: EvalPass) -> bool:
     """The function holding the loop, or the data it iterates, is named for evaluation."""
     if ep.held_out or ep.flag is not None:
@@ -978,6 +994,8 @@ def eval_named(ctx: RuleContext, ep: EvalPass) -> bool:
     scope = ep.scope
     if scope.name != "<module>" and words(scope.simple_name) & _EVAL_WORDS:
         return True
+    if (scope.name == "<module>" or scope.simple_name == "main") and words(_file_stem(scope.module)) & _EVAL_WORDS:
+        return True  # the top level of a script named for evaluation (`test.py`, `evaluate.py`)
     loop = ep.loop.node if ep.loop is not None else None
     if isinstance(loop, cst.For):
         return bool(words(scope.module.tree.code_for_node(loop.iter)) & _EVAL_WORDS)

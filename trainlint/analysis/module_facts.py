@@ -318,10 +318,7 @@ def number(expr: cst.BaseExpression) -> Optional[float]:
 
 
 def is_module_class(cls: ClassFacts, project: Project) -> bool:
-    quals = project.base_quals(cls)
-    return any(
-        q in ("torch.nn.Module", "torch.nn.modules.module.Module") or q.endswith(("LightningModule",)) for q in quals
-    )
+    return any(K.is_module_base(q) or q.endswith("LightningModule") for q in project.base_quals(cls))
 
 
 def class_facts(cls: ClassFacts, project: Project) -> ModelFacts:

@@ -409,7 +409,7 @@ def inside(scope: Scope, outer: cst.CSTNode, node: cst.CSTNode) -> bool:
     return a is not None and b is not None and n is not None and a <= n <= b
 
 
-def _blocks(compound: cst.CSTNode) -> List[cst.BaseSuite]:
+def blocks(compound: cst.CSTNode) -> List[cst.BaseSuite]:
     """The suites of an if/for/while/try/match statement (an `elif` is an `If` of its own)."""
     out: List[cst.BaseSuite] = []
     for name in ("body", "orelse", "finalbody"):
@@ -439,7 +439,7 @@ def leaves_iteration(scope: Scope, node: cst.CSTNode, loop: cst.CSTNode) -> bool
     if id(loop) not in ids:
         return False
     for compound in chain[ids.index(id(loop)) + 1 :]:
-        for block in _blocks(compound):
+        for block in blocks(compound):
             body = block.body if isinstance(block, cst.IndentedBlock) else ()
             if body and in_statements(scope, body, node) and ends_flow(body[-1]):
                 return True
@@ -512,8 +512,28 @@ def reaching(scope: Scope, name: str, use: cst.CSTNode) -> List[Binding]:
         if set(around) <= use_around:
             hiding = around
             break  # an unconditional definition hides the earlier ones
+        outer = _both_arms_define(idx, around, kept)
+        if outer is not None and set(outer) <= use_around:
+            hiding = outer
+            break  # so does one made in both arms of an `if`/`else`
     # ... and, made inside the loop that carries a later one, hides that one too
     return out + [b for b, loops in carried if not (loops and loops[-1] in hiding)]
+
+
+def _both_arms_define(idx: Index, around: Tuple[int, ...], kept: List[Tuple[int, ...]]) -> Optional[Tuple[int, ...]]:
+    """When `around` lies directly in an arm of an `if` with a plain `else`, and definitions
+    kept so far lie directly in both of its arms: what is around that `if`."""
+    at = max((i for i, a in enumerate(around) if a in idx.compounds), default=None)
+    node = idx.compounds.get(around[at]) if at is not None else None
+    if at is None or not isinstance(node, cst.If) or not isinstance(node.orelse, cst.Else) or at + 1 >= len(around):
+        return None
+    prefix = around[: at + 1]
+    arms = {
+        k[at + 1]
+        for k in kept
+        if len(k) > at + 1 and k[: at + 1] == prefix and not set(k[at + 1 :]) & idx.compounds.keys()
+    }
+    return around[:at] if len(arms) == 2 else None
 
 
 def reaching_outwards(scope: Scope, use: cst.Name) -> Iterator[Tuple[Scope, List[Def], bool]]:

@@ -80,6 +80,15 @@ def _moves_itself(value: Optional[cst.BaseExpression], key: str) -> bool:
     return False
 
 
+def _class_of(expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """`x` of `type(x)` or `x.__class__`."""
+    if isinstance(expr, cst.Attribute) and expr.attr.value == "__class__":
+        return expr.value
+    if isinstance(expr, cst.Call) and dotted(expr.func) == "type" and len(expr.args) == 1 and not expr.args[0].keyword:
+        return expr.args[0].value
+    return None
+
+
 def _untracked_torch_call(expr: cst.BaseExpression, mod: ModuleFacts) -> bool:
     """A call of a torch class the analysis gives no kind (`RandomSampler(ds)`)."""
     if not isinstance(expr, cst.Call):
@@ -358,6 +367,14 @@ class Resolver:
         cls = self.project.resolve_callee(func.value, scope)
         if isinstance(cls, ClassFacts) and self.is_module_class(cls):
             return Value(K.MODEL, qual=cls.name, origin=call, module=scope.module, cls=cls, scope=scope)
+        of = _class_of(func.value)
+        model = self.value_of(of, scope) if of is not None else None
+        if model is not None and model.kind == K.MODEL:
+            # `type(model).load_from_checkpoint(path)`: another instance of the model's class
+            return Value(K.MODEL, qual=model.qual, origin=call, module=scope.module, cls=model.cls, scope=scope)
+        if func.attr.value == "load_from_checkpoint":
+            # (Lightning's: whatever the class, what it builds is a LightningModule)
+            return Value(K.MODEL, origin=call, module=scope.module, scope=scope)
         return None
 
     def _picked_class_value(self, call: cst.Call, scope: Scope) -> Optional[Value]:
@@ -437,6 +454,8 @@ class Resolver:
         if owner is None:
             return None
         if found:
+            # `net = net.train()` in a loop reaches itself: the other assignments say what it is.
+            found = [b for b in found if not (b.index is None and _moves_itself(b.value, node.value))] or found
             value = self._bindings_value(found, depth, seen)
             if value is None and _name_used_as_model(owner, node.value, found):
                 return Value(K.MODEL, guess=True)

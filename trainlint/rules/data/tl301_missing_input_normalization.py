@@ -172,7 +172,7 @@ def missing_input_normalization(ctx: RuleContext) -> Iterator[Finding]:
 def _project_scales_by_255(ctx: RuleContext) -> bool:
     modules = ctx.project.modules
     return ctx.project.once(
-        _project_scales_by_255, lambda: any("255" in m.text and _SCALES_BY_255.search(m.text) for m in modules)
+        _project_scales_by_255, lambda: any("255" in m.text and _divides_by_255(m.tree) for m in modules)
     )
 
 
@@ -202,9 +202,6 @@ def _paths_scaled_differently(ctx: RuleContext) -> Iterator[Finding]:
                     "(`x.float() / 255.0`).",
                     related=[(ctx.module, scaled[0], "the path that scales by 255")],
                 )
-
-
-_SCALES_BY_255 = re.compile(r"(/|\bdiv_?\(|\bmul_?\(1\s*/)\s*255")
 
 
 def _frames_returned_as_floats(ctx: RuleContext) -> Iterator[Finding]:
@@ -266,13 +263,21 @@ def _chosen_by_kind(scope: Scope, node: cst.CSTNode) -> bool:
 
 
 def _divides_by_255(expr: cst.CSTNode) -> bool:
-    return any(
-        isinstance(n, cst.BinaryOperation)
-        and isinstance(n.operator, cst.Divide)
-        and isinstance(n.right, (cst.Integer, cst.Float))
-        and _number(n.right.value) == 255
-        for n in walk(expr)
-    )
+    """`x / 255`, `x.div(255)`, `x.div_(255.)`, `x.mul(1 / 255)` anywhere in `expr`."""
+    for n in walk(expr):
+        if isinstance(n, cst.BinaryOperation) and isinstance(n.operator, cst.Divide) and _is_255(n.right):
+            return True
+        if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and len(n.args) == 1:
+            arg, method = n.args[0].value, n.func.attr.value
+            if method in ("div", "div_") and _is_255(arg):
+                return True
+            if method in ("mul", "mul_") and isinstance(arg, cst.BinaryOperation) and _divides_by_255(arg):
+                return True
+    return False
+
+
+def _is_255(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, (cst.Integer, cst.Float)) and _number(expr.value) == 255
 
 
 def _number(text: str) -> Optional[float]:

@@ -11,7 +11,9 @@ from trainlint.analysis import data as D
 from trainlint.analysis import kinds as K
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.names import dotted
 from trainlint.analysis.project import Project
+from trainlint.analysis.walk import walk
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
 from trainlint.rules.data.common import cached_findings, in_module
 
@@ -78,6 +80,115 @@ def _tl304(ctx: RuleContext) -> List[Finding]:
     return out
 
 
+def _set_once(ctx: RuleContext) -> List[Finding]:
+    """`loader.sampler.set_epoch(...)` called once, outside any loop, before the epochs run
+    (`trainer.run(loader, max_epochs=n)` or `for epoch in ...` later in the same function): the
+    sampler keeps that one epoch for the whole training."""
+    out: List[Finding] = []
+    if "set_epoch" not in ctx.module.text:
+        return out
+    for scope in ctx.module.scopes:
+        for call in scope.calls:
+            if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "set_epoch"):
+                continue
+            if any(isinstance(c, (cst.For, cst.While)) for c in SC.enclosing(scope, call)):
+                continue
+            if not _runs_once(ctx, scope):
+                continue
+            later = _epochs_after(scope, call)
+            if later is None:
+                continue
+            out.append(
+                Finding(
+                    "TL304",
+                    ctx.module,
+                    call,
+                    "`set_epoch` runs once here, before training starts, and never again: the "
+                    "`DistributedSampler` keeps this one epoch, so every epoch visits the samples in the "
+                    "same order on every rank and the per-epoch reshuffle SGD relies on is lost. Call "
+                    "`sampler.set_epoch(epoch)` at the start of each epoch (inside the epoch loop, or in a "
+                    "handler run when each epoch starts).",
+                    related=[(ctx.module, later, "the epochs run here")],
+                )
+            )
+    return out
+
+
+def _runs_once(ctx: RuleContext, scope: Scope) -> bool:
+    """A module's top level, or a plain function (not a method, a decorated handler or a
+    function named for epochs) that no caller calls inside a loop."""
+    if scope.name == "<module>":
+        return True
+    fn = scope.node
+    if scope.cls is not None or not isinstance(fn, cst.FunctionDef) or fn.decorators:
+        return False
+    if "epoch" in scope.simple_name.lower() or _handed_over(ctx.module, scope.simple_name):
+        return False
+    return not any(
+        any(isinstance(c, (cst.For, cst.While)) for c in SC.enclosing(caller, call))
+        for caller, call in ctx.project.callers(scope)
+    )
+
+
+def _handed_over(module: ModuleFacts, name: str) -> bool:
+    """The function is handed to another call (`add_event_handler(Events.EPOCH_STARTED, fn)`),
+    other than a launcher that runs it once (`spawn(fn, ...)`, `parallel.run(fn)`)."""
+    for s in module.scopes:
+        for c in s.calls:
+            callee = c.func.attr.value if isinstance(c.func, cst.Attribute) else dotted(c.func) or ""
+            if callee in ("run", "spawn", "launch", "start_processes", "Process"):
+                continue
+            if any(isinstance(a.value, cst.Name) and a.value.value == name for a in c.args):
+                return True
+    return False
+
+
+def _epochs_after(scope: Scope, call: cst.Call) -> Optional[cst.CSTNode]:
+    """What runs the epochs over the sampler's loader after `call`: a loop whose header speaks
+    of epochs, or a call given an epoch count (`trainer.run(loader, max_epochs=n)`) or a
+    `.fit(...)`, that reads the loader (or the sampler)."""
+    assert isinstance(call.func, cst.Attribute)
+    root = call.func.value
+    while isinstance(root, cst.Attribute):  # `loader.sampler.set_epoch(...)`: the loader
+        root = root.value
+    if not isinstance(root, cst.Name):
+        return None
+    names = {root.value} | {
+        name
+        for name, binds in scope.bindings.items()
+        for b in binds
+        if isinstance(b.value, cst.Call)
+        and any(
+            a.keyword is not None and a.keyword.value == "sampler" and _is_name(a.value, root.value)
+            for a in b.value.args
+        )
+    }
+
+    def reads(node: cst.CSTNode) -> bool:
+        return any(isinstance(n, cst.Name) and n.value in names for n in walk(node))
+
+    for node in SC.scope_index(scope).compounds.values():
+        if isinstance(node, (cst.For, cst.While)) and SC.follows(scope, call, node):
+            head = node.iter if isinstance(node, cst.For) else node.test
+            header = scope.module.tree.code_for_node(head)
+            if isinstance(node, cst.For):
+                header += scope.module.tree.code_for_node(node.target)
+            if "epoch" in header.lower() and reads(node):
+                return node
+    for later in scope.calls:
+        if not SC.follows(scope, call, later) or not any(reads(a.value) for a in later.args):
+            continue
+        if any(a.keyword is not None and "epoch" in a.keyword.value for a in later.args):
+            return later
+        if isinstance(later.func, cst.Attribute) and later.func.attr.value == "fit":
+            return later
+    return None
+
+
+def _is_name(expr: cst.BaseExpression, name: str) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == name
+
+
 def _epoch_loop_calling(project: Project, fn: Scope) -> Optional[Tuple[Scope, cst.CSTNode]]:
     """The loop of a caller that calls the function holding the training loop (one call
     away), e.g. `for epoch in range(n): train(loader, model, opt)`."""
@@ -103,7 +214,7 @@ def _taken_over(module: ModuleFacts) -> bool:
 
 
 def distributed_sampler_without_set_epoch(ctx: RuleContext) -> List[Finding]:
-    return list(in_module(ctx, cached_findings(ctx, _tl304)))
+    return list(in_module(ctx, cached_findings(ctx, _tl304))) + _set_once(ctx)
 
 
 RULE = Rule(

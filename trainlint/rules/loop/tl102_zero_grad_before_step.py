@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, Iterator, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -32,6 +32,7 @@ from trainlint.runtime.records import (
 def zero_grad_before_step(ctx: RuleContext) -> Iterator[Finding]:
     for lf in iterations(ctx):
         yield from _cleared_before_step(lf.events)
+        yield from _cleared_before_step_of_next_pass(lf.events)
         yield from _cleared_every_micro_batch(lf.node, lf.events)
     for scope in _step_functions(ctx):
         yield from _cleared_before_step(ctx.loops.body_events(scope, 0))
@@ -70,19 +71,71 @@ def _cleared_before_step(events: Sequence[Event]) -> Iterator[Finding]:
         if zr is not None and sr is not None and zr.kind == K.OPTIMIZER and sr.kind == K.OPTIMIZER:
             if zr.origin is not None and sr.origin is not None and zr.origin is not sr.origin:
                 continue  # another optimizer's gradients (e.g. a GAN's other network)
-        yield Finding(
-            "TL102",
-            z.module,
-            z.node,
+        yield _cleared(
+            z,
+            prev,
+            nxt,
             "`zero_grad()` runs after `backward()` and before `step()`, so the optimizer steps on "
             "cleared gradients and the parameters never change. Move `zero_grad()` before "
             "`backward()` (start of the iteration) or after `step()`.",
-            related=[
-                (prev.module, prev.node, "the backward whose gradients are cleared"),
-                (nxt.module, nxt.node, "the step that then sees no gradient"),
-            ],
             fix_builder=fixes.hook(fix_tl102, z, nxt),
         )
+
+
+def _cleared_before_step_of_next_pass(events: Sequence[Event]) -> Iterator[Finding]:
+    """A loop that clears, steps, then backpropagates (`opt.zero_grad(); opt.step(...);
+    loss.backward()`, every one unconditional): each backward feeds the next pass's step, and
+    the clear at the top of that pass wipes it first. A step given a closure that backpropagates
+    itself (`LBFGS`) computes its own gradients."""
+    evs = [e for e in events if e.kind in (L.BACKWARD, L.ZERO_GRAD) or e.kind in STEPS]
+    if len(evs) < 3 or any(e.conds or e.via for e in evs):
+        return
+    z, step, last = evs[0], evs[1], evs[-1]
+    if z.kind != L.ZERO_GRAD or step.kind not in STEPS or last.kind != L.BACKWARD:
+        return
+    if any(e.kind == L.BACKWARD for e in evs[:-1]) or _closure_backpropagates(step):
+        return
+    yield _cleared(
+        z,
+        last,
+        step,
+        "`zero_grad()` runs at the top of the loop, between the previous pass's `backward()` (at the "
+        "end of the loop) and this pass's `step()`, so the optimizer steps on cleared gradients and "
+        "the parameters never change. Clear the gradients right after `step()` (or before "
+        "`backward()`).",
+    )
+
+
+def _cleared(
+    z: Event, backward: Event, step: Event, message: str, fix_builder: Optional[Callable[..., Optional[Fix]]] = None
+) -> Finding:
+    """The finding at the clear `z`, naming the backward it wipes and the step that follows."""
+    return Finding(
+        "TL102",
+        z.module,
+        z.node,
+        message,
+        related=[
+            (backward.module, backward.node, "the backward whose gradients are cleared"),
+            (step.module, step.node, "the step that then sees no gradient"),
+        ],
+        fix_builder=fix_builder,
+    )
+
+
+def _closure_backpropagates(step: Event) -> bool:
+    """`optimizer.step(closure)` where the closure (a local function or a lambda) calls
+    `backward()`, or whose closure is out of sight."""
+    call = step.node
+    if not isinstance(call, cst.Call) or not call.args:
+        return False
+    closure = call.args[0].value
+    if isinstance(closure, cst.Name):
+        fn = step.scope.local_defs.get(closure.value)
+        if fn is None:
+            return True
+        closure = fn  # type: ignore[assignment]
+    return any(isinstance(n, cst.Attribute) and n.attr.value in ("backward", "manual_backward") for n in walk(closure))
 
 
 def _accumulating_functions(ctx: RuleContext) -> Iterator[Scope]:

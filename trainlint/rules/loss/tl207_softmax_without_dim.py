@@ -8,6 +8,7 @@ import libcst as cst
 
 from trainlint import fixes
 from trainlint.analysis import flow as FL
+from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import ModuleFacts
 from trainlint.analysis.module_facts import scope_of_call
 from trainlint.analysis.shapes import RESHAPES, shape_unpack
@@ -15,6 +16,7 @@ from trainlint.diagnostics import Fix
 from trainlint.fixes.builders import add_keyword, in_lambda
 from trainlint.fixes.core import UNSAFE, Locate, make_fix
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
+from trainlint.rules.loss.common import defects
 
 # qualified name -> position of `dim`
 _SOFTMAX_DIM = {
@@ -60,6 +62,54 @@ def softmax_without_dim(ctx: RuleContext) -> Iterator[Finding]:
                 "batch or the time steps instead of the classes. Pass `dim=` explicitly (usually `dim=-1`).",
                 fix_builder=fixes.hook(fix_tl207, mod, call),
             )
+    yield from _normalised_over_batch(ctx)
+
+
+def _normalised_over_batch(ctx: RuleContext) -> Iterator[Finding]:
+    """A `log_softmax` over dim 0 feeding `NLLLoss`: the loss reads its input as `(batch,
+    classes)`, so dim 0 is the batch axis (`F.log_softmax(self.fc3(x), dim=0)` returned by a
+    classifier whose output trains with `F.nll_loss`)."""
+    for site in defects(ctx, FL.NLL, (M.LOG_SOFTMAX,)):
+        op = site.op
+        call = op.node
+        if not isinstance(call, cst.Call):
+            continue
+        qual = op.module.qualify(call.func)
+        position = _SOFTMAX_DIM.get(qual or "", 0)
+        if _dim_argument(call, position) != 0:
+            continue
+        text = FL.snippet(op.module, call)
+        yield Finding(
+            "TL207",
+            op.module,
+            call,
+            f"`{text}` normalises over dim 0, but `{site.lc.name}` reads its input as `(batch, classes)`: "
+            "dim 0 is the batch axis, so each class's scores are turned into a distribution over the "
+            "examples of the batch, and the loss trains the model to rank examples instead of classes. "
+            "Normalise over the class axis (`dim=1`, or `dim=-1`).",
+            related=[(site.lc.module, site.lc.node, f"`{site.lc.name}` is fed this output here"), *site.related],
+        )
+
+
+def _dim_argument(call: cst.Call, position: int) -> Optional[int]:
+    """The integer literal passed as `dim` (by keyword or at `position`), if any."""
+    positional = 0
+    for arg in call.args:
+        if arg.star:
+            return None
+        if arg.keyword is not None and arg.keyword.value != "dim":
+            continue
+        if arg.keyword is None:
+            if positional != position:
+                positional += 1
+                continue
+        value = arg.value
+        if isinstance(value, cst.Integer):
+            return int(value.value)
+        if isinstance(value, cst.UnaryOperation) and isinstance(value.expression, cst.Integer):
+            return -int(value.expression.value) if isinstance(value.operator, cst.Minus) else None
+        return None
+    return None
 
 
 def _has_dim(call: cst.Call, position: int) -> bool:

@@ -124,13 +124,14 @@ def _traced_squash(
     ctx: RuleContext, scope: Scope, expr: cst.BaseExpression
 ) -> Optional[Tuple[cst.CSTNode, str, ModuleFacts]]:
     """A model's output whose last operation is a softmax or sigmoid on every path
-    (`probs = self.policy(state)` where the policy ends in `nn.Softmax`), or a name or index
-    into one. An epsilon or a clamp on the way stops the tracer, as above."""
+    (`probs = self.policy(state)` where the policy ends in `nn.Softmax`), a layer built
+    elsewhere and applied here (`self.softmax = nn.Softmax2d()`, then `self.softmax(x)`), or a
+    name or index into one. An epsilon or a clamp on the way stops the tracer, as above."""
     if not isinstance(expr, (cst.Name, cst.Attribute, cst.Subscript, cst.Call)):
         return None
     op = FL.tracer_for(ctx.project, ctx.resolver).op(expr, scope)
-    if op is None or op.kind not in _TRACED or op.owner is None:
-        return None  # (only a model's output: a direct call is read above)
+    if op is None or op.kind not in _TRACED or (op.owner is None and op.applied is None):
+        return None  # (a direct call is read above)
     return op.applied or op.node, _TRACED[op.kind], op.module
 
 

@@ -17,8 +17,9 @@ from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.frameworks import is_lightning_module
 from trainlint.analysis.loops import Event, LoopFacts
-from trainlint.analysis.names import dotted
+from trainlint.analysis.names import dotted, is_self
 from trainlint.analysis.project import enclosing_class
+from trainlint.analysis.purpose import not_training
 from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import pass_statement, root_name
@@ -40,6 +41,87 @@ from trainlint.runtime.records import PassKind
 def missing_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
     yield from _eval_without_eval_mode(ctx)
     yield from _eval_never_restored(ctx)
+    yield from _inference_method_in_training_mode(ctx)
+
+
+# Methods a module offers its users for predictions (`model.predict(x)` after training).
+_PREDICT_METHODS = frozenset({"predict", "infer", "inference", "predict_proba"})
+
+
+def _inference_method_in_training_mode(ctx: RuleContext) -> Iterator[Finding]:
+    """`predict`/`infer` of an `nn.Module` with dropout or batch norm (or submodules handed to
+    its constructor) that runs the module's own forward (`self(x)`, `self.forward(x)`, also
+    through a helper method of the class) and never switches to eval mode: called right after
+    training, as users do, it predicts in training mode."""
+    for cls in ctx.module.classes.values():
+        methods = [m for name, m in cls.methods.items() if name in _PREDICT_METHODS]
+        if not methods or not ctx.resolver.is_module_class(cls) or is_lightning_module(cls):
+            continue
+        facts = M.class_facts(cls, ctx.project)
+        layer = facts.mode_dependent_layer()
+        if layer is None and not MD.given_parts(facts):
+            continue
+        for method in methods:
+            if not_training(method) or _every_caller_in_eval_mode(ctx, method):
+                continue
+            body = [method] + [
+                cls.methods[c.func.attr.value]
+                for c in method.calls
+                if isinstance(c.func, cst.Attribute)
+                and is_self(c.func.value)
+                and c.func.attr.value in cls.methods
+                and c.func.attr.value not in _PREDICT_METHODS
+            ]
+            calls = [(fn, c) for fn in body for c in fn.calls]
+            if any(_switches_mode(c) for _, c in calls):
+                continue
+            own = next(((fn, c) for fn, c in calls if _runs_own_forward(c)), None)
+            if own is None:
+                continue
+            fn, call = own
+            what = f"`{layer.text()}`" if layer is not None else "submodules handed to its constructor"
+            related: List[Tuple[ModuleFacts, cst.CSTNode, str]] = []
+            if layer is not None:
+                related.append((layer.module, layer.node, f"`{layer.text()}` acts differently in training mode"))
+            if fn is not method:
+                related.append((ctx.module, method.node, f"`{method.simple_name}` runs it"))
+            yield Finding(
+                "TL403",
+                ctx.module,
+                call,
+                f"`{method.simple_name}` runs the model's forward without switching it to eval mode, and the "
+                f"model has {what}: called after training, as users call it, it predicts in training mode "
+                "(dropout still drops units, batch norm uses the batch's statistics), so its predictions are "
+                f"noisy and wrong. Call `self.eval()` at the start of `{method.simple_name}` (and "
+                "`self.train()` again before training resumes).",
+                related=related,
+            )
+
+
+def _every_caller_in_eval_mode(ctx: RuleContext, method: Scope) -> bool:
+    """Each call of the method in the project is made on a model its caller put in eval mode
+    (`model.eval(); model.predict(x)`); with no caller in sight, its users decide: False."""
+    callers = ctx.project.callers(method)
+    for caller, call in callers:
+        receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
+        model = ctx.resolver.value_of(receiver, caller) if receiver is not None else None
+        if model is None or MD.mode_at(ctx, caller, call, model).mode != "eval":
+            return False
+    return bool(callers)
+
+
+def _switches_mode(call: cst.Call) -> bool:
+    """`self.eval()`, `self.train(...)`, `self.train(False)`: the method chooses the mode itself."""
+    return (
+        isinstance(call.func, cst.Attribute) and call.func.attr.value in ("eval", "train") and is_self(call.func.value)
+    )
+
+
+def _runs_own_forward(call: cst.Call) -> bool:
+    """`self(x)` or `self.forward(x)`."""
+    if is_self(call.func):
+        return True
+    return isinstance(call.func, cst.Attribute) and call.func.attr.value == "forward" and is_self(call.func.value)
 
 
 def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
@@ -305,6 +387,9 @@ def _eval_never_restored(ctx: RuleContext) -> Iterator[Finding]:
             )
             related.append((lf.scope.module, relied, "the model is put in training mode only here, before the loop"))
         related.append((forward.module, forward.node, "this training forward then runs in eval mode"))
+        if ev.via:
+            scope, call = ev.via[0]
+            related.append((scope.module, call, "the training loop reaches it through this call"))
         yield Finding(
             "TL403",
             ev.module,

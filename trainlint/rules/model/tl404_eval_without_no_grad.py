@@ -16,7 +16,6 @@ from trainlint.analysis import scopes as SC
 from trainlint.analysis.autograd import backward_calls
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.loops import Event
-from trainlint.analysis.names import dotted
 from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import pass_statement
@@ -128,11 +127,8 @@ def _inference_entry(ctx: RuleContext, ep: MD.EvalPass) -> bool:
     held = FL.snippet(ep.forward.module, ep.forward.callee)
     if not held.startswith("self."):
         return False
+    switched = any(name == "eval" for name, _, _ in MD.attr_mode_calls(ctx, cls, held))
     calls = [c for m in cls.methods.values() for c in m.calls]
-    switched = any(
-        isinstance(c.func, cst.Attribute) and c.func.attr.value == "eval" and dotted(c.func.value) == held
-        for c in calls
-    )
     trains = any(
         isinstance(c.func, cst.Attribute) and c.func.attr.value in ("backward", "step", "train", "zero_grad")
         for c in calls
