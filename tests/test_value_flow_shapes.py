@@ -84,6 +84,17 @@ def test_a_project_model_loaded_by_its_class_method_is_that_class(loader: str) -
     assert "TL201" in codes(SOFTMAX_NET, f"model = Net.{loader}('weights')\n", TRAIN)
 
 
+def test_a_model_reloaded_through_its_own_class_in_a_loop_does_not_recurse() -> None:
+    # `model = type(model).load_from_checkpoint(p)` reaches itself through the loop
+    reloaded = "model = Net()\nfor p in ['a.ckpt', 'b.ckpt']:\n    model = type(model).load_from_checkpoint(p)\n"
+    save = "torch.save(model, 'best.pt')\nmodel.load_state_dict(torch.load('best.pt'))\n"
+    assert "TL002" not in codes(SOFTMAX_NET, reloaded, TRAIN, save)
+
+
+def test_a_model_put_in_training_mode_inside_the_loop_keeps_its_softmax_head() -> None:
+    assert "TL201" in codes(SOFTMAX_NET, "model = Net()\n", TRAIN.replace("opt.zero_grad()", "model = model.train()"))
+
+
 def test_a_result_bound_to_another_name_is_not_the_model() -> None:
     other = "from tools import wrap\nnet = Net()\nmodel = wrap(net)\n"
     assert "TL201" not in codes(SOFTMAX_NET, other, TRAIN)

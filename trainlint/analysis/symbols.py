@@ -334,7 +334,7 @@ class Resolver:
         handle = lightning_handles_call(call, scope)
         if handle is not None:
             return _LIGHTNING_HANDLES[handle]
-        picked = self._picked_class_value(call, scope) or self._loaded_instance(call, scope)
+        picked = self._picked_class_value(call, scope) or self._loaded_instance(call, scope, depth, seen)
         if picked is not None:
             return picked
         callee = self.project.resolve_callee(func, scope)
@@ -358,7 +358,7 @@ class Resolver:
             return Value(K.TENSOR, qual="loss-output", origin=call, module=mod)
         return None
 
-    def _loaded_instance(self, call: cst.Call, scope: Scope) -> Optional[Value]:
+    def _loaded_instance(self, call: cst.Call, scope: Scope, depth: int, seen: Set[int]) -> Optional[Value]:
         """`Net.load_from_checkpoint(path)` (Lightning), `Net.from_pretrained(name)`: an instance
         of the project's model class, with the weights it loads."""
         func = call.func
@@ -368,7 +368,7 @@ class Resolver:
         if isinstance(cls, ClassFacts) and self.is_module_class(cls):
             return Value(K.MODEL, qual=cls.name, origin=call, module=scope.module, cls=cls, scope=scope)
         of = _class_of(func.value)
-        model = self.value_of(of, scope) if of is not None else None
+        model = self._value(of, scope, depth + 1, seen) if of is not None else None
         if model is not None and model.kind == K.MODEL:
             # `type(model).load_from_checkpoint(path)`: another instance of the model's class
             return Value(K.MODEL, qual=model.qual, origin=call, module=scope.module, cls=model.cls, scope=scope)
