@@ -502,7 +502,7 @@ def _sibling_trainer(ctx: RuleContext, scope: Scope, fwd: Event) -> Optional[Sco
             continue
         ends_in_eval = any(
             mode == "eval" and dotted(call.func.value) == callee.value  # type: ignore[attr-defined]
-            for call, mode in _textual_modes(other)
+            for call, mode in textual_modes(other)
         )
         if not ends_in_eval and trains_after(ctx, other, train_calls(other, callee)):
             return other  # (and leaves the model in training mode)
@@ -544,7 +544,7 @@ def train_calls(scope: Scope, receiver: cst.BaseExpression) -> List[cst.Call]:
         return []
     return [
         c
-        for c, mode in _textual_modes(scope)
+        for c, mode in textual_modes(scope)
         if mode == "train" and not c.args and dotted(c.func.value) == name  # type: ignore[attr-defined]
     ]
 
@@ -727,7 +727,7 @@ def _mode_inside_call(ctx: RuleContext, scope: Scope, anchor: cst.CSTNode, model
     return found
 
 
-def _textual_modes(scope: Scope) -> List[Tuple[cst.Call, str]]:
+def textual_modes(scope: Scope) -> List[Tuple[cst.Call, str]]:
     """`x.eval()` / `x.train()` / `x.train(False)` calls, resolved or not."""
     out = []
     for call in scope.calls:
@@ -771,7 +771,7 @@ def mode_at(
             marks.append((o, i, "eval" if e.kind == L.EVAL_MODE else "train", e.node, e.module))
         else:
             marks.append((o, i, "grad", e.node, e.module))
-    for call, mode in _textual_modes(scope):
+    for call, mode in textual_modes(scope):
         o = SC.order(scope, call)
         if id(call) not in counted and o is not None and o < limit:
             marks.append((o, -1, mode, call, scope.module))

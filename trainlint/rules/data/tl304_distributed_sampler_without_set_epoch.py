@@ -91,9 +91,7 @@ def _set_once(ctx: RuleContext) -> List[Finding]:
         for call in scope.calls:
             if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "set_epoch"):
                 continue
-            if any(isinstance(c, (cst.For, cst.While)) for c in SC.enclosing(scope, call)):
-                continue
-            if not _runs_once(ctx, scope):
+            if SC.scope_index(scope).loops_around(call) or not _runs_once(ctx, scope):
                 continue
             later = _epochs_after(scope, call)
             if later is None:
@@ -116,7 +114,9 @@ def _set_once(ctx: RuleContext) -> List[Finding]:
 
 def _runs_once(ctx: RuleContext, scope: Scope) -> bool:
     """A module's top level, or a plain function (not a method, a decorated handler or a
-    function named for epochs) that no caller calls inside a loop."""
+    function named for epochs) that no caller calls inside a loop. Unlike a loader's single
+    pass (`data.single_pass`), a function no one calls in sight counts: a script's `main`,
+    started by a launcher."""
     if scope.name == "<module>":
         return True
     fn = scope.node
@@ -124,10 +124,7 @@ def _runs_once(ctx: RuleContext, scope: Scope) -> bool:
         return False
     if "epoch" in scope.simple_name.lower() or _handed_over(ctx.module, scope.simple_name):
         return False
-    return not any(
-        any(isinstance(c, (cst.For, cst.While)) for c in SC.enclosing(caller, call))
-        for caller, call in ctx.project.callers(scope)
-    )
+    return _epoch_loop_calling(ctx.project, scope) is None
 
 
 def _handed_over(module: ModuleFacts, name: str) -> bool:

@@ -7,6 +7,7 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from trainlint import fixes
+from trainlint.analysis import calls as C
 from trainlint.analysis import flow as FL
 from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import ModuleFacts
@@ -76,7 +77,7 @@ def _normalised_over_batch(ctx: RuleContext) -> Iterator[Finding]:
             continue
         qual = op.module.qualify(call.func)
         position = _SOFTMAX_DIM.get(qual or "", 0)
-        if _dim_argument(call, position) != 0:
+        if not _dim_is_zero(call, position):
             continue
         text = FL.snippet(op.module, call)
         yield Finding(
@@ -91,25 +92,11 @@ def _normalised_over_batch(ctx: RuleContext) -> Iterator[Finding]:
         )
 
 
-def _dim_argument(call: cst.Call, position: int) -> Optional[int]:
-    """The integer literal passed as `dim` (by keyword or at `position`), if any."""
-    positional = 0
-    for arg in call.args:
-        if arg.star:
-            return None
-        if arg.keyword is not None and arg.keyword.value != "dim":
-            continue
-        if arg.keyword is None:
-            if positional != position:
-                positional += 1
-                continue
-        value = arg.value
-        if isinstance(value, cst.Integer):
-            return int(value.value)
-        if isinstance(value, cst.UnaryOperation) and isinstance(value.expression, cst.Integer):
-            return -int(value.expression.value) if isinstance(value.operator, cst.Minus) else None
-        return None
-    return None
+def _dim_is_zero(call: cst.Call, position: int) -> bool:
+    """`dim=0`, by keyword or at `position`."""
+    value = C.arg(call, position, "dim")
+    digits = value.expression if isinstance(value, cst.UnaryOperation) else value
+    return value is not None and isinstance(digits, cst.Integer) and M.number(value) == 0
 
 
 def _has_dim(call: cst.Call, position: int) -> bool:

@@ -72,9 +72,9 @@ def _inference_method_in_training_mode(ctx: RuleContext) -> Iterator[Finding]:
                 and c.func.attr.value in cls.methods
                 and c.func.attr.value not in _PREDICT_METHODS
             ]
+            if any(is_self(c.func.value) for fn in body for c, _ in MD.textual_modes(fn)):  # type: ignore[attr-defined]
+                continue  # (`self.eval()` / `self.train(...)`: the method chooses the mode itself)
             calls = [(fn, c) for fn in body for c in fn.calls]
-            if any(_switches_mode(c) for _, c in calls):
-                continue
             own = next(((fn, c) for fn, c in calls if _runs_own_forward(c)), None)
             if own is None:
                 continue
@@ -108,13 +108,6 @@ def _every_caller_in_eval_mode(ctx: RuleContext, method: Scope) -> bool:
         if model is None or MD.mode_at(ctx, caller, call, model).mode != "eval":
             return False
     return bool(callers)
-
-
-def _switches_mode(call: cst.Call) -> bool:
-    """`self.eval()`, `self.train(...)`, `self.train(False)`: the method chooses the mode itself."""
-    return (
-        isinstance(call.func, cst.Attribute) and call.func.attr.value in ("eval", "train") and is_self(call.func.value)
-    )
 
 
 def _runs_own_forward(call: cst.Call) -> bool:
