@@ -514,5 +514,14 @@ def test_tl403_an_evaluation_method_named_test_of_a_runner() -> None:
 
 
 def test_methods_of_a_test_case_class_are_test_code() -> None:
-    as_unit_test = RUNNER.replace("class Solver:", "class TestSolver:").replace("Solver(loader)", "TestSolver(loader)")
+    as_unit_test = RUNNER.replace("class Solver:", "class TestSolver(unittest.TestCase):").replace(
+        "Solver(loader)", "TestSolver(loader)"
+    )
     assert codes(as_unit_test, "TL403") == []
+
+
+def test_a_runner_class_named_like_a_test_is_not_test_code() -> None:
+    # `class Tester:` / `class Test:` with an `__init__` holding the loaders is a project's
+    # evaluation runner: pytest does not collect classes that define `__init__`.
+    as_runner = RUNNER.replace("class Solver:", "class Tester:").replace("Solver(loader)", "Tester(loader)")
+    assert codes(as_runner, "TL403") == ["TL403"]

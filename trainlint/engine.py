@@ -25,6 +25,8 @@ from trainlint.analysis.loops import LoopAnalyzer
 from trainlint.analysis.names import dotted
 from trainlint.analysis.positions import positions
 from trainlint.analysis.project import Project, module_name_for
+from trainlint.analysis.purpose import is_test_code
+from trainlint.analysis.scopes import scope_of_node
 from trainlint.analysis.symbols import Resolver
 from trainlint.config import Settings
 from trainlint.diagnostics import CheckResult, Diagnostic, Edit, Fix, Related, Severity, Span
@@ -271,6 +273,13 @@ Progress = Callable[[str, int, int], None]
 RELEASE_INDEXES_FROM = 100
 
 
+def _in_test_code(f: Finding) -> bool:
+    """A finding in unit tests or their helpers (`tests/`, `test_*.py`, a `TestCase`): that code
+    checks the library, it trains nothing (models with constant weights, unshuffled fixtures)."""
+    scope = scope_of_node(f.module, f.node) or (f.module.scopes[0] if f.module.scopes else None)
+    return scope is not None and is_test_code(scope)
+
+
 def _run_rules(
     loaded: List[LoadedFile],
     rules: Dict[str, Callable[[RuleContext], Iterable[Finding]]],
@@ -304,7 +313,7 @@ def _run_rules(
         for code, opts in options.items():
             ctx = RuleContext(lf.facts, project, resolver, loops, opts)
             try:
-                findings = list(rules[code](ctx))
+                findings = [f for f in rules[code](ctx) if not _in_test_code(f)]
                 if timings is not None:
                     now = time.perf_counter()
                     timings.add_rule(code, now - mark.last)

@@ -281,8 +281,10 @@ class Mirror:
 
     def list_files(self, gd: str, commit: str, paths: Sequence[str]) -> Tuple[List[str], List[str]]:
         """(files to write, requested paths that matched nothing). Folders give their *.py files."""
-        res = self.git(gd, "ls-tree", "-r", "--name-only", "-z", commit)
-        every = [p for p in res.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
+        res = self.git(gd, "ls-tree", "-r", "-z", commit)
+        # "<mode> <type> <sha>\t<path>"; symbolic links (mode 120000) hold a path, not code
+        entries = [e.split("\t", 1) for e in res.stdout.decode("utf-8", "surrogateescape").split("\0") if "\t" in e]
+        every = [path for meta, path in entries if not meta.startswith("120000")]
         chosen: List[str] = []
         missing: List[str] = []
         for p in paths:

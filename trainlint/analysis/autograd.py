@@ -466,3 +466,21 @@ def evaluator(project: Project, resolver: Resolver) -> GraphEval:
     """The run's evaluator (kept on the project: its memo follows the project's trees)."""
     ev = project.once(evaluator, lambda: GraphEval(project, resolver))
     return ev if ev.resolver is resolver else GraphEval(project, resolver)
+
+
+def input_gradients_only(scope: Scope) -> bool:
+    """The function differentiates its loss with respect to data, not to trained weights: it
+    calls `torch.autograd.grad(cost, inputs)` on something other than parameters and never
+    steps an optimizer or calls `backward()` (an adversarial attack, a saliency map): its
+    "loss" is an objective over inputs, not a training loss."""
+    asked = False
+    for call in scope.calls:
+        f = call.func
+        if isinstance(f, cst.Attribute) and f.attr.value in ("step", "backward"):
+            return False
+        if scope.module.qualify(f) == "torch.autograd.grad":
+            wrt = C.arg(call, 1, "inputs")
+            if wrt is None or "param" in scope.module.tree.code_for_node(wrt):
+                return False
+            asked = True
+    return asked

@@ -390,8 +390,16 @@ class DataTracer:
         self._hits: List[Hit] = []
         self._seen: Set[Tuple[int, int, Tuple[Sel, ...]]] = set()
         self._steps = 0
+        self._origin = scope.module
         self._walk(expr, scope, _State(frames=tuple(frames)), 0)
         return self._hits
+
+    def _sites(self, sites: List[Tuple[Scope, cst.Call]]) -> List[Tuple[Scope, cst.Call]]:
+        """Call sites to read a parameter at, when the walk did not come through one: those in
+        the module the walk started from, if it has any (a helper shared by several scripts
+        gets this script's arguments, not another script's), else up to eight of them all."""
+        own = [site for site in sites if site[0].module is self._origin]
+        return (own or sites)[:8]
 
     # -- walking ---------------------------------------------------------------------------
 
@@ -515,14 +523,13 @@ class DataTracer:
                     self._walk(arg, where, inner, depth + 1)
                 return
         if fn.cls is not None and fn.simple_name == "__init__":
-            sites = self.project.instantiation_sites(fn.cls)
-            for caller, call in sites[:8]:
+            for caller, call in self._sites(self.project.instantiation_sites(fn.cls)):
                 arg = C.bind_default(call, fn, name, True)
                 if arg is not None:
                     where = caller if arg is not fn.param_nodes[fn.params.index(name)].default else fn
                     self._walk(arg, where, st, depth + 1)
             return
-        for caller, call in self.project.callers(fn)[:8]:
+        for caller, call in self._sites(self.project.callers(fn)):
             arg = C.bind_default(call, fn, name, isinstance(call.func, cst.Attribute))
             if arg is not None:
                 where = caller if arg is not fn.param_nodes[fn.params.index(name)].default else fn
@@ -831,7 +838,7 @@ class DataTracer:
         self, obj: cst.BaseExpression, scope: Scope, st: _State, nxt: int, arg: Optional[cst.BaseExpression]
     ) -> None:
         """A torchvision-style pipeline applied to data (or given to a dataset as `transform=`)."""
-        pipeline = self._pipeline(obj, scope)
+        pipeline = self._pipeline(obj, scope, st.inst)
         if pipeline is None:
             return
         _, elements, built = pipeline  # (`built`: where the pipeline is written, maybe a caller)
@@ -846,10 +853,12 @@ class DataTracer:
             self._walk(arg, scope, _with(st, pending=()), nxt)
 
     def _pipeline(
-        self, obj: cst.BaseExpression, scope: Scope
+        self, obj: cst.BaseExpression, scope: Scope, inst: Optional[Tuple[ClassFacts, Scope, cst.Call]] = None
     ) -> Optional[Tuple[cst.Call, List[cst.BaseExpression], Scope]]:
         """The `Compose([...])` (or lone `ToTensor()`) `obj` holds, its steps, and the scope
-        they are written in (a caller's, for `self.transform = transform`)."""
+        they are written in (a caller's, for `self.transform = transform`: the construction
+        being read, `inst`, when the walk came through one; else every construction must pass
+        such a pipeline, and the one in the walk's own module is named if there is one)."""
         expr: cst.BaseExpression = obj
         sc = scope
         for _ in range(6):
@@ -886,23 +895,31 @@ class DataTracer:
                         return None
                     expr = expr.elements[b.index].value
                 if isinstance(expr, cst.Name) and expr.value in sc.params:
-                    # `self.transform = transform`: the pipeline every instantiation passes.
-                    found = None
-                    owner = enclosing_class(sc)
-                    if owner is None:
-                        return None
-                    for caller, call in self.project.instantiation_sites(owner)[:8]:
-                        arg = C.bind_default(call, sc, expr.value, True)
-                        if arg is None:
-                            return None
-                        got = self._pipeline(arg, caller)
-                        if got is None:
-                            return None
-                        found = got
-                    return found
+                    return self._pipeline_passed(expr.value, sc, inst)  # `self.transform = transform`
                 continue
             return None
         return None
+
+    def _pipeline_passed(
+        self, param: str, init: Scope, inst: Optional[Tuple[ClassFacts, Scope, cst.Call]]
+    ) -> Optional[Tuple[cst.Call, List[cst.BaseExpression], Scope]]:
+        """The pipeline constructions pass for `__init__`'s `param`: the construction being
+        read, or else every one must pass a pipeline (the walk's own module's is named)."""
+        owner = enclosing_class(init)
+        if owner is None:
+            return None
+        sites = self.project.instantiation_sites(owner)[:8]
+        if inst is not None and inst[0] is owner:
+            sites = [(inst[1], inst[2])]
+        found = None
+        for caller, call in sites:
+            arg = C.bind_default(call, init, param, True)
+            got = self._pipeline(arg, caller) if arg is not None else None
+            if got is None:
+                return None
+            if found is None or caller.module is self._origin:
+                found = got
+        return found
 
     def _imported_value(self, expr: cst.BaseExpression, scope: Scope) -> Optional[Tuple[cst.BaseExpression, Scope]]:
         """`train_transform` imported from, or `utils.train_transform` read off, a project
@@ -1070,7 +1087,19 @@ def _reader_handles_nan(call: cst.Call) -> bool:
             return True
         if k == "dtype" and isinstance(a.value, (cst.Name, cst.SimpleString)) and not _numeric_dtype(a.value):
             return True
+        if _whitespace_separated(k, a.value):
+            return True  # runs of spaces are one separator: a field cannot be left empty
     return False
+
+
+def _whitespace_separated(keyword: str, value: cst.BaseExpression) -> bool:
+    """`sep=r"\\s+"` (or `" +"`, `delimiter=...`) and `delim_whitespace=True`: an annotation
+    list such as CelebA's, whose fields are split on runs of whitespace."""
+    if keyword == "delim_whitespace":
+        return isinstance(value, cst.Name) and value.value == "True"
+    if keyword not in ("sep", "delimiter") or not isinstance(value, cst.SimpleString):
+        return False
+    return value.evaluated_value in ("\\s+", " +", "\\s*", "[ ]+", "\\t+")
 
 
 def _numeric_dtype(expr: cst.BaseExpression) -> bool:
@@ -1296,7 +1325,61 @@ def with_guessed(uses: List[LoaderUse], *guessed: List[LoaderUse]) -> List[Loade
 
 
 def is_training_loop(lf: LoopFacts) -> bool:
-    return lf.has(L.BACKWARD)
+    """A loop that backpropagates and updates something: an optimizer steps (or an object
+    that may be one), the parameters are updated by hand, or an optimizer is cleared. A
+    backward with none of these computes gradients for their own sake (influence scores,
+    saliency); one whose every backward serves a perturbed copy of the data is an attack."""
+    if not lf.has(L.BACKWARD):
+        return False
+    if lf.has(L.STEP, L.SCALER_STEP, L.UNKNOWN_STEP):
+        return True  # (not a manual update: an attack writes `delta.data = ...` too)
+    updates = any(
+        (e.kind == L.MANUAL_UPDATE and not _binds_a_local(e)) or (e.kind == L.ZERO_GRAD and _clears_an_optimizer(e))
+        for e in lf.events
+    )
+    return updates and not all(_perturbs_inputs(e.scope) for e in lf.events if e.kind == L.BACKWARD)
+
+
+def _binds_a_local(e: L.Event) -> bool:
+    """`grads_list = [torch.autograd.grad(...) ...]`: gradients kept in a new name, not written
+    into the parameters."""
+    node = e.node
+    return isinstance(node, cst.Assign) and all(isinstance(t.target, cst.Name) for t in node.targets)
+
+
+def _clears_an_optimizer(e: L.Event) -> bool:
+    """`opt.zero_grad()` (an optimizer, or an unknown object named like one), not
+    `self.model.zero_grad()` before a gradient computed for its own sake."""
+    if e.receiver is not None:
+        return e.receiver.kind == K.OPTIMIZER
+    func = e.node.func if isinstance(e.node, cst.Call) else None
+    owner = dotted(func.value) if isinstance(func, cst.Attribute) else None
+    return owner is None or "opt" in owner.lower()
+
+
+def _perturbs_inputs(scope: Scope) -> bool:
+    """The function makes a copy of its data require gradients and reads that copy's `.grad`
+    (`delta = torch.zeros_like(X)`, `delta.requires_grad = True` ... `delta.grad`; or the
+    parameter `images` itself): a perturbation of inputs, not weights (`w = torch.randn(n,
+    requires_grad=True)` trained by hand is not one)."""
+    if not isinstance(scope.node, cst.FunctionDef):
+        return False
+    text = scope.module.tree.code_for_node(scope.node)
+    for name in set(_GRAD_READ.findall(text)):
+        if name in scope.params:
+            made = True
+        else:
+            made = any(
+                b.how == "assign" and _COPY_OF_DATA.search(scope.module.tree.code_for_node(b.value))
+                for b in scope.bindings.get(name, [])
+            )
+        if made and re.search(rf"\b{re.escape(name)}\b[^\n]*requires_grad", text):
+            return True
+    return False
+
+
+_GRAD_READ = re.compile(r"\b(\w+)\.grad\b")
+_COPY_OF_DATA = re.compile(r"_like\(|\.clone\(|\.detach\(")
 
 
 def loader_origins(
@@ -1811,13 +1894,17 @@ def dataset_is_iterable(
         key = dotted(expr)
         cls = enclosing_class(scope)
         if key and cls is not None and key.startswith("self.") and key.count(".") == 1:
-            binds = cls.attrs.get(key, [])
+            binds = [b for b in cls.attrs.get(key, []) if not _is_none(b.value)]  # (`self.dataset = None` first)
             vals = {dataset_is_iterable(project, b.value, b.scope, depth + 1) for b in binds if b.index is None}
             return vals.pop() if len(vals) == 1 and len(binds) >= 1 else None
     if isinstance(expr, cst.Subscript):
         # `load_dataset(...)["train"]`, `splits[0]`
         return dataset_is_iterable(project, expr.value, scope, depth + 1)
     return None
+
+
+def _is_none(expr: Optional[cst.BaseExpression]) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
 
 
 def _call_dataset_is_iterable(project: Project, expr: cst.Call, scope: Scope, depth: int) -> Optional[bool]:
@@ -1948,6 +2035,10 @@ _KEEPS_VALUES = {
 }
 
 
+# In-place tensor methods that overwrite every value with a random draw.
+_FILLS_RANDOMLY = frozenset({"random_", "uniform_", "normal_", "bernoulli_", "exponential_", "geometric_"})
+
+
 def random_draw(project: Project, expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> bool:
     """Every value `expr` may hold is a fresh random draw (`torch.randn(...)`,
     `np.random.randint(...)`, through dtype/shape changes and simple names): synthetic i.i.d.
@@ -1961,6 +2052,8 @@ def random_draw(project: Project, expr: cst.BaseExpression, scope: Scope, depth:
         if isinstance(expr.func, cst.Attribute):
             if expr.func.attr.value in _KEEPS_VALUES:
                 return random_draw(project, expr.func.value, scope, depth + 1)
+            if expr.func.attr.value in _FILLS_RANDOMLY:
+                return True  # `torch.empty(n, dtype=torch.long).random_(k)`: filled with draws in place
             if expr.func.attr.value in ("integers", "random", "normal", "standard_normal", "uniform"):
                 # a numpy Generator: `rng = np.random.default_rng(0)`
                 recv = expr.func.value

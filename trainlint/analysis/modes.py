@@ -57,6 +57,14 @@ _TRAINING = frozenset(
     }
 )
 _GRADS = (L.BACKWARD, L.AUTOGRAD_GRAD)
+
+
+def _trains(e: Event) -> bool:
+    """A training event; `optimizer.zero_grad()` under `no_grad` (left over in a validation
+    loop copied from the training one) clears, but trains nothing."""
+    return e.kind in _TRAINING and not (e.kind == L.ZERO_GRAD and e.no_grad)
+
+
 _EVAL_WORDS = frozenset(
     {
         "eval",
@@ -123,7 +131,7 @@ def _training_iterations(ctx: RuleContext) -> Iterator[LoopFacts]:
     is not one)."""
     for m in ctx.project.modules:
         for lf in ctx.loops.loops_of(m):
-            if any(e.kind in _TRAINING and not e.loops for e in lf.events):
+            if any(_trains(e) and not e.loops for e in lf.events):
                 yield lf
 
 
@@ -158,6 +166,96 @@ def has_weights(ctx: RuleContext, model: Value) -> bool:
                             found.add(id(v.origin))
         _TRAINED_MODELS[ctx.project] = found
     return id(model.origin) in found
+
+
+# Tensors made up on the spot: what a shape check feeds a model.
+_MADE_UP = frozenset({"torch.randn", "torch.rand", "torch.zeros", "torch.ones", "torch.empty", "torch.randint"})
+
+
+_TRAIN_REPLACED = re.compile(r"\b(\w+)\.train\s*=(?!=)")
+
+
+def train_disabled(ctx: RuleContext, callee: cst.CSTNode) -> bool:
+    """The model is put in eval mode and its `train` method replaced in the same file
+    (`visual_encoder = visual_encoder.eval(); visual_encoder.train = disabled_train`, the BLIP-2
+    way to freeze an encoder): `model.train()` can no longer switch it out of eval mode."""
+    last = (
+        callee.attr.value
+        if isinstance(callee, cst.Attribute)
+        else callee.value
+        if isinstance(callee, cst.Name)
+        else None
+    )
+    if last is None:
+        return False
+    replaced = ctx.project.once(
+        train_disabled,
+        lambda: {n for m in ctx.project.modules for n in _TRAIN_REPLACED.findall(m.text) if f"{n}.eval()" in m.text},
+    )
+    return last in replaced
+
+
+def made_up_input(ep: EvalPass) -> bool:
+    """The forward is fed a tensor made up on the spot (`model(torch.zeros(1, 3, h, w))  # run
+    once`): a warm-up or a shape probe, not an evaluation of data."""
+    call = ep.forward.node
+    if not isinstance(call, cst.Call) or not call.args:
+        return False
+    mod = ep.forward.module
+    return any(isinstance(c, cst.Call) and mod.qualify(c.func) in _MADE_UP for c in walk(call.args[0].value))
+
+
+def built_here(ep: EvalPass) -> Optional[SC.Def]:
+    """The definition that builds the model in the function that runs it (`net = FPN50()`),
+    when nothing there loads weights into it."""
+    call, fn = ep.forward.node, ep.scope
+    if not isinstance(call, cst.Call) or not isinstance(ep.forward.callee, cst.Name):
+        return None
+    name = ep.forward.callee.value
+    defs, outer = SC.scope_index(fn).reaching(name, call)
+    if outer or len(defs) != 1 or defs[0].how != "assign" or not isinstance(defs[0].value, cst.Call):
+        return None
+    if any(
+        isinstance(c.func, cst.Attribute) and c.func.attr.value == "load_state_dict" and dotted(c.func.value) == name
+        for c in fn.calls
+    ):
+        return None
+    return defs[0]
+
+
+def shape_check(ep: EvalPass) -> bool:
+    """A model built in the function that runs it, given no weights there, and fed a made-up
+    tensor (`net = FPN50(); fms = net(Variable(torch.randn(1, 3, 600, 300)))` in `def test():`):
+    a check of output shapes, whatever weights other instances of the class get elsewhere."""
+    return built_here(ep) is not None and made_up_input(ep)
+
+
+def other_arm_without_grad(ep: EvalPass) -> bool:
+    """The forward sits in one arm of an `if` whose other arm makes the same call under
+    `torch.no_grad()` (`if propagate_gradients: h = self.model(ids)` / `else: with
+    torch.no_grad(): h = self.model(ids)`): the code chooses when gradients flow."""
+    call, fn = ep.forward.node, ep.forward.scope
+    if not isinstance(call, cst.Call):
+        return False
+    mod = fn.module
+    text = mod.tree.code_for_node(call.func)
+    for node in SC.enclosing(fn, call):
+        if not isinstance(node, cst.If) or node.orelse is None:
+            continue
+        inside_body = SC.in_statements(fn, node.body.body, call) if isinstance(node.body, cst.IndentedBlock) else False
+        other = node.orelse if inside_body else node.body
+        for w in walk(other):
+            if isinstance(w, cst.With) and any(GM.disables_grad(i.item, mod) for i in w.items):
+                if any(isinstance(c, cst.Call) and mod.tree.code_for_node(c.func) == text for c in walk(w.body)):
+                    return True
+    return False
+
+
+def rebuilt_each_iteration(ep: EvalPass) -> bool:
+    """The module is built inside the loop that runs it (`sm = ScalarMix(n); sm(layers)` per
+    sentence): fresh weights every iteration, a computation step, not a trained model evaluated."""
+    made = built_here(ep)
+    return made is not None and ep.loop is not None and id(ep.loop.node) in made.loops
 
 
 def _declared_only(v: Value) -> bool:
@@ -197,7 +295,7 @@ def _find_eval_passes(ctx: RuleContext) -> List[EvalPass]:
     out: List[EvalPass] = []
     seen: Set[int] = set(_trained_forwards(ctx))
     for lf in ctx.loops.loops_of(ctx.module):
-        if any(e.kind in _TRAINING for e in lf.events):
+        if any(_trains(e) for e in lf.events):
             flag, flagged = _forwards_when_flag_off(ctx, lf)  # (trained forwards too, on the other calls)
             if flag is not None and flagged:
                 seen.update(id(e.node) for e in flagged)
@@ -793,7 +891,11 @@ def mode_at(
         return held
     if depth >= 3:
         return Mode("none")
-    found = [mode_at(ctx, cs, call, model, depth + 1, within) for cs, call in ctx.project.callers(scope)]
+    found = [
+        mode_at(ctx, cs, call, model, depth + 1, within)
+        for cs, call in ctx.project.callers(scope)
+        if not not_training(cs) or not_training(scope)  # (a unit test's mode says nothing of the library's)
+    ]
     for mode in ("eval", "train"):
         hits = [m for m in found if m.mode == mode]
         if hits:
@@ -972,7 +1074,12 @@ def _grad_off_in_function(ep: EvalPass) -> bool:
 
 def grad_disabled(ctx: RuleContext, ep: EvalPass) -> bool:
     scope = ep.scope
-    if _grad_off_in_function(ep) or _no_grad_at_call(ctx, scope):
+    if (
+        _grad_off_in_function(ep)
+        or _no_grad_at_call(ctx, scope)
+        or _mode_branch_without_grad(ctx, ep)
+        or _generate_without_grad(ctx, ep)
+    ):
         return True
     # frozen parameters (`requires_grad_(False)`; a call that can only turn them on says nothing)
     for s in scope.module.scopes:
@@ -980,6 +1087,53 @@ def grad_disabled(ctx: RuleContext, ep: EvalPass) -> bool:
             if isinstance(call.func, cst.Attribute) and call.func.attr.value == "requires_grad_":
                 if call.args and not GM.literal_on(call.args[0].value):
                     return True
+    return False
+
+
+def _generate_without_grad(ctx: RuleContext, ep: EvalPass) -> bool:
+    """`model.generate(...)`: Hugging Face's `generate` runs under `torch.no_grad()`, and so
+    does a project's own when decorated with it (`@torch.no_grad() def generate`); only a
+    project `generate` without it records a graph."""
+    if not ep.forward.generates:
+        return False
+    cls = ep.model.cls
+    method = ctx.project.method_of(cls, "generate") if isinstance(cls, ClassFacts) else None
+    if method is None or not isinstance(method.node, cst.FunctionDef):
+        return True  # (a library model's, or one out of sight)
+    return GM.function_disables_grad(method.node, method.module)
+
+
+def _mode_branch_without_grad(ctx: RuleContext, ep: EvalPass) -> bool:
+    """The call passes a constant that picks the arm of the model's own `forward` that runs
+    under `no_grad` (`model(data, mode="inference")` where `forward` has `elif mode ==
+    "inference": with torch.no_grad(): ...`)."""
+    call, cls = ep.forward.node, ep.model.cls
+    if not isinstance(call, cst.Call) or not isinstance(cls, ClassFacts):
+        return False
+    fn = ctx.project.method_of(cls, "forward")
+    if fn is None or not isinstance(fn.node, cst.FunctionDef):
+        return False
+    off = GM.no_grad_nodes(fn.module)
+    for node in walk(fn.node.body):
+        if not isinstance(node, cst.If):
+            continue
+        test = node.test
+        if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+            continue
+        comp = test.comparisons[0]
+        if not isinstance(comp.operator, cst.Equal) or not isinstance(test.left, cst.Name):
+            continue
+        if test.left.value not in fn.params or not isinstance(comp.comparator, cst.SimpleString):
+            continue
+        passed = C.bind(call, fn, test.left.value, bound=True)
+        if not isinstance(passed, cst.SimpleString) or passed.evaluated_value != comp.comparator.evaluated_value:
+            continue
+        work = [
+            n
+            for n in walk(node.body)
+            if isinstance(n, cst.Call) and not isinstance(n.func, cst.Name) and not GM.disables_grad(n, fn.module)
+        ]
+        return bool(work) and all(id(n) in off for n in work)
     return False
 
 

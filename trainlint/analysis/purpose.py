@@ -9,7 +9,7 @@ import os
 import re
 from typing import Dict, Iterator, Optional, Set
 
-from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.loops import LoopAnalyzer, LoopFacts
 
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
@@ -31,11 +31,11 @@ def is_test_code(scope: Scope) -> bool:
     base = os.path.basename(path)
     if base == "conftest.py" or ((base.startswith("test_") or base.endswith("_test.py")) and _has_tests(scope.module)):
         return True
-    if _TEST_DIRS & set(path.split("/")[-3:-1]):
+    if _TEST_DIRS & set(path.split("/")[-4:-1]):
         return True  # `tests/unit/test_x.py`; a folder higher up says nothing about the project
     s: Optional[Scope] = scope
     while s is not None:
-        if s.cls is not None and s.cls.name.startswith("Test"):
+        if s.cls is not None and s.cls.name.startswith("Test") and _test_case_class(s.cls):
             return True  # a test case class's methods
         if s.simple_name.startswith("test") and s.simple_name not in _EVALUATION_NAMES:
             return True
@@ -43,6 +43,15 @@ def is_test_code(scope: Scope) -> bool:
             return True
         s = s.parent
     return False
+
+
+def _test_case_class(cls: ClassFacts) -> bool:
+    """A `Test*` class a test runner collects: a `unittest.TestCase`, or a class without
+    `__init__` (pytest skips classes that have one: `class Test:` holding a model, a loader
+    and a criterion is a project's evaluation runner)."""
+    if "__init__" not in cls.methods:
+        return True
+    return any("TestCase" in cls.module.tree.code_for_node(b) for b in cls.bases)
 
 
 def _has_tests(module: ModuleFacts) -> bool:

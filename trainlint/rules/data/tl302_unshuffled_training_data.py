@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterator, List, Optional, Tuple
 
 import libcst as cst
@@ -12,11 +13,12 @@ from trainlint.analysis import data as D
 from trainlint.analysis import loops as L
 from trainlint.analysis.branches import in_dead_code
 from trainlint.analysis.cli_options import off_unless_given
-from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.names import dotted
 from trainlint.analysis.origins import value_origins
 from trainlint.analysis.project import Project
-from trainlint.analysis.scopes import only_assigned
+from trainlint.analysis.purpose import is_probe
+from trainlint.analysis.scopes import enclosing, in_statements, only_assigned
 from trainlint.analysis.symbols import return_values
 from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic, Fix, Severity
@@ -29,6 +31,20 @@ from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, refuted, 
 from trainlint.runtime.records import LoaderIter, SamplerOrder
 
 _PRESHUFFLE = ("shuffle", "permutation")
+
+
+_SHUFFLES = ("random.shuffle", "numpy.random.shuffle", "numpy.random.permutation", "torch.randperm")
+
+
+def _shuffles_itself(project: Project, origin: cst.CSTNode, scope: Scope) -> bool:
+    """`TextDataset(path, shuffle=True)`: a project `Dataset` whose own code shuffles what it
+    holds (`random.shuffle(lines)` when reading a split, a `torch.randperm` over its items)."""
+    if not isinstance(origin, cst.Call):
+        return False
+    cls = project.resolve_callee(origin.func, scope)
+    if not isinstance(cls, ClassFacts):
+        return False
+    return any(cls.module.qualify(c.func) in _SHUFFLES for method in cls.methods.values() for c in method.calls)
 
 
 def _dataset_facts(ctx: RuleContext, use: D.LoaderUse) -> str:
@@ -52,6 +68,8 @@ def _dataset_facts(ctx: RuleContext, use: D.LoaderUse) -> str:
         for o, _ in origins
     ):
         return "silent"  # `dataset.shuffle(seed=...)`: already in random order
+    if all(_shuffles_itself(project, o, sc) for o, sc in origins):
+        return "silent"  # a project dataset that shuffles its own items
     quals = [sc.module.qualify(o.func) if isinstance(o, cst.Call) else None for o, sc in origins]
     if all((q or "").endswith("random_split") for q in quals):
         return "split"
@@ -84,8 +102,16 @@ def _tl302(ctx: RuleContext) -> List[Finding]:
         flag = _off_unless_flag(shuffle, use.scope, project) if shuffle is not None else None
         if shuffle is not None and not D.is_false_or_none(shuffle) and flag is None:
             continue  # shuffle=True, or a value decided at run time
-        if in_dead_code(use.scope, call):
-            continue  # the `else` of `if True:`: never runs
+        if (
+            in_dead_code(use.scope, call)
+            or is_probe(use.scope)
+            or _reordered_by_hand(use)
+            or _iterable_branch(use)
+            or _poisson_sampled(use)
+        ):
+            # dead code, a throughput probe, a stream restarted at a random offset by hand, the
+            # `IterableDataset` branch, or a loader Opacus replaces with Poisson sampling
+            continue
         dataset = C.arg(call, 0, "dataset", skip_star=True)
         iterable = D.dataset_is_iterable(project, dataset, use.scope)
         if iterable:
@@ -180,6 +206,58 @@ def _tl302(ctx: RuleContext) -> List[Finding]:
             )
         )
     return out
+
+
+def _poisson_sampled(use: D.LoaderUse) -> bool:
+    """The loader is handed to Opacus's `privacy_engine.make_private(..., data_loader=loader)`,
+    which replaces it with a Poisson-sampled loader (unless `poisson_sampling=False`)."""
+    name = _assigned_name(use)
+    if name is None:
+        return False
+    for scope in use.module.scopes:
+        for c in scope.calls:
+            if not (isinstance(c.func, cst.Attribute) and c.func.attr.value.startswith("make_private")):
+                continue
+            if not any(isinstance(a.value, cst.Name) and a.value.value == name for a in c.args):
+                continue
+            poisson = C.arg(c, None, "poisson_sampling")
+            return poisson is None or not D.is_false_or_none(poisson)
+    return False
+
+
+def _assigned_name(use: D.LoaderUse) -> Optional[str]:
+    parent = parent_of(use.module, use.call)
+    if isinstance(parent, cst.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name):
+        return parent.targets[0].target.value
+    return None
+
+
+def _iterable_branch(use: D.LoaderUse) -> bool:
+    """The loader is built under `if isinstance(dataset, IterableDataset):` (the Hugging Face
+    Trainer's `get_train_dataloader`): shuffling is not allowed there, and the other branch
+    shuffles."""
+    for node in enclosing(use.scope, use.call):
+        if (
+            isinstance(node, cst.If)
+            and isinstance(node.body, cst.IndentedBlock)
+            and in_statements(use.scope, node.body.body, use.call)
+        ):
+            test = node.test
+            if isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "isinstance":
+                if len(test.args) == 2 and "IterableDataset" in use.module.tree.code_for_node(test.args[1].value):
+                    return True
+    return False
+
+
+def _reordered_by_hand(use: D.LoaderUse) -> bool:
+    """The loader's dataset gets a random value set on it by the code that reads it
+    (`train_loader_out.dataset.offset = np.random.randint(len(...))`): a stream kept in stored
+    order for locality on disk, started at a random point each epoch instead of shuffled."""
+    name = _assigned_name(use)
+    if name is None:
+        return False
+    pattern = re.compile(rf"\b{re.escape(name)}\.dataset\.\w+\s*=[^=\n][^\n]*\brand")
+    return bool(pattern.search(use.module.text))
 
 
 def _serves_others(project: Project, use: D.LoaderUse) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Dict, Iterator, List, Optional, Set, Tuple, Union
 
 import libcst as cst
@@ -57,6 +58,14 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
                 continue
             if not _keeps_graph(node, acc, inc, scope, idx, backwards, pos.loops, ctx):
                 continue  # `.item()`, `.detach()`, `float()`: no graph is kept
+            if (
+                _count_beside_the_loss(inc, scope)
+                or _consumed_as_a_queue(acc, scope)
+                or _per_micro_batch(ctx, pos.loops)
+            ):
+                # `average_over += loss[1]` with `loss = loss[0]`: a count beside the loss;
+                # `outputs.append(out)` ... `outputs.pop(0)`: kept for a later backward (pipeline)
+                continue
             if _backwarded(acc, scope, backwards, ctx):
                 continue  # summed on purpose to differentiate once (multi-task, accumulation)
             what = compact_code(ctx.module, inc)
@@ -83,6 +92,43 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
                 ),
                 fix_builder=None if terms else fixes.hook(fix_tl604, ctx.project, ctx.module, scope, node, acc, inc),
             )
+
+
+def _per_micro_batch(ctx: RuleContext, loops: Tuple[int, ...]) -> bool:
+    """The accumulating loop counts the micro-batches of one optimizer step (`for _ in
+    range(neox_args.gradient_accumulation_steps)`): the list holds one step's losses and is
+    dropped with the function's frame."""
+    if not loops:
+        return False
+    loop = next((lf for lf in ctx.loops.loops_of(ctx.module) if id(lf.node) == loops[-1]), None)
+    if loop is None or not isinstance(loop.node, cst.For) or len(loops) > 1:
+        return False
+    it = loop.node.iter
+    if not (isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range"):
+        return False
+    return "accum" in ctx.module.tree.code_for_node(it).lower()
+
+
+def _consumed_as_a_queue(acc: str, scope: Scope) -> bool:
+    """The list is also popped in the function (`output_tensors.pop(0)` of a pipeline
+    schedule): entries wait there for their backward, they do not pile up."""
+    text = scope.module.tree.code_for_node(scope.node)
+    return re.search(rf"\b{re.escape(acc)}(?:\[[^\]]*\])?\.pop\(", text) is not None
+
+
+def _count_beside_the_loss(inc: cst.BaseExpression, scope: Scope) -> bool:
+    """`loss[1]` of a `(loss, count)` pair whose loss the code takes as `loss[0]` (`loss =
+    loss[0]`, `loss[0].backward()`): the other entries are what comes beside the loss (a token
+    count), not the loss."""
+    if not (isinstance(inc, cst.Subscript) and isinstance(inc.value, cst.Name) and len(inc.slice) == 1):
+        return False
+    index = inc.slice[0].slice
+    if not (isinstance(index, cst.Index) and isinstance(index.value, cst.Integer)) or index.value.value == "0":
+        return False
+    name = inc.value.value
+    first = rf"\b{re.escape(name)}\[0\]"
+    text = scope.module.tree.code_for_node(scope.node)
+    return bool(re.search(rf"\b{re.escape(name)}\s*=\s*{first}|{first}\.backward\(", text))
 
 
 def _added_in_place(ctx: RuleContext) -> Iterator[Finding]:

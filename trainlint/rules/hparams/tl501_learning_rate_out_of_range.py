@@ -14,6 +14,7 @@ from trainlint.analysis import kinds as K
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.lr import LrResolver, LrValue, family
 from trainlint.analysis.names import dotted
+from trainlint.analysis.purpose import is_test_code
 from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
 from trainlint.runtime.judging.common import update_ratios
@@ -47,10 +48,12 @@ _TYPICAL = {"adam": "1e-3 or 3e-4", "sgd": "0.1 to 0.01 (with momentum)", "rmspr
 _LR_OVERRIDING = {"LambdaLR", "MultiplicativeLR", "OneCycleLR", "CyclicLR"}
 
 
+# A project's own range-test scheduler (`FindLR(optimizer, max_lr=10)`) or any schedule that
+# climbs to a `max_lr` starts from a constructor rate that is only its floor.
+_RANGE_TEST = re.compile(r"\bLRFinder\b|\blr_find(?:er)?\b|\.range_test\(|\bfind_?lr\b|\bmax_lr\b", re.IGNORECASE)
+
+
 # `group["lr"] = ...` sets the rate by hand (warm-up, custom schedules); `*=` only decays it.
-_RANGE_TEST = re.compile(r"\bLRFinder\b|\blr_find(?:er)?\b|\.range_test\(")
-
-
 _MANUAL_LR = re.compile(r"""\[\s*['"]lr['"]\s*\]\s*=(?!=)""")
 
 
@@ -285,8 +288,8 @@ def _optimizers_with_literal_rates(ctx: RuleContext) -> List[_Built]:
         if _RANGE_TEST.search(m.text):
             continue  # an LR range test starts from a tiny rate on purpose
         for scope, call, qual in calls:
-            if D.has_star_args(call):
-                continue
+            if D.has_star_args(call) or is_test_code(scope):
+                continue  # (a unit test's rate is a placeholder: `SGD(params, 999)  # lr will be loaded`)
             if _training_arguments(qual):
                 # Hugging Face's Trainer builds the optimizer from `learning_rate=`: AdamW unless
                 # `optim=` names another one

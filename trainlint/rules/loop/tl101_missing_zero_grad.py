@@ -296,7 +296,7 @@ def _uncleared_steps(ctx: RuleContext, events: List[Event]) -> List[Tuple[Event,
     of an `if`/`else` (`if not amp: opt.zero_grad(); ...; opt.step()` / `else: scaler.step(opt)`)
     does not.
     """
-    steps = [e for e in events if e.kind in STEPS]
+    steps = [e for e in events if e.kind in STEPS and not _steps_a_loss(e)]
     clears = [e for e in events if e.kind == L.ZERO_GRAD]
     origins = {id(optimizer_origin(s)) for s in steps if optimizer_origin(s) is not None}
     if len(origins) <= 1 or any(optimizer_origin(s) is None for s in steps):
@@ -309,10 +309,30 @@ def _uncleared_steps(ctx: RuleContext, events: List[Event]) -> List[Tuple[Event,
             continue
         models = ctx.resolver.trained_models(s.receiver) if s.receiver is not None else []
         own = [c for c in _live_clears(clears, s) if _clears(c, o, models)]
+        if not own and _covered_by_other_clears(ctx, _live_clears(clears, s), models):
+            continue  # InfoGAN's `info_optimizer` over G and D, whose own optimizers are cleared
         if not own or _cleared_only_under_an_extra_test(events, s, own) is not None:
             seen.add(id(o))
             out.append((s, own))
     return out
+
+
+def _steps_a_loss(step: Event) -> bool:
+    """`optim.step(actor_loss)`: a step given a loss, not a closure, is a wrapper's that clears,
+    backpropagates and steps by itself (Tianshou's `Algorithm.Optimizer.step(loss)`)."""
+    call = step.node
+    if step.kind != L.STEP or not isinstance(call, cst.Call) or not call.args or call.args[0].keyword is not None:
+        return False
+    if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "step"):
+        return False  # (timm's `loss_scaler(loss, optimizer)` steps, but leaves the clearing to its caller)
+    arg = call.args[0].value
+    if isinstance(arg, cst.Lambda):
+        return False
+    if isinstance(arg, cst.Name):
+        closures = {s.simple_name for s in step.scope.module.scopes if s.parent is step.scope}
+        if arg.value in closures or arg.value.startswith("closure"):
+            return False
+    return True
 
 
 def _restepped(ctx: RuleContext, events: List[Event], skip: Set[int]) -> Iterator[Tuple[Event, Event]]:
@@ -490,6 +510,21 @@ def _other_arm_binds_loss(events: List[Event], step: Event, clear: Event, choice
         isinstance(n, cst.AssignTarget) and isinstance(n.target, cst.Name) and n.target.value in names
         for n in walk(arm)
     )
+
+
+def _covered_by_other_clears(ctx: RuleContext, clears: List[Event], models: List[Value]) -> bool:
+    """Every model the optimizer trains is cleared by another optimizer's `zero_grad()` in the
+    iteration (an optimizer over `chain(G.parameters(), D.parameters())` beside `G_opt` and
+    `D_opt`): its gradients do not pile up from one iteration to the next."""
+    if not models:
+        return False
+    cleared = [
+        m
+        for c in clears
+        if c.receiver is not None and c.receiver.kind == K.OPTIMIZER
+        for m in ctx.resolver.trained_models(c.receiver)
+    ]
+    return all(any(_same_model(c, m) for c in cleared) for m in models)
 
 
 def _clears(clear: Event, optimizer: object, models: List[Value]) -> bool:

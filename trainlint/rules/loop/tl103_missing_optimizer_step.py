@@ -14,7 +14,7 @@ from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.idle import idle_attribute_optimizers, idle_optimizers
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.names import dotted, is_self
-from trainlint.analysis.purpose import training_loops
+from trainlint.analysis.purpose import training_loops, words
 from trainlint.analysis.symbols import optimizer_by_name
 from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic
@@ -58,7 +58,7 @@ def _steps_missing(ctx: RuleContext) -> Iterator[Finding]:
         # (the project-wide search only now: it follows every loop of every module)
         if any(id(e.node) in _stepped_nodes(ctx) for e in lf.events if e.kind == L.BACKWARD):
             continue
-        if _stepped_after(ctx, lf) or not _trains_here(ctx, lf):
+        if _stepped_after(ctx, lf) or not _trains_here(ctx, lf) or _framework_step_hook(lf):
             continue
         seen.add(id(backward.node))
         yield Finding("TL103", backward.module, backward.node, _NEVER_STEPPED)
@@ -193,6 +193,17 @@ def _named(node: cst.CSTNode, name: str) -> bool:
     return isinstance(node, cst.Name) and node.value == name
 
 
+def _framework_step_hook(lf: LoopFacts) -> bool:
+    """A method named for one training step that is handed the optimizer and backpropagates
+    through it, but leaves the step to its caller (fairseq's `task.train_step(sample, model,
+    criterion, optimizer, ...)`, whose loop over language pairs calls `optimizer.backward(loss)`;
+    the trainer steps after it returns)."""
+    fn = lf.scope
+    if fn.cls is None or "optimizer" not in fn.params or not fn.simple_name.endswith("_step"):
+        return False
+    return not any(e.kind in _UPDATES for e in lf.events)
+
+
 def _stepped_after(ctx: RuleContext, lf: LoopFacts) -> bool:
     """The function steps after the loop: micro-batches accumulated then applied once, or an
     out-of-memory retry loop (`while True: try: ...backward(); break`)."""
@@ -207,6 +218,8 @@ def _trains_here(ctx: RuleContext, lf: LoopFacts) -> bool:
     """The loop's function works with an optimizer: it clears or steps one, or holds one.
     A backward elsewhere (a profiler timing ops, a saliency map) is not a training step."""
     events = ctx.loops.body_events(lf.scope, 0)  # (the loop's own events among them)
+    if any(e.kind == L.BACKWARD and _explains(e.scope) for e in lf.events):
+        return False  # gradients for a saliency map, an attack or influence scores
     for e in events:
         if e.kind in _UPDATES or e.kind == L.SCHED_STEP:
             return True
@@ -220,9 +233,27 @@ def _trains_here(ctx: RuleContext, lf: LoopFacts) -> bool:
     return any(v is not None and v.kind in (K.OPTIMIZER, K.SCHEDULER) for v in values)
 
 
+# Words of functions and classes that compute gradients to explain or attack a model.
+_EXPLAINING = frozenset(
+    {"saliency", "interpret", "interpreter", "attack", "attacker", "attribution", "attributions", "explain"}
+    | {"explainer", "influence", "gradients", "hotflip", "adversarial"}
+)
+
+
+def _explains(scope: Scope) -> bool:
+    names = scope.simple_name + " " + (scope.cls.name if scope.cls is not None else "")
+    return bool(words(names) & _EXPLAINING)
+
+
 def _clears_optimizer(e: Event) -> bool:
+    """`opt.zero_grad()`; not `model.zero_grad()` nor `p.grad = None` over the parameters, which
+    clear before a gradient computed for its own sake (a saliency map, an attack)."""
     r = e.receiver
-    return r is None or r.kind != K.MODEL
+    if r is not None:
+        return r.kind != K.MODEL
+    func = e.node.func if isinstance(e.node, cst.Call) else None
+    owner = dotted(func.value) if isinstance(func, cst.Attribute) and func.attr.value == "zero_grad" else None
+    return owner is not None and "opt" in owner.lower()
 
 
 def _trailing_backward(lf: LoopFacts) -> Optional[Event]:

@@ -12,6 +12,7 @@ from trainlint.analysis import loops as L
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import Scope
 from trainlint.analysis.loops import Event
+from trainlint.analysis.names import dotted
 from trainlint.analysis.purpose import not_training
 from trainlint.analysis.symbols import return_values
 from trainlint.diagnostics import Diagnostic, Fix
@@ -47,7 +48,7 @@ def grad_scaler_misuse(ctx: RuleContext) -> Iterator[Finding]:
         evs = lf.events
         yield from _clips_still_scaled(evs)
         yield from _update_skipped_after_unscale(evs)
-        if not lf.has(L.SCALER_UPDATE):
+        if not lf.has(L.SCALER_UPDATE) and not _updated_after_the_call(ctx, lf.scope):
             last = _last_scaler_step(evs, sstep)
             yield Finding(
                 "TL107",
@@ -284,6 +285,25 @@ def _clips_before_scaler_step(evs: List[Event], skip: Set[int]) -> Iterator[Find
         )
 
 
+def _updated_after_the_call(ctx: RuleContext, fn: Scope) -> bool:
+    """Every caller of the function that steps calls `scaler.update()` after the call (a trainer
+    whose `_train_batch()` steps through the scaler and whose loop updates it once the batch
+    is done)."""
+    callers = ctx.project.callers(fn)
+    if not callers or not isinstance(fn.node, cst.FunctionDef):
+        return False
+    for caller, call in callers:
+        if not any(
+            isinstance(c.func, cst.Attribute)
+            and c.func.attr.value == "update"
+            and "scaler" in (dotted(c.func.value) or "")
+            and SC.follows(caller, call, c)
+            for c in caller.calls
+        ):
+            return False
+    return True
+
+
 def _scales_and_steps(scope: Scope) -> bool:
     """The function's own calls include `x.scale(...)` and `x.step(...)`, by their names."""
     names = called_names(scope)
@@ -297,6 +317,8 @@ def _scaled_name(ctx: RuleContext, backward: Event) -> bool:
         return False
     for b in backward.scope.bindings.get(arg.value, []):
         v = b.value
+        if isinstance(v, cst.Call) and isinstance(v.func, cst.Name) and v.func.value == "cast" and len(v.args) == 2:
+            v = v.args[1].value  # `typing.cast(torch.Tensor, scaler.scale(loss))`
         if L.is_scale_call(v):
             return True
         if isinstance(v, cst.Call) and _returns_scaled(ctx, v, backward.scope):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import Dict, Iterator, Optional
 
 import libcst as cst
 
 from trainlint.analysis import flow as FL
+from trainlint.analysis import scopes as SC
+from trainlint.analysis.autograd import input_gradients_only
+from trainlint.analysis.facts import Scope
 from trainlint.analysis.flow import LossCall
 from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
@@ -30,6 +33,8 @@ def regression_loss_for_classification(ctx: RuleContext) -> Iterator[Finding]:
     for lc in FL.loss_calls(ctx.module, ctx.resolver):
         if lc.family != FL.REGRESSION or lc.guess or lc.target is None or lc.input is None:
             continue
+        if input_gradients_only(lc.scope):
+            continue  # an attack's objective over inputs (Jitter's MSE to one-hot), not a training loss
         if not once.first(lc.node):
             continue
         evidence = labels.evidence(lc.target, lc.scope)
@@ -77,10 +82,34 @@ def _accuracy_check(lc: LossCall) -> Optional[cst.Comparison]:
         if len(cmp.comparisons) != 1:
             continue
         left, right = cmp.left, cmp.comparisons[0].comparator
+        if _exclusive(lc.scope, lc.node, cmp):
+            continue  # (`if not regression: ... argmax == y` / `else: mse_loss(...)`)
         for a, b in ((left, right), (right, left)):
             if _predicted_from(a, out.value, lc) and _is_name(FL.strip_shape(b, mod), target.value):
                 return cmp
     return None
+
+
+def _arms(scope: Scope, node: cst.CSTNode) -> Dict[str, bool]:
+    """The simple `if` tests around a node and whether it runs when each test holds
+    (`if not x:` counts as `x` not holding)."""
+    out: Dict[str, bool] = {}
+    for stmt in SC.enclosing(scope, node):
+        if not isinstance(stmt, cst.If) or not isinstance(stmt.body, cst.IndentedBlock):
+            continue
+        holds = SC.in_statements(scope, stmt.body.body, node)
+        test = stmt.test
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, holds = test.expression, not holds
+        out[scope.module.tree.code_for_node(test)] = holds
+    return out
+
+
+def _exclusive(scope: Scope, a: cst.CSTNode, b: cst.CSTNode) -> bool:
+    """`a` and `b` sit on opposite arms of the same test (two `if x:` / `if not x:` blocks, or
+    the body and the `else` of one): they never run together."""
+    arms_b = _arms(scope, b)
+    return any(text in arms_b and arms_b[text] != holds for text, holds in _arms(scope, a).items())
 
 
 def _is_name(expr: cst.BaseExpression, name: str) -> bool:

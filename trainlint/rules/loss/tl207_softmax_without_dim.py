@@ -105,7 +105,7 @@ def _has_dim(call: cst.Call, position: int) -> bool:
         if arg.star:
             return True  # *args / **kwargs may carry it
         if arg.keyword is not None:
-            if arg.keyword.value == "dim":
+            if arg.keyword.value in ("dim", "axis"):  # (torch's functions take NumPy's `axis` as `dim`)
                 return not (isinstance(arg.value, cst.Name) and arg.value.value == "None")
             continue
         if positional == position:

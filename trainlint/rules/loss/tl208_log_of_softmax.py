@@ -56,6 +56,27 @@ def log_of_softmax(ctx: RuleContext) -> Iterator[Finding]:
             if is_test_code(scope):
                 continue  # (a unit test computing a reference value by hand)
             guard, core = _unguarded(mod, inner)
+            patched = (
+                _guarded_softmax(ctx, scope, inner)
+                if guard is None
+                else (core, "F.log_softmax", mod, guard)
+                if _squash(mod, core) == "F.log_softmax"
+                else None
+            )
+            if patched is not None and not _weighs_its_own_log(mod, call, inner):
+                squash, better, home, guard = patched
+                yield Finding(
+                    "TL208",
+                    mod,
+                    call,
+                    f"`log` of a softmax patched with an {guard} (`{FL.snippet(mod, inner)}`): the {guard} keeps the "
+                    "log finite, but once the softmax rounds a probability to 0 (or below the epsilon) its "
+                    "gradient is 0, so the predictions that are most wrong stop being corrected; the "
+                    f"{guard} also biases every value. `{better}` computes the log-probabilities exactly and "
+                    f"stably: use `{better}` on the logits instead.",
+                    related=[(home, squash, "the softmax whose log is taken")],
+                )
+                continue
             picked = _picked_probability(ctx, scope, core)
             if picked is None or (guard is not None and _weighs_its_own_log(mod, call, core)):
                 continue  # (`-(p[m] * torch.log(p[m] + eps)).sum()`: an entropy, each term weighed by p)
@@ -149,6 +170,26 @@ def _unguarded(mod: ModuleFacts, expr: cst.BaseExpression) -> Tuple[Optional[str
             if _small_constant(other):
                 return "epsilon", value
     return None, expr
+
+
+def _guarded_softmax(
+    ctx: RuleContext, scope: Scope, expr: cst.BaseExpression, depth: int = 0
+) -> Optional[Tuple[cst.CSTNode, str, ModuleFacts, str]]:
+    """A name that holds a softmax plus an epsilon (or clamped) on every path (`input_soft =
+    F.softmax(input, dim=1) + self.eps`, then `torch.log(input_soft)`): the softmax, the
+    log-space op, its module and the guard. Sigmoids are left out: `log(sigmoid + eps)` pairs
+    with `log(1 - sigmoid + eps)` in hand-written binary losses."""
+    if not isinstance(expr, cst.Name):
+        return None
+    hits: List[Optional[Tuple[cst.CSTNode, str, ModuleFacts, str]]] = []
+    for origin, where in value_origins(ctx.project, expr, scope):
+        if isinstance(origin, cst.Subscript) and isinstance(origin.value, cst.Name) and depth < 2:
+            hits.append(_guarded_softmax(ctx, where, origin.value, depth + 1))  # `p = p[mask]`
+            continue
+        guard, core = _unguarded(where.module, origin) if isinstance(origin, cst.BaseExpression) else (None, origin)
+        better = _squash(where.module, core) if guard is not None and isinstance(core, cst.BaseExpression) else None
+        hits.append(None if better != "F.log_softmax" or guard is None else (core, better, where.module, guard))
+    return hits[0] if hits and all(h is not None for h in hits) else None
 
 
 def _small_constant(expr: cst.BaseExpression) -> bool:

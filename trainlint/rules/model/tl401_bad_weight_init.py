@@ -137,6 +137,23 @@ def _weight_layer_types(init: _Init, ctx: RuleContext) -> Tuple[Optional[Set[str
     return None, many
 
 
+def _only_linear_is_the_head(init: _Init, types: Set[str], ctx: RuleContext) -> bool:
+    """A loop over the model's own modules zeroes `nn.Linear` weights, and the model has one
+    `nn.Linear`, its classifier (a Wide ResNet's `fc` after the convolutions): that zeroes the
+    output layer, whose units still get different gradients from the loss."""
+    if types != {"Linear"}:
+        return False
+    cls = enclosing_class(init.scope)
+    if cls is None or not M.is_module_class(cls, ctx.project):
+        return False
+    if init.scope.module.text.count("Linear(") != 1:
+        return False  # (the file builds other linear layers: submodules out of the walk's sight)
+    layers = list(M.class_facts(cls, ctx.project).walk())
+    if any(layer.dynamic and "Linear" in layer.text() for layer in layers):
+        return False  # (`*[nn.Linear(d, d) for _ in range(n)]`: how many is not known)
+    return sum(layer.type_name == "Linear" for layer in layers) == 1
+
+
 def _layer_type(expr: cst.BaseExpression, scope: Scope, ctx: RuleContext) -> Optional[str]:
     d = dotted(expr)
     if d is not None and d.startswith("self.") and d.count(".") == 1:
@@ -274,7 +291,11 @@ def bad_weight_init(ctx: RuleContext) -> Iterator[Finding]:
             text = FL.snippet(mod, call)
             overwritten = _random_init_before(init) if init.constant is not None else None
             if init.constant is not None:
-                if init.constant == 0 and (not many or _selected_by_name(init, ctx)) and overwritten is None:
+                if (
+                    init.constant == 0
+                    and (not many or _selected_by_name(init, ctx) or _only_linear_is_the_head(init, types, ctx))
+                    and overwritten is None
+                ):
                     continue  # zero-initialising one chosen layer (an output or residual branch) is a known recipe
                 if overwritten is not None:
                     weight = FL.snippet(mod, init.layer)

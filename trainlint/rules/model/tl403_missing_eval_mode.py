@@ -129,11 +129,14 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
             continue  # nothing says this loop evaluates
         if _picks_actions(ep):
             continue  # a rollout acts with the policy being trained, dropout and all
+        if MD.train_disabled(ctx, ep.forward.callee):
+            continue  # `encoder.train = disabled_train`: frozen in eval mode for good
         mode = MD.mode_at(ctx, ep.scope, MD.event_anchor(ep.forward), ep.model)
         if mode.mode == "eval" or (mode.mode == "train" and not mode.trained_after and _sampling_or_recalibrating(ep)):
             continue  # eval mode set, or train mode chosen on purpose (Monte-Carlo dropout, BN statistics)
         if mode.mode == "none" and (
             not MD.has_weights(ctx, ep.model)
+            or MD.shape_check(ep)
             or (_model_is_parameter(ep) and not ctx.project.callers(ep.scope) and ep.sibling is None)
             or _model_of_an_object_never_built(ctx, ep)
             or _submodule_of_an_unused_wrapper(ctx, ep)

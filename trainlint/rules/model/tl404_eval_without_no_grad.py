@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -31,7 +31,16 @@ from trainlint.runtime.records import PassKind
 
 
 def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
-    for ep in MD.eval_passes(ctx):
+    passes = MD.eval_passes(ctx)
+    own_loop = {id(ep.forward.scope) for ep in passes if ep.loop is not None and ep.loop.scope is ep.forward.scope}
+    loops: Set[Tuple[int, str]] = set()  # (evaluation loop, model) already reported
+    for ep in passes:
+        if _inside_a_reported_loop(ep, loops):
+            continue  # (the same model in a nested loop of the same evaluation: one finding)
+        if ep.loop is not None and ep.loop.scope is not ep.forward.scope and id(ep.forward.scope) in own_loop:
+            continue  # (a decoding helper's loop is reported in the helper: one fix covers both passes)
+        if MD.made_up_input(ep) or MD.rebuilt_each_iteration(ep) or MD.other_arm_without_grad(ep):
+            continue  # a warm-up on zeros, a module rebuilt per item, or gradients chosen by an `if`
         if ep.loop is None and _inference_entry(ctx, ep):
             yield _inference_entry_finding(ctx, ep)
             continue
@@ -92,6 +101,19 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
             related=related,
             fix_builder=fixes.hook(fix_tl404, ctx, ep.loop, ep.forward),
         )
+
+
+def _inside_a_reported_loop(ep: MD.EvalPass, loops: Set[Tuple[int, str]]) -> bool:
+    """Whether an enclosing loop of the pass already holds a pass of the same model (a mesh
+    evaluator's outer and inner loops each call the embedder); records this pass's loop."""
+    if ep.loop is None or ep.loop.scope is not ep.forward.scope:
+        return False
+    model = FL.snippet(ep.forward.module, ep.forward.callee)
+    around = [n for n in SC.enclosing(ep.loop.scope, ep.loop.node) if isinstance(n, (cst.For, cst.While))]
+    if any((id(n), model) in loops for n in around):
+        return True
+    loops.add((id(ep.loop.node), model))
+    return False
 
 
 def _left_with_grad(ep: MD.EvalPass, caller: Scope, call: cst.Call, other: Scope, guarded: cst.Call) -> Finding:

@@ -86,6 +86,8 @@ def functional_dropout_always_on(ctx: RuleContext) -> Iterator[Finding]:
                     continue
                 if any(a.star for a in call.args) or _under_training_check(method, call):
                     continue  # `if self.training: x = F.dropout(x, p)` only runs in training mode
+                if cls.name.lower().endswith("prenet"):
+                    continue  # Tacotron's pre-net keeps its dropout at inference by design
                 training = C.arg(call, _FUNCTIONAL_DROPOUT[qual], "training")
                 text = FL.snippet(mod, call)
                 if training is not None:

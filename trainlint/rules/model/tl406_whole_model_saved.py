@@ -60,8 +60,22 @@ def _used_as_module(
 
 
 def _the_load(load: cst.Call, names: List[str]) -> Callable[[cst.BaseExpression], bool]:
-    """Recognises the loaded object: the `torch.load(...)` call itself or a name bound to it."""
-    return lambda e: e is load or (isinstance(e, cst.Name) and e.value in names)
+    """Recognises the loaded object: the `torch.load(...)` call itself or a name bound to it,
+    also an entry of it and what its methods return (`ckpt["model"].float().fuse().eval()`)."""
+
+    def mentions(e: cst.BaseExpression) -> bool:
+        for _ in range(8):
+            if e is load or (isinstance(e, cst.Name) and e.value in names):
+                return True
+            if isinstance(e, cst.Subscript):
+                e = e.value
+            elif isinstance(e, cst.Call) and isinstance(e.func, cst.Attribute):
+                e = e.func.value
+            else:
+                return False
+        return False
+
+    return mentions
 
 
 def _chain(key: str) -> Callable[[cst.BaseExpression], bool]:

@@ -22,6 +22,7 @@ from trainlint.runtime.judging.context import Ctx, Verdict, confirmed
 
 def view_as_transpose(ctx: RuleContext) -> Iterator[Finding]:
     yield from _rnn_state_viewed_batch_first(ctx)
+    yield from _conv_channels_grouped_in_memory_order(ctx)
     mod = ctx.module
     for scope in mod.scopes:
         for call in scope.calls:
@@ -112,8 +113,18 @@ def _leading_axis_moved(axes: Axes, sizes: Sequence[cst.BaseExpression]) -> Opti
     group = axes.get(first or "")
     if group is None or len(group) != 1 or group[0] == 0:
         return None
+    read = [axes.get(_inline_read(s) or dotted(s) or "") for s in sizes]
+    if all(r is not None for r in read) and _increasing([a for r in read if r is not None for a in r]):
+        # Every size is one of the source's, in its order (`torch.reshape(reg, (reg.shape[2],
+        # reg.shape[3]))`): the element count only matches when the axes left out have size 1,
+        # so this drops them, as a squeeze does.
+        return None
     k = group[0]
     return [k] + [i for i in range(k + 1) if i != k]
+
+
+def _increasing(axes: Sequence[int]) -> bool:
+    return all(a < b for a, b in zip(axes, axes[1:]))
 
 
 def _axis_moved_behind_rest(
@@ -470,3 +481,102 @@ def _several_rows(ctor: cst.Call) -> bool:
     """The layer is built bidirectional or with several layers (literally)."""
     layers = D.number(calls.arg(ctor, 2, "num_layers"))
     return D.is_true(calls.arg(ctor, 6, "bidirectional")) or (layers is not None and layers >= 2)
+
+
+# Layers that keep their input's layout: a head's activation between its last conv and the view.
+_ELEMENTWISE = frozenset({"ReLU", "LeakyReLU", "Sigmoid", "Tanh", "ELU", "GELU", "SiLU", "Identity", "Dropout"})
+
+
+def _conv_channels_grouped_in_memory_order(ctx: RuleContext) -> Iterator[Finding]:
+    """A detection head whose last `nn.Conv2d` makes `num_anchors * k` channels, viewed as
+    `(batch, -1, k)` straight from its `(N, C, H, W)` output (`out.view(x.shape[0], -1, 4)`):
+    the groups of `k` run along the width, not the channels, so each row mixes positions and
+    anchors. The channels must go last first (`out.permute(0, 2, 3, 1)`)."""
+    mod = ctx.module
+    for cls in mod.classes.values():
+        if not M.is_module_class(cls, ctx.project):
+            continue
+        facts = M.class_facts(cls, ctx.project)
+        for fn in cls.methods.values():
+            for call in fn.calls:
+                if not (isinstance(call.func, cst.Attribute) and call.func.attr.value in RESHAPES):
+                    continue
+                sizes = [a.value for a in call.args if a.keyword is None and not a.star]
+                tensor = call.func.value
+                if (
+                    len(sizes) != 3
+                    or len(call.args) != 3
+                    or not _is_minus_one(sizes[1])
+                    or not isinstance(tensor, cst.Name)
+                ):
+                    continue
+                group = _group_name(sizes[2])
+                conv = _conv_behind(facts, fn, tensor, call)
+                if group is None or conv is None:
+                    continue
+                out_channels = calls.arg(conv.node, 1, "out_channels") if isinstance(conv.node, cst.Call) else None
+                if not _multiple_of(out_channels, group):
+                    continue
+                text = mod.tree.code_for_node(call)
+                size0 = mod.tree.code_for_node(sizes[0])
+                size2 = mod.tree.code_for_node(sizes[2])
+                yield Finding(
+                    "TL407",
+                    mod,
+                    call,
+                    f"`{text}` groups the output of `{conv.text()}`, laid out `(N, C, H, W)`, into rows of "
+                    f"`{size2}` values in memory order: those run along the width axis, not the "
+                    f"`{_channels_text(out_channels, conv.module)}` channels, so each row mixes positions and anchors "
+                    "instead of holding one anchor's values. Move the channels last first: "
+                    f"`{tensor.value}.permute(0, 2, 3, 1).reshape({size0}, -1, {size2})`.",
+                    related=[(conv.module, conv.node, "the convolution whose channels are grouped")],
+                )
+
+
+def _channels_text(node: Optional[cst.BaseExpression], mod: ModuleFacts) -> str:
+    return mod.tree.code_for_node(node) if node is not None else "C"
+
+
+def _group_name(size: cst.BaseExpression) -> Optional[str]:
+    """The text a conv's channel product would use for `k`: `4`, or `num_classes` for
+    `self.num_classes`."""
+    if isinstance(size, cst.Integer):
+        return size.value
+    if isinstance(size, cst.Attribute):
+        return size.attr.value
+    if isinstance(size, cst.Name):
+        return size.value
+    return None
+
+
+def _multiple_of(channels: Optional[cst.BaseExpression], group: str) -> bool:
+    """`num_anchors * 4` (or `4 * num_anchors`) for the group `4`."""
+    if not (isinstance(channels, cst.BinaryOperation) and isinstance(channels.operator, cst.Multiply)):
+        return False
+    return any(_group_name(side) == group for side in (channels.left, channels.right))
+
+
+def _conv_behind(facts: M.ModelFacts, fn: Scope, tensor: cst.Name, use: cst.CSTNode) -> Optional[M.Layer]:
+    """The `nn.Conv2d` layer whose output `tensor` holds at `use`, through elementwise layers
+    (`out = self.output(out); out = self.output_act(out)`)."""
+    name, at = tensor.value, use
+    for _ in range(4):
+        defs, outer = SC.scope_index(fn).reaching(name, at)
+        if outer or len(defs) != 1 or defs[0].how != "assign" or defs[0].path:
+            return None
+        value = defs[0].value
+        if not (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and isinstance(value.func.value, cst.Name)
+            and value.func.value.value == "self"
+        ):
+            return None
+        layer = facts.layer(value.func.attr.value)
+        kind = layer.type_name if layer is not None else None
+        if kind == "Conv2d":
+            return layer
+        if kind not in _ELEMENTWISE or not value.args or not isinstance(value.args[0].value, cst.Name):
+            return None
+        name, at = value.args[0].value.value, defs[0].stmt
+    return None
