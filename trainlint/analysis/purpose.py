@@ -31,7 +31,7 @@ def is_test_code(scope: Scope) -> bool:
     base = os.path.basename(path)
     if base == "conftest.py" or ((base.startswith("test_") or base.endswith("_test.py")) and _has_tests(scope.module)):
         return True
-    if _TEST_DIRS & set(path.split("/")[-4:-1]):
+    if _TEST_DIRS & set(path.split("/")[-3:-1]):
         return True  # `tests/unit/test_x.py`; a folder higher up says nothing about the project
     s: Optional[Scope] = scope
     while s is not None:
