@@ -25,7 +25,7 @@ from trainlint.analysis.loops import LoopAnalyzer
 from trainlint.analysis.names import dotted
 from trainlint.analysis.positions import positions
 from trainlint.analysis.project import Project, module_name_for
-from trainlint.analysis.purpose import is_test_code
+from trainlint.analysis.purpose import UNIT_TEST_DIRS, is_test_code
 from trainlint.analysis.scopes import scope_of_node
 from trainlint.analysis.symbols import Resolver
 from trainlint.config import Settings
@@ -277,7 +277,7 @@ def _in_test_code(f: Finding) -> bool:
     """A finding in unit tests or their helpers (`tests/`, `test_*.py`, a `TestCase`): that code
     checks the library, it trains nothing (models with constant weights, unshuffled fixtures)."""
     scope = scope_of_node(f.module, f.node) or (f.module.scopes[0] if f.module.scopes else None)
-    return scope is not None and is_test_code(scope)
+    return scope is not None and is_test_code(scope, UNIT_TEST_DIRS)
 
 
 def _run_rules(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Dict, Iterator, Optional, Set
+from typing import Dict, FrozenSet, Iterator, Optional, Set
 
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.loops import LoopAnalyzer, LoopFacts
@@ -17,6 +17,9 @@ _PROBE_WORDS = frozenset(
     {"benchmark", "benchmarks", "bench", "profile", "profiler", "profiling", "throughput", "timing", "speedtest", "oom"}
 )
 _TEST_DIRS = frozenset({"tests", "test", "testing"})
+# The folders that hold a project's unit tests for certain (`testing/` also holds experiment
+# runners: `testing/unet_runner.py` trains).
+UNIT_TEST_DIRS = frozenset({"tests", "test"})
 
 
 def words(text: str) -> Set[str]:
@@ -24,14 +27,14 @@ def words(text: str) -> Set[str]:
     return {w.lower() for w in _WORD.findall(text.replace("_", " "))}
 
 
-def is_test_code(scope: Scope) -> bool:
+def is_test_code(scope: Scope, dirs: FrozenSet[str] = _TEST_DIRS) -> bool:
     """pytest/unittest conventions: `test_*.py`, `*_test.py`, `conftest.py`, a `tests/` folder,
-    `test*` functions and methods, and pytest fixtures."""
+    `test*` functions and methods, and pytest fixtures. `dirs`: the folder names that count."""
     path = scope.module.path.replace("\\", "/")
     base = os.path.basename(path)
     if base == "conftest.py" or ((base.startswith("test_") or base.endswith("_test.py")) and _has_tests(scope.module)):
         return True
-    if _TEST_DIRS & set(path.split("/")[-3:-1]):
+    if dirs & set(path.split("/")[-3:-1]):
         return True  # `tests/unit/test_x.py`; a folder higher up says nothing about the project
     s: Optional[Scope] = scope
     while s is not None:

@@ -524,7 +524,8 @@ def _covered_by_other_clears(ctx: RuleContext, clears: List[Event], models: List
         if c.receiver is not None and c.receiver.kind == K.OPTIMIZER
         for m in ctx.resolver.trained_models(c.receiver)
     ]
-    return all(any(_same_model(c, m) for c in cleared) for m in models)
+    known = [m for m in models if m.origin is not None]
+    return len(known) == len(models) and all(any(c.origin is m.origin for c in cleared) for m in known)
 
 
 def _clears(clear: Event, optimizer: object, models: List[Value]) -> bool:

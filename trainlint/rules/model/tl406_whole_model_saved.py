@@ -60,22 +60,33 @@ def _used_as_module(
 
 
 def _the_load(load: cst.Call, names: List[str]) -> Callable[[cst.BaseExpression], bool]:
-    """Recognises the loaded object: the `torch.load(...)` call itself or a name bound to it,
-    also an entry of it and what its methods return (`ckpt["model"].float().fuse().eval()`)."""
+    """Recognises the loaded object: the `torch.load(...)` call itself or a name bound to it."""
+    return lambda e: e is load or (isinstance(e, cst.Name) and e.value in names)
 
-    def mentions(e: cst.BaseExpression) -> bool:
+
+# What only a module answers, asked of an entry of a loaded checkpoint (`.to()` and `.half()`
+# are left out: a dict of tensors answers them too).
+_MODULE_ONLY = frozenset({"eval", "train", "parameters", "named_parameters", "modules", "children", "forward", "fuse"})
+
+
+def _entry_used_as_module(scope: Scope, load: cst.Call, names: List[str]) -> bool:
+    """`ckpt["model"].float().fuse().eval()`: an entry of the loaded checkpoint used as a module."""
+    is_load = _the_load(load, names)
+    for c in scope.calls:
+        func = c.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value in _MODULE_ONLY):
+            continue
+        e: cst.BaseExpression = func.value
         for _ in range(8):
-            if e is load or (isinstance(e, cst.Name) and e.value in names):
-                return True
-            if isinstance(e, cst.Subscript):
-                e = e.value
-            elif isinstance(e, cst.Call) and isinstance(e.func, cst.Attribute):
+            if isinstance(e, cst.Call) and isinstance(e.func, cst.Attribute):
                 e = e.func.value
+            elif isinstance(e, cst.Subscript):
+                if is_load(e.value):
+                    return True
+                e = e.value
             else:
-                return False
-        return False
-
-    return mentions
+                break
+    return False
 
 
 def _chain(key: str) -> Callable[[cst.BaseExpression], bool]:
@@ -109,7 +120,7 @@ def _project_loads(ctx: RuleContext) -> _Loads:
                     names = _bound_names(scope, call)
                     path = C.arg(call, 0, "f")
                     text = compact_code(m, path) if path is not None else ""
-                    if _used_as_module(scope, _the_load(call, names)):
+                    if _used_as_module(scope, _the_load(call, names)) or _entry_used_as_module(scope, call, names):
                         out.as_module = True
                     elif _into_state_dict(scope, call, names):
                         out.into_state_dict.append((m, call, text))
