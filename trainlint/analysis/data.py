@@ -31,7 +31,7 @@ from trainlint.analysis.names import dotted, is_self
 from trainlint.analysis.project import Project, enclosing_class
 from trainlint.analysis.scopes import Def, Index, reaching_outwards, scope_index, visible
 from trainlint.analysis.scopes import scope_of_node as scope_of_node
-from trainlint.analysis.symbols import Resolver, return_values
+from trainlint.analysis.symbols import Resolver, is_none, return_values
 from trainlint.analysis.walk import walk
 
 # The rules and analyses reach the scope index through this module (`D.scope_index(s)`).
@@ -1894,17 +1894,13 @@ def dataset_is_iterable(
         key = dotted(expr)
         cls = enclosing_class(scope)
         if key and cls is not None and key.startswith("self.") and key.count(".") == 1:
-            binds = [b for b in cls.attrs.get(key, []) if not _is_none(b.value)]  # (`self.dataset = None` first)
+            binds = [b for b in cls.attrs.get(key, []) if not is_none(b.value)]  # (`self.dataset = None` first)
             vals = {dataset_is_iterable(project, b.value, b.scope, depth + 1) for b in binds if b.index is None}
             return vals.pop() if len(vals) == 1 and len(binds) >= 1 else None
     if isinstance(expr, cst.Subscript):
         # `load_dataset(...)["train"]`, `splits[0]`
         return dataset_is_iterable(project, expr.value, scope, depth + 1)
     return None
-
-
-def _is_none(expr: Optional[cst.BaseExpression]) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "None"
 
 
 def _call_dataset_is_iterable(project: Project, expr: cst.Call, scope: Scope, depth: int) -> Optional[bool]:

@@ -58,11 +58,7 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
                 continue
             if not _keeps_graph(node, acc, inc, scope, idx, backwards, pos.loops, ctx):
                 continue  # `.item()`, `.detach()`, `float()`: no graph is kept
-            if (
-                _count_beside_the_loss(inc, scope)
-                or _consumed_as_a_queue(acc, scope)
-                or _per_micro_batch(ctx, pos.loops)
-            ):
+            if _count_beside_the_loss(inc, scope) or _consumed_as_a_queue(acc, scope) or _per_micro_batch(scope, node):
                 # `average_over += loss[1]` with `loss = loss[0]`: a count beside the loss;
                 # `outputs.append(out)` ... `outputs.pop(0)`: kept for a later backward (pipeline)
                 continue
@@ -94,19 +90,17 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-def _per_micro_batch(ctx: RuleContext, loops: Tuple[int, ...]) -> bool:
-    """The accumulating loop counts the micro-batches of one optimizer step (`for _ in
-    range(neox_args.gradient_accumulation_steps)`): the list holds one step's losses and is
-    dropped with the function's frame."""
-    if not loops:
+def _per_micro_batch(scope: Scope, node: cst.CSTNode) -> bool:
+    """The only loop around the accumulation counts the micro-batches of one optimizer step
+    (`for _ in range(neox_args.gradient_accumulation_steps)`): the list holds one step's losses
+    and is dropped with the function's frame."""
+    loops = [n for n in SC.enclosing(scope, node) if isinstance(n, (cst.For, cst.While))]
+    if len(loops) != 1 or not isinstance(loops[0], cst.For):
         return False
-    loop = next((lf for lf in ctx.loops.loops_of(ctx.module) if id(lf.node) == loops[-1]), None)
-    if loop is None or not isinstance(loop.node, cst.For) or len(loops) > 1:
-        return False
-    it = loop.node.iter
+    it = loops[0].iter
     if not (isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range"):
         return False
-    return "accum" in ctx.module.tree.code_for_node(it).lower()
+    return "accum" in scope.module.tree.code_for_node(it).lower()
 
 
 def _consumed_as_a_queue(acc: str, scope: Scope) -> bool:
