@@ -44,6 +44,7 @@ TL107_FIX_WORDS: Dict[str, Words] = {
     "unscaled_backward_": (("scale(",),),
     "gan_amp_unscaled_generator_backward": (("scale(",),),
     "update_skipped_with_the_step": (("update()",), ("step(optimizer)",)),
+    "update_skipped_on_the_else_arm": (("update()",), ("step(optimizer)",)),
     "scaled_backward_then_plain_step": (("step(optimizer)",), ("update()",)),
 }
 
@@ -95,6 +96,12 @@ def test_tl107_an_update_skipped_with_the_step_names_the_condition_and_the_unsca
     assert "only runs when `not skip`" in d.message and "next iteration's `unscale_()` raises" in d.message
     assert "Skip only `scaler.step(optimizer)`" in d.message
     assert [src.splitlines()[r.line - 1].strip() for r in d.related] == ["scaler.unscale_(optimizer)"]
+
+
+def test_tl107_an_update_on_an_else_arm_is_said_to_be_skipped_by_the_test() -> None:
+    src = load_fixture("TL107", RULES_DIR / "TL107" / "update_skipped_on_the_else_arm.py").files["train.py"]
+    (d,) = [d for d in lint_source(src, select=["TL107"]) if d.code == "TL107"]
+    assert "is skipped when `norm > 100.0`" in d.message, d.message
 
 
 def test_tl101_a_step_helper_in_another_file_points_at_the_loop_that_runs_it() -> None:

@@ -26,7 +26,7 @@ from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import Binding, ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.frameworks import LIGHTNING_EVALUATION_HOOKS, LIGHTNING_TRAIN_START_HOOKS, lightning_hook
 from trainlint.analysis.loops import Event, LoopAnalyzer, LoopFacts
-from trainlint.analysis.names import dotted
+from trainlint.analysis.names import dotted, is_self
 from trainlint.analysis.project import Project
 from trainlint.analysis.purpose import not_training, words
 from trainlint.analysis.symbols import Resolver, Value
@@ -1100,7 +1100,27 @@ def _generate_without_grad(ctx: RuleContext, ep: EvalPass) -> bool:
     method = ctx.project.method_of(cls, "generate") if isinstance(cls, ClassFacts) else None
     if method is None or not isinstance(method.node, cst.FunctionDef):
         return True  # (a library model's, or one out of sight)
-    return GM.function_disables_grad(method.node, method.module)
+    if GM.function_disables_grad(method.node, method.module):
+        return True
+    # `self.eval()` then `with torch.no_grad():` around the decoding: the method's own block
+    body = method.node.body.body if isinstance(method.node.body, cst.IndentedBlock) else ()
+    return any(
+        isinstance(st, cst.With) and any(GM.disables_grad(i.item, method.module) for i in st.items) for st in body
+    )
+
+
+def generate_sets_eval(ctx: RuleContext, ep: EvalPass) -> bool:
+    """`model.generate(...)` of a project class whose `generate` calls `self.eval()` itself."""
+    cls = ep.model.cls
+    if not ep.forward.generates or not isinstance(cls, ClassFacts):
+        return False
+    method = ctx.project.method_of(cls, "generate")
+    if method is None:
+        return False
+    return any(
+        isinstance(c.func, cst.Attribute) and c.func.attr.value == "eval" and is_self(c.func.value) and not c.args
+        for c in method.calls
+    )
 
 
 def _mode_branch_without_grad(ctx: RuleContext, ep: EvalPass) -> bool:

@@ -58,7 +58,12 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
                 continue
             if not _keeps_graph(node, acc, inc, scope, idx, backwards, pos.loops, ctx):
                 continue  # `.item()`, `.detach()`, `float()`: no graph is kept
-            if _count_beside_the_loss(inc, scope) or _consumed_as_a_queue(acc, scope) or _per_micro_batch(scope, node):
+            if (
+                _count_beside_the_loss(inc, scope)
+                or _consumed_as_a_queue(acc, scope)
+                or _per_micro_batch(scope, node, idx, acc)
+                or _reset_at_each_step(scope, idx, acc, pos.loops, node)
+            ):
                 # `average_over += loss[1]` with `loss = loss[0]`: a count beside the loss;
                 # `outputs.append(out)` ... `outputs.pop(0)`: kept for a later backward (pipeline)
                 continue
@@ -90,17 +95,71 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-def _per_micro_batch(scope: Scope, node: cst.CSTNode) -> bool:
-    """The only loop around the accumulation counts the micro-batches of one optimizer step
-    (`for _ in range(neox_args.gradient_accumulation_steps)`): the list holds one step's losses
-    and is dropped with the function's frame."""
+# A counted loop over the parts of one update: micro-batches, PPO epochs over one rollout.
+_PARTS_OF_ONE_STEP = re.compile(r"accum|micro|ppo|grpo|backward_batch|mini_?batch|inner", re.IGNORECASE)
+
+
+def _per_micro_batch(scope: Scope, node: cst.CSTNode, idx: D.ScopeIndex, acc: str) -> bool:
+    """The loop around the accumulation counts the parts of one optimizer step (`for _ in
+    range(neox_args.gradient_accumulation_steps)`, `for _ in range(self._ppo_epochs)`), and the
+    list is made again for each step (in the loop around it, or with the function's frame): it
+    holds one step's losses, not the run's."""
     loops = [n for n in SC.enclosing(scope, node) if isinstance(n, (cst.For, cst.While))]
-    if len(loops) != 1 or not isinstance(loops[0], cst.For):
+    if not loops or not isinstance(loops[-1], cst.For):
         return False
-    it = loops[0].iter
+    it = loops[-1].iter
     if not (isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range"):
         return False
-    return "accum" in scope.module.tree.code_for_node(it).lower()
+    if not _PARTS_OF_ONE_STEP.search(scope.module.tree.code_for_node(it)):
+        return False
+    if len(loops) == 1:
+        return True
+    outer = id(loops[-2])
+    return any(d.how == "assign" and d.loops and d.loops[-1] == outer for d in idx.defs.get(acc, []))
+
+
+def _reset_at_each_step(scope: Scope, idx: D.ScopeIndex, acc: str, loops: Tuple[int, ...], node: cst.CSTNode) -> bool:
+    """`running_loss = 0` inside the loop, where the optimizer steps (`if (i + 1) % accum == 0:
+    ... optimizer.step(); ...; running_loss = 0`): the sum spans one step's micro-batches, each
+    already differentiated, and is let go at the step."""
+    if not loops:
+        return False
+    for d in idx.defs.get(acc, []):
+        if d.how != "assign" or d.stmt is node or not d.loops or d.loops[-1] != loops[-1]:
+            continue
+        if not _is_reset(d.value):
+            continue
+        inside = [n for n in SC.enclosing(scope, d.stmt) if isinstance(n, cst.If) and id(n) not in loops]
+        if any(_steps_an_optimizer(scope, n) for n in inside):
+            return True
+    return False
+
+
+def _is_reset(value: cst.BaseExpression) -> bool:
+    """`0`, `0.0`, `None`, `[]`, `torch.zeros(...)`: a fresh start, not a running value."""
+    if isinstance(value, (cst.Integer, cst.Float)) or (isinstance(value, cst.Name) and value.value == "None"):
+        return True
+    if isinstance(value, (cst.List, cst.Dict)) and not value.elements:
+        return True
+    return isinstance(value, cst.Call) and (dotted(value.func) or "").rsplit(".", 1)[-1] in ("zeros", "zeros_like")
+
+
+_OPTIMIZER_RECEIVER = re.compile(r"optim|\bopt\b|scaler", re.IGNORECASE)
+
+
+def _steps_an_optimizer(scope: Scope, block: cst.If) -> bool:
+    for n in walk(block.body):
+        if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "step":
+            if _OPTIMIZER_RECEIVER.search(scope.module.tree.code_for_node(n.func.value)):
+                return True
+    return False
+
+
+def _joined_into_a_tensor(acc: str, scope: Scope) -> bool:
+    """The list is concatenated or stacked into one tensor in the function (`torch.cat(mel_outputs,
+    dim=2)`): it gathers the pass's result, not a running metric, so a number is no way to keep it."""
+    text = scope.module.tree.code_for_node(scope.node)
+    return re.search(rf"\b(?:cat|stack|concat|concatenate|hstack|vstack)\(\s*{re.escape(acc)}\b", text) is not None
 
 
 def _consumed_as_a_queue(acc: str, scope: Scope) -> bool:
@@ -192,6 +251,8 @@ def _in_evaluation_loops(ctx: RuleContext) -> Iterator[Finding]:
                 continue
             if evaluator_for(ctx).state(inc, scope).kind != LIVE:
                 continue  # a number the forward also returns (`ratio = out.size(0) / n`)
+            if _joined_into_a_tensor(acc, scope):
+                continue  # outputs gathered into a result (decoded frames): TL404's no-grad is the fix
             what = compact_code(ctx.module, inc)
             tensor_buffer = _buffer_kind(scope, idx, acc) == "tensor"
             kept, number = _wording(node, acc, what, tensor_buffer)

@@ -15,6 +15,7 @@ from trainlint.analysis.loops import Event
 from trainlint.analysis.names import dotted
 from trainlint.analysis.purpose import not_training
 from trainlint.analysis.symbols import return_values
+from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import receiver_code, scaler_parts
 from trainlint.fixes.core import SAFE, Locate, make_fix, parent_of
@@ -130,7 +131,10 @@ def _clips_still_scaled(evs: List[Event], skip: Optional[Set[int]] = None) -> It
 
 
 # Conditions that switch AMP itself on or off: an update skipped with them skips the unscale too.
-_AMP_SWITCH = re.compile(r"scaler|amp|fp16|half|enabled|mixed|precision|cuda|device", re.IGNORECASE)
+# A backend with its own loss scaling (DeepSpeed, apex, XLA) replaces the GradScaler on its arm.
+_AMP_SWITCH = re.compile(
+    r"scaler|amp|fp16|half|enabled|mixed|precision|cuda|device|deepspeed|apex|tpu|xla", re.IGNORECASE
+)
 
 
 def _update_skipped_after_unscale(evs: List[Event]) -> Iterator[Finding]:
@@ -151,11 +155,13 @@ def _update_skipped_after_unscale(evs: List[Event]) -> Iterator[Finding]:
         if any(_AMP_SWITCH.search(t) for t in tests):
             continue
         x = updates[0]
+        first = guards[0][0]
+        runs = "only runs when" if any(n is x.node for n in walk(first.body)) else "is skipped when"
         yield Finding(
             "TL107",
             x.module,
             x.node,
-            f"`scaler.update()` only runs when `{tests[0]}`, but `scaler.unscale_()` has already run "
+            f"`scaler.update()` {runs} `{tests[0]}`, but `scaler.unscale_()` has already run "
             "by then: on the other path the GradScaler stays in its unscaled state and the next "
             "iteration's `unscale_()` raises (\"unscale_() has already been called on this optimizer "
             'since the last update()"). Skip only `scaler.step(optimizer)` there and call '

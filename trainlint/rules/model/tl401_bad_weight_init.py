@@ -53,12 +53,18 @@ def _init_call(call: cst.Call, mod: ModuleFacts) -> Optional[Tuple[str, bool, Op
     return name.rstrip("_"), functional, tensor
 
 
+# Every keyword of the initialisers read here (`nn.init.*_` and the in-place tensor methods).
+_INIT_KEYWORDS = frozenset({"tensor", "val", "value", "mean", "std", "a", "b", "from", "to", "generator"})
+
+
 def _init_of(call: cst.Call, scope: Scope) -> Optional[_Init]:
     """An initialiser applied to a `.weight`, with the constant or the scale it uses."""
     found = _init_call(call, scope.module)
     if found is None:
         return None
     fn, functional, target = found
+    if any(a.keyword is not None and a.keyword.value not in _INIT_KEYWORDS for a in call.args):
+        return None  # `normal_(w, stddev=0.01)`: a keyword torch does not take (a TypeError, not std 1)
     constant: Optional[float] = None
     scale: Optional[float] = None
     if functional:

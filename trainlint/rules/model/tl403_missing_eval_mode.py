@@ -131,6 +131,8 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
             continue  # a rollout acts with the policy being trained, dropout and all
         if MD.train_disabled(ctx, ep.forward.callee):
             continue  # `encoder.train = disabled_train`: frozen in eval mode for good
+        if _output_dropped(ep) or MD.generate_sets_eval(ctx, ep):
+            continue  # `model(x)` for its side effects (batch-norm statistics); `generate` calling `self.eval()`
         mode = MD.mode_at(ctx, ep.scope, MD.event_anchor(ep.forward), ep.model)
         if mode.mode == "eval" or (mode.mode == "train" and not mode.trained_after and _sampling_or_recalibrating(ep)):
             continue  # eval mode set, or train mode chosen on purpose (Monte-Carlo dropout, BN statistics)
@@ -238,6 +240,13 @@ def _module_parameter(ctx: RuleContext, fn: Scope, name: str, depth: int) -> boo
         if value is None or value.kind != K.MODEL or value.guess:
             return False
     return True
+
+
+def _output_dropped(ep: MD.EvalPass) -> bool:
+    """The forward is a statement of its own (`model(images)` in a precise-BN pass): nothing it
+    returns is measured, so no metric can be wrong; the pass runs for what the forward changes."""
+    up = ancestors(ep.forward.module, ep.forward.node)
+    return bool(up) and isinstance(up[0], cst.Expr) and up[0].value is ep.forward.node
 
 
 def _sampling_or_recalibrating(ep: MD.EvalPass) -> bool:

@@ -39,6 +39,8 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
             continue  # (the same model in a nested loop of the same evaluation: one finding)
         if ep.loop is not None and ep.loop.scope is not ep.forward.scope and id(ep.forward.scope) in own_loop:
             continue  # (a decoding helper's loop is reported in the helper: one fix covers both passes)
+        if _generate_with_own_loop(ctx, ep):
+            continue  # (`model.generate(x)` whose decoding loop is reported in `generate` itself)
         if MD.made_up_input(ep) or MD.rebuilt_each_iteration(ep) or MD.other_arm_without_grad(ep):
             continue  # a warm-up on zeros, a module rebuilt per item, or gradients chosen by an `if`
         if ep.loop is None and _inference_entry(ctx, ep):
@@ -101,6 +103,15 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
             related=related,
             fix_builder=fixes.hook(fix_tl404, ctx, ep.loop, ep.forward),
         )
+
+
+def _generate_with_own_loop(ctx: RuleContext, ep: MD.EvalPass) -> bool:
+    """A project `generate` that puts its model in eval mode and runs it step by step in a loop
+    of its own: that loop is the evaluation reported (in `generate`, wherever it is defined)."""
+    cls = ep.model.cls
+    if not ep.forward.generates or not isinstance(cls, ClassFacts) or not MD.generate_sets_eval(ctx, ep):
+        return False
+    return _steps_in_a_loop(ctx, cls, "generate")
 
 
 def _inside_a_reported_loop(ep: MD.EvalPass, loops: Set[Tuple[int, str]]) -> bool:
@@ -183,7 +194,12 @@ def _generates(ctx: RuleContext, ep: MD.EvalPass) -> bool:
     cls = ep.model.cls
     if not isinstance(cls, ClassFacts) or call.func.attr.value in ("forward", "generate"):
         return False  # (`generate` of a library model turns gradients off itself)
-    method = ctx.project.method_of(cls, call.func.attr.value)
+    return _steps_in_a_loop(ctx, cls, call.func.attr.value)
+
+
+def _steps_in_a_loop(ctx: RuleContext, cls: ClassFacts, name: str) -> bool:
+    """The class's method `name` runs the model inside a loop of its own."""
+    method = ctx.project.method_of(cls, name)
     if method is None or not isinstance(method.node, cst.FunctionDef):
         return False
     return any(

@@ -3,7 +3,7 @@ reorders the sizes without moving the elements."""
 
 from __future__ import annotations
 
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, cast
 
 import libcst as cst
 
@@ -15,6 +15,7 @@ from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.names import dotted
 from trainlint.analysis.project import enclosing_class
 from trainlint.analysis.shapes import RESHAPES, shape_unpack, swap_call
+from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
 from trainlint.runtime.judging.context import Ctx, Verdict, confirmed
@@ -35,6 +36,8 @@ def view_as_transpose(ctx: RuleContext) -> Iterator[Finding]:
                 continue
             anchor, dims, axes = source
             order = _axis_order(axes, sizes) or _leading_axis_moved(axes, sizes)
+            if order is not None and _relative_shift(scope, call):
+                continue
             if order is None or order == sorted(order):
                 moved = _axis_moved_behind_rest(ctx, scope, call, axes, sizes) if anchor is call else None
                 if moved is not None:
@@ -62,6 +65,43 @@ def view_as_transpose(ctx: RuleContext) -> Iterator[Finding]:
                 f"Use {fix}.",
                 related=related,
             )
+
+
+def _relative_shift(scope: Scope, call: cst.Call) -> bool:
+    """The relative-position shift (Transformer-XL, Funnel): `x = x.reshape(b, h, k, q)`, then
+    `x = x[:, :, 1:]`, then a reshape back. Relabelling the axes is the point: with the first
+    row dropped, each row of the result starts one position further along."""
+    assigns = [
+        n
+        for n in walk(scope.node)
+        if isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name)
+    ]
+    start = next((i for i, a in enumerate(assigns) if any(c is call for c in walk(a.value))), None)
+    if start is None:
+        return False
+    name = cast(cst.Name, assigns[start].targets[0].target).value
+    later = assigns[start + 1 :]
+    for i, a in enumerate(later):
+        v = a.value
+        if not (isinstance(v, cst.Subscript) and isinstance(v.value, cst.Name) and v.value.value == name):
+            continue
+        if not any(isinstance(e.slice, cst.Slice) and e.slice.lower is not None for e in v.slice):
+            continue
+        return any(_reshapes(c, name) for b in later[i + 1 :] for c in walk(b.value))
+    return False
+
+
+def _reshapes(node: cst.CSTNode, name: str) -> bool:
+    """`name.view(...)`, `name.reshape(...)` or `torch.reshape(name, ...)`, whatever the sizes."""
+    if not isinstance(node, cst.Call):
+        return False
+    func = node.func
+    if isinstance(func, cst.Attribute) and func.attr.value in ("view", "reshape"):
+        if isinstance(func.value, cst.Name) and func.value.value == name:
+            return True
+        first = node.args[0].value if node.args else None
+        return dotted(func) == "torch.reshape" and isinstance(first, cst.Name) and first.value == name
+    return False
 
 
 def _text(size: cst.BaseExpression, mod: ModuleFacts) -> str:
