@@ -17,6 +17,7 @@ from typing import Dict, Iterator, List, Optional, Protocol, Set, Tuple
 import libcst as cst
 
 from trainlint.analysis import calls as C
+from trainlint.analysis import derived as DV
 from trainlint.analysis import flow as FL
 from trainlint.analysis import gradmode as GM
 from trainlint.analysis import kinds as K
@@ -105,6 +106,10 @@ class EvalPass:
     # The function beside this one that trains the model it is given after `model.train()`:
     # what says the model's mode matters when its layers and callers are out of sight.
     sibling: Optional[Scope] = None
+    # Where the weights of a model whose layers are out of sight are restored for this
+    # inference (`net.load_state_dict(...)`, `model = torch.load(path)`): what says the model
+    # is a trained network whose dropout or batch norm the pass relies on.
+    restored: Optional[cst.CSTNode] = None
 
 
 _TRAINED: "weakref.WeakKeyDictionary[object, Set[int]]" = weakref.WeakKeyDictionary()
@@ -203,6 +208,28 @@ def made_up_input(ep: EvalPass) -> bool:
         return False
     mod = ep.forward.module
     return any(isinstance(c, cst.Call) and mod.qualify(c.func) in _MADE_UP for c in walk(call.args[0].value))
+
+
+def fed_made_up_input(fwd: Event) -> bool:
+    """The forward's first argument is noise made in its own function (`z = torch.randn(n,
+    nz)`, `torch.FloatTensor(n, nz).normal_(0, 1)`): a generator sampling, not a network
+    restored to predict on data."""
+    call = fwd.node
+    if not isinstance(call, cst.Call) or not call.args:
+        return False
+    mod, arg = fwd.module, call.args[0].value
+    values: List[cst.BaseExpression] = [arg]
+    if isinstance(arg, cst.Name):
+        values += [d.value for d in SC.scope_index(fwd.scope).defs.get(arg.value, []) if d.how == "assign"]
+    return any(
+        isinstance(c, cst.Call)
+        and (
+            mod.qualify(c.func) in _MADE_UP
+            or (isinstance(c.func, cst.Attribute) and c.func.attr.value in ("normal_", "uniform_"))
+        )
+        for v in values
+        for c in walk(v)
+    )
 
 
 def built_here(ep: EvalPass) -> Optional[SC.Def]:
@@ -572,9 +599,68 @@ def _make_pass(ctx: RuleContext, scope: Scope, lf: Optional[LoopFacts], fwd: Eve
                     f"a training mode the module's own training function relies on (`{sibling.simple_name}` "
                     "calls `.train()` on the model it is given; its layers are not in sight)"
                 )
+    restored: Optional[cst.CSTNode] = None
+    if text is None and facts is None and not qual.startswith(_LIBRARY_MODELS) and sibling is None:
+        restored = None if fed_made_up_input(fwd) else _restored_for_inference(ctx, scope, fwd)
+        if restored is not None:
+            text = (
+                f"weights restored for inference (`{FL.snippet(scope.module, restored)}`) into a network whose "
+                "layers are out of sight here; trained networks almost always hold dropout or batch norm"
+            )
     ep = EvalPass(scope, lf, fwd, fwd.receiver, text, layer)
     ep.sibling = sibling
+    ep.restored = restored
     return ep
+
+
+def _restored_for_inference(ctx: RuleContext, scope: Scope, fwd: Event) -> Optional[cst.CSTNode]:
+    """The call in the pass's module that gives the model its weights, when that module only
+    runs it (an inference script or predictor class: no backward anywhere in it, no mode set):
+    `net.load_state_dict(ckpt)`, `load_checkpoint(net=net, ...)`, or `model = torch.load(path)`
+    (a whole pickled model). A model from `from_pretrained` starts in eval mode and is left out."""
+    callee = fwd.callee
+    name = dotted(callee) if isinstance(callee, cst.BaseExpression) else None
+    if name is None or fwd.receiver is None:
+        return None
+    module = scope.module
+    calls = [c for s in module.scopes for c in s.calls]
+    attrs = {c.func.attr.value for c in calls if isinstance(c.func, cst.Attribute)}
+    if attrs & {"backward", "eval", "train", "from_pretrained"}:
+        return None  # the module trains, sets modes itself, or loads a model that starts in eval mode
+    # Restored where it runs: in the pass's own function, or (for `self.model`) in the
+    # `__init__` of the predictor class whose method runs it.
+    homes = [scope]
+    if name.startswith("self.") and scope.cls is not None and "__init__" in scope.cls.methods:
+        homes.append(scope.cls.methods["__init__"])
+    for home in homes:
+        for call in home.calls:
+            if any(dotted(m) == name for m in _loaded_or_fitted(call)):
+                return call
+    for d in _assignments_of(homes, name):
+        value = d.value
+        while (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value
+            in (
+                "to",
+                "cuda",
+                "cpu",
+            )
+        ):
+            value = value.func.value  # `torch.load(path).to(device)`
+        if isinstance(value, cst.Call) and module.qualify(value.func) == "torch.load":
+            return value
+    return None
+
+
+def _assignments_of(scopes: List[Scope], name: str) -> List[cst.Assign]:
+    return [
+        n
+        for s in scopes
+        for n in DV.own_nodes(s.node)
+        if isinstance(n, cst.Assign) and any(dotted(t.target) == name for t in n.targets)
+    ]
 
 
 def _named_as_loss(callee: object) -> bool:
@@ -1086,6 +1172,30 @@ def grad_disabled(ctx: RuleContext, ep: EvalPass) -> bool:
         for call in s.calls:
             if isinstance(call.func, cst.Attribute) and call.func.attr.value == "requires_grad_":
                 if call.args and not GM.literal_on(call.args[0].value):
+                    return True
+    return False
+
+
+def parameters_frozen_before(ep: EvalPass) -> bool:
+    """`for _, v in self.netG.named_parameters(): v.requires_grad = False` earlier in the
+    pass's own function: with every parameter frozen, the forward records no graph."""
+    anchor = SC.order(ep.scope, event_anchor(ep.forward))
+    if anchor is None:
+        return False
+    for node in DV.own_nodes(ep.scope.node):
+        if not isinstance(node, cst.For) or not isinstance(node.iter, cst.Call):
+            continue
+        f = node.iter.func
+        if not (isinstance(f, cst.Attribute) and f.attr.value in ("parameters", "named_parameters")):
+            continue
+        order = SC.order(ep.scope, node)
+        if order is None or order > anchor:
+            continue
+        for n in walk(node.body):
+            if isinstance(n, cst.Assign) and isinstance(n.value, cst.Name) and n.value.value == "False":
+                if any(
+                    isinstance(t.target, cst.Attribute) and t.target.attr.value == "requires_grad" for t in n.targets
+                ):
                     return True
     return False
 

@@ -9,7 +9,9 @@ import libcst as cst
 
 from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
+from trainlint.analysis import derived as DV
 from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.names import dotted
 from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import WARNING, Finding, Rule, RuleContext
 from trainlint.rules.data.common import cached_findings, in_module
@@ -140,6 +142,126 @@ def _tl303(ctx: RuleContext) -> List[Finding]:
 
 def nan_prone_input(ctx: RuleContext) -> Iterator[Finding]:
     yield from in_module(ctx, cached_findings(ctx, _tl303))
+    for scope in ctx.module.scopes:
+        yield from _sibling_left_with_nan(ctx.module, scope)
+
+
+def _sibling_left_with_nan(module: ModuleFacts, scope: Scope) -> Iterator[Finding]:
+    """A function that clears NaN out of several arrays it reads from one source
+    (`s2_cube = np.where(np.isnan(s2_cube), 0, s2_cube)`, `target = ...`) and returns another
+    array read from that source without the same step (`meteo_cube`): the one path that forgets
+    the cleaning the others get."""
+    if not isinstance(scope.node, cst.FunctionDef) or not any(
+        isinstance(n, cst.Return) and n.value is not None for n in DV.own_nodes(scope.node)
+    ):
+        return
+    idx = D.scope_index(scope)
+    cleaned = {name: d for name, d in _nan_cleanings(idx).items()}
+    if len(cleaned) < 2:
+        return
+    by_root: Dict[str, List[str]] = {}
+    for name in sorted(cleaned):
+        r = _source_root(idx, name, cleaned[name])
+        if r is not None and r != "self":
+            by_root.setdefault(r, []).append(name)
+    sources = [r for r, names in by_root.items() if len(names) >= 2]
+    if len(sources) != 1:
+        return  # (several arrays of one source cleaned: the pattern the others should follow)
+    root = sources[0]
+    examples = ", ".join(f"`{n}`" for n in by_root[root][:2])
+    for name, defs in idx.defs.items():
+        if name in cleaned or name == root or len(defs) != 1 or defs[0].how != "assign" or defs[0].path:
+            continue
+        value = defs[0].value
+        if _root_name(value) != root or _mask_like(value) or not _read_later(scope, idx, name, defs[0].order):
+            continue
+        yield Finding(
+            "TL303",
+            module,
+            defs[0].stmt,
+            f"`{name}` is read from `{root}` like {examples}, which this function clears of NaN, but it is "
+            "passed on as read: a missing value in it reaches the model, and a single NaN in a batch makes "
+            "the loss and every gradient NaN. Replace its NaN the same way (e.g. "
+            f"`{name} = np.where(np.isnan({name}), 0, {name})`).",
+            related=[(module, cleaned[by_root[root][0]], "the other arrays are cleared of NaN here")],
+        )
+
+
+def _nan_cleanings(idx: D.ScopeIndex) -> Dict[str, cst.CSTNode]:
+    """Names rebound to a NaN-free copy of themselves: `x = np.where(np.isnan(x), v, x)`,
+    `x = np.nan_to_num(x)`, `x = torch.nan_to_num(x)`."""
+    out: Dict[str, cst.CSTNode] = {}
+    for name, defs in idx.defs.items():
+        for d in defs:
+            if d.how != "assign" or not isinstance(d.value, cst.Call):
+                continue
+            func = d.value.func
+            attr = func.attr.value if isinstance(func, cst.Attribute) else ""
+            inner = [a.value for a in d.value.args]
+            if attr == "nan_to_num" and inner and isinstance(inner[0], cst.Name) and inner[0].value == name:
+                out[name] = d.stmt
+            elif attr == "where" and len(inner) == 3 and isinstance(inner[0], cst.Call):
+                test = inner[0]
+                if (
+                    isinstance(test.func, cst.Attribute)
+                    and test.func.attr.value == "isnan"
+                    and test.args
+                    and isinstance(test.args[0].value, cst.Name)
+                    and test.args[0].value.value == name
+                ):
+                    out[name] = d.stmt
+    return out
+
+
+def _root_name(expr: cst.BaseExpression) -> Optional[str]:
+    """`minicube` of `minicube[vars].to_array().values.astype(t) / 2000`."""
+    node: cst.BaseExpression = expr
+    for _ in range(20):
+        if isinstance(node, cst.BinaryOperation):
+            node = node.left
+        elif isinstance(node, cst.Call):
+            node = node.func
+        elif isinstance(node, (cst.Attribute, cst.Subscript)):
+            node = node.value
+        elif isinstance(node, cst.Name):
+            return node.value
+        else:
+            return None
+    return None
+
+
+def _source_root(idx: D.ScopeIndex, name: str, cleaning: cst.CSTNode) -> Optional[str]:
+    """The source of a cleaned array: the root of its first assignment other than the cleaning."""
+    first = next((d for d in idx.defs.get(name, []) if d.how == "assign" and d.stmt is not cleaning), None)
+    if first is None:
+        return None
+    if isinstance(first.value, cst.Call) and isinstance(first.value.func, cst.Name):
+        return None  # `target = self.compute(minicube)`: a helper's result, not a read
+    return _root_name(first.value)
+
+
+def _mask_like(value: cst.BaseExpression) -> bool:
+    """A comparison or an integer/bool cast: a mask or class codes, not measurements."""
+    if isinstance(value, cst.Comparison):
+        return True
+    node = value
+    while isinstance(node, cst.BinaryOperation):
+        node = node.left
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "astype":
+        arg = node.args[0].value if node.args else None
+        text = (arg.evaluated_value if isinstance(arg, cst.SimpleString) else dotted(arg)) if arg is not None else None
+        return isinstance(text, str) and any(w in text for w in ("bool", "int"))
+    return False
+
+
+def _read_later(scope: Scope, idx: D.ScopeIndex, name: str, order: int) -> bool:
+    """The array is read after it is made (into a tensor, a returned dict, a concatenation)."""
+    for n in DV.own_nodes(scope.node):
+        if isinstance(n, cst.Name) and n.value == name:
+            pos = idx.position(n)
+            if pos is not None and pos.order > order:
+                return True
+    return False
 
 
 def verdict_tl303(c: Ctx, d: Diagnostic) -> Optional[Verdict]:

@@ -16,6 +16,7 @@ from trainlint.analysis import module_facts as M
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.frameworks import is_lightning_module
+from trainlint.analysis.gradmode import no_grad_nodes
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.names import dotted, is_self
 from trainlint.analysis.project import enclosing_class
@@ -125,8 +126,8 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
         key = (id(ep.scope), FL.snippet(ep.forward.module, ep.forward.callee))
         if key in reported:
             continue
-        if not (MD.grad_disabled(ctx, ep) or MD.eval_named(ctx, ep)):
-            continue  # nothing says this loop evaluates
+        if not (MD.grad_disabled(ctx, ep) or MD.eval_named(ctx, ep) or ep.restored is not None):
+            continue  # nothing says this loop evaluates (a model restored by a script that never trains does)
         if _picks_actions(ep):
             continue  # a rollout acts with the policy being trained, dropout and all
         if MD.train_disabled(ctx, ep.forward.callee):
@@ -355,7 +356,14 @@ def _eval_never_restored(ctx: RuleContext) -> Iterator[Finding]:
         ev = evals[0]
         if id(ev.node) in seen:
             continue
-        forwards = [e for e in lf.events if e.kind == L.FORWARD and MD.same_model(e.receiver, ev.receiver)]
+        forwards = [
+            e
+            for e in lf.events
+            if e.kind == L.FORWARD
+            and MD.same_model(e.receiver, ev.receiver)
+            and not _another_name_here(ev, e)
+            and id(e.node) not in no_grad_nodes(e.module)  # (a sample drawn under `no_grad` trains nothing)
+        ]
         # (the training forward: not one of the evaluation helper that calls `.eval()`)
         forward = next(
             (e for e in forwards if not ev.via or e.via[:1] != ev.via[:1]), forwards[0] if forwards else None
@@ -368,6 +376,9 @@ def _eval_never_restored(ctx: RuleContext) -> Iterator[Finding]:
         if by_method:
             relied = _train_method_before_loop(ctx, lf, ev)
         if layer is None and relied is None:
+            if _eval_before_the_training_forward(lf, ev, forward):
+                seen.add(id(ev.node))
+                yield _trains_in_eval_mode(ev, forward)
             continue
         seen.add(id(ev.node))
         name = (
@@ -409,6 +420,53 @@ def _eval_never_restored(ctx: RuleContext) -> Iterator[Finding]:
             related=related,
             fix_builder=None if by_method else fixes.hook(fix_tl403_restore, lf, forward, _resets_parts(forward)),
         )
+
+
+def _another_name_here(ev: Event, forward: Event) -> bool:
+    """The eval call and the forward name different objects in the same function (`g_ema.eval()`
+    beside `generator(z)`, where `g_ema = copy.deepcopy(generator)`): a copy, not the model."""
+    if ev.via or forward.via or ev.scope is not forward.scope or not isinstance(ev.node, cst.Call):
+        return False
+    func = ev.node.func
+    callee = forward.callee
+    if not isinstance(func, cst.Attribute) or not isinstance(callee, cst.BaseExpression):
+        return False
+    a, b = dotted(func.value), dotted(callee)
+    return a is not None and b is not None and a != b
+
+
+def _eval_before_the_training_forward(lf: LoopFacts, ev: Event, forward: Event) -> bool:
+    """`model.eval()` written in the training function itself, at the top of each pass, before
+    the training forward and with no other pass of the model in between (`for epoch in ...:
+    self.model.eval(); for images, targets in train_loader: ...`): `eval` where `train` was
+    meant, whatever layers the model has."""
+    if ev.via or forward.via or ev.scope is not forward.scope or not isinstance(ev.node, cst.Call):
+        return False
+    if ev.node.args or id(forward.node) in no_grad_nodes(forward.module):
+        return False  # (a forward under `no_grad`: a sample drawn, not the training pass)
+    around = SC.enclosing(ev.scope, ev.node)
+    if not around or not isinstance(around[-1], (cst.For, cst.While)):
+        return False  # `if i % 100 == 0: g_ema.eval()`: a periodic check, not the top of each pass
+    events = lf.events
+    if ev not in events or forward not in events or events.index(ev) > events.index(forward):
+        return False
+    between = events[events.index(ev) + 1 : events.index(forward)]
+    return not any(e.kind == L.FORWARD and MD.same_model(e.receiver, ev.receiver) for e in between)
+
+
+def _trains_in_eval_mode(ev: Event, forward: Event) -> Finding:
+    assert isinstance(ev.node, cst.Call) and isinstance(ev.node.func, cst.Attribute)
+    name = FL.snippet(ev.module, ev.node.func.value)
+    return Finding(
+        "TL403",
+        ev.module,
+        ev.node,
+        f"`{name}.eval()` runs at the top of each pass of this training loop, before the training forward, "
+        f"and nothing calls `{name}.train()`: the model trains in eval mode, so its dropout (if any) is off "
+        "and its batch norm normalises with frozen running statistics that training never updates (its "
+        f"layers are not in sight here). Call `{name}.train()` there instead.",
+        related=[(forward.module, forward.node, "this training forward runs in eval mode")],
+    )
 
 
 def _relied_training_mode(ctx: RuleContext, lf: LoopFacts, forward: Event, ev: Event) -> Optional[cst.Call]:

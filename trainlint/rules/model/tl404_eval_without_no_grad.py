@@ -16,6 +16,7 @@ from trainlint.analysis import scopes as SC
 from trainlint.analysis.autograd import backward_calls
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.loops import Event
+from trainlint.analysis.names import dotted
 from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import pass_statement
@@ -46,7 +47,7 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
         if ep.loop is None and _inference_entry(ctx, ep):
             yield _inference_entry_finding(ctx, ep)
             continue
-        if ep.loop is None and not _generates(ctx, ep):
+        if ep.loop is None and not _generates(ctx, ep) and not _between_eval_and_train(ep):
             continue  # (a lone forward records one graph: nothing worth a finding)
         left = MD.call_left_with_grad(ctx, ep) if MD.eval_named(ctx, ep) else None
         if left is not None:
@@ -90,6 +91,9 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
             f"this evaluation loop calls `{name}`"
             if ep.loop is not None
             else f"this evaluation calls `{name}`, which runs the model step after step in a loop,"
+            if _generates(ctx, ep)
+            else f"`{ep.scope.simple_name}` evaluates `{name}` between `.eval()` and `.train()` (a check run "
+            "in the middle of training, call after call)"
         )
         yield Finding(
             "TL404",
@@ -103,6 +107,29 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
             related=related,
             fix_builder=fixes.hook(fix_tl404, ctx, ep.loop, ep.forward),
         )
+
+
+def _between_eval_and_train(ep: MD.EvalPass) -> bool:
+    """`self.netG.eval(); self.fake_H = self.netG(self.var_L); self.netG.train()`: a method that
+    evaluates the model in the middle of training (a validation helper called for each image)
+    and hands it back in training mode. Each call records a graph no backward uses."""
+    callee = ep.forward.callee
+    if ep.forward.via or not isinstance(callee, cst.BaseExpression) or ep.scope.simple_name == "forward":
+        return False  # (a module's `forward` that evaluates a part runs inside its callers' graphs)
+    name = dotted(callee)
+    anchor = SC.order(ep.scope, MD.event_anchor(ep.forward))
+    if name is None or anchor is None or MD.fed_made_up_input(ep.forward) or MD.parameters_frozen_before(ep):
+        return False  # (a probe on random input; every parameter frozen: no graph)
+    before = after = False
+    for call, mode in MD.textual_modes(ep.scope):
+        o = SC.order(ep.scope, call)
+        if o is None or dotted(call.func.value) != name:  # type: ignore[attr-defined]
+            continue
+        before = before or (mode == "eval" and o < anchor)
+        # `model.train()` itself, as a statement of the function's body: training resumes
+        # whatever mode the model came in with (not `train(was_training)`, not under an `if`)
+        after = after or (mode == "train" and o > anchor and not call.args and not SC.enclosing(ep.scope, call))
+    return before and after and not any(b.scope is ep.scope for b in backward_calls(ep.scope.module))
 
 
 def _generate_with_own_loop(ctx: RuleContext, ep: MD.EvalPass) -> bool:

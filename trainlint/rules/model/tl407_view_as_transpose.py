@@ -31,11 +31,15 @@ def view_as_transpose(ctx: RuleContext) -> Iterator[Finding]:
             if target is None:
                 continue
             tensor, sizes = target
-            source = _source_dims(scope, call, tensor, sizes) or _inline_dims(ctx, scope, call, tensor, sizes)
+            source = (
+                _source_dims(scope, call, tensor, sizes)
+                or _inline_dims(ctx, scope, call, tensor, sizes)
+                or _layout_through_layers(ctx, scope, call, tensor)
+            )
             if source is None:
                 continue
             anchor, dims, axes = source
-            order = _axis_order(axes, sizes) or _leading_axis_moved(axes, sizes)
+            order = _axis_order(_with_unknown_axis(axes, dims, sizes), sizes) or _leading_axis_moved(axes, sizes)
             if order is not None and _relative_shift(scope, call):
                 continue
             if order is None or order == sorted(order):
@@ -52,6 +56,11 @@ def view_as_transpose(ctx: RuleContext) -> Iterator[Finding]:
             if anchor is call:  # sizes read inline
                 what = f"puts `{names[0]}`, the size of axis {order[0]} of `{tensor.value}`, first"
                 related = []
+            elif _is_layout(anchor):
+                what = (
+                    f"gives `{tensor.value}` the sizes ({', '.join(names)}), but it was laid out as ({', '.join(dims)})"
+                )
+                related = [(mod, anchor, "the layout is set here")]
             else:
                 what = f"gives `{tensor.value}` the sizes ({', '.join(names)}), but its shape was read as ({', '.join(dims)})"
                 related = [(mod, anchor, "the shape is read here")]
@@ -65,6 +74,81 @@ def view_as_transpose(ctx: RuleContext) -> Iterator[Finding]:
                 f"Use {fix}.",
                 related=related,
             )
+
+
+# Layers whose output has the shape of their input.
+_SAME_SHAPE = frozenset(
+    {
+        "torch.nn.Dropout",
+        "torch.nn.Identity",
+        "torch.nn.LayerNorm",
+        "torch.nn.GELU",
+        "torch.nn.ReLU",
+        "torch.nn.SiLU",
+        "torch.nn.Tanh",
+        "torch.nn.Sigmoid",
+    }
+)
+
+
+def _layout_through_layers(
+    ctx: RuleContext, scope: Scope, call: cst.Call, tensor: cst.Name
+) -> Optional[Tuple[cst.CSTNode, List[str], Axes]]:
+    """The layout an explicit reshape gave `tensor` a few layers back: `x = t.reshape(B, H, W,
+    D)`, `x = self.proj(x)` (an `nn.Linear`: a new last size), `x = self.drop(x)`; then
+    `x.reshape(B, C, H, W)` moves the channels by relabelling."""
+    name, use, linear = tensor.value, cast(cst.CSTNode, call), None
+    for _ in range(6):
+        defs, open_before = SC.scope_index(scope).reaching(name, use)
+        if len(defs) != 1 or open_before or defs[0].how != "assign" or defs[0].path:
+            return None
+        value = defs[0].value
+        if not isinstance(value, cst.Call):
+            return None
+        dims = _explicit_sizes(value)
+        if dims is not None:
+            if linear is not None:
+                dims[-1] = f"{linear} output"
+            return value, dims, {d: (i,) for i, d in enumerate(dims) if not d.endswith(" output")}
+        layer = ctx.resolver.value_of(value.func, scope)
+        arg = value.args[0].value if len(value.args) == 1 else None
+        if layer is None or not (isinstance(arg, cst.Name) and arg.value == name):
+            return None
+        if layer.qual == "torch.nn.Linear" and linear is None:
+            linear = dotted(value.func) or "Linear"
+        elif layer.qual not in _SAME_SHAPE:
+            return None
+        use = value
+    return None
+
+
+def _explicit_sizes(call: cst.Call) -> Optional[List[str]]:
+    """The sizes of `<any tensor>.reshape(a, b, c)` / `.view(...)` when each is a distinct name."""
+    func = call.func
+    if not (isinstance(func, cst.Attribute) and func.attr.value in RESHAPES) or any(a.keyword for a in call.args):
+        return None
+    sizes = [a.value for a in call.args]
+    if len(sizes) == 1 and isinstance(sizes[0], (cst.Tuple, cst.List)):
+        sizes = [e.value for e in sizes[0].elements]
+    texts = [dotted(x) for x in sizes]
+    if len(texts) < 3 or any(t is None for t in texts) or len(set(texts)) != len(texts):
+        return None
+    return [t for t in texts if t is not None]
+
+
+def _with_unknown_axis(axes: Axes, dims: List[str], sizes: Sequence[cst.BaseExpression]) -> Axes:
+    """`axes` with the one size no name matches (`C`) given to the one axis of unknown size (a
+    Linear's output), when there is exactly one of each."""
+    unknown = [i for i, d in enumerate(dims) if d.endswith(" output")]
+    texts = [dotted(x) or _inline_read(x) for x in sizes if not _is_minus_one(x)]
+    missing = [t for t in texts if t is not None and t not in axes]
+    if len(unknown) != 1 or len(missing) != 1 or len(texts) != len(sizes):
+        return axes
+    return {**axes, missing[0]: (unknown[0],)}
+
+
+def _is_layout(anchor: cst.CSTNode) -> bool:
+    return isinstance(anchor, cst.Call) and _explicit_sizes(anchor) is not None
 
 
 def _relative_shift(scope: Scope, call: cst.Call) -> bool:
