@@ -65,8 +65,8 @@ def _cleared_before_step(events: Sequence[Event]) -> Iterator[Finding]:
         nxt = next((e for e in evs[i + 1 :] if e.kind != L.ZERO_GRAD), None)
         if prev.kind != L.BACKWARD or nxt is None or nxt.kind not in STEPS:
             continue
-        if z.conds and z.conds != nxt.conds[: len(z.conds)]:
-            continue  # a clear on a branch the step is not on (e.g. skipping a bad batch)
+        if (z.conds and z.conds != nxt.conds[: len(z.conds)]) or z.exclusive_with(nxt):
+            continue  # a clear on a branch the step is not on (skipping a bad batch, a frozen optimizer)
         zr, sr = z.receiver, nxt.receiver
         if zr is not None and sr is not None and zr.kind == K.OPTIMIZER and sr.kind == K.OPTIMIZER:
             if zr.origin is not None and sr.origin is not None and zr.origin is not sr.origin:

@@ -15,7 +15,9 @@ from trainlint.analysis.autograd import CUT, NO_GRAD_CUT, GState, evaluator
 from trainlint.analysis.facts import Binding, Scope
 from trainlint.analysis.gradmode import enables_grad, no_grad_nodes
 from trainlint.analysis.loops import Event, LoopFacts
+from trainlint.analysis.names import dotted
 from trainlint.analysis.symbols import Value
+from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
 from trainlint.rules.loop.common import STEPS, iterations
@@ -216,6 +218,23 @@ def _grad_checked(e: Event) -> bool:
     return False
 
 
+def _handed_to_a_call_with_grad(lf: LoopFacts, forwards: List[Event], model: Value) -> bool:
+    """The model is also handed, outside `no_grad`, to a call that runs it in the loop (`pred =
+    odeint(func, y0, t)`, `checkpoint(model, x)`): that is its training forward, out of sight."""
+    names = {dotted(f.callee) for f in forwards if isinstance(f.callee, cst.BaseExpression)}
+    for defs in SC.scope_index(lf.scope).defs.values():
+        names |= {d.name for d in defs if d.how == "assign" and any(n is model.origin for n in walk(d.value))}
+    names.discard(None)
+    if not names:
+        return False
+    off = no_grad_nodes(lf.scope.module)
+    for node in walk(lf.node):
+        if isinstance(node, cst.Call) and id(node) not in off:
+            if any(not a.keyword and dotted(a.value) in names for a in node.args):
+                return True
+    return False
+
+
 def _trained_forward_under_no_grad(ctx: RuleContext, lf: LoopFacts, forwards: List[Event]) -> Optional[Event]:
     """The forward of a model that the loop's optimizer trains, when every call of it is under
     no_grad. A frozen encoder under no_grad while another model trains is fine; when no
@@ -227,7 +246,7 @@ def _trained_forward_under_no_grad(ctx: RuleContext, lf: LoopFacts, forwards: Li
     if trained:
         for model in trained:
             mine = [f for f in forwards if f.receiver is not None and f.receiver.origin is model.origin]
-            if mine and all(f.no_grad for f in mine):
+            if mine and all(f.no_grad for f in mine) and not _handed_to_a_call_with_grad(lf, mine, model):
                 return mine[0]
         return None
     # (a model known only by its use has no construction to tell it from another)

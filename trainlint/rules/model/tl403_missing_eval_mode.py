@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator, List, Optional, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -128,6 +128,8 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
             continue
         if not (MD.grad_disabled(ctx, ep) or MD.eval_named(ctx, ep) or ep.restored is not None):
             continue  # nothing says this loop evaluates (a model restored by a script that never trains does)
+        if _also_a_training_forward(ctx, ep):
+            continue  # a helper the training step also calls with gradients: targets, not an evaluation
         if _picks_actions(ep):
             continue  # a rollout acts with the policy being trained, dropout and all
         if MD.train_disabled(ctx, ep.forward.callee):
@@ -241,6 +243,19 @@ def _module_parameter(ctx: RuleContext, fn: Scope, name: str, depth: int) -> boo
         if value is None or value.kind != K.MODEL or value.guess:
             return False
     return True
+
+
+def _also_a_training_forward(ctx: RuleContext, ep: MD.EvalPass) -> bool:
+    """The pass's function is called by one function both under `no_grad` and with gradients
+    (`next_q = self._critic_forward(next_obs)` for the TD target, then `q =
+    self._critic_forward(obs)` for the loss): the gradient-free call computes training targets
+    in the training step, in the mode training uses."""
+    if ep.loop is not None and ep.loop.scope is ep.scope:
+        return False
+    arms: Dict[int, Set[bool]] = {}
+    for caller, call in ctx.project.callers(ep.scope):
+        arms.setdefault(id(caller), set()).add(id(call) in no_grad_nodes(caller.module))
+    return any(len(both) == 2 for both in arms.values())
 
 
 def _output_dropped(ep: MD.EvalPass) -> bool:
