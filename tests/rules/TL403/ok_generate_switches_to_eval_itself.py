@@ -1,47 +1,39 @@
-"""A vocoder's `generate` calls `self.eval()` before sampling, so a test-set loop run between
-training epochs needs no `model.eval()` of its own: the batch norm uses its running statistics
-there, and the next epoch's `model.train()` switches back."""
+"""A captioning model's `generate` calls `self.eval()` before decoding (and runs under
+`@torch.no_grad()`), so the sampling loop between training epochs needs no `model.eval()` of
+its own; the next epoch's `model.train()` switches back."""
 
 import torch
 import torch.nn as nn
 
 
-class Vocoder(nn.Module):
-    def __init__(self, dim: int = 32) -> None:
+class Captioner(nn.Module):
+    def __init__(self, vocab: int = 1000, dim: int = 256) -> None:
         super().__init__()
-        self.norm = nn.BatchNorm1d(dim)
-        self.cell = nn.GRUCell(dim, dim)
-        self.out = nn.Linear(dim, 1)
+        self.embed = nn.Embedding(vocab, dim)
+        self.drop = nn.Dropout(0.3)
+        self.rnn = nn.GRU(dim, dim, batch_first=True)
+        self.out = nn.Linear(dim, vocab)
 
-    def forward(self, mels: torch.Tensor) -> torch.Tensor:
-        return self.out(self.norm(mels))
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.out(self.rnn(self.drop(self.embed(tokens)))[0])
 
-    def generate(self, mels: torch.Tensor) -> torch.Tensor:
+    @torch.no_grad()
+    def generate(self, start: torch.Tensor, length: int = 20) -> torch.Tensor:
         self.eval()
-        samples = []
-        with torch.no_grad():
-            hidden = torch.zeros(mels.size(0), mels.size(1))
-            for t in range(mels.size(-1)):
-                hidden = self.cell(self.norm(mels[..., t]), hidden)
-                samples.append(self.out(hidden))
-        return torch.cat(samples, dim=1)
+        tokens = start
+        for _ in range(length):
+            tokens = torch.cat([tokens, self(tokens)[:, -1].argmax(-1, keepdim=True)], dim=1)
+        return tokens
 
 
-def render_test_set(model: Vocoder, clips, limit: int) -> None:
-    for i, (mels, _) in enumerate(clips, 1):
-        if i > limit:
-            break
-        audio = model.generate(mels)  # ok: generate switches to eval mode itself
-        torch.save(audio, f"clip_{i}.pt")
-
-
-def train(clips, epochs: int = 3) -> None:
-    model = Vocoder()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    for _ in range(epochs):
-        model.train()
-        for mels, wave in clips:
-            optimizer.zero_grad()
-            nn.functional.l1_loss(model(mels[..., 0]), wave).backward()
-            optimizer.step()
-        render_test_set(model, clips, limit=2)
+model = Captioner()
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+for epoch in range(5):
+    model.train()
+    for tokens in torch.load("captions.pt"):
+        optimizer.zero_grad()
+        logits = model(tokens[:, :-1])
+        nn.functional.cross_entropy(logits.flatten(0, 1), tokens[:, 1:].flatten()).backward()
+        optimizer.step()
+    for start in torch.load("prompts.pt"):
+        print(model.generate(start))  # ok: generate switches to eval mode itself
