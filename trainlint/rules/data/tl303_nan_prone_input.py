@@ -142,8 +142,9 @@ def _tl303(ctx: RuleContext) -> List[Finding]:
 
 def nan_prone_input(ctx: RuleContext) -> Iterator[Finding]:
     yield from in_module(ctx, cached_findings(ctx, _tl303))
-    for scope in ctx.module.scopes:
-        yield from _sibling_left_with_nan(ctx.module, scope)
+    if "isnan" in ctx.module.text or "nan_to_num" in ctx.module.text:
+        for scope in ctx.module.scopes:
+            yield from _sibling_left_with_nan(ctx.module, scope)
 
 
 def _sibling_left_with_nan(module: ModuleFacts, scope: Scope) -> Iterator[Finding]:
