@@ -623,9 +623,7 @@ def _restored_for_inference(ctx: RuleContext, scope: Scope, fwd: Event) -> Optio
     if name is None or fwd.receiver is None:
         return None
     module = scope.module
-    calls = [c for s in module.scopes for c in s.calls]
-    attrs = {c.func.attr.value for c in calls if isinstance(c.func, cst.Attribute)}
-    if attrs & {"backward", "eval", "train", "from_pretrained"}:
+    if module.memo(_trains_sets_modes_or_pretrained, lambda: _trains_sets_modes_or_pretrained(module)):
         return None  # the module trains, sets modes itself, or loads a model that starts in eval mode
     # Restored where it runs: in the pass's own function, or (for `self.model`) in the
     # `__init__` of the predictor class whose method runs it.
@@ -652,6 +650,15 @@ def _restored_for_inference(ctx: RuleContext, scope: Scope, fwd: Event) -> Optio
         if isinstance(value, cst.Call) and module.qualify(value.func) == "torch.load":
             return value
     return None
+
+
+def _trains_sets_modes_or_pretrained(module: ModuleFacts) -> bool:
+    """Some call of the module is `.backward()`, `.eval()`, `.train()` or `.from_pretrained()`."""
+    return any(
+        isinstance(c.func, cst.Attribute) and c.func.attr.value in ("backward", "eval", "train", "from_pretrained")
+        for s in module.scopes
+        for c in s.calls
+    )
 
 
 def _assignments_of(scopes: List[Scope], name: str) -> List[cst.Assign]:
@@ -1228,8 +1235,8 @@ def generate_sets_eval(ctx: RuleContext, ep: EvalPass) -> bool:
     if method is None:
         return False
     return any(
-        isinstance(c.func, cst.Attribute) and c.func.attr.value == "eval" and is_self(c.func.value) and not c.args
-        for c in method.calls
+        mode == "eval" and not c.args and is_self(c.func.value)  # type: ignore[attr-defined]
+        for c, mode in textual_modes(method)
     )
 
 

@@ -152,13 +152,11 @@ def _sibling_left_with_nan(module: ModuleFacts, scope: Scope) -> Iterator[Findin
     (`s2_cube = np.where(np.isnan(s2_cube), 0, s2_cube)`, `target = ...`) and returns another
     array read from that source without the same step (`meteo_cube`): the one path that forgets
     the cleaning the others get."""
-    if not isinstance(scope.node, cst.FunctionDef) or not any(
-        isinstance(n, cst.Return) and n.value is not None for n in DV.own_nodes(scope.node)
-    ):
+    if not isinstance(scope.node, cst.FunctionDef):
         return
     idx = D.scope_index(scope)
-    cleaned = {name: d for name, d in _nan_cleanings(idx).items()}
-    if len(cleaned) < 2:
+    cleaned = _nan_cleanings(idx)
+    if len(cleaned) < 2 or not any(isinstance(n, cst.Return) and n.value is not None for n in DV.own_nodes(scope.node)):
         return
     by_root: Dict[str, List[str]] = {}
     for name in sorted(cleaned):

@@ -440,9 +440,9 @@ def _eval_never_restored(ctx: RuleContext) -> Iterator[Finding]:
 def _another_name_here(ev: Event, forward: Event) -> bool:
     """The eval call and the forward name different objects in the same function (`g_ema.eval()`
     beside `generator(z)`, where `g_ema = copy.deepcopy(generator)`): a copy, not the model."""
-    if ev.via or forward.via or ev.scope is not forward.scope or not isinstance(ev.node, cst.Call):
+    if not _in_one_function(ev, forward):
         return False
-    func = ev.node.func
+    func = ev.node.func  # type: ignore[attr-defined]
     callee = forward.callee
     if not isinstance(func, cst.Attribute) or not isinstance(callee, cst.BaseExpression):
         return False
@@ -455,18 +455,25 @@ def _eval_before_the_training_forward(lf: LoopFacts, ev: Event, forward: Event) 
     the training forward and with no other pass of the model in between (`for epoch in ...:
     self.model.eval(); for images, targets in train_loader: ...`): `eval` where `train` was
     meant, whatever layers the model has."""
-    if ev.via or forward.via or ev.scope is not forward.scope or not isinstance(ev.node, cst.Call):
+    # (`forward` is never under `no_grad`: the caller chose it among the training forwards)
+    if not _in_one_function(ev, forward) or ev.node.args:  # type: ignore[attr-defined]
         return False
-    if ev.node.args or id(forward.node) in no_grad_nodes(forward.module):
-        return False  # (a forward under `no_grad`: a sample drawn, not the training pass)
     around = SC.enclosing(ev.scope, ev.node)
     if not around or not isinstance(around[-1], (cst.For, cst.While)):
         return False  # `if i % 100 == 0: g_ema.eval()`: a periodic check, not the top of each pass
     events = lf.events
-    if ev not in events or forward not in events or events.index(ev) > events.index(forward):
+    if ev not in events or forward not in events:
         return False
-    between = events[events.index(ev) + 1 : events.index(forward)]
-    return not any(e.kind == L.FORWARD and MD.same_model(e.receiver, ev.receiver) for e in between)
+    start, end = events.index(ev), events.index(forward)
+    return start < end and not any(
+        e.kind == L.FORWARD and MD.same_model(e.receiver, ev.receiver) for e in events[start + 1 : end]
+    )
+
+
+def _in_one_function(ev: Event, forward: Event) -> bool:
+    """The `x.eval()` call and the forward are written in the same function, not reached
+    through helpers."""
+    return not ev.via and not forward.via and ev.scope is forward.scope and isinstance(ev.node, cst.Call)
 
 
 def _trains_in_eval_mode(ev: Event, forward: Event) -> Finding:

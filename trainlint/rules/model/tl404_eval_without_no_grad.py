@@ -47,7 +47,8 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
         if ep.loop is None and _inference_entry(ctx, ep):
             yield _inference_entry_finding(ctx, ep)
             continue
-        if ep.loop is None and not _generates(ctx, ep) and not _between_eval_and_train(ep):
+        generates = ep.loop is None and _generates(ctx, ep)
+        if ep.loop is None and not generates and not _between_eval_and_train(ep):
             continue  # (a lone forward records one graph: nothing worth a finding)
         left = MD.call_left_with_grad(ctx, ep) if MD.eval_named(ctx, ep) else None
         if left is not None:
@@ -91,7 +92,7 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
             f"this evaluation loop calls `{name}`"
             if ep.loop is not None
             else f"this evaluation calls `{name}`, which runs the model step after step in a loop,"
-            if _generates(ctx, ep)
+            if generates
             else f"`{ep.scope.simple_name}` evaluates `{name}` between `.eval()` and `.train()` (a check run "
             "in the middle of training, call after call)"
         )

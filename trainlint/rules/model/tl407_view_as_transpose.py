@@ -124,13 +124,10 @@ def _layout_through_layers(
 
 def _explicit_sizes(call: cst.Call) -> Optional[List[str]]:
     """The sizes of `<any tensor>.reshape(a, b, c)` / `.view(...)` when each is a distinct name."""
-    func = call.func
-    if not (isinstance(func, cst.Attribute) and func.attr.value in RESHAPES) or any(a.keyword for a in call.args):
+    parts = _reshape_parts(call, None)
+    if parts is None:
         return None
-    sizes = [a.value for a in call.args]
-    if len(sizes) == 1 and isinstance(sizes[0], (cst.Tuple, cst.List)):
-        sizes = [e.value for e in sizes[0].elements]
-    texts = [dotted(x) for x in sizes]
+    texts = [dotted(x) for x in parts[1]]
     if len(texts) < 3 or any(t is None for t in texts) or len(set(texts)) != len(texts):
         return None
     return [t for t in texts if t is not None]
@@ -155,18 +152,19 @@ def _relative_shift(scope: Scope, call: cst.Call) -> bool:
     """The relative-position shift (Transformer-XL, Funnel): `x = x.reshape(b, h, k, q)`, then
     `x = x[:, :, 1:]`, then a reshape back. Relabelling the axes is the point: with the first
     row dropped, each row of the result starts one position further along."""
-    assigns = [
-        n
-        for n in walk(scope.node)
-        if isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name)
-    ]
-    start = next((i for i, a in enumerate(assigns) if any(c is call for c in walk(a.value))), None)
-    if start is None:
+    idx = SC.scope_index(scope)
+    pos = idx.position(call)
+    if pos is None:
         return False
-    name = cast(cst.Name, assigns[start].targets[0].target).value
-    later = assigns[start + 1 :]
-    for i, a in enumerate(later):
-        v = a.value
+    name = next(
+        (n for n, defs in idx.defs.items() for d in defs if d.order == pos.order and d.how == "assign" and not d.path),
+        None,
+    )
+    if name is None:
+        return False
+    later = [d for d in idx.defs[name] if d.order > pos.order and d.how == "assign" and not d.path]
+    for i, d in enumerate(later):
+        v = d.value
         if not (isinstance(v, cst.Subscript) and isinstance(v.value, cst.Name) and v.value.value == name):
             continue
         if not any(isinstance(e.slice, cst.Slice) and e.slice.lower is not None for e in v.slice):
@@ -180,7 +178,7 @@ def _reshapes(node: cst.CSTNode, name: str) -> bool:
     if not isinstance(node, cst.Call):
         return False
     func = node.func
-    if isinstance(func, cst.Attribute) and func.attr.value in ("view", "reshape"):
+    if isinstance(func, cst.Attribute) and func.attr.value in RESHAPES:
         if isinstance(func.value, cst.Name) and func.value.value == name:
             return True
         first = node.args[0].value if node.args else None
@@ -305,13 +303,17 @@ def _is_minus_one(size: cst.BaseExpression) -> bool:
     )
 
 
-def _reshape(call: cst.Call, qual: Optional[str]) -> Optional[Tuple[cst.Name, List[cst.BaseExpression]]]:
-    """(the tensor, its new sizes) of `x.view(a, b, c)`, `x.reshape((a, b, -1))` or
-    `torch.reshape(x, (a, b, c))` when every size is a name (`n`, `self.heads`) or one `-1`."""
-    args = list(call.args)
+def _reshape_parts(
+    node: cst.CSTNode, qual: Optional[str]
+) -> Optional[Tuple[cst.BaseExpression, List[cst.BaseExpression]]]:
+    """(the tensor, the sizes as written) of `x.view(a, b, c)`, `x.reshape((a, b, c))` or, when
+    `qual` says the call is `torch.reshape`, `torch.reshape(x, (a, b, c))`."""
+    if not isinstance(node, cst.Call):
+        return None
+    args = list(node.args)
     if any(a.star or a.keyword is not None for a in args):
         return None
-    func = call.func
+    func = node.func
     if qual in ("torch.reshape",) and len(args) == 2:
         tensor: cst.BaseExpression = args[0].value
         sizes = [args[1].value]
@@ -321,6 +323,16 @@ def _reshape(call: cst.Call, qual: Optional[str]) -> Optional[Tuple[cst.Name, Li
         return None
     if len(sizes) == 1 and isinstance(sizes[0], (cst.Tuple, cst.List)):
         sizes = [e.value for e in sizes[0].elements if not isinstance(e, cst.StarredElement)]
+    return tensor, sizes
+
+
+def _reshape(call: cst.Call, qual: Optional[str]) -> Optional[Tuple[cst.Name, List[cst.BaseExpression]]]:
+    """(the tensor, its new sizes) of `x.view(a, b, c)`, `x.reshape((a, b, -1))` or
+    `torch.reshape(x, (a, b, c))` when every size is a name (`n`, `self.heads`) or one `-1`."""
+    parts = _reshape_parts(call, qual)
+    if parts is None:
+        return None
+    tensor, sizes = parts
     if (
         isinstance(tensor, cst.Call)
         and isinstance(tensor.func, cst.Attribute)
