@@ -391,3 +391,18 @@ def test_loss_attribute_chosen_by_the_same_test_as_the_call() -> None:
     # the arms of the `__init__` test only: `self.mode` changes after `__init__`, and the
     # unguarded call may see either loss
     assert found == {"first": "CrossEntropyLoss", "second": "MSELoss"}
+
+
+def test_an_import_names_a_package_of_the_project_not_the_importing_module_itself() -> None:
+    # `utils/model.py` (a folder without `__init__.py`) doing `from model import Net` means the
+    # package `model/`, even though its own name ends in `model` and sits in its own folder
+    project, _, mods = build(
+        {
+            "model/__init__.py": "from .net import Net\n",
+            "model/net.py": HEADER + "class Net(nn.Module):\n    pass\n",
+            "utils/model.py": "from model import Net\n\ndef get_model():\n    return Net()\n",
+        }
+    )
+    found = project.lookup("model.Net", mods["utils/model.py"])
+    assert found is not None and found.name == "Net"
+    assert project.find_module("model", mods["utils/model.py"]) is mods["model/__init__.py"]

@@ -525,3 +525,27 @@ def test_a_runner_class_named_like_a_test_is_not_test_code() -> None:
     # evaluation runner: pytest does not collect classes that define `__init__`.
     as_runner = RUNNER.replace("class Solver:", "class Tester:").replace("Solver(loader)", "Tester(loader)")
     assert codes(as_runner, "TL403") == ["TL403"]
+
+
+# -- every rule: a module written for another framework ---------------------------------------
+
+_EVALUATION = """
+def evaluate(model, batches):
+    model.eval()
+    total = 0.0
+    for x, y in batches:
+        out = model(x)
+        total += float((out - y).abs().mean())
+    return total
+
+net = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.1), nn.Linear(8, 1))
+print(evaluate(net, []))
+"""
+
+
+def test_module_written_for_another_framework_is_left_alone() -> None:
+    # (a MegEngine port of a PyTorch demo: its forward records no autograd graph)
+    megengine = "import megengine as mge\nimport megengine.module as nn\n" + _EVALUATION
+    pytorch = "import torch\nimport torch.nn as nn\n" + _EVALUATION
+    assert [d.code for d in lint_source(megengine, select=["TL404"])] == []
+    assert [d.code for d in lint_source(pytorch, select=["TL404"])] == ["TL404"]

@@ -103,3 +103,12 @@ def test_tl607_tells_an_output_write_to_use_an_operation_autograd_follows() -> N
     out, weight = [d for d in lint_source(src, select=["TL607"]) if d.code == "TL607"]
     assert "the output `out` of `model`" in out.message and "masked_fill" in out.message
     assert "the parameter `model.fc.weight` of `model`" in weight.message
+
+
+def test_tl605_says_what_the_misspelt_flag_changes() -> None:
+    fixture = load_fixture("TL605", RULES_DIR / "TL605" / "flag_misspelt_on_a_new_constant_tensor.py")
+    table, parameter = sorted(_findings(fixture), key=lambda d: d.line)
+    # (a new tensor from a factory: no gradients either way, so no promise that it trains)
+    assert "does nothing" in table.message and "`torch.zeros`" in table.message
+    assert "still gets gradients" not in table.message
+    assert "still gets gradients" in parameter.message

@@ -403,6 +403,38 @@ def test_an_optimizer_step_in_a_method_of_a_runner_object() -> None:
     assert codes(src) == []
 
 
+def test_an_optimizer_wrapper_returned_beside_the_model_only_when_training() -> None:
+    # `get_model(train=True)` returns `model, optimizer`, and the model alone otherwise: the
+    # return that cannot be unpacked into two names is another mode's, not an unknown value
+    src = """
+    class ScheduledOptim:
+        def __init__(self, model):
+            self._opt = torch.optim.Adam(model.parameters())
+
+        def step_and_update_lr(self):
+            self._opt.step()
+
+        def zero_grad(self):
+            self._opt.zero_grad()
+
+    def get_model(train=False):
+        model = nn.Linear(4, 2)
+        if train:
+            return model, ScheduledOptim(model)
+        model.eval()
+        return model
+
+    model, optimizer = get_model(train=True)
+    criterion = nn.CrossEntropyLoss()
+    for x, y in loader:
+        criterion(model(x), y).backward()
+        optimizer.step_and_update_lr()
+        optimizer.zero_grad()
+    """
+    assert codes(src) == []
+    assert codes(src.replace("        optimizer.step_and_update_lr()\n", "")) == ["TL103"]
+
+
 # -- optional and collected objects ---------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ from trainlint.analysis.loops import LoopAnalyzer
 from trainlint.analysis.names import dotted
 from trainlint.analysis.positions import positions
 from trainlint.analysis.project import Project, module_name_for
-from trainlint.analysis.purpose import UNIT_TEST_DIRS, is_test_code
+from trainlint.analysis.purpose import UNIT_TEST_DIRS, is_test_code, written_for_another_framework
 from trainlint.analysis.scopes import scope_of_node
 from trainlint.analysis.symbols import Resolver
 from trainlint.config import Settings
@@ -273,9 +273,12 @@ Progress = Callable[[str, int, int], None]
 RELEASE_INDEXES_FROM = 100
 
 
-def _in_test_code(f: Finding) -> bool:
+def _out_of_scope(f: Finding) -> bool:
     """A finding in unit tests or their helpers (`tests/`, `test_*.py`, a `TestCase`): that code
-    checks the library, it trains nothing (models with constant weights, unshuffled fixtures)."""
+    checks the library, it trains nothing (models with constant weights, unshuffled fixtures).
+    Or in a module written for another framework (a MegEngine port of the PyTorch demo)."""
+    if written_for_another_framework(f.module):
+        return True
     scope = scope_of_node(f.module, f.node) or (f.module.scopes[0] if f.module.scopes else None)
     return scope is not None and is_test_code(scope, UNIT_TEST_DIRS)
 
@@ -313,7 +316,7 @@ def _run_rules(
         for code, opts in options.items():
             ctx = RuleContext(lf.facts, project, resolver, loops, opts)
             try:
-                findings = [f for f in rules[code](ctx) if not _in_test_code(f)]
+                findings = [f for f in rules[code](ctx) if not _out_of_scope(f)]
                 if timings is not None:
                     now = time.perf_counter()
                     timings.add_rule(code, now - mark.last)

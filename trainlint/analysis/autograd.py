@@ -61,8 +61,8 @@ _COPIES = {"torch.tensor", "torch.Tensor", "torch.FloatTensor", "torch.DoubleTen
 # Tensor methods whose result hangs on the graph through the receiver alone.
 _SAME_GRAPH_METHODS = {"to", "cuda", "cpu", "float", "double", "half", "type", "view", "reshape", "contiguous"}
 # What a tensor says about its shape or type: Python numbers and flags, never on a graph.
-_SHAPE_METHODS = {"size", "dim", "ndimension", "numel", "nelement", "element_size", "is_contiguous"}
-_SHAPE_ATTRS = {"shape", "ndim", "dtype", "device", "requires_grad", "is_leaf", "is_cuda"}
+SHAPE_METHODS = {"size", "dim", "ndimension", "numel", "nelement", "element_size", "is_contiguous"}
+SHAPE_ATTRS = {"shape", "ndim", "dtype", "device", "requires_grad", "is_leaf", "is_cuda"}
 _ENGINE_NAMES = {"accelerator", "fabric", "engine", "model_engine", "deepspeed_engine", "trainer"}
 
 
@@ -116,7 +116,7 @@ class GraphEval:
             if expr.attr.value == "data" and not _is_self_attr(expr):
                 recv = self._eval(expr.value, scope, frames, nxt, seen)
                 return _NOGRAPH if recv.kind == NOGRAPH else GState(CUT, expr, scope.module, "`.data`")
-            if expr.attr.value in _SHAPE_ATTRS:
+            if expr.attr.value in SHAPE_ATTRS:
                 return _NOGRAPH
             if _is_self_attr(expr):
                 return _LIVE
@@ -247,7 +247,7 @@ class GraphEval:
         """Methods that cut the graph (`.item()`, `.detach()`...), `.requires_grad_()` and a
         scaler's `.scale(loss)`; None for any other method."""
         m = func.attr.value
-        if m in _SHAPE_METHODS:
+        if m in SHAPE_METHODS:
             return _NOGRAPH
         if m in CUT_METHODS:
             recv = self._eval(func.value, scope, frames, depth, seen)

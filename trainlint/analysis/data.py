@@ -2150,7 +2150,34 @@ def single_pass(project: Project, lf: LoopFacts, depth: int = 0) -> bool:
             if q.endswith("cycle") or q.endswith("repeat"):
                 return False
             it = it.args[0].value
+    if drawn_cyclically(project, lf) is not None:
+        return False  # `batch = next(it)` of `it = cycle(train_loader)`: epoch after epoch
     return _scope_runs_once(project, lf.scope, node, depth)
+
+
+def drawn_cyclically(project: Project, lf: LoopFacts) -> Optional[cst.Call]:
+    """The `cycle(train_loader)` call a loop draws its batches from with `next(it)`."""
+    return next(
+        (src for src in _drawn_loaders(lf) if isinstance(src, cst.Call) and _cycles(project, src, lf.scope)), None
+    )
+
+
+def _cycles(project: Project, call: cst.Call, scope: Scope) -> bool:
+    """`itertools.cycle(loader)`, or a project generator that iterates its argument forever
+    (`def cycle(loader): while True: for batch in loader: yield batch`)."""
+    q = scope.module.qualify(call.func) or dotted(call.func) or ""
+    if q.endswith(("cycle", "repeat")):
+        return True
+    fn = project.resolve_callee(call.func, scope)
+    if not isinstance(fn, Scope) or not isinstance(fn.node, cst.FunctionDef):
+        return False
+    return any(
+        isinstance(n, cst.While)
+        and isinstance(n.test, cst.Name)
+        and n.test.value == "True"
+        and any(isinstance(y, cst.Yield) for y in walk(n.body))
+        for n in walk(fn.node.body)
+    )
 
 
 def _scope_runs_once(project: Project, scope: Scope, node: cst.CSTNode, depth: int) -> bool:

@@ -288,7 +288,9 @@ class LoopAnalyzer:
         ):
             return [Event(CLIP, call, scope)]
         if qual is not None and qual.endswith(".optimizer_step") and qual.startswith("torch_xla"):
-            return [Event(STEP, call, scope)]
+            opt = C.arg(call, 0, "optimizer")  # `xm.optimizer_step(optimizer, groups=...)`
+            receiver = self.resolver.value_of(opt, scope) if opt is not None else None
+            return [Event(STEP, call, scope, receiver=receiver)]
         return None
 
     def _method_call(self, call: cst.Call, func: cst.Attribute, scope: Scope, depth: int) -> Optional[List[Event]]:

@@ -594,7 +594,13 @@ def _make_pass(ctx: RuleContext, scope: Scope, lf: Optional[LoopFacts], fwd: Eve
         text = _relied_on_mode(ctx, scope, fwd)  # (a known library family says for itself)
         if text is None:
             sibling = _sibling_trainer(ctx, scope, fwd)
-            if sibling is not None:
+            if sibling is not None and sibling.cls is not None and sibling.cls is scope.cls:
+                text = (
+                    f"a training mode the class's own training method relies on (`{sibling.simple_name}` calls "
+                    "`.train()` before training it; this method sets no mode, and a new model starts in training "
+                    "mode; its layers are not in sight)"
+                )
+            elif sibling is not None:
                 text = (
                     f"a training mode the module's own training function relies on (`{sibling.simple_name}` "
                     "calls `.train()` on the model it is given; its layers are not in sight)"
@@ -683,9 +689,11 @@ def _sibling_trainer(ctx: RuleContext, scope: Scope, fwd: Event) -> Optional[Sco
     mode, so this evaluation, which sets none, runs in it. Only a function named for
     evaluation (`generate(model, ...)` beside it may be run either way)."""
     callee = fwd.callee
-    if not isinstance(callee, cst.Name) or callee.value not in scope.params or ctx.project.callers(scope):
+    if scope.name == "<module>" or not words(scope.simple_name) & _EVAL_WORDS or ctx.project.callers(scope):
         return None
-    if scope.name == "<module>" or not words(scope.simple_name) & _EVAL_WORDS:
+    if _held_by_self(callee, scope):
+        return _method_training_it(ctx, scope, callee)  # type: ignore[arg-type]
+    if not isinstance(callee, cst.Name) or callee.value not in scope.params:
         return None
     siblings = list(scope.cls.methods.values()) if scope.cls is not None else list(scope.module.functions.values())
     for other in siblings:
@@ -698,6 +706,73 @@ def _sibling_trainer(ctx: RuleContext, scope: Scope, fwd: Event) -> Optional[Sco
         if not ends_in_eval and trains_after(ctx, other, train_calls(other, callee)):
             return other  # (and leaves the model in training mode)
     return None
+
+
+def trained_by_its_class(ctx: RuleContext, ep: EvalPass) -> Optional[Scope]:
+    """The method of the pass's own class that trains the model the pass runs (`train_model`
+    beside `infer`), when the pass is a prediction method nobody in sight calls."""
+    if ep.sibling is not None:
+        return ep.sibling
+    scope, callee = ep.scope, ep.forward.callee
+    if scope.name == "<module>" or not words(scope.simple_name) & _EVAL_WORDS or ctx.project.callers(scope):
+        return None
+    return _method_training_it(ctx, scope, callee) if _held_by_self(callee, scope) else None  # type: ignore[arg-type]
+
+
+def _held_by_self(callee: object, scope: Scope) -> bool:
+    return (
+        scope.cls is not None
+        and isinstance(callee, cst.Attribute)
+        and isinstance(callee.value, cst.Name)
+        and callee.value.value == "self"
+    )
+
+
+def _method_training_it(ctx: RuleContext, scope: Scope, callee: cst.Attribute) -> Optional[Scope]:
+    """`def infer(self, x): ... self.model(x)` beside a `train_model` method of the same class
+    that calls `self.train()` (or `self.model.train()`) and then trains, leaving the mode as
+    it is: the prediction method runs in whatever mode the last training left."""
+    assert scope.cls is not None
+    if _called_after_eval_somewhere(ctx, scope.simple_name):
+        return None  # `network.eval(); network.predict(x)` where the method is used: its users set the mode
+    name = dotted(callee)
+    for other in scope.cls.methods.values():
+        if other is scope or not_training(other):
+            continue
+        calls = train_calls(other, callee) + train_calls(other, cst.Name("self"))
+        ends_in_eval = any(
+            mode == "eval" and dotted(call.func.value) in (name, "self")  # type: ignore[attr-defined]
+            for call, mode in textual_modes(other)
+        )
+        if calls and not ends_in_eval and trains_after(ctx, other, calls):
+            return other
+    return None
+
+
+def _called_after_eval_somewhere(ctx: RuleContext, method: str) -> bool:
+    """Some function of the project calls `x.<method>(...)` after `x.eval()` on the same
+    receiver (an accuracy helper handed the algorithm object)."""
+
+    def build() -> bool:
+        for m in ctx.project.modules:
+            if f".{method}(" not in m.text:
+                continue
+            for sc in m.scopes:
+                evals: Dict[Optional[str], int] = {}
+                for c, mode in textual_modes(sc):
+                    o = SC.order(sc, c)
+                    key = dotted(c.func.value)  # type: ignore[attr-defined]
+                    if mode == "eval" and o is not None:
+                        evals[key] = min(o, evals.get(key, o))
+                for c in sc.calls:
+                    if isinstance(c.func, cst.Attribute) and c.func.attr.value == method:
+                        before = evals.get(dotted(c.func.value))
+                        at = SC.order(sc, c)
+                        if before is not None and at is not None and before < at:
+                            return True
+        return False
+
+    return ctx.project.once((_called_after_eval_somewhere, method), build)
 
 
 def _relied_on_mode(ctx: RuleContext, scope: Scope, fwd: Event) -> Optional[str]:
@@ -1022,15 +1097,41 @@ def _held_in_eval_mode(ctx: RuleContext, scope: Scope, model: Value) -> Optional
         for key, found in c.attrs.items():
             attrs.setdefault(key, []).extend(found)
     for key, bindings in attrs.items():
-        if not any(b.value is not None and _built_from(b.value, model.origin) for b in bindings):
+        through = [_through_local(b) for b in bindings if b.value is not None]
+        if not any(_built_from(v, model.origin) for values, _ in through for v in values):
             continue
-        modes = attr_mode_calls(ctx, cls, key)
-        chained = [(b.value, b.scope.module) for b in bindings if b.value is not None and _ends_in_eval(b.value)]
+        modes = attr_mode_calls(ctx, cls, key) + [m for _, local in through for m in local]
+        chained = [
+            (v, b.scope.module)
+            for b, (values, _) in zip([b for b in bindings if b.value is not None], through)
+            for v in values
+            if _ends_in_eval(v)
+        ]
         if any(name == "train" for name, _, _ in modes):
             return None
         where = chained[0] if chained else next(((c, m) for name, c, m in modes if name == "eval"), None)
         return Mode("eval", node=where[0], module=where[1]) if where is not None else None
     return None
+
+
+def _through_local(b: Binding) -> Tuple[List[cst.BaseExpression], List[Tuple[str, cst.Call, ModuleFacts]]]:
+    """What an attribute is set from, through a local name of the method that sets it
+    (`model = Net(); model.eval(); self.model = model`): the values the name was given there
+    and its mode calls there, as (method name, call, module)."""
+    if not isinstance(b.value, cst.Name):
+        return [b.value], []
+    name = b.value.value
+    values = [d.value for d in SC.scope_index(b.scope).defs.get(name, []) if d.how == "assign" and not d.path]
+    modes = [
+        (c.func.attr.value, c, b.scope.module)
+        for c in b.scope.calls
+        if isinstance(c.func, cst.Attribute)
+        and c.func.attr.value in ("eval", "train")
+        and isinstance(c.func.value, cst.Name)
+        and c.func.value.value == name
+        and not _train_false(c)
+    ]
+    return [b.value, *values], modes
 
 
 def _class_family(ctx: RuleContext, cls: ClassFacts) -> List[ClassFacts]:
@@ -1187,7 +1288,9 @@ def parameters_frozen_before(ep: EvalPass) -> bool:
     """`for _, v in self.netG.named_parameters(): v.requires_grad = False` earlier in the
     pass's own function: with every parameter frozen, the forward records no graph."""
     anchor = SC.order(ep.scope, event_anchor(ep.forward))
-    if anchor is None:
+    callee = ep.forward.callee
+    name = dotted(callee) if isinstance(callee, cst.BaseExpression) else None
+    if anchor is None or name is None:
         return False
     for node in DV.own_nodes(ep.scope.node):
         if not isinstance(node, cst.For) or not isinstance(node.iter, cst.Call):
@@ -1195,6 +1298,9 @@ def parameters_frozen_before(ep: EvalPass) -> bool:
         f = node.iter.func
         if not (isinstance(f, cst.Attribute) and f.attr.value in ("parameters", "named_parameters")):
             continue
+        owner = dotted(f.value)
+        if owner is None or not (name == owner or name.startswith(owner + ".")):
+            continue  # (another model's parameters)
         order = SC.order(ep.scope, node)
         if order is None or order > anchor:
             continue

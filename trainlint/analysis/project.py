@@ -122,6 +122,9 @@ class Project:
 
     def find_module(self, dotted_name: str, near: Optional[ModuleFacts] = None) -> Optional[ModuleFacts]:
         cands = self._by_suffix.get(dotted_name)
+        if cands and near is not None and len(cands) > 1:
+            # (`from model import Net` in `utils/model.py` names the package `model/`, not itself)
+            cands = [c for c in cands if c is not near]
         if not cands:
             return None
         if len(cands) == 1:

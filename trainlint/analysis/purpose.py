@@ -27,6 +27,23 @@ def words(text: str) -> Set[str]:
     return {w.lower() for w in _WORD.findall(text.replace("_", " "))}
 
 
+# Other array and deep-learning frameworks: their models record no autograd graph, have no
+# `zero_grad` and no modes in PyTorch's sense (a MegEngine or Paddle port beside the PyTorch code).
+_OTHER_FRAMEWORKS = frozenset(
+    {"megengine", "paddle", "jittor", "mindspore", "oneflow", "tensorflow", "keras", "jax", "flax", "mxnet"}
+)
+
+
+def written_for_another_framework(module: ModuleFacts) -> bool:
+    """The module imports another framework (`import megengine as mge`) and not torch."""
+    return module.memo(written_for_another_framework, lambda: _other_framework_only(module))
+
+
+def _other_framework_only(module: ModuleFacts) -> bool:
+    heads = {q.split(".", 1)[0] for q in module.imports.alias.values()}
+    return "torch" not in heads and bool(heads & _OTHER_FRAMEWORKS)
+
+
 def is_test_code(scope: Scope, dirs: FrozenSet[str] = _TEST_DIRS) -> bool:
     """pytest/unittest conventions: `test_*.py`, `*_test.py`, `conftest.py`, a `tests/` folder,
     `test*` functions and methods, and pytest fixtures. `dirs`: the folder names that count."""

@@ -569,16 +569,22 @@ class Resolver:
         if isinstance(value, cst.Call):
             callee = self.project.resolve_callee(value.func, b.scope)
             if isinstance(callee, Scope):
+                returned = return_values(callee)
+                tuples = [rv for rv in returned if isinstance(rv, cst.Tuple) and b.index < len(rv.elements)]
                 vals: List[Value] = []
-                for rv in return_values(callee):
-                    if isinstance(rv, cst.Tuple) and b.index < len(rv.elements):
-                        v = self._value(rv.elements[b.index].value, callee, depth + 1, seen)
-                        if v is None:
-                            return None
-                        vals.append(v)
-                    else:
+                for rv in tuples:
+                    el = rv.elements[b.index].value
+                    if isinstance(el, cst.Name) and el.value == "None":
+                        continue  # `return model, None` when not training: the optimizer is optional
+                    v = self._value(el, callee, depth + 1, seen)
+                    if v is None:
                         return None
-                return _same(vals)
+                    vals.append(v)
+                # (`get_model(train=True)` returns `model, optim`, and `model` alone otherwise: a
+                # return that cannot be unpacked into this binding is another mode's)
+                if not tuples or any(not isinstance(rv, cst.Tuple) and not isinstance(rv, cst.Name) for rv in returned):
+                    return None
+                return _same(vals) if vals else None
         return None
 
     def _rebound_model(self, b: Binding, depth: int, seen: Set[int]) -> Optional[Value]:
@@ -794,8 +800,13 @@ _STRICT_MODEL_METHODS = frozenset({"eval", "parameters", "named_parameters", "mo
 def _attr_used_as_model(cls: ClassFacts, key: str) -> bool:
     """`self.module_` built by a factory or a config (no binding we can read), which the class's
     methods (a subclass's too, the class that reads it) put in eval mode or ask for its
-    parameters: a model, by what is done with it."""
-    return any(
+    parameters, or wrap in `nn.DataParallel` (`self.model = nn.DataParallel(self.model)`): a
+    model, by what is done with it."""
+    wrapped = any(
+        isinstance(b.value, cst.Call) and (cls.module.qualify(b.value.func) or "") in _DATA_PARALLEL
+        for b in cls.attrs.get(key, ())
+    )
+    return wrapped or any(
         isinstance(c.func, cst.Attribute)
         and c.func.attr.value in _STRICT_MODEL_METHODS
         and (c.func.attr.value != "eval" or not c.args)
@@ -803,6 +814,16 @@ def _attr_used_as_model(cls: ClassFacts, key: str) -> bool:
         for m in cls.methods.values()
         for c in m.calls
     )
+
+
+_DATA_PARALLEL = frozenset(
+    {
+        "torch.nn.DataParallel",
+        "torch.nn.parallel.DataParallel",
+        "torch.nn.parallel.DistributedDataParallel",
+        "torch.nn.parallel.distributed.DistributedDataParallel",
+    }
+)
 
 
 def _model_name(name: str) -> bool:

@@ -65,11 +65,29 @@ def _tl301(ctx: RuleContext) -> List[Finding]:
                 if _reconstruction_target(ctx, call, e.scope):
                     continue  # an autoencoder's BCE target must stay in [0, 1]
                 for hit in tracer.sources(call.args[0].value, e.scope, _frames(e)):
+                    if hit.kind == "table" and hit.detail == "numpy.load" and _project_saves_arrays(ctx):
+                        continue  # arrays the project's own preprocessing wrote, scaled as it chose
                     finding = _tl301_finding(hit, e)
                     if finding is not None and id(finding.node) not in reported:
                         reported.add(id(finding.node))
                         out.append(finding)
     return out
+
+
+_ARRAY_WRITERS = frozenset({"numpy.save", "numpy.savez", "numpy.savez_compressed"})
+
+
+def _project_saves_arrays(ctx: RuleContext) -> bool:
+    """Some module of the project writes `.npy`/`.npz` files (`np.save(path, volume)`): the
+    arrays a loader reads back are its preprocessing's output, not raw measurements."""
+    modules = ctx.project.modules
+    return ctx.project.once(
+        _project_saves_arrays,
+        lambda: any(
+            "save" in m.text and any(m.qualify(c.func) in _ARRAY_WRITERS for s in m.scopes for c in s.calls)
+            for m in modules
+        ),
+    )
 
 
 def _reconstruction_target(ctx: RuleContext, forward: cst.Call, scope: Scope) -> bool:

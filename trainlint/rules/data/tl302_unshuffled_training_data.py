@@ -18,7 +18,7 @@ from trainlint.analysis.names import dotted
 from trainlint.analysis.origins import value_origins
 from trainlint.analysis.project import Project
 from trainlint.analysis.purpose import is_probe
-from trainlint.analysis.scopes import enclosing, in_statements, only_assigned
+from trainlint.analysis.scopes import enclosing, in_statements, only_assigned, scope_index
 from trainlint.analysis.symbols import return_values
 from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic, Fix, Severity
@@ -47,6 +47,25 @@ def _shuffles_itself(project: Project, origin: cst.CSTNode, scope: Scope) -> boo
     return any(cls.module.qualify(c.func) in _SHUFFLES for method in cls.methods.values() for c in method.calls)
 
 
+def _chain_shuffles(origin: cst.CSTNode, scope: Scope, depth: int = 0) -> bool:
+    """A chain of dataset methods with a `.shuffle(...)` (or `.permutation(...)`) in it, also
+    through the name the chain was bound to (`ds = Nav(...).shuffle(1000).decode("rgb")`, then
+    `ds = ds.map(f)`): a streaming dataset with its own shuffle buffer."""
+    node = origin
+    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        if node.func.attr.value in _PRESHUFFLE:
+            return True
+        node = node.func.value
+    if isinstance(node, cst.Name) and node is not origin and depth < 3:
+        defs, before = scope_index(scope).reaching(node.value, node)
+        return (
+            bool(defs)
+            and not before
+            and all(d.value is not None and _chain_shuffles(d.value, scope, depth + 1) for d in defs)
+        )
+    return False
+
+
 def _dataset_facts(ctx: RuleContext, use: D.LoaderUse) -> str:
     """Why the loader's order cannot matter ("silent"), or how its dataset is ordered: "split"
     (a `random_split` subset: a random order fixed once), "" (stored order, unknown)."""
@@ -63,11 +82,8 @@ def _dataset_facts(ctx: RuleContext, use: D.LoaderUse) -> str:
             return "silent"  # one batch per epoch: its order cannot matter
     if all(D.synthetic_dataset(project, o, sc) for o, sc in origins):
         return "silent"  # random tensors: i.i.d. draws, nothing in their order
-    if all(
-        isinstance(o, cst.Call) and isinstance(o.func, cst.Attribute) and o.func.attr.value in _PRESHUFFLE
-        for o, _ in origins
-    ):
-        return "silent"  # `dataset.shuffle(seed=...)`: already in random order
+    if all(_chain_shuffles(o, sc) for o, sc in origins):
+        return "silent"  # `dataset.shuffle(seed=...)`, `WebDataset(...).shuffle(1000).decode()`: random order
     if all(_shuffles_itself(project, o, sc) for o, sc in origins):
         return "silent"  # a project dataset that shuffles its own items
     quals = [sc.module.qualify(o.func) if isinstance(o, cst.Call) else None for o, sc in origins]
@@ -76,17 +92,45 @@ def _dataset_facts(ctx: RuleContext, use: D.LoaderUse) -> str:
     return ""
 
 
+def _shuffle_decided_elsewhere(project: Project, use: D.LoaderUse) -> bool:
+    """`**loader_kwargs` that may carry shuffle/sampler (read only where an optimizer steps), or
+    `VOC(config)`: a project DataLoader subclass that passes its own `shuffle` on."""
+    call = use.call
+    if D.has_star_args(call) and (
+        D.star_args_may_set(call, use.scope, ("shuffle", "sampler", "batch_sampler"))
+        or not any(lf.has(L.STEP, L.SCALER_STEP) for lf in use.loops)
+    ):
+        return True
+    return _own_loader_class_sets_shuffle(project, call, use.scope)
+
+
+def _own_loader_class_sets_shuffle(project: Project, call: cst.Call, scope: Scope) -> bool:
+    """The loader is a project subclass of `DataLoader` built without a `shuffle` argument,
+    whose own `__init__` (or a project base's) decides `shuffle` and hands it on (read from a
+    configuration: `shuffle = kwargs.pop("shuffle")`)."""
+    if C.arg(call, None, "shuffle") is not None:
+        return False
+    cls = project.resolve_callee(call.func, scope)
+    family: List[ClassFacts] = []
+    while isinstance(cls, ClassFacts) and len(family) < 6 and all(c is not cls for c in family):
+        family.append(cls)
+        bases = project.base_classes(cls)
+        cls = bases[0] if bases else None
+    return any(
+        "shuffle" in c.module.tree.code_for_node(init.node)
+        for c in family
+        if (init := c.methods.get("__init__")) is not None
+    )
+
+
 def _tl302(ctx: RuleContext) -> List[Finding]:
     project = ctx.project
     out: List[Finding] = []
     uses = D.with_guessed(D.training_loaders(project, ctx.loops), D.named_training_loaders(project, ctx.loops))
     for use in uses:
         call = use.call
-        if D.has_star_args(call) and (
-            D.star_args_may_set(call, use.scope, ("shuffle", "sampler", "batch_sampler"))
-            or not any(lf.has(L.STEP, L.SCALER_STEP) for lf in use.loops)
-        ):
-            continue  # `**loader_kwargs` may carry shuffle/sampler (read only where an optimizer steps)
+        if _shuffle_decided_elsewhere(project, use):
+            continue
         shuffle = C.arg(call, 2, "shuffle", skip_star=True)
         if shuffle is not None and _assigned_false(shuffle, use.scope):
             shuffle = cst.Name("False")  # `shuffle = False` at the top of the script

@@ -59,7 +59,13 @@ def _tl304(ctx: RuleContext) -> List[Finding]:
                 (use.loops[0], None),
             )
             head = lf.node.iter if isinstance(lf.node, cst.For) else lf.node
-            related.append((lf.scope.module, head, "the training loop, run once per epoch, that reads it"))
+            cycle = D.drawn_cyclically(project, lf)
+            if cycle is not None:
+                related.append(
+                    (lf.scope.module, cycle, "the training loop draws from it epoch after epoch through this")
+                )
+            else:
+                related.append((lf.scope.module, head, "the training loop, run once per epoch, that reads it"))
             if epoch is not None:
                 related.append((epoch[0].module, epoch[1], "the epoch loop that runs it, where `set_epoch` belongs"))
         elif use.epoch_call is not None:
@@ -93,6 +99,8 @@ def _set_once(ctx: RuleContext) -> List[Finding]:
                 continue
             if SC.scope_index(scope).loops_around(call) or not _runs_once(ctx, scope):
                 continue
+            if _also_set_in_a_loop(scope, call):
+                continue  # (set before skipping the batches of a resumed epoch, and in the epoch loop too)
             later = _epochs_after(scope, call)
             if later is None:
                 continue
@@ -110,6 +118,22 @@ def _set_once(ctx: RuleContext) -> List[Finding]:
                 )
             )
     return out
+
+
+def _also_set_in_a_loop(scope: Scope, call: cst.Call) -> bool:
+    """The same sampler's `set_epoch` is called again inside a loop of the function."""
+    assert isinstance(call.func, cst.Attribute)
+    code = scope.module.tree.code_for_node
+    receiver = code(call.func.value)
+    index = SC.scope_index(scope)
+    return any(
+        other is not call
+        and isinstance(other.func, cst.Attribute)
+        and other.func.attr.value == "set_epoch"
+        and code(other.func.value) == receiver
+        and bool(index.loops_around(other))
+        for other in scope.calls
+    )
 
 
 def _runs_once(ctx: RuleContext, scope: Scope) -> bool:

@@ -15,7 +15,7 @@ from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis import modes as MD
 from trainlint.analysis import scopes as SC
-from trainlint.analysis.autograd import CUT, CUT_METHODS, LIVE, Backward, backward_calls
+from trainlint.analysis.autograd import CUT, CUT_METHODS, LIVE, SHAPE_ATTRS, SHAPE_METHODS, Backward, backward_calls
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.gradmode import no_grad_nodes, scope_disables_grad
 from trainlint.analysis.names import dotted, str_key
@@ -530,7 +530,11 @@ def _graph_carrying(
         bpos = idx.position(b.node)
         if bpos is None or inner not in bpos.loops:
             continue
-        out.update(n for n in names if n in _names_in(b.arg) and not _plain_number(n, scope, idx, node))
+        out.update(
+            n
+            for n in names
+            if n in _names_in(b.arg) and not _plain_number(n, scope, idx, node) and not _rebound_after(n, b, idx, node)
+        )
         out.update(n for n in names if _aggregated_into(n, b, idx))
     out.update(n for n in names if n in _backwarded_by_helpers(scope, inner, ctx))
     if _in_training_loop(ctx, scope, (inner,)):
@@ -539,6 +543,19 @@ def _graph_carrying(
         if helpers:
             out.update(n for n in names if _comes_from(n, helpers, idx, node))
     return {n for n in out if not _cut_where_used(n, scope, idx, node, ctx) and not _cut_in_place(n, scope, node, ctx)}
+
+
+def _rebound_after(name: str, b: Backward, idx: D.ScopeIndex, use: cst.CSTNode) -> bool:
+    """Every definition of `name` reaching `use` comes after the backward, from a value that
+    does not mention the differentiated names (`(planner_loss, controller_loss) =
+    metrics.get_stats()` after `(planner_loss + controller_loss).backward()`): the name now holds
+    something else."""
+    bpos = idx.position(b.node)
+    defs, open_before = idx.reaching(name, use)
+    if bpos is None or open_before or not defs:
+        return False
+    differentiated = set(_names_in(b.arg))
+    return all(d.order > bpos.order and not (set(_names_in(d.value)) & differentiated) for d in defs)
 
 
 def _plain_number(name: str, scope: Scope, idx: D.ScopeIndex, use: cst.CSTNode) -> bool:
@@ -616,8 +633,8 @@ def _bare_ref(expr: cst.BaseExpression, names: Set[str]) -> bool:
     if isinstance(expr, cst.Name):
         return expr.value in names
     if isinstance(expr, cst.Attribute):
-        if expr.attr.value == "data":
-            return False
+        if expr.attr.value == "data" or expr.attr.value in SHAPE_ATTRS:
+            return False  # (`.shape`, `.dtype`: about the tensor, not on its graph)
         d = dotted(expr)
         if d is not None and d in names:
             return True
@@ -627,8 +644,8 @@ def _bare_ref(expr: cst.BaseExpression, names: Set[str]) -> bool:
         if isinstance(func, cst.Name) and func.value in ("float", "int", "len", "str", "round"):
             return False
         if isinstance(func, cst.Attribute):
-            if func.attr.value in CUT_METHODS:
-                return False
+            if func.attr.value in CUT_METHODS or func.attr.value in SHAPE_METHODS:
+                return False  # (`losses.numel()` is a Python int)
             if _bare_ref(func.value, names):
                 return True
         return any(_bare_ref(a.value, names) for a in expr.args)

@@ -9,6 +9,7 @@ import libcst as cst
 
 from trainlint import fixes
 from trainlint.analysis import kinds as K
+from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.scopes import visible
 from trainlint.analysis.symbols import Resolver
@@ -110,6 +111,9 @@ def requires_grad_misspelt(ctx: RuleContext) -> Iterator[Finding]:
                 continue  # an unknown object whose field is read elsewhere under this name
             if kind != "tensor" and _own_field(ctx, name):
                 continue  # a project class sets `self.<name>` itself: its own flag, not a typo
+            made = _made_by(target, scope) if kind != "model" and _is_false(value) else None
+            if made is not None:
+                kind = "tensor"
             recv = compact_code(mod, target.value)
             if kind == "model":
                 advice = (
@@ -119,14 +123,55 @@ def requires_grad_misspelt(ctx: RuleContext) -> Iterator[Finding]:
                 advice = f"write `{recv}.{_RIGHT} = ...`"
             else:
                 advice = f"`{recv}.{_RIGHT} = ...` on a tensor, `{recv}.requires_grad_(...)` on a module"
+            effect = (
+                f"the line does nothing: a new tensor from `{made}` does not require gradients in the first place"
+                if made is not None
+                else _effect(value, kind)
+            )
             yield Finding(
                 "TL605",
                 mod,
                 target,
                 f"`{recv}.{name}` is not `{_RIGHT}`: PyTorch never reads this attribute, so "
-                f"{_effect(value, kind)}. Fix the spelling: {advice}.",
+                f"{effect}. Fix the spelling: {advice}.",
                 fix_builder=fixes.hook(fix_tl605, mod, target) if kind == "tensor" and not read else None,
             )
+
+
+def _is_false(value: cst.BaseExpression) -> bool:
+    return isinstance(value, cst.Name) and value.value == "False"
+
+
+def _made_by(target: cst.Attribute, scope: Scope) -> Optional[str]:
+    """The torch factory that every definition of the receiver reaching `target` comes from
+    (`pe = torch.zeros(n, d).float()`), when none asks for gradients: such a tensor is no leaf
+    that trains, with or without the flag."""
+    recv = target.value
+    if not isinstance(recv, cst.Name):
+        return None
+    defs, before = SC.scope_index(scope).reaching(recv.value, target)
+    if before or not defs:
+        return None
+    made: Optional[str] = None
+    for d in defs:
+        value = d.value
+        if d.how != "assign" or d.path or not isinstance(value, cst.Call):
+            return None
+        while (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and isinstance(value.func.value, cst.Call)
+        ):
+            value = value.func.value  # `torch.zeros(...).float()`: the factory
+        if not isinstance(value, cst.Call):
+            return None
+        qual = scope.module.qualify(value.func) or ""
+        if not qual.startswith("torch.") or qual == "torch.nn.Parameter" or not qual.rsplit(".", 1)[-1][:1].islower():
+            return None
+        if any(a.keyword is not None and a.keyword.value == "requires_grad" for a in value.args):
+            return None
+        made = qual
+    return made
 
 
 def _own_field(ctx: RuleContext, name: str) -> bool:
@@ -136,7 +181,7 @@ def _own_field(ctx: RuleContext, name: str) -> bool:
 
 def _effect(value: cst.BaseExpression, kind: Optional[str]) -> str:
     it, gets, them = ("the module's parameters", "get", "them") if kind == "model" else ("the tensor", "gets", "it")
-    if isinstance(value, cst.Name) and value.value == "False":
+    if _is_false(value):
         return f"nothing is frozen: {it} still {gets} gradients and the optimizer keeps updating {them}"
     if isinstance(value, cst.Name) and value.value == "True":
         return "nothing is unfrozen: what was frozen stays frozen and never trains"

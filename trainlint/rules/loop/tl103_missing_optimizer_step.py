@@ -60,6 +60,8 @@ def _steps_missing(ctx: RuleContext) -> Iterator[Finding]:
             continue
         if _stepped_after(ctx, lf) or not _trains_here(ctx, lf) or _framework_step_hook(lf):
             continue
+        if _over_loss_terms(lf):
+            continue  # `for term in ensure_tuple(loss): term.backward()`: the step is its caller's business
         seen.add(id(backward.node))
         yield Finding("TL103", backward.module, backward.node, _NEVER_STEPPED)
 
@@ -202,6 +204,33 @@ def _framework_step_hook(lf: LoopFacts) -> bool:
     if fn.cls is None or "optimizer" not in fn.params or not fn.simple_name.endswith("_step"):
         return False
     return not any(e.kind in _UPDATES for e in lf.events)
+
+
+def _over_loss_terms(lf: LoopFacts) -> bool:
+    """A loop over the terms of one loss that differentiates each (`for loss_item in
+    ensure_tuple(loss): loss_item.backward()`), or a retry `while` around such a loop (a memory
+    warm-up halving its batch on out-of-memory errors): one step's backward, written as a loop,
+    not a training loop."""
+    if isinstance(lf.node, cst.For) and not any(
+        isinstance(lf.node.target, cst.Name)
+        and isinstance(e.node, cst.Call)
+        and dotted(e.node.func) == f"{lf.node.target.value}.backward"
+        for e in lf.events
+    ):
+        return False  # (a loop over data whose backward is per term: a training loop all the same)
+    backwards = [e for e in lf.events if e.kind == L.BACKWARD]
+
+    def per_term(e: Event) -> bool:
+        func = e.node.func if isinstance(e.node, cst.Call) else None
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)) or e.scope is not lf.scope:
+            return False
+        name = func.value.value
+        return any(
+            isinstance(n, cst.For) and isinstance(n.target, cst.Name) and n.target.value == name
+            for n in SC.enclosing(lf.scope, e.node)
+        )
+
+    return bool(backwards) and all(per_term(e) for e in backwards)
 
 
 def _stepped_after(ctx: RuleContext, lf: LoopFacts) -> bool:

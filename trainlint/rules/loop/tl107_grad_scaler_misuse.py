@@ -116,7 +116,11 @@ def _clips_still_scaled(evs: List[Event], skip: Optional[Set[int]] = None) -> It
         nxt = next((x for x in evs[i + 1 :] if x.kind in STEPS and not x.exclusive_with(e)), None)
         if nxt is None or nxt.kind != L.SCALER_STEP:
             continue
-        last_backward = max((j for j in range(i) if evs[j].kind == L.BACKWARD), default=None)
+        # (the backward on the scaler step's path: not a plain `loss.backward()` on the other
+        # arm of the `if` that picks AMP, when the scaled one is followed by `unscale_`)
+        last_backward = max(
+            (j for j in range(i) if evs[j].kind == L.BACKWARD and not evs[j].exclusive_with(nxt)), default=None
+        )
         if last_backward is None or any(x.kind == L.SCALER_UNSCALE for x in evs[last_backward:i]):
             continue
         yield Finding(

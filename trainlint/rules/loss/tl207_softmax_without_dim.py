@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Tuple
 
 import libcst as cst
 
@@ -10,9 +10,11 @@ from trainlint import fixes
 from trainlint.analysis import calls as C
 from trainlint.analysis import flow as FL
 from trainlint.analysis import module_facts as M
-from trainlint.analysis.facts import ModuleFacts
+from trainlint.analysis import scopes as SC
+from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.module_facts import scope_of_call
 from trainlint.analysis.shapes import RESHAPES, shape_unpack
+from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Fix
 from trainlint.fixes.builders import add_keyword, in_lambda
 from trainlint.fixes.core import UNSAFE, Locate, make_fix
@@ -64,6 +66,84 @@ def softmax_without_dim(ctx: RuleContext) -> Iterator[Finding]:
                 fix_builder=fixes.hook(fix_tl207, mod, call),
             )
     yield from _normalised_over_batch(ctx)
+    if "unsqueeze" in ctx.module.text or "None" in ctx.module.text:
+        yield from _batch_axis_by_default(ctx)
+
+
+def _batch_axis_by_default(ctx: RuleContext) -> Iterator[Finding]:
+    """`def forward(self, state, softmax_dim=0): ... F.softmax(x, dim=softmax_dim)` (a policy
+    written for one unbatched state), called with the default on a batch of one
+    (`self.forward(state.unsqueeze(0))`): dim 0 is then the batch axis, and every probability is 1."""
+    mod = ctx.module
+    for scope in mod.scopes:
+        fn = scope.node
+        if scope.cls is None or not isinstance(fn, cst.FunctionDef):
+            continue
+        params = [p for p in fn.params.params if p.default is not None]
+        zeros = {p.name.value for p in params if isinstance(p.default, cst.Integer) and p.default.value == "0"}
+        if not zeros:
+            continue
+        for call in scope.calls:
+            qual = mod.qualify(call.func) or ""
+            if qual not in _SOFTMAX_DIM or _SOFTMAX_DIM[qual] != 1:
+                continue
+            dim = C.arg(call, 1, "dim")
+            if not (isinstance(dim, cst.Name) and dim.value in zeros):
+                continue
+            site = _batched_call_with_the_default(ctx, scope, fn, dim.value)
+            if site is None:
+                continue
+            caller, use = site
+            text = FL.snippet(mod, call)
+            yield Finding(
+                "TL207",
+                mod,
+                call,
+                f"`{text}` normalises over `{dim.value}`, which defaults to 0, and `{FL.snippet(caller.module, use)}` "
+                "calls it with that default on a batch (its input has a leading batch axis from `unsqueeze(0)`): "
+                "dim 0 is then the batch axis, so with one example every probability is 1 and sampling is "
+                f"uniform. Default `{dim.value}` to -1 (the class axis), or pass it at this call.",
+                related=[(caller.module, use, "called here with the default, on a batch")],
+            )
+
+
+def _batched_call_with_the_default(
+    ctx: RuleContext, scope: Scope, fn: cst.FunctionDef, param: str
+) -> Optional[Tuple[Scope, cst.Call]]:
+    """A call of the method that leaves `param` to its default and hands it a batched input."""
+    names = [p.name.value for p in fn.params.params]
+    index = names.index(param) - (1 if names and names[0] == "self" else 0)
+    for caller, call in ctx.project.callers(scope):
+        args = [a for a in call.args if a.keyword is None]
+        if any(a.star for a in call.args) or len(args) > index:
+            continue
+        if any(a.keyword is not None and a.keyword.value == param for a in call.args):
+            continue
+        if args and _batched(caller, args[0].value, call):
+            return caller, call
+    return None
+
+
+def _batched(scope: Scope, expr: cst.BaseExpression, use: cst.CSTNode) -> bool:
+    """`x.unsqueeze(0)` or `x[None]`, written in the argument or in the definition of the name
+    that reaches it (`state = torch.FloatTensor(state).unsqueeze(0).to(device)`)."""
+    if isinstance(expr, cst.Name):
+        defs, _ = SC.scope_index(scope).reaching(expr.value, use)
+        return bool(defs) and all(d.how == "assign" and not d.path and _adds_batch_axis(d.value) for d in defs)
+    return _adds_batch_axis(expr)
+
+
+def _adds_batch_axis(expr: Optional[cst.BaseExpression]) -> bool:
+    for node in walk(expr) if expr is not None else ():
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "unsqueeze":
+            arg = C.arg(node, 0, "dim")
+            if isinstance(arg, cst.Integer) and arg.value == "0":
+                return True
+        if isinstance(node, cst.Subscript) and node.slice:
+            first = node.slice[0].slice
+            if isinstance(first, cst.Index) and isinstance(first.value, cst.Name) and first.value.value == "None":
+                return True
+    return False
 
 
 def _normalised_over_batch(ctx: RuleContext) -> Iterator[Finding]:

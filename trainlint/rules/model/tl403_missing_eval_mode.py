@@ -143,10 +143,12 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
             not MD.has_weights(ctx, ep.model)
             or MD.shape_check(ep)
             or (_model_is_parameter(ep) and not ctx.project.callers(ep.scope) and ep.sibling is None)
-            or _model_of_an_object_never_built(ctx, ep)
-            or _submodule_of_an_unused_wrapper(ctx, ep)
+            or (_model_of_an_object_never_built(ctx, ep) and MD.trained_by_its_class(ctx, ep) is None)
+            or (_submodule_of_an_unused_wrapper(ctx, ep) and MD.trained_by_its_class(ctx, ep) is None)
         ):
-            continue  # (a helper given its model: its caller decides the mode, and none is known)
+            # (a helper given its model: its caller decides the mode, and none is known; unless
+            # the class's own training method leaves the model in training mode)
+            continue
         name = FL.snippet(ep.forward.module, ep.forward.callee)
         related: List[Tuple[ModuleFacts, cst.CSTNode, str]] = []
         if ep.mode_layer is not None:
@@ -249,12 +251,16 @@ def _also_a_training_forward(ctx: RuleContext, ep: MD.EvalPass) -> bool:
     """The pass's function is called by one function both under `no_grad` and with gradients
     (`next_q = self._critic_forward(next_obs)` for the TD target, then `q =
     self._critic_forward(obs)` for the loss): the gradient-free call computes training targets
-    in the training step, in the mode training uses."""
+    in the training step, in the mode training uses. Or a module's `forward` calls it with
+    gradients: it is part of the model's computation, not an evaluation of it."""
     if ep.loop is not None and ep.loop.scope is ep.scope:
         return False
     arms: Dict[int, Set[bool]] = {}
     for caller, call in ctx.project.callers(ep.scope):
-        arms.setdefault(id(caller), set()).add(id(call) in no_grad_nodes(caller.module))
+        off = id(call) in no_grad_nodes(caller.module)
+        if caller.simple_name == "forward" and caller.cls is not None and not off:
+            return True  # (`def score(self, t, y)` of a score-based model, run by its `forward`'s loss)
+        arms.setdefault(id(caller), set()).add(off)
     return any(len(both) == 2 for both in arms.values())
 
 

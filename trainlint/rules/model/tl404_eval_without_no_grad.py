@@ -44,6 +44,8 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
             continue  # (`model.generate(x)` whose decoding loop is reported in `generate` itself)
         if MD.made_up_input(ep) or MD.rebuilt_each_iteration(ep) or MD.other_arm_without_grad(ep):
             continue  # a warm-up on zeros, a module rebuilt per item, or gradients chosen by an `if`
+        if MD.parameters_frozen_before(ep):
+            continue  # every parameter frozen first: the forward records no graph
         if ep.loop is None and _inference_entry(ctx, ep):
             yield _inference_entry_finding(ctx, ep)
             continue
@@ -119,8 +121,8 @@ def _between_eval_and_train(ep: MD.EvalPass) -> bool:
         return False  # (a module's `forward` that evaluates a part runs inside its callers' graphs)
     name = dotted(callee)
     anchor = SC.order(ep.scope, MD.event_anchor(ep.forward))
-    if name is None or anchor is None or MD.fed_made_up_input(ep.forward) or MD.parameters_frozen_before(ep):
-        return False  # (a probe on random input; every parameter frozen: no graph)
+    if name is None or anchor is None or MD.fed_made_up_input(ep.forward):
+        return False  # (a probe on random input)
     before = after = False
     for call, mode in MD.textual_modes(ep.scope):
         o = SC.order(ep.scope, call)

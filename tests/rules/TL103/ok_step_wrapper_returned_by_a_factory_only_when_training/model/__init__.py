@@ -1,0 +1,3 @@
+from .optimizer import ScheduledOptim
+
+__all__ = ["ScheduledOptim"]
