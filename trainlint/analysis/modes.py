@@ -710,13 +710,9 @@ def _sibling_trainer(ctx: RuleContext, scope: Scope, fwd: Event) -> Optional[Sco
 
 def trained_by_its_class(ctx: RuleContext, ep: EvalPass) -> Optional[Scope]:
     """The method of the pass's own class that trains the model the pass runs (`train_model`
-    beside `infer`), when the pass is a prediction method nobody in sight calls."""
-    if ep.sibling is not None:
-        return ep.sibling
-    scope, callee = ep.scope, ep.forward.callee
-    if scope.name == "<module>" or not words(scope.simple_name) & _EVAL_WORDS or ctx.project.callers(scope):
-        return None
-    return _method_training_it(ctx, scope, callee) if _held_by_self(callee, scope) else None  # type: ignore[arg-type]
+    beside `infer`), when the pass is a prediction method nobody in sight calls. (The sibling is
+    looked for here too when the model's own layers already gave the pass its text.)"""
+    return ep.sibling if ep.sibling is not None else _sibling_trainer(ctx, ep.scope, ep.forward)
 
 
 def _held_by_self(callee: object, scope: Scope) -> bool:
@@ -1091,7 +1087,7 @@ def _held_in_eval_mode(ctx: RuleContext, scope: Scope, model: Value) -> Optional
     cls = scope.cls or (model.scope.cls if model.scope is not None else None)
     if cls is None or model.origin is None or ctx.resolver.is_module_class(cls):
         return None
-    family = _class_family(ctx, cls)
+    family = ctx.project.class_family(cls)
     attrs: Dict[str, List[Binding]] = {}
     for c in reversed(family):
         for key, found in c.attrs.items():
@@ -1122,37 +1118,21 @@ def _through_local(b: Binding) -> Tuple[List[cst.BaseExpression], List[Tuple[str
         return [b.value], []
     name = b.value.value
     values = [d.value for d in SC.scope_index(b.scope).defs.get(name, []) if d.how == "assign" and not d.path]
-    modes = [
-        (c.func.attr.value, c, b.scope.module)
-        for c in b.scope.calls
-        if isinstance(c.func, cst.Attribute)
-        and c.func.attr.value in ("eval", "train")
-        and isinstance(c.func.value, cst.Name)
-        and c.func.value.value == name
-        and not _train_false(c)
-    ]
-    return [b.value, *values], modes
-
-
-def _class_family(ctx: RuleContext, cls: ClassFacts) -> List[ClassFacts]:
-    """The class and its project bases (`FPS_YOLO(YOLO)` uses the `self.net` that `YOLO` builds)."""
-    family = [cls]
-    while len(family) < 6:
-        bases = ctx.project.base_classes(family[-1])
-        if not bases or any(b is c for b in bases for c in family):
-            break
-        family.append(bases[0])
-    return family
+    return [b.value, *values], _mode_calls(b.scope, name)
 
 
 def attr_mode_calls(ctx: RuleContext, cls: ClassFacts, key: str) -> List[Tuple[str, cst.Call, ModuleFacts]]:
     """Every `key.eval()` / `key.train()` (`key` like `self.net`; not `.train(False)`) in the
     methods of `cls` and its project bases: (method name, call, module)."""
+    return [found for k in ctx.project.class_family(cls) for m in k.methods.values() for found in _mode_calls(m, key)]
+
+
+def _mode_calls(scope: Scope, key: str) -> List[Tuple[str, cst.Call, ModuleFacts]]:
+    """The scope's `key.eval()` / `key.train()` calls (not `.train(False)`): (method name, call,
+    module)."""
     return [
-        (c.func.attr.value, c, m.module)
-        for k in _class_family(ctx, cls)
-        for m in k.methods.values()
-        for c in m.calls
+        (c.func.attr.value, c, scope.module)
+        for c in scope.calls
         if isinstance(c.func, cst.Attribute)
         and c.func.attr.value in ("eval", "train")
         and dotted(c.func.value) == key

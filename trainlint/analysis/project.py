@@ -328,6 +328,17 @@ class Project:
                 out.append(sym)
         return out
 
+    def class_family(self, cls: ClassFacts) -> List[ClassFacts]:
+        """The class and its first project bases, nearest first (`FPS_YOLO(YOLO)` uses the
+        `self.net` that `YOLO` builds), at most six."""
+        family = [cls]
+        while len(family) < 6:
+            bases = self.base_classes(family[-1])
+            if not bases or any(b is c for b in bases for c in family):
+                break
+            family.append(bases[0])
+        return family
+
     def base_quals(self, cls: ClassFacts, depth: int = 0) -> List[str]:
         """Qualified names of the external bases of a class and of its project ancestors."""
         out: List[str] = []

@@ -111,14 +111,11 @@ def _own_loader_class_sets_shuffle(project: Project, call: cst.Call, scope: Scop
     if C.arg(call, None, "shuffle") is not None:
         return False
     cls = project.resolve_callee(call.func, scope)
-    family: List[ClassFacts] = []
-    while isinstance(cls, ClassFacts) and len(family) < 6 and all(c is not cls for c in family):
-        family.append(cls)
-        bases = project.base_classes(cls)
-        cls = bases[0] if bases else None
+    if not isinstance(cls, ClassFacts):
+        return False
     return any(
         "shuffle" in c.module.tree.code_for_node(init.node)
-        for c in family
+        for c in project.class_family(cls)
         if (init := c.methods.get("__init__")) is not None
     )
 

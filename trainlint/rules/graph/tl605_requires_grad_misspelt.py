@@ -74,8 +74,13 @@ def _binds_tensor(value: cst.BaseExpression, how: str, module: ModuleFacts) -> b
         return bool(_PARAM_ITER.search(module.tree.code_for_node(value)))  # `for n, p in m.named_parameters()`
     if how == "assign" and isinstance(value, cst.Call):
         qual = module.qualify(value.func) or ""
-        return qual == "torch.nn.Parameter" or qual.startswith("torch.") and qual.rsplit(".", 1)[-1][:1].islower()
+        return qual == "torch.nn.Parameter" or _tensor_function(qual)
     return False
+
+
+def _tensor_function(qual: str) -> bool:
+    """`torch.zeros`, `torch.randn`...: a lower-case torch function, which makes a tensor."""
+    return qual.startswith("torch.") and qual.rsplit(".", 1)[-1][:1].islower()
 
 
 def _used_elsewhere(ctx: RuleContext, name: str) -> bool:
@@ -157,17 +162,11 @@ def _made_by(target: cst.Attribute, scope: Scope) -> Optional[str]:
         value = d.value
         if d.how != "assign" or d.path or not isinstance(value, cst.Call):
             return None
-        while (
-            isinstance(value, cst.Call)
-            and isinstance(value.func, cst.Attribute)
-            and isinstance(value.func.value, cst.Call)
-        ):
+        while isinstance(value.func, cst.Attribute) and isinstance(value.func.value, cst.Call):
             value = value.func.value  # `torch.zeros(...).float()`: the factory
-        if not isinstance(value, cst.Call):
-            return None
         qual = scope.module.qualify(value.func) or ""
-        if not qual.startswith("torch.") or qual == "torch.nn.Parameter" or not qual.rsplit(".", 1)[-1][:1].islower():
-            return None
+        if not _tensor_function(qual):
+            return None  # (`nn.Parameter(...)` included: it trains)
         if any(a.keyword is not None and a.keyword.value == "requires_grad" for a in value.args):
             return None
         made = qual

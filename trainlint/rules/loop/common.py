@@ -12,7 +12,6 @@ from trainlint.analysis import loops as L
 from trainlint.analysis.facts import Scope
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.purpose import training_loops
-from trainlint.analysis.symbols import Value
 from trainlint.diagnostics import Severity
 from trainlint.rules.base import RuleContext
 
@@ -89,13 +88,4 @@ def optimizer_origin(step: Event) -> Optional[object]:
     r = step.receiver
     if step.kind == L.SCALER_STEP:
         return None
-    return optimizer_identity(r) if r is not None and r.kind == K.OPTIMIZER and not r.guess else None
-
-
-def optimizer_identity(r: Value) -> Optional[object]:
-    """What tells one optimizer from another: its constructor call, or for one built on either
-    arm of an `if` (`opt = SGD(mlp) if tpu else SGD(all)`), the first of its constructions."""
-    if r.origin is not None:
-        return r.origin
-    origins = [a.origin for a in r.alts]
-    return origins[0] if origins and all(o is not None for o in origins) else None
+    return r.origin if r is not None and r.kind == K.OPTIMIZER and not r.guess else None

@@ -211,26 +211,25 @@ def _over_loss_terms(lf: LoopFacts) -> bool:
     ensure_tuple(loss): loss_item.backward()`), or a retry `while` around such a loop (a memory
     warm-up halving its batch on out-of-memory errors): one step's backward, written as a loop,
     not a training loop."""
-    if isinstance(lf.node, cst.For) and not any(
-        isinstance(lf.node.target, cst.Name)
-        and isinstance(e.node, cst.Call)
-        and dotted(e.node.func) == f"{lf.node.target.value}.backward"
-        for e in lf.events
-    ):
-        return False  # (a loop over data whose backward is per term: a training loop all the same)
     backwards = [e for e in lf.events if e.kind == L.BACKWARD]
+    term_loops = [_loops_over_the_term(lf, e) for e in backwards]
+    if not backwards or not all(term_loops):
+        return False
+    # (a `for` over data whose body differentiates each term is a training loop all the same)
+    return not isinstance(lf.node, cst.For) or any(n is lf.node for loops in term_loops for n in loops)
 
-    def per_term(e: Event) -> bool:
-        func = e.node.func if isinstance(e.node, cst.Call) else None
-        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)) or e.scope is not lf.scope:
-            return False
-        name = func.value.value
-        return any(
-            isinstance(n, cst.For) and isinstance(n.target, cst.Name) and n.target.value == name
-            for n in SC.enclosing(lf.scope, e.node)
-        )
 
-    return bool(backwards) and all(per_term(e) for e in backwards)
+def _loops_over_the_term(lf: LoopFacts, e: Event) -> List[cst.For]:
+    """The `for` loops around a backward `term.backward()` whose target is `term`."""
+    func = e.node.func if isinstance(e.node, cst.Call) else None
+    if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)) or e.scope is not lf.scope:
+        return []
+    name = func.value.value
+    return [
+        n
+        for n in SC.enclosing(lf.scope, e.node)
+        if isinstance(n, cst.For) and isinstance(n.target, cst.Name) and n.target.value == name
+    ]
 
 
 def _stepped_after(ctx: RuleContext, lf: LoopFacts) -> bool:

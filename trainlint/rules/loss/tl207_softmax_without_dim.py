@@ -136,8 +136,7 @@ def _batched(scope: Scope, expr: cst.BaseExpression, use: cst.CSTNode) -> bool:
 def _adds_batch_axis(expr: Optional[cst.BaseExpression]) -> bool:
     for node in walk(expr) if expr is not None else ():
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "unsqueeze":
-            arg = C.arg(node, 0, "dim")
-            if isinstance(arg, cst.Integer) and arg.value == "0":
+            if _dim_is_zero(node, 0):
                 return True
         if isinstance(node, cst.Subscript) and node.slice:
             first = node.slice[0].slice
