@@ -407,9 +407,7 @@ class OpTracer:
         if isinstance(expr, cst.Name):
             return self._name(expr, scope, depth, stack)
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Divide, cst.Multiply)):
-            # `logits / self.temperature`: raw scores scaled by a number are raw scores
-            scaled = self._op(expr.left, scope, depth + 1, stack)
-            return scaled if scaled is not None and scaled.kind == M.LINEAR and _scalar(expr.right) else None
+            return self._scaled(expr, scope, depth, stack)
         if isinstance(expr, cst.Subscript):
             base = self._op(expr.value, scope, depth + 1, stack)
             if base is None:
@@ -450,6 +448,22 @@ class OpTracer:
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
             return self._kept_on_self(expr.attr.value, scope, depth, stack)
         return None
+
+    def _scaled(self, expr: cst.BinaryOperation, scope: Scope, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
+        """`logits / self.temperature`: raw scores scaled by a number are raw scores;
+        `torch.sigmoid(h) * mask.float()`: probabilities zeroed where padded are probabilities."""
+        left = self._op(expr.left, scope, depth + 1, stack)
+        if left is not None and left.kind == M.LINEAR and _scalar(expr.right):
+            return left
+        if not isinstance(expr.operator, cst.Multiply):
+            return None
+        if _is_mask(expr.right):
+            probs = left
+        elif _is_mask(expr.left):
+            probs = self._op(expr.right, scope, depth + 1, stack)
+        else:
+            return None
+        return probs if probs is not None and probs.kind in (M.SIGMOID, M.SOFTMAX) else None
 
     def _kept_on_self(self, attr: str, scope: Scope, depth: int, stack: FrozenSet[int]) -> Optional[Op]:
         """`self.pred = F.log_softmax(out, dim=1)` in one method, read by the loss in another
@@ -568,6 +582,10 @@ class OpTracer:
                 last = self._last_layer_iterated(bindings[0], scope)
                 if last is not None:
                     return self.layer_op(last, depth + 1, stack)
+        if isinstance(func, cst.Call):
+            # `nn.Softmax(dim=1)(out)`: a layer built and called in one expression
+            layer = M.layer_from_expr("(inline)", func, scope, self.project)
+            return self.layer_op(layer, depth + 1, stack) if layer is not None and not layer.is_container else None
         if isinstance(func, (cst.Name, cst.Attribute)):
             out = self._model_call(func, call, scope, depth, stack)
             if out is not None:
@@ -728,13 +746,16 @@ class OpTracer:
                 o.elements[unpack] if o is not None and o.kind == M.TUPLE and unpack < len(o.elements) else None
                 for o in outs
             ]
+        # (a model whose own layer is chosen among several: each of its choices)
+        outs = [e for o in outs for e in (o.elements if o is not None and o.kind == M.ALTERNATIVES else (o,))]
         known = [o for o in outs if o is not None and o.kind not in (M.TUPLE, M.ALTERNATIVES)]
         if not outs or len(known) != len(outs):
             return True, agree(outs) if unpack is None else None
         if len(known) == 1 and len(value.alts) > 1:
             return True, replace(known[0], among=among)
-        if len({id(o.node) for o in known}) > 1:
-            return True, Op(M.ALTERNATIVES, call, scope.module, elements=tuple(known))
+        distinct = list({id(o.node): o for o in known}.values())  # (one class built at several sites)
+        if len(distinct) > 1:
+            return True, Op(M.ALTERNATIVES, call, scope.module, elements=tuple(distinct))
         return True, known[0]
 
     def _activation(
@@ -1766,6 +1787,22 @@ def _named_logits(node: cst.Name, fn: Scope) -> Optional[Op]:
     if name == "logits" or name.endswith("_logits"):
         return Op(M.LINEAR, node, fn.module, named=True)
     return None
+
+
+def _is_mask(expr: cst.BaseExpression) -> bool:
+    """`mask`, `self.pad_mask`, `mask_cls.float()`, `mask[:, :, None].type_as(x)`: a 0/1 mask
+    named as one, cast or reshaped."""
+    while True:
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+            if expr.func.attr.value not in ("float", "type_as", "to", "unsqueeze", "half", "bool", "long", "int"):
+                return False
+            expr = expr.func.value
+        elif isinstance(expr, cst.Subscript):
+            expr = expr.value
+        else:
+            break
+    name = expr.value if isinstance(expr, cst.Name) else expr.attr.value if isinstance(expr, cst.Attribute) else ""
+    return "mask" in name.lower()
 
 
 def _scalar(expr: cst.BaseExpression) -> bool:

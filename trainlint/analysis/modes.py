@@ -202,12 +202,52 @@ def train_disabled(ctx: RuleContext, callee: cst.CSTNode) -> bool:
 
 def made_up_input(ep: EvalPass) -> bool:
     """The forward is fed a tensor made up on the spot (`model(torch.zeros(1, 3, h, w))  # run
-    once`): a warm-up or a shape probe, not an evaluation of data."""
+    once`), also through the name it was bound to (`x = torch.ones(1, 3, h, w) * 255.`, then
+    a timed loop over `model(x)`): a warm-up, a shape or speed probe, not an evaluation of data."""
     call = ep.forward.node
     if not isinstance(call, cst.Call) or not call.args:
         return False
-    mod = ep.forward.module
-    return any(isinstance(c, cst.Call) and mod.qualify(c.func) in _MADE_UP for c in walk(call.args[0].value))
+    mod, arg = ep.forward.module, call.args[0].value
+    if isinstance(arg, cst.Name):
+        # Every definition in the function, all before the loop, and nothing writing into it: a
+        # decoding loop also starts from `ys = torch.zeros(...)`, then rebinds `ys` to what the
+        # model returned (`torch.cat([ys, next])`) or fills it in place (`input.data.fill_(w)`).
+        loop = id(ep.loop.node) if ep.loop is not None else None
+        fn = ep.forward.scope
+        defs = SC.scope_index(fn).defs.get(arg.value, [])
+        return (
+            bool(defs)
+            and all(d.how == "assign" and loop not in d.loops and _made_up(mod, d.value) for d in defs)
+            and not _changed_in_place(fn, arg.value)
+        )
+    return _made_up(mod, arg)
+
+
+def _changed_in_place(fn: Scope, name: str) -> bool:
+    """`x.fill_(v)`, `x.data.copy_(v)`, `x.data = ...`, `x[i] = v`: the tensor bound to `name`
+    is written into somewhere in the function."""
+    for call in fn.calls:
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value.endswith("_") and not func.attr.value.startswith("_"):
+            root: cst.BaseExpression = func.value
+            while isinstance(root, (cst.Attribute, cst.Subscript)):
+                root = root.value
+            if isinstance(root, cst.Name) and root.value == name:
+                return True
+    for node in walk(fn.node):
+        if isinstance(node, cst.Assign):
+            for t in node.targets:
+                if isinstance(t.target, (cst.Attribute, cst.Subscript)):
+                    base: cst.BaseExpression = t.target
+                    while isinstance(base, (cst.Attribute, cst.Subscript)):
+                        base = base.value
+                    if isinstance(base, cst.Name) and base.value == name:
+                        return True
+    return False
+
+
+def _made_up(mod: ModuleFacts, expr: cst.BaseExpression) -> bool:
+    return any(isinstance(c, cst.Call) and mod.qualify(c.func) in _MADE_UP for c in walk(expr))
 
 
 def fed_made_up_input(fwd: Event) -> bool:
@@ -222,13 +262,14 @@ def fed_made_up_input(fwd: Event) -> bool:
     if isinstance(arg, cst.Name):
         values += [d.value for d in SC.scope_index(fwd.scope).defs.get(arg.value, []) if d.how == "assign"]
     return any(
-        isinstance(c, cst.Call)
-        and (
-            mod.qualify(c.func) in _MADE_UP
-            or (isinstance(c.func, cst.Attribute) and c.func.attr.value in ("normal_", "uniform_"))
+        _made_up(mod, v)
+        or any(
+            isinstance(c, cst.Call)
+            and isinstance(c.func, cst.Attribute)
+            and c.func.attr.value in ("normal_", "uniform_")
+            for c in walk(v)
         )
         for v in values
-        for c in walk(v)
     )
 
 

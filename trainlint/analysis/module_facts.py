@@ -318,7 +318,18 @@ def number(expr: cst.BaseExpression) -> Optional[float]:
 
 
 def is_module_class(cls: ClassFacts, project: Project) -> bool:
-    return any(K.is_module_base(q) or q.endswith("LightningModule") for q in project.base_quals(cls))
+    return any(K.is_module_base(q) or q.endswith("LightningModule") for q in project.base_quals(cls)) or (
+        _module_of_an_unseen_base(cls, project)
+    )
+
+
+def _module_of_an_unseen_base(cls: ClassFacts, project: Project) -> bool:
+    """`class SERM(AbstractModel)` with the base in a file out of sight: a class whose
+    `__init__` builds torch.nn layers and that defines `forward` is a module."""
+    init, forward = cls.methods.get("__init__"), cls.methods.get("forward")
+    if init is None or forward is None or not cls.bases or len(project.base_classes(cls)) == len(cls.bases):
+        return False
+    return any(nn_layer_name(cls.module.qualify(c.func)) is not None for c in init.calls)
 
 
 def class_facts(cls: ClassFacts, project: Project) -> ModelFacts:

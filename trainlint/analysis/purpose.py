@@ -52,7 +52,9 @@ def is_test_code(scope: Scope, dirs: FrozenSet[str] = _TEST_DIRS) -> bool:
     if base == "conftest.py" or ((base.startswith("test_") or base.endswith("_test.py")) and _has_tests(scope.module)):
         return True
     if dirs & set(path.split("/")[-3:-1]):
-        return True  # `tests/unit/test_x.py`; a folder higher up says nothing about the project
+        return True  # `tests/unit/test_x.py`; a folder higher up says nothing about the project...
+    if not os.path.isabs(path) and path.split("/")[0] == "tests":
+        return True  # ...unless it is the project's own top-level `tests/` (its test scripts too)
     s: Optional[Scope] = scope
     while s is not None:
         if s.cls is not None and s.cls.name.startswith("Test") and _test_case_class(s.cls):

@@ -113,7 +113,8 @@ def _same(values: List[Value]) -> Optional[Value]:
     quals = {v.qual for v in values}
     classes = {id(v.cls) for v in values}
     alts: Tuple[Value, ...] = ()
-    if first.kind == K.MODEL and (len(classes) > 1 or len({id(v.origin) for v in values}) > 1):
+    if first.kind in (K.MODEL, K.OPTIMIZER) and (len(classes) > 1 or len({id(v.origin) for v in values}) > 1):
+        # (an optimizer built on either arm of an `if` stays that optimizer, not an unknown one)
         flat = [a for v in values for a in (v.alts or (v,))]
         alts = tuple({id(a.origin): a for a in flat}.values())
     return Value(
@@ -232,9 +233,7 @@ class Resolver:
                     self._models_in(item.value, scope, out, depth + 1)
 
     def is_module_class(self, cls: ClassFacts) -> bool:
-        return any(
-            K.is_module_base(q) or q.endswith(("Module", "LightningModule")) for q in self.project.base_quals(cls)
-        )
+        return any(q.endswith("Module") for q in self.project.base_quals(cls)) or M.is_module_class(cls, self.project)
 
     # internals --------------------------------------------------------------------------
 
@@ -680,7 +679,7 @@ class Resolver:
         """A model known only by what the function does with it (a guess): put in a mode, asked
         for its parameters, or (`by_name`: a helper with no caller in sight, given its model by
         its user) named as a model and called on data."""
-        if _used_as_model(fn, name) or (by_name and _model_name(name) and _called(fn, name)):
+        if _used_as_model(fn, name) or (by_name and named_as_model(name) and _called(fn, name)):
             return Value(K.MODEL, guess=True)
         return None
 
@@ -826,7 +825,7 @@ _DATA_PARALLEL = frozenset(
 )
 
 
-def _model_name(name: str) -> bool:
+def named_as_model(name: str) -> bool:
     """`model`, `net`, `task_model`, `seg_net`: a parameter named for the model it receives."""
     low = name.lower()
     return low in ("model", "net", "network") or low.endswith(("_model", "_net", "_network"))
@@ -849,7 +848,7 @@ def _name_used_as_model(owner: Scope, name: str, bindings: List[Binding]) -> boo
     whole, local = module.memo(_model_receivers, lambda: _model_receivers(module))
     # (`model = build(cfg)`, then `model(batch)`: named for a model and called on data; `Model =
     # registry[name]` is a class, called to build one)
-    named = _model_name(name) and not name[:1].isupper() and _imports_torch(module)
+    named = named_as_model(name) and not name[:1].isupper() and _imports_torch(module)
     if owner.name != "<module>":
         return name in local.get(id(owner), ()) or (named and _called(owner, name))
     return name in whole or (named and name in module.memo(_called_names, lambda: _called_names(module)))

@@ -47,6 +47,22 @@ def _shuffles_itself(project: Project, origin: cst.CSTNode, scope: Scope) -> boo
     return any(cls.module.qualify(c.func) in _SHUFFLES for method in cls.methods.values() for c in method.calls)
 
 
+def _ignores_its_index(project: Project, origin: cst.CSTNode, scope: Scope) -> bool:
+    """A project `Dataset` whose `__getitem__` never reads the index it is given (`return
+    next(self.stream)` over a video stream with its own random sampler): the loader's order of
+    indices is not the order of the samples, so `shuffle=True` would change nothing."""
+    if not isinstance(origin, cst.Call):
+        return False
+    cls = project.resolve_callee(origin.func, scope)
+    if not isinstance(cls, ClassFacts):
+        return False
+    method = cls.methods.get("__getitem__")
+    if method is None or len(method.params) < 2 or not isinstance(method.node, cst.FunctionDef):
+        return False
+    index = method.params[1]
+    return not any(isinstance(n, cst.Name) and n.value == index for n in walk(method.node.body))
+
+
 def _chain_shuffles(origin: cst.CSTNode, scope: Scope, depth: int = 0) -> bool:
     """A chain of dataset methods with a `.shuffle(...)` (or `.permutation(...)`) in it, also
     through the name the chain was bound to (`ds = Nav(...).shuffle(1000).decode("rgb")`, then
@@ -86,6 +102,8 @@ def _dataset_facts(ctx: RuleContext, use: D.LoaderUse) -> str:
         return "silent"  # `dataset.shuffle(seed=...)`, `WebDataset(...).shuffle(1000).decode()`: random order
     if all(_shuffles_itself(project, o, sc) for o, sc in origins):
         return "silent"  # a project dataset that shuffles its own items
+    if all(_ignores_its_index(project, o, sc) for o, sc in origins):
+        return "silent"  # `__getitem__` returns `next(stream)`: the sampled index changes nothing
     quals = [sc.module.qualify(o.func) if isinstance(o, cst.Call) else None for o, sc in origins]
     if all((q or "").endswith("random_split") for q in quals):
         return "split"

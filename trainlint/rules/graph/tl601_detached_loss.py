@@ -11,8 +11,9 @@ from trainlint.analysis import scopes as SC
 from trainlint.analysis.autograd import CUT, LIVE, NO_GRAD_CUT, GraphEval, GState, backward_calls
 from trainlint.analysis.facts import Scope
 from trainlint.analysis.gradmode import no_grad_nodes
+from trainlint.analysis.names import dotted
 from trainlint.analysis.purpose import not_training
-from trainlint.analysis.symbols import is_none, return_values
+from trainlint.analysis.symbols import is_none, named_as_model, return_values
 from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
@@ -42,6 +43,71 @@ def detached_loss(ctx: RuleContext) -> Iterator[Finding]:
         )
     yield from _detached_terms(ctx)
     yield from _loss_returned_without_grad(ctx)
+    yield from _model_output_copied_into_a_leaf(ctx)
+
+
+def _model_output_copied_into_a_leaf(ctx: RuleContext) -> Iterator[Finding]:
+    """`self.logits = out.new_tensor(out, requires_grad=True)` (or `torch.tensor(out,
+    requires_grad=True)`) where `out` is a model's output: the copy is a new leaf that takes
+    gradients itself, and none of them reach the model that made `out`."""
+    off = no_grad_nodes(ctx.module)
+    for scope in ctx.module.scopes:
+        if not_training(scope):
+            continue
+        for call in scope.calls:
+            source = _copied_with_grad(call, scope)
+            if source is None or id(call) in off:
+                continue
+            found = _model_output_of(ctx, source, scope)
+            if found is None:
+                continue
+            model, made = found
+            what = compact_code(ctx.module, source)
+            yield Finding(
+                "TL601",
+                ctx.module,
+                call,
+                f"`{compact_code(ctx.module, call)}` copies `{what}`, the output of `{model}`, into a new leaf tensor: "
+                "`requires_grad=True` lets the copy collect gradients, but it is cut from the graph that made it, "
+                f"so a loss computed from the copy sends no gradient to `{model}`. Use `{what}` itself (or "
+                f"`{what}.clone()`, which stays on the graph).",
+                related=[(ctx.module, made, f"`{what}` comes out of `{model}` here, on the graph")],
+            )
+
+
+def _copied_with_grad(call: cst.Call, scope: Scope) -> Optional[cst.BaseExpression]:
+    """The tensor that `torch.tensor(x, requires_grad=True)` / `y.new_tensor(x,
+    requires_grad=True)` copies."""
+    flag = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "requires_grad"), None)
+    if not (isinstance(flag, cst.Name) and flag.value == "True") or not call.args or call.args[0].keyword is not None:
+        return None
+    func = call.func
+    if scope.module.qualify(func) == "torch.tensor" or (
+        isinstance(func, cst.Attribute) and func.attr.value == "new_tensor"
+    ):
+        return call.args[0].value
+    return None
+
+
+def _model_output_of(ctx: RuleContext, expr: cst.BaseExpression, scope: Scope) -> Optional[Tuple[str, cst.Call]]:
+    """The model whose call `expr` is, directly or by the one assignment reaching it, and that
+    call."""
+    if isinstance(expr, cst.Name):
+        defs, before = SC.scope_index(scope).reaching(expr.value, expr)
+        if before or len(defs) != 1 or defs[0].how != "assign" or defs[0].value is None:
+            return None
+        expr = defs[0].value
+    if not isinstance(expr, cst.Call) or not isinstance(expr.func, (cst.Name, cst.Attribute)):
+        return None
+    v = ctx.resolver.value_of(expr.func, scope)
+    if v is None:
+        # `self.student = student_model` in `__init__`, with no caller in sight: named as a model
+        key = dotted(expr.func)
+        params = scope.cls.init_params_of(key) if key is not None and scope.cls is not None else None
+        model = bool(params) and all(named_as_model(p) for p in params or [])
+    else:
+        model = v.kind == K.MODEL
+    return (compact_code(ctx.module, expr.func), expr) if model else None
 
 
 def _loss_returned_without_grad(ctx: RuleContext) -> Iterator[Finding]:

@@ -14,9 +14,10 @@ from trainlint.analysis import flow as FL
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
 from trainlint.analysis import modes as MD
+from trainlint.analysis import module_facts as M
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.autograd import CUT, CUT_METHODS, LIVE, SHAPE_ATTRS, SHAPE_METHODS, Backward, backward_calls
-from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.gradmode import no_grad_nodes, scope_disables_grad
 from trainlint.analysis.names import dotted, str_key
 from trainlint.analysis.project import Project
@@ -62,6 +63,7 @@ def loss_accumulated_with_graph(ctx: RuleContext) -> Iterator[Finding]:
                 _count_beside_the_loss(inc, scope)
                 or _consumed_as_a_queue(acc, scope)
                 or _per_micro_batch(scope, node, idx, acc)
+                or _made_again_each_step(scope, node, idx, acc)
                 or _reset_at_each_step(scope, idx, acc, pos.loops, node)
             ):
                 # `average_over += loss[1]` with `loss = loss[0]`: a count beside the loss;
@@ -118,6 +120,21 @@ def _per_micro_batch(scope: Scope, node: cst.CSTNode, idx: D.ScopeIndex, acc: st
     return any(d.how == "assign" and d.loops and d.loops[-1] == outer for d in idx.defs.get(acc, []))
 
 
+def _made_again_each_step(scope: Scope, node: cst.CSTNode, idx: D.ScopeIndex, acc: str) -> bool:
+    """`outputs = []` at the top of each step, the micro-batches of the step appended to it in an
+    inner loop, and the optimizer stepped in the same step after it (a trainer that hands one
+    step's outputs to its callbacks): the list holds one step's outputs, let go at the next."""
+    loops = [n for n in SC.enclosing(scope, node) if isinstance(n, (cst.For, cst.While))]
+    if not isinstance(node, cst.Call) or len(loops) < 2:
+        return False  # (a running sum, `total += loss`, is still better kept as a number)
+    outer, inner = loops[-2], loops[-1]
+    made = any(
+        d.how == "assign" and d.loops and d.loops[-1] == id(outer) and _is_reset(d.value) for d in idx.defs.get(acc, [])
+    )
+    # (one step per iteration of the outer loop: after the inner loop, none inside it)
+    return made and _steps_an_optimizer(scope, outer) and not _steps_an_optimizer(scope, inner)
+
+
 def _reset_at_each_step(scope: Scope, idx: D.ScopeIndex, acc: str, loops: Tuple[int, ...], node: cst.CSTNode) -> bool:
     """`running_loss = 0` inside the loop, where the optimizer steps (`if (i + 1) % accum == 0:
     ... optimizer.step(); ...; running_loss = 0`): the sum spans one step's micro-batches, each
@@ -147,7 +164,7 @@ def _is_reset(value: cst.BaseExpression) -> bool:
 _OPTIMIZER_RECEIVER = re.compile(r"optim|\bopt\b|scaler", re.IGNORECASE)
 
 
-def _steps_an_optimizer(scope: Scope, block: cst.If) -> bool:
+def _steps_an_optimizer(scope: Scope, block: Union[cst.If, cst.For, cst.While]) -> bool:
     for n in walk(block.body):
         if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "step":
             if _OPTIMIZER_RECEIVER.search(scope.module.tree.code_for_node(n.func.value)):
@@ -438,6 +455,8 @@ def _wording(node: cst.CSTNode, acc: str, what: str, tensor_buffer: bool = True)
     method = node.func.attr.value if isinstance(node.func, cst.Attribute) else "append"
     if method == "append":
         return f"`{acc}` collects", f"`{acc}.append({what}.item())`"
+    if isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Subscript):
+        acc = cst.Module([]).code_for_node(node.func.value)  # (a meter of a dict: `metrics[k]`)
     return f"`{acc}.{method}(...)` keeps a running sum of", f"pass `{what}.item()`"
 
 
@@ -448,16 +467,41 @@ def _meter_updates(scope: Scope, ctx: RuleContext) -> Iterator[Tuple[cst.CSTNode
         func = call.func
         if not isinstance(func, cst.Attribute) or func.attr.value == "append":
             continue
-        key = dotted(func.value)
-        if key is None or key.count(".") > 1 or (key.count(".") == 1 and not key.startswith("self.")):
-            continue
-        callee = ctx.project.resolve_callee(func, scope)
+        key: Optional[str]
+        callee: Union[Scope, ClassFacts, None]
+        if isinstance(func.value, cst.Subscript) and isinstance(func.value.value, cst.Name):
+            # `metrics[k].update(v, n)`: a dict of meters, each built by the same project class
+            key = func.value.value.value
+            callee = _method_of_elements(ctx, scope, key, func.attr.value)
+        else:
+            key = dotted(func.value)
+            if key is None or key.count(".") > 1 or (key.count(".") == 1 and not key.startswith("self.")):
+                continue
+            callee = ctx.project.resolve_callee(func, scope)
         if not isinstance(callee, Scope) or callee.cls is None:
             continue
         for name in _summed_into_self(callee):
             arg = C.bind(call, callee, name, True)
             if arg is not None:
                 yield call, key, arg
+
+
+def _method_of_elements(ctx: RuleContext, scope: Scope, name: str, method: str) -> Optional[Scope]:
+    """`metrics = OrderedDict([(k, AverageMeter(k)) for k in names])`: the method `method` of
+    the one project class whose instances the container `name` is built from."""
+    defs = D.scope_index(scope).defs.get(name, [])
+    if len(defs) != 1 or defs[0].how != "assign":
+        return None
+    classes = {
+        id(c): c
+        for call in walk(defs[0].value)
+        if isinstance(call, cst.Call)
+        for c in [ctx.project.resolve_callee(call.func, scope)]
+        if isinstance(c, ClassFacts)
+    }
+    if len(classes) != 1:
+        return None
+    return next(iter(classes.values())).methods.get(method)
 
 
 def _summed_into_self(fn: Scope) -> List[str]:
@@ -493,7 +537,9 @@ def _initialised_outside(idx: D.ScopeIndex, acc: str, loop_id: int, node: cst.CS
 
 
 def _names_in(expr: cst.BaseExpression) -> List[str]:
-    """Names (and `self.x` attributes) an expression reads."""
+    """Names (and `self.x`, `self.x.y` attributes) an expression reads."""
+    # (`self.config.accum_steps` in a backward is a setting, not `self.config` on the graph:
+    # reading `self.config.batch_size` elsewhere must not count as reading the loss)
     out: List[str] = []
     stack: List[cst.CSTNode] = [expr]
     while stack:
@@ -503,7 +549,7 @@ def _names_in(expr: cst.BaseExpression) -> List[str]:
             continue
         if isinstance(n, cst.Attribute):
             d = dotted(n)
-            if d is not None and d.startswith("self.") and d.count(".") == 1:
+            if d is not None and d.startswith("self."):
                 out.append(d)
                 continue
             stack.append(n.value)  # not the attribute's own name
@@ -528,14 +574,14 @@ def _graph_carrying(
     inner = loops[-1]  # the same iteration as the accumulation, not just a shared epoch loop
     for b in backwards:
         bpos = idx.position(b.node)
-        if bpos is None or inner not in bpos.loops:
-            continue
+        if bpos is None or (inner not in bpos.loops and not (bpos.loops and bpos.loops[-1] in loops)):
+            continue  # (a loop inside the backward's iteration, `for k in loss_dict:`, is that iteration)
         out.update(
             n
             for n in names
             if n in _names_in(b.arg) and not _plain_number(n, scope, idx, node) and not _rebound_after(n, b, idx, node)
         )
-        out.update(n for n in names if _aggregated_into(n, b, idx))
+        out.update(n for n in names if _aggregated_into(n, b, idx) or _entry_differentiated(n, b, idx))
     out.update(n for n in names if n in _backwarded_by_helpers(scope, inner, ctx))
     if _in_training_loop(ctx, scope, (inner,)):
         out.update(n for n in names if _is_loss_output(n, scope, idx, node, ctx))
@@ -580,6 +626,26 @@ def _aggregated_into(name: str, b: Backward, idx: D.ScopeIndex) -> bool:
         and not open_before
         and all(d.how == "assign" and not d.path and _sum_of(d.value, name) for d in defs)
     )
+
+
+def _entry_differentiated(name: str, b: Backward, idx: D.ScopeIndex) -> bool:
+    """The differentiated loss is an entry of `name` (`loss = loss_dict["loss"]`, then
+    `scaler.scale(loss).backward()`): `name` is a dict of loss terms, graph and all."""
+    for n in set(_names_in(b.arg)):
+        for d in idx.defs.get(n, []):
+            v = d.value
+            while isinstance(v, cst.BinaryOperation):
+                v = v.left  # (`batch_outputs["loss"] / len(batch_group)`)
+            if (
+                d.how == "assign"
+                and not d.path
+                and isinstance(v, cst.Subscript)
+                and isinstance(v.value, cst.Name)
+                and v.value.value == name
+                and (_string_keyed(v) or M.int_index(v) is not None)
+            ):
+                return True
+    return False
 
 
 def _summed_terms(inc: cst.BaseExpression, backwards: List[Backward], idx: D.ScopeIndex) -> bool:

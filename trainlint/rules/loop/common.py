@@ -12,6 +12,7 @@ from trainlint.analysis import loops as L
 from trainlint.analysis.facts import Scope
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.purpose import training_loops
+from trainlint.analysis.symbols import Value
 from trainlint.diagnostics import Severity
 from trainlint.rules.base import RuleContext
 
@@ -57,8 +58,15 @@ def opt_name(e: Optional[Event]) -> str:
     if e is None:
         return "optimizer"
     node = e.node
-    if e.kind == L.SCALER_STEP and isinstance(node, cst.Call) and node.args:
-        return e.module.tree.code_for_node(node.args[0].value)  # `scaler.step(opt)` steps `opt`
+    if (
+        isinstance(node, cst.Call)
+        and node.args
+        and (
+            e.kind == L.SCALER_STEP
+            or (isinstance(node.func, cst.Attribute) and node.func.attr.value == "optimizer_step")
+        )
+    ):
+        return e.module.tree.code_for_node(node.args[0].value)  # `scaler.step(opt)`, `xm.optimizer_step(opt)`
     if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
         return e.module.tree.code_for_node(node.func.value)
     return "optimizer"
@@ -88,4 +96,13 @@ def optimizer_origin(step: Event) -> Optional[object]:
     r = step.receiver
     if step.kind == L.SCALER_STEP:
         return None
-    return r.origin if r is not None and r.kind == K.OPTIMIZER and not r.guess else None
+    return optimizer_identity(r) if r is not None and r.kind == K.OPTIMIZER and not r.guess else None
+
+
+def optimizer_identity(r: Value) -> Optional[object]:
+    """What tells one optimizer from another: its constructor call, or for one built on either
+    arm of an `if` (`opt = SGD(mlp) if tpu else SGD(all)`), the first of its constructions."""
+    if r.origin is not None:
+        return r.origin
+    origins = [a.origin for a in r.alts]
+    return origins[0] if origins and all(o is not None for o in origins) else None

@@ -39,6 +39,7 @@ from trainlint.rules.loop.common import (
     guessed,
     iterations,
     opt_name,
+    optimizer_identity,
     optimizer_origin,
 )
 from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, num, refuted
@@ -530,6 +531,11 @@ def _covered_by_other_clears(ctx: RuleContext, clears: List[Event], models: List
 
 def _clears(clear: Event, optimizer: object, models: List[Value]) -> bool:
     r = clear.receiver
+    if r is not None and r.kind == K.OPTIMIZER and not r.guess and r.origin is None and r.alts:
+        # `for o in opts: o.zero_grad()` clears each of them; `opt = A if x else B` the one in use
+        return any(a.origin is optimizer for a in r.alts)
+    if r is not None and r.kind == K.OPTIMIZER and not r.guess and optimizer_identity(r) is not None:
+        return optimizer_identity(r) is optimizer
     if r is None or r.guess or r.origin is None:
         return True  # `p.grad = None` or an unknown receiver: assume it reaches everything
     if r.kind == K.OPTIMIZER:

@@ -17,6 +17,7 @@ from trainlint.analysis.autograd import backward_calls
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.loops import Event
 from trainlint.analysis.names import dotted
+from trainlint.analysis.purpose import words
 from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import pass_statement
@@ -59,7 +60,11 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
         if MD.grad_disabled(ctx, ep):
             continue
         mode = MD.mode_at(ctx, ep.scope, MD.event_anchor(ep.forward), ep.model)
-        if mode.mode != "eval" and (not MD.eval_named(ctx, ep) or not MD.has_weights(ctx, ep.model)):
+        if (
+            mode.mode != "eval"
+            and (not MD.eval_named(ctx, ep) or not MD.has_weights(ctx, ep.model))
+            and not _generation_loop(ep)
+        ):
             continue  # nothing says this evaluates (a lone forward needs `model.eval()` before it)
         name = FL.snippet(ep.forward.module, ep.forward.callee)
         shared = _evaluating_call(ctx, ep, mode)
@@ -110,6 +115,21 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
             related=related,
             fix_builder=fixes.hook(fix_tl404, ctx, ep.loop, ep.forward),
         )
+
+
+_GENERATION_WORDS = frozenset({"generate", "generation", "sample", "sampling", "decode", "greedy", "beam"})
+
+
+def _generation_loop(ep: MD.EvalPass) -> bool:
+    """`def generate_text(...)`: a loop that feeds the forward's own output back into it
+    (`prediction, hidden = self.forward(input, hidden)`), in a function named for generation:
+    sampling, which nothing trains on, with each step's graph chained to the last."""
+    call = MD.event_anchor(ep.forward)  # (the call in the loop, not a layer inside `forward`)
+    if ep.loop is None or not isinstance(call, cst.Call) or not words(ep.scope.simple_name) & _GENERATION_WORDS:
+        return False
+    defs = SC.scope_index(ep.scope).defs
+    fed = [a.value.value for a in call.args if isinstance(a.value, cst.Name)]
+    return any(d.value is call for n in fed for d in defs.get(n, []))
 
 
 def _between_eval_and_train(ep: MD.EvalPass) -> bool:
