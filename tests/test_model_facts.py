@@ -406,3 +406,24 @@ def test_an_import_names_a_package_of_the_project_not_the_importing_module_itsel
     found = project.lookup("model.Net", mods["utils/model.py"])
     assert found is not None and found.name == "Net"
     assert project.find_module("model", mods["utils/model.py"]) is mods["model/__init__.py"]
+
+
+def test_callers_of_a_method_are_found_again_after_a_typing_cut_short() -> None:
+    """`val.predict_model(...)` reaches `Evaler.predict_model` once `val` is typed. When the
+    callers are first asked while another typing is under way, typing `val` is cut short: that
+    incomplete answer must not be kept, or a later question (is every caller under `no_grad`?)
+    sees no caller at all."""
+    project, resolver, mods = build(
+        {
+            "evaler.py": HEADER
+            + "class Evaler:\n    def predict_model(self, model, loader):\n        return [model(x) for x in loader]\n",
+            "run.py": HEADER
+            + "from evaler import Evaler\n\n\n@torch.no_grad()\ndef run(model, loader):\n"
+            + "    val = Evaler()\n    return val.predict_model(model, loader)\n",
+        }
+    )
+    method = mods["evaler.py"].classes["Evaler"].methods["predict_model"]
+    resolver._typing = 2  # (as inside two nested typings: receivers are not typed now)
+    assert project.callers(method) == []
+    resolver._typing = 0
+    assert [s.name for s, _ in project.callers(method)] == ["run"]

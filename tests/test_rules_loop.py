@@ -111,3 +111,10 @@ def test_tl101_a_step_helper_in_another_file_points_at_the_loop_that_runs_it() -
     lines = fixture.files["train.py"].splitlines()
     [call_line] = [n for n, text in enumerate(lines, start=1) if "engine.step(" in text]
     assert (call_line, "train.py") in {(r.line, r.path.rsplit("/", 1)[-1]) for r in found.related}, found.related
+
+
+def test_tl103_a_micro_batch_loop_that_clears_each_pass_keeps_only_the_last() -> None:
+    src = load_fixture("TL103", RULES_DIR / "TL103" / "micro_batch_loop_clears_before_each_pass.py").files["train.py"]
+    (d,) = [d for d in lint_source(src, select=["TL103"]) if d.code == "TL103"]
+    assert "only the last pass's gradients reach the `optimizer.step()` after the loop" in d.message, d.message
+    assert "never learn" not in d.message

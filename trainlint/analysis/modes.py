@@ -219,7 +219,8 @@ def made_up_input(ep: EvalPass) -> bool:
             bool(defs)
             and all(d.how == "assign" and loop not in d.loops and _made_up(mod, d.value) for d in defs)
             and not _changed_in_place(fn, arg.value)
-        )
+            and not any(isinstance(c.func, cst.Attribute) and c.func.attr.value == "backward" for c in fn.calls)
+        )  # (a function that also trains on the tensor: synthetic data, evaluated as data)
     return _made_up(mod, arg)
 
 
@@ -1055,6 +1056,9 @@ def mode_at(
     limit = SC.order(scope, anchor)
     if limit is None:
         return Mode("none")
+    handed = _mode_set_in_arguments(ctx, scope, anchor, model)
+    if handed is not None:
+        return handed
     inside = _mode_inside_call(ctx, scope, anchor, model)
     if inside is not None:
         return inside
@@ -1106,6 +1110,22 @@ def mode_at(
         if hits:
             return next((m for m in hits if m.trained_after), hits[0])
     return Mode("none")
+
+
+def _mode_set_in_arguments(ctx: RuleContext, scope: Scope, anchor: cst.CSTNode, model: Value) -> Optional[Mode]:
+    """`test(model.eval(), image)`: the call hands over the model in the mode it sets on the way."""
+    if not isinstance(anchor, cst.Call):
+        return None
+    for a in anchor.args:
+        v = a.value
+        if not (
+            isinstance(v, cst.Call) and isinstance(v.func, cst.Attribute) and v.func.attr.value in ("eval", "train")
+        ):
+            continue
+        if same_model(ctx.resolver.value_of(v.func.value, scope), model):
+            off = v.func.attr.value == "eval" or (bool(v.args) and dotted(v.args[0].value) == "False")
+            return Mode("eval" if off else "train", node=v, module=scope.module)
+    return None
 
 
 def _holds_submodule(ctx: RuleContext, outer: Optional[Value], inner: Value, within: Scope) -> bool:

@@ -397,11 +397,18 @@ class Project:
         if done is None:
             self._typed_done[name] = {}  # asked again while typing: the static callers only
             resolved: Dict[int, List[Tuple[Scope, cst.Call]]] = {}
+            before = self.cut_short
             for s, call in self._typed[name]:
                 callee = self.resolve_callee(call.func, s)
                 if isinstance(callee, Scope):
                     resolved.setdefault(id(callee), []).append((s, call))
-            self._typed_done[name] = done = resolved
+            done = resolved
+            if self.cut_short == before:
+                self._typed_done[name] = resolved
+            else:
+                # A receiver's typing was cut short (asked while typing another): some calls
+                # may be missing, so the index is built again when asked from elsewhere.
+                del self._typed_done[name]
         return done.get(id(fn), [])
 
     def instantiation_sites(self, cls: ClassFacts) -> List[Tuple[Scope, cst.Call]]:

@@ -155,6 +155,7 @@ def _tl302(ctx: RuleContext) -> List[Finding]:
             sampler is not None
             and (shuffle is None or D.is_false_or_none(shuffle))
             and _none_on_some_path(sampler, use.scope)
+            and not _batch_sampler_where_none(sampler, batch_sampler, use.scope)
         )
         if any(s is not None and not D.is_false_or_none(s) for s in (sampler, batch_sampler)) and not optional_sampler:
             continue
@@ -399,6 +400,21 @@ def _none_on_some_path(sampler: cst.BaseExpression, scope: Scope) -> bool:
             for d in defs
         )
     return False
+
+
+def _batch_sampler_where_none(
+    sampler: cst.BaseExpression, batch_sampler: Optional[cst.BaseExpression], scope: Scope
+) -> bool:
+    """`if isinstance(sampler, BatchGeoSampler): batch_sampler = sampler; sampler = None`: every
+    statement that makes the sampler `None` sits beside one that gives the loader a batch
+    sampler instead (a name the loader also takes)."""
+    if not isinstance(sampler, cst.Name) or not isinstance(batch_sampler, cst.Name):
+        return False
+    idx = D.scope_index(scope)
+    defs, _ = idx.reaching(sampler.value, sampler)
+    nones = [d for d in defs if d.how == "assign" and not d.path and D.is_false_or_none(d.value)]
+    given = [d for d in idx.defs.get(batch_sampler.value, []) if d.how == "assign" and not D.is_false_or_none(d.value)]
+    return bool(nones) and all(any(g.blocks == n.blocks for g in given) for n in nones)
 
 
 def unshuffled_training_data(ctx: RuleContext) -> Iterator[Finding]:

@@ -34,6 +34,8 @@ _READER_WORDS = ("read_csv", "read_table", "read_excel", "genfromtxt")
 
 # A column of class labels (or targets): integer codes, not features that may have gaps.
 _LABEL_KEY = re.compile(r"^(?:.*[_ ])?(?:labels?|targets?|class(?:es)?|category|categories|y)$", re.IGNORECASE)
+# The corners of an annotated bounding box (`df[["xmin", "ymin", "xmax", "ymax"]]`): detection targets.
+_BOX_KEY = re.compile(r"^[xy]_?(?:min|max|[12])$", re.IGNORECASE)
 
 
 def _integer_conversions(module: ModuleFacts) -> Set[int]:
@@ -86,6 +88,13 @@ def _label_column(expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> boo
                 if isinstance(idx, cst.Index) and isinstance(idx.value, cst.SimpleString):
                     key = idx.value.evaluated_value
                     return isinstance(key, str) and bool(_LABEL_KEY.match(key))
+                if isinstance(idx, cst.Index) and isinstance(idx.value, cst.List):
+                    keys = [
+                        e.value.evaluated_value for e in idx.value.elements if isinstance(e.value, cst.SimpleString)
+                    ]
+                    return len(keys) == len(idx.value.elements) > 0 and all(
+                        isinstance(k, str) and _BOX_KEY.match(k) for k in keys
+                    )
             return False
         elif isinstance(node, cst.Name) and depth < 4:
             defs, open_before = D.scope_index(scope).reaching(node.value, node)

@@ -49,11 +49,15 @@ def _steps_missing(ctx: RuleContext) -> Iterator[Finding]:
         if backward is None or id(backward.node) in seen:
             continue
         if lf.has(L.STEP, L.SCALER_STEP, L.UNKNOWN_STEP, L.MANUAL_UPDATE, L.GRAD_READ):
-            yield from _cleared_never_stepped(lf, seen)
+            yield from _cleared_never_stepped(lf, seen, _step_after_the_loop(ctx, lf))
             trailing = _trailing_backward(lf)
+            after = _step_after_the_loop(ctx, lf) if trailing is not None else None
+            if after is not None and not _clears_for(lf, after):
+                continue  # the loop clears only its own optimizers' gradients: the step after sums them
             if trailing is not None and id(trailing.node) not in seen:
                 seen.add(id(trailing.node))
-                yield Finding("TL103", trailing.module, trailing.node, _TRAILING_BACKWARD)
+                message = _TRAILING_BACKWARD if after is None else _MICRO_BATCHES_CLEARED.format(opt_name(after))
+                yield Finding("TL103", trailing.module, trailing.node, message)
             continue
         # (the project-wide search only now: it follows every loop of every module)
         if any(id(e.node) in _stepped_nodes(ctx) for e in lf.events if e.kind == L.BACKWARD):
@@ -102,6 +106,14 @@ _TRAILING_BACKWARD = (
     "this `backward()` is not followed by any optimizer step in the iteration, and the next iteration "
     "clears the gradients first, so the parameters it reaches never learn (e.g. a GAN's second network). "
     "Call that network's `optimizer.step()` after it."
+)
+
+
+# The loop is a micro-batch loop inside an iteration that steps after it.
+_MICRO_BATCHES_CLEARED = (
+    "this `backward()` is not followed by a step in this loop, and the loop's next iteration clears "
+    "the gradients before any: only the last pass's gradients reach the `{}.step()` after the loop, the "
+    "others are discarded. To accumulate them, clear the gradients once before the loop instead of in it."
 )
 
 
@@ -156,9 +168,11 @@ def _is_optimizer(ctx: RuleContext, expr: cst.BaseExpression, scope: Scope) -> b
     return name is not None and K.guess_kind_from_name(name) == K.OPTIMIZER
 
 
-def _cleared_never_stepped(lf: LoopFacts, seen: Set[int]) -> Iterator[Finding]:
+def _cleared_never_stepped(lf: LoopFacts, seen: Set[int], after: Optional[Event]) -> Iterator[Finding]:
     """A GAN-style iteration with one optimizer per network: `opt_d.zero_grad()` and a backward
-    after it, but only `opt_g.step()`, so the network behind `opt_d` never learns."""
+    after it, but only `opt_g.step()`, so the network behind `opt_d` never learns. When the
+    loop is a micro-batch loop and `after` (the enclosing iteration's step once it ends) steps
+    that optimizer, the clears keep only the last micro-batch's gradients."""
     if lf.has(L.UNKNOWN_STEP, L.MANUAL_UPDATE, L.SCALER_STEP):
         return
     stepped = {id(o) for e in lf.events if e.kind == L.STEP and (o := optimizer_origin(e)) is not None}
@@ -180,6 +194,15 @@ def _cleared_never_stepped(lf: LoopFacts, seen: Set[int]) -> Iterator[Finding]:
             continue
         seen.add(id(backward.node))
         name = opt_name(clear)
+        if after is not None and optimizer_origin(after) is r.origin:
+            yield Finding(
+                "TL103",
+                backward.module,
+                backward.node,
+                _MICRO_BATCHES_CLEARED.format(name),
+                related=[(clear.module, clear.node, f"`{name}` is cleared here, in every pass")],
+            )
+            continue
         yield Finding(
             "TL103",
             backward.module,
@@ -282,6 +305,30 @@ def _clears_optimizer(e: Event) -> bool:
     func = e.node.func if isinstance(e.node, cst.Call) else None
     owner = dotted(func.value) if isinstance(func, cst.Attribute) and func.attr.value == "zero_grad" else None
     return owner is not None and "opt" in owner.lower()
+
+
+def _step_after_the_loop(ctx: RuleContext, lf: LoopFacts) -> Optional[Event]:
+    """The optimizer step that a loop enclosing `lf` takes after `lf` ends (a micro-batch loop
+    followed by the iteration's `optimizer.step()`)."""
+    scope = lf.scope
+    end = SC.scope_index(scope).end.get(id(lf.node))
+    if end is None:
+        return None
+    for outer in ctx.loops.loops_of(scope.module):
+        if outer is lf or outer.scope is not scope or not SC.inside(scope, outer.node, lf.node):
+            continue
+        for e in outer.events:
+            at = SC.order(scope, e.via[0][1] if e.via else e.node)
+            if e.kind == L.STEP and at is not None and at > end:
+                return e
+    return None
+
+
+def _clears_for(lf: LoopFacts, step: Event) -> bool:
+    """The loop clears the gradients `step` applies: `zero_grad()` of that optimizer, or of one
+    the analysis cannot tell apart from it."""
+    stepped = optimizer_origin(step)
+    return any(e.kind == L.ZERO_GRAD and (stepped is None or optimizer_origin(e) in (None, stepped)) for e in lf.events)
 
 
 def _trailing_backward(lf: LoopFacts) -> Optional[Event]:

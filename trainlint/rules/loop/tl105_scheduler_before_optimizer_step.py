@@ -52,6 +52,11 @@ def _known_scheduler(e: Event) -> bool:
         return False
     if not e.receiver.guess:
         return True
+    if any(
+        isinstance(n, cst.If) and isinstance(n.test, cst.Call) and dotted(n.test.func) == "hasattr"
+        for n in SC.enclosing(e.scope, e.node)
+    ):
+        return False  # `if hasattr(l, "scheduler"): l.scheduler.step()`: maybe no scheduler at all
     # Only a name says it is a scheduler: enough when the name is plainly one
     # (`scheduler.step()`, `lr_scheduler.step()`) and the step takes no argument, as torch's
     # do; other libraries' schedulers are stepped with the epoch or the update count.

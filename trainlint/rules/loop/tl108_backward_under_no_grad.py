@@ -10,9 +10,10 @@ from trainlint.analysis import calls as C
 from trainlint.analysis import derived as DV
 from trainlint.analysis import kinds as K
 from trainlint.analysis import loops as L
+from trainlint.analysis import module_facts as M
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.autograd import CUT, NO_GRAD_CUT, GState, evaluator
-from trainlint.analysis.facts import Binding, Scope
+from trainlint.analysis.facts import Binding, ClassFacts, Scope
 from trainlint.analysis.gradmode import enables_grad, no_grad_nodes
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.names import dotted
@@ -254,8 +255,23 @@ def _trained_forward_under_no_grad(ctx: RuleContext, lf: LoopFacts, forwards: Li
         id(f.receiver.origin) if f.receiver is not None and f.receiver.origin is not None else None for f in forwards
     }
     if forwards and len(origins) == 1 and None not in origins and all(f.no_grad for f in forwards):
-        return forwards[0]
+        return None if _without_parameters(ctx, forwards[0]) else forwards[0]
     return None
+
+
+def _without_parameters(ctx: RuleContext, forward: Event) -> bool:
+    """A project module class that builds no layer and holds no `nn.Parameter` (a
+    time-stretch augmentation built under `no_grad`): nothing in it can be trained."""
+    cls = forward.receiver.cls if forward.receiver is not None else None
+    if not isinstance(cls, ClassFacts) or not M.is_module_class(cls, ctx.project):
+        return False
+    if M.class_facts(cls, ctx.project).top_layers():
+        return False
+    return not any(
+        (cls.module.qualify(c.func) or "").endswith("Parameter")
+        for method in cls.methods.values()
+        for c in method.calls
+    )
 
 
 def verdict_tl108(c: Ctx, d: Diagnostic) -> Optional[Verdict]:

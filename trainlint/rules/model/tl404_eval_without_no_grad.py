@@ -47,6 +47,8 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
             continue  # a warm-up on zeros, a module rebuilt per item, or gradients chosen by an `if`
         if MD.parameters_frozen_before(ep):
             continue  # every parameter frozen first: the forward records no graph
+        if _forward_differentiates(ctx, ep):
+            continue  # an energy model or an unrolled inner optimiser: `no_grad` would break it
         if ep.loop is None and _inference_entry(ctx, ep):
             yield _inference_entry_finding(ctx, ep)
             continue
@@ -115,6 +117,27 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
             related=related,
             fix_builder=fixes.hook(fix_tl404, ctx, ep.loop, ep.forward),
         )
+
+
+def _forward_differentiates(ctx: RuleContext, ep: MD.EvalPass) -> bool:
+    """The model's own `forward` takes gradients (`torch.autograd.grad`, a tensor made with
+    `requires_grad=True`, a differentiable inner optimiser from `higher`): it needs autograd to
+    compute its output, at evaluation too."""
+    callee = ep.forward.callee
+    fwd = ctx.resolver.forward_of(callee, ep.forward.scope) if isinstance(callee, cst.BaseExpression) else None
+    if fwd is None:
+        return False
+    for call in fwd.calls:
+        qual = fwd.module.qualify(call.func) or ""
+        if qual in ("torch.autograd.grad", "torch.autograd.functional.jacobian") or qual.startswith("higher."):
+            return True
+        if any(a.keyword is not None and a.keyword.value == "requires_grad" and _is_true(a.value) for a in call.args):
+            return True
+    return False
+
+
+def _is_true(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "True"
 
 
 _GENERATION_WORDS = frozenset({"generate", "generation", "sample", "sampling", "decode", "greedy", "beam"})
