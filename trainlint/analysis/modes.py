@@ -230,21 +230,22 @@ def _changed_in_place(fn: Scope, name: str) -> bool:
     for call in fn.calls:
         func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value.endswith("_") and not func.attr.value.startswith("_"):
-            root: cst.BaseExpression = func.value
-            while isinstance(root, (cst.Attribute, cst.Subscript)):
-                root = root.value
-            if isinstance(root, cst.Name) and root.value == name:
+            if _chain_root(func.value) == name:
                 return True
-    for node in walk(fn.node):
-        if isinstance(node, cst.Assign):
-            for t in node.targets:
-                if isinstance(t.target, (cst.Attribute, cst.Subscript)):
-                    base: cst.BaseExpression = t.target
-                    while isinstance(base, (cst.Attribute, cst.Subscript)):
-                        base = base.value
-                    if isinstance(base, cst.Name) and base.value == name:
-                        return True
-    return False
+    return any(
+        isinstance(node, cst.Assign)
+        and any(
+            isinstance(t.target, (cst.Attribute, cst.Subscript)) and _chain_root(t.target) == name for t in node.targets
+        )
+        for node in walk(fn.node)
+    )
+
+
+def _chain_root(expr: cst.BaseExpression) -> Optional[str]:
+    """`x` of `x`, `x.data`, `x[i].data`: the name an attribute and subscript chain starts from."""
+    while isinstance(expr, (cst.Attribute, cst.Subscript)):
+        expr = expr.value
+    return expr.value if isinstance(expr, cst.Name) else None
 
 
 def _made_up(mod: ModuleFacts, expr: cst.BaseExpression) -> bool:

@@ -39,24 +39,26 @@ _SHUFFLES = ("random.shuffle", "numpy.random.shuffle", "numpy.random.permutation
 def _shuffles_itself(project: Project, origin: cst.CSTNode, scope: Scope) -> bool:
     """`TextDataset(path, shuffle=True)`: a project `Dataset` whose own code shuffles what it
     holds (`random.shuffle(lines)` when reading a split, a `torch.randperm` over its items)."""
+    cls = _dataset_class(project, origin, scope)
+    return cls is not None and any(
+        cls.module.qualify(c.func) in _SHUFFLES for method in cls.methods.values() for c in method.calls
+    )
+
+
+def _dataset_class(project: Project, origin: cst.CSTNode, scope: Scope) -> Optional[ClassFacts]:
+    """The project class a dataset's construction (`TextDataset(path)`) builds."""
     if not isinstance(origin, cst.Call):
-        return False
+        return None
     cls = project.resolve_callee(origin.func, scope)
-    if not isinstance(cls, ClassFacts):
-        return False
-    return any(cls.module.qualify(c.func) in _SHUFFLES for method in cls.methods.values() for c in method.calls)
+    return cls if isinstance(cls, ClassFacts) else None
 
 
 def _ignores_its_index(project: Project, origin: cst.CSTNode, scope: Scope) -> bool:
     """A project `Dataset` whose `__getitem__` never reads the index it is given (`return
     next(self.stream)` over a video stream with its own random sampler): the loader's order of
     indices is not the order of the samples, so `shuffle=True` would change nothing."""
-    if not isinstance(origin, cst.Call):
-        return False
-    cls = project.resolve_callee(origin.func, scope)
-    if not isinstance(cls, ClassFacts):
-        return False
-    method = cls.methods.get("__getitem__")
+    cls = _dataset_class(project, origin, scope)
+    method = cls.methods.get("__getitem__") if cls is not None else None
     if method is None or len(method.params) < 2 or not isinstance(method.node, cst.FunctionDef):
         return False
     index = method.params[1]

@@ -6,6 +6,8 @@ from typing import Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
+from trainlint.analysis import calls as C
+from trainlint.analysis import data as D
 from trainlint.analysis import kinds as K
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.autograd import CUT, LIVE, NO_GRAD_CUT, GraphEval, GState, backward_calls
@@ -78,8 +80,9 @@ def _model_output_copied_into_a_leaf(ctx: RuleContext) -> Iterator[Finding]:
 def _copied_with_grad(call: cst.Call, scope: Scope) -> Optional[cst.BaseExpression]:
     """The tensor that `torch.tensor(x, requires_grad=True)` / `y.new_tensor(x,
     requires_grad=True)` copies."""
-    flag = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "requires_grad"), None)
-    if not (isinstance(flag, cst.Name) and flag.value == "True") or not call.args or call.args[0].keyword is not None:
+    if not call.args or call.args[0].keyword is not None:
+        return None
+    if not D.is_true(C.arg(call, None, "requires_grad", skip_star=True)):
         return None
     func = call.func
     if scope.module.qualify(func) == "torch.tensor" or (

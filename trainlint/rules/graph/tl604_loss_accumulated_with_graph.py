@@ -106,7 +106,7 @@ def _per_micro_batch(scope: Scope, node: cst.CSTNode, idx: D.ScopeIndex, acc: st
     range(neox_args.gradient_accumulation_steps)`, `for _ in range(self._ppo_epochs)`), and the
     list is made again for each step (in the loop around it, or with the function's frame): it
     holds one step's losses, not the run's."""
-    loops = [n for n in SC.enclosing(scope, node) if isinstance(n, (cst.For, cst.While))]
+    loops = _loops_around(scope, node)
     if not loops or not isinstance(loops[-1], cst.For):
         return False
     it = loops[-1].iter
@@ -124,7 +124,7 @@ def _made_again_each_step(scope: Scope, node: cst.CSTNode, idx: D.ScopeIndex, ac
     """`outputs = []` at the top of each step, the micro-batches of the step appended to it in an
     inner loop, and the optimizer stepped in the same step after it (a trainer that hands one
     step's outputs to its callbacks): the list holds one step's outputs, let go at the next."""
-    loops = [n for n in SC.enclosing(scope, node) if isinstance(n, (cst.For, cst.While))]
+    loops = _loops_around(scope, node)
     if not isinstance(node, cst.Call) or len(loops) < 2:
         return False  # (a running sum, `total += loss`, is still better kept as a number)
     outer, inner = loops[-2], loops[-1]
@@ -133,6 +133,11 @@ def _made_again_each_step(scope: Scope, node: cst.CSTNode, idx: D.ScopeIndex, ac
     )
     # (one step per iteration of the outer loop: after the inner loop, none inside it)
     return made and _steps_an_optimizer(scope, outer) and not _steps_an_optimizer(scope, inner)
+
+
+def _loops_around(scope: Scope, node: cst.CSTNode) -> List[Union[cst.For, cst.While]]:
+    """The `for`/`while` statements around a node, outermost first."""
+    return [n for n in SC.enclosing(scope, node) if isinstance(n, (cst.For, cst.While))]
 
 
 def _reset_at_each_step(scope: Scope, idx: D.ScopeIndex, acc: str, loops: Tuple[int, ...], node: cst.CSTNode) -> bool:

@@ -13,6 +13,7 @@ from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ModuleFacts, Scope
 from trainlint.analysis.idle import idle_attribute_optimizers, idle_optimizers
 from trainlint.analysis.loops import Event, LoopFacts
+from trainlint.analysis.modes import event_anchor
 from trainlint.analysis.names import dotted, is_self
 from trainlint.analysis.purpose import training_loops, words
 from trainlint.analysis.symbols import optimizer_by_name
@@ -259,7 +260,7 @@ def _stepped_after(ctx: RuleContext, lf: LoopFacts) -> bool:
     """The function steps after the loop: micro-batches accumulated then applied once, or an
     out-of-memory retry loop (`while True: try: ...backward(); break`)."""
     for e in ctx.loops.body_events(lf.scope, 0):
-        anchor = e.via[0][1] if e.via else e.node
+        anchor = event_anchor(e)
         if e.kind in _UPDATES and SC.follows(lf.scope, lf.node, anchor):
             return True
     return False
@@ -318,7 +319,7 @@ def _step_after_the_loop(ctx: RuleContext, lf: LoopFacts) -> Optional[Event]:
         if outer is lf or outer.scope is not scope or not SC.inside(scope, outer.node, lf.node):
             continue
         for e in outer.events:
-            at = SC.order(scope, e.via[0][1] if e.via else e.node)
+            at = SC.order(scope, event_anchor(e))
             if e.kind == L.STEP and at is not None and at > end:
                 return e
     return None

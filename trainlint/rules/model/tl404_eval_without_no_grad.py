@@ -8,6 +8,8 @@ from typing import Iterator, List, Optional, Set, Tuple
 import libcst as cst
 
 from trainlint import fixes
+from trainlint.analysis import calls as C
+from trainlint.analysis import data as D
 from trainlint.analysis import derived as DV
 from trainlint.analysis import flow as FL
 from trainlint.analysis import loops as L
@@ -131,13 +133,9 @@ def _forward_differentiates(ctx: RuleContext, ep: MD.EvalPass) -> bool:
         qual = fwd.module.qualify(call.func) or ""
         if qual in ("torch.autograd.grad", "torch.autograd.functional.jacobian") or qual.startswith("higher."):
             return True
-        if any(a.keyword is not None and a.keyword.value == "requires_grad" and _is_true(a.value) for a in call.args):
+        if D.is_true(C.arg(call, None, "requires_grad", skip_star=True)):
             return True
     return False
-
-
-def _is_true(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "True"
 
 
 _GENERATION_WORDS = frozenset({"generate", "generation", "sample", "sampling", "decode", "greedy", "beam"})
