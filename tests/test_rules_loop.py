@@ -46,6 +46,7 @@ TL107_FIX_WORDS: Dict[str, Words] = {
     "update_skipped_with_the_step": (("update()",), ("step(optimizer)",)),
     "update_skipped_on_the_else_arm": (("update()",), ("step(optimizer)",)),
     "scaled_backward_then_plain_step": (("step(optimizer)",), ("update()",)),
+    "scaler_updated_only_every_hundred_steps": (("update()",), ("step(optimizer)",)),
 }
 
 

@@ -14,6 +14,7 @@ import libcst as cst
 
 from trainlint.analysis import calls as C
 from trainlint.analysis import data as D
+from trainlint.analysis import derived as DV
 from trainlint.analysis import gradmode as GM
 from trainlint.analysis import kinds as K
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope, module_calls
@@ -484,3 +485,25 @@ def input_gradients_only(scope: Scope) -> bool:
                 return False
             asked = True
     return asked
+
+
+def backward_for_inputs(scope: Scope) -> bool:
+    """The function backpropagates to get the gradient of a tensor it made to require one
+    (`inputs = Variable(img, requires_grad=True)`, then `loss.backward()` and `inputs.grad`),
+    and steps nothing: an adversarial example or a saliency map, not a training step."""
+    if any(isinstance(c.func, cst.Attribute) and c.func.attr.value == "step" for c in scope.calls):
+        return False
+    read = {
+        n.value.value
+        for n in DV.own_nodes(scope.node)
+        if isinstance(n, cst.Attribute) and n.attr.value == "grad" and isinstance(n.value, cst.Name)
+    }
+    if not read:
+        return False
+    return all(
+        any(
+            isinstance(b.value, cst.Call) and D.is_true(C.arg(b.value, None, "requires_grad"))
+            for b in scope.bindings.get(name, [])
+        )
+        for name in read
+    )

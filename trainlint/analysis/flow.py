@@ -1624,7 +1624,7 @@ def guarded_op(tracer: "OpTracer", lc: "LossCall") -> Optional[Op]:
     if cls is None or not tests:
         return None
     ops: List[Optional[Op]] = []
-    for call, scope in _producing_calls(tracer.project, strip_shape(lc.input, lc.module), lc.scope):
+    for call, scope in producing_calls(tracer.project, strip_shape(lc.input, lc.module), lc.scope):
         callee = tracer.project.resolve_callee(call.func, scope)
         if not isinstance(callee, Scope) or callee.cls is not cls:
             return None
@@ -1635,7 +1635,7 @@ def guarded_op(tracer: "OpTracer", lc: "LossCall") -> Optional[Op]:
     return agree(ops) if ops else None
 
 
-def _producing_calls(project: Project, expr: cst.BaseExpression, scope: Scope) -> List[Tuple[cst.Call, Scope]]:
+def producing_calls(project: Project, expr: cst.BaseExpression, scope: Scope) -> List[Tuple[cst.Call, Scope]]:
     """The calls whose result `expr` is: itself, the one value of a local name, or what every
     caller passes for a parameter (one hop)."""
     if isinstance(expr, cst.Call):
@@ -1649,7 +1649,7 @@ def _producing_calls(project: Project, expr: cst.BaseExpression, scope: Scope) -
         for caller, call in callers[:8]:
             arg = C.bind(call, fn, expr.value, isinstance(call.func, cst.Attribute))
             found = (
-                _producing_calls(project, arg, caller)
+                producing_calls(project, arg, caller)
                 if isinstance(arg, (cst.Call, cst.Name))
                 and not (isinstance(arg, cst.Name) and arg.value in caller.params)
                 else []

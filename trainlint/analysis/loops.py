@@ -17,11 +17,12 @@ import libcst as cst
 from trainlint.analysis import calls as C
 from trainlint.analysis import kinds as K
 from trainlint.analysis import module_facts as M
+from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.gradmode import enables_grad, no_grad_nodes
 from trainlint.analysis.names import dotted, is_self
 from trainlint.analysis.symbols import Resolver, Value
-from trainlint.analysis.walk import calls_in_evaluation_order
+from trainlint.analysis.walk import calls_in_evaluation_order, walk
 
 MAX_CALL_DEPTH = 4
 
@@ -363,7 +364,7 @@ class LoopAnalyzer:
         if isinstance(callee, Scope):
             if depth >= MAX_CALL_DEPTH:
                 return []
-            inner = self.body_events(callee, depth + 1)
+            inner = _for_constant_flags(self.body_events(callee, depth + 1), call, callee)
             out = [replace(e, via=((scope, call),) + e.via) for e in inner]
             forward = self._model_method_forward(call, scope)
             return [forward, *out] if forward is not None else out
@@ -567,6 +568,55 @@ def _tag(
     if loop is not None:
         return [replace(e, loops=(loop,) + e.loops) for e in events]
     return events
+
+
+def _for_constant_flags(events: List[Event], call: cst.Call, fn: Scope) -> List[Event]:
+    """The events of `fn` that can run when `call` passes a constant for a flag that `fn` tests
+    (`self._loss_and_backward(batch, do_backward=False)` skips the `if do_backward:` arm)."""
+    taken = _arms_taken(call, fn)
+    if not taken:
+        return events
+    return [e for e in events if all(taken.get(at, arm) == arm for at, arm in e.arms)]
+
+
+def _arms_taken(call: cst.Call, fn: Scope) -> Dict[int, int]:
+    """For each `if <param>:` (or `if <param> is None`, negated or not) of `fn`'s own body
+    whose parameter `call` sets to a literal and `fn` never rebinds: the arm that runs."""
+    out: Dict[int, int] = {}
+    values: Dict[str, Optional[Tuple[object]]] = {}
+    for node in walk(fn.node):
+        if not isinstance(node, cst.If) or SC.scope_of_node(fn.module, node) is not fn:
+            continue
+        key = test_key(node.test)
+        if key is None or key[0] not in fn.params:
+            continue
+        name = key[0]
+        if name not in values:
+            values[name] = _literal_flag(call, fn, name)
+        value = values[name]
+        if value is None:
+            continue
+        none_test = isinstance(_unnegated(node.test), cst.Comparison)
+        truth = (value[0] is not None) if none_test else bool(value[0])
+        out[id(node)] = 0 if truth != key[1] else 1
+    return out
+
+
+def _unnegated(test: cst.BaseExpression) -> cst.BaseExpression:
+    return test.expression if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not) else test
+
+
+def _literal_flag(call: cst.Call, fn: Scope, name: str) -> Optional[Tuple[object]]:
+    """`(value,)` when `call` gives parameter `name` of `fn` a literal True/False/None/number
+    (or leaves it to such a default) and `fn` never rebinds it."""
+    if any(b.how != "param-default" for b in fn.bindings.get(name, [])):
+        return None
+    given = C.bind_default(call, fn, name, isinstance(call.func, cst.Attribute))
+    if isinstance(given, cst.Name) and given.value in ("True", "False", "None"):
+        return ({"True": True, "False": False, "None": None}[given.value],)
+    if isinstance(given, cst.Integer):
+        return (int(given.evaluated_value),)
+    return None
 
 
 def _suite(body: cst.BaseSuite) -> Sequence[cst.CSTNode]:

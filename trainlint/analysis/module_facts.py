@@ -317,6 +317,37 @@ def number(expr: cst.BaseExpression) -> Optional[float]:
 # ---------------------------------------------------------------------------- building
 
 
+def holds_no_parameters(cls: ClassFacts, project: Project) -> bool:
+    """A project module class that builds no layer and holds no `nn.Parameter` (a mel
+    spectrogram with buffers only, a time-stretch augmentation): its forward trains nothing
+    and, on data that does not require gradients, records no graph."""
+    if not is_module_class(cls, project) or class_facts(cls, project).top_layers() or project.base_classes(cls):
+        return False
+    for method in cls.methods.values():
+        for c in method.calls:
+            qual = cls.module.qualify(c.func) or ""
+            name = c.func.attr.value if isinstance(c.func, cst.Attribute) else qual.rsplit(".", 1)[-1]
+            if qual.endswith("Parameter") or name in _ADDS_PARAMETERS:
+                return False
+            called = dotted(c.func) or ""
+            if called in cls.attrs:
+                return False  # `self.encoder(x)`: a part, maybe handed to the constructor
+    # (an attribute built by a call that may return a module, `build_embedder(cfg)`, may hold some)
+    return not any(
+        isinstance(b.value, cst.Call) and not _plain_tensor_call(cls.module.qualify(b.value.func))
+        for bindings in cls.attrs.values()
+        for b in bindings
+    )
+
+
+_ADDS_PARAMETERS = frozenset({"add_module", "register_module", "register_parameter", "ModuleList", "ModuleDict"})
+
+
+def _plain_tensor_call(qual: Optional[str]) -> bool:
+    """`torch.hann_window(n)`, `torch.zeros(...)`: a tensor, not a module that may hold parameters."""
+    return qual is not None and qual.startswith("torch.") and not qual.startswith("torch.nn.")
+
+
 def is_module_class(cls: ClassFacts, project: Project) -> bool:
     return any(K.is_module_base(q) or q.endswith("LightningModule") for q in project.base_quals(cls)) or (
         _module_of_an_unseen_base(cls, project)

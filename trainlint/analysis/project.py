@@ -92,6 +92,8 @@ class Project:
         # Set by the resolver: the project class of the object an expression holds, so that
         # `runner.apply()` reaches `Runner.apply`.
         self.instance_class: Optional[Callable[[cst.BaseExpression, Scope], Optional[ClassFacts]]] = None
+        # ... and the classes it may be of, one per arm of a choice between classes.
+        self.instance_classes: Optional[Callable[[cst.BaseExpression, Scope], List[ClassFacts]]] = None
         self._method_names: Optional[Set[str]] = None
         self._call_classes: Optional[Set[str]] = None
         self._call_attrs: Optional[Set[str]] = None
@@ -170,15 +172,27 @@ class Project:
         d = dotted(expr)
         if d is None or not mod.imports.stars:
             return None
-        for star in mod.imports.stars:
-            src = self.find_module(star, mod)
-            if src is not None and src is not mod:
-                q = src.imports.qualify_dotted(d)
-                if q is not None:
-                    return q
+        q = self._through_stars(mod, d, {id(mod)})
+        if q is not None:
+            return q
         # (`torch.no_grad()` with no `import torch` in the module: a star import out of sight,
         # or one that re-exports what it imported itself, is the only way it can be there)
         return d if d.split(".", 1)[0] == "torch" and "." in d else None
+
+    def _through_stars(self, mod: ModuleFacts, d: str, seen: Set[int]) -> Optional[str]:
+        """`d` as a module that `mod` star-imports qualifies it, also through that module's own
+        star imports (`from util import *` where `util` has `from models.resnet import *`)."""
+        for star in mod.imports.stars:
+            src = self.find_module(star, mod)
+            if src is None or id(src) in seen or len(seen) > 8:
+                continue
+            seen.add(id(src))
+            q = src.imports.qualify_dotted(d)
+            if q is None and src.imports.stars:
+                q = self._through_stars(src, d, seen)
+            if q is not None:
+                return q
+        return None
 
     def from_star_import(self, name: str, mod: ModuleFacts) -> Optional[Symbol]:
         """A class or function that `from x import *` brings into `mod` as `name`."""
@@ -242,6 +256,10 @@ class Project:
         qual = mod.qualify(func)
         if qual is not None:
             return self.lookup(qual, mod)
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            owner = self.resolve_callee(func.value, scope)
+            if isinstance(owner, ClassFacts):
+                return self.method_of(owner, func.attr.value)  # `EqualLR.apply(module, name)`: a static method
         if (
             isinstance(func, cst.Attribute)
             and self.instance_class is not None
@@ -402,6 +420,9 @@ class Project:
                 callee = self.resolve_callee(call.func, s)
                 if isinstance(callee, Scope):
                     resolved.setdefault(id(callee), []).append((s, call))
+                elif callee is None:
+                    for method in self._methods_of_a_choice(call, s, name):
+                        resolved.setdefault(id(method), []).append((s, call))
             done = resolved
             if self.cut_short == before:
                 self._typed_done[name] = resolved
@@ -410,6 +431,17 @@ class Project:
                 # may be missing, so the index is built again when asked from elsewhere.
                 del self._typed_done[name]
         return done.get(id(fn), [])
+
+    def _methods_of_a_choice(self, call: cst.Call, scope: Scope, name: str) -> List[Scope]:
+        """`trainer.sample(x)` where `trainer` is one of several project classes (built in the
+        arms of an `if`): the method `name` of each."""
+        if self.instance_classes is None or not isinstance(call.func, cst.Attribute):
+            return []
+        classes = self.instance_classes(call.func.value, scope)
+        if len(classes) < 2:
+            return []
+        found = [self.method_of(cls, name) for cls in classes]
+        return [m for i, m in enumerate(found) if m is not None and all(m is not o for o in found[:i])]
 
     def instantiation_sites(self, cls: ClassFacts) -> List[Tuple[Scope, cst.Call]]:
         """Every `Cls(...)` call of the project (indexed once per run)."""

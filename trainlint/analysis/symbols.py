@@ -133,6 +133,7 @@ class Resolver:
         self._made: Optional[Dict[int, List[Tuple[Scope, cst.Call]]]] = None
         self._typing = 0
         project.instance_class = self.class_of
+        project.instance_classes = self.classes_of
 
     def class_of(self, expr: cst.BaseExpression, scope: Scope) -> Optional[ClassFacts]:
         """The project class of the object `expr` holds, when known."""
@@ -145,6 +146,21 @@ class Resolver:
         finally:
             self._typing -= 1
         return v.cls if v is not None else None
+
+    def classes_of(self, expr: cst.BaseExpression, scope: Scope) -> List[ClassFacts]:
+        """The project classes the object `expr` holds may be of: each arm of a choice
+        (`MUNITTrainer(cfg) if munit else UNITTrainer(cfg)`), or the one class."""
+        if self._typing >= 2:
+            self.project.cut_short += 1
+            return []
+        self._typing += 1
+        try:
+            v = self.value_of(expr, scope)
+        finally:
+            self._typing -= 1
+        if v is None:
+            return []
+        return [a.cls for a in (v.alts or (v,)) if isinstance(a.cls, ClassFacts)]
 
     # public API -------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from trainlint.analysis import loops as L
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.frameworks import manual_optimization
-from trainlint.analysis.loops import Event
+from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.names import dotted
 from trainlint.analysis.purpose import not_training
 from trainlint.analysis.symbols import Value
@@ -60,9 +60,65 @@ def missing_zero_grad(ctx: RuleContext) -> Iterator[Finding]:
         done = {id(o) for o in (optimizer_origin(s) for s, _ in uncleared) if o is not None}
         for step, previous in _restepped(ctx, lf.events, done):
             yield _restep_finding(lf.events, step, previous)
+        yield from _hand_updated_model_cleared_once(lf)
     yield from _in_step_functions(ctx)
     yield from (f for f in _in_owned_optimizer_steps(ctx) if id(f.node) not in reported)
     yield from _in_lightning_manual_steps(ctx)
+
+
+def _hand_updated_model_cleared_once(lf: LoopFacts) -> Iterator[Finding]:
+    """A model whose parameters the iteration updates by hand (`for p in emb.parameters():
+    p.data.sub_(lr * p.grad)`) and whose gradients are cleared only once, before the loop
+    (`emb.zero_grad()`), while the optimizer's clear in the loop reaches only its own
+    parameters: the hand-updated gradients add up from step to step."""
+    scope = lf.scope
+    for e in lf.events:
+        if e.kind != L.MANUAL_UPDATE or e.via:
+            continue
+        loop = next((n for n in reversed(SC.enclosing(scope, e.node)) if isinstance(n, cst.For)), None)
+        owner = _parameters_owner(loop)
+        if loop is None or owner is None or not SC.inside(scope, lf.node, loop):
+            continue
+        before = [
+            c
+            for c in scope.calls
+            if isinstance(c.func, cst.Attribute)
+            and c.func.attr.value == "zero_grad"
+            and dotted(c.func.value) == owner
+            and not SC.inside(scope, lf.node, c)
+            and SC.follows(scope, c, lf.node)
+        ]
+        cleared_in_loop = any(
+            x.kind == L.ZERO_GRAD
+            and (
+                not isinstance(x.node, cst.Call)
+                or not isinstance(x.node.func, cst.Attribute)
+                or dotted(x.node.func.value) == owner
+                or (x.receiver is not None and x.receiver.kind != K.OPTIMIZER)
+            )
+            for x in lf.events
+        )
+        if not before or cleared_in_loop:
+            continue
+        yield Finding(
+            "TL101",
+            scope.module,
+            loop,
+            f"`{owner}`'s parameters are updated by hand here on every step, but its gradients are "
+            "cleared only once, before the loop; the optimizer's `zero_grad()` in the loop clears only "
+            "the parameters it holds, so these gradients add up from step to step and each update "
+            f"applies their sum. Call `{owner}.zero_grad()` after this update.",
+            related=[(scope.module, before[0], "the only clear of these gradients, before the loop")],
+        )
+        return
+
+
+def _parameters_owner(loop: Optional[cst.For]) -> Optional[str]:
+    """`emb` in `for p in emb.parameters():`."""
+    it = loop.iter if loop is not None else None
+    if not (isinstance(it, cst.Call) and isinstance(it.func, cst.Attribute) and it.func.attr.value == "parameters"):
+        return None
+    return dotted(it.func.value)
 
 
 def _restep_finding(events: List[Event], step: Event, previous: Event) -> Finding:
@@ -549,7 +605,16 @@ def _same_model(cleared: Value, trained: Value) -> bool:
     if trained.origin is None:
         # (an instance of a class, known by the class alone: `self.parameters()` in its method)
         return trained.cls is None or cleared.cls is None or cleared.cls is trained.cls
-    return cleared.origin is trained.origin
+    return cleared.origin is trained.origin or _part_of(cleared, trained)
+
+
+def _part_of(cleared: Value, trained: Value) -> bool:
+    """`generator.zero_grad()` clears an optimizer over `generator.module.style.parameters()`:
+    the trained module is stored in an attribute of the cleared one's class."""
+    cls = cleared.cls
+    if not isinstance(cls, ClassFacts):
+        return False
+    return any(b.value is trained.origin for bindings in cls.attrs.values() for b in bindings)
 
 
 def _backward_before(events: List[Event], step: Event) -> Optional[Event]:

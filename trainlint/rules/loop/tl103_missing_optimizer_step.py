@@ -67,6 +67,8 @@ def _steps_missing(ctx: RuleContext) -> Iterator[Finding]:
             continue
         if _over_loss_terms(lf):
             continue  # `for term in ensure_tuple(loss): term.backward()`: the step is its caller's business
+        if _step_left_to_another_method(ctx, lf):
+            continue
         seen.add(id(backward.node))
         yield Finding("TL103", backward.module, backward.node, _NEVER_STEPPED)
 
@@ -264,6 +266,35 @@ def _stepped_after(ctx: RuleContext, lf: LoopFacts) -> bool:
         if e.kind in _UPDATES and SC.follows(lf.scope, lf.node, anchor):
             return True
     return False
+
+
+def _step_left_to_another_method(ctx: RuleContext, lf: LoopFacts) -> bool:
+    """The loop's method only backpropagates, and its class steps in another method that does
+    nothing but update (an engine's `forward_backward` and `optimizer_step`), which the project
+    calls elsewhere: the class's user takes the step after the backward."""
+    cls = lf.scope.cls
+    if cls is None:
+        return False
+    for m in cls.methods.values():
+        if m is lf.scope:
+            continue
+        events = ctx.loops.body_events(m, 0)
+        if any(e.kind == L.BACKWARD for e in events) or not any(e.kind == L.STEP for e in events):
+            continue
+        if _called_by_name(ctx, m.simple_name, lf.scope):
+            return True
+    return False
+
+
+def _called_by_name(ctx: RuleContext, name: str, besides: Scope) -> bool:
+    """Some function of the project other than `besides` calls a method `name` (`x.name(...)`)."""
+    return any(
+        isinstance(call.func, cst.Attribute) and call.func.attr.value == name
+        for module in ctx.project.modules
+        for scope in module.scopes
+        if scope is not besides
+        for call in scope.calls
+    )
 
 
 def _trains_here(ctx: RuleContext, lf: LoopFacts) -> bool:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Optional, Set
+from typing import Iterator, List, Optional, Set
 
 import libcst as cst
 
 from trainlint.analysis import loops as L
 from trainlint.analysis.facts import Scope
+from trainlint.analysis.frameworks import is_lightning_module
 from trainlint.analysis.loops import Event, LoopFacts
-from trainlint.analysis.purpose import training_loops
+from trainlint.analysis.purpose import not_training, training_loops
 from trainlint.analysis.scopes import scope_index
 from trainlint.diagnostics import Diagnostic
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
@@ -41,14 +42,58 @@ def missing_backward(ctx: RuleContext) -> Iterator[Finding]:
         if _takes_a_loss(ctx, step):
             continue
         seen.add(id(step.node))
-        yield Finding(
-            "TL104",
-            step.module,
-            step.node,
+        yield _finding(
+            step,
             f"`{_step_text(step)}` runs but nothing in the loop calls `backward()`, so there are no "
             f"gradients to apply and the parameters never change. Call {_backward_text(lf)} before `step()`.",
-            severity=guess_severity(guessed(step)),
         )
+    yield from _batch_methods_without_backward(ctx, seen)
+
+
+# Methods a training framework calls once per batch, which do the whole update when overridden
+# (SpeechBrain's `Brain.fit_batch`, a GAN's `optimize_parameters`, a trainer's `train_step`).
+_BATCH_METHODS = frozenset(
+    {"fit_batch", "train_step", "train_batch", "train_on_batch", "train_one_batch", "optimize_parameters"}
+)
+
+
+def _batch_methods_without_backward(ctx: RuleContext, seen: Set[int]) -> Iterator[Finding]:
+    """A per-batch training method, outside any loop of its own, that computes a loss and steps
+    the optimizer but never backpropagates: its caller (the framework's loop, out of sight)
+    runs it once per batch, so the step applies no gradients."""
+    for scope in ctx.module.scopes:
+        if scope.simple_name not in _BATCH_METHODS or scope.cls is None or not_training(scope):
+            continue
+        if is_lightning_module(scope.cls):
+            continue
+        events = ctx.loops.body_events(scope, 0)
+        step = next((e for e in events if e.kind in (L.STEP, L.SCALER_STEP) and not e.loops), None)
+        if step is None or id(step.node) in seen or any(e.kind in (L.BACKWARD, L.AUTOGRAD_GRAD) for e in events):
+            continue
+        if not _loss_made_in(scope, events) or _takes_a_loss(ctx, step) or id(step.node) in _backwarded_steps(ctx):
+            continue
+        seen.add(id(step.node))
+        yield _finding(
+            step,
+            f"`{_step_text(step)}` runs in `{scope.simple_name}`, which computes the batch's loss but never "
+            "calls `backward()` on it: the step has no gradients to apply and the parameters never "
+            f"change. Call `loss.backward()` before `step()` (or leave the backward to the framework's "
+            f"own `{scope.simple_name}`).",
+        )
+
+
+def _finding(step: Event, message: str) -> Finding:
+    return Finding("TL104", step.module, step.node, message, severity=guess_severity(guessed(step)))
+
+
+def _loss_made_in(scope: Scope, events: List[Event]) -> bool:
+    """A loss call among the events, or a name with "loss" in it bound to a call's result."""
+    if any(e.kind in (L.LOSS, L.SCALER_SCALE) for e in events):
+        return True
+    return any(
+        "loss" in name.lower() and any(isinstance(b.value, cst.Call) and b.how == "assign" for b in binds)
+        for name, binds in scope.bindings.items()
+    )
 
 
 def _step_text(step: Event) -> str:

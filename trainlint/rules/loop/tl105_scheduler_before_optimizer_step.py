@@ -165,6 +165,8 @@ def _in_loops(ctx: RuleContext) -> Iterator[Finding]:
     for lf in training_loops(ctx.loops, ctx.module):
         if not (lf.has(L.SCHED_STEP) and lf.has(*STEPS)):
             continue
+        if not lf.has(L.BACKWARD, L.AUTOGRAD_GRAD, L.FORWARD, L.LOSS):
+            continue  # a demo that prints a schedule (`optim.step()` with nothing to apply), no training
         # The innermost loop holding both decides the order.
         if any(L.SCHED_STEP in ks and (L.STEP in ks or L.SCALER_STEP in ks) for ks in lf.inner_loop_kinds().values()):
             continue

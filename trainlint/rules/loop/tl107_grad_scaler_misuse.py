@@ -10,6 +10,7 @@ import libcst as cst
 from trainlint import fixes
 from trainlint.analysis import loops as L
 from trainlint.analysis import scopes as SC
+from trainlint.analysis.autograd import backward_for_inputs
 from trainlint.analysis.facts import Scope
 from trainlint.analysis.loops import Event
 from trainlint.analysis.names import dotted
@@ -49,6 +50,7 @@ def grad_scaler_misuse(ctx: RuleContext) -> Iterator[Finding]:
         evs = lf.events
         yield from _clips_still_scaled(evs)
         yield from _update_skipped_after_unscale(evs)
+        yield from _update_only_every_few_steps(evs, sstep)
         if not lf.has(L.SCALER_UPDATE) and not _updated_after_the_call(ctx, lf.scope):
             last = _last_scaler_step(evs, sstep)
             yield Finding(
@@ -62,6 +64,8 @@ def grad_scaler_misuse(ctx: RuleContext) -> Iterator[Finding]:
         for i, plain in enumerate(evs):
             if plain.kind != L.BACKWARD or plain.scaled or plain.engine or _scaled_name(ctx, plain):
                 continue
+            if plain.via and backward_for_inputs(plain.scope):
+                continue  # an adversarial example made by a helper: no gradient of the weights
             if any(x.kind == L.BACKWARD and x.scaled and set(x.conds) & set(plain.conds) for x in evs):
                 continue  # `if scaler is not None: scaler.scale(loss).backward() else: loss.backward()`
             nxt = next((x for x in evs[i + 1 :] if x.kind in STEPS and not x.exclusive_with(plain)), None)
@@ -173,6 +177,38 @@ def _update_skipped_after_unscale(evs: List[Event]) -> Iterator[Finding]:
             related=[(u.module, u.node, "the gradients are unscaled here")],
         )
         return
+
+
+def _update_only_every_few_steps(evs: List[Event], sstep: Event) -> Iterator[Finding]:
+    """`scaler.step(optimizer)` every iteration, but `scaler.update()` only under a periodic
+    test the step is not under (`if batch_idx % 100 == 0: scaler.update(scale * 2)`): the second
+    step before an update raises, and the scale does not adapt in between."""
+    updates = [x for x in evs if x.kind == L.SCALER_UPDATE]
+    if not updates or sstep.via or any(x.via or x.scope is not sstep.scope for x in updates):
+        return
+    tests: List[str] = []
+    for x in updates:
+        guards = _extra_guards(sstep, x)
+        periodic = [g for g in guards or [] if any(_is_modulo(n) for n in walk(g.test))]
+        if not periodic:
+            return  # an update that runs with the step
+        tests.append(x.module.tree.code_for_node(periodic[0].test))
+    x = updates[0]
+    yield Finding(
+        "TL107",
+        sstep.module,
+        sstep.node,
+        f"`scaler.step()` runs on every iteration, but `scaler.update()` only when `{tests[0]}`: "
+        'with the scaler enabled, the next `scaler.step()` raises ("step() has already been called '
+        'since the last update()"), and the loss scale does not adapt to overflows in between. Call '
+        "`scaler.update()` right after every `scaler.step(optimizer)`; a periodic change of the "
+        "scale can stay where it is.",
+        related=[(x.module, x.node, "the only `scaler.update()` of the iteration")],
+    )
+
+
+def _is_modulo(node: cst.CSTNode) -> bool:
+    return isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo)
 
 
 def _extra_guards(u: Event, update: Event) -> Optional[List[cst.If]]:

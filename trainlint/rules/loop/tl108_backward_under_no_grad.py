@@ -260,18 +260,9 @@ def _trained_forward_under_no_grad(ctx: RuleContext, lf: LoopFacts, forwards: Li
 
 
 def _without_parameters(ctx: RuleContext, forward: Event) -> bool:
-    """A project module class that builds no layer and holds no `nn.Parameter` (a
-    time-stretch augmentation built under `no_grad`): nothing in it can be trained."""
+    """A module with nothing to train (a time-stretch augmentation built under `no_grad`)."""
     cls = forward.receiver.cls if forward.receiver is not None else None
-    if not isinstance(cls, ClassFacts) or not M.is_module_class(cls, ctx.project):
-        return False
-    if M.class_facts(cls, ctx.project).top_layers():
-        return False
-    return not any(
-        (cls.module.qualify(c.func) or "").endswith("Parameter")
-        for method in cls.methods.values()
-        for c in method.calls
-    )
+    return isinstance(cls, ClassFacts) and M.holds_no_parameters(cls, ctx.project)
 
 
 def verdict_tl108(c: Ctx, d: Diagnostic) -> Optional[Verdict]:

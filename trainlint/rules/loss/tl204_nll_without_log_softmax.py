@@ -12,11 +12,12 @@ from trainlint.analysis import flow as FL
 from trainlint.analysis import module_facts as M
 from trainlint.analysis.facts import ModuleFacts
 from trainlint.analysis.flow import LossCall, Op
+from trainlint.analysis.names import dotted
 from trainlint.diagnostics import Diagnostic, Fix
 from trainlint.fixes.builders import in_lambda, loss_fix_op, rename_callee, rename_loss
 from trainlint.fixes.core import UNSAFE, Locate, make_fix
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
-from trainlint.rules.loss.common import defects
+from trainlint.rules.loss.common import defects, evaluation_only
 from trainlint.runtime.judging.common import loss_where, probabilities
 from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, num, refuted
 from trainlint.runtime.judging.evidence import finite
@@ -53,6 +54,58 @@ def nll_without_log_softmax(ctx: RuleContext) -> Iterator[Finding]:
             related=d.related,
             fix_builder=fixes.hook(fix_tl204, ctx, lc, op),
         )
+    yield from _nll_beside_cross_entropy(ctx)
+
+
+def _nll_beside_cross_entropy(ctx: RuleContext) -> Iterator[Finding]:
+    """`F.nll_loss(self.network(x), y)` where the network's last operation is out of sight, while
+    the training loss of the same class feeds `self.network`'s output to `CrossEntropyLoss`,
+    which takes raw scores: the NLL loss gets raw scores too."""
+    tracer = FL.tracer_for(ctx.project, ctx.resolver)
+    calls = FL.loss_calls(ctx.module, ctx.resolver)
+    for lc in calls:
+        if lc.family != FL.NLL or lc.guess or lc.input is None or lc.scope.cls is None or evaluation_only(lc):
+            continue  # (a validation loss only: a wrong metric, as `defects` leaves it)
+        if tracer.op(lc.input, lc.scope, lc.receiver) is not None:
+            continue  # (what the model ends with is known: judged by `defects`)
+        model = _model_called_for(ctx, lc)
+        if model is None:
+            continue
+        ce = next(
+            (
+                other
+                for other in calls
+                if other.family == FL.CROSS_ENTROPY
+                and not other.guess
+                and other.scope.cls is lc.scope.cls
+                and other.input is not None
+                and _model_called_for(ctx, other) == model
+            ),
+            None,
+        )
+        if ce is None:
+            continue
+        yield Finding(
+            "TL204",
+            ctx.module,
+            lc.node,
+            f"`{lc.name}` expects log-probabilities, but it is fed `{model}`'s output, which "
+            f"`{ce.name}` ({FL.where(ce.module, ce.node)}) takes as raw scores: the two losses disagree about "
+            f"what `{model}` returns. If it returns raw scores, as `{ce.name}` needs, this loss becomes "
+            "-score[target], not the negative log-likelihood: apply `F.log_softmax(x, dim=1)` first (or use "
+            f"`F.cross_entropy`). If it returns log-probabilities, `{ce.name}` is the one to change.",
+            related=[(ce.module, ce.node, f"`{model}`'s output goes to `{ce.name}` here")],
+        )
+
+
+def _model_called_for(ctx: RuleContext, lc: LossCall) -> Optional[str]:
+    """`self.network` when the loss input is the result of `self.network(x)`, directly or
+    through a name bound once in the function (`output = self.network(data)`)."""
+    assert lc.input is not None
+    made = FL.producing_calls(ctx.project, FL.strip_shape(lc.input, lc.module), lc.scope)
+    names = {dotted(call.func) for call, _ in made}
+    name = names.pop() if len(names) == 1 else None
+    return name if name is not None and name.startswith("self.") and name.count(".") == 1 else None
 
 
 def fix_tl204(locate: Locate, ctx: "RuleContext", lc: LossCall, op: Op) -> Optional[Fix]:

@@ -329,7 +329,7 @@ def bad_weight_init(ctx: RuleContext) -> Iterator[Finding]:
                     )
             else:
                 assert init.scale is not None
-                if init.scale < max_scale:
+                if init.scale < max_scale or _rescaled_when_run(ctx, init):
                     continue
                 message = (
                     f"`{text}` draws {kinds} weights at scale {init.scale:g}: each layer then multiplies the "
@@ -341,6 +341,36 @@ def bad_weight_init(ctx: RuleContext) -> Iterator[Finding]:
                 [(mod, overwritten, "the random init it overwrites")] if overwritten is not None else []
             )
             yield Finding("TL401", mod, call, message, related=related)
+
+
+def _rescaled_when_run(ctx: RuleContext, init: _Init) -> bool:
+    """`conv.weight.data.normal_()`, then `self.conv = equal_lr(conv)`: the layer is handed to a
+    project function that registers a forward pre-hook (StyleGAN's equalised learning rate
+    multiplies the unit-variance weights by sqrt(2 / fan_in) at every call)."""
+    layer = init.layer
+    if not isinstance(layer, cst.Name):
+        return False
+    for call in init.scope.calls:
+        if not any(isinstance(a.value, cst.Name) and a.value.value == layer.value for a in call.args):
+            continue
+        callee = ctx.project.resolve_callee(call.func, init.scope)
+        if isinstance(callee, Scope) and _registers_a_pre_hook(ctx, callee, 0):
+            return True
+    return False
+
+
+def _registers_a_pre_hook(ctx: RuleContext, fn: Scope, depth: int) -> bool:
+    for call in fn.calls:
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value in _REPARAMETRISING:
+            return True
+        if depth < 2:
+            target = ctx.project.resolve_callee(call.func, fn)
+            if isinstance(target, Scope) and target is not fn and _registers_a_pre_hook(ctx, target, depth + 1):
+                return True
+    return False
+
+
+_REPARAMETRISING = frozenset({"register_forward_pre_hook", "register_parametrization"})
 
 
 def verdict_tl401(c: Ctx, d: Diagnostic) -> Optional[Verdict]:

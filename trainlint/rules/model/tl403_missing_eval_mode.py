@@ -14,7 +14,7 @@ from trainlint.analysis import loops as L
 from trainlint.analysis import modes as MD
 from trainlint.analysis import module_facts as M
 from trainlint.analysis import scopes as SC
-from trainlint.analysis.facts import ModuleFacts, Scope
+from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
 from trainlint.analysis.frameworks import is_lightning_module
 from trainlint.analysis.gradmode import no_grad_nodes
 from trainlint.analysis.loops import Event, LoopFacts
@@ -65,6 +65,8 @@ def _inference_method_in_training_mode(ctx: RuleContext) -> Iterator[Finding]:
         for method in methods:
             if not_training(method) or _every_caller_in_eval_mode(ctx, method):
                 continue
+            if _a_head(ctx, cls):
+                continue  # a head's `predict`, called by its model's own `predict`: the runner sets the mode
             body = [method] + [
                 cls.methods[c.func.attr.value]
                 for c in method.calls
@@ -97,6 +99,15 @@ def _inference_method_in_training_mode(ctx: RuleContext) -> Iterator[Finding]:
                 "`self.train()` again before training resumes).",
                 related=related,
             )
+
+
+def _a_head(ctx: RuleContext, cls: ClassFacts) -> bool:
+    """A class named as the head of a larger model (`ClsHead`, or a subclass of `BaseHead`):
+    its `predict` turns features into predictions for the model's own `predict`, which is what
+    users call, in the mode its runner sets."""
+    names = [c.name for c in ctx.project.class_family(cls)]
+    names += [(dotted(b) or "").rsplit(".", 1)[-1] for c in ctx.project.class_family(cls) for b in c.bases]
+    return any(n.endswith("Head") for n in names)
 
 
 def _every_caller_in_eval_mode(ctx: RuleContext, method: Scope) -> bool:
@@ -132,6 +143,8 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
             continue  # a helper the training step also calls with gradients: targets, not an evaluation
         if _picks_actions(ep):
             continue  # a rollout acts with the policy being trained, dropout and all
+        if _part_run_by_its_method(ctx, ep):
+            continue  # `self.encoder(x)` in the model's `encode`: the call of `vae.encode` is the pass
         if MD.train_disabled(ctx, ep.forward.callee):
             continue  # `encoder.train = disabled_train`: frozen in eval mode for good
         if _output_dropped(ep) or MD.generate_sets_eval(ctx, ep):
@@ -172,6 +185,18 @@ def _eval_without_eval_mode(ctx: RuleContext) -> Iterator[Finding]:
                 else None
             ),
         )
+
+
+def _part_run_by_its_method(ctx: RuleContext, ep: MD.EvalPass) -> bool:
+    """A lone forward of one of the module's own parts (`self.encoder(x)`) in a method of that
+    module that the project calls (`vae.encode(images)`): its mode is the module's, set or not
+    by the caller, and that call is judged where it is made."""
+    cls = ep.scope.cls
+    if ep.loop is not None or ep.forward.via or cls is None or not ctx.resolver.is_module_class(cls):
+        return False
+    callee = ep.forward.callee
+    owner = (dotted(callee) if isinstance(callee, cst.BaseExpression) else None) or ""
+    return owner.startswith("self.") and bool(ctx.project.callers(ep.scope))
 
 
 _ACTING_NAMES = frozenset({"act", "get_action", "select_action", "choose_action", "sample_action", "take_action"})

@@ -14,6 +14,7 @@ from trainlint.analysis import derived as DV
 from trainlint.analysis import flow as FL
 from trainlint.analysis import loops as L
 from trainlint.analysis import modes as MD
+from trainlint.analysis import module_facts as M
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.autograd import backward_calls
 from trainlint.analysis.facts import ClassFacts, ModuleFacts, Scope
@@ -47,8 +48,8 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
             continue  # (`model.generate(x)` whose decoding loop is reported in `generate` itself)
         if MD.made_up_input(ep) or MD.rebuilt_each_iteration(ep) or MD.other_arm_without_grad(ep):
             continue  # a warm-up on zeros, a module rebuilt per item, or gradients chosen by an `if`
-        if MD.parameters_frozen_before(ep):
-            continue  # every parameter frozen first: the forward records no graph
+        if MD.parameters_frozen_before(ep) or _nothing_to_record(ctx, ep):
+            continue  # every parameter frozen first, or none at all: the forward records no graph
         if _forward_differentiates(ctx, ep):
             continue  # an energy model or an unrolled inner optimiser: `no_grad` would break it
         if ep.loop is None and _inference_entry(ctx, ep):
@@ -119,6 +120,18 @@ def eval_without_no_grad(ctx: RuleContext) -> Iterator[Finding]:
             related=related,
             fix_builder=fixes.hook(fix_tl404, ctx, ep.loop, ep.forward),
         )
+
+
+def _nothing_to_record(ctx: RuleContext, ep: MD.EvalPass) -> bool:
+    """Every model the pass runs holds no parameter (`fft = Audio2Mel(...)`, buffers only): on
+    data that does not require gradients, autograd records nothing."""
+    forwards = [e for e in ep.loop.events if e.kind == L.FORWARD] if ep.loop is not None else [ep.forward]
+    return bool(forwards) and all(
+        e.receiver is not None
+        and isinstance(e.receiver.cls, ClassFacts)
+        and M.holds_no_parameters(e.receiver.cls, ctx.project)
+        for e in forwards
+    )
 
 
 def _forward_differentiates(ctx: RuleContext, ep: MD.EvalPass) -> bool:

@@ -9,6 +9,7 @@ import libcst as cst
 
 from trainlint.analysis import calls
 from trainlint.analysis import data as D
+from trainlint.analysis import derived as DV
 from trainlint.analysis import module_facts as M
 from trainlint.analysis import scopes as SC
 from trainlint.analysis.facts import ModuleFacts, Scope
@@ -42,6 +43,12 @@ def view_as_transpose(ctx: RuleContext) -> Iterator[Finding]:
             order = _axis_order(_with_unknown_axis(axes, dims, sizes), sizes) or _leading_axis_moved(axes, sizes)
             if order is not None and _relative_shift(scope, call):
                 continue
+            if (
+                order is not None
+                and 0 < order[0] <= len(dims)
+                and all(_checked_to_be_one(scope, dims[i]) for i in range(order[0]))
+            ):
+                continue  # `if batch != 1: raise ...` first: the axes passed over have size 1
             if order is None or order == sorted(order):
                 moved = _axis_moved_behind_rest(ctx, scope, call, axes, sizes) if anchor is call else None
                 if moved is not None:
@@ -291,6 +298,29 @@ def _moved_behind_rest_finding(
         "'vector' mixes channels and positions. "
         f"Use `{tensor}.movedim({axis}, -1).reshape({names})` (for a feature map, "
         f"`{tensor}.flatten(2).transpose(1, 2)`).",
+    )
+
+
+def _checked_to_be_one(scope: Scope, name: str) -> bool:
+    """The function stops unless `name` is 1: `if name != 1: raise ...` or `assert name == 1`."""
+    for node in DV.own_nodes(scope.node):
+        if isinstance(node, cst.If) and _compares_to_one(node.test, name, cst.NotEqual):
+            if any(isinstance(n, cst.Raise) for n in walk(node.body)):
+                return True
+        if isinstance(node, cst.Assert) and _compares_to_one(node.test, name, cst.Equal):
+            return True
+    return False
+
+
+def _compares_to_one(test: cst.BaseExpression, name: str, op: type) -> bool:
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return False
+    target = test.comparisons[0]
+    return (
+        isinstance(target.operator, op)
+        and dotted(test.left) == name
+        and isinstance(target.comparator, cst.Integer)
+        and target.comparator.value == "1"
     )
 
 
