@@ -137,30 +137,27 @@ class Resolver:
 
     def class_of(self, expr: cst.BaseExpression, scope: Scope) -> Optional[ClassFacts]:
         """The project class of the object `expr` holds, when known."""
-        if self._typing >= 2:
-            self.project.cut_short += 1  # (what depends on this answer must not be memoised)
-            return None  # typing a receiver while typing another: give up rather than recurse
-        self._typing += 1
-        try:
-            v = self.value_of(expr, scope)
-        finally:
-            self._typing -= 1
+        v = self._receiver_value(expr, scope)
         return v.cls if v is not None else None
 
     def classes_of(self, expr: cst.BaseExpression, scope: Scope) -> List[ClassFacts]:
         """The project classes the object `expr` holds may be of: each arm of a choice
         (`MUNITTrainer(cfg) if munit else UNITTrainer(cfg)`), or the one class."""
-        if self._typing >= 2:
-            self.project.cut_short += 1
-            return []
-        self._typing += 1
-        try:
-            v = self.value_of(expr, scope)
-        finally:
-            self._typing -= 1
+        v = self._receiver_value(expr, scope)
         if v is None:
             return []
         return [a.cls for a in (v.alts or (v,)) if isinstance(a.cls, ClassFacts)]
+
+    def _receiver_value(self, expr: cst.BaseExpression, scope: Scope) -> Optional[Value]:
+        """What a call's receiver holds, asked while resolving a call."""
+        if self._typing >= 2:
+            self.project.cut_short += 1  # (what depends on this answer must not be memoised)
+            return None  # typing a receiver while typing another: give up rather than recurse
+        self._typing += 1
+        try:
+            return self.value_of(expr, scope)
+        finally:
+            self._typing -= 1
 
     # public API -------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from trainlint.analysis.facts import Scope
 from trainlint.analysis.loops import Event, LoopFacts
 from trainlint.analysis.purpose import training_loops
 from trainlint.analysis.symbols import Value
+from trainlint.analysis.walk import walk
 from trainlint.diagnostics import Severity
 from trainlint.rules.base import RuleContext
 
@@ -106,3 +107,14 @@ def optimizer_identity(r: Value) -> Optional[object]:
         return r.origin
     origins = [a.origin for a in r.alts]
     return origins[0] if origins and all(o is not None for o in origins) else None
+
+
+def counting_test(test: cst.BaseExpression) -> bool:
+    """A test that counts iterations: `(i + 1) % accum == 0`, `batch_idx % 100 == 0`."""
+    return any(isinstance(n, cst.BinaryOperation) and isinstance(n.operator, cst.Modulo) for n in walk(test))
+
+
+def accumulation_test(test: cst.BaseExpression) -> bool:
+    """A test that counts micro-batches: a counting test, or one that names an accumulation
+    (`not is_grad_accumulation_step`)."""
+    return counting_test(test) or any(isinstance(n, cst.Name) and "accum" in n.value.lower() for n in walk(test))

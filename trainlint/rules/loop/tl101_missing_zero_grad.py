@@ -34,6 +34,7 @@ from trainlint.fixes.edits import (
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
 from trainlint.rules.loop.common import (
     STEPS,
+    accumulation_test,
     called_names,
     guess_severity,
     guessed,
@@ -677,10 +678,7 @@ def _counts_steps(module: ModuleFacts, step: Event, backward: Event) -> bool:
     while cur is not None:
         if isinstance(cur, cst.If) and id(cur) in extra:
             test = cur.test
-            counted = any(
-                isinstance(n, cst.BinaryOperation) and isinstance(n.operator, cst.Modulo) for n in walk(test)
-            ) or any(isinstance(n, cst.Name) and "accum" in n.value.lower() for n in walk(test))
-            if not counted:
+            if not accumulation_test(test):
                 return False
         cur = parent_of(module, cur)
     return True

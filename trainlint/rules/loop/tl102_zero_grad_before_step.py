@@ -20,7 +20,7 @@ from trainlint.fixes.edits import (
     source_of,
 )
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
-from trainlint.rules.loop.common import STEPS, called_names, iterations
+from trainlint.rules.loop.common import STEPS, accumulation_test, called_names, iterations
 from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, refuted
 from trainlint.runtime.judging.evidence import finite
 from trainlint.runtime.records import (
@@ -228,19 +228,9 @@ def _more_often(z: Event, backward: Event, step: Event, nodes: Dict[int, cst.CST
     if z.loops != step.loops or z.conds != step.conds[: len(z.conds)] or backward.conds != z.conds:
         return None
     extra = [nodes.get(c) for c in step.conds[len(z.conds) :]]
-    if extra and all(isinstance(n, cst.If) and _accumulation_test(n.test) for n in extra[:1]):
+    if extra and all(isinstance(n, cst.If) and accumulation_test(n.test) for n in extra[:1]):
         return "before the backward of every iteration"
     return None
-
-
-def _accumulation_test(test: cst.BaseExpression) -> bool:
-    """`(i + 1) % accum_steps == 0`, `step % k == 0`, `not is_grad_accumulation_step`."""
-    for n in walk(test):
-        if isinstance(n, cst.BinaryOperation) and isinstance(n.operator, cst.Modulo):
-            return True
-        if isinstance(n, cst.Name) and "accum" in n.value.lower():
-            return True
-    return False
 
 
 def _reads_grads(loop: cst.CSTNode) -> bool:

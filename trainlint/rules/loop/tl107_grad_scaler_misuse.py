@@ -30,7 +30,7 @@ from trainlint.fixes.edits import (
     statement_line,
 )
 from trainlint.rules.base import ERROR, Finding, Rule, RuleContext
-from trainlint.rules.loop.common import STEPS, called_names, iterations, nodes_of_loops_with
+from trainlint.rules.loop.common import STEPS, called_names, counting_test, iterations, nodes_of_loops_with
 from trainlint.runtime.judging.context import Ctx, Verdict, confirmed, fmt, refuted, unverified
 from trainlint.runtime.records import (
     BackwardCall,
@@ -189,7 +189,7 @@ def _update_only_every_few_steps(evs: List[Event], sstep: Event) -> Iterator[Fin
     tests: List[str] = []
     for x in updates:
         guards = _extra_guards(sstep, x)
-        periodic = [g for g in guards or [] if any(_is_modulo(n) for n in walk(g.test))]
+        periodic = [g for g in guards or [] if counting_test(g.test)]
         if not periodic:
             return  # an update that runs with the step
         tests.append(x.module.tree.code_for_node(periodic[0].test))
@@ -205,10 +205,6 @@ def _update_only_every_few_steps(evs: List[Event], sstep: Event) -> Iterator[Fin
         "scale can stay where it is.",
         related=[(x.module, x.node, "the only `scaler.update()` of the iteration")],
     )
-
-
-def _is_modulo(node: cst.CSTNode) -> bool:
-    return isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo)
 
 
 def _extra_guards(u: Event, update: Event) -> Optional[List[cst.If]]:

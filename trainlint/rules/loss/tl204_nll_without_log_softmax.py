@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import Iterator, List, Optional, Tuple
 
 import libcst as cst
 
@@ -63,6 +63,7 @@ def _nll_beside_cross_entropy(ctx: RuleContext) -> Iterator[Finding]:
     which takes raw scores: the NLL loss gets raw scores too."""
     tracer = FL.tracer_for(ctx.project, ctx.resolver)
     calls = FL.loss_calls(ctx.module, ctx.resolver)
+    cross_entropy: Optional[List[Tuple[LossCall, Optional[str]]]] = None  # (what each is fed: asked once, if needed)
     for lc in calls:
         if lc.family != FL.NLL or lc.guess or lc.input is None or lc.scope.cls is None or evaluation_only(lc):
             continue  # (a validation loss only: a wrong metric, as `defects` leaves it)
@@ -71,18 +72,13 @@ def _nll_beside_cross_entropy(ctx: RuleContext) -> Iterator[Finding]:
         model = _model_called_for(ctx, lc)
         if model is None:
             continue
-        ce = next(
-            (
-                other
-                for other in calls
-                if other.family == FL.CROSS_ENTROPY
-                and not other.guess
-                and other.scope.cls is lc.scope.cls
-                and other.input is not None
-                and _model_called_for(ctx, other) == model
-            ),
-            None,
-        )
+        if cross_entropy is None:
+            cross_entropy = [
+                (o, _model_called_for(ctx, o))
+                for o in calls
+                if o.family == FL.CROSS_ENTROPY and not o.guess and o.input is not None
+            ]
+        ce = next((o for o, fed in cross_entropy if o.scope.cls is lc.scope.cls and fed == model), None)
         if ce is None:
             continue
         yield Finding(

@@ -105,8 +105,8 @@ def _a_head(ctx: RuleContext, cls: ClassFacts) -> bool:
     """A class named as the head of a larger model (`ClsHead`, or a subclass of `BaseHead`):
     its `predict` turns features into predictions for the model's own `predict`, which is what
     users call, in the mode its runner sets."""
-    names = [c.name for c in ctx.project.class_family(cls)]
-    names += [(dotted(b) or "").rsplit(".", 1)[-1] for c in ctx.project.class_family(cls) for b in c.bases]
+    family = ctx.project.class_family(cls)
+    names = [c.name for c in family] + [(dotted(b) or "").rsplit(".", 1)[-1] for c in family for b in c.bases]
     return any(n.endswith("Head") for n in names)
 
 
